@@ -1,0 +1,354 @@
+import { Engine, type EngineOptions } from './engine.js';
+import { OcoGroup, Order } from './order.js';
+import { Account, CandleSeries, IndexDef } from './state.js';
+import type {
+  AccountId,
+  AccountLimits,
+  Candle,
+  InstrumentStatus,
+  OrderId,
+  OrderStatus,
+  OrderType,
+  Side,
+  StpMode,
+  TimeInForce,
+  Timeframe,
+} from './types.js';
+import { TIMEFRAMES } from './types.js';
+
+/**
+ * A complete, canonical, JSON-safe image of the engine's state. Canonical: the same state always gives the
+ * same JSON text (key order and list order are fixed), so `stateHash()` can hash the text and a restore of a
+ * snapshot hashes equal to the original. The book implementation is not part of the state.
+ */
+export interface EngineSnapshot {
+  v: 1;
+  candleHistory: number;
+  tradeSeq: number;
+  bookSeq: number;
+  session: number;
+  lastTs: number;
+  instruments: InstrumentSnap[];
+  indexes: { name: string; baseValue: number; previousClose: number; constituents: [string, number, number][] }[];
+  accounts: AccountSnap[];
+  /** Live orders in acceptance order. */
+  orders: OrderSnap[];
+  /** OCO groups: [leg a, leg b, mode, resvCash, resvShares, resvPx]. */
+  groups: [OrderId, OrderId, 'cancel' | 'reduce', number, number, number][];
+}
+
+interface InstrumentSnap {
+  symbol: string;
+  name: string;
+  tick: number;
+  lot: number;
+  referencePrice: number;
+  bandBps: number;
+  previousClose: number;
+  status: InstrumentStatus;
+  last: number;
+  lastSize: number;
+  lastTs: number;
+  volume: number;
+  turnover: number;
+  open: number;
+  high: number;
+  low: number;
+  candles: Record<Timeframe, { cur: Candle | null; closed: Candle[] }>;
+}
+
+interface AccountSnap {
+  id: AccountId;
+  allowShort: boolean;
+  limits: AccountLimits;
+  cash: number;
+  reservedCash: number;
+  shortCost: number;
+  realized: number;
+  openOrders: number;
+  dailyOrders: number;
+  /** [symbol, qty, cost, reserved, realized] for every non-empty position, in symbol creation order. */
+  positions: [string, number, number, number, number][];
+  clientIds: [string, OrderId][];
+}
+
+interface OrderSnap {
+  id: OrderId;
+  accountId: AccountId;
+  symbol: string;
+  side: Side;
+  origType: OrderType;
+  type: OrderType;
+  qty: number;
+  leaves: number;
+  price: number;
+  stopPrice: number;
+  trail: number;
+  trailRef: number;
+  tif: TimeInForce;
+  postOnly: boolean;
+  stp: StpMode;
+  clientOrderId: string | null;
+  ts: number;
+  status: OrderStatus;
+  resting: boolean;
+  seq: number;
+  resvCash: number;
+  resvShares: number;
+  resvPx: number;
+  parentId: OrderId | null;
+  childIds: OrderId[] | null;
+}
+
+function copyCandle(c: Candle): Candle {
+  return { t: c.t, o: c.o, h: c.h, l: c.l, c: c.c, v: c.v };
+}
+
+export function snapshotEngine(e: Engine): EngineSnapshot {
+  const instruments: InstrumentSnap[] = e.insts.map((i) => {
+    const candles = {} as InstrumentSnap['candles'];
+    for (const tf of TIMEFRAMES) {
+      const s = i.candles[tf];
+      candles[tf] = { cur: s.cur === null ? null : copyCandle(s.cur), closed: s.closed.map(copyCandle) };
+    }
+    return {
+      symbol: i.symbol,
+      name: i.name,
+      tick: i.tick,
+      lot: i.lot,
+      referencePrice: i.referencePrice,
+      bandBps: i.bandBps,
+      previousClose: i.previousClose,
+      status: i.status,
+      last: i.last,
+      lastSize: i.lastSize,
+      lastTs: i.lastTs,
+      volume: i.volume,
+      turnover: i.turnover,
+      open: i.open,
+      high: i.high,
+      low: i.low,
+      candles,
+    };
+  });
+  const accounts: AccountSnap[] = [...e.accounts.values()]
+    .sort((a, b) => a.id - b.id)
+    .map((a) => {
+      const positions: AccountSnap['positions'] = [];
+      for (const inst of e.insts) {
+        const p = a.positions.get(inst.idx);
+        if (p === undefined || (p.qty === 0 && p.cost === 0 && p.reserved === 0 && p.realized === 0)) continue;
+        positions.push([inst.symbol, p.qty, p.cost, p.reserved, p.realized]);
+      }
+      return {
+        id: a.id,
+        allowShort: a.allowShort,
+        limits: { ...a.limits },
+        cash: a.cash,
+        reservedCash: a.reservedCash,
+        shortCost: a.shortCost,
+        realized: a.realized,
+        openOrders: a.openOrders,
+        dailyOrders: a.dailyOrders,
+        positions,
+        clientIds: [...a.clientIds.entries()],
+      };
+    });
+  const orders: OrderSnap[] = [];
+  for (const o of e.orders.values()) {
+    orders.push({
+      id: o.id,
+      accountId: o.accountId,
+      symbol: e.insts[o.instIdx]!.symbol,
+      side: o.side,
+      origType: o.origType,
+      type: o.type,
+      qty: o.qty,
+      leaves: o.leaves,
+      price: o.price,
+      stopPrice: o.stopPrice,
+      trail: o.trail,
+      trailRef: o.trailRef,
+      tif: o.tif,
+      postOnly: o.postOnly,
+      stp: o.stp,
+      clientOrderId: o.clientOrderId ?? null,
+      ts: o.ts,
+      status: o.status,
+      resting: o.resting,
+      seq: o.seq,
+      resvCash: o.resvCash,
+      resvShares: o.resvShares,
+      resvPx: o.resvPx,
+      parentId: o.parent?.id ?? null,
+      childIds: o.children?.map((k) => k.id) ?? null,
+    });
+  }
+  const groups: EngineSnapshot['groups'] = [...e.groups]
+    .map((g): EngineSnapshot['groups'][number] => [g.a.id, g.b.id, g.mode, g.resvCash, g.resvShares, g.resvPx])
+    .sort((x, y) => x[0] - y[0]);
+  return {
+    v: 1,
+    candleHistory: e.opts.candleHistory,
+    tradeSeq: e.tradeSeq,
+    bookSeq: e.bookSeq,
+    session: e.session,
+    lastTs: e.lastTs,
+    instruments,
+    indexes: [...e.indexes.values()].map((x) => ({
+      name: x.name,
+      baseValue: x.baseValue,
+      previousClose: x.previousClose,
+      constituents: x.constituents.map((c): [string, number, number] => [c.inst.symbol, c.weightBps, c.basePrice]),
+    })),
+    accounts,
+    orders,
+    groups,
+  };
+}
+
+/** Rebuilds an engine from a snapshot; `book` picks the book implementation. */
+export function restoreEngine(s: EngineSnapshot, opts: Omit<EngineOptions, 'candleHistory'> = {}): Engine {
+  if (s.v !== 1) throw new Error(`Unsupported engine snapshot version ${String(s.v)}`);
+  const e = new Engine({ ...opts, candleHistory: s.candleHistory });
+  for (const i of s.instruments) {
+    e.execute({
+      type: 'CreateInstrument',
+      ts: 0,
+      instrument: {
+        symbol: i.symbol,
+        name: i.name,
+        tickSize: i.tick,
+        lotSize: i.lot,
+        referencePrice: i.referencePrice,
+        bandBps: i.bandBps,
+        previousClose: i.previousClose,
+        status: i.status,
+      },
+    });
+    const inst = e.instBySymbol.get(i.symbol)!;
+    Object.assign(inst, {
+      last: i.last,
+      lastSize: i.lastSize,
+      lastTs: i.lastTs,
+      volume: i.volume,
+      turnover: i.turnover,
+      open: i.open,
+      high: i.high,
+      low: i.low,
+    });
+    for (const tf of TIMEFRAMES) {
+      const src = i.candles[tf];
+      const dst: CandleSeries = inst.candles[tf];
+      dst.cur = src.cur === null ? null : copyCandle(src.cur);
+      dst.closed.push(...src.closed.map(copyCandle));
+    }
+  }
+  for (const x of s.indexes) {
+    const idx = new IndexDef(
+      x.name,
+      x.baseValue,
+      x.constituents.map(([sym, w, bp]) => ({ inst: e.instBySymbol.get(sym)!, weightBps: w, basePrice: bp })),
+    );
+    idx.previousClose = x.previousClose;
+    e.indexes.set(x.name, idx);
+  }
+  for (const a of s.accounts) {
+    const acct = new Account(a.id, a.allowShort, { ...a.limits });
+    acct.cash = a.cash;
+    acct.reservedCash = a.reservedCash;
+    acct.shortCost = a.shortCost;
+    acct.realized = a.realized;
+    acct.openOrders = a.openOrders;
+    acct.dailyOrders = a.dailyOrders;
+    for (const [sym, qty, cost, reserved, realized] of a.positions) {
+      const p = acct.pos(e.instBySymbol.get(sym)!.idx);
+      p.qty = qty;
+      p.cost = cost;
+      p.reserved = reserved;
+      p.realized = realized;
+    }
+    for (const [cid, id] of a.clientIds) acct.clientIds.set(cid, id);
+    e.accounts.set(a.id, acct);
+  }
+  for (const r of s.orders) {
+    const inst = e.instBySymbol.get(r.symbol)!;
+    const o = new Order(
+      r.id,
+      r.accountId,
+      inst.idx,
+      r.side,
+      r.origType,
+      r.qty,
+      r.price,
+      r.stopPrice,
+      r.trail,
+      r.tif,
+      r.postOnly,
+      r.stp,
+      r.clientOrderId ?? undefined,
+      r.ts,
+    );
+    o.type = r.type;
+    o.leaves = r.leaves;
+    o.trailRef = r.trailRef;
+    o.status = r.status;
+    o.seq = r.seq;
+    o.resvCash = r.resvCash;
+    o.resvShares = r.resvShares;
+    o.resvPx = r.resvPx;
+    e.orders.set(o.id, o);
+  }
+  for (const r of s.orders) {
+    const o = e.orders.get(r.id)!;
+    if (r.parentId !== null) o.parent = e.orders.get(r.parentId) ?? null;
+    if (r.childIds !== null) o.children = r.childIds.map((id) => e.orders.get(id)!);
+  }
+  for (const [a, b, mode, cash, shares, px] of s.groups) {
+    const g = new OcoGroup(e.orders.get(a)!, e.orders.get(b)!, mode);
+    g.resvCash = cash;
+    g.resvShares = shares;
+    g.resvPx = px;
+    g.a.oco = g;
+    g.b.oco = g;
+    e.groups.add(g);
+  }
+  // rebuild books and stop lists in priority order
+  const resting = new Set(s.orders.filter((r) => r.resting).map((r) => r.id));
+  const live = [...e.orders.values()].sort((x, y) => x.seq - y.seq);
+  for (const o of live) {
+    const inst = e.insts[o.instIdx]!;
+    if (resting.has(o.id)) {
+      o.resting = true;
+      inst.book.add(o);
+    } else if (o.status === 'pending_trigger') {
+      if (o.type === 'trailing_stop') inst.trailing.push(o);
+      else (o.side === 'buy' ? inst.buyStops : inst.sellStops).push(o);
+    }
+  }
+  for (const inst of e.insts) {
+    inst.buyStops.sort((x, y) => x.stopPrice - y.stopPrice || x.seq - y.seq);
+    inst.sellStops.sort((x, y) => y.stopPrice - x.stopPrice || x.seq - y.seq);
+  }
+  e.tradeSeq = s.tradeSeq;
+  e.bookSeq = s.bookSeq;
+  e.session = s.session;
+  e.lastTs = s.lastTs;
+  return e;
+}
+
+/** 64-bit FNV-1a over UTF-16 code units, as 16 hex digits. */
+export function hashText(text: string): string {
+  let h1 = 0x811c9dc5 | 0;
+  let h2 = 0xcbf29ce4 | 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x100001b3) ^ (h1 >>> 15);
+  }
+  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+}
+
+export function stateHash(e: Engine): string {
+  return hashText(JSON.stringify(snapshotEngine(e)));
+}

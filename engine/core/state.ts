@@ -1,0 +1,190 @@
+import type { Book } from './book.js';
+import type { Order } from './order.js';
+import type {
+  AccountId,
+  AccountLimits,
+  Candle,
+  InstrumentStatus,
+  Money,
+  Price,
+  Qty,
+  Timeframe,
+  Timestamp,
+} from './types.js';
+import { TIMEFRAME_MS, TIMEFRAMES } from './types.js';
+
+
+export class Position {
+  qty: Qty = 0;
+  /** Signed cost basis of the open quantity (negative for a short: the proceeds). */
+  cost: Money = 0;
+  /** Shares held back for working sell orders. */
+  reserved: Qty = 0;
+  realized: Money = 0;
+}
+
+export class Account {
+  cash: Money = 0;
+  reservedCash: Money = 0;
+  /** Sum of |cost| over short positions: short-sale proceeds are held, not spendable. */
+  shortCost: Money = 0;
+  realized: Money = 0;
+  openOrders = 0;
+  dailyOrders = 0;
+  readonly positions = new Map<number, Position>();
+  /** Client order ids used this session (and by orders still live) → order id. */
+  readonly clientIds = new Map<string, number>();
+  constructor(
+    readonly id: AccountId,
+    public allowShort: boolean,
+    public limits: AccountLimits,
+  ) {}
+
+  pos(instIdx: number): Position {
+    let p = this.positions.get(instIdx);
+    if (p === undefined) {
+      p = new Position();
+      this.positions.set(instIdx, p);
+    }
+    return p;
+  }
+
+  get buyingPower(): Money {
+    return this.cash - this.reservedCash - this.shortCost;
+  }
+}
+
+/** A bounded history of closed bars plus the bar being built, for one timeframe. */
+export class CandleSeries {
+  cur: Candle | null = null;
+  readonly closed: Candle[] = [];
+  constructor(
+    readonly ms: number,
+    private readonly cap: number,
+  ) {}
+
+  update(ts: Timestamp, px: Price, q: Qty): void {
+    const t = ts - (((ts % this.ms) + this.ms) % this.ms);
+    const c = this.cur;
+    if (c !== null && c.t === t) {
+      if (px > c.h) c.h = px;
+      if (px < c.l) c.l = px;
+      c.c = px;
+      c.v += q;
+      return;
+    }
+    if (c !== null) {
+      this.closed.push(c);
+      if (this.closed.length > this.cap) this.closed.shift();
+    }
+    this.cur = { t, o: px, h: px, l: px, c: px, v: q };
+  }
+}
+
+export class Instrument {
+  status: InstrumentStatus;
+  referencePrice: Price;
+  previousClose: Price;
+  bandLow: Price = 0;
+  bandHigh: Price = 0;
+  // session market data
+  last: Price = 0;
+  lastSize: Qty = 0;
+  lastTs: Timestamp = 0;
+  volume: Qty = 0;
+  turnover: Money = 0;
+  open: Price = 0;
+  high: Price = 0;
+  low: Price = 0;
+  /** Pending stops, buy side ascending by trigger (they fire when last >= stop), then by arrival. */
+  readonly buyStops: Order[] = [];
+  /** Pending stops, sell side descending by trigger (they fire when last <= stop), then by arrival. */
+  readonly sellStops: Order[] = [];
+  /** Trailing stops in arrival order. */
+  readonly trailing: Order[] = [];
+  readonly candles: Record<Timeframe, CandleSeries>;
+
+  constructor(
+    readonly idx: number,
+    readonly symbol: string,
+    readonly name: string,
+    readonly tick: Price,
+    readonly lot: Qty,
+    referencePrice: Price,
+    readonly bandBps: number,
+    previousClose: Price,
+    status: InstrumentStatus,
+    readonly book: Book,
+    candleHistory: number,
+  ) {
+    this.status = status;
+    this.referencePrice = referencePrice;
+    this.previousClose = previousClose;
+    this.setBand(referencePrice);
+    const c = {} as Record<Timeframe, CandleSeries>;
+    for (const tf of TIMEFRAMES) c[tf] = new CandleSeries(TIMEFRAME_MS[tf], candleHistory);
+    this.candles = c;
+  }
+
+  /** Re-centres the band on a reference price, rounding inwards to whole ticks. */
+  setBand(ref: Price): void {
+    this.referencePrice = ref;
+    const lo = Math.ceil((ref * (10_000 - this.bandBps)) / 10_000 / this.tick) * this.tick;
+    const hi = Math.floor((ref * (10_000 + this.bandBps)) / 10_000 / this.tick) * this.tick;
+    this.bandLow = Math.max(this.tick, lo);
+    this.bandHigh = hi;
+  }
+
+  /** Last trade price, or the previous close when nothing traded this session. */
+  get mark(): Price {
+    return this.last > 0 ? this.last : this.previousClose;
+  }
+}
+
+export class IndexDef {
+  previousClose: number;
+  constructor(
+    readonly name: string,
+    readonly baseValue: number,
+    readonly constituents: { inst: Instrument; weightBps: number; basePrice: Price }[],
+  ) {
+    this.previousClose = baseValue;
+  }
+
+  /** Index points in hundredths, recomputed from scratch from current marks (no accumulated drift). */
+  value(): number {
+    let sum = 0;
+    for (const c of this.constituents) sum += (c.weightBps * c.inst.mark) / c.basePrice;
+    return Math.round((this.baseValue * sum) / 10_000);
+  }
+}
+
+/** Rounds a/b half away from zero for integers (b > 0), exactly. */
+export function roundDiv(a: number, b: number): number {
+  let q = Math.trunc(a / b);
+  let r = a - q * b;
+  // the float quotient can be one off for large operands: correct it so |r| < b with the sign of a
+  if (a >= 0 ? r < 0 : r > 0) {
+    q -= Math.sign(a);
+    r = a - q * b;
+  } else if (Math.abs(r) >= b) {
+    q += Math.sign(a);
+    r = a - q * b;
+  }
+  if (2 * Math.abs(r) >= b) return q + Math.sign(a);
+  return q;
+}
+
+/** cost * part / whole rounded half away from zero, exact even when the product is not a safe integer. */
+export function proportion(cost: Money, part: Qty, whole: Qty): Money {
+  if (part === whole) return cost;
+  const prod = cost * part;
+  if (Number.isSafeInteger(prod)) return roundDiv(prod, whole);
+  const p = BigInt(cost) * BigInt(part);
+  const w = BigInt(whole);
+  const neg = p < 0n;
+  const ap = neg ? -p : p;
+  let q = ap / w;
+  if (2n * (ap - q * w) >= w) q += 1n;
+  return Number(neg ? -q : q);
+}

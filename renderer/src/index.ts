@@ -1,0 +1,2 @@
+// renderer: the React UI (coming). Placeholder so the renderer typecheck has input.
+export {};
