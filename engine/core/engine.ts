@@ -818,7 +818,7 @@ export class Engine {
       // the other leg is canceled; this one carries on alone
       const g = o.oco;
       const other = g.other(o);
-      this.dissolve(g, inst);
+      this.dissolve(g, inst, other);
       if (this.orders.get(other.id) === other) this.cancelLive(other, inst, 'oco');
       if (this.orders.get(o.id) !== o) return;
     }
@@ -930,12 +930,13 @@ export class Engine {
   private dissolveOnTrade(o: Order, inst: Instrument): void {
     const g = o.oco!;
     const other = g.other(o);
-    this.dissolve(g, inst);
+    this.dissolve(g, inst, other);
     if (this.orders.get(other.id) === other) this.cancelLive(other, inst, 'oco');
   }
 
-  /** Unlinks a group; each still-live leg re-reserves for itself. */
-  private dissolve(g: OcoGroup, inst: Instrument): void {
+  /** Unlinks a group; each still-live leg re-reserves for itself (except `doomed`, about to be canceled: it
+   * must not take shares or cash the surviving leg needs). */
+  private dissolve(g: OcoGroup, inst: Instrument, doomed: Order | null = null): void {
     const a = this.accounts.get(g.a.accountId)!;
     const pos = a.pos(inst.idx);
     this.release(g, a, pos);
@@ -944,7 +945,7 @@ export class Engine {
     this.groups.delete(g);
     for (const leg of [g.a, g.b]) {
       if (this.orders.get(leg.id) !== leg || leg.status === 'pending_parent') continue;
-      if (leg.type === 'market') continue;
+      if (leg.type === 'market' || leg === doomed) continue;
       const code = this.reserve(leg, a, pos, leg.side, leg.leaves, this.resvPrice(leg), -1);
       if (code !== null) {
         // cannot carry the order alone any more (only possible for short-account splits): cancel it
@@ -1052,7 +1053,7 @@ export class Engine {
     let px = 0;
     let cash = 0;
     for (const leg of [g.a, g.b]) {
-      if (this.orders.get(leg.id) !== leg || leg.status === 'pending_parent' || leg.type === 'market') continue;
+      if (!leg.live || leg.status === 'pending_parent' || leg.type === 'market') continue;
       const p = this.resvPrice(leg);
       if (leg.leaves > leaves) leaves = leg.leaves;
       if (p > px) px = p;
@@ -1095,6 +1096,7 @@ export class Engine {
   /** Removes a finished order from the engine and releases everything it held. */
   private retire(o: Order, inst: Instrument): void {
     this.orders.delete(o.id);
+    o.live = false;
     const a = this.accounts.get(o.accountId)!;
     a.openOrders--;
     const pos = a.pos(inst.idx);

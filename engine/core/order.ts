@@ -61,6 +61,8 @@ export class Order implements Holder {
   seq = 0;
   /** True while the order rests in its book (maintained by the engine, for either book implementation). */
   resting = false;
+  /** False once the order is filled or canceled (retired from the engine). */
+  live = true;
   /** Open quantity. */
   leaves: Qty;
   status: OrderStatus = 'working';
