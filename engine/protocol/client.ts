@@ -50,7 +50,7 @@ export interface CallOptions {
 
 /** `params` may be left out when the method takes none (or only optional ones). */
 export type CallArgs<M extends MethodName> =
-  Partial<ParamsOf<M>> extends ParamsOf<M>
+  Record<never, never> extends ParamsOf<M>
     ? [params?: ParamsOf<M>, options?: CallOptions]
     : [params: ParamsOf<M>, options?: CallOptions];
 
@@ -90,7 +90,7 @@ export interface ClientCloseInfo extends CloseInfo {
 interface Pending {
   settle(res: Res): void;
   fail(error: ProtocolError): void;
-  timer: unknown;
+  timer: ReturnType<typeof setTimeout>;
   /** For `sub` requests: if the reply comes after the caller gave up, unsubscribe from it. */
   isSub: boolean;
 }
@@ -119,7 +119,7 @@ export class ProtocolClient {
   readonly #subs = new Set<Stream>();
   /** Ids of `sub` requests that timed out: a late success is unsubscribed at once. */
   readonly #abandonedSubs = new Set<number>();
-  #handshake: { resolve(w: Welcome): void; reject(e: ProtocolError): void; timer: unknown } | undefined;
+  #handshake: { resolve(w: Welcome): void; reject(e: ProtocolError): void; timer: ReturnType<typeof setTimeout> } | undefined;
   #lastError: ErrorShape | undefined;
   #closeInfo: ClientCloseInfo | undefined;
   readonly #closeListeners = new Set<(info: ClientCloseInfo) => void>();
@@ -318,7 +318,14 @@ export class ProtocolClient {
           }
         },
       });
-      this.#port.send({ ...msg, id });
+      try {
+        this.#port.send({ ...msg, id });
+      } catch (e) {
+        // The transport refused the message (e.g. not serialisable): nothing was sent.
+        this.#pending.delete(id);
+        clearTimeout(timer);
+        reject(new ProtocolError('BAD_REQUEST', `Could not send the request: ${e instanceof Error ? e.message : String(e)}`));
+      }
     });
   }
 

@@ -13,7 +13,6 @@ import {
   AccountViewSchema,
   AmountSchema,
   CandleSchema,
-  ClientOrderIdSchema,
   CountSchema,
   CursorSchema,
   DepthSchema,
@@ -328,8 +327,10 @@ export const CHANNELS = {
     access: 'public',
     params: z.strictObject({ symbol: SymbolSchema }),
     data: TradePrintSchema,
-    conflate: true,
-    doc: 'Trade prints as they happen (a slow consumer sees only the latest).',
+    // Time & sales must show every print: not conflated; a consumer that falls too far behind is ended
+    // with RESYNC_REQUIRED and reloads recent trades with trades.recent.
+    conflate: false,
+    doc: 'Every trade print, in order.',
   }),
   candles: channel({
     access: 'public',
