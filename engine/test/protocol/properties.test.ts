@@ -206,9 +206,9 @@ describe('schemas', () => {
     }
   });
 
-  it('marks market data conflated and private streams not', () => {
+  it('conflates market data snapshots but never private streams or trade prints', () => {
     for (const c of CHANNEL_NAMES) {
-      expect(CHANNELS[c].conflate, c).toBe(CHANNELS[c].access === 'public');
+      expect(CHANNELS[c].conflate, c).toBe(CHANNELS[c].access === 'public' && c !== 'trades');
     }
   });
 });
