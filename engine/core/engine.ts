@@ -99,6 +99,7 @@ export class Engine {
     const out: EngineEvent[] = [];
     this.ev = out;
     this.ts = cmd.ts;
+    const prevLastTs = this.lastTs;
     if (cmd.ts > this.lastTs) this.lastTs = cmd.ts;
     try {
       switch (cmd.type) {
@@ -145,6 +146,7 @@ export class Engine {
       if (!(e instanceof Reject)) throw e;
       // Rejections are raised before any state changes, so the command simply has no effect.
       out.length = 0;
+      this.lastTs = prevLastTs; // not even the clock moves: a rejected command leaves the state hash unchanged
       const c = cmd as Partial<PlaceOrder>;
       const r: Rejected = { type: 'Rejected', ts: cmd.ts, command: cmd.type, code: e.code, message: e.message };
       if (c.accountId !== undefined) r.accountId = c.accountId;
@@ -453,6 +455,7 @@ export class Engine {
     const inst = this.insts[o.instIdx]!;
     let kids: Order[] | null = null;
     if (c.bracket !== undefined && c.bracket !== null) kids = this.buildBracket(c.bracket, o, a);
+    if (kids !== null) this.checkBatchLimits(a, 1 + kids.length);
     const isStop = o.type === 'stop' || o.type === 'stop_limit' || o.type === 'trailing_stop';
     if (isStop) o.status = 'pending_trigger';
     else this.preMatchChecks(o, inst, a);
@@ -476,6 +479,16 @@ export class Engine {
     }
     this.start(o, inst);
     this.drain();
+  }
+
+  /** Open and daily order limits for a command that accepts `n` orders at once (a bracket, an OCO pair):
+   * buildOrder checks each order alone, against counts that do not yet include its siblings. */
+  private checkBatchLimits(a: Account, n: number): void {
+    const lim = a.limits;
+    if (lim.maxOpenOrders !== undefined && a.openOrders + n > lim.maxOpenOrders)
+      fail('LIMIT_EXCEEDED', `${n} more orders would exceed the account's ${lim.maxOpenOrders} open orders`);
+    if (lim.maxDailyOrders !== undefined && a.dailyOrders + n > lim.maxDailyOrders)
+      fail('LIMIT_EXCEEDED', `${n} more orders would exceed the account's ${lim.maxDailyOrders} orders for today`);
   }
 
   private buildBracket(b: BracketSpec, entry: Order, a: Account): Order[] {
@@ -528,6 +541,7 @@ export class Engine {
       fail('INVALID_ORDER', 'OCO legs must be resting orders (limit or stop, day or gtc)');
     if (a.limits.maxOpenOrders !== undefined && a.openOrders + 2 > a.limits.maxOpenOrders)
       fail('LIMIT_EXCEEDED', `Two more orders would exceed the account's ${a.limits.maxOpenOrders} open orders`);
+    this.checkBatchLimits(a, 2);
     const inst = this.insts[o0.instIdx]!;
     for (const o of [o0, o1]) {
       if (o.type === 'limit') this.preMatchChecks(o, inst, a);
@@ -634,31 +648,28 @@ export class Engine {
 
   /** One trade between a resting maker and the incoming taker at the maker's price. */
   private fill(m: Order, t: Order, inst: Instrument, px: Price, q: Qty): void {
-    const tradeId = ++this.tradeSeq;
-    // OCO (cancel mode): the first trade on a leg cancels the other leg before anything settles
-    if (m.oco !== null && m.oco.mode === 'cancel') this.dissolveOnTrade(m, inst);
-    if (t.oco !== null && t.oco.mode === 'cancel') this.dissolveOnTrade(t, inst);
-    const ma = this.accounts.get(m.accountId)!;
-    const ta = this.accounts.get(t.accountId)!;
-    inst.book.reduce(m, q);
-    t.leaves -= q;
-    this.settle(ma, m, inst, px, q);
-    this.settle(ta, t, inst, px, q);
     this.ev.push({
       type: 'Trade',
       ts: this.ts,
-      tradeId,
+      tradeId: ++this.tradeSeq,
       symbol: inst.symbol,
       price: px,
       qty: q,
       aggressor: t.side,
       makerOrderId: m.id,
       makerAccountId: m.accountId,
-      makerLeaves: m.leaves,
+      makerLeaves: m.leaves - q,
       takerOrderId: t.id,
       takerAccountId: t.accountId,
-      takerLeaves: t.leaves,
+      takerLeaves: t.leaves - q,
     });
+    // OCO (cancel mode): the first trade on a leg cancels the other leg before anything settles
+    if (m.oco !== null && m.oco.mode === 'cancel') this.dissolveOnTrade(m, inst);
+    if (t.oco !== null && t.oco.mode === 'cancel') this.dissolveOnTrade(t, inst);
+    inst.book.reduce(m, q);
+    t.leaves -= q;
+    this.settle(this.accounts.get(m.accountId)!, m, inst, px, q);
+    this.settle(this.accounts.get(t.accountId)!, t, inst, px, q);
     this.onPrint(inst, px, q);
     if (m.oco !== null) this.afterLegTrade(m, inst, q);
     if (t.oco !== null) this.afterLegTrade(t, inst, q);
@@ -873,7 +884,8 @@ export class Engine {
       if (code !== null) {
         this.dissolve(g, inst);
         const reason = code === 'INSUFFICIENT_SHARES' ? 'insufficient_shares' : 'insufficient_funds';
-        this.cancelLive(k, inst, reason);
+        // dissolve may already have canceled legs that cannot stand alone: cancel each at most once
+        if (this.orders.get(k.id) === k) this.cancelLive(k, inst, reason);
         if (this.orders.get(other.id) === other) this.cancelLive(other, inst, reason);
         return;
       }
@@ -895,16 +907,17 @@ export class Engine {
 
   private emitActivated(k: Order, inst: Instrument): void {
     const e: EngineEvent = {
-      type: 'OrderTriggered',
+      type: 'OrderActivated',
       ts: this.ts,
       orderId: k.id,
       accountId: k.accountId,
       symbol: inst.symbol,
-      orderType: k.type === 'limit' ? 'limit' : 'market',
+      orderType: k.type,
       qty: k.leaves,
       status: k.status,
     };
-    if (k.type === 'limit') e.price = k.price;
+    if (k.price !== 0) e.price = k.price;
+    if (k.stopPrice !== 0) e.stopPrice = k.stopPrice;
     this.ev.push(e);
   }
 
@@ -1210,6 +1223,7 @@ export class Engine {
     const code =
       o.oco !== null ? this.reserveGroup(o.oco, a, pos) : this.reserve(o, a, pos, o.side, leaves, this.resvPrice(o), -1);
     if (code !== null) {
+      const msg = this.riskMessage(code, a, pos, o); // the new terms, before they are rolled back
       o.qty = old.qty;
       o.leaves = old.leaves;
       o.price = old.price;
@@ -1217,7 +1231,7 @@ export class Engine {
       o.trail = old.trail;
       if (o.oco !== null) this.reserveGroup(o.oco, a, pos);
       else this.reserve(o, a, pos, o.side, o.leaves, this.resvPrice(o), -1);
-      fail(code, this.riskMessage(code, a, pos, o));
+      fail(code, msg);
     }
     if (resting) {
       if (keep) {
@@ -1255,6 +1269,8 @@ export class Engine {
       if (o.tif !== 'day' || this.orders.get(o.id) !== o) continue;
       this.cancelLive(o, this.insts[o.instIdx]!, 'expired');
     }
+    // bracket children of partly filled day entries go live within the closing session
+    this.drain();
     for (const inst of this.insts) {
       if (inst.last > 0) inst.previousClose = inst.last;
       inst.setBand(inst.previousClose);
@@ -1269,7 +1285,6 @@ export class Engine {
       if (o.clientOrderId !== undefined) this.accounts.get(o.accountId)!.clientIds.set(o.clientOrderId, o.id);
     }
     this.ev.push({ type: 'SessionEnded', ts: this.ts, session: this.session });
-    this.drain();
   }
 
   // ========================================================================================= state image

@@ -308,6 +308,21 @@ export interface OrderTriggered {
   price?: Price;
   status: OrderStatus;
 }
+/** A bracket child went live because its entry is done (filled, or canceled after a partial fill). */
+export interface OrderActivated {
+  type: 'OrderActivated';
+  ts: Timestamp;
+  orderId: OrderId;
+  accountId: AccountId;
+  symbol: string;
+  orderType: OrderType;
+  /** Its quantity: what the entry filled. */
+  qty: Qty;
+  price?: Price;
+  stopPrice?: Price;
+  /** working (a take-profit limit) or pending_trigger (a stop-loss). */
+  status: OrderStatus;
+}
 /** A trailing stop's trigger moved with the market. */
 export interface StopMoved {
   type: 'StopMoved';
@@ -335,6 +350,7 @@ export type EngineEvent =
   | OrderCanceled
   | OrderReplaced
   | OrderTriggered
+  | OrderActivated
   | StopMoved
   | SessionEnded;
 export type EventType = EngineEvent['type'];
