@@ -1,0 +1,456 @@
+/**
+ * Exchange server benchmark: real WebSocket clients against the real server (HTTP upgrade, auth, protocol
+ * session, venue with its durable journal) over loopback.
+ *
+ *   npm run bench:server                 full run (about a minute)
+ *   npm run bench:server -- --quick      smaller run (well under 60 s)
+ *   npm run bench:server -- --json       last stdout line is one JSON object
+ *   npm run bench:server -- --sync normal   journal synchronous=NORMAL instead of FULL
+ *
+ * Method
+ * - The server runs in a child process (this file with --child): buildServer() on a temp database with the
+ *   production configuration except argon2 cost (sign-in is not what is measured) and raised per-IP /
+ *   per-connection limits (every client comes from 127.0.0.1). The load generator is this parent process;
+ *   both share the machine's 2 cores, so every figure includes the generator's own cost.
+ * - Orders: N trader connections, each keeping W order.place requests in flight (pipelined, one JSON text
+ *   frame each). A reply is sent by the server only after the venue's group commit returned (journal
+ *   fsynced with --sync full), so every acknowledgement counted is durable. ackMs = reply time - send time.
+ *   Orders alternate resting limits and crossing IOCs around one price, so trades, fills and book changes
+ *   happen as in a market.
+ * - Quotes: M guest connections subscribe to the quotes of S symbols; a market maker inside the server
+ *   process makes every symbol trade every 20 ms, so every symbol's quote changes in every coalescing
+ *   interval (50 ms). The subscribers are raw sockets that count WebSocket frames by their headers (no JSON
+ *   parsing, so the generator stays cheap); a few full clients parse every push and measure
+ *   quoteLatencyMs = receive time - quote.ts (the venue's time stamp of the last trade), which includes the
+ *   coalescing interval by design.
+ * - Connections: C idle guest connections (handshake + hello + welcome) are opened; bytesPerConnection is the
+ *   server process's RSS growth (and separately its V8 heap + external growth) divided by C, after GC.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { getGc, fullGc } from './lib/gc.js';
+import { percentileSorted } from './lib/stats.js';
+import { formatTable, fmtCount, round } from './lib/table.js';
+
+const args = process.argv.slice(2);
+const has = (f: string): boolean => args.includes(f);
+const opt = (f: string, d: string): string => {
+  const i = args.indexOf(f);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : d;
+};
+
+interface ChildInit {
+  dir: string;
+  sync: 'full' | 'normal';
+  traders: number;
+  symbols: number;
+}
+type ChildMsg =
+  | { t: 'ready'; port: number; tokens: string[] }
+  | { t: 'mem'; rss: number; heap: number; external: number; id: number }
+  | { t: 'mm'; on: boolean; id: number }
+  | { t: 'cpu'; user: number; system: number; id: number };
+
+// ================================================================ child: the server
+
+async function child(init: ChildInit): Promise<void> {
+  const { buildServer } = await import('../server/src/app.js');
+  const app = buildServer({
+    db: join(init.dir, 'venue.db'),
+    logLevel: 'silent',
+    sync: init.sync,
+    allowShort: true,
+    auth: { argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 } } as never,
+    ws: { maxPerIp: 50_000, maxPerUser: 50_000, maxConnections: 50_000, rate: 1_000_000, burst: 1_000_000, highWaterBytes: 1 << 20 } as never,
+  });
+  const { port } = await app.listen(0, '127.0.0.1');
+  const v = app.venue;
+  const symbols = Array.from({ length: init.symbols }, (_, i) => `S${String(i).padStart(3, '0')}`);
+  await Promise.all(
+    symbols.map((symbol) => v.submit({ type: 'CreateInstrument', instrument: { symbol, name: `Bench ${symbol}`, tickSize: 1, lotSize: 1, referencePrice: 10_000, bandBps: 5000 } })),
+  );
+  const client = { ip: '127.0.0.1', userAgent: 'bench' };
+  const tokens: string[] = [];
+  for (let i = 0; i < init.traders + 2; i++) {
+    const u = await app.auth.createUser({ username: `bench${i}`, password: `bench password ${i} ok`, role: 'trader' }, undefined, client);
+    await v.submit({ type: 'Deposit', accountId: u.accountId!, amount: 1_000_000_000_000 });
+    tokens.push((await app.auth.login({ username: `bench${i}`, password: `bench password ${i} ok` }, client)).accessToken);
+  }
+  const mmA = app.store.userByName(`bench${init.traders}`)!.accountId!;
+  const mmB = app.store.userByName(`bench${init.traders + 1}`)!.accountId!;
+  let mm: ReturnType<typeof setInterval> | undefined;
+  let k = 0;
+  const gc = getGc();
+  process.on('message', (raw) => {
+    const m = raw as { t: string; on?: boolean; id: number };
+    if (m.t === 'mem') {
+      fullGc(gc);
+      const u = process.memoryUsage();
+      process.send!({ t: 'mem', rss: u.rss, heap: u.heapUsed, external: u.external + u.arrayBuffers, id: m.id } satisfies ChildMsg);
+    } else if (m.t === 'cpu') {
+      const c = process.cpuUsage();
+      process.send!({ t: 'cpu', user: c.user, system: c.system, id: m.id } satisfies ChildMsg);
+    } else if (m.t === 'mm') {
+      if (m.on && mm === undefined) {
+        // Every 20 ms each symbol trades once (a resting sell and a crossing IOC buy), so every quote changes
+        // in every 50 ms coalescing interval.
+        mm = setInterval(() => {
+          k++;
+          const price = 10_000 + (k % 20);
+          for (const symbol of symbols) {
+            void v.submit({ type: 'PlaceOrder', accountId: mmA, symbol, side: 'sell', orderType: 'limit', qty: 1, price, tif: 'gtc' });
+            void v.submit({ type: 'PlaceOrder', accountId: mmB, symbol, side: 'buy', orderType: 'limit', qty: 1, price, tif: 'ioc' });
+          }
+        }, 20);
+      } else if (!m.on && mm !== undefined) {
+        clearInterval(mm);
+        mm = undefined;
+      }
+      process.send!({ t: 'mm', on: m.on === true, id: m.id } satisfies ChildMsg);
+    } else if (m.t === 'stop') {
+      if (mm !== undefined) clearInterval(mm);
+      void app.close().then(() => process.exit(0));
+    }
+  });
+  process.send!({ t: 'ready', port, tokens } satisfies ChildMsg);
+}
+
+// ================================================================ parent: the load generator
+
+class ChildLink {
+  #next = 1;
+  readonly #waiting = new Map<number, (m: ChildMsg) => void>();
+  constructor(readonly proc: ChildProcess) {
+    proc.on('message', (raw) => {
+      const m = raw as ChildMsg;
+      if ('id' in m) {
+        this.#waiting.get(m.id)?.(m);
+        this.#waiting.delete(m.id);
+      }
+    });
+  }
+  ask<T extends ChildMsg>(msg: Record<string, unknown>): Promise<T> {
+    const id = this.#next++;
+    return new Promise((resolve) => {
+      this.#waiting.set(id, (m) => resolve(m as T));
+      this.proc.send({ ...msg, id });
+    });
+  }
+}
+
+function wsOpen(url: string, token?: string): Promise<WebSocket> {
+  const headers: Record<string, string> = {};
+  if (token !== undefined) headers.Authorization = `Bearer ${token}`;
+  const ws = new WebSocket(url, ['tradedesk.v1'], { headers, perMessageDeflate: false, origin: token === undefined ? url.replace('ws:', 'http:').replace('/ws', '') : undefined } as WebSocket.ClientOptions);
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+  });
+}
+
+async function benchOrders(link: ChildLink, url: string, tokens: string[], clients: number, window: number, seconds: number) {
+  const socks = await Promise.all(tokens.slice(0, clients).map((t) => wsOpen(url, t)));
+  let acks = 0;
+  let rejects = 0;
+  let measuring = false;
+  const lat: number[] = [];
+  let stop = false;
+  const done: Promise<void>[] = [];
+  for (let c = 0; c < socks.length; c++) {
+    const ws = socks[c]!;
+    const sent = new Map<number, number>();
+    let id = 0;
+    let welcomed!: () => void;
+    const ready = new Promise<void>((r) => (welcomed = r));
+    let drained!: () => void;
+    const finished = new Promise<void>((r) => (drained = r));
+    const send = (): void => {
+      if (stop) {
+        if (sent.size === 0) drained();
+        return;
+      }
+      id++;
+      const i = id + c * 7;
+      const side = i % 2 === 0 ? 'buy' : 'sell';
+      const ioc = i % 4 < 2;
+      const price = 10_000 + (ioc ? (side === 'buy' ? 3 : -3) : side === 'buy' ? -1 - (i % 3) : 1 + (i % 3));
+      const msg = `{"t":"req","id":${id},"method":"order.place","params":{"symbol":"S000","side":"${side}","orderType":"limit","qty":1,"price":${price},"tif":"${ioc ? 'ioc' : 'day'}"}}`;
+      sent.set(id, performance.now());
+      ws.send(msg);
+    };
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString()) as { t: string; id?: number; ok?: boolean };
+      if (m.t === 'welcome') return welcomed();
+      if (m.t !== 'res' || m.id === undefined) return;
+      const t0 = sent.get(m.id);
+      if (t0 === undefined) return;
+      sent.delete(m.id);
+      if (measuring) {
+        acks++;
+        if (!m.ok) rejects++;
+        lat.push(performance.now() - t0);
+      }
+      send();
+    });
+    ws.send(JSON.stringify({ t: 'hello', v: 1, client: 'bench' }));
+    await ready;
+    for (let k = 0; k < window; k++) send();
+    done.push(finished);
+  }
+  await new Promise((r) => setTimeout(r, 1000)); // warm-up
+  measuring = true;
+  lat.length = 0;
+  const c0 = await link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' });
+  const g0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  const c1 = await link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' });
+  const g1 = process.cpuUsage(g0);
+  stop = true;
+  await Promise.race([Promise.all(done), new Promise((r) => setTimeout(r, 5000))]);
+  for (const ws of socks) ws.close();
+  const sorted = Float64Array.from(lat).sort();
+  return {
+    ordersPerSec: Math.round(acks / elapsed),
+    ackP50Ms: round(percentileSorted(sorted, 0.5), 3),
+    ackP99Ms: round(percentileSorted(sorted, 0.99), 3),
+    ackMaxMs: round(sorted[sorted.length - 1] ?? NaN, 3),
+    rejectedShare: round(rejects / Math.max(1, acks), 3),
+    serverCpuPct: Math.round((c1.user + c1.system - c0.user - c0.system) / 1e4 / elapsed),
+    ordersPerServerCpuSec: Math.round(acks / ((c1.user + c1.system - c0.user - c0.system) / 1e6)),
+    generatorCpuPct: Math.round((g1.user + g1.system) / 1e4 / elapsed),
+    clients,
+    window,
+  };
+}
+
+/** A minimal raw WebSocket client: handshake, masked text frames out, frames counted by header in. */
+class RawWs {
+  frames = 0;
+  bytes = 0;
+  readonly sock: Socket;
+  #open = false;
+  #buf: Buffer = Buffer.alloc(0);
+  #skip = 0;
+  constructor(port: number, origin: string, onOpen: () => void, onError: (e: Error) => void) {
+    this.sock = tcpConnect(port, '127.0.0.1');
+    this.sock.setNoDelay(true);
+    this.sock.on('error', onError);
+    this.sock.on('connect', () => {
+      this.sock.write(
+        `GET /ws HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: tradedesk.v1\r\nOrigin: ${origin}\r\n\r\n`,
+      );
+    });
+    this.sock.on('data', (d: Buffer) => {
+      this.bytes += d.length;
+      if (!this.#open) {
+        const all = Buffer.concat([this.#buf, d]);
+        const end = all.indexOf('\r\n\r\n');
+        if (end < 0) {
+          this.#buf = all;
+          return;
+        }
+        if (!all.subarray(0, 12).toString().includes('101')) return onError(new Error(all.subarray(0, end).toString()));
+        this.#open = true;
+        this.#buf = Buffer.alloc(0);
+        onOpen();
+        d = all.subarray(end + 4);
+      }
+      this.#count(d);
+    });
+  }
+  #count(d: Buffer): void {
+    let i = 0;
+    if (this.#skip > 0) {
+      const n = Math.min(this.#skip, d.length);
+      this.#skip -= n;
+      i = n;
+    }
+    let buf = this.#buf.length > 0 ? Buffer.concat([this.#buf, d.subarray(i)]) : d.subarray(i);
+    this.#buf = Buffer.alloc(0);
+    i = 0;
+    while (i < buf.length) {
+      if (buf.length - i < 2) break;
+      let len = buf[i + 1]! & 0x7f;
+      let hdr = 2;
+      if (len === 126) {
+        if (buf.length - i < 4) break;
+        len = buf.readUInt16BE(i + 2);
+        hdr = 4;
+      } else if (len === 127) {
+        if (buf.length - i < 10) break;
+        len = Number(buf.readBigUInt64BE(i + 2));
+        hdr = 10;
+      }
+      this.frames++;
+      const next = i + hdr + len;
+      if (next > buf.length) {
+        this.#skip = next - buf.length;
+        i = buf.length;
+        break;
+      }
+      i = next;
+    }
+    if (i < buf.length) this.#buf = Buffer.from(buf.subarray(i));
+    buf = Buffer.alloc(0);
+  }
+  sendText(text: string): void {
+    const payload = Buffer.from(text);
+    const n = payload.length;
+    const head = n < 126 ? Buffer.from([0x81, 0x80 | n]) : Buffer.from([0x81, 0x80 | 126, n >> 8, n & 255]);
+    this.sock.write(Buffer.concat([head, Buffer.from([0, 0, 0, 0]), payload]));
+  }
+}
+
+async function openRaw(port: number, origin: string, n: number, batch = 200): Promise<RawWs[]> {
+  const out: RawWs[] = [];
+  for (let i = 0; i < n; i += batch) {
+    const group = await Promise.all(
+      Array.from({ length: Math.min(batch, n - i) }, () => new Promise<RawWs>((resolve, reject) => {
+        const c: RawWs = new RawWs(port, origin, () => resolve(c), reject);
+      })),
+    );
+    out.push(...group);
+  }
+  return out;
+}
+
+async function benchQuotes(link: ChildLink, port: number, url: string, subscribers: number, symbols: number, seconds: number) {
+  const origin = `http://127.0.0.1:${port}`;
+  const syms = Array.from({ length: symbols }, (_, i) => `S${String(i).padStart(3, '0')}`);
+  const sub = JSON.stringify({ t: 'sub', id: 1, channel: 'quotes', params: { symbols: syms } });
+  const raws = await openRaw(port, origin, subscribers);
+  for (const r of raws) {
+    r.sendText('{"t":"hello","v":1,"client":"bench-sub"}');
+    r.sendText(sub);
+  }
+  // full clients measuring latency
+  const lat: number[] = [];
+  let measuring = false;
+  const probes = await Promise.all(Array.from({ length: 5 }, () => wsOpen(url)));
+  for (const p of probes) {
+    p.on('message', (d) => {
+      const m = JSON.parse(d.toString()) as { t: string; data?: { ts: number } };
+      if (measuring && m.t === 'push' && m.data !== undefined) lat.push(Date.now() - m.data.ts);
+    });
+    p.send(JSON.stringify({ t: 'hello', v: 1 }));
+    p.send(JSON.stringify({ t: 'sub', id: 1, channel: 'quotes', params: { symbols: syms.slice(0, 10) } }));
+  }
+  await link.ask({ t: 'mm', on: true });
+  await new Promise((r) => setTimeout(r, 1000));
+  const f0 = raws.reduce((a, r) => a + r.frames, 0);
+  const b0 = raws.reduce((a, r) => a + r.bytes, 0);
+  measuring = true;
+  const c0 = await link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' });
+  const g0 = process.cpuUsage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  measuring = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  const c1 = await link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' });
+  const g1 = process.cpuUsage(g0);
+  const serverCpuSec = (c1.user + c1.system - c0.user - c0.system) / 1e6;
+  const frames = raws.reduce((a, r) => a + r.frames, 0) - f0;
+  const bytes = raws.reduce((a, r) => a + r.bytes, 0) - b0;
+  await link.ask({ t: 'mm', on: false });
+  for (const r of raws) r.sock.destroy();
+  for (const p of probes) p.close();
+  const sorted = Float64Array.from(lat).sort();
+  return {
+    framesPerSec: Math.round(frames / elapsed),
+    framesPerServerCpuSec: Math.round(frames / serverCpuSec),
+    quoteServerCpuPct: Math.round((serverCpuSec / elapsed) * 100),
+    quoteGeneratorCpuPct: Math.round((g1.user + g1.system) / 1e4 / elapsed),
+    fanoutClients: subscribers,
+    symbolsPerClient: symbols,
+    mbitPerSec: round((bytes * 8) / elapsed / 1e6, 1),
+    quoteLatencyP50Ms: percentileSorted(sorted, 0.5),
+    quoteLatencyP99Ms: percentileSorted(sorted, 0.99),
+  };
+}
+
+async function benchConnections(link: ChildLink, port: number, n: number) {
+  await new Promise((r) => setTimeout(r, 500));
+  const before = await link.ask<Extract<ChildMsg, { t: 'mem' }>>({ t: 'mem' });
+  const t0 = performance.now();
+  const raws = await openRaw(port, `http://127.0.0.1:${port}`, n, 500);
+  for (const r of raws) r.sendText('{"t":"hello","v":1,"client":"idle"}');
+  // Wait until every connection has its welcome (at most 30 s).
+  const deadline = performance.now() + 30_000;
+  while (raws.some((r) => r.frames < 1) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  const connectSec = (performance.now() - t0) / 1000;
+  const welcomed = raws.filter((r) => r.frames >= 1).length;
+  const after = await link.ask<Extract<ChildMsg, { t: 'mem' }>>({ t: 'mem' });
+  for (const r of raws) r.sock.destroy();
+  return {
+    connections: n,
+    welcomed,
+    connectSec: round(connectSec, 2),
+    bytesPerConnection: Math.round((after.rss - before.rss) / n),
+    heapBytesPerConnection: Math.round((after.heap + after.external - before.heap - before.external) / n),
+  };
+}
+
+async function parent(): Promise<void> {
+  const quick = has('--quick');
+  const json = has('--json');
+  const sync = opt('--sync', 'full') as 'full' | 'normal';
+  const cfg = {
+    traders: Number(opt('--clients', quick ? '16' : '32')),
+    window: Number(opt('--window', '64')),
+    orderSec: quick ? 4 : 10,
+    subscribers: Number(opt('--subscribers', '1000')),
+    symbols: Number(opt('--symbols', quick ? '50' : '100')),
+    quoteSec: quick ? 4 : 10,
+    connections: Number(opt('--connections', '10000')),
+  };
+  const dir = mkdtempSync(join(tmpdir(), 'tdbench-'));
+  const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify({ dir, sync, traders: cfg.traders, symbols: cfg.symbols } satisfies ChildInit)], {
+    execArgv: process.env.BENCH_PROF ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : process.execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const link = new ChildLink(proc);
+  const ready = await new Promise<Extract<ChildMsg, { t: 'ready' }>>((resolve) => proc.on('message', (m) => (m as ChildMsg).t === 'ready' && resolve(m as Extract<ChildMsg, { t: 'ready' }>)));
+  const url = `ws://127.0.0.1:${ready.port}/ws`;
+  try {
+    const orders = await benchOrders(link, url, ready.tokens, cfg.traders, cfg.window, cfg.orderSec);
+    const quotes = await benchQuotes(link, ready.port, url, cfg.subscribers, cfg.symbols, cfg.quoteSec);
+    const conns = await benchConnections(link, ready.port, cfg.connections);
+    const result = { quick, sync, cores: (await import('node:os')).cpus().length, ...orders, ...quotes, ...conns };
+    const rows: string[][] = [
+      ['orders/s (durable acks)', fmtCount(orders.ordersPerSec), `${orders.clients} clients x ${orders.window} in flight, sync=${sync}`],
+      ['ack p50 / p99 / max (ms)', `${orders.ackP50Ms} / ${orders.ackP99Ms} / ${orders.ackMaxMs}`, `server CPU ${orders.serverCpuPct}%, generator CPU ${orders.generatorCpuPct}%`],
+      ['orders per server CPU-second', fmtCount(orders.ordersPerServerCpuSec), 'less sensitive to other load on the machine'],
+      ['quote frames/s', fmtCount(quotes.framesPerSec), `${quotes.fanoutClients} subscribers x ${quotes.symbolsPerClient} symbols, ${quotes.mbitPerSec} Mbit/s`],
+      ['frames per server CPU-second', fmtCount(quotes.framesPerServerCpuSec), `server CPU ${quotes.quoteServerCpuPct}%, generator CPU ${quotes.quoteGeneratorCpuPct}%`],
+      ['quote latency p50 / p99 (ms)', `${quotes.quoteLatencyP50Ms} / ${quotes.quoteLatencyP99Ms}`, 'trade time stamp to receipt, incl. the 50 ms coalescing interval'],
+      ['bytes per connection (RSS)', fmtCount(conns.bytesPerConnection), `${conns.welcomed}/${conns.connections} idle connections welcomed in ${conns.connectSec} s; heap+external ${fmtCount(conns.heapBytesPerConnection)}`],
+    ];
+    console.log(formatTable(['measure', 'value', 'conditions'], rows, ['left', 'right', 'left']));
+    if (json) console.log(JSON.stringify(result));
+  } finally {
+    proc.send({ t: 'stop' });
+    await new Promise((r) => proc.once('exit', r));
+    rmSync(dir, { recursive: true, force: true });
+  }
+  void getGc;
+}
+
+if (has('--child')) {
+  void child(JSON.parse(args[args.indexOf('--child') + 1]!) as ChildInit);
+} else {
+  parent().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}

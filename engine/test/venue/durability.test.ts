@@ -1,0 +1,343 @@
+// Durability and recovery of the venue on real SQLite files: group commit, acknowledgements after commit,
+// crash images, torn and damaged journals, snapshots, schema versions and refusal of foreign files.
+import Database from 'better-sqlite3';
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { checkInvariants } from '../../core/index.js';
+import { Venue, isVenueError, type Ack } from '../../venue/index.js';
+import { expectHistoryMatchesEngine, openVenue, runLoad, setUpLoad, tempDb, tempDir, testClock } from './helpers.js';
+
+/** What a crash at this instant leaves on disk: a copy of the database and its WAL. */
+function crashImage(file: string): string {
+  const to = path.join(tempDir(), 'crashed.db');
+  fs.copyFileSync(file, to);
+  if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${to}-wal`);
+  return to;
+}
+
+function expectVenueError(fn: () => unknown, code: string): void {
+  try {
+    fn();
+  } catch (e) {
+    expect(isVenueError(e), String(e)).toBe(true);
+    expect((e as { code: string }).code).toBe(code);
+    return;
+  }
+  throw new Error(`expected VenueError ${code}`);
+}
+
+describe('group commit and acknowledgements', () => {
+  it('commands of one tick share one journal frame, and each is journaled when its ack arrives', async () => {
+    const v = openVenue(tempDb());
+    const s = await setUpLoad(v, { accounts: 4 });
+    const before = [...v.journalFrames()].length;
+    const seen: number[] = [];
+    const acks = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        v.submit({ type: 'Deposit', accountId: s.accounts[i % 4]!, amount: 100 + i }).then((a) => {
+          // by the time an ack arrives, its command is in the journal
+          const last = [...v.journalFrames(a.seq - 1)].at(-1)!;
+          expect(last.seq + last.commands.length - 1).toBeGreaterThanOrEqual(a.seq);
+          seen.push(a.seq);
+          return a;
+        }),
+      ),
+    );
+    const frames = [...v.journalFrames()];
+    expect(frames.length).toBe(before + 1);
+    const f = frames.at(-1)!;
+    expect(f.commands.length).toBe(50);
+    expect(acks.map((a) => a.seq)).toEqual(Array.from({ length: 50 }, (_, i) => f.seq + i));
+    expect(new Set(acks.map((a) => a.ts)).size).toBe(1);
+    expect(seen.length).toBe(50);
+  });
+
+  it('commitWindowMs gathers commands from several ticks into one commit', async () => {
+    const v = openVenue(tempDb(), { commitWindowMs: 20 });
+    const s = await setUpLoad(v, { accounts: 2 });
+    const before = [...v.journalFrames()].length;
+    const p: Promise<Ack>[] = [];
+    for (let i = 0; i < 5; i++) {
+      p.push(v.submit({ type: 'Deposit', accountId: s.accounts[0]!, amount: 1 }));
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(p);
+    expect([...v.journalFrames()].length).toBe(before + 1);
+  });
+
+  it('asserts its durability settings: WAL, synchronous FULL by default or NORMAL when asked, lock, busy timeout', () => {
+    const a = openVenue(tempDb());
+    expect(a.durability()).toEqual({ journalMode: 'wal', synchronous: 'FULL', lockingMode: 'exclusive', busyTimeoutMs: 5000 });
+    const b = openVenue(tempDb(), { synchronous: 'NORMAL', busyTimeoutMs: 250, exclusive: false });
+    expect(b.durability()).toEqual({ journalMode: 'wal', synchronous: 'NORMAL', lockingMode: 'normal', busyTimeoutMs: 250 });
+  });
+
+  it('time stamps never go backwards even when the clock does', async () => {
+    const clock = testClock();
+    const v = openVenue(tempDb(), { now: clock.now });
+    const s = await setUpLoad(v, { accounts: 1 });
+    const a = await v.submit({ type: 'Deposit', accountId: s.accounts[0]!, amount: 1 });
+    clock.t -= 60_000;
+    const b = await v.submit({ type: 'Deposit', accountId: s.accounts[0]!, amount: 1 });
+    expect(b.ts).toBe(a.ts);
+    clock.t = Number.NaN;
+    expect((await v.submit({ type: 'Deposit', accountId: s.accounts[0]!, amount: 1 })).ts).toBe(a.ts);
+  });
+});
+
+describe('crash recovery', () => {
+  it('a crash at any moment keeps every acknowledged command and recovers the exact state', async () => {
+    const file = tempDb();
+    const v = openVenue(file, { snapshotEvery: 700, historyFlushRows: 300 });
+    const s = await setUpLoad(v, { accounts: 12 });
+    const images: { file: string; seq: number; hash: string }[] = [];
+    await runLoad(v, s, 250, 3, 'full', async (c, i) => {
+      if (c.accountId === s.accounts[1] && i % 90 === 45) await v.endSession();
+      if (c.accountId === s.accounts[0] && i % 60 === 59) {
+        // synchronous: no commit can slip between reading the state and copying the files
+        images.push({ seq: v.lastSeq, hash: v.stateHash(), file: crashImage(file) });
+      }
+    });
+    expect(images.length).toBeGreaterThan(3);
+    for (const img of images) {
+      const r = Venue.open(img.file);
+      try {
+        expect(r.recovery.recoveredTo).toBe(img.seq);
+        expect(r.stateHash()).toBe(img.hash);
+        expect(r.recovery.discarded).toEqual([]);
+        expect(r.replayFromScratch().engine.stateHash()).toBe(img.hash);
+        expect(r.invariants()).toEqual([]);
+        expectHistoryMatchesEngine(r);
+      } finally {
+        r.close({ snapshot: false });
+      }
+    }
+  });
+
+  it('restarts give the same state from a snapshot and from the journal alone', async () => {
+    const file = tempDb();
+    let v = openVenue(file);
+    const s = await setUpLoad(v, { accounts: 8 });
+    await runLoad(v, s, 150, 11);
+    const hash = v.stateHash();
+    const seq = v.lastSeq;
+    v.close({ snapshot: false });
+    v = openVenue(file);
+    expect(v.recovery).toMatchObject({ snapshotSeq: 0, replayed: seq, recoveredTo: seq, discarded: [] });
+    expect(v.stateHash()).toBe(hash);
+    v.close();
+    v = openVenue(file);
+    expect(v.recovery).toMatchObject({ snapshotSeq: seq, replayed: 0, recoveredTo: seq });
+    expect(v.stateHash()).toBe(hash);
+    // and the venue goes on where it stopped: order ids continue, nothing is reused
+    const maxId = Math.max(...v.orders({ limit: 1 }).items.map((o) => o.orderId));
+    const a = await v.submit({ type: 'PlaceOrder', accountId: s.accounts[1]!, symbol: 'SYM0', side: 'buy', orderType: 'limit', qty: 10, price: 9_500, tif: 'gtc' });
+    expect(a.orderIds[0]).toBe(maxId + 1);
+    expectHistoryMatchesEngine(v);
+  });
+
+  it('a transaction torn by a crash mid-write is dropped whole: the state is that of the last complete commit', async () => {
+    const file = tempDb();
+    const v = openVenue(file);
+    const s = await setUpLoad(v, { accounts: 4 });
+    await runLoad(v, s, 40, 5);
+    const hash = v.stateHash();
+    const seq = v.lastSeq;
+    const walBefore = fs.statSync(`${file}-wal`).size;
+    const dbBefore = fs.readFileSync(file);
+    // one more big commit: the write we "tear"
+    await Promise.all(Array.from({ length: 300 }, (_, i) => v.submit({ type: 'Deposit', accountId: s.accounts[i % 4]!, amount: 1 + i })));
+    const walAfter = fs.statSync(`${file}-wal`).size;
+    expect(walAfter).toBeGreaterThan(walBefore);
+    expect(fs.readFileSync(file).equals(dbBefore)).toBe(true); // no checkpoint in between
+    for (const cut of [walBefore + Math.floor((walAfter - walBefore) / 2), walAfter - 100]) {
+      const img = crashImage(file);
+      fs.truncateSync(`${img}-wal`, cut);
+      const r = Venue.open(img);
+      try {
+        expect(r.recovery.recoveredTo).toBe(seq);
+        expect(r.stateHash()).toBe(hash);
+        expect(r.recovery.discarded).toEqual([]);
+        expectHistoryMatchesEngine(r);
+      } finally {
+        r.close({ snapshot: false });
+      }
+    }
+  });
+
+  it('a damaged tail frame is set aside with a report, and the history is re-derived', async () => {
+    const file = tempDb();
+    let v = openVenue(file);
+    const s = await setUpLoad(v, { accounts: 6 });
+    await runLoad(v, s, 60, 8);
+    const frames = [...v.journalFrames()];
+    const last = frames.at(-1)!;
+    const hashBefore = v.replayFromScratch(last.seq - 1).engine.stateHash();
+    v.close({ snapshot: false });
+    const db = new Database(file);
+    db.prepare('UPDATE journal SET crc = crc + 1 WHERE seq = ?').run(last.seq);
+    db.close();
+    v = openVenue(file);
+    expect(v.recovery.discarded).toEqual([{ seq: last.seq, n: last.commands.length, reason: 'CRC mismatch' }]);
+    expect(v.recovery.recoveredTo).toBe(last.seq - 1);
+    expect(v.recovery.historyRebuilt).toBe(true);
+    expect(v.stateHash()).toBe(hashBefore);
+    expect(v.replayFromScratch().engine.stateHash()).toBe(hashBefore);
+    expectHistoryMatchesEngine(v);
+    v.close();
+    const check = new Database(file, { readonly: true });
+    expect(check.prepare('SELECT seq, n, reason FROM journal_quarantine').all()).toEqual([{ seq: last.seq, n: last.commands.length, reason: 'CRC mismatch' }]);
+    check.close();
+  });
+
+  it('damage followed by intact frames refuses to open (acknowledged commands would be lost), or truncates when asked', async () => {
+    const file = tempDb();
+    const v = openVenue(file);
+    const s = await setUpLoad(v, { accounts: 6 });
+    await runLoad(v, s, 60, 9);
+    const frames = [...v.journalFrames()];
+    const bad = frames[Math.floor(frames.length / 2)]!;
+    v.close({ snapshot: false });
+    const db = new Database(file);
+    db.prepare("UPDATE journal SET data = replace(data, '[', '{') WHERE seq = ?").run(bad.seq);
+    db.close();
+    expectVenueError(() => Venue.open(file), 'JOURNAL_CORRUPT');
+    const t = openVenue(file, { onDamagedJournal: 'truncate' });
+    expect(t.recovery.recoveredTo).toBe(bad.seq - 1);
+    expect(t.recovery.discarded.map((d) => d.seq)).toEqual(frames.filter((f) => f.seq >= bad.seq).map((f) => f.seq));
+    expect(t.recovery.discarded[0]!.reason).toBe('CRC mismatch');
+    expect(t.replayFromScratch().engine.stateHash()).toBe(t.stateHash());
+    expectHistoryMatchesEngine(t);
+  });
+
+  it('a damaged snapshot is skipped: recovery falls back to an older one or the journal', async () => {
+    const file = tempDb();
+    let v = openVenue(file);
+    const s = await setUpLoad(v, { accounts: 6 });
+    await runLoad(v, s, 40, 10);
+    const first = v.snapshot();
+    await runLoad(v, s, 40, 12);
+    const hash = v.stateHash();
+    v.close();
+    const db = new Database(file);
+    const newest = db.prepare('SELECT max(seq) FROM snapshots').pluck().get() as number;
+    db.prepare("UPDATE snapshots SET data = replace(data, '\"cash\":', '\"cash\":1') WHERE seq = ?").run(newest);
+    db.close();
+    v = openVenue(file);
+    expect(v.recovery.snapshotsSkipped).toEqual([{ seq: newest, reason: 'CRC mismatch' }]);
+    expect(v.recovery.snapshotSeq).toBe(first);
+    expect(v.stateHash()).toBe(hash);
+  });
+
+  it('a failed commit stops the venue; nothing acknowledged is lost and reopening recovers', async () => {
+    const file = tempDb();
+    const fatal: unknown[] = [];
+    const v = openVenue(file, { onFatal: (e) => fatal.push(e) });
+    const s = await setUpLoad(v, { accounts: 4 });
+    await runLoad(v, s, 30, 13);
+    const seq = v.lastSeq;
+    const hash = v.stateHash();
+    const journal = (v as unknown as { journal: { append: (...a: unknown[]) => void } }).journal;
+    journal.append = () => {
+      throw new Error('disk I/O error (simulated)');
+    };
+    const results = await Promise.allSettled(Array.from({ length: 5 }, () => v.submit({ type: 'Deposit', accountId: s.accounts[0]!, amount: 5 })));
+    for (const r of results) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason.code).toBe('VENUE_FAILED');
+    }
+    expect(fatal).toHaveLength(1);
+    await expect(v.submit({ type: 'EndSession' })).rejects.toMatchObject({ code: 'VENUE_FAILED' });
+    v.close();
+    const r = openVenue(file);
+    expect(r.recovery.recoveredTo).toBe(seq);
+    expect(r.stateHash()).toBe(hash);
+    expect(checkInvariants(r.replayFromScratch().engine)).toEqual([]);
+  });
+});
+
+describe('history on and off', () => {
+  it('a venue run without history derives the missing history from the journal when reopened with it', async () => {
+    const file = tempDb();
+    let v = openVenue(file);
+    const s = await setUpLoad(v, { accounts: 5 });
+    await runLoad(v, s, 40, 31);
+    v.close();
+    v = openVenue(file, { history: false });
+    await runLoad(v, s, 60, 32);
+    expect(() => v.orders({})).toThrow(/without history/);
+    const hash = v.stateHash();
+    v.close(); // a snapshot ahead of the history watermark: skipped on the way back
+    v = openVenue(file);
+    expect(v.stateHash()).toBe(hash);
+    expect(v.recovery.snapshotsSkipped.length).toBeGreaterThan(0);
+    expectHistoryMatchesEngine(v);
+  });
+});
+
+describe('refusing what it cannot use', () => {
+  it('a database from a newer version: DB_TOO_NEW', () => {
+    const file = tempDb();
+    openVenue(file).close();
+    const db = new Database(file);
+    db.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+    db.close();
+    expectVenueError(() => Venue.open(file), 'DB_TOO_NEW');
+  });
+
+  it('a file that is not a database, and a database that is not a venue', () => {
+    const junk = path.join(tempDir(), 'junk.db');
+    fs.writeFileSync(junk, Buffer.alloc(8192, 0x5a));
+    expectVenueError(() => Venue.open(junk), 'DB_NOT_DATABASE');
+    const other = path.join(tempDir(), 'other.db');
+    const db = new Database(other);
+    db.exec('CREATE TABLE t (x)');
+    db.close();
+    expectVenueError(() => Venue.open(other), 'DB_FOREIGN');
+  });
+
+  it('a second venue on the same file: DB_LOCKED', () => {
+    const file = tempDb();
+    openVenue(file);
+    expectVenueError(() => Venue.open(file, { busyTimeoutMs: 50 }), 'DB_LOCKED');
+  });
+
+  it('an engine configuration that differs from the journal: CONFIG_MISMATCH', () => {
+    const file = tempDb();
+    openVenue(file, { engine: { candleHistory: 50 } }).close();
+    expectVenueError(() => Venue.open(file, { engine: { candleHistory: 60 } }), 'CONFIG_MISMATCH');
+    openVenue(file).close(); // no option: the stored one
+  });
+
+  it('a new database reports its creation and migrations; submit after close is refused', async () => {
+    const v = openVenue(tempDb());
+    expect(v.recovery).toMatchObject({ created: true, migrated: [1], recoveredTo: 0 });
+    v.close();
+    await expect(v.submit({ type: 'EndSession' })).rejects.toMatchObject({ code: 'VENUE_CLOSED' });
+  });
+});
+
+describe('schema migrations', () => {
+  it('run in order, once, inside the open; a database ahead of the code is refused', async () => {
+    const { MIGRATIONS, openDatabase } = await import('../../venue/schema.js');
+    const file = tempDb();
+    openVenue(file).close();
+    const base = { synchronous: 'FULL' as const, busyTimeoutMs: 100, exclusive: true, integrityCheck: true, now: 0 };
+    const v2 = [...MIGRATIONS, { version: 2, up: (db: Database.Database) => db.exec('CREATE TABLE extra (x)') }];
+    const a = openDatabase(file, { ...base, migrations: v2 });
+    expect(a.migrated).toEqual([2]);
+    expect(a.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+    a.db.close();
+    const b = openDatabase(file, { ...base, migrations: v2 });
+    expect(b.migrated).toEqual([]);
+    b.db.close();
+    expectVenueError(() => openDatabase(file, { ...base, migrations: MIGRATIONS }), 'DB_TOO_NEW');
+    // a migration that fails leaves the database as it was
+    const bad = [...v2, { version: 3, up: () => { throw new Error('boom'); } }];
+    expect(() => openDatabase(file, { ...base, migrations: bad })).toThrow('boom');
+    const c = openDatabase(file, { ...base, migrations: v2 });
+    expect(c.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+    c.db.close();
+  });
+});

@@ -1,0 +1,25 @@
+/**
+ * engine/venue: the durable venue. One sequencer in front of the engine with a SQLite journal (group
+ * commit), snapshots, recovery, history tables and queries, subscriptions, and the protocol handlers.
+ */
+export { Venue } from './venue.js';
+export type { Ack, CommittedCommand, EngineView, MarketChange, RecoveryReport, VenueOptions } from './venue.js';
+export { VenueError, isVenueError } from './errors.js';
+export type { VenueErrorCode } from './errors.js';
+export type { BracketRequest, PlaceOcoRequest, PlaceOrderRequest, VenueCommand, Encoded } from './codec.js';
+export { decodeCommand, encodeCommand, commandTypeOf, orderIdsOf } from './codec.js';
+export type {
+  CandleQuery,
+  ExecutionQuery,
+  ExecutionRecord,
+  OrderQuery,
+  OrderStatusFilter,
+  Page,
+  Statement,
+  StatementQuery,
+  StatsQuery,
+} from './queries.js';
+export { SCHEMA_VERSION, MIGRATIONS } from './schema.js';
+export type { SynchronousLevel } from './schema.js';
+export { venueHandlers, STATEMENT_MAX_ENTRIES } from './serve.js';
+export type { VenueHandlers } from './serve.js';

@@ -1,0 +1,302 @@
+/**
+ * Opening the venue database: PRAGMAs (asserted by reading them back), the application id, the `meta` table
+ * and versioned migrations.
+ *
+ * Durability contract (see VenueOptions.synchronous):
+ * - journal_mode=WAL: a commit appends frames to the -wal file; SQLite checksums every frame, so a write torn
+ *   by a crash or power cut is recognised on the next open and the incomplete transaction is dropped whole.
+ *   A transaction is therefore either entirely in the journal or not at all.
+ * - synchronous=FULL (default): the WAL is fsynced at every commit, so a commit that returned survives power
+ *   loss. NORMAL fsyncs only at checkpoints: commits survive a process crash (the OS has the data) but the
+ *   last ones may roll back after a power cut or kernel crash. EXTRA also syncs the directory.
+ * - locking_mode=EXCLUSIVE (default): the first write transaction takes the file lock and keeps it until
+ *   close, so a second venue (another process or this one) on the same file fails with DB_LOCKED instead of
+ *   sequencing a second, diverging history. The WAL index then lives in process memory (no -shm file).
+ */
+import Database from 'better-sqlite3';
+import { VenueError, sqliteOpenError } from './errors.js';
+
+export type Db = Database.Database;
+export type Stmt = Database.Statement<unknown[], unknown>;
+export type SynchronousLevel = 'OFF' | 'NORMAL' | 'FULL' | 'EXTRA';
+
+/** 'TDV1' as a 32-bit integer: marks the file as a venue database (`PRAGMA application_id`). */
+export const APPLICATION_ID = 0x54445631;
+
+export interface OpenDbOptions {
+  synchronous: SynchronousLevel;
+  busyTimeoutMs: number;
+  exclusive: boolean;
+  /** Run `PRAGMA quick_check` on open (O(database size)). */
+  integrityCheck: boolean;
+  /** Time stamp written into meta on creation. */
+  now: number;
+  /** The migrations to run (default MIGRATIONS; tests pass their own). */
+  migrations?: readonly Migration[];
+}
+
+const SYNC_CODE: Record<SynchronousLevel, number> = { OFF: 0, NORMAL: 1, FULL: 2, EXTRA: 3 };
+
+/** One migration: brings the schema from `version - 1` to `version`. Runs inside an immediate transaction. */
+export interface Migration {
+  version: number;
+  up(db: Db): void;
+}
+
+/**
+ * The ordered migrations. Add new ones at the end; never edit a released one. A migration that changes
+ * history tables can call for a history rebuild by setting meta `history_rebuild` to '1' (the venue then
+ * re-derives the history tables from the journal on open).
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    up(db) {
+      db.exec(`
+        -- The journal: one row per group-commit frame. seq is the sequence number of the frame's first
+        -- command; the frame holds n commands (seq .. seq+n-1) sharing one time stamp ts. data is a JSON
+        -- array of encoded commands (codec.ts); crc is CRC-32 of a header "seq,n,ts|" followed by data.
+        CREATE TABLE journal (
+          seq  INTEGER PRIMARY KEY,
+          n    INTEGER NOT NULL,
+          ts   INTEGER NOT NULL,
+          data TEXT    NOT NULL,
+          crc  INTEGER NOT NULL
+        );
+        -- Frames recovery set aside (damaged tail): kept for inspection, never replayed.
+        CREATE TABLE journal_quarantine (
+          id     INTEGER PRIMARY KEY,
+          seq    INTEGER,
+          n      INTEGER,
+          ts     INTEGER,
+          data   BLOB,
+          crc    INTEGER,
+          reason TEXT NOT NULL,
+          at     INTEGER NOT NULL
+        );
+        -- Engine snapshots: state after applying every command up to and including seq.
+        CREATE TABLE snapshots (
+          seq           INTEGER PRIMARY KEY,
+          ts            INTEGER NOT NULL,
+          hash          TEXT    NOT NULL,
+          next_order_id INTEGER NOT NULL,
+          crc           INTEGER NOT NULL,
+          data          TEXT    NOT NULL
+        );
+
+        -- History, derived from the engine's events in the same transaction as the journal frame.
+        CREATE TABLE orders (
+          order_id        INTEGER PRIMARY KEY,
+          account_id      INTEGER NOT NULL,
+          client_order_id TEXT,
+          symbol          TEXT    NOT NULL,
+          side            TEXT    NOT NULL,
+          order_type      TEXT    NOT NULL,
+          tif             TEXT    NOT NULL,
+          qty             INTEGER NOT NULL,
+          filled_qty      INTEGER NOT NULL,
+          leaves          INTEGER NOT NULL,
+          price           INTEGER,
+          stop_price      INTEGER,
+          trail_amount    INTEGER,
+          post_only       INTEGER NOT NULL,
+          status          TEXT    NOT NULL,
+          parent_id       INTEGER,
+          linked_id       INTEGER,
+          notional        INTEGER NOT NULL,
+          cancel_reason   TEXT,
+          reject_code     TEXT,
+          reject_message  TEXT,
+          ts              INTEGER NOT NULL,
+          updated_ts      INTEGER NOT NULL,
+          seq             INTEGER NOT NULL,
+          -- trading session (engine session number) the order was placed in
+          session         INTEGER NOT NULL
+        );
+        -- Few indexes on purpose: each one costs a scattered page write per flush. Lists by account walk
+        -- orders_account newest first (filters on status and symbol are applied while walking); the open
+        -- orders of an account come from the engine's live orders by primary key.
+        CREATE INDEX orders_account ON orders (account_id);
+        CREATE INDEX orders_account_cid ON orders (account_id, client_order_id) WHERE client_order_id IS NOT NULL;
+
+        -- One row per side per trade.
+        CREATE TABLE executions (
+          exec_id      INTEGER PRIMARY KEY,
+          trade_id     INTEGER NOT NULL,
+          order_id     INTEGER NOT NULL,
+          account_id   INTEGER NOT NULL,
+          symbol       TEXT    NOT NULL,
+          side         TEXT    NOT NULL,
+          price        INTEGER NOT NULL,
+          qty          INTEGER NOT NULL,
+          liquidity    TEXT    NOT NULL,
+          realized_pnl INTEGER NOT NULL,
+          ts           INTEGER NOT NULL,
+          seq          INTEGER NOT NULL
+        );
+        CREATE INDEX executions_account_ts ON executions (account_id, ts);
+        CREATE INDEX executions_symbol_ts ON executions (symbol, ts);
+
+        -- Cash ledger: deposits, withdrawals and trade cash flows, with the cash balance after each.
+        CREATE TABLE ledger (
+          entry_id   INTEGER PRIMARY KEY,
+          account_id INTEGER NOT NULL,
+          ts         INTEGER NOT NULL,
+          kind       TEXT    NOT NULL,
+          amount     INTEGER NOT NULL,
+          cash       INTEGER NOT NULL,
+          symbol     TEXT,
+          trade_id   INTEGER,
+          order_id   INTEGER,
+          seq        INTEGER NOT NULL
+        );
+        CREATE INDEX ledger_account_ts ON ledger (account_id, ts);
+
+        -- Candles: the bar for (symbol, timeframe, bucket start), upserted whenever a trade prints.
+        CREATE TABLE candles (
+          symbol TEXT    NOT NULL,
+          tf     TEXT    NOT NULL,
+          t      INTEGER NOT NULL,
+          o      INTEGER NOT NULL,
+          h      INTEGER NOT NULL,
+          l      INTEGER NOT NULL,
+          c      INTEGER NOT NULL,
+          v      INTEGER NOT NULL,
+          PRIMARY KEY (symbol, tf, t)
+        ) WITHOUT ROWID;
+
+        -- Trading-day rollovers.
+        CREATE TABLE sessions (
+          session INTEGER PRIMARY KEY,
+          ts      INTEGER NOT NULL,
+          seq     INTEGER NOT NULL
+        );
+      `);
+    },
+  },
+];
+
+/** The schema version this code writes. A database with a higher version is refused (DB_TOO_NEW). */
+export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+export interface OpenedDb {
+  db: Db;
+  /** True when this open created the venue schema (a new file). */
+  created: boolean;
+  /** Migrations applied by this open (versions). */
+  migrated: number[];
+}
+
+function pragma(db: Db, text: string): unknown {
+  return db.pragma(text, { simple: true });
+}
+
+function assertPragma(db: Db, name: string, expected: unknown, got: unknown): void {
+  if (got !== expected)
+    throw new VenueError('PRAGMA_NOT_APPLIED', `PRAGMA ${name} is ${String(got)}, expected ${String(expected)}`, {
+      pragma: name,
+      expected,
+      got,
+    });
+}
+
+/**
+ * Opens (or creates) a venue database: sets and asserts the PRAGMAs, checks that the file is a venue
+ * database of a version this code understands, and runs pending migrations. Throws VenueError with a clear
+ * code for anything it cannot use.
+ */
+export function openDatabase(path: string, o: OpenDbOptions): OpenedDb {
+  let db: Db;
+  try {
+    db = new Database(path, { fileMustExist: false });
+  } catch (e) {
+    throw sqliteOpenError(e, path) ?? e;
+  }
+  try {
+    return setUp(db, path, o);
+  } catch (e) {
+    try {
+      db.close();
+    } catch {
+      // already unusable
+    }
+    if (e instanceof VenueError) throw e;
+    throw sqliteOpenError(e, path) ?? e;
+  }
+}
+
+function setUp(db: Db, path: string, o: OpenDbOptions): OpenedDb {
+  // The lock mode must be chosen before the first access so that the WAL index lives in heap memory.
+  if (o.exclusive) assertPragma(db, 'locking_mode', 'exclusive', pragma(db, 'locking_mode = EXCLUSIVE'));
+  db.pragma(`busy_timeout = ${Math.max(0, Math.floor(o.busyTimeoutMs))}`);
+  assertPragma(db, 'busy_timeout', Math.max(0, Math.floor(o.busyTimeoutMs)), pragma(db, 'busy_timeout'));
+  // First real read of the file: a non-database fails here with SQLITE_NOTADB.
+  const mode = pragma(db, 'journal_mode = WAL');
+  assertPragma(db, 'journal_mode', 'wal', mode);
+  db.pragma(`synchronous = ${o.synchronous}`);
+  assertPragma(db, 'synchronous', SYNC_CODE[o.synchronous], pragma(db, 'synchronous'));
+  db.pragma('temp_store = MEMORY');
+  db.pragma('cache_size = -65536');
+
+  if (o.integrityCheck) {
+    const res = db.pragma('quick_check', { simple: false }) as { quick_check: string }[];
+    if (res.length !== 1 || res[0]?.quick_check !== 'ok')
+      throw new VenueError('DB_CORRUPT', `${path} failed its integrity check`, {
+        problems: res.slice(0, 20).map((r) => r.quick_check),
+      });
+  }
+
+  // Take the write lock now (and, in exclusive mode, keep it): a second venue fails here with DB_LOCKED.
+  db.exec('BEGIN IMMEDIATE');
+  let created = false;
+  const migrated: number[] = [];
+  try {
+    const appId = pragma(db, 'application_id') as number;
+    const tables = (db.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").pluck().all() as string[]).filter(
+      (n) => !n.startsWith('sqlite_'),
+    );
+    let version = 0;
+    if (tables.length === 0 && appId === 0) {
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.exec('CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID');
+      setMeta(db, 'schema_version', '0');
+      setMeta(db, 'created_ts', String(o.now));
+      created = true;
+    } else {
+      if (appId !== APPLICATION_ID || !tables.includes('meta'))
+        throw new VenueError('DB_FOREIGN', `${path} is an SQLite database but not a venue database`, { applicationId: appId, tables });
+      const v = getMeta(db, 'schema_version');
+      version = v === undefined ? NaN : Number(v);
+      if (!Number.isSafeInteger(version) || version < 0)
+        throw new VenueError('DB_CORRUPT', `${path} has an unreadable schema_version ${String(v)}`);
+    }
+    const migrations = o.migrations ?? MIGRATIONS;
+    const latest = migrations[migrations.length - 1]!.version;
+    if (version > latest)
+      throw new VenueError(
+        'DB_TOO_NEW',
+        `${path} has schema version ${version}; this venue understands up to ${latest}. Upgrade the application to open it.`,
+        { schemaVersion: version, supported: latest },
+      );
+    for (const m of migrations) {
+      if (m.version <= version) continue;
+      m.up(db);
+      setMeta(db, 'schema_version', String(m.version));
+      migrated.push(m.version);
+    }
+    db.exec('COMMIT');
+  } catch (e) {
+    if (db.inTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+  return { db, created, migrated };
+}
+
+export function getMeta(db: Db, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(key) as string | undefined;
+  return row;
+}
+
+export function setMeta(db: Db, key: string, value: string): void {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+}

@@ -1,0 +1,284 @@
+/**
+ * The protocol's handler table for a venue: every method and channel of engine/protocol/methods.ts that a
+ * venue serves, for `serveSession(port, { handlers, channels, ... })`. One table serves every session: each
+ * private method acts on the session's own account (`ctx.session.accountId`, see requireAccount), so a
+ * session can never name another account (admin methods name the account they act on).
+ *
+ * Errors: engine rejections answer with their engine code (details: orderId, originalOrderId for a duplicate
+ * client order id); unknown symbols/orders with UNKNOWN_SYMBOL/NOT_FOUND; a closed or failed venue with
+ * UNAVAILABLE; a bad paging cursor with BAD_REQUEST.
+ */
+import type { AccountId, AccountView, OrderId } from '../core/types.js';
+import { ProtocolError } from '../protocol/errors.js';
+import type { ChannelHandlers, MethodHandlers, SessionContext } from '../protocol/server.js';
+import { requireAccount } from '../protocol/server.js';
+import type { Execution, OrderRecord } from '../protocol/schemas.js';
+import type { VenueCommand } from './codec.js';
+import { isVenueError } from './errors.js';
+import type { Ack, Venue } from './venue.js';
+
+export interface VenueHandlers {
+  handlers: MethodHandlers;
+  channels: ChannelHandlers;
+}
+
+/** Most ledger entries `statement.get` returns (the protocol's statement has no cursor). */
+export const STATEMENT_MAX_ENTRIES = 10_000;
+
+/** Venue errors as protocol errors (anything unexpected stays as thrown: the server maps it to INTERNAL). */
+function mapError(e: unknown): unknown {
+  if (!isVenueError(e)) return e;
+  switch (e.code) {
+    case 'VENUE_CLOSED':
+    case 'VENUE_FAILED':
+      return new ProtocolError('UNAVAILABLE', 'The venue is not available right now');
+    case 'BAD_CURSOR':
+    case 'BAD_QUERY':
+    case 'BAD_COMMAND':
+      return new ProtocolError('BAD_REQUEST', e.message);
+    default:
+      return e;
+  }
+}
+
+function guard<A extends unknown[], R>(fn: (...a: A) => R): (...a: A) => R {
+  return (...a: A): R => {
+    try {
+      const r = fn(...a);
+      if (r instanceof Promise) return r.catch((e: unknown) => Promise.reject(mapError(e))) as R;
+      return r;
+    } catch (e) {
+      throw mapError(e);
+    }
+  };
+}
+
+/** Throws the engine's rejection as a ProtocolError. */
+function accepted(ack: Ack): Ack {
+  const r = ack.rejected;
+  if (r === undefined) return ack;
+  const details: Record<string, unknown> = {};
+  if (r.orderId !== undefined) details.orderId = r.orderId;
+  if (r.originalOrderId !== undefined) details.originalOrderId = r.originalOrderId;
+  if (r.clientOrderId !== undefined) details.clientOrderId = r.clientOrderId;
+  throw new ProtocolError(r.code, r.message, Object.keys(details).length > 0 ? details : undefined);
+}
+
+function myOrder(venue: Venue, accountId: AccountId, orderId: OrderId): OrderRecord {
+  const r = venue.order(orderId);
+  if (r === undefined || r.accountId !== accountId) throw new ProtocolError('NOT_FOUND', `No order ${orderId} on this account`);
+  return r;
+}
+
+function knownSymbol(venue: Venue, symbol: string): void {
+  if (venue.view.instrument(symbol) === undefined) throw new ProtocolError('UNKNOWN_SYMBOL', `Unknown symbol ${symbol}`);
+}
+
+function accountView(venue: Venue, accountId: AccountId): AccountView {
+  const v = venue.view.accountView(accountId);
+  if (v === undefined) throw new ProtocolError('UNKNOWN_ACCOUNT', `Account ${accountId} does not exist`);
+  return v;
+}
+
+function execution(x: Execution): Execution {
+  return { tradeId: x.tradeId, orderId: x.orderId, symbol: x.symbol, side: x.side, price: x.price, qty: x.qty, liquidity: x.liquidity, ts: x.ts };
+}
+
+/** Builds the method and channel handlers that serve `venue` over the protocol. */
+export function venueHandlers(venue: Venue): VenueHandlers {
+  const submit = async (cmd: VenueCommand): Promise<Ack> => accepted(await venue.submit(cmd));
+  const acct = (ctx: SessionContext): AccountId => requireAccount(ctx);
+
+  const handlers: MethodHandlers = {
+    // ---- public
+    'instruments.list': () => venue.view.instruments(),
+    'instruments.search': ({ query, limit }) => {
+      const q = query.trim().toUpperCase();
+      const rank = (sym: string, name: string): number => {
+        if (q === '') return 4;
+        if (sym === q) return 0;
+        if (sym.startsWith(q)) return 1;
+        if (sym.includes(q)) return 2;
+        if (name.toUpperCase().includes(q)) return 3;
+        return -1;
+      };
+      return venue.view
+        .instruments()
+        .map((i) => ({ i, r: rank(i.symbol, i.name) }))
+        .filter((x) => x.r >= 0)
+        .sort((a, b) => a.r - b.r || a.i.symbol.localeCompare(b.i.symbol))
+        .slice(0, limit)
+        .map((x) => x.i);
+    },
+    'quote.get': ({ symbol }) => {
+      const q = venue.view.quote(symbol);
+      if (q === undefined) throw new ProtocolError('UNKNOWN_SYMBOL', `Unknown symbol ${symbol}`);
+      return q;
+    },
+    'quotes.get': ({ symbols }) =>
+      symbols.map((s) => {
+        const q = venue.view.quote(s);
+        if (q === undefined) throw new ProtocolError('UNKNOWN_SYMBOL', `Unknown symbol ${s}`);
+        return q;
+      }),
+    'depth.get': ({ symbol, levels }) => {
+      const d = venue.view.depth(symbol, levels);
+      if (d === undefined) throw new ProtocolError('UNKNOWN_SYMBOL', `Unknown symbol ${symbol}`);
+      return d;
+    },
+    'trades.recent': guard(({ symbol, limit }) => {
+      knownSymbol(venue, symbol);
+      return venue.recentTrades(symbol, limit);
+    }),
+    'candles.get': guard(({ symbol, timeframe, from, to, limit }) => {
+      knownSymbol(venue, symbol);
+      return venue.candles({ symbol, timeframe, from, to, limit });
+    }),
+    'index.get': ({ name }) => {
+      const x = venue.view.index(name);
+      if (x === undefined) throw new ProtocolError('NOT_FOUND', `No index ${name}`);
+      return x;
+    },
+    'time.get': () => ({ ts: venue.now() }),
+
+    // ---- viewer
+    'account.get': (_p, ctx) => accountView(venue, acct(ctx)),
+    'positions.list': (_p, ctx) => accountView(venue, acct(ctx)).positions.filter((p) => p.qty !== 0),
+    'orders.list': guard(({ status, symbol, limit, cursor }, ctx) => {
+      const page = venue.orders({ accountId: acct(ctx), status, symbol, limit, cursor });
+      return page.nextCursor === undefined ? { items: page.items } : { items: page.items, nextCursor: page.nextCursor };
+    }),
+    'order.get': guard(({ orderId }, ctx) => myOrder(venue, acct(ctx), orderId)),
+    'executions.list': guard(({ symbol, from, to, limit, cursor }, ctx) => {
+      const page = venue.executions({ accountId: acct(ctx), symbol, from, to, limit, cursor });
+      const items = page.items.map(execution);
+      return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor };
+    }),
+    'statement.get': guard(({ from, to }, ctx) => {
+      const st = venue.statement({ accountId: acct(ctx), from, to, limit: STATEMENT_MAX_ENTRIES });
+      return { entries: st.items, openingCash: st.openingCash, closingCash: st.closingCash };
+    }),
+    'stats.get': guard(({ from, to, period }, ctx) => venue.tradeStats({ accountId: acct(ctx), from, to, period })),
+
+    // ---- trader
+    'order.place': guard(async (p, ctx) => {
+      const accountId = acct(ctx);
+      const ack = await submit({ type: 'PlaceOrder', ...p, accountId });
+      return myOrder(venue, accountId, ack.orderIds[0]!);
+    }),
+    'order.placeOco': guard(async ({ legs }, ctx) => {
+      const accountId = acct(ctx);
+      const ack = await submit({ type: 'PlaceOco', accountId, legs });
+      return [myOrder(venue, accountId, ack.orderIds[0]!), myOrder(venue, accountId, ack.orderIds[1]!)] as [OrderRecord, OrderRecord];
+    }),
+    'order.cancel': guard(async ({ orderId }, ctx) => {
+      const accountId = acct(ctx);
+      await submit({ type: 'CancelOrder', accountId, orderId });
+      return myOrder(venue, accountId, orderId);
+    }),
+    'order.cancelAll': guard(async ({ symbol }, ctx) => {
+      const accountId = acct(ctx);
+      const ids = venue.view
+        .openOrders(accountId)
+        .filter((o) => symbol === undefined || o.symbol === symbol)
+        .map((o) => o.orderId);
+      // One group commit. Canceling an entry also cancels its pending bracket children, so count the
+      // cancellations that happened rather than the requests that succeeded.
+      const acks = await venue.submitAll(ids.map((orderId): VenueCommand => ({ type: 'CancelOrder', accountId, orderId })));
+      let canceled = 0;
+      for (const a of acks) for (const e of a.events) if (e.type === 'OrderCanceled' && e.accountId === accountId) canceled++;
+      return { canceled };
+    }),
+    'order.replace': guard(async (p, ctx) => {
+      const accountId = acct(ctx);
+      await submit({ type: 'ReplaceOrder', accountId, ...p });
+      return myOrder(venue, accountId, p.orderId);
+    }),
+
+    // ---- admin
+    'admin.instrument.create': guard(async (spec) => {
+      await submit({ type: 'CreateInstrument', instrument: spec });
+      return venue.view.instrument(spec.symbol)!;
+    }),
+    'admin.instrument.setStatus': guard(async ({ symbol, status }) => {
+      await submit({ type: 'SetInstrumentStatus', symbol, status });
+      return venue.view.instrument(symbol)!;
+    }),
+    'admin.account.fund': guard(async ({ accountId, amount }) => {
+      await submit({ type: 'Deposit', accountId, amount });
+      return accountView(venue, accountId);
+    }),
+    'admin.account.withdraw': guard(async ({ accountId, amount }) => {
+      await submit({ type: 'Withdraw', accountId, amount });
+      return accountView(venue, accountId);
+    }),
+  };
+
+  const channels: ChannelHandlers = {
+    quotes: ({ symbols }, _ctx, sink) => {
+      const unique = [...new Set(symbols)];
+      for (const s of unique) knownSymbol(venue, s);
+      for (const s of unique) sink.push(venue.view.quote(s)!);
+      const offs = unique.map((s) => venue.subscribeMarket(s, () => sink.push(venue.view.quote(s)!)));
+      return () => offs.forEach((off) => off());
+    },
+    depth: ({ symbol, levels }, _ctx, sink) => {
+      knownSymbol(venue, symbol);
+      const first = venue.view.depth(symbol, levels)!;
+      let last = JSON.stringify(first);
+      sink.push(first);
+      return venue.subscribeMarket(symbol, () => {
+        const d = venue.view.depth(symbol, levels)!;
+        const text = JSON.stringify(d);
+        if (text === last) return; // a quote or trade change that left these levels as they were
+        last = text;
+        sink.push(d);
+      });
+    },
+    trades: ({ symbol }, _ctx, sink) => {
+      knownSymbol(venue, symbol);
+      return venue.subscribeMarket(symbol, (c) => {
+        for (const t of c.trades) sink.push(t);
+      });
+    },
+    candles: ({ symbol, timeframe }, _ctx, sink) => {
+      knownSymbol(venue, symbol);
+      const cur = venue.view.candles(symbol, timeframe, 1)[0];
+      if (cur !== undefined) sink.push(cur);
+      return venue.subscribeMarket(symbol, (c) => {
+        if (c.trades.length === 0) return;
+        const bar = venue.view.candles(symbol, timeframe, 1)[0];
+        if (bar !== undefined) sink.push(bar);
+      });
+    },
+    index: ({ name }, _ctx, sink) => {
+      const x = venue.view.index(name);
+      if (x === undefined) throw new ProtocolError('NOT_FOUND', `No index ${name}`);
+      sink.push(x);
+      let lastValue = x.value;
+      let lastPrev = x.previousClose;
+      const offs = x.constituents.map((c) =>
+        venue.subscribeMarket(c.symbol, () => {
+          const v = venue.view.index(name)!;
+          if (v.value === lastValue && v.previousClose === lastPrev) return;
+          lastValue = v.value;
+          lastPrev = v.previousClose;
+          sink.push(v);
+        }),
+      );
+      return () => offs.forEach((off) => off());
+    },
+    orders: (_p, ctx, sink) => venue.subscribeOrders(acct(ctx), (r) => sink.push(r)),
+    executions: (_p, ctx, sink) => venue.subscribeExecutions(acct(ctx), (x) => sink.push(execution(x))),
+    account: (_p, ctx, sink) => {
+      const id = acct(ctx);
+      sink.push(accountView(venue, id));
+      return venue.subscribeAccount(id, () => {
+        const v = venue.view.accountView(id);
+        if (v !== undefined) sink.push(v);
+      });
+    },
+  };
+
+  return { handlers, channels };
+}

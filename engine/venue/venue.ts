@@ -1,0 +1,1142 @@
+/**
+ * The durable venue: the single sequencer in front of one engine.
+ *
+ *   submit(cmd) ──► queue ──(same tick, or a window ≤ commitWindowMs)──► flush:
+ *        BEGIN IMMEDIATE
+ *          for each command: stamp time and order ids → encode → engine.execute(decoded) → history rows
+ *          one journal frame for the whole batch
+ *          (every so often: the accumulated history rows and the history watermark, see history.ts)
+ *        COMMIT  (fsync with synchronous=FULL)
+ *        ──► resolve every promise of the batch (the acknowledgements) ──► publish to subscribers
+ *
+ * Apply first, commit second. History rows are derived from the engine's events, so the engine has to run
+ * before they exist; and when they are written they go in the same transaction as a journal frame and the
+ * watermark, so journal and history never disagree about what is recorded. The price is that the engine has
+ * already applied the batch when COMMIT runs. If the commit (or anything in the flush)
+ * throws, the transaction is rolled back and the venue fails fast: it rejects the batch and every later
+ * submit with VENUE_FAILED and stops touching the database. Nothing of the batch was acknowledged, so no
+ * acknowledged command is lost; reopening the venue (Venue.open on the same file) rebuilds the state from
+ * the last snapshot and the journal, which is exactly the state of all committed commands. (Rolling the
+ * engine back in place would need an undo log or a full reload; a supervisor reopening the venue does the
+ * same more simply, and a failing disk is not something to keep writing to.)
+ *
+ * Acknowledgements are released only after COMMIT returned, so a command whose ack anyone saw is in the
+ * journal. Rejected commands are journaled too (they are deterministic no-ops for the state) so their
+ * answer is as durable as an acceptance. Two rejections happen before sequencing and are not journaled:
+ * a request that cannot be encoded at all, and a client order id already used by an order of the account in
+ * an earlier trading session (the engine checks the current session itself). Both depend only on the
+ * journal, so a restarted venue answers them the same way.
+ *
+ * Start-up: newest valid snapshot (its hash verified after restore) + replay of the journal tail; the part
+ * of the tail after the history watermark is replayed with the history writer attached.
+ */
+import { crc32 } from 'node:zlib';
+import {
+  Engine,
+  checkInvariants,
+  hashText,
+  totals,
+  type AccountId,
+  type Candle,
+  type Command,
+  type EngineEvent,
+  type EngineOptions,
+  type EngineSnapshot,
+  type OrderId,
+  type Rejected,
+  type Timestamp,
+} from '../core/index.js';
+import type { Execution, OrderRecord, TradePrint, TradeStatsRow } from '../protocol/schemas.js';
+import { decodeCommand, encodeCommand, maxOrderId, orderIdsOf, type Encoded, type VenueCommand } from './codec.js';
+import { VenueError, isVenueError } from './errors.js';
+import { HistoryWriter, type OrderSink } from './history.js';
+import { Journal, checkFrame, replayJournal, type FrameRow, type ReplayResult } from './journal.js';
+import {
+  HistoryQueries,
+  type CandleQuery,
+  type ExecutionQuery,
+  type ExecutionRecord,
+  type OrderQuery,
+  type Page,
+  type Statement,
+  type StatementQuery,
+  type StatsQuery,
+} from './queries.js';
+import { getMeta, openDatabase, setMeta, type Db, type SynchronousLevel } from './schema.js';
+
+// ---------------------------------------------------------------- options and results
+
+export interface VenueOptions {
+  /**
+   * SQLite `synchronous`: 'FULL' (default) fsyncs the WAL at every commit (power-loss safe); 'NORMAL' only
+   * at checkpoints (survives a process crash, may lose the last commits on power loss); 'EXTRA' also syncs
+   * the directory. Asserted on open.
+   */
+  synchronous?: Exclude<SynchronousLevel, 'OFF'>;
+  /** SQLite busy timeout (ms). Default 5000. */
+  busyTimeoutMs?: number;
+  /** Hold the database lock from open to close so no second venue can sequence into it. Default true. */
+  exclusive?: boolean;
+  /** The venue's clock (ms since the epoch). Default Date.now. Stamped times never go backwards. */
+  now?: () => number;
+  /** Longest wait (ms) for more commands before a group commit. 0 (default): commit on the next tick. */
+  commitWindowMs?: number;
+  /** Most commands in one group commit (default 8192); the rest go into the next one right after. */
+  maxBatch?: number;
+  /**
+   * Keep the history tables (default true). false: journal, snapshots and engine only (a replica, or to
+   * measure the sequencing path alone); history queries then fail with BAD_QUERY. Reopening with history
+   * on later re-derives the missing history from the journal.
+   */
+  history?: boolean;
+  /**
+   * Write accumulated history rows once this many are waiting (default 20000). Larger batches write fewer
+   * index pages per row (more throughput); each flush pauses the sequencer for its duration (latency).
+   */
+  historyFlushRows?: number;
+  /** ...or once the oldest waiting row is this old (ms, default 250). Queries always see everything. */
+  historyFlushMs?: number;
+  /** Snapshot after this many journaled commands (default 100000; 0 = never by count). */
+  snapshotEvery?: number;
+  /** Snapshot when this many ms passed since the last one and something happened (default 300000; 0 = never). */
+  snapshotIntervalMs?: number;
+  /** Snapshots kept (default 3, at least 1). */
+  snapshotsKept?: number;
+  /** Verify a loaded snapshot by re-hashing the restored engine (default true). */
+  verifySnapshot?: boolean;
+  /** Run SQLite's quick_check on open (default false: it reads the whole file). */
+  integrityCheck?: boolean;
+  /**
+   * A damaged journal frame that is followed by intact ones means acknowledged commands would be lost:
+   * 'error' (default) refuses to open (JOURNAL_CORRUPT); 'truncate' sets the damaged frame and everything
+   * after it aside in journal_quarantine and recovers to the last intact entry, with a report. Damage
+   * confined to the tail is always set aside with a report.
+   */
+  onDamagedJournal?: 'error' | 'truncate';
+  /** Engine settings. `candleHistory` is fixed when the database is created (CONFIG_MISMATCH if it differs). */
+  engine?: EngineOptions;
+  /**
+   * 'account' (default): a client order id may be used once per account, ever. 'session': once per trading
+   * session (the engine's own rule).
+   */
+  clientOrderIdScope?: 'account' | 'session';
+  /** Called when the venue stops after a failed commit. */
+  onFatal?: (error: VenueError) => void;
+  /** Called when a subscriber throws or a background snapshot fails. Default: console.error. */
+  onError?: (error: unknown, where: string) => void;
+}
+
+/** What a submitted command came to. A rejection is a normal result, not a thrown error. */
+export interface Ack {
+  /** Sequence number in the journal; 0 when it was rejected before sequencing (not journaled). */
+  seq: number;
+  ts: Timestamp;
+  /** The command as executed and journaled (with time and order ids); absent when rejected before sequencing. */
+  command?: Command;
+  events: EngineEvent[];
+  /** The Rejected event when the command was rejected. */
+  rejected?: Rejected;
+  /** Order ids the venue assigned (entry, take-profit, stop-loss; or both OCO legs). */
+  orderIds: OrderId[];
+}
+
+/** A journaled command and its events, as given to onCommit listeners. */
+export interface CommittedCommand {
+  seq: number;
+  ts: Timestamp;
+  command: Command;
+  events: EngineEvent[];
+}
+
+/** Market data for a symbol changed in a commit: the trades printed, and whether book or quote may have moved. */
+export interface MarketChange {
+  symbol: string;
+  trades: TradePrint[];
+}
+
+export interface RecoveryReport {
+  /** True when the database file was created by this open. */
+  created: boolean;
+  /** Schema migrations applied by this open. */
+  migrated: number[];
+  /** Sequence number of the snapshot recovery started from (0: from an empty engine). */
+  snapshotSeq: number;
+  /** Snapshots that could not be used, newest first. */
+  snapshotsSkipped: { seq: number; reason: string }[];
+  /** Commands replayed from the journal after the snapshot. */
+  replayed: number;
+  /** Last sequence number applied: the state is that of every command up to here. */
+  recoveredTo: number;
+  /** Damaged journal frames set aside (in journal_quarantine). Empty in every normal recovery. */
+  discarded: { seq: number; n: number; reason: string }[];
+  /** True when the history tables were re-derived from the journal during this open. */
+  historyRebuilt: boolean;
+  ms: number;
+}
+
+/** Read-only engine queries (the venue alone executes commands). */
+export type EngineView = Pick<
+  Engine,
+  | 'quote'
+  | 'depth'
+  | 'candles'
+  | 'index'
+  | 'indexNames'
+  | 'instrument'
+  | 'instruments'
+  | 'order'
+  | 'openOrders'
+  | 'accountView'
+  | 'accountIds'
+  | 'stateHash'
+  | 'snapshot'
+  | 'sessionNumber'
+  | 'liveOrders'
+>;
+
+type Unsubscribe = () => void;
+
+interface Pending {
+  cmd: VenueCommand;
+  resolve: (a: Ack) => void;
+  reject: (e: unknown) => void;
+}
+
+const DEFAULT_CANDLE_HISTORY = 240;
+
+// ---------------------------------------------------------------- the venue
+
+export class Venue {
+  readonly path: string;
+  readonly recovery: RecoveryReport;
+  private readonly db: Db;
+  private readonly journal: Journal;
+  private readonly history: HistoryWriter;
+  private readonly q: HistoryQueries;
+  private engine: Engine;
+  private readonly engineOptions: EngineOptions;
+  private readonly opts: Required<Omit<VenueOptions, 'onFatal' | 'engine'>> & Pick<VenueOptions, 'onFatal'>;
+  private readonly clock: () => number;
+
+  private seq = 0;
+  private nextOrderId = 1;
+  private lastTs = 0;
+  private queue: Pending[] = [];
+  private scheduled = false;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private state: 'open' | 'closing' | 'closed' | 'failed' = 'open';
+  private failure: VenueError | undefined;
+  private snapSeq = 0;
+  private snapAt = 0;
+  private snapScheduled: ReturnType<typeof setImmediate> | undefined;
+  private snapTimer: ReturnType<typeof setInterval> | undefined;
+  private historyTimer: ReturnType<typeof setInterval> | undefined;
+
+  private readonly begin;
+  private readonly commit;
+  private readonly rollback;
+
+  // subscribers
+  private readonly orderSubs = new Map<AccountId, Set<(r: OrderRecord) => void>>();
+  private readonly execSubs = new Map<AccountId, Set<(x: Execution) => void>>();
+  private readonly accountSubs = new Map<AccountId, Set<(accountId: AccountId) => void>>();
+  private readonly marketSubs = new Map<string, Set<(c: MarketChange) => void>>();
+  private readonly commitSubs = new Set<(batch: readonly CommittedCommand[]) => void>();
+  private orderPubs: OrderRecord[] = [];
+  private readonly sink: OrderSink;
+
+  /** Opens (creating if needed) the venue database at `path` and recovers its state. */
+  static open(path: string, options: VenueOptions = {}): Venue {
+    return new Venue(path, options);
+  }
+
+  private constructor(path: string, o: VenueOptions) {
+    const t0 = performance.now();
+    this.path = path;
+    this.clock = o.now ?? Date.now;
+    this.opts = {
+      synchronous: o.synchronous ?? 'FULL',
+      busyTimeoutMs: o.busyTimeoutMs ?? 5000,
+      exclusive: o.exclusive ?? true,
+      now: this.clock,
+      commitWindowMs: Math.max(0, o.commitWindowMs ?? 0),
+      maxBatch: Math.max(1, o.maxBatch ?? 8192),
+      history: o.history ?? true,
+      historyFlushRows: Math.max(1, o.historyFlushRows ?? 20_000),
+      historyFlushMs: Math.max(0, o.historyFlushMs ?? 250),
+      snapshotEvery: Math.max(0, o.snapshotEvery ?? 100_000),
+      snapshotIntervalMs: Math.max(0, o.snapshotIntervalMs ?? 300_000),
+      snapshotsKept: Math.max(1, o.snapshotsKept ?? 3),
+      verifySnapshot: o.verifySnapshot ?? true,
+      integrityCheck: o.integrityCheck ?? false,
+      onDamagedJournal: o.onDamagedJournal ?? 'error',
+      clientOrderIdScope: o.clientOrderIdScope ?? 'account',
+      onFatal: o.onFatal,
+      onError: o.onError ?? ((e, where) => console.error(`venue: ${where}:`, e)),
+    };
+    const opened = openDatabase(path, {
+      synchronous: this.opts.synchronous,
+      busyTimeoutMs: this.opts.busyTimeoutMs,
+      exclusive: this.opts.exclusive,
+      integrityCheck: this.opts.integrityCheck,
+      now: Math.floor(this.clock()),
+    });
+    this.db = opened.db;
+    try {
+      this.engineOptions = this.engineConfig(o.engine ?? {});
+      this.journal = new Journal(this.db);
+      this.history = new HistoryWriter(this.db);
+      this.q = new HistoryQueries(this.db);
+      this.begin = this.db.prepare('BEGIN IMMEDIATE');
+      this.commit = this.db.prepare('COMMIT');
+      this.rollback = this.db.prepare('ROLLBACK');
+      const rec = this.recover();
+      this.engine = rec.engine;
+      let historyRebuilt = false;
+      if (rec.rebuild) {
+        this.rebuildHistory();
+        historyRebuilt = true;
+      }
+      this.recovery = {
+        created: opened.created,
+        migrated: opened.migrated,
+        snapshotSeq: rec.snapshotSeq,
+        snapshotsSkipped: rec.snapshotsSkipped,
+        replayed: rec.replayed,
+        recoveredTo: this.seq,
+        discarded: rec.discarded,
+        historyRebuilt,
+        ms: performance.now() - t0,
+      };
+    } catch (e) {
+      this.db.close();
+      if (isVenueError(e)) throw e;
+      const code = (e as { code?: unknown } | null)?.code;
+      if (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'))
+        throw new VenueError('DB_CORRUPT', `${path} is damaged: ${(e as Error).message}`, { sqlite: code }, { cause: e });
+      throw e;
+    }
+    this.sink = {
+      wants: (id) => this.orderSubs.has(id),
+      order: (r) => this.orderPubs.push(r),
+    };
+    this.snapAt = Date.now();
+    if (this.opts.snapshotIntervalMs > 0) {
+      this.snapTimer = setInterval(() => this.maybeSnapshot(), Math.min(this.opts.snapshotIntervalMs, 10_000));
+      this.snapTimer.unref();
+    }
+    if (this.opts.historyFlushMs > 0) {
+      this.historyTimer = setInterval(() => {
+        if (this.state === 'open' && this.history.pending > 0 && performance.now() - this.history.flushedAt >= this.opts.historyFlushMs) {
+          try {
+            this.syncHistoryOrFail();
+          } catch {
+            // the venue has failed and told onFatal; nothing more to do from a timer
+          }
+        }
+      }, this.opts.historyFlushMs);
+      this.historyTimer.unref();
+    }
+  }
+
+  private engineConfig(e: EngineOptions): EngineOptions {
+    const stored = getMeta(this.db, 'candle_history');
+    if (stored === undefined) {
+      const ch = e.candleHistory ?? DEFAULT_CANDLE_HISTORY;
+      this.db.transaction(() => setMeta(this.db, 'candle_history', String(ch)))();
+      return { ...e, candleHistory: ch };
+    }
+    const ch = Number(stored);
+    if (e.candleHistory !== undefined && e.candleHistory !== ch)
+      throw new VenueError(
+        'CONFIG_MISMATCH',
+        `This journal was written with candleHistory ${ch}; the engine option asks for ${e.candleHistory}`,
+        { stored: ch, asked: e.candleHistory },
+      );
+    return { ...e, candleHistory: ch };
+  }
+
+  // ================================================================ recovery
+
+  private recover(): {
+    engine: Engine;
+    snapshotSeq: number;
+    snapshotsSkipped: RecoveryReport['snapshotsSkipped'];
+    replayed: number;
+    discarded: RecoveryReport['discarded'];
+    rebuild: boolean;
+  } {
+    const skipped: RecoveryReport['snapshotsSkipped'] = [];
+    const journalEnd = this.journal.lastSeq();
+    const hw = Number(getMeta(this.db, 'history_seq') ?? '0');
+    const rebuildPending = getMeta(this.db, 'history_rebuild') === '1' || !(hw <= journalEnd);
+    // History rows exist up to hw: the replay must pass through hw with the writer attached from there on,
+    // so a usable snapshot is one at or before hw (snapshots are written after a history flush, so all are).
+    const keep = this.opts.history;
+    const histFrom = rebuildPending || !keep ? Infinity : hw;
+    let engine: Engine | undefined;
+    let snapshotSeq = 0;
+    let nextId = 1;
+    let lastTs = 0;
+    const snapSeqs = this.db.prepare('SELECT seq FROM snapshots ORDER BY seq DESC').pluck().all() as number[];
+    const snapAt = this.db.prepare('SELECT seq, ts, hash, next_order_id AS nextOrderId, crc, data FROM snapshots WHERE seq = ?');
+    for (const sq of snapSeqs) {
+      const s = snapAt.get(sq) as { seq: number; ts: number; hash: string; nextOrderId: number; crc: number; data: string };
+      if (s.seq > journalEnd) {
+        skipped.push({ seq: s.seq, reason: `ahead of the journal (which ends at ${journalEnd})` });
+        continue;
+      }
+      if (s.seq > histFrom) {
+        skipped.push({ seq: s.seq, reason: `ahead of the history watermark ${hw}` });
+        continue;
+      }
+      if (typeof s.data !== 'string' || crc32(s.data) !== s.crc) {
+        skipped.push({ seq: s.seq, reason: 'CRC mismatch' });
+        continue;
+      }
+      try {
+        const e = Engine.restore(JSON.parse(s.data) as EngineSnapshot, { book: this.engineOptions.book ?? 'fast' });
+        if (this.opts.verifySnapshot && e.stateHash() !== s.hash) {
+          skipped.push({ seq: s.seq, reason: 'restored state hash differs from the recorded one' });
+          continue;
+        }
+        engine = e;
+        snapshotSeq = s.seq;
+        nextId = s.nextOrderId;
+        lastTs = s.ts;
+        break;
+      } catch (err) {
+        skipped.push({ seq: s.seq, reason: `cannot restore: ${(err as Error).message}` });
+      }
+    }
+    engine ??= new Engine(this.engineOptions);
+    const writer = this.history;
+    let attached = false;
+    const attach = (at: number): void => {
+      writer.reset(engine, at);
+      attached = true;
+    };
+    if (histFrom !== Infinity && snapshotSeq >= histFrom) attach(snapshotSeq);
+
+    // Replay the tail. A damaged frame followed only by damaged frames is a torn/damaged tail: set it aside.
+    // Because acknowledgements are sent only after COMMIT, and SQLite's WAL drops a transaction torn by a
+    // crash as a whole, a frame that was ever acknowledged is intact unless the file was damaged after
+    // the fact; damage before the end therefore refuses to open unless the operator asks to truncate.
+    let seq = snapshotSeq;
+    let replayed = 0;
+    let maxId = 0;
+    const discarded: RecoveryReport['discarded'] = [];
+    let bad: { row: FrameRow; reason: string } | undefined;
+    const later: { row: FrameRow; reason: string }[] = [];
+    for (const row of this.journal.framesAfter(snapshotSeq)) {
+      if (bad !== undefined) {
+        const c = checkFrame(row);
+        later.push({ row, reason: 'reason' in c ? c.reason : 'follows a damaged frame' });
+        continue;
+      }
+      const end = row.seq + row.n - 1;
+      if (end <= seq) continue; // the snapshot already covers this frame
+      if (row.seq > seq + 1 || row.seq + row.n <= seq) {
+        bad = { row, reason: `gap: expected a frame holding ${seq + 1}` };
+        continue;
+      }
+      const c = checkFrame(row);
+      if ('reason' in c) {
+        bad = { row, reason: c.reason };
+        continue;
+      }
+      for (let i = seq + 1 - row.seq; i < c.commands.length; i++) {
+        const a = c.commands[i]!;
+        if (!attached && seq === histFrom) attach(seq);
+        const cmd = decodeCommand(a, row.ts);
+        const events = engine.execute(cmd);
+        if (attached) writer.apply(seq + 1, cmd, events);
+        const m = maxOrderId(a);
+        if (m > maxId) maxId = m;
+        seq++;
+        replayed++;
+      }
+      lastTs = row.ts;
+    }
+    if (bad !== undefined) {
+      const intactAfter = later.filter((l) => l.reason === 'follows a damaged frame');
+      if (intactAfter.length > 0 && this.opts.onDamagedJournal !== 'truncate')
+        throw new VenueError(
+          'JOURNAL_CORRUPT',
+          `Journal frame at ${bad.row.seq} is damaged (${bad.reason}) but ${intactAfter.length} intact frame(s) follow it: ` +
+            'recovering would drop acknowledged commands. Restore the database from a backup, or open with ' +
+            "onDamagedJournal: 'truncate' to keep everything before the damage.",
+          { seq: bad.row.seq, reason: bad.reason, intactAfter: intactAfter.map((l) => l.row.seq) },
+        );
+      const all = [bad, ...later];
+      this.db.transaction(() => {
+        const q = this.db.prepare(
+          'INSERT INTO journal_quarantine (seq, n, ts, data, crc, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        );
+        const del = this.db.prepare('DELETE FROM journal WHERE seq = ?');
+        for (const { row, reason } of all) {
+          q.run(row.seq, row.n, row.ts, row.data, row.crc, reason, Math.floor(this.clock()));
+          del.run(row.seq);
+          discarded.push({ seq: row.seq, n: row.n, reason });
+        }
+        // snapshots beyond the recovered point describe commands that are no longer journaled
+        this.db.prepare('DELETE FROM snapshots WHERE seq > ?').run(seq);
+        setMeta(this.db, 'history_rebuild', '1');
+      })();
+    }
+    this.seq = seq;
+    this.snapSeq = snapshotSeq;
+    this.nextOrderId = Math.max(nextId, maxId + 1);
+    this.lastTs = lastTs;
+    const rebuild = keep && (discarded.length > 0 || rebuildPending);
+    if (!keep) {
+      if (discarded.length > 0) setMeta(this.db, 'history_rebuild', '1');
+    } else if (rebuild) {
+      // rebuildHistory() (called by the constructor) re-derives everything; seed the writer meanwhile
+      writer.reset(engine, seq);
+    } else {
+      if (!attached) attach(seq);
+      if (writer.pending > 0 || writer.watermark !== seq) this.db.transaction(() => writer.flush(seq))();
+    }
+    return { engine, snapshotSeq, snapshotsSkipped: skipped, replayed, discarded, rebuild };
+  }
+
+  /**
+   * Re-derives every history table from the journal (used after a damaged tail was set aside, and by
+   * migrations that change history tables). Verifies that the replay ends in the live engine's state.
+   */
+  rebuildHistory(): void {
+    this.assertUsable();
+    if (!this.opts.history) throw new VenueError('BAD_QUERY', 'This venue was opened without history');
+    this.db.transaction(() => setMeta(this.db, 'history_rebuild', '1'))();
+    const fresh = new Engine(this.engineOptions);
+    const w = this.history;
+    this.db.transaction(() => {
+      for (const t of ['orders', 'executions', 'ledger', 'candles', 'sessions']) this.db.exec(`DELETE FROM ${t}`);
+    })();
+    w.reset(fresh, 0);
+    let seq = 0;
+    let inTx = 0;
+    this.begin.run();
+    try {
+      for (const row of this.journal.framesAfter(0)) {
+        if (row.seq > this.seq) break;
+        const c = checkFrame(row);
+        if ('reason' in c) throw new VenueError('JOURNAL_CORRUPT', `Journal frame at ${row.seq} is damaged: ${c.reason}`);
+        if (row.seq !== seq + 1) throw new VenueError('JOURNAL_CORRUPT', `Journal gap before ${row.seq}`);
+        for (const a of c.commands) {
+          seq++;
+          const cmd = decodeCommand(a, row.ts);
+          w.apply(seq, cmd, fresh.execute(cmd));
+        }
+        if (++inTx >= 64) {
+          w.flush(seq);
+          this.commit.run();
+          this.begin.run();
+          inTx = 0;
+        }
+      }
+      w.flush(seq);
+      setMeta(this.db, 'history_rebuild', '0');
+      this.commit.run();
+    } catch (e) {
+      if (this.db.inTransaction) this.rollback.run();
+      w.discard();
+      w.reset(this.engine, this.seq);
+      throw e;
+    }
+    if (fresh.stateHash() !== this.engine.stateHash())
+      throw new VenueError('JOURNAL_CORRUPT', 'Replaying the journal does not reproduce the live state');
+    w.reset(this.engine, this.seq);
+  }
+
+  /**
+   * Writes the history rows still buffered (queries call this first, so they always include every
+   * acknowledged command). A failure here stops the venue like a failed commit.
+   */
+  syncHistory(): void {
+    if (this.state === 'failed' || this.state === 'closed' || !this.opts.history) return;
+    if (this.history.pending === 0 && this.history.watermark === this.seq) return;
+    this.syncHistoryOrFail();
+  }
+
+  private syncHistoryOrFail(): void {
+    // A history-only transaction needs no fsync of its own: history is derived from the journal, and the
+    // next journal commit syncs the WAL up to and including these frames (the WAL is written in order), so
+    // losing them to a power cut loses nothing that recovery cannot re-derive.
+    const relax = this.opts.synchronous !== 'NORMAL';
+    try {
+      if (relax) this.db.pragma('synchronous = NORMAL');
+      this.begin.run();
+      this.history.flush(this.seq);
+      this.commit.run();
+      if (relax) this.db.pragma(`synchronous = ${this.opts.synchronous}`);
+    } catch (e) {
+      if (this.db.inTransaction) {
+        try {
+          this.rollback.run();
+        } catch {
+          // unusable connection
+        }
+      }
+      this.history.discard();
+      this.fail(e, []);
+      throw this.failure!;
+    }
+  }
+
+  /**
+   * Replays the whole journal from an empty engine (the recovery proof); `onApplied` sees the engine after
+   * each command.
+   */
+  replayFromScratch(upTo?: number, onApplied?: (seq: number, engine: Engine) => void): ReplayResult {
+    this.assertUsable();
+    return replayJournal(this.db, this.engineOptions, upTo, onApplied);
+  }
+
+  // ================================================================ sequencing
+
+  /**
+   * Sequences a command: it joins the current group commit, and the promise resolves with its result once
+   * the batch is durably committed. Engine rejections resolve (with `rejected` set); the promise rejects only
+   * when the venue cannot take the command (VENUE_CLOSED, VENUE_FAILED).
+   */
+  submit(cmd: VenueCommand): Promise<Ack> {
+    if (this.state !== 'open') return Promise.reject(this.unavailable());
+    return new Promise<Ack>((resolve, reject) => {
+      this.queue.push({ cmd, resolve, reject });
+      if (!this.scheduled) this.schedule();
+    });
+  }
+
+  /** Several commands that must go into the same group commit, in this order. */
+  submitAll(cmds: readonly VenueCommand[]): Promise<Ack[]> {
+    return Promise.all(cmds.map((c) => this.submit(c)));
+  }
+
+  /** Ends the trading session: day orders expire, previous closes and bands reset. */
+  endSession(): Promise<Ack> {
+    return this.submit({ type: 'EndSession' });
+  }
+
+  private schedule(): void {
+    this.scheduled = true;
+    const run = (): void => {
+      this.scheduled = false;
+      this.immediate = this.timer = undefined;
+      this.flush();
+    };
+    if (this.opts.commitWindowMs > 0) this.timer = setTimeout(run, this.opts.commitWindowMs);
+    else this.immediate = setImmediate(run);
+  }
+
+  private unschedule(): void {
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.immediate = this.timer = undefined;
+    this.scheduled = false;
+  }
+
+  private unavailable(): VenueError {
+    if (this.state === 'failed') return this.failure!;
+    return new VenueError('VENUE_CLOSED', 'The venue is closed');
+  }
+
+  private assertUsable(): void {
+    if (this.state === 'failed' || this.state === 'closed') throw this.unavailable();
+  }
+
+  /** The venue's time for the next batch: the clock, but never before the last stamp. */
+  private stamp(): Timestamp {
+    const t = Math.floor(this.clock());
+    return Number.isSafeInteger(t) && t > this.lastTs ? t : this.lastTs;
+  }
+
+  /** One group commit. Synchronous: nothing else runs between the first execute and the COMMIT. */
+  private flush(): void {
+    if (this.queue.length === 0 || this.state === 'failed' || this.state === 'closed') return;
+    let batch = this.queue;
+    if (batch.length > this.opts.maxBatch) {
+      this.queue = batch.slice(this.opts.maxBatch);
+      batch = batch.slice(0, this.opts.maxBatch);
+    } else this.queue = [];
+
+    const engine = this.engine;
+    const history = this.history;
+    const ts = this.stamp();
+    const first = this.seq + 1;
+    let seq = this.seq;
+    let nextId = this.nextOrderId;
+    const take = (): number => nextId++;
+    const frame: Encoded[] = [];
+    const acks: Ack[] = new Array<Ack>(batch.length);
+    const committed: CommittedCommand[] = [];
+    history.sink = this.orderSubs.size > 0 ? this.sink : null;
+    const keepHistory = this.opts.history;
+    const checkCid = keepHistory && this.opts.clientOrderIdScope === 'account';
+
+    try {
+      this.begin.run();
+      for (let i = 0; i < batch.length; i++) {
+        const saved = nextId;
+        let enc: Encoded;
+        try {
+          enc = encodeCommand(batch[i]!.cmd, take);
+        } catch (e) {
+          // Encoding touches neither engine nor database: whatever went wrong (BAD_COMMAND, or a hostile
+          // getter throwing), only this request is refused.
+          nextId = saved;
+          const msg = isVenueError(e, 'BAD_COMMAND') ? e.message : `The command cannot be journaled: ${String((e as Error)?.message ?? e)}`;
+          acks[i] = preRejected(ts, batch[i]!.cmd, 'INVALID_ORDER', msg);
+          continue;
+        }
+        const cmd = decodeCommand(enc, ts);
+        if (checkCid) {
+          const dup = this.clientIdConflict(cmd, ts);
+          if (dup !== undefined) {
+            nextId = saved;
+            acks[i] = { seq: 0, ts, events: [dup], rejected: dup, orderIds: [] };
+            continue;
+          }
+        }
+        seq++;
+        const events = engine.execute(cmd);
+        frame.push(enc);
+        if (keepHistory) history.apply(seq, cmd, events);
+        const last = events[events.length - 1];
+        const ack: Ack = { seq, ts, command: cmd, events, orderIds: orderIdsOf(enc) };
+        if (last !== undefined && last.type === 'Rejected') ack.rejected = last;
+        acks[i] = ack;
+        committed.push({ seq, ts, command: cmd, events });
+      }
+      if (frame.length > 0) this.journal.append(first, ts, frame);
+      if (
+        history.pending >= this.opts.historyFlushRows ||
+        (history.pending > 0 && performance.now() - history.flushedAt >= this.opts.historyFlushMs)
+      )
+        history.flush(seq);
+      this.commit.run();
+    } catch (e) {
+      if (this.db.inTransaction) {
+        try {
+          this.rollback.run();
+        } catch {
+          // the connection is unusable; we are failing anyway
+        }
+      }
+      history.discard();
+      this.orderPubs = [];
+      this.fail(e, batch);
+      return;
+    }
+
+    this.seq = seq;
+    this.nextOrderId = nextId;
+    this.lastTs = ts;
+    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(acks[i]!);
+    if (committed.length > 0) this.publish(committed);
+    if (this.queue.length > 0 && !this.scheduled) this.schedule();
+    if (this.opts.snapshotEvery > 0 && this.seq - this.snapSeq >= this.opts.snapshotEvery && this.snapScheduled === undefined) {
+      this.snapScheduled = setImmediate(() => {
+        this.snapScheduled = undefined;
+        this.backgroundSnapshot();
+      });
+    }
+  }
+
+  /**
+   * A client order id carried by an order of the account from an earlier trading session. The engine checks
+   * the current session (and still-live orders) itself and journals its rejection; this check only sees
+   * earlier sessions, whose orders are always in the table (the writer flushes at every end of session), so
+   * its answer never depends on when history was last flushed.
+   */
+  private clientIdConflict(cmd: Command, ts: Timestamp): Rejected | undefined {
+    let specs: { clientOrderId?: unknown }[];
+    if (cmd.type === 'PlaceOrder') specs = [cmd];
+    else if (cmd.type === 'PlaceOco') specs = cmd.legs;
+    else return undefined;
+    const acct = cmd.accountId;
+    if (typeof acct !== 'number') return undefined;
+    for (const s of specs) {
+      const cid = s.clientOrderId;
+      if (typeof cid !== 'string') continue;
+      const orig = this.q.orderByClientId(acct, cid, this.engine.sessionNumber);
+      if (orig === undefined) continue;
+      return {
+        type: 'Rejected',
+        ts,
+        command: cmd.type,
+        code: 'DUPLICATE_CLIENT_ORDER_ID',
+        message: `Client order id ${cid} was already used by order ${orig}`,
+        accountId: acct,
+        clientOrderId: cid,
+        originalOrderId: orig,
+      };
+    }
+    return undefined;
+  }
+
+  private fail(e: unknown, batch: Pending[]): void {
+    const err = new VenueError(
+      'VENUE_FAILED',
+      `The venue stopped: a group commit failed (${(e as Error)?.message ?? String(e)}). Reopen it to recover from the journal.`,
+      undefined,
+      { cause: e },
+    );
+    this.state = 'failed';
+    this.failure = err;
+    for (const p of batch) p.reject(err);
+    for (const p of this.queue) p.reject(err);
+    this.queue = [];
+    this.stopTimers();
+    try {
+      this.opts.onFatal?.(err);
+    } catch (x) {
+      this.opts.onError(x, 'onFatal');
+    }
+  }
+
+  // ================================================================ publishing
+
+  private publish(batch: CommittedCommand[]): void {
+    const onError = this.opts.onError;
+    const call = <T>(cb: (x: T) => void, x: T, where: string): void => {
+      try {
+        cb(x);
+      } catch (e) {
+        onError(e, where);
+      }
+    };
+    if (this.orderPubs.length > 0) {
+      const pubs = this.orderPubs;
+      this.orderPubs = [];
+      for (const r of pubs) {
+        const subs = this.orderSubs.get(r.accountId);
+        if (subs !== undefined) for (const cb of [...subs]) call(cb, r, 'orders subscriber');
+      }
+    }
+    const wantExec = this.execSubs.size > 0;
+    const wantAcct = this.accountSubs.size > 0;
+    const wantMkt = this.marketSubs.size > 0;
+    if (wantExec || wantAcct || wantMkt) {
+      const accounts = new Set<AccountId>();
+      const market = new Map<string, TradePrint[]>();
+      for (const c of batch) {
+        for (const e of c.events) {
+          switch (e.type) {
+            case 'Trade': {
+              if (wantExec) {
+                const makerSide = e.aggressor === 'buy' ? 'sell' : 'buy';
+                const ms = this.execSubs.get(e.makerAccountId);
+                if (ms !== undefined) {
+                  const x: Execution = { tradeId: e.tradeId, orderId: e.makerOrderId, symbol: e.symbol, side: makerSide, price: e.price, qty: e.qty, liquidity: 'maker', ts: e.ts };
+                  for (const cb of [...ms]) call(cb, x, 'executions subscriber');
+                }
+                const ts = this.execSubs.get(e.takerAccountId);
+                if (ts !== undefined) {
+                  const x: Execution = { tradeId: e.tradeId, orderId: e.takerOrderId, symbol: e.symbol, side: e.aggressor, price: e.price, qty: e.qty, liquidity: 'taker', ts: e.ts };
+                  for (const cb of [...ts]) call(cb, x, 'executions subscriber');
+                }
+              }
+              accounts.add(e.makerAccountId).add(e.takerAccountId);
+              let m = market.get(e.symbol);
+              if (m === undefined) market.set(e.symbol, (m = []));
+              m.push({ tradeId: e.tradeId, symbol: e.symbol, price: e.price, qty: e.qty, aggressor: e.aggressor, ts: e.ts });
+              break;
+            }
+            case 'Rejected':
+              break;
+            case 'SessionEnded':
+              for (const s of this.engine.instruments()) if (!market.has(s.symbol)) market.set(s.symbol, []);
+              for (const id of this.accountSubs.keys()) accounts.add(id);
+              break;
+            default:
+              if ('accountId' in e) accounts.add(e.accountId);
+              if ('symbol' in e && !market.has(e.symbol)) market.set(e.symbol, []);
+          }
+        }
+      }
+      if (wantAcct)
+        for (const id of accounts) {
+          const subs = this.accountSubs.get(id);
+          if (subs !== undefined) for (const cb of [...subs]) call(cb, id, 'account subscriber');
+        }
+      if (wantMkt) {
+        const all = this.marketSubs.get('*');
+        for (const [symbol, trades] of market) {
+          const change: MarketChange = { symbol, trades };
+          const subs = this.marketSubs.get(symbol);
+          if (subs !== undefined) for (const cb of [...subs]) call(cb, change, 'market subscriber');
+          if (all !== undefined) for (const cb of [...all]) call(cb, change, 'market subscriber');
+        }
+      }
+    }
+    for (const cb of [...this.commitSubs]) call(cb, batch, 'commit subscriber');
+  }
+
+  private static add<K, V>(map: Map<K, Set<V>>, key: K, cb: V): Unsubscribe {
+    let s = map.get(key);
+    if (s === undefined) map.set(key, (s = new Set()));
+    s.add(cb);
+    return () => {
+      const cur = map.get(key);
+      if (cur === undefined) return;
+      cur.delete(cb);
+      if (cur.size === 0) map.delete(key);
+    };
+  }
+
+  /** Every change to an order of the account: the full record after each change, in order, never dropped. */
+  subscribeOrders(accountId: AccountId, cb: (r: OrderRecord) => void): Unsubscribe {
+    return Venue.add(this.orderSubs, accountId, cb);
+  }
+  /** Each fill of the account. */
+  subscribeExecutions(accountId: AccountId, cb: (x: Execution) => void): Unsubscribe {
+    return Venue.add(this.execSubs, accountId, cb);
+  }
+  /** Called once per commit in which something of the account changed (read `view.accountView(id)`). */
+  subscribeAccount(accountId: AccountId, cb: (accountId: AccountId) => void): Unsubscribe {
+    return Venue.add(this.accountSubs, accountId, cb);
+  }
+  /**
+   * Called once per commit in which the symbol's market data may have changed, with the trades that printed.
+   * Read quote, depth and candles from `view` (latest value wins). '*' subscribes to every symbol.
+   */
+  subscribeMarket(symbol: string, cb: (c: MarketChange) => void): Unsubscribe {
+    return Venue.add(this.marketSubs, symbol, cb);
+  }
+  /** Every committed batch: commands and events in journal order (for replication, simulators, audit). */
+  onCommit(cb: (batch: readonly CommittedCommand[]) => void): Unsubscribe {
+    this.commitSubs.add(cb);
+    return () => this.commitSubs.delete(cb);
+  }
+
+  // ================================================================ snapshots
+
+  private maybeSnapshot(): void {
+    if (this.state !== 'open' || this.seq === this.snapSeq) return;
+    if (Date.now() - this.snapAt >= this.opts.snapshotIntervalMs) this.backgroundSnapshot();
+  }
+
+  private backgroundSnapshot(): void {
+    if (this.state !== 'open') return;
+    try {
+      this.snapshot();
+    } catch (e) {
+      // A failed snapshot costs only recovery time: the journal still holds everything.
+      this.opts.onError(e, 'snapshot');
+    }
+  }
+
+  /**
+   * Writes a snapshot of the current state (between group commits) and keeps the newest `snapshotsKept`.
+   * Returns its sequence number.
+   */
+  snapshot(): number {
+    this.assertUsable();
+    if (this.seq === this.snapSeq && this.seq > 0) return this.seq;
+    // A snapshot must not be ahead of the history watermark (recovery replays history from there).
+    this.syncHistory();
+    const data = JSON.stringify(this.engine.snapshot());
+    const hash = hashText(data);
+    const seq = this.seq;
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT OR REPLACE INTO snapshots (seq, ts, hash, next_order_id, crc, data) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(seq, this.lastTs, hash, this.nextOrderId, crc32(data), data);
+      this.db
+        .prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)')
+        .run(this.opts.snapshotsKept);
+    })();
+    this.snapSeq = seq;
+    this.snapAt = Date.now();
+    return seq;
+  }
+
+  // ================================================================ shutdown
+
+  /**
+   * Graceful shutdown: commits what is queued, writes a snapshot (unless `snapshot: false`) and closes the
+   * database. Idempotent.
+   */
+  close(options: { snapshot?: boolean } = {}): void {
+    if (this.state === 'closed') return;
+    if (this.state === 'open') {
+      this.state = 'closing';
+      this.unschedule();
+      while (this.queue.length > 0 && this.state === 'closing') this.flushClosing();
+      if (this.state === 'closing') {
+        try {
+          if (this.history.pending > 0) this.syncHistoryOrFail();
+        } catch (e) {
+          this.opts.onError(e, 'history flush on close');
+        }
+      }
+      if (this.state === 'closing' && options.snapshot !== false) {
+        try {
+          this.state = 'open';
+          this.snapshot();
+        } catch (e) {
+          this.opts.onError(e, 'snapshot on close');
+        } finally {
+          this.state = 'closing';
+        }
+      }
+    }
+    this.stopTimers();
+    for (const p of this.queue) p.reject(new VenueError('VENUE_CLOSED', 'The venue is closed'));
+    this.queue = [];
+    this.state = 'closed';
+    this.db.close();
+  }
+
+  private flushClosing(): void {
+    // flush() refuses to run unless open; let it run for the queued commands
+    this.state = 'open';
+    try {
+      this.flush();
+    } finally {
+      if (this.state === 'open') this.state = 'closing';
+    }
+  }
+
+  private stopTimers(): void {
+    if (this.snapTimer !== undefined) clearInterval(this.snapTimer);
+    this.snapTimer = undefined;
+    if (this.historyTimer !== undefined) clearInterval(this.historyTimer);
+    this.historyTimer = undefined;
+    if (this.snapScheduled !== undefined) clearImmediate(this.snapScheduled);
+    this.snapScheduled = undefined;
+    this.unschedule();
+  }
+
+  // ================================================================ state and queries
+
+  /** The durability settings in effect, read back from the connection. */
+  durability(): { journalMode: string; synchronous: SynchronousLevel; lockingMode: string; busyTimeoutMs: number } {
+    const p = (name: string): unknown => this.db.pragma(name, { simple: true });
+    const sync = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[p('synchronous') as number]!;
+    return {
+      journalMode: String(p('journal_mode')),
+      synchronous: sync,
+      lockingMode: String(p('locking_mode')),
+      busyTimeoutMs: Number(p('busy_timeout')),
+    };
+  }
+
+  private historyOn(): void {
+    if (!this.opts.history) throw new VenueError('BAD_QUERY', 'This venue was opened without history');
+  }
+
+  /** Read-only access to the engine's current state (quotes, depth, live candles, accounts, open orders). */
+  get view(): EngineView {
+    return this.engine;
+  }
+  /** Sequence number of the last committed command. */
+  get lastSeq(): number {
+    return this.seq;
+  }
+  /** The venue clock (what the next batch would be stamped with, at least). */
+  now(): Timestamp {
+    return this.stamp();
+  }
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+  /** The error that stopped the venue, if a commit failed. */
+  get failed(): VenueError | undefined {
+    return this.failure;
+  }
+  /** Sequence number of the newest snapshot written or loaded. */
+  get snapshotSeq(): number {
+    return this.snapSeq;
+  }
+  stateHash(): string {
+    return this.engine.stateHash();
+  }
+  /** The engine's structural invariants (empty when all hold). */
+  invariants(): string[] {
+    return checkInvariants(this.engine);
+  }
+  totals(): ReturnType<typeof totals> {
+    return totals(this.engine);
+  }
+  /** The history writer's cash and position for an account (consistency checks). */
+  historyPosition(accountId: AccountId, symbol: string): { qty: number; cost: number } | undefined {
+    return this.history.position(accountId, symbol);
+  }
+  historyCash(accountId: AccountId): number | undefined {
+    return this.history.cashOf(accountId);
+  }
+
+  order(orderId: OrderId): OrderRecord | undefined {
+    this.historyOn();
+    this.syncHistory();
+    return this.q.order(orderId);
+  }
+  orders(q: OrderQuery = {}): Page<OrderRecord> {
+    this.historyOn();
+    this.syncHistory();
+    if (q.status === 'open' && q.accountId !== undefined) {
+      // Live orders come from the engine (no status index to maintain), their records by primary key.
+      const cur = q.cursor === undefined ? Infinity : Number(/^o\.(\d+)$/.exec(q.cursor)?.[1] ?? NaN);
+      if (Number.isNaN(cur)) throw new VenueError('BAD_CURSOR', 'That cursor was not handed out by this query');
+      const limit = Math.min(Math.max(1, q.limit ?? 100), 1000);
+      const ids = this.engine
+        .openOrders(q.accountId)
+        .filter((o) => (q.symbol === undefined || o.symbol === q.symbol) && (q.from === undefined || o.ts >= q.from) && (q.to === undefined || o.ts < q.to) && o.orderId < cur)
+        .map((o) => o.orderId)
+        .sort((a, b) => b - a);
+      const items: OrderRecord[] = [];
+      for (const id of ids.slice(0, limit)) {
+        const r = this.q.order(id);
+        if (r !== undefined) items.push(r);
+      }
+      const page: Page<OrderRecord> = { items };
+      if (ids.length > limit) page.nextCursor = `o.${ids[limit - 1]!}`;
+      return page;
+    }
+    return this.q.orders(q);
+  }
+  executions(q?: ExecutionQuery): Page<ExecutionRecord> {
+    this.historyOn();
+    this.syncHistory();
+    return this.q.executions(q);
+  }
+  recentTrades(symbol: string, limit?: number): TradePrint[] {
+    this.historyOn();
+    this.syncHistory();
+    return this.q.recentTrades(symbol, limit);
+  }
+  statement(q: StatementQuery): Statement {
+    this.historyOn();
+    this.syncHistory();
+    return this.q.statement(q);
+  }
+  tradeStats(q: StatsQuery): TradeStatsRow[] {
+    this.historyOn();
+    this.syncHistory();
+    return this.q.tradeStats(q);
+  }
+  candles(q: CandleQuery): Candle[] {
+    this.historyOn();
+    this.syncHistory();
+    return this.q.candles(q);
+  }
+  /** Journal frames (for audits and the torture test): seq, count and the encoded commands. */
+  *journalFrames(afterSeq = 0): IterableIterator<{ seq: number; ts: number; commands: Encoded[] }> {
+    for (const row of this.journal.framesAfter(afterSeq)) {
+      const c = checkFrame(row);
+      if ('reason' in c) throw new VenueError('JOURNAL_CORRUPT', `Journal frame at ${row.seq} is damaged: ${c.reason}`);
+      yield { seq: row.seq, ts: row.ts, commands: c.commands };
+    }
+  }
+}
+
+function preRejected(ts: Timestamp, cmd: VenueCommand, code: Rejected['code'], message: string): Ack {
+  const c = cmd as { type?: unknown; accountId?: unknown };
+  const r: Rejected = { type: 'Rejected', ts, command: String(c.type) as Rejected['command'], code, message };
+  if (typeof c.accountId === 'number') r.accountId = c.accountId;
+  return { seq: 0, ts, events: [r], rejected: r, orderIds: [] };
+}

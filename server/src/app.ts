@@ -1,0 +1,311 @@
+/**
+ * `buildServer(config)` creates the whole exchange server (venue, users database, auth, market-data hub,
+ * WebSocket gateway, REST API, metrics) without listening; tests call it and listen on 127.0.0.1:0, and
+ * server/src/main.ts listens and shuts down gracefully.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Venue } from '../../engine/venue/index.js';
+import { ProtocolError, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
+import { AlertService } from './alerts.js';
+import { ServerKey } from './auth/crypto.js';
+import { AuthService, type Principal } from './auth/service.js';
+import { derivedPaths, makeConfig, type Config, type ConfigInput } from './config.js';
+import type { ExtMethodName } from './ext.js';
+import { createApi } from './http/api.js';
+import { StaticFiles } from './http/static.js';
+import { createLogger, type Logger } from './log.js';
+import { MarketHub } from './market/hub.js';
+import { VenueMethods, type Origin, type OrderHooks } from './market/methods.js';
+import { venueHandlers } from '../../engine/venue/index.js';
+import { LATENCY_BUCKETS, RateWindow, Registry } from './metrics.js';
+import { Store } from './store.js';
+import { Gateway } from './ws/gateway.js';
+
+export interface BuildOptions {
+  logger?: Logger;
+  /** Use this key instead of the key file (tests). */
+  serverKey?: ServerKey;
+  /** Clock for auth (tests of token expiry and TOTP). */
+  now?: () => number;
+}
+
+export interface App {
+  readonly config: Config;
+  readonly server: Server;
+  readonly venue: Venue;
+  readonly store: Store;
+  readonly auth: AuthService;
+  readonly hub: MarketHub;
+  readonly alerts: AlertService;
+  readonly gateway: Gateway;
+  readonly metrics: Registry;
+  readonly log: Logger;
+  /** The first-admin setup token while no admin exists (print it once; see main.ts). */
+  readonly setupToken: string | undefined;
+  listen(port?: number, host?: string): Promise<{ port: number; host: string; url: string }>;
+  /** Graceful: stop accepting, close sockets with 1001, drain in-flight acks, snapshot, close the databases. */
+  close(): Promise<void>;
+}
+
+export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions = {}): App {
+  const config = makeConfig(input as ConfigInput);
+  const log = opts.logger ?? createLogger(config.logLevel);
+  const paths = derivedPaths(config);
+  const metrics = new Registry();
+  const started = Date.now();
+
+  const venue = Venue.open(config.db, {
+    synchronous: config.sync === 'full' ? 'FULL' : 'NORMAL',
+    commitWindowMs: config.commitWindowMs,
+    // Every reply to an order carries its record, read from the history tables: write them in each group
+    // commit, so reading them never needs a second (fsynced) transaction.
+    historyFlushMs: 0,
+    onFatal: (e) => log.error('venue stopped', { err: e }),
+    onError: (e, where) => log.error('venue error', { err: e, where }),
+  });
+  let store: Store;
+  try {
+    store = new Store(paths.usersDb);
+  } catch (e) {
+    venue.close({ snapshot: false });
+    throw e;
+  }
+  const key = opts.serverKey ?? ServerKey.load(paths.keyFile, process.env.TRADEDESK_SERVER_KEY);
+
+  // ---------------------------------------------------------------- metrics
+  const m = {
+    orders: metrics.counter('tradedesk_orders_total', 'Order commands acknowledged (after the durable journal)', { result: 'accepted' }),
+    ordersRejected: metrics.counter('tradedesk_orders_total', 'Order commands acknowledged (after the durable journal)', { result: 'rejected' }),
+    ack: metrics.histogram('tradedesk_order_ack_seconds', 'Order command: submit to durable acknowledgement'),
+    http: new Map<string, ReturnType<typeof metrics.histogram>>(),
+    httpCount: new Map<string, ReturnType<typeof metrics.counter>>(),
+    wsIn: metrics.counter('tradedesk_ws_messages_in_total', 'WebSocket messages received'),
+    wsOut: metrics.counter('tradedesk_ws_frames_out_total', 'WebSocket frames sent'),
+    wsLimited: metrics.counter('tradedesk_ws_rate_limited_total', 'WebSocket messages refused by the per-connection rate limit'),
+    wsSlow: metrics.counter('tradedesk_ws_slow_consumer_disconnects_total', 'Connections closed because a private stream fell behind'),
+    wsRejected: metrics.counter('tradedesk_ws_upgrades_refused_total', 'WebSocket upgrades refused'),
+    wsConns: metrics.gauge('tradedesk_ws_connections', 'Open WebSocket connections'),
+    rate: new RateWindow(10),
+  };
+  metrics.gauge('tradedesk_orders_per_second', 'Acknowledged order commands per second (10 s window)', undefined, () => m.rate.rate());
+  metrics.gauge('tradedesk_journal_last_seq', 'Sequence number of the last journaled command', undefined, () => venue.lastSeq);
+  metrics.gauge('tradedesk_journal_snapshot_seq', 'Sequence number of the newest snapshot', undefined, () => venue.snapshotSeq);
+  metrics.gauge('tradedesk_journal_lag_commands', 'Commands journaled since the last snapshot (replayed on recovery)', undefined, () => venue.lastSeq - venue.snapshotSeq);
+  const pendingAcks = metrics.gauge('tradedesk_journal_pending_acks', 'Order commands submitted and not yet acknowledged by the journal');
+  metrics.gauge('tradedesk_market_subscriptions', 'Market-data subscriptions', undefined, () => hub.subscriberCount);
+  metrics.gauge('tradedesk_uptime_seconds', 'Seconds since start', undefined, () => (Date.now() - started) / 1000);
+
+  // ---------------------------------------------------------------- accounts and auth
+  let nextAccountId = Math.max(0, ...venue.view.accountIds(), store.maxAccountId()) + 1;
+  const ref: { gateway?: Gateway } = {};
+  const auth = new AuthService(
+    store,
+    key,
+    config.auth,
+    {
+      onSessionsRevoked: (ids, reason) => ref.gateway?.closeSessions(ids, reason),
+      onUserChanged: (userId, reason) => ref.gateway?.closeUser(userId, reason),
+      openAccount: async () => {
+        for (;;) {
+          const id = nextAccountId++;
+          const ack = await venue.submit({ type: 'OpenAccount', accountId: id, allowShort: config.allowShort });
+          if (ack.rejected === undefined) return id;
+          if (ack.rejected.code !== 'DUPLICATE_ACCOUNT') throw new ProtocolError(ack.rejected.code, ack.rejected.message);
+        }
+      },
+    },
+    opts.now,
+  );
+
+  // ---------------------------------------------------------------- trading
+  const orderHooks: OrderHooks = {
+    onOrder(kind, origin, outcome, ms, details) {
+      if (kind !== 'admin' && kind !== 'cancelAll') {
+        m.ack.observe(ms / 1000);
+        if (outcome.accepted) m.orders.inc();
+        else m.ordersRejected.inc();
+        m.rate.add(1);
+      }
+      if (origin === undefined) return;
+      const d: Record<string, unknown> = { ...details, via: origin.via };
+      if (!outcome.accepted) d.rejected = outcome.code;
+      store.audit({ ts: Date.now(), userId: origin.userId, username: origin.username, ip: origin.ip, action: kind === 'admin' ? `admin.${String(details.type)}` : `order.${kind}`, details: d });
+    },
+  };
+  // Count submits in flight for graceful shutdown and the pending-acks gauge.
+  const inflight = { n: 0 };
+  const submit = venue.submit.bind(venue);
+  (venue as { submit: Venue['submit'] }).submit = (cmd) => {
+    pendingAcks.inc();
+    return submit(cmd).finally(() => pendingAcks.dec());
+  };
+
+  const venueMethods = new VenueMethods(venue, orderHooks);
+  const guestHandlers = venueMethods.for(undefined);
+  const methodsFor = (p: Principal | undefined, ip: string, via: Origin['via']): MethodHandlers =>
+    p === undefined ? guestHandlers : venueMethods.for({ userId: p.userId, username: p.username, ip, via });
+  // Private streams straight from the venue; public market data from the coalescing hub.
+  const privateChannels = venueHandlers(venue).channels;
+
+  const hub = new MarketHub(venue, config.ws.quoteIntervalMs);
+  hub.start();
+  const alerts = new AlertService(store, venue);
+  alerts.start();
+
+  const callExt = (name: ExtMethodName, params: unknown, p: Principal): unknown => {
+    switch (name) {
+      case 'alerts.list':
+        return alerts.list(p.userId);
+      case 'alerts.create':
+        return alerts.create(p.userId, params as Parameters<AlertService['create']>[1], Date.now());
+      case 'alerts.delete':
+        return alerts.delete(p.userId, (params as { id: number }).id);
+    }
+  };
+
+  const sameOrigin = (origin: string, host: string | undefined): boolean => {
+    if (host === undefined) return false;
+    try {
+      const u = new URL(origin);
+      return u.host === host && (u.protocol === 'http:' || u.protocol === 'https:');
+    } catch {
+      return false;
+    }
+  };
+  const allowed = new Set(config.origins.map((o) => o.replace(/\/+$/, '')));
+  const isAllowedOrigin = (origin: string, host: string | undefined): boolean => allowed.has(origin) || sameOrigin(origin, host);
+
+  const gw = new Gateway({
+    config,
+    log,
+    serverName: config.serverName,
+    authenticate: (t) => auth.authenticate(t),
+    methods: (p, ip) => methodsFor(p, ip, 'ws'),
+    channels: (conn) => {
+      const pub = hub.channels(conn);
+      return { ...pub, orders: privateChannels.orders, executions: privateChannels.executions, account: privateChannels.account };
+    },
+    ext: {
+      call: (name, params, p) => callExt(name, params, p),
+      subscribe: (_channel, p, push) => alerts.subscribe(p.userId, push),
+    },
+    isAllowedOrigin,
+    metrics: {
+      connections: (d) => m.wsConns.inc(d),
+      messagesIn: () => m.wsIn.inc(),
+      framesOut: (n) => m.wsOut.inc(n),
+      rateLimited: () => m.wsLimited.inc(),
+      slowConsumer: () => m.wsSlow.inc(),
+      rejectedUpgrade: () => m.wsRejected.inc(),
+    },
+  });
+  ref.gateway = gw;
+
+  const staticFiles = new StaticFiles(config.rendererDir);
+  const httpHist = (route: string) => {
+    let h = m.http.get(route);
+    if (h === undefined) m.http.set(route, (h = metrics.histogram('tradedesk_http_request_seconds', 'HTTP request latency', LATENCY_BUCKETS, { route })));
+    return h;
+  };
+  const httpCount = (route: string, status: number) => {
+    const k = `${route}|${status}`;
+    let c = m.httpCount.get(k);
+    if (c === undefined) m.httpCount.set(k, (c = metrics.counter('tradedesk_http_requests_total', 'HTTP requests', { route, status: String(status) })));
+    return c;
+  };
+
+  const handler = createApi({
+    config,
+    log,
+    auth,
+    store,
+    callMethod: async (name: MethodName, params, p, ip) => {
+      const h = methodsFor(p, ip, 'rest')[name] as (params: unknown, ctx: unknown) => unknown;
+      const ctx = { session: p === undefined ? {} : { userId: String(p.userId), accountId: p.accountId, role: p.role }, client: 'rest', closed: false };
+      return h(params, ctx);
+    },
+    callExt,
+    health: () => ({
+      status: venue.failed !== undefined ? 'failed' : 'ok',
+      server: config.serverName,
+      uptimeSec: Math.round((Date.now() - started) / 1000),
+      venue: { lastSeq: venue.lastSeq, snapshotSeq: venue.snapshotSeq, failed: venue.failed?.message },
+      connections: gw.size,
+      setupPending: auth.setupPending,
+    }),
+    metricsText: () => metrics.render(),
+    isAllowedOrigin,
+    staticFiles,
+    metrics: {
+      request: (route, status, sec) => {
+        httpHist(route).observe(sec);
+        httpCount(route, status).inc();
+      },
+    },
+    inflight,
+  });
+
+  const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 }, handler);
+  server.on('upgrade', (req, socket, head) => gw.handleUpgrade(req, socket, head));
+  server.on('clientError', (_e, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  const purge = setInterval(() => {
+    try {
+      store.purgeExpired(Date.now());
+    } catch (e) {
+      log.warn('purge failed', { err: e });
+    }
+  }, 3_600_000);
+  purge.unref();
+
+  const setupToken = auth.issueSetupToken();
+  let closing: Promise<void> | undefined;
+
+  return {
+    config,
+    server,
+    venue,
+    store,
+    auth,
+    hub,
+    alerts,
+    gateway: gw,
+    metrics,
+    log,
+    setupToken,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const a = server.address() as AddressInfo;
+          const h = a.family === 'IPv6' ? `[${a.address}]` : a.address;
+          resolve({ port: a.port, host: a.address, url: `http://${h}:${a.port}` });
+        });
+      });
+    },
+    close() {
+      closing ??= (async () => {
+        log.info('shutting down');
+        server.close();
+        await gw.shutdown();
+        const deadline = Date.now() + config.http.drainTimeoutMs;
+        while ((inflight.n > 0 || pendingAcks.value > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+        server.closeAllConnections();
+        hub.stop();
+        alerts.stop();
+        clearInterval(purge);
+        try {
+          venue.close();
+        } finally {
+          store.close();
+        }
+        log.info('stopped', { lastSeq: venue.lastSeq });
+      })();
+      return closing;
+    },
+  };
+}

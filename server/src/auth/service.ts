@@ -1,0 +1,499 @@
+/**
+ * Users and sessions: first-admin setup, registration, login with throttling and 2FA, refresh-token
+ * rotation with family revocation on reuse, logout, session listing and revocation, password change,
+ * TOTP enrolment/verification/disable, and the admin operations on users.
+ *
+ * Tokens are opaque random strings (`tda_…` access, 15 min; `tdr_…` refresh, 30 days), stored only as keyed
+ * hashes. An access token is checked against its session on every use (a memory cache in front of the
+ * database, dropped on revocation), so revoking a session or disabling a user takes effect at once for
+ * REST and, through `onRevoked`, closes that user's WebSockets at once.
+ */
+import { randomBytes } from 'node:crypto';
+import { ProtocolError } from '../../../engine/protocol/index.js';
+import type { Config } from '../config.js';
+import type { Store, Role, UserRow, SessionRow } from '../store.js';
+import { randomToken, type ServerKey } from './crypto.js';
+import { HashPool, passwordProblems } from './passwords.js';
+import { base32Decode, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
+
+export interface Principal {
+  userId: number;
+  username: string;
+  role: Role;
+  accountId: number | undefined;
+  sessionId: string;
+  mustChangePassword: boolean;
+}
+
+export interface ClientInfo {
+  ip: string;
+  userAgent: string;
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: 'Bearer';
+  expiresIn: number;
+  refreshExpiresIn: number;
+  sessionId: string;
+  user: PublicUser;
+}
+
+export interface PublicUser {
+  id: number;
+  username: string;
+  role: Role;
+  accountId: number | null;
+  disabled: boolean;
+  totpEnabled: boolean;
+  mustChangePassword: boolean;
+  createdAt: number;
+}
+
+export function publicUser(u: UserRow): PublicUser {
+  return {
+    id: u.id,
+    username: u.username,
+    role: u.role,
+    accountId: u.accountId,
+    disabled: u.disabled === 1,
+    totpEnabled: u.totpEnabled === 1,
+    mustChangePassword: u.mustChangePassword === 1,
+    createdAt: u.createdAt,
+  };
+}
+
+export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$/;
+
+export interface AuthHooks {
+  /** Sessions that were revoked (close their sockets). */
+  onSessionsRevoked(sessionIds: string[], reason: string): void;
+  /** The user was disabled or changed role (close all their sockets). */
+  onUserChanged(userId: number, reason: string): void;
+  /** Opens an engine account for a new user; resolves with its id. */
+  openAccount(): Promise<number>;
+}
+
+interface Throttle {
+  failures: number;
+  lockedUntil: number;
+  lastAt: number;
+}
+
+const ISSUER = 'TradeDesk';
+const BACKUP_CODES = 10;
+
+export class AuthService {
+  readonly hashes: HashPool;
+  readonly #store: Store;
+  readonly #key: ServerKey;
+  readonly #cfg: Config['auth'];
+  readonly #hooks: AuthHooks;
+  readonly #now: () => number;
+  /** Access-token cache: keyed hash -> principal and expiry. */
+  readonly #cache = new Map<string, { p: Principal; exp: number }>();
+  readonly #throttle = new Map<string, Throttle>();
+  readonly #ipFailures = new Map<string, Throttle>();
+  #setupHash: string | undefined;
+  #dummyHash: Promise<string> | undefined;
+
+  constructor(store: Store, key: ServerKey, cfg: Config['auth'], hooks: AuthHooks, now: () => number = Date.now) {
+    this.#store = store;
+    this.#key = key;
+    this.#cfg = cfg;
+    this.#hooks = hooks;
+    this.#now = now;
+    this.hashes = new HashPool(cfg.argon2, cfg.maxConcurrentHashes);
+  }
+
+  // ---------------------------------------------------------------- first admin
+
+  /**
+   * While no admin exists, a one-time setup token (printed by the entry point) lets exactly one person
+   * create the first admin with a password of their own choosing. Returns the token, or undefined when an
+   * admin exists. The token lives only in memory (as a keyed hash): a restart prints a new one.
+   */
+  issueSetupToken(): string | undefined {
+    if (this.#store.adminCount() > 0) return undefined;
+    const token = 'tds_' + randomToken(24);
+    this.#setupHash = this.#key.mac('setup', token);
+    return token;
+  }
+
+  get setupPending(): boolean {
+    return this.#setupHash !== undefined && this.#store.adminCount() === 0;
+  }
+
+  async setup(input: { setupToken: string; username: string; password: string }, client: ClientInfo): Promise<TokenPair> {
+    const ok = this.#setupHash !== undefined && this.#key.mac('setup', input.setupToken) === this.#setupHash;
+    if (!ok || this.#store.adminCount() > 0) {
+      this.#audit(undefined, client, 'auth.setup_failed', {});
+      throw new ProtocolError('FORBIDDEN', 'Setup is not available: the token is wrong, used, or an admin exists');
+    }
+    this.#setupHash = undefined; // one use, even if what follows fails
+    const user = await this.createUser({ username: input.username, password: input.password, role: 'admin' }, undefined, client);
+    this.#audit(user, client, 'auth.setup', { username: user.username });
+    return this.#issue(user, client);
+  }
+
+  // ---------------------------------------------------------------- users
+
+  async createUser(
+    input: { username: string; password: string; role: Role; mustChangePassword?: boolean; accountId?: number },
+    actor: Principal | undefined,
+    client: ClientInfo,
+  ): Promise<UserRow> {
+    if (!USERNAME_PATTERN.test(input.username))
+      throw new ProtocolError('BAD_REQUEST', 'A user name is 3-32 characters of letters, digits, ".", "_" and "-", starting with a letter or digit', {
+        field: 'username',
+      });
+    const problems = passwordProblems(input.password, input.username);
+    if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must be ${problems.join(', ')}`, { problems });
+    if (this.#store.userByName(input.username) !== undefined) throw new ProtocolError('CONFLICT', 'That user name is taken', { field: 'username' });
+    const hash = await this.hashes.hash(input.password);
+    const accountId = input.accountId ?? (await this.#hooks.openAccount());
+    const now = this.#now();
+    let id: number;
+    try {
+      id = this.#store.insertUser({ username: input.username, passwordHash: hash, role: input.role, accountId, mustChangePassword: input.mustChangePassword ?? false, now });
+    } catch (e) {
+      if ((e as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new ProtocolError('CONFLICT', 'That user name is taken', { field: 'username' });
+      throw e;
+    }
+    const user = this.#store.userById(id)!;
+    this.#audit(actor, client, 'user.create', { id, username: user.username, role: user.role, accountId });
+    return user;
+  }
+
+  async register(input: { username: string; password: string; role?: Role }, actor: Principal | undefined, client: ClientInfo, openRole: Role | undefined): Promise<PublicUser> {
+    let role: Role;
+    let mustChange = false;
+    if (actor?.role === 'admin') {
+      role = input.role ?? 'trader';
+      mustChange = true; // the admin chose the password: the user picks their own at first login
+    } else if (openRole !== undefined) {
+      if (input.role !== undefined && input.role !== openRole) throw new ProtocolError('FORBIDDEN', `Self-registration creates ${openRole} users only`);
+      role = openRole;
+    } else {
+      throw new ProtocolError(actor === undefined ? 'UNAUTHENTICATED' : 'FORBIDDEN', 'Registration is closed: an admin creates users');
+    }
+    const u = await this.createUser({ username: input.username, password: input.password, role, mustChangePassword: mustChange }, actor, client);
+    return publicUser(u);
+  }
+
+  setDisabled(actor: Principal, userId: number, disabled: boolean, client: ClientInfo): PublicUser {
+    const u = this.#store.userById(userId);
+    if (u === undefined) throw new ProtocolError('NOT_FOUND', 'No such user');
+    if (disabled && u.id === actor.userId) throw new ProtocolError('CONFLICT', 'You cannot disable yourself');
+    const now = this.#now();
+    this.#store.updateUser(userId, { disabled: disabled ? 1 : 0 }, now);
+    if (disabled) {
+      const ids = this.#store.revokeUserSessions(userId, 'user disabled', now);
+      this.#dropCache((p) => p.userId === userId);
+      this.#hooks.onSessionsRevoked(ids, 'user disabled');
+      this.#hooks.onUserChanged(userId, 'user disabled');
+    }
+    this.#audit(actor, client, disabled ? 'admin.user.disable' : 'admin.user.enable', { userId, username: u.username });
+    return publicUser(this.#store.userById(userId)!);
+  }
+
+  setRole(actor: Principal, userId: number, role: Role, client: ClientInfo): PublicUser {
+    const u = this.#store.userById(userId);
+    if (u === undefined) throw new ProtocolError('NOT_FOUND', 'No such user');
+    if (u.id === actor.userId && role !== 'admin') throw new ProtocolError('CONFLICT', 'You cannot demote yourself');
+    this.#store.updateUser(userId, { role }, this.#now());
+    this.#dropCache((p) => p.userId === userId);
+    this.#hooks.onUserChanged(userId, 'role changed');
+    this.#audit(actor, client, 'admin.user.role', { userId, username: u.username, from: u.role, to: role });
+    return publicUser(this.#store.userById(userId)!);
+  }
+
+  // ---------------------------------------------------------------- login
+
+  #throttleKey(username: string, ip: string): string {
+    return `${username.toLowerCase()}|${ip}`;
+  }
+
+  /** Seconds to wait before the next attempt, or 0. */
+  #blocked(map: Map<string, Throttle>, key: string, now: number): number {
+    const t = map.get(key);
+    return t !== undefined && t.lockedUntil > now ? Math.ceil((t.lockedUntil - now) / 1000) : 0;
+  }
+
+  #fail(map: Map<string, Throttle>, key: string, now: number, free: number): void {
+    let t = map.get(key);
+    if (t === undefined || now - t.lastAt > this.#cfg.loginMaxDelaySec * 1000 * 2) {
+      t = { failures: 0, lockedUntil: 0, lastAt: now };
+      if (map.size > 100_000) map.clear(); // bound memory under a spray of names
+      map.set(key, t);
+    }
+    t.failures++;
+    t.lastAt = now;
+    if (t.failures >= free) {
+      const delay = Math.min(this.#cfg.loginMaxDelaySec, this.#cfg.loginBaseDelaySec * 2 ** (t.failures - free));
+      t.lockedUntil = now + delay * 1000;
+    }
+  }
+
+  async login(input: { username: string; password: string; code?: string | undefined }, client: ClientInfo): Promise<TokenPair> {
+    const now = this.#now();
+    const key = this.#throttleKey(input.username, client.ip);
+    const wait = Math.max(this.#blocked(this.#throttle, key, now), this.#blocked(this.#ipFailures, client.ip, now));
+    if (wait > 0) {
+      this.#audit(undefined, client, 'auth.login_throttled', { username: input.username.slice(0, 64), retryAfter: wait });
+      throw new ProtocolError('RATE_LIMITED', `Too many failed sign-ins; retry in ${wait} s`, { retryAfter: wait });
+    }
+    const user = this.#store.userByName(input.username);
+    // Verify against a dummy hash for unknown users so timing does not reveal which names exist.
+    const stored = user?.passwordHash ?? (await (this.#dummyHash ??= this.hashes.hash(randomToken(16))));
+    const ok = await this.hashes.verify(stored, input.password);
+    const failed = (reason: string, code: 'INVALID_CREDENTIALS' | 'INVALID_TWO_FACTOR_CODE'): never => {
+      this.#fail(this.#throttle, key, now, this.#cfg.loginFreeFailures);
+      this.#fail(this.#ipFailures, client.ip, now, this.#cfg.loginFreeFailures * 10);
+      this.#audit(user, client, 'auth.login_failed', { username: input.username.slice(0, 64), reason });
+      throw new ProtocolError(code);
+    };
+    if (user === undefined || !ok) return failed(user === undefined ? 'unknown user' : 'wrong password', 'INVALID_CREDENTIALS');
+    if (user.disabled === 1) {
+      this.#audit(user, client, 'auth.login_failed', { username: user.username, reason: 'disabled' });
+      throw new ProtocolError('FORBIDDEN', 'This user is disabled');
+    }
+    if (user.totpEnabled === 1) {
+      if (input.code === undefined || input.code === '') {
+        this.#audit(user, client, 'auth.login_2fa_required', { username: user.username });
+        throw new ProtocolError('TWO_FACTOR_REQUIRED', 'Enter the code from your authenticator app (or a backup code)');
+      }
+      if (!this.#checkSecondFactor(user, input.code, client)) return failed('wrong two-factor code', 'INVALID_TWO_FACTOR_CODE');
+    }
+    this.#throttle.delete(key);
+    if (this.hashes.needsRehash(user.passwordHash)) {
+      this.#store.updateUser(user.id, { password_hash: await this.hashes.hash(input.password) }, now);
+    }
+    const pair = this.#issue(user, client);
+    this.#audit(user, client, 'auth.login', { sessionId: pair.sessionId });
+    return pair;
+  }
+
+  /** A TOTP code (each works once) or an unused backup code. */
+  #checkSecondFactor(user: UserRow, code: string, client: ClientInfo): boolean {
+    const c = code.replace(/[\s-]/g, '');
+    if (/^\d{6}$/.test(c)) {
+      if (user.totpSecret === null) return false;
+      const secret = base32Decode(this.#key.open(user.totpSecret));
+      const step = matchTotp(secret, c, this.#now());
+      return step !== undefined && this.#store.useTotpStep(user.id, step, this.#now());
+    }
+    if (/^[a-z0-9]{10}$/i.test(c)) {
+      const used = this.#store.useBackupCode(user.id, this.#key.mac('backup', c.toLowerCase()), this.#now());
+      if (used) this.#audit(user, client, 'auth.2fa.backup_used', { left: this.#store.backupCodesLeft(user.id) });
+      return used;
+    }
+    return false;
+  }
+
+  #issue(user: UserRow, client: ClientInfo, sessionId?: string): TokenPair {
+    const now = this.#now();
+    const sid = sessionId ?? randomToken(16);
+    const access = 'tda_' + randomToken(32);
+    const refresh = 'tdr_' + randomToken(32);
+    const accessExp = now + this.#cfg.accessTtlSec * 1000;
+    const refreshExp = now + this.#cfg.refreshTtlSec * 1000;
+    const db = this.#store.db;
+    db.transaction(() => {
+      if (sessionId === undefined)
+        this.#store.insertSession({ id: sid, userId: user.id, createdAt: now, lastUsedAt: now, expiresAt: refreshExp, ip: client.ip, userAgent: client.userAgent.slice(0, 256) });
+      else this.#store.touchSession(sid, now, client.ip);
+      this.#store.insertToken(this.#key.mac('access', access), sid, 'access', accessExp);
+      this.#store.insertToken(this.#key.mac('refresh', refresh), sid, 'refresh', refreshExp);
+    })();
+    return {
+      accessToken: access,
+      refreshToken: refresh,
+      tokenType: 'Bearer',
+      expiresIn: this.#cfg.accessTtlSec,
+      refreshExpiresIn: this.#cfg.refreshTtlSec,
+      sessionId: sid,
+      user: publicUser(user),
+    };
+  }
+
+  // ---------------------------------------------------------------- refresh, logout, sessions
+
+  /**
+   * Rotates: the refresh token is spent and a new pair issued in the same session. A refresh token that was
+   * already spent is a reuse (stolen or replayed): the whole session (token family) is revoked.
+   */
+  refresh(refreshToken: string, client: ClientInfo): TokenPair {
+    const now = this.#now();
+    const hash = this.#key.mac('refresh', refreshToken);
+    const t = this.#store.token(hash);
+    if (t === undefined || t.kind !== 'refresh') throw new ProtocolError('UNAUTHENTICATED', 'Unknown refresh token');
+    const s = this.#store.session(t.sessionId);
+    if (s === undefined || s.revokedAt !== null) throw new ProtocolError('SESSION_REVOKED', 'The session was revoked; sign in again');
+    const user = this.#store.userById(s.userId);
+    if (t.usedAt !== null || !this.#store.useToken(hash, now)) {
+      this.#revoke([s.id], 'refresh token reused', now);
+      this.#audit(user, client, 'auth.refresh_reuse', { sessionId: s.id });
+      throw new ProtocolError('SESSION_REVOKED', 'That refresh token was already used; the session is revoked for safety. Sign in again.');
+    }
+    if (t.expiresAt <= now || s.expiresAt <= now) throw new ProtocolError('UNAUTHENTICATED', 'The refresh token expired; sign in again');
+    if (user === undefined || user.disabled === 1) throw new ProtocolError('FORBIDDEN', 'This user is disabled');
+    this.#store.expireAccessTokens(s.id, now);
+    this.#dropCache((p) => p.sessionId === s.id);
+    const pair = this.#issue(user, client, s.id);
+    this.#audit(user, client, 'auth.refresh', { sessionId: s.id });
+    return pair;
+  }
+
+  logout(p: Principal, client: ClientInfo): void {
+    this.#revoke([p.sessionId], 'logout', this.#now());
+    this.#audit(p, client, 'auth.logout', { sessionId: p.sessionId });
+  }
+
+  sessions(p: Principal): (Pick<SessionRow, 'id' | 'createdAt' | 'lastUsedAt' | 'expiresAt' | 'ip' | 'userAgent'> & { current: boolean })[] {
+    return this.#store.sessionsOf(p.userId, this.#now()).map((s) => ({
+      id: s.id,
+      createdAt: s.createdAt,
+      lastUsedAt: s.lastUsedAt,
+      expiresAt: s.expiresAt,
+      ip: s.ip,
+      userAgent: s.userAgent,
+      current: s.id === p.sessionId,
+    }));
+  }
+
+  /** Revokes one of the caller's sessions (admins: anyone's). */
+  revokeSession(p: Principal, sessionId: string, client: ClientInfo): void {
+    const s = this.#store.session(sessionId);
+    if (s === undefined || (s.userId !== p.userId && p.role !== 'admin')) throw new ProtocolError('NOT_FOUND', 'No such session');
+    this.#revoke([sessionId], p.userId === s.userId ? 'revoked by user' : 'revoked by admin', this.#now());
+    this.#audit(p, client, 'auth.session_revoked', { sessionId, userId: s.userId });
+  }
+
+  #revoke(ids: string[], reason: string, now: number): void {
+    const done = ids.filter((id) => this.#store.revokeSession(id, reason, now));
+    const set = new Set(ids);
+    this.#dropCache((p) => set.has(p.sessionId));
+    if (done.length > 0) this.#hooks.onSessionsRevoked(done, reason);
+  }
+
+  #dropCache(match: (p: Principal) => boolean): void {
+    for (const [k, v] of this.#cache) if (match(v.p)) this.#cache.delete(k);
+  }
+
+  /** The principal behind an access token, or a ProtocolError (UNAUTHENTICATED / SESSION_REVOKED / FORBIDDEN). */
+  authenticate(accessToken: string): Principal {
+    const now = this.#now();
+    const hash = this.#key.mac('access', accessToken);
+    const hit = this.#cache.get(hash);
+    if (hit !== undefined) {
+      if (hit.exp > now) return hit.p;
+      this.#cache.delete(hash);
+    }
+    const t = this.#store.token(hash);
+    if (t === undefined || t.kind !== 'access') throw new ProtocolError('UNAUTHENTICATED', 'Unknown access token');
+    if (t.expiresAt <= now) throw new ProtocolError('UNAUTHENTICATED', 'The access token expired; refresh it', { expired: true });
+    const s = this.#store.session(t.sessionId);
+    if (s === undefined || s.revokedAt !== null) throw new ProtocolError('SESSION_REVOKED', 'The session was revoked; sign in again');
+    const u = this.#store.userById(s.userId);
+    if (u === undefined || u.disabled === 1) throw new ProtocolError('FORBIDDEN', 'This user is disabled');
+    const p: Principal = {
+      userId: u.id,
+      username: u.username,
+      role: u.role,
+      accountId: u.accountId ?? undefined,
+      sessionId: s.id,
+      mustChangePassword: u.mustChangePassword === 1,
+    };
+    if (this.#cache.size > 50_000) this.#cache.clear();
+    this.#cache.set(hash, { p, exp: t.expiresAt });
+    return p;
+  }
+
+  me(p: Principal): PublicUser & { backupCodesLeft: number } {
+    const u = this.#store.userById(p.userId)!;
+    return { ...publicUser(u), backupCodesLeft: this.#store.backupCodesLeft(u.id) };
+  }
+
+  async changePassword(p: Principal, current: string, next: string, client: ClientInfo): Promise<void> {
+    const u = this.#store.userById(p.userId)!;
+    if (!(await this.hashes.verify(u.passwordHash, current))) {
+      this.#audit(p, client, 'auth.password_change_failed', {});
+      throw new ProtocolError('INVALID_CREDENTIALS', 'The current password is wrong');
+    }
+    const problems = passwordProblems(next, u.username);
+    if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must be ${problems.join(', ')}`, { problems });
+    if (await this.hashes.verify(u.passwordHash, next)) throw new ProtocolError('WEAK_PASSWORD', 'Choose a password different from the current one', { problems: ['different from the current one'] });
+    const now = this.#now();
+    this.#store.updateUser(u.id, { password_hash: await this.hashes.hash(next), must_change_password: 0 }, now);
+    const others = this.#store.revokeUserSessions(u.id, 'password changed', now, p.sessionId);
+    this.#dropCache((x) => x.userId === u.id);
+    if (others.length > 0) this.#hooks.onSessionsRevoked(others, 'password changed');
+    this.#audit(p, client, 'auth.password_changed', { otherSessionsRevoked: others.length });
+  }
+
+  // ---------------------------------------------------------------- TOTP
+
+  /** Starts enrolment: a new secret (not active until verified). Needs the password again. */
+  async enrollTotp(p: Principal, password: string, client: ClientInfo): Promise<{ secret: string; otpauthUri: string }> {
+    const u = this.#store.userById(p.userId)!;
+    if (u.totpEnabled === 1) throw new ProtocolError('CONFLICT', 'Two-factor authentication is already on; disable it first');
+    if (!(await this.hashes.verify(u.passwordHash, password))) throw new ProtocolError('INVALID_CREDENTIALS', 'The password is wrong');
+    const secret = newTotpSecret();
+    this.#store.updateUser(u.id, { totp_secret: this.#key.seal(secret), totp_enabled: 0, totp_last_step: 0 }, this.#now());
+    this.#audit(p, client, 'auth.2fa.enroll', {});
+    return { secret, otpauthUri: otpauthUri(ISSUER, u.username, secret) };
+  }
+
+  /** Confirms enrolment with a current code; turns 2FA on and returns fresh backup codes (shown once). */
+  verifyTotp(p: Principal, code: string, client: ClientInfo): { enabled: true; backupCodes: string[] } {
+    const u = this.#store.userById(p.userId)!;
+    if (u.totpSecret === null || u.totpEnabled === 1) throw new ProtocolError('CONFLICT', 'Start enrolment first');
+    const secret = base32Decode(this.#key.open(u.totpSecret));
+    const step = matchTotp(secret, code.trim(), this.#now());
+    if (step === undefined || !this.#store.useTotpStep(u.id, step, this.#now())) {
+      this.#audit(p, client, 'auth.2fa.verify_failed', {});
+      throw new ProtocolError('INVALID_TWO_FACTOR_CODE');
+    }
+    const codes = Array.from({ length: BACKUP_CODES }, () => backupCode());
+    this.#store.setBackupCodes(u.id, codes.map((c) => this.#key.mac('backup', c)));
+    this.#store.updateUser(u.id, { totp_enabled: 1 }, this.#now());
+    this.#audit(p, client, 'auth.2fa.enabled', {});
+    return { enabled: true, backupCodes: codes };
+  }
+
+  /** Turns 2FA off: needs the password and a current code (or a backup code). */
+  async disableTotp(p: Principal, password: string, code: string, client: ClientInfo): Promise<void> {
+    const u = this.#store.userById(p.userId)!;
+    if (u.totpEnabled !== 1) throw new ProtocolError('CONFLICT', 'Two-factor authentication is not on');
+    const pwOk = await this.hashes.verify(u.passwordHash, password);
+    if (!pwOk) {
+      this.#audit(p, client, 'auth.2fa.disable_failed', { reason: 'wrong password' });
+      throw new ProtocolError('INVALID_CREDENTIALS', 'The password is wrong');
+    }
+    if (!this.#checkSecondFactor(u, code, client)) {
+      this.#audit(p, client, 'auth.2fa.disable_failed', { reason: 'wrong code' });
+      throw new ProtocolError('INVALID_TWO_FACTOR_CODE');
+    }
+    this.#store.updateUser(u.id, { totp_enabled: 0, totp_secret: null, totp_last_step: 0 }, this.#now());
+    this.#store.setBackupCodes(u.id, []);
+    this.#audit(p, client, 'auth.2fa.disabled', {});
+  }
+
+  // ---------------------------------------------------------------- audit
+
+  #audit(who: Principal | UserRow | undefined, client: ClientInfo, action: string, details: Record<string, unknown>): void {
+    const userId = who === undefined ? undefined : 'userId' in who ? who.userId : who.id;
+    this.#store.audit({ ts: this.#now(), userId, username: who?.username, ip: client.ip, action, details });
+  }
+}
+
+/** 10 characters of a-z0-9 (~51 bits). */
+function backupCode(): string {
+  const alphabet = 'abcdefghijkmnpqrstuvwxyz23456789';
+  const b = randomBytes(10);
+  let s = '';
+  for (const x of b) s += alphabet[x % 32];
+  return s;
+}

@@ -1,0 +1,270 @@
+/**
+ * Server configuration: defaults < config file (JSON) < environment (TRADEDESK_*) < command-line flags.
+ * One zod schema declares every setting, its type and its default; `loadConfig` merges the sources and
+ * validates the result, so a typo in a flag, a variable or the file is a clear error at start-up.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, join, basename, resolve } from 'node:path';
+import { z } from 'zod';
+
+/** OWASP's minimum for argon2id (Password Storage Cheat Sheet): m = 19 MiB, t = 2, p = 1. */
+export const OWASP_ARGON2ID_MIN = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+
+export const Argon2ParamsSchema = z.strictObject({
+  /** KiB. */
+  memoryCost: z.int().min(8).max(4_194_304),
+  timeCost: z.int().min(1).max(64),
+  parallelism: z.int().min(1).max(16),
+});
+export type Argon2Params = z.output<typeof Argon2ParamsSchema>;
+
+const port = z.int().min(0).max(65_535);
+const positive = z.int().positive();
+
+export const ConfigSchema = z.strictObject({
+  /** The venue database file. The users database and the key file live next to it unless set. */
+  db: z.string().min(1).default('./data/venue.db'),
+  /** Default: `<db without .db>.users.db` beside the venue database. */
+  usersDb: z.string().min(1).optional(),
+  /** File with the server's secret key (encrypts TOTP secrets, keys token and backup-code hashes). */
+  keyFile: z.string().min(1).optional(),
+  host: z.string().min(1).default('127.0.0.1'),
+  port: port.default(8787),
+  /** Extra browser origins allowed to open WebSockets and call the API (same-origin is always allowed). */
+  origins: z.array(z.string().min(1)).default([]),
+  /** SQLite synchronous level of the venue journal: full fsyncs every group commit. */
+  sync: z.enum(['full', 'normal']).default('full'),
+  /** Venue group-commit window (ms); 0 commits on the next tick. */
+  commitWindowMs: z.int().min(0).max(1000).default(0),
+  /** Who may register: 'closed' = only admins create users; 'open' = anyone, as `openRole`. */
+  registration: z.enum(['closed', 'open']).default('closed'),
+  openRole: z.enum(['viewer', 'trader']).default('trader'),
+  /** Whether the engine accounts opened for new users may sell short. */
+  allowShort: z.boolean().default(false),
+  /** Directory of the renderer's web build, served at / when it exists. */
+  rendererDir: z.string().min(1).default('./dist/renderer'),
+  /** Write the first-admin setup token to this file (mode 0600) as well as to stderr. */
+  setupTokenFile: z.string().min(1).optional(),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  serverName: z.string().min(1).max(64).default('tradedesk-server'),
+
+  auth: z
+    .strictObject({
+      argon2: Argon2ParamsSchema.default({ ...OWASP_ARGON2ID_MIN }),
+      accessTtlSec: positive.default(15 * 60),
+      refreshTtlSec: positive.default(30 * 24 * 3600),
+      /** Failures per account+IP before the throttle starts; each further failure doubles the wait. */
+      loginFreeFailures: z.int().min(1).default(5),
+      loginBaseDelaySec: positive.default(2),
+      loginMaxDelaySec: positive.default(15 * 60),
+      /** Argon2 verifications at once (each takes `memoryCost` KiB); the rest queue. */
+      maxConcurrentHashes: positive.default(4),
+    })
+    .default({
+      argon2: { ...OWASP_ARGON2ID_MIN },
+      accessTtlSec: 15 * 60,
+      refreshTtlSec: 30 * 24 * 3600,
+      loginFreeFailures: 5,
+      loginBaseDelaySec: 2,
+      loginMaxDelaySec: 15 * 60,
+      maxConcurrentHashes: 4,
+    }),
+
+  ws: z
+    .strictObject({
+      maxPayload: positive.default(64 * 1024),
+      pingIntervalMs: positive.default(30_000),
+      /** Inbound messages per second per connection (token bucket) and the bucket size. */
+      rate: positive.default(500),
+      burst: positive.default(1000),
+      /** Rate-limited messages within 10 s that close the connection (1008). */
+      abuseLimit: positive.default(2000),
+      maxPerIp: positive.default(256),
+      maxPerUser: positive.default(32),
+      maxConnections: positive.default(20_000),
+      /** Outgoing buffer (bytes) above which pushes queue in the session (conflated or counted). */
+      highWaterBytes: positive.default(256 * 1024),
+      /** Pushes queued per subscription before a private stream's consumer is disconnected (resync). */
+      maxPendingPushes: positive.default(2000),
+      /** Market data is coalesced and sent every this many ms (latest value wins). */
+      quoteIntervalMs: positive.default(50),
+      helloTimeoutMs: positive.default(10_000),
+    })
+    .default({
+      maxPayload: 64 * 1024,
+      pingIntervalMs: 30_000,
+      rate: 500,
+      burst: 1000,
+      abuseLimit: 2000,
+      maxPerIp: 256,
+      maxPerUser: 32,
+      maxConnections: 20_000,
+      highWaterBytes: 256 * 1024,
+      maxPendingPushes: 2000,
+      quoteIntervalMs: 50,
+      helloTimeoutMs: 10_000,
+    }),
+
+  http: z
+    .strictObject({
+      maxBodyBytes: positive.default(64 * 1024),
+      /** REST requests per second per client (user, or IP for guests) and the bucket size. */
+      rate: positive.default(200),
+      burst: positive.default(400),
+      /** Graceful shutdown: longest wait for in-flight requests and acknowledgements. */
+      drainTimeoutMs: positive.default(10_000),
+    })
+    .default({ maxBodyBytes: 64 * 1024, rate: 200, burst: 400, drainTimeoutMs: 10_000 }),
+});
+
+export type Config = z.output<typeof ConfigSchema>;
+export type ConfigInput = z.input<typeof ConfigSchema>;
+
+/** A config with every default applied; throws a readable Error on a bad value. */
+export function makeConfig(input: ConfigInput = {}): Config {
+  const r = ConfigSchema.safeParse(input);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return r.data;
+}
+
+/** Paths derived from `db` when not set. */
+export function derivedPaths(c: Config): { usersDb: string; keyFile: string } {
+  const dir = dirname(resolve(c.db));
+  const stem = basename(c.db).replace(/\.(db|sqlite3?)$/i, '');
+  return {
+    usersDb: c.usersDb ?? join(dir, `${stem}.users.db`),
+    keyFile: c.keyFile ?? join(dir, `${stem}.server.key`),
+  };
+}
+
+// ---------------------------------------------------------------- sources
+
+const FLAGS: Record<string, { key: string; kind: 'string' | 'int' | 'list' | 'bool' }> = {
+  db: { key: 'db', kind: 'string' },
+  'users-db': { key: 'usersDb', kind: 'string' },
+  'key-file': { key: 'keyFile', kind: 'string' },
+  host: { key: 'host', kind: 'string' },
+  port: { key: 'port', kind: 'int' },
+  origins: { key: 'origins', kind: 'list' },
+  sync: { key: 'sync', kind: 'string' },
+  'commit-window-ms': { key: 'commitWindowMs', kind: 'int' },
+  registration: { key: 'registration', kind: 'string' },
+  'open-role': { key: 'openRole', kind: 'string' },
+  'renderer-dir': { key: 'rendererDir', kind: 'string' },
+  'setup-token-file': { key: 'setupTokenFile', kind: 'string' },
+  'log-level': { key: 'logLevel', kind: 'string' },
+};
+
+function convert(kind: 'string' | 'int' | 'list' | 'bool', raw: string, what: string): unknown {
+  switch (kind) {
+    case 'string':
+      return raw;
+    case 'int': {
+      const n = Number(raw);
+      if (!Number.isSafeInteger(n)) throw new Error(`${what} must be an integer, not "${raw}"`);
+      return n;
+    }
+    case 'list':
+      return raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
+    case 'bool':
+      return raw === '1' || raw === 'true';
+  }
+}
+
+export interface ParsedArgs {
+  config: ConfigInput;
+  configFile: string | undefined;
+  help: boolean;
+}
+
+/** `--name value` or `--name=value`; `--config file.json`; `--help`. Unknown flags are errors. */
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const out: Record<string, unknown> = {};
+  let configFile: string | undefined;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--help' || a === '-h') {
+      help = true;
+      continue;
+    }
+    if (!a.startsWith('--')) throw new Error(`Unexpected argument "${a}" (flags look like --port 8787)`);
+    const eq = a.indexOf('=');
+    const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    let value: string | undefined = eq >= 0 ? a.slice(eq + 1) : undefined;
+    if (value === undefined) {
+      value = argv[i + 1];
+      if (value === undefined || value.startsWith('--')) throw new Error(`--${name} needs a value`);
+      i++;
+    }
+    if (name === 'config') {
+      configFile = value;
+      continue;
+    }
+    const f = FLAGS[name];
+    if (f === undefined) throw new Error(`Unknown flag --${name} (see --help)`);
+    out[f.key] = convert(f.kind, value, `--${name}`);
+  }
+  return { config: out as ConfigInput, configFile, help };
+}
+
+/** TRADEDESK_DB, TRADEDESK_PORT, ... (the flag names upper-cased, dashes as underscores). */
+export function fromEnv(env: NodeJS.ProcessEnv): { config: ConfigInput; configFile: string | undefined } {
+  const out: Record<string, unknown> = {};
+  for (const [flag, f] of Object.entries(FLAGS)) {
+    const v = env[`TRADEDESK_${flag.toUpperCase().replace(/-/g, '_')}`];
+    if (v !== undefined && v !== '') out[f.key] = convert(f.kind, v, `TRADEDESK_${flag.toUpperCase().replace(/-/g, '_')}`);
+  }
+  return { config: out as ConfigInput, configFile: env.TRADEDESK_CONFIG || undefined };
+}
+
+function readConfigFile(path: string): ConfigInput {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new Error(`Cannot read the config file ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as ConfigInput;
+  } catch (e) {
+    throw new Error(`The config file ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Merges file, environment and flags (later wins; nested objects merge one level deep). */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): { config: Config; help: boolean } {
+  const args = parseArgs(argv);
+  const e = fromEnv(env);
+  const file = args.configFile ?? e.configFile;
+  const fileCfg = file !== undefined ? readConfigFile(file) : {};
+  const merged: Record<string, unknown> = { ...fileCfg };
+  for (const layer of [e.config, args.config] as Record<string, unknown>[]) {
+    for (const [k, v] of Object.entries(layer)) merged[k] = v;
+  }
+  return { config: makeConfig(merged as ConfigInput), help: args.help };
+}
+
+export const HELP = `tradedesk exchange server
+
+  npm run server -- [flags]
+
+  --db FILE              venue database (default ./data/venue.db; users DB and key file beside it)
+  --host ADDR            listen address (default 127.0.0.1; use 0.0.0.0 behind a TLS proxy)
+  --port N               listen port (default 8787; 0 picks a free one)
+  --config FILE.json     settings file (every key of ConfigSchema in server/src/config.ts)
+  --origins A,B          extra browser origins allowed (same origin is always allowed)
+  --sync full|normal     journal durability (default full: fsync every group commit)
+  --registration closed|open   who may register (default closed: admins create users)
+  --renderer-dir DIR     web build served at / (default ./dist/renderer)
+  --setup-token-file F   also write the first-admin setup token to F (mode 0600)
+  --log-level L          debug|info|warn|error|silent (default info)
+
+Every flag also reads from TRADEDESK_<FLAG> (e.g. TRADEDESK_PORT=9000); flags win over the
+environment, which wins over the config file.`;

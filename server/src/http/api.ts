@@ -1,0 +1,538 @@
+/**
+ * The HTTP side: REST under /api/v1 with the same schemas and error shape as the WebSocket protocol,
+ * /health, /metrics and the renderer's web build. node:http with a tiny router: the server has a dozen
+ * routes, one generic RPC route derived from the method table, and an `upgrade` handler it must own
+ * (authentication before the WebSocket is accepted), so a framework would add a dependency without
+ * removing code.
+ *
+ * Routes
+ *   POST /api/v1/rpc/{method}            any method of the table (or a server extension), params as the JSON body
+ *   GET  /api/v1/rpc/{method}?k=v        read-only methods (access public/viewer), params from the query
+ *   GET  /api/v1/methods                 the table: names, access, docs and JSON Schemas
+ *   POST /api/v1/auth/{setup,register,login,refresh,logout,password}
+ *   GET  /api/v1/auth/me, GET /api/v1/auth/sessions, DELETE /api/v1/auth/sessions/{id}
+ *   POST /api/v1/auth/2fa/{enroll,verify,disable}
+ *   GET  /api/v1/admin/users, POST /api/v1/admin/users, POST /api/v1/admin/users/{id}/{disable,enable,role}
+ *   GET  /api/v1/admin/audit?userId=&action=&before=&limit=
+ *   GET  /health, GET /metrics
+ * Mutating RPC calls accept an `Idempotency-Key` header (same key and body: the original response;
+ * same key, different body: 409 IDEMPOTENCY_CONFLICT), kept 24 h per user.
+ */
+import { randomUUID, createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import {
+  ProtocolError,
+  defaultCheckAccess,
+  isMethodName,
+  issuesToDetails,
+  methodDef,
+  METHODS,
+  CHANNELS,
+  toErrorShape,
+  type ErrorShape,
+  type MethodName,
+  type SessionContext,
+} from '../../../engine/protocol/index.js';
+import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
+import type { Config } from '../config.js';
+import { EXT_CHANNELS, EXT_METHODS, isExtMethod, type ExtMethodName } from '../ext.js';
+import type { Logger } from '../log.js';
+import type { Store, Role } from '../store.js';
+import { ROLES } from '../store.js';
+import { httpStatus } from './errors.js';
+import type { StaticFiles } from './static.js';
+
+export interface ApiDeps {
+  config: Config;
+  log: Logger;
+  auth: AuthService;
+  store: Store;
+  /** Runs a table method for a principal (or a guest). */
+  callMethod(name: MethodName, params: unknown, p: Principal | undefined, ip: string): Promise<unknown>;
+  callExt(name: ExtMethodName, params: unknown, p: Principal): unknown;
+  health(): Record<string, unknown>;
+  metricsText(): string;
+  isAllowedOrigin(origin: string, host: string | undefined): boolean;
+  staticFiles: StaticFiles;
+  metrics: { request(route: string, status: number, seconds: number): void };
+  /** Counted while a request runs (graceful shutdown waits for zero). */
+  inflight: { n: number };
+}
+
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  reqId: string;
+  client: ClientInfo;
+  url: URL;
+  principal: Principal | undefined;
+  route: string;
+  /** Set when the principal is known, for the log line. */
+  userId?: number;
+}
+
+class HttpReply {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string> = {},
+  ) {}
+}
+
+const MAX_IDEM_KEY = 255;
+
+export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const cfg = d.config;
+  const buckets = new Map<string, { tokens: number; at: number }>();
+
+  const take = (key: string): number => {
+    const now = performance.now();
+    let b = buckets.get(key);
+    if (b === undefined) {
+      if (buckets.size > 100_000) buckets.clear();
+      buckets.set(key, (b = { tokens: cfg.http.burst, at: now }));
+    }
+    b.tokens = Math.min(cfg.http.burst, b.tokens + ((now - b.at) / 1000) * cfg.http.rate);
+    b.at = now;
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil((1 - b.tokens) / cfg.http.rate);
+  };
+
+  const readBody = (req: IncomingMessage): Promise<unknown> =>
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let failed = false;
+      req.on('data', (c: Buffer) => {
+        if (failed) return;
+        size += c.length;
+        if (size > cfg.http.maxBodyBytes) {
+          failed = true;
+          reject(new ProtocolError('BAD_REQUEST', `The body is larger than ${cfg.http.maxBodyBytes} bytes`, { limit: cfg.http.maxBodyBytes }));
+          req.resume();
+          return;
+        }
+        chunks.push(c);
+      });
+      req.on('error', (e) => {
+        if (!failed) reject(e);
+      });
+      req.on('end', () => {
+        if (failed) return;
+        const text = Buffer.concat(chunks).toString('utf8');
+        if (text.trim() === '') return resolve({});
+        const ct = req.headers['content-type'] ?? '';
+        if (!/^application\/json\b/i.test(ct)) return reject(new ProtocolError('BAD_REQUEST', 'Send the body as application/json'));
+        try {
+          resolve(JSON.parse(text));
+        } catch {
+          reject(new ProtocolError('BAD_REQUEST', 'The body is not valid JSON'));
+        }
+      });
+    });
+
+  const requireUser = (c: Ctx, allowPasswordChange = false): Principal => {
+    if (c.principal === undefined) throw new ProtocolError('UNAUTHENTICATED', 'Sign in first (Authorization: Bearer <access token>)');
+    if (c.principal.mustChangePassword && !allowPasswordChange)
+      throw new ProtocolError('FORBIDDEN', 'Change your password first (POST /api/v1/auth/password)', { reason: 'password_change_required' });
+    return c.principal;
+  };
+  const requireAdmin = (c: Ctx): Principal => {
+    const p = requireUser(c);
+    if (p.role !== 'admin') throw new ProtocolError('FORBIDDEN', 'Needs admin access', { required: 'admin' });
+    return p;
+  };
+  const parse = <S extends z.ZodType>(schema: S, v: unknown, what: string): z.output<S> => {
+    const r = schema.safeParse(v);
+    if (!r.success) throw new ProtocolError('BAD_REQUEST', `Invalid ${what}`, issuesToDetails(r.error.issues));
+    return r.data;
+  };
+
+  // ---------------------------------------------------------------- auth schemas
+
+  const Username = z.string().min(1).max(64);
+  const Password = z.string().min(1).max(4096);
+  const S = {
+    setup: z.strictObject({ setupToken: z.string().min(1).max(200), username: Username, password: Password }),
+    register: z.strictObject({ username: Username, password: Password, role: z.enum(ROLES).optional() }),
+    login: z.strictObject({ username: Username, password: Password, code: z.string().max(32).optional() }),
+    refresh: z.strictObject({ refreshToken: z.string().min(1).max(512) }),
+    password: z.strictObject({ currentPassword: Password, newPassword: Password }),
+    enroll: z.strictObject({ password: Password }),
+    verify: z.strictObject({ code: z.string().min(1).max(32) }),
+    disable2fa: z.strictObject({ password: Password, code: z.string().min(1).max(32) }),
+    role: z.strictObject({ role: z.enum(ROLES) }),
+    audit: z.strictObject({
+      userId: z.coerce.number().int().nonnegative().optional(),
+      action: z.string().max(64).optional(),
+      before: z.coerce.number().int().positive().optional(),
+      limit: z.coerce.number().int().min(1).max(1000).default(100),
+    }),
+  };
+
+  // ---------------------------------------------------------------- routes
+
+  type Route = { method: string; pattern: RegExp; name: string; run: (c: Ctx, m: RegExpExecArray) => Promise<HttpReply | unknown> };
+  const routes: Route[] = [];
+  const route = (method: string, path: string, run: Route['run']): void => {
+    const pattern = new RegExp('^' + path.replace(/\{[a-z]+\}/gi, '([^/]+)') + '$');
+    routes.push({ method, pattern, name: `${method} ${path}`, run });
+  };
+
+  route('GET', '/health', async () => d.health());
+  route('GET', '/metrics', async () => new HttpReply(200, d.metricsText(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
+
+  route('POST', '/api/v1/auth/setup', async (c) => {
+    const b = parse(S.setup, await readBody(c.req), 'setup request');
+    return new HttpReply(201, await d.auth.setup(b, c.client));
+  });
+  route('POST', '/api/v1/auth/register', async (c) => {
+    const b = parse(S.register, await readBody(c.req), 'registration');
+    const actor = c.principal !== undefined ? requireUser(c) : undefined;
+    const open = cfg.registration === 'open' ? (cfg.openRole as Role) : undefined;
+    return new HttpReply(201, await d.auth.register(b, actor, c.client, open));
+  });
+  route('POST', '/api/v1/auth/login', async (c) => {
+    const b = parse(S.login, await readBody(c.req), 'sign-in');
+    return d.auth.login(b, c.client);
+  });
+  route('POST', '/api/v1/auth/refresh', async (c) => {
+    const b = parse(S.refresh, await readBody(c.req), 'refresh request');
+    return d.auth.refresh(b.refreshToken, c.client);
+  });
+  route('POST', '/api/v1/auth/logout', async (c) => {
+    d.auth.logout(requireUser(c, true), c.client);
+    return new HttpReply(204, undefined);
+  });
+  route('GET', '/api/v1/auth/me', async (c) => d.auth.me(requireUser(c, true)));
+  route('POST', '/api/v1/auth/password', async (c) => {
+    const b = parse(S.password, await readBody(c.req), 'password change');
+    await d.auth.changePassword(requireUser(c, true), b.currentPassword, b.newPassword, c.client);
+    return new HttpReply(204, undefined);
+  });
+  route('GET', '/api/v1/auth/sessions', async (c) => d.auth.sessions(requireUser(c, true)));
+  route('DELETE', '/api/v1/auth/sessions/{id}', async (c, m) => {
+    d.auth.revokeSession(requireUser(c, true), decodeURIComponent(m[1]!), c.client);
+    return new HttpReply(204, undefined);
+  });
+  route('POST', '/api/v1/auth/2fa/enroll', async (c) => {
+    const b = parse(S.enroll, await readBody(c.req), '2FA enrolment');
+    return d.auth.enrollTotp(requireUser(c), b.password, c.client);
+  });
+  route('POST', '/api/v1/auth/2fa/verify', async (c) => {
+    const b = parse(S.verify, await readBody(c.req), '2FA verification');
+    return d.auth.verifyTotp(requireUser(c), b.code, c.client);
+  });
+  route('POST', '/api/v1/auth/2fa/disable', async (c) => {
+    const b = parse(S.disable2fa, await readBody(c.req), '2FA disable');
+    await d.auth.disableTotp(requireUser(c), b.password, b.code, c.client);
+    return new HttpReply(204, undefined);
+  });
+
+  route('GET', '/api/v1/admin/users', async (c) => {
+    requireAdmin(c);
+    return d.store.listUsers().map((u) => ({
+      id: u.id,
+      username: u.username,
+      role: u.role,
+      accountId: u.accountId,
+      disabled: u.disabled === 1,
+      totpEnabled: u.totpEnabled === 1,
+      mustChangePassword: u.mustChangePassword === 1,
+      createdAt: u.createdAt,
+    }));
+  });
+  route('POST', '/api/v1/admin/users', async (c) => {
+    const p = requireAdmin(c);
+    const b = parse(S.register, await readBody(c.req), 'new user');
+    return new HttpReply(201, await d.auth.register(b, p, c.client, undefined));
+  });
+  const userId = (s: string): number => {
+    const n = Number(s);
+    if (!Number.isSafeInteger(n) || n < 1) throw new ProtocolError('BAD_REQUEST', 'A user id is a positive integer');
+    return n;
+  };
+  route('POST', '/api/v1/admin/users/{id}/disable', async (c, m) => d.auth.setDisabled(requireAdmin(c), userId(m[1]!), true, c.client));
+  route('POST', '/api/v1/admin/users/{id}/enable', async (c, m) => d.auth.setDisabled(requireAdmin(c), userId(m[1]!), false, c.client));
+  route('POST', '/api/v1/admin/users/{id}/role', async (c, m) => {
+    const p = requireAdmin(c);
+    const b = parse(S.role, await readBody(c.req), 'role change');
+    return d.auth.setRole(p, userId(m[1]!), b.role, c.client);
+  });
+  route('GET', '/api/v1/admin/audit', async (c) => {
+    requireAdmin(c);
+    const q = parse(S.audit, Object.fromEntries(c.url.searchParams), 'audit query');
+    const f: Parameters<Store['auditList']>[0] = { limit: q.limit };
+    if (q.userId !== undefined) f.userId = q.userId;
+    if (q.action !== undefined) f.action = q.action;
+    if (q.before !== undefined) f.before = q.before;
+    return d.store.auditList(f);
+  });
+
+  route('GET', '/api/v1/methods', async () => {
+    const schema = (s: z.ZodType): unknown => {
+      try {
+        return z.toJSONSchema(s, { io: 'input', unrepresentable: 'any' });
+      } catch {
+        return {};
+      }
+    };
+    return {
+      methods: Object.fromEntries(
+        [...Object.entries(METHODS), ...Object.entries(EXT_METHODS)].map(([n, m]) => [n, { access: m.access, doc: m.doc, params: schema(m.params) }]),
+      ),
+      channels: Object.fromEntries(
+        [...Object.entries(CHANNELS), ...Object.entries(EXT_CHANNELS)].map(([n, ch]) => [n, { access: ch.access, doc: ch.doc, params: schema(ch.params) }]),
+      ),
+    };
+  });
+
+  const rpc = async (c: Ctx, name: string, params: unknown): Promise<unknown> => {
+    if (isExtMethod(name)) {
+      const def = EXT_METHODS[name];
+      const p = requireUser(c);
+      if (!defaultCheckAccess(def.access, ctxOf(p))) throw new ProtocolError('FORBIDDEN', `Needs ${def.access} access`, { required: def.access });
+      const r = def.params.safeParse(params);
+      if (!r.success) throw new ProtocolError('BAD_REQUEST', `Invalid parameters for ${name}`, { method: name, ...issuesToDetails(r.error.issues) });
+      return d.callExt(name, r.data, p);
+    }
+    if (!isMethodName(name)) throw new ProtocolError('UNKNOWN_METHOD', `Unknown method: ${name.slice(0, 64)}`);
+    const def = methodDef(name);
+    if (c.principal?.mustChangePassword === true) requireUser(c);
+    const ctx = ctxOf(c.principal);
+    if (!defaultCheckAccess(def.access, ctx)) {
+      throw c.principal === undefined
+        ? new ProtocolError('UNAUTHENTICATED', 'Sign in first', { required: def.access })
+        : new ProtocolError('FORBIDDEN', `Needs ${def.access} access`, { required: def.access });
+    }
+    const r = def.params.safeParse(params);
+    if (!r.success) throw new ProtocolError('BAD_REQUEST', `Invalid parameters for ${name}`, { method: name, ...issuesToDetails(r.error.issues) });
+    return d.callMethod(name, r.data, c.principal, c.client.ip);
+  };
+
+  route('GET', '/api/v1/rpc/{method}', async (c, m) => {
+    const name = decodeURIComponent(m[1]!);
+    const access = isMethodName(name) ? methodDef(name).access : isExtMethod(name) ? EXT_METHODS[name].access : undefined;
+    if (access === 'trader' || access === 'admin') throw new ProtocolError('BAD_REQUEST', `${name} changes state: use POST`);
+    return rpc(c, name, queryParams(c.url.searchParams, name));
+  });
+
+  route('POST', '/api/v1/rpc/{method}', async (c, m) => {
+    const name = decodeURIComponent(m[1]!);
+    const body = await readBody(c.req);
+    const key = c.req.headers['idempotency-key'];
+    if (key === undefined) return rpc(c, name, body);
+    if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEM_KEY || !/^[\x21-\x7e]+$/.test(key))
+      throw new ProtocolError('BAD_REQUEST', `Idempotency-Key must be 1-${MAX_IDEM_KEY} printable ASCII characters`);
+    const p = requireUser(c);
+    const bodyHash = createHash('sha256').update(name + '\n' + canonicalJson(body)).digest('hex');
+    const now = Date.now();
+    d.store.idemExpire(p.userId, key, now - 86_400_000);
+    if (!d.store.idemClaim(p.userId, key, bodyHash, now)) {
+      const prev = d.store.idem(p.userId, key)!;
+      if (prev.bodyHash !== bodyHash)
+        throw new ProtocolError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used with a different request', { key });
+      if (prev.status === null) return new HttpReply(409, toShape(new ProtocolError('CONFLICT', 'The first request with this key is still running', { key })), { 'Retry-After': '1' });
+      return new HttpReply(prev.status, JSON.parse(prev.response!), { 'Idempotent-Replayed': 'true' });
+    }
+    try {
+      const result = await rpc(c, name, body);
+      d.store.idemFinish(p.userId, key, 200, JSON.stringify(result ?? null));
+      return result;
+    } catch (e) {
+      const shape = toShape(e);
+      const status = httpStatus(shape.code);
+      // Outcomes are replayed; failures to reach a decision (5xx, throttling) may be retried with the key.
+      if (status >= 500 || status === 429) d.store.idemRelease(p.userId, key);
+      else d.store.idemFinish(p.userId, key, status, JSON.stringify(shape));
+      throw e;
+    }
+  });
+
+  // ---------------------------------------------------------------- dispatch
+
+  const send = (c: Ctx, status: number, body: unknown, headers: Record<string, string> = {}): void => {
+    const res = c.res;
+    if (res.headersSent) return;
+    const base: Record<string, string> = {
+      'X-Request-Id': c.reqId,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
+      ...corsHeaders(c),
+      ...headers,
+    };
+    if (status === 204 || body === undefined) {
+      res.writeHead(status, base);
+      res.end();
+      return;
+    }
+    if (typeof body === 'string' && headers['Content-Type'] !== undefined) {
+      res.writeHead(status, base);
+      res.end(body);
+      return;
+    }
+    const text = JSON.stringify(body);
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)), ...base });
+    res.end(text);
+  };
+
+  const corsHeaders = (c: Ctx): Record<string, string> => {
+    const origin = c.req.headers.origin;
+    if (origin === undefined || !d.isAllowedOrigin(origin, c.req.headers.host)) return {};
+    return {
+      'Access-Control-Allow-Origin': origin,
+      Vary: 'Origin',
+      'Access-Control-Expose-Headers': 'Retry-After, X-Request-Id, Idempotent-Replayed',
+    };
+  };
+
+  return (req, res) => {
+    const t0 = performance.now();
+    const rid = req.headers['x-request-id'];
+    const reqId = typeof rid === 'string' && /^[\w.-]{1,64}$/.test(rid) ? rid : randomUUID();
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://localhost');
+    } catch {
+      res.writeHead(400).end();
+      return;
+    }
+    const c: Ctx = {
+      req,
+      res,
+      reqId,
+      url,
+      client: { ip: req.socket.remoteAddress ?? 'unknown', userAgent: String(req.headers['user-agent'] ?? '') },
+      principal: undefined,
+      route: 'other',
+    };
+    req.on('error', () => undefined);
+    res.on('error', () => undefined);
+    d.inflight.n++;
+    res.on('close', () => {
+      d.inflight.n--;
+      const sec = (performance.now() - t0) / 1000;
+      d.metrics.request(c.route, res.statusCode, sec);
+      const fields: Record<string, unknown> = { reqId, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(sec * 10000) / 10, ip: c.client.ip };
+      if (c.userId !== undefined) fields.userId = c.userId;
+      if (url.pathname !== '/health' && url.pathname !== '/metrics') d.log.info('request', fields);
+    });
+
+    const path = url.pathname;
+    if (req.method === 'OPTIONS') {
+      const origin = req.headers.origin;
+      if (origin !== undefined && d.isAllowedOrigin(origin, req.headers.host)) {
+        res.writeHead(204, {
+          ...corsHeaders(c),
+          'Access-Control-Allow-Methods': 'GET, POST, DELETE',
+          'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key, X-Request-Id',
+          'Access-Control-Max-Age': '600',
+        });
+      } else res.writeHead(403);
+      res.end();
+      return;
+    }
+
+    const r = routes.find((x) => x.method === req.method && x.pattern.test(path));
+    if (r === undefined) {
+      if (!path.startsWith('/api/') && d.staticFiles.serve(req, res, path)) {
+        c.route = 'static';
+        return;
+      }
+      const allowed = routes.some((x) => x.pattern.test(path));
+      send(c, allowed ? 405 : 404, toShape(new ProtocolError(allowed ? 'BAD_REQUEST' : 'NOT_FOUND', allowed ? `${req.method} is not allowed here` : `No route ${path}`)));
+      return;
+    }
+    c.route = r.name;
+    void (async () => {
+      try {
+        const auth = req.headers.authorization;
+        if (auth !== undefined) {
+          const m = /^Bearer\s+(\S+)$/i.exec(auth.trim());
+          if (m === null) throw new ProtocolError('UNAUTHENTICATED', 'Use Authorization: Bearer <access token>');
+          c.principal = d.auth.authenticate(m[1]!);
+          c.userId = c.principal.userId;
+        }
+        if (r.name !== 'GET /health' && r.name !== 'GET /metrics') {
+          const wait = take(c.principal !== undefined ? `u${c.principal.userId}` : `ip${c.client.ip}`);
+          if (wait > 0) throw new ProtocolError('RATE_LIMITED', `Too many requests; retry in ${wait} s`, { retryAfter: wait });
+        }
+        const out = await r.run(c, r.pattern.exec(path)!);
+        if (out instanceof HttpReply) send(c, out.status, out.body, out.headers);
+        else send(c, 200, out ?? null);
+      } catch (e) {
+        const shape = toShape(e);
+        if (shape.code === 'INTERNAL') d.log.error('request failed', { reqId, route: r.name, err: e });
+        const headers: Record<string, string> = {};
+        const ra = shape.details?.retryAfter;
+        if (shape.code === 'RATE_LIMITED') headers['Retry-After'] = String(typeof ra === 'number' ? ra : 1);
+        if (shape.code === 'UNAUTHENTICATED' || shape.code === 'SESSION_REVOKED') headers['WWW-Authenticate'] = 'Bearer';
+        send(c, httpStatus(shape.code), shape, headers);
+      }
+    })();
+  };
+}
+
+function toShape(e: unknown): ErrorShape {
+  return toErrorShape(e);
+}
+
+function ctxOf(p: Principal | undefined): SessionContext {
+  return {
+    session: p === undefined ? {} : { userId: String(p.userId), accountId: p.accountId, role: p.role },
+    client: 'rest',
+    closed: false,
+  };
+}
+
+/** Query parameters as method params: strings first; values that need it are read as JSON (numbers, arrays). */
+export function queryParams(q: URLSearchParams, name: string): unknown {
+  const raw: Record<string, string | string[]> = {};
+  for (const k of new Set(q.keys())) {
+    const all = q.getAll(k);
+    raw[k] = all.length > 1 ? all : all[0]!;
+  }
+  const schema = isMethodName(name) ? methodDef(name).params : isExtMethod(name) ? EXT_METHODS[name].params : undefined;
+  if (schema === undefined || schema.safeParse(raw).success) return raw;
+  const typed: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const one = (s: string): unknown => {
+      if (/^-?\d+(\.\d+)?$/.test(s) || s === 'true' || s === 'false' || s.startsWith('[') || s.startsWith('{')) {
+        try {
+          return JSON.parse(s);
+        } catch {
+          return s;
+        }
+      }
+      return s;
+    };
+    typed[k] = Array.isArray(v) ? v.map(one) : one(v);
+  }
+  // A field that must stay a string (e.g. a numeric-looking symbol) keeps its string form.
+  const r = schema.safeParse(typed);
+  if (r.success) return typed;
+  for (const issue of r.error.issues) {
+    const k = issue.path[0];
+    if (typeof k !== 'string' || !(k in raw)) continue;
+    // One value where a list is expected (`symbols=ACME`): a list of one.
+    if (issue.code === 'invalid_type' && (issue as { expected?: string }).expected === 'array' && issue.path.length === 1) typed[k] = [typed[k]];
+    else typed[k] = raw[k];
+  }
+  return typed;
+}
+
+/** JSON with object keys sorted (for request hashes). */
+export function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return '[' + v.map(canonicalJson).join(',') + ']';
+  if (v !== null && typeof v === 'object') {
+    return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canonicalJson((v as Record<string, unknown>)[k])).join(',') + '}';
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+export type { Role };

@@ -1,0 +1,36 @@
+/**
+ * HTTP status for each result code. The body is always the one error shape `{code, message, details?}`.
+ * Engine rejections (validation, risk, matching) are 422: the request was well-formed but the exchange
+ * refused it; schema failures are 400.
+ */
+import { CODES, type ResultCode } from '../../../engine/protocol/index.js';
+
+const BY_CODE: Partial<Record<ResultCode, number>> = {
+  BAD_REQUEST: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  TWO_FACTOR_REQUIRED: 401,
+  INVALID_TWO_FACTOR_CODE: 401,
+  SESSION_REVOKED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  UNKNOWN_METHOD: 404,
+  UNKNOWN_ORDER: 404,
+  NOT_ORDER_OWNER: 404,
+  CONFLICT: 409,
+  IDEMPOTENCY_CONFLICT: 409,
+  WEAK_PASSWORD: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+  TIMEOUT: 504,
+  UNSUPPORTED_VERSION: 400,
+  RESYNC_REQUIRED: 409,
+};
+
+export function httpStatus(code: ResultCode): number {
+  const s = BY_CODE[code];
+  if (s !== undefined) return s;
+  const stage = CODES[code].stage;
+  return stage === 'validation' || stage === 'risk' || stage === 'matching' || stage === 'order' ? 422 : 400;
+}

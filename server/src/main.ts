@@ -1,0 +1,70 @@
+/**
+ * Entry point: `npm run server -- [flags]` (see --help). Parses flags, environment and config file,
+ * builds the server, listens, prints the first-admin setup token when no admin exists, and shuts down
+ * gracefully on SIGINT/SIGTERM: stop accepting, close WebSockets with 1001, drain in-flight requests and
+ * acknowledgements, snapshot the venue, close the databases.
+ */
+import { writeFileSync } from 'node:fs';
+import { buildServer } from './app.js';
+import { HELP, loadConfig } from './config.js';
+
+async function main(): Promise<void> {
+  let loaded;
+  try {
+    loaded = loadConfig(process.argv.slice(2), process.env);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${HELP}\n`);
+    process.exit(2);
+  }
+  if (loaded.help) {
+    process.stdout.write(HELP + '\n');
+    return;
+  }
+  const app = buildServer(loaded.config);
+  const { url } = await app.listen();
+  app.log.info('listening', { url, db: app.config.db, sync: app.config.sync, registration: app.config.registration });
+
+  if (app.setupToken !== undefined) {
+    // Printed once, to stderr only (not the JSON log). It lets one person create the first admin with a
+    // password of their own; it dies with this process and after its first use.
+    process.stderr.write(
+      [
+        '',
+        '==================================================================',
+        ' No admin exists yet. Create the first admin with this one-time token:',
+        '',
+        `   ${app.setupToken}`,
+        '',
+        ` curl -X POST ${url}/api/v1/auth/setup -H 'Content-Type: application/json' \\`,
+        `   -d '{"setupToken":"<token>","username":"admin","password":"<your password>"}'`,
+        '==================================================================',
+        '',
+      ].join('\n'),
+    );
+    if (app.config.setupTokenFile !== undefined) writeFileSync(app.config.setupTokenFile, app.setupToken + '\n', { mode: 0o600 });
+  }
+
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      app.log.warn('second signal: exiting now', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    app.log.info('signal', { signal });
+    app.close().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        app.log.error('shutdown failed', { err: e });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`tradedesk server failed to start: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

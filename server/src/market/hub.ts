@@ -1,0 +1,233 @@
+/**
+ * The market-data hub: subscribes once to the venue's market changes and serves the public channels to
+ * every session. Quotes, depth, candles and index values are coalesced: a change marks the symbol dirty,
+ * and every `intervalMs` the latest value per symbol is read once, encoded once and pushed to each
+ * subscriber (latest wins; a subscriber that is behind conflates further inside its session). The pushes
+ * of one tick are written with each socket corked, so a subscriber of many symbols gets one TCP write per
+ * tick. Trade prints are never coalesced: each print is encoded once and pushed in order at once.
+ *
+ * The private channels (orders, executions, account) are the venue's own (engine/venue/serve.ts): straight
+ * from its per-account subscriptions to the session, which queues them for a slow consumer and ends them
+ * with RESYNC_REQUIRED when it falls too far behind (the WebSocket layer then disconnects that client).
+ */
+import {
+  ProtocolError,
+  type ChannelData,
+  type ChannelHandlers,
+  type PushSink,
+  type Timeframe,
+} from '../../../engine/protocol/index.js';
+import type { MarketChange, Venue } from '../../../engine/venue/index.js';
+import { preEncode } from './encoded.js';
+
+/** What the hub needs from a connection: batching of its writes. */
+export interface Corkable {
+  cork(): void;
+  uncork(): void;
+}
+
+interface Sub<C extends keyof ChannelHandlers> {
+  sink: PushSink<C>;
+  conn: Corkable;
+}
+interface DepthSub extends Sub<'depth'> {
+  levels: number;
+}
+
+export interface HubStats {
+  framesSent: number;
+  ticks: number;
+}
+
+export class MarketHub {
+  readonly stats: HubStats = { framesSent: 0, ticks: 0 };
+  readonly #v: Venue;
+  readonly #quotes = new Map<string, Set<Sub<'quotes'>>>();
+  readonly #depth = new Map<string, Set<DepthSub>>();
+  readonly #candles = new Map<string, Set<Sub<'candles'>>>();
+  readonly #trades = new Map<string, Set<Sub<'trades'>>>();
+  readonly #index = new Map<string, Set<Sub<'index'>>>();
+  /** Index name -> its constituent symbols (for indexes with subscribers). */
+  readonly #indexSymbols = new Map<string, readonly string[]>();
+  readonly #lastCandle = new Map<string, string>();
+  readonly #lastIndex = new Map<string, number>();
+  #dirty = new Set<string>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #unsub: (() => void) | undefined;
+  readonly #corked = new Set<Corkable>();
+
+  constructor(venue: Venue, readonly intervalMs: number) {
+    this.#v = venue;
+  }
+
+  start(): void {
+    if (this.#unsub !== undefined) return;
+    this.#unsub = this.#v.subscribeMarket('*', (c) => this.#onChange(c));
+    this.#timer = setInterval(() => this.tick(), this.intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    this.#unsub?.();
+    this.#unsub = undefined;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  get subscriberCount(): number {
+    let n = 0;
+    for (const m of [this.#quotes, this.#depth, this.#candles, this.#trades, this.#index]) for (const s of m.values()) n += s.size;
+    return n;
+  }
+
+  #onChange(c: MarketChange): void {
+    this.#dirty.add(c.symbol);
+    if (c.trades.length === 0) return;
+    const subs = this.#trades.get(c.symbol);
+    if (subs === undefined || subs.size === 0) return;
+    for (const t of c.trades) {
+      const print = preEncode({ ...t });
+      for (const s of subs) {
+        s.sink.push(print);
+        this.stats.framesSent++;
+      }
+    }
+  }
+
+  #cork(conn: Corkable): void {
+    if (this.#corked.has(conn)) return;
+    this.#corked.add(conn);
+    conn.cork();
+  }
+
+  /** One coalescing interval: push the latest value of everything that changed. */
+  tick(): void {
+    const dirty = this.#dirty;
+    if (dirty.size === 0) return;
+    this.#dirty = new Set();
+    this.stats.ticks++;
+    const view = this.#v.view;
+    const indexes = new Set<string>();
+    try {
+      for (const symbol of dirty) {
+        const qs = this.#quotes.get(symbol);
+        if (qs !== undefined && qs.size > 0) {
+          const q = view.quote(symbol);
+          if (q !== undefined) {
+            const data = preEncode(q);
+            for (const s of qs) {
+              this.#cork(s.conn);
+              s.sink.push(data);
+            }
+            this.stats.framesSent += qs.size;
+          }
+        }
+        const ds = this.#depth.get(symbol);
+        if (ds !== undefined && ds.size > 0) {
+          const byLevels = new Map<number, ChannelData<'depth'>>();
+          for (const s of ds) {
+            let d = byLevels.get(s.levels);
+            if (d === undefined) {
+              const raw = view.depth(symbol, s.levels);
+              if (raw === undefined) continue;
+              byLevels.set(s.levels, (d = preEncode(raw)));
+            }
+            this.#cork(s.conn);
+            s.sink.push(d);
+            this.stats.framesSent++;
+          }
+        }
+        for (const tf of ['1m', '5m', '15m', '1h', '1d'] as const) {
+          const key = `${symbol}|${tf}`;
+          const cs = this.#candles.get(key);
+          if (cs === undefined || cs.size === 0) continue;
+          const bar = view.candles(symbol, tf, 1).at(-1);
+          if (bar === undefined) continue;
+          const sig = `${bar.t},${bar.o},${bar.h},${bar.l},${bar.c},${bar.v}`;
+          if (this.#lastCandle.get(key) === sig) continue;
+          this.#lastCandle.set(key, sig);
+          const data = preEncode({ ...bar });
+          for (const s of cs) {
+            this.#cork(s.conn);
+            s.sink.push(data);
+          }
+          this.stats.framesSent += cs.size;
+        }
+      }
+      for (const [name, symbols] of this.#indexSymbols) if (symbols.some((s) => dirty.has(s))) indexes.add(name);
+      for (const name of indexes) {
+        const subs = this.#index.get(name);
+        if (subs === undefined || subs.size === 0) continue;
+        const iv = view.index(name);
+        if (iv === undefined || this.#lastIndex.get(name) === iv.value) continue;
+        this.#lastIndex.set(name, iv.value);
+        const data = preEncode(iv);
+        for (const s of subs) {
+          this.#cork(s.conn);
+          s.sink.push(data);
+        }
+        this.stats.framesSent += subs.size;
+      }
+    } finally {
+      for (const c of this.#corked) c.uncork();
+      this.#corked.clear();
+    }
+  }
+
+  /** The channel handlers for one connection. */
+  channels(conn: Corkable): Pick<ChannelHandlers, 'quotes' | 'depth' | 'candles' | 'trades' | 'index'> {
+    const v = this.#v;
+    const add = <T>(map: Map<string, Set<T>>, key: string, s: T): (() => void) => {
+      let set = map.get(key);
+      if (set === undefined) map.set(key, (set = new Set()));
+      set.add(s);
+      return () => {
+        const cur = map.get(key);
+        if (cur === undefined) return;
+        cur.delete(s);
+        if (cur.size === 0) map.delete(key);
+      };
+    };
+    const known = (symbol: string): void => {
+      if (v.view.instrument(symbol) === undefined) throw new ProtocolError('UNKNOWN_SYMBOL', `Unknown symbol ${symbol}`, { symbol });
+    };
+    return {
+      quotes: ({ symbols }, _ctx, sink) => {
+        const unique = [...new Set(symbols)];
+        unique.forEach(known);
+        const s: Sub<'quotes'> = { sink, conn };
+        const stops = unique.map((sym) => add(this.#quotes, sym, s));
+        for (const sym of unique) sink.push(v.view.quote(sym)!);
+        return () => stops.forEach((f) => f());
+      },
+      depth: ({ symbol, levels }, _ctx, sink) => {
+        known(symbol);
+        const stop = add(this.#depth, symbol, { sink, conn, levels });
+        sink.push(v.view.depth(symbol, levels)!);
+        return stop;
+      },
+      candles: ({ symbol, timeframe }, _ctx, sink) => {
+        known(symbol);
+        const stop = add(this.#candles, `${symbol}|${timeframe satisfies Timeframe}`, { sink, conn });
+        const bar = v.view.candles(symbol, timeframe, 1).at(-1);
+        if (bar !== undefined) sink.push(bar);
+        return stop;
+      },
+      trades: ({ symbol }, _ctx, sink) => {
+        known(symbol);
+        return add(this.#trades, symbol, { sink, conn });
+      },
+      index: ({ name }, _ctx, sink) => {
+        const iv = v.view.index(name);
+        if (iv === undefined) throw new ProtocolError('NOT_FOUND', `No index named ${name}`, { name });
+        this.#indexSymbols.set(name, iv.constituents.map((c) => c.symbol));
+        const stop = add(this.#index, name, { sink, conn });
+        sink.push(iv);
+        return () => {
+          stop();
+          if (!this.#index.has(name)) this.#indexSymbols.delete(name);
+        };
+      },
+    };
+  }
+}

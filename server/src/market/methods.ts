@@ -1,0 +1,89 @@
+/**
+ * The protocol's method handlers: the venue's own table (engine/venue/serve.ts `venueHandlers`), wrapped
+ * per connection with what the server adds around order commands: metrics (acknowledged orders, ack
+ * latency) and the audit log (who, what, from where). Ownership is checked before a cancel or replace, so
+ * another account's order answers NOT_FOUND exactly like a missing one (ids cannot be probed).
+ */
+import { ProtocolError, isProtocolError, requireAccount, type MethodHandlers, type SessionContext } from '../../../engine/protocol/index.js';
+import { CODES } from '../../../engine/protocol/index.js';
+import { venueHandlers, type Venue } from '../../../engine/venue/index.js';
+
+/** Who is acting and from where (for the audit log). */
+export interface Origin {
+  userId?: number | undefined;
+  username?: string | undefined;
+  ip?: string | undefined;
+  via: 'ws' | 'rest';
+}
+
+export type OrderKind = 'place' | 'placeOco' | 'cancel' | 'cancelAll' | 'replace' | 'admin';
+
+export interface OrderOutcome {
+  /** False when the engine refused the command (its code is in `code`). */
+  accepted: boolean;
+  code?: string;
+}
+
+export interface OrderHooks {
+  /** Called after every order or admin command that reached the venue (metrics, audit). */
+  onOrder(kind: OrderKind, origin: Origin | undefined, outcome: OrderOutcome, ms: number, details: Record<string, unknown>): void;
+}
+
+const ENGINE_STAGES = new Set(['validation', 'risk', 'matching', 'order']);
+
+export class VenueMethods {
+  readonly base: MethodHandlers;
+  readonly #venue: Venue;
+  readonly #hooks: OrderHooks;
+
+  constructor(venue: Venue, hooks: OrderHooks) {
+    this.#venue = venue;
+    this.#hooks = hooks;
+    this.base = venueHandlers(venue).handlers;
+  }
+
+  /** Handlers for one connection (or one REST request) acting as `origin`. */
+  for(origin: Origin | undefined): MethodHandlers {
+    const b = this.base;
+    const v = this.#venue;
+    const hooks = this.#hooks;
+    const wrap = <K extends keyof MethodHandlers>(name: K, kind: OrderKind, details: (p: Parameters<MethodHandlers[K]>[0], r: unknown) => Record<string, unknown>, pre?: (p: Parameters<MethodHandlers[K]>[0], ctx: SessionContext) => void): MethodHandlers[K] => {
+      const inner = b[name] as unknown as (p: unknown, ctx: SessionContext) => unknown;
+      const fn = async (p: Parameters<MethodHandlers[K]>[0], ctx: SessionContext): Promise<unknown> => {
+        pre?.(p, ctx);
+        const t0 = performance.now();
+        try {
+          const r = await inner(p, ctx);
+          hooks.onOrder(kind, origin, { accepted: true }, performance.now() - t0, details(p, r));
+          return r;
+        } catch (e) {
+          if (isProtocolError(e) && ENGINE_STAGES.has(CODES[e.code].stage))
+            hooks.onOrder(kind, origin, { accepted: false, code: e.code }, performance.now() - t0, { ...details(p, undefined), ...(e.details ?? {}) });
+          throw e;
+        }
+      };
+      return fn as unknown as MethodHandlers[K];
+    };
+    const mine = (p: { orderId: number }, ctx: SessionContext): void => {
+      const acct = requireAccount(ctx);
+      const r = v.order(p.orderId);
+      if (r === undefined || r.accountId !== acct) throw new ProtocolError('NOT_FOUND', `No order ${p.orderId} on this account`, { orderId: p.orderId });
+    };
+    const orderId = (r: unknown): number | undefined => (r as { orderId?: number } | undefined)?.orderId;
+    const handlers: MethodHandlers = {
+      ...b,
+      'order.place': wrap('order.place', 'place', (p, r) => ({ symbol: p.symbol, side: p.side, orderType: p.orderType, qty: p.qty, price: p.price, orderId: orderId(r) })),
+      'order.placeOco': wrap('order.placeOco', 'placeOco', (p, r) => ({ symbol: p.legs[0].symbol, orderIds: Array.isArray(r) ? r.map(orderId) : undefined })),
+      'order.cancel': wrap('order.cancel', 'cancel', (p) => ({ orderId: p.orderId }), mine),
+      'order.replace': wrap('order.replace', 'replace', (p) => ({ ...p }), mine),
+      'order.cancelAll': wrap('order.cancelAll', 'cancelAll', (p, r) => ({ symbol: p.symbol, ...(r as object) })),
+      'admin.instrument.create': wrap('admin.instrument.create', 'admin', (p) => ({ type: 'CreateInstrument', symbol: p.symbol })),
+      'admin.instrument.setStatus': wrap('admin.instrument.setStatus', 'admin', (p) => ({ type: 'SetInstrumentStatus', symbol: p.symbol, status: p.status }), (p) => {
+        if (v.view.instrument(p.symbol) === undefined) throw new ProtocolError('UNKNOWN_SYMBOL', `Unknown symbol ${p.symbol}`, { symbol: p.symbol });
+      }),
+      'admin.account.fund': wrap('admin.account.fund', 'admin', (p) => ({ type: 'Deposit', accountId: p.accountId, amount: p.amount })),
+      'admin.account.withdraw': wrap('admin.account.withdraw', 'admin', (p) => ({ type: 'Withdraw', accountId: p.accountId, amount: p.amount })),
+    };
+    return handlers;
+  }
+}

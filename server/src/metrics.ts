@@ -1,0 +1,154 @@
+/**
+ * Prometheus text exposition (version 0.0.4) written by hand: counters, gauges and histograms with fixed
+ * buckets. Labels are fixed per series at registration, so recording is a property increment.
+ */
+type Labels = Record<string, string>;
+
+function labelText(l: Labels | undefined, extra?: string): string {
+  const parts = Object.entries(l ?? {}).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`);
+  if (extra !== undefined) parts.push(extra);
+  return parts.length > 0 ? `{${parts.join(',')}}` : '';
+}
+
+export class Counter {
+  value = 0;
+  constructor(readonly labels?: Labels) {}
+  inc(n = 1): void {
+    this.value += n;
+  }
+}
+
+export class Gauge {
+  value = 0;
+  constructor(
+    readonly labels?: Labels,
+    readonly read?: () => number,
+  ) {}
+  set(v: number): void {
+    this.value = v;
+  }
+  inc(n = 1): void {
+    this.value += n;
+  }
+  dec(n = 1): void {
+    this.value -= n;
+  }
+}
+
+export class Histogram {
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+  constructor(
+    readonly buckets: readonly number[],
+    readonly labels?: Labels,
+  ) {
+    this.counts = new Array<number>(buckets.length).fill(0);
+  }
+  observe(v: number): void {
+    this.sum += v;
+    this.count++;
+    const b = this.buckets;
+    for (let i = 0; i < b.length; i++) {
+      if (v <= b[i]!) {
+        this.counts[i]!++;
+        return;
+      }
+    }
+  }
+}
+
+interface Family {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram';
+  series: (Counter | Gauge | Histogram)[];
+}
+
+/** Seconds: 50 µs .. 5 s. */
+export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export class Registry {
+  readonly #families = new Map<string, Family>();
+
+  #family(name: string, help: string, type: Family['type']): Family {
+    let f = this.#families.get(name);
+    if (f === undefined) this.#families.set(name, (f = { name, help, type, series: [] }));
+    return f;
+  }
+  counter(name: string, help: string, labels?: Labels): Counter {
+    const c = new Counter(labels);
+    this.#family(name, help, 'counter').series.push(c);
+    return c;
+  }
+  gauge(name: string, help: string, labels?: Labels, read?: () => number): Gauge {
+    const g = new Gauge(labels, read);
+    this.#family(name, help, 'gauge').series.push(g);
+    return g;
+  }
+  histogram(name: string, help: string, buckets: readonly number[] = LATENCY_BUCKETS, labels?: Labels): Histogram {
+    const h = new Histogram(buckets, labels);
+    this.#family(name, help, 'histogram').series.push(h);
+    return h;
+  }
+
+  render(): string {
+    const out: string[] = [];
+    for (const f of this.#families.values()) {
+      out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
+      for (const s of f.series) {
+        if (s instanceof Histogram) {
+          let cum = 0;
+          s.buckets.forEach((b, i) => {
+            cum += s.counts[i]!;
+            out.push(`${f.name}_bucket${labelText(s.labels, `le="${b}"`)} ${cum}`);
+          });
+          out.push(`${f.name}_bucket${labelText(s.labels, 'le="+Inf"')} ${s.count}`);
+          out.push(`${f.name}_sum${labelText(s.labels)} ${s.sum}`);
+          out.push(`${f.name}_count${labelText(s.labels)} ${s.count}`);
+        } else {
+          let v = s.value;
+          if (s instanceof Gauge && s.read !== undefined) {
+            try {
+              v = s.read();
+            } catch {
+              v = NaN;
+            }
+          }
+          out.push(`${f.name}${labelText(s.labels)} ${Number.isFinite(v) ? v : 'NaN'}`);
+        }
+      }
+    }
+    return out.join('\n') + '\n';
+  }
+}
+
+/** Events per second over a sliding window of whole seconds. */
+export class RateWindow {
+  readonly #slots: number[];
+  readonly #secs: number[];
+  constructor(readonly windowSec = 10) {
+    this.#slots = new Array<number>(windowSec).fill(0);
+    this.#secs = new Array<number>(windowSec).fill(-1);
+  }
+  add(n = 1, nowMs = Date.now()): void {
+    const s = Math.floor(nowMs / 1000);
+    const i = s % this.windowSec;
+    if (this.#secs[i] !== s) {
+      this.#secs[i] = s;
+      this.#slots[i] = 0;
+    }
+    this.#slots[i]! += n;
+  }
+  /** Mean rate over the last full `windowSec - 1` seconds. */
+  rate(nowMs = Date.now()): number {
+    const s = Math.floor(nowMs / 1000);
+    let sum = 0;
+    for (let k = 1; k < this.windowSec; k++) {
+      const sec = s - k;
+      const i = ((sec % this.windowSec) + this.windowSec) % this.windowSec;
+      if (this.#secs[i] === sec) sum += this.#slots[i]!;
+    }
+    return sum / (this.windowSec - 1);
+  }
+}

@@ -1,0 +1,392 @@
+/**
+ * The server's own database (users.db, next to the venue's): users, sessions and refresh tokens, 2FA,
+ * idempotency keys, price alerts and the audit log. better-sqlite3 in WAL mode with synchronous=NORMAL:
+ * commits survive a process crash; the last few may roll back on power loss, which for this file costs at
+ * most a refresh-token rotation or a few audit rows (orders themselves are in the venue's journal, which is
+ * fsynced). Secrets are never stored in the clear: tokens and backup codes as keyed hashes, TOTP secrets
+ * sealed with the server key, passwords as argon2id hashes.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+export type Db = Database.Database;
+export type Role = 'admin' | 'trader' | 'viewer';
+export const ROLES: readonly Role[] = ['admin', 'trader', 'viewer'];
+
+export interface UserRow {
+  id: number;
+  username: string;
+  passwordHash: string;
+  role: Role;
+  disabled: number;
+  accountId: number | null;
+  mustChangePassword: number;
+  totpSecret: string | null;
+  totpEnabled: number;
+  totpLastStep: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface SessionRow {
+  id: string;
+  userId: number;
+  createdAt: number;
+  lastUsedAt: number;
+  expiresAt: number;
+  ip: string;
+  userAgent: string;
+  revokedAt: number | null;
+  revokeReason: string | null;
+}
+
+export interface AlertRow {
+  id: number;
+  userId: number;
+  symbol: string;
+  direction: 'above' | 'below';
+  price: number;
+  note: string | null;
+  createdAt: number;
+  triggeredAt: number | null;
+  triggerPrice: number | null;
+}
+
+export interface AuditRow {
+  id: number;
+  ts: number;
+  userId: number | null;
+  username: string | null;
+  ip: string | null;
+  action: string;
+  details: Record<string, unknown>;
+}
+
+const MIGRATIONS: string[] = [
+  `
+  CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+  CREATE TABLE users (
+    id                   INTEGER PRIMARY KEY,
+    username             TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    password_hash        TEXT NOT NULL,
+    role                 TEXT NOT NULL CHECK (role IN ('admin','trader','viewer')),
+    disabled             INTEGER NOT NULL DEFAULT 0,
+    account_id           INTEGER,
+    must_change_password INTEGER NOT NULL DEFAULT 0,
+    totp_secret          TEXT,            -- sealed with the server key
+    totp_enabled         INTEGER NOT NULL DEFAULT 0,
+    totp_last_step       INTEGER NOT NULL DEFAULT 0,  -- each code works once: steps at or below are refused
+    created_at           INTEGER NOT NULL,
+    updated_at           INTEGER NOT NULL
+  );
+  -- A session is one refresh-token family (one login on one device).
+  CREATE TABLE sessions (
+    id            TEXT PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    created_at    INTEGER NOT NULL,
+    last_used_at  INTEGER NOT NULL,
+    expires_at    INTEGER NOT NULL,
+    ip            TEXT NOT NULL,
+    user_agent    TEXT NOT NULL,
+    revoked_at    INTEGER,
+    revoke_reason TEXT
+  );
+  CREATE INDEX sessions_user ON sessions(user_id);
+  -- Every token ever issued in a family, by keyed hash. A refresh token that is presented after it was
+  -- rotated (used_at set) is a reuse: the whole family is revoked.
+  CREATE TABLE tokens (
+    hash        TEXT PRIMARY KEY,
+    session_id  TEXT NOT NULL REFERENCES sessions(id),
+    kind        TEXT NOT NULL CHECK (kind IN ('access','refresh')),
+    expires_at  INTEGER NOT NULL,
+    used_at     INTEGER
+  );
+  CREATE INDEX tokens_session ON tokens(session_id);
+  CREATE TABLE backup_codes (
+    user_id   INTEGER NOT NULL REFERENCES users(id),
+    code_hash TEXT NOT NULL,
+    used_at   INTEGER,
+    PRIMARY KEY (user_id, code_hash)
+  );
+  CREATE TABLE idempotency (
+    user_id    INTEGER NOT NULL,
+    key        TEXT NOT NULL,
+    body_hash  TEXT NOT NULL,
+    status     INTEGER,          -- NULL while the first request is still running
+    response   TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (user_id, key)
+  );
+  CREATE INDEX idempotency_created ON idempotency(created_at);
+  CREATE TABLE alerts (
+    id            INTEGER PRIMARY KEY,
+    user_id       INTEGER NOT NULL REFERENCES users(id),
+    symbol        TEXT NOT NULL,
+    direction     TEXT NOT NULL CHECK (direction IN ('above','below')),
+    price         INTEGER NOT NULL,
+    note          TEXT,
+    created_at    INTEGER NOT NULL,
+    triggered_at  INTEGER,
+    trigger_price INTEGER
+  );
+  CREATE INDEX alerts_user ON alerts(user_id);
+  CREATE TABLE audit (
+    id       INTEGER PRIMARY KEY,
+    ts       INTEGER NOT NULL,
+    user_id  INTEGER,
+    username TEXT,
+    ip       TEXT,
+    action   TEXT NOT NULL,
+    details  TEXT NOT NULL
+  );
+  CREATE INDEX audit_ts ON audit(ts);
+  CREATE INDEX audit_user ON audit(user_id, id);
+  CREATE INDEX audit_action ON audit(action, id);
+  `,
+];
+
+const USER_COLS = `id, username, password_hash AS passwordHash, role, disabled, account_id AS accountId,
+  must_change_password AS mustChangePassword, totp_secret AS totpSecret, totp_enabled AS totpEnabled,
+  totp_last_step AS totpLastStep, created_at AS createdAt, updated_at AS updatedAt`;
+const SESSION_COLS = `id, user_id AS userId, created_at AS createdAt, last_used_at AS lastUsedAt, expires_at AS expiresAt,
+  ip, user_agent AS userAgent, revoked_at AS revokedAt, revoke_reason AS revokeReason`;
+const ALERT_COLS = `id, user_id AS userId, symbol, direction, price, note, created_at AS createdAt,
+  triggered_at AS triggeredAt, trigger_price AS triggerPrice`;
+
+export interface AuditEntry {
+  ts: number;
+  userId?: number | undefined;
+  username?: string | undefined;
+  ip?: string | undefined;
+  action: string;
+  details?: Record<string, unknown>;
+}
+
+export class Store {
+  readonly db: Db;
+  #auditBuf: AuditEntry[] = [];
+  #auditTimer: ReturnType<typeof setTimeout> | undefined;
+  readonly #insAudit;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+    this.#insAudit = this.db.prepare('INSERT INTO audit (ts, user_id, username, ip, action, details) VALUES (?, ?, ?, ?, ?, ?)');
+  }
+
+  // ---------------------------------------------------------------- users
+
+  userCount(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM users').get() as { n: number }).n;
+  }
+  adminCount(): number {
+    return (this.db.prepare("SELECT COUNT(*) AS n FROM users WHERE role = 'admin' AND disabled = 0").get() as { n: number }).n;
+  }
+  userById(id: number): UserRow | undefined {
+    return this.db.prepare(`SELECT ${USER_COLS} FROM users WHERE id = ?`).get(id) as UserRow | undefined;
+  }
+  userByName(username: string): UserRow | undefined {
+    return this.db.prepare(`SELECT ${USER_COLS} FROM users WHERE username = ?`).get(username) as UserRow | undefined;
+  }
+  listUsers(): UserRow[] {
+    return this.db.prepare(`SELECT ${USER_COLS} FROM users ORDER BY id`).all() as UserRow[];
+  }
+  maxAccountId(): number {
+    return (this.db.prepare('SELECT COALESCE(MAX(account_id), 0) AS m FROM users').get() as { m: number }).m;
+  }
+  insertUser(u: { username: string; passwordHash: string; role: Role; accountId: number | null; mustChangePassword?: boolean; now: number }): number {
+    const r = this.db
+      .prepare(
+        'INSERT INTO users (username, password_hash, role, account_id, must_change_password, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(u.username, u.passwordHash, u.role, u.accountId, u.mustChangePassword ? 1 : 0, u.now, u.now);
+    return Number(r.lastInsertRowid);
+  }
+  updateUser(id: number, fields: Partial<Record<'password_hash' | 'role' | 'disabled' | 'account_id' | 'must_change_password' | 'totp_secret' | 'totp_enabled' | 'totp_last_step', unknown>>, now: number): void {
+    const keys = Object.keys(fields);
+    if (keys.length === 0) return;
+    const sets = keys.map((k) => `${k} = ?`).join(', ');
+    this.db.prepare(`UPDATE users SET ${sets}, updated_at = ? WHERE id = ?`).run(...keys.map((k) => fields[k as keyof typeof fields]), now, id);
+  }
+  /** Moves the last used TOTP step forward; false when `step` is not newer (the code was used). */
+  useTotpStep(userId: number, step: number, now: number): boolean {
+    return this.db.prepare('UPDATE users SET totp_last_step = ?, updated_at = ? WHERE id = ? AND totp_last_step < ?').run(step, now, userId, step).changes === 1;
+  }
+
+  // ---------------------------------------------------------------- sessions and tokens
+
+  insertSession(s: Omit<SessionRow, 'revokedAt' | 'revokeReason'>): void {
+    this.db
+      .prepare('INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, ip, user_agent) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(s.id, s.userId, s.createdAt, s.lastUsedAt, s.expiresAt, s.ip, s.userAgent);
+  }
+  session(id: string): SessionRow | undefined {
+    return this.db.prepare(`SELECT ${SESSION_COLS} FROM sessions WHERE id = ?`).get(id) as SessionRow | undefined;
+  }
+  sessionsOf(userId: number, now: number): SessionRow[] {
+    return this.db
+      .prepare(`SELECT ${SESSION_COLS} FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND expires_at > ? ORDER BY last_used_at DESC`)
+      .all(userId, now) as SessionRow[];
+  }
+  touchSession(id: string, now: number, ip: string): void {
+    this.db.prepare('UPDATE sessions SET last_used_at = ?, ip = ? WHERE id = ?').run(now, ip, id);
+  }
+  revokeSession(id: string, reason: string, now: number): boolean {
+    return this.db.prepare('UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL').run(now, reason, id).changes === 1;
+  }
+  /** Revokes every live session of the user (except `keep`); returns the ids revoked. */
+  revokeUserSessions(userId: number, reason: string, now: number, keep?: string): string[] {
+    const rows = this.db
+      .prepare('SELECT id FROM sessions WHERE user_id = ? AND revoked_at IS NULL AND id IS NOT ?')
+      .all(userId, keep ?? null) as { id: string }[];
+    const stmt = this.db.prepare('UPDATE sessions SET revoked_at = ?, revoke_reason = ? WHERE id = ?');
+    this.db.transaction(() => {
+      for (const r of rows) stmt.run(now, reason, r.id);
+    })();
+    return rows.map((r) => r.id);
+  }
+  insertToken(hash: string, sessionId: string, kind: 'access' | 'refresh', expiresAt: number): void {
+    this.db.prepare('INSERT INTO tokens (hash, session_id, kind, expires_at) VALUES (?, ?, ?, ?)').run(hash, sessionId, kind, expiresAt);
+  }
+  token(hash: string): { sessionId: string; kind: 'access' | 'refresh'; expiresAt: number; usedAt: number | null } | undefined {
+    return this.db
+      .prepare('SELECT session_id AS sessionId, kind, expires_at AS expiresAt, used_at AS usedAt FROM tokens WHERE hash = ?')
+      .get(hash) as { sessionId: string; kind: 'access' | 'refresh'; expiresAt: number; usedAt: number | null } | undefined;
+  }
+  /** Marks a refresh token used; false when it already was (a concurrent or replayed refresh). */
+  useToken(hash: string, now: number): boolean {
+    return this.db.prepare('UPDATE tokens SET used_at = ? WHERE hash = ? AND used_at IS NULL').run(now, hash).changes === 1;
+  }
+  /** Expires the live access tokens of a session (after a refresh rotated them). */
+  expireAccessTokens(sessionId: string, now: number): void {
+    this.db.prepare("UPDATE tokens SET expires_at = MIN(expires_at, ?) WHERE session_id = ? AND kind = 'access'").run(now, sessionId);
+  }
+  purgeExpired(now: number): void {
+    this.db.prepare('DELETE FROM tokens WHERE expires_at < ?').run(now - 7 * 86_400_000);
+    this.db.prepare('DELETE FROM idempotency WHERE created_at < ?').run(now - 86_400_000);
+  }
+
+  // ---------------------------------------------------------------- 2FA backup codes
+
+  setBackupCodes(userId: number, hashes: string[]): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM backup_codes WHERE user_id = ?').run(userId);
+      const ins = this.db.prepare('INSERT INTO backup_codes (user_id, code_hash) VALUES (?, ?)');
+      for (const h of hashes) ins.run(userId, h);
+    })();
+  }
+  useBackupCode(userId: number, hash: string, now: number): boolean {
+    return this.db.prepare('UPDATE backup_codes SET used_at = ? WHERE user_id = ? AND code_hash = ? AND used_at IS NULL').run(now, userId, hash).changes === 1;
+  }
+  backupCodesLeft(userId: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM backup_codes WHERE user_id = ? AND used_at IS NULL').get(userId) as { n: number }).n;
+  }
+
+  // ---------------------------------------------------------------- idempotency
+
+  idem(userId: number, key: string): { bodyHash: string; status: number | null; response: string | null; createdAt: number } | undefined {
+    return this.db
+      .prepare('SELECT body_hash AS bodyHash, status, response, created_at AS createdAt FROM idempotency WHERE user_id = ? AND key = ?')
+      .get(userId, key) as { bodyHash: string; status: number | null; response: string | null; createdAt: number } | undefined;
+  }
+  /** Claims a key; false when it exists. */
+  idemClaim(userId: number, key: string, bodyHash: string, now: number): boolean {
+    return this.db.prepare('INSERT OR IGNORE INTO idempotency (user_id, key, body_hash, created_at) VALUES (?, ?, ?, ?)').run(userId, key, bodyHash, now).changes === 1;
+  }
+  idemExpire(userId: number, key: string, before: number): void {
+    this.db.prepare('DELETE FROM idempotency WHERE user_id = ? AND key = ? AND created_at < ?').run(userId, key, before);
+  }
+  idemFinish(userId: number, key: string, status: number, response: string): void {
+    this.db.prepare('UPDATE idempotency SET status = ?, response = ? WHERE user_id = ? AND key = ?').run(status, response, userId, key);
+  }
+  idemRelease(userId: number, key: string): void {
+    this.db.prepare('DELETE FROM idempotency WHERE user_id = ? AND key = ? AND status IS NULL').run(userId, key);
+  }
+
+  // ---------------------------------------------------------------- alerts
+
+  insertAlert(a: Omit<AlertRow, 'id' | 'triggeredAt' | 'triggerPrice'>): AlertRow {
+    const r = this.db
+      .prepare('INSERT INTO alerts (user_id, symbol, direction, price, note, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(a.userId, a.symbol, a.direction, a.price, a.note, a.createdAt);
+    return { ...a, id: Number(r.lastInsertRowid), triggeredAt: null, triggerPrice: null };
+  }
+  alertsOf(userId: number): AlertRow[] {
+    return this.db.prepare(`SELECT ${ALERT_COLS} FROM alerts WHERE user_id = ? ORDER BY id DESC`).all(userId) as AlertRow[];
+  }
+  activeAlerts(): AlertRow[] {
+    return this.db.prepare(`SELECT ${ALERT_COLS} FROM alerts WHERE triggered_at IS NULL`).all() as AlertRow[];
+  }
+  deleteAlert(userId: number, id: number): boolean {
+    return this.db.prepare('DELETE FROM alerts WHERE id = ? AND user_id = ?').run(id, userId).changes === 1;
+  }
+  triggerAlert(id: number, ts: number, price: number): void {
+    this.db.prepare('UPDATE alerts SET triggered_at = ?, trigger_price = ? WHERE id = ? AND triggered_at IS NULL').run(ts, price, id);
+  }
+
+  // ---------------------------------------------------------------- audit
+
+  /**
+   * Appends to the audit log. Entries are buffered and written in one transaction per 100 ms (or per
+   * 1000 entries), so auditing every order costs no synchronous write on the order path.
+   */
+  audit(e: AuditEntry): void {
+    this.#auditBuf.push(e);
+    if (this.#auditBuf.length >= 1000) this.flushAudit();
+    else if (this.#auditTimer === undefined) {
+      this.#auditTimer = setTimeout(() => this.flushAudit(), 100);
+      this.#auditTimer.unref();
+    }
+  }
+  flushAudit(): void {
+    if (this.#auditTimer !== undefined) clearTimeout(this.#auditTimer);
+    this.#auditTimer = undefined;
+    const buf = this.#auditBuf;
+    if (buf.length === 0 || !this.db.open) return;
+    this.#auditBuf = [];
+    this.db.transaction(() => {
+      for (const e of buf) this.#insAudit.run(e.ts, e.userId ?? null, e.username ?? null, e.ip ?? null, e.action, JSON.stringify(e.details ?? {}));
+    })();
+  }
+  auditList(q: { userId?: number; action?: string; before?: number; limit: number }): AuditRow[] {
+    this.flushAudit();
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.userId !== undefined) {
+      where.push('user_id = ?');
+      args.push(q.userId);
+    }
+    if (q.action !== undefined) {
+      where.push('(action = ? OR action LIKE ?)');
+      args.push(q.action, `${q.action}.%`);
+    }
+    if (q.before !== undefined) {
+      where.push('id < ?');
+      args.push(q.before);
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT id, ts, user_id AS userId, username, ip, action, details FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`,
+      )
+      .all(...args, q.limit) as (Omit<AuditRow, 'details'> & { details: string })[];
+    return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
+  }
+
+  close(): void {
+    if (!this.db.open) return;
+    this.flushAudit();
+    this.db.close();
+  }
+}

@@ -1,0 +1,285 @@
+/**
+ * One WebSocket as a protocol Port (engine/protocol/port.ts), with the server's per-connection hardening:
+ * inbound token-bucket rate limit (over the limit: RATE_LIMITED replies; persistent abuse: close 1008),
+ * JSON parsing with a clear error for non-JSON, encode-once frames (market/encoded.ts), cork/uncork for
+ * batched writes, and backpressure (`flow`) from the socket's buffered amount.
+ */
+import type { Socket } from 'node:net';
+import { WebSocket, type RawData } from 'ws';
+import type { CloseInfo, FlowControl, Port } from '../../../engine/protocol/index.js';
+import { encodedBytesOf, encodedOf } from '../market/encoded.js';
+import type { Corkable } from '../market/hub.js';
+
+export interface ConnLimits {
+  rate: number;
+  burst: number;
+  abuseLimit: number;
+  highWaterBytes: number;
+}
+
+export interface ConnEvents {
+  /** Called for every inbound message before the protocol session sees it; return true to consume it. */
+  intercept?(msg: unknown): boolean;
+  onRateLimited?(): void;
+  onAbuse?(): void;
+  onFramesOut?(n: number): void;
+}
+
+/** Server close codes beyond the protocol's (engine/protocol/messages.ts CLOSE_CODES). */
+export const SERVER_CLOSE = {
+  GOING_AWAY: 1001,
+  /** A slow consumer of a private stream: reconnect and resynchronise from a snapshot. */
+  RESYNC: 4000,
+} as const;
+
+export class Conn implements Port, Corkable {
+  readonly ws: WebSocket;
+  readonly ip: string;
+  alive = true;
+  #closed = false;
+  readonly #listeners = new Set<(msg: unknown) => void>();
+  readonly #closeListeners = new Set<(info: CloseInfo) => void>();
+  #closeInfo: CloseInfo | undefined;
+  #tokens: number;
+  #lastRefill: number;
+  #violations = 0;
+  #violationWindow = 0;
+  #corks = 0;
+  #batch: Buffer[] | undefined;
+  #batchBytes = 0;
+  #autoCorked = false;
+  readonly #limits: ConnLimits;
+  readonly events: ConnEvents;
+
+  constructor(ws: WebSocket, ip: string, limits: ConnLimits, events: ConnEvents = {}) {
+    this.ws = ws;
+    this.ip = ip;
+    this.#limits = limits;
+    this.events = events;
+    this.#tokens = limits.burst;
+    this.#lastRefill = performance.now();
+    ws.on('message', (data, isBinary) => this.#onRaw(data, isBinary));
+    ws.on('close', (code, reason) => this.#onClosed({ code, reason: reason.toString() }));
+    ws.on('pong', () => {
+      this.alive = true;
+    });
+  }
+
+  get socket(): Socket | undefined {
+    return (this.ws as unknown as { _socket?: Socket })._socket;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  // ---------------------------------------------------------------- Port
+
+  send(msg: unknown): void {
+    if (this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
+    const m = msg as { t?: unknown; sub?: unknown; seq?: unknown; data?: unknown };
+    if (this.#batch !== undefined) {
+      // Inside a hub tick: frames are built here and written in one piece at uncork().
+      const bytes = m.t === 'push' ? encodedBytesOf(m.data) : undefined;
+      if (bytes !== undefined) {
+        const head = Buffer.from(`{"t":"push","sub":${m.sub as number},"seq":${m.seq as number},"data":`, 'latin1');
+        const len = head.length + bytes.length + 1;
+        this.#batch.push(frameHeader(len), head, bytes, CLOSE_BRACE);
+        this.#batchBytes += len + 10;
+      } else {
+        const body = Buffer.from(JSON.stringify(msg), 'utf8');
+        this.#batch.push(frameHeader(body.length), body);
+        this.#batchBytes += body.length + 10;
+      }
+      this.events.onFramesOut?.(1);
+      return;
+    }
+    let text: string;
+    const pre = m.t === 'push' ? encodedOf(m.data) : undefined;
+    if (pre !== undefined) text = `{"t":"push","sub":${m.sub as number},"seq":${m.seq as number},"data":${pre}}`;
+    else text = JSON.stringify(msg);
+    // Replies resolved by one group commit (and pushes of one tick) leave in one write: cork on the first
+    // send of a turn of the event loop, uncork after it.
+    if (!this.#autoCorked) {
+      const sock = this.socket;
+      if (sock !== undefined) {
+        this.#autoCorked = true;
+        sock.cork();
+        setImmediate(() => {
+          this.#autoCorked = false;
+          sock.uncork();
+        });
+      }
+    }
+    this.ws.send(text);
+    this.events.onFramesOut?.(1);
+  }
+
+  onMessage(cb: (msg: unknown) => void): () => void {
+    this.#listeners.add(cb);
+    return () => this.#listeners.delete(cb);
+  }
+
+  onClose(cb: (info: CloseInfo) => void): () => void {
+    if (this.#closeInfo !== undefined) {
+      const info = this.#closeInfo;
+      let removed = false;
+      queueMicrotask(() => {
+        if (!removed) cb({ ...info });
+      });
+      return () => {
+        removed = true;
+      };
+    }
+    this.#closeListeners.add(cb);
+    return () => this.#closeListeners.delete(cb);
+  }
+
+  close(code = 1000, reason?: string): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.ws.close(code, reason?.slice(0, 120));
+    } catch {
+      this.ws.terminate();
+    }
+  }
+
+  /** Sends a session-level error and closes (e.g. SESSION_REVOKED). */
+  closeWithError(code: number, error: { code: string; message: string; details?: Record<string, unknown> }, reason: string): void {
+    this.send({ t: 'error', error });
+    this.close(code, reason);
+    // A peer that does not read will never complete the close handshake: cut it after a grace period.
+    setTimeout(() => this.ws.terminate(), 5000).unref();
+  }
+
+  terminate(): void {
+    this.#closed = true;
+    this.ws.terminate();
+  }
+
+  // ---------------------------------------------------------------- batching and flow
+
+  /**
+   * Hub ticks: frames sent between cork() and uncork() are assembled by this class (the server writes
+   * unmasked text frames, RFC 6455 §5.2) and written to the socket in one piece. Safe alongside `ws`
+   * because, without permessage-deflate, its sender writes every frame synchronously and queues nothing.
+   */
+  cork(): void {
+    if (this.#corks++ === 0) {
+      this.#batch = [];
+      this.#batchBytes = 0;
+    }
+  }
+  uncork(): void {
+    if (this.#corks === 0 || --this.#corks > 0) return;
+    const batch = this.#batch;
+    this.#batch = undefined;
+    if (batch === undefined || batch.length === 0) return;
+    const sock = this.socket;
+    if (sock === undefined || this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
+    sock.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+  }
+
+  readonly flow: FlowControl = {
+    congested: () => this.ws.bufferedAmount + this.#batchBytes > this.#limits.highWaterBytes,
+    onDrain: (cb) => {
+      const s = this.socket;
+      if (s === undefined) return () => undefined;
+      s.on('drain', cb);
+      return () => s.off('drain', cb);
+    },
+  };
+
+  // ---------------------------------------------------------------- inbound
+
+  #take(): boolean {
+    const now = performance.now();
+    const l = this.#limits;
+    this.#tokens = Math.min(l.burst, this.#tokens + ((now - this.#lastRefill) / 1000) * l.rate);
+    this.#lastRefill = now;
+    if (this.#tokens >= 1) {
+      this.#tokens -= 1;
+      return true;
+    }
+    if (now - this.#violationWindow > 10_000) {
+      this.#violationWindow = now;
+      this.#violations = 0;
+    }
+    this.#violations++;
+    return false;
+  }
+
+  #onRaw(data: RawData, isBinary: boolean): void {
+    if (this.#closed) return;
+    if (!this.#take()) {
+      this.events.onRateLimited?.();
+      if (this.#violations > this.#limits.abuseLimit) {
+        this.events.onAbuse?.();
+        this.closeWithError(1008, { code: 'RATE_LIMITED', message: 'Too many messages; the connection is closed' }, 'RATE_LIMITED');
+        return;
+      }
+      const id = peekId(data);
+      const error = { code: 'RATE_LIMITED', message: 'Too many messages; slow down', details: { ratePerSec: this.#limits.rate } };
+      if (id !== undefined) this.send({ t: 'res', id, ok: false, error });
+      else this.send({ t: 'error', error });
+      return;
+    }
+    let msg: unknown;
+    try {
+      const text = isBinary || !Buffer.isBuffer(data) ? Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data as ArrayBuffer)]).toString('utf8') : data.toString('utf8');
+      msg = JSON.parse(text);
+    } catch {
+      this.send({ t: 'error', error: { code: 'BAD_REQUEST', message: 'A message must be one JSON object (text frame)' } });
+      return;
+    }
+    if (this.events.intercept?.(msg) === true) return;
+    for (const cb of this.#listeners) {
+      try {
+        cb(msg);
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  }
+
+  #onClosed(info: CloseInfo): void {
+    this.#closed = true;
+    if (this.#closeInfo !== undefined) return;
+    this.#closeInfo = info;
+    this.#listeners.clear();
+    const ls = [...this.#closeListeners];
+    this.#closeListeners.clear();
+    for (const cb of ls) {
+      try {
+        cb({ ...info });
+      } catch (e) {
+        queueMicrotask(() => {
+          throw e;
+        });
+      }
+    }
+  }
+}
+
+/** The request id of a message we will not parse in full (rate-limited), if cheaply visible. */
+function peekId(data: RawData): number | undefined {
+  if (!Buffer.isBuffer(data) || data.length > 4096) return undefined;
+  const m = /"id"\s*:\s*(\d{1,15})/.exec(data.toString('utf8'));
+  return m === null ? undefined : Number(m[1]);
+}
+
+const CLOSE_BRACE = Buffer.from('}');
+
+/** Header of an unmasked, final text frame with a payload of `len` bytes. */
+export function frameHeader(len: number): Buffer {
+  if (len < 126) return Buffer.from([0x81, len]);
+  if (len < 65_536) return Buffer.from([0x81, 126, len >>> 8, len & 255]);
+  const b = Buffer.alloc(10);
+  b[0] = 0x81;
+  b[1] = 127;
+  b.writeUIntBE(len, 4, 6);
+  return b;
+}

@@ -1,0 +1,391 @@
+/**
+ * The WebSocket gateway: authenticates in the HTTP `upgrade` handler before the socket is accepted, checks
+ * Origin, enforces caps per IP, per user and in total, wraps each socket as a protocol Port and serves it
+ * with `serveSession` (engine/protocol) and the venue's handlers for that user's account. Keeps a registry
+ * by user and by session so revocation closes sockets at once; pings every socket on one timer and
+ * terminates those that did not answer the previous ping.
+ *
+ * Token transport: `Authorization: Bearer <token>` (native clients), or the subprotocol list
+ * `tradedesk.v1, bearer.<token>` (browsers cannot set headers; the server answers `tradedesk.v1`, never
+ * echoing the token). A token in the URL is refused: URLs end up in logs and proxies.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import {
+  ACCESS_RANK,
+  ProtocolError,
+  issuesToDetails,
+  roleRank,
+  serveSession,
+  toErrorShape,
+  type ChannelHandlers,
+  type MethodHandlers,
+  type SessionHandle,
+  type SessionInfo,
+} from '../../../engine/protocol/index.js';
+import type { Principal } from '../auth/service.js';
+import type { Config } from '../config.js';
+import { EXT_CHANNELS, EXT_METHODS, isExtChannel, isExtMethod } from '../ext.js';
+import type { Logger } from '../log.js';
+import { Conn, SERVER_CLOSE } from './conn.js';
+
+export interface GatewayDeps {
+  config: Config;
+  log: Logger;
+  serverName: string;
+  /** Principal for an access token; throws a ProtocolError when refused. */
+  authenticate(token: string): Principal;
+  /** Method handlers for a connection (shared for guests). */
+  methods(p: Principal | undefined, ip: string): MethodHandlers;
+  channels(conn: Conn): ChannelHandlers;
+  /** Server extensions (alerts): handle a call / start a stream for an authenticated principal. */
+  ext: {
+    call(method: keyof typeof EXT_METHODS, params: unknown, p: Principal): unknown;
+    subscribe(channel: keyof typeof EXT_CHANNELS, p: Principal, push: (data: unknown) => void): () => void;
+  };
+  isAllowedOrigin(origin: string, host: string | undefined): boolean;
+  metrics: {
+    connections(delta: number): void;
+    messagesIn(): void;
+    framesOut(n: number): void;
+    rateLimited(): void;
+    slowConsumer(): void;
+    rejectedUpgrade(reason: string): void;
+  };
+}
+
+interface ConnState {
+  conn: Conn;
+  principal: Principal | undefined;
+  handle: SessionHandle | undefined;
+}
+
+const EXT_SUB_BASE = 2 ** 30;
+const PRIVATE_CHANNELS = new Set(['orders', 'executions', 'account']);
+
+export class Gateway {
+  readonly wss: WebSocketServer;
+  readonly #d: GatewayDeps;
+  readonly #all = new Set<ConnState>();
+  readonly #byUser = new Map<number, Set<ConnState>>();
+  readonly #bySession = new Map<string, Set<ConnState>>();
+  readonly #byIp = new Map<string, number>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #accepting = true;
+
+  constructor(deps: GatewayDeps) {
+    this.#d = deps;
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: deps.config.ws.maxPayload,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (protocols) => (protocols.has('tradedesk.v1') ? 'tradedesk.v1' : false),
+    });
+    this.wss.on('error', (e) => deps.log.error('ws server error', { err: e }));
+    this.#timer = setInterval(() => this.#heartbeat(), deps.config.ws.pingIntervalMs);
+    this.#timer.unref();
+  }
+
+  get size(): number {
+    return this.#all.size;
+  }
+
+  // ---------------------------------------------------------------- upgrade
+
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', (e) => this.#d.log.debug('upgrade socket error', { err: e.message }));
+    const ip = req.socket.remoteAddress ?? 'unknown';
+    const refuse = (status: number, code: string, message: string, extra: Record<string, string> = {}): void => {
+      this.#d.metrics.rejectedUpgrade(code);
+      const body = JSON.stringify({ code, message });
+      const headers = [
+        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
+        'Content-Type: application/json',
+        `Content-Length: ${Buffer.byteLength(body)}`,
+        'Connection: close',
+        ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
+      ];
+      socket.end(headers.join('\r\n') + '\r\n\r\n' + body);
+    };
+    try {
+      const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname !== '/ws' && url.pathname !== '/api/v1/ws') return refuse(404, 'NOT_FOUND', 'WebSocket endpoint is /ws');
+      if (!this.#accepting) return refuse(503, 'UNAVAILABLE', 'The server is shutting down', { 'Retry-After': '5' });
+      for (const k of url.searchParams.keys()) {
+        if (/token|auth|bearer|key/i.test(k)) return refuse(400, 'BAD_REQUEST', 'Never put a token in the URL: use the Authorization header or the bearer.<token> subprotocol');
+      }
+      const token = tokenOf(req);
+      const origin = req.headers.origin;
+      if (origin !== undefined) {
+        if (!this.#d.isAllowedOrigin(origin, req.headers.host)) return refuse(403, 'FORBIDDEN', 'Origin not allowed');
+      } else if (token === undefined) {
+        return refuse(401, 'UNAUTHENTICATED', 'Connections without an Origin (native clients) must present a token');
+      }
+      let principal: Principal | undefined;
+      if (token !== undefined) {
+        try {
+          principal = this.#d.authenticate(token);
+        } catch (e) {
+          const shape = toErrorShape(e);
+          return refuse(shape.code === 'FORBIDDEN' ? 403 : 401, shape.code, shape.message);
+        }
+        if (principal.mustChangePassword) return refuse(403, 'FORBIDDEN', 'Change your password first (POST /api/v1/auth/password)');
+      }
+      const ws = this.#d.config.ws;
+      if (this.#all.size >= ws.maxConnections) return refuse(503, 'UNAVAILABLE', 'Too many connections', { 'Retry-After': '10' });
+      if ((this.#byIp.get(ip) ?? 0) >= ws.maxPerIp) return refuse(429, 'RATE_LIMITED', 'Too many connections from this address', { 'Retry-After': '10' });
+      if (principal !== undefined && (this.#byUser.get(principal.userId)?.size ?? 0) >= ws.maxPerUser)
+        return refuse(429, 'RATE_LIMITED', 'Too many connections for this user', { 'Retry-After': '10' });
+      // Reserve the IP slot now so concurrent upgrades cannot overshoot the cap.
+      this.#byIp.set(ip, (this.#byIp.get(ip) ?? 0) + 1);
+      this.wss.handleUpgrade(req, socket, head, (wsock) => this.#accept(wsock, ip, principal, token));
+    } catch (e) {
+      this.#d.log.error('upgrade failed', { err: e });
+      refuse(500, 'INTERNAL', 'Internal error');
+    }
+  }
+
+  #accept(ws: WebSocket, ip: string, principal: Principal | undefined, token: string | undefined): void {
+    const cfg = this.#d.config.ws;
+    const m = this.#d.metrics;
+    ws.on('error', (e) => this.#d.log.debug('ws error', { err: e.message, ip }));
+    const state: ConnState = { conn: undefined as unknown as Conn, principal, handle: undefined };
+    const extSubs = new Map<number, { stop: () => void; seq: number }>();
+    let nextExt = EXT_SUB_BASE;
+    const conn = new Conn(
+      ws,
+      ip,
+      { rate: cfg.rate, burst: cfg.burst, abuseLimit: cfg.abuseLimit, highWaterBytes: cfg.highWaterBytes },
+      {
+        onRateLimited: () => m.rateLimited(),
+        onFramesOut: (n) => m.framesOut(n),
+        intercept: (msg) => {
+          m.messagesIn();
+          return this.#intercept(state, msg, extSubs, () => nextExt++);
+        },
+      },
+    );
+    state.conn = conn;
+    this.#register(state);
+    m.connections(1);
+    conn.onClose(() => {
+      this.#unregister(state);
+      m.connections(-1);
+      for (const s of extSubs.values()) s.stop();
+      extSubs.clear();
+    });
+    // A private stream's `end` with RESYNC_REQUIRED means this consumer fell too far behind: disconnect it
+    // with the reason, so it reconnects and resynchronises (never a silent drop).
+    const send = conn.send.bind(conn);
+    conn.send = (msg: unknown) => {
+      send(msg);
+      const m2 = msg as { t?: string; error?: { code?: string; details?: { channel?: string } } };
+      if (m2.t === 'end' && m2.error?.code === 'RESYNC_REQUIRED' && PRIVATE_CHANNELS.has(m2.error.details?.channel ?? '')) {
+        m.slowConsumer();
+        conn.closeWithError(
+          SERVER_CLOSE.RESYNC,
+          { code: 'RESYNC_REQUIRED', message: 'You fell too far behind on a private stream; reconnect and resynchronise', details: m2.error.details ?? {} },
+          'RESYNC_REQUIRED',
+        );
+      }
+    };
+    const info: SessionInfo =
+      principal === undefined ? {} : { userId: String(principal.userId), accountId: principal.accountId, role: principal.role };
+    state.handle = serveSession(conn, {
+      serverName: this.#d.serverName,
+      authenticate: (hello) => {
+        if (hello.token !== undefined && hello.token !== token)
+          throw new ProtocolError('UNAUTHENTICATED', 'Authenticate in the upgrade (Authorization header or bearer.<token> subprotocol), not in hello');
+        return info;
+      },
+      handlers: this.#d.methods(principal, ip),
+      channels: this.#d.channels(conn),
+      flow: conn.flow,
+      maxPendingPushes: cfg.maxPendingPushes,
+      helloTimeoutMs: cfg.helloTimeoutMs,
+      onInternalError: (e, where) => this.#d.log.error('session internal error', { err: e, ...where, userId: principal?.userId }),
+    });
+  }
+
+  /** Routes server-extension messages (alerts.*) itself; everything else goes to the protocol session. */
+  #intercept(state: ConnState, raw: unknown, extSubs: Map<number, { stop: () => void; seq: number }>, nextId: () => number): boolean {
+    if (typeof raw !== 'object' || raw === null || state.handle?.session === undefined) return false;
+    const msg = raw as { t?: unknown; id?: unknown; method?: unknown; channel?: unknown; sub?: unknown; params?: unknown };
+    const conn = state.conn;
+    const id = typeof msg.id === 'number' && Number.isSafeInteger(msg.id) && msg.id >= 0 ? msg.id : undefined;
+    if (id === undefined) return false;
+    const replyErr = (e: unknown): void => conn.send({ t: 'res', id, ok: false, error: toErrorShape(e) });
+    const access = (level: keyof typeof ACCESS_RANK): Principal => {
+      const p = state.principal;
+      if (p === undefined) throw new ProtocolError('UNAUTHENTICATED', 'Sign in first', { required: level });
+      if (roleRank(p.role) < ACCESS_RANK[level]) throw new ProtocolError('FORBIDDEN', `Needs ${level} access`, { required: level });
+      return p;
+    };
+    if (msg.t === 'req' && isExtMethod(msg.method)) {
+      const def = EXT_METHODS[msg.method];
+      try {
+        const p = access(def.access);
+        const params = def.params.safeParse(msg.params ?? {});
+        if (!params.success)
+          throw new ProtocolError('BAD_REQUEST', `Invalid parameters for ${msg.method}`, { method: msg.method, ...issuesToDetails(params.error.issues) });
+        conn.send({ t: 'res', id, ok: true, result: this.#d.ext.call(msg.method, params.data, p) });
+      } catch (e) {
+        replyErr(e);
+      }
+      return true;
+    }
+    if (msg.t === 'sub' && isExtChannel(msg.channel)) {
+      const def = EXT_CHANNELS[msg.channel];
+      try {
+        const p = access(def.access);
+        const params = def.params.safeParse(msg.params ?? {});
+        if (!params.success)
+          throw new ProtocolError('BAD_REQUEST', `Invalid parameters for channel ${msg.channel}`, { channel: msg.channel, ...issuesToDetails(params.error.issues) });
+        const sub = nextId();
+        const entry = { seq: 0, stop: () => undefined as void };
+        conn.send({ t: 'res', id, ok: true, result: { sub } });
+        entry.stop = this.#d.ext.subscribe(msg.channel, p, (data) => conn.send({ t: 'push', sub, seq: ++entry.seq, data }));
+        extSubs.set(sub, entry);
+      } catch (e) {
+        replyErr(e);
+      }
+      return true;
+    }
+    if (msg.t === 'unsub' && typeof msg.sub === 'number' && msg.sub >= EXT_SUB_BASE) {
+      extSubs.get(msg.sub)?.stop();
+      extSubs.delete(msg.sub);
+      conn.send({ t: 'res', id, ok: true, result: {} });
+      return true;
+    }
+    return false;
+  }
+
+  // ---------------------------------------------------------------- registry
+
+  #register(s: ConnState): void {
+    this.#all.add(s);
+    const p = s.principal;
+    if (p !== undefined) {
+      add(this.#byUser, p.userId, s);
+      add(this.#bySession, p.sessionId, s);
+    }
+  }
+
+  #unregister(s: ConnState): void {
+    if (!this.#all.delete(s)) return;
+    const ip = s.conn.ip;
+    const n = (this.#byIp.get(ip) ?? 1) - 1;
+    if (n <= 0) this.#byIp.delete(ip);
+    else this.#byIp.set(ip, n);
+    const p = s.principal;
+    if (p !== undefined) {
+      remove(this.#byUser, p.userId, s);
+      remove(this.#bySession, p.sessionId, s);
+    }
+  }
+
+  /** Closes every socket of these sessions at once (revoked, logged out, refresh reuse). */
+  closeSessions(ids: readonly string[], reason: string): number {
+    let n = 0;
+    for (const id of ids) {
+      for (const s of [...(this.#bySession.get(id) ?? [])]) {
+        s.conn.closeWithError(1008, { code: 'SESSION_REVOKED', message: `The session was revoked (${reason})` }, 'SESSION_REVOKED');
+        this.#unregister(s);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Closes every socket of a user (disabled, role changed). */
+  closeUser(userId: number, reason: string): number {
+    let n = 0;
+    for (const s of [...(this.#byUser.get(userId) ?? [])]) {
+      s.conn.closeWithError(1008, { code: 'SESSION_REVOKED', message: `Signed out: ${reason}` }, 'SESSION_REVOKED');
+      this.#unregister(s);
+      n++;
+    }
+    return n;
+  }
+
+  #heartbeat(): void {
+    for (const s of this.#all) {
+      const c = s.conn;
+      if (!c.alive) {
+        c.terminate();
+        continue;
+      }
+      c.alive = false;
+      try {
+        c.ws.ping();
+      } catch {
+        c.terminate();
+      }
+    }
+  }
+
+  /** Stops accepting and closes every socket with 1001 (going away). */
+  shutdown(): Promise<void> {
+    this.#accepting = false;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    this.#timer = undefined;
+    const all = [...this.#all];
+    const closed = all.map(
+      (s) =>
+        new Promise<void>((resolve) => {
+          if (s.conn.ws.readyState === s.conn.ws.CLOSED) return resolve();
+          s.conn.ws.once('close', () => resolve());
+          s.conn.close(SERVER_CLOSE.GOING_AWAY, 'server shutting down');
+          setTimeout(() => {
+            s.conn.terminate();
+            resolve();
+          }, 2000).unref();
+        }),
+    );
+    return Promise.all(closed).then(() => {
+      this.wss.close();
+    });
+  }
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+function add<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  let s = m.get(k);
+  if (s === undefined) m.set(k, (s = new Set()));
+  s.add(v);
+}
+function remove<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
+  const s = m.get(k);
+  if (s === undefined) return;
+  s.delete(v);
+  if (s.size === 0) m.delete(k);
+}
+
+/** The bearer token from the Authorization header or the `bearer.<token>` subprotocol. */
+export function tokenOf(req: IncomingMessage): string | undefined {
+  const auth = req.headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(\S+)$/i.exec(auth.trim());
+    if (m !== null) return m[1];
+  }
+  const proto = req.headers['sec-websocket-protocol'];
+  if (typeof proto === 'string') {
+    for (const p of proto.split(',')) {
+      const t = p.trim();
+      if (t.startsWith('bearer.') && t.length > 7) return t.slice(7);
+    }
+  }
+  return undefined;
+}
+

@@ -1,0 +1,206 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { METHOD_NAMES } from '../../engine/protocol/index.js';
+import { OWASP_ARGON2ID_MIN, loadConfig, makeConfig, parseArgs } from '../src/config.js';
+import { createLogger } from '../src/log.js';
+import { api, closed, createUser, fund, listInstrument, rpc, setupAdmin, wsClient, type Session, type TestServer, startServer } from './helpers.js';
+
+let s: TestServer;
+let admin: Session;
+let rendererDir: string;
+
+beforeAll(async () => {
+  rendererDir = mkdtempSync(join(tmpdir(), 'tdweb-'));
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>TradeDesk</title>');
+  mkdirSync(join(rendererDir, 'assets'));
+  writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
+  s = await startServer({ rendererDir });
+  admin = await setupAdmin(s);
+  await listInstrument(s, admin);
+});
+afterAll(async () => {
+  await s.stop();
+  rmSync(rendererDir, { recursive: true, force: true });
+});
+
+describe('config', () => {
+  it('production argon2id defaults are at or above the OWASP minimum (m=19456 KiB, t=2, p=1)', () => {
+    const c = makeConfig({});
+    expect(c.auth.argon2.memoryCost).toBeGreaterThanOrEqual(19_456);
+    expect(c.auth.argon2.timeCost).toBeGreaterThanOrEqual(2);
+    expect(c.auth.argon2.parallelism).toBeGreaterThanOrEqual(1);
+    expect(c.auth.argon2).toEqual(OWASP_ARGON2ID_MIN);
+    expect(c.host).toBe('127.0.0.1');
+    expect(c.sync).toBe('full');
+    expect(c.registration).toBe('closed');
+  });
+
+  it('flags beat the environment, which beats the config file; bad input is a clear error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdcfg-'));
+    const file = join(dir, 'c.json');
+    writeFileSync(file, JSON.stringify({ port: 1111, host: '0.0.0.0', origins: ['https://a.example'], ws: { quoteIntervalMs: 100 } }));
+    const { config } = loadConfig(['--config', file, '--port', '3333'], { TRADEDESK_PORT: '2222', TRADEDESK_SYNC: 'normal' });
+    expect(config).toMatchObject({ port: 3333, host: '0.0.0.0', sync: 'normal', origins: ['https://a.example'] });
+    expect(config.ws.quoteIntervalMs).toBe(100);
+    expect(config.ws.pingIntervalMs).toBe(30_000);
+    expect(() => parseArgs(['--nope', '1'])).toThrow(/Unknown flag --nope/);
+    expect(() => loadConfig(['--port', 'abc'], {})).toThrow(/integer/);
+    expect(() => loadConfig(['--sync', 'sometimes'], {})).toThrow(/sync/);
+    expect(parseArgs(['--origins=https://x.example,https://y.example']).config.origins).toEqual(['https://x.example', 'https://y.example']);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs are JSON lines and never contain secrets', () => {
+    const lines: string[] = [];
+    const log = createLogger('info', (l) => lines.push(l));
+    log.info('login', { username: 'a', password: 'hunter2hunter2', headers: { authorization: 'Bearer tda_x' }, refreshToken: 'tdr_y', code: '123456' });
+    const rec = JSON.parse(lines[0]!);
+    expect(rec).toMatchObject({ level: 'info', msg: 'login', username: 'a', password: '[redacted]', refreshToken: '[redacted]', code: '[redacted]' });
+    expect(lines[0]).not.toMatch(/hunter2|tda_x|tdr_y|123456/);
+  });
+});
+
+describe('health, metrics, static files', () => {
+  it('/health reports the venue', async () => {
+    const h = await api(s.url, 'GET', '/health');
+    expect(h.status).toBe(200);
+    expect(h.body).toMatchObject({ status: 'ok', venue: { lastSeq: expect.any(Number) } });
+  });
+
+  it('/metrics is Prometheus text with orders, latency histograms, connections and journal lag', async () => {
+    const t = await createUser(s, admin, 'metric', 'trader');
+    await fund(s, admin, t.user.accountId!);
+    await rpc(s, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000, tif: 'gtc' }, t.accessToken);
+    const { client } = await wsClient(s, { token: t.accessToken });
+    const m = await api(s.url, 'GET', '/metrics');
+    expect(m.headers.get('content-type')).toMatch(/^text\/plain; version=0.0.4/);
+    const text = m.body as string;
+    for (const name of [
+      '# TYPE tradedesk_orders_total counter',
+      'tradedesk_orders_total{result="accepted"} 1',
+      '# TYPE tradedesk_order_ack_seconds histogram',
+      'tradedesk_order_ack_seconds_bucket{le="+Inf"} ',
+      'tradedesk_orders_per_second ',
+      'tradedesk_ws_connections 1',
+      'tradedesk_journal_lag_commands ',
+      'tradedesk_journal_pending_acks 0',
+      '# TYPE tradedesk_http_request_seconds histogram',
+    ])
+      expect(text).toContain(name);
+    client.close();
+  });
+
+  it('serves the web build at / with a strict CSP; API paths and traversal are not files', async () => {
+    const r = await fetch(s.url + '/');
+    expect(r.status).toBe(200);
+    expect(await r.text()).toContain('TradeDesk');
+    const csp = r.headers.get('content-security-policy')!;
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect((await fetch(s.url + '/assets/app.js')).headers.get('content-type')).toMatch(/javascript/);
+    expect((await fetch(s.url + '/trade/ACME')).status).toBe(200); // client-side route -> index.html
+    expect((await fetch(s.url + '/missing.js')).status).toBe(404);
+    const trav = await fetch(s.url + '/%2e%2e/%2e%2e/etc/passwd');
+    expect(await trav.text()).not.toContain('root:');
+    expect((await fetch(s.url + '/assets/..%2f..%2f..%2fetc%2fpasswd.txt')).status).toBe(404);
+    expect((await fetch(s.url + '/api/v1/nothing')).status).toBe(404);
+  });
+});
+
+describe('bad input over REST', () => {
+  it('every method with a stray parameter gets 400 BAD_REQUEST (or an access error), in the one error shape', async () => {
+    const t = await createUser(s, admin, 'badin', 'trader');
+    for (const m of [...METHOD_NAMES, 'alerts.create', 'alerts.list', 'alerts.delete']) {
+      const r = await rpc(s, m, { bogus: 1 }, m.startsWith('admin.') ? admin.accessToken : t.accessToken);
+      expect(r.status, m).toBe(400);
+      expect(Object.keys(r.body).sort(), m).toEqual(['code', 'details', 'message']);
+      expect(r.body.code).toBe('BAD_REQUEST');
+    }
+  });
+
+  it('malformed bodies, wrong content types, oversized bodies, unknown routes and methods', async () => {
+    const bad = await api(s.url, 'POST', '/api/v1/auth/login', { raw: '{not json', headers: { 'Content-Type': 'application/json' } });
+    expect(bad).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', message: 'The body is not valid JSON' } });
+    const ct = await api(s.url, 'POST', '/api/v1/auth/login', { raw: 'username=a', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    expect(ct.body.code).toBe('BAD_REQUEST');
+    const big = await api(s.url, 'POST', '/api/v1/rpc/time.get', { raw: JSON.stringify({ x: 'y'.repeat(70_000) }), headers: { 'Content-Type': 'application/json' } });
+    expect(big.status).toBe(400);
+    expect(big.body.message).toMatch(/larger than/);
+    const arr = await api(s.url, 'POST', '/api/v1/auth/login', { body: [1, 2] });
+    expect(arr.status).toBe(400);
+    const extra = await api(s.url, 'POST', '/api/v1/auth/login', { body: { username: 'a', password: 'b', admin: true } });
+    expect(extra.status).toBe(400);
+    expect(extra.body.details.issues[0].code).toBe('unrecognized_keys');
+    expect((await api(s.url, 'POST', '/api/v1/rpc/no.such', { body: {} })).body.code).toBe('UNKNOWN_METHOD');
+    expect((await api(s.url, 'GET', '/api/v1/rpc/order.place')).status).toBe(400);
+    expect((await api(s.url, 'PUT', '/api/v1/auth/login', { body: {} })).status).toBe(405);
+    expect((await api(s.url, 'GET', '/api/v1/rpc/quote.get?symbol=lower')).body.code).toBe('BAD_REQUEST');
+    expect((await api(s.url, 'GET', '/api/v1/rpc/candles.get?symbol=ACME&timeframe=1m&from=5&to=1')).status).toBe(400);
+    expect((await api(s.url, 'GET', '/api/v1/rpc/orders.list?cursor=forged', { token: admin.accessToken })).body.code).toBe('BAD_REQUEST');
+    const methods = await api(s.url, 'GET', '/api/v1/methods');
+    expect(Object.keys(methods.body.methods)).toEqual(expect.arrayContaining([...METHOD_NAMES, 'alerts.create']));
+    expect(methods.body.methods['order.place'].access).toBe('trader');
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('closes sockets with 1001, snapshots the venue and keeps everything across a restart', async () => {
+    const t = await startServer();
+    const dir = t.dir;
+    const a = await setupAdmin(t);
+    await listInstrument(t, a);
+    const { ws } = await wsClient(t, { token: a.accessToken });
+    const gone = closed(ws);
+    const seq = t.app.venue.lastSeq;
+    await t.app.close();
+    expect((await gone).code).toBe(1001);
+    expect(t.app.venue.closed).toBe(true);
+    // reopen the same files: users, sessions and instruments are still there, and the setup token is gone
+    const { buildServer } = await import('../src/app.js');
+    const { ServerKey } = await import('../src/auth/crypto.js');
+    void ServerKey;
+    const again = buildServer({ db: join(dir, 'venue.db'), logLevel: 'silent', auth: { argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 } } as never });
+    try {
+      expect(again.setupToken).toBeUndefined();
+      expect(again.venue.lastSeq).toBe(seq);
+      expect(again.venue.recovery.snapshotSeq).toBe(seq);
+      expect(again.venue.view.instrument('ACME')).toBeDefined();
+      expect(again.store.userByName('admin')).toBeDefined();
+    } finally {
+      await again.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('the entry point starts from flags, prints the setup token to stderr only, and stops on SIGTERM', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdmain-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--port', '0', '--setup-token-file', join(dir, 'token')], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const deadline = Date.now() + 20_000;
+    while (!out.includes('"listening"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const url = /"url":"([^"]+)"/.exec(out)?.[1];
+    expect(url).toBeDefined();
+    expect(err).toMatch(/tds_[\w-]+/);
+    expect(out).not.toMatch(/tds_/);
+    expect(existsSync(join(dir, 'token'))).toBe(true);
+    expect((await fetch(url + '/health')).status).toBe(200);
+    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(out).toContain('"stopped"');
+    for (const line of out.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+});

@@ -1,0 +1,285 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProtocolError } from '../../engine/protocol/index.js';
+import { api, createUser, fund, listInstrument, rpc, setupAdmin, sleep, wsClient, SPEC, type Session, type TestServer, startServer } from './helpers.js';
+import type { Json } from './helpers.js';
+
+let s: TestServer;
+let admin: Session;
+let alice: Session;
+let bob: Session;
+let viewer: Session;
+
+beforeAll(async () => {
+  s = await startServer({ allowShort: true, ws: { quoteIntervalMs: 20 } as never });
+  admin = await setupAdmin(s);
+  alice = await createUser(s, admin, 'alice', 'trader');
+  bob = await createUser(s, admin, 'bob', 'trader');
+  viewer = await createUser(s, admin, 'vera', 'viewer');
+  await listInstrument(s, admin);
+  await listInstrument(s, admin, { ...SPEC, symbol: 'BOLT', name: 'Bolt Industries' });
+  await fund(s, admin, alice.user.accountId!);
+  await fund(s, admin, bob.user.accountId!);
+  const seed = await rpc(s, 'admin.account.fund', { accountId: viewer.user.accountId!, amount: 1000 }, admin.accessToken);
+  expect(seed.status).toBe(200);
+});
+afterAll(() => s.stop());
+
+const limit = (side: 'buy' | 'sell', price: number, qty = 10, symbol = 'ACME') => ({ symbol, side, orderType: 'limit' as const, qty, price, tif: 'gtc' as const });
+
+describe('orders over REST', () => {
+  it('place, get, replace, cancel, list with filters and paging', async () => {
+    const p = await rpc(s, 'order.place', limit('buy', 9_900), alice.accessToken);
+    expect(p.status).toBe(200);
+    expect(p.body).toMatchObject({ symbol: 'ACME', side: 'buy', status: 'working', qty: 10, leaves: 10, accountId: alice.user.accountId });
+    const id = p.body.orderId;
+    expect((await rpc(s, 'order.get', { orderId: id }, alice.accessToken)).body.orderId).toBe(id);
+    const get = await api(s.url, 'GET', `/api/v1/rpc/order.get?orderId=${id}`, { token: alice.accessToken });
+    expect(get.status).toBe(200);
+    const rep = await rpc(s, 'order.replace', { orderId: id, price: 9_950, qty: 20 }, alice.accessToken);
+    expect(rep.status).toBe(200);
+    expect(rep.body).toMatchObject({ price: 9_950, qty: 20 });
+    for (let i = 0; i < 4; i++) await rpc(s, 'order.place', limit('buy', 9_800 - i, 1, 'BOLT'), alice.accessToken);
+    const page1 = await rpc(s, 'orders.list', { status: 'open', limit: 3 }, alice.accessToken);
+    expect(page1.body.items).toHaveLength(3);
+    expect(page1.body.nextCursor).toBeTruthy();
+    const page2 = await rpc(s, 'orders.list', { status: 'open', limit: 3, cursor: page1.body.nextCursor }, alice.accessToken);
+    expect(page2.body.items).toHaveLength(2);
+    const bolt = await api(s.url, 'GET', '/api/v1/rpc/orders.list?symbol=BOLT&status=open', { token: alice.accessToken });
+    expect(bolt.body.items).toHaveLength(4);
+    const c = await rpc(s, 'order.cancel', { orderId: id }, alice.accessToken);
+    expect(c.body.status).toBe('canceled');
+    expect((await rpc(s, 'orders.list', { status: 'canceled' }, alice.accessToken)).body.items.map((o: { orderId: number }) => o.orderId)).toContain(id);
+    const all = await rpc(s, 'order.cancelAll', { symbol: 'BOLT' }, alice.accessToken);
+    expect(all.body).toEqual({ canceled: 4 });
+  });
+
+  it('engine rejections are 422 with the engine code; cancel of an unknown order is 404', async () => {
+    const r = await rpc(s, 'order.place', { ...limit('buy', 9_900), qty: 10_000_000 }, alice.accessToken);
+    expect(r.status).toBe(422);
+    expect(r.body.code).toBe('INSUFFICIENT_FUNDS');
+    expect(r.body.message).toEqual(expect.any(String));
+    const band = await rpc(s, 'order.place', limit('buy', 50_000), alice.accessToken);
+    expect(band.status).toBe(422);
+    expect(band.body.code).toBe('PRICE_OUT_OF_BAND');
+    const unk = await rpc(s, 'order.place', limit('buy', 9_900, 1, 'NOPE'), alice.accessToken);
+    expect(unk.body.code).toBe('UNKNOWN_SYMBOL');
+    const missing = await rpc(s, 'order.cancel', { orderId: 999_999 }, alice.accessToken);
+    expect(missing.status).toBe(404);
+    expect(missing.body.code).toBe('NOT_FOUND');
+  });
+
+  it('trades: executions, positions, account, statistics, statement', async () => {
+    await rpc(s, 'order.place', limit('sell', 10_000, 30), bob.accessToken);
+    const buy = await rpc(s, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'market', qty: 30, tif: 'ioc' }, alice.accessToken);
+    expect(buy.status).toBe(200);
+    expect(buy.body.status).toBe('filled');
+    expect(buy.body.avgFillPrice).toBe(10_000);
+    const ex = await rpc(s, 'executions.list', {}, alice.accessToken);
+    expect(ex.body.items[0]).toMatchObject({ symbol: 'ACME', side: 'buy', qty: 30, price: 10_000, liquidity: 'taker' });
+    const pos = await rpc(s, 'positions.list', {}, alice.accessToken);
+    expect(pos.body).toEqual([expect.objectContaining({ symbol: 'ACME', qty: 30 })]);
+    const acct = await rpc(s, 'account.get', {}, alice.accessToken);
+    expect(acct.body.positions[0].qty).toBe(30);
+    const stats = await rpc(s, 'stats.get', { period: 'day' }, alice.accessToken);
+    expect(stats.body[0]).toMatchObject({ trades: 1, buys: 1, volume: 30 });
+    const st = await rpc(s, 'statement.get', {}, alice.accessToken);
+    expect(st.body.entries.map((e: { kind: string }) => e.kind)).toEqual(['deposit', 'trade']);
+  });
+
+  it('market data: symbols and search, quotes, depth, trades, candles, time — public to guests', async () => {
+    expect((await rpc(s, 'instruments.list', {})).body.map((i: { symbol: string }) => i.symbol).sort()).toEqual(['ACME', 'BOLT']);
+    const search = await api(s.url, 'GET', '/api/v1/rpc/instruments.search?query=bolt');
+    expect(search.body.map((i: { symbol: string }) => i.symbol)).toEqual(['BOLT']);
+    expect((await rpc(s, 'instruments.search', { query: 'ac' })).body[0].symbol).toBe('ACME');
+    const q = await api(s.url, 'GET', '/api/v1/rpc/quote.get?symbol=ACME');
+    expect(q.body).toMatchObject({ symbol: 'ACME', last: 10_000 });
+    const qs = await api(s.url, 'GET', '/api/v1/rpc/quotes.get?symbols=ACME&symbols=BOLT');
+    expect(qs.body.map((x: { symbol: string }) => x.symbol)).toEqual(['ACME', 'BOLT']);
+    const d = await rpc(s, 'depth.get', { symbol: 'ACME', levels: 5 });
+    expect(d.body.symbol).toBe('ACME');
+    const tr = await rpc(s, 'trades.recent', { symbol: 'ACME' });
+    expect(tr.body[0]).toMatchObject({ price: 10_000, qty: 30, aggressor: 'buy' });
+    expect(Object.keys(tr.body[0]).sort()).toEqual(['aggressor', 'price', 'qty', 'symbol', 'tradeId', 'ts']);
+    const cd = await rpc(s, 'candles.get', { symbol: 'ACME', timeframe: '1m' });
+    expect(cd.body.at(-1)).toMatchObject({ c: 10_000, v: 30 });
+    expect((await rpc(s, 'time.get', {})).body.ts).toBeGreaterThan(0);
+    expect((await rpc(s, 'index.get', { name: 'NOPE' })).status).toBe(404);
+  });
+});
+
+describe('authorization', () => {
+  it("a trader can neither see nor cancel nor replace another's orders", async () => {
+    const mine = (await rpc(s, 'order.place', limit('buy', 9_000), alice.accessToken)).body.orderId;
+    for (const [m, p] of [
+      ['order.get', { orderId: mine }],
+      ['order.cancel', { orderId: mine }],
+      ['order.replace', { orderId: mine, qty: 5 }],
+    ] as const) {
+      const r = await rpc(s, m, p, bob.accessToken);
+      expect(r.status, m).toBe(404);
+      expect(r.body.code).toBe('NOT_FOUND');
+    }
+    const list = await rpc(s, 'orders.list', { status: 'all', limit: 500 }, bob.accessToken);
+    expect(list.body.items.every((o: { accountId: number }) => o.accountId === bob.user.accountId)).toBe(true);
+    // accountId is never a parameter: a stray one is a schema error, not a way in
+    const sneaky = await rpc(s, 'orders.list', { accountId: alice.user.accountId }, bob.accessToken);
+    expect(sneaky.status).toBe(400);
+    expect((await rpc(s, 'order.get', { orderId: mine }, alice.accessToken)).status).toBe(200);
+  });
+
+  it('a viewer reads its own account but cannot trade', async () => {
+    expect((await rpc(s, 'account.get', {}, viewer.accessToken)).status).toBe(200);
+    const r = await rpc(s, 'order.place', limit('buy', 9_900, 1), viewer.accessToken);
+    expect(r.status).toBe(403);
+    expect(r.body).toMatchObject({ code: 'FORBIDDEN', details: { required: 'trader' } });
+    expect((await rpc(s, 'order.cancelAll', {}, viewer.accessToken)).status).toBe(403);
+  });
+
+  it('a guest sees only public market data', async () => {
+    expect((await rpc(s, 'quote.get', { symbol: 'ACME' })).status).toBe(200);
+    for (const m of ['account.get', 'orders.list', 'positions.list', 'executions.list']) {
+      const r = await rpc(s, m, {});
+      expect(r.status, m).toBe(401);
+      expect(r.body.code).toBe('UNAUTHENTICATED');
+    }
+    expect((await rpc(s, 'order.place', limit('buy', 9_900, 1))).status).toBe(401);
+    expect((await api(s.url, 'GET', '/api/v1/auth/me')).status).toBe(401);
+  });
+
+  it('non-admins cannot use admin methods or routes', async () => {
+    expect((await rpc(s, 'admin.account.fund', { accountId: bob.user.accountId, amount: 1 }, alice.accessToken)).status).toBe(403);
+    expect((await api(s.url, 'GET', '/api/v1/admin/users', { token: alice.accessToken })).status).toBe(403);
+    expect((await api(s.url, 'GET', '/api/v1/admin/audit', { token: viewer.accessToken })).status).toBe(403);
+  });
+});
+
+describe('idempotency', () => {
+  it('same key + same body gives the original response; different body gives 409', async () => {
+    const key = { 'Idempotency-Key': 'order-abc-1' };
+    const body = limit('buy', 9_500, 3);
+    const a = await rpc(s, 'order.place', body, alice.accessToken, key);
+    expect(a.status).toBe(200);
+    const b = await rpc(s, 'order.place', { tif: 'gtc', price: 9_500, qty: 3, orderType: 'limit', side: 'buy', symbol: 'ACME' }, alice.accessToken, key);
+    expect(b.status).toBe(200);
+    expect(b.body).toEqual(a.body);
+    expect(b.headers.get('idempotent-replayed')).toBe('true');
+    const open = await rpc(s, 'orders.list', { status: 'open', symbol: 'ACME', limit: 500 }, alice.accessToken);
+    expect(open.body.items.filter((o: { price: number }) => o.price === 9_500)).toHaveLength(1);
+    const c = await rpc(s, 'order.place', { ...body, qty: 4 }, alice.accessToken, key);
+    expect(c.status).toBe(409);
+    expect(c.body.code).toBe('IDEMPOTENCY_CONFLICT');
+    // keys are per user: bob may use the same key
+    expect((await rpc(s, 'order.place', body, bob.accessToken, key)).status).toBe(200);
+    // rejections are outcomes too: replayed, not re-run
+    const k2 = { 'Idempotency-Key': 'order-abc-2' };
+    const r1 = await rpc(s, 'order.place', { ...body, qty: 10_000_000 }, alice.accessToken, k2);
+    const r2 = await rpc(s, 'order.place', { ...body, qty: 10_000_000 }, alice.accessToken, k2);
+    expect([r1.status, r2.status]).toEqual([422, 422]);
+    expect(r2.body).toEqual(r1.body);
+    expect((await rpc(s, 'order.place', body, alice.accessToken, { 'Idempotency-Key': 'x'.repeat(300) })).status).toBe(400);
+  });
+});
+
+describe('price alerts', () => {
+  it('stored, listed, triggered once by a trade and pushed over WebSocket', async () => {
+    const c = await rpc(s, 'alerts.create', { symbol: 'ACME', direction: 'above', price: 10_100 }, alice.accessToken);
+    expect(c.status).toBe(200);
+    expect(c.body).toMatchObject({ symbol: 'ACME', direction: 'above', price: 10_100 });
+    expect(c.body.triggeredAt).toBeUndefined();
+    const below = await rpc(s, 'alerts.create', { symbol: 'ACME', direction: 'below', price: 5_000, note: 'crash' }, alice.accessToken);
+    expect((await rpc(s, 'alerts.create', { symbol: 'NOPE', direction: 'below', price: 1 }, alice.accessToken)).body.code).toBe('UNKNOWN_SYMBOL');
+    expect((await rpc(s, 'alerts.create', { symbol: 'ACME', direction: 'sideways', price: 1 }, alice.accessToken)).status).toBe(400);
+    expect((await rpc(s, 'alerts.list', {})).status).toBe(401);
+
+    const { ws } = await wsClient(s, { token: alice.accessToken });
+    const pushes: Json[] = [];
+    ws.on('message', (d) => {
+      const m = JSON.parse(d.toString());
+      if (m.t === 'push' && m.sub >= 2 ** 30) pushes.push(m);
+    });
+    ws.send(JSON.stringify({ t: 'sub', id: 77, channel: 'alerts', params: {} }));
+    await sleep(50);
+    await rpc(s, 'order.place', limit('sell', 10_100, 5), bob.accessToken);
+    await rpc(s, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', price: 10_100, qty: 5, tif: 'ioc' }, alice.accessToken);
+    for (let i = 0; i < 50 && pushes.length === 0; i++) await sleep(20);
+    expect(pushes).toHaveLength(1);
+    expect(pushes[0]).toMatchObject({ seq: 1, data: { id: c.body.id, triggerPrice: 10_100 } });
+    const list = await rpc(s, 'alerts.list', {}, alice.accessToken);
+    expect(list.body.find((a: { id: number }) => a.id === c.body.id).triggeredAt).toBeGreaterThan(0);
+    expect(list.body.find((a: { id: number }) => a.id === below.body.id).triggeredAt).toBeUndefined();
+    expect((await rpc(s, 'alerts.delete', { id: below.body.id }, bob.accessToken)).body).toEqual({ deleted: false });
+    expect((await rpc(s, 'alerts.delete', { id: below.body.id }, alice.accessToken)).body).toEqual({ deleted: true });
+    ws.close();
+  });
+});
+
+describe('trading over WebSocket', () => {
+  it('acks after the journal, private streams and coalesced quotes', async () => {
+    const { client } = await wsClient(s, { token: alice.accessToken });
+    expect(client.session).toMatchObject({ userId: String(alice.user.id), accountId: alice.user.accountId, role: 'trader' });
+    const orders: Json[] = [];
+    const quotes: Json[] = [];
+    await client.subscribe('orders', {}, { data: (o) => orders.push(o) });
+    await client.subscribe('quotes', { symbols: ['BOLT'] }, { data: (q) => quotes.push(q) });
+    const o = await client.call('order.place', limit('buy', 9_700, 2, 'BOLT'));
+    expect(o.status).toBe('working');
+    expect(s.app.venue.order(o.orderId)).toBeDefined(); // journaled before the ack
+    for (let i = 0; i < 50 && (orders.length === 0 || quotes.length < 2); i++) await sleep(20);
+    expect(orders[0]).toMatchObject({ orderId: o.orderId });
+    expect(quotes[0].symbol).toBe('BOLT');
+    expect(quotes.at(-1).bid).toBe(9_700);
+    await expect(client.call('order.cancel', { orderId: 123_456 })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(client.call('order.place', { ...limit('buy', 9_700, 2, 'BOLT'), qty: 10_000_000 })).rejects.toBeInstanceOf(ProtocolError);
+    // the connection survived the errors
+    expect((await client.call('time.get')).ts).toBeGreaterThan(0);
+    client.close();
+  });
+
+  it('a viewer over WebSocket cannot trade; a guest cannot open private streams', async () => {
+    const v = await wsClient(s, { token: viewer.accessToken });
+    await expect(v.client.call('order.place', limit('buy', 9_700, 1))).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect((await v.client.call('account.get')).accountId).toBe(viewer.user.accountId);
+    v.client.close();
+    const g = await wsClient(s, {});
+    await expect(g.client.call('account.get')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    await expect(g.client.subscribe('orders', {}, { data: () => undefined })).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+    expect((await g.client.call('quote.get', { symbol: 'ACME' })).symbol).toBe('ACME');
+    g.client.close();
+  });
+});
+
+describe('market-data channels over WebSocket', () => {
+  it('quotes, depth, candles and index are coalesced (latest wins); trades arrive one by one, in order', async () => {
+    await s.app.venue.submit({ type: 'CreateIndex', name: 'TD2', baseValue: 100_000, constituents: [{ symbol: 'ACME', weightBps: 5000 }, { symbol: 'BOLT', weightBps: 5000 }] });
+    const { client } = await wsClient(s, {});
+    const got = { quotes: [] as Json[], depth: [] as Json[], trades: [] as Json[], candles: [] as Json[], index: [] as Json[] };
+    await client.subscribe('quotes', { symbols: ['ACME'] }, { data: (q) => got.quotes.push(q) });
+    await client.subscribe('depth', { symbol: 'ACME', levels: 3 }, { data: (d) => got.depth.push(d) });
+    await client.subscribe('trades', { symbol: 'ACME' }, { data: (t) => got.trades.push(t) });
+    await client.subscribe('candles', { symbol: 'ACME', timeframe: '1m' }, { data: (c) => got.candles.push(c) });
+    await client.subscribe('index', { name: 'TD2' }, { data: (x) => got.index.push(x) });
+    await expect(client.subscribe('quotes', { symbols: ['NOPE'] }, { data: () => undefined })).rejects.toMatchObject({ code: 'UNKNOWN_SYMBOL' });
+    const initial = { quotes: got.quotes.length, depth: got.depth.length, index: got.index.length };
+    const lastTradeBefore = (await rpc(s, 'trades.recent', { symbol: 'ACME', limit: 1 })).body[0]?.tradeId ?? 0;
+    expect(initial.quotes).toBe(1); // the current quote first
+    // 20 trades as fast as possible: far more changes than 20 ms intervals
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        await rpc(s, 'order.place', limit('sell', 10_000 + i, 1), bob.accessToken);
+        await rpc(s, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', price: 10_000 + i, qty: 1, tif: 'ioc' }, alice.accessToken);
+      }),
+    );
+    await sleep(150);
+    const q = await rpc(s, 'quote.get', { symbol: 'ACME' });
+    expect(got.quotes.at(-1)).toEqual(q.body); // latest wins
+    // trades are never conflated: every print since the subscription, in order
+    const prints = (await rpc(s, 'trades.recent', { symbol: 'ACME', limit: 100 })).body.filter((t: Json) => t.tradeId > lastTradeBefore).reverse();
+    expect(prints.length).toBeGreaterThan(5);
+    expect(got.trades).toEqual(prints);
+    expect(got.quotes.length - initial.quotes).toBeLessThan(40);
+    expect(got.depth.at(-1)).toEqual((await rpc(s, 'depth.get', { symbol: 'ACME', levels: 3 })).body);
+    expect(got.candles.at(-1)).toEqual((await rpc(s, 'candles.get', { symbol: 'ACME', timeframe: '1m' })).body.at(-1));
+    expect(got.index.at(-1)).toEqual((await rpc(s, 'index.get', { name: 'TD2' })).body);
+    client.close();
+  });
+});

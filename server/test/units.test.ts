@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { ServerKey } from '../src/auth/crypto.js';
+import { HashPool, passwordProblems } from '../src/auth/passwords.js';
+import { base32Decode, base32Encode, hotp, matchTotp, totp } from '../src/auth/totp.js';
+import { canonicalJson, queryParams } from '../src/http/api.js';
+import { Registry, RateWindow } from '../src/metrics.js';
+import { FAST_ARGON2 } from './helpers.js';
+
+describe('TOTP (RFC 6238 / RFC 4226 test vectors)', () => {
+  const secret = Buffer.from('12345678901234567890');
+  it('HOTP', () => {
+    expect([0, 1, 2, 3, 9].map((c) => hotp(secret, c))).toEqual(['755224', '287082', '359152', '969429', '520489']);
+  });
+  it('TOTP SHA-1 at the RFC times (8 digits, last 6 shown here)', () => {
+    for (const [t, want] of [
+      [59, '94287082'],
+      [1111111109, '07081804'],
+      [1234567890, '89005924'],
+      [2000000000, '69279037'],
+    ] as const) {
+      expect(hotp(secret, Math.floor(t / 30), 8)).toBe(want);
+    }
+    expect(totp(secret, 59_000)).toBe('287082');
+  });
+  it('base32 round trip and window matching', () => {
+    const b = Buffer.from('hello world, this is 20');
+    expect(base32Decode(base32Encode(b))).toEqual(b);
+    expect(base32Encode(Buffer.from('foobar'))).toBe('MZXW6YTBOI');
+    const now = 1_700_000_000_000;
+    expect(matchTotp(secret, totp(secret, now - 30_000), now)).toBe(Math.floor(now / 30_000) - 1);
+    expect(matchTotp(secret, totp(secret, now - 90_000), now)).toBeUndefined();
+    expect(matchTotp(secret, 'abcdef', now)).toBeUndefined();
+  });
+});
+
+describe('secrets', () => {
+  it('sealed values round-trip and are tamper-evident; MACs differ by purpose', () => {
+    const k = ServerKey.forTests();
+    const sealed = k.seal('JBSWY3DPEHPK3PXP');
+    expect(sealed).not.toContain('JBSWY3DP');
+    expect(k.open(sealed)).toBe('JBSWY3DPEHPK3PXP');
+    const parts = sealed.split('.');
+    parts[2] = parts[2]!.slice(0, -2) + (parts[2]!.endsWith('AA') ? 'BB' : 'AA');
+    expect(() => k.open(parts.join('.'))).toThrow();
+    expect(k.mac('access', 'x')).not.toBe(k.mac('refresh', 'x'));
+  });
+  it('argon2id hashes verify, reject wrong passwords and flag weaker parameters', async () => {
+    const pool = new HashPool(FAST_ARGON2, 2);
+    const h = await pool.hash('a long enough password');
+    expect(h).toMatch(/^\$argon2id\$v=19\$m=256,t=1,p=1\$/);
+    expect(await pool.verify(h, 'a long enough password')).toBe(true);
+    expect(await pool.verify(h, 'a long enough passworD')).toBe(false);
+    expect(await pool.verify('garbage', 'x')).toBe(false);
+    expect(new HashPool({ memoryCost: 19_456, timeCost: 2, parallelism: 1 }, 1).needsRehash(h)).toBe(true);
+  });
+  it('password policy counts code points and normalises', () => {
+    expect(passwordProblems('日本語のパスワード')).toEqual([]);
+    expect(passwordProblems('çççççççç')).toContain('not one repeated character');
+    expect(passwordProblems('Password123')).toContain('not a commonly used password');
+  });
+});
+
+describe('REST helpers and metrics', () => {
+  it('query parameters become typed params', () => {
+    expect(queryParams(new URLSearchParams('symbol=ACME&levels=5'), 'depth.get')).toEqual({ symbol: 'ACME', levels: 5 });
+    expect(queryParams(new URLSearchParams('symbol=123'), 'quote.get')).toEqual({ symbol: '123' });
+    expect(queryParams(new URLSearchParams('symbols=A&symbols=B'), 'quotes.get')).toEqual({ symbols: ['A', 'B'] });
+    expect(queryParams(new URLSearchParams('symbols=ACME'), 'quotes.get')).toEqual({ symbols: ['ACME'] });
+    expect(canonicalJson({ b: 1, a: [{ d: 2, c: 1 }] })).toBe('{"a":[{"c":1,"d":2}],"b":1}');
+  });
+  it('renders Prometheus text', () => {
+    const r = new Registry();
+    r.counter('x_total', 'X', { a: 'b"c' }).inc(2);
+    r.histogram('lat_seconds', 'L', [0.1, 1]).observe(0.5);
+    const t = r.render();
+    expect(t).toContain('x_total{a="b\\"c"} 2');
+    expect(t).toContain('lat_seconds_bucket{le="0.1"} 0');
+    expect(t).toContain('lat_seconds_bucket{le="1"} 1');
+    expect(t).toContain('lat_seconds_count 1');
+    const w = new RateWindow(10);
+    for (let i = 0; i < 9; i++) w.add(10, 1_000_000 + i * 1000);
+    expect(w.rate(1_009_000)).toBe(10);
+  });
+});
