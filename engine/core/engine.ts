@@ -49,6 +49,11 @@ export interface EngineOptions {
 const SYMBOL_RE = /^[A-Z0-9][A-Z0-9.-]{0,15}$/;
 const CLIENT_ID_RE = /^[\x21-\x7e]{1,64}$/;
 
+/** A field was given (not undefined or null). Module level: a closure here would be allocated per order. */
+function has(v: unknown): boolean {
+  return v !== undefined && v !== null;
+}
+
 function isPosInt(x: unknown): x is number {
   return typeof x === 'number' && Number.isSafeInteger(x) && x > 0;
 }
@@ -323,7 +328,6 @@ export class Engine {
     let stopPrice = 0;
     let trail = 0;
     const t = spec.orderType;
-    const has = (v: unknown): boolean => v !== undefined && v !== null;
     switch (t) {
       case 'market':
         if (has(spec.price) || has(spec.stopPrice) || has(spec.trailAmount))
