@@ -11,6 +11,7 @@ export { ProtocolError, isProtocolError, toErrorShape, issuesToDetails } from '.
 export * from './messages.js';
 export * from './schemas.js';
 export * from './methods.js';
+export * from './hub.js';
 
 export { ProtocolClient, DEFAULT_TIMEOUT_MS } from './client.js';
 export type {
@@ -26,8 +27,14 @@ export type {
 
 export { serveSession, requireAccount, defaultCheckAccess } from './server.js';
 export type {
+  AnyChannelHandlers,
+  AnyMethodHandlers,
   ChannelHandler,
   ChannelHandlers,
+  ExchangeChannelName,
+  ExchangeMethodName,
+  HubChannelHandlers,
+  HubMethodHandlers,
   FlowControl,
   MethodHandler,
   MethodHandlers,

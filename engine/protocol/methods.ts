@@ -40,6 +40,7 @@ import {
 } from './schemas.js';
 import type { Equals, Expect } from './schemas.js';
 import type * as core from '../core/types.js';
+import { HUB_CHANNELS, HUB_METHODS } from './hub.js';
 
 // ---------------------------------------------------------------- access levels
 
@@ -303,6 +304,8 @@ export const METHODS = {
     result: AccountViewSchema,
     doc: 'Withdraw cash (minor units) from an account.',
   }),
+  // ---- served by the desktop hub only (see hub.ts)
+  ...HUB_METHODS,
 } as const satisfies Record<string, MethodDef>;
 
 // ---------------------------------------------------------------- channels
@@ -368,6 +371,8 @@ export const CHANNELS = {
     conflate: false,
     doc: 'My account after each change, starting with the current one.',
   }),
+  // ---- served by the desktop hub only (see hub.ts)
+  ...HUB_CHANNELS,
 } as const satisfies Record<string, ChannelDef>;
 
 // ---------------------------------------------------------------- derived types

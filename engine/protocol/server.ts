@@ -54,6 +54,7 @@ import {
   type ResultOf,
 } from './methods.js';
 import type { CloseInfo, Port } from './port.js';
+import type { HubChannelName, HubMethodName } from './hub.js';
 
 export interface SessionContext {
   /** Who this session is (from `authenticate`); the account every private method acts on. */
@@ -68,7 +69,13 @@ export type MethodHandler<M extends MethodName> = (
   params: HandlerParamsOf<M>,
   ctx: SessionContext,
 ) => ResultOf<M> | Promise<ResultOf<M>>;
-export type MethodHandlers = { [M in MethodName]: MethodHandler<M> };
+/** Every exchange method (what a venue serves); the `hub.*` methods are the desktop hub's own. */
+export type ExchangeMethodName = Exclude<MethodName, HubMethodName>;
+export type ExchangeChannelName = Exclude<ChannelName, HubChannelName>;
+export type MethodHandlers = { [M in ExchangeMethodName]: MethodHandler<M> };
+export type HubMethodHandlers = { [M in HubMethodName]: MethodHandler<M> };
+/** Any subset of the table's methods: a missing one answers UNKNOWN_METHOD ("not available on this server"). */
+export type AnyMethodHandlers = Partial<{ [M in MethodName]: MethodHandler<M> }>;
 
 export interface PushSink<C extends ChannelName> {
   /** Sends (or, for a slow consumer, queues) one push. Ignored once the subscription is over. */
@@ -89,7 +96,9 @@ export type ChannelHandler<C extends ChannelName> = (
   ctx: SessionContext,
   sink: PushSink<C>,
 ) => (() => void) | Promise<() => void>;
-export type ChannelHandlers = { [C in ChannelName]: ChannelHandler<C> };
+export type ChannelHandlers = { [C in ExchangeChannelName]: ChannelHandler<C> };
+export type HubChannelHandlers = { [C in HubChannelName]: ChannelHandler<C> };
+export type AnyChannelHandlers = Partial<{ [C in ChannelName]: ChannelHandler<C> }>;
 
 /** Backpressure hook for transports that have an outgoing buffer (e.g. ws `bufferedAmount`). */
 export interface FlowControl {
@@ -104,8 +113,8 @@ export interface ServeOptions {
   serverName: string;
   /** Decides who the peer is. Throw a ProtocolError (e.g. UNAUTHENTICATED) to refuse. Default: anonymous `{}`. */
   authenticate?(hello: Hello): SessionInfo | Promise<SessionInfo>;
-  handlers: Partial<MethodHandlers>;
-  channels?: Partial<ChannelHandlers>;
+  handlers: AnyMethodHandlers;
+  channels?: AnyChannelHandlers;
   /** Default: the session role's rank (public < viewer < trader < admin) must reach the level; public always passes. */
   checkAccess?(access: Access, ctx: SessionContext): boolean;
   /** Per subscription: the most pushes (or conflation keys) queued for a slow consumer. Default 1000. */

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Venue } from '../../engine/venue/index.js';
-import { ProtocolError, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
+import { ProtocolError, type AnyMethodHandlers, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
 import { AlertService } from './alerts.js';
 import { ServerKey } from './auth/crypto.js';
 import { AuthService, type Principal } from './auth/service.js';
@@ -221,7 +221,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     auth,
     store,
     callMethod: async (name: MethodName, params, p, ip) => {
-      const h = methodsFor(p, ip, 'rest')[name] as (params: unknown, ctx: unknown) => unknown;
+      const h = (methodsFor(p, ip, 'rest') as AnyMethodHandlers)[name] as ((params: unknown, ctx: unknown) => unknown) | undefined;
+      if (h === undefined) throw new ProtocolError('UNKNOWN_METHOD', `${name} is not available on this server`, { method: name });
       const ctx = { session: p === undefined ? {} : { userId: String(p.userId), accountId: p.accountId, role: p.role }, client: 'rest', closed: false };
       return h(params, ctx);
     },
