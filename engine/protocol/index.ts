@@ -14,6 +14,15 @@ export * from './methods.js';
 export * from './hub.js';
 
 export { ProtocolClient, DEFAULT_TIMEOUT_MS } from './client.js';
+export { Connection, backoffDelay, defaultIsFatal } from './connection.js';
+export type {
+  BackoffOptions,
+  ConnectionOptions,
+  ConnectionState as ConnectionLinkState,
+  ConnectionStatus,
+  ConnectionSubscription,
+  ConnectionSubscriptionHandlers,
+} from './connection.js';
 export type {
   CallArgs,
   CallOptions,
