@@ -223,10 +223,14 @@ export class Connection {
       upstream: undefined,
       wasLive: false,
       resolveReady: () => {
-        if (!settled) (settled = true), resolveReady();
+        if (settled) return;
+        settled = true;
+        resolveReady();
       },
       rejectReady: (e) => {
-        if (!settled) (settled = true), rejectReady(e);
+        if (settled) return;
+        settled = true;
+        rejectReady(e);
       },
     };
     if (this.#status.state === 'closed') {
