@@ -47,7 +47,7 @@ import { getHeapStatistics } from 'node:v8';
 import { checkInvariants, Engine, hashText } from '../engine/core/index.js';
 import type { Command, EngineEvent, PlaceOrder, Rejected } from '../engine/core/index.js';
 import { fullGc, getGc, settledHeapUsed } from './lib/gc.js';
-import { Rng } from './lib/prng.js';
+import { Random as Rng } from '../engine/sim/random.js';
 import { histogram, medianOf, sortedCopy, summarize, type Summary } from './lib/stats.js';
 import { CpuProfiler, selfTimes, type CpuProfile, type SelfTime } from './lib/profile.js';
 import { fmtCount, fmtUs, formatTable, round } from './lib/table.js';

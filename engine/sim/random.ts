@@ -64,6 +64,17 @@ export class Random {
     return arr[Math.floor(this.float() * arr.length)] as T;
   }
 
+  /** Shuffles an array in place (Fisher-Yates) and returns it. */
+  shuffle<T>(arr: T[]): T[] {
+    for (let i = arr.length - 1; i > 0; i--) {
+      const j = Math.floor(this.float() * (i + 1));
+      const t = arr[i] as T;
+      arr[i] = arr[j] as T;
+      arr[j] = t;
+    }
+    return arr;
+  }
+
   /** A standard normal deviate (mean 0, variance 1). */
   normal(): number {
     const sp = this.spare;

@@ -3,44 +3,18 @@
  * generator of random commands over every order type that tracks live orders from the returned events (as a
  * client would), so cancels and replaces mostly hit live orders. Pure: no clock, no I/O, no Math.random.
  */
+import { Random } from '../sim/random.js';
 import type { Command, EngineEvent, InstrumentSpec, OrderType, Side, StpMode, TimeInForce } from '../core/types.js';
 
-/** sfc32: a small, fast, well-distributed seeded PRNG. */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
-  constructor(seed: number) {
-    this.a = 0x9e3779b9;
-    this.b = 0x243f6a88;
-    this.c = 0xb7e15162;
-    this.d = seed | 0;
-    for (let i = 0; i < 15; i++) this.u32();
-  }
-  u32(): number {
-    const t = (((this.a + this.b) | 0) + this.d) | 0;
-    this.d = (this.d + 1) | 0;
-    this.a = this.b ^ (this.b >>> 9);
-    this.b = (this.c + (this.c << 3)) | 0;
-    this.c = (this.c << 21) | (this.c >>> 11);
-    this.c = (this.c + t) | 0;
-    return t >>> 0;
-  }
-  /** Uniform float in [0, 1). */
-  next(): number {
-    return this.u32() / 4294967296;
-  }
-  /** Uniform integer in [lo, hi]. */
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)]!;
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
+/**
+ * The workloads' generator: engine/sim's `Random` started from the fixed state these workloads have always
+ * used (so seeds keep producing the recorded golden and stress sequences).
+ */
+export type Rng = Random;
+export function workloadRng(seed: number): Random {
+  const r = Random.fromState([0x9e3779b9, 0x243f6a88, 0xb7e15162, seed | 0, null]);
+  for (let i = 0; i < 15; i++) r.u32();
+  return r;
 }
 
 export interface MarketSpec {
@@ -132,7 +106,7 @@ export class CommandGenerator {
     seed: number,
     opts: GenOptions = {},
   ) {
-    this.rng = new Rng(seed);
+    this.rng = workloadRng(seed);
     const w = {
       limit: 40,
       market: 6,
@@ -158,7 +132,7 @@ export class CommandGenerator {
   }
 
   private kind(): string {
-    let r = this.rng.next() * this.wTotal;
+    let r = this.rng.float() * this.wTotal;
     for (const [k, v] of this.w) {
       r -= v;
       if (r < 0) return k;
@@ -194,7 +168,7 @@ export class CommandGenerator {
     switch (type) {
       case 'limit': {
         o.price = this.px(symbol, dir * rng.int(-3, this.spread));
-        const r = rng.next();
+        const r = rng.float();
         if (r < 0.08) o.tif = 'ioc';
         else if (r < 0.12) o.tif = 'fok';
         else if (r < 0.18) o.postOnly = true;
