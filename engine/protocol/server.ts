@@ -160,6 +160,8 @@ export function serveSession(port: Port, options: ServeOptions): SessionHandle {
 
 // ---------------------------------------------------------------- implementation
 
+const NOT_ADMITTED: unique symbol = Symbol('not admitted');
+
 type Phase = 'hello' | 'auth' | 'open' | 'closed';
 
 interface ServerSub {
@@ -365,29 +367,13 @@ class Session {
       return;
     }
     const def = methodDef(method);
-    const denied = this.#denied(def.access);
-    if (denied) {
-      this.#replyError(id, denied);
-      return;
-    }
-    const params = def.params.safeParse(msg.params ?? {});
-    if (!params.success) {
-      this.#replyError(id, {
-        code: 'BAD_REQUEST',
-        message: `Invalid parameters for ${method}`,
-        details: { method, ...issuesToDetails(params.error.issues) },
-      });
-      return;
-    }
     const handler = this.#opts.handlers[method] as ((p: unknown, ctx: SessionContext) => unknown) | undefined;
-    if (handler === undefined) {
-      this.#replyError(id, { code: 'UNKNOWN_METHOD', message: `${method} is not available on this server`, details: { method } });
-      return;
-    }
+    const params = this.#admit(id, def, msg.params, handler !== undefined, { method }, `${method}`);
+    if (params === NOT_ADMITTED) return;
     const where = { phase: 'call', method };
     let out: unknown;
     try {
-      out = handler(params.data, this.#ctx);
+      out = handler!(params, this.#ctx);
     } catch (e) {
       this.#replyThrown(id, e, where);
       return;
@@ -417,27 +403,11 @@ class Session {
       return;
     }
     const def = channelDef(channel);
-    const denied = this.#denied(def.access);
-    if (denied) {
-      this.#replyError(id, denied);
-      return;
-    }
-    const params = def.params.safeParse(msg.params ?? {});
-    if (!params.success) {
-      this.#replyError(id, {
-        code: 'BAD_REQUEST',
-        message: `Invalid parameters for channel ${channel}`,
-        details: { channel, ...issuesToDetails(params.error.issues) },
-      });
-      return;
-    }
     const start = this.#opts.channels?.[channel] as
       | ((p: unknown, ctx: SessionContext, sink: PushSink<ChannelName>) => unknown)
       | undefined;
-    if (start === undefined) {
-      this.#replyError(id, { code: 'UNKNOWN_METHOD', message: `Channel ${channel} is not available on this server`, details: { channel } });
-      return;
-    }
+    const params = this.#admit(id, def, msg.params, start !== undefined, { channel }, `channel ${channel}`);
+    if (params === NOT_ADMITTED) return;
     if (this.#subs.size >= this.#maxSubs) {
       this.#replyError(id, { code: 'LIMIT_EXCEEDED', message: `At most ${this.#maxSubs} subscriptions per session` });
       return;
@@ -463,7 +433,7 @@ class Session {
     };
     let out: unknown;
     try {
-      out = start(params.data, this.#ctx, this.#sink(sub));
+      out = start!(params, this.#ctx, this.#sink(sub));
     } catch (e) {
       refused(e);
       return;
@@ -489,6 +459,36 @@ class Session {
     const sub = this.#subs.get(msg.sub);
     if (sub !== undefined && sub.state !== 'starting') this.#finish(sub);
     this.#send({ t: 'res', id: msg.id, ok: true, result: {} });
+  }
+
+  /**
+   * The checks a request and a subscription share, in this order: access, parameters, whether this server
+   * serves it. Replies with the error and returns NOT_ADMITTED, or returns the validated parameters.
+   */
+  #admit(
+    id: number,
+    def: Pick<ChannelDef, 'access' | 'params'>,
+    raw: unknown,
+    served: boolean,
+    name: { method: string } | { channel: string },
+    label: string,
+  ): unknown {
+    const denied = this.#denied(def.access);
+    if (denied) {
+      this.#replyError(id, denied);
+      return NOT_ADMITTED;
+    }
+    const params = def.params.safeParse(raw ?? {});
+    if (!params.success) {
+      this.#replyError(id, { code: 'BAD_REQUEST', message: `Invalid parameters for ${label}`, details: { ...name, ...issuesToDetails(params.error.issues) } });
+      return NOT_ADMITTED;
+    }
+    if (!served) {
+      const what = 'method' in name ? name.method : `Channel ${name.channel}`;
+      this.#replyError(id, { code: 'UNKNOWN_METHOD', message: `${what} is not available on this server`, details: name });
+      return NOT_ADMITTED;
+    }
+    return params.data;
   }
 
   #denied(access: Access): ErrorShape | undefined {
