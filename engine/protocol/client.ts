@@ -27,7 +27,7 @@ import {
   type ParamsOf,
   type ResultOf,
 } from './methods.js';
-import type { CloseInfo, Port } from './port.js';
+import { addCloseListener, type CloseInfo, type Port } from './port.js';
 
 export const DEFAULT_TIMEOUT_MS = 15_000;
 
@@ -253,20 +253,7 @@ export class ProtocolClient {
 
   /** Runs `cb` once when the connection closes (at once, asynchronously, if it already has). */
   onClose(cb: (info: ClientCloseInfo) => void): () => void {
-    if (this.#closeInfo !== undefined) {
-      const info = this.#closeInfo;
-      let removed = false;
-      queueMicrotask(() => {
-        if (!removed) cb({ ...info });
-      });
-      return () => {
-        removed = true;
-      };
-    }
-    this.#closeListeners.add(cb);
-    return () => {
-      this.#closeListeners.delete(cb);
-    };
+    return addCloseListener(this.#closeListeners, this.#closeInfo, cb);
   }
 
   /** Closes the port; pending calls reject with UNAVAILABLE and subscriptions end. */

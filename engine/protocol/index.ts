@@ -3,7 +3,7 @@
  * Import from here; the renderer must not reach into engine/core, so the codes and read-model types it
  * needs are re-exported below.
  */
-export { createPortPair, assertJsonSafe } from './port.js';
+export { addCloseListener, createPortPair, assertJsonSafe } from './port.js';
 export type { Port, CloseInfo, PortPairOptions } from './port.js';
 
 export { ProtocolError, isProtocolError, toErrorShape, issuesToDetails } from './errors.js';

@@ -24,6 +24,28 @@ export interface Port {
   readonly closed: boolean;
 }
 
+/**
+ * The one-shot close-listener rule every Port (and the client) keeps: before the close, `cb` joins
+ * `listeners`; after it (`closedWith` given), `cb` still runs once, asynchronously, with a copy of the info.
+ * Returns the function that removes the listener (or cancels that late call).
+ */
+export function addCloseListener<T extends object>(listeners: Set<(info: T) => void>, closedWith: T | undefined, cb: (info: T) => void): () => void {
+  if (closedWith !== undefined) {
+    const info = closedWith;
+    let removed = false;
+    queueMicrotask(() => {
+      if (!removed) cb({ ...info });
+    });
+    return () => {
+      removed = true;
+    };
+  }
+  listeners.add(cb);
+  return () => {
+    listeners.delete(cb);
+  };
+}
+
 export interface PortPairOptions {
   /**
    * Pass every message through JSON.stringify/JSON.parse, as a real transport would. `send` then throws a
@@ -87,20 +109,7 @@ class MemoryPort implements Port {
   }
 
   onClose(cb: (info: CloseInfo) => void): () => void {
-    if (this.#closeDispatched) {
-      const info = this.#closeInfo ?? {};
-      let removed = false;
-      queueMicrotask(() => {
-        if (!removed) cb({ ...info });
-      });
-      return () => {
-        removed = true;
-      };
-    }
-    this.#closeListeners.add(cb);
-    return () => {
-      this.#closeListeners.delete(cb);
-    };
+    return addCloseListener(this.#closeListeners, this.#closeDispatched ? (this.#closeInfo ?? {}) : undefined, cb);
   }
 
   close(code?: number, reason?: string): void {

@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
-import type { CloseInfo, FlowControl, Port } from '../../../engine/protocol/index.js';
+import { addCloseListener, type CloseInfo, type FlowControl, type Port } from '../../../engine/protocol/index.js';
 import { encodedBytesOf, encodedOf } from '../market/encoded.js';
 import type { Corkable } from '../market/hub.js';
 
@@ -121,18 +121,7 @@ export class Conn implements Port, Corkable {
   }
 
   onClose(cb: (info: CloseInfo) => void): () => void {
-    if (this.#closeInfo !== undefined) {
-      const info = this.#closeInfo;
-      let removed = false;
-      queueMicrotask(() => {
-        if (!removed) cb({ ...info });
-      });
-      return () => {
-        removed = true;
-      };
-    }
-    this.#closeListeners.add(cb);
-    return () => this.#closeListeners.delete(cb);
+    return addCloseListener(this.#closeListeners, this.#closeInfo, cb);
   }
 
   close(code = 1000, reason?: string): void {
