@@ -6,6 +6,8 @@
 //   engine/protocol  engine/core, zod                        node:*, electron, other engine layers
 //   engine/sim       engine/core, engine/protocol            node:*, I/O packages, clock, randomness
 //   engine/venue     engine/*, better-sqlite3, node:*        electron, server, main, preload, renderer
+//   engine/live      engine/core, protocol, venue, sim,      electron, server, main, preload, renderer,
+//                    node:*                                  other packages, tests
 //   server           engine/*, node:*, packages              electron, main, preload, renderer
 //   main             engine/*, preload (types only)          renderer, server
 //   preload          electron; anything else types only      node:*, other packages
@@ -26,7 +28,7 @@ import globals from 'globals';
 import { builtinModules } from 'node:module';
 import tseslint from 'typescript-eslint';
 
-const ENGINE_LAYERS = ['core', 'protocol', 'venue', 'sim', 'test'];
+const ENGINE_LAYERS = ['core', 'protocol', 'venue', 'sim', 'live', 'test'];
 const TOP_FOLDERS = ['engine', 'server', 'main', 'preload', 'renderer', 'bench', 'scripts', 'build'];
 
 /** @param {string} s */
@@ -154,7 +156,7 @@ export default defineConfig(
     files: ['engine/protocol/**'],
     rules: restrict([
       [bareExcept(['zod']), 'engine/protocol may import only engine/core and zod: no node:*, electron or DOM-only APIs.'],
-      [intoEngineSiblings(['venue', 'sim', 'test']), 'engine/protocol may import only engine/core.'],
+      [intoEngineSiblings(['venue', 'sim', 'live', 'test']), 'engine/protocol may import only engine/core.'],
       [intoTop(except(TOP_FOLDERS, ['engine'])), 'engine/protocol may import only engine/core.'],
     ]),
   },
@@ -165,7 +167,7 @@ export default defineConfig(
       ...restrict([
         [NODE_BUILTINS, 'engine/sim does no I/O beyond what it is given: no node:*.'],
         [`${ELECTRON}|^(?:better-sqlite3|ws)(?:/|$)`, 'engine/sim does no I/O beyond what it is given.'],
-        [intoEngineSiblings(['venue', 'test']), 'engine/sim may import only engine/core and engine/protocol.'],
+        [intoEngineSiblings(['venue', 'live', 'test']), 'engine/sim may import only engine/core and engine/protocol.'],
         [intoTop(except(TOP_FOLDERS, ['engine'])), 'engine/sim may import only engine/core and engine/protocol.'],
       ]),
     },
@@ -175,7 +177,16 @@ export default defineConfig(
     rules: restrict([
       [ELECTRON, 'engine/venue must not import electron (ARCHITECTURE.md).'],
       [intoEngineSiblings(['test']), 'engine/venue must not import tests.'],
+      [intoEngineSiblings(['live']), 'engine/venue must not import engine/live (live builds on the venue).'],
       [intoTop(except(TOP_FOLDERS, ['engine'])), 'engine/venue must not import server, main, preload, renderer or tooling.'],
+    ]),
+  },
+  {
+    files: ['engine/live/**'],
+    rules: restrict([
+      [`${ELECTRON}|^(?!\\.{1,2}/|node:)`, 'engine/live may import only engine/core, protocol, venue, sim and node:* (no packages, no electron).'],
+      [intoEngineSiblings(['test']), 'engine/live must not import tests.'],
+      [intoTop(except(TOP_FOLDERS, ['engine'])), 'engine/live must not import server, main, preload, renderer or tooling.'],
     ]),
   },
   { files: ['server/**'], rules: restrict(SERVER_PATTERNS) },
@@ -203,7 +214,7 @@ export default defineConfig(
       [`${ELECTRON}|^(?:better-sqlite3|ws)(?:/|$)`, 'The renderer must not import electron or Node-only packages.'],
       [intoTop(['main', 'server', 'bench', 'scripts', 'build']), 'The renderer must not import main or server code.'],
       [intoTop(['preload']), 'The renderer may import only the preload contract types: use `import type`.', { allowTypeImports: true }],
-      [intoEngineLayers(['venue', 'sim', 'test']), 'The renderer talks to the engine only through engine/protocol.'],
+      [intoEngineLayers(['venue', 'sim', 'live', 'test']), 'The renderer talks to the engine only through engine/protocol.'],
       ['^(?:\\.\\./)+engine/core(?:/?$|/(?!(?:types|codes)\\.js$))', 'The renderer must not import engine/core internals; use engine/protocol.'],
       [
         '^(?:\\.\\./)+engine/core/(?:types|codes)\\.js$',
@@ -211,5 +222,11 @@ export default defineConfig(
         { allowTypeImports: true },
       ],
     ]),
+  },
+  // The renderer's build config, E2E tests and scripts run under Node (vite, vitest, Playwright), not in the page.
+  {
+    files: ['renderer/vite.config.ts', 'renderer/test/**'],
+    languageOptions: { globals: globals.node },
+    rules: restrict([[ELECTRON, 'Renderer tooling must not import electron.']]),
   },
 );

@@ -329,10 +329,28 @@ export class HistoryQueries {
 
   candles(q: CandleQuery): Candle[] {
     const limit = clampLimit(q.limit, 500, 10_000);
-    const rows = this.stmt(
+    const args = [q.symbol, q.timeframe, q.from ?? MIN_TS, q.to ?? MAX_TS, limit] as const;
+    const live = this.stmt(
       'SELECT t, o, h, l, c, v FROM candles WHERE symbol = ? AND tf = ? AND t >= ? AND t < ? ORDER BY t DESC LIMIT ?',
-    ).all(q.symbol, q.timeframe, q.from ?? MIN_TS, q.to ?? MAX_TS, limit) as Candle[];
-    return rows.reverse();
+    ).all(...args) as Candle[];
+    // Imported history sits under the live bars (a live bar wins over an imported one with the same start).
+    // Usually it all lies before the first live bar, so only the part before that is asked for.
+    if (live.length >= limit) return live.reverse();
+    const to = live.length > 0 ? Math.min(args[3], live[live.length - 1]!.t) : args[3];
+    const imported = this.stmt(
+      'SELECT t, o, h, l, c, v FROM imported_candles WHERE symbol = ? AND tf = ? AND t >= ? AND t < ? ORDER BY t DESC LIMIT ?',
+    ).all(q.symbol, q.timeframe, args[2], to, limit - live.length) as Candle[];
+    if (imported.length === 0) return live.reverse();
+    return [...imported.reverse(), ...live.reverse()];
+  }
+
+  /** Number of imported bars (all symbols, or one). */
+  importedCandleCount(symbol?: string): number {
+    return (
+      symbol === undefined
+        ? this.stmt('SELECT count(*) FROM imported_candles').pluck().get()
+        : this.stmt('SELECT count(*) FROM imported_candles WHERE symbol = ?').pluck().get(symbol)
+    ) as number;
   }
 }
 

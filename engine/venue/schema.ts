@@ -174,6 +174,42 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    up(db) {
+      db.exec(`
+        -- Imported bars (warm-up history of the simulated market, a data vendor's file): reference data, not
+        -- derived from the journal, so a history rebuild keeps them. Queries merge them under the live
+        -- candles (a live bar wins over an imported one with the same start).
+        CREATE TABLE imported_candles (
+          symbol TEXT    NOT NULL,
+          tf     TEXT    NOT NULL,
+          t      INTEGER NOT NULL,
+          o      INTEGER NOT NULL,
+          h      INTEGER NOT NULL,
+          l      INTEGER NOT NULL,
+          c      INTEGER NOT NULL,
+          v      INTEGER NOT NULL,
+          PRIMARY KEY (symbol, tf, t)
+        ) WITHOUT ROWID;
+
+        -- Price alerts of the accounts: user data kept beside the journal (not journaled: an alert is a
+        -- notification preference, not a command to the engine). Armed while triggered_ts IS NULL.
+        CREATE TABLE alerts (
+          id            INTEGER PRIMARY KEY,
+          account_id    INTEGER NOT NULL,
+          symbol        TEXT    NOT NULL,
+          direction     TEXT    NOT NULL CHECK (direction IN ('above', 'below')),
+          price         INTEGER NOT NULL,
+          note          TEXT,
+          created_ts    INTEGER NOT NULL,
+          triggered_ts  INTEGER,
+          trigger_price INTEGER
+        );
+        CREATE INDEX alerts_account ON alerts (account_id, id);
+      `);
+    },
+  },
 ];
 
 /** The schema version this code writes. A database with a higher version is refused (DB_TOO_NEW). */

@@ -46,6 +46,7 @@ import {
   type Rejected,
   type Timestamp,
 } from '../core/index.js';
+import { TIMEFRAMES, TIMEFRAME_MS, type Timeframe } from '../core/types.js';
 import type { Execution, OrderRecord, TradePrint, TradeStatsRow } from '../protocol/schemas.js';
 import { decodeCommand, encodeCommand, maxOrderId, orderIdsOf, type Encoded, type VenueCommand } from './codec.js';
 import { VenueError, isVenueError } from './errors.js';
@@ -1123,6 +1124,45 @@ export class Venue {
     this.historyOn();
     this.syncHistory();
     return this.q.candles(q);
+  }
+  /**
+   * Imports historical bars for one symbol and timeframe (warm-up history of the simulated market, or a data
+   * vendor's file), so charts have bars before the first live trade. Imported bars are reference data: not
+   * journaled, kept through history rebuilds, and shown under the live candles by `candles()` (a live bar
+   * with the same start wins). Importing a bar again replaces it. Returns the number of bars written.
+   */
+  importCandles(symbol: string, timeframe: Timeframe, bars: readonly Candle[]): number {
+    this.assertUsable();
+    if (this.engine.instrument(symbol) === undefined) throw new VenueError('BAD_QUERY', `Unknown symbol ${symbol}`);
+    if (!(TIMEFRAMES as readonly string[]).includes(timeframe)) throw new VenueError('BAD_QUERY', `Unknown timeframe ${String(timeframe)}`);
+    const ms = TIMEFRAME_MS[timeframe];
+    for (const b of bars) {
+      const ok =
+        [b.t, b.o, b.h, b.l, b.c, b.v].every((x) => Number.isSafeInteger(x)) &&
+        b.t % ms === 0 &&
+        b.l > 0 &&
+        b.l <= Math.min(b.o, b.c) &&
+        b.h >= Math.max(b.o, b.c) &&
+        b.v >= 0;
+      if (!ok) throw new VenueError('BAD_QUERY', `Bad ${timeframe} bar for ${symbol} at ${String(b.t)}`, { bar: b });
+    }
+    const ins = this.db.prepare(
+      'INSERT INTO imported_candles (symbol, tf, t, o, h, l, c, v) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ' +
+        'ON CONFLICT (symbol, tf, t) DO UPDATE SET o = excluded.o, h = excluded.h, l = excluded.l, c = excluded.c, v = excluded.v',
+    );
+    this.db.transaction(() => {
+      for (const b of bars) ins.run(symbol, timeframe, b.t, b.o, b.h, b.l, b.c, b.v);
+    })();
+    return bars.length;
+  }
+  /** Number of imported bars (all symbols, or one). */
+  importedCandleCount(symbol?: string): number {
+    this.assertUsable();
+    return this.q.importedCandleCount(symbol);
+  }
+  /** Time stamp of the last committed batch (0 before the first). */
+  get lastCommitTs(): Timestamp {
+    return this.lastTs;
   }
   /** Journal frames (for audits and the torture test): seq, count and the encoded commands. */
   *journalFrames(afterSeq = 0): IterableIterator<{ seq: number; ts: number; commands: Encoded[] }> {

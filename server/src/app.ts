@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Venue } from '../../engine/venue/index.js';
+import { MarketClock, startLiveMarket, type LiveMarket } from '../../engine/live/index.js';
 import { ProtocolError, type AnyMethodHandlers, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
 import { AlertService } from './alerts.js';
 import { ServerKey } from './auth/crypto.js';
@@ -28,12 +29,27 @@ export interface BuildOptions {
   serverKey?: ServerKey;
   /** Clock for auth (tests of token expiry and TOTP). */
   now?: () => number;
+  /** The environment `sim: 'auto'` reads NODE_ENV from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** First account id of the simulated market's agents (engine/sim's default): users' accounts stay below. */
+const SIM_AGENT_IDS = 900_000_000;
+
+/** Whether this start runs the simulated market (see `sim` in config.ts). */
+export function simEnabled(config: Config, venue: Venue, env: NodeJS.ProcessEnv): boolean {
+  if (config.sim !== 'auto') return config.sim === 'on';
+  const nodeEnv = env.NODE_ENV;
+  const dev = nodeEnv === undefined || nodeEnv === '' || nodeEnv === 'development';
+  return dev && (venue.recovery.created || venue.view.accountView(SIM_AGENT_IDS + 1) !== undefined);
 }
 
 export interface App {
   readonly config: Config;
   readonly server: Server;
   readonly venue: Venue;
+  /** The simulated market when it runs (see `sim` in config.ts); settles once it is set up. */
+  readonly market: Promise<LiveMarket | undefined>;
   readonly store: Store;
   readonly auth: AuthService;
   readonly hub: MarketHub;
@@ -55,7 +71,10 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const metrics = new Registry();
   const started = Date.now();
 
+  // With the simulated market on, the venue stamps its simulated time (see engine/live/README.md).
+  const clock = new MarketClock();
   const venue = Venue.open(config.db, {
+    now: clock.now,
     synchronous: config.sync === 'full' ? 'FULL' : 'NORMAL',
     commitWindowMs: config.commitWindowMs,
     // Every reply to an order carries its record, read from the history tables: write them in each group
@@ -97,7 +116,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   metrics.gauge('tradedesk_uptime_seconds', 'Seconds since start', undefined, () => (Date.now() - started) / 1000);
 
   // ---------------------------------------------------------------- accounts and auth
-  let nextAccountId = Math.max(0, ...venue.view.accountIds(), store.maxAccountId()) + 1;
+  let nextAccountId = Math.max(0, ...venue.view.accountIds().filter((id) => id < SIM_AGENT_IDS), store.maxAccountId()) + 1;
   const ref: { gateway?: Gateway } = {};
   const auth = new AuthService(
     store,
@@ -262,6 +281,21 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   }, 3_600_000);
   purge.unref();
 
+  const market: Promise<LiveMarket | undefined> = simEnabled(config, venue, opts.env ?? process.env)
+    ? startLiveMarket({
+        venue,
+        clock,
+        seed: config.simSeed,
+        speed: config.simSpeed,
+        warmupDays: config.simWarmupDays,
+        onError: (e) => log.error('simulated market stopped', { err: e }),
+      }).then((mk) => {
+        log.info('simulated market', { resumed: mk.resumed, importedBars: mk.importedBars, speed: config.simSpeed, symbols: mk.sim.symbols().length });
+        return mk;
+      })
+    : Promise.resolve(undefined);
+  market.catch((e: unknown) => log.error('simulated market failed to start', { err: e }));
+
   const setupToken = auth.issueSetupToken();
   let closing: Promise<void> | undefined;
 
@@ -269,6 +303,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     config,
     server,
     venue,
+    market,
     store,
     auth,
     hub,
@@ -277,7 +312,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     metrics,
     log,
     setupToken,
-    listen(port = config.port, host = config.host) {
+    async listen(port = config.port, host = config.host) {
+      await market; // a market that cannot be set up fails the start
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -293,6 +329,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
         log.info('shutting down');
         server.close();
         await gw.shutdown();
+        await (await market.catch(() => undefined))?.stop();
         const deadline = Date.now() + config.http.drainTimeoutMs;
         while ((inflight.n > 0 || pendingAcks.value > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
         server.closeAllConnections();

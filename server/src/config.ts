@@ -46,6 +46,19 @@ export const ConfigSchema = z.strictObject({
   /** Write the first-admin setup token to this file (mode 0600) as well as to stderr. */
   setupTokenFile: z.string().min(1).optional(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  /**
+   * Simulated liquidity (engine/live: the agents of engine/sim trading on the venue). 'auto' (default): on in
+   * development (NODE_ENV unset or 'development') when this start creates the database, and on a database
+   * that already has the simulated market; off otherwise (set NODE_ENV=production, or 'off', for a firm's
+   * real venue). 'on' / 'off' force it.
+   */
+  sim: z.enum(['auto', 'on', 'off']).default('auto'),
+  /** Simulated time per wall time (1 = real time). */
+  simSpeed: z.number().positive().max(100_000).default(1),
+  /** Seed of the simulated market (same seed, same market). */
+  simSeed: z.int().min(0).max(0xffff_ffff).default(1),
+  /** Sessions of warm-up bars imported when the simulated market is first set up (charts have history). */
+  simWarmupDays: z.int().min(0).max(260).default(30),
   serverName: z.string().min(1).max(64).default('tradedesk-server'),
 
   auth: z
@@ -142,7 +155,8 @@ export function derivedPaths(c: Config): { usersDb: string; keyFile: string } {
 
 // ---------------------------------------------------------------- sources
 
-const FLAGS: Record<string, { key: string; kind: 'string' | 'int' | 'list' | 'bool' }> = {
+type Kind = 'string' | 'int' | 'number' | 'list' | 'bool' | 'switch';
+const FLAGS: Record<string, { key: string; kind: Kind }> = {
   db: { key: 'db', kind: 'string' },
   'users-db': { key: 'usersDb', kind: 'string' },
   'key-file': { key: 'keyFile', kind: 'string' },
@@ -156,12 +170,29 @@ const FLAGS: Record<string, { key: string; kind: 'string' | 'int' | 'list' | 'bo
   'renderer-dir': { key: 'rendererDir', kind: 'string' },
   'setup-token-file': { key: 'setupTokenFile', kind: 'string' },
   'log-level': { key: 'logLevel', kind: 'string' },
+  sim: { key: 'sim', kind: 'switch' },
+  'sim-speed': { key: 'simSpeed', kind: 'number' },
+  'sim-seed': { key: 'simSeed', kind: 'int' },
+  'sim-warmup-days': { key: 'simWarmupDays', kind: 'int' },
 };
 
-function convert(kind: 'string' | 'int' | 'list' | 'bool', raw: string, what: string): unknown {
+function convert(kind: Kind, raw: string, what: string): unknown {
   switch (kind) {
     case 'string':
       return raw;
+    case 'number': {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n)) throw new Error(`${what} must be a number, not "${raw}"`);
+      return n;
+    }
+    case 'switch': {
+      // on|off|auto, also true/false/1/0
+      const v = raw.trim().toLowerCase();
+      if (v === 'on' || v === 'true' || v === '1') return 'on';
+      if (v === 'off' || v === 'false' || v === '0') return 'off';
+      if (v === 'auto') return 'auto';
+      throw new Error(`${what} must be on, off or auto, not "${raw}"`);
+    }
     case 'int': {
       const n = Number(raw);
       if (!Number.isSafeInteger(n)) throw new Error(`${what} must be an integer, not "${raw}"`);
@@ -198,6 +229,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
     let value: string | undefined = eq >= 0 ? a.slice(eq + 1) : undefined;
+    if (value === undefined && FLAGS[name]?.kind === 'switch' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))) value = 'on';
     if (value === undefined) {
       value = argv[i + 1];
       if (value === undefined || value.startsWith('--')) throw new Error(`--${name} needs a value`);
@@ -265,6 +297,11 @@ export const HELP = `tradedesk exchange server
   --renderer-dir DIR     web build served at / (default ./dist/renderer)
   --setup-token-file F   also write the first-admin setup token to F (mode 0600)
   --log-level L          debug|info|warn|error|silent (default info)
+  --sim [on|off|auto]    simulated liquidity on the venue (default auto: on in development when the
+                         database is new or already has the simulated market; off with NODE_ENV=production)
+  --sim-speed X          simulated time per wall time (default 1 = real time)
+  --sim-seed N           seed of the simulated market (default 1)
+  --sim-warmup-days N    sessions of warm-up bars imported on first set-up (default 30)
 
 Every flag also reads from TRADEDESK_<FLAG> (e.g. TRADEDESK_PORT=9000); flags win over the
 environment, which wins over the config file.`;

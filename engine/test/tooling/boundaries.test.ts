@@ -115,6 +115,31 @@ describe('engine/venue', () => {
   });
 });
 
+describe('engine/live', () => {
+  const f = 'engine/live/x.ts';
+  it('rejects electron, packages, tests and the outer layers', async () => {
+    await expectViolation(f, "import { app } from 'electron'; export const a = app;", IMPORTS);
+    await expectViolation(f, "import WebSocket from 'ws'; export const w = WebSocket;", IMPORTS);
+    await expectViolation(f, "import { build } from '../../server/src/app.js'; export const b = build;", IMPORTS);
+    await expectViolation(f, "import { hub } from '../../main/hub.js'; export const h = hub;", IMPORTS);
+    await expectViolation(f, "import { t } from '../test/venue/helpers.js'; export const x = t;", IMPORTS);
+  });
+  it('accepts core, protocol, venue, sim and node:*', async () => {
+    await expectClean(
+      f,
+      "import { mkdtempSync } from 'node:fs';\nimport { CODES } from '../core/codes.js';\n" +
+        "import { client } from '../protocol/client.js';\nimport { Venue } from '../venue/venue.js';\n" +
+        "import { MarketSim } from '../sim/market.js';\nexport const all = [mkdtempSync, CODES, client, Venue, MarketSim];\n",
+    );
+  });
+  it('is not imported by the layers below it', async () => {
+    await expectViolation('engine/venue/x.ts', "import { startLiveMarket } from '../live/market.js'; export const s = startLiveMarket;", IMPORTS);
+    await expectViolation('engine/sim/x.ts', "import { startLiveMarket } from '../live/market.js'; export const s = startLiveMarket;", IMPORTS);
+    await expectViolation('engine/protocol/x.ts', "import { startLiveMarket } from '../live/market.js'; export const s = startLiveMarket;", IMPORTS);
+    await expectViolation('renderer/src/x.ts', "import { startLiveMarket } from '../../engine/live/market.js'; export const s = startLiveMarket;", IMPORTS);
+  });
+});
+
 describe('server', () => {
   it('rejects electron, main, preload and renderer', async () => {
     const f = 'server/src/x.ts';

@@ -5,8 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkInvariants } from '../../core/index.js';
-import { Venue, isVenueError, type Ack } from '../../venue/index.js';
+import { MIGRATIONS, Venue, isVenueError, type Ack } from '../../venue/index.js';
 import { expectHistoryMatchesEngine, openVenue, runLoad, setUpLoad, tempDb, tempDir, testClock } from './helpers.js';
+
+const MIGRATIONS_ALL = MIGRATIONS.map((m) => m.version);
 
 /** What a crash at this instant leaves on disk: a copy of the database and its WAL. */
 function crashImage(file: string): string {
@@ -312,7 +314,7 @@ describe('refusing what it cannot use', () => {
 
   it('a new database reports its creation and migrations; submit after close is refused', async () => {
     const v = openVenue(tempDb());
-    expect(v.recovery).toMatchObject({ created: true, migrated: [1], recoveredTo: 0 });
+    expect(v.recovery).toMatchObject({ created: true, migrated: MIGRATIONS_ALL, recoveredTo: 0 });
     v.close();
     await expect(v.submit({ type: 'EndSession' })).rejects.toMatchObject({ code: 'VENUE_CLOSED' });
   });
@@ -324,20 +326,21 @@ describe('schema migrations', () => {
     const file = tempDb();
     openVenue(file).close();
     const base = { synchronous: 'FULL' as const, busyTimeoutMs: 100, exclusive: true, integrityCheck: true, now: 0 };
-    const v2 = [...MIGRATIONS, { version: 2, up: (db: Database.Database) => db.exec('CREATE TABLE extra (x)') }];
+    const N = MIGRATIONS.length;
+    const v2 = [...MIGRATIONS, { version: N + 1, up: (db: Database.Database) => db.exec('CREATE TABLE extra (x)') }];
     const a = openDatabase(file, { ...base, migrations: v2 });
-    expect(a.migrated).toEqual([2]);
-    expect(a.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+    expect(a.migrated).toEqual([N + 1]);
+    expect(a.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe(String(N + 1));
     a.db.close();
     const b = openDatabase(file, { ...base, migrations: v2 });
     expect(b.migrated).toEqual([]);
     b.db.close();
     expectVenueError(() => openDatabase(file, { ...base, migrations: MIGRATIONS }), 'DB_TOO_NEW');
     // a migration that fails leaves the database as it was
-    const bad = [...v2, { version: 3, up: () => { throw new Error('boom'); } }];
+    const bad = [...v2, { version: N + 2, up: () => { throw new Error('boom'); } }];
     expect(() => openDatabase(file, { ...base, migrations: bad })).toThrow('boom');
     const c = openDatabase(file, { ...base, migrations: v2 });
-    expect(c.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe('2');
+    expect(c.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe(String(N + 1));
     c.db.close();
   });
 });

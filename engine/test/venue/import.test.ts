@@ -1,0 +1,70 @@
+// Imported bars (warm-up history): validated, shown under the live candles, kept through a history rebuild
+// and a restart, never journaled.
+import { describe, expect, it } from 'vitest';
+import type { Candle } from '../../core/index.js';
+import { Venue } from '../../venue/index.js';
+import { openVenue, tempDb, testClock, T0 } from './helpers.js';
+
+const MIN = 60_000;
+const bar = (t: number, c: number): Candle => ({ t, o: c, h: c + 2, l: c - 2, c, v: 10 });
+
+async function setUp(v: Venue): Promise<void> {
+  const acks = await v.submitAll([
+    { type: 'CreateInstrument', instrument: { symbol: 'ACME', name: 'Acme', tickSize: 1, lotSize: 1, referencePrice: 10_000, bandBps: 1000 } },
+    { type: 'OpenAccount', accountId: 1, allowShort: true },
+    { type: 'OpenAccount', accountId: 2 },
+    { type: 'Deposit', accountId: 1, amount: 10_000_000 },
+    { type: 'Deposit', accountId: 2, amount: 10_000_000 },
+  ]);
+  for (const a of acks) expect(a.rejected).toBeUndefined();
+}
+
+describe('imported candles', () => {
+  it('sit under the live bars, survive a history rebuild and a restart, and are not journaled', async () => {
+    const file = tempDb();
+    const clock = testClock(T0);
+    const v = openVenue(file, { now: clock.now });
+    await setUp(v);
+    const history = [0, 1, 2, 3, 4].map((k) => bar(T0 - (5 - k) * MIN, 9_990 + k));
+    history.push(bar(T0, 5)); // the same start as the first live bar: the live bar wins
+    const seq = v.lastSeq;
+    expect(v.importCandles('ACME', '1m', history)).toBe(6);
+    expect(v.lastSeq).toBe(seq);
+    expect(v.importedCandleCount()).toBe(6);
+
+    await v.submit({ type: 'PlaceOrder', accountId: 1, symbol: 'ACME', side: 'sell', orderType: 'limit', price: 10_000, qty: 5, tif: 'day' });
+    await v.submit({ type: 'PlaceOrder', accountId: 2, symbol: 'ACME', side: 'buy', orderType: 'market', qty: 5, tif: 'day' });
+    clock.t = T0 + MIN;
+    await v.submit({ type: 'PlaceOrder', accountId: 1, symbol: 'ACME', side: 'sell', orderType: 'limit', price: 10_010, qty: 5, tif: 'day' });
+    await v.submit({ type: 'PlaceOrder', accountId: 2, symbol: 'ACME', side: 'buy', orderType: 'market', qty: 5, tif: 'day' });
+
+    const all = v.candles({ symbol: 'ACME', timeframe: '1m' });
+    expect(all.map((c) => c.t)).toEqual([-5, -4, -3, -2, -1, 0, 1].map((k) => T0 + k * MIN));
+    expect(all.map((c) => c.c)).toEqual([9_990, 9_991, 9_992, 9_993, 9_994, 10_000, 10_010]);
+    // the latest `limit`, and ranges, across both sources
+    expect(v.candles({ symbol: 'ACME', timeframe: '1m', limit: 3 }).map((c) => c.c)).toEqual([9_994, 10_000, 10_010]);
+    expect(v.candles({ symbol: 'ACME', timeframe: '1m', from: T0 - 2 * MIN, to: T0 + MIN }).map((c) => c.c)).toEqual([9_993, 9_994, 10_000]);
+    expect(v.candles({ symbol: 'ACME', timeframe: '1m', limit: 1 }).map((c) => c.c)).toEqual([10_010]);
+
+    v.rebuildHistory();
+    expect(v.candles({ symbol: 'ACME', timeframe: '1m' })).toEqual(all);
+    v.close();
+    const again = openVenue(file, { now: clock.now });
+    expect(again.candles({ symbol: 'ACME', timeframe: '1m' })).toEqual(all);
+    // nothing of the import is in the journal
+    const journaled = [...again.journalFrames()].flatMap((f) => f.commands).length;
+    expect(journaled).toBe(again.lastSeq);
+  });
+
+  it('refuses unknown symbols and timeframes and inconsistent bars', async () => {
+    const v = openVenue(tempDb(), { now: testClock().now });
+    await setUp(v);
+    const bad = (f: () => unknown) => expect(f).toThrow(expect.objectContaining({ code: 'BAD_QUERY' }));
+    bad(() => v.importCandles('NOPE', '1m', [bar(T0, 100)]));
+    bad(() => v.importCandles('ACME', '2m' as '1m', [bar(T0, 100)]));
+    bad(() => v.importCandles('ACME', '1m', [{ ...bar(T0, 100), h: 99 }]));
+    bad(() => v.importCandles('ACME', '1m', [bar(T0 + 1, 100)])); // not on the timeframe's grid
+    bad(() => v.importCandles('ACME', '1m', [{ ...bar(T0, 100), v: 1.5 }]));
+    expect(v.importedCandleCount('ACME')).toBe(0);
+  });
+});

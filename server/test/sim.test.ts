@@ -1,0 +1,103 @@
+// The server's simulated market (engine/live): on by configuration, liquidity a trader's order fills
+// against, warm-up bars in candles.get, quotes over WebSocket, and a restart on the same database that
+// resumes it without duplicates.
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Venue } from '../../engine/venue/index.js';
+import { simEnabled } from '../src/app.js';
+import { makeConfig, parseArgs, fromEnv } from '../src/config.js';
+import { createUser, fund, rpc, setupAdmin, startServer, wsClient, type TestServer } from './helpers.js';
+
+const servers: TestServer[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.stop();
+});
+
+describe('the simulated market on the server', () => {
+  it('provides liquidity, history and moving quotes; a restart resumes it', async () => {
+    const s = await startServer({ sim: 'on', simSpeed: 60, simWarmupDays: 1, simSeed: 3 });
+    const market = (await s.app.market)!;
+    expect(market).toBeDefined();
+    expect(market.resumed).toBe(false);
+
+    const list = await rpc(s, 'instruments.list', {});
+    const symbols = (list.body as { symbol: string }[]).map((i) => i.symbol);
+    expect(symbols).toEqual(expect.arrayContaining(market.sim.symbols()));
+    const symbol = market.sim.symbols()[0]!;
+    const candles = await rpc(s, 'candles.get', { symbol, timeframe: '1m', limit: 5000 });
+    expect(candles.status).toBe(200);
+    expect(candles.body.length).toBeGreaterThanOrEqual(390); // one session of warm-up bars
+
+    // quotes stream over WebSocket and move
+    const { client, ws } = await wsClient(s);
+    const seen: { bid: number | null; ask: number | null; last: number | null }[] = [];
+    let moved!: () => void;
+    const movedP = new Promise<void>((r) => (moved = r));
+    await client.subscribe('quotes', { symbols: [symbol] }, {
+      data: (q) => {
+        seen.push(q);
+        if (seen.length > 1 && (q.last !== seen[0]!.last || q.bid !== seen[0]!.bid || q.ask !== seen[0]!.ask)) moved();
+      },
+    });
+    await movedP;
+    ws.close();
+
+    // a trader's market order fills against the simulated liquidity; user accounts stay out of the agents' range
+    const admin = await setupAdmin(s);
+    const alice = await createUser(s, admin, 'alice', 'trader');
+    expect(alice.user.accountId).toBeLessThan(900_000_000);
+    expect(market.sim.isAgentAccount(alice.user.accountId!)).toBe(false);
+    await fund(s, admin, alice.user.accountId!);
+    while ((await rpc(s, 'quote.get', { symbol })).body.ask === null) await new Promise((r) => setTimeout(r, 20));
+    const buy = await rpc(s, 'order.place', { symbol, side: 'buy', orderType: 'market', qty: 10, tif: 'day' }, alice.accessToken);
+    expect(buy.status).toBe(200);
+    expect(buy.body).toMatchObject({ status: 'filled', filledQty: 10 });
+
+    // restart on the same files: the market resumes, nothing is created twice
+    const instruments = s.app.venue.view.instruments().length;
+    const accounts = s.app.venue.view.accountIds().length;
+    await s.app.close();
+    const s2 = await startServer({ db: s.app.config.db, sim: 'auto', simSpeed: 60, simWarmupDays: 1, simSeed: 3 }, { env: {} });
+    const m2 = (await s2.app.market)!;
+    expect(m2.resumed).toBe(true);
+    expect(m2.importedBars).toBe(0);
+    expect(s2.app.venue.view.instruments().length).toBe(instruments);
+    expect(s2.app.venue.view.accountIds().length).toBe(accounts);
+    const login = await rpc(s2, 'account.get', {}, undefined);
+    expect(login.status).toBe(401);
+    await s2.stop();
+    rmSync(join(s.dir), { recursive: true, force: true });
+  });
+
+  it("'auto' runs it in development on a new database or one that has it; never in production", async () => {
+    const s = await startServer({ sim: 'off' });
+    servers.push(s);
+    expect(await s.app.market).toBeUndefined();
+    const venue = s.app.venue;
+    const auto = makeConfig({ sim: 'auto' });
+    expect(venue.recovery.created).toBe(true);
+    expect(simEnabled(auto, venue, {})).toBe(true);
+    expect(simEnabled(auto, venue, { NODE_ENV: 'development' })).toBe(true);
+    expect(simEnabled(auto, venue, { NODE_ENV: 'production' })).toBe(false);
+    expect(simEnabled(makeConfig({ sim: 'on' }), venue, { NODE_ENV: 'production' })).toBe(true);
+    // an existing database without the simulated market: left alone
+    await s.app.close();
+    const again = Venue.open(s.app.config.db);
+    try {
+      expect(again.recovery.created).toBe(false);
+      expect(simEnabled(auto, again, {})).toBe(false);
+    } finally {
+      again.close();
+    }
+  });
+
+  it('reads --sim, TRADEDESK_SIM and the speed settings', () => {
+    expect(parseArgs(['--sim']).config).toEqual({ sim: 'on' });
+    expect(parseArgs(['--sim', '--port', '1']).config).toEqual({ sim: 'on', port: 1 });
+    expect(parseArgs(['--sim', 'off', '--sim-speed', '2.5']).config).toEqual({ sim: 'off', simSpeed: 2.5 });
+    expect(() => parseArgs(['--sim', 'maybe'])).toThrow(/on, off or auto/);
+    expect(fromEnv({ TRADEDESK_SIM: '1', TRADEDESK_SIM_WARMUP_DAYS: '5' }).config).toEqual({ sim: 'on', simWarmupDays: 5 });
+    expect(makeConfig({}).sim).toBe('auto');
+  });
+});
