@@ -1,0 +1,77 @@
+/**
+ * `npm run host -- [--user-data DIR] [--port N] [--host ADDR] [--renderer-dir DIR] [--seed N] [--speed X]`
+ * Starts the headless host and prints its URL (the last line of stdout is the URL alone, for scripts).
+ * Without --user-data it uses a fresh temporary folder (removed on exit).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startHeadlessHost } from './headless.js';
+
+const USAGE = `Usage: npm run host -- [options]
+  --user-data DIR      user-data folder (venue.sqlite, profiles.json, links.json); default: a temporary one
+  --port N             port (default 0: any free port)
+  --host ADDR          address to listen on (default 127.0.0.1)
+  --renderer-dir DIR   the renderer's build (default dist/renderer)
+  --seed N             simulated market seed (new venue only)
+  --speed X            simulated time per wall time (default 1)
+  --quiet              no log lines`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'user-data': { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'renderer-dir': { type: 'string' },
+      seed: { type: 'string' },
+      speed: { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help === true) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  const num = (name: string, v: string | undefined): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
+    return n;
+  };
+  const temp = values['user-data'] === undefined ? mkdtempSync(join(tmpdir(), 'tradedesk-host-')) : undefined;
+  const userDataDir = values['user-data'] ?? temp!;
+  const quiet = values.quiet === true;
+  const host = await startHeadlessHost({
+    userDataDir,
+    port: num('port', values.port) ?? 0,
+    host: values.host ?? '127.0.0.1',
+    ...(values['renderer-dir'] !== undefined ? { rendererDir: values['renderer-dir'] } : {}),
+    ...(values.seed !== undefined ? { seed: num('seed', values.seed)! } : {}),
+    ...(values.speed !== undefined ? { speed: num('speed', values.speed)! } : {}),
+    log: (level, message, data) => {
+      if (!quiet || level === 'error') process.stderr.write(`${JSON.stringify({ level, message, ...data })}\n`);
+    },
+  });
+  process.stderr.write(`TradeDesk headless host: ${host.url} (user data: ${userDataDir})\n`);
+  process.stdout.write(`${host.url}\n`);
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    void host.close().finally(() => {
+      if (temp !== undefined) rmSync(temp, { recursive: true, force: true });
+      process.exit(0);
+    });
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

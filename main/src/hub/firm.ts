@@ -1,0 +1,299 @@
+/**
+ * Firm servers: ONE reconnecting WebSocket connection per signed-in server, shared by every window through
+ * the hub. Authentication follows the server's rules (server/src/http/api.ts, server/src/ws/gateway.ts):
+ *
+ * - Sign-in is REST: `POST /api/v1/auth/login {username, password, code?}` answers an access token (short
+ *   lived) and a refresh token (rotated on every use; replaying an old one revokes the whole session).
+ * - The WebSocket `/ws` authenticates in the upgrade with `Authorization: Bearer <access token>` (native
+ *   clients have no Origin and must present a token).
+ * - Before each connection attempt the access token is checked and, when it is (nearly) expired or the
+ *   server refused it, renewed with `POST /api/v1/auth/refresh`. Refreshes are single-flight, and the
+ *   rotated refresh token replaces the stored one in the keychain at once. A refresh the server refuses
+ *   ends the loop with UNAUTHENTICATED (the hub shows login_required); a network failure is retried.
+ * - While connected, the tokens are renewed shortly before the access token expires, so a reconnect
+ *   hours later does not find both expired.
+ * - Sign-out: `POST /api/v1/auth/logout` (best effort), the stored refresh token is deleted.
+ *
+ * Reconnect with backoff, re-subscribe and waiting calls come from engine/protocol's Connection.
+ */
+import {
+  Connection,
+  ProtocolError,
+  isResultCode,
+  type BackoffOptions,
+  type ChannelName,
+  type ChannelParams,
+  type ConnectionStatus,
+  type MethodName,
+  type Port,
+} from '../../../engine/protocol/index.js';
+import type { CredentialStore } from '../credentials/store.js';
+import { secretAccount } from '../credentials/store.js';
+import type { StoredProfile } from '../profiles.js';
+import { UpgradeRefused, dialWebSocket, wsPort } from '../ws-port.js';
+import type { FirmConnector, FirmSession } from './hub.js';
+import type { Upstream, UpstreamHandlers, UpstreamStatus, UpstreamSubscription } from './upstream.js';
+
+export interface FirmOptions {
+  credentials: CredentialStore;
+  /** Sent in hello and as User-Agent, e.g. "tradedesk-desktop/0.1.0". */
+  clientName: string;
+  backoff?: BackoffOptions;
+  /** Renew the access token this long before it expires. Default 60 s. */
+  refreshMarginMs?: number;
+  now?(): number;
+  /** Per request timeout for the REST calls. Default 15 s. */
+  httpTimeoutMs?: number;
+  onError?(error: unknown, where: string): void;
+}
+
+interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  user: { username: string; role: string; accountId: number | null; mustChangePassword?: boolean };
+}
+
+export function firmConnector(o: FirmOptions): FirmConnector {
+  return {
+    async resume(profile) {
+      const refresh = await o.credentials.get(secretAccount(profile.id, 'refreshToken'));
+      if (refresh === undefined || profile.url === undefined) return undefined;
+      const s = new FirmLink(o, profile, { refreshToken: refresh, remember: true, username: profile.username ?? '' });
+      s.start();
+      return s;
+    },
+    async login(profile, creds) {
+      if (profile.url === undefined) throw new ProtocolError('BAD_REQUEST', 'This profile has no server URL');
+      const body: Record<string, string> = { username: creds.username, password: creds.password };
+      if (creds.totp !== undefined) body.code = creds.totp;
+      const pair = await postJson<TokenPair>(o, profile.url, '/api/v1/auth/login', body);
+      if (pair.user.mustChangePassword === true) {
+        throw new ProtocolError('FORBIDDEN', 'The server asks you to change your password first (in its web sign-in)');
+      }
+      const account = secretAccount(profile.id, 'refreshToken');
+      if (creds.remember) await o.credentials.set(account, pair.refreshToken);
+      else await o.credentials.delete(account);
+      const s = new FirmLink(o, profile, { refreshToken: pair.refreshToken, remember: creds.remember, username: pair.user.username });
+      s.setAccess(pair.accessToken, pair.expiresIn);
+      s.start();
+      return s;
+    },
+  };
+}
+
+class FirmLink implements FirmSession {
+  readonly upstream: Upstream;
+  readonly username: string;
+  readonly #o: FirmOptions;
+  readonly #base: string;
+  readonly #account: string;
+  readonly #remember: boolean;
+  readonly #conn: Connection;
+  #refreshToken: string;
+  #access: string | undefined;
+  #accessExpiresAt = 0;
+  #refreshing: Promise<string> | undefined;
+  /** The token this connection attempt presents, and whether it was renewed for this attempt. */
+  #attemptToken: string | undefined;
+  #attemptRefreshed = false;
+  #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  constructor(o: FirmOptions, profile: StoredProfile, s: { refreshToken: string; remember: boolean; username: string }) {
+    this.#o = o;
+    this.#base = profile.url!.replace(/\/+$/, '');
+    this.#account = secretAccount(profile.id, 'refreshToken');
+    this.#refreshToken = s.refreshToken;
+    this.#remember = s.remember;
+    this.username = s.username;
+    const wsUrl = `${this.#base.replace(/^http/, 'ws')}/ws`;
+    this.#conn = new Connection({
+      hello: async () => {
+        this.#attemptRefreshed = false;
+        this.#attemptToken = await this.#accessToken();
+        return { client: o.clientName };
+      },
+      open: () => this.#open(wsUrl),
+      ...(o.backoff ? { backoff: o.backoff } : {}),
+    });
+    this.#conn.onStatus((st) => {
+      if (st.state === 'open') this.#scheduleRenew();
+      else this.#clearRenew();
+    });
+    this.upstream = connectionUpstream(this.#conn);
+  }
+
+  start(): void {
+    this.#conn.start();
+  }
+
+  setAccess(token: string, expiresInSec: number): void {
+    this.#access = token;
+    this.#accessExpiresAt = this.#now() + expiresInSec * 1000;
+  }
+
+  async logout(): Promise<void> {
+    const access = this.#access;
+    this.close();
+    await this.#o.credentials.delete(this.#account);
+    if (access !== undefined && this.#accessExpiresAt > this.#now()) {
+      try {
+        await request(this.#o, this.#base, '/api/v1/auth/logout', { method: 'POST', token: access });
+      } catch (e) {
+        this.#o.onError?.(e, 'logout');
+      }
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#clearRenew();
+    this.#conn.close();
+  }
+
+  // ---------------------------------------------------------------- tokens
+
+  async #accessToken(): Promise<string> {
+    const margin = this.#o.refreshMarginMs ?? 60_000;
+    if (this.#access !== undefined && this.#now() < this.#accessExpiresAt - margin) return this.#access;
+    this.#attemptRefreshed = true;
+    return this.#refresh();
+  }
+
+  #refresh(): Promise<string> {
+    this.#refreshing ??= (async () => {
+      try {
+        const pair = await postJson<TokenPair>(this.#o, this.#base, '/api/v1/auth/refresh', { refreshToken: this.#refreshToken });
+        this.#refreshToken = pair.refreshToken;
+        this.setAccess(pair.accessToken, pair.expiresIn);
+        // The old refresh token is now spent: replace it in the keychain before anything else can use it.
+        if (this.#remember && !this.#closed) await this.#o.credentials.set(this.#account, pair.refreshToken);
+        return pair.accessToken;
+      } catch (e) {
+        if (e instanceof ProtocolError && e.code !== 'UNAVAILABLE' && e.code !== 'RATE_LIMITED' && e.code !== 'INTERNAL') {
+          // The session is over (expired, revoked, user disabled): forget it and ask for a sign-in.
+          if (this.#remember) await this.#o.credentials.delete(this.#account).catch(() => false);
+          throw new ProtocolError('UNAUTHENTICATED', `Sign in again: ${e.message}`, { cause: e.code });
+        }
+        throw e;
+      } finally {
+        this.#refreshing = undefined;
+      }
+    })();
+    return this.#refreshing;
+  }
+
+  async #open(wsUrl: string): Promise<Port> {
+    const token = this.#attemptToken;
+    try {
+      const ws = await dialWebSocket(wsUrl, { token: token ?? '', headers: { 'User-Agent': this.#o.clientName } });
+      return wsPort(ws);
+    } catch (e) {
+      if (e instanceof UpgradeRefused) {
+        if (e.status === 401) {
+          // The access token was refused (expired early, revoked): renew it on the next attempt; if it was
+          // brand new, the session itself is gone.
+          this.#access = undefined;
+          if (this.#attemptRefreshed) throw new ProtocolError('UNAUTHENTICATED', e.message);
+          throw new ProtocolError('UNAVAILABLE', `Token refused, renewing: ${e.message}`);
+        }
+        if (e.status === 403) throw new ProtocolError(e.code !== undefined && isResultCode(e.code) ? e.code : 'FORBIDDEN', e.message);
+        throw new ProtocolError('UNAVAILABLE', e.message);
+      }
+      throw new ProtocolError('UNAVAILABLE', e instanceof Error ? e.message : String(e));
+    }
+  }
+
+  #scheduleRenew(): void {
+    this.#clearRenew();
+    if (this.#closed) return;
+    const margin = this.#o.refreshMarginMs ?? 60_000;
+    const delay = Math.max(5_000, this.#accessExpiresAt - margin - this.#now());
+    this.#renewTimer = setTimeout(() => {
+      this.#renewTimer = undefined;
+      this.#refresh().then(
+        () => this.#scheduleRenew(),
+        (e: unknown) => this.#o.onError?.(e, 'token renewal'), // the next reconnect tries again (or asks for a sign-in)
+      );
+    }, delay);
+    this.#renewTimer.unref?.();
+  }
+
+  #clearRenew(): void {
+    if (this.#renewTimer !== undefined) clearTimeout(this.#renewTimer);
+    this.#renewTimer = undefined;
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+}
+
+/** A Connection seen as the hub's Upstream. */
+export function connectionUpstream(conn: Connection): Upstream {
+  const view = (s: ConnectionStatus): UpstreamStatus => s;
+  return {
+    get status() {
+      return view(conn.status);
+    },
+    onStatus: (cb) => conn.onStatus((s) => cb(view(s))),
+    call: (method, params) => conn.call(method as MethodName, params as never),
+    subscribe: (channel, params, h: UpstreamHandlers): UpstreamSubscription =>
+      conn.subscribe(channel as ChannelName, params as ChannelParams<ChannelName>, {
+        data: (d) => h.data(d),
+        error: (e) => h.error?.(e),
+        interrupted: () => h.interrupted?.(),
+        resubscribed: () => h.resubscribed?.(),
+      }),
+    close: () => conn.close(),
+  };
+}
+
+// ---------------------------------------------------------------- REST
+
+async function request(
+  o: FirmOptions,
+  base: string,
+  path: string,
+  init: { method: 'GET' | 'POST'; body?: unknown; token?: string },
+): Promise<unknown> {
+  const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': o.clientName };
+  if (init.body !== undefined) headers['Content-Type'] = 'application/json';
+  if (init.token !== undefined) headers.Authorization = `Bearer ${init.token}`;
+  let res: Response;
+  try {
+    res = await fetch(base + path, {
+      method: init.method,
+      headers,
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+      redirect: 'error',
+      signal: AbortSignal.timeout(o.httpTimeoutMs ?? 15_000),
+    });
+  } catch (e) {
+    throw new ProtocolError('UNAVAILABLE', `Cannot reach ${base}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const text = await res.text().catch(() => '');
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) {
+    const j = (json ?? {}) as { code?: unknown; message?: unknown; details?: unknown };
+    const code = typeof j.code === 'string' && isResultCode(j.code) ? j.code : res.status >= 500 ? 'UNAVAILABLE' : 'INTERNAL';
+    const message = typeof j.message === 'string' ? j.message : `HTTP ${res.status}`;
+    const details = typeof j.details === 'object' && j.details !== null ? (j.details as Record<string, unknown>) : undefined;
+    throw new ProtocolError(code, message, details);
+  }
+  return json;
+}
+
+async function postJson<T>(o: FirmOptions, base: string, path: string, body: unknown): Promise<T> {
+  const j = (await request(o, base, path, { method: 'POST', body })) as Partial<TokenPair> | undefined;
+  if (typeof j?.accessToken !== 'string' || typeof j.refreshToken !== 'string' || typeof j.expiresIn !== 'number' || typeof j.user !== 'object') {
+    throw new ProtocolError('INTERNAL', `Unexpected answer from ${path}`);
+  }
+  return j as T;
+}

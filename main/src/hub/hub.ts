@@ -1,0 +1,486 @@
+/**
+ * The hub: every window (an Electron BrowserWindow, or a browser tab of the headless host) gets a Port to
+ * it, and the hub serves each Port as a protocol session (`serveSession`):
+ *
+ *   window ──Port──► session ─┬─ hub.*            answered here (profiles, login, keychain, links, status)
+ *                             └─ exchange methods  forwarded to the ACTIVE upstream (local venue | firm server)
+ *                                exchange channels fanned out: one upstream stream per distinct subscription
+ *
+ * Switching the active connection (hub.connect, hub.login, hub.logout) ends every window's exchange
+ * streams with RESYNC_REQUIRED (their clients re-subscribe onto the new upstream) and `hub.status` tells
+ * every window. Messages to a window wait until it sent its `hello` (readyGatedPort). Secrets go into the
+ * CredentialStore and never come back out.
+ */
+import {
+  CHANNEL_NAMES,
+  LOCAL_PROFILE_ID,
+  METHOD_NAMES,
+  ProtocolError,
+  isHubChannel,
+  isHubMethod,
+  serveSession,
+  type AnyChannelHandlers,
+  type AnyMethodHandlers,
+  type ChannelHandler,
+  type ChannelName,
+  type ErrorShape,
+  type HubChannelHandlers,
+  type HubInfo,
+  type HubMethodHandlers,
+  type HubStatus,
+  type MethodHandler,
+  type MethodName,
+  type PanelKind,
+  type Port,
+  type Profile,
+  type SessionHandle,
+  type SessionInfo,
+} from '../../../engine/protocol/index.js';
+import type { CredentialStore } from '../credentials/store.js';
+import { secretAccount } from '../credentials/store.js';
+import type { LinkGroups } from '../links.js';
+import type { ProfileStore, StoredProfile } from '../profiles.js';
+import { readyGatedPort } from './ready-port.js';
+import { StreamFanout } from './streams.js';
+import type { Upstream, UpstreamStatus } from './upstream.js';
+
+/** A signed-in firm server: its reconnecting upstream and what the hub needs to sign out. */
+export interface FirmSession {
+  readonly upstream: Upstream;
+  readonly username: string;
+  /** Revokes the server session (best effort), deletes the stored refresh token, closes the upstream. */
+  logout(): Promise<void>;
+  /** Closes the upstream (the session stays valid; the refresh token stays stored). */
+  close(): void;
+}
+
+export interface FirmLogin {
+  username: string;
+  password: string;
+  totp?: string | undefined;
+  remember: boolean;
+}
+
+/** Opens firm sessions (firm.ts). */
+export interface FirmConnector {
+  /** A session from the refresh token in the keychain; undefined when there is none. */
+  resume(profile: StoredProfile): Promise<FirmSession | undefined>;
+  /** Signs in (REST), keeps the refresh token when `remember`. Throws the server's ProtocolError. */
+  login(profile: StoredProfile, credentials: FirmLogin): Promise<FirmSession>;
+}
+
+export interface WindowInfo {
+  windowId: string;
+  panel: PanelKind;
+  params?: Record<string, string | number | boolean>;
+}
+
+export interface HubOptions {
+  host: 'electron' | 'headless';
+  version: string;
+  profiles: ProfileStore;
+  credentials: CredentialStore;
+  links: LinkGroups;
+  /** The local venue's upstream; created on first use and kept for the hub's lifetime. */
+  local(): Upstream;
+  /** Firm servers; without it firm profiles stay offline. */
+  firm?: FirmConnector;
+  /** Desktop only: opens a pop-out window, returns its id. Without it `hub.window.open` is UNKNOWN_METHOD. */
+  openWindow?(panel: PanelKind, params: Record<string, string | number | boolean>): Promise<string> | string;
+  now?(): number;
+  /** How long an upstream stream nobody uses any more is kept for a quick re-subscribe. Default 2000 ms. */
+  lingerMs?: number;
+  /** How long hub.connect / hub.login wait for the connection to settle before answering. Default 10 s. */
+  settleMs?: number;
+  onInternalError?(error: unknown, where: Record<string, unknown>): void;
+}
+
+interface Active {
+  profile: StoredProfile;
+  upstream: Upstream | undefined;
+  firm: FirmSession | undefined;
+  off: (() => void) | undefined;
+  /** Why there is no upstream (a firm profile without a session, or it could not be resumed). */
+  error: ErrorShape | undefined;
+}
+
+const LOGIN_CODES = new Set(['UNAUTHENTICATED', 'SESSION_REVOKED', 'INVALID_CREDENTIALS']);
+
+export class Hub {
+  readonly #o: HubOptions;
+  readonly #fanout: StreamFanout;
+  readonly #sessions = new Set<SessionHandle>();
+  readonly #statusListeners = new Set<(s: HubStatus) => void>();
+  #localUpstream: Upstream | undefined;
+  #active: Active;
+  #status: HubStatus;
+  #switch = 0;
+  #closed = false;
+  readonly #methods: AnyMethodHandlers;
+  readonly #channels: AnyChannelHandlers;
+
+  constructor(options: HubOptions) {
+    this.#o = options;
+    this.#fanout = new StreamFanout(() => this.#active.upstream, { lingerMs: options.lingerMs ?? 2000 });
+    this.#active = { profile: options.profiles.get(LOCAL_PROFILE_ID)!, upstream: undefined, firm: undefined, off: undefined, error: undefined };
+    this.#status = this.#computeStatus(this.#now());
+    this.#methods = this.#buildMethods();
+    this.#channels = this.#buildChannels();
+  }
+
+  /** Connects the profile that was active last time (local, or a firm server with a stored session). */
+  async start(): Promise<HubStatus> {
+    return this.connect(this.#o.profiles.activeId).catch(() => this.connect(LOCAL_PROFILE_ID));
+  }
+
+  get status(): HubStatus {
+    return this.#status;
+  }
+
+  onStatus(cb: (s: HubStatus) => void): () => void {
+    this.#statusListeners.add(cb);
+    return () => {
+      this.#statusListeners.delete(cb);
+    };
+  }
+
+  /** Stream sharing, for tests and diagnostics. */
+  streamStats(): ReturnType<StreamFanout['stats']> {
+    return this.#fanout.stats();
+  }
+
+  get windowSessions(): number {
+    return this.#sessions.size;
+  }
+
+  /** Serves one window's Port. Returns its session (closing it closes the Port). */
+  attach(port: Port, win: WindowInfo): SessionHandle {
+    if (this.#closed) {
+      port.close(1001, 'shutting down');
+      throw new ProtocolError('UNAVAILABLE', 'The hub is closed');
+    }
+    const info: HubInfo = { windowId: win.windowId, panel: win.panel, params: win.params ?? {}, host: this.#o.host, version: this.#o.version };
+    const handlers: AnyMethodHandlers = { ...this.#methods, 'hub.info': () => info };
+    const handle = serveSession(readyGatedPort(port), {
+      serverName: 'TradeDesk hub',
+      // Who the window is: the active upstream's user (the upstream enforces access itself).
+      authenticate: () => this.#sessionInfo(),
+      checkAccess: () => true,
+      handlers,
+      channels: this.#channels,
+      onInternalError: (e, where) => this.#internal(e, { ...where, windowId: win.windowId }),
+    });
+    this.#sessions.add(handle);
+    port.onClose(() => this.#sessions.delete(handle));
+    return handle;
+  }
+
+  /** hub.connect: make a profile the active connection. */
+  async connect(profileId: string): Promise<HubStatus> {
+    const profile = this.#o.profiles.get(profileId);
+    if (profile === undefined) throw new ProtocolError('NOT_FOUND', `No profile ${profileId}`);
+    const seq = ++this.#switch;
+    if (profile.kind === 'local') {
+      this.#activate(profile, this.#local(), undefined, undefined);
+    } else {
+      let firm: FirmSession | undefined;
+      let error: ErrorShape | undefined;
+      if (this.#active.profile.id === profile.id && this.#active.firm !== undefined) {
+        firm = this.#active.firm; // already connected (or trying): keep it
+        if (firm.upstream.status.state === 'closed') {
+          // e.g. it gave up on a refused token: try the stored session again
+          firm.close();
+          firm = undefined;
+        } else {
+          this.#o.profiles.setActive(profile.id);
+          return this.#settled(seq);
+        }
+      }
+      if (firm === undefined && this.#o.firm !== undefined) {
+        try {
+          firm = await this.#o.firm.resume(profile);
+        } catch (e) {
+          error = toShape(e);
+        }
+      } else if (this.#o.firm === undefined) {
+        error = { code: 'UNAVAILABLE', message: 'Firm servers are not available in this host' };
+      }
+      if (seq !== this.#switch) {
+        firm?.close();
+        return this.#status;
+      }
+      this.#activate(profile, firm?.upstream, firm, error);
+    }
+    return this.#settled(seq);
+  }
+
+  async login(profileId: string, creds: FirmLogin): Promise<HubStatus> {
+    const profile = this.#o.profiles.get(profileId);
+    if (profile === undefined) throw new ProtocolError('NOT_FOUND', `No profile ${profileId}`);
+    if (profile.kind !== 'firm') throw new ProtocolError('BAD_REQUEST', 'Sign-in is for firm servers; the local simulation needs none');
+    if (this.#o.firm === undefined) throw new ProtocolError('UNAVAILABLE', 'Firm servers are not available in this host');
+    const seq = ++this.#switch;
+    const firm = await this.#o.firm.login(profile, creds);
+    if (seq !== this.#switch || this.#closed) {
+      firm.close();
+      throw new ProtocolError('CONFLICT', 'Another connection was chosen meanwhile');
+    }
+    this.#o.profiles.setUsername(profile.id, creds.username);
+    this.#activate(this.#o.profiles.get(profile.id)!, firm.upstream, firm, undefined);
+    return this.#settled(seq);
+  }
+
+  async logout(): Promise<HubStatus> {
+    const a = this.#active;
+    if (a.profile.kind !== 'firm') throw new ProtocolError('BAD_REQUEST', 'Not signed in to a firm server');
+    const seq = ++this.#switch;
+    const firm = a.firm;
+    this.#activate(a.profile, undefined, undefined, { code: 'UNAUTHENTICATED', message: 'Signed out' });
+    if (firm !== undefined) {
+      try {
+        await firm.logout();
+      } catch (e) {
+        this.#internal(e, { phase: 'logout' });
+      }
+    } else {
+      await this.#o.credentials.delete(secretAccount(a.profile.id, 'refreshToken'));
+    }
+    return seq === this.#switch ? this.#status : this.#status;
+  }
+
+  /** Closes every window session and the upstreams. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#switch++;
+    for (const s of [...this.#sessions]) s.close(1001, 'shutting down');
+    this.#sessions.clear();
+    this.#fanout.reset('shutting down');
+    this.#active.off?.();
+    this.#active.firm?.close();
+    this.#localUpstream?.close();
+  }
+
+  // ---------------------------------------------------------------- connection switching
+
+  #local(): Upstream {
+    this.#localUpstream ??= this.#o.local();
+    return this.#localUpstream;
+  }
+
+  #activate(profile: StoredProfile, upstream: Upstream | undefined, firm: FirmSession | undefined, error: ErrorShape | undefined): void {
+    const prev = this.#active;
+    const changed = prev.upstream !== upstream;
+    prev.off?.();
+    if (prev.firm !== undefined && prev.firm !== firm) prev.firm.close();
+    this.#active = { profile, upstream, firm, off: undefined, error };
+    if (upstream !== undefined) this.#active.off = upstream.onStatus(() => this.#publishStatus());
+    this.#o.profiles.setActive(profile.id);
+    if (changed) this.#fanout.reset(`now ${profile.kind === 'local' ? 'local simulation' : profile.name}`);
+    this.#publishStatus();
+  }
+
+  /** Resolves with the status once the upstream has left `connecting` (or after settleMs). */
+  #settled(seq: number): Promise<HubStatus> {
+    const up = this.#active.upstream;
+    const busy = (s: UpstreamStatus): boolean => s.state === 'connecting' || s.state === 'idle';
+    if (up === undefined || !busy(up.status)) return Promise.resolve(this.#status);
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        off();
+        resolve(this.#status);
+      };
+      const timer = setTimeout(done, this.#o.settleMs ?? 10_000);
+      const off = up.onStatus((s) => {
+        if (!busy(s) || seq !== this.#switch) queueMicrotask(done);
+      });
+    });
+  }
+
+  #sessionInfo(): SessionInfo {
+    const s = this.#active.upstream?.status.welcome?.session;
+    return s === undefined ? {} : { ...s };
+  }
+
+  #computeStatus(since: number): HubStatus {
+    const a = this.#active;
+    const base = {
+      mode: a.profile.kind,
+      profileId: a.profile.id,
+      profileName: a.profile.name,
+      since,
+    } as const;
+    const username = a.firm?.username ?? (a.profile.kind === 'firm' ? a.profile.username : undefined);
+    const withUser = username !== undefined ? { username } : {};
+    const up = a.upstream;
+    if (up === undefined) {
+      const error = a.error ?? { code: 'UNAUTHENTICATED', message: 'Sign in to connect' };
+      return { ...base, ...withUser, state: LOGIN_CODES.has(error.code) ? 'login_required' : 'offline', error };
+    }
+    const s = up.status;
+    switch (s.state) {
+      case 'idle':
+      case 'connecting':
+        return { ...base, ...withUser, state: 'connecting' };
+      case 'open': {
+        const w = s.welcome;
+        const out: HubStatus = { ...base, ...withUser, state: 'connected' };
+        if (w !== undefined) {
+          out.serverName = w.server;
+          if (w.session?.role !== undefined) out.role = w.session.role;
+          if (w.session?.accountId !== undefined) out.accountId = w.session.accountId;
+        }
+        return out;
+      }
+      case 'reconnecting': {
+        const out: HubStatus = { ...base, ...withUser, state: 'reconnecting', attempt: s.attempt };
+        if (s.retryInMs !== undefined) out.retryInMs = s.retryInMs;
+        if (s.error !== undefined) out.error = s.error;
+        return out;
+      }
+      case 'closed': {
+        const error = s.error ?? { code: 'UNAVAILABLE', message: 'The connection closed' };
+        return { ...base, ...withUser, state: LOGIN_CODES.has(error.code) ? 'login_required' : 'offline', error };
+      }
+    }
+  }
+
+  #publishStatus(): void {
+    const next = this.#computeStatus(this.#status.since);
+    const same = JSON.stringify({ ...next, since: 0 }) === JSON.stringify({ ...this.#status, since: 0 });
+    if (same) return;
+    if (next.state !== this.#status.state || next.profileId !== this.#status.profileId) next.since = this.#now();
+    this.#status = next;
+    for (const cb of [...this.#statusListeners]) {
+      try {
+        cb(next);
+      } catch (e) {
+        this.#internal(e, { phase: 'status listener' });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- handlers
+
+  #buildMethods(): AnyMethodHandlers {
+    const out: Record<string, MethodHandler<MethodName>> = {};
+    for (const name of METHOD_NAMES) {
+      if (isHubMethod(name)) continue;
+      out[name] = (params) => this.#forward(name, params) as never;
+    }
+    const hub: Omit<HubMethodHandlers, 'hub.info' | 'hub.window.open'> & Partial<Pick<HubMethodHandlers, 'hub.window.open'>> = {
+      'hub.profiles.list': async () => ({
+        profiles: await Promise.all(this.#o.profiles.list().map((p) => this.#profileView(p))),
+        activeId: this.#active.profile.id,
+      }),
+      'hub.profiles.save': async (p) => {
+        try {
+          return await this.#profileView(this.#o.profiles.save(p));
+        } catch (e) {
+          throw new ProtocolError(p.id === LOCAL_PROFILE_ID ? 'BAD_REQUEST' : 'NOT_FOUND', e instanceof Error ? e.message : String(e));
+        }
+      },
+      'hub.profiles.delete': async ({ id }) => {
+        if (id === LOCAL_PROFILE_ID) throw new ProtocolError('BAD_REQUEST', 'The local profile cannot be deleted');
+        if (id === this.#active.profile.id) throw new ProtocolError('CONFLICT', 'Connect to another profile before deleting this one');
+        if (!this.#o.profiles.delete(id)) throw new ProtocolError('NOT_FOUND', `No profile ${id}`);
+        await this.#o.credentials.delete(secretAccount(id, 'refreshToken'));
+        await this.#o.credentials.delete(secretAccount(id, 'apiKey'));
+        return {};
+      },
+      'hub.connect': ({ profileId }) => this.connect(profileId),
+      'hub.login': ({ profileId, username, password, totp, remember }) => this.login(profileId, { username, password, totp, remember }),
+      'hub.logout': () => this.logout(),
+      'hub.credentials.set': async ({ profileId, kind, secret }) => {
+        this.#requireProfile(profileId);
+        await this.#o.credentials.set(secretAccount(profileId, kind), secret);
+        return {};
+      },
+      'hub.credentials.has': async ({ profileId, kind }) => {
+        this.#requireProfile(profileId);
+        return { present: await this.#o.credentials.has(secretAccount(profileId, kind)) };
+      },
+      'hub.credentials.delete': async ({ profileId, kind }) => {
+        this.#requireProfile(profileId);
+        await this.#o.credentials.delete(secretAccount(profileId, kind));
+        return {};
+      },
+      'hub.link.set': ({ group, symbol, timeframe }) => {
+        this.#o.links.set(group, { symbol, timeframe });
+        return {};
+      },
+    };
+    const open = this.#o.openWindow;
+    if (open !== undefined) {
+      hub['hub.window.open'] = async ({ panel, params }) => ({ windowId: await open(panel, params) });
+    }
+    return { ...out, ...hub } as AnyMethodHandlers;
+  }
+
+  #buildChannels(): AnyChannelHandlers {
+    const out: Record<string, ChannelHandler<ChannelName>> = {};
+    for (const name of CHANNEL_NAMES) {
+      if (isHubChannel(name)) continue;
+      out[name] = (params, _ctx, sink) => this.#fanout.join(name, params, sink as never);
+    }
+    const hub: HubChannelHandlers = {
+      'hub.status': (_p, _ctx, sink) => {
+        sink.push(this.#status);
+        return this.onStatus((s) => sink.push(s));
+      },
+      'hub.links': (_p, _ctx, sink) => {
+        sink.push(this.#o.links.get());
+        return this.#o.links.onChange((l) => sink.push(l));
+      },
+    };
+    return { ...out, ...hub } as AnyChannelHandlers;
+  }
+
+  #forward(method: string, params: unknown): Promise<unknown> {
+    const up = this.#active.upstream;
+    if (up === undefined) {
+      const s = this.#status;
+      return Promise.reject(
+        new ProtocolError(
+          s.state === 'login_required' ? 'UNAUTHENTICATED' : 'UNAVAILABLE',
+          s.state === 'login_required' ? `Sign in to ${s.profileName} first` : `Not connected to ${s.profileName}`,
+        ),
+      );
+    }
+    return up.call(method, params);
+  }
+
+  #requireProfile(id: string): StoredProfile {
+    const p = this.#o.profiles.get(id);
+    if (p === undefined) throw new ProtocolError('NOT_FOUND', `No profile ${id}`);
+    return p;
+  }
+
+  async #profileView(p: StoredProfile): Promise<Profile> {
+    const c = this.#o.credentials;
+    const [signedIn, hasApiKey] =
+      p.kind === 'local' ? [false, false] : await Promise.all([c.has(secretAccount(p.id, 'refreshToken')), c.has(secretAccount(p.id, 'apiKey'))]);
+    const out: Profile = { id: p.id, name: p.name, kind: p.kind, signedIn, hasApiKey };
+    if (p.url !== undefined) out.url = p.url;
+    if (p.username !== undefined) out.username = p.username;
+    return out;
+  }
+
+  #now(): number {
+    return (this.#o.now ?? Date.now)();
+  }
+
+  #internal(e: unknown, where: Record<string, unknown>): void {
+    try {
+      this.#o.onInternalError?.(e, where);
+    } catch {
+      // a failing logger must not take the hub down
+    }
+  }
+}
+
+function toShape(e: unknown): ErrorShape {
+  if (e instanceof ProtocolError) return e.toShape();
+  return { code: 'UNAVAILABLE', message: e instanceof Error ? e.message : String(e) };
+}

@@ -1,0 +1,127 @@
+/**
+ * Connection profiles: the built-in "Local simulation" and any number of firm servers, persisted as JSON in
+ * the user-data folder (`profiles.json`) together with the active profile's id. No secrets here, ever:
+ * refresh tokens and API keys are in the CredentialStore, keyed by profile id.
+ */
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { LOCAL_PROFILE_ID, ProfileIdSchema, ServerUrlSchema, UsernameSchema } from '../../engine/protocol/index.js';
+import { readJsonFile, writeJsonFileAtomic } from './json-file.js';
+
+export interface StoredProfile {
+  id: string;
+  name: string;
+  kind: 'local' | 'firm';
+  url?: string;
+  username?: string;
+}
+
+const FileSchema = z.object({
+  activeId: ProfileIdSchema.optional(),
+  profiles: z.array(
+    z.object({ id: ProfileIdSchema, name: z.string().min(1).max(64), url: ServerUrlSchema, username: UsernameSchema.optional() }),
+  ),
+});
+
+export const LOCAL_PROFILE: StoredProfile = Object.freeze({ id: LOCAL_PROFILE_ID, name: 'Local simulation', kind: 'local' });
+
+export class ProfileStore {
+  readonly #file: string | undefined;
+  #firms: StoredProfile[] = [];
+  #activeId: string = LOCAL_PROFILE_ID;
+
+  /** `file`: profiles.json (omit for memory only). A missing or unreadable file starts with the local profile. */
+  constructor(file?: string) {
+    this.#file = file;
+    if (file === undefined) return;
+    const parsed = FileSchema.safeParse(readJsonFile(file));
+    if (!parsed.success) return;
+    const seen = new Set<string>([LOCAL_PROFILE_ID]);
+    for (const p of parsed.data.profiles) {
+      if (seen.has(p.id)) continue;
+      seen.add(p.id);
+      this.#firms.push({ id: p.id, name: p.name, kind: 'firm', url: p.url, ...(p.username !== undefined ? { username: p.username } : {}) });
+    }
+    const a = parsed.data.activeId;
+    if (a !== undefined && seen.has(a)) this.#activeId = a;
+  }
+
+  list(): StoredProfile[] {
+    return [{ ...LOCAL_PROFILE }, ...this.#firms.map((p) => ({ ...p }))];
+  }
+
+  get(id: string): StoredProfile | undefined {
+    if (id === LOCAL_PROFILE_ID) return { ...LOCAL_PROFILE };
+    const p = this.#firms.find((f) => f.id === id);
+    return p === undefined ? undefined : { ...p };
+  }
+
+  get activeId(): string {
+    return this.#activeId;
+  }
+
+  setActive(id: string): void {
+    if (this.get(id) === undefined) throw new Error(`No profile ${id}`);
+    if (this.#activeId === id) return;
+    this.#activeId = id;
+    this.#save();
+  }
+
+  /** Creates (no id) or updates a firm profile. Returns the stored profile. */
+  save(input: { id?: string | undefined; name: string; url: string; username?: string | undefined }): StoredProfile {
+    if (input.id === LOCAL_PROFILE_ID) throw new Error('The local profile cannot be changed');
+    const url = input.url.replace(/\/+$/, '');
+    if (input.id !== undefined) {
+      const p = this.#firms.find((f) => f.id === input.id);
+      if (p === undefined) throw new Error(`No profile ${input.id}`);
+      p.name = input.name;
+      p.url = url;
+      if (input.username !== undefined) p.username = input.username;
+      this.#save();
+      return { ...p };
+    }
+    const p: StoredProfile = { id: this.#newId(input.name), name: input.name, kind: 'firm', url };
+    if (input.username !== undefined) p.username = input.username;
+    this.#firms.push(p);
+    this.#save();
+    return { ...p };
+  }
+
+  /** Remembers the user name last used to sign in to a profile. */
+  setUsername(id: string, username: string): void {
+    const p = this.#firms.find((f) => f.id === id);
+    if (p === undefined || p.username === username) return;
+    p.username = username;
+    this.#save();
+  }
+
+  delete(id: string): boolean {
+    if (id === LOCAL_PROFILE_ID) throw new Error('The local profile cannot be deleted');
+    const i = this.#firms.findIndex((f) => f.id === id);
+    if (i < 0) return false;
+    this.#firms.splice(i, 1);
+    if (this.#activeId === id) this.#activeId = LOCAL_PROFILE_ID;
+    this.#save();
+    return true;
+  }
+
+  #newId(name: string): string {
+    const slug = name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '')
+      .slice(0, 30);
+    for (;;) {
+      const id = `${slug === '' ? 'firm' : slug}-${randomBytes(3).toString('hex')}`;
+      if (id !== LOCAL_PROFILE_ID && this.get(id) === undefined) return id;
+    }
+  }
+
+  #save(): void {
+    if (this.#file === undefined) return;
+    writeJsonFileAtomic(this.#file, {
+      activeId: this.#activeId,
+      profiles: this.#firms.map((p) => ({ id: p.id, name: p.name, url: p.url, ...(p.username !== undefined ? { username: p.username } : {}) })),
+    });
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * A protocol Port over a `ws` socket: the hub's link to a firm server (client socket) and, in the headless
+ * host, each browser window's link to the hub (server-side socket). JSON text frames; a frame that is not
+ * JSON is dropped; `send` after close is ignored; close listeners run once.
+ */
+import WebSocket from 'ws';
+import { addCloseListener, type CloseInfo, type Port } from '../../engine/protocol/index.js';
+
+export function wsPort(ws: WebSocket): Port {
+  let closed = ws.readyState >= WebSocket.CLOSING;
+  let info: CloseInfo | undefined;
+  const closeListeners = new Set<(i: CloseInfo) => void>();
+  const early: unknown[] = [];
+  const listeners = new Set<(m: unknown) => void>();
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return;
+    let msg: unknown;
+    try {
+      msg = JSON.parse(String(data));
+    } catch {
+      return;
+    }
+    if (listeners.size === 0) early.push(msg);
+    else for (const cb of [...listeners]) cb(msg);
+  });
+  ws.on('error', () => undefined); // a 'close' always follows
+  ws.on('close', (code, reason) => {
+    closed = true;
+    info = { code, reason: reason.toString() };
+    const ls = [...closeListeners];
+    closeListeners.clear();
+    for (const cb of ls) cb({ ...info });
+  });
+  return {
+    get closed() {
+      return closed;
+    },
+    send(msg) {
+      if (closed || ws.readyState !== WebSocket.OPEN) return;
+      ws.send(JSON.stringify(msg));
+    },
+    onMessage(cb) {
+      listeners.add(cb);
+      if (early.length > 0) {
+        const q = early.splice(0);
+        queueMicrotask(() => q.forEach((m) => cb(m)));
+      }
+      return () => {
+        listeners.delete(cb);
+      };
+    },
+    onClose(cb) {
+      return addCloseListener(closeListeners, info, cb);
+    },
+    close(code, reason) {
+      if (closed) return;
+      closed = true;
+      try {
+        ws.close(code ?? 1000, reason);
+      } catch {
+        ws.terminate();
+      }
+    },
+  };
+}
+
+export interface DialOptions {
+  /** Sent as `Authorization: Bearer <token>` (native clients authenticate in the upgrade). */
+  token?: string;
+  headers?: Record<string, string>;
+  /** Give up on the TCP/TLS/upgrade after this long. Default 10 s. */
+  handshakeTimeoutMs?: number;
+  /** Largest frame accepted from the server. Default 16 MiB. */
+  maxPayload?: number;
+}
+
+/** An HTTP refusal of the upgrade: the status and the server's `{code, message}` body when it sent one. */
+export class UpgradeRefused extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UpgradeRefused';
+  }
+}
+
+/** Opens a WebSocket and resolves once it is open; rejects with UpgradeRefused or the socket error. */
+export function dialWebSocket(url: string, o: DialOptions = {}): Promise<WebSocket> {
+  const headers: Record<string, string> = { ...(o.headers ?? {}) };
+  if (o.token !== undefined) headers.Authorization = `Bearer ${o.token}`;
+  const ws = new WebSocket(url, ['tradedesk.v1'], {
+    headers,
+    perMessageDeflate: false,
+    handshakeTimeout: o.handshakeTimeoutMs ?? 10_000,
+    maxPayload: o.maxPayload ?? 16 * 1024 * 1024,
+  });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        if (body.length < 4096) body += c;
+      });
+      res.on('end', () => {
+        let code: string | undefined;
+        let message = `HTTP ${res.statusCode ?? 0}`;
+        try {
+          const j = JSON.parse(body) as { code?: unknown; message?: unknown };
+          if (typeof j.code === 'string') code = j.code;
+          if (typeof j.message === 'string') message = j.message;
+        } catch {
+          // not JSON
+        }
+        reject(new UpgradeRefused(res.statusCode ?? 0, code, message));
+        req.destroy();
+      });
+      res.on('error', () => reject(new UpgradeRefused(res.statusCode ?? 0, undefined, `HTTP ${res.statusCode ?? 0}`)));
+    });
+    ws.on('error', (e) => reject(e)); // later errors (after a refusal) are already answered
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * The headless host end to end: a real HTTP server on 127.0.0.1, real SQLite in a temp folder, the live
+ * simulated market, and windows as WebSocket clients of `/hub`.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { MemoryStore } from '../src/credentials/store.js';
+import { startHeadlessHost, type HeadlessHost } from '../src/host/headless.js';
+import { Inbox, hubClient, tempDir } from './helpers.js';
+
+describe('headless host', () => {
+  const tmp = tempDir();
+  let host: HeadlessHost;
+  const renderer = join(tmp.dir, 'renderer');
+
+  beforeAll(async () => {
+    mkdirSync(renderer);
+    writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>t</title>');
+    writeFileSync(join(renderer, 'app.js'), 'console.log(1)');
+    host = await startHeadlessHost({
+      userDataDir: join(tmp.dir, 'data'),
+      rendererDir: renderer,
+      credentials: new MemoryStore(),
+      seed: 7,
+      speed: 50,
+    });
+  });
+  afterAll(async () => {
+    await host?.close();
+    tmp.remove();
+  });
+
+  it('serves /config.json saying it is a hub', async () => {
+    const r = await fetch(new URL('config.json', host.url));
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ kind: 'hub', wsPath: '/hub', version: host.core.version });
+  });
+
+  it('serves the renderer with the strict CSP, and nothing outside it', async () => {
+    const r = await fetch(host.url);
+    expect(r.status).toBe(200);
+    const csp = r.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("object-src 'none'");
+    expect(csp).toContain(`ws://127.0.0.1:${host.port}`);
+    expect(csp).not.toContain('unsafe');
+    expect((await fetch(new URL('app.js', host.url))).status).toBe(200);
+    expect((await fetch(new URL('missing.js', host.url))).status).toBe(404);
+    // a raw `..` path (fetch would normalise it away) never leaves the renderer folder
+    const raw = await new Promise<number>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: host.port, path: '/..%2f..%2f..%2fetc%2fpasswd' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      }).on('error', reject);
+    });
+    expect(raw).toBe(404);
+    // an extension-less route is the app (client-side routing)
+    expect((await fetch(new URL('/workspace/chart', host.url))).headers.get('content-type')).toContain('text/html');
+  });
+
+  it('refuses a WebSocket from a foreign origin and a foreign Host', async () => {
+    const status = (url: string, opts: WebSocket.ClientOptions): Promise<number> =>
+      new Promise((resolve) => {
+        const ws = new WebSocket(url, opts);
+        ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        ws.on('open', () => {
+          ws.close();
+          resolve(101);
+        });
+        ws.on('error', () => undefined);
+      });
+    const wsUrl = `ws://127.0.0.1:${host.port}/hub`;
+    expect(await status(wsUrl, { origin: 'https://evil.example' })).toBe(403);
+    expect(await status(wsUrl, { headers: { Host: 'evil.example' } })).toBe(421);
+    expect(await status(wsUrl, { origin: `http://127.0.0.1:${host.port}` })).toBe(101);
+  });
+
+  it('a window talks to the local venue through the hub: info, status, instruments, quotes, an order', async () => {
+    const w = await hubClient(host.url, '?panel=chart&window=w-1');
+    expect(w.welcome?.session?.accountId).toBe(1);
+    expect(await w.call('hub.info')).toMatchObject({ windowId: 'w-1', panel: 'chart', host: 'headless' });
+    const status = new Inbox<{ state: string; mode: string }>();
+    await w.subscribe('hub.status', {}, { data: status.push });
+    expect(await status.next()).toMatchObject({ state: 'connected', mode: 'local', profileId: 'local' });
+    const instruments = await w.call('instruments.list');
+    expect(instruments.length).toBeGreaterThan(0);
+    const symbol = instruments[0]!.symbol;
+    const quotes = new Inbox<{ symbol: string }>();
+    await w.subscribe('quotes', { symbols: [symbol] }, { data: quotes.push });
+    expect((await quotes.next()).symbol).toBe(symbol);
+    const account = await w.call('account.get');
+    expect(account.cash).toBe(10_000_000);
+    const i = instruments[0]!;
+    const price = Math.ceil(i.bandLow / i.tickSize) * i.tickSize;
+    const order = await w.call('order.place', { symbol, side: 'buy', orderType: 'limit', qty: i.lotSize, price, tif: 'day' });
+    expect(order.orderId).toBeGreaterThan(0);
+    // hub.window.open is the desktop's: the browser opens its own windows
+    await expect(w.call('hub.window.open', { panel: 'chart' })).rejects.toMatchObject({ code: 'UNKNOWN_METHOD' });
+    w.close();
+  });
+});
