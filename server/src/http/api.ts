@@ -184,6 +184,8 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
   };
 
   route('GET', '/health', async () => d.health());
+  // The web UI reads this first: which kind of backend served it and where its WebSocket is.
+  route('GET', '/config.json', async () => ({ kind: 'server', wsPath: '/ws', name: cfg.serverName }));
   route('GET', '/metrics', async () => new HttpReply(200, d.metricsText(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
 
   route('POST', '/api/v1/auth/setup', async (c) => {

@@ -1,0 +1,142 @@
+/** The app shell: top bar (mode, connection, panels menu, theme, user), the stale-data banner and the workspace. */
+import { useEffect, useState } from 'react';
+import { LoginForm } from './auth/Login.js';
+import { useConnStatus, useLink, useLive, useNow } from './data/live.js';
+import { allPanels } from './panels/registry.js';
+import { ConnectionIndicator, ModeBadge, StaleBanner } from './ui/StatusBits.js';
+import { useApplyTheme, useTheme } from './ui/theme.js';
+import { Workspace, WorkspaceProvider, useWorkspace } from './workspace/Workspace.js';
+
+export function App() {
+  useApplyTheme();
+  const live = useLive();
+  const auth = live.backend.auth;
+  const [signedIn, setSignedIn] = useState(auth === undefined || auth.signedIn);
+  const [note, setNote] = useState<string | undefined>();
+  const status = useConnStatus();
+
+  // Server mode: an expired or revoked session stops the connection; refresh once, else sign in again.
+  useEffect(() => {
+    if (auth === undefined || status.state !== 'closed' || status.error === undefined) return;
+    const code = status.error.code;
+    if (code !== 'UNAUTHENTICATED' && code !== 'SESSION_REVOKED') return;
+    auth.refresh().then(
+      () => live.conn.start(),
+      () => {
+        setNote(code === 'SESSION_REVOKED' ? 'Your session was ended. Sign in again.' : 'Your session expired. Sign in again.');
+        setSignedIn(false);
+      },
+    );
+  }, [auth, live, status]);
+
+  if (auth !== undefined && !signedIn) {
+    return (
+      <div className="login-page">
+        <div className="brand big">TradeDesk</div>
+        <LoginForm
+          serverName={live.backend.name ?? location.host}
+          note={note}
+          initialUser={auth.user?.username}
+          signIn={async (u, pw, code) => {
+            await auth.login(u, pw, code);
+            setSignedIn(true);
+            setNote(undefined);
+            if (live.conn.state === 'idle') live.start();
+            else live.conn.restart();
+          }}
+        />
+      </div>
+    );
+  }
+
+  return (
+    <WorkspaceProvider>
+      <div className="app">
+        <TopBar onSignOut={auth === undefined ? undefined : async () => {
+          await auth.logout();
+          live.conn.close();
+          live.qc.clear();
+          setSignedIn(false);
+        }} />
+        <StaleBanner />
+        <Workspace />
+        <HubLogin />
+      </div>
+    </WorkspaceProvider>
+  );
+}
+
+function TopBar({ onSignOut }: { onSignOut: (() => Promise<void>) | undefined }) {
+  const live = useLive();
+  const [theme, setTheme] = useTheme();
+  const ws = useWorkspace();
+  const now = useNow(1000);
+  const user = live.backend.auth?.user?.username ?? live.hubStatus?.username;
+  return (
+    <header className="topbar">
+      <span className="brand">TradeDesk</span>
+      <ModeBadge />
+      <ConnectionIndicator />
+      <span className="spacer" />
+      <select
+        className="menu"
+        aria-label="Add panel"
+        value=""
+        onChange={(e) => {
+          if (e.target.value !== '') ws.add(e.target.value);
+        }}
+      >
+        <option value="">+ Add panel</option>
+        {allPanels()
+          .filter((p) => p.addable !== false)
+          .map((p) => (
+            <option key={p.kind} value={p.kind}>
+              {p.title}
+            </option>
+          ))}
+      </select>
+      <button type="button" className="btn small" onClick={ws.reset} title="Back to the default layout">
+        Reset layout
+      </button>
+      <button type="button" className="btn small" onClick={() => setTheme(theme === 'dark' ? 'light' : 'dark')} aria-label="Switch theme" data-testid="theme-toggle">
+        {theme === 'dark' ? '☀ Light' : '☾ Dark'}
+      </button>
+      {user !== undefined && <span className="user">{user}</span>}
+      {onSignOut && (
+        <button type="button" className="btn small" onClick={() => void onSignOut()}>
+          Sign out
+        </button>
+      )}
+      <span className="clock muted">{new Date(now).toLocaleTimeString([], { hour12: false })}</span>
+    </header>
+  );
+}
+
+/** Hub mode: a firm profile that needs a password (and maybe a 2FA code) asks for it here. */
+function HubLogin() {
+  const live = useLive();
+  const link = useLink();
+  const [dismissed, setDismissed] = useState(false);
+  if (!live.backend.hub || link.state !== 'login_required' || dismissed) return null;
+  const st = live.hubStatus;
+  return (
+    <div className="modal-backdrop">
+      <div className="modal">
+        <LoginForm
+          serverName={st?.profileName ?? link.serverName}
+          initialUser={st?.username}
+          note={st?.error?.message}
+          onCancel={() => setDismissed(true)}
+          signIn={async (username, password, code) => {
+            await live.conn.call('hub.login', {
+              profileId: st?.profileId ?? 'local',
+              username,
+              password,
+              ...(code !== undefined && code !== '' ? { totp: code } : {}),
+            });
+          }}
+        />
+      </div>
+    </div>
+  );
+}

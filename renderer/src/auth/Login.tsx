@@ -1,0 +1,117 @@
+/**
+ * Firm sign-in with two-factor authentication. Server mode signs in over the REST API; hub mode asks the
+ * desktop hub (`hub.login`), which keeps the refresh token in the OS keychain. Every refusal is explained
+ * in words (wrong password, code needed, wrong/used code, throttled, server unreachable).
+ */
+import { useEffect, useRef, useState } from 'react';
+import { isProtocolError } from '../../../engine/protocol/index.js';
+import { reasonFor } from '../format/reasons.js';
+
+export interface LoginProps {
+  serverName: string;
+  /** Throws a ProtocolError with the server's code on refusal. */
+  signIn(username: string, password: string, code: string | undefined): Promise<void>;
+  initialUser?: string | undefined;
+  note?: string | undefined;
+  onCancel?(): void;
+}
+
+export function LoginForm(p: LoginProps) {
+  const [username, setUsername] = useState(p.initialUser ?? '');
+  const [password, setPassword] = useState('');
+  const [code, setCode] = useState('');
+  const [needCode, setNeedCode] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<{ code: string; text: string } | undefined>();
+  const codeRef = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    if (needCode) codeRef.current?.focus();
+  }, [needCode]);
+
+  const submit = async () => {
+    if (busy) return;
+    setBusy(true);
+    try {
+      await p.signIn(username.trim(), password, needCode ? code.trim() : undefined);
+      setError(undefined);
+    } catch (e) {
+      const c = isProtocolError(e) ? e.code : 'UNAVAILABLE';
+      const msg = e instanceof Error ? e.message : String(e);
+      if (c === 'TWO_FACTOR_REQUIRED') {
+        setNeedCode(true);
+        setError(undefined);
+      } else {
+        if (c === 'INVALID_TWO_FACTOR_CODE') setCode('');
+        if (c === 'INVALID_CREDENTIALS') setPassword('');
+        setError({ code: c, text: c === 'RATE_LIMITED' ? `${reasonFor(c)} (${msg})` : reasonFor(c, msg) });
+      }
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form
+      className="login"
+      data-testid="login"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <h2>Sign in</h2>
+      <p className="muted">
+        to <b>{p.serverName}</b>
+      </p>
+      {p.note && <p className="note">{p.note}</p>}
+      <label htmlFor="login-user">User name</label>
+      <input id="login-user" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} autoFocus={!p.initialUser} disabled={needCode} required />
+      <label htmlFor="login-pass">Password</label>
+      <input id="login-pass" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} autoFocus={!!p.initialUser} disabled={needCode} required />
+      {needCode && (
+        <>
+          <label htmlFor="login-code">Two-factor code</label>
+          <input
+            id="login-code"
+            ref={codeRef}
+            inputMode="numeric"
+            autoComplete="one-time-code"
+            placeholder="6-digit code or backup code"
+            value={code}
+            onChange={(e) => setCode(e.target.value)}
+            required
+          />
+          <p className="hint">Open your authenticator app and enter the current code for this account.</p>
+        </>
+      )}
+      {error && (
+        <div className="field-error block" role="alert" data-testid="login-error" data-code={error.code}>
+          {error.text}
+        </div>
+      )}
+      <div className="modal-actions">
+        {needCode && (
+          <button
+            type="button"
+            className="btn"
+            onClick={() => {
+              setNeedCode(false);
+              setCode('');
+              setError(undefined);
+            }}
+          >
+            Back
+          </button>
+        )}
+        {p.onCancel && (
+          <button type="button" className="btn" onClick={p.onCancel}>
+            Cancel
+          </button>
+        )}
+        <button type="submit" className="btn primary" disabled={busy}>
+          {busy ? 'Signing in…' : needCode ? 'Verify' : 'Sign in'}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,439 @@
+/**
+ * The data layer: protocol requests and subscriptions feeding the react-query cache. Requests are query
+ * functions; each stream writes its pushes into the same cache keys with `setQueryData`, so a component
+ * reads one value that is fetched once and then kept live (no polling). Streams are shared and reference
+ * counted by channel + params; after a reconnect the snapshot queries are refetched (the stream's first push
+ * is fresh anyway). Quotes are coalesced per animation frame: the latest quote per symbol wins.
+ */
+import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-query';
+import { createContext, useContext, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
+import type {
+  ChannelData,
+  ChannelName,
+  ChannelParams,
+  ConnectionStatus,
+  ConnectionSubscription,
+  HubStatus,
+} from '../../../engine/protocol/index.js';
+import type { Backend } from './backend.js';
+import type { AccountView, Candle, Execution, IndexView, InstrumentView, OrderRecord, Quote, Timeframe, TradePrint } from './types.js';
+
+export const keys = {
+  instruments: ['instruments'] as const,
+  quote: (s: string) => ['quote', s] as const,
+  candles: (s: string, tf: Timeframe) => ['candles', s, tf] as const,
+  orders: ['orders'] as const,
+  executions: ['executions'] as const,
+  rejects: ['rejects'] as const,
+  account: ['account'] as const,
+  trades: (s: string) => ['trades', s] as const,
+  index: (n: string) => ['index', n] as const,
+};
+
+/** A rejection the venue answered to a request (kept beside the order records for the blotter). */
+export interface LocalReject {
+  key: string;
+  ts: number;
+  symbol: string;
+  side: string;
+  orderType: string;
+  qty: number;
+  price?: number | undefined;
+  code: string;
+  message: string;
+  action: 'place' | 'modify' | 'cancel';
+}
+
+/** Candles as the chart keeps them: one array, appended and updated in place; `rev` changes on every edit. */
+export interface CandleBook {
+  bars: Candle[];
+  rev: number;
+  /** What the last edit was: the chart uses `update` for the last bar and `setData` otherwise. */
+  last: 'reset' | 'update' | 'prepend';
+  /** No older history exists before bars[0]. */
+  complete: boolean;
+}
+
+type Listener<T> = (v: T) => void;
+
+export class Live {
+  readonly qc: QueryClient;
+  readonly backend: Backend;
+  #streams = new Map<string, { count: number; sub: ConnectionSubscription; handlers: Set<Listener<unknown>>; stop?: ReturnType<typeof setTimeout> }>();
+  #quoteBuf = new Map<string, Quote>();
+  #quoteFlush = 0;
+  #quoteListeners = new Set<(qs: Quote[]) => void>();
+  hubStatus: HubStatus | undefined;
+  #hubListeners = new Set<() => void>();
+  quotesReceived = 0;
+
+  constructor(backend: Backend, qc?: QueryClient) {
+    this.backend = backend;
+    this.qc =
+      qc ??
+      new QueryClient({
+        defaultOptions: { queries: { staleTime: Infinity, gcTime: 5 * 60_000, retry: 2, retryDelay: 500, refetchOnWindowFocus: false } },
+      });
+  }
+
+  get conn() {
+    return this.backend.conn;
+  }
+
+  start(): void {
+    const conn = this.conn;
+    if (this.backend.hub) {
+      conn.subscribe('hub.status', {}, {
+        data: (s) => {
+          this.hubStatus = s;
+          for (const l of this.#hubListeners) l();
+          if (s.state === 'connected') void this.qc.invalidateQueries({ predicate: (q) => q.state.status === 'error' });
+        },
+      });
+    }
+    conn.onStatus((s) => {
+      if (s.state === 'open') void this.qc.invalidateQueries({ predicate: (q) => q.state.status === 'error' });
+    });
+    conn.start();
+  }
+
+  onHubStatus(cb: () => void): () => void {
+    this.#hubListeners.add(cb);
+    return () => this.#hubListeners.delete(cb);
+  }
+
+  /** Shares one stream per channel + params; `onResubscribed` runs after reconnects (refetch snapshots). */
+  retain<C extends ChannelName>(
+    channel: C,
+    params: ChannelParams<C>,
+    onData: (d: ChannelData<C>) => void,
+    onResubscribed?: () => void,
+  ): () => void {
+    const key = `${channel}|${JSON.stringify(params)}`;
+    let s = this.#streams.get(key);
+    const handler = onData as Listener<unknown>;
+    if (s === undefined) {
+      const handlers = new Set<Listener<unknown>>();
+      const resub = new Set<() => void>();
+      const sub = this.conn.subscribe(channel, params, {
+        data: (d) => {
+          for (const h of handlers) h(d);
+        },
+        resubscribed: () => {
+          for (const r of resub) r();
+        },
+        error: () => {
+          this.#streams.delete(key);
+        },
+      });
+      s = { count: 0, sub, handlers };
+      (s as unknown as { resub: Set<() => void> }).resub = resub;
+      this.#streams.set(key, s);
+    }
+    const entry = s;
+    if (entry.stop !== undefined) {
+      clearTimeout(entry.stop);
+      entry.stop = undefined;
+    }
+    entry.count++;
+    entry.handlers.add(handler);
+    const resubs = (entry as unknown as { resub: Set<() => void> }).resub;
+    if (onResubscribed) resubs.add(onResubscribed);
+    return () => {
+      entry.handlers.delete(handler);
+      if (onResubscribed) resubs.delete(onResubscribed);
+      if (--entry.count > 0) return;
+      entry.stop = setTimeout(() => {
+        if (entry.count > 0) return;
+        this.#streams.delete(key);
+        void entry.sub.unsubscribe();
+      }, 1000);
+    };
+  }
+
+  /** Quotes are buffered and written to the cache once per frame (latest per symbol wins). */
+  pushQuote = (q: Quote): void => {
+    this.quotesReceived++;
+    this.#quoteBuf.set(q.symbol, q);
+    if (this.#quoteFlush !== 0) return;
+    const flush = () => {
+      this.#quoteFlush = 0;
+      const batch = [...this.#quoteBuf.values()];
+      this.#quoteBuf.clear();
+      for (const x of batch) this.qc.setQueryData(keys.quote(x.symbol), x);
+      for (const l of this.#quoteListeners) l(batch);
+    };
+    this.#quoteFlush = requestAnimationFrame(flush);
+  };
+
+  onQuotes(cb: (qs: Quote[]) => void): () => void {
+    this.#quoteListeners.add(cb);
+    return () => this.#quoteListeners.delete(cb);
+  }
+
+  upsertOrder = (o: OrderRecord): void => {
+    this.qc.setQueryData<OrderRecord[]>(keys.orders, (prev) => {
+      const list = prev ?? [];
+      const i = list.findIndex((x) => x.orderId === o.orderId);
+      if (i < 0) return [o, ...list];
+      if (list[i]!.updatedTs > o.updatedTs) return list;
+      const next = list.slice();
+      next[i] = o;
+      return next;
+    });
+  };
+
+  addExecution = (e: Execution): void => {
+    this.qc.setQueryData<Execution[]>(keys.executions, (prev) => {
+      const list = prev ?? [];
+      if (list.some((x) => x.tradeId === e.tradeId && x.orderId === e.orderId)) return list;
+      return [e, ...list].slice(0, 1000);
+    });
+  };
+
+  addReject = (r: LocalReject): void => {
+    this.qc.setQueryData<LocalReject[]>(keys.rejects, (prev) => [r, ...(prev ?? [])].slice(0, 200));
+  };
+}
+
+const LiveContext = createContext<Live | undefined>(undefined);
+
+export function LiveProvider({ live, children }: { live: Live; children: ReactNode }) {
+  return (
+    <LiveContext.Provider value={live}>
+      <QueryClientProvider client={live.qc}>{children}</QueryClientProvider>
+    </LiveContext.Provider>
+  );
+}
+
+export function useLive(): Live {
+  const l = useContext(LiveContext);
+  if (l === undefined) throw new Error('useLive outside LiveProvider');
+  return l;
+}
+
+// ---------------------------------------------------------------- connection state
+
+export type LinkState = 'connecting' | 'connected' | 'reconnecting' | 'offline' | 'login_required';
+
+export interface LinkInfo {
+  state: LinkState;
+  /** SIMULATION (local venue) or the firm server's name. */
+  mode: 'simulation' | 'firm';
+  serverName: string;
+  detail: string | undefined;
+  retryInMs: number | undefined;
+}
+
+export function useConnStatus(): ConnectionStatus {
+  const live = useLive();
+  return useSyncExternalStore(
+    (cb) => live.conn.onStatus(cb),
+    () => live.conn.status,
+  );
+}
+
+export function useLink(): LinkInfo {
+  const live = useLive();
+  const cs = useConnStatus();
+  const hub = useSyncExternalStore(
+    (cb) => live.onHubStatus(cb),
+    () => live.hubStatus,
+  );
+  const transport: LinkState =
+    cs.state === 'open' ? 'connected' : cs.state === 'closed' ? 'offline' : cs.state === 'idle' || (cs.state === 'connecting' && cs.attempt === 0) ? 'connecting' : 'reconnecting';
+  const err = cs.error !== undefined ? cs.error.message : undefined;
+  if (live.backend.hub) {
+    const mode = hub?.mode === 'firm' ? 'firm' : 'simulation';
+    const serverName = hub?.serverName ?? hub?.profileName ?? 'Local simulation';
+    if (transport !== 'connected' || hub === undefined) {
+      return { state: transport === 'connected' ? 'connecting' : transport, mode, serverName, detail: err, retryInMs: cs.retryInMs };
+    }
+    return { state: hub.state, mode, serverName, detail: hub.error?.message, retryInMs: hub.retryInMs };
+  }
+  const serverName = cs.welcome?.server ?? live.backend.name ?? 'Exchange server';
+  return { state: transport, mode: 'firm', serverName, detail: err, retryInMs: cs.retryInMs };
+}
+
+// ---------------------------------------------------------------- reference data
+
+export function useInstruments() {
+  const live = useLive();
+  return useQuery({ queryKey: keys.instruments, queryFn: () => live.conn.call('instruments.list') });
+}
+
+export function useInstrument(symbol: string): InstrumentView | undefined {
+  const q = useInstruments();
+  return useMemo(() => q.data?.find((i) => i.symbol === symbol), [q.data, symbol]);
+}
+
+// ---------------------------------------------------------------- market data
+
+/** Keeps a quotes stream open for these symbols; the quotes land in the cache under keys.quote(symbol). */
+export function useQuoteStream(symbols: readonly string[]): void {
+  const live = useLive();
+  const key = [...new Set(symbols)].sort().join(',');
+  useEffect(() => {
+    if (key === '') return;
+    return live.retain('quotes', { symbols: key.split(',') }, live.pushQuote);
+  }, [live, key]);
+}
+
+export function useQuote(symbol: string): Quote | undefined {
+  const live = useLive();
+  useQuoteStream(symbol === '' ? [] : [symbol]);
+  const q = useQuery({
+    queryKey: keys.quote(symbol),
+    queryFn: () => live.conn.call('quote.get', { symbol }),
+    enabled: symbol !== '',
+  });
+  return q.data;
+}
+
+/** Reads a quote from the cache (someone else keeps the stream open, e.g. the watchlist). */
+export function useCachedQuote(symbol: string): Quote | undefined {
+  const q = useQuery<Quote>({ queryKey: keys.quote(symbol), enabled: false });
+  return q.data;
+}
+
+export function useIndex(name: string) {
+  const live = useLive();
+  const qc = useQueryClient();
+  const q = useQuery({ queryKey: keys.index(name), queryFn: () => live.conn.call('index.get', { name }), retry: false });
+  const ok = q.isSuccess;
+  useEffect(() => {
+    if (!ok) return;
+    return live.retain('index', { name }, (d: IndexView) => qc.setQueryData(keys.index(name), d));
+  }, [live, qc, name, ok]);
+  return q;
+}
+
+export function useTrades(symbol: string) {
+  const live = useLive();
+  const qc = useQueryClient();
+  const q = useQuery({
+    queryKey: keys.trades(symbol),
+    queryFn: () => live.conn.call('trades.recent', { symbol, limit: 200 }),
+    enabled: symbol !== '',
+  });
+  useEffect(() => {
+    if (symbol === '') return;
+    return live.retain(
+      'trades',
+      { symbol },
+      (t: TradePrint) =>
+        qc.setQueryData<TradePrint[]>(keys.trades(symbol), (prev) => {
+          const list = prev ?? [];
+          if (list.length > 0 && list[0]!.tradeId >= t.tradeId) return list;
+          return [t, ...list].slice(0, 300);
+        }),
+      () => void qc.invalidateQueries({ queryKey: keys.trades(symbol) }),
+    );
+  }, [live, qc, symbol]);
+  return q;
+}
+
+// ---------------------------------------------------------------- my account
+
+export function useOrders() {
+  const live = useLive();
+  const qc = useQueryClient();
+  const q = useQuery({
+    queryKey: keys.orders,
+    queryFn: async () => (await live.conn.call('orders.list', { status: 'all', limit: 500 })).items,
+  });
+  useEffect(
+    () => live.retain('orders', {}, live.upsertOrder, () => void qc.invalidateQueries({ queryKey: keys.orders })),
+    [live, qc],
+  );
+  return q;
+}
+
+export function useExecutions() {
+  const live = useLive();
+  const qc = useQueryClient();
+  const q = useQuery({
+    queryKey: keys.executions,
+    queryFn: async () => (await live.conn.call('executions.list', { limit: 500 })).items,
+  });
+  useEffect(
+    () => live.retain('executions', {}, live.addExecution, () => void qc.invalidateQueries({ queryKey: keys.executions })),
+    [live, qc],
+  );
+  return q;
+}
+
+export function useAccount() {
+  const live = useLive();
+  const qc = useQueryClient();
+  const q = useQuery({ queryKey: keys.account, queryFn: () => live.conn.call('account.get') });
+  useEffect(() => live.retain('account', {}, (a: AccountView) => qc.setQueryData(keys.account, a)), [live, qc]);
+  return q;
+}
+
+export function useRejects(): LocalReject[] {
+  const q = useQuery<LocalReject[]>({ queryKey: keys.rejects, queryFn: () => [], staleTime: Infinity });
+  return q.data ?? [];
+}
+
+// ---------------------------------------------------------------- candles
+
+export const HISTORY_PAGE = 1000;
+
+export function useCandleBook(symbol: string, timeframe: Timeframe) {
+  const live = useLive();
+  const qc = useQueryClient();
+  const key = keys.candles(symbol, timeframe);
+  const q = useQuery({
+    queryKey: key,
+    enabled: symbol !== '',
+    queryFn: async (): Promise<CandleBook> => {
+      const bars = await live.conn.call('candles.get', { symbol, timeframe, limit: HISTORY_PAGE });
+      return { bars, rev: 0, last: 'reset', complete: bars.length < HISTORY_PAGE };
+    },
+  });
+  useEffect(() => {
+    if (symbol === '') return;
+    return live.retain(
+      'candles',
+      { symbol, timeframe },
+      (c: Candle) =>
+        qc.setQueryData<CandleBook>(keys.candles(symbol, timeframe), (prev) => {
+          if (prev === undefined) return prev;
+          const bars = prev.bars;
+          const lastBar = bars[bars.length - 1];
+          if (lastBar !== undefined && c.t < lastBar.t) return prev;
+          if (lastBar !== undefined && c.t === lastBar.t) bars[bars.length - 1] = c;
+          else bars.push(c);
+          return { ...prev, rev: prev.rev + 1, last: 'update' };
+        }),
+      () => void qc.invalidateQueries({ queryKey: keys.candles(symbol, timeframe) }),
+    );
+  }, [live, qc, symbol, timeframe]);
+  return q;
+}
+
+/** Loads one more page of older candles into the book; false when there is no more history. */
+export async function loadOlderCandles(live: Live, symbol: string, timeframe: Timeframe): Promise<boolean> {
+  const key = keys.candles(symbol, timeframe);
+  const book = live.qc.getQueryData<CandleBook>(key);
+  if (book === undefined || book.complete || book.bars.length === 0) return false;
+  const first = book.bars[0]!;
+  const older = await live.conn.call('candles.get', { symbol, timeframe, to: first.t, limit: HISTORY_PAGE });
+  const fresh = older.filter((c) => c.t < first.t);
+  live.qc.setQueryData<CandleBook>(key, (prev) => {
+    if (prev === undefined) return prev;
+    return { bars: [...fresh, ...prev.bars], rev: prev.rev + 1, last: 'prepend', complete: fresh.length === 0 || older.length < HISTORY_PAGE };
+  });
+  return fresh.length > 0;
+}
+
+/** A tiny hook for a value that changes every `ms` (clock displays). */
+export function useNow(ms: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const t = setInterval(() => setNow(Date.now()), ms);
+    return () => clearInterval(t);
+  }, [ms]);
+  return now;
+}

@@ -1,2 +1,0 @@
-// renderer: the React UI (coming). Placeholder so the renderer typecheck has input.
-export {};

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_LAYOUT, addPanel, findPanel, movePanel, parseLayout, removePanel, resize, type Layout } from '../../src/workspace/layout.js';
+
+const ids = (l: Layout) => l.columns.map((c) => c.panels.map((p) => p.id));
+
+describe('workspace layout', () => {
+  it('moves a panel above, below, and into a new column beside another', () => {
+    const below = movePanel(DEFAULT_LAYOUT, 'account-1', 'chart-1', 'bottom');
+    expect(ids(below)[1]).toEqual(['chart-1', 'account-1', 'blotter-1']);
+    expect(ids(below)[2]).toEqual(['ticket-1', 'positions-1']);
+    const left = movePanel(DEFAULT_LAYOUT, 'tape-1', 'watchlist-1', 'left');
+    expect(ids(left)[0]).toEqual(['tape-1']);
+    expect(ids(left)[1]).toEqual(['watchlist-1']);
+    expect(left.columns.length).toBe(4);
+  });
+
+  it('drops a column that becomes empty', () => {
+    let l = removePanel(DEFAULT_LAYOUT, 'watchlist-1');
+    l = removePanel(l, 'tape-1');
+    expect(l.columns.length).toBe(2);
+    expect(findPanel(l, 'chart-1')).toEqual({ col: 0, row: 0 });
+  });
+
+  it('adds to the shortest column and resizes within limits', () => {
+    const l = addPanel(DEFAULT_LAYOUT, { id: 'x', kind: 'tape', h: 1, params: {} });
+    expect(findPanel(l, 'x')?.col).toBe(0);
+    const r = resize(DEFAULT_LAYOUT, 0, undefined, 90);
+    const total = r.columns.reduce((s, c) => s + c.w, 0);
+    expect(r.columns[1]!.w / total).toBeGreaterThanOrEqual(0.079);
+    expect(r.columns[0]!.w + r.columns[1]!.w).toBeCloseTo(DEFAULT_LAYOUT.columns[0]!.w + DEFAULT_LAYOUT.columns[1]!.w);
+  });
+
+  it('reads back what it saved and refuses junk or unknown panels', () => {
+    const known = (k: string) => k !== 'gone';
+    expect(parseLayout(JSON.stringify(DEFAULT_LAYOUT), known)).toEqual(DEFAULT_LAYOUT);
+    expect(parseLayout('{"v":2}', known)).toBeUndefined();
+    expect(parseLayout('not json', known)).toBeUndefined();
+    const withGone = { v: 1, columns: [{ w: 1, panels: [{ id: 'a', kind: 'gone', h: 1, params: {} }] }, { w: 1, panels: [{ id: 'b', kind: 'chart', h: 1, params: {} }] }] };
+    expect(ids(parseLayout(JSON.stringify(withGone), known)!)).toEqual([['b']]);
+  });
+});
