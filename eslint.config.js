@@ -13,7 +13,7 @@
 //   preload          electron; anything else types only      node:*, other packages
 //   renderer         engine/protocol; engine/core/types.js   node:*, electron, main, server, engine/core
 //                    and codes.js (types only)               internals, venue, sim
-// Raw `ipcMain`/`ipcRenderer` may be imported only in main/ipc*.ts and preload/.
+// Raw `ipcMain`/`ipcRenderer` may be imported only in main/ipc*.ts, main/electron/ipc*.ts and preload/.
 //
 // How the patterns work: no-restricted-imports sees the import string, not the resolved file, so a
 // cross-layer import is recognised by a relative path that climbs out (`../`) and then names another
@@ -195,7 +195,9 @@ export default defineConfig(
     rules: restrict([...SERVER_PATTERNS, ['^(?:\\.\\./)+test(?:/|$)', 'Production code must not import tests.']]),
   },
   { files: ['main/**'], rules: mainImports(true) },
-  { files: ['main/ipc*.ts'], rules: mainImports(false) },
+  { files: ['main/ipc*.ts', 'main/electron/ipc*.ts'], rules: mainImports(false) },
+  // main's tests may build a real exchange server (server/src buildServer) to test the firm connection.
+  { files: ['main/test/**'], rules: restrict([[intoTop(['renderer']), 'main tests must not import renderer code.']]) },
   {
     files: ['preload/**'],
     rules: restrict(

@@ -1,0 +1,178 @@
+/**
+ * The hub against a REAL exchange server on 127.0.0.1 (server/src/app.ts buildServer, real SQLite, real
+ * WebSocket): sign-in with the server's REST API, one shared WebSocket for every window, switching between
+ * the local simulation and the firm, reconnect with backoff and re-subscribe across a server restart,
+ * token renewal when the server refuses an expired access token, sign-out.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { HubStatus, Quote } from '../../engine/protocol/index.js';
+import { buildServer, type App } from '../../server/src/app.js';
+import { ServerKey } from '../../server/src/auth/crypto.js';
+import type { ConfigInput } from '../../server/src/config.js';
+import { FAST_ARGON2, PASSWORD, createUser, fund, listInstrument, setupAdmin, type Session, type TestServer } from '../../server/test/helpers.js';
+import { MemoryStore } from '../src/credentials/store.js';
+import { firmConnector } from '../src/hub/firm.js';
+import { hubFixture, type HubFixture } from './fixtures.js';
+import { Inbox, until } from './helpers.js';
+
+/** A server we can stop and start again on the same port, files and key, with a clock we can move. */
+class RestartableServer {
+  app!: App;
+  port = 0;
+  clockOffsetMs = 0;
+  readonly dir = mkdtempSync(join(tmpdir(), 'tdfirm-'));
+  readonly key = ServerKey.forTests();
+  readonly cfg: ConfigInput = {
+    db: join(this.dir, 'venue.db'),
+    logLevel: 'silent',
+    rendererDir: join(this.dir, 'none'),
+    sim: 'off',
+    auth: { argon2: FAST_ARGON2 },
+  };
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+  async start(): Promise<void> {
+    this.app = buildServer(this.cfg, { serverKey: this.key, now: () => Date.now() + this.clockOffsetMs });
+    this.port = (await this.app.listen(this.port, '127.0.0.1')).port;
+  }
+  async stop(): Promise<void> {
+    await this.app.close();
+  }
+  /** The server helpers' view of it. */
+  get ts(): TestServer {
+    return { app: this.app, url: this.url, wsUrl: `ws://127.0.0.1:${this.port}/ws`, origin: this.url, dir: this.dir, stop: () => this.stop() };
+  }
+}
+
+describe('hub ↔ firm server', () => {
+  const server = new RestartableServer();
+  let admin: Session;
+  let trader: Session;
+  let fx: HubFixture;
+  const credentials = new MemoryStore();
+
+  beforeAll(async () => {
+    await server.start();
+    admin = await setupAdmin(server.ts);
+    await listInstrument(server.ts, admin, { symbol: 'ACME', name: 'Acme (firm)', tickSize: 1, lotSize: 1, referencePrice: 10_000, bandBps: 2000 });
+    trader = await createUser(server.ts, admin, 'alice', 'trader');
+    await fund(server.ts, admin, trader.user.accountId!);
+    fx = await hubFixture({
+      credentials,
+      firm: firmConnector({ credentials, clientName: 'tradedesk-test/1', backoff: { initialMs: 20, maxMs: 200, jitter: 0 } }),
+    });
+  });
+  afterAll(async () => {
+    await fx?.close();
+    await server.stop().catch(() => undefined);
+    rmSync(server.dir, { recursive: true, force: true });
+  });
+
+  it('switches local → firm → local; windows re-subscribe onto the new upstream and status reaches every window', async () => {
+    const a = await fx.window({ windowId: 'main' });
+    const b = await fx.window({ windowId: 'chart-1', panel: 'chart' });
+    const statusA = new Inbox<HubStatus>();
+    const statusB = new Inbox<HubStatus>();
+    await a.subscribe('hub.status', {}, { data: statusA.push });
+    await b.subscribe('hub.status', {}, { data: statusB.push });
+    const quotes = new Inbox<Quote>();
+    await b.subscribe('quotes', { symbols: ['ACME'] }, { data: quotes.push, error: quotes.error, resubscribed: quotes.onResubscribed });
+    expect((await quotes.next()).previousClose).toBe(20_000); // the local ACME
+
+    const profile = await a.call('hub.profiles.save', { name: 'Firm', url: server.url });
+    // no stored session yet: the firm needs a sign-in (and there is no upstream until then)
+    expect(await a.call('hub.connect', { profileId: profile.id })).toMatchObject({ state: 'login_required', mode: 'firm' });
+    await statusB.next((s) => s.state === 'login_required');
+    await expect(a.call('instruments.list')).rejects.toMatchObject({ code: 'UNAUTHENTICATED' });
+
+    await expect(a.call('hub.login', { profileId: profile.id, username: 'alice', password: 'wrong password here' })).rejects.toMatchObject({
+      code: 'INVALID_CREDENTIALS',
+    });
+    const st = await a.call('hub.login', { profileId: profile.id, username: 'alice', password: PASSWORD });
+    expect(st).toMatchObject({ state: 'connected', mode: 'firm', profileId: profile.id, username: 'alice', role: 'trader', accountId: trader.user.accountId });
+    await statusB.next((s) => s.state === 'connected' && s.mode === 'firm');
+
+    // the chart's quotes stream was ended with RESYNC_REQUIRED; its client re-subscribed onto the firm
+    await until(() => quotes.resubscribed >= 1, 10_000, 'resubscribe');
+    expect(quotes.errors.map((e) => e.code)).toContain('RESYNC_REQUIRED');
+    expect((await quotes.next((q) => q.previousClose === 10_000)).symbol).toBe('ACME');
+    expect((await a.call('instruments.list')).map((i) => i.name)).toEqual(['Acme (firm)']);
+    expect((await b.call('account.get')).accountId).toBe(trader.user.accountId);
+
+    // the refresh token is in the keychain, not in any profile
+    expect(await a.call('hub.credentials.has', { profileId: profile.id, kind: 'refreshToken' })).toEqual({ present: true });
+    expect((await a.call('hub.profiles.list')).profiles.find((p) => p.id === profile.id)).toMatchObject({ signedIn: true, username: 'alice' });
+
+    // two windows, one WebSocket to the server
+    expect(server.app.gateway.size).toBe(1);
+
+    // and back to the local simulation
+    expect(await a.call('hub.connect', { profileId: 'local' })).toMatchObject({ state: 'connected', mode: 'local' });
+    await quotes.next((q) => q.previousClose === 20_000);
+    await until(() => server.app.gateway.size === 0, 5000, 'firm socket closed');
+
+    // connecting again resumes the stored session without a password
+    expect(await a.call('hub.connect', { profileId: profile.id })).toMatchObject({ state: 'connected', mode: 'firm', username: 'alice' });
+    await quotes.next((q) => q.previousClose === 10_000);
+  });
+
+  it('reconnects with backoff across a server restart, renews a refused token and re-subscribes', async () => {
+    const a = await fx.window();
+    const status = new Inbox<HubStatus>();
+    await a.subscribe('hub.status', {}, { data: status.push });
+    expect(await status.next()).toMatchObject({ state: 'connected', mode: 'firm' });
+    const quotes = new Inbox<Quote>();
+    const orders = new Inbox<{ orderId: number; status: string }>();
+    await a.subscribe('quotes', { symbols: ['ACME'] }, { data: quotes.push, error: quotes.error, resubscribed: quotes.onResubscribed });
+    await a.subscribe('orders', {}, { data: orders.push, error: orders.error, resubscribed: orders.onResubscribed });
+    await quotes.next();
+    const profileId = fx.profiles.activeId;
+    const refreshBefore = await credentials.get(`${profileId}/refreshToken`);
+
+    await server.stop();
+    await status.next((s) => s.state === 'reconnecting');
+    // while the server is down the hub keeps trying (attempts grow)
+    await status.next((s) => s.state === 'reconnecting' && (s.attempt ?? 0) >= 2);
+
+    // the server comes back 20 minutes later: the access token the hub holds has expired there
+    server.clockOffsetMs = 20 * 60_000;
+    await server.start();
+    await status.next((s) => s.state === 'connected', 15_000);
+    // it renewed its tokens with the refresh token (rotated, and the new one replaced the old in the keychain)
+    const refreshAfter = await credentials.get(`${profileId}/refreshToken`);
+    expect(refreshAfter).toBeDefined();
+    expect(refreshAfter).not.toBe(refreshBefore);
+
+    // the streams are live again without the window doing anything: a fresh quote; the orders stream
+    // (events may have been missed) was told to resynchronise and re-subscribed
+    quotes.skip();
+    await until(() => orders.resubscribed >= 1, 10_000, 'orders resubscribed');
+    expect(orders.errors.map((e) => e.code)).toEqual(['RESYNC_REQUIRED']);
+    const placed = await a.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 5, price: 9_900, tif: 'day' });
+    await orders.next((o) => o.orderId === placed.orderId);
+    await quotes.next((q) => q.bid === 9_900);
+    expect(server.app.gateway.size).toBe(1);
+  });
+
+  it('signs out: the session is revoked, the refresh token deleted, and the hub asks for a sign-in', async () => {
+    const a = await fx.window();
+    const profileId = fx.profiles.activeId;
+    expect(fx.hub.status).toMatchObject({ state: 'connected', mode: 'firm' });
+    const refresh = await credentials.get(`${profileId}/refreshToken`);
+    const st = await a.call('hub.logout');
+    expect(st).toMatchObject({ state: 'login_required', mode: 'firm', profileId });
+    expect(await a.call('hub.credentials.has', { profileId, kind: 'refreshToken' })).toEqual({ present: false });
+    // the old refresh token no longer works on the server
+    const r = await fetch(`${server.url}/api/v1/auth/refresh`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ refreshToken: refresh }),
+    });
+    expect(r.status).toBe(401);
+    await expect(a.call('hub.connect', { profileId })).resolves.toMatchObject({ state: 'login_required' });
+  });
+});
