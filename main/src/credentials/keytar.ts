@@ -41,8 +41,10 @@ export class KeytarStore implements CredentialStore {
 export async function loadKeytar(): Promise<KeytarApi | undefined> {
   try {
     const mod = (await import('keytar')) as unknown as KeytarApi & { default?: KeytarApi };
-    const api = typeof mod.getPassword === 'function' ? mod : mod.default;
-    return api !== undefined && typeof api.getPassword === 'function' ? api : undefined;
+    // keytar is CommonJS: its functions are on the default export (named exports are partial).
+    const api = mod.default ?? mod;
+    const complete = (['getPassword', 'setPassword', 'deletePassword', 'findCredentials'] as const).every((k) => typeof api[k] === 'function');
+    return complete ? api : undefined;
   } catch {
     return undefined;
   }
