@@ -7,6 +7,7 @@
  * Every case ends in one reconnecting `Connection`, so the panels never know which it is.
  */
 import { Connection, ProtocolError, type ErrorShape, type Port } from '../../../engine/protocol/index.js';
+import type { BridgePort, TradeDeskBridge } from '../../../engine/protocol/bridge.js';
 import { openWebSocketPort, sameOriginWs } from './ws-port.js';
 
 export const CLIENT_NAME = 'tradedesk-renderer/0.1.0';
@@ -29,14 +30,32 @@ export interface Backend {
   readonly name: string | undefined;
 }
 
-/** What the desktop preload exposes (see engine/protocol/bridge.ts): a function that opens a port to the hub. */
-interface DesktopBridge {
-  connect(): Port | Promise<Port>;
+function desktopBridge(): TradeDeskBridge | undefined {
+  const b = window.tradedesk;
+  return b !== undefined && typeof b.connect === 'function' ? b : undefined;
 }
 
-function desktopBridge(): DesktopBridge | undefined {
-  const w = window as unknown as { tradedesk?: Partial<DesktopBridge> };
-  return typeof w.tradedesk?.connect === 'function' ? (w.tradedesk as DesktopBridge) : undefined;
+/** The preload's BridgePort as a protocol Port (adds `closed`, and keeps close one-shot). */
+export function bridgePort(b: BridgePort): Port {
+  let closed = false;
+  b.onClose(() => {
+    closed = true;
+  });
+  return {
+    get closed() {
+      return closed;
+    },
+    send: (msg) => {
+      if (!closed) b.send(msg);
+    },
+    onMessage: (cb) => b.onMessage(cb),
+    onClose: (cb) => b.onClose(cb),
+    close: (code, reason) => {
+      if (closed) return;
+      closed = true;
+      b.close(code, reason);
+    },
+  };
 }
 
 export async function loadRemoteConfig(): Promise<RemoteConfig | undefined> {
@@ -58,16 +77,24 @@ const BACKOFF = { initialMs: 250, maxMs: 3000 };
 export async function createBackend(): Promise<Backend> {
   const bridge = desktopBridge();
   if (bridge !== undefined) {
-    const conn = new Connection({ open: async () => bridge.connect(), hello: () => ({ client: CLIENT_NAME }), backoff: BACKOFF });
+    const conn = new Connection({ open: async () => bridgePort(bridge.connect()), hello: () => ({ client: CLIENT_NAME }), backoff: BACKOFF });
     return { kind: 'desktop', conn, auth: undefined, hub: true, name: undefined };
   }
   const cfg = await loadRemoteConfig();
   if (cfg === undefined) throw new Error('This page is not served by a TradeDesk host or server (no /config.json).');
-  const url = sameOriginWs(cfg.wsPath);
   if (cfg.kind === 'hub') {
+    // A pop-out window tells the hub which panel it shows (?panel=chart&window=<id>).
+    const q = new URLSearchParams(location.search);
+    const pass = new URLSearchParams();
+    for (const k of ['panel', 'window']) {
+      const v = q.get(k);
+      if (v !== null) pass.set(k, v);
+    }
+    const url = sameOriginWs(cfg.wsPath + (pass.size > 0 ? `?${pass.toString()}` : ''));
     const conn = new Connection({ open: () => openWebSocketPort(url), hello: () => ({ client: CLIENT_NAME }), backoff: BACKOFF });
     return { kind: 'hub', conn, auth: undefined, hub: true, name: cfg.name };
   }
+  const url = sameOriginWs(cfg.wsPath);
   const auth = new ServerAuth('./api/v1/auth');
   const conn = new Connection({
     open: async () => openWebSocketPort(url, ['tradedesk.v1', `bearer.${await auth.token()}`]),

@@ -292,7 +292,8 @@ export function useQuote(symbol: string): Quote | undefined {
 
 /** Reads a quote from the cache (someone else keeps the stream open, e.g. the watchlist). */
 export function useCachedQuote(symbol: string): Quote | undefined {
-  const q = useQuery<Quote>({ queryKey: keys.quote(symbol), enabled: false });
+  const live = useLive();
+  const q = useQuery({ queryKey: keys.quote(symbol), queryFn: () => live.conn.call('quote.get', { symbol }), enabled: false });
   return q.data;
 }
 
@@ -372,7 +373,7 @@ export function useAccount() {
 }
 
 export function useRejects(): LocalReject[] {
-  const q = useQuery<LocalReject[]>({ queryKey: keys.rejects, queryFn: () => [], staleTime: Infinity });
+  const q = useQuery<LocalReject[]>({ queryKey: keys.rejects, queryFn: () => [], staleTime: Infinity, gcTime: Infinity });
   return q.data ?? [];
 }
 

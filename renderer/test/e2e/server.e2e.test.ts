@@ -1,0 +1,233 @@
+/**
+ * The workstation in a plain browser against the exchange server (firm mode): sign-in with 2FA, live
+ * quotes, the order life cycle through the ticket and the blotter (place, see it on the chart, modify,
+ * cancel, fill, position and P&L), a refusal for lack of buying power in words, and a server restart the
+ * UI rides through (reconnecting, then the same orders). Real server, real SQLite, real Chromium.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
+import { rendererBuild } from './build.js';
+import { MarketBot, PASSWORD, TestExchange, type Tokens } from './exchange.js';
+import { chartLines, fillTicket, pickSymbol, setConfirm, signIn, submitTicket, tab, until, waitConnected, watchCell, workingRow, workingRows } from './ui.js';
+
+let ex: TestExchange;
+let bot: MarketBot;
+let browser: Browser;
+let alice: Tokens;
+let mm: Tokens;
+let taker: Tokens;
+let totpFor: (ms: number) => string;
+let w: WatchedPage;
+let page: Page;
+
+async function startBot(): Promise<void> {
+  bot = new MarketBot(await ex.client(mm.accessToken), await ex.client(taker.accessToken));
+  await bot.quoteAll();
+  bot.start(200);
+}
+
+beforeAll(async () => {
+  const dir = rendererBuild();
+  ex = new TestExchange(dir);
+  await ex.start();
+  await ex.setup();
+  alice = await ex.trader('alice', 10_000_000); // $100,000.00
+  mm = await ex.trader('maker', 1_000_000_000);
+  taker = await ex.trader('taker', 1_000_000_000);
+  const bob = await ex.trader('bob', 1_000_000);
+  totpFor = await ex.enableTotp(bob);
+  await startBot();
+  browser = await launch();
+}, 60_000);
+
+afterAll(async () => {
+  await bot?.stop();
+  await browser?.close();
+  await ex?.dispose();
+});
+
+describe('firm server in a browser', () => {
+  it('serves /config.json saying it is a server, and the app under a strict CSP', async () => {
+    const r = await fetch(`${ex.url}/config.json`);
+    expect(await r.json()).toEqual({ kind: 'server', wsPath: '/ws', name: 'Desk Test Exchange' });
+    const html = await (await fetch(`${ex.url}/`)).text();
+    expect(html).toContain('http-equiv="Content-Security-Policy"');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline scripts
+  });
+
+  it('signs in with a two-factor code, explaining a wrong password and a wrong code', async () => {
+    const b = await openPage(browser, `${ex.url}/`);
+    const p = b.page;
+    await signIn(p, 'bob', 'not the password');
+    const err = p.getByTestId('login-error');
+    await until(() => err.getAttribute('data-code'), (c) => c === 'INVALID_CREDENTIALS', 10_000, 'wrong-password error');
+    expect(await err.textContent()).toBe('Wrong user name or password.');
+
+    await p.fill('#login-pass', PASSWORD);
+    await p.click('form.login button[type=submit]');
+    await p.locator('#login-code').waitFor({ timeout: 10_000 }); // TWO_FACTOR_REQUIRED asks for the code
+    const wrong = totpFor(Date.now()) === '000000' ? '111111' : '000000';
+    await p.fill('#login-code', wrong);
+    await p.click('form.login button[type=submit]');
+    await until(() => err.getAttribute('data-code'), (c) => c === 'INVALID_TWO_FACTOR_CODE', 10_000, 'wrong-code error');
+    expect(await err.textContent()).toMatch(/two-factor code is wrong/);
+
+    await p.fill('#login-code', totpFor(Date.now()));
+    await p.click('form.login button[type=submit]');
+    await waitConnected(p);
+    expect(await p.locator('.topbar .user').textContent()).toBe('bob');
+    expect(await p.locator('.topbar [data-testid=mode-badge]').textContent()).toBe('FIRM · Desk Test Exchange');
+    expect(realProblems(b.problems)).toEqual([]);
+    await b.context.close();
+  });
+
+  it('streams quotes into the watchlist', async () => {
+    w = await openPage(browser, `${ex.url}/`);
+    page = w.page;
+    await signIn(page, 'alice', PASSWORD);
+    await waitConnected(page);
+    await page.locator('[data-testid=watchlist] tr[data-symbol=ACME]').waitFor();
+    const bids = await watchCell(page, 'ACME', 'bid', 3);
+    expect(bids.every((b) => /^\d{2,3}\.\d{2}$/.test(b) || b === '—')).toBe(true);
+    await watchCell(page, 'GLOBEX', 'last', 2);
+    // every order-entry surface says where orders go
+    expect(await page.locator('[data-testid=ticket] [data-testid=mode-badge]').textContent()).toBe('FIRM · Desk Test Exchange');
+    expect(await page.locator('[data-panel=blotter] [data-testid=mode-badge]').count()).toBe(1);
+  });
+
+  let orderId = '';
+  it('places a limit order from the keyboard: it shows in the blotter and as a line on the chart', async () => {
+    await pickSymbol(page, 'ACME');
+    await setConfirm(page, true);
+    await fillTicket(page, { side: 'buy', type: 'limit', qty: '100', price: '95.00', tif: 'day' });
+    await submitTicket(page);
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    expect(await dialog.locator('.confirm-summary').textContent()).toBe('Buy 100 ACME LMT @ 95.00');
+    expect(await dialog.getByTestId('mode-badge').textContent()).toBe('FIRM · Desk Test Exchange');
+    await page.keyboard.press('Enter'); // Send has the focus
+    const row = workingRows(page).first();
+    await row.waitFor({ timeout: 10_000 });
+    orderId = (await row.getAttribute('data-order-id')) ?? '';
+    expect(orderId).not.toBe('');
+    expect(await row.locator('[data-field=price]').textContent()).toBe('95.00');
+    expect(await row.locator('[data-field=qty]').textContent()).toBe('100');
+    await until(() => chartLines(page), (l) => l.includes(`o${orderId}`), 10_000, 'the order line on the chart');
+  });
+
+  it('modifies the order in the blotter (Enter sends) and the venue has the new price and size', async () => {
+    await workingRow(page, orderId).getByRole('button', { name: 'Modify' }).click();
+    await page.getByLabel('New quantity').fill('200');
+    await page.getByLabel('New price').fill('95.50');
+    await page.keyboard.press('Enter');
+    const row = workingRow(page, orderId);
+    await until(() => row.locator('[data-field=price]').textContent(), (t) => t === '95.50', 10_000, 'the new price');
+    expect(await row.locator('[data-field=qty]').textContent()).toBe('200');
+    const rec = await ex.rpc<{ price: number; qty: number; status: string }>('order.get', { orderId: Number(orderId) }, alice.accessToken);
+    expect(rec).toMatchObject({ price: 9550, qty: 200, status: 'working' });
+    expect(await chartLines(page)).toContain(`o${orderId}`);
+  });
+
+  it('cancels it: gone from working orders and from the chart, canceled in the history', async () => {
+    await workingRow(page, orderId).getByRole('button', { name: `Cancel order ${orderId}` }).click();
+    await until(() => workingRow(page, orderId).count(), (n) => n === 0, 10_000, 'the row to leave the working tab');
+    await until(() => chartLines(page), (l) => !l.includes(`o${orderId}`), 5000, 'the chart line to go');
+    await tab(page, 'all');
+    const hist = page.locator(`[data-testid=blotter] tr[data-order-id="${orderId}"]`);
+    expect(await hist.getAttribute('data-status')).toBe('canceled');
+    expect(await hist.textContent()).toContain('Canceled');
+    await tab(page, 'working');
+  });
+
+  it('fills a marketable order: the fill, the position with its average cost and live P&L appear', async () => {
+    await setConfirm(page, false);
+    await fillTicket(page, { side: 'buy', type: 'market', qty: '100', tif: 'ioc' });
+    await submitTicket(page);
+    const outcome = page.getByTestId('ticket-outcome');
+    await until(() => outcome.textContent(), (t) => /filled 100/.test(t ?? ''), 10_000, 'the fill in the ticket');
+    const pos = page.locator('[data-testid=positions] tr[data-symbol=ACME]');
+    await pos.waitFor({ timeout: 10_000 });
+    expect(await pos.locator('[data-field=qty]').textContent()).toBe('+100');
+    const avg = (await pos.locator('[data-field=avg]').textContent()) ?? '';
+    expect(avg).toMatch(/^\d+\.\d{2,4}$/);
+    const venue = await ex.rpc<{ positions: { symbol: string; qty: number; cost: number }[] }>('account.get', {}, alice.accessToken);
+    const p = venue.positions.find((x) => x.symbol === 'ACME')!;
+    expect(p.qty).toBe(100);
+    // The P&L shown is qty x last - cost, to the cent, and follows the market.
+    const check = async () => {
+      const last = (await pos.locator('[data-field=last]').textContent())!.replace(/,/g, '');
+      const shown = (await pos.locator('[data-field=unrealized]').textContent())!.replace(/,/g, '');
+      const lastMinor = Number(last.replace('.', ''));
+      const expected = 100 * lastMinor - p.cost;
+      const shownMinor = Number(shown.replace('+', '').replace('.', ''));
+      return { expected, shownMinor, last };
+    };
+    const seen = new Set<string>();
+    await until(
+      async () => {
+        const c = await check();
+        if (c.shownMinor === c.expected) seen.add(c.last);
+        return seen.size;
+      },
+      (n) => n >= 2,
+      15_000,
+      'the P&L to follow two different last prices',
+    );
+    await tab(page, 'fills');
+    expect(await page.locator('[data-testid=blotter] [data-testid=fill-row]').count()).toBeGreaterThan(0);
+    await until(async () => Number(await page.getByTestId('chart').getAttribute('data-markers')), (n) => n >= 1, 5000, 'a fill marker');
+    expect(await chartLines(page)).toContain('pos');
+    await tab(page, 'working');
+  });
+
+  it('refuses an order beyond buying power with INSUFFICIENT_FUNDS in words, in the ticket and from the venue', async () => {
+    // The ticket knows the buying power and refuses before sending.
+    await fillTicket(page, { side: 'buy', type: 'limit', qty: '5000', price: '95.00', tif: 'day' });
+    await submitTicket(page);
+    const funds = page.getByTestId('funds-error');
+    await funds.waitFor();
+    expect(await funds.getAttribute('data-code')).toBe('INSUFFICIENT_FUNDS');
+    expect(await funds.textContent()).toMatch(/^Not enough buying power for this order\. Needs 475,000\.00, available [\d,]+\.\d{2}\.$/);
+    // The venue refuses too: grow a working order past the buying power from the blotter.
+    await fillTicket(page, { qty: '100', price: '94.00' });
+    await submitTicket(page);
+    const row = page.locator('[data-testid=blotter] [data-testid=working-row]').first();
+    await row.waitFor({ timeout: 10_000 });
+    const id = (await row.getAttribute('data-order-id'))!;
+    await row.getByRole('button', { name: 'Modify' }).click();
+    await page.getByLabel('New quantity').fill('100000');
+    await page.keyboard.press('Enter');
+    const err = page.getByTestId('modify-error');
+    await err.waitFor({ timeout: 10_000 });
+    expect(await err.textContent()).toBe('INSUFFICIENT_FUNDS: Not enough buying power for this order.');
+    await page.keyboard.press('Escape');
+    await tab(page, 'rejected');
+    const rej = page.locator('[data-testid=blotter] [data-testid=reject-row][data-code=INSUFFICIENT_FUNDS]').first();
+    expect(await rej.locator('.reason').textContent()).toBe('Not enough buying power for this order.');
+    await tab(page, 'working');
+    expect(await workingRow(page, id).locator('[data-field=qty]').textContent()).toBe('100');
+  });
+
+  it('shows reconnecting while the server restarts, then recovers with the same orders and live quotes', async () => {
+    const before = await workingRows(page).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order-id')));
+    expect(before.length).toBeGreaterThan(0);
+    await bot.stop();
+    await ex.stop();
+    await page.locator('[data-testid=connection][data-state=reconnecting]').waitFor({ timeout: 10_000 });
+    await page.getByTestId('stale-banner').waitFor();
+    expect(await workingRows(page).count()).toBe(before.length); // stale, but not thrown away
+    await ex.start();
+    await waitConnected(page, 20_000);
+    await until(() => page.getByTestId('stale-banner').count(), (n) => n === 0, 5000, 'the stale banner to go');
+    await startBot();
+    await watchCell(page, 'ACME', 'bid', 2); // the quote stream was re-subscribed
+    const after = await workingRows(page).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order-id')));
+    expect(after.sort()).toEqual(before.sort());
+    // still able to trade after the restart
+    await fillTicket(page, { side: 'buy', type: 'limit', qty: '10', price: '93.00' });
+    await submitTicket(page);
+    await until(() => workingRows(page).count(), (n) => n === before.length + 1, 10_000, 'a new working order after the restart');
+    expect(realProblems(w.problems)).toEqual([]);
+  });
+});
