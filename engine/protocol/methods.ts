@@ -117,6 +117,24 @@ export const ReplaceOrderParamsSchema = z
   );
 export const OrderListStatusSchema = z.enum(['open', 'filled', 'canceled', 'rejected', 'all']);
 
+/** Price alerts: an "above" alert triggers on the first trade print at or above its price, "below" at or below; once. */
+export const AlertDirectionSchema = z.enum(['above', 'below']);
+/** armed: waiting; triggered: a print reached the level (kept, listed); deleted: only in the `alerts` push of a deletion. */
+export const AlertStatusSchema = z.enum(['armed', 'triggered', 'deleted']);
+export const PriceAlertSchema = z.object({
+  id: z.int().positive(),
+  symbol: SymbolSchema,
+  direction: AlertDirectionSchema,
+  price: PriceSchema,
+  note: z.string().max(200).optional(),
+  status: AlertStatusSchema,
+  createdAt: TimestampSchema,
+  /** When a trade print first reached the level; absent while armed. */
+  triggeredAt: TimestampSchema.optional(),
+  triggerPrice: PriceSchema.optional(),
+});
+export type PriceAlert = z.output<typeof PriceAlertSchema>;
+
 // The request shapes that mirror engine commands must stay in step with them.
 type Bracket = NonNullable<core.BracketSpec>;
 export type _MethodChecks = [
@@ -279,6 +297,26 @@ export const METHODS = {
     doc: 'Change quantity and/or prices of one of my open orders.',
   }),
 
+  // ---- viewer: my price alerts (stored by the venue, checked against every trade print)
+  'alerts.list': method({
+    access: 'viewer',
+    params: NoParams,
+    result: z.array(PriceAlertSchema),
+    doc: 'My price alerts, newest first (armed and triggered).',
+  }),
+  'alerts.create': method({
+    access: 'viewer',
+    params: z.strictObject({ symbol: SymbolSchema, direction: AlertDirectionSchema, price: PriceSchema, note: z.string().max(200).optional() }),
+    result: PriceAlertSchema,
+    doc: 'Alert me once when a trade prints at or above (or at or below) the price.',
+  }),
+  'alerts.delete': method({
+    access: 'viewer',
+    params: z.strictObject({ id: z.int().positive() }),
+    result: z.object({ deleted: z.boolean() }),
+    doc: 'Delete one of my alerts (armed or triggered).',
+  }),
+
   // ---- admin
   'admin.instrument.create': method({
     access: 'admin',
@@ -370,6 +408,13 @@ export const CHANNELS = {
     data: AccountViewSchema,
     conflate: false,
     doc: 'My account after each change, starting with the current one.',
+  }),
+  alerts: channel({
+    access: 'viewer',
+    params: NoParams,
+    data: PriceAlertSchema,
+    conflate: false,
+    doc: 'Each of my alerts when it is created, triggered or deleted (status says which).',
   }),
   // ---- served by the desktop hub only (see hub.ts)
   ...HUB_CHANNELS,

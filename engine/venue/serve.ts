@@ -24,6 +24,8 @@ export interface VenueHandlers {
 
 /** Most ledger entries `statement.get` returns (the protocol's statement has no cursor). */
 export const STATEMENT_MAX_ENTRIES = 10_000;
+/** Most armed price alerts per account. */
+export const MAX_ARMED_ALERTS = 200;
 
 /** Venue errors as protocol errors (anything unexpected stays as thrown: the server maps it to INTERNAL). */
 function mapError(e: unknown): unknown {
@@ -195,6 +197,17 @@ export function venueHandlers(venue: Venue): VenueHandlers {
       return myOrder(venue, accountId, p.orderId);
     }),
 
+    // ---- alerts
+    'alerts.list': guard((_p, ctx) => venue.alerts(acct(ctx))),
+    'alerts.create': guard(({ symbol, direction, price, note }, ctx) => {
+      const accountId = acct(ctx);
+      knownSymbol(venue, symbol);
+      if (venue.armedAlerts(accountId) >= MAX_ARMED_ALERTS)
+        throw new ProtocolError('LIMIT_EXCEEDED', `At most ${MAX_ARMED_ALERTS} armed alerts per account`, { max: MAX_ARMED_ALERTS });
+      return venue.createAlert(accountId, { symbol, direction, price, note });
+    }),
+    'alerts.delete': guard(({ id }, ctx) => ({ deleted: venue.deleteAlert(acct(ctx), id) })),
+
     // ---- admin
     'admin.instrument.create': guard(async (spec) => {
       await submit({ type: 'CreateInstrument', instrument: spec });
@@ -270,6 +283,7 @@ export function venueHandlers(venue: Venue): VenueHandlers {
     },
     orders: (_p, ctx, sink) => venue.subscribeOrders(acct(ctx), (r) => sink.push(r)),
     executions: (_p, ctx, sink) => venue.subscribeExecutions(acct(ctx), (x) => sink.push(execution(x))),
+    alerts: (_p, ctx, sink) => venue.subscribeAlerts(acct(ctx), (a) => sink.push(a)),
     account: (_p, ctx, sink) => {
       const id = acct(ctx);
       sink.push(accountView(venue, id));

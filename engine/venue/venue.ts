@@ -48,7 +48,9 @@ import {
 } from '../core/index.js';
 import { TIMEFRAMES, TIMEFRAME_MS, type Timeframe } from '../core/types.js';
 import type { Execution, OrderRecord, TradePrint, TradeStatsRow } from '../protocol/schemas.js';
+import type { PriceAlert } from '../protocol/methods.js';
 import { decodeCommand, encodeCommand, maxOrderId, orderIdsOf, type Encoded, type VenueCommand } from './codec.js';
+import { AlertBook, type NewAlert } from './alerts.js';
 import { VenueError, isVenueError } from './errors.js';
 import { HistoryWriter, type OrderSink } from './history.js';
 import { Journal, checkFrame, replayJournal, type FrameRow, type ReplayResult } from './journal.js';
@@ -214,6 +216,7 @@ export class Venue {
   private readonly journal: Journal;
   private readonly history: HistoryWriter;
   private readonly q: HistoryQueries;
+  private readonly alertBook: AlertBook;
   private engine: Engine;
   private readonly engineOptions: EngineOptions;
   private readonly opts: Required<Omit<VenueOptions, 'onFatal' | 'engine'>> & Pick<VenueOptions, 'onFatal'>;
@@ -289,6 +292,7 @@ export class Venue {
       this.journal = new Journal(this.db);
       this.history = new HistoryWriter(this.db);
       this.q = new HistoryQueries(this.db);
+      this.alertBook = new AlertBook(this.db, (e, where) => this.opts.onError(e, where));
       this.begin = this.db.prepare('BEGIN IMMEDIATE');
       this.commit = this.db.prepare('COMMIT');
       this.rollback = this.db.prepare('ROLLBACK');
@@ -802,6 +806,10 @@ export class Venue {
 
   private publish(batch: CommittedCommand[]): void {
     const onError = this.opts.onError;
+    const alerts = this.alertBook;
+    if (alerts.active)
+      for (const c of batch)
+        for (const e of c.events) if (e.type === 'Trade' && alerts.watches(e.symbol)) alerts.print(e.symbol, e.price, e.ts);
     const call = <T>(cb: (x: T) => void, x: T, where: string): void => {
       try {
         cb(x);
@@ -1155,6 +1163,34 @@ export class Venue {
     })();
     return bars.length;
   }
+  // ---------------------------------------------------------------- price alerts (see alerts.ts)
+
+  /** The account's price alerts, newest first. */
+  alerts(accountId: AccountId): PriceAlert[] {
+    this.assertUsable();
+    return this.alertBook.list(accountId);
+  }
+  /** Armed alerts of the account. */
+  armedAlerts(accountId: AccountId): number {
+    return this.alertBook.armedOf(accountId);
+  }
+  /** Stores and arms an alert on a listed symbol (stamped with the venue clock); pushes it to subscribers. */
+  createAlert(accountId: AccountId, a: NewAlert): PriceAlert {
+    this.assertUsable();
+    if (this.engine.instrument(a.symbol) === undefined) throw new VenueError('BAD_QUERY', `Unknown symbol ${a.symbol}`);
+    if (!(Number.isSafeInteger(a.price) && a.price > 0)) throw new VenueError('BAD_QUERY', 'An alert price is a positive whole number of minor units');
+    return this.alertBook.create(accountId, a, this.stamp());
+  }
+  /** Deletes one of the account's alerts; false when it has none with that id. */
+  deleteAlert(accountId: AccountId, id: number): boolean {
+    this.assertUsable();
+    return this.alertBook.delete(accountId, id);
+  }
+  /** The account's alerts as they are created, triggered (by a trade print, once) or deleted. */
+  subscribeAlerts(accountId: AccountId, cb: (a: PriceAlert) => void): Unsubscribe {
+    return this.alertBook.subscribe(accountId, cb);
+  }
+
   /** Number of imported bars (all symbols, or one). */
   importedCandleCount(symbol?: string): number {
     this.assertUsable();

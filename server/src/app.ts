@@ -8,11 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { Venue } from '../../engine/venue/index.js';
 import { MarketClock, startLiveMarket, type LiveMarket } from '../../engine/live/index.js';
 import { ProtocolError, type AnyMethodHandlers, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
-import { AlertService } from './alerts.js';
 import { ServerKey } from './auth/crypto.js';
 import { AuthService, type Principal } from './auth/service.js';
 import { derivedPaths, makeConfig, type Config, type ConfigInput } from './config.js';
-import type { ExtMethodName } from './ext.js';
 import { createApi } from './http/api.js';
 import { StaticFiles } from './http/static.js';
 import { createLogger, type Logger } from './log.js';
@@ -53,7 +51,6 @@ export interface App {
   readonly store: Store;
   readonly auth: AuthService;
   readonly hub: MarketHub;
-  readonly alerts: AlertService;
   readonly gateway: Gateway;
   readonly metrics: Registry;
   readonly log: Logger;
@@ -169,19 +166,12 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
 
   const hub = new MarketHub(venue, config.ws.quoteIntervalMs);
   hub.start();
-  const alerts = new AlertService(store, venue);
-  alerts.start();
-
-  const callExt = (name: ExtMethodName, params: unknown, p: Principal): unknown => {
-    switch (name) {
-      case 'alerts.list':
-        return alerts.list(p.userId);
-      case 'alerts.create':
-        return alerts.create(p.userId, params as Parameters<AlertService['create']>[1], Date.now());
-      case 'alerts.delete':
-        return alerts.delete(p.userId, (params as { id: number }).id);
-    }
-  };
+  // Price alerts are the venue's (alerts.* in the protocol table); earlier versions kept them in users.db.
+  for (const a of store.takeArmedAlerts()) {
+    const accountId = store.userById(a.userId)?.accountId;
+    if (accountId == null || venue.view.instrument(a.symbol) === undefined) continue;
+    venue.createAlert(accountId, { symbol: a.symbol, direction: a.direction, price: a.price, note: a.note ?? undefined });
+  }
 
   const sameOrigin = (origin: string, host: string | undefined): boolean => {
     if (host === undefined) return false;
@@ -203,11 +193,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     methods: (p, ip) => methodsFor(p, ip, 'ws'),
     channels: (conn) => {
       const pub = hub.channels(conn);
-      return { ...pub, orders: privateChannels.orders, executions: privateChannels.executions, account: privateChannels.account };
-    },
-    ext: {
-      call: (name, params, p) => callExt(name, params, p),
-      subscribe: (_channel, p, push) => alerts.subscribe(p.userId, push),
+      return { ...pub, orders: privateChannels.orders, executions: privateChannels.executions, account: privateChannels.account, alerts: privateChannels.alerts };
     },
     isAllowedOrigin,
     metrics: {
@@ -245,7 +231,6 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
       const ctx = { session: p === undefined ? {} : { userId: String(p.userId), accountId: p.accountId, role: p.role }, client: 'rest', closed: false };
       return h(params, ctx);
     },
-    callExt,
     health: () => ({
       status: venue.failed !== undefined ? 'failed' : 'ok',
       server: config.serverName,
@@ -307,7 +292,6 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     store,
     auth,
     hub,
-    alerts,
     gateway: gw,
     metrics,
     log,
@@ -334,7 +318,6 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
         while ((inflight.n > 0 || pendingAcks.value > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
         server.closeAllConnections();
         hub.stop();
-        alerts.stop();
         clearInterval(purge);
         try {
           venue.close();

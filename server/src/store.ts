@@ -1,6 +1,6 @@
 /**
  * The server's own database (users.db, next to the venue's): users, sessions and refresh tokens, 2FA,
- * idempotency keys, price alerts and the audit log. better-sqlite3 in WAL mode with synchronous=NORMAL:
+ * idempotency keys and the audit log (price alerts live in the venue). better-sqlite3 in WAL mode with synchronous=NORMAL:
  * commits survive a process crash; the last few may roll back on power loss, which for this file costs at
  * most a refresh-token rotation or a few audit rows (orders themselves are in the venue's journal, which is
  * fsynced). Secrets are never stored in the clear: tokens and backup codes as keyed hashes, TOTP secrets
@@ -315,25 +315,18 @@ export class Store {
     this.db.prepare('DELETE FROM idempotency WHERE user_id = ? AND key = ? AND status IS NULL').run(userId, key);
   }
 
-  // ---------------------------------------------------------------- alerts
+  // ---------------------------------------------------------------- alerts of earlier versions
 
-  insertAlert(a: Omit<AlertRow, 'id' | 'triggeredAt' | 'triggerPrice'>): AlertRow {
-    const r = this.db
-      .prepare('INSERT INTO alerts (user_id, symbol, direction, price, note, created_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(a.userId, a.symbol, a.direction, a.price, a.note, a.createdAt);
-    return { ...a, id: Number(r.lastInsertRowid), triggeredAt: null, triggerPrice: null };
-  }
-  alertsOf(userId: number): AlertRow[] {
-    return this.db.prepare(`SELECT ${ALERT_COLS} FROM alerts WHERE user_id = ? ORDER BY id DESC`).all(userId) as AlertRow[];
-  }
-  activeAlerts(): AlertRow[] {
-    return this.db.prepare(`SELECT ${ALERT_COLS} FROM alerts WHERE triggered_at IS NULL`).all() as AlertRow[];
-  }
-  deleteAlert(userId: number, id: number): boolean {
-    return this.db.prepare('DELETE FROM alerts WHERE id = ? AND user_id = ?').run(id, userId).changes === 1;
-  }
-  triggerAlert(id: number, ts: number, price: number): void {
-    this.db.prepare('UPDATE alerts SET triggered_at = ?, trigger_price = ? WHERE id = ? AND triggered_at IS NULL').run(ts, price, id);
+  /**
+   * Price alerts now live in the venue (engine/venue/alerts.ts, served through the protocol table). Earlier
+   * versions kept them here: this hands over the armed ones once and empties the table.
+   */
+  takeArmedAlerts(): AlertRow[] {
+    return this.db.transaction(() => {
+      const rows = this.db.prepare(`SELECT ${ALERT_COLS} FROM alerts WHERE triggered_at IS NULL ORDER BY id`).all() as AlertRow[];
+      this.db.prepare('DELETE FROM alerts').run();
+      return rows;
+    })();
   }
 
   // ---------------------------------------------------------------- audit

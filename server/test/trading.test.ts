@@ -181,34 +181,49 @@ describe('idempotency', () => {
 });
 
 describe('price alerts', () => {
-  it('stored, listed, triggered once by a trade and pushed over WebSocket', async () => {
+  it('stored by the venue, listed, triggered once by a trade and pushed over WebSocket on create, trigger and delete', async () => {
     const c = await rpc(s, 'alerts.create', { symbol: 'ACME', direction: 'above', price: 10_100 }, alice.accessToken);
     expect(c.status).toBe(200);
-    expect(c.body).toMatchObject({ symbol: 'ACME', direction: 'above', price: 10_100 });
+    expect(c.body).toMatchObject({ symbol: 'ACME', direction: 'above', price: 10_100, status: 'armed' });
     expect(c.body.triggeredAt).toBeUndefined();
     const below = await rpc(s, 'alerts.create', { symbol: 'ACME', direction: 'below', price: 5_000, note: 'crash' }, alice.accessToken);
+    expect(below.body).toMatchObject({ note: 'crash', status: 'armed' });
     expect((await rpc(s, 'alerts.create', { symbol: 'NOPE', direction: 'below', price: 1 }, alice.accessToken)).body.code).toBe('UNKNOWN_SYMBOL');
     expect((await rpc(s, 'alerts.create', { symbol: 'ACME', direction: 'sideways', price: 1 }, alice.accessToken)).status).toBe(400);
     expect((await rpc(s, 'alerts.list', {})).status).toBe(401);
+    expect((await rpc(s, 'alerts.list', {}, bob.accessToken)).body).toEqual([]); // alice's alerts are hers
 
-    const { ws } = await wsClient(s, { token: alice.accessToken });
+    const { ws, client } = await wsClient(s, { token: alice.accessToken });
     const pushes: Json[] = [];
-    ws.on('message', (d) => {
-      const m = JSON.parse(d.toString());
-      if (m.t === 'push' && m.sub >= 2 ** 30) pushes.push(m);
+    let waiting: { n: number; resolve: () => void } | undefined;
+    await client.subscribe('alerts', {}, {
+      data: (a) => {
+        pushes.push(a);
+        if (waiting !== undefined && pushes.length >= waiting.n) waiting.resolve();
+      },
     });
-    ws.send(JSON.stringify({ t: 'sub', id: 77, channel: 'alerts', params: {} }));
-    await sleep(50);
+    const until = (n: number) => (pushes.length >= n ? Promise.resolve() : new Promise<void>((resolve) => (waiting = { n, resolve })));
     await rpc(s, 'order.place', limit('sell', 10_100, 5), bob.accessToken);
     await rpc(s, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', price: 10_100, qty: 5, tif: 'ioc' }, alice.accessToken);
-    for (let i = 0; i < 50 && pushes.length === 0; i++) await sleep(20);
-    expect(pushes).toHaveLength(1);
-    expect(pushes[0]).toMatchObject({ seq: 1, data: { id: c.body.id, triggerPrice: 10_100 } });
+    await until(1);
+    expect(pushes[0]).toMatchObject({ id: c.body.id, status: 'triggered', triggerPrice: 10_100 });
     const list = await rpc(s, 'alerts.list', {}, alice.accessToken);
+    expect(list.body.map((a: Json) => a.id)).toEqual([below.body.id, c.body.id]); // newest first
+    expect(list.body.find((a: { id: number }) => a.id === c.body.id)).toMatchObject({ status: 'triggered' });
     expect(list.body.find((a: { id: number }) => a.id === c.body.id).triggeredAt).toBeGreaterThan(0);
     expect(list.body.find((a: { id: number }) => a.id === below.body.id).triggeredAt).toBeUndefined();
+    // another print at the level does not trigger it again
+    await rpc(s, 'order.place', limit('sell', 10_100, 5), bob.accessToken);
+    await rpc(s, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', price: 10_100, qty: 5, tif: 'ioc' }, alice.accessToken);
     expect((await rpc(s, 'alerts.delete', { id: below.body.id }, bob.accessToken)).body).toEqual({ deleted: false });
     expect((await rpc(s, 'alerts.delete', { id: below.body.id }, alice.accessToken)).body).toEqual({ deleted: true });
+    const again = await rpc(s, 'alerts.create', { symbol: 'BOLT', direction: 'below', price: 9_000 }, alice.accessToken);
+    await until(3);
+    expect(pushes.slice(1)).toEqual([
+      expect.objectContaining({ id: below.body.id, status: 'deleted' }),
+      expect.objectContaining({ id: again.body.id, status: 'armed', symbol: 'BOLT' }),
+    ]);
+    expect(s.app.venue.alerts(alice.user.accountId!).map((a) => a.id)).toEqual([again.body.id, c.body.id]);
     ws.close();
   });
 });

@@ -6,7 +6,7 @@
  * removing code.
  *
  * Routes
- *   POST /api/v1/rpc/{method}            any method of the table (or a server extension), params as the JSON body
+ *   POST /api/v1/rpc/{method}            any method of the table, params as the JSON body
  *   GET  /api/v1/rpc/{method}?k=v        read-only methods (access public/viewer), params from the query
  *   GET  /api/v1/methods                 the table: names, access, docs and JSON Schemas
  *   POST /api/v1/auth/{setup,register,login,refresh,logout,password}
@@ -36,7 +36,6 @@ import {
 } from '../../../engine/protocol/index.js';
 import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
 import type { Config } from '../config.js';
-import { EXT_CHANNELS, EXT_METHODS, isExtMethod, type ExtMethodName } from '../ext.js';
 import type { Logger } from '../log.js';
 import type { Store, Role } from '../store.js';
 import { ROLES } from '../store.js';
@@ -50,7 +49,6 @@ export interface ApiDeps {
   store: Store;
   /** Runs a table method for a principal (or a guest). */
   callMethod(name: MethodName, params: unknown, p: Principal | undefined, ip: string): Promise<unknown>;
-  callExt(name: ExtMethodName, params: unknown, p: Principal): unknown;
   health(): Record<string, unknown>;
   metricsText(): string;
   isAllowedOrigin(origin: string, host: string | undefined): boolean;
@@ -285,23 +283,15 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     };
     return {
       methods: Object.fromEntries(
-        [...Object.entries(METHODS), ...Object.entries(EXT_METHODS)].map(([n, m]) => [n, { access: m.access, doc: m.doc, params: schema(m.params) }]),
+        Object.entries(METHODS).map(([n, m]) => [n, { access: m.access, doc: m.doc, params: schema(m.params) }]),
       ),
       channels: Object.fromEntries(
-        [...Object.entries(CHANNELS), ...Object.entries(EXT_CHANNELS)].map(([n, ch]) => [n, { access: ch.access, doc: ch.doc, params: schema(ch.params) }]),
+        Object.entries(CHANNELS).map(([n, ch]) => [n, { access: ch.access, doc: ch.doc, params: schema(ch.params) }]),
       ),
     };
   });
 
   const rpc = async (c: Ctx, name: string, params: unknown): Promise<unknown> => {
-    if (isExtMethod(name)) {
-      const def = EXT_METHODS[name];
-      const p = requireUser(c);
-      if (!defaultCheckAccess(def.access, ctxOf(p))) throw new ProtocolError('FORBIDDEN', `Needs ${def.access} access`, { required: def.access });
-      const r = def.params.safeParse(params);
-      if (!r.success) throw new ProtocolError('BAD_REQUEST', `Invalid parameters for ${name}`, { method: name, ...issuesToDetails(r.error.issues) });
-      return d.callExt(name, r.data, p);
-    }
     if (!isMethodName(name)) throw new ProtocolError('UNKNOWN_METHOD', `Unknown method: ${name.slice(0, 64)}`);
     const def = methodDef(name);
     if (c.principal?.mustChangePassword === true) requireUser(c);
@@ -318,7 +308,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
 
   route('GET', '/api/v1/rpc/{method}', async (c, m) => {
     const name = decodeURIComponent(m[1]!);
-    const access = isMethodName(name) ? methodDef(name).access : isExtMethod(name) ? EXT_METHODS[name].access : undefined;
+    const access = isMethodName(name) ? methodDef(name).access : undefined;
     if (access === 'trader' || access === 'admin') throw new ProtocolError('BAD_REQUEST', `${name} changes state: use POST`);
     return rpc(c, name, queryParams(c.url.searchParams, name));
   });
@@ -499,7 +489,7 @@ export function queryParams(q: URLSearchParams, name: string): unknown {
     const all = q.getAll(k);
     raw[k] = all.length > 1 ? all : all[0]!;
   }
-  const schema = isMethodName(name) ? methodDef(name).params : isExtMethod(name) ? EXT_METHODS[name].params : undefined;
+  const schema = isMethodName(name) ? methodDef(name).params : undefined;
   if (schema === undefined || schema.safeParse(raw).success) return raw;
   const typed: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {

@@ -13,10 +13,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
-  ACCESS_RANK,
   ProtocolError,
-  issuesToDetails,
-  roleRank,
   serveSession,
   toErrorShape,
   type ChannelHandlers,
@@ -26,7 +23,6 @@ import {
 } from '../../../engine/protocol/index.js';
 import type { Principal } from '../auth/service.js';
 import type { Config } from '../config.js';
-import { EXT_CHANNELS, EXT_METHODS, isExtChannel, isExtMethod } from '../ext.js';
 import type { Logger } from '../log.js';
 import { Conn, SERVER_CLOSE } from './conn.js';
 
@@ -39,11 +35,6 @@ export interface GatewayDeps {
   /** Method handlers for a connection (shared for guests). */
   methods(p: Principal | undefined, ip: string): MethodHandlers;
   channels(conn: Conn): ChannelHandlers;
-  /** Server extensions (alerts): handle a call / start a stream for an authenticated principal. */
-  ext: {
-    call(method: keyof typeof EXT_METHODS, params: unknown, p: Principal): unknown;
-    subscribe(channel: keyof typeof EXT_CHANNELS, p: Principal, push: (data: unknown) => void): () => void;
-  };
   isAllowedOrigin(origin: string, host: string | undefined): boolean;
   metrics: {
     connections(delta: number): void;
@@ -61,8 +52,7 @@ interface ConnState {
   handle: SessionHandle | undefined;
 }
 
-const EXT_SUB_BASE = 2 ** 30;
-const PRIVATE_CHANNELS = new Set(['orders', 'executions', 'account']);
+const PRIVATE_CHANNELS = new Set(['orders', 'executions', 'account', 'alerts']);
 
 export class Gateway {
   readonly wss: WebSocketServer;
@@ -152,8 +142,6 @@ export class Gateway {
     const m = this.#d.metrics;
     ws.on('error', (e) => this.#d.log.debug('ws error', { err: e.message, ip }));
     const state: ConnState = { conn: undefined as unknown as Conn, principal, handle: undefined };
-    const extSubs = new Map<number, { stop: () => void; seq: number }>();
-    let nextExt = EXT_SUB_BASE;
     const conn = new Conn(
       ws,
       ip,
@@ -161,9 +149,9 @@ export class Gateway {
       {
         onRateLimited: () => m.rateLimited(),
         onFramesOut: (n) => m.framesOut(n),
-        intercept: (msg) => {
+        intercept: () => {
           m.messagesIn();
-          return this.#intercept(state, msg, extSubs, () => nextExt++);
+          return false;
         },
       },
     );
@@ -173,8 +161,6 @@ export class Gateway {
     conn.onClose(() => {
       this.#unregister(state);
       m.connections(-1);
-      for (const s of extSubs.values()) s.stop();
-      extSubs.clear();
     });
     // A private stream's `end` with RESYNC_REQUIRED means this consumer fell too far behind: disconnect it
     // with the reason, so it reconnects and resynchronises (never a silent drop).
@@ -207,59 +193,6 @@ export class Gateway {
       helloTimeoutMs: cfg.helloTimeoutMs,
       onInternalError: (e, where) => this.#d.log.error('session internal error', { err: e, ...where, userId: principal?.userId }),
     });
-  }
-
-  /** Routes server-extension messages (alerts.*) itself; everything else goes to the protocol session. */
-  #intercept(state: ConnState, raw: unknown, extSubs: Map<number, { stop: () => void; seq: number }>, nextId: () => number): boolean {
-    if (typeof raw !== 'object' || raw === null || state.handle?.session === undefined) return false;
-    const msg = raw as { t?: unknown; id?: unknown; method?: unknown; channel?: unknown; sub?: unknown; params?: unknown };
-    const conn = state.conn;
-    const id = typeof msg.id === 'number' && Number.isSafeInteger(msg.id) && msg.id >= 0 ? msg.id : undefined;
-    if (id === undefined) return false;
-    const replyErr = (e: unknown): void => conn.send({ t: 'res', id, ok: false, error: toErrorShape(e) });
-    const access = (level: keyof typeof ACCESS_RANK): Principal => {
-      const p = state.principal;
-      if (p === undefined) throw new ProtocolError('UNAUTHENTICATED', 'Sign in first', { required: level });
-      if (roleRank(p.role) < ACCESS_RANK[level]) throw new ProtocolError('FORBIDDEN', `Needs ${level} access`, { required: level });
-      return p;
-    };
-    if (msg.t === 'req' && isExtMethod(msg.method)) {
-      const def = EXT_METHODS[msg.method];
-      try {
-        const p = access(def.access);
-        const params = def.params.safeParse(msg.params ?? {});
-        if (!params.success)
-          throw new ProtocolError('BAD_REQUEST', `Invalid parameters for ${msg.method}`, { method: msg.method, ...issuesToDetails(params.error.issues) });
-        conn.send({ t: 'res', id, ok: true, result: this.#d.ext.call(msg.method, params.data, p) });
-      } catch (e) {
-        replyErr(e);
-      }
-      return true;
-    }
-    if (msg.t === 'sub' && isExtChannel(msg.channel)) {
-      const def = EXT_CHANNELS[msg.channel];
-      try {
-        const p = access(def.access);
-        const params = def.params.safeParse(msg.params ?? {});
-        if (!params.success)
-          throw new ProtocolError('BAD_REQUEST', `Invalid parameters for channel ${msg.channel}`, { channel: msg.channel, ...issuesToDetails(params.error.issues) });
-        const sub = nextId();
-        const entry = { seq: 0, stop: () => undefined as void };
-        conn.send({ t: 'res', id, ok: true, result: { sub } });
-        entry.stop = this.#d.ext.subscribe(msg.channel, p, (data) => conn.send({ t: 'push', sub, seq: ++entry.seq, data }));
-        extSubs.set(sub, entry);
-      } catch (e) {
-        replyErr(e);
-      }
-      return true;
-    }
-    if (msg.t === 'unsub' && typeof msg.sub === 'number' && msg.sub >= EXT_SUB_BASE) {
-      extSubs.get(msg.sub)?.stop();
-      extSubs.delete(msg.sub);
-      conn.send({ t: 'res', id, ok: true, result: {} });
-      return true;
-    }
-    return false;
   }
 
   // ---------------------------------------------------------------- registry

@@ -1,0 +1,104 @@
+// Price alerts in the venue: the protocol's alerts.* methods and alerts channel over a session (as the
+// desktop's local venue and the server serve them), triggered once by the first print that reaches the
+// level, persisted in the venue file across a restart, and per account.
+import { describe, expect, it } from 'vitest';
+import { ProtocolClient, createPortPair, serveSession, type PriceAlert } from '../../protocol/index.js';
+import { MAX_ARMED_ALERTS, venueHandlers, type Venue } from '../../venue/index.js';
+import { openVenue, tempDb, testClock } from './helpers.js';
+
+async function market(v: Venue): Promise<void> {
+  const acks = await v.submitAll([
+    { type: 'CreateInstrument', instrument: { symbol: 'AAA', name: 'Triple A', tickSize: 1, lotSize: 1, referencePrice: 1000, bandBps: 2000 } },
+    { type: 'OpenAccount', accountId: 1 },
+    { type: 'OpenAccount', accountId: 2, allowShort: true },
+    { type: 'Deposit', accountId: 1, amount: 1_000_000 },
+    { type: 'Deposit', accountId: 2, amount: 1_000_000 },
+  ]);
+  for (const a of acks) expect(a.rejected).toBeUndefined();
+}
+
+function session(v: Venue, accountId: number, role = 'viewer'): Promise<ProtocolClient> {
+  const { handlers, channels } = venueHandlers(v);
+  const [a, b] = createPortPair({ serialize: true });
+  serveSession(b, { serverName: 'alerts-test', authenticate: () => ({ accountId, role }), handlers, channels, validateOutgoing: true });
+  const c = new ProtocolClient(a);
+  return c.connect({ client: 'test' }).then(() => c);
+}
+
+/** Account 2 sells `qty` at `price` and account 1 takes it: one print at that price. */
+async function print(v: Venue, price: number, qty = 1): Promise<void> {
+  await v.submit({ type: 'PlaceOrder', accountId: 2, symbol: 'AAA', side: 'sell', orderType: 'limit', price, qty, tif: 'day' });
+  const ack = await v.submit({ type: 'PlaceOrder', accountId: 1, symbol: 'AAA', side: 'buy', orderType: 'limit', price, qty, tif: 'ioc' });
+  expect(ack.events.some((e) => e.type === 'Trade' && e.price === price)).toBe(true);
+}
+
+describe('price alerts in the venue', () => {
+  it('are served through the protocol table: create, list, push on create/trigger/delete, once per alert', async () => {
+    const clock = testClock();
+    const v = openVenue(tempDb(), { now: clock.now });
+    await market(v);
+    const c = await session(v, 1);
+    const pushes: PriceAlert[] = [];
+    await c.subscribe('alerts', {}, { data: (a) => pushes.push(a) });
+
+    const up = await c.call('alerts.create', { symbol: 'AAA', direction: 'above', price: 1010, note: 'breakout' });
+    expect(up).toMatchObject({ symbol: 'AAA', direction: 'above', price: 1010, note: 'breakout', status: 'armed', createdAt: clock.t });
+    const down = await c.call('alerts.create', { symbol: 'AAA', direction: 'below', price: 990 });
+    await expect(c.call('alerts.create', { symbol: 'ZZZ', direction: 'below', price: 990 })).rejects.toMatchObject({ code: 'UNKNOWN_SYMBOL' });
+    await expect(c.call('alerts.create', { symbol: 'AAA', direction: 'below', price: 0 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+
+    await print(v, 1005); // reaches neither
+    await print(v, 1012); // above 1010
+    await print(v, 1015); // already triggered: nothing
+    expect(pushes.map((a) => [a.id, a.status])).toEqual([
+      [up.id, 'armed'],
+      [down.id, 'armed'],
+      [up.id, 'triggered'],
+    ]);
+    expect(pushes[2]).toMatchObject({ triggerPrice: 1012, triggeredAt: clock.t });
+
+    const list = await c.call('alerts.list', {});
+    expect(list.map((a) => [a.id, a.status])).toEqual([
+      [down.id, 'armed'],
+      [up.id, 'triggered'],
+    ]);
+    // another account sees none of them and cannot delete them
+    const other = await session(v, 2);
+    expect(await other.call('alerts.list', {})).toEqual([]);
+    expect(await other.call('alerts.delete', { id: down.id })).toEqual({ deleted: false });
+    expect(await c.call('alerts.delete', { id: down.id })).toEqual({ deleted: true });
+    expect(pushes.at(-1)).toMatchObject({ id: down.id, status: 'deleted' });
+    await print(v, 980); // the deleted alert does not fire
+    expect(pushes).toHaveLength(4);
+  });
+
+  it('persist in the venue file: armed ones stay armed after a restart and trigger then', async () => {
+    const file = tempDb();
+    const clock = testClock();
+    const v1 = openVenue(file, { now: clock.now });
+    await market(v1);
+    const a = v1.createAlert(1, { symbol: 'AAA', direction: 'below', price: 995 });
+    const b = v1.createAlert(1, { symbol: 'AAA', direction: 'above', price: 1001 });
+    await print(v1, 1001);
+    v1.close();
+
+    const v2 = openVenue(file, { now: clock.now });
+    expect(v2.alerts(1).map((x) => [x.id, x.status])).toEqual([
+      [b.id, 'triggered'],
+      [a.id, 'armed'],
+    ]);
+    const got: PriceAlert[] = [];
+    v2.subscribeAlerts(1, (x) => got.push(x));
+    await print(v2, 995);
+    expect(got).toEqual([expect.objectContaining({ id: a.id, status: 'triggered', triggerPrice: 995 })]);
+  });
+
+  it('caps the armed alerts of an account', async () => {
+    const v = openVenue(tempDb(), { now: testClock().now });
+    await market(v);
+    for (let i = 0; i < MAX_ARMED_ALERTS; i++) v.createAlert(1, { symbol: 'AAA', direction: 'above', price: 2000 + i });
+    const c = await session(v, 1);
+    await expect(c.call('alerts.create', { symbol: 'AAA', direction: 'above', price: 5000 })).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
+    expect(await (await session(v, 2)).call('alerts.create', { symbol: 'AAA', direction: 'above', price: 5000 })).toMatchObject({ status: 'armed' });
+  });
+});
