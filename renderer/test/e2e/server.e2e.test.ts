@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
 import { rendererBuild } from './build.js';
 import { MarketBot, PASSWORD, TestExchange, type Tokens } from './exchange.js';
-import { chartLines, fillTicket, pickSymbol, setConfirm, signIn, submitTicket, tab, until, waitConnected, watchCell, workingRow, workingRows } from './ui.js';
+import { attrAll, chartLines, fillTicket, pickSymbol, setConfirm, signIn, submitTicket, tab, until, waitConnected, watchCell, workingRow, workingRows } from './ui.js';
 
 let ex: TestExchange;
 let bot: MarketBot;
@@ -210,7 +210,7 @@ describe('firm server in a browser', () => {
   });
 
   it('shows reconnecting while the server restarts, then recovers with the same orders and live quotes', async () => {
-    const before = await workingRows(page).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order-id')));
+    const before = await attrAll(workingRows(page), 'data-order-id');
     expect(before.length).toBeGreaterThan(0);
     await bot.stop();
     await ex.stop();
@@ -222,7 +222,7 @@ describe('firm server in a browser', () => {
     await until(() => page.getByTestId('stale-banner').count(), (n) => n === 0, 5000, 'the stale banner to go');
     await startBot();
     await watchCell(page, 'ACME', 'bid', 2); // the quote stream was re-subscribed
-    const after = await workingRows(page).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-order-id')));
+    const after = await attrAll(workingRows(page), 'data-order-id');
     expect(after.sort()).toEqual(before.sort());
     // still able to trade after the restart
     await fillTicket(page, { side: 'buy', type: 'limit', qty: '10', price: '93.00' });

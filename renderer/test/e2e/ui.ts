@@ -91,3 +91,11 @@ export async function watchCell(page: Page, symbol: string, field: 'last' | 'bid
   );
   return [...seen];
 }
+
+/** One attribute of every element a locator matches, in order. */
+export async function attrAll(loc: Locator, name: string): Promise<string[]> {
+  const out: string[] = [];
+  const n = await loc.count();
+  for (let i = 0; i < n; i++) out.push((await loc.nth(i).getAttribute(name)) ?? '');
+  return out;
+}

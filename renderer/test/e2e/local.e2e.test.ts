@@ -1,0 +1,131 @@
+/**
+ * The workstation against the headless host (the desktop's hub + local venue + simulated market under
+ * plain Node, served to Chromium): SIMULATION on every order-entry surface, live quotes from the simulated
+ * market, and the order life cycle through the ticket and the blotter.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InstrumentView } from '../../../engine/protocol/index.js';
+import { MemoryStore } from '../../../main/src/credentials/store.js';
+import { startHeadlessHost, type HeadlessHost } from '../../../main/src/host/headless.js';
+import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
+import { rendererBuild } from './build.js';
+import { attrAll, chartLines, fillTicket, pickSymbol, setConfirm, submitTicket, tab, until, waitConnected, workingRow, workingRows } from './ui.js';
+
+let host: HeadlessHost;
+let dataDir: string;
+let browser: Browser;
+let w: WatchedPage;
+let page: Page;
+let inst: InstrumentView;
+
+/** A price `pct` percent below the market, on the tick and inside the band, as the ticket would type it. */
+function below(ref: number, pct: number): string {
+  const raw = Math.max(inst.bandLow, Math.floor((ref * (100 - pct)) / 100));
+  const p = raw - (raw % inst.tickSize) + (raw % inst.tickSize === 0 ? 0 : inst.tickSize);
+  return `${Math.floor(p / 100)}.${String(p % 100).padStart(2, '0')}`;
+}
+
+beforeAll(async () => {
+  const dir = rendererBuild();
+  dataDir = mkdtempSync(join(tmpdir(), 'td-host-'));
+  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 42 });
+  browser = await launch();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('local simulation through the headless host', () => {
+  it('connects without a sign-in and labels every order-entry surface SIMULATION', async () => {
+    const cfg = (await (await fetch(new URL('/config.json', host.url))).json()) as { kind: string };
+    expect(cfg.kind).toBe('hub');
+    w = await openPage(browser, host.url);
+    page = w.page;
+    await waitConnected(page);
+    expect(await page.locator('.topbar [data-testid=mode-badge]').textContent()).toBe('SIMULATION');
+    expect(await page.locator('[data-testid=ticket] [data-testid=mode-badge]').textContent()).toBe('SIMULATION');
+    expect(await page.locator('[data-panel=blotter] [data-testid=mode-badge]').textContent()).toBe('SIMULATION');
+  });
+
+  it('streams the simulated market into the watchlist, the index and the tape', async () => {
+    const first = page.locator('[data-testid=watchlist] tbody tr').first();
+    await first.waitFor();
+    const symbols = await attrAll(page.locator('[data-testid=watchlist] tbody tr'), 'data-symbol');
+    expect(symbols.length).toBeGreaterThanOrEqual(10);
+    // Some symbol's quote changes within a few seconds of simulated trading.
+    await until(
+      async () => {
+        const a = await page.locator('[data-testid=watchlist] td[data-field=bid]').allTextContents();
+        await new Promise((r) => setTimeout(r, 300));
+        const b = await page.locator('[data-testid=watchlist] td[data-field=bid]').allTextContents();
+        return a.some((x, i) => x !== b[i]);
+      },
+      (changed) => changed,
+      20_000,
+      'a bid to change',
+    );
+    await page.getByTestId('index-row').waitFor();
+    expect(await page.getByTestId('index-row').textContent()).toMatch(/SIM10\s*[\d,]+\.\d{2}/);
+    const sym = symbols[0]!;
+    inst = host.core.venue.view.instrument(sym)!;
+    await pickSymbol(page, sym);
+  });
+
+  let orderId = '';
+  it('places a limit order: working in the blotter and a line on the chart; modify and cancel it', async () => {
+    const ref = inst.previousClose;
+    await setConfirm(page, false);
+    await fillTicket(page, { side: 'buy', type: 'limit', qty: String(inst.lotSize * 10), price: below(ref, 6), tif: 'day' });
+    const t0 = Date.now();
+    await submitTicket(page);
+    const row = workingRows(page).first();
+    await row.waitFor({ timeout: 10_000 });
+    expect(Date.now() - t0).toBeLessThan(5000);
+    orderId = (await row.getAttribute('data-order-id'))!;
+    expect(await row.locator('[data-field=price]').textContent()).toBe(below(ref, 6));
+    await until(() => chartLines(page), (l) => l.includes(`o${orderId}`), 10_000, 'the order line');
+
+    await row.getByRole('button', { name: 'Modify' }).click();
+    await page.getByLabel('New price').fill(below(ref, 7));
+    await page.keyboard.press('Enter');
+    await until(() => workingRow(page, orderId).locator('[data-field=price]').textContent(), (t) => t === below(ref, 7), 10_000, 'the modified price');
+    expect(host.core.venue.order(Number(orderId))).toMatchObject({ status: 'working', price: Number(below(ref, 7).replace('.', '')) });
+
+    await workingRow(page, orderId).getByRole('button', { name: `Cancel order ${orderId}` }).click();
+    await until(() => workingRow(page, orderId).count(), (n) => n === 0, 10_000, 'the cancel');
+    await until(() => chartLines(page), (l) => !l.includes(`o${orderId}`), 5000, 'the line to go');
+  });
+
+  it('fills a market order: fill, position and P&L appear', async () => {
+    await fillTicket(page, { side: 'buy', type: 'market', qty: String(inst.lotSize * 5), tif: 'ioc' });
+    await submitTicket(page);
+    await until(() => page.getByTestId('ticket-outcome').textContent(), (t) => /filled/.test(t ?? ''), 10_000, 'a fill');
+    const pos = page.locator(`[data-testid=positions] tr[data-symbol="${inst.symbol}"]`);
+    await pos.waitFor({ timeout: 10_000 });
+    expect(await pos.locator('[data-field=qty]').textContent()).toBe(`+${inst.lotSize * 5}`);
+    expect(await pos.locator('[data-field=unrealized]').textContent()).toMatch(/^[+-]?[\d,]+\.\d{2}$/);
+    await tab(page, 'fills');
+    expect(await page.locator('[data-testid=fill-row]').count()).toBeGreaterThan(0);
+    await tab(page, 'working');
+    expect(await page.locator('[data-testid=account] [data-field=equity]').textContent()).toMatch(/^[\d,]+\.\d{2}$/);
+  });
+
+  it('refuses an order beyond buying power before sending, with the INSUFFICIENT_FUNDS reason', async () => {
+    const before = await workingRows(page).count();
+    await fillTicket(page, { side: 'buy', type: 'limit', qty: String(inst.lotSize * 1_000_000), price: below(inst.previousClose, 5) });
+    await submitTicket(page);
+    const funds = page.getByTestId('funds-error');
+    await funds.waitFor();
+    expect(await funds.getAttribute('data-code')).toBe('INSUFFICIENT_FUNDS');
+    expect(await funds.textContent()).toMatch(/^Not enough buying power for this order\./);
+    expect(await workingRows(page).count()).toBe(before);
+    expect(realProblems(w.problems)).toEqual([]);
+  });
+});
