@@ -1,0 +1,110 @@
+/**
+ * Creates and tracks the app's windows (the workspace and pop-outs) with the one webPreferences factory,
+ * bounds and display restored and clamped to the screens present, state saved on close, and the security
+ * handlers attached to every webContents.
+ */
+import { BrowserWindow, screen } from 'electron';
+import type { PanelKind } from '../../engine/protocol/index.js';
+import { guardNavigation, makeWindowOpenHandler, denyWebview } from '../src/security/handlers.js';
+import { webPreferences, windowUrl } from '../src/security/web-preferences.js';
+import { WindowRegistry, stateRole, type ManagedWindow } from '../src/windows/registry.js';
+import { restoreWindowState, type WindowStateStore } from '../src/windows/state.js';
+
+const DEFAULT_SIZE: Record<PanelKind, { width: number; height: number }> = {
+  workspace: { width: 1440, height: 900 },
+  chart: { width: 900, height: 600 },
+  ticket: { width: 380, height: 560 },
+  ladder: { width: 420, height: 760 },
+  blotter: { width: 1000, height: 420 },
+  positions: { width: 800, height: 400 },
+  watchlist: { width: 420, height: 640 },
+  account: { width: 520, height: 480 },
+  tape: { width: 420, height: 640 },
+  alerts: { width: 520, height: 480 },
+};
+
+export interface DesktopWindowsOptions {
+  registry: WindowRegistry;
+  states: WindowStateStore;
+  preload: string;
+  devTools: boolean;
+  version: string;
+  appName: string;
+  onClosed?(w: ManagedWindow): void;
+}
+
+export class DesktopWindows {
+  readonly #o: DesktopWindowsOptions;
+  readonly #windows = new Map<string, BrowserWindow>();
+
+  constructor(o: DesktopWindowsOptions) {
+    this.#o = o;
+  }
+
+  get main(): BrowserWindow | undefined {
+    return this.#windows.get('main');
+  }
+
+  all(): BrowserWindow[] {
+    return [...this.#windows.values()];
+  }
+
+  /** Opens the workspace window, or focuses it when it is open. */
+  openWorkspace(): BrowserWindow {
+    const existing = this.#windows.get('main');
+    if (existing !== undefined && !existing.isDestroyed()) {
+      existing.focus();
+      return existing;
+    }
+    return this.#create(this.#o.registry.add('workspace', {}, 'main'));
+  }
+
+  /** Opens a pop-out; returns its window id (the hub's `hub.window.open`). */
+  openPopOut(panel: Exclude<PanelKind, 'workspace'>, params: Record<string, string | number | boolean>): string {
+    const w = this.#o.registry.add(panel, params);
+    this.#create(w);
+    return w.id;
+  }
+
+  #create(w: ManagedWindow): BrowserWindow {
+    const saved = this.#o.states.get(stateRole(w));
+    const restored = restoreWindowState(saved, screen.getAllDisplays(), DEFAULT_SIZE[w.panel], screen.getPrimaryDisplay().id);
+    const win = new BrowserWindow({
+      ...restored.bounds,
+      minWidth: 320,
+      minHeight: 200,
+      show: false,
+      title: w.panel === 'workspace' ? this.#o.appName : `${this.#o.appName} — ${w.panel}`,
+      backgroundColor: '#101418',
+      webPreferences: webPreferences({ preload: this.#o.preload, devTools: this.#o.devTools, version: this.#o.version }),
+    });
+    this.#windows.set(w.id, win);
+    this.#o.registry.bind(w.id, win.webContents.id);
+    const contents = win.webContents;
+    contents.on('will-navigate', (e, url) => guardNavigation(e, url));
+    contents.on('will-redirect', (e, url) => guardNavigation(e, url));
+    contents.on('will-attach-webview', (e) => denyWebview(e));
+    contents.setWindowOpenHandler(makeWindowOpenHandler((req) => this.openPopOut(req.panel as Exclude<PanelKind, 'workspace'>, req.params)));
+    win.once('ready-to-show', () => {
+      if (restored.fullScreen) win.setFullScreen(true);
+      else if (restored.maximized) win.maximize();
+      win.show();
+    });
+    win.on('close', () => {
+      const bounds = win.getNormalBounds();
+      this.#o.states.set(stateRole(w), {
+        bounds,
+        displayId: screen.getDisplayMatching(bounds).id,
+        maximized: win.isMaximized(),
+        fullScreen: win.isFullScreen(),
+      });
+    });
+    win.on('closed', () => {
+      this.#windows.delete(w.id);
+      this.#o.registry.remove(w.id);
+      this.#o.onClosed?.(w);
+    });
+    void win.loadURL(windowUrl(w.id));
+    return win;
+  }
+}
