@@ -97,3 +97,58 @@ export function toChartPoint(p: IndicatorPoint<unknown>, s: SeriesPlan): ChartPo
 export function toChartData(points: readonly IndicatorPoint<unknown>[], s: SeriesPlan): ChartPoint[] {
   return points.map((p) => toChartPoint(p, s));
 }
+
+// ---------------------------------------------------------------- settings as a panel param
+
+/**
+ * Indicator settings as one short string for a panel's params (≤ 200 characters, flat):
+ * "sma20,ema50,bb20-2,vwap,rsi14,macd12-26-9"; VWAP with a session offset in minutes: "vwap810".
+ */
+export function encodeSpecs(specs: readonly IndicatorSpec[]): string {
+  return specs
+    .map((s) => {
+      switch (s.kind) {
+        case 'sma':
+        case 'ema':
+        case 'rsi':
+          return `${s.kind}${s.period}`;
+        case 'bollinger':
+          return `bb${s.period}-${s.k}`;
+        case 'vwap':
+          return s.sessionStartOffsetMs === 0 ? 'vwap' : `vwap${Math.round(s.sessionStartOffsetMs / 60_000)}`;
+        case 'macd':
+          return `macd${s.fast}-${s.slow}-${s.signal}`;
+      }
+    })
+    .join(',');
+}
+
+const int = (s: string | undefined, min: number, max: number): number | null => {
+  if (s === undefined || !/^\d+$/.test(s)) return null;
+  const n = Number(s);
+  return n >= min && n <= max ? n : null;
+};
+
+/** Parse settings; unknown or out-of-range entries are dropped (a stored param from another version). */
+export function decodeSpecs(text: string): IndicatorSpec[] {
+  const out: IndicatorSpec[] = [];
+  for (const raw of text.split(',')) {
+    const t = raw.trim().toLowerCase();
+    let m: RegExpExecArray | null;
+    if ((m = /^(sma|ema|rsi)(\d+)$/.exec(t)) !== null) {
+      const period = int(m[2], 1, 500);
+      if (period !== null) out.push({ kind: m[1] as 'sma' | 'ema' | 'rsi', period });
+    } else if ((m = /^bb(\d+)-(\d+(?:\.\d+)?)$/.exec(t)) !== null) {
+      const period = int(m[1], 1, 500);
+      const k = Number(m[2]);
+      if (period !== null && k <= 10) out.push({ kind: 'bollinger', period, k });
+    } else if ((m = /^vwap(\d*)$/.exec(t)) !== null) {
+      const minutes = m[1] === '' ? 0 : int(m[1], 0, 1439);
+      if (minutes !== null) out.push({ kind: 'vwap', sessionStartOffsetMs: minutes * 60_000 });
+    } else if ((m = /^macd(\d+)-(\d+)-(\d+)$/.exec(t)) !== null) {
+      const [f, s, g] = [int(m[1], 1, 500), int(m[2], 1, 500), int(m[3], 1, 500)];
+      if (f !== null && s !== null && g !== null && f < s) out.push({ kind: 'macd', fast: f, slow: s, signal: g });
+    }
+  }
+  return out;
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { contextActions, draggable, dropLine, lineAt, orderLines } from '../../../src/power/chartTrading.js';
-import { planIndicators, toChartData } from '../../../src/power/indicatorPlan.js';
+import { decodeSpecs, encodeSpecs, planIndicators, toChartData } from '../../../src/power/indicatorPlan.js';
 import { createMacd, DEFAULT_INDICATORS } from '../../../src/power/indicators.js';
 import { TimeIndex } from '../../../src/power/timeIndex.js';
 import { order } from './fixtures.js';
@@ -132,5 +132,22 @@ describe('TimeIndex', () => {
         expect(idx.toTime(idx.toLogical(t)!)).toBeCloseTo(t, -1);
       }),
     );
+  });
+});
+
+describe('indicator settings as a panel param', () => {
+  it('round-trips the defaults and stays within a panel param length', () => {
+    const text = encodeSpecs(DEFAULT_INDICATORS);
+    expect(text).toBe('sma20,ema50,bb20-2,vwap,rsi14,macd12-26-9');
+    expect(decodeSpecs(text)).toEqual(DEFAULT_INDICATORS);
+    expect(encodeSpecs([{ kind: 'vwap', sessionStartOffsetMs: 810 * 60_000 }])).toBe('vwap810');
+    expect(decodeSpecs('vwap810')).toEqual([{ kind: 'vwap', sessionStartOffsetMs: 810 * 60_000 }]);
+  });
+  it('drops what it cannot read instead of failing', () => {
+    expect(decodeSpecs('sma0, ema9 ,macd26-12-9,foo,bb20-2.5,rsi')).toEqual([
+      { kind: 'ema', period: 9 },
+      { kind: 'bollinger', period: 20, k: 2.5 },
+    ]);
+    expect(decodeSpecs('')).toEqual([]);
   });
 });

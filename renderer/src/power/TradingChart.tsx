@@ -1,0 +1,658 @@
+/**
+ * A chart to trade from (lightweight-charts v5): candles and volume; indicators as overlays and in their
+ * own panes; my working orders as lines that can be dragged to a new price (a replace, snapped to the
+ * tick) with a cancel handle each, bracket legs included; price alerts as lines; drawing tools
+ * (horizontal line, trend line, rectangle, text: select, move, delete, saved by the caller); right-click
+ * to place a limit or stop, or set an alert, at that price.
+ *
+ * Plain props and callbacks: the chart fetches and sends nothing itself.
+ */
+import {
+  CandlestickSeries,
+  ColorType,
+  CrosshairMode,
+  HistogramSeries,
+  LineStyle,
+  createChart,
+  type IChartApi,
+  type IPriceLine,
+  type ISeriesApi,
+  type LogicalRange,
+  type Time,
+} from 'lightweight-charts';
+import { useEffect, useMemo, useRef, useState, type MouseEvent as ReactMouseEvent } from 'react';
+import { TIMEFRAME_MS, type Candle, type OrderRecord, type ParamsOf, type Timeframe } from '../../../engine/protocol/index.js';
+import type { AlertDirection, PriceAlert } from './alerts.js';
+import { DrawingsPrimitive, IndicatorOverlay, chartMapper, timeIndexOf, toChartTime } from './chartOverlays.js';
+import { contextActions, draggable, dropLine, lineAt, orderLines, type OrderLine } from './chartTrading.js';
+import {
+  CLICKS_TO_PLACE,
+  addDrawing,
+  dragDrawing,
+  hitTest,
+  makeDrawing,
+  removeSelected,
+  selectDrawing,
+  updateDrawing,
+  type CoordinateMapper,
+  type Drawing,
+  type DrawingKind,
+  type DrawingsState,
+  type Hit,
+} from './drawings.js';
+import { formatPrice as defaultFormatPrice, snapToTick } from './intents.js';
+import { indicatorLabel, type IndicatorSpec } from './indicators.js';
+import type { TimeIndex } from './timeIndex.js';
+
+export interface ChartBookLike {
+  readonly bars: readonly Candle[];
+  readonly rev: number;
+  readonly last: 'reset' | 'update' | 'prepend';
+}
+
+export interface TradingChartProps {
+  symbol: string;
+  timeframe: Timeframe;
+  book: ChartBookLike | undefined;
+  tick: number;
+  /** Size for right-click orders. */
+  qty: number;
+  last: number | null;
+  orders: readonly OrderRecord[];
+  indicators: readonly IndicatorSpec[];
+  drawings: DrawingsState;
+  onDrawingsChange(s: DrawingsState): void;
+  alerts?: readonly PriceAlert[];
+  onPlace(params: ParamsOf<'order.place'>): unknown;
+  onReplace(params: ParamsOf<'order.replace'>): unknown;
+  onCancel(orderId: number): unknown;
+  onAlert?(a: { direction: AlertDirection; price: number }): unknown;
+  onNeedHistory?(): void;
+  formatPrice?(p: number): string;
+  /** Colours (defaults: the page's CSS variables). */
+  theme?: string;
+}
+
+type Tool = 'select' | DrawingKind;
+const TOOLS: { id: Tool; label: string; title: string }[] = [
+  { id: 'select', label: '↖', title: 'Select and move' },
+  { id: 'hline', label: '—', title: 'Horizontal line' },
+  { id: 'trend', label: '╱', title: 'Trend line' },
+  { id: 'rect', label: '▭', title: 'Rectangle' },
+  { id: 'text', label: 'T', title: 'Text' },
+];
+
+function cssColors() {
+  const s = getComputedStyle(document.documentElement);
+  const v = (name: string, fallback: string) => s.getPropertyValue(name).trim() || fallback;
+  return {
+    bg: v('--panel', '#11151c'),
+    text: v('--muted', '#7d8898'),
+    grid: v('--grid', '#1a2029'),
+    border: v('--border', '#242b36'),
+    up: v('--up', '#22ab94'),
+    down: v('--down', '#f0545a'),
+    upVol: v('--up-vol', 'rgba(34,171,148,0.35)'),
+    downVol: v('--down-vol', 'rgba(240,84,90,0.35)'),
+    buy: v('--buy', '#2f7cf6'),
+    sell: v('--sell', '#f0545a'),
+    warn: v('--warn', '#f0b429'),
+  };
+}
+
+let drawingSeq = 0;
+const newDrawingId = () => `d${Date.now().toString(36)}${(drawingSeq++).toString(36)}`;
+
+interface LineDrag {
+  line: OrderLine;
+  price: number;
+}
+
+export function TradingChart(p: TradingChartProps) {
+  const fmt = p.formatPrice ?? defaultFormatPrice;
+  const host = useRef<HTMLDivElement>(null);
+  const wrap = useRef<HTMLDivElement>(null);
+  const chartRef = useRef<IChartApi | undefined>(undefined);
+  const candles = useRef<ISeriesApi<'Candlestick'> | undefined>(undefined);
+  const volume = useRef<ISeriesApi<'Histogram'> | undefined>(undefined);
+  const overlay = useRef<IndicatorOverlay | undefined>(undefined);
+  const primitive = useRef<DrawingsPrimitive | undefined>(undefined);
+  const priceLines = useRef(new Map<string, IPriceLine>());
+  const tags = useRef(new Map<string, HTMLDivElement>());
+  const drawnRev = useRef(-1);
+  const drawnCount = useRef(0);
+  const index = useRef<TimeIndex | undefined>(undefined);
+  const indexKey = useRef('');
+  const needHistory = useRef(p.onNeedHistory);
+  needHistory.current = p.onNeedHistory;
+  const fmtRef = useRef(fmt);
+  fmtRef.current = fmt;
+
+  const [tool, setTool] = useState<Tool>('select');
+  const [text, setText] = useState('Note');
+  const [draft, setDraft] = useState<Drawing | null>(null);
+  const [preview, setPreview] = useState<DrawingsState | null>(null);
+  const [drag, setDrag] = useState<LineDrag | null>(null);
+  const [menu, setMenu] = useState<{ x: number; y: number; price: number } | null>(null);
+  const [legend, setLegend] = useState<ReturnType<IndicatorOverlay['legend']>>([]);
+  const shown = preview ?? p.drawings;
+
+  // ---------------------------------------------------------------- chart lifecycle
+  useEffect(() => {
+    const el = host.current;
+    if (el === null) return;
+    const col = cssColors();
+    const priceFmt = (v: number) => fmtRef.current(Math.round(v));
+    const chart = createChart(el, {
+      autoSize: true,
+      layout: { background: { type: ColorType.Solid, color: col.bg }, textColor: col.text, fontSize: 11, attributionLogo: false, panes: { separatorColor: col.border } },
+      grid: { vertLines: { color: col.grid }, horzLines: { color: col.grid } },
+      rightPriceScale: { borderColor: col.border, scaleMargins: { top: 0.08, bottom: 0.2 } },
+      timeScale: { borderColor: col.border, timeVisible: true, secondsVisible: false, rightOffset: 8, barSpacing: 7 },
+      crosshair: { mode: CrosshairMode.Normal },
+      localization: { priceFormatter: priceFmt },
+    });
+    const cs = chart.addSeries(CandlestickSeries, {
+      upColor: col.up,
+      downColor: col.down,
+      borderUpColor: col.up,
+      borderDownColor: col.down,
+      wickUpColor: col.up,
+      wickDownColor: col.down,
+      priceFormat: { type: 'custom', minMove: 1, formatter: priceFmt },
+    });
+    const vs = chart.addSeries(HistogramSeries, { priceScaleId: 'vol', lastValueVisible: false, priceLineVisible: false, priceFormat: { type: 'volume' } });
+    chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.84, bottom: 0 }, visible: false });
+    const prim = new DrawingsPrimitive();
+    cs.attachPrimitive(prim);
+    chartRef.current = chart;
+    candles.current = cs;
+    volume.current = vs;
+    primitive.current = prim;
+    overlay.current = new IndicatorOverlay(chart, priceFmt);
+    const onRange = (r: LogicalRange | null) => {
+      if (r !== null && r.from < 15) needHistory.current?.();
+    };
+    chart.timeScale().subscribeVisibleLogicalRangeChange(onRange);
+    const lineMap = priceLines.current;
+    return () => {
+      chart.timeScale().unsubscribeVisibleLogicalRangeChange(onRange);
+      overlay.current?.dispose();
+      lineMap.clear();
+      chart.remove();
+      chartRef.current = undefined;
+      candles.current = undefined;
+      volume.current = undefined;
+      overlay.current = undefined;
+      primitive.current = undefined;
+      drawnRev.current = -1;
+      drawnCount.current = 0;
+    };
+  }, []);
+
+  // Theme: recolour.
+  useEffect(() => {
+    const chart = chartRef.current;
+    if (chart === undefined) return;
+    const col = cssColors();
+    chart.applyOptions({
+      layout: { background: { type: ColorType.Solid, color: col.bg }, textColor: col.text, panes: { separatorColor: col.border } },
+      grid: { vertLines: { color: col.grid }, horzLines: { color: col.grid } },
+      rightPriceScale: { borderColor: col.border },
+      timeScale: { borderColor: col.border },
+    });
+    candles.current?.applyOptions({ upColor: col.up, downColor: col.down, borderUpColor: col.up, borderDownColor: col.down, wickUpColor: col.up, wickDownColor: col.down });
+    drawnRev.current = -1;
+  }, [p.theme]);
+
+  // Indicators: a settings change rebuilds their series.
+  const specsKey = p.indicators.map(indicatorLabel).join('|');
+  useEffect(() => {
+    const o = overlay.current;
+    if (o === undefined) return;
+    o.setSpecs(p.indicators);
+    setLegend(o.legend());
+  }, [specsKey]); // the labels identify the specs
+
+  // New symbol or timeframe: start over.
+  useEffect(() => {
+    drawnRev.current = -1;
+    drawnCount.current = 0;
+    setDraft(null);
+    setPreview(null);
+    setMenu(null);
+  }, [p.symbol, p.timeframe]);
+
+  // Bars: a full draw on reset/prepend, `update` (O(1)) for the live bar.
+  useEffect(() => {
+    const cs = candles.current;
+    const vs = volume.current;
+    const o = overlay.current;
+    const book = p.book;
+    if (cs === undefined || vs === undefined || o === undefined || book === undefined || book.rev === drawnRev.current) return;
+    const col = cssColors();
+    const vol = (c: Candle) => ({ time: toChartTime(c.t) as Time, value: c.v, color: c.c >= c.o ? col.upVol : col.downVol });
+    const bar = (c: Candle) => ({ time: toChartTime(c.t) as Time, open: c.o, high: c.h, low: c.l, close: c.c });
+    const n = book.bars.length;
+    if (drawnRev.current >= 0 && book.last === 'update' && n > 0 && n >= drawnCount.current && n - drawnCount.current <= 1) {
+      const b = book.bars[n - 1]!;
+      cs.update(bar(b));
+      vs.update(vol(b));
+      o.updateBar(b);
+    } else {
+      const ts = chartRef.current?.timeScale();
+      const before = ts?.getVisibleLogicalRange() ?? null;
+      const added = book.last === 'prepend' ? n - drawnCount.current : 0;
+      cs.setData(book.bars.map(bar));
+      vs.setData(book.bars.map(vol));
+      o.setBars(book.bars);
+      if (added > 0 && before !== null) ts?.setVisibleLogicalRange({ from: before.from + added, to: before.to + added });
+    }
+    drawnRev.current = book.rev;
+    drawnCount.current = n;
+    const key = `${n}:${book.bars[0]?.t ?? 0}:${book.bars[n - 1]?.t ?? 0}`;
+    if (key !== indexKey.current) {
+      indexKey.current = key;
+      index.current = timeIndexOf(book.bars, TIMEFRAME_MS[p.timeframe]);
+    }
+    setLegend(o.legend());
+  }, [p.book, p.book?.rev, p.timeframe]);
+
+  const mapper = (): CoordinateMapper | null => {
+    const chart = chartRef.current;
+    const cs = candles.current;
+    const idx = index.current;
+    return chart === undefined || cs === undefined || idx === undefined ? null : chartMapper(chart, cs, idx);
+  };
+
+  // Drawings (and the draft) onto the primitive.
+  useEffect(() => {
+    const m = mapper();
+    if (m !== null) primitive.current?.set(shown, draft, m);
+  });
+
+  // ---------------------------------------------------------------- order and alert lines
+  const lines = useMemo(() => orderLines(p.orders, p.symbol), [p.orders, p.symbol]);
+  const linesRef = useRef(lines);
+  linesRef.current = lines;
+
+  useEffect(() => {
+    const cs = candles.current;
+    if (cs === undefined) return;
+    const col = cssColors();
+    const want = new Map<string, { price: number; color: string; title: string; style: LineStyle }>();
+    for (const l of lines) {
+      const dragging = drag !== null && drag.line.key === l.key;
+      want.set(l.key, {
+        price: dragging ? drag.price : l.price,
+        color: l.side === 'buy' ? col.buy : col.sell,
+        title: dragging ? `${l.label} → ${fmt(drag.price)}` : l.label,
+        style: l.pending ? LineStyle.Dotted : LineStyle.Solid,
+      });
+    }
+    for (const a of p.alerts ?? []) {
+      if (a.symbol !== p.symbol || a.triggeredAt !== undefined) continue;
+      want.set(`a${a.id}`, { price: a.price, color: col.warn, title: `ALERT ${a.direction === 'above' ? '≥' : '≤'}`, style: LineStyle.Dashed });
+    }
+    const map = priceLines.current;
+    for (const [k, line] of map)
+      if (!want.has(k)) {
+        cs.removePriceLine(line);
+        map.delete(k);
+      }
+    for (const [k, w] of want) {
+      const opts = { price: w.price, color: w.color, title: w.title, lineStyle: w.style, lineWidth: 1 as const, axisLabelVisible: true };
+      const line = map.get(k);
+      if (line === undefined) map.set(k, cs.createPriceLine(opts));
+      else line.applyOptions(opts);
+    }
+  }, [lines, p.alerts, p.symbol, drag, fmt]);
+
+  // Keep the HTML handles (drag grip + cancel) on their lines as the scale moves.
+  useEffect(() => {
+    let raf = 0;
+    const tick = () => {
+      const cs = candles.current;
+      const chart = chartRef.current;
+      if (cs !== undefined && chart !== undefined) {
+        const paneH = chart.panes()[0]?.getHeight() ?? 0;
+        for (const l of linesRef.current) {
+          const el = tags.current.get(l.key);
+          if (el === undefined) continue;
+          const price = drag !== null && drag.line.key === l.key ? drag.price : l.price;
+          const y = cs.priceToCoordinate(price);
+          if (y === null || y < 0 || y > paneH) el.style.display = 'none';
+          else {
+            el.style.display = '';
+            el.style.top = `${Math.round(y) - 9}px`;
+          }
+        }
+      }
+      raf = requestAnimationFrame(tick);
+    };
+    raf = requestAnimationFrame(tick);
+    return () => cancelAnimationFrame(raf);
+  }, [drag]);
+
+  const local = (e: { clientX: number; clientY: number }) => {
+    const r = host.current!.getBoundingClientRect();
+    return { x: e.clientX - r.left, y: e.clientY - r.top };
+  };
+  const inPricePane = (x: number, y: number): boolean => {
+    const chart = chartRef.current;
+    if (chart === undefined) return false;
+    const plotW = chart.timeScale().width();
+    const paneH = chart.panes()[0]?.getHeight() ?? 0;
+    return x >= 0 && x <= plotW && y >= 0 && y <= paneH;
+  };
+
+  /** Drag an order line (from its grip or the line itself) until the mouse/pointer is released. */
+  const startLineDrag = (line: OrderLine) => {
+    const cs = candles.current;
+    if (cs === undefined) return;
+    let price = line.price;
+    setDrag({ line, price });
+    const move = (ev: { clientX: number; clientY: number }) => {
+      const raw = cs.coordinateToPrice(local(ev).y);
+      if (raw === null) return;
+      price = snapToTick(raw, p.tick);
+      setDrag({ line, price });
+    };
+    const up = () => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+      window.removeEventListener('pointercancel', cancel);
+      const req = dropLine(line, price, p.tick);
+      if (req === null) {
+        setDrag(null);
+        return;
+      }
+      // Keep the line at the new price until the order update (or the rejection) arrives.
+      void Promise.resolve(p.onReplace(req))
+        .catch(() => undefined)
+        .finally(() => setDrag((d) => (d !== null && d.line.key === line.key ? null : d)));
+    };
+    const cancel = () => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+      window.removeEventListener('pointercancel', cancel);
+      setDrag(null);
+    };
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+    window.addEventListener('pointercancel', cancel);
+  };
+
+  // ---------------------------------------------------------------- mouse on the chart (capture: before the chart pans)
+  const onMouseDownCapture = (e: ReactMouseEvent) => {
+    const target = e.target as Element;
+    if (target.closest('.pw-order-tag, .pw-menu') !== null) return;
+    if (menu !== null) {
+      setMenu(null);
+      return;
+    }
+    if (e.button !== 0) return;
+    const { x, y } = local(e);
+    if (!inPricePane(x, y)) return;
+    const m = mapper();
+    const cs = candles.current;
+    if (m === null || cs === undefined) return;
+    if (tool !== 'select') {
+      const t = m.xToTime(x);
+      const pr = m.yToPrice(y);
+      if (t === null || pr === null) return;
+      e.stopPropagation();
+      e.preventDefault();
+      const anchor = { t, p: pr };
+      if (draft !== null) {
+        p.onDrawingsChange(addDrawing(p.drawings, { ...draft, ...(draft.kind === 'trend' || draft.kind === 'rect' ? { b: anchor } : {}) } as Drawing));
+        setDraft(null);
+        setTool('select');
+        return;
+      }
+      const d = makeDrawing(newDrawingId(), tool, anchor, anchor, { text: text.trim() || 'Note' });
+      if (CLICKS_TO_PLACE[tool] === 1) {
+        p.onDrawingsChange(addDrawing(p.drawings, d));
+        setTool('select');
+      } else setDraft(d);
+      return;
+    }
+    // An order line under the pointer: drag it.
+    const hitLine = lineAt(lines, y, (pr) => cs.priceToCoordinate(pr), 4);
+    if (hitLine !== null && draggable(hitLine, p.orders)) {
+      e.stopPropagation();
+      e.preventDefault();
+      startLineDrag(hitLine);
+      return;
+    }
+    // A drawing: select it and drag it.
+    const hit: Hit | null = hitTest(p.drawings, x, y, 6, m);
+    if (hit === null) {
+      if (p.drawings.selectedId !== null) p.onDrawingsChange(selectDrawing(p.drawings, null));
+      return; // let the chart pan
+    }
+    e.stopPropagation();
+    e.preventDefault();
+    host.current?.parentElement?.focus();
+    const start = selectDrawing(p.drawings, hit.id);
+    const from = { x, y };
+    let last = start;
+    setPreview(start);
+    const move = (ev: MouseEvent) => {
+      const mm = mapper();
+      if (mm === null) return;
+      last = dragDrawing(start, hit, from, local(ev), mm);
+      setPreview(last);
+    };
+    const up = () => {
+      window.removeEventListener('mousemove', move);
+      window.removeEventListener('mouseup', up);
+      setPreview(null);
+      p.onDrawingsChange(last);
+    };
+    window.addEventListener('mousemove', move);
+    window.addEventListener('mouseup', up);
+  };
+
+  const onMouseMove = (e: ReactMouseEvent) => {
+    const { x, y } = local(e);
+    if (draft !== null && (draft.kind === 'trend' || draft.kind === 'rect')) {
+      const m = mapper();
+      const t = m?.xToTime(x) ?? null;
+      const pr = m?.yToPrice(y) ?? null;
+      if (t !== null && pr !== null) setDraft({ ...draft, b: { t, p: pr } });
+      return;
+    }
+    // Cursor hints: a draggable line or a drawing under the pointer.
+    const cs = candles.current;
+    const el = host.current;
+    if (cs === undefined || el === null || tool !== 'select' || !inPricePane(x, y)) return;
+    const overLine = lineAt(lines, y, (pr) => cs.priceToCoordinate(pr), 4);
+    const m = mapper();
+    const overDrawing = m !== null && hitTest(p.drawings, x, y, 6, m) !== null;
+    el.style.cursor = overLine !== null && draggable(overLine, p.orders) ? 'ns-resize' : overDrawing ? 'move' : '';
+  };
+
+  const onContextMenu = (e: ReactMouseEvent) => {
+    const { x, y } = local(e);
+    if (!inPricePane(x, y)) return;
+    const raw = candles.current?.coordinateToPrice(y) ?? null;
+    if (raw === null) return;
+    e.preventDefault();
+    setDraft(null);
+    setMenu({ x, y, price: raw });
+  };
+
+  const menuModel = menu === null ? null : contextActions(menu.price, { symbol: p.symbol, tick: p.tick, qty: p.qty, last: p.last }, fmt);
+  const selected = p.drawings.drawings.find((d) => d.id === p.drawings.selectedId);
+
+  return (
+    <div
+      ref={wrap}
+      className="pw-chart"
+      data-testid="trading-chart"
+      data-lines={lines.map((l) => l.key).join(' ')}
+      data-drawings={p.drawings.drawings.length}
+      tabIndex={0}
+      onKeyDown={(e) => {
+        if ((e.key === 'Delete' || e.key === 'Backspace') && p.drawings.selectedId !== null) {
+          e.preventDefault();
+          p.onDrawingsChange(removeSelected(p.drawings));
+        } else if (e.key === 'Escape') {
+          setDraft(null);
+          setMenu(null);
+          setTool('select');
+        }
+      }}
+    >
+      <div className="pw-chart-tools" role="toolbar" aria-label="Drawing tools">
+        {TOOLS.map((t) => (
+          <button
+            key={t.id}
+            type="button"
+            className={`pw-tool${tool === t.id ? ' on' : ''}`}
+            title={t.title}
+            aria-label={t.title}
+            aria-pressed={tool === t.id}
+            data-tool={t.id}
+            onClick={() => {
+              setDraft(null);
+              setTool(t.id);
+            }}
+          >
+            {t.label}
+          </button>
+        ))}
+        {tool === 'text' && <input className="pw-tool-text" aria-label="Text to place" value={text} maxLength={200} onChange={(e) => setText(e.target.value)} />}
+        {selected !== undefined && (
+          <>
+            {selected.kind === 'text' && (
+              <input
+                className="pw-tool-text"
+                aria-label="Edit text"
+                value={selected.text}
+                maxLength={200}
+                onChange={(e) => p.onDrawingsChange(updateDrawing(p.drawings, selected.id, (d) => (d.kind === 'text' ? { ...d, text: e.target.value || ' ' } : d)))}
+              />
+            )}
+            <button type="button" className="pw-tool danger" title="Delete the selected drawing (Del)" aria-label="Delete drawing" onClick={() => p.onDrawingsChange(removeSelected(p.drawings))}>
+              🗑
+            </button>
+          </>
+        )}
+      </div>
+      <div className="pw-chart-body" onMouseDownCapture={onMouseDownCapture} onMouseMove={onMouseMove} onContextMenu={onContextMenu}>
+        <div ref={host} className="pw-chart-canvas" />
+        {legend.length > 0 && (
+          <div className="pw-ind-legend" data-testid="indicator-legend">
+            {legend
+              .filter((l) => l.pane === 0)
+              .map((l) => (
+                <span key={l.label} style={{ color: l.values[0]?.color }}>
+                  {l.label} <b>{l.values.map((v) => (v.value === null ? '—' : fmt(Math.round(v.value)))).join(' / ')}</b>
+                </span>
+              ))}
+            {legend
+              .filter((l) => l.pane !== 0)
+              .map((l) => (
+                <span key={l.label} style={{ color: l.values[l.values.length > 1 ? 1 : 0]?.color }}>
+                  {l.label} <b>{l.values.map((v) => (v.value === null ? '—' : v.value.toFixed(2))).join(' / ')}</b>
+                </span>
+              ))}
+          </div>
+        )}
+        {lines.map((l) => (
+            <div
+              key={l.key}
+              ref={(el) => {
+                if (el === null) tags.current.delete(l.key);
+                else tags.current.set(l.key, el);
+              }}
+              className={`pw-order-tag ${l.side}${drag?.line.key === l.key ? ' dragging' : ''}`}
+              data-order-line={l.key}
+              style={{ display: 'none' }}
+            >
+              {draggable(l, p.orders) ? (
+                <button
+                  type="button"
+                  className="pw-grip"
+                  aria-label={`Move ${l.label} at ${fmt(l.price)}: drag, or arrow keys then Enter`}
+                  title="Drag to a new price"
+                  onPointerDown={(e) => {
+                    if (e.button !== 0) return;
+                    e.preventDefault();
+                    e.stopPropagation();
+                    startLineDrag(l);
+                  }}
+                  onKeyDown={(e) => {
+                    const cur = drag?.line.key === l.key ? drag.price : l.price;
+                    if (e.key === 'ArrowUp' || e.key === 'ArrowDown') {
+                      e.preventDefault();
+                      setDrag({ line: l, price: Math.max(p.tick, cur + (e.key === 'ArrowUp' ? p.tick : -p.tick)) });
+                    } else if (e.key === 'Enter' && drag?.line.key === l.key) {
+                      e.preventDefault();
+                      const req = dropLine(l, drag.price, p.tick);
+                      if (req === null) setDrag(null);
+                      else void Promise.resolve(p.onReplace(req)).catch(() => undefined).finally(() => setDrag(null));
+                    } else if (e.key === 'Escape') setDrag(null);
+                  }}
+                >
+                  ⇕ {fmt(drag?.line.key === l.key ? drag.price : l.price)}
+                </button>
+              ) : (
+                <span className="pw-grip static">{fmt(l.price)}</span>
+              )}
+              <button type="button" className="pw-x" aria-label={`Cancel ${l.label} at ${fmt(l.price)}`} title="Cancel this order" onClick={() => p.onCancel(l.orderId)}>
+                ×
+              </button>
+            </div>
+          ))}
+        {menu !== null && menuModel !== null && (
+          <div
+            className="pw-menu"
+            role="menu"
+            data-testid="chart-menu"
+            style={{ left: menu.x, top: menu.y }}
+            onMouseDown={(e) => e.stopPropagation()}
+            onKeyDown={(e) => e.key === 'Escape' && setMenu(null)}
+          >
+            <div className="pw-menu-head">{fmt(menuModel.price)}</div>
+            {menuModel.actions.map((a) => (
+              <button
+                key={a.id}
+                type="button"
+                role="menuitem"
+                className={`pw-menu-item ${a.params.side}`}
+                data-action={a.id}
+                onClick={() => {
+                  setMenu(null);
+                  p.onPlace(a.params);
+                }}
+              >
+                {a.label}
+              </button>
+            ))}
+            {p.onAlert !== undefined && (
+              <button
+                type="button"
+                role="menuitem"
+                className="pw-menu-item"
+                data-action="alert"
+                onClick={() => {
+                  setMenu(null);
+                  const price = menuModel.price;
+                  p.onAlert?.({ direction: p.last !== null && price < p.last ? 'below' : 'above', price });
+                }}
+              >
+                Alert when price reaches {fmt(menuModel.price)}
+              </button>
+            )}
+            <button type="button" role="menuitem" className="pw-menu-item muted" onClick={() => setMenu(null)}>
+              Close
+            </button>
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
