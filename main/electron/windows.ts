@@ -3,7 +3,7 @@
  * bounds and display restored and clamped to the screens present, state saved on close, and the security
  * handlers attached to every webContents.
  */
-import { BrowserWindow, screen } from 'electron';
+import { BrowserWindow, screen, type BrowserWindowConstructorOptions } from 'electron';
 import type { PanelKind } from '../../engine/protocol/index.js';
 import { guardNavigation, makeWindowOpenHandler, denyWebview } from '../src/security/handlers.js';
 import { webPreferences, windowUrl } from '../src/security/web-preferences.js';
@@ -69,15 +69,20 @@ export class DesktopWindows {
   #create(w: ManagedWindow): BrowserWindow {
     const saved = this.#o.states.get(stateRole(w));
     const restored = restoreWindowState(saved, screen.getAllDisplays(), DEFAULT_SIZE[w.panel], screen.getPrimaryDisplay().id);
-    const win = new BrowserWindow({
+    // Every window's webPreferences come from the one factory (contextIsolation, sandbox, no Node, no
+    // webview, Auxclick off). Electronegativity reads only literal options, so main/test/electronegativity
+    // .test.ts runs it over the factory's real output; these checks are verified there, not here.
+    const prefs = webPreferences({ preload: this.#o.preload, devTools: this.#o.devTools, version: this.#o.version });
+    const options: BrowserWindowConstructorOptions = {
       ...restored.bounds,
       minWidth: 320,
       minHeight: 200,
       show: false,
       title: w.panel === 'workspace' ? this.#o.appName : `${this.#o.appName} — ${w.panel}`,
       backgroundColor: '#101418',
-      webPreferences: webPreferences({ preload: this.#o.preload, devTools: this.#o.devTools, version: this.#o.version }),
-    });
+      webPreferences: prefs,
+    };
+    const win = new BrowserWindow(options); // eng-disable CONTEXT_ISOLATION_JS_CHECK SANDBOX_JS_CHECK AUXCLICK_JS_CHECK
     this.#windows.set(w.id, win);
     this.#o.registry.bind(w.id, win.webContents.id);
     const contents = win.webContents;

@@ -38,6 +38,7 @@ describe('webPreferences factory', () => {
       allowRunningInsecureContent: false,
       experimentalFeatures: false,
       navigateOnDragDrop: false,
+      disableBlinkFeatures: 'Auxclick',
       devTools: false,
       additionalArguments: ['--tradedesk-version=1.2.3'],
     });

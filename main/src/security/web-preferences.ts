@@ -38,6 +38,8 @@ export function webPreferences(o: WebPreferencesOptions): WebPreferences {
     webSecurity: true,
     allowRunningInsecureContent: false,
     experimentalFeatures: false,
+    // Middle-click (auxclick) could open links in new windows; window.open is denied anyway.
+    disableBlinkFeatures: 'Auxclick',
     navigateOnDragDrop: false,
     safeDialogs: true,
     spellcheck: false,
