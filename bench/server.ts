@@ -63,6 +63,7 @@ async function child(init: ChildInit): Promise<void> {
   const app = buildServer({
     db: join(init.dir, 'venue.db'),
     logLevel: 'silent',
+    sim: 'off', // measured without the simulated market's own order flow
     sync: init.sync,
     allowShort: true,
     auth: { argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 } } as never,

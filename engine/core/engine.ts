@@ -1355,8 +1355,14 @@ export class Engine {
     const i = this.instBySymbol.get(symbol);
     if (i === undefined) return [];
     const s = i.candles[tf];
-    const all = s.cur === null ? s.closed.map((c) => ({ ...c })) : [...s.closed.map((c) => ({ ...c })), { ...s.cur }];
-    return all.length > limit ? all.slice(all.length - limit) : all;
+    // Copy only the bars asked for (the market-data hub asks for the live bar on every tick).
+    const closed = s.closed;
+    const n = closed.length + (s.cur === null ? 0 : 1);
+    const from = limit >= n ? 0 : n - Math.max(0, Math.floor(limit));
+    const out: Candle[] = [];
+    for (let k = from; k < closed.length; k++) out.push({ ...closed[k]! });
+    if (s.cur !== null && from < n) out.push({ ...s.cur });
+    return out;
   }
 
   index(name: string): IndexView | undefined {

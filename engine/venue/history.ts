@@ -376,6 +376,14 @@ export class HistoryWriter {
     }
   }
 
+  /**
+   * The current record of an order whose row is live or not yet written (every order touched since the last
+   * flush is here); undefined means the table already holds its latest row.
+   */
+  record(id: OrderId): OrderRecord | undefined {
+    return this.cache.get(id)?.toRecord();
+  }
+
   /** The writer's view of a position and cash (for consistency checks against the engine). */
   position(accountId: AccountId, symbol: string): Pos | undefined {
     return this.positions.get(accountId)?.get(symbol);

@@ -1079,15 +1079,19 @@ export class Venue {
     return this.history.cashOf(accountId);
   }
 
+  /**
+   * One order's record. Rows not yet written are read from the history writer's memory (every order touched
+   * since the last history flush is there), so answering an order command never costs a write transaction.
+   */
   order(orderId: OrderId): OrderRecord | undefined {
     this.historyOn();
-    this.syncHistory();
-    return this.q.order(orderId);
+    this.assertUsable();
+    return this.history.record(orderId) ?? this.q.order(orderId);
   }
   orders(q: OrderQuery = {}): Page<OrderRecord> {
     this.historyOn();
-    this.syncHistory();
     if (q.status === 'open' && q.accountId !== undefined) {
+      this.assertUsable();
       // Live orders come from the engine (no status index to maintain), their records by primary key.
       const cur = q.cursor === undefined ? Infinity : Number(/^o\.(\d+)$/.exec(q.cursor)?.[1] ?? NaN);
       if (Number.isNaN(cur)) throw new VenueError('BAD_CURSOR', 'That cursor was not handed out by this query');
@@ -1099,13 +1103,14 @@ export class Venue {
         .sort((a, b) => b - a);
       const items: OrderRecord[] = [];
       for (const id of ids.slice(0, limit)) {
-        const r = this.q.order(id);
+        const r = this.history.record(id) ?? this.q.order(id);
         if (r !== undefined) items.push(r);
       }
       const page: Page<OrderRecord> = { items };
       if (ids.length > limit) page.nextCursor = `o.${ids[limit - 1]!}`;
       return page;
     }
+    this.syncHistory();
     return this.q.orders(q);
   }
   executions(q?: ExecutionQuery): Page<ExecutionRecord> {

@@ -74,9 +74,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     now: clock.now,
     synchronous: config.sync === 'full' ? 'FULL' : 'NORMAL',
     commitWindowMs: config.commitWindowMs,
-    // Every reply to an order carries its record, read from the history tables: write them in each group
-    // commit, so reading them never needs a second (fsynced) transaction.
-    historyFlushMs: 0,
+    // Replies to order commands read the order's record from the history writer's memory (venue.order), so
+    // history rows are written in large batches off the per-commit path (historyFlushRows / historyFlushMs).
     onFatal: (e) => log.error('venue stopped', { err: e }),
     onError: (e, where) => log.error('venue error', { err: e, where }),
   });

@@ -126,6 +126,38 @@ describe('orders', () => {
   });
 });
 
+describe('order records before the history is written', () => {
+  it('order() and open orders read unwritten rows from memory without a write; the written rows agree', async () => {
+    const file = tempDb();
+    const { v, place, trade } = await market(testClock(START), file, { exclusive: false, historyFlushMs: 60_000, historyFlushRows: 1_000_000 });
+    const watermark = (): number => {
+      const db = new Database(file, { readonly: true });
+      try {
+        return Number(db.prepare("SELECT value FROM meta WHERE key = 'history_seq'").pluck().get());
+      } finally {
+        db.close();
+      }
+    };
+    v.syncHistory();
+    const before = watermark();
+    const resting = await place(1, { side: 'buy', price: 990, qty: 7 });
+    await trade(2, 3, 1000, 5);
+    const filled = (await place(2, { side: 'sell', price: 990, qty: 3, tif: 'ioc' })).orderIds[0]!;
+    const a = v.order(resting.orderIds[0]!);
+    const b = v.order(filled);
+    const open = v.orders({ accountId: 1, status: 'open' }).items;
+    expect(a).toMatchObject({ status: 'working', filledQty: 3, leaves: 4 });
+    expect(b).toMatchObject({ status: 'filled', filledQty: 3 });
+    expect(open.map((r) => r.orderId)).toEqual([resting.orderIds[0]]);
+    expect(watermark()).toBe(before); // nothing was written to answer
+    // a query that needs the tables writes them first, and they hold the same records
+    expect(v.orders({ accountId: 2, status: 'all' }).items.find((r) => r.orderId === filled)).toEqual(b);
+    expect(watermark()).toBe(v.lastSeq);
+    expect(v.order(resting.orderIds[0]!)).toEqual(a);
+    expect(v.order(filled)).toEqual(b);
+  });
+});
+
 describe('executions, statement, statistics', () => {
   it('executions by account, symbol and date range, paged', async () => {
     const { v, trade, clock } = await market();

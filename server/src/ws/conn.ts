@@ -45,8 +45,11 @@ export class Conn implements Port, Corkable {
   #violations = 0;
   #violationWindow = 0;
   #corks = 0;
-  #batch: Buffer[] | undefined;
+  /** Frames of the current hub tick: envelope head (ASCII) and payload bytes, assembled at uncork(). */
+  #batch: (string | Buffer)[] | undefined;
   #batchBytes = 0;
+  /** The socket's buffered bytes when the batch began (nothing is written until uncork). */
+  #corkBuffered = 0;
   #autoCorked = false;
   readonly #limits: ConnLimits;
   readonly events: ConnEvents;
@@ -79,16 +82,16 @@ export class Conn implements Port, Corkable {
     if (this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
     const m = msg as { t?: unknown; sub?: unknown; seq?: unknown; data?: unknown };
     if (this.#batch !== undefined) {
-      // Inside a hub tick: frames are built here and written in one piece at uncork().
+      // Inside a hub tick: frames are collected here and written in one buffer at uncork(). A pushed
+      // pre-encoded value costs one short head string per subscriber, no buffer of its own.
       const bytes = m.t === 'push' ? encodedBytesOf(m.data) : undefined;
       if (bytes !== undefined) {
-        const head = Buffer.from(`{"t":"push","sub":${m.sub as number},"seq":${m.seq as number},"data":`, 'latin1');
-        const len = head.length + bytes.length + 1;
-        this.#batch.push(frameHeader(len), head, bytes, CLOSE_BRACE);
-        this.#batchBytes += len + 10;
+        const head = `{"t":"push","sub":${m.sub as number},"seq":${m.seq as number},"data":`;
+        this.#batch.push(head, bytes);
+        this.#batchBytes += head.length + bytes.length + 11;
       } else {
         const body = Buffer.from(JSON.stringify(msg), 'utf8');
-        this.#batch.push(frameHeader(body.length), body);
+        this.#batch.push('', body);
         this.#batchBytes += body.length + 10;
       }
       this.events.onFramesOut?.(1);
@@ -158,6 +161,7 @@ export class Conn implements Port, Corkable {
     if (this.#corks++ === 0) {
       this.#batch = [];
       this.#batchBytes = 0;
+      this.#corkBuffered = this.ws.bufferedAmount;
     }
   }
   uncork(): void {
@@ -167,11 +171,13 @@ export class Conn implements Port, Corkable {
     if (batch === undefined || batch.length === 0) return;
     const sock = this.socket;
     if (sock === undefined || this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
-    sock.write(batch.length === 1 ? batch[0]! : Buffer.concat(batch));
+    sock.write(assemble(batch));
   }
 
   readonly flow: FlowControl = {
-    congested: () => this.ws.bufferedAmount + this.#batchBytes > this.#limits.highWaterBytes,
+    // While a batch is open nothing reaches the socket, so its buffered amount is the one read at cork().
+    congested: () =>
+      (this.#batch !== undefined ? this.#corkBuffered : this.ws.bufferedAmount) + this.#batchBytes > this.#limits.highWaterBytes,
     onDrain: (cb) => {
       const s = this.socket;
       if (s === undefined) return () => undefined;
@@ -260,15 +266,38 @@ function peekId(data: RawData): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
-const CLOSE_BRACE = Buffer.from('}');
-
-/** Header of an unmasked, final text frame with a payload of `len` bytes. */
-export function frameHeader(len: number): Buffer {
-  if (len < 126) return Buffer.from([0x81, len]);
-  if (len < 65_536) return Buffer.from([0x81, 126, len >>> 8, len & 255]);
-  const b = Buffer.alloc(10);
-  b[0] = 0x81;
-  b[1] = 127;
-  b.writeUIntBE(len, 4, 6);
-  return b;
+/**
+ * One buffer with every frame of a batch: pairs of (head, payload); a push frame's payload is its head
+ * (ASCII) + the pre-encoded bytes + '}', any other frame's is the payload alone (empty head).
+ */
+function assemble(batch: readonly (string | Buffer)[]): Buffer {
+  let total = 0;
+  for (let i = 0; i < batch.length; i += 2) {
+    const head = batch[i] as string;
+    const len = head.length + (batch[i + 1] as Buffer).length + (head.length > 0 ? 1 : 0);
+    total += len + (len < 126 ? 2 : len < 65_536 ? 4 : 10);
+  }
+  const out = Buffer.allocUnsafe(total);
+  let o = 0;
+  for (let i = 0; i < batch.length; i += 2) {
+    const head = batch[i] as string;
+    const body = batch[i + 1] as Buffer;
+    const len = head.length + body.length + (head.length > 0 ? 1 : 0);
+    out[o++] = 0x81;
+    if (len < 126) out[o++] = len;
+    else if (len < 65_536) {
+      out[o++] = 126;
+      out[o++] = len >>> 8;
+      out[o++] = len & 255;
+    } else {
+      out[o++] = 127;
+      out.writeUInt16BE(0, o);
+      out.writeUIntBE(len, o + 2, 6);
+      o += 8;
+    }
+    if (head.length > 0) o += out.write(head, o, 'latin1');
+    o += body.copy(out, o);
+    if (head.length > 0) out[o++] = 0x7d; // '}'
+  }
+  return out;
 }
