@@ -1,0 +1,152 @@
+/**
+ * The BUNDLED Electron main process (built like `npm run build:main`, with `electron` replaced by a
+ * recording stand-in, main/test/electron-fake.ts) run under plain Node: lifecycle, session hardening, the
+ * app protocol with its CSP, windows from the factory, the guarded connect IPC carrying a real hub session
+ * to the local venue with the simulated market, pop-outs, second instance, quit.
+ * What this cannot show (Chromium, the real preload, native dialogs) is listed in main/README.md.
+ */
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ProtocolClient } from '../../engine/protocol/index.js';
+import { Venue } from '../../engine/venue/index.js';
+import { messagePortMainPort } from '../src/message-port.js';
+import { webPreferences } from '../src/security/web-preferences.js';
+import type { BrowserWindow as FakeWindow, handle as FakeHandle } from './electron-fake.js';
+import { until } from './helpers.js';
+
+describe('bundled Electron main process (fake Electron)', () => {
+  // inside the project so the bundle's external packages resolve from node_modules
+  const out = resolve('.vitest', `electron-main-${process.pid}`);
+  const userData = join(out, 'userData');
+  let fake: typeof FakeHandle;
+  const windows = (): FakeWindow[] => fake.BrowserWindow.all;
+
+  beforeAll(async () => {
+    mkdirSync(join(out, 'renderer'), { recursive: true });
+    mkdirSync(userData, { recursive: true });
+    writeFileSync(join(out, 'renderer', 'index.html'), '<!doctype html><title>TradeDesk</title>');
+    await build({
+      entryPoints: { main: 'main/electron/main.ts' },
+      outdir: join(out, 'main'),
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      packages: 'external',
+      alias: { electron: resolve('main/test/electron-fake.ts') },
+      logLevel: 'silent',
+    });
+    await import(pathToFileURL(join(out, 'main', 'main.js')).href);
+    fake = (globalThis as unknown as { __electronFake: typeof FakeHandle }).__electronFake;
+    fake.state.userData = userData;
+    fake.state.ready();
+    await until(() => windows().length > 0 && fake.state.menu !== undefined, 60_000, 'the workspace window');
+  }, 90_000);
+
+  afterAll(async () => {
+    if (fake !== undefined && fake.state.exitCode === undefined) {
+      fake.app.emit('before-quit');
+      fake.app.emit('will-quit', { preventDefault() {} });
+      await until(() => fake.state.exitCode !== undefined, 30_000, 'exit');
+    }
+    rmSync(out, { recursive: true, force: true });
+  }, 40_000);
+
+  it('takes the single-instance lock, registers the privileged scheme and hardens the session', async () => {
+    expect(fake.state.errors).toEqual([]);
+    expect(fake.state.schemes).toEqual([{ scheme: 'tradedesk', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+    const granted: boolean[] = [];
+    fake.state.permissionRequest!({}, 'media', (ok) => granted.push(ok));
+    expect(granted).toEqual([false]);
+    expect(fake.state.permissionCheck!()).toBe(false);
+    expect(fake.state.devicePermission!()).toBe(false);
+    const cancel = (url: string): boolean => {
+      let c = false;
+      fake.state.beforeRequest!({ url }, (r) => (c = r.cancel));
+      return c;
+    };
+    expect(cancel('https://evil.example/x.js')).toBe(true);
+    expect(cancel('tradedesk://app/index.html')).toBe(false);
+    let downloadPrevented = false;
+    fake.state.sessionEvents.emit('will-download', { preventDefault: () => (downloadPrevented = true) });
+    expect(downloadPrevented).toBe(true);
+  });
+
+  it('serves its pages from tradedesk://app with the strict CSP', async () => {
+    const res = await fake.state.protocolHandler!(new Request('tradedesk://app/index.html'));
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect(await res.text()).toContain('<title>TradeDesk</title>');
+    expect((await fake.state.protocolHandler!(new Request('tradedesk://other/index.html'))).status).toBe(404);
+    expect((await fake.state.protocolHandler!(new Request('tradedesk://app/missing.js'))).status).toBe(404);
+  });
+
+  it('opens the workspace window with the factory webPreferences and the guards attached', () => {
+    const main = windows()[0]!;
+    const prefs = (main.options as { webPreferences: Record<string, unknown> }).webPreferences;
+    expect(prefs).toEqual(webPreferences({ preload: join(out, 'preload', 'preload.cjs'), devTools: true, version: '0.1.0-test' }));
+    expect(main.url).toBe('tradedesk://app/index.html?window=main');
+    expect(main.calls).toContain('show');
+    // navigation away is prevented; window.open is denied
+    let prevented = false;
+    main.webContents.emit('will-navigate', { preventDefault: () => (prevented = true) }, 'https://evil.example/');
+    expect(prevented).toBe(true);
+    expect(main.webContents.windowOpenHandler!({ url: 'https://evil.example/' })).toEqual({ action: 'deny' });
+    // the About box and the menu are set
+    expect(JSON.stringify(fake.state.aboutOptions)).toContain('TradingView');
+    expect(JSON.stringify(fake.state.menu)).toContain('CmdOrCtrl+Shift+N');
+  });
+
+  it('a window\'s connect IPC becomes a hub session on the local venue; a foreign sender is refused', async () => {
+    const main = windows()[0]!;
+    const [mainEnd, windowEnd] = fake.FakeMessagePortMain.pair();
+    const event = { sender: main.webContents, senderFrame: main.webContents.mainFrame, ports: [mainEnd] };
+    fake.ipcMain.emit('tradedesk:connect', event, { v: 1 });
+    const client = new ProtocolClient(messagePortMainPort(windowEnd), { timeoutMs: 20_000 });
+    await client.connect({ client: 'fake-renderer' });
+    expect(await client.call('hub.info')).toEqual({ windowId: 'main', panel: 'workspace', params: {}, host: 'electron', version: '0.1.0-test' });
+    expect(await client.call('hub.profiles.list')).toMatchObject({ activeId: 'local' });
+    const instruments = await client.call('instruments.list');
+    expect(instruments.length).toBeGreaterThan(3); // the simulated market's universe
+    expect((await client.call('account.get')).cash).toBeGreaterThan(0);
+
+    // a webContents that is not one of our windows gets nothing
+    const [strayMain, strayWindow] = fake.FakeMessagePortMain.pair();
+    const stray = { sender: { id: 9999, mainFrame: main.webContents.mainFrame }, senderFrame: main.webContents.mainFrame, ports: [strayMain] };
+    fake.ipcMain.emit('tradedesk:connect', stray, { v: 1 });
+    const strayClient = new ProtocolClient(messagePortMainPort(strayWindow), { timeoutMs: 300 });
+    await expect(strayClient.connect({ client: 'stray' })).rejects.toMatchObject({ code: 'TIMEOUT' });
+
+    // hub.window.open pops a chart out into its own window, which gets its own session
+    const { windowId } = await client.call('hub.window.open', { panel: 'chart', params: { symbol: instruments[0]!.symbol } });
+    const pop = windows().find((w) => w.url.endsWith(`window=${windowId}`));
+    expect(pop).toBeDefined();
+    const [popMain, popWindow] = fake.FakeMessagePortMain.pair();
+    fake.ipcMain.emit('tradedesk:connect', { sender: pop!.webContents, senderFrame: pop!.webContents.mainFrame, ports: [popMain] }, { v: 1 });
+    const popClient = new ProtocolClient(messagePortMainPort(popWindow), { timeoutMs: 20_000 });
+    await popClient.connect({ client: 'fake-popout' });
+    expect(await popClient.call('hub.info')).toMatchObject({ windowId, panel: 'chart', params: { symbol: instruments[0]!.symbol } });
+  }, 60_000);
+
+  it('a second launch focuses the first; quitting remembers pop-outs, closes the venue and exits', async () => {
+    const main = windows()[0]!;
+    fake.app.emit('second-instance', {}, ['tradedesk'], '/');
+    expect(main.calls.at(-1)).toBe('focus');
+    fake.app.emit('before-quit');
+    fake.app.emit('will-quit', { preventDefault() {} });
+    await until(() => fake.state.exitCode !== undefined, 30_000, 'exit');
+    expect(fake.state.exitCode).toBe(0);
+    const saved = JSON.parse(readFileSync(join(userData, 'windows.json'), 'utf8')) as { popOuts: { panel: string }[] };
+    expect(saved.popOuts.map((p) => p.panel)).toEqual(['chart']);
+    // the venue was closed (its lock released) with the local account in it
+    const venue = Venue.open(join(userData, 'venue.sqlite'));
+    try {
+      expect(venue.view.accountView(1)?.cash).toBeGreaterThan(0);
+    } finally {
+      venue.close({ snapshot: false });
+    }
+  }, 40_000);
+});
