@@ -233,7 +233,7 @@ export class Hub {
   async logout(): Promise<HubStatus> {
     const a = this.#active;
     if (a.profile.kind !== 'firm') throw new ProtocolError('BAD_REQUEST', 'Not signed in to a firm server');
-    const seq = ++this.#switch;
+    ++this.#switch;
     const firm = a.firm;
     this.#activate(a.profile, undefined, undefined, { code: 'UNAUTHENTICATED', message: 'Signed out' });
     if (firm !== undefined) {
@@ -245,7 +245,7 @@ export class Hub {
     } else {
       await this.#o.credentials.delete(secretAccount(a.profile.id, 'refreshToken'));
     }
-    return seq === this.#switch ? this.#status : this.#status;
+    return this.#status;
   }
 
   /** Closes every window session and the upstreams. */
@@ -311,7 +311,8 @@ export class Hub {
       profileName: a.profile.name,
       since,
     } as const;
-    const username = a.firm?.username ?? (a.profile.kind === 'firm' ? a.profile.username : undefined);
+    const named = a.firm?.username !== undefined && a.firm.username !== '' ? a.firm.username : a.profile.username;
+    const username = a.profile.kind === 'firm' && named !== undefined && named !== '' ? named : undefined;
     const withUser = username !== undefined ? { username } : {};
     const up = a.upstream;
     if (up === undefined) {
