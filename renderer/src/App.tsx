@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { LoginForm } from './auth/Login.js';
 import { useConnStatus, useLink, useLive, useNow } from './data/live.js';
 import { allPanels } from './panels/registry.js';
+import { PowerLayer } from './power/wiring.js';
 import { ConnectionIndicator, ModeBadge, StaleBanner } from './ui/StatusBits.js';
 import { useApplyTheme, useTheme } from './ui/theme.js';
 import { Workspace, WorkspaceProvider, useWorkspace } from './workspace/Workspace.js';
@@ -61,6 +62,7 @@ export function App() {
         <StaleBanner />
         <Workspace />
         <HubLogin />
+        <PowerLayer />
       </div>
     </WorkspaceProvider>
   );

@@ -24,6 +24,7 @@ export interface DepthLadderProps {
   onQtyChange?(qty: number): void;
   /** Size buttons above the ladder. */
   sizePresets?: readonly number[];
+  /** Fixed number of rows (default: as many as fit the height, odd so the centre row is in the middle). */
   rows?: number;
   /** Ticks per row. */
   group?: number;
@@ -39,10 +40,24 @@ export interface DepthLadderProps {
 const COLUMNS: readonly LadderColumn[] = ['buyOrders', 'bid', 'price', 'ask', 'sellOrders', 'volume'];
 const HEAD: Record<LadderColumn, string> = { buyOrders: 'Buy', bid: 'Bid', price: 'Price', ask: 'Ask', sellOrders: 'Sell', volume: 'Volume' };
 const GROUPS = [1, 2, 5, 10];
+/** Row height in CSS pixels (power.css .pw-ladder-row). */
+const ROW_PX = 19;
 
 export function DepthLadder(p: DepthLadderProps) {
   const fmt = p.formatPrice ?? defaultFormatPrice;
-  const rowsCount = p.rows ?? 25;
+  const grid = useRef<HTMLDivElement>(null);
+  const [fit, setFit] = useState(25);
+  useEffect(() => {
+    const el = grid.current;
+    if (el === null || p.rows !== undefined || typeof ResizeObserver === 'undefined') return;
+    const ro = new ResizeObserver(() => {
+      const n = Math.max(5, Math.floor((el.clientHeight - ROW_PX) / ROW_PX));
+      setFit(n % 2 === 1 ? n : n - 1);
+    });
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, [p.rows]);
+  const rowsCount = p.rows ?? fit;
   const group = p.group ?? 1;
   const step = p.tick * group;
   /** Null: follow the market (re-centre when the last price leaves the middle half). */
@@ -51,7 +66,6 @@ export function DepthLadder(p: DepthLadderProps) {
   const [focus, setFocus] = useState<{ row: number; col: number }>({ row: Math.floor(rowsCount / 2), col: 1 });
   const [pending, setPending] = useState<Extract<LadderAction, { kind: 'place' }> | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const grid = useRef<HTMLDivElement>(null);
 
   const auto = defaultCenter(p.last, p.depth, follow ?? p.tick * 100);
   // Auto mode re-centres only when the market drifts out of the middle half, so rows do not jump every tick.

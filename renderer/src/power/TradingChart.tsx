@@ -150,7 +150,6 @@ export function TradingChart(p: TradingChartProps) {
       rightPriceScale: { borderColor: col.border, scaleMargins: { top: 0.08, bottom: 0.2 } },
       timeScale: { borderColor: col.border, timeVisible: true, secondsVisible: false, rightOffset: 8, barSpacing: 7 },
       crosshair: { mode: CrosshairMode.Normal },
-      localization: { priceFormatter: priceFmt },
     });
     const cs = chart.addSeries(CandlestickSeries, {
       upColor: col.up,
@@ -291,7 +290,7 @@ export function TradingChart(p: TradingChartProps) {
       });
     }
     for (const a of p.alerts ?? []) {
-      if (a.symbol !== p.symbol || a.triggeredAt !== undefined) continue;
+      if (a.symbol !== p.symbol || a.status !== 'armed') continue;
       want.set(`a${a.id}`, { price: a.price, color: col.warn, title: `ALERT ${a.direction === 'above' ? '≥' : '≤'}`, style: LineStyle.Dashed });
     }
     const map = priceLines.current;
@@ -556,7 +555,7 @@ export function TradingChart(p: TradingChartProps) {
               .filter((l) => l.pane !== 0)
               .map((l) => (
                 <span key={l.label} style={{ color: l.values[l.values.length > 1 ? 1 : 0]?.color }}>
-                  {l.label} <b>{l.values.map((v) => (v.value === null ? '—' : v.value.toFixed(2))).join(' / ')}</b>
+                  {l.label} <b>{l.values.map((v) => (v.value === null ? '—' : l.label.startsWith('MACD') ? (v.value / 100).toFixed(4) : v.value.toFixed(2))).join(' / ')}</b>
                 </span>
               ))}
           </div>

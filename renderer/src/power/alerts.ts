@@ -1,29 +1,15 @@
 /**
  * Price alerts in the UI: when an alert triggers given trade prints, how far the market is from it, and
- * the order of the alerts list. The trigger rule is the server's (server/src/alerts.ts): an "above" alert
- * fires on the first print at or above its price, a "below" alert on the first print at or below; once.
- *
- * The alert shape mirrors the server's `alerts.*` methods and `alerts` channel, which the protocol table
- * does not declare yet; when it does, import the type from engine/protocol instead.
+ * the order of the alerts list. The trigger rule is the venue's (`alerts.create` in the protocol table):
+ * an "above" alert fires on the first print at or above its price, a "below" alert on the first print at
+ * or below; once.
  */
-import type { TradePrint } from '../../../engine/protocol/index.js';
+import type { PriceAlert, TradePrint } from '../../../engine/protocol/index.js';
 
-export type AlertDirection = 'above' | 'below';
+export type { PriceAlert };
+export type AlertDirection = PriceAlert['direction'];
 
-export interface PriceAlert {
-  readonly id: number;
-  readonly symbol: string;
-  readonly direction: AlertDirection;
-  /** Minor units. */
-  readonly price: number;
-  readonly note?: string | undefined;
-  readonly createdAt: number;
-  /** Absent while armed. */
-  readonly triggeredAt?: number | undefined;
-  readonly triggerPrice?: number | undefined;
-}
-
-export const isArmed = (a: PriceAlert): boolean => a.triggeredAt === undefined;
+export const isArmed = (a: PriceAlert): boolean => a.status === 'armed';
 
 /** Whether one price reaches the alert's level. */
 export const reaches = (a: Pick<PriceAlert, 'direction' | 'price'>, price: number): boolean =>
@@ -37,15 +23,15 @@ export function firstTrigger(a: PriceAlert, prints: readonly TradePrint[]): Trad
 }
 
 /**
- * Apply prints to a list of alerts (a local preview while the server's own `alerts` push is on its way,
- * or a simulation): returns the alerts with triggered ones stamped, and those that triggered now.
+ * Apply prints to a list of alerts (a local preview while the venue's own `alerts` push is on its way):
+ * returns the alerts with triggered ones stamped, and those that triggered now.
  */
 export function applyPrints(alerts: readonly PriceAlert[], prints: readonly TradePrint[]): { alerts: PriceAlert[]; fired: PriceAlert[] } {
   const fired: PriceAlert[] = [];
   const next = alerts.map((a) => {
     const p = firstTrigger(a, prints);
     if (p === null) return a;
-    const t = { ...a, triggeredAt: p.ts, triggerPrice: p.price };
+    const t: PriceAlert = { ...a, status: 'triggered', triggeredAt: p.ts, triggerPrice: p.price };
     fired.push(t);
     return t;
   });
@@ -68,6 +54,12 @@ export function distanceBps(a: Pick<PriceAlert, 'direction' | 'price'>, last: nu
 }
 
 export type AlertSort = 'nearest' | 'newest' | 'symbol';
+
+/** Merge an `alerts` channel push into a list (created: added; triggered: replaced; deleted: removed). */
+export function mergeAlert(list: readonly PriceAlert[], a: PriceAlert): PriceAlert[] {
+  const rest = list.filter((x) => x.id !== a.id);
+  return a.status === 'deleted' ? rest : [a, ...rest];
+}
 
 /**
  * The alerts list: armed alerts before triggered ones; armed sorted by `by` (nearest: smallest distance in

@@ -33,8 +33,9 @@ interface Live {
   series: { plan: SeriesPlan; api: LineOrHist }[];
 }
 
-/** Values in the indicator panes are plain numbers; the price pane formats minor units. */
+/** Oscillator values (RSI) are plain numbers; the price pane and MACD are in minor units of the price. */
 const plainFormat = { type: 'price' as const, precision: 2, minMove: 0.01 };
+const fractionalPrice = (v: number): string => (v / 100).toFixed(4);
 
 export class IndicatorOverlay {
   readonly #chart: IChartApi;
@@ -60,7 +61,12 @@ export class IndicatorOverlay {
           lastValueVisible: plan.pane !== 0 || s.key.endsWith(':v'),
           priceLineVisible: false,
           crosshairMarkerVisible: false,
-          priceFormat: plan.pane === 0 ? { type: 'custom' as const, minMove: 1, formatter: this.#priceFormatter } : plainFormat,
+          priceFormat:
+            plan.pane === 0
+              ? { type: 'custom' as const, minMove: 1, formatter: this.#priceFormatter }
+              : plan.specKey.startsWith('macd')
+                ? { type: 'custom' as const, minMove: 0.0001, formatter: fractionalPrice }
+                : plainFormat,
         };
         const api: LineOrHist =
           s.kind === 'histogram'

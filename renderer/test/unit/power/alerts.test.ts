@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { TradePrint } from '../../../../engine/protocol/index.js';
-import { applyPrints, directionFor, distanceBps, distanceTo, firstTrigger, sortAlerts, type PriceAlert } from '../../../src/power/alerts.js';
+import { applyPrints, directionFor, distanceBps, distanceTo, firstTrigger, mergeAlert, sortAlerts, type PriceAlert } from '../../../src/power/alerts.js';
 
 const print = (price: number, ts: number, symbol = 'ACME'): TradePrint => ({ tradeId: ts, symbol, price, qty: 1, aggressor: 'buy', ts });
-const alert = (p: Partial<PriceAlert> & Pick<PriceAlert, 'id' | 'direction' | 'price'>): PriceAlert => ({ symbol: 'ACME', createdAt: p.id, ...p });
+const alert = (p: Partial<PriceAlert> & Pick<PriceAlert, 'id' | 'direction' | 'price'>): PriceAlert => ({
+  symbol: 'ACME',
+  createdAt: p.id,
+  status: p.triggeredAt === undefined ? 'armed' : 'triggered',
+  ...p,
+});
 
 describe('triggering', () => {
   it('above fires at or above the level, below at or below; the first such print; other symbols ignored', () => {
@@ -19,7 +24,7 @@ describe('triggering', () => {
   it('fires once: a triggered alert is stamped and never fires again', () => {
     const list = [alert({ id: 1, direction: 'above', price: 100 }), alert({ id: 2, direction: 'below', price: 50 })];
     const a = applyPrints(list, [print(99, 1), print(101, 2)]);
-    expect(a.fired.map((x) => [x.id, x.triggeredAt, x.triggerPrice])).toEqual([[1, 2, 101]]);
+    expect(a.fired.map((x) => [x.id, x.status, x.triggeredAt, x.triggerPrice])).toEqual([[1, 'triggered', 2, 101]]);
     const b = applyPrints(a.alerts, [print(120, 3), print(40, 4)]);
     expect(b.fired.map((x) => x.id)).toEqual([2]);
     expect(b.alerts[0]!.triggeredAt).toBe(2);
@@ -64,5 +69,18 @@ describe('helpers', () => {
     expect(sortAlerts(alerts, 'nearest', last).map((a) => a.id)).toEqual([2, 6, 1, 5, 4, 3]);
     expect(sortAlerts(alerts, 'newest').map((a) => a.id)).toEqual([6, 5, 2, 1, 4, 3]);
     expect(sortAlerts(alerts, 'symbol').map((a) => a.id)).toEqual([6, 1, 2, 5, 4, 3]);
+  });
+});
+
+describe('alerts channel pushes', () => {
+  it('created and triggered replace by id (newest first); deleted removes', () => {
+    const a1 = alert({ id: 1, direction: 'above', price: 100 });
+    const a2 = alert({ id: 2, direction: 'below', price: 50 });
+    let list = mergeAlert(mergeAlert([], a1), a2);
+    expect(list.map((a) => a.id)).toEqual([2, 1]);
+    list = mergeAlert(list, { ...a1, status: 'triggered', triggeredAt: 5, triggerPrice: 101 });
+    expect(list.map((a) => [a.id, a.status])).toEqual([[1, 'triggered'], [2, 'armed']]);
+    list = mergeAlert(list, { ...a2, status: 'deleted' });
+    expect(list.map((a) => a.id)).toEqual([1]);
   });
 });

@@ -1,0 +1,443 @@
+/**
+ * Wires the power features into the app: data hooks over the app's Live layer, the panels (depth ladder,
+ * trading chart, alerts) registered in the panel registry, and the PowerLayer (hotkeys with their preview,
+ * the cheat sheet, price alerts watching the tape, toasts). The components stay prop-driven; this file is
+ * where they meet the protocol.
+ */
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { isProtocolError, TIMEFRAMES, type Depth, type OrderRecord, type PanelKind, type ParamsOf } from '../../../engine/protocol/index.js';
+import { loadOlderCandles, useAccount, useCandleBook, useInstrument, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
+import type { Timeframe } from '../data/types.js';
+import { formatPrice } from '../format/num.js';
+import { registerPanel, type PanelProps } from '../panels/registry.js';
+import { useActiveSymbol } from '../ui/symbol.js';
+import { useTheme } from '../ui/theme.js';
+import { setPref, usePref } from '../workspace/prefs.js';
+import { mergeAlert, type AlertDirection, type PriceAlert } from './alerts.js';
+import { AlertsList } from './AlertsList.js';
+import { ConfirmOrder } from './ConfirmOrder.js';
+import { DepthLadder } from './DepthLadder.js';
+import { EMPTY_DRAWINGS, loadDrawings, saveDrawings, type DrawingsState } from './drawings.js';
+import { HotkeyCheatSheet } from './HotkeyCheatSheet.js';
+import { DEFAULT_KEYMAP, intentForKey, parseKeymap, platformOf, serializeKeymap, type Keymap } from './hotkeys.js';
+import { decodeSpecs, encodeSpecs } from './indicatorPlan.js';
+import { DEFAULT_INDICATORS } from './indicators.js';
+import { intentToRequests, type OrderRequest } from './intents.js';
+import { VolumeProfile } from './ladder.js';
+import { TradingChart } from './TradingChart.js';
+import './power.css';
+
+export const POWER_PREF = {
+  qty: 'tradedesk.power.qty',
+  ladderConfirm: 'tradedesk.power.ladderConfirm',
+  keymap: 'tradedesk.power.keymap',
+} as const;
+
+const platform = platformOf(typeof navigator === 'undefined' ? '' : navigator.userAgent);
+
+// ---------------------------------------------------------------- data hooks
+
+/** The aggregated book for a symbol, kept live by the depth channel. */
+export function useDepth(symbol: string, levels = 50): Depth | null {
+  const live = useLive();
+  const [depth, setDepth] = useState<Depth | null>(null);
+  useEffect(() => {
+    setDepth(null);
+    if (symbol === '') return;
+    return live.retain('depth', { symbol, levels }, (d: Depth) => setDepth(d));
+  }, [live, symbol, levels]);
+  return depth;
+}
+
+/** Volume at price from the prints of the tape (the recent page, then every live print). */
+export function useVolumeAtPrice(symbol: string): ReadonlyMap<number, number> {
+  const trades = useTrades(symbol);
+  const profile = useMemo(() => new VolumeProfile(symbol), [symbol]);
+  const [rev, setRev] = useState(0);
+  useEffect(() => {
+    if (trades.data !== undefined && profile.add(trades.data) > 0) setRev((r) => r + 1);
+  }, [trades.data, profile]);
+  return useMemo(() => new Map(profile.byPrice), [profile, rev]);
+}
+
+function useKeymap(): Keymap {
+  const [text] = usePref<string>(POWER_PREF.keymap, '');
+  return useMemo(() => {
+    if (text === '') return DEFAULT_KEYMAP;
+    const r = parseKeymap(text, platform);
+    return r.ok ? r.keymap : DEFAULT_KEYMAP;
+  }, [text]);
+}
+
+export function saveKeymap(km: Keymap): void {
+  setPref(POWER_PREF.keymap, serializeKeymap(km));
+}
+
+// ---------------------------------------------------------------- sending
+
+/** The outcome of a request, for toasts. */
+type Toast = { id: number; text: string; kind: 'info' | 'error' };
+let toastSeq = 0;
+const toastListeners = new Set<() => void>();
+let toasts: Toast[] = [];
+export function toast(text: string, kind: Toast['kind'] = 'info'): void {
+  const t = { id: ++toastSeq, text, kind };
+  toasts = [...toasts, t].slice(-4);
+  for (const l of toastListeners) l();
+  setTimeout(() => {
+    toasts = toasts.filter((x) => x !== t);
+    for (const l of toastListeners) l();
+  }, 6000);
+}
+
+function reportError(live: Live, e: unknown, what: { symbol: string; side: string; orderType: string; qty: number; price?: number | undefined; action: 'place' | 'modify' | 'cancel' }): void {
+  const code = isProtocolError(e) ? e.code : 'UNAVAILABLE';
+  const message = e instanceof Error ? e.message : String(e);
+  live.addReject({ key: `pw-${Date.now()}-${toastSeq}`, ts: Date.now(), code, message, ...what });
+  toast(`${code}: ${message}`, 'error');
+}
+
+export async function placeOrder(live: Live, params: ParamsOf<'order.place'>): Promise<OrderRecord | undefined> {
+  try {
+    const rec = await live.conn.call('order.place', params);
+    live.upsertOrder(rec);
+    return rec;
+  } catch (e) {
+    reportError(live, e, { symbol: params.symbol, side: params.side, orderType: params.orderType, qty: params.qty, price: params.price ?? params.stopPrice, action: 'place' });
+    return undefined;
+  }
+}
+
+export async function replaceOrder(live: Live, params: ParamsOf<'order.replace'>, o: OrderRecord | undefined): Promise<void> {
+  try {
+    live.upsertOrder(await live.conn.call('order.replace', params));
+  } catch (e) {
+    reportError(live, e, { symbol: o?.symbol ?? '', side: o?.side ?? '', orderType: o?.orderType ?? '', qty: o?.qty ?? 0, price: params.price ?? params.stopPrice, action: 'modify' });
+  }
+}
+
+export async function cancelOrders(live: Live, ids: readonly number[], orders: readonly OrderRecord[]): Promise<void> {
+  for (const orderId of ids) {
+    try {
+      live.upsertOrder(await live.conn.call('order.cancel', { orderId }));
+    } catch (e) {
+      const o = orders.find((x) => x.orderId === orderId);
+      reportError(live, e, { symbol: o?.symbol ?? '', side: o?.side ?? '', orderType: o?.orderType ?? '', qty: o?.qty ?? 0, price: o?.price, action: 'cancel' });
+    }
+  }
+}
+
+async function runRequests(live: Live, requests: readonly OrderRequest[]): Promise<void> {
+  for (const r of requests) {
+    if (r.method === 'order.place') {
+      if ((await placeOrder(live, r.params)) === undefined) return;
+    } else {
+      try {
+        const { canceled } = await live.conn.call('order.cancelAll', r.params);
+        toast(`Canceled ${canceled} order${canceled === 1 ? '' : 's'}${r.params.symbol === undefined ? '' : ` in ${r.params.symbol}`}`);
+      } catch (e) {
+        reportError(live, e, { symbol: r.params.symbol ?? '', side: '', orderType: '', qty: 0, action: 'cancel' });
+        return;
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- price alerts (stored and checked by the venue)
+
+const ALERTS_KEY = ['power', 'alerts'] as const;
+
+/** My alerts: listed once, then kept current by the `alerts` channel (AlertWatcher writes the pushes). */
+function useAlerts(): PriceAlert[] {
+  const live = useLive();
+  const q = useQuery({ queryKey: ALERTS_KEY, queryFn: () => live.conn.call('alerts.list', {}) });
+  return q.data ?? [];
+}
+
+async function createAlert(live: Live, a: { symbol: string; direction: AlertDirection; price: number }): Promise<void> {
+  try {
+    const created = await live.conn.call('alerts.create', a);
+    live.qc.setQueryData<PriceAlert[]>(ALERTS_KEY, (prev) => mergeAlert(prev ?? [], created));
+    toast(`Alert set: ${a.symbol} ${a.direction === 'above' ? '≥' : '≤'} ${formatPrice(a.price)}`);
+  } catch (e) {
+    toast(`Could not set the alert: ${e instanceof Error ? e.message : String(e)}`, 'error');
+  }
+}
+
+async function deleteAlert(live: Live, id: number): Promise<void> {
+  try {
+    await live.conn.call('alerts.delete', { id });
+    live.qc.setQueryData<PriceAlert[]>(ALERTS_KEY, (prev) => (prev ?? []).filter((a) => a.id !== id));
+  } catch (e) {
+    toast(`Could not delete the alert: ${e instanceof Error ? e.message : String(e)}`, 'error');
+  }
+}
+
+/** Follows the `alerts` channel: keeps the list current and tells the trader when one triggers. */
+function AlertWatcher() {
+  const live = useLive();
+  const qc = useQueryClient();
+  useEffect(
+    () =>
+      live.retain(
+        'alerts',
+        {},
+        (a: PriceAlert) => {
+          qc.setQueryData<PriceAlert[]>(ALERTS_KEY, (prev) => mergeAlert(prev ?? [], a));
+          if (a.status !== 'triggered') return;
+          const text = `${a.symbol} ${a.direction === 'above' ? 'reached' : 'fell to'} ${formatPrice(a.price)} (traded ${formatPrice(a.triggerPrice ?? a.price)})`;
+          toast(`🔔 ${text}`);
+          if (typeof Notification !== 'undefined' && Notification.permission === 'granted') new Notification('TradeDesk alert', { body: text });
+        },
+        () => void qc.invalidateQueries({ queryKey: ALERTS_KEY }),
+      ),
+    [live, qc],
+  );
+  return null;
+}
+
+// ---------------------------------------------------------------- the layer (mounted once by the app)
+
+const isTextField = (el: Element | null): boolean =>
+  el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement || (el instanceof HTMLElement && el.isContentEditable);
+
+const PANEL_KIND: Record<string, PanelKind> = { tradechart: 'chart' };
+const focusedPanel = (): PanelKind | null => {
+  const k = document.activeElement?.closest('[data-panel]')?.getAttribute('data-panel') ?? null;
+  return k === null ? null : (PANEL_KIND[k] ?? (k as PanelKind));
+};
+
+export function PowerLayer() {
+  const live = useLive();
+  const keymap = useKeymap();
+  const [symbol] = useActiveSymbol();
+  const instrument = useInstrument(symbol);
+  const quote = useQuote(symbol);
+  const account = useAccount();
+  const [qty, setQty] = usePref<number>(POWER_PREF.qty, keymap.sizePresets[0]);
+  const [sheet, setSheet] = useState<PanelKind | null | false>(false);
+  const [preview, setPreview] = useState<{ lines: string[]; requests: readonly OrderRequest[]; side?: 'buy' | 'sell'; back: HTMLElement | null } | null>(null);
+  const list = useSyncExternalStore(
+    (cb) => {
+      toastListeners.add(cb);
+      return () => toastListeners.delete(cb);
+    },
+    () => toasts,
+  );
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.defaultPrevented || e.repeat || preview !== null || document.querySelector('.modal-backdrop') !== null) return;
+      const focused = focusedPanel();
+      const hit = intentForKey(keymap, e, { focused, inTextField: isTextField(document.activeElement), currentQty: qty, platform });
+      if (hit === null) return;
+      const intent = hit.intent;
+      switch (intent.kind) {
+        case 'recenter':
+          return; // the ladder handles its own key
+        case 'cheatSheet':
+          e.preventDefault();
+          setSheet(focused);
+          return;
+        case 'setSize':
+          e.preventDefault();
+          setQty(intent.qty);
+          toast(`Size ${intent.qty}`);
+          return;
+      }
+      e.preventDefault();
+      if (instrument === undefined) {
+        toast('Pick a symbol first', 'error');
+        return;
+      }
+      const position = account.data?.positions.find((p) => p.symbol === symbol) ?? null;
+      const r = intentToRequests(intent, { instrument, quote: quote ?? null, position });
+      if (!r.ok) {
+        toast(r.message, 'error');
+        return;
+      }
+      const side = r.requests.find((x) => x.method === 'order.place')?.params as { side?: 'buy' | 'sell' } | undefined;
+      // The preview takes focus; it goes back to the panel afterwards so the next hotkey has its scope.
+      const back = document.activeElement instanceof HTMLElement ? document.activeElement : null;
+      if (keymap.confirm && r.requests.some((x) => x.method === 'order.place')) setPreview({ lines: [r.summary], requests: r.requests, back, ...(side?.side === undefined ? {} : { side: side.side }) });
+      else void runRequests(live, r.requests);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [keymap, qty, setQty, instrument, quote, account.data, symbol, live, preview]);
+
+  return (
+    <>
+      <AlertWatcher />
+      {sheet !== false && <HotkeyCheatSheet keymap={keymap} platform={platform} focused={sheet} onClose={() => setSheet(false)} />}
+      {preview !== null && (
+        <ConfirmOrder
+          title="Send from hotkey"
+          lines={preview.lines}
+          side={preview.side}
+          offerDontAsk
+          onCancel={() => {
+            setPreview(null);
+            preview.back?.focus();
+          }}
+          onSend={(dontAsk) => {
+            const reqs = preview.requests;
+            setPreview(null);
+            preview.back?.focus();
+            if (dontAsk) saveKeymap({ ...keymap, confirm: false });
+            void runRequests(live, reqs);
+          }}
+        />
+      )}
+      {list.length > 0 && (
+        <div className="pw-toasts" role="status" aria-live="polite" data-testid="toasts">
+          {list.map((t) => (
+            <div key={t.id} className={`pw-toast ${t.kind}`}>
+              {t.text}
+            </div>
+          ))}
+        </div>
+      )}
+    </>
+  );
+}
+
+// ---------------------------------------------------------------- panels
+
+function LadderPanel(_props: PanelProps) {
+  const live = useLive();
+  const [symbol] = useActiveSymbol();
+  const instrument = useInstrument(symbol);
+  const quote = useQuote(symbol);
+  const depth = useDepth(symbol);
+  const orders = useOrders();
+  const vap = useVolumeAtPrice(symbol);
+  const keymap = useKeymap();
+  const [qty, setQty] = usePref<number>(POWER_PREF.qty, keymap.sizePresets[0]);
+  const [confirm, setConfirm] = usePref<boolean>(POWER_PREF.ladderConfirm, true);
+  const [group, setGroup] = useState(1);
+  if (symbol === '') return <div className="empty">Pick a symbol in the watchlist</div>;
+  if (instrument === undefined) return <div className="empty">Loading {symbol}…</div>;
+  const all = orders.data ?? [];
+  return (
+    <DepthLadder
+      symbol={symbol}
+      depth={depth}
+      tick={instrument.tickSize}
+      lot={instrument.lotSize}
+      last={quote?.last ?? null}
+      orders={all}
+      volumeAtPrice={vap}
+      qty={qty}
+      onQtyChange={setQty}
+      sizePresets={keymap.sizePresets}
+      group={group}
+      onGroupChange={setGroup}
+      confirm={confirm}
+      onConfirmChange={setConfirm}
+      onPlace={(params) => placeOrder(live, params)}
+      onCancel={(ids) => cancelOrders(live, ids, all)}
+      formatPrice={formatPrice}
+    />
+  );
+}
+
+function TradingChartPanel({ params, setParams }: PanelProps) {
+  const live = useLive();
+  const [symbol] = useActiveSymbol();
+  const tf = (TIMEFRAMES as readonly string[]).includes(String(params['timeframe'])) ? (params['timeframe'] as Timeframe) : '1m';
+  const specs = useMemo(() => (typeof params['ind'] === 'string' ? decodeSpecs(params['ind']) : DEFAULT_INDICATORS), [params]);
+  const instrument = useInstrument(symbol);
+  const quote = useQuote(symbol);
+  const book = useCandleBook(symbol, tf);
+  const orders = useOrders();
+  const keymap = useKeymap();
+  const [qty] = usePref<number>(POWER_PREF.qty, keymap.sizePresets[0]);
+  const alerts = useAlerts();
+  const [theme] = useTheme();
+  const [drawings, setDrawings] = useState<DrawingsState>(EMPTY_DRAWINGS);
+  useEffect(() => setDrawings(symbol === '' ? EMPTY_DRAWINGS : loadDrawings(localStorage, symbol)), [symbol]);
+  const all = orders.data ?? [];
+  const toggle = (kind: string) => {
+    const has = specs.some((s) => s.kind === kind);
+    const next = has ? specs.filter((s) => s.kind !== kind) : [...specs, DEFAULT_INDICATORS.find((s) => s.kind === kind)!];
+    setParams({ ind: encodeSpecs(next) });
+  };
+  return (
+    <div className="chart-panel pw-chart-panel">
+      <div className="toolbar">
+        <span className="sym big">{symbol || '—'}</span>
+        <div className="seg" role="group" aria-label="Timeframe">
+          {TIMEFRAMES.map((t) => (
+            <button key={t} type="button" className={t === tf ? 'on' : undefined} aria-pressed={t === tf} onClick={() => setParams({ timeframe: t })}>
+              {t}
+            </button>
+          ))}
+        </div>
+        <div className="seg" role="group" aria-label="Indicators">
+          {(['sma', 'ema', 'bollinger', 'vwap', 'rsi', 'macd'] as const).map((k) => {
+            const on = specs.some((s) => s.kind === k);
+            return (
+              <button key={k} type="button" className={on ? 'on' : undefined} aria-pressed={on} onClick={() => toggle(k)}>
+                {k === 'bollinger' ? 'BB' : k.toUpperCase()}
+              </button>
+            );
+          })}
+        </div>
+        <span className="muted">
+          Size <b className="strong">{qty}</b>
+        </span>
+      </div>
+      {symbol === '' || instrument === undefined ? (
+        <div className="empty">Pick a symbol in the watchlist</div>
+      ) : (
+        <TradingChart
+          symbol={symbol}
+          timeframe={tf}
+          book={book.data}
+          tick={instrument.tickSize}
+          qty={qty}
+          last={quote?.last ?? null}
+          orders={all}
+          indicators={specs}
+          drawings={drawings}
+          onDrawingsChange={(s) => {
+            setDrawings(s);
+            saveDrawings(localStorage, symbol, s);
+          }}
+          alerts={alerts}
+          onPlace={(p) => placeOrder(live, p)}
+          onReplace={(p) => replaceOrder(live, p, all.find((o) => o.orderId === p.orderId))}
+          onCancel={(id) => cancelOrders(live, [id], all)}
+          onAlert={(a) => createAlert(live, { symbol, ...a })}
+          onNeedHistory={() => void loadOlderCandles(live, symbol, tf).catch(() => false)}
+          formatPrice={formatPrice}
+          theme={theme}
+        />
+      )}
+    </div>
+  );
+}
+
+function AlertsPanel(_props: PanelProps) {
+  const live = useLive();
+  const [symbol] = useActiveSymbol();
+  const alerts = useAlerts();
+  const quote = useQuote(symbol);
+  const lastPrices = useMemo(() => (quote?.last == null ? new Map<string, number>() : new Map([[quote.symbol, quote.last]])), [quote]);
+  return (
+    <AlertsList
+      alerts={alerts}
+      lastPrices={lastPrices}
+      {...(symbol === '' ? {} : { symbol })}
+      onCreate={(a) => createAlert(live, a)}
+      onDelete={(id) => deleteAlert(live, id)}
+      formatPrice={formatPrice}
+    />
+  );
+}
+
+registerPanel({ kind: 'ladder', title: 'Depth ladder', component: LadderPanel, addable: true, orderEntry: true });
+registerPanel({ kind: 'tradechart', title: 'Chart (trading)', component: TradingChartPanel, addable: true, orderEntry: true, defaults: { timeframe: '1m', ind: encodeSpecs(DEFAULT_INDICATORS) } });
+registerPanel({ kind: 'alerts', title: 'Price alerts', component: AlertsPanel, addable: true });

@@ -1,0 +1,281 @@
+/**
+ * Power-trader features end to end, against the headless host (local venue + simulated market) in
+ * Chromium: the depth ladder places and cancels at the clicked price, a dragged chart order line sends a
+ * replace that the blotter shows, the cancel handle cancels, right-click places a limit and sets an alert,
+ * hotkeys place (with preview) and cancel all, size presets, drawings persist per symbol, the cheat sheet.
+ *
+ * Screenshots go to a temp folder, or to $TRADEDESK_SCREENSHOTS (e.g. docs/screenshots) when set.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InstrumentView } from '../../../engine/protocol/index.js';
+import { LOCAL_ACCOUNT_ID } from '../../../main/src/core.js';
+import { MemoryStore } from '../../../main/src/credentials/store.js';
+import { startHeadlessHost, type HeadlessHost } from '../../../main/src/host/headless.js';
+import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
+import { REPO, rendererBuild } from './build.js';
+import { attrAll, until, waitConnected, workingRow, workingRows } from './ui.js';
+
+const SHOTS = process.env['TRADEDESK_SCREENSHOTS'] !== undefined ? resolve(REPO, process.env['TRADEDESK_SCREENSHOTS']) : mkdtempSync(join(tmpdir(), 'td-shots-'));
+
+const LAYOUT = {
+  v: 1,
+  columns: [
+    {
+      w: 19,
+      panels: [
+        { id: 'watchlist-1', kind: 'watchlist', h: 58, params: {} },
+        { id: 'alerts-1', kind: 'alerts', h: 42, params: {} },
+      ],
+    },
+    {
+      w: 56,
+      panels: [
+        { id: 'tradechart-1', kind: 'tradechart', h: 66, params: { timeframe: '1m', ind: 'sma20,bb20-2,vwap,rsi14,macd12-26-9' } },
+        { id: 'blotter-1', kind: 'blotter', h: 34, params: {} },
+      ],
+    },
+    { w: 25, panels: [{ id: 'ladder-1', kind: 'ladder', h: 100, params: {} }] },
+  ],
+};
+
+const GRID = {
+  v: 1,
+  columns: [0, 1].map((c) => ({
+    w: 50,
+    panels: [0, 1].map((r) => ({
+      id: `tradechart-g${c}${r}`,
+      kind: 'tradechart',
+      h: 50,
+      params: { timeframe: ['1m', '5m', '15m', '1h'][c * 2 + r]!, ind: r === 0 ? 'sma20,ema50,vwap' : 'bb20-2,rsi14' },
+    })),
+  })),
+};
+
+let host: HeadlessHost;
+let dataDir: string;
+let browser: Browser;
+let w: WatchedPage;
+let page: Page;
+let inst: InstrumentView;
+let symbol = '';
+
+const price = (minor: number) => `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+const ladder = () => page.getByTestId('depth-ladder');
+const row = (p: number): Locator => ladder().locator(`[role=row][data-price="${p}"]`);
+const bestBid = async (): Promise<number> => Number(await ladder().locator('[role=row].best-bid').first().getAttribute('data-price'));
+const venueOrder = (id: number | string) => host.core.venue.order(Number(id));
+const chartLines = async () => ((await page.getByTestId('trading-chart').getAttribute('data-lines')) ?? '').split(' ').filter((x) => x !== '');
+/** My (the local account's) open orders in the symbol; the simulated market's agents have theirs too. */
+const openIds = () => host.core.venue.orders({ accountId: LOCAL_ACCOUNT_ID, status: 'open', symbol }).items.map((o) => o.orderId);
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  const dir = rendererBuild();
+  dataDir = mkdtempSync(join(tmpdir(), 'td-power-'));
+  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 7 });
+  browser = await launch();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('power-trader features', () => {
+  it('opens the ladder, the trading chart and the alerts on a liquid symbol', async () => {
+    w = await openPage(browser, 'about:blank');
+    page = w.page;
+    // The first load gets this workspace; later reloads keep whatever the test made of it.
+    await page.addInitScript(`if (localStorage.getItem('tradedesk.layout.v1') === null) localStorage.setItem('tradedesk.layout.v1', ${JSON.stringify(JSON.stringify(LAYOUT))});`);
+    await page.goto(host.url);
+    await waitConnected(page);
+    // The watchlist symbol with the most volume so far: its book and tape are busy.
+    const rows = page.locator('[data-testid=watchlist] tbody tr');
+    await rows.first().waitFor();
+    const listed = await attrAll(rows, 'data-symbol');
+    symbol = listed.map((s) => ({ s, v: host.core.venue.view.quote(s)?.volume ?? 0 })).sort((a, b) => b.v - a.v)[0]!.s;
+    inst = host.core.venue.view.instrument(symbol)!;
+    await page.locator(`[data-testid=watchlist] tr[data-symbol="${symbol}"]`).click();
+    await until(() => ladder().locator('.sym').textContent(), (t) => t === symbol, 10_000, 'the ladder on the symbol');
+    await ladder().locator('[role=row].best-bid').first().waitFor({ timeout: 15_000 });
+    await page.getByTestId('indicator-legend').waitFor();
+    expect(await page.getByTestId('indicator-legend').textContent()).toMatch(/SMA 20 [\d,]+\.\d{2}.*RSI 14 \d+\.\d{2}.*MACD 12 26 9/);
+  });
+
+  let ladderOrder = '';
+  it('ladder: a bid click asks once (first use), then places a buy limit at exactly that price', async () => {
+    const target = (await bestBid()) - 6 * inst.tickSize;
+    await row(target).locator('[data-col=bid]').click();
+    const dialog = page.getByTestId('order-preview');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain(`Buy 100 ${symbol} limit ${price(target)} DAY`);
+    await dialog.getByLabel("Don't ask again").check();
+    await page.getByTestId('order-preview-send').click();
+    const r = workingRows(page).first();
+    await r.waitFor({ timeout: 10_000 });
+    ladderOrder = (await r.getAttribute('data-order-id'))!;
+    expect(venueOrder(ladderOrder)).toMatchObject({ side: 'buy', orderType: 'limit', price: target, qty: 100 });
+    expect(await r.locator('[data-field=price]').textContent()).toBe(price(target));
+    // My order shows in the ladder's Buy column at that price, and the confirmation is now off.
+    await until(() => row(target).locator('[data-testid=own-buy]').textContent(), (t) => t === '100 ×', 5000, 'own order in the ladder');
+    expect(await ladder().getByLabel('Confirm').isChecked()).toBe(false);
+  });
+
+  it('ladder: an ask click sells at that price at once (no second confirmation); an own-order click cancels', async () => {
+    const bid = await bestBid();
+    const ask = Number(await ladder().locator('[role=row].best-ask').first().getAttribute('data-price'));
+    const target = Math.max(ask, bid) + 6 * inst.tickSize;
+    const before = new Set(openIds());
+    await row(target).locator('[data-col=ask]').click();
+    const id = await until(() => Promise.resolve(openIds().filter((x) => !before.has(x))), (l) => l.length === 1, 10_000, 'the sell order');
+    expect(venueOrder(id[0]!)).toMatchObject({ side: 'sell', orderType: 'limit', price: target });
+    expect(await page.getByTestId('order-preview').count()).toBe(0);
+    await row(target).locator('[data-col=sellOrders]').click();
+    await until(() => Promise.resolve(venueOrder(id[0]!)?.status), (s) => s === 'canceled', 10_000, 'the cancel from the ladder');
+  });
+
+  it('chart: dragging the order line sends a replace; the blotter shows the new price', async () => {
+    await until(chartLines, (l) => l.includes(`o${ladderOrder}`), 10_000, 'the order line');
+    const grip = page.locator(`[data-order-line="o${ladderOrder}"] .pw-grip`);
+    await grip.waitFor({ state: 'visible' });
+    const box = (await grip.boundingBox())!;
+    const old = venueOrder(ladderOrder)!.price!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 + 30, { steps: 5 });
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 + 60, { steps: 5 });
+    const shown = (await grip.textContent())!.replace('⇕', '').trim();
+    await page.mouse.up();
+    await until(() => workingRow(page, ladderOrder).locator('[data-field=price]').textContent(), (t) => t === shown, 10_000, 'the replaced price in the blotter');
+    const now = venueOrder(ladderOrder)!;
+    expect(now.price).toBeLessThan(old);
+    expect(price(now.price!)).toBe(shown);
+    expect(now.price! % inst.tickSize).toBe(0);
+    await page.screenshot({ path: join(SHOTS, 'power-workspace.png') });
+  });
+
+  it('chart: right-click places a buy limit at that price; the cancel handle cancels an order', async () => {
+    const canvas = page.locator('[data-testid=trading-chart] .pw-chart-body');
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.52, { button: 'right' });
+    const menu = page.getByTestId('chart-menu');
+    await menu.waitFor({ timeout: 5000 }).catch(async (e: unknown) => {
+      await page.screenshot({ path: join(SHOTS, 'failed-right-click.png') });
+      throw e;
+    });
+    const at = await menu.locator('.pw-menu-head').textContent();
+    const buy = menu.locator('[data-action=buy-limit]');
+    const sell = menu.locator('[data-action=sell-limit]');
+    const before = new Set(openIds());
+    if ((await buy.count()) > 0) await buy.click();
+    else await sell.click();
+    const id = (await until(() => Promise.resolve(openIds().filter((x) => !before.has(x))), (l) => l.length === 1, 10_000, 'the right-click order'))[0]!;
+    expect(price(venueOrder(id)!.price!)).toBe(at);
+    await until(chartLines, (l) => l.includes(`o${id}`), 10_000, 'its line');
+    await page.locator(`[data-order-line="o${id}"] .pw-x`).click();
+    await until(() => Promise.resolve(venueOrder(id)?.status), (s) => s === 'canceled', 10_000, 'the cancel handle');
+    await until(chartLines, (l) => !l.includes(`o${id}`), 5000, 'the line to go');
+  });
+
+  it('hotkeys: size preset, join the bid with a preview, then cancel all in the symbol', async () => {
+    await ladder().locator('[role=grid]').focus();
+    await page.keyboard.press('3');
+    await until(() => page.getByTestId('ladder-qty').textContent(), (t) => t === '500', 5000, 'size preset 3');
+    await page.keyboard.press('1');
+    await until(() => page.getByTestId('ladder-qty').textContent(), (t) => t === '100', 5000, 'size preset 1');
+    const before = new Set(openIds());
+    await page.keyboard.press('Alt+B');
+    const dialog = page.getByTestId('order-preview');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toMatch(new RegExp(`Buy 100 ${symbol} limit [\\d.]+ DAY`));
+    await page.keyboard.press('Enter');
+    const placed = await until(
+      () => Promise.resolve(host.core.venue.orders({ accountId: LOCAL_ACCOUNT_ID, status: 'all', symbol }).items.filter((o) => !before.has(o.orderId) && o.side === 'buy')),
+      (l) => l.length === 1,
+      10_000,
+      'the hotkey order',
+    );
+    expect(placed[0]).toMatchObject({ orderType: 'limit', qty: 100 });
+    expect(openIds().length).toBeGreaterThan(0);
+    await page.keyboard.press('Shift+X');
+    await until(() => Promise.resolve(openIds()), (l) => l.length === 0, 10_000, 'cancel all');
+    await page.getByTestId('toasts').getByText(/^Canceled \d+ orders? in /).waitFor();
+    expect(venueOrder(ladderOrder)?.status).toBe('canceled');
+  });
+
+  it('drawings: lines are drawn, selected and deleted, and kept for the symbol across a reload', async () => {
+    const chart = page.getByTestId('trading-chart');
+    const body = (await chart.locator('.pw-chart-body').boundingBox())!;
+    await chart.locator('[data-tool=hline]').click();
+    await page.mouse.click(body.x + body.width * 0.3, body.y + body.height * 0.3);
+    await until(() => chart.getAttribute('data-drawings'), (n) => n === '1', 5000, 'the horizontal line');
+    await chart.locator('[data-tool=trend]').click();
+    await page.mouse.click(body.x + body.width * 0.2, body.y + body.height * 0.55);
+    await page.mouse.move(body.x + body.width * 0.45, body.y + body.height * 0.4, { steps: 4 });
+    await page.mouse.click(body.x + body.width * 0.45, body.y + body.height * 0.4);
+    await until(() => chart.getAttribute('data-drawings'), (n) => n === '2', 5000, 'the trend line');
+    // Select the horizontal line elsewhere along it, and delete it with the Delete key.
+    await page.mouse.click(body.x + body.width * 0.6, body.y + body.height * 0.3);
+    await page.getByLabel('Delete drawing').waitFor({ timeout: 5000 });
+    await page.keyboard.press('Delete');
+    await until(() => chart.getAttribute('data-drawings'), (n) => n === '1', 5000, 'the deletion');
+    await chart.locator('[data-tool=rect]').click();
+    await page.mouse.click(body.x + body.width * 0.55, body.y + body.height * 0.12);
+    await page.mouse.click(body.x + body.width * 0.75, body.y + body.height * 0.22);
+    await chart.locator('[data-tool=text]').click();
+    await chart.getByLabel('Text to place').fill('Range high');
+    await page.mouse.click(body.x + body.width * 0.56, body.y + body.height * 0.1);
+    await until(() => chart.getAttribute('data-drawings'), (n) => n === '3', 5000, 'rectangle and text');
+    await page.reload();
+    await waitConnected(page);
+    await until(() => page.getByTestId('trading-chart').getAttribute('data-drawings'), (n) => n === '3', 10_000, 'drawings after reload');
+    await page.getByTestId('indicator-legend').waitFor();
+  });
+
+  it('alerts: set from a right-click on the chart, listed, removable', async () => {
+    const body = (await page.locator('[data-testid=trading-chart] .pw-chart-body').boundingBox())!;
+    await page.mouse.click(body.x + body.width * 0.5, body.y + body.height * 0.15, { button: 'right' });
+    const menu = page.getByTestId('chart-menu');
+    const at = await menu.locator('.pw-menu-head').textContent();
+    await menu.locator('[data-action=alert]').click();
+    const list = page.getByTestId('alerts-list');
+    const r = list.locator('tbody tr').first();
+    await r.waitFor({ timeout: 10_000 });
+    expect(await r.textContent()).toContain(at!);
+    expect(host.core.venue.alerts(LOCAL_ACCOUNT_ID).filter((a) => a.status === 'armed').map((a) => price(a.price))).toEqual([at]);
+    await page.locator('[data-testid=trading-chart] .pw-chart-body').screenshot({ path: join(SHOTS, 'power-chart.png') });
+    await ladder().screenshot({ path: join(SHOTS, 'power-ladder.png') });
+    await r.getByRole('button', { name: /^Delete alert/ }).click();
+    await until(() => list.locator('tbody tr').count(), (n) => n === 0, 10_000, 'the alert to go');
+  });
+
+  it('F1 shows the hotkey cheat sheet; Escape closes it', async () => {
+    await ladder().locator('[role=grid]').focus();
+    await page.keyboard.press('F1');
+    const sheet = page.getByTestId('hotkey-cheatsheet');
+    await sheet.waitFor();
+    expect(await sheet.locator('tr', { hasText: 'Buy at the ask' }).locator('kbd').textContent()).toBe('Shift+B');
+    expect(await sheet.locator('tr', { hasText: 'Size preset 3 (500)' }).locator('kbd').textContent()).toBe('3');
+    await sheet.screenshot({ path: join(SHOTS, 'power-hotkeys.png') });
+    await page.keyboard.press('Escape');
+    await sheet.waitFor({ state: 'detached' });
+    expect(realProblems(w.problems)).toEqual([]);
+  });
+
+  it('a 2×2 grid of trading charts on one symbol with different timeframes and indicators', async () => {
+    await page.evaluate(`localStorage.setItem('tradedesk.layout.v1', ${JSON.stringify(JSON.stringify(GRID))})`);
+    await page.reload();
+    await waitConnected(page);
+    const charts = page.getByTestId('trading-chart');
+    await until(() => charts.count(), (n) => n === 4, 10_000, 'four charts');
+    await until(() => page.getByTestId('indicator-legend').count(), (n) => n === 4, 15_000, 'four legends');
+    await page.waitForTimeout(800);
+    await page.screenshot({ path: join(SHOTS, 'power-multichart.png') });
+    expect(realProblems(w.problems)).toEqual([]);
+  });
+});
