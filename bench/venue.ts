@@ -6,6 +6,7 @@
  *   npm run bench:venue -- --json            last stdout line is one JSON object
  *   npm run bench:venue -- --clients 1024    concurrent submitters (default 1024)
  *   npm run bench:venue -- --seed 7
+ *   npm run bench:venue -- --fsync background   the WAL fsync on the thread pool (VenueOptions.fsync)
  *
  * Method
  * - Throughput: a fresh venue in a temp folder (real file, WAL), 8 symbols, `clients` accounts, each account
@@ -43,6 +44,7 @@ const { values: argv } = parseArgs({
     quick: { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
     clients: { type: 'string', default: '1024' },
+    fsync: { type: 'string', default: 'commit' },
   },
   strict: true,
 });
@@ -73,7 +75,7 @@ interface RunResult {
 
 async function throughput(sync: 'FULL' | 'NORMAL', history: boolean, nClients: number): Promise<RunResult> {
   const file = path.join(tmp, `tp-${sync}-${history}-${nClients}.db`);
-  const venue = Venue.open(file, { synchronous: sync, history, snapshotEvery: 0, snapshotIntervalMs: 0 });
+  const venue = Venue.open(file, { synchronous: sync, history, snapshotEvery: 0, snapshotIntervalMs: 0, fsync: argv.fsync === 'background' ? 'background' : 'commit' });
   const setup = loadSetup({ symbols: 8, accounts: nClients });
   await venue.submitAll(setup.commands);
   const clients = setup.accounts.map((a, i) => new LoadClient(a, setup.symbols, seed * 100_000 + i, venue.view));

@@ -19,6 +19,7 @@ const { values } = parseArgs({
     clients: { type: 'string', default: '24' },
     'snapshot-every': { type: 'string', default: '3000' },
     synchronous: { type: 'string', default: 'FULL' },
+    fsync: { type: 'string', default: 'commit' },
   },
   strict: true,
 });
@@ -29,6 +30,7 @@ const r = rng(seed ^ 0x5eed);
 const t0 = performance.now();
 const venue = Venue.open(values.db, {
   synchronous: values.synchronous === 'NORMAL' ? 'NORMAL' : 'FULL',
+  fsync: values.fsync === 'background' ? 'background' : 'commit',
   snapshotEvery: Number(values['snapshot-every']),
   historyFlushRows: 2000,
   historyFlushMs: 50,

@@ -37,6 +37,7 @@ const { values } = parseArgs({
     json: { type: 'boolean', default: false },
     dir: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    fsync: { type: 'string', default: 'commit' },
   },
   strict: true,
 });
@@ -79,7 +80,7 @@ function runChild(cycle: number): Promise<CycleResult> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', childScript, '--db', dbPath, '--seed', String(seed * 7919 + cycle), '--clients', values.clients!],
+      ['--import', 'tsx', childScript, '--db', dbPath, '--seed', String(seed * 7919 + cycle), '--clients', values.clients!, '--fsync', values.fsync!],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     const res: CycleResult = { acks: 0, hashes: [], exit: '', stderr: '', ready: false };

@@ -30,6 +30,7 @@
  * Start-up: newest valid snapshot (its hash verified after restore) + replay of the journal tail; the part
  * of the tail after the history watermark is replayed with the history writer attached.
  */
+import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import {
   Engine,
@@ -76,6 +77,15 @@ export interface VenueOptions {
    * the directory. Asserted on open.
    */
   synchronous?: Exclude<SynchronousLevel, 'OFF'>;
+  /**
+   * Where the fsync that makes a group commit durable runs (with synchronous FULL or EXTRA):
+   * 'commit' (default): inside SQLite's COMMIT, on the event loop, which waits for the disk;
+   * 'background': the connection commits with synchronous=NORMAL and the venue fsyncs the WAL file on the
+   * thread pool right after, acknowledging and publishing the batch once that returned (the same guarantee:
+   * an acknowledged command is on disk). The next group commit is sequenced while the disk works.
+   * Queries and the engine view may show a batch a moment before its acknowledgement.
+   */
+  fsync?: 'commit' | 'background';
   /** SQLite busy timeout (ms). Default 5000. */
   busyTimeoutMs?: number;
   /** Hold the database lock from open to close so no second venue can sequence into it. Default true. */
@@ -205,6 +215,15 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** A committed batch waiting for the background fsync. */
+interface SyncGroup {
+  batch: Pending[];
+  acks: Ack[];
+  committed: CommittedCommand[];
+  pubs: OrderRecord[];
+  done: boolean;
+}
+
 const DEFAULT_CANDLE_HISTORY = 240;
 
 // ---------------------------------------------------------------- the venue
@@ -221,6 +240,11 @@ export class Venue {
   private readonly engineOptions: EngineOptions;
   private readonly opts: Required<Omit<VenueOptions, 'onFatal' | 'engine'>> & Pick<VenueOptions, 'onFatal'>;
   private readonly clock: () => number;
+  /** Background fsync: the WAL file, batches committed and waiting for it, the one being synced. */
+  private readonly bgSync: boolean;
+  private walFd: number | undefined;
+  private awaiting: SyncGroup[] = [];
+  private syncing: SyncGroup[] | undefined;
 
   private seq = 0;
   private nextOrderId = 1;
@@ -259,7 +283,9 @@ export class Venue {
     const t0 = performance.now();
     this.path = path;
     this.clock = o.now ?? Date.now;
+    this.bgSync = o.fsync === 'background' && (o.synchronous ?? 'FULL') !== 'NORMAL';
     this.opts = {
+      fsync: this.bgSync ? 'background' : 'commit',
       synchronous: o.synchronous ?? 'FULL',
       busyTimeoutMs: o.busyTimeoutMs ?? 5000,
       exclusive: o.exclusive ?? true,
@@ -280,7 +306,7 @@ export class Venue {
       onError: o.onError ?? ((e, where) => console.error(`venue: ${where}:`, e)),
     };
     const opened = openDatabase(path, {
-      synchronous: this.opts.synchronous,
+      synchronous: this.bgSync ? 'NORMAL' : this.opts.synchronous,
       busyTimeoutMs: this.opts.busyTimeoutMs,
       exclusive: this.opts.exclusive,
       integrityCheck: this.opts.integrityCheck,
@@ -321,6 +347,15 @@ export class Venue {
       if (typeof code === 'string' && code.startsWith('SQLITE_CORRUPT'))
         throw new VenueError('DB_CORRUPT', `${path} is damaged: ${(e as Error).message}`, { sqlite: code }, { cause: e });
       throw e;
+    }
+    if (this.bgSync) {
+      try {
+        this.walFd = openSync(`${path}-wal`, 'r');
+        fsyncSync(this.walFd); // whatever recovery wrote
+      } catch (e) {
+        this.db.close();
+        throw e;
+      }
     }
     this.sink = {
       wants: (id) => this.orderSubs.has(id),
@@ -570,7 +605,7 @@ export class Venue {
     // A history-only transaction needs no fsync of its own: history is derived from the journal, and the
     // next journal commit syncs the WAL up to and including these frames (the WAL is written in order), so
     // losing them to a power cut loses nothing that recovery cannot re-derive.
-    const relax = this.opts.synchronous !== 'NORMAL';
+    const relax = this.opts.synchronous !== 'NORMAL' && !this.bgSync;
     try {
       if (relax) this.db.pragma('synchronous = NORMAL');
       this.begin.run();
@@ -739,8 +774,15 @@ export class Venue {
     this.seq = seq;
     this.nextOrderId = nextId;
     this.lastTs = ts;
-    for (let i = 0; i < batch.length; i++) batch[i]!.resolve(acks[i]!);
-    if (committed.length > 0) this.publish(committed);
+    const pubs = this.orderPubs;
+    this.orderPubs = [];
+    if (this.bgSync) {
+      this.awaiting.push({ batch, acks, committed, pubs, done: false });
+      this.startSync();
+    } else {
+      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(acks[i]!);
+      if (committed.length > 0) this.publish(committed, pubs);
+    }
     if (this.queue.length > 0 && !this.scheduled) this.schedule();
     if (this.opts.snapshotEvery > 0 && this.seq - this.snapSeq >= this.opts.snapshotEvery && this.snapScheduled === undefined) {
       this.snapScheduled = setImmediate(() => {
@@ -794,6 +836,11 @@ export class Venue {
     for (const p of batch) p.reject(err);
     for (const p of this.queue) p.reject(err);
     this.queue = [];
+    // committed but not known to be durable: not acknowledged
+    const unsynced = [...(this.syncing ?? []), ...this.awaiting];
+    this.syncing = undefined;
+    this.awaiting = [];
+    this.settle(unsynced, e);
     this.stopTimers();
     try {
       this.opts.onFatal?.(err);
@@ -804,7 +851,58 @@ export class Venue {
 
   // ================================================================ publishing
 
-  private publish(batch: CommittedCommand[]): void {
+  // ================================================================ background fsync
+
+  /** Starts an fsync of the WAL for every batch committed so far, unless one is running (it restarts after). */
+  private startSync(): void {
+    if (this.syncing !== undefined || this.awaiting.length === 0 || this.walFd === undefined) return;
+    const group = this.awaiting;
+    this.awaiting = [];
+    this.syncing = group;
+    fsync(this.walFd, (err) => {
+      if (this.syncing === group) this.syncing = undefined;
+      if (err !== null) {
+        if (this.state === 'open' || this.state === 'closing') this.fail(err, []);
+        this.settle(group, err);
+        return;
+      }
+      this.settle(group);
+      this.startSync();
+    });
+  }
+
+  /** Acknowledges and publishes synced batches (or rejects them, with the error that stopped the venue). */
+  private settle(group: SyncGroup[], err?: unknown): void {
+    for (const g of group) {
+      if (g.done) continue;
+      g.done = true;
+      if (err !== undefined) {
+        const e = this.failure ?? new VenueError('VENUE_FAILED', `Making a group commit durable failed: ${String((err as Error)?.message ?? err)}`);
+        for (const p of g.batch) p.reject(e);
+        continue;
+      }
+      for (let i = 0; i < g.batch.length; i++) g.batch[i]!.resolve(g.acks[i]!);
+      if (g.committed.length > 0) this.publish(g.committed, g.pubs);
+    }
+  }
+
+  /** Synchronously makes everything committed durable and settles it (close). */
+  private syncNow(): void {
+    if (!this.bgSync || this.walFd === undefined) return;
+    const all = [...(this.syncing ?? []), ...this.awaiting];
+    this.syncing = undefined;
+    this.awaiting = [];
+    if (all.length === 0) return;
+    try {
+      fsyncSync(this.walFd);
+    } catch (e) {
+      this.settle(all, e);
+      return;
+    }
+    this.settle(all);
+  }
+
+  private publish(batch: CommittedCommand[], pubs: OrderRecord[]): void {
     const onError = this.opts.onError;
     const alerts = this.alertBook;
     if (alerts.active)
@@ -817,9 +915,7 @@ export class Venue {
         onError(e, where);
       }
     };
-    if (this.orderPubs.length > 0) {
-      const pubs = this.orderPubs;
-      this.orderPubs = [];
+    if (pubs.length > 0) {
       for (const r of pubs) {
         const subs = this.orderSubs.get(r.accountId);
         if (subs !== undefined) for (const cb of [...subs]) call(cb, r, 'orders subscriber');
@@ -993,11 +1089,14 @@ export class Venue {
         }
       }
     }
+    this.syncNow();
     this.stopTimers();
     for (const p of this.queue) p.reject(new VenueError('VENUE_CLOSED', 'The venue is closed'));
     this.queue = [];
     this.state = 'closed';
     this.db.close();
+    if (this.walFd !== undefined) closeSync(this.walFd);
+    this.walFd = undefined;
   }
 
   private flushClosing(): void {
@@ -1023,7 +1122,7 @@ export class Venue {
   // ================================================================ state and queries
 
   /** The durability settings in effect, read back from the connection. */
-  durability(): { journalMode: string; synchronous: SynchronousLevel; lockingMode: string; busyTimeoutMs: number } {
+  durability(): { journalMode: string; synchronous: SynchronousLevel; lockingMode: string; busyTimeoutMs: number; fsync?: 'background' } {
     const p = (name: string): unknown => this.db.pragma(name, { simple: true });
     const sync = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[p('synchronous') as number]!;
     return {
@@ -1031,6 +1130,7 @@ export class Venue {
       synchronous: sync,
       lockingMode: String(p('locking_mode')),
       busyTimeoutMs: Number(p('busy_timeout')),
+      ...(this.bgSync ? { fsync: 'background' as const } : {}),
     };
   }
 

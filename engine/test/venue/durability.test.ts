@@ -75,6 +75,31 @@ describe('group commit and acknowledgements', () => {
     expect(b.durability()).toEqual({ journalMode: 'wal', synchronous: 'NORMAL', lockingMode: 'normal', busyTimeoutMs: 250 });
   });
 
+  it('background fsync: batches are acknowledged and published in order once the WAL is synced; close settles the rest', async () => {
+    const file = tempDb();
+    const v = openVenue(file, { fsync: 'background' });
+    expect(v.durability()).toMatchObject({ synchronous: 'NORMAL', fsync: 'background' }); // SQLite does not sync; the venue does
+    const published: number[] = [];
+    v.onCommit((batch) => published.push(...batch.map((c) => c.seq)));
+    const order: number[] = [];
+    const p: Promise<Ack>[] = [];
+    for (let i = 1; i <= 300; i++) {
+      p.push(v.submit({ type: 'OpenAccount', accountId: i }).then((a) => (order.push(a.seq), a)));
+      if (i % 50 === 0) await new Promise((r) => setImmediate(r)); // several group commits, some while a sync runs
+    }
+    const acks = await Promise.all(p);
+    expect(acks.every((a) => a.rejected === undefined)).toBe(true);
+    expect(order).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(published).toEqual(order);
+    // submitted, not yet committed or synced when close() runs: close commits, syncs and acknowledges them
+    const late = [301, 302, 303].map((id) => v.submit({ type: 'OpenAccount', accountId: id }));
+    v.close();
+    expect((await Promise.all(late)).map((a) => a.seq)).toEqual([301, 302, 303]);
+    const again = openVenue(file, { fsync: 'background' });
+    expect(again.lastSeq).toBe(303);
+    expect(again.view.accountIds().length).toBe(303);
+  });
+
   it('time stamps never go backwards even when the clock does', async () => {
     const clock = testClock();
     const v = openVenue(tempDb(), { now: clock.now });

@@ -28,4 +28,12 @@ describe('torture', () => {
     expect(res.acked as number).toBeGreaterThan(100);
     expect(r.code).toBe(0);
   });
+
+  it('3 kills with the fsync in the background: nothing acknowledged is lost either', { timeout: 180_000 }, async () => {
+    const r = await torture(['--cycles', '3', '--seed', '7', '--fsync', 'background', '--json']);
+    const res = JSON.parse(r.out.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    expect(res, r.err).toMatchObject({ cycles: 3, lost: 0, hashMismatches: 0, invariantViolations: 0, historyMismatches: 0, childErrors: 0 });
+    expect(res.acked as number).toBeGreaterThan(100);
+    expect(r.code).toBe(0);
+  });
 });
