@@ -3,8 +3,9 @@
  * host, each browser window's link to the hub (server-side socket). JSON text frames; a frame that is not
  * JSON is dropped; `send` after close is ignored; close listeners run once.
  */
+import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { addCloseListener, type CloseInfo, type Port } from '../../engine/protocol/index.js';
+import { addCloseListener, type CloseInfo, type FlowControl, type Port } from '../../engine/protocol/index.js';
 
 export function wsPort(ws: WebSocket): Port {
   let closed = ws.readyState >= WebSocket.CLOSING;
@@ -121,4 +122,24 @@ export function dialWebSocket(url: string, o: DialOptions = {}): Promise<WebSock
     });
     ws.on('error', (e) => reject(e)); // later errors (after a refusal) are already answered
   });
+}
+
+/**
+ * Backpressure for a session served over `ws` (the headless host's windows): congested while more than
+ * `highWaterBytes` wait in the socket's buffer; the socket's 'drain' resumes. A slow browser tab then gets
+ * conflated market data and, on private streams, RESYNC_REQUIRED instead of growing the host's memory.
+ */
+export function wsFlow(ws: Pick<WebSocket, 'bufferedAmount'>, highWaterBytes = 1024 * 1024): FlowControl {
+  const socket = (): Socket | undefined => (ws as unknown as { _socket?: Socket })._socket;
+  return {
+    congested: () => ws.bufferedAmount > highWaterBytes,
+    onDrain: (cb) => {
+      const s = socket();
+      if (s === undefined) return () => undefined;
+      s.on('drain', cb);
+      return () => {
+        s.off('drain', cb);
+      };
+    },
+  };
 }

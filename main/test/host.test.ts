@@ -7,8 +7,10 @@ import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { EventEmitter } from 'node:events';
 import { MemoryStore } from '../src/credentials/store.js';
 import { startHeadlessHost, type HeadlessHost } from '../src/host/headless.js';
+import { wsFlow } from '../src/ws-port.js';
 import { Inbox, hubClient, tempDir } from './helpers.js';
 
 describe('headless host', () => {
@@ -100,5 +102,20 @@ describe('headless host', () => {
     // hub.window.open is the desktop's: the browser opens its own windows
     await expect(w.call('hub.window.open', { panel: 'chart' })).rejects.toMatchObject({ code: 'UNKNOWN_METHOD' });
     w.close();
+  });
+
+  it('backpressure: a window whose socket buffer is full is congested until the socket drains', () => {
+    const socket = new EventEmitter();
+    const ws = { bufferedAmount: 0, _socket: socket };
+    const flow = wsFlow(ws as never, 1000);
+    expect(flow.congested()).toBe(false);
+    ws.bufferedAmount = 5000;
+    expect(flow.congested()).toBe(true);
+    let drained = 0;
+    const off = flow.onDrain(() => drained++);
+    socket.emit('drain');
+    off();
+    socket.emit('drain');
+    expect(drained).toBe(1);
   });
 });

@@ -22,7 +22,7 @@ import { PanelKindSchema, WindowIdSchema } from '../../../engine/protocol/index.
 import type { CredentialStore } from '../credentials/store.js';
 import { startDesktopCore, type DesktopCore } from '../core.js';
 import { SECURITY_HEADERS, strictCsp } from '../security/csp.js';
-import { wsPort } from '../ws-port.js';
+import { wsFlow, wsPort } from '../ws-port.js';
 import { hasIndex, resolveStatic } from './static.js';
 
 export interface HeadlessHostOptions {
@@ -142,7 +142,7 @@ export async function startHeadlessHost(o: HeadlessHostOptions): Promise<Headles
     wss.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => undefined);
       try {
-        core.hub.attach(wsPort(ws), { windowId, panel: panel.data });
+        core.hub.attach(wsPort(ws), { windowId, panel: panel.data }, { flow: wsFlow(ws) });
       } catch {
         ws.close(1001, 'shutting down');
       }

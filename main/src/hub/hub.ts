@@ -24,6 +24,7 @@ import {
   type ChannelHandler,
   type ChannelName,
   type ErrorShape,
+  type FlowControl,
   type HubChannelHandlers,
   type HubInfo,
   type HubMethodHandlers,
@@ -153,8 +154,11 @@ export class Hub {
     return this.#sessions.size;
   }
 
-  /** Serves one window's Port. Returns its session (closing it closes the Port). */
-  attach(port: Port, win: WindowInfo): SessionHandle {
+  /**
+   * Serves one window's Port. Returns its session (closing it closes the Port). `flow`: backpressure of a
+   * transport with an outgoing buffer (the headless host's WebSockets).
+   */
+  attach(port: Port, win: WindowInfo, options: { flow?: FlowControl } = {}): SessionHandle {
     if (this.#closed) {
       port.close(1001, 'shutting down');
       throw new ProtocolError('UNAVAILABLE', 'The hub is closed');
@@ -169,6 +173,7 @@ export class Hub {
       handlers,
       channels: this.#channels,
       onInternalError: (e, where) => this.#internal(e, { ...where, windowId: win.windowId }),
+      ...(options.flow ? { flow: options.flow } : {}),
     });
     this.#sessions.add(handle);
     port.onClose(() => this.#sessions.delete(handle));
