@@ -140,6 +140,9 @@ export function orderRecord(r: {
   return o;
 }
 
+/** Order columns fixed at placement (or at rejection): never part of an update. */
+const IMMUTABLE_ORDER_COLUMNS = new Set(['order_id', 'account_id', 'client_order_id', 'symbol', 'side', 'order_type', 'tif', 'post_only', 'ts', 'session']);
+
 export const ORDER_COLUMNS = [
   'order_id',
   'account_id',
@@ -306,7 +309,9 @@ export class HistoryWriter {
   sink: OrderSink | null = null;
 
   constructor(private readonly db: Db) {
-    const set = ORDER_COLUMNS.slice(1)
+    // Only what can change after placement: naming an indexed column (account_id, client_order_id) in the
+    // SET list would make SQLite rewrite that index entry on every update.
+    const set = ORDER_COLUMNS.filter((c) => !IMMUTABLE_ORDER_COLUMNS.has(c))
       .map((c) => `${c} = excluded.${c}`)
       .join(', ');
     this.orders = new Bulk(
