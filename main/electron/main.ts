@@ -45,6 +45,8 @@ function log(level: 'info' | 'warn' | 'error', message: string, data?: Record<st
 
 let core: DesktopCore | undefined;
 let windows: DesktopWindows | undefined;
+/** Opens the workspace window and the pop-outs that were open when it last closed (set once started). */
+let openSession: (() => void) | undefined;
 const registry = new WindowRegistry();
 
 if (!app.requestSingleInstanceLock()) {
@@ -52,7 +54,7 @@ if (!app.requestSingleInstanceLock()) {
 } else {
   app.on('second-instance', () => {
     if (windows === undefined) return;
-    if (focusFirstInstance(windows.main, windows.all()) === 'reopen') windows.openWorkspace();
+    if (focusFirstInstance(windows.main, windows.all()) === 'reopen') openSession?.();
   });
   // Belt and braces: every webContents ever created (also ones we did not create) gets the guards.
   app.on('web-contents-created', (_e, contents) => {
@@ -68,7 +70,27 @@ async function start(): Promise<void> {
     serveAppProtocol();
     const userDataDir = app.getPath('userData');
     const states = new WindowStateStore(join(userDataDir, 'window-state.json'));
-    windows = new DesktopWindows({ registry, states, preload: PRELOAD, devTools: DEV, version: app.getVersion(), appName: APP_NAME });
+    // The pop-outs open when the workspace closes (or the app quits) are reopened with it next time.
+    const sessionFile = join(userDataDir, 'windows.json');
+    let sessionSaved = false;
+    const saveSession = (): void => {
+      if (sessionSaved) return;
+      sessionSaved = true;
+      saveOpenPopOuts(sessionFile, registry.popOuts());
+    };
+    windows = new DesktopWindows({
+      registry,
+      states,
+      preload: PRELOAD,
+      devTools: DEV,
+      version: app.getVersion(),
+      appName: APP_NAME,
+      // Closing the workspace closes its pop-outs (and, except on macOS, quits through window-all-closed).
+      onWorkspaceClose: () => {
+        saveSession();
+        for (const other of windows?.all() ?? []) if (other !== windows?.main && !other.isDestroyed()) other.close();
+      },
+    });
     const w = windows;
     core = await startDesktopCore({
       userDataDir,
@@ -106,17 +128,22 @@ async function start(): Promise<void> {
         ),
       ),
     );
-    w.openWorkspace();
-    for (const p of loadOpenPopOuts(join(userDataDir, 'windows.json'))) w.openPopOut(p.panel as Exclude<PanelKind, 'workspace'>, p.params);
+    openSession = () => {
+      sessionSaved = false;
+      w.openWorkspace();
+      for (const p of loadOpenPopOuts(sessionFile)) w.openPopOut(p.panel as Exclude<PanelKind, 'workspace'>, p.params);
+    };
+    openSession();
     app.on('activate', () => {
-      if (BrowserWindow.getAllWindows().length === 0) w.openWorkspace();
+      if (BrowserWindow.getAllWindows().length === 0) openSession?.();
     });
     app.on('window-all-closed', () => {
       if (process.platform !== 'darwin') app.quit();
     });
     let quitting = false;
+    // Quitting closes the windows in no particular order: remember the pop-outs before that starts.
     app.on('before-quit', () => {
-      saveOpenPopOuts(join(userDataDir, 'windows.json'), registry.popOuts());
+      if (w.main !== undefined && !w.main.isDestroyed()) saveSession();
     });
     app.on('will-quit', (e) => {
       if (quitting) return;

@@ -31,6 +31,8 @@ export interface DesktopWindowsOptions {
   version: string;
   appName: string;
   onClosed?(w: ManagedWindow): void;
+  /** The workspace window is closing (its pop-outs are still open). */
+  onWorkspaceClose?(): void;
 }
 
 export class DesktopWindows {
@@ -96,6 +98,7 @@ export class DesktopWindows {
       win.show();
     });
     win.on('close', () => {
+      if (w.panel === 'workspace') this.#o.onWorkspaceClose?.();
       const bounds = win.getNormalBounds();
       this.#o.states.set(stateRole(w), {
         bounds,

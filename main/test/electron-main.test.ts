@@ -24,13 +24,14 @@ describe('bundled Electron main process (fake Electron)', () => {
   let fake: typeof FakeHandle;
   const windows = (): FakeWindow[] => fake.BrowserWindow.all;
 
-  beforeAll(async () => {
-    mkdirSync(join(out, 'renderer'), { recursive: true });
-    mkdirSync(userData, { recursive: true });
-    writeFileSync(join(out, 'renderer', 'index.html'), '<!doctype html><title>TradeDesk</title>');
+  /** Builds the main process into its own folder (a fresh module instance: a fresh app) and starts it. */
+  async function launch(tag: string): Promise<typeof FakeHandle> {
+    const dir = join(out, tag);
+    mkdirSync(join(dir, 'renderer'), { recursive: true });
+    writeFileSync(join(dir, 'renderer', 'index.html'), '<!doctype html><title>TradeDesk</title>');
     await build({
       entryPoints: { main: 'main/electron/main.ts' },
-      outdir: join(out, 'main'),
+      outdir: join(dir, 'main'),
       bundle: true,
       platform: 'node',
       format: 'esm',
@@ -39,11 +40,17 @@ describe('bundled Electron main process (fake Electron)', () => {
       alias: { electron: resolve('main/test/electron-fake.ts') },
       logLevel: 'silent',
     });
-    await import(pathToFileURL(join(out, 'main', 'main.js')).href);
-    fake = (globalThis as unknown as { __electronFake: typeof FakeHandle }).__electronFake;
-    fake.state.userData = userData;
-    fake.state.ready();
-    await until(() => windows().length > 0 && fake.state.menu !== undefined, 60_000, 'the workspace window');
+    await import(pathToFileURL(join(dir, 'main', 'main.js')).href);
+    const f = (globalThis as unknown as { __electronFake: typeof FakeHandle }).__electronFake;
+    f.state.userData = userData;
+    f.state.ready();
+    await until(() => f.BrowserWindow.all.length > 0 && f.state.menu !== undefined, 60_000, 'the workspace window');
+    return f;
+  }
+
+  beforeAll(async () => {
+    mkdirSync(userData, { recursive: true });
+    fake = await launch('first');
   }, 90_000);
 
   afterAll(async () => {
@@ -87,7 +94,7 @@ describe('bundled Electron main process (fake Electron)', () => {
   it('opens the workspace window with the factory webPreferences and the guards attached', () => {
     const main = windows()[0]!;
     const prefs = (main.options as { webPreferences: Record<string, unknown> }).webPreferences;
-    expect(prefs).toEqual(webPreferences({ preload: join(out, 'preload', 'preload.cjs'), devTools: true, version: '0.1.0-test' }));
+    expect(prefs).toEqual(webPreferences({ preload: join(out, 'first', 'preload', 'preload.cjs'), devTools: true, version: '0.1.0-test' }));
     expect(main.url).toBe('tradedesk://app/index.html?window=main');
     expect(main.calls).toContain('show');
     // navigation away is prevented; window.open is denied
@@ -131,10 +138,14 @@ describe('bundled Electron main process (fake Electron)', () => {
     expect(await popClient.call('hub.info')).toMatchObject({ windowId, panel: 'chart', params: { symbol: instruments[0]!.symbol } });
   }, 60_000);
 
-  it('a second launch focuses the first; quitting remembers pop-outs, closes the venue and exits', async () => {
+  it('a second launch focuses the first; closing the workspace closes and remembers its pop-outs; quitting closes the venue', async () => {
     const main = windows()[0]!;
     fake.app.emit('second-instance', {}, ['tradedesk'], '/');
     expect(main.calls.at(-1)).toBe('focus');
+    const pops = windows().filter((w) => w !== main);
+    expect(pops.length).toBe(1);
+    main.close();
+    expect(pops.every((w) => w.destroyed)).toBe(true);
     fake.app.emit('before-quit');
     fake.app.emit('will-quit', { preventDefault() {} });
     await until(() => fake.state.exitCode !== undefined, 30_000, 'exit');
@@ -149,4 +160,30 @@ describe('bundled Electron main process (fake Electron)', () => {
       venue.close({ snapshot: false });
     }
   }, 40_000);
+
+  it('the next start reopens the remembered pop-out and restores the workspace bounds', async () => {
+    const states = JSON.parse(readFileSync(join(userData, 'window-state.json'), 'utf8')) as Record<string, { bounds: object }>;
+    expect(Object.keys(states).sort()).toEqual(['chart', 'workspace']);
+    const second = await launch('second');
+    try {
+      const ws = second.BrowserWindow.all.filter((w) => !w.destroyed);
+      expect(ws.map((w) => w.url.replace(/window=.*$/, 'window=…'))).toEqual([
+        'tradedesk://app/index.html?window=…',
+        'tradedesk://app/index.html?window=…',
+      ]);
+      expect(ws[0]!.url).toBe('tradedesk://app/index.html?window=main');
+      const o = ws[0]!.options as { x: number; y: number; width: number; height: number };
+      expect({ x: o.x, y: o.y, width: o.width, height: o.height }).toEqual(states.workspace!.bounds);
+      // the pop-out came back as a chart window with its params
+      const [a, b] = second.FakeMessagePortMain.pair();
+      second.ipcMain.emit('tradedesk:connect', { sender: ws[1]!.webContents, senderFrame: ws[1]!.webContents.mainFrame, ports: [a] }, { v: 1 });
+      const c = new ProtocolClient(messagePortMainPort(b), { timeoutMs: 20_000 });
+      await c.connect({ client: 'restored-popout' });
+      expect(await c.call('hub.info')).toMatchObject({ panel: 'chart' });
+    } finally {
+      second.app.emit('before-quit');
+      second.app.emit('will-quit', { preventDefault() {} });
+      await until(() => second.state.exitCode !== undefined, 30_000, 'exit');
+    }
+  }, 90_000);
 });
