@@ -57,6 +57,12 @@ async function main(): Promise<void> {
     },
   });
   process.stderr.write(`TradeDesk headless host: ${host.url} (user data: ${userDataDir})\n`);
+  const addr = values.host ?? '127.0.0.1';
+  if (!['127.0.0.1', 'localhost', '::1'].includes(addr)) {
+    process.stderr.write(
+      `WARNING: listening on ${addr}. The hub has no sign-in of its own: anyone who can reach this address can trade on the local venue and use stored firm sessions. Keep it on 127.0.0.1 unless this network is yours alone.\n`,
+    );
+  }
   process.stdout.write(`${host.url}\n`);
   let stopping = false;
   const stop = (): void => {
