@@ -46,4 +46,22 @@ describe('Conn batches', () => {
     ]);
     client.close();
   });
+
+  it('frames sent in the same turn as a close reach the peer before the close frame', async () => {
+    const port = (server.address() as AddressInfo).port;
+    const accepted = new Promise<WebSocket>((r) => wss.once('connection', r));
+    const client = new WebSocket(`ws://127.0.0.1:${port}`);
+    const got: unknown[] = [];
+    client.on('message', (d) => got.push(JSON.parse(d.toString())));
+    const closed = new Promise<number>((r) => client.on('close', (code) => r(code)));
+    await new Promise((r) => client.once('open', r));
+    const conn = new Conn(await accepted, '127.0.0.1', { rate: 100, burst: 100, abuseLimit: 100, highWaterBytes: 1 << 20 });
+    conn.send({ t: 'res', id: 1, ok: true, result: {} });
+    conn.closeWithError(4000, { code: 'RESYNC_REQUIRED', message: 'behind' }, 'RESYNC_REQUIRED');
+    expect(await closed).toBe(4000);
+    expect(got).toEqual([
+      { t: 'res', id: 1, ok: true, result: {} },
+      { t: 'error', error: { code: 'RESYNC_REQUIRED', message: 'behind' } },
+    ]);
+  });
 });

@@ -50,7 +50,6 @@ export class Conn implements Port, Corkable {
   #batchBytes = 0;
   /** The socket's buffered bytes when the batch began (nothing is written until uncork). */
   #corkBuffered = 0;
-  #autoCorked = false;
   readonly #limits: ConnLimits;
   readonly events: ConnEvents;
 
@@ -81,40 +80,24 @@ export class Conn implements Port, Corkable {
   send(msg: unknown): void {
     if (this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
     const m = msg as { t?: unknown; sub?: unknown; seq?: unknown; data?: unknown };
-    if (this.#batch !== undefined) {
-      // Inside a hub tick: frames are collected here and written in one buffer at uncork(). A pushed
-      // pre-encoded value costs one short head string per subscriber, no buffer of its own.
-      const bytes = m.t === 'push' ? encodedBytesOf(m.data) : undefined;
-      if (bytes !== undefined) {
-        const head = `{"t":"push","sub":${m.sub as number},"seq":${m.seq as number},"data":`;
-        this.#batch.push(head, bytes);
-        this.#batchBytes += head.length + bytes.length + 11;
-      } else {
-        const body = Buffer.from(JSON.stringify(msg), 'utf8');
-        this.#batch.push('', body);
-        this.#batchBytes += body.length + 10;
-      }
-      this.events.onFramesOut?.(1);
-      return;
+    if (this.#batch === undefined) {
+      // Replies resolved by one group commit (and anything else sent in this turn of the event loop) leave
+      // in one write: open a batch on the first send of a turn and write it right after the turn.
+      this.cork();
+      setImmediate(() => this.uncork());
     }
-    let text: string;
-    const pre = m.t === 'push' ? encodedOf(m.data) : undefined;
-    if (pre !== undefined) text = `{"t":"push","sub":${m.sub as number},"seq":${m.seq as number},"data":${pre}}`;
-    else text = JSON.stringify(msg);
-    // Replies resolved by one group commit (and pushes of one tick) leave in one write: cork on the first
-    // send of a turn of the event loop, uncork after it.
-    if (!this.#autoCorked) {
-      const sock = this.socket;
-      if (sock !== undefined) {
-        this.#autoCorked = true;
-        sock.cork();
-        setImmediate(() => {
-          this.#autoCorked = false;
-          sock.uncork();
-        });
-      }
+    // Frames are collected and written in one buffer at uncork(). A pushed pre-encoded value (hub ticks)
+    // costs one short head string per subscriber, no buffer of its own.
+    const bytes = m.t === 'push' ? encodedBytesOf(m.data) : undefined;
+    if (bytes !== undefined) {
+      const head = `{"t":"push","sub":${m.sub as number},"seq":${m.seq as number},"data":`;
+      this.#batch!.push(head, bytes);
+      this.#batchBytes += head.length + bytes.length + 11;
+    } else {
+      const body = Buffer.from(JSON.stringify(msg), 'utf8');
+      this.#batch!.push('', body);
+      this.#batchBytes += body.length + 10;
     }
-    this.ws.send(text);
     this.events.onFramesOut?.(1);
   }
 
@@ -129,6 +112,7 @@ export class Conn implements Port, Corkable {
 
   close(code = 1000, reason?: string): void {
     if (this.#closed) return;
+    this.#writeBatch(); // what was sent before the close goes before the close frame
     this.#closed = true;
     try {
       this.ws.close(code, reason?.slice(0, 120));
@@ -153,9 +137,11 @@ export class Conn implements Port, Corkable {
   // ---------------------------------------------------------------- batching and flow
 
   /**
-   * Hub ticks: frames sent between cork() and uncork() are assembled by this class (the server writes
-   * unmasked text frames, RFC 6455 §5.2) and written to the socket in one piece. Safe alongside `ws`
-   * because, without permessage-deflate, its sender writes every frame synchronously and queues nothing.
+   * Every data frame goes through a batch: frames sent between cork() and uncork() (a hub tick, or one turn
+   * of the event loop) are assembled by this class (unmasked text frames, RFC 6455 §5.2) and written to the
+   * socket in one piece. Safe alongside `ws`, which only writes control frames here (ping, pong, close)
+   * and, without permessage-deflate, writes them synchronously; close() writes the batch before the close
+   * frame.
    */
   cork(): void {
     if (this.#corks++ === 0) {
@@ -166,8 +152,14 @@ export class Conn implements Port, Corkable {
   }
   uncork(): void {
     if (this.#corks === 0 || --this.#corks > 0) return;
+    this.#writeBatch();
+  }
+
+  #writeBatch(): void {
     const batch = this.#batch;
     this.#batch = undefined;
+    this.#corks = 0;
+    this.#batchBytes = 0;
     if (batch === undefined || batch.length === 0) return;
     const sock = this.socket;
     if (sock === undefined || this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
