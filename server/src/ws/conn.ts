@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import { addCloseListener, type CloseInfo, type FlowControl, type Port } from '../../../engine/protocol/index.js';
-import { encodedBytesOf, encodedOf } from '../market/encoded.js';
+import { encodedBytesOf } from '../market/encoded.js';
 import type { Corkable } from '../market/hub.js';
 
 export interface ConnLimits {
