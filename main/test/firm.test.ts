@@ -12,7 +12,8 @@ import type { HubStatus, Quote } from '../../engine/protocol/index.js';
 import { buildServer, type App } from '../../server/src/app.js';
 import { ServerKey } from '../../server/src/auth/crypto.js';
 import type { ConfigInput } from '../../server/src/config.js';
-import { FAST_ARGON2, PASSWORD, createUser, fund, listInstrument, setupAdmin, type Session, type TestServer } from '../../server/test/helpers.js';
+import { FAST_ARGON2, PASSWORD, api, createUser, fund, listInstrument, login, setupAdmin, type Session, type TestServer } from '../../server/test/helpers.js';
+import { base32Decode, totp } from '../../server/src/auth/totp.js';
 import { MemoryStore } from '../src/credentials/store.js';
 import { firmConnector } from '../src/hub/firm.js';
 import { hubFixture, type HubFixture } from './fixtures.js';
@@ -174,5 +175,35 @@ describe('hub ↔ firm server', () => {
     });
     expect(r.status).toBe(401);
     await expect(a.call('hub.connect', { profileId })).resolves.toMatchObject({ state: 'login_required' });
+  });
+
+  it('two-factor sign-in passes through; without "remember" nothing is stored; an admin disabling the user ends the session', async () => {
+    const a = await fx.window();
+    // carol turns on TOTP on the server (the admin signs in again: the server's clock moved on)
+    const admin2 = (await login(server.ts, 'admin')).body as Session;
+    await createUser(server.ts, admin2, 'carol', 'trader');
+    const first = (await login(server.ts, 'carol')).body as Session;
+    const enrol = await api(server.url, 'POST', '/api/v1/auth/2fa/enroll', { token: first.accessToken, body: { password: PASSWORD } });
+    const secret = base32Decode(enrol.body.secret as string);
+    const verified = await api(server.url, 'POST', '/api/v1/auth/2fa/verify', { token: first.accessToken, body: { code: totp(secret, Date.now() + server.clockOffsetMs) } });
+    expect(verified.status).toBe(200);
+    const backup = (verified.body.backupCodes as string[])[0]!;
+
+    const p = await a.call('hub.profiles.save', { name: 'Carol at the firm', url: server.url });
+    await expect(a.call('hub.login', { profileId: p.id, username: 'carol', password: PASSWORD, remember: false })).rejects.toMatchObject({
+      code: 'TWO_FACTOR_REQUIRED',
+    });
+    const st = await a.call('hub.login', { profileId: p.id, username: 'carol', password: PASSWORD, totp: backup, remember: false });
+    expect(st).toMatchObject({ state: 'connected', mode: 'firm', username: 'carol' });
+    expect(await a.call('hub.credentials.has', { profileId: p.id, kind: 'refreshToken' })).toEqual({ present: false });
+
+    const status = new Inbox<HubStatus>();
+    await a.subscribe('hub.status', {}, { data: status.push });
+    const users = await api(server.url, 'GET', '/api/v1/admin/users', { token: admin2.accessToken });
+    const carolId = (users.body as { id: number; username: string }[]).find((u) => u.username === 'carol')!.id;
+    expect((await api(server.url, 'POST', `/api/v1/admin/users/${carolId}/disable`, { token: admin2.accessToken })).status).toBeLessThan(300);
+    const over = await status.next((s) => s.state === 'login_required');
+    expect(over.error?.code).toBe('SESSION_REVOKED');
+    await expect(a.call('account.get')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 });
