@@ -196,6 +196,15 @@ export default defineConfig(
   },
   { files: ['main/**'], rules: mainImports(true) },
   { files: ['main/ipc*.ts', 'main/electron/ipc*.ts'], rules: mainImports(false) },
+  // main/src runs (and is tested) under plain Node; only the adapter in main/electron/ touches Electron.
+  {
+    files: ['main/src/**'],
+    rules: restrict([
+      [intoTop(['renderer', 'server']), 'main must not import renderer or server code (ARCHITECTURE.md).'],
+      [intoTop(['preload']), 'main may import only the preload contract types: use `import type`.', { allowTypeImports: true }],
+      [ELECTRON, 'main/src runs under plain Node: Electron types only (`import type`); Electron itself is main/electron/.', { allowTypeImports: true }],
+    ]),
+  },
   // main's tests may build a real exchange server (server/src buildServer) to test the firm connection.
   { files: ['main/test/**'], rules: restrict([[intoTop(['renderer']), 'main tests must not import renderer code.']]) },
   {
