@@ -21,7 +21,7 @@ describe('Conn batches', () => {
     const accepted = new Promise<WebSocket>((r) => wss.once('connection', r));
     const client = new WebSocket(`ws://127.0.0.1:${port}`);
     const got: unknown[] = [];
-    const all = new Promise<void>((r) => client.on('message', (d) => got.push(JSON.parse(d.toString())) === 5 && r()));
+    const all = new Promise<void>((r) => client.on('message', (d) => got.push(JSON.parse(d.toString())) === 6 && r()));
     await new Promise((r) => client.once('open', r));
     const conn = new Conn(await accepted, '127.0.0.1', { rate: 100, burst: 100, abuseLimit: 100, highWaterBytes: 1 << 20 });
     const small = preEncode({ s: 'a' });
@@ -34,6 +34,7 @@ describe('Conn batches', () => {
     conn.send({ t: 'res', id: 3, ok: true, result: { n: 1 } });
     conn.send({ t: 'push', sub: 1, seq: 2, data: big });
     conn.send({ t: 'push', sub: 123456, seq: 99999, data: small });
+    conn.send({ t: 'push', sub: 0, seq: 1_000_000_000_000, data: small });
     expect(got).toEqual([]); // nothing leaves before uncork
     conn.uncork();
     await all;
@@ -43,6 +44,7 @@ describe('Conn batches', () => {
       { t: 'res', id: 3, ok: true, result: { n: 1 } },
       { t: 'push', sub: 1, seq: 2, data: { s: 'x'.repeat(70_000) } },
       { t: 'push', sub: 123456, seq: 99999, data: { s: 'a' } },
+      { t: 'push', sub: 0, seq: 1_000_000_000_000, data: { s: 'a' } },
     ]);
     client.close();
   });

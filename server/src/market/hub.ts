@@ -24,6 +24,8 @@ import { preEncode } from './encoded.js';
 export interface Corkable {
   cork(): void;
   uncork(): void;
+  /** The hub's mark: the tick in which it last corked this connection. */
+  hubTick?: number;
 }
 
 interface Sub<C extends keyof ChannelHandlers> {
@@ -54,7 +56,8 @@ export class MarketHub {
   #dirty = new Set<string>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #unsub: (() => void) | undefined;
-  readonly #corked = new Set<Corkable>();
+  readonly #corked: Corkable[] = [];
+  #tickNo = 0;
 
   constructor(venue: Venue, readonly intervalMs: number) {
     this.#v = venue;
@@ -95,8 +98,9 @@ export class MarketHub {
   }
 
   #cork(conn: Corkable): void {
-    if (this.#corked.has(conn)) return;
-    this.#corked.add(conn);
+    if (conn.hubTick === this.#tickNo) return;
+    conn.hubTick = this.#tickNo;
+    this.#corked.push(conn);
     conn.cork();
   }
 
@@ -106,6 +110,7 @@ export class MarketHub {
     if (dirty.size === 0) return;
     this.#dirty = new Set();
     this.stats.ticks++;
+    this.#tickNo++;
     const view = this.#v.view;
     const indexes = new Set<string>();
     try {
@@ -170,7 +175,7 @@ export class MarketHub {
       }
     } finally {
       for (const c of this.#corked) c.uncork();
-      this.#corked.clear();
+      this.#corked.length = 0;
     }
   }
 

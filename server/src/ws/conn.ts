@@ -36,6 +36,8 @@ export class Conn implements Port, Corkable {
   readonly ws: WebSocket;
   readonly ip: string;
   alive = true;
+  /** See Corkable.hubTick. */
+  hubTick = -1;
   #closed = false;
   readonly #listeners = new Set<(msg: unknown) => void>();
   readonly #closeListeners = new Set<(info: CloseInfo) => void>();
@@ -45,8 +47,11 @@ export class Conn implements Port, Corkable {
   #violations = 0;
   #violationWindow = 0;
   #corks = 0;
-  /** Frames of the current hub tick: envelope head (ASCII) and payload bytes, assembled at uncork(). */
-  #batch: (string | Buffer)[] | undefined;
+  /**
+   * Frames of the current batch, three entries each, assembled at uncork(): a push of pre-encoded data is
+   * (sub, seq, data bytes) with the envelope written around it then; any other frame is (-1, 0, payload).
+   */
+  #batch: (number | Buffer)[] | undefined;
   #batchBytes = 0;
   /** The socket's buffered bytes when the batch began (nothing is written until uncork). */
   #corkBuffered = 0;
@@ -87,15 +92,14 @@ export class Conn implements Port, Corkable {
       setImmediate(() => this.uncork());
     }
     // Frames are collected and written in one buffer at uncork(). A pushed pre-encoded value (hub ticks)
-    // costs one short head string per subscriber, no buffer of its own.
+    // costs three array slots per subscriber: no string, no buffer of its own.
     const bytes = m.t === 'push' ? encodedBytesOf(m.data) : undefined;
-    if (bytes !== undefined) {
-      const head = `{"t":"push","sub":${m.sub as number},"seq":${m.seq as number},"data":`;
-      this.#batch!.push(head, bytes);
-      this.#batchBytes += head.length + bytes.length + 11;
+    if (bytes !== undefined && isCount(m.sub) && isCount(m.seq)) {
+      this.#batch!.push(m.sub, m.seq, bytes);
+      this.#batchBytes += bytes.length + PUSH_OVERHEAD;
     } else {
       const body = Buffer.from(JSON.stringify(msg), 'utf8');
-      this.#batch!.push('', body);
+      this.#batch!.push(-1, 0, body);
       this.#batchBytes += body.length + 10;
     }
     this.events.onFramesOut?.(1);
@@ -258,23 +262,56 @@ function peekId(data: RawData): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
-/**
- * One buffer with every frame of a batch: pairs of (head, payload); a push frame's payload is its head
- * (ASCII) + the pre-encoded bytes + '}', any other frame's is the payload alone (empty head).
- */
-function assemble(batch: readonly (string | Buffer)[]): Buffer {
+const P_SUB = Buffer.from('{"t":"push","sub":', 'latin1');
+const P_SEQ = Buffer.from(',"seq":', 'latin1');
+const P_DATA = Buffer.from(',"data":', 'latin1');
+/** Envelope bytes of a push besides its numbers and data, plus a frame header (at most). */
+const PUSH_OVERHEAD = P_SUB.length + P_SEQ.length + P_DATA.length + 1 + 10 + 32;
+
+const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
+
+function digits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
+}
+
+function putBytes(out: Buffer, o: number, b: Buffer): number {
+  for (let k = 0; k < b.length; k++) out[o + k] = b[k]!;
+  return o + b.length;
+}
+
+function putCount(out: Buffer, o: number, n: number, d: number): number {
+  for (let k = o + d - 1; k >= o; k--) {
+    const q = Math.floor(n / 10);
+    out[k] = 48 + (n - q * 10);
+    n = q;
+  }
+  return o + d;
+}
+
+/** One buffer with every frame of a batch (see #batch), each an unmasked final text frame. */
+function assemble(batch: readonly (number | Buffer)[]): Buffer {
+  const env = P_SUB.length + P_SEQ.length + P_DATA.length + 1;
   let total = 0;
-  for (let i = 0; i < batch.length; i += 2) {
-    const head = batch[i] as string;
-    const len = head.length + (batch[i + 1] as Buffer).length + (head.length > 0 ? 1 : 0);
+  for (let i = 0; i < batch.length; i += 3) {
+    const sub = batch[i] as number;
+    const body = batch[i + 2] as Buffer;
+    const len = sub < 0 ? body.length : env + digits(sub) + digits(batch[i + 1] as number) + body.length;
     total += len + (len < 126 ? 2 : len < 65_536 ? 4 : 10);
   }
   const out = Buffer.allocUnsafe(total);
   let o = 0;
-  for (let i = 0; i < batch.length; i += 2) {
-    const head = batch[i] as string;
-    const body = batch[i + 1] as Buffer;
-    const len = head.length + body.length + (head.length > 0 ? 1 : 0);
+  for (let i = 0; i < batch.length; i += 3) {
+    const sub = batch[i] as number;
+    const seq = batch[i + 1] as number;
+    const body = batch[i + 2] as Buffer;
+    const ds = sub < 0 ? 0 : digits(sub);
+    const dq = sub < 0 ? 0 : digits(seq);
+    const len = sub < 0 ? body.length : env + ds + dq + body.length;
     out[o++] = 0x81;
     if (len < 126) out[o++] = len;
     else if (len < 65_536) {
@@ -287,9 +324,17 @@ function assemble(batch: readonly (string | Buffer)[]): Buffer {
       out.writeUIntBE(len, o + 2, 6);
       o += 8;
     }
-    if (head.length > 0) o += out.write(head, o, 'latin1');
-    o += body.copy(out, o);
-    if (head.length > 0) out[o++] = 0x7d; // '}'
+    if (sub < 0) {
+      o += body.copy(out, o);
+      continue;
+    }
+    o = putBytes(out, o, P_SUB);
+    o = putCount(out, o, sub, ds);
+    o = putBytes(out, o, P_SEQ);
+    o = putCount(out, o, seq, dq);
+    o = putBytes(out, o, P_DATA);
+    o = body.length > 64 ? o + body.copy(out, o) : putBytes(out, o, body);
+    out[o++] = 0x7d; // '}'
   }
   return out;
 }
