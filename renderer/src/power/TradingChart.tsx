@@ -100,6 +100,20 @@ function cssColors() {
   };
 }
 
+/** Open the menu towards the room there is: up from the pointer in the lower half, left near the right edge. */
+function menuPlacement(m: { x: number; y: number }, body: HTMLElement | null): { left?: number; right?: number; top?: number; bottom?: number } {
+  const w = body?.clientWidth ?? 0;
+  const h = body?.clientHeight ?? 0;
+  return {
+    ...(m.x > w - 240 ? { right: Math.max(0, w - m.x) } : { left: m.x }),
+    ...(m.y > h / 2 ? { bottom: Math.max(0, h - m.y) } : { top: m.y }),
+  };
+}
+
+/** Order handle height and distance from the right edge (the price scale), in CSS pixels (power.css). */
+const TAG_H = 18;
+const TAG_RIGHT = 72;
+
 let drawingSeq = 0;
 const newDrawingId = () => `d${Date.now().toString(36)}${(drawingSeq++).toString(36)}`;
 
@@ -315,6 +329,7 @@ export function TradingChart(p: TradingChartProps) {
       const chart = chartRef.current;
       if (cs !== undefined && chart !== undefined) {
         const paneH = chart.panes()[0]?.getHeight() ?? 0;
+        const shownTags: { el: HTMLDivElement; y: number }[] = [];
         for (const l of linesRef.current) {
           const el = tags.current.get(l.key);
           if (el === undefined) continue;
@@ -324,7 +339,22 @@ export function TradingChart(p: TradingChartProps) {
           else {
             el.style.display = '';
             el.style.top = `${Math.round(y) - 9}px`;
+            shownTags.push({ el, y });
           }
+        }
+        // Orders a tick or two apart would cover each other's handles: lay close ones side by side.
+        shownTags.sort((a, b) => a.y - b.y);
+        let groupY = -Infinity;
+        let offset = 0;
+        let prevWidth = 0;
+        for (const t of shownTags) {
+          if (t.y - groupY < TAG_H + 1) offset += prevWidth + 4;
+          else {
+            offset = 0;
+            groupY = t.y;
+          }
+          t.el.style.right = `${TAG_RIGHT + offset}px`;
+          prevWidth = t.el.offsetWidth;
         }
       }
       raf = requestAnimationFrame(tick);
@@ -611,7 +641,7 @@ export function TradingChart(p: TradingChartProps) {
             className="pw-menu"
             role="menu"
             data-testid="chart-menu"
-            style={{ left: menu.x, top: menu.y }}
+            style={menuPlacement(menu, host.current)}
             onMouseDown={(e) => e.stopPropagation()}
             onKeyDown={(e) => e.key === 'Escape' && setMenu(null)}
           >

@@ -142,10 +142,18 @@ export class IndicatorOverlay {
 /** A mapper from drawing space (ms, minor units) to the pane's pixels, through logical bar indices. */
 export function chartMapper(chart: IChartApi, series: ISeriesApi<SeriesType>, index: TimeIndex): CoordinateMapper {
   const ts = chart.timeScale();
+  // logicalToCoordinate takes whole bar indices only (a fraction comes back as 0): interpolate between bars.
+  const logicalToX = (l: number): number | null => {
+    const i = Math.floor(l);
+    const x0 = ts.logicalToCoordinate(i as Logical);
+    if (x0 === null || l === i) return x0;
+    const x1 = ts.logicalToCoordinate((i + 1) as Logical);
+    return x1 === null ? null : x0 + (l - i) * (x1 - x0);
+  };
   return {
     timeToX: (t) => {
       const l = index.toLogical(t);
-      return l === null ? null : ts.logicalToCoordinate(l as Logical);
+      return l === null ? null : logicalToX(l);
     },
     priceToY: (p) => series.priceToCoordinate(p),
     xToTime: (x) => {

@@ -51,10 +51,13 @@ export function orderLines(orders: readonly OrderRecord[], symbol: string, fmtQt
   return out;
 }
 
-/** Whether dragging a line may change it (a trailing stop's trigger follows the market by itself). */
+/**
+ * Whether dragging a line may change it: not a trailing stop (its trigger follows the market by itself),
+ * and not a bracket leg before its entry fills (the venue refuses ORDER_NOT_MODIFIABLE until then).
+ */
 export function draggable(line: OrderLine, orders: readonly OrderRecord[]): boolean {
   const o = orders.find((x) => x.orderId === line.orderId);
-  return o !== undefined && o.orderType !== 'trailing_stop';
+  return o !== undefined && o.orderType !== 'trailing_stop' && o.status !== 'pending_parent';
 }
 
 /** The line under a pointer at pixel y (nearest within `tolerance` px), given the price → y mapping. */

@@ -142,7 +142,7 @@ describe('power-trader features', () => {
   it('chart: dragging the order line sends a replace; the blotter shows the new price', async () => {
     await until(chartLines, (l) => l.includes(`o${ladderOrder}`), 10_000, 'the order line');
     const grip = page.locator(`[data-order-line="o${ladderOrder}"] .pw-grip`);
-    await grip.waitFor({ state: 'visible' });
+    await grip.waitFor({ state: 'visible', timeout: 5000 });
     const box = (await grip.boundingBox())!;
     const old = venueOrder(ladderOrder)!.price!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
@@ -156,7 +156,6 @@ describe('power-trader features', () => {
     expect(now.price).toBeLessThan(old);
     expect(price(now.price!)).toBe(shown);
     expect(now.price! % inst.tickSize).toBe(0);
-    await page.screenshot({ path: join(SHOTS, 'power-workspace.png') });
   });
 
   it('chart: right-click places a buy limit at that price; the cancel handle cancels an order', async () => {
@@ -172,12 +171,14 @@ describe('power-trader features', () => {
     const buy = menu.locator('[data-action=buy-limit]');
     const sell = menu.locator('[data-action=sell-limit]');
     const before = new Set(openIds());
-    if ((await buy.count()) > 0) await buy.click();
-    else await sell.click();
+    await ((await buy.count()) > 0 ? buy : sell).click({ timeout: 5000 }).catch(async (e: unknown) => {
+      await page.screenshot({ path: join(SHOTS, 'failed-right-click.png') });
+      throw e;
+    });
     const id = (await until(() => Promise.resolve(openIds().filter((x) => !before.has(x))), (l) => l.length === 1, 10_000, 'the right-click order'))[0]!;
     expect(price(venueOrder(id)!.price!)).toBe(at);
     await until(chartLines, (l) => l.includes(`o${id}`), 10_000, 'its line');
-    await page.locator(`[data-order-line="o${id}"] .pw-x`).click();
+    await page.locator(`[data-order-line="o${id}"] .pw-x`).click({ timeout: 5000 });
     await until(() => Promise.resolve(venueOrder(id)?.status), (s) => s === 'canceled', 10_000, 'the cancel handle');
     await until(chartLines, (l) => !l.includes(`o${id}`), 5000, 'the line to go');
   });
@@ -188,20 +189,22 @@ describe('power-trader features', () => {
     await until(() => page.getByTestId('ladder-qty').textContent(), (t) => t === '500', 5000, 'size preset 3');
     await page.keyboard.press('1');
     await until(() => page.getByTestId('ladder-qty').textContent(), (t) => t === '100', 5000, 'size preset 1');
-    const before = new Set(openIds());
+    const mine = () => host.core.venue.orders({ accountId: LOCAL_ACCOUNT_ID, status: 'all', symbol }).items;
+    const before = new Set(mine().map((o) => o.orderId));
     await page.keyboard.press('Alt+B');
     const dialog = page.getByTestId('order-preview');
     await dialog.waitFor();
     expect(await dialog.textContent()).toMatch(new RegExp(`Buy 100 ${symbol} limit [\\d.]+ DAY`));
     await page.keyboard.press('Enter');
     const placed = await until(
-      () => Promise.resolve(host.core.venue.orders({ accountId: LOCAL_ACCOUNT_ID, status: 'all', symbol }).items.filter((o) => !before.has(o.orderId) && o.side === 'buy')),
+      () => Promise.resolve(mine().filter((o) => !before.has(o.orderId))),
       (l) => l.length === 1,
       10_000,
       'the hotkey order',
     );
-    expect(placed[0]).toMatchObject({ orderType: 'limit', qty: 100 });
-    expect(openIds().length).toBeGreaterThan(0);
+    // Joined the bid: a buy limit (it may already have traded: the simulated market is live).
+    expect(placed[0]).toMatchObject({ side: 'buy', orderType: 'limit', qty: 100 });
+    expect(openIds().length).toBeGreaterThan(0); // the ladder order at least
     await page.keyboard.press('Shift+X');
     await until(() => Promise.resolve(openIds()), (l) => l.length === 0, 10_000, 'cancel all');
     await page.getByTestId('toasts').getByText(/^Canceled \d+ orders? in /).waitFor();
@@ -248,10 +251,56 @@ describe('power-trader features', () => {
     await r.waitFor({ timeout: 10_000 });
     expect(await r.textContent()).toContain(at!);
     expect(host.core.venue.alerts(LOCAL_ACCOUNT_ID).filter((a) => a.status === 'armed').map((a) => price(a.price))).toEqual([at]);
-    await page.locator('[data-testid=trading-chart] .pw-chart-body').screenshot({ path: join(SHOTS, 'power-chart.png') });
-    await ladder().screenshot({ path: join(SHOTS, 'power-ladder.png') });
     await r.getByRole('button', { name: /^Delete alert/ }).click();
     await until(() => list.locator('tbody tr').count(), (n) => n === 0, 10_000, 'the alert to go');
+  });
+
+  it('chart: bracket legs get lines; once the entry fills, dragging the take-profit leg re-prices that child', async () => {
+    const ask = Number(await ladder().locator('[role=row].best-ask').first().getAttribute('data-price'));
+    // A marketable entry (it fills at once), so the legs are live and the venue lets them change.
+    const entry = ask + 2 * inst.tickSize;
+    const tp = ask + 8 * inst.tickSize;
+    const sl = ask - 8 * inst.tickSize;
+    const rec = (await page.evaluate(
+      `window.__tradedesk.conn.call('order.place', ${JSON.stringify({ symbol, side: 'buy', orderType: 'limit', qty: 100, price: entry, tif: 'day', bracket: { takeProfit: { price: tp }, stopLoss: { stopPrice: sl } } })})`,
+    )) as { orderId: number };
+    const legs = await until(
+      () => Promise.resolve(host.core.venue.orders({ accountId: LOCAL_ACCOUNT_ID, status: 'open', symbol }).items.filter((o) => o.parentId === rec.orderId && o.status !== 'pending_parent')),
+      (l) => l.length === 2,
+      10_000,
+      'the live bracket legs',
+    );
+    const tpLeg = legs.find((o) => o.orderType === 'limit')!;
+    const slLeg = legs.find((o) => o.orderType !== 'limit')!;
+    await until(chartLines, (l) => l.includes(`o${tpLeg.orderId}`) && l.includes(`o${slLeg.orderId}s`), 10_000, 'take-profit and stop-loss lines');
+    const grip = page.locator(`[data-order-line="o${tpLeg.orderId}"] .pw-grip`);
+    await grip.waitFor({ state: 'visible', timeout: 5000 });
+    const box = (await grip.boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 25, { steps: 5 });
+    const shown = (await grip.textContent())!.replace('⇕', '').trim();
+    await page.mouse.up();
+    await until(() => Promise.resolve(venueOrder(tpLeg.orderId)?.price), (p) => p !== undefined && price(p) === shown, 10_000, 'the re-priced take-profit');
+    expect(venueOrder(tpLeg.orderId)!.price!).toBeGreaterThan(tp);
+    expect(venueOrder(slLeg.orderId)!.stopPrice).toBe(sl);
+  });
+
+  it('screenshots: the ladder with my orders, the chart with orders, indicators, drawings and an alert', async () => {
+    // A resting sell from the ladder (confirmation is off since the first use) and an alert from the form.
+    const ask = Number(await ladder().locator('[role=row].best-ask').first().getAttribute('data-price'));
+    const before = new Set(openIds());
+    await row(ask + 4 * inst.tickSize).locator('[data-col=ask]').click();
+    const id = (await until(() => Promise.resolve(openIds().filter((x) => !before.has(x))), (l) => l.length === 1, 10_000, 'the resting sell'))[0]!;
+    await until(chartLines, (l) => l.includes(`o${id}`), 10_000, 'its line');
+    const form = page.getByTestId('alerts-list');
+    await form.getByLabel('Alert price').fill(price(ask + 12 * inst.tickSize));
+    await form.getByRole('button', { name: 'Add alert' }).click();
+    await form.locator('tbody tr').first().waitFor();
+    await page.waitForTimeout(1200); // toasts fade, the chart settles
+    await page.locator('[data-testid=trading-chart]').screenshot({ path: join(SHOTS, 'power-chart.png') });
+    await ladder().screenshot({ path: join(SHOTS, 'power-ladder.png') });
+    await page.screenshot({ path: join(SHOTS, 'power-workspace.png') });
   });
 
   it('F1 shows the hotkey cheat sheet; Escape closes it', async () => {

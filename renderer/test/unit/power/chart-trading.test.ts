@@ -33,8 +33,10 @@ describe('order lines', () => {
     expect(lines[4]!.label).toBe('TP SELL 100 LMT');
   });
 
-  it('trailing stops are not draggable; everything else is', () => {
-    expect(lines.filter((l) => !draggable(l, orders)).map((l) => l.orderId)).toEqual([6]);
+  it('trailing stops and bracket legs waiting for their entry are not draggable; everything else is', () => {
+    expect(lines.filter((l) => !draggable(l, orders)).map((l) => l.orderId)).toEqual([4, 5, 6]);
+    const live = orders.map((o) => (o.parentId === undefined ? o : { ...o, status: o.orderType === 'limit' ? ('working' as const) : ('pending_trigger' as const) }));
+    expect(orderLines(live, 'ACME').filter((l) => !draggable(l, live)).map((l) => l.orderId)).toEqual([6]);
   });
 
   it('finds the nearest line within the tolerance', () => {
