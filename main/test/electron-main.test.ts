@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProtocolClient } from '../../engine/protocol/index.js';
 import { Venue } from '../../engine/venue/index.js';
 import { messagePortMainPort } from '../src/message-port.js';
@@ -49,6 +49,8 @@ describe('bundled Electron main process (fake Electron)', () => {
   }
 
   beforeAll(async () => {
+    // main logs JSON lines to the console; keep the test output readable
+    vi.spyOn(console, 'log').mockImplementation(() => undefined);
     mkdirSync(userData, { recursive: true });
     fake = await launch('first');
   }, 90_000);
@@ -60,6 +62,7 @@ describe('bundled Electron main process (fake Electron)', () => {
       await until(() => fake.state.exitCode !== undefined, 30_000, 'exit');
     }
     rmSync(out, { recursive: true, force: true });
+    vi.restoreAllMocks();
   }, 40_000);
 
   it('takes the single-instance lock, registers the privileged scheme and hardens the session', async () => {

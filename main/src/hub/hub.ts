@@ -131,7 +131,8 @@ export class Hub {
 
   /** Connects the profile that was active last time (local, or a firm server with a stored session). */
   async start(): Promise<HubStatus> {
-    return this.connect(this.#o.profiles.activeId).catch(() => this.connect(LOCAL_PROFILE_ID));
+    // Resolves once the profile is active; a firm server may still be connecting (windows follow hub.status).
+    return this.connect(this.#o.profiles.activeId, { settle: false }).catch(() => this.connect(LOCAL_PROFILE_ID, { settle: false }));
   }
 
   get status(): HubStatus {
@@ -180,8 +181,11 @@ export class Hub {
     return handle;
   }
 
-  /** hub.connect: make a profile the active connection. */
-  async connect(profileId: string): Promise<HubStatus> {
+  /**
+   * hub.connect: make a profile the active connection. Answers once the connection has settled (connected,
+   * refused, retrying) or after settleMs; `settle: false` answers as soon as the profile is active.
+   */
+  async connect(profileId: string, options: { settle?: boolean } = {}): Promise<HubStatus> {
     const profile = this.#o.profiles.get(profileId);
     if (profile === undefined) throw new ProtocolError('NOT_FOUND', `No profile ${profileId}`);
     const seq = ++this.#switch;
@@ -198,7 +202,7 @@ export class Hub {
           firm = undefined;
         } else {
           this.#o.profiles.setActive(profile.id);
-          return this.#settled(seq);
+          return options.settle === false ? this.#status : this.#settled(seq);
         }
       }
       if (firm === undefined && this.#o.firm !== undefined) {
@@ -216,7 +220,7 @@ export class Hub {
       }
       this.#activate(profile, firm?.upstream, firm, error);
     }
-    return this.#settled(seq);
+    return options.settle === false ? this.#status : this.#settled(seq);
   }
 
   async login(profileId: string, creds: FirmLogin): Promise<HubStatus> {
