@@ -197,6 +197,7 @@ describe('hub: profiles and keychain', () => {
     expect(new ProfileStore(`${fx.dir}/profiles.json`).get(p.id)).toMatchObject({ name: 'Acme Capital', username: 'alice' });
 
     await expect(a.call('hub.credentials.set', { profileId: 'nope', kind: 'apiKey', secret: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(a.call('hub.credentials.set', { profileId: 'local', kind: 'apiKey', secret: 'x' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(a.call('hub.profiles.save', { name: 'x', url: 'https://u:p@host.example' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(a.call('hub.profiles.save', { id: 'local', name: 'x', url: 'https://host.example' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(a.call('hub.profiles.delete', { id: 'local' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });

@@ -461,9 +461,11 @@ export class Hub {
     return up.call(method, params);
   }
 
+  /** A firm profile (the local simulation has no secrets). */
   #requireProfile(id: string): StoredProfile {
     const p = this.#o.profiles.get(id);
     if (p === undefined) throw new ProtocolError('NOT_FOUND', `No profile ${id}`);
+    if (p.kind !== 'firm') throw new ProtocolError('BAD_REQUEST', 'The local simulation has no credentials');
     return p;
   }
 
