@@ -75,6 +75,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     synchronous: config.sync === 'full' ? 'FULL' : 'NORMAL',
     // The fsync of each group commit runs on the thread pool; replies still wait for it (see VenueOptions).
     fsync: 'background',
+    snapshotEvery: config.snapshotEvery,
     commitWindowMs: config.commitWindowMs,
     // Replies to order commands read the order's record from the history writer's memory (venue.order), so
     // history rows are written in large batches off the per-commit path (historyFlushRows / historyFlushMs).

@@ -34,6 +34,12 @@ export const ConfigSchema = z.strictObject({
   origins: z.array(z.string().min(1)).default([]),
   /** SQLite synchronous level of the venue journal: full fsyncs every group commit. */
   sync: z.enum(['full', 'normal']).default('full'),
+  /**
+   * Snapshot the venue after this many journaled commands (0 = only every 5 minutes and at shutdown). A
+   * snapshot pauses sequencing while it is written (about 0.1-0.3 s for a busy book); recovery replays the
+   * commands since the last one (about 4 s per million).
+   */
+  snapshotEvery: z.int().min(0).default(1_000_000),
   /** Venue group-commit window (ms); 0 commits on the next tick. */
   commitWindowMs: z.int().min(0).max(1000).default(0),
   /** Who may register: 'closed' = only admins create users; 'open' = anyone, as `openRole`. */
@@ -165,6 +171,7 @@ const FLAGS: Record<string, { key: string; kind: Kind }> = {
   origins: { key: 'origins', kind: 'list' },
   sync: { key: 'sync', kind: 'string' },
   'commit-window-ms': { key: 'commitWindowMs', kind: 'int' },
+  'snapshot-every': { key: 'snapshotEvery', kind: 'int' },
   registration: { key: 'registration', kind: 'string' },
   'open-role': { key: 'openRole', kind: 'string' },
   'renderer-dir': { key: 'rendererDir', kind: 'string' },
@@ -293,6 +300,7 @@ export const HELP = `tradedesk exchange server
   --config FILE.json     settings file (every key of ConfigSchema in server/src/config.ts)
   --origins A,B          extra browser origins allowed (same origin is always allowed)
   --sync full|normal     journal durability (default full: fsync every group commit)
+  --snapshot-every N     venue snapshot after N commands (default 1000000; 0: every 5 min and at shutdown)
   --registration closed|open   who may register (default closed: admins create users)
   --renderer-dir DIR     web build served at / (default ./dist/renderer)
   --setup-token-file F   also write the first-admin setup token to F (mode 0600)
