@@ -87,6 +87,16 @@ describe('hub: routing and multiplexing', () => {
     expect(fx.hub.streamStats().upstreamSubscriptions).toBe(1);
   });
 
+  it('every method and channel of the table is forwarded, including ones added later (price alerts)', async () => {
+    fx = await hubFixture();
+    const [a, b] = [await fx.window(), await fx.window()];
+    const alerts = new Inbox<{ id: number; status: string }>();
+    await b.subscribe('alerts', {}, { data: alerts.push });
+    const created = await a.call('alerts.create', { symbol: 'ACME', direction: 'above', price: 21_000 });
+    expect((await alerts.next((x) => x.id === created.id)).status).toBe('armed');
+    expect((await b.call('alerts.list')).map((x) => x.id)).toContain(created.id);
+  });
+
   it('a refused subscription is refused for the window that asked, and does not linger', async () => {
     fx = await hubFixture();
     const a = await fx.window();
