@@ -81,7 +81,7 @@ export function AlertsList(p: AlertsListProps) {
           <thead>
             <tr>
               <th>Symbol</th>
-              <th>When</th>
+              <th aria-label="Direction" />
               <th className="num">Price</th>
               <th className="num">Away</th>
               <th>Status</th>
@@ -95,10 +95,10 @@ export function AlertsList(p: AlertsListProps) {
               return (
                 <tr key={a.id} className={armed ? 'armed' : 'triggered'} data-alert-id={a.id}>
                   <td className="sym">{a.symbol}</td>
-                  <td>{a.direction === 'above' ? '≥ above' : '≤ below'}</td>
+                  <td title={a.direction === 'above' ? 'At or above' : 'At or below'}>{a.direction === 'above' ? '≥' : '≤'}</td>
                   <td className="num">{fmt(a.price)}</td>
                   <td className="num">{armed && lp !== undefined ? `${(distanceBps(a, lp) / 100).toFixed(2)}%` : ''}</td>
-                  <td>{armed ? <span className="muted">Armed</span> : <span className="pw-fired">Triggered {a.triggerPrice !== undefined ? `@ ${fmt(a.triggerPrice)}` : ''} {a.triggeredAt !== undefined ? time(a.triggeredAt) : ''}</span>}</td>
+                  <td>{armed ? <span className="muted">Armed</span> : <span className="pw-fired" title={a.triggeredAt !== undefined ? time(a.triggeredAt) : undefined}>Hit {a.triggerPrice !== undefined ? fmt(a.triggerPrice) : ''}</span>}</td>
                   <td>
                     <button type="button" className="btn tiny danger" aria-label={`Delete alert ${a.symbol} ${a.direction} ${fmt(a.price)}`} onClick={() => p.onDelete(a.id)}>
                       ×

@@ -299,7 +299,8 @@ export function TradingChart(p: TradingChartProps) {
       want.set(l.key, {
         price: dragging ? drag.price : l.price,
         color: l.side === 'buy' ? col.buy : col.sell,
-        title: dragging ? `${l.label} → ${fmt(drag.price)}` : l.label,
+        // The handle beside the line carries the label; the line keeps only its axis price.
+        title: '',
         style: l.pending ? LineStyle.Dotted : LineStyle.Solid,
       });
     }
@@ -343,18 +344,21 @@ export function TradingChart(p: TradingChartProps) {
           }
         }
         // Orders a tick or two apart would cover each other's handles: lay close ones side by side.
+        // In a crowd the handles drop their labels (the line's axis price and colour stay).
         shownTags.sort((a, b) => a.y - b.y);
-        let groupY = -Infinity;
-        let offset = 0;
-        let prevWidth = 0;
+        const groups: (typeof shownTags)[] = [];
         for (const t of shownTags) {
-          if (t.y - groupY < TAG_H + 1) offset += prevWidth + 4;
-          else {
-            offset = 0;
-            groupY = t.y;
+          const g = groups[groups.length - 1];
+          if (g !== undefined && t.y - g[0]!.y < TAG_H + 1) g.push(t);
+          else groups.push([t]);
+        }
+        for (const g of groups) {
+          let offset = 0;
+          for (const t of g) {
+            t.el.classList.toggle('compact', g.length > 1);
+            t.el.style.right = `${TAG_RIGHT + offset}px`;
+            offset += t.el.offsetWidth + 4;
           }
-          t.el.style.right = `${TAG_RIGHT + offset}px`;
-          prevWidth = t.el.offsetWidth;
         }
       }
       raf = requestAnimationFrame(tick);
@@ -626,10 +630,13 @@ export function TradingChart(p: TradingChartProps) {
                     } else if (e.key === 'Escape') setDrag(null);
                   }}
                 >
-                  ⇕ {fmt(drag?.line.key === l.key ? drag.price : l.price)}
+                  <span className="pw-tag-label">{l.label}</span>⇕ {fmt(drag?.line.key === l.key ? drag.price : l.price)}
                 </button>
               ) : (
-                <span className="pw-grip static">{fmt(l.price)}</span>
+                <span className="pw-grip static">
+                  <span className="pw-tag-label">{l.label}</span>
+                  {fmt(l.price)}
+                </span>
               )}
               <button type="button" className="pw-x" aria-label={`Cancel ${l.label} at ${fmt(l.price)}`} title="Cancel this order" onClick={() => p.onCancel(l.orderId)}>
                 ×

@@ -149,7 +149,7 @@ describe('power-trader features', () => {
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 + 30, { steps: 5 });
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 + 60, { steps: 5 });
-    const shown = (await grip.textContent())!.replace('⇕', '').trim();
+    const shown = (await grip.textContent())!.split('⇕')[1]!.trim();
     await page.mouse.up();
     await until(() => workingRow(page, ladderOrder).locator('[data-field=price]').textContent(), (t) => t === shown, 10_000, 'the replaced price in the blotter');
     const now = venueOrder(ladderOrder)!;
@@ -279,7 +279,7 @@ describe('power-trader features', () => {
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2 - 25, { steps: 5 });
-    const shown = (await grip.textContent())!.replace('⇕', '').trim();
+    const shown = (await grip.textContent())!.split('⇕')[1]!.trim();
     await page.mouse.up();
     await until(() => Promise.resolve(venueOrder(tpLeg.orderId)?.price), (p) => p !== undefined && price(p) === shown, 10_000, 'the re-priced take-profit');
     expect(venueOrder(tpLeg.orderId)!.price!).toBeGreaterThan(tp);
@@ -289,15 +289,17 @@ describe('power-trader features', () => {
   it('screenshots: the ladder with my orders, the chart with orders, indicators, drawings and an alert', async () => {
     // A resting sell from the ladder (confirmation is off since the first use) and an alert from the form.
     const ask = Number(await ladder().locator('[role=row].best-ask').first().getAttribute('data-price'));
+    const bid = await bestBid();
     const before = new Set(openIds());
     await row(ask + 4 * inst.tickSize).locator('[data-col=ask]').click();
-    const id = (await until(() => Promise.resolve(openIds().filter((x) => !before.has(x))), (l) => l.length === 1, 10_000, 'the resting sell'))[0]!;
-    await until(chartLines, (l) => l.includes(`o${id}`), 10_000, 'its line');
+    await row(bid - 3 * inst.tickSize).locator('[data-col=bid]').click();
+    const ids = await until(() => Promise.resolve(openIds().filter((x) => !before.has(x))), (l) => l.length === 2, 10_000, 'a resting sell and buy');
+    await until(chartLines, (l) => ids.every((id) => l.includes(`o${id}`)), 10_000, 'their lines');
     const form = page.getByTestId('alerts-list');
     await form.getByLabel('Alert price').fill(price(ask + 12 * inst.tickSize));
     await form.getByRole('button', { name: 'Add alert' }).click();
     await form.locator('tbody tr').first().waitFor();
-    await page.waitForTimeout(1200); // toasts fade, the chart settles
+    await page.getByTestId('toasts').waitFor({ state: 'detached', timeout: 10_000 }); // toasts fade, the chart settles
     await page.locator('[data-testid=trading-chart]').screenshot({ path: join(SHOTS, 'power-chart.png') });
     await ladder().screenshot({ path: join(SHOTS, 'power-ladder.png') });
     await page.screenshot({ path: join(SHOTS, 'power-workspace.png') });
