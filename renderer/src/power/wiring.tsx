@@ -270,7 +270,7 @@ export function PowerLayer() {
   return (
     <>
       <AlertWatcher />
-      {sheet !== false && <HotkeyCheatSheet keymap={keymap} platform={platform} focused={sheet} onClose={() => setSheet(false)} />}
+      {sheet !== false && <HotkeyCheatSheet keymap={keymap} platform={platform} focused={sheet} onChange={saveKeymap} onClose={() => setSheet(false)} />}
       {preview !== null && (
         <ConfirmOrder
           title="Send from hotkey"

@@ -313,6 +313,20 @@ describe('power-trader features', () => {
     expect(await sheet.locator('tr', { hasText: 'Buy at the ask' }).locator('kbd').textContent()).toBe('Shift+B');
     expect(await sheet.locator('tr', { hasText: 'Size preset 3 (500)' }).locator('kbd').textContent()).toBe('3');
     await sheet.screenshot({ path: join(SHOTS, 'power-hotkeys.png') });
+    // Rebind: flatten → Ctrl+Alt+F; a chord in use is refused with the clash named; Defaults restores.
+    const flatten = sheet.locator('tr[data-action=flatten]');
+    await flatten.getByRole('button', { name: /^Change the key/ }).click();
+    await page.keyboard.press('Control+Alt+KeyF');
+    await until(() => flatten.locator('kbd').textContent(), (t) => t === 'Ctrl+Alt+F', 5000, 'the new key');
+    const cancelAll = sheet.locator('tr[data-action=cancelAll]');
+    await cancelAll.getByRole('button', { name: /^Change the key/ }).click();
+    await page.keyboard.press('Shift+KeyB');
+    expect(await page.getByTestId('hotkey-message').textContent()).toBe('Shift+B is already “Buy at the ask” there. Change that one first.');
+    expect(await cancelAll.locator('kbd').textContent()).toBe('Shift+X');
+    const stored = JSON.parse(((await page.evaluate(`localStorage.getItem('tradedesk.power.keymap')`)) as string | null) ?? '""') as string;
+    expect(JSON.parse(stored).bindings).toContainEqual(expect.objectContaining({ action: 'flatten', chord: 'Ctrl+Alt+F' }));
+    await sheet.getByRole('button', { name: 'Defaults' }).click();
+    await until(() => flatten.locator('kbd').textContent(), (t) => t === 'Shift+F', 5000, 'the standard key back');
     await page.keyboard.press('Escape');
     await sheet.waitFor({ state: 'detached' });
     expect(realProblems(w.problems)).toEqual([]);
