@@ -18,12 +18,15 @@ import {
   type IPriceLine,
   type ISeriesApi,
   type LogicalRange,
+  type MouseEventParams,
+  type IRange,
   type Time,
 } from 'lightweight-charts';
 import { useEffect, useMemo, useRef, useState, type MouseEvent as ReactMouseEvent } from 'react';
 import { TIMEFRAME_MS, type Candle, type OrderRecord, type ParamsOf, type Timeframe } from '../../../engine/protocol/index.js';
 import type { AlertDirection, PriceAlert } from './alerts.js';
 import { DrawingsPrimitive, IndicatorOverlay, chartMapper, timeIndexOf, toChartTime } from './chartOverlays.js';
+import { bucketOf, chartSync, type SyncEvent } from './chartSync.js';
 import { contextActions, draggable, dropLine, lineAt, orderLines, type OrderLine } from './chartTrading.js';
 import {
   CLICKS_TO_PLACE,
@@ -71,6 +74,8 @@ export interface TradingChartProps {
   formatPrice?(p: number): string;
   /** Colours (defaults: the page's CSS variables). */
   theme?: string;
+  /** Follow the other charts of this group: crosshair, and the visible time range when `time`. */
+  sync?: { group: string; time: boolean } | undefined;
 }
 
 type Tool = 'select' | DrawingKind;
@@ -283,6 +288,72 @@ export function TradingChart(p: TradingChartProps) {
     const m = mapper();
     if (m !== null) primitive.current?.set(shown, draft, m);
   });
+
+  // ---------------------------------------------------------------- sync with the other charts of the group
+  const hovering = useRef(false);
+  const userAt = useRef(0);
+  const syncGroup = p.sync?.group;
+  const syncTime = p.sync?.time === true;
+  useEffect(() => {
+    const chart = chartRef.current;
+    const cs = candles.current;
+    const root = wrap.current;
+    if (syncGroup === undefined || chart === undefined || cs === undefined || root === null) return;
+    const step = TIMEFRAME_MS[p.timeframe];
+    const onEvent = (e: SyncEvent) => {
+      if (e.kind === 'crosshairOff') {
+        chart.clearCrosshairPosition();
+        delete root.dataset['syncCrosshair'];
+      } else if (e.kind === 'crosshair') {
+        const t = bucketOf(e.time, step);
+        chart.setCrosshairPosition(e.price, toChartTime(t) as Time, cs);
+        root.dataset['syncCrosshair'] = String(t);
+      } else if (syncTime && e.stepMs === step && e.to > e.from) {
+        chart.timeScale().setVisibleRange({ from: toChartTime(e.from) as Time, to: toChartTime(e.to) as Time });
+        root.dataset['syncRange'] = `${e.from}-${e.to}`;
+      }
+    };
+    const member = chartSync.join(syncGroup, onEvent);
+    // Publish only what the trader does here (programmatic moves from the group must not echo back).
+    const onCross = (param: MouseEventParams<Time>) => {
+      if (!hovering.current) return;
+      if (param.time === undefined || param.point === undefined) return;
+      const price = cs.coordinateToPrice(param.point.y);
+      if (price !== null) member.publish({ kind: 'crosshair', time: (param.time as number) * 1000, price });
+    };
+    const onRange = (r: IRange<Time> | null) => {
+      if (r === null || Date.now() - userAt.current > 400) return;
+      member.publish({ kind: 'range', from: (r.from as number) * 1000, to: (r.to as number) * 1000, stepMs: step });
+    };
+    const enter = () => (hovering.current = true);
+    const leave = () => {
+      hovering.current = false;
+      member.publish({ kind: 'crosshairOff' });
+    };
+    const active = () => (userAt.current = Date.now());
+    const onMove = (e: MouseEvent) => {
+      if (e.buttons !== 0) active();
+    };
+    chart.subscribeCrosshairMove(onCross);
+    chart.timeScale().subscribeVisibleTimeRangeChange(onRange);
+    root.addEventListener('mouseenter', enter);
+    root.addEventListener('mouseleave', leave);
+    root.addEventListener('wheel', active, { passive: true, capture: true });
+    root.addEventListener('mousedown', active, true);
+    root.addEventListener('mousemove', onMove, true);
+    root.addEventListener('keydown', active, true);
+    return () => {
+      chart.unsubscribeCrosshairMove(onCross);
+      chart.timeScale().unsubscribeVisibleTimeRangeChange(onRange);
+      root.removeEventListener('mouseenter', enter);
+      root.removeEventListener('mouseleave', leave);
+      root.removeEventListener('wheel', active, { capture: true });
+      root.removeEventListener('mousedown', active, true);
+      root.removeEventListener('mousemove', onMove, true);
+      root.removeEventListener('keydown', active, true);
+      member.leave();
+    };
+  }, [syncGroup, syncTime, p.timeframe]);
 
   // ---------------------------------------------------------------- order and alert lines
   const lines = useMemo(() => orderLines(p.orders, p.symbol), [p.orders, p.symbol]);

@@ -385,6 +385,9 @@ function TradingChartPanel({ params, setParams }: PanelProps) {
             );
           })}
         </div>
+        <label className="muted pw-check" title="Follow the crosshair and time range of the other synced charts">
+          <input type="checkbox" checked={params['sync'] === true} onChange={(e) => setParams({ sync: e.target.checked })} /> Sync
+        </label>
         <span className="muted">
           Size <b className="strong">{qty}</b>
         </span>
@@ -414,6 +417,7 @@ function TradingChartPanel({ params, setParams }: PanelProps) {
           onNeedHistory={() => void loadOlderCandles(live, symbol, tf).catch(() => false)}
           formatPrice={formatPrice}
           theme={theme}
+          sync={params['sync'] === true ? { group: 'workspace', time: true } : undefined}
         />
       )}
     </div>

@@ -50,7 +50,7 @@ const GRID = {
       id: `tradechart-g${c}${r}`,
       kind: 'tradechart',
       h: 50,
-      params: { timeframe: ['1m', '5m', '15m', '1h'][c * 2 + r]!, ind: r === 0 ? 'sma20,ema50,vwap' : 'bb20-2,rsi14' },
+      params: { timeframe: ['1m', '5m', '1m', '1h'][c * 2 + r]!, ind: r === 0 ? 'sma20,ema50,vwap' : 'bb20-2,rsi14', sync: true },
     })),
   })),
 };
@@ -339,7 +339,20 @@ describe('power-trader features', () => {
     const charts = page.getByTestId('trading-chart');
     await until(() => charts.count(), (n) => n === 4, 10_000, 'four charts');
     await until(() => page.getByTestId('indicator-legend').count(), (n) => n === 4, 15_000, 'four legends');
-    await page.waitForTimeout(800);
+    // Crosshair sync: hovering one chart puts the crosshair on the same moment in the others.
+    const body = (await charts.nth(0).locator('.pw-chart-body').boundingBox())!;
+    await page.mouse.move(body.x + body.width * 0.4, body.y + body.height * 0.4);
+    await page.mouse.move(body.x + body.width * 0.45, body.y + body.height * 0.4, { steps: 3 });
+    const t1 = Number(await until(() => charts.nth(2).getAttribute('data-sync-crosshair'), (v) => v !== null, 5000, 'the crosshair in the other 1m chart'));
+    const t5 = Number(await until(() => charts.nth(1).getAttribute('data-sync-crosshair'), (v) => v !== null, 5000, 'the crosshair in the 5m chart'));
+    expect(t5).toBe(t1 - (t1 % 300_000));
+    // Time sync between the two 1m charts: zooming one zooms the other; the 5m and 1h charts keep their range.
+    await page.mouse.wheel(0, -400);
+    const range = await until(() => charts.nth(2).getAttribute('data-sync-range'), (v) => v !== null, 5000, 'the other 1m chart to follow the zoom');
+    expect(range).toMatch(/^\d+-\d+$/);
+    expect(await charts.nth(1).getAttribute('data-sync-range')).toBeNull();
+    await page.mouse.move(body.x + body.width * 0.6, body.y + body.height * 0.5, { steps: 3 });
+    await page.waitForTimeout(600);
     await page.screenshot({ path: join(SHOTS, 'power-multichart.png') });
     expect(realProblems(w.problems)).toEqual([]);
   });
