@@ -10,10 +10,12 @@ import { isProtocolError, TIMEFRAMES, type Depth, type OrderRecord, type PanelKi
 import { loadOlderCandles, useAccount, useCandleBook, useInstrument, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
 import type { Timeframe } from '../data/types.js';
 import { formatPrice } from '../format/num.js';
-import { registerPanel, type PanelProps } from '../panels/registry.js';
+import { panelDef, registerPanel, type PanelProps } from '../panels/registry.js';
 import { useActiveSymbol } from '../ui/symbol.js';
 import { useTheme } from '../ui/theme.js';
+import { parseLayout } from '../workspace/layout.js';
 import { setPref, usePref } from '../workspace/prefs.js';
+import { useWorkspace } from '../workspace/Workspace.js';
 import { mergeAlert, type AlertDirection, type PriceAlert } from './alerts.js';
 import { AlertsList } from './AlertsList.js';
 import { ConfirmOrder } from './ConfirmOrder.js';
@@ -25,6 +27,7 @@ import { decodeSpecs, encodeSpecs } from './indicatorPlan.js';
 import { DEFAULT_INDICATORS } from './indicators.js';
 import { intentToRequests, type OrderRequest } from './intents.js';
 import { VolumeProfile } from './ladder.js';
+import { NAMED_LAYOUTS_KEY, deleteNamed, parseNamed, saveNamed, serializeNamed, type NamedLayout } from './namedLayouts.js';
 import { TradingChart } from './TradingChart.js';
 import './power.css';
 
@@ -442,6 +445,83 @@ function AlertsPanel(_props: PanelProps) {
   );
 }
 
+function readNamed(): NamedLayout[] {
+  try {
+    return parseNamed(localStorage.getItem(NAMED_LAYOUTS_KEY)).list;
+  } catch {
+    return [];
+  }
+}
+
+/** Save the workspace under a name; restore or delete saved ones. */
+function LayoutsPanel(_props: PanelProps) {
+  const ws = useWorkspace();
+  const [list, setList] = useState<NamedLayout[]>(readNamed);
+  const [name, setName] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const write = (next: NamedLayout[]) => {
+    localStorage.setItem(NAMED_LAYOUTS_KEY, serializeNamed(next));
+    setList(next);
+  };
+  return (
+    <div className="pw-alerts" data-testid="layouts">
+      <div className="toolbar">
+        <form
+          className="pw-alert-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            try {
+              write(saveNamed(list, name, ws.layout, Date.now()));
+              toast(`Layout “${name.trim()}” saved`);
+              setName('');
+              setError(null);
+            } catch (err) {
+              setError(err instanceof Error ? err.message : String(err));
+            }
+          }}
+        >
+          <input aria-label="Layout name" placeholder="Name" value={name} maxLength={64} onChange={(e) => setName(e.target.value)} size={14} />
+          <button type="submit" className="btn small">
+            Save layout
+          </button>
+        </form>
+      </div>
+      {error !== null && <div className="field-error block">{error}</div>}
+      {list.length === 0 ? (
+        <div className="empty">No saved layouts yet.</div>
+      ) : (
+        <table className="pw-alert-table">
+          <tbody>
+            {list.map((l) => (
+              <tr key={l.name} data-layout={l.name}>
+                <td className="strong">{l.name}</td>
+                <td className="muted">{new Date(l.savedAt).toLocaleString([], { hour12: false })}</td>
+                <td className="num">
+                  <button
+                    type="button"
+                    className="btn tiny"
+                    onClick={() => {
+                      const restored = parseLayout(JSON.stringify(l.layout), (k) => panelDef(k) !== undefined);
+                      if (restored === undefined) setError(`“${l.name}” cannot be read by this version`);
+                      else ws.setLayout(restored);
+                    }}
+                  >
+                    Restore
+                  </button>{' '}
+                  <button type="button" className="btn tiny danger" aria-label={`Delete layout ${l.name}`} onClick={() => write(deleteNamed(list, l.name))}>
+                    ×
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
 registerPanel({ kind: 'ladder', title: 'Depth ladder', component: LadderPanel, addable: true, orderEntry: true });
 registerPanel({ kind: 'tradechart', title: 'Chart (trading)', component: TradingChartPanel, addable: true, orderEntry: true, defaults: { timeframe: '1m', ind: encodeSpecs(DEFAULT_INDICATORS) } });
 registerPanel({ kind: 'alerts', title: 'Price alerts', component: AlertsPanel, addable: true });
+registerPanel({ kind: 'layouts', title: 'Layouts', component: LayoutsPanel, addable: true });

@@ -333,6 +333,12 @@ describe('power-trader features', () => {
   });
 
   it('a 2×2 grid of trading charts on one symbol with different timeframes and indicators', async () => {
+    // Save the trading workspace by name first (restored at the end).
+    await page.selectOption('select[aria-label="Add panel"]', 'layouts');
+    const layouts = page.getByTestId('layouts');
+    await layouts.getByLabel('Layout name').fill('Trading');
+    await layouts.getByRole('button', { name: 'Save layout' }).click();
+    await layouts.locator('tr[data-layout="Trading"]').waitFor();
     await page.evaluate(`localStorage.setItem('tradedesk.layout.v1', ${JSON.stringify(JSON.stringify(GRID))})`);
     await page.reload();
     await waitConnected(page);
@@ -354,6 +360,17 @@ describe('power-trader features', () => {
     await page.mouse.move(body.x + body.width * 0.6, body.y + body.height * 0.5, { steps: 3 });
     await page.waitForTimeout(600);
     await page.screenshot({ path: join(SHOTS, 'power-multichart.png') });
+    expect(realProblems(w.problems)).toEqual([]);
+  });
+
+  it('a saved layout restores by name', async () => {
+    expect(await ladder().count()).toBe(0);
+    await page.selectOption('select[aria-label="Add panel"]', 'layouts');
+    await page.getByTestId('layouts').locator('tr[data-layout="Trading"]').getByRole('button', { name: 'Restore' }).click();
+    await ladder().waitFor({ timeout: 10_000 });
+    await until(() => page.getByTestId('trading-chart').count(), (n) => n === 1, 5000, 'one trading chart again');
+    expect(await page.locator('[data-panel=watchlist]').count()).toBe(1);
+    expect(await page.locator('[data-panel=alerts]').count()).toBe(1);
     expect(realProblems(w.problems)).toEqual([]);
   });
 });
