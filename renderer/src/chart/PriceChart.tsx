@@ -52,6 +52,9 @@ export interface PriceChartProps {
   onFirstRender?(): void;
 }
 
+/** Bars handed to the chart at once; older loaded bars join as the user scrolls back (then older pages load). */
+export const CHART_WINDOW = 8000;
+
 const sec = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
 const toBar = (c: Candle): CandlestickData<Time> => ({ time: sec(c.t), open: c.o, high: c.h, low: c.l, close: c.c });
 const toVol = (c: Candle, col: ChartColors): HistogramData<Time> => ({ time: sec(c.t), value: c.v, color: c.c >= c.o ? col.upVol : col.downVol });
@@ -78,8 +81,46 @@ export function PriceChart(p: PriceChartProps) {
   const live = useRef<Candle | undefined>(undefined);
   const needHistory = useRef(p.onNeedHistory);
   needHistory.current = p.onNeedHistory;
+  /** Index in the book of the first bar the chart holds. */
+  const windowStart = useRef(0);
+  const bookRef = useRef(p.book);
+  bookRef.current = p.book;
+  const [shown, setShown] = useState(0);
   const [legend, setLegend] = useState<Legend | undefined>(undefined);
   const [hover, setHover] = useState(false);
+
+  /** Hands bars[start..] to the chart; `shift` bars were added on the left (the view stays where it was). */
+  const drawWindow = (bars: readonly Candle[], start: number, shift: number) => {
+    const cs = candles.current;
+    const vs = volume.current;
+    const col = colors.current;
+    if (cs === undefined || vs === undefined || col === undefined) return;
+    const ts = chart.current?.timeScale();
+    const before = shift > 0 ? (ts?.getVisibleLogicalRange() ?? null) : null;
+    const m = bars.length - start;
+    const cd: CandlestickData<Time>[] = new Array(m);
+    const vd: HistogramData<Time>[] = new Array(m);
+    for (let i = 0; i < m; i++) {
+      const b = bars[start + i]!;
+      const time = sec(b.t);
+      cd[i] = { time, open: b.o, high: b.h, low: b.l, close: b.c };
+      vd[i] = { time, value: b.v, color: b.c >= b.o ? col.upVol : col.downVol };
+    }
+    cs.setData(cd);
+    vs.setData(vd);
+    windowStart.current = start;
+    setShown(m);
+    if (before !== null) ts?.setVisibleLogicalRange({ from: before.from + shift, to: before.to + shift });
+  };
+  const expand = useRef<() => void>(() => undefined);
+  expand.current = () => {
+    const book = bookRef.current;
+    if (book === undefined) return;
+    if (windowStart.current > 0) {
+      const start = Math.max(0, windowStart.current - CHART_WINDOW);
+      drawWindow(book.bars, start, windowStart.current - start);
+    } else needHistory.current?.();
+  };
 
   // Create the chart once per mount.
   useEffect(() => {
@@ -127,8 +168,14 @@ export function PriceChart(p: PriceChartProps) {
       setLegend({ o: bar.open, h: bar.high, l: bar.low, c: bar.close, v: vol?.value ?? 0 });
     };
     c.subscribeCrosshairMove(onCross);
+    let expanding = false;
     const onRange = (r: LogicalRange | null) => {
-      if (r !== null && r.from < 15) needHistory.current?.();
+      if (r === null || r.from >= 15 || expanding) return;
+      expanding = true;
+      setTimeout(() => {
+        expanding = false;
+        expand.current();
+      }, 0);
     };
     c.timeScale().subscribeVisibleLogicalRangeChange(onRange);
     const lineMap = lines.current;
@@ -185,13 +232,11 @@ export function PriceChart(p: PriceChartProps) {
       vs.update(toVol(b, col));
       live.current = b;
     } else {
-      const ts = chart.current?.timeScale();
-      const before = ts?.getVisibleLogicalRange() ?? null;
-      const added = book.last === 'prepend' ? n - drawnCount.current : 0;
-      cs.setData(book.bars.map(toBar));
-      vs.setData(book.bars.map((b) => toVol(b, col)));
+      const prepended = book.last === 'prepend' && drawnRev.current >= 0 ? n - drawnCount.current : 0;
+      const oldStart = windowStart.current + prepended; // where the bars on screen now sit in the new book
+      const start = drawnRev.current < 0 || book.last === 'reset' ? Math.max(0, n - CHART_WINDOW) : Math.max(0, oldStart - CHART_WINDOW);
+      drawWindow(book.bars, start, drawnRev.current >= 0 && book.last !== 'reset' ? oldStart - start : 0);
       live.current = book.bars[n - 1];
-      if (added > 0 && before !== null) ts?.setVisibleLogicalRange({ from: before.from + added, to: before.to + added });
       if (!firstDone.current && n > 0) {
         firstDone.current = true;
         p.onFirstRender?.();
@@ -281,7 +326,7 @@ export function PriceChart(p: PriceChartProps) {
   const lg = legend;
   const chg = lg === undefined ? 0 : lg.c - lg.o;
   return (
-    <div className="chart-host" data-testid="chart" data-lines={[...wanted.keys()].join(' ')} data-markers={p.fills.filter((f) => f.symbol === p.symbol).length}>
+    <div className="chart-host" data-testid="chart" data-bars={shown} data-lines={[...wanted.keys()].join(' ')} data-markers={p.fills.filter((f) => f.symbol === p.symbol).length}>
       <div ref={host} className="chart-canvas" />
       {lg !== undefined && (
         <div className="chart-legend" data-testid="chart-legend">

@@ -5,7 +5,11 @@
  * counted by channel + params; after a reconnect the snapshot queries are refetched (the stream's first push
  * is fresh anyway). Quotes are coalesced per animation frame: the latest quote per symbol wins.
  */
-import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-query';
+import { QueryClient, QueryClientProvider, notifyManager, useQuery, useQueryClient } from '@tanstack/react-query';
+
+// Render cache changes in the same frame they happen in (a microtask), not in a later timer task: quote
+// batches are written in requestAnimationFrame, so the UI paints them in that very frame.
+notifyManager.setScheduler(queueMicrotask);
 import { createContext, useContext, useEffect, useMemo, useState, useSyncExternalStore, type ReactNode } from 'react';
 import type {
   ChannelData,
@@ -160,7 +164,9 @@ export class Live {
       this.#quoteFlush = 0;
       const batch = [...this.#quoteBuf.values()];
       this.#quoteBuf.clear();
-      for (const x of batch) this.qc.setQueryData(keys.quote(x.symbol), x);
+      notifyManager.batch(() => {
+        for (const x of batch) this.qc.setQueryData(keys.quote(x.symbol), x);
+      });
       for (const l of this.#quoteListeners) l(batch);
     };
     this.#quoteFlush = requestAnimationFrame(flush);

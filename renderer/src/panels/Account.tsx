@@ -14,7 +14,20 @@ export function AccountPanel(_props: PanelProps) {
   const a = account.data;
   useQuoteStream((a?.positions ?? []).filter((p) => p.qty !== 0).map((p) => p.symbol));
   const [, bump] = useReducer((n: number) => n + 1, 0);
-  useEffect(() => live.onQuotes(bump), [live]);
+  // Live marks: re-render at most four times a second, however fast quotes arrive.
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const off = live.onQuotes(() => {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        bump();
+      }, 250);
+    });
+    return () => {
+      off();
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }, [live]);
   if (account.isError) return <div className="empty">Could not load the account: {account.error.message}</div>;
   if (a === undefined) return <div className="empty">Loading…</div>;
   const la = liveAccount(a, (s) => qc.getQueryData<Quote>(keys.quote(s)));

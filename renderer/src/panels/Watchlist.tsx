@@ -63,7 +63,16 @@ export function Watchlist(_props: PanelProps) {
     <div className="watchlist" data-testid="watchlist">
       <IndexRow />
       <div className="table-wrap" tabIndex={0} onKeyDown={onKey} aria-label="Watchlist rows (arrow keys to move, Delete to remove)">
-        <table className="grid">
+        <table className="grid fixed">
+          <colgroup>
+            <col className="c-sym" />
+            <col />
+            <col />
+            <col />
+            <col />
+            <col className="c-vol" />
+            <col className="c-x" />
+          </colgroup>
           <thead>
             <tr>
               <th className="l">Symbol</th>
@@ -142,9 +151,9 @@ const WatchRow = memo(function WatchRow({
   onRemove(s: string): void;
 }) {
   const q = useCachedQuote(symbol);
-  const lastRef = useRef<HTMLTableCellElement>(null);
-  const bidRef = useRef<HTMLTableCellElement>(null);
-  const askRef = useRef<HTMLTableCellElement>(null);
+  const lastRef = useRef<HTMLSpanElement>(null);
+  const bidRef = useRef<HTMLSpanElement>(null);
+  const askRef = useRef<HTMLSpanElement>(null);
   const prev = useRef<{ last: number | null; bid: number | null; ask: number | null } | undefined>(undefined);
   useEffect(() => {
     if (q === undefined) return;
@@ -159,16 +168,19 @@ const WatchRow = memo(function WatchRow({
   return (
     <tr className={active ? 'sel' : undefined} aria-selected={active} onClick={() => onPick(symbol)} data-symbol={symbol}>
       <td className="l sym">{symbol}</td>
-      <td ref={lastRef} className="num" data-field="last">
+      <td className="num flash-cell" data-field="last">
+        <span ref={lastRef} className="fl" aria-hidden="true" />
         {formatPrice(q?.last)}
       </td>
       <td className={`num ${dir}`} data-field="change">
         {q === undefined ? '—' : formatBps(q.changeBps)}
       </td>
-      <td ref={bidRef} className="num bid" data-field="bid">
+      <td className="num bid flash-cell" data-field="bid">
+        <span ref={bidRef} className="fl" aria-hidden="true" />
         {formatPrice(q?.bid)}
       </td>
-      <td ref={askRef} className="num ask" data-field="ask">
+      <td className="num ask flash-cell" data-field="ask">
+        <span ref={askRef} className="fl" aria-hidden="true" />
         {formatPrice(q?.ask)}
       </td>
       <td className="num muted" data-field="volume">
@@ -191,12 +203,19 @@ const WatchRow = memo(function WatchRow({
   );
 });
 
-/** Green/red fade on a cell whose price moved (Web Animations: no reflow, allowed by the CSP). */
+const lastFlash = new WeakMap<HTMLElement, number>();
+
+/**
+ * Green/red fade on a cell whose price moved: an overlay's opacity animates (compositor work, no layout or
+ * repaint of the table; Web Animations are allowed by the CSP). At most one flash per cell per 250 ms, so a
+ * symbol ticking 50 times a second still reads as one steady pulse in its direction.
+ */
 function flash(el: HTMLElement | null, before: number | null, after: number | null): void {
   if (el === null || before === null || after === null || before === after) return;
-  const up = after > before;
-  el.dataset.flash = up ? 'up' : 'down';
-  if (typeof el.animate === 'function') {
-    el.animate([{ backgroundColor: up ? 'var(--flash-up)' : 'var(--flash-down)' }, { backgroundColor: 'transparent' }], { duration: 700, easing: 'ease-out' });
-  }
+  const now = performance.now();
+  const dir = after > before ? 'up' : 'down';
+  if (el.dataset.dir !== dir) el.dataset.dir = dir;
+  if (now - (lastFlash.get(el) ?? -1e9) < 250) return;
+  lastFlash.set(el, now);
+  if (typeof el.animate === 'function') el.animate([{ opacity: 0.85 }, { opacity: 0 }], { duration: 600, easing: 'ease-out' });
 }

@@ -78,6 +78,27 @@ describe('local simulation through the headless host', () => {
     await pickSymbol(page, sym);
   });
 
+  it('loads older candles when the chart is dragged back in time, and shows OHLC under the crosshair', async () => {
+    const chart = page.getByTestId('chart');
+    const bars = async () => Number(await chart.getAttribute('data-bars'));
+    const first = await until(bars, (n) => n > 0, 10_000, 'the first bars');
+    const box = (await chart.boundingBox())!;
+    await until(
+      async () => {
+        await page.mouse.move(box.x + 100, box.y + box.height / 2);
+        await page.mouse.down();
+        await page.mouse.move(box.x + box.width - 100, box.y + box.height / 2, { steps: 5 });
+        await page.mouse.up();
+        return bars();
+      },
+      (n) => n > first,
+      20_000,
+      'older bars after dragging back',
+    );
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 3);
+    expect(await page.getByTestId('chart-legend').textContent()).toMatch(/O [\d,]+\.\d{2}H [\d,]+\.\d{2}L [\d,]+\.\d{2}C [\d,]+\.\d{2}V /);
+  });
+
   let orderId = '';
   it('places a limit order: working in the blotter and a line on the chart; modify and cancel it', async () => {
     const ref = inst.previousClose;
