@@ -305,6 +305,23 @@ describe('power-trader features', () => {
     await page.screenshot({ path: join(SHOTS, 'power-workspace.png') });
   });
 
+  it('hotkeys: flatten previews, then cancels the symbol and closes the position at market', async () => {
+    await page.evaluate(`window.__tradedesk.conn.call('order.place', ${JSON.stringify({ symbol, side: 'buy', orderType: 'market', qty: 200, tif: 'ioc' })})`);
+    const pos = () => host.core.venue.view.accountView(LOCAL_ACCOUNT_ID)?.positions.find((p) => p.symbol === symbol)?.qty ?? 0;
+    await until(() => Promise.resolve(pos()), (q) => q > 0, 10_000, 'a long position');
+    // The account view in the page has to know the position before the hotkey can size the order.
+    await until(() => page.evaluate(`(window.__tradedesk.qc.getQueryData(['account'])?.positions ?? []).find((p) => p.symbol === ${JSON.stringify(symbol)})?.qty ?? 0`), (q) => q === pos(), 10_000, 'the position in the page');
+    const qty = pos();
+    await ladder().locator('[role=grid]').focus();
+    await page.keyboard.press('Shift+F');
+    const dialog = page.getByTestId('order-preview');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toContain(`Cancel all orders in ${symbol}, then sell ${qty} ${symbol} at market`);
+    await page.keyboard.press('Enter');
+    await until(() => Promise.resolve(pos()), (q) => q === 0, 10_000, 'a flat position');
+    expect(openIds()).toEqual([]);
+  });
+
   it('F1 shows the hotkey cheat sheet; Escape closes it', async () => {
     await ladder().locator('[role=grid]').focus();
     await page.keyboard.press('F1');
