@@ -255,6 +255,18 @@ describe('power-trader features', () => {
     await until(() => list.locator('tbody tr').count(), (n) => n === 0, 10_000, 'the alert to go');
   });
 
+  it('alerts: a triggered alert is announced and listed as hit', async () => {
+    // "Below" a level above the market: the next print reaches it.
+    const level = (await bestBid()) + 20 * inst.tickSize;
+    await page.evaluate(`window.__tradedesk.conn.call('alerts.create', ${JSON.stringify({ symbol, direction: 'below', price: level })})`);
+    await page.getByTestId('toasts').getByText(new RegExp(`^🔔 ${symbol} fell to ${price(level).replace('.', '\\.')}`)).waitFor({ timeout: 15_000 });
+    const r = page.getByTestId('alerts-list').locator('tbody tr.triggered').first();
+    await r.waitFor({ timeout: 5000 });
+    expect(await r.textContent()).toMatch(/Hit \d+\.\d{2}/);
+    await r.getByRole('button', { name: /^Delete alert/ }).click();
+    await r.waitFor({ state: 'detached', timeout: 5000 });
+  });
+
   it('chart: bracket legs get lines; once the entry fills, dragging the take-profit leg re-prices that child', async () => {
     const ask = Number(await ladder().locator('[role=row].best-ask').first().getAttribute('data-price'));
     // A marketable entry (it fills at once), so the legs are live and the venue lets them change.
