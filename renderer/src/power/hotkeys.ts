@@ -192,8 +192,9 @@ export const DEFAULT_KEYMAP: Keymap = {
   bindings: [
     { chord: 'Shift+B', action: 'buyAtAsk', scope: TRADING_PANELS },
     { chord: 'Shift+S', action: 'sellAtBid', scope: TRADING_PANELS },
-    { chord: 'Alt+B', action: 'buyAtBid', scope: TRADING_PANELS },
-    { chord: 'Alt+S', action: 'sellAtAsk', scope: TRADING_PANELS },
+    // Not in the order ticket: there Alt+B / Alt+S choose the ticket's side.
+    { chord: 'Alt+B', action: 'buyAtBid', scope: TRADING_PANELS.filter((k) => k !== 'ticket') },
+    { chord: 'Alt+S', action: 'sellAtAsk', scope: TRADING_PANELS.filter((k) => k !== 'ticket') },
     { chord: 'Shift+X', action: 'cancelAll', scope: TRADING_PANELS },
     { chord: 'Shift+F', action: 'flatten', scope: TRADING_PANELS },
     { chord: '1', action: 'sizePreset1', scope: ['ladder'] },

@@ -114,6 +114,12 @@ describe('keymap', () => {
     expect(unbind(keymap, 'buyAtAsk').bindings.some((x) => x.action === 'buyAtAsk')).toBe(false);
   });
 
+  it('leaves Alt+B / Alt+S to the order ticket (its side keys)', () => {
+    expect(resolveChord(DEFAULT_KEYMAP, parseChord('Alt+B', 'other'), 'ticket', 'other')).toBeNull();
+    expect(resolveChord(DEFAULT_KEYMAP, parseChord('Alt+B', 'other'), 'ladder', 'other')?.action).toBe('buyAtBid');
+    expect(resolveChord(DEFAULT_KEYMAP, parseChord('Shift+B', 'other'), 'ticket', 'other')?.action).toBe('buyAtAsk');
+  });
+
   it('resolves by focused panel; a panel binding beats a global one', () => {
     const km = { ...DEFAULT_KEYMAP, bindings: [...DEFAULT_KEYMAP.bindings, { chord: '1', action: 'cheatSheet' as const, scope: 'global' as const }] };
     const one = parseChord('1', 'other');
