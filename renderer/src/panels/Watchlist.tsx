@@ -71,7 +71,6 @@ export function Watchlist(_props: PanelProps) {
             <col />
             <col />
             <col className="c-vol" />
-            <col className="c-x" />
           </colgroup>
           <thead>
             <tr>
@@ -81,7 +80,6 @@ export function Watchlist(_props: PanelProps) {
               <th>Bid</th>
               <th>Ask</th>
               <th>Volume</th>
-              <th className="x" aria-label="Remove" />
             </tr>
           </thead>
           <tbody>
@@ -167,7 +165,21 @@ const WatchRow = memo(function WatchRow({
   const dir = q === undefined || q.change === 0 ? '' : q.change > 0 ? 'up' : 'down';
   return (
     <tr className={active ? 'sel' : undefined} aria-selected={active} onClick={() => onPick(symbol)} data-symbol={symbol}>
-      <td className="l sym">{symbol}</td>
+      <td className="l sym">
+        {symbol}
+        <button
+          type="button"
+          className="icon-btn row-x"
+          aria-label={`Remove ${symbol}`}
+          title="Remove from the watchlist (Delete)"
+          onClick={(e) => {
+            e.stopPropagation();
+            onRemove(symbol);
+          }}
+        >
+          ×
+        </button>
+      </td>
       <td className="num flash-cell" data-field="last">
         <span ref={lastRef} className="fl" aria-hidden="true" />
         {formatPrice(q?.last)}
@@ -185,19 +197,6 @@ const WatchRow = memo(function WatchRow({
       </td>
       <td className="num muted" data-field="volume">
         {q === undefined ? '—' : formatVolume(q.volume)}
-      </td>
-      <td className="x">
-        <button
-          type="button"
-          className="icon-btn row-x"
-          aria-label={`Remove ${symbol}`}
-          onClick={(e) => {
-            e.stopPropagation();
-            onRemove(symbol);
-          }}
-        >
-          ×
-        </button>
       </td>
     </tr>
   );
@@ -217,5 +216,5 @@ function flash(el: HTMLElement | null, before: number | null, after: number | nu
   if (el.dataset.dir !== dir) el.dataset.dir = dir;
   if (now - (lastFlash.get(el) ?? -1e9) < 250) return;
   lastFlash.set(el, now);
-  if (typeof el.animate === 'function') el.animate([{ opacity: 0.85 }, { opacity: 0 }], { duration: 600, easing: 'ease-out' });
+  if (typeof el.animate === 'function') el.animate([{ opacity: 0.7 }, { opacity: 0 }], { duration: 500, easing: 'ease-out' });
 }

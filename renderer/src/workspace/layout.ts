@@ -32,25 +32,25 @@ export const DEFAULT_LAYOUT: Layout = {
   v: 1,
   columns: [
     {
-      w: 24,
+      w: 23,
       panels: [
         { id: 'watchlist-1', kind: 'watchlist', h: 62, params: {} },
         { id: 'tape-1', kind: 'tape', h: 38, params: {} },
       ],
     },
     {
-      w: 52,
+      w: 53,
       panels: [
-        { id: 'chart-1', kind: 'chart', h: 64, params: { timeframe: '1m' } },
-        { id: 'blotter-1', kind: 'blotter', h: 36, params: {} },
+        { id: 'chart-1', kind: 'chart', h: 58, params: { timeframe: '1m' } },
+        { id: 'blotter-1', kind: 'blotter', h: 24, params: {} },
+        { id: 'positions-1', kind: 'positions', h: 18, params: {} },
       ],
     },
     {
       w: 24,
       panels: [
-        { id: 'ticket-1', kind: 'ticket', h: 50, params: {} },
-        { id: 'positions-1', kind: 'positions', h: 28, params: {} },
-        { id: 'account-1', kind: 'account', h: 22, params: {} },
+        { id: 'ticket-1', kind: 'ticket', h: 64, params: {} },
+        { id: 'account-1', kind: 'account', h: 36, params: {} },
       ],
     },
   ],

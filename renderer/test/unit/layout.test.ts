@@ -6,8 +6,10 @@ const ids = (l: Layout) => l.columns.map((c) => c.panels.map((p) => p.id));
 describe('workspace layout', () => {
   it('moves a panel above, below, and into a new column beside another', () => {
     const below = movePanel(DEFAULT_LAYOUT, 'account-1', 'chart-1', 'bottom');
-    expect(ids(below)[1]).toEqual(['chart-1', 'account-1', 'blotter-1']);
-    expect(ids(below)[2]).toEqual(['ticket-1', 'positions-1']);
+    expect(ids(below)[1]).toEqual(['chart-1', 'account-1', 'blotter-1', 'positions-1']);
+    expect(ids(below)[2]).toEqual(['ticket-1']);
+    const above = movePanel(DEFAULT_LAYOUT, 'tape-1', 'ticket-1', 'top');
+    expect(ids(above)[2]).toEqual(['tape-1', 'ticket-1', 'account-1']);
     const left = movePanel(DEFAULT_LAYOUT, 'tape-1', 'watchlist-1', 'left');
     expect(ids(left)[0]).toEqual(['tape-1']);
     expect(ids(left)[1]).toEqual(['watchlist-1']);

@@ -1,0 +1,142 @@
+/**
+ * npm run screenshots: the main views in dark and light, from the production build in headless Chromium,
+ * saved to docs/screenshots/. Local mode (headless host with the simulated market) for the workstation;
+ * the exchange server for the firm sign-in with 2FA.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { MemoryStore } from '../../main/src/credentials/store.js';
+import { startHeadlessHost } from '../../main/src/host/headless.js';
+import { launch } from './e2e/browser.js';
+import { REPO, rendererBuild } from './e2e/build.js';
+import { PASSWORD, TestExchange } from './e2e/exchange.js';
+import { fillTicket, setConfirm, submitTicket, tab, until } from './e2e/ui.js';
+
+const OUT = join(REPO, 'docs', 'screenshots');
+const VIEW = { width: 1600, height: 900 };
+type Theme = 'dark' | 'light';
+
+async function setTheme(page: Page, theme: Theme): Promise<void> {
+  const current = await page.evaluate('document.documentElement.dataset.theme');
+  if (current !== theme) await page.getByTestId('theme-toggle').click();
+  await page.waitForTimeout(300);
+}
+
+const price = (minor: number) => `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
+
+async function workstation(browser: Browser, dir: string): Promise<void> {
+  const data = mkdtempSync(join(tmpdir(), 'td-shots-'));
+  const host = await startHeadlessHost({ userDataDir: data, rendererDir: dir, credentials: new MemoryStore(), seed: 20_240_601 });
+  try {
+    const ctx = await browser.newContext({ viewport: VIEW });
+    const page = await ctx.newPage();
+    await page.goto(host.url);
+    await page.locator('[data-testid=connection][data-state=connected]').waitFor({ timeout: 30_000 });
+    const rows = page.locator('[data-testid=watchlist] tbody tr');
+    await rows.first().waitFor();
+    const symbol = (await rows.nth(9).getAttribute('data-symbol'))!;
+    await rows.nth(9).click();
+    const inst = host.core.venue.view.instrument(symbol)!;
+    await page.waitForTimeout(1500);
+    // A position, a couple of working orders and a rejection, as a trader's day would have.
+    await setConfirm(page, false);
+    await fillTicket(page, { side: 'buy', type: 'market', qty: String(inst.lotSize * 40), tif: 'ioc' });
+    await submitTicket(page);
+    await page.locator(`[data-testid=positions] tr[data-symbol="${symbol}"]`).waitFor({ timeout: 10_000 });
+    const q = host.core.venue.view.quote(symbol);
+    const ref = q?.last ?? inst.previousClose;
+    const tick = inst.tickSize;
+    const on = (x: number) => x - (x % tick);
+    await fillTicket(page, { side: 'buy', type: 'limit', qty: String(inst.lotSize * 25), price: price(on(Math.floor(ref * 0.985))), tif: 'day' });
+    await submitTicket(page);
+    await fillTicket(page, { side: 'sell', type: 'limit', qty: String(inst.lotSize * 20), price: price(on(Math.floor(ref * 1.015))), tif: 'gtc' });
+    await submitTicket(page);
+    await until(() => page.locator('[data-testid=working-row]').count(), (n) => n >= 2, 10_000, 'two working orders');
+    const row = page.locator('[data-testid=working-row]').first();
+    await row.getByRole('button', { name: 'Modify' }).click();
+    await page.getByLabel('New quantity').fill(String(inst.lotSize * 1_000_000));
+    await page.keyboard.press('Enter');
+    await page.getByTestId('modify-error').waitFor({ timeout: 10_000 });
+    await page.keyboard.press('Escape');
+    await fillTicket(page, { side: 'buy', type: 'limit', qty: String(inst.lotSize * 30), price: price(on(Math.floor(ref * 0.99))), tif: 'day' });
+    await page.getByTestId('ticket').getByLabel('Attach take profit / stop loss').check();
+    await page.fill('#t-tp', price(on(Math.floor(ref * 1.03))));
+    await page.fill('#t-sl', price(on(Math.floor(ref * 0.96))));
+    await page.waitForTimeout(2500);
+
+    for (const theme of ['dark', 'light'] as Theme[]) {
+      await setTheme(page, theme);
+      await page.mouse.move(VIEW.width * 0.45, VIEW.height * 0.3); // crosshair + OHLC legend on the chart
+      await page.waitForTimeout(400);
+      await page.screenshot({ path: join(OUT, `workstation-${theme}.png`) });
+      // The confirmation an order shows before it goes out.
+      await setConfirm(page, true);
+      await submitTicket(page);
+      await page.getByTestId('confirm-dialog').waitFor();
+      await page.screenshot({ path: join(OUT, `order-confirm-${theme}.png`) });
+      await page.keyboard.press('Escape');
+      await setConfirm(page, false);
+      // The blotter's rejections with the reason in words.
+      await tab(page, 'rejected');
+      await page.locator('[data-panel=blotter]').screenshot({ path: join(OUT, `blotter-rejections-${theme}.png`) });
+      await tab(page, 'working');
+      await page.locator('[data-panel=blotter]').screenshot({ path: join(OUT, `blotter-working-${theme}.png`) });
+    }
+    await ctx.close();
+  } finally {
+    await host.close();
+    rmSync(data, { recursive: true, force: true });
+  }
+}
+
+async function firmLogin(browser: Browser, dir: string): Promise<void> {
+  const ex = new TestExchange(dir);
+  await ex.start();
+  try {
+    await ex.setup();
+    const bob = await ex.trader('bob', 1_000_000);
+    const code = await ex.enableTotp(bob);
+    for (const theme of ['dark', 'light'] as Theme[]) {
+      const ctx = await browser.newContext({ viewport: { width: 900, height: 620 } });
+      const page = await ctx.newPage();
+      // The sign-in page has no theme toggle: the theme preference is shared with the workstation.
+      await page.goto(`${ex.url}/`);
+      await page.evaluate(`localStorage.setItem('tradedesk.theme', JSON.stringify('${theme}'))`);
+      await page.reload();
+      await page.fill('#login-user', 'bob');
+      await page.fill('#login-pass', PASSWORD);
+      await page.click('form.login button[type=submit]');
+      await page.locator('#login-code').waitFor();
+      await page.fill('#login-code', code(Date.now()) === '123456' ? '654321' : '123456');
+      await page.click('form.login button[type=submit]');
+      await page.getByTestId('login-error').waitFor();
+      await page.screenshot({ path: join(OUT, `login-2fa-${theme}.png`) });
+      await ctx.close();
+    }
+  } finally {
+    await ex.dispose();
+  }
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  const dir = rendererBuild();
+  const browser = await launch();
+  try {
+    await workstation(browser, dir);
+    await firmLogin(browser, dir);
+  } finally {
+    await browser.close();
+  }
+  console.log(`screenshots in ${OUT}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
