@@ -1,6 +1,7 @@
 /** The app shell: top bar (mode, connection, panels menu, theme, user), the stale-data banner and the workspace. */
 import { useEffect, useState } from 'react';
 import { LoginForm } from './auth/Login.js';
+import { ProfileMenu } from './auth/Profiles.js';
 import { useConnStatus, useLink, useLive, useNow } from './data/live.js';
 import { allPanels } from './panels/registry.js';
 import { PowerLayer } from './power/wiring.js';
@@ -79,6 +80,7 @@ function TopBar({ onSignOut }: { onSignOut: (() => Promise<void>) | undefined })
       <span className="brand">TradeDesk</span>
       <ModeBadge />
       <ConnectionIndicator />
+      <ProfileMenu />
       <span className="spacer" />
       <select
         className="menu"
@@ -118,8 +120,9 @@ function TopBar({ onSignOut }: { onSignOut: (() => Promise<void>) | undefined })
 function HubLogin() {
   const live = useLive();
   const link = useLink();
-  const [dismissed, setDismissed] = useState(false);
-  if (!live.backend.hub || link.state !== 'login_required' || dismissed) return null;
+  const [dismissed, setDismissed] = useState<string | undefined>();
+  const st0 = live.hubStatus;
+  if (!live.backend.hub || link.state !== 'login_required' || dismissed === `${st0?.profileId}|${st0?.since}`) return null;
   const st = live.hubStatus;
   return (
     <div className="modal-backdrop">
@@ -128,9 +131,10 @@ function HubLogin() {
           serverName={st?.profileName ?? link.serverName}
           initialUser={st?.username}
           note={st?.error?.message}
-          onCancel={() => setDismissed(true)}
+          onCancel={() => setDismissed(`${st?.profileId}|${st?.since}`)}
           signIn={async (username, password, code) => {
             await live.conn.call('hub.login', {
+              remember: false,
               profileId: st?.profileId ?? 'local',
               username,
               password,

@@ -89,9 +89,16 @@ export class Live {
     if (this.backend.hub) {
       conn.subscribe('hub.status', {}, {
         data: (s) => {
+          const prev = this.hubStatus;
           this.hubStatus = s;
           for (const l of this.#hubListeners) l();
-          if (s.state === 'connected') void this.qc.invalidateQueries({ predicate: (q) => q.state.status === 'error' });
+          // Another venue (profile switch) or a fresh sign-in: everything cached belongs to the old session.
+          const other = prev !== undefined && (prev.profileId !== s.profileId || prev.accountId !== s.accountId);
+          const mine = (q: { queryKey: readonly unknown[] }) => !String(q.queryKey[0]).startsWith('hub.');
+          if (s.state !== 'connected') return;
+          if (other || prev?.state === 'login_required') void this.qc.resetQueries({ predicate: mine });
+          else if (prev !== undefined && prev.state !== 'connected') void this.qc.invalidateQueries({ predicate: mine });
+          else void this.qc.invalidateQueries({ predicate: (q) => q.state.status === 'error' });
         },
       });
     }

@@ -1,0 +1,78 @@
+/**
+ * Firm mode through the hub (as in the desktop app): add a firm-server profile in the UI, the hub asks for
+ * a sign-in, the password and the 2FA code go to the hub (`hub.login`, secrets stay in main), and every
+ * order-entry surface switches from SIMULATION to the firm server's name; back to the local simulation.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../../main/src/credentials/store.js';
+import { startHeadlessHost, type HeadlessHost } from '../../../main/src/host/headless.js';
+import { launch, openPage, realProblems } from './browser.js';
+import { rendererBuild } from './build.js';
+import { PASSWORD, TestExchange } from './exchange.js';
+import { until, waitConnected } from './ui.js';
+
+let host: HeadlessHost;
+let ex: TestExchange;
+let dataDir: string;
+let browser: Browser;
+let code: (ms: number) => string;
+
+beforeAll(async () => {
+  const dir = rendererBuild();
+  ex = new TestExchange(dir);
+  await ex.start();
+  await ex.setup();
+  const bob = await ex.trader('bob', 5_000_000);
+  code = await ex.enableTotp(bob);
+  dataDir = mkdtempSync(join(tmpdir(), 'td-hubfirm-'));
+  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 5 });
+  browser = await launch();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  await ex?.dispose();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('firm server through the hub', () => {
+  it('adds a firm profile, signs in with 2FA via the hub, shows the firm instruments and account, and switches back to SIMULATION', async () => {
+    const { page, problems, context } = await openPage(browser, host.url);
+    await waitConnected(page);
+    const badge = page.locator('.topbar [data-testid=mode-badge]');
+    expect(await badge.textContent()).toBe('SIMULATION');
+
+    await page.getByLabel('Connection').selectOption('__add__');
+    const form = page.getByTestId('add-profile');
+    await form.getByLabel('Name', { exact: true }).fill('Desk test');
+    await form.getByLabel('Server address').fill(ex.url);
+    await form.getByLabel('User name (optional)').fill('bob');
+    await form.getByRole('button', { name: 'Save and connect' }).click();
+
+    // The hub needs a sign-in for this profile: the form asks, then asks for the code.
+    await page.locator('[data-testid=connection][data-state=login_required]').waitFor({ timeout: 15_000 });
+    await page.locator('#login-pass').fill(PASSWORD);
+    await page.click('form.login button[type=submit]');
+    await page.locator('#login-code').waitFor({ timeout: 10_000 });
+    await page.fill('#login-code', code(Date.now()));
+    await page.click('form.login button[type=submit]');
+    await waitConnected(page, 20_000);
+    await until(() => badge.textContent(), (t) => t === 'FIRM · Desk Test Exchange', 10_000, 'the firm badge');
+    expect(await page.locator('[data-testid=ticket] [data-testid=mode-badge]').textContent()).toBe('FIRM · Desk Test Exchange');
+    // The workstation now shows the firm venue's instruments and account.
+    await page.locator('[data-testid=watchlist] tr[data-symbol=ACME]').waitFor({ timeout: 10_000 });
+    await until(() => page.locator('[data-testid=account] [data-field=cash]').textContent(), (t) => t === '50,000.00', 10_000, "bob's cash");
+
+    await page.getByLabel('Connection').selectOption('local');
+    await until(() => badge.textContent(), (t) => t === 'SIMULATION', 15_000, 'back to the simulation');
+    await waitConnected(page);
+    await until(() => page.locator('[data-testid=account] [data-field=cash]').textContent(), (t) => t !== '50,000.00' && t !== null, 10_000, 'the local account');
+    expect(realProblems(problems)).toEqual([]);
+    await context.close();
+  });
+});
