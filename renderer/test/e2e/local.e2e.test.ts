@@ -147,6 +147,26 @@ describe('local simulation through the headless host', () => {
     expect(await funds.getAttribute('data-code')).toBe('INSUFFICIENT_FUNDS');
     expect(await funds.textContent()).toMatch(/^Not enough buying power for this order\./);
     expect(await workingRows(page).count()).toBe(before);
+  });
+
+  it('arranges panels by dragging, and keeps the layout and theme across a reload', async () => {
+    const columns = async () =>
+      page.evaluate(`[...document.querySelectorAll('.ws-col')].map((c) => [...c.querySelectorAll(':scope > .panel')].map((p) => p.dataset.panel).join(','))`) as Promise<string[]>;
+    expect(await columns()).toEqual(['watchlist,tape', 'chart,blotter,positions', 'ticket,account']);
+    // Drag Time & sales by its title onto the right edge of the ticket: a new column at the far right.
+    const target = page.locator('[data-panel=ticket]');
+    const box = (await target.boundingBox())!;
+    await page.locator('[data-panel=tape] .panel-head').dragTo(target, { targetPosition: { x: box.width - 10, y: box.height / 2 } });
+    await until(columns, (c) => c.join('|') === 'watchlist|chart,blotter,positions|ticket,account|tape', 5000, 'the new column');
+    // Close the account panel, switch theme, reload: all of it stays.
+    await page.getByRole('button', { name: 'Close Account' }).click();
+    await page.getByTestId('theme-toggle').click();
+    await page.reload();
+    await waitConnected(page);
+    expect(await columns()).toEqual(['watchlist', 'chart,blotter,positions', 'ticket', 'tape']);
+    expect(await page.evaluate('document.documentElement.dataset.theme')).toBe('light');
+    await page.getByRole('button', { name: 'Reset layout' }).click();
+    expect(await columns()).toEqual(['watchlist,tape', 'chart,blotter,positions', 'ticket,account']);
     expect(realProblems(w.problems)).toEqual([]);
   });
 });
