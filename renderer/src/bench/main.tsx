@@ -32,7 +32,7 @@ async function chartCase(): Promise<void> {
       </div>,
     );
   });
-  await frame(); // lightweight-charts paints in the next animation frame
+  // lightweight-charts draws in the next animation frame (its callback was queued before ours).
   await frame();
   w.__bench = { chartFirstRenderMs: Math.round(performance.now() - t0), bars: n };
 }

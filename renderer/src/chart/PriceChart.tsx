@@ -53,7 +53,7 @@ export interface PriceChartProps {
 }
 
 /** Bars handed to the chart at once; older loaded bars join as the user scrolls back (then older pages load). */
-export const CHART_WINDOW = 8000;
+export const CHART_WINDOW = 5000;
 
 const sec = (ms: number) => Math.floor(ms / 1000) as UTCTimestamp;
 const toBar = (c: Candle): CandlestickData<Time> => ({ time: sec(c.t), open: c.o, high: c.h, low: c.l, close: c.c });
