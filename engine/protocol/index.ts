@@ -5,6 +5,8 @@
  */
 export { addCloseListener, createPortPair, assertJsonSafe } from './port.js';
 export type { Port, CloseInfo, PortPairOptions } from './port.js';
+export { socketPort } from './socket-port.js';
+export type { WebSocketLike } from './socket-port.js';
 
 export { ProtocolError, isProtocolError, toErrorShape, issuesToDetails } from './errors.js';
 

@@ -5,64 +5,10 @@
  */
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
-import { addCloseListener, type CloseInfo, type FlowControl, type Port } from '../../engine/protocol/index.js';
+import { socketPort, type FlowControl, type Port } from '../../engine/protocol/index.js';
 
 export function wsPort(ws: WebSocket): Port {
-  let closed = ws.readyState >= WebSocket.CLOSING;
-  let info: CloseInfo | undefined;
-  const closeListeners = new Set<(i: CloseInfo) => void>();
-  const early: unknown[] = [];
-  const listeners = new Set<(m: unknown) => void>();
-  ws.on('message', (data, isBinary) => {
-    if (isBinary) return;
-    let msg: unknown;
-    try {
-      msg = JSON.parse(String(data));
-    } catch {
-      return;
-    }
-    if (listeners.size === 0) early.push(msg);
-    else for (const cb of [...listeners]) cb(msg);
-  });
-  ws.on('error', () => undefined); // a 'close' always follows
-  ws.on('close', (code, reason) => {
-    closed = true;
-    info = { code, reason: reason.toString() };
-    const ls = [...closeListeners];
-    closeListeners.clear();
-    for (const cb of ls) cb({ ...info });
-  });
-  return {
-    get closed() {
-      return closed;
-    },
-    send(msg) {
-      if (closed || ws.readyState !== WebSocket.OPEN) return;
-      ws.send(JSON.stringify(msg));
-    },
-    onMessage(cb) {
-      listeners.add(cb);
-      if (early.length > 0) {
-        const q = early.splice(0);
-        queueMicrotask(() => q.forEach((m) => cb(m)));
-      }
-      return () => {
-        listeners.delete(cb);
-      };
-    },
-    onClose(cb) {
-      return addCloseListener(closeListeners, info, cb);
-    },
-    close(code, reason) {
-      if (closed) return;
-      closed = true;
-      try {
-        ws.close(code ?? 1000, reason);
-      } catch {
-        ws.terminate();
-      }
-    },
-  };
+  return socketPort(ws, { terminate: () => ws.terminate() });
 }
 
 export interface DialOptions {

@@ -3,7 +3,7 @@
  * server with ProtocolClient. Browsers use their own WebSocket in the renderer.
  */
 import WebSocket from 'ws';
-import type { CloseInfo, Port } from '../../../engine/protocol/index.js';
+import { socketPort, type Port } from '../../../engine/protocol/index.js';
 
 export interface ConnectWsOptions {
   token?: string;
@@ -14,59 +14,7 @@ export interface ConnectWsOptions {
 }
 
 export function wsPort(ws: WebSocket): Port {
-  let closed = ws.readyState >= WebSocket.CLOSING;
-  let info: CloseInfo | undefined;
-  const closeListeners = new Set<(i: CloseInfo) => void>();
-  const early: unknown[] = [];
-  const listeners = new Set<(m: unknown) => void>();
-  ws.on('message', (data) => {
-    let msg: unknown;
-    try {
-      msg = JSON.parse(data.toString());
-    } catch {
-      return;
-    }
-    if (listeners.size === 0) early.push(msg);
-    else for (const cb of [...listeners]) cb(msg);
-  });
-  ws.on('error', () => undefined);
-  ws.on('close', (code, reason) => {
-    closed = true;
-    info = { code, reason: reason.toString() };
-    for (const cb of [...closeListeners]) cb({ ...info });
-    closeListeners.clear();
-  });
-  return {
-    get closed() {
-      return closed;
-    },
-    send(msg) {
-      if (closed || ws.readyState !== WebSocket.OPEN) return;
-      ws.send(JSON.stringify(msg));
-    },
-    onMessage(cb) {
-      listeners.add(cb);
-      if (early.length > 0) {
-        const q = early.splice(0);
-        queueMicrotask(() => q.forEach((m) => cb(m)));
-      }
-      return () => listeners.delete(cb);
-    },
-    onClose(cb) {
-      if (info !== undefined) {
-        const i = info;
-        queueMicrotask(() => cb({ ...i }));
-        return () => undefined;
-      }
-      closeListeners.add(cb);
-      return () => closeListeners.delete(cb);
-    },
-    close(code, reason) {
-      if (closed) return;
-      closed = true;
-      ws.close(code ?? 1000, reason);
-    },
-  };
+  return socketPort(ws, { terminate: () => ws.terminate() });
 }
 
 /** Opens a WebSocket to `url` (ws://host:port/ws) and resolves once it is open (rejects with the HTTP status). */
