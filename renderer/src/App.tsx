@@ -1,6 +1,6 @@
 /** The app shell: top bar (mode, connection, panels menu, theme, user), the stale-data banner and the workspace. */
-import { useEffect, useState } from 'react';
-import { LoginForm } from './auth/Login.js';
+import { useEffect, useRef, useState } from 'react';
+import { ChangePasswordForm, LoginForm } from './auth/Login.js';
 import { ProfileMenu } from './auth/Profiles.js';
 import { useConnStatus, useLink, useLive, useNow } from './data/live.js';
 import { allPanels } from './panels/registry.js';
@@ -15,6 +15,8 @@ export function App() {
   const auth = live.backend.auth;
   const [signedIn, setSignedIn] = useState(auth === undefined || auth.signedIn);
   const [note, setNote] = useState<string | undefined>();
+  const [mustChange, setMustChange] = useState(false);
+  const currentPassword = useRef('');
   const status = useConnStatus();
 
   // Server mode: an expired or revoked session stops the connection; refresh once, else sign in again.
@@ -31,6 +33,29 @@ export function App() {
     );
   }, [auth, live, status]);
 
+  const begin = () => {
+    if (live.conn.state === 'idle') live.start();
+    else live.conn.restart();
+  };
+
+  if (auth !== undefined && signedIn && mustChange) {
+    return (
+      <div className="login-page">
+        <div className="brand big">TradeDesk</div>
+        <ChangePasswordForm
+          serverName={live.backend.name ?? location.host}
+          username={auth.user?.username ?? ''}
+          change={async (pw) => {
+            await auth.changePassword(currentPassword.current, pw);
+            currentPassword.current = '';
+            setMustChange(false);
+            begin();
+          }}
+        />
+      </div>
+    );
+  }
+
   if (auth !== undefined && !signedIn) {
     return (
       <div className="login-page">
@@ -40,11 +65,15 @@ export function App() {
           note={note}
           initialUser={auth.user?.username}
           signIn={async (u, pw, code) => {
-            await auth.login(u, pw, code);
+            const user = await auth.login(u, pw, code);
             setSignedIn(true);
             setNote(undefined);
-            if (live.conn.state === 'idle') live.start();
-            else live.conn.restart();
+            if (user.mustChangePassword === true) {
+              currentPassword.current = pw; // held in memory only until the new one is set
+              setMustChange(true);
+              return;
+            }
+            begin();
           }}
         />
       </div>

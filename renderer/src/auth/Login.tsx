@@ -115,3 +115,57 @@ export function LoginForm(p: LoginProps) {
     </form>
   );
 }
+
+/** First sign-in with a temporary password: choose one's own before trading. */
+export function ChangePasswordForm(p: { serverName: string; username: string; change(newPassword: string): Promise<void> }) {
+  const [pw, setPw] = useState('');
+  const [again, setAgain] = useState('');
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<{ code: string; text: string } | undefined>();
+  const submit = async () => {
+    if (pw !== again) {
+      setError({ code: 'MISMATCH', text: 'The two passwords are not the same.' });
+      return;
+    }
+    setBusy(true);
+    try {
+      await p.change(pw);
+    } catch (e) {
+      const c = isProtocolError(e) ? e.code : 'UNAVAILABLE';
+      // The server names what the policy wants ("at least 12 characters", ...): show that too.
+      setError({ code: c, text: c === 'WEAK_PASSWORD' && e instanceof Error ? `${reasonFor(c)} ${e.message}.` : reasonFor(c, e instanceof Error ? e.message : undefined) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form
+      className="login"
+      data-testid="change-password"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit();
+      }}
+    >
+      <h2>Choose your password</h2>
+      <p className="muted">
+        <b>{p.username}</b> on {p.serverName} has a temporary password from an administrator.
+      </p>
+      <label htmlFor="cp-new">New password</label>
+      <input id="cp-new" type="password" autoComplete="new-password" value={pw} onChange={(e) => setPw(e.target.value)} autoFocus required />
+      <label htmlFor="cp-again">Repeat it</label>
+      <input id="cp-again" type="password" autoComplete="new-password" value={again} onChange={(e) => setAgain(e.target.value)} required />
+      <p className="hint">A long passphrase of your own; it must not be the temporary one.</p>
+      {error && (
+        <div className="field-error block" role="alert" data-testid="login-error" data-code={error.code}>
+          {error.text}
+        </div>
+      )}
+      <div className="modal-actions">
+        <button type="submit" className="btn primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Set password and continue'}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -110,6 +110,8 @@ export interface SignedInUser {
   role: string;
   accountId: number | null;
   totpEnabled?: boolean;
+  /** A temporary password from an admin: it must be changed before trading. */
+  mustChangePassword?: boolean;
 }
 
 interface TokenPair {
@@ -166,6 +168,12 @@ export class ServerAuth {
     return this.#refreshing;
   }
 
+  /** Changes the password of the signed-in user (the session stays; other sessions are signed out). */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await this.#post('/password', { currentPassword, newPassword }, await this.token());
+    if (this.#pair !== undefined) this.#pair = { ...this.#pair, user: { ...this.#pair.user, mustChangePassword: false } };
+  }
+
   async logout(): Promise<void> {
     const p = this.#pair;
     this.#pair = undefined;
@@ -182,10 +190,12 @@ export class ServerAuth {
     this.#expiresAt = Date.now() + pair.expiresIn * 1000;
   }
 
-  async #post<T>(path: string, body: unknown): Promise<T> {
+  async #post<T>(path: string, body: unknown, token?: string): Promise<T> {
     let r: Response;
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (token !== undefined) headers.Authorization = `Bearer ${token}`;
     try {
-      r = await fetch(`${this.#base}${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      r = await fetch(`${this.#base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
     } catch {
       throw new ProtocolError('UNAVAILABLE', 'The server is not reachable');
     }

@@ -123,6 +123,12 @@ export class Live {
     const key = `${channel}|${JSON.stringify(params)}`;
     let s = this.#streams.get(key);
     const handler = onData as Listener<unknown>;
+    if (s !== undefined && !s.sub.active) {
+      // Ended for good (refused, or the connection was closed by sign-out): open a fresh one.
+      if (s.stop !== undefined) clearTimeout(s.stop);
+      this.#streams.delete(key);
+      s = undefined;
+    }
     if (s === undefined) {
       const handlers = new Set<Listener<unknown>>();
       const resub = new Set<() => void>();

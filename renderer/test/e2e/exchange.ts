@@ -101,6 +101,14 @@ export class TestExchange {
     return tokens;
   }
 
+  /** A trader as an admin creates one: with a temporary password that must be changed at first sign-in. */
+  async newUser(username: string, temporaryPassword: string, cash: number): Promise<void> {
+    const admin = this.admin!;
+    const c = await api(this.url, 'POST', '/api/v1/admin/users', { token: admin.accessToken, body: { username, password: temporaryPassword, role: 'trader' } });
+    if (c.status !== 201) throw new Error(`create user: ${c.status} ${JSON.stringify(c.body)}`);
+    if (cash > 0) await this.rpc('admin.account.fund', { accountId: c.body.accountId ?? c.body.user?.accountId, amount: cash }, admin.accessToken);
+  }
+
   /** Turns on TOTP for a user; returns a function giving the code for a time (ms). */
   async enableTotp(t: Tokens): Promise<(atMs: number) => string> {
     const e = await api(this.url, 'POST', '/api/v1/auth/2fa/enroll', { token: t.accessToken, body: { password: PASSWORD } });
@@ -130,6 +138,8 @@ export class MarketBot {
   #mid = new Map<string, number>();
   #rnd: () => number;
   #busy = false;
+  /** The maker's resting order ids per symbol. */
+  #live = new Map<string, number[]>();
   ticks = 0;
 
   constructor(
@@ -194,8 +204,11 @@ export class MarketBot {
     const bid = mid - half - ((mid - half) % i.tickSize);
     const ask = bid + 2 * half;
     const qty = 500 * i.lotSize;
-    await this.maker.call('order.cancelAll', { symbol: i.symbol });
-    await this.maker.call('order.place', { symbol: i.symbol, side: 'buy', orderType: 'limit', qty, price: bid, tif: 'day' });
-    await this.maker.call('order.place', { symbol: i.symbol, side: 'sell', orderType: 'limit', qty, price: ask, tif: 'day' });
+    // New quotes first, then the old ones go: the book never has an empty side (a market order always fills).
+    const old = this.#live.get(i.symbol) ?? [];
+    const b = await this.maker.call('order.place', { symbol: i.symbol, side: 'buy', orderType: 'limit', qty, price: bid, tif: 'day' });
+    const a = await this.maker.call('order.place', { symbol: i.symbol, side: 'sell', orderType: 'limit', qty, price: ask, tif: 'day' });
+    this.#live.set(i.symbol, [b.orderId, a.orderId]);
+    for (const id of old) await this.maker.call('order.cancel', { orderId: id }).catch(() => undefined);
   }
 }

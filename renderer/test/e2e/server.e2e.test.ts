@@ -82,6 +82,35 @@ describe('firm server in a browser', () => {
     await b.context.close();
   });
 
+  it('has a new user replace the temporary password at first sign-in, explaining the policy', async () => {
+    await ex.newUser('carol', 'temporary carol password', 1_000_000);
+    const b = await openPage(browser, `${ex.url}/`);
+    const p = b.page;
+    await signIn(p, 'carol', 'temporary carol password');
+    const form = p.getByTestId('change-password');
+    await form.waitFor({ timeout: 10_000 });
+    await p.fill('#cp-new', 'short');
+    await p.fill('#cp-again', 'short');
+    await p.click('form.login button[type=submit]');
+    const err = p.getByTestId('login-error');
+    await until(() => err.getAttribute('data-code'), (c) => c === 'WEAK_PASSWORD', 10_000, 'the policy refusal');
+    expect(await err.textContent()).toMatch(/^The password does not meet the server's password policy\. The password must be .+\.$/);
+    await p.fill('#cp-new', 'carols own long passphrase 7');
+    await p.fill('#cp-again', 'carols own long passphrase 7');
+    await p.click('form.login button[type=submit]');
+    await waitConnected(p);
+    await until(() => p.locator('[data-testid=account] [data-field=cash]').textContent(), (t) => t === '10,000.00', 10_000, "carol's account");
+    const l = await fetch(`${ex.url}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'carol', password: 'carols own long passphrase 7' }) });
+    expect(((await l.json()) as { user: { mustChangePassword: boolean } }).user.mustChangePassword).toBe(false);
+    // Sign out and back in: the streams open afresh (quotes arrive again).
+    await p.getByRole('button', { name: 'Sign out' }).click();
+    await signIn(p, 'carol', 'carols own long passphrase 7');
+    await waitConnected(p);
+    await watchCell(p, 'ACME', 'bid', 2);
+    expect(realProblems(b.problems)).toEqual([]);
+    await b.context.close();
+  });
+
   it('streams quotes into the watchlist', async () => {
     w = await openPage(browser, `${ex.url}/`);
     page = w.page;
