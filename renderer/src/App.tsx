@@ -154,7 +154,7 @@ function HubLogin() {
   if (!live.backend.hub || link.state !== 'login_required' || dismissed === `${st0?.profileId}|${st0?.since}`) return null;
   const st = live.hubStatus;
   return (
-    <div className="modal-backdrop">
+    <div className="modal-backdrop" onKeyDown={(e) => e.key === 'Escape' && setDismissed(`${st?.profileId}|${st?.since}`)}>
       <div className="modal">
         <LoginForm
           serverName={st?.profileName ?? link.serverName}

@@ -223,7 +223,20 @@ export function PriceChart(p: PriceChartProps) {
     const vs = volume.current;
     const col = colors.current;
     const book = p.book;
-    if (cs === undefined || vs === undefined || col === undefined || book === undefined) return;
+    if (cs === undefined || vs === undefined || col === undefined) return;
+    if (book === undefined) {
+      // The data went away (another venue, signed out): never leave old candles on screen.
+      if (drawnRev.current >= 0) {
+        cs.setData([]);
+        vs.setData([]);
+        drawnRev.current = -1;
+        drawnCount.current = 0;
+        windowStart.current = 0;
+        setShown(0);
+        setLegend(undefined);
+      }
+      return;
+    }
     if (book.rev === drawnRev.current) return;
     const n = book.bars.length;
     if (drawnRev.current >= 0 && book.last === 'update' && n >= drawnCount.current && n - drawnCount.current <= 1 && n > 0) {

@@ -95,8 +95,10 @@ export class Live {
           // Another venue (profile switch) or a fresh sign-in: everything cached belongs to the old session.
           const other = prev !== undefined && (prev.profileId !== s.profileId || prev.accountId !== s.accountId);
           const mine = (q: { queryKey: readonly unknown[] }) => !String(q.queryKey[0]).startsWith('hub.');
+          // The old venue's quotes, orders and account must not stay on screen under the new badge.
+          if (other) void this.qc.resetQueries({ predicate: mine });
           if (s.state !== 'connected') return;
-          if (other || prev?.state === 'login_required') void this.qc.resetQueries({ predicate: mine });
+          if (!other && prev?.state === 'login_required') void this.qc.resetQueries({ predicate: mine });
           else if (prev !== undefined && prev.state !== 'connected') void this.qc.invalidateQueries({ predicate: mine });
           else void this.qc.invalidateQueries({ predicate: (q) => q.state.status === 'error' });
         },

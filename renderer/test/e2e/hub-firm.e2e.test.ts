@@ -56,6 +56,10 @@ describe('firm server through the hub', () => {
 
     // The hub needs a sign-in for this profile: the form asks, then asks for the code.
     await page.locator('[data-testid=connection][data-state=login_required]').waitFor({ timeout: 15_000 });
+    // Nothing of the local simulation stays on screen under the firm badge.
+    await until(() => page.locator('[data-testid=watchlist] tbody tr').count(), (n) => n === 0, 5000, 'the local watchlist to clear');
+    expect(await page.locator('[data-testid=account] [data-field=cash]').count()).toBe(0);
+    expect(await page.getByTestId('chart').getAttribute('data-bars')).toBe('0');
     await page.locator('#login-pass').fill(PASSWORD);
     await page.click('form.login button[type=submit]');
     await page.locator('#login-code').waitFor({ timeout: 10_000 });
