@@ -79,7 +79,7 @@ export function Watchlist(_props: PanelProps) {
               <th>Chg %</th>
               <th>Bid</th>
               <th>Ask</th>
-              <th>Volume</th>
+              <th title="Volume today">Vol</th>
             </tr>
           </thead>
           <tbody>
