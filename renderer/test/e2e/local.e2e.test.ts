@@ -149,6 +149,21 @@ describe('local simulation through the headless host', () => {
     expect(await workingRows(page).count()).toBe(before);
   });
 
+  it('rides through a restart of the host: reconnecting, then the same orders and position', async () => {
+    await fillTicket(page, { side: 'buy', type: 'limit', qty: String(inst.lotSize * 3), price: below(inst.previousClose, 8), tif: 'gtc' });
+    await submitTicket(page);
+    await until(() => workingRows(page).count(), (n) => n >= 1, 10_000, 'a working order');
+    const before = await attrAll(workingRows(page), 'data-order-id');
+    const port = host.port;
+    await host.close();
+    await page.locator('[data-testid=connection][data-state=reconnecting]').waitFor({ timeout: 10_000 });
+    await page.getByTestId('stale-banner').waitFor();
+    host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: rendererBuild(), credentials: new MemoryStore(), port });
+    await waitConnected(page, 20_000);
+    await until(async () => (await attrAll(workingRows(page), 'data-order-id')).sort().join(), (v) => v === [...before].sort().join(), 10_000, 'the same working orders');
+    expect(await page.locator(`[data-testid=positions] tr[data-symbol="${inst.symbol}"] [data-field=qty]`).textContent()).toBe(`+${inst.lotSize * 5}`);
+  });
+
   it('arranges panels by dragging, and keeps the layout and theme across a reload', async () => {
     const columns = async () =>
       page.evaluate(`[...document.querySelectorAll('.ws-col')].map((c) => [...c.querySelectorAll(':scope > .panel')].map((p) => p.dataset.panel).join(','))`) as Promise<string[]>;
