@@ -7,6 +7,8 @@ import { allPanels } from './panels/registry.js';
 import { PowerLayer } from './power/wiring.js';
 import { ConnectionIndicator, ModeBadge, StaleBanner } from './ui/StatusBits.js';
 import { useApplyTheme, useTheme } from './ui/theme.js';
+import { PopoutWindow, usePopoutTarget } from './windows/PopoutWindow.js';
+import { PoppedOutBar } from './windows/workspaceWindows.js';
 import { Workspace, WorkspaceProvider, useWorkspace } from './workspace/Workspace.js';
 
 export function App() {
@@ -18,6 +20,8 @@ export function App() {
   const [mustChange, setMustChange] = useState(false);
   const currentPassword = useRef('');
   const status = useConnStatus();
+  // A pop-out window shows one panel instead of the workspace.
+  const popout = usePopoutTarget();
 
   // Server mode: an expired or revoked session stops the connection; refresh once, else sign in again.
   useEffect(() => {
@@ -80,6 +84,17 @@ export function App() {
     );
   }
 
+  if (popout === 'pending') return <div className="app popout-app"><div className="empty">Connecting…</div></div>;
+  if (popout !== undefined) {
+    return (
+      <>
+        <PopoutWindow target={popout} />
+        <HubLogin />
+        <PowerLayer />
+      </>
+    );
+  }
+
   return (
     <WorkspaceProvider>
       <div className="app">
@@ -90,6 +105,7 @@ export function App() {
           setSignedIn(false);
         }} />
         <StaleBanner />
+        <PoppedOutBar />
         <Workspace />
         <HubLogin />
         <PowerLayer />

@@ -4,6 +4,7 @@ import { TIMEFRAMES } from '../../../engine/protocol/index.js';
 import { PriceChart } from '../chart/PriceChart.js';
 import { loadOlderCandles, useAccount, useCandleBook, useExecutions, useLive, useOrders, useQuote } from '../data/live.js';
 import type { Timeframe } from '../data/types.js';
+import { useLinkedTimeframe } from '../links/links.js';
 import { useActiveSymbol } from '../ui/symbol.js';
 import { useTheme } from '../ui/theme.js';
 import type { PanelProps } from './registry.js';
@@ -12,7 +13,8 @@ const TF_LABEL: Record<Timeframe, string> = { '1m': '1m', '5m': '5m', '15m': '15
 
 export function ChartPanel({ params, setParams }: PanelProps) {
   const [symbol] = useActiveSymbol();
-  const tf = (TIMEFRAMES as readonly string[]).includes(String(params.timeframe)) ? (params.timeframe as Timeframe) : '1m';
+  const ownTf = (TIMEFRAMES as readonly string[]).includes(String(params.timeframe)) ? (params.timeframe as Timeframe) : '1m';
+  const [tf, setTf] = useLinkedTimeframe(ownTf, (t) => setParams({ timeframe: t }));
   const live = useLive();
   const book = useCandleBook(symbol, tf);
   const orders = useOrders();
@@ -37,14 +39,14 @@ export function ChartPanel({ params, setParams }: PanelProps) {
       tabIndex={0}
       onKeyDown={(e) => {
         const i = '12345'.indexOf(e.key);
-        if (i >= 0 && !e.altKey && !e.ctrlKey && !e.metaKey) setParams({ timeframe: TIMEFRAMES[i]! });
+        if (i >= 0 && !e.altKey && !e.ctrlKey && !e.metaKey) setTf(TIMEFRAMES[i]!);
       }}
     >
       <div className="toolbar">
         <span className="sym big">{symbol || '—'}</span>
         <div className="seg" role="group" aria-label="Timeframe">
           {TIMEFRAMES.map((t) => (
-            <button key={t} type="button" className={t === tf ? 'on' : undefined} aria-pressed={t === tf} onClick={() => setParams({ timeframe: t })}>
+            <button key={t} type="button" className={t === tf ? 'on' : undefined} aria-pressed={t === tf} onClick={() => setTf(t)}>
               {TF_LABEL[t]}
             </button>
           ))}

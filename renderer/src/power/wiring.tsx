@@ -11,7 +11,9 @@ import { loadOlderCandles, useAccount, useCandleBook, useInstrument, useLive, us
 import type { Timeframe } from '../data/types.js';
 import { formatPrice } from '../format/num.js';
 import { panelDef, registerPanel, type PanelProps } from '../panels/registry.js';
+import { useLinkedTimeframe } from '../links/links.js';
 import { useActiveSymbol } from '../ui/symbol.js';
+import { restorePopoutWindows } from '../windows/workspaceWindows.js';
 import { useTheme } from '../ui/theme.js';
 import { parseLayout } from '../workspace/layout.js';
 import { setPref, usePref } from '../workspace/prefs.js';
@@ -349,7 +351,8 @@ function LadderPanel(_props: PanelProps) {
 function TradingChartPanel({ params, setParams }: PanelProps) {
   const live = useLive();
   const [symbol] = useActiveSymbol();
-  const tf = (TIMEFRAMES as readonly string[]).includes(String(params['timeframe'])) ? (params['timeframe'] as Timeframe) : '1m';
+  const ownTf = (TIMEFRAMES as readonly string[]).includes(String(params['timeframe'])) ? (params['timeframe'] as Timeframe) : '1m';
+  const [tf, setTf] = useLinkedTimeframe(ownTf, (t) => setParams({ timeframe: t }));
   const specs = useMemo(() => (typeof params['ind'] === 'string' ? decodeSpecs(params['ind']) : DEFAULT_INDICATORS), [params]);
   const instrument = useInstrument(symbol);
   const quote = useQuote(symbol);
@@ -373,7 +376,7 @@ function TradingChartPanel({ params, setParams }: PanelProps) {
         <span className="sym big">{symbol || '—'}</span>
         <div className="seg" role="group" aria-label="Timeframe">
           {TIMEFRAMES.map((t) => (
-            <button key={t} type="button" className={t === tf ? 'on' : undefined} aria-pressed={t === tf} onClick={() => setParams({ timeframe: t })}>
+            <button key={t} type="button" className={t === tf ? 'on' : undefined} aria-pressed={t === tf} onClick={() => setTf(t)}>
               {t}
             </button>
           ))}
@@ -456,6 +459,7 @@ function readNamed(): NamedLayout[] {
 /** Save the workspace under a name; restore or delete saved ones. */
 function LayoutsPanel(_props: PanelProps) {
   const ws = useWorkspace();
+  const live = useLive();
   const [list, setList] = useState<NamedLayout[]>(readNamed);
   const [name, setName] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -503,7 +507,10 @@ function LayoutsPanel(_props: PanelProps) {
                     onClick={() => {
                       const restored = parseLayout(JSON.stringify(l.layout), (k) => panelDef(k) !== undefined);
                       if (restored === undefined) setError(`“${l.name}” cannot be read by this version`);
-                      else ws.setLayout(restored);
+                      else {
+                        ws.setLayout(restored);
+                        restorePopoutWindows(live, restored); // its pop-outs reopen, other pop-out windows close
+                      }
                     }}
                   >
                     Restore

@@ -6,7 +6,9 @@
 import { createContext, useCallback, useContext, useMemo, useRef, useState, type ReactNode } from 'react';
 import { panelDef } from '../panels/registry.js';
 import type { PanelParams } from '../panels/registry.js';
+import { LinkChip, PanelLinkProvider, isLinkable } from '../links/links.js';
 import { ModeBadge } from '../ui/StatusBits.js';
+import { PopOutButton } from '../windows/workspaceWindows.js';
 import { DEFAULT_LAYOUT, movePanel, parseLayout, removePanel, resize, setPanelParams, addPanel, newId, type DropSide, type Layout } from './layout.js';
 import { PREF } from './prefs.js';
 
@@ -218,6 +220,7 @@ function PanelFrame(p: FrameProps) {
       style={{ flexGrow: p.grow }}
       data-panel={p.kind}
       data-drop={p.dropSide}
+      data-link={typeof p.params.link === 'string' && p.params.link !== '' ? p.params.link : undefined}
       aria-label={title}
       onDragOver={p.onDragOver}
       onDragLeave={p.onDragLeave}
@@ -235,7 +238,9 @@ function PanelFrame(p: FrameProps) {
       >
         <span className="panel-title">{title}</span>
         {def?.orderEntry === true && def.ownBadge !== true && <ModeBadge small />}
+        {isLinkable(p.kind) && <LinkChip kind={p.kind} link={p.params.link} onChange={(c) => p.setParams({ link: c ?? '' })} />}
         <span className="spacer" />
+        <PopOutButton id={p.id} kind={p.kind} params={p.params} />
         <button type="button" className="icon-btn" onClick={p.onToggleMax} aria-label={p.maximized ? 'Restore' : 'Maximise'} title={p.maximized ? 'Restore' : 'Maximise'}>
           {p.maximized ? '❐' : '□'}
         </button>
@@ -243,7 +248,9 @@ function PanelFrame(p: FrameProps) {
           ×
         </button>
       </header>
-      <div className="panel-body">{Body ? <Body id={p.id} params={p.params} setParams={p.setParams} /> : <div className="empty">Unknown panel “{p.kind}”</div>}</div>
+      <div className="panel-body">
+        <PanelLinkProvider link={p.params.link}>{Body ? <Body id={p.id} params={p.params} setParams={p.setParams} /> : <div className="empty">Unknown panel “{p.kind}”</div>}</PanelLinkProvider>
+      </div>
     </section>
   );
 }

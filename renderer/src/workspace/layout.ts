@@ -18,9 +18,17 @@ export interface Column {
   panels: PanelInstance[];
 }
 
+/** A panel living in its own window: where it sat (column and row) so it docks back there. */
+export interface PoppedPanel extends PanelInstance {
+  col: number;
+  row: number;
+}
+
 export interface Layout {
   v: 1;
   columns: Column[];
+  /** Panels popped out into their own windows (absent: none). */
+  popouts?: PoppedPanel[];
 }
 
 export type DropSide = 'top' | 'bottom' | 'left' | 'right';
@@ -64,13 +72,16 @@ export function findPanel(l: Layout, id: string): { col: number; row: number } |
   return undefined;
 }
 
+const withPopouts = (l: Layout, columns: Column[]): Layout =>
+  l.popouts !== undefined && l.popouts.length > 0 ? { v: 1, columns, popouts: l.popouts.map((p) => ({ ...p, params: { ...p.params } })) } : { v: 1, columns };
+
 function clone(l: Layout): Layout {
-  return { v: 1, columns: l.columns.map((c) => ({ w: c.w, panels: c.panels.map((p) => ({ ...p, params: { ...p.params } })) })) };
+  return withPopouts(l, l.columns.map((c) => ({ w: c.w, panels: c.panels.map((p) => ({ ...p, params: { ...p.params } })) })));
 }
 
 /** Drops empty columns. */
 function tidy(l: Layout): Layout {
-  return { v: 1, columns: l.columns.filter((c) => c.panels.length > 0) };
+  return withPopouts(l, l.columns.filter((c) => c.panels.length > 0));
 }
 
 export function removePanel(l: Layout, id: string): Layout {
@@ -82,7 +93,7 @@ export function removePanel(l: Layout, id: string): Layout {
 /** Adds a panel to the column with the fewest panels (or a new column when there is none). */
 export function addPanel(l: Layout, p: PanelInstance): Layout {
   const out = clone(l);
-  if (out.columns.length === 0) return { v: 1, columns: [{ w: 100, panels: [p] }] };
+  if (out.columns.length === 0) return withPopouts(out, [{ w: 100, panels: [p] }]);
   let best = out.columns[0]!;
   for (const c of out.columns) if (c.panels.length < best.panels.length) best = c;
   const h = best.panels.reduce((s, x) => s + x.h, 0) / Math.max(1, best.panels.length);
@@ -166,7 +177,11 @@ export function parseLayout(text: string | null, known: (kind: string) => boolea
       const clean = panels.map((p) => ({ id: p.id, kind: p.kind, h: p.h, params: typeof p.params === 'object' && p.params !== null ? p.params : {} }));
       if (clean.length > 0) cols.push({ w: c.w, panels: clean });
     }
-    return cols.length > 0 ? { v: 1, columns: cols } : undefined;
+    const popouts: PoppedPanel[] = (Array.isArray(j.popouts) ? j.popouts : [])
+      .filter((p) => typeof p?.id === 'string' && typeof p.kind === 'string' && known(p.kind) && typeof p.col === 'number' && typeof p.row === 'number')
+      .map((p) => ({ id: p.id, kind: p.kind, h: typeof p.h === 'number' && p.h > 0 ? p.h : 50, col: p.col, row: p.row, params: typeof p.params === 'object' && p.params !== null ? p.params : {} }));
+    if (cols.length === 0 && popouts.length === 0) return undefined;
+    return popouts.length > 0 ? { v: 1, columns: cols, popouts } : { v: 1, columns: cols };
   } catch {
     return undefined;
   }
