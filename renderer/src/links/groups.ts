@@ -34,11 +34,28 @@ export const LINKS_KEY = 'tradedesk.links.v1';
 export const LINK_SYNC_KEY = 'tradedesk.links.syncTimeframe.v1';
 export const LINKS_CHANNEL = 'tradedesk.links';
 
+/** The part of localStorage the store uses. */
+export interface KeyValueStore {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
+
+/** The part of a BroadcastChannel the store uses (the browser's, or Node's in unit tests). */
+export interface Channel<T> {
+  postMessage(m: T): void;
+  onmessage: ((e: { data: T }) => void) | null;
+  close(): void;
+}
+
+export function openChannel<T>(name: string): Channel<T> | undefined {
+  return typeof BroadcastChannel === 'undefined' ? undefined : (new BroadcastChannel(name) as unknown as Channel<T>);
+}
+
 export const isLinkColor = (v: unknown): v is LinkColor => typeof v === 'string' && (LINK_COLORS as readonly string[]).includes(v);
 
 type ChannelMsg = { type: 'set'; color: LinkColor; change: GroupState } | { type: 'sync'; flags: SyncFlags };
 
-function readJson(storage: Storage | undefined, key: string): unknown {
+function readJson(storage: KeyValueStore | undefined, key: string): unknown {
   try {
     const t = storage?.getItem(key);
     return t === null || t === undefined ? undefined : JSON.parse(t);
@@ -47,7 +64,7 @@ function readJson(storage: Storage | undefined, key: string): unknown {
   }
 }
 
-function writeJson(storage: Storage | undefined, key: string, v: unknown): void {
+function writeJson(storage: KeyValueStore | undefined, key: string, v: unknown): void {
   try {
     storage?.setItem(key, JSON.stringify(v));
   } catch {
@@ -79,18 +96,17 @@ export class LinkStore {
   #snap: LinkSnapshot;
   #listeners = new Set<() => void>();
   #transport: LinkTransport | undefined;
-  #flagsChannel: BroadcastChannel | undefined;
-  readonly #storage: Storage | undefined;
+  #flagsChannel: Channel<ChannelMsg> | undefined;
+  readonly #storage: KeyValueStore | undefined;
 
-  constructor(storage: Storage | undefined) {
+  constructor(storage: KeyValueStore | undefined) {
     this.#storage = storage;
     this.#snap = { groups: {}, syncTimeframe: cleanFlags(readJson(storage, LINK_SYNC_KEY)) };
-    if (typeof BroadcastChannel !== 'undefined') {
-      this.#flagsChannel = new BroadcastChannel(`${LINKS_CHANNEL}.sync`);
-      this.#flagsChannel.onmessage = (e: MessageEvent<ChannelMsg>) => {
+    this.#flagsChannel = openChannel<ChannelMsg>(`${LINKS_CHANNEL}.sync`);
+    if (this.#flagsChannel !== undefined)
+      this.#flagsChannel.onmessage = (e) => {
         if (e.data?.type === 'sync') this.#emit({ ...this.#snap, syncTimeframe: cleanFlags(e.data.flags) });
       };
-    }
   }
 
   get snapshot(): LinkSnapshot {
@@ -157,12 +173,13 @@ export class LinkStore {
 }
 
 /** No hub: the tabs of this origin tell each other over a BroadcastChannel; the state lives in localStorage. */
-export function broadcastTransport(store: LinkStore, storage: Storage | undefined): LinkTransport {
+export function broadcastTransport(store: LinkStore, storage: KeyValueStore | undefined): LinkTransport {
   store.replace(cleanGroups(readJson(storage, LINKS_KEY)));
-  const ch = typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel(LINKS_CHANNEL);
+  const ch = openChannel<ChannelMsg>(LINKS_CHANNEL);
   if (ch !== undefined)
-    ch.onmessage = (e: MessageEvent<ChannelMsg>) => {
-      if (e.data?.type === 'set' && isLinkColor(e.data.color)) store.apply(e.data.color, cleanGroups({ [e.data.color]: e.data.change })[e.data.color] ?? {});
+    ch.onmessage = (e) => {
+      const m = e.data;
+      if (m?.type === 'set' && isLinkColor(m.color)) store.apply(m.color, cleanGroups({ [m.color]: m.change })[m.color] ?? {});
     };
   return {
     set: (color, change) => {

@@ -119,7 +119,7 @@ export function LinkChip({ kind, link, onChange }: { kind: string; link: unknown
           title={sync ? `${LABEL[color]} charts share the interval (click to stop)` : `Make ${LABEL[color].toLowerCase()} charts share the interval`}
           onClick={() => linkStore.setSyncTimeframe(color, !sync)}
         >
-          ⏱
+          ⇆
         </button>
       )}
     </span>

@@ -6,6 +6,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { useLive } from '../data/live.js';
+import type { Channel } from '../links/groups.js';
 import { LinkChip, PanelLinkProvider, isLinkable } from '../links/links.js';
 import { panelDef, type PanelParams } from '../panels/registry.js';
 import { ConnectionIndicator, ModeBadge, StaleBanner } from '../ui/StatusBits.js';
@@ -33,7 +34,7 @@ export function PopoutWindow({ target }: { target: PopoutTarget }) {
   const Body = def?.component;
   const [params, setParamsState] = useState<PanelParams>(target.params);
   const [docking, setDocking] = useState<'idle' | 'waiting' | 'alone'>('idle');
-  const channel = useRef<BroadcastChannel | undefined>(undefined);
+  const channel = useRef<Channel<WindowMsg> | undefined>(undefined);
 
   useEffect(() => {
     document.title = `${title} — TradeDesk`;
@@ -42,7 +43,7 @@ export function PopoutWindow({ target }: { target: PopoutTarget }) {
     channel.current = ch;
     if (ch === undefined) return;
     const hello = () => ch.postMessage({ type: 'hello', pid: target.pid } satisfies WindowMsg);
-    ch.onmessage = (e: MessageEvent<WindowMsg>) => {
+    ch.onmessage = (e) => {
       const m = e.data;
       if (m?.type === 'who') hello();
       else if ((m?.type === 'docked' || m?.type === 'close') && m.pid === target.pid) window.close();

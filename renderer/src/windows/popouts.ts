@@ -10,6 +10,7 @@
  * BroadcastChannel: a pop-out says hello and bye, asks to dock back, and reports its params.
  */
 import { PanelKindSchema, type PanelKind } from '../../../engine/protocol/index.js';
+import { openChannel, type Channel } from '../links/groups.js';
 import type { PanelParams } from '../panels/registry.js';
 import type { Layout, PanelInstance, PoppedPanel } from '../workspace/layout.js';
 
@@ -161,6 +162,6 @@ export type WindowMsg =
   | { type: 'focus'; pid: string }
   | { type: 'close'; pid: string };
 
-export function windowsChannel(): BroadcastChannel | undefined {
-  return typeof BroadcastChannel === 'undefined' ? undefined : new BroadcastChannel(WINDOWS_CHANNEL);
+export function windowsChannel(): Channel<WindowMsg> | undefined {
+  return openChannel<WindowMsg>(WINDOWS_CHANNEL);
 }

@@ -7,6 +7,7 @@ import { useEffect, useRef, useSyncExternalStore } from 'react';
 import type { Live } from '../data/live.js';
 import { useLive } from '../data/live.js';
 import { panelDef, type PanelParams } from '../panels/registry.js';
+import type { Channel } from '../links/groups.js';
 import type { Layout } from '../workspace/layout.js';
 import { useWorkspace } from '../workspace/Workspace.js';
 import {
@@ -26,7 +27,7 @@ import './windows.css';
 
 // ---------------------------------------------------------------- which pop-outs are open
 
-let channel: BroadcastChannel | undefined;
+let channel: Channel<WindowMsg> | undefined;
 let open = new Set<string>();
 const openListeners = new Set<() => void>();
 const handlers = new Set<(m: WindowMsg) => void>();
@@ -40,11 +41,11 @@ function setOpen(pid: string, on: boolean): void {
   for (const l of [...openListeners]) l();
 }
 
-function ensureChannel(): BroadcastChannel | undefined {
+function ensureChannel(): Channel<WindowMsg> | undefined {
   if (channel !== undefined) return channel;
   channel = windowsChannel();
   if (channel === undefined) return undefined;
-  channel.onmessage = (e: MessageEvent<WindowMsg>) => {
+  channel.onmessage = (e) => {
     const m = e.data;
     if (m?.type === 'hello') setOpen(m.pid, true);
     else if (m?.type === 'bye') setOpen(m.pid, false);
@@ -113,7 +114,7 @@ export function PopOutButton({ id, kind, params }: { id: string; kind: string; p
         openPopoutWindow(live, { pid: id, kind, params });
       }}
     >
-      ⧉
+      ↗
     </button>
   );
 }

@@ -1,0 +1,187 @@
+/**
+ * Multi-window and link groups against the headless host (the desktop's hub under plain Node, served to
+ * Chromium): a panel pops out into its own browser window and docks back; panels in the same colour keep
+ * their symbol in step across windows through the hub; a named layout restores its pop-outs.
+ * A picture of a workspace with a linked pop-out chart goes to a temp folder, or to
+ * $TRADEDESK_SCREENSHOTS (e.g. docs/screenshots) when set.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../../main/src/credentials/store.js';
+import { startHeadlessHost, type HeadlessHost } from '../../../main/src/host/headless.js';
+import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
+import { REPO, rendererBuild } from './build.js';
+import { attrAll, pickSymbol, until, waitConnected } from './ui.js';
+
+const SHOTS = process.env['TRADEDESK_SCREENSHOTS'] !== undefined ? resolve(REPO, process.env['TRADEDESK_SCREENSHOTS']) : mkdtempSync(join(tmpdir(), 'td-shots-'));
+
+let host: HeadlessHost;
+let dataDir: string;
+let browser: Browser;
+let w: WatchedPage;
+let page: Page;
+let symbols: string[] = [];
+const popProblems: string[] = [];
+
+const panel = (p: Page, kind: string) => p.locator(`section.panel[data-panel=${kind}]`);
+const chip = (p: Page, kind: string) => panel(p, kind).getByTestId('link-chip');
+const chartSymbol = (p: Page) => panel(p, 'chart').locator('.toolbar .sym').textContent();
+const activeRow = (p: Page) => p.locator('[data-testid=watchlist] tr[aria-selected=true]').getAttribute('data-symbol');
+
+/** Clicks the pop-out button of a panel and returns its new window, connected. */
+async function popOut(kind: string): Promise<Page> {
+  const [pop] = await Promise.all([page.waitForEvent('popup'), panel(page, kind).getByTestId('pop-out').click()]);
+  watch(pop);
+  await waitConnected(pop);
+  return pop;
+}
+
+function watch(p: Page): void {
+  p.on('pageerror', (e) => popProblems.push(`pageerror: ${e.message}`));
+  p.on('console', (m) => {
+    if (m.type() === 'error') popProblems.push(`console: ${m.text()}`);
+  });
+}
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  const dir = rendererBuild();
+  dataDir = mkdtempSync(join(tmpdir(), 'td-mw-'));
+  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 7 });
+  browser = await launch();
+  w = await openPage(browser, host.url);
+  page = w.page;
+  await waitConnected(page);
+  await page.locator('[data-testid=watchlist] tbody tr').nth(3).waitFor();
+  symbols = (await attrAll(page.locator('[data-testid=watchlist] tbody tr'), 'data-symbol')).slice(0, 4);
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.close();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('pop-out windows and link groups', () => {
+  let chartPop: Page;
+
+  it('a red chart popped into its own window follows the red watchlist in the workspace; unlinked panels do not', async () => {
+    const [a, b] = symbols as [string, string];
+    await pickSymbol(page, a); // unlinked: the whole window follows
+    await chip(page, 'watchlist').selectOption('red');
+    await chip(page, 'chart').selectOption('red');
+    expect(await chip(page, 'chart').getAttribute('data-link')).toBe('red');
+
+    chartPop = await popOut('chart');
+    // The pop-out shows only the chart, full window, with the connection state and the SIMULATION badge.
+    expect(await chartPop.locator('section.panel').count()).toBe(1);
+    expect(await chartPop.getByTestId('mode-badge').first().textContent()).toBe('SIMULATION');
+    expect(await chip(chartPop, 'chart').getAttribute('data-link')).toBe('red');
+    await until(() => chartSymbol(chartPop), (s) => s === a, 10_000, `pop-out chart on ${a}`);
+    // The workspace no longer has it in the grid, and lists it as popped out (its window open).
+    expect(await panel(page, 'chart').count()).toBe(0);
+    await page.locator('[data-testid=popped-bar] [data-popped][data-kind=chart][data-open=true]').waitFor();
+
+    // A symbol picked in the red watchlist reaches the red chart in the other window (through the hub).
+    await page.locator(`[data-testid=watchlist] tr[data-symbol="${b}"]`).click();
+    await until(() => chartSymbol(chartPop), (s) => s === b, 10_000, `pop-out chart following to ${b}`);
+    // The hub holds the red group's symbol (what every window of the desktop or the host follows).
+    expect(host.core.links.get().groups.red?.symbol).toBe(b);
+    // The ticket is in no group: it stays on the window's own symbol.
+    expect(await page.locator('#t-symbol').inputValue()).toBe(a);
+  });
+
+  it('vice versa: a symbol typed in a red ticket in another window moves the workspace watchlist and the other pop-out', async () => {
+    const c = symbols[2]!;
+    await chip(page, 'ticket').selectOption('red');
+    const ticketPop = await popOut('ticket');
+    expect(await ticketPop.locator('[data-testid=ticket] [data-testid=mode-badge]').textContent()).toBe('SIMULATION');
+    await ticketPop.fill('#t-symbol', c);
+    await until(() => activeRow(page), (s) => s === c, 10_000, `workspace watchlist selecting ${c}`);
+    await until(() => chartSymbol(chartPop), (s) => s === c, 10_000, `pop-out chart following to ${c}`);
+
+    // Dock the ticket back from its own window: the window closes, the workspace has the ticket again.
+    await Promise.all([ticketPop.waitForEvent('close'), ticketPop.getByTestId('dock-back').click()]);
+    await panel(page, 'ticket').waitFor();
+    expect(await page.locator('#t-symbol').inputValue()).toBe(c);
+    expect(await chip(page, 'ticket').getAttribute('data-link')).toBe('red');
+    expect(await page.locator('[data-testid=popped-bar] [data-kind=ticket]').count()).toBe(0);
+  });
+
+  it('a picture of the workspace with its linked pop-out chart', async () => {
+    await until(() => panel(chartPop, 'chart').locator('canvas').count(), (n) => n > 0, 10_000, 'the pop-out chart drawn');
+    await chartPop.setViewportSize({ width: 900, height: 560 });
+    await page.waitForTimeout(400); // let both canvases paint at their sizes
+    const main = (await page.screenshot()).toString('base64');
+    const pop = (await chartPop.screenshot()).toString('base64');
+    const desk = await browser.newPage({ viewport: { width: 1600, height: 900 } });
+    await desk.setContent(`<body style="margin:0;background:#05070a">
+      <img src="data:image/png;base64,${main}" style="position:absolute;left:0;top:0;width:1600px;height:900px">
+      <div style="position:absolute;left:640px;top:250px;width:900px;border-radius:8px;overflow:hidden;box-shadow:0 24px 80px rgba(0,0,0,.75),0 0 0 1px #3a4350">
+        <div style="height:26px;background:#262c36;color:#c9d1db;font:12px system-ui;display:flex;align-items:center;padding-left:12px">Chart — TradeDesk (pop-out window)</div>
+        <img src="data:image/png;base64,${pop}" style="display:block;width:900px;height:560px">
+      </div></body>`);
+    await desk.screenshot({ path: join(SHOTS, 'multiwindow-linked-popout.png') });
+    await desk.close();
+  });
+
+  it('docks a pop-out back from the workspace: its window closes and it returns to its place', async () => {
+    const closed = chartPop.waitForEvent('close');
+    await page.getByRole('button', { name: 'Dock Chart back' }).click();
+    await closed;
+    await panel(page, 'chart').waitFor();
+    // Back in its column, above the blotter, still red and on the group's symbol.
+    const column = page.locator('.ws-col', { has: page.locator('section[data-panel=blotter]') });
+    expect(await column.locator('section.panel').first().getAttribute('data-panel')).toBe('chart');
+    expect(await chip(page, 'chart').getAttribute('data-link')).toBe('red');
+    expect(await chartSymbol(page)).toBe(symbols[2]);
+    expect(await page.getByTestId('popped-bar').count()).toBe(0);
+  });
+
+  it('a saved named layout restores its pop-outs (and pop-outs persist with the layout across a reload)', async () => {
+    await page.selectOption('select[aria-label="Add panel"]', 'layouts');
+    const layouts = page.getByTestId('layouts');
+    await layouts.waitFor();
+    chartPop = await popOut('chart');
+    await layouts.getByLabel('Layout name').fill('Two screens');
+    await layouts.getByRole('button', { name: 'Save layout' }).click();
+    await layouts.locator('tr[data-layout="Two screens"]').waitFor();
+
+    // Back to one window...
+    const closed = chartPop.waitForEvent('close');
+    await page.getByRole('button', { name: 'Dock Chart back' }).click();
+    await closed;
+    await panel(page, 'chart').waitFor();
+
+    // ...then restore: the chart leaves the grid and opens in its own window again, still red.
+    const [restored] = await Promise.all([page.waitForEvent('popup'), layouts.locator('tr[data-layout="Two screens"]').getByRole('button', { name: 'Restore' }).click()]);
+    watch(restored);
+    await waitConnected(restored);
+    await until(() => chartSymbol(restored), (s) => s === symbols[2], 10_000, 'restored pop-out chart on the group symbol');
+    expect(await chip(restored, 'chart').getAttribute('data-link')).toBe('red');
+    expect(await panel(page, 'chart').count()).toBe(0);
+    await page.locator('[data-testid=popped-bar] [data-kind=chart][data-open=true]').waitFor();
+
+    // The workspace remembers the pop-out after a reload (and still knows its window is open).
+    await page.reload();
+    await waitConnected(page);
+    await page.locator('[data-testid=popped-bar] [data-kind=chart][data-open=true]').waitFor();
+    expect(await panel(page, 'chart').count()).toBe(0);
+    const saved = JSON.parse(((await page.evaluate("localStorage.getItem('tradedesk.layout.v1')")) as string | null) ?? '{}') as { popouts?: { kind: string }[] };
+    expect(saved.popouts?.map((p) => p.kind)).toEqual(['chart']);
+
+    // And it still follows the red group.
+    const d = symbols[3]!;
+    await page.locator(`[data-testid=watchlist] tr[data-symbol="${d}"]`).click();
+    await until(() => chartSymbol(restored), (s) => s === d, 10_000, `restored pop-out following to ${d}`);
+    await restored.close();
+  });
+
+  it('raised no page errors in any window', () => {
+    expect(realProblems(w.problems)).toEqual([]);
+    expect(realProblems(popProblems)).toEqual([]);
+  });
+});

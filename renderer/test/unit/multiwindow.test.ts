@@ -1,0 +1,106 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { LINKS_KEY, LinkStore, broadcastTransport, type KeyValueStore } from '../../src/links/groups.js';
+import { dockBackPanel, popOutPanel, popoutUrl, setPoppedParams, targetFromHubInfo, targetFromUrl } from '../../src/windows/popouts.js';
+import { DEFAULT_LAYOUT, parseLayout, removePanel, setPanelParams, type Layout } from '../../src/workspace/layout.js';
+
+const ids = (l: Layout) => l.columns.map((c) => c.panels.map((p) => p.id));
+
+describe('a popped-out panel leaves the grid, persists with the layout and docks back where it was', () => {
+  it('pops out and docks back into the same column and row', () => {
+    const out = popOutPanel(DEFAULT_LAYOUT, 'chart-1');
+    expect(ids(out)[1]).toEqual(['blotter-1', 'positions-1']);
+    expect(out.popouts).toEqual([{ id: 'chart-1', kind: 'chart', h: 58, params: { timeframe: '1m' }, col: 1, row: 0 }]);
+    const back = dockBackPanel(out, { id: 'chart-1', kind: 'chart', params: { timeframe: '5m', link: 'red' } });
+    expect(ids(back)).toEqual(ids(DEFAULT_LAYOUT));
+    expect(back.columns[1]!.panels[0]!.params).toEqual({ timeframe: '5m', link: 'red' });
+    expect(back.popouts).toBeUndefined();
+  });
+
+  it('keeps pop-outs through the other layout edits and through save + load', () => {
+    let l = popOutPanel(DEFAULT_LAYOUT, 'ticket-1');
+    l = removePanel(l, 'account-1'); // the ticket's whole column is now gone from the grid
+    l = setPanelParams(l, 'watchlist-1', { link: 'blue' });
+    expect(l.popouts?.map((p) => p.id)).toEqual(['ticket-1']);
+    const loaded = parseLayout(JSON.stringify(l), () => true);
+    expect(loaded).toEqual(l);
+    // Its column is gone: it docks into a new column at the end.
+    const back = dockBackPanel(loaded!, { id: 'ticket-1', kind: 'ticket', params: {} });
+    expect(ids(back).at(-1)).toEqual(['ticket-1']);
+  });
+
+  it('a layout with every panel popped out still loads', () => {
+    let l: Layout = { v: 1, columns: [{ w: 100, panels: [{ id: 'chart-1', kind: 'chart', h: 100, params: {} }] }] };
+    l = popOutPanel(l, 'chart-1');
+    expect(l.columns).toEqual([]);
+    expect(parseLayout(JSON.stringify(l), () => true)).toEqual(l);
+    expect(ids(dockBackPanel(l, { id: 'chart-1', kind: 'chart', params: {} }))).toEqual([['chart-1']]);
+  });
+
+  it('a dock request for a panel the layout does not know adds it; params reported by the window are kept', () => {
+    const l = setPoppedParams(popOutPanel(DEFAULT_LAYOUT, 'tape-1'), 'tape-1', { link: 'green' });
+    expect(l.popouts?.[0]?.params).toEqual({ link: 'green' });
+    const added = dockBackPanel(DEFAULT_LAYOUT, { id: 'ladder-9', kind: 'ladder', params: {} });
+    expect(added.columns.flatMap((c) => c.panels).some((p) => p.id === 'ladder-9')).toBe(true);
+  });
+});
+
+describe('the pop-out window learns its panel from its URL (browser) or hub.info (desktop)', () => {
+  it('round-trips panel, instance id and params through the URL the hub also reads', () => {
+    const url = popoutUrl('http://127.0.0.1:4000/?x=1#frag', { pid: 'tradechart-7', kind: 'tradechart', params: { timeframe: '5m', sync: true, link: 'red', n: 3 } });
+    const u = new URL(url);
+    expect(u.searchParams.get('panel')).toBe('chart'); // the hub's panel kinds
+    expect(u.searchParams.get('window')).toBe('tradechart-7');
+    expect(u.hash).toBe('');
+    expect(targetFromUrl(u.search)).toEqual({ pid: 'tradechart-7', kind: 'tradechart', params: { timeframe: '5m', sync: true, link: 'red', n: 3 } });
+    expect(targetFromUrl('')).toBeUndefined();
+    expect(targetFromUrl('?window=main')).toBeUndefined();
+  });
+
+  it('reads a desktop pop-out from hub.info', () => {
+    expect(targetFromHubInfo({ windowId: 'chart-ab12', panel: 'chart', params: { pid: 'chart-1', timeframe: '1h' } })).toEqual({ pid: 'chart-1', kind: 'chart', params: { timeframe: '1h' } });
+    expect(targetFromHubInfo({ windowId: 'main', panel: 'workspace', params: {} })).toBeUndefined();
+  });
+});
+
+describe('link groups without a hub: tabs of one origin stay in step over a BroadcastChannel', () => {
+  const stores: LinkStore[] = [];
+  afterEach(() => {
+    for (const s of stores.splice(0)) s.close();
+  });
+
+  const memoryStorage = (): KeyValueStore => {
+    const m = new Map<string, string>();
+    return { getItem: (k: string) => m.get(k) ?? null, setItem: (k: string, v: string) => void m.set(k, v) };
+  };
+
+  it('a symbol set in one tab reaches the other; a tab opened later starts from the stored state', async () => {
+    const storage = memoryStorage();
+    const a = new LinkStore(storage);
+    const b = new LinkStore(storage);
+    stores.push(a, b);
+    a.attach(broadcastTransport(a, storage));
+    b.attach(broadcastTransport(b, storage));
+    a.set('red', { symbol: 'ACME' });
+    expect(a.snapshot.groups.red?.symbol).toBe('ACME');
+    await expect.poll(() => b.snapshot.groups.red?.symbol).toBe('ACME');
+    b.set('red', { timeframe: '5m' });
+    await expect.poll(() => a.snapshot.groups.red).toEqual({ symbol: 'ACME', timeframe: '5m' });
+    expect(a.snapshot.groups.blue).toBeUndefined();
+    expect(JSON.parse(storage.getItem(LINKS_KEY)!)).toEqual({ red: { symbol: 'ACME', timeframe: '5m' } });
+    const later = new LinkStore(storage);
+    stores.push(later);
+    later.attach(broadcastTransport(later, storage));
+    expect(later.snapshot.groups.red).toEqual({ symbol: 'ACME', timeframe: '5m' });
+  });
+
+  it('whether a group follows the interval is shared by the tabs too', async () => {
+    const storage = memoryStorage();
+    const a = new LinkStore(storage);
+    const b = new LinkStore(storage);
+    stores.push(a, b);
+    a.setSyncTimeframe('blue', true);
+    await expect.poll(() => b.snapshot.syncTimeframe.blue).toBe(true);
+    a.setSyncTimeframe('blue', false);
+    await expect.poll(() => b.snapshot.syncTimeframe.blue).toBeUndefined();
+  });
+});
