@@ -177,7 +177,36 @@ describe('pop-out windows and link groups', () => {
     const d = symbols[3]!;
     await page.locator(`[data-testid=watchlist] tr[data-symbol="${d}"]`).click();
     await until(() => chartSymbol(restored), (s) => s === d, 10_000, `restored pop-out following to ${d}`);
-    await restored.close();
+    chartPop = restored;
+  });
+
+  it('red charts can share the interval too (a toggle), and the pop-out keeps its params in the layout', async () => {
+    const tfOn = (p: Page) => panel(p, 'chart').locator('[role=group][aria-label=Timeframe] button[aria-pressed=true]').textContent();
+    await page.selectOption('select[aria-label="Add panel"]', 'chart');
+    await chip(page, 'chart').selectOption('red');
+    await until(() => chartSymbol(page), (s) => s === symbols[3], 10_000, 'the new red chart on the group symbol');
+    // Without the toggle each chart keeps its own interval.
+    await panel(page, 'chart').getByRole('button', { name: '5m', exact: true }).click();
+    await until(() => tfOn(page), (t) => t === '5m', 5000, 'workspace chart on 5m');
+    expect(await tfOn(chartPop)).toBe('1m');
+    // With it, an interval picked in the workspace reaches the red chart in the other window.
+    await panel(page, 'chart').getByTestId('link-interval').click();
+    await panel(chartPop, 'chart').locator('[data-testid=link-interval][aria-pressed=true]').waitFor();
+    await panel(page, 'chart').getByRole('button', { name: '15m', exact: true }).click();
+    await until(() => tfOn(chartPop), (t) => t === '15m', 10_000, 'pop-out chart following to 15m');
+    // And back: an interval picked in the pop-out reaches the workspace chart...
+    await panel(chartPop, 'chart').getByRole('button', { name: '1H', exact: true }).click();
+    await until(() => tfOn(page), (t) => t === '1H', 10_000, 'workspace chart following to 1H');
+    // ...and the pop-out reported its own new params: the workspace's saved layout has them.
+    await until(
+      async () => JSON.parse(((await page.evaluate("localStorage.getItem('tradedesk.layout.v1')")) as string | null) ?? '{}') as { popouts?: { params: { timeframe?: string } }[] },
+      (l) => l.popouts?.[0]?.params.timeframe === '1h',
+      5000,
+      'the popped chart\'s interval saved with the layout',
+    );
+    // Closing the window (not docking) leaves the panel popped out, ready to open again.
+    await chartPop.close();
+    await page.locator('[data-testid=popped-bar] [data-kind=chart][data-open=false]').waitFor();
   });
 
   it('raised no page errors in any window', () => {
