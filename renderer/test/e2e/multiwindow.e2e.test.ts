@@ -14,7 +14,8 @@ import { MemoryStore } from '../../../main/src/credentials/store.js';
 import { startHeadlessHost, type HeadlessHost } from '../../../main/src/host/headless.js';
 import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
 import { REPO, rendererBuild } from './build.js';
-import { attrAll, pickSymbol, until, waitConnected } from './ui.js';
+import { PASSWORD, TestExchange } from './exchange.js';
+import { attrAll, pickSymbol, signIn, until, waitConnected } from './ui.js';
 
 const SHOTS = process.env['TRADEDESK_SCREENSHOTS'] !== undefined ? resolve(REPO, process.env['TRADEDESK_SCREENSHOTS']) : mkdtempSync(join(tmpdir(), 'td-shots-'));
 
@@ -207,6 +208,50 @@ describe('pop-out windows and link groups', () => {
     // Closing the window (not docking) leaves the panel popped out, ready to open again.
     await chartPop.close();
     await page.locator('[data-testid=popped-bar] [data-kind=chart][data-open=false]').waitFor();
+  });
+
+  describe('straight to an exchange server (no hub): the tabs of the origin link over a BroadcastChannel', () => {
+    let ex: TestExchange;
+    beforeAll(async () => {
+      ex = new TestExchange(rendererBuild());
+      await ex.start();
+      await ex.setup();
+      await ex.trader('carol', 1_000_000);
+    }, 60_000);
+    afterAll(async () => {
+      await ex?.dispose();
+    });
+
+    it('a red pop-out chart (signed in on its own: tokens stay in memory) follows the red watchlist, then docks back', async () => {
+      const ctx = await browser.newContext({ viewport: { width: 1400, height: 850 } });
+      try {
+        const desk = await ctx.newPage();
+        watch(desk);
+        await desk.goto(`${ex.url}/`);
+        await signIn(desk, 'carol', PASSWORD);
+        await waitConnected(desk);
+        const rows = desk.locator('[data-testid=watchlist] tbody tr');
+        await rows.nth(1).waitFor();
+        const [first, second] = (await attrAll(rows, 'data-symbol')) as [string, string];
+        await rows.first().click();
+        await chip(desk, 'watchlist').selectOption('green');
+        await chip(desk, 'chart').selectOption('green');
+        const [pop] = await Promise.all([desk.waitForEvent('popup'), panel(desk, 'chart').getByTestId('pop-out').click()]);
+        watch(pop);
+        expect(new URL(pop.url()).searchParams.get('panel')).toBe('chart');
+        await signIn(pop, 'carol', PASSWORD);
+        await waitConnected(pop);
+        expect(await pop.getByTestId('mode-badge').first().textContent()).toBe('FIRM · Desk Test Exchange');
+        await until(() => chartSymbol(pop), (s) => s === first, 10_000, `pop-out chart on ${first}`);
+        await desk.locator(`[data-testid=watchlist] tr[data-symbol="${second}"]`).click();
+        await until(() => chartSymbol(pop), (s) => s === second, 10_000, `pop-out chart following to ${second} over the BroadcastChannel`);
+        await Promise.all([pop.waitForEvent('close'), pop.getByTestId('dock-back').click()]);
+        await panel(desk, 'chart').waitFor();
+        expect(await chartSymbol(desk)).toBe(second);
+      } finally {
+        await ctx.close();
+      }
+    });
   });
 
   it('raised no page errors in any window', () => {
