@@ -96,8 +96,8 @@ export function PopoutWindow({ target }: { target: PopoutTarget }) {
             <header className="panel-head popout-head">
               <span className="panel-title">{title}</span>
               {def?.orderEntry === true && def.ownBadge !== true && <ModeBadge small />}
-              {isLinkable(target.kind) && <LinkChip kind={target.kind} link={link} onChange={(c) => setParams({ link: c ?? '' })} />}
               <span className="spacer" />
+              {isLinkable(target.kind) && <LinkChip kind={target.kind} link={link} onChange={(c) => setParams({ link: c ?? '' })} />}
             </header>
             <div className="panel-body">
               <PanelLinkProvider link={link}>

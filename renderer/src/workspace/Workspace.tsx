@@ -238,8 +238,8 @@ function PanelFrame(p: FrameProps) {
       >
         <span className="panel-title">{title}</span>
         {def?.orderEntry === true && def.ownBadge !== true && <ModeBadge small />}
-        {isLinkable(p.kind) && <LinkChip kind={p.kind} link={p.params.link} onChange={(c) => p.setParams({ link: c ?? '' })} />}
         <span className="spacer" />
+        {isLinkable(p.kind) && <LinkChip kind={p.kind} link={p.params.link} onChange={(c) => p.setParams({ link: c ?? '' })} />}
         <PopOutButton id={p.id} kind={p.kind} params={p.params} />
         <button type="button" className="icon-btn" onClick={p.onToggleMax} aria-label={p.maximized ? 'Restore' : 'Maximise'} title={p.maximized ? 'Restore' : 'Maximise'}>
           {p.maximized ? '❐' : '□'}
