@@ -182,22 +182,23 @@ describe('pop-out windows and link groups', () => {
   });
 
   it('red charts can share the interval too (a toggle), and the pop-out keeps its params in the layout', async () => {
-    const tfOn = (p: Page) => panel(p, 'chart').locator('[role=group][aria-label=Timeframe] button[aria-pressed=true]').textContent();
+    const tfOn = async (p: Page) => ((await panel(p, 'chart').locator('[role=group][aria-label=Timeframe] button[aria-pressed=true]').textContent()) ?? '').toLowerCase();
+    const pickTf = (p: Page, tf: string) => panel(p, 'chart').locator('[role=group][aria-label=Timeframe]').getByRole('button', { name: new RegExp(`^${tf}$`, 'i') }).click();
     await page.selectOption('select[aria-label="Add panel"]', 'chart');
     await chip(page, 'chart').selectOption('red');
     await until(() => chartSymbol(page), (s) => s === symbols[3], 10_000, 'the new red chart on the group symbol');
     // Without the toggle each chart keeps its own interval.
-    await panel(page, 'chart').getByRole('button', { name: '5m', exact: true }).click();
+    await pickTf(page, '5m');
     await until(() => tfOn(page), (t) => t === '5m', 5000, 'workspace chart on 5m');
     expect(await tfOn(chartPop)).toBe('1m');
     // With it, an interval picked in the workspace reaches the red chart in the other window.
     await panel(page, 'chart').getByTestId('link-interval').click();
     await panel(chartPop, 'chart').locator('[data-testid=link-interval][aria-pressed=true]').waitFor();
-    await panel(page, 'chart').getByRole('button', { name: '15m', exact: true }).click();
+    await pickTf(page, '15m');
     await until(() => tfOn(chartPop), (t) => t === '15m', 10_000, 'pop-out chart following to 15m');
     // And back: an interval picked in the pop-out reaches the workspace chart...
-    await panel(chartPop, 'chart').getByRole('button', { name: '1H', exact: true }).click();
-    await until(() => tfOn(page), (t) => t === '1H', 10_000, 'workspace chart following to 1H');
+    await pickTf(chartPop, '1h');
+    await until(() => tfOn(page), (t) => t === '1h', 10_000, 'workspace chart following to 1h');
     // ...and the pop-out reported its own new params: the workspace's saved layout has them.
     await until(
       async () => JSON.parse(((await page.evaluate("localStorage.getItem('tradedesk.layout.v1')")) as string | null) ?? '{}') as { popouts?: { params: { timeframe?: string } }[] },
