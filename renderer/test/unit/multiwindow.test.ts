@@ -104,3 +104,19 @@ describe('link groups without a hub: tabs of one origin stay in step over a Broa
     await expect.poll(() => b.snapshot.syncTimeframe.blue).toBeUndefined();
   });
 });
+
+describe('on the desktop a pop-out is a real window opened by the hub', () => {
+  it('asks the hub for the panel, with the instance id and the registry kind in its params', async () => {
+    const { openPopoutWindow } = await import('../../src/windows/workspaceWindows.js');
+    const calls: [string, unknown][] = [];
+    const live = { backend: { kind: 'desktop' }, conn: { call: (m: string, p: unknown) => (calls.push([m, p]), Promise.resolve({ windowId: 'w1' })) } };
+    openPopoutWindow(live as never, { pid: 'chart-1', kind: 'chart', params: { timeframe: '5m', link: 'red' } });
+    openPopoutWindow(live as never, { pid: 'tradechart-2', kind: 'tradechart', params: {} });
+    expect(calls).toEqual([
+      ['hub.window.open', { panel: 'chart', params: { timeframe: '5m', link: 'red', pid: 'chart-1' } }],
+      ['hub.window.open', { panel: 'chart', params: { pid: 'tradechart-2', kind: 'tradechart' } }],
+    ]);
+    // What the new window reads back from hub.info.
+    expect(targetFromHubInfo({ windowId: 'w1', panel: 'chart', params: { pid: 'tradechart-2', kind: 'tradechart' } })).toEqual({ pid: 'tradechart-2', kind: 'tradechart', params: {} });
+  });
+});
