@@ -32,6 +32,13 @@ export function hubPanelKind(kind: string): Exclude<PanelKind, 'workspace'> | un
   return r.success && r.data !== 'workspace' ? r.data : undefined;
 }
 
+/** What the desktop asks the hub for (`hub.window.open`): the instance id and registry kind ride in params. */
+export function hubOpenRequest(t: PopoutTarget): { panel: Exclude<PanelKind, 'workspace'>; params: PanelParams } | undefined {
+  const panel = hubPanelKind(t.kind);
+  if (panel === undefined) return undefined;
+  return { panel, params: { ...t.params, pid: t.pid, ...(panel !== t.kind ? { kind: t.kind } : {}) } };
+}
+
 export const canPopOut = (kind: string, id: string): boolean => hubPanelKind(kind) !== undefined && PID.test(id);
 
 /** The URL of a browser pop-out: this app, with the panel, the instance id and the params in the query. */

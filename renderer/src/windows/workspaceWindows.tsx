@@ -13,7 +13,7 @@ import { useWorkspace } from '../workspace/Workspace.js';
 import {
   canPopOut,
   dockBackPanel,
-  hubPanelKind,
+  hubOpenRequest,
   popOutPanel,
   popoutFeatures,
   popoutUrl,
@@ -77,11 +77,10 @@ export function openPopoutWindow(live: Live, t: PopoutTarget): void {
     post({ type: 'focus', pid: t.pid });
     return;
   }
-  const hubKind = hubPanelKind(t.kind);
-  if (hubKind === undefined) return;
+  const req = hubOpenRequest(t);
+  if (req === undefined) return;
   if (live.backend.kind === 'desktop') {
-    const params: PanelParams = { ...t.params, pid: t.pid, ...(hubKind !== t.kind ? { kind: t.kind } : {}) };
-    void live.conn.call('hub.window.open', { panel: hubKind, params }).catch(() => undefined);
+    void live.conn.call('hub.window.open', req).catch(() => undefined);
     return;
   }
   const at = { x: window.screenX + 80 + open.size * 30, y: window.screenY + 80 + open.size * 30 };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LINKS_KEY, LinkStore, broadcastTransport, type KeyValueStore } from '../../src/links/groups.js';
-import { dockBackPanel, popOutPanel, popoutUrl, setPoppedParams, targetFromHubInfo, targetFromUrl } from '../../src/windows/popouts.js';
+import { dockBackPanel, hubOpenRequest, popOutPanel, popoutUrl, setPoppedParams, targetFromHubInfo, targetFromUrl } from '../../src/windows/popouts.js';
 import { DEFAULT_LAYOUT, parseLayout, removePanel, setPanelParams, type Layout } from '../../src/workspace/layout.js';
 
 const ids = (l: Layout) => l.columns.map((c) => c.panels.map((p) => p.id));
@@ -106,16 +106,10 @@ describe('link groups without a hub: tabs of one origin stay in step over a Broa
 });
 
 describe('on the desktop a pop-out is a real window opened by the hub', () => {
-  it('asks the hub for the panel, with the instance id and the registry kind in its params', async () => {
-    const { openPopoutWindow } = await import('../../src/windows/workspaceWindows.js');
-    const calls: [string, unknown][] = [];
-    const live = { backend: { kind: 'desktop' }, conn: { call: (m: string, p: unknown) => (calls.push([m, p]), Promise.resolve({ windowId: 'w1' })) } };
-    openPopoutWindow(live as never, { pid: 'chart-1', kind: 'chart', params: { timeframe: '5m', link: 'red' } });
-    openPopoutWindow(live as never, { pid: 'tradechart-2', kind: 'tradechart', params: {} });
-    expect(calls).toEqual([
-      ['hub.window.open', { panel: 'chart', params: { timeframe: '5m', link: 'red', pid: 'chart-1' } }],
-      ['hub.window.open', { panel: 'chart', params: { pid: 'tradechart-2', kind: 'tradechart' } }],
-    ]);
+  it('asks the hub (hub.window.open) for the panel, with the instance id and the registry kind in its params', () => {
+    expect(hubOpenRequest({ pid: 'chart-1', kind: 'chart', params: { timeframe: '5m', link: 'red' } })).toEqual({ panel: 'chart', params: { timeframe: '5m', link: 'red', pid: 'chart-1' } });
+    expect(hubOpenRequest({ pid: 'tradechart-2', kind: 'tradechart', params: {} })).toEqual({ panel: 'chart', params: { pid: 'tradechart-2', kind: 'tradechart' } });
+    expect(hubOpenRequest({ pid: 'layouts-1', kind: 'layouts', params: {} })).toBeUndefined();
     // What the new window reads back from hub.info.
     expect(targetFromHubInfo({ windowId: 'w1', panel: 'chart', params: { pid: 'tradechart-2', kind: 'tradechart' } })).toEqual({ pid: 'tradechart-2', kind: 'tradechart', params: {} });
   });
