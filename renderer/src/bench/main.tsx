@@ -7,9 +7,10 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from '../App.js';
-import { PriceChart } from '../chart/PriceChart.js';
 import { Live, LiveProvider } from '../data/live.js';
 import '../panels/index.js';
+import { EMPTY_DRAWINGS } from '../power/drawings.js';
+import { TradingChart } from '../power/TradingChart.js';
 import '../theme/styles.css';
 import { PREF, setPref } from '../workspace/prefs.js';
 import { createFixture, SYMBOLS, syntheticBars } from './fixture.js';
@@ -28,7 +29,23 @@ async function chartCase(): Promise<void> {
   await new Promise<void>((resolve) => {
     root.render(
       <div style={{ width: '1200px', height: '700px' }} className="chart-host-bench">
-        <PriceChart symbol="BENCH" timeframe="1m" book={{ bars, rev: 1, last: 'reset' }} orders={[]} fills={[]} position={undefined} quote={undefined} theme="dark" onFirstRender={() => resolve()} />
+        <TradingChart
+          symbol="BENCH"
+          timeframe="1m"
+          book={{ bars, rev: 1, last: 'reset' }}
+          tick={1}
+          qty={1}
+          last={null}
+          orders={[]}
+          indicators={[]}
+          drawings={EMPTY_DRAWINGS}
+          onDrawingsChange={() => undefined}
+          onPlace={() => undefined}
+          onReplace={() => undefined}
+          onCancel={() => undefined}
+          theme="dark"
+          onFirstRender={() => resolve()}
+        />
       </div>,
     );
   });

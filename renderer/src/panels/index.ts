@@ -1,7 +1,6 @@
-/** The built-in panels. Feature folders (e.g. src/power/) register more through the same registry. */
+/** The built-in panels. Feature folders (e.g. src/power/: the chart, the ladder) register more through the same registry. */
 import { AccountPanel } from './Account.js';
 import { Blotter } from './Blotter.js';
-import { ChartPanel } from './Chart.js';
 import { Positions } from './Positions.js';
 import { registerPanel } from './registry.js';
 import { Tape } from './Tape.js';
@@ -9,7 +8,6 @@ import { Ticket } from './Ticket.js';
 import { Watchlist } from './Watchlist.js';
 
 registerPanel({ kind: 'watchlist', title: 'Watchlist', component: Watchlist, addable: true });
-registerPanel({ kind: 'chart', title: 'Chart', component: ChartPanel, addable: true, defaults: { timeframe: '1m' } });
 registerPanel({ kind: 'ticket', title: 'Order ticket', component: Ticket, addable: true, orderEntry: true, ownBadge: true });
 registerPanel({ kind: 'blotter', title: 'Orders & fills', component: Blotter, addable: true, orderEntry: true });
 registerPanel({ kind: 'positions', title: 'Positions', component: Positions, addable: true });

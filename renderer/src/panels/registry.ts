@@ -42,8 +42,21 @@ export function registerPanel(def: PanelDef): void {
   for (const l of listeners) l();
 }
 
+/** Old kinds that now open another panel (a saved layout with the old kind still loads). */
+const aliases = new Map<string, string>();
+
+export function registerPanelAlias(alias: string, kind: string): void {
+  aliases.set(alias, kind);
+  for (const l of listeners) l();
+}
+
+/** The kind a layout should store for `kind` (an alias resolves to its panel). */
+export function panelKind(kind: string): string {
+  return panels.has(kind) ? kind : (aliases.get(kind) ?? kind);
+}
+
 export function panelDef(kind: string): PanelDef | undefined {
-  return panels.get(kind);
+  return panels.get(panelKind(kind));
 }
 
 export function allPanels(): PanelDef[] {

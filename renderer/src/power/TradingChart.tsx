@@ -1,6 +1,8 @@
 /**
- * A chart to trade from (lightweight-charts v5): candles and volume; indicators as overlays and in their
- * own panes; my working orders as lines that can be dragged to a new price (a replace, snapped to the
+ * The chart (lightweight-charts v5): candles and volume, older history loading as the trader scrolls back
+ * (handed to the chart in windows of CHART_WINDOW bars), the last bar live (candles stream, and the last
+ * trade from the quote), a crosshair O/H/L/C/V legend, my fills as markers and the open position's average
+ * price as a dashed line; indicators as overlays and in their own panes; my working orders as lines that can be dragged to a new price (a replace, snapped to the
  * tick) with a cancel handle each, bracket legs included; price alerts as lines; drawing tools
  * (horizontal line, trend line, rectangle, text: select, move, delete, saved by the caller); right-click
  * to place a limit or stop, or set an alert, at that price.
@@ -14,16 +16,23 @@ import {
   HistogramSeries,
   LineStyle,
   createChart,
+  createSeriesMarkers,
+  type CandlestickData,
+  type HistogramData,
   type IChartApi,
   type IPriceLine,
   type ISeriesApi,
+  type ISeriesMarkersPluginApi,
   type LogicalRange,
   type MouseEventParams,
   type IRange,
+  type SeriesMarker,
   type Time,
 } from 'lightweight-charts';
 import { useEffect, useMemo, useRef, useState, type MouseEvent as ReactMouseEvent } from 'react';
 import { TIMEFRAME_MS, type Candle, type OrderRecord, type ParamsOf, type Timeframe } from '../../../engine/protocol/index.js';
+import type { Execution, PositionView, Quote } from '../data/types.js';
+import { formatAvgPrice, formatQty, formatVolume } from '../format/num.js';
 import type { AlertDirection, PriceAlert } from './alerts.js';
 import { DrawingsPrimitive, IndicatorOverlay, chartMapper, timeIndexOf, toChartTime } from './chartOverlays.js';
 import { bucketOf, chartSync, type SyncEvent } from './chartSync.js';
@@ -62,6 +71,12 @@ export interface TradingChartProps {
   qty: number;
   last: number | null;
   orders: readonly OrderRecord[];
+  /** My fills (any symbol): this symbol's are markers on their bars. */
+  fills?: readonly Execution[];
+  /** The open position in this symbol: its average price is a dashed line. */
+  position?: PositionView | undefined;
+  /** The quote: its last trade moves the live bar between candle pushes. */
+  quote?: Quote | undefined;
   indicators: readonly IndicatorSpec[];
   drawings: DrawingsState;
   onDrawingsChange(s: DrawingsState): void;
@@ -70,7 +85,10 @@ export interface TradingChartProps {
   onReplace(params: ParamsOf<'order.replace'>): unknown;
   onCancel(orderId: number): unknown;
   onAlert?(a: { direction: AlertDirection; price: number }): unknown;
+  /** Called when the trader scrolls back to the oldest loaded bar (load an older page). */
   onNeedHistory?(): void;
+  /** Called once the first data has been drawn (for the bench). */
+  onFirstRender?(): void;
   formatPrice?(p: number): string;
   /** Colours (defaults: the page's CSS variables). */
   theme?: string;
@@ -103,6 +121,17 @@ function cssColors() {
     sell: v('--sell', '#f0545a'),
     warn: v('--warn', '#f0b429'),
   };
+}
+
+/** Bars handed to the chart at once; older loaded bars join as the trader scrolls back (then older pages load). */
+export const CHART_WINDOW = 5000;
+
+interface Ohlcv {
+  o: number;
+  h: number;
+  l: number;
+  c: number;
+  v: number;
 }
 
 /** Open the menu towards the room there is: up from the pointer in the lower half, left near the right edge. */
@@ -142,8 +171,18 @@ export function TradingChart(p: TradingChartProps) {
   const drawnCount = useRef(0);
   const index = useRef<TimeIndex | undefined>(undefined);
   const indexKey = useRef('');
+  const markers = useRef<ISeriesMarkersPluginApi<Time> | undefined>(undefined);
   const needHistory = useRef(p.onNeedHistory);
   needHistory.current = p.onNeedHistory;
+  /** Index in the book of the first bar the chart holds. */
+  const windowStart = useRef(0);
+  const bookRef = useRef(p.book);
+  bookRef.current = p.book;
+  const firstDone = useRef(false);
+  const liveBar = useRef<Candle | undefined>(undefined);
+  const hoverBar = useRef(false);
+  const [barsShown, setBarsShown] = useState(0);
+  const [ohlc, setOhlc] = useState<Ohlcv | undefined>(undefined);
   const fmtRef = useRef(fmt);
   fmtRef.current = fmt;
 
@@ -155,6 +194,53 @@ export function TradingChart(p: TradingChartProps) {
   const [menu, setMenu] = useState<{ x: number; y: number; price: number } | null>(null);
   const [legend, setLegend] = useState<ReturnType<IndicatorOverlay['legend']>>([]);
   const shown = preview ?? p.drawings;
+
+  /** Hands bars[start..] to the chart (and the indicators); `shift` bars were added on the left (the view stays). */
+  const drawWindow = (bars: readonly Candle[], start: number, shift: number) => {
+    const cs = candles.current;
+    const vs = volume.current;
+    const o = overlay.current;
+    if (cs === undefined || vs === undefined || o === undefined) return;
+    const col = cssColors();
+    const ts = chartRef.current?.timeScale();
+    const before = shift > 0 ? (ts?.getVisibleLogicalRange() ?? null) : null;
+    const win = start > 0 ? bars.slice(start) : bars;
+    const m = win.length;
+    const cd: CandlestickData<Time>[] = new Array(m);
+    const vd: HistogramData<Time>[] = new Array(m);
+    for (let i = 0; i < m; i++) {
+      const b = win[i]!;
+      const time = toChartTime(b.t) as Time;
+      cd[i] = { time, open: b.o, high: b.h, low: b.l, close: b.c };
+      vd[i] = { time, value: b.v, color: b.c >= b.o ? col.upVol : col.downVol };
+    }
+    cs.setData(cd);
+    vs.setData(vd);
+    o.setBars(win);
+    windowStart.current = start;
+    setBarsShown(m);
+    if (before !== null) ts?.setVisibleLogicalRange({ from: before.from + shift, to: before.to + shift });
+  };
+  const expand = useRef<() => void>(() => undefined);
+  expand.current = () => {
+    const book = bookRef.current;
+    if (book === undefined) return;
+    if (windowStart.current > 0) {
+      const start = Math.max(0, windowStart.current - CHART_WINDOW);
+      drawWindow(book.bars, start, windowStart.current - start);
+      indexKey.current = ''; // the window moved: rebuild the time index
+      redrawIndex(book.bars);
+    } else needHistory.current?.();
+  };
+  /** The time index over the bars the chart holds (drawings map times through it). */
+  const redrawIndex = (bars: readonly Candle[]) => {
+    const s = windowStart.current;
+    const n = bars.length;
+    const key = `${s}:${n}:${bars[s]?.t ?? 0}:${bars[n - 1]?.t ?? 0}`;
+    if (key === indexKey.current) return;
+    indexKey.current = key;
+    index.current = timeIndexOf(s > 0 ? bars.slice(s) : bars, TIMEFRAME_MS[p.timeframe]);
+  };
 
   // ---------------------------------------------------------------- chart lifecycle
   useEffect(() => {
@@ -179,7 +265,12 @@ export function TradingChart(p: TradingChartProps) {
       wickDownColor: col.down,
       priceFormat: { type: 'custom', minMove: 1, formatter: priceFmt },
     });
-    const vs = chart.addSeries(HistogramSeries, { priceScaleId: 'vol', lastValueVisible: false, priceLineVisible: false, priceFormat: { type: 'volume' } });
+    const vs = chart.addSeries(HistogramSeries, {
+      priceScaleId: 'vol',
+      lastValueVisible: false,
+      priceLineVisible: false,
+      priceFormat: { type: 'custom', minMove: 1, formatter: (v: number) => formatVolume(Math.round(v)) },
+    });
     chart.priceScale('vol').applyOptions({ scaleMargins: { top: 0.84, bottom: 0 }, visible: false });
     const prim = new DrawingsPrimitive();
     cs.attachPrimitive(prim);
@@ -187,13 +278,36 @@ export function TradingChart(p: TradingChartProps) {
     candles.current = cs;
     volume.current = vs;
     primitive.current = prim;
+    markers.current = createSeriesMarkers(cs, []);
     overlay.current = new IndicatorOverlay(chart, priceFmt);
+    // The O/H/L/C/V legend: the bar under the crosshair, else the last bar.
+    const onCross = (param: MouseEventParams<Time>) => {
+      const b = param.seriesData.get(cs) as CandlestickData<Time> | undefined;
+      const v = param.seriesData.get(vs) as HistogramData<Time> | undefined;
+      if (b === undefined || param.time === undefined) {
+        hoverBar.current = false;
+        const last = liveBar.current;
+        if (last !== undefined) setOhlc({ o: last.o, h: last.h, l: last.l, c: last.c, v: last.v });
+        return;
+      }
+      hoverBar.current = true;
+      setOhlc({ o: b.open, h: b.high, l: b.low, c: b.close, v: v?.value ?? 0 });
+    };
+    chart.subscribeCrosshairMove(onCross);
+    // Near the oldest bar on screen: older loaded bars join the chart, or an older page is asked for.
+    let expanding = false;
     const onRange = (r: LogicalRange | null) => {
-      if (r !== null && r.from < 15) needHistory.current?.();
+      if (r === null || r.from >= 15 || expanding) return;
+      expanding = true;
+      setTimeout(() => {
+        expanding = false;
+        expand.current();
+      }, 0);
     };
     chart.timeScale().subscribeVisibleLogicalRangeChange(onRange);
     const lineMap = priceLines.current;
     return () => {
+      chart.unsubscribeCrosshairMove(onCross);
       chart.timeScale().unsubscribeVisibleLogicalRangeChange(onRange);
       overlay.current?.dispose();
       lineMap.clear();
@@ -203,6 +317,7 @@ export function TradingChart(p: TradingChartProps) {
       volume.current = undefined;
       overlay.current = undefined;
       primitive.current = undefined;
+      markers.current = undefined;
       drawnRev.current = -1;
       drawnCount.current = 0;
     };
@@ -236,45 +351,101 @@ export function TradingChart(p: TradingChartProps) {
   useEffect(() => {
     drawnRev.current = -1;
     drawnCount.current = 0;
+    liveBar.current = undefined;
+    firstDone.current = false;
     setDraft(null);
     setPreview(null);
     setMenu(null);
   }, [p.symbol, p.timeframe]);
 
-  // Bars: a full draw on reset/prepend, `update` (O(1)) for the live bar.
+  // Bars: a full draw on reset/prepend (a window of the newest CHART_WINDOW), `update` (O(1)) for the live bar.
   useEffect(() => {
     const cs = candles.current;
     const vs = volume.current;
     const o = overlay.current;
     const book = p.book;
-    if (cs === undefined || vs === undefined || o === undefined || book === undefined || book.rev === drawnRev.current) return;
+    if (cs === undefined || vs === undefined || o === undefined) return;
+    if (book === undefined) {
+      // The data went away (another venue, signed out): never leave old candles on screen.
+      if (drawnRev.current >= 0) {
+        cs.setData([]);
+        vs.setData([]);
+        o.setBars([]);
+        drawnRev.current = -1;
+        drawnCount.current = 0;
+        windowStart.current = 0;
+        liveBar.current = undefined;
+        index.current = undefined;
+        indexKey.current = '';
+        setBarsShown(0);
+        setOhlc(undefined);
+        setLegend(o.legend());
+      }
+      return;
+    }
+    if (book.rev === drawnRev.current) return;
     const col = cssColors();
-    const vol = (c: Candle) => ({ time: toChartTime(c.t) as Time, value: c.v, color: c.c >= c.o ? col.upVol : col.downVol });
-    const bar = (c: Candle) => ({ time: toChartTime(c.t) as Time, open: c.o, high: c.h, low: c.l, close: c.c });
     const n = book.bars.length;
     if (drawnRev.current >= 0 && book.last === 'update' && n > 0 && n >= drawnCount.current && n - drawnCount.current <= 1) {
       const b = book.bars[n - 1]!;
-      cs.update(bar(b));
-      vs.update(vol(b));
+      const time = toChartTime(b.t) as Time;
+      cs.update({ time, open: b.o, high: b.h, low: b.l, close: b.c });
+      vs.update({ time, value: b.v, color: b.c >= b.o ? col.upVol : col.downVol });
       o.updateBar(b);
+      if (n > drawnCount.current) setBarsShown(n - windowStart.current);
     } else {
-      const ts = chartRef.current?.timeScale();
-      const before = ts?.getVisibleLogicalRange() ?? null;
-      const added = book.last === 'prepend' ? n - drawnCount.current : 0;
-      cs.setData(book.bars.map(bar));
-      vs.setData(book.bars.map(vol));
-      o.setBars(book.bars);
-      if (added > 0 && before !== null) ts?.setVisibleLogicalRange({ from: before.from + added, to: before.to + added });
+      const prepended = book.last === 'prepend' && drawnRev.current >= 0 ? n - drawnCount.current : 0;
+      const oldStart = windowStart.current + prepended; // where the bars on screen now sit in the new book
+      const fresh = drawnRev.current < 0 || book.last === 'reset';
+      const start = fresh ? Math.max(0, n - CHART_WINDOW) : Math.max(0, oldStart - CHART_WINDOW);
+      drawWindow(book.bars, start, fresh ? 0 : oldStart - start);
+      if (!firstDone.current && n > 0) {
+        firstDone.current = true;
+        p.onFirstRender?.();
+      }
     }
+    liveBar.current = book.bars[n - 1];
     drawnRev.current = book.rev;
     drawnCount.current = n;
-    const key = `${n}:${book.bars[0]?.t ?? 0}:${book.bars[n - 1]?.t ?? 0}`;
-    if (key !== indexKey.current) {
-      indexKey.current = key;
-      index.current = timeIndexOf(book.bars, TIMEFRAME_MS[p.timeframe]);
-    }
+    redrawIndex(book.bars);
+    const last = book.bars[n - 1];
+    if (last !== undefined && !hoverBar.current) setOhlc({ o: last.o, h: last.h, l: last.l, c: last.c, v: last.v });
     setLegend(o.legend());
   }, [p.book, p.book?.rev, p.timeframe]);
+
+  // The last trade moves the live bar between candle pushes.
+  useEffect(() => {
+    const q = p.quote;
+    const cs = candles.current;
+    const b = liveBar.current;
+    if (q === undefined || q.last === null || cs === undefined || b === undefined) return;
+    const step = TIMEFRAME_MS[p.timeframe];
+    if (Math.floor(q.ts / step) * step !== b.t || q.last === b.c) return;
+    const nb: Candle = { ...b, c: q.last, h: Math.max(b.h, q.last), l: Math.min(b.l, q.last) };
+    liveBar.current = nb;
+    cs.update({ time: toChartTime(nb.t) as Time, open: nb.o, high: nb.h, low: nb.l, close: nb.c });
+  }, [p.quote, p.timeframe]);
+
+  // My fills as markers on their bars.
+  const myFills = useMemo(() => (p.fills ?? []).filter((f) => f.symbol === p.symbol), [p.fills, p.symbol]);
+  useEffect(() => {
+    const m = markers.current;
+    if (m === undefined) return;
+    const col = cssColors();
+    const step = TIMEFRAME_MS[p.timeframe];
+    const list: SeriesMarker<Time>[] = myFills
+      .slice(0, 300)
+      .map((f) => ({
+        time: toChartTime(Math.floor(f.ts / step) * step) as Time,
+        position: f.side === 'buy' ? ('belowBar' as const) : ('aboveBar' as const),
+        shape: f.side === 'buy' ? ('arrowUp' as const) : ('arrowDown' as const),
+        color: f.side === 'buy' ? col.buy : col.sell,
+        text: `${f.side === 'buy' ? 'B' : 'S'} ${formatQty(f.qty)} @ ${fmtRef.current(f.price)}`,
+        id: `f${f.tradeId}-${f.orderId}`,
+      }))
+      .sort((a, b) => (a.time as number) - (b.time as number));
+    m.setMarkers(list);
+  }, [myFills, p.timeframe, p.book?.rev]);
 
   const mapper = (): CoordinateMapper | null => {
     const chart = chartRef.current;
@@ -359,6 +530,7 @@ export function TradingChart(p: TradingChartProps) {
   const lines = useMemo(() => orderLines(p.orders, p.symbol), [p.orders, p.symbol]);
   const linesRef = useRef(lines);
   linesRef.current = lines;
+  const hasPosition = p.position !== undefined && p.position.symbol === p.symbol && p.position.qty !== 0 && Number.isFinite(p.position.avgPrice);
 
   useEffect(() => {
     const cs = candles.current;
@@ -375,6 +547,8 @@ export function TradingChart(p: TradingChartProps) {
         style: l.pending ? LineStyle.Dotted : LineStyle.Solid,
       });
     }
+    const pos = p.position;
+    if (hasPosition) want.set('pos', { price: pos!.avgPrice, color: col.warn, title: `POS ${formatQty(pos!.qty, true)} @ ${formatAvgPrice(pos!.avgPrice)}`, style: LineStyle.Dashed });
     for (const a of p.alerts ?? []) {
       if (a.symbol !== p.symbol || a.status !== 'armed') continue;
       want.set(`a${a.id}`, { price: a.price, color: col.warn, title: `ALERT ${a.direction === 'above' ? '≥' : '≤'}`, style: LineStyle.Dashed });
@@ -391,7 +565,7 @@ export function TradingChart(p: TradingChartProps) {
       if (line === undefined) map.set(k, cs.createPriceLine(opts));
       else line.applyOptions(opts);
     }
-  }, [lines, p.alerts, p.symbol, drag, fmt]);
+  }, [lines, p.alerts, p.symbol, p.position, hasPosition, drag, fmt]);
 
   // Keep the HTML handles (drag grip + cancel) on their lines as the scale moves.
   useEffect(() => {
@@ -594,8 +768,10 @@ export function TradingChart(p: TradingChartProps) {
     <div
       ref={wrap}
       className="pw-chart"
-      data-testid="trading-chart"
-      data-lines={lines.map((l) => l.key).join(' ')}
+      data-testid="chart"
+      data-bars={barsShown}
+      data-lines={[...lines.map((l) => l.key), ...(hasPosition ? ['pos'] : [])].join(' ')}
+      data-markers={myFills.length}
       data-drawings={p.drawings.drawings.length}
       tabIndex={0}
       onKeyDown={(e) => {
@@ -647,6 +823,18 @@ export function TradingChart(p: TradingChartProps) {
       </div>
       <div className="pw-chart-body" onMouseDownCapture={onMouseDownCapture} onMouseMove={onMouseMove} onContextMenu={onContextMenu}>
         <div ref={host} className="pw-chart-canvas" />
+        {ohlc !== undefined && (
+          <div className="chart-legend" data-testid="chart-legend">
+            <span className="sym">{p.symbol}</span>
+            <span className="muted">{p.timeframe}</span>
+            <span>O <b>{fmt(ohlc.o)}</b></span>
+            <span>H <b>{fmt(ohlc.h)}</b></span>
+            <span>L <b>{fmt(ohlc.l)}</b></span>
+            <span>C <b className={ohlc.c > ohlc.o ? 'up' : ohlc.c < ohlc.o ? 'down' : ''}>{fmt(ohlc.c)}</b></span>
+            <span>V <b>{formatVolume(ohlc.v)}</b></span>
+          </div>
+        )}
+        {p.book !== undefined && p.book.bars.length === 0 && <div className="chart-empty">No trades yet in {p.symbol}</div>}
         {legend.length > 0 && (
           <div className="pw-ind-legend" data-testid="indicator-legend">
             {legend

@@ -1,16 +1,16 @@
 /**
  * Wires the power features into the app: data hooks over the app's Live layer, the panels (depth ladder,
- * trading chart, alerts) registered in the panel registry, and the PowerLayer (hotkeys with their preview,
+ * the chart, alerts) registered in the panel registry, and the PowerLayer (hotkeys with their preview,
  * the cheat sheet, price alerts watching the tape, toasts). The components stay prop-driven; this file is
  * where they meet the protocol.
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { isProtocolError, TIMEFRAMES, type Depth, type OrderRecord, type PanelKind, type ParamsOf } from '../../../engine/protocol/index.js';
-import { loadOlderCandles, useAccount, useCandleBook, useInstrument, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
+import { loadOlderCandles, useAccount, useCandleBook, useExecutions, useInstrument, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
 import type { Timeframe } from '../data/types.js';
 import { formatPrice } from '../format/num.js';
-import { panelDef, registerPanel, type PanelProps } from '../panels/registry.js';
+import { panelDef, registerPanel, registerPanelAlias, type PanelProps } from '../panels/registry.js';
 import { useLinkedTimeframe } from '../links/links.js';
 import { useActiveSymbol } from '../ui/symbol.js';
 import { restorePopoutWindows } from '../windows/workspaceWindows.js';
@@ -348,36 +348,63 @@ function LadderPanel(_props: PanelProps) {
   );
 }
 
-function TradingChartPanel({ params, setParams }: PanelProps) {
+const TF_LABEL: Record<Timeframe, string> = { '1m': '1m', '5m': '5m', '15m': '15m', '1h': '1H', '1d': '1D' };
+
+/**
+ * The chart panel: the linked symbol's candles (timeframe buttons, keys 1-5 while the chart has focus), older
+ * history on scroll-back, indicators, my orders (drag to modify, × to cancel), fills, position, drawings,
+ * right-click orders and alerts, and optional crosshair/time sync with the other charts.
+ */
+function ChartPanel({ params, setParams }: PanelProps) {
   const live = useLive();
   const [symbol] = useActiveSymbol();
   const ownTf = (TIMEFRAMES as readonly string[]).includes(String(params['timeframe'])) ? (params['timeframe'] as Timeframe) : '1m';
   const [tf, setTf] = useLinkedTimeframe(ownTf, (t) => setParams({ timeframe: t }));
-  const specs = useMemo(() => (typeof params['ind'] === 'string' ? decodeSpecs(params['ind']) : DEFAULT_INDICATORS), [params]);
+  // No `ind` (the default workspace, layouts saved before indicators): a plain chart.
+  const specs = useMemo(() => (typeof params['ind'] === 'string' ? decodeSpecs(params['ind']) : []), [params]);
   const instrument = useInstrument(symbol);
   const quote = useQuote(symbol);
   const book = useCandleBook(symbol, tf);
   const orders = useOrders();
+  const fills = useExecutions();
+  const account = useAccount();
   const keymap = useKeymap();
   const [qty] = usePref<number>(POWER_PREF.qty, keymap.sizePresets[0]);
   const alerts = useAlerts();
   const [theme] = useTheme();
   const [drawings, setDrawings] = useState<DrawingsState>(EMPTY_DRAWINGS);
   useEffect(() => setDrawings(symbol === '' ? EMPTY_DRAWINGS : loadDrawings(localStorage, symbol)), [symbol]);
+  const loading = useRef(false);
+  const onNeedHistory = useCallback(() => {
+    if (loading.current || symbol === '') return;
+    loading.current = true;
+    void loadOlderCandles(live, symbol, tf)
+      .catch(() => false)
+      .finally(() => {
+        loading.current = false;
+      });
+  }, [live, symbol, tf]);
   const all = orders.data ?? [];
+  const position = account.data?.positions.find((x) => x.symbol === symbol);
   const toggle = (kind: string) => {
     const has = specs.some((s) => s.kind === kind);
     const next = has ? specs.filter((s) => s.kind !== kind) : [...specs, DEFAULT_INDICATORS.find((s) => s.kind === kind)!];
     setParams({ ind: encodeSpecs(next) });
   };
   return (
-    <div className="chart-panel pw-chart-panel">
+    <div
+      className="chart-panel pw-chart-panel"
+      onKeyDown={(e) => {
+        const i = '12345'.indexOf(e.key);
+        if (i >= 0 && !e.altKey && !e.ctrlKey && !e.metaKey && !isTextField(e.target as Element)) setTf(TIMEFRAMES[i]!);
+      }}
+    >
       <div className="toolbar">
         <span className="sym big">{symbol || '—'}</span>
         <div className="seg" role="group" aria-label="Timeframe">
           {TIMEFRAMES.map((t) => (
             <button key={t} type="button" className={t === tf ? 'on' : undefined} aria-pressed={t === tf} onClick={() => setTf(t)}>
-              {t}
+              {TF_LABEL[t]}
             </button>
           ))}
         </div>
@@ -397,18 +424,22 @@ function TradingChartPanel({ params, setParams }: PanelProps) {
         <span className="muted">
           Size <b className="strong">{qty}</b>
         </span>
+        {book.isError && <span className="field-error">Could not load candles: {book.error.message}</span>}
       </div>
-      {symbol === '' || instrument === undefined ? (
+      {symbol === '' ? (
         <div className="empty">Pick a symbol in the watchlist</div>
       ) : (
         <TradingChart
           symbol={symbol}
           timeframe={tf}
           book={book.data}
-          tick={instrument.tickSize}
+          tick={instrument?.tickSize ?? 1}
           qty={qty}
           last={quote?.last ?? null}
+          quote={quote}
           orders={all}
+          fills={fills.data ?? []}
+          position={position}
           indicators={specs}
           drawings={drawings}
           onDrawingsChange={(s) => {
@@ -420,7 +451,7 @@ function TradingChartPanel({ params, setParams }: PanelProps) {
           onReplace={(p) => replaceOrder(live, p, all.find((o) => o.orderId === p.orderId))}
           onCancel={(id) => cancelOrders(live, [id], all)}
           onAlert={(a) => createAlert(live, { symbol, ...a })}
-          onNeedHistory={() => void loadOlderCandles(live, symbol, tf).catch(() => false)}
+          onNeedHistory={onNeedHistory}
           formatPrice={formatPrice}
           theme={theme}
           sync={params['sync'] === true ? { group: 'workspace', time: true } : undefined}
@@ -529,6 +560,8 @@ function LayoutsPanel(_props: PanelProps) {
 }
 
 registerPanel({ kind: 'ladder', title: 'Depth ladder', component: LadderPanel, addable: true, orderEntry: true });
-registerPanel({ kind: 'tradechart', title: 'Chart (trading)', component: TradingChartPanel, addable: true, orderEntry: true, defaults: { timeframe: '1m', ind: encodeSpecs(DEFAULT_INDICATORS) } });
+registerPanel({ kind: 'chart', title: 'Chart', component: ChartPanel, addable: true, orderEntry: true, defaults: { timeframe: '1m', ind: encodeSpecs(DEFAULT_INDICATORS) } });
+// The trading chart was a panel of its own: layouts saved with it open the chart.
+registerPanelAlias('tradechart', 'chart');
 registerPanel({ kind: 'alerts', title: 'Price alerts', component: AlertsPanel, addable: true });
 registerPanel({ kind: 'layouts', title: 'Layouts', component: LayoutsPanel, addable: true });

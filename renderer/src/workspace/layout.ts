@@ -2,7 +2,7 @@
  * The workspace layout as data: columns (with width weights) of panels (with height weights). Pure
  * functions move, add, remove and resize panels; the workspace renders the result and saves it.
  */
-import type { PanelParams } from '../panels/registry.js';
+import { panelKind, type PanelParams } from '../panels/registry.js';
 
 export interface PanelInstance {
   id: string;
@@ -174,12 +174,12 @@ export function parseLayout(text: string | null, known: (kind: string) => boolea
       const panels = c.panels.filter(
         (p) => typeof p?.id === 'string' && typeof p.kind === 'string' && known(p.kind) && typeof p.h === 'number' && p.h > 0,
       );
-      const clean = panels.map((p) => ({ id: p.id, kind: p.kind, h: p.h, params: typeof p.params === 'object' && p.params !== null ? p.params : {} }));
+      const clean = panels.map((p) => ({ id: p.id, kind: panelKind(p.kind), h: p.h, params: typeof p.params === 'object' && p.params !== null ? p.params : {} }));
       if (clean.length > 0) cols.push({ w: c.w, panels: clean });
     }
     const popouts: PoppedPanel[] = (Array.isArray(j.popouts) ? j.popouts : [])
       .filter((p) => typeof p?.id === 'string' && typeof p.kind === 'string' && known(p.kind) && typeof p.col === 'number' && typeof p.row === 'number')
-      .map((p) => ({ id: p.id, kind: p.kind, h: typeof p.h === 'number' && p.h > 0 ? p.h : 50, col: p.col, row: p.row, params: typeof p.params === 'object' && p.params !== null ? p.params : {} }));
+      .map((p) => ({ id: p.id, kind: panelKind(p.kind), h: typeof p.h === 'number' && p.h > 0 ? p.h : 50, col: p.col, row: p.row, params: typeof p.params === 'object' && p.params !== null ? p.params : {} }));
     if (cols.length === 0 && popouts.length === 0) return undefined;
     return popouts.length > 0 ? { v: 1, columns: cols, popouts } : { v: 1, columns: cols };
   } catch {

@@ -68,7 +68,7 @@ const ladder = () => page.getByTestId('depth-ladder');
 const row = (p: number): Locator => ladder().locator(`[role=row][data-price="${p}"]`);
 const bestBid = async (): Promise<number> => Number(await ladder().locator('[role=row].best-bid').first().getAttribute('data-price'));
 const venueOrder = (id: number | string) => host.core.venue.order(Number(id));
-const chartLines = async () => ((await page.getByTestId('trading-chart').getAttribute('data-lines')) ?? '').split(' ').filter((x) => x !== '');
+const chartLines = async () => ((await page.getByTestId('chart').getAttribute('data-lines')) ?? '').split(' ').filter((x) => x !== '');
 /** My (the local account's) open orders in the symbol; the simulated market's agents have theirs too. */
 const openIds = () => host.core.venue.orders({ accountId: LOCAL_ACCOUNT_ID, status: 'open', symbol }).items.map((o) => o.orderId);
 
@@ -159,7 +159,7 @@ describe('power-trader features', () => {
   });
 
   it('chart: right-click places a buy limit at that price; the cancel handle cancels an order', async () => {
-    const canvas = page.locator('[data-testid=trading-chart] .pw-chart-body');
+    const canvas = page.locator('[data-testid=chart] .pw-chart-body');
     const box = (await canvas.boundingBox())!;
     await page.mouse.click(box.x + box.width * 0.5, box.y + box.height * 0.52, { button: 'right' });
     const menu = page.getByTestId('chart-menu');
@@ -212,7 +212,7 @@ describe('power-trader features', () => {
   });
 
   it('drawings: lines are drawn, selected and deleted, and kept for the symbol across a reload', async () => {
-    const chart = page.getByTestId('trading-chart');
+    const chart = page.getByTestId('chart');
     const body = (await chart.locator('.pw-chart-body').boundingBox())!;
     await chart.locator('[data-tool=hline]').click();
     await page.mouse.click(body.x + body.width * 0.3, body.y + body.height * 0.3);
@@ -236,12 +236,12 @@ describe('power-trader features', () => {
     await until(() => chart.getAttribute('data-drawings'), (n) => n === '3', 5000, 'rectangle and text');
     await page.reload();
     await waitConnected(page);
-    await until(() => page.getByTestId('trading-chart').getAttribute('data-drawings'), (n) => n === '3', 10_000, 'drawings after reload');
+    await until(() => page.getByTestId('chart').getAttribute('data-drawings'), (n) => n === '3', 10_000, 'drawings after reload');
     await page.getByTestId('indicator-legend').waitFor();
   });
 
   it('alerts: set from a right-click on the chart, listed, removable', async () => {
-    const body = (await page.locator('[data-testid=trading-chart] .pw-chart-body').boundingBox())!;
+    const body = (await page.locator('[data-testid=chart] .pw-chart-body').boundingBox())!;
     await page.mouse.click(body.x + body.width * 0.5, body.y + body.height * 0.15, { button: 'right' });
     const menu = page.getByTestId('chart-menu');
     const at = await menu.locator('.pw-menu-head').textContent();
@@ -312,7 +312,7 @@ describe('power-trader features', () => {
     await form.getByRole('button', { name: 'Add alert' }).click();
     await form.locator('tbody tr').first().waitFor();
     await page.getByTestId('toasts').waitFor({ state: 'detached', timeout: 10_000 }); // toasts fade, the chart settles
-    await page.locator('[data-testid=trading-chart]').screenshot({ path: join(SHOTS, 'power-chart.png') });
+    await page.locator('[data-testid=chart]').screenshot({ path: join(SHOTS, 'power-chart.png') });
     await ladder().screenshot({ path: join(SHOTS, 'power-ladder.png') });
     await page.screenshot({ path: join(SHOTS, 'power-workspace.png') });
   });
@@ -371,7 +371,7 @@ describe('power-trader features', () => {
     await page.evaluate(`localStorage.setItem('tradedesk.layout.v1', ${JSON.stringify(JSON.stringify(GRID))})`);
     await page.reload();
     await waitConnected(page);
-    const charts = page.getByTestId('trading-chart');
+    const charts = page.getByTestId('chart');
     await until(() => charts.count(), (n) => n === 4, 10_000, 'four charts');
     await until(() => page.getByTestId('indicator-legend').count(), (n) => n === 4, 15_000, 'four legends');
     // Crosshair sync: hovering one chart puts the crosshair on the same moment in the others.
@@ -397,7 +397,7 @@ describe('power-trader features', () => {
     await page.selectOption('select[aria-label="Add panel"]', 'layouts');
     await page.getByTestId('layouts').locator('tr[data-layout="Trading"]').getByRole('button', { name: 'Restore' }).click();
     await ladder().waitFor({ timeout: 10_000 });
-    await until(() => page.getByTestId('trading-chart').count(), (n) => n === 1, 5000, 'one trading chart again');
+    await until(() => page.getByTestId('chart').count(), (n) => n === 1, 5000, 'one trading chart again');
     expect(await page.locator('[data-panel=watchlist]').count()).toBe(1);
     expect(await page.locator('[data-panel=alerts]').count()).toBe(1);
     expect(realProblems(w.problems)).toEqual([]);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { allPanels, panelDef, registerPanel, registerPanelAlias } from '../../src/panels/registry.js';
 import { DEFAULT_LAYOUT, addPanel, findPanel, movePanel, parseLayout, removePanel, resize, type Layout } from '../../src/workspace/layout.js';
 
 const ids = (l: Layout) => l.columns.map((c) => c.panels.map((p) => p.id));
@@ -39,5 +40,15 @@ describe('workspace layout', () => {
     expect(parseLayout('not json', known)).toBeUndefined();
     const withGone = { v: 1, columns: [{ w: 1, panels: [{ id: 'a', kind: 'gone', h: 1, params: {} }] }, { w: 1, panels: [{ id: 'b', kind: 'chart', h: 1, params: {} }] }] };
     expect(ids(parseLayout(JSON.stringify(withGone), known)!)).toEqual([['b']]);
+  });
+
+  it('loads a panel saved under an alias as the panel it now is (the old trading chart opens the chart)', () => {
+    registerPanelAlias('tradechart', 'chart');
+    registerPanel({ kind: 'chart', title: 'Chart', component: () => null });
+    const saved = { v: 1, columns: [{ w: 1, panels: [{ id: 'tradechart-1', kind: 'tradechart', h: 1, params: { timeframe: '5m', ind: 'sma20' } }] }] };
+    const l = parseLayout(JSON.stringify(saved), (k) => panelDef(k) !== undefined)!;
+    expect(l.columns[0]!.panels[0]).toEqual({ id: 'tradechart-1', kind: 'chart', h: 1, params: { timeframe: '5m', ind: 'sma20' } });
+    expect(panelDef('tradechart')?.kind).toBe('chart');
+    expect(allPanels().map((d) => d.kind)).not.toContain('tradechart');
   });
 });
