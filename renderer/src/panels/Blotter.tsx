@@ -10,6 +10,7 @@ import type { OrderRecord } from '../data/types.js';
 import { formatAvgPrice, formatPrice, formatQty, formatTime, parsePrice, parseQty, priceInput } from '../format/num.js';
 import { CANCEL_REASONS, reasonFor } from '../format/reasons.js';
 import type { PanelProps } from './registry.js';
+import { GridHead } from '../ui/GridHead.js';
 
 type Tab = 'working' | 'fills' | 'rejected' | 'all';
 const TYPE_SHORT: Record<string, string> = { market: 'MKT', limit: 'LMT', stop: 'STP', stop_limit: 'STP LMT', trailing_stop: 'TRAIL' };
@@ -98,21 +99,7 @@ function WorkingTable({ orders, onError }: { orders: OrderRecord[]; onError(s: s
   if (orders.length === 0) return <div className="empty">No working orders</div>;
   return (
     <table className="grid">
-      <thead>
-        <tr>
-          <th className="l">Time</th>
-          <th className="l">Symbol</th>
-          <th className="l">Side</th>
-          <th className="l">Type</th>
-          <th>Qty</th>
-          <th>Filled</th>
-          <th>Price</th>
-          <th>Stop</th>
-          <th className="l">TIF</th>
-          <th className="l">Status</th>
-          <th className="l">Actions</th>
-        </tr>
-      </thead>
+      <GridHead cols={[['Time', 'l'], ['Symbol', 'l'], ['Side', 'l'], ['Type', 'l'], ['Qty'], ['Filled'], ['Price'], ['Stop'], ['TIF', 'l'], ['Status', 'l'], ['Actions', 'l']]} />
       <tbody>
         {orders.map((o) =>
           editing === o.orderId ? (
@@ -244,17 +231,7 @@ function FillsTable() {
   if (list.length === 0) return <div className="empty">No fills yet</div>;
   return (
     <table className="grid">
-      <thead>
-        <tr>
-          <th className="l">Time</th>
-          <th className="l">Symbol</th>
-          <th className="l">Side</th>
-          <th>Qty</th>
-          <th>Price</th>
-          <th className="l">Liquidity</th>
-          <th>Order</th>
-        </tr>
-      </thead>
+      <GridHead cols={[['Time', 'l'], ['Symbol', 'l'], ['Side', 'l'], ['Qty'], ['Price'], ['Liquidity', 'l'], ['Order']]} />
       <tbody>
         {list.map((f) => (
           <tr key={`${f.tradeId}-${f.orderId}`} data-testid="fill-row">
@@ -276,18 +253,7 @@ function RejectsTable({ rows }: { rows: LocalReject[] }) {
   if (rows.length === 0) return <div className="empty">No rejections</div>;
   return (
     <table className="grid">
-      <thead>
-        <tr>
-          <th className="l">Time</th>
-          <th className="l">Symbol</th>
-          <th className="l">Side</th>
-          <th className="l">Type</th>
-          <th>Qty</th>
-          <th>Price</th>
-          <th className="l">Code</th>
-          <th className="l wide">Reason</th>
-        </tr>
-      </thead>
+      <GridHead cols={[['Time', 'l'], ['Symbol', 'l'], ['Side', 'l'], ['Type', 'l'], ['Qty'], ['Price'], ['Code', 'l'], ['Reason', 'l wide']]} />
       <tbody>
         {rows.map((r) => (
           <tr key={r.key} data-testid="reject-row" data-code={r.code}>
@@ -312,20 +278,7 @@ function AllTable({ orders }: { orders: OrderRecord[] }) {
   if (orders.length === 0) return <div className="empty">No orders today</div>;
   return (
     <table className="grid">
-      <thead>
-        <tr>
-          <th className="l">Time</th>
-          <th>#</th>
-          <th className="l">Symbol</th>
-          <th className="l">Side</th>
-          <th className="l">Type</th>
-          <th>Qty</th>
-          <th>Filled</th>
-          <th>Avg price</th>
-          <th>Price</th>
-          <th className="l wide">Status</th>
-        </tr>
-      </thead>
+      <GridHead cols={[['Time', 'l'], ['#'], ['Symbol', 'l'], ['Side', 'l'], ['Type', 'l'], ['Qty'], ['Filled'], ['Avg price'], ['Price'], ['Status', 'l wide']]} />
       <tbody>
         {orders.map((o) => (
           <tr key={o.orderId} data-order-id={o.orderId} data-status={o.status}>

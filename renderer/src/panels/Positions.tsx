@@ -4,6 +4,7 @@ import { formatAvgPrice, formatMoney, formatPrice, formatQty } from '../format/n
 import { useActiveSymbol } from '../ui/symbol.js';
 import { livePosition } from './pnl.js';
 import type { PanelProps } from './registry.js';
+import { GridHead } from '../ui/GridHead.js';
 
 const pnlClass = (v: number) => (v > 0 ? 'up' : v < 0 ? 'down' : '');
 
@@ -17,17 +18,7 @@ export function Positions(_props: PanelProps) {
   return (
     <div className="table-wrap" data-testid="positions">
       <table className="grid">
-        <thead>
-          <tr>
-            <th className="l">Symbol</th>
-            <th>Qty</th>
-            <th>Avg cost</th>
-            <th>Last</th>
-            <th>Mkt value</th>
-            <th>Unrealized</th>
-            <th>Realized</th>
-          </tr>
-        </thead>
+        <GridHead cols={[['Symbol', 'l'], ['Qty'], ['Avg cost'], ['Last'], ['Mkt value'], ['Unrealized'], ['Realized']]} />
         <tbody>
           {positions.map((p) => (
             <PositionRow key={p.symbol} p={p} onPick={setSymbol} />

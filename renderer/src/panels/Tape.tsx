@@ -3,6 +3,7 @@ import { useTrades } from '../data/live.js';
 import { formatPrice, formatQty, formatTime } from '../format/num.js';
 import { useActiveSymbol } from '../ui/symbol.js';
 import type { PanelProps } from './registry.js';
+import { GridHead } from '../ui/GridHead.js';
 
 export function Tape(_props: PanelProps) {
   const [symbol] = useActiveSymbol();
@@ -16,13 +17,7 @@ export function Tape(_props: PanelProps) {
       </div>
       <div className="table-wrap">
         <table className="grid">
-          <thead>
-            <tr>
-              <th className="l">Time</th>
-              <th>Price</th>
-              <th>Size</th>
-            </tr>
-          </thead>
+          <GridHead cols={[['Time', 'l'], ['Price'], ['Size']]} />
           <tbody>
             {list.map((t) => (
               <tr key={t.tradeId} className={t.aggressor === 'buy' ? 'buy' : 'sell'}>
