@@ -25,6 +25,31 @@ export interface Port {
 }
 
 /**
+ * The inbound half every adapter shares: `deliver` hands a message to the current listeners, or keeps it
+ * until the first listener is added (then replays it asynchronously, in order); `onMessage` is the Port's.
+ */
+export function messageInbox(): { deliver(msg: unknown): void; onMessage(cb: (msg: unknown) => void): () => void } {
+  const listeners = new Set<(m: unknown) => void>();
+  const early: unknown[] = [];
+  return {
+    deliver(msg) {
+      if (listeners.size === 0) early.push(msg);
+      else for (const cb of [...listeners]) cb(msg);
+    },
+    onMessage(cb) {
+      listeners.add(cb);
+      if (early.length > 0) {
+        const q = early.splice(0);
+        queueMicrotask(() => q.forEach((m) => cb(m)));
+      }
+      return () => {
+        listeners.delete(cb);
+      };
+    },
+  };
+}
+
+/**
  * The one-shot close-listener rule every Port (and the client) keeps: before the close, `cb` joins
  * `listeners`; after it (`closedWith` given), `cb` still runs once, asynchronously, with a copy of the info.
  * Returns the function that removes the listener (or cancels that late call).

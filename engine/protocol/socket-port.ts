@@ -4,7 +4,7 @@
  * and the server's tools share one adapter. JSON text frames; a binary or non-JSON frame is dropped; messages
  * that arrive before the first listener wait for it; `send` after close is ignored; close listeners run once.
  */
-import { addCloseListener, type CloseInfo, type Port } from './port.js';
+import { addCloseListener, messageInbox, type CloseInfo, type Port } from './port.js';
 
 /** The part of a WebSocket this adapter uses (structural: no DOM or Node types needed). */
 export interface WebSocketLike {
@@ -23,8 +23,7 @@ export function socketPort(ws: WebSocketLike, options: { terminate?: () => void 
   let closed = ws.readyState >= CLOSING;
   let info: CloseInfo | undefined;
   const closeListeners = new Set<(i: CloseInfo) => void>();
-  const listeners = new Set<(m: unknown) => void>();
-  const early: unknown[] = [];
+  const inbox = messageInbox();
   ws.addEventListener('message', (ev) => {
     if (typeof ev.data !== 'string') return;
     let msg: unknown;
@@ -33,8 +32,7 @@ export function socketPort(ws: WebSocketLike, options: { terminate?: () => void 
     } catch {
       return;
     }
-    if (listeners.size === 0) early.push(msg);
-    else for (const cb of [...listeners]) cb(msg);
+    inbox.deliver(msg);
   });
   ws.addEventListener('error', () => undefined); // a 'close' always follows
   ws.addEventListener('close', (ev) => {
@@ -52,16 +50,7 @@ export function socketPort(ws: WebSocketLike, options: { terminate?: () => void 
       if (closed || ws.readyState !== OPEN) return;
       ws.send(JSON.stringify(msg));
     },
-    onMessage(cb) {
-      listeners.add(cb);
-      if (early.length > 0) {
-        const q = early.splice(0);
-        queueMicrotask(() => q.forEach((m) => cb(m)));
-      }
-      return () => {
-        listeners.delete(cb);
-      };
-    },
+    onMessage: inbox.onMessage,
     onClose(cb) {
       return addCloseListener(closeListeners, info, cb);
     },

@@ -4,7 +4,7 @@
  * both sides report the same close info; Electron's own 'close' event (the renderer went away) closes too.
  * Written against a small interface: tests pass a fake port.
  */
-import { addCloseListener, type CloseInfo, type Port } from '../../engine/protocol/index.js';
+import { addCloseListener, messageInbox, type CloseInfo, type Port } from '../../engine/protocol/index.js';
 import type { BridgeCloseFrame } from '../../engine/protocol/bridge.js';
 
 export interface MessagePortMainLike {
@@ -22,9 +22,8 @@ function isCloseFrame(m: unknown): m is BridgeCloseFrame {
 export function messagePortMainPort(p: MessagePortMainLike): Port {
   let closed = false;
   let info: CloseInfo | undefined;
-  const listeners = new Set<(m: unknown) => void>();
+  const inbox = messageInbox();
   const closeListeners = new Set<(i: CloseInfo) => void>();
-  const early: unknown[] = [];
 
   const finish = (i: CloseInfo): void => {
     if (info !== undefined) return;
@@ -58,8 +57,7 @@ export function messagePortMainPort(p: MessagePortMainLike): Port {
       finish(i);
       return;
     }
-    if (listeners.size === 0) early.push(m);
-    else for (const cb of [...listeners]) cb(m);
+    inbox.deliver(m);
   });
   p.on('close', () => finish(info ?? {}));
   p.start();
@@ -72,16 +70,7 @@ export function messagePortMainPort(p: MessagePortMainLike): Port {
       if (closed) return;
       p.postMessage(msg);
     },
-    onMessage(cb) {
-      listeners.add(cb);
-      if (early.length > 0) {
-        const q = early.splice(0);
-        queueMicrotask(() => q.forEach((m) => cb(m)));
-      }
-      return () => {
-        listeners.delete(cb);
-      };
-    },
+    onMessage: inbox.onMessage,
     onClose(cb) {
       return addCloseListener(closeListeners, info, cb);
     },
