@@ -3,10 +3,9 @@
  * permission / network handlers, the IPC guard (foreign frames and bad payloads refused, nothing thrown),
  * the MessagePort adapter, and the CSP.
  */
-import { EventEmitter } from 'node:events';
 import { describe, expect, it, vi } from 'vitest';
 import { ProtocolClient } from '../../engine/protocol/index.js';
-import { messagePortMainPort, type MessagePortMainLike } from '../src/message-port.js';
+import { messagePortMainPort } from '../src/message-port.js';
 import { strictCsp } from '../src/security/csp.js';
 import {
   blockRequest,
@@ -21,6 +20,7 @@ import {
 } from '../src/security/handlers.js';
 import { CONNECT_CHANNEL, ConnectPayloadSchema, guardIpc, type IpcEventLike, type IpcFrameLike } from '../src/security/ipc.js';
 import { APP_ENTRY, isAppUrl, webPreferences, windowUrl } from '../src/security/web-preferences.js';
+import { FakeMessagePortMain } from './electron-fake.js';
 import { hubFixture } from './fixtures.js';
 
 describe('webPreferences factory', () => {
@@ -221,41 +221,11 @@ describe('IPC guard', () => {
   });
 });
 
-/** A fake MessagePortMain pair behaving like Electron's (ordered, async, 'close' when the other end closes). */
-function fakeMessagePortPair(): [MessagePortMainLike & EventEmitter, MessagePortMainLike & EventEmitter] {
-  class FakePort extends EventEmitter implements MessagePortMainLike {
-    other!: FakePort;
-    open = true;
-    postMessage(message: unknown): void {
-      if (!this.open) return;
-      const data = structuredClone(message);
-      setImmediate(() => this.other.open && this.other.emit('message', { data }));
-    }
-    start(): void {}
-    close(): void {
-      if (!this.open) return;
-      this.open = false;
-      setImmediate(() => {
-        this.emit('close');
-        if (this.other.open) {
-          this.other.open = false;
-          this.other.emit('close');
-        }
-      });
-    }
-  }
-  const a = new FakePort();
-  const b = new FakePort();
-  a.other = b;
-  b.other = a;
-  return [a, b];
-}
-
 describe('MessagePort adapter (main side of the preload bridge)', () => {
   it('carries a whole hub session, and a close frame reports its code to the other side', async () => {
     const fx = await hubFixture();
     try {
-      const [mainEnd, windowEnd] = fakeMessagePortPair();
+      const [mainEnd, windowEnd] = FakeMessagePortMain.pair();
       fx.hub.attach(messagePortMainPort(mainEnd), { windowId: 'main', panel: 'workspace' });
       const windowSide = messagePortMainPort(windowEnd); // the preload's wrapper speaks the same framing
       const client = new ProtocolClient(windowSide);
@@ -271,7 +241,7 @@ describe('MessagePort adapter (main side of the preload bridge)', () => {
   });
 
   it('the renderer going away closes main\'s end', async () => {
-    const [mainEnd, windowEnd] = fakeMessagePortPair();
+    const [mainEnd, windowEnd] = FakeMessagePortMain.pair();
     const port = messagePortMainPort(mainEnd);
     const closed = new Promise((resolve) => port.onClose(resolve));
     windowEnd.close();
