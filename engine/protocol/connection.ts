@@ -28,7 +28,7 @@ import {
 import { ProtocolError, isProtocolError, toErrorShape } from './errors.js';
 import type { Welcome } from './messages.js';
 import type { ChannelData, ChannelName, ChannelParams, MethodName, ResultOf } from './methods.js';
-import type { Port } from './port.js';
+import { callEach, type Port } from './port.js';
 
 export interface BackoffOptions {
   /** First retry delay. Default 250 ms. */
@@ -262,15 +262,7 @@ export class Connection {
 
   #setStatus(s: ConnectionStatus): void {
     this.#status = s;
-    for (const cb of [...this.#listeners]) {
-      try {
-        cb(s);
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
+    callEach(this.#listeners, () => s);
   }
 
   #stopTransport(): void {

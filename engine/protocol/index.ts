@@ -3,7 +3,7 @@
  * Import from here; the renderer must not reach into engine/core, so the codes and read-model types it
  * needs are re-exported below.
  */
-export { addCloseListener, messageInbox, createPortPair, assertJsonSafe } from './port.js';
+export { addCloseListener, callEach, messageInbox, createPortPair, assertJsonSafe } from './port.js';
 export type { Port, CloseInfo, PortPairOptions } from './port.js';
 export { socketPort } from './socket-port.js';
 export type { WebSocketLike } from './socket-port.js';

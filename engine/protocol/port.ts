@@ -25,6 +25,22 @@ export interface Port {
 }
 
 /**
+ * Calls every listener (over a copy of the set, so one may remove itself) with `make()`'s value; a listener
+ * that throws does not stop the others: its error is rethrown asynchronously, where it is reported.
+ */
+export function callEach<T>(listeners: Iterable<(value: T) => void>, make: () => T): void {
+  for (const cb of [...listeners]) {
+    try {
+      cb(make());
+    } catch (e) {
+      queueMicrotask(() => {
+        throw e;
+      });
+    }
+  }
+}
+
+/**
  * The inbound half every adapter shares: `deliver` hands a message to the current listeners, or keeps it
  * until the first listener is added (then replays it asynchronously, in order); `onMessage` is the Port's.
  */
@@ -202,15 +218,7 @@ class MemoryPort implements Port {
     const info = this.#closeInfo ?? {};
     const listeners = [...this.#closeListeners];
     this.#closeListeners.clear();
-    for (const cb of listeners) {
-      try {
-        cb({ ...info });
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
+    callEach(listeners, () => ({ ...info }));
   }
 }
 

@@ -3,7 +3,7 @@
  * The hub owns one LinkGroups; `hub.link.set` changes a group and every `hub.links` subscriber gets the
  * whole state (it is small). Persisted as JSON in the user-data folder so a restart keeps the groups.
  */
-import { LINK_COLORS, LinksSchema, type LinkColor, type Links } from '../../engine/protocol/index.js';
+import { LINK_COLORS, LinksSchema, callEach, type LinkColor, type Links } from '../../engine/protocol/index.js';
 import { readJsonFile, writeJsonFileAtomic } from './json-file.js';
 
 type LinkState = NonNullable<Links['groups'][LinkColor]>;
@@ -44,15 +44,7 @@ export class LinkGroups {
     this.#groups[color] = next;
     if (this.#file !== undefined) writeJsonFileAtomic(this.#file, this.get());
     const links = this.get();
-    for (const cb of [...this.#listeners]) {
-      try {
-        cb(links);
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
+    callEach(this.#listeners, () => links);
   }
 
   /** Calls `cb` with the whole state after every change; returns a function that removes it. */

@@ -4,7 +4,7 @@
  * both sides report the same close info; Electron's own 'close' event (the renderer went away) closes too.
  * Written against a small interface: tests pass a fake port.
  */
-import { addCloseListener, messageInbox, type CloseInfo, type Port } from '../../engine/protocol/index.js';
+import { addCloseListener, callEach, messageInbox, type CloseInfo, type Port } from '../../engine/protocol/index.js';
 import type { BridgeCloseFrame } from '../../engine/protocol/bridge.js';
 
 export interface MessagePortMainLike {
@@ -31,15 +31,7 @@ export function messagePortMainPort(p: MessagePortMainLike): Port {
     info = i;
     const ls = [...closeListeners];
     closeListeners.clear();
-    for (const cb of ls) {
-      try {
-        cb({ ...i });
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
+    callEach(ls, () => ({ ...i }));
   };
 
   p.on('message', (e) => {

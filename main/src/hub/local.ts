@@ -7,6 +7,7 @@
 import {
   ProtocolClient,
   ProtocolError,
+  callEach,
   createPortPair,
   serveSession,
   type ChannelName,
@@ -125,14 +126,6 @@ export class LocalUpstream implements Upstream {
 
   #set(s: UpstreamStatus): void {
     this.#status = s;
-    for (const cb of [...this.#listeners]) {
-      try {
-        cb(s);
-      } catch (e) {
-        queueMicrotask(() => {
-          throw e;
-        });
-      }
-    }
+    callEach(this.#listeners, () => s);
   }
 }
