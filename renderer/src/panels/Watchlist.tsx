@@ -1,14 +1,18 @@
 /**
  * Watchlist: live last / change % / bid / ask / volume per symbol with a flash on each price change, the
  * index on top, add (type a symbol, Enter) and remove (× or Delete). Click or arrow keys pick the linked
- * symbol for the chart, ticket and tape.
+ * symbol for the chart, ticket and tape. A row's menu (right-click, or the context-menu key / Shift+F10 on
+ * the list) sets a price alert above or below, opens the chart or the ticket on it, or removes it.
  */
-import { memo, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
-import { useCachedQuote, useIndex, useInstruments, useQuoteStream } from '../data/live.js';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { useCachedQuote, useIndex, useInstruments, useLive, useQuoteStream } from '../data/live.js';
 import { formatBps, formatPrice, formatVolume } from '../format/num.js';
+import { createAlert } from '../power/alertsApi.js';
 import { useActiveSymbol } from '../ui/symbol.js';
 import { PREF, usePref } from '../workspace/prefs.js';
+import { useWorkspaceIfAny } from '../workspace/Workspace.js';
 import type { PanelProps } from './registry.js';
+import { WatchlistMenu } from './WatchlistMenu.js';
 
 const INDEX_NAME = 'SIM10';
 
@@ -23,6 +27,8 @@ export function Watchlist(_props: PanelProps) {
   const [active, setActive] = useActiveSymbol();
   const [adding, setAdding] = useState('');
   const [error, setError] = useState<string | undefined>();
+  const [menu, setMenu] = useState<{ symbol: string; x: number; y: number } | null>(null);
+  const list = useRef<HTMLDivElement>(null);
 
   useEffect(() => {
     if (active === '' && symbols.length > 0) setActive(symbols[0]!);
@@ -45,9 +51,34 @@ export function Watchlist(_props: PanelProps) {
     setSaved(next);
     if (active === s && next.length > 0) setActive(next[0]!);
   };
+  /** The menu of the active row, opened from the keyboard: below the row's symbol. */
+  const menuFromKeyboard = () => {
+    const tr = list.current?.querySelector<HTMLElement>(`tr[data-symbol="${CSS.escape(active)}"]`);
+    if (tr === null || tr === undefined) return;
+    tr.scrollIntoView({ block: 'nearest' });
+    const r = tr.getBoundingClientRect();
+    setMenu({ symbol: active, x: r.left + 24, y: r.bottom });
+  };
+  const onRowMenu = useCallback(
+    (symbol: string, e: MouseEvent) => {
+      e.preventDefault();
+      e.stopPropagation();
+      setActive(symbol);
+      list.current?.focus();
+      setMenu({ symbol, x: e.clientX, y: e.clientY });
+    },
+    [setActive],
+  );
+  const closeMenu = useCallback((refocus = true) => {
+    setMenu(null);
+    if (refocus) list.current?.focus();
+  }, []);
   const onKey = (e: KeyboardEvent) => {
     const i = symbols.indexOf(active);
-    if (e.key === 'ArrowDown' && i < symbols.length - 1) {
+    if ((e.key === 'ContextMenu' || (e.key === 'F10' && e.shiftKey)) && i >= 0) {
+      menuFromKeyboard();
+      e.preventDefault();
+    } else if (e.key === 'ArrowDown' && i < symbols.length - 1) {
       setActive(symbols[i + 1]!);
       e.preventDefault();
     } else if (e.key === 'ArrowUp' && i > 0) {
@@ -62,7 +93,19 @@ export function Watchlist(_props: PanelProps) {
   return (
     <div className="watchlist" data-testid="watchlist">
       <IndexRow />
-      <div className="table-wrap" tabIndex={0} onKeyDown={onKey} aria-label="Watchlist rows (arrow keys to move, Delete to remove)">
+      <div
+        ref={list}
+        className="table-wrap"
+        tabIndex={0}
+        onKeyDown={onKey}
+        onContextMenu={(e) => {
+          // The context-menu key on the focused list (a right-click on a row opens that row's menu).
+          if (e.target !== e.currentTarget) return;
+          e.preventDefault();
+          if (symbols.includes(active)) menuFromKeyboard();
+        }}
+        aria-label="Watchlist rows (arrow keys to move, Delete to remove, Shift+F10 for the row's menu)"
+      >
         <table className="grid fixed">
           <colgroup>
             <col className="c-sym" />
@@ -84,7 +127,7 @@ export function Watchlist(_props: PanelProps) {
           </thead>
           <tbody>
             {symbols.map((s) => (
-              <WatchRow key={s} symbol={s} active={s === active} onPick={setActive} onRemove={remove} />
+              <WatchRow key={s} symbol={s} active={s === active} onPick={setActive} onRemove={remove} onMenu={onRowMenu} />
             ))}
           </tbody>
         </table>
@@ -117,7 +160,57 @@ export function Watchlist(_props: PanelProps) {
         </button>
         {error !== undefined && <span className="field-error">{error}</span>}
       </form>
+      {menu !== null && (
+        <RowMenu
+          key={menu.symbol}
+          symbol={menu.symbol}
+          at={menu}
+          onRemove={() => {
+            remove(menu.symbol);
+            closeMenu();
+          }}
+          onClose={closeMenu}
+        />
+      )}
     </div>
+  );
+}
+
+/** Moves the focus into a panel of this window (the chart's canvas, the ticket's quantity). */
+function focusPanel(kind: 'chart' | 'ticket'): boolean {
+  const panel = document.querySelector<HTMLElement>(`section.panel[data-panel="${kind}"]`);
+  if (panel === null) return false;
+  panel.scrollIntoView({ block: 'nearest' });
+  const target = panel.querySelector<HTMLElement>(kind === 'ticket' ? '#t-qty' : '[data-testid=chart] [tabindex]') ?? panel.querySelector<HTMLElement>('[tabindex], input, button');
+  target?.focus();
+  return true;
+}
+
+function RowMenu({ symbol, at, onRemove, onClose }: { symbol: string; at: { x: number; y: number }; onRemove(): void; onClose(refocus?: boolean): void }) {
+  const live = useLive();
+  const ws = useWorkspaceIfAny();
+  const [, setActive] = useActiveSymbol();
+  const q = useCachedQuote(symbol);
+  /** Picks the symbol and shows the panel: the one in this window, or a new one in the workspace. */
+  const show = (kind: 'chart' | 'ticket') => {
+    setActive(symbol);
+    onClose();
+    if (focusPanel(kind) || ws === undefined) return;
+    ws.add(kind);
+    requestAnimationFrame(() => requestAnimationFrame(() => focusPanel(kind)));
+  };
+  const hasPanel = (kind: string) => ws !== undefined || document.querySelector(`section.panel[data-panel="${kind}"]`) !== null;
+  return (
+    <WatchlistMenu
+      symbol={symbol}
+      last={q?.last ?? null}
+      at={at}
+      onAlert={async (direction, price) => (await createAlert(live, { symbol, direction, price })) !== undefined}
+      {...(hasPanel('chart') ? { onChart: () => show('chart') } : {})}
+      {...(hasPanel('ticket') ? { onTicket: () => show('ticket') } : {})}
+      onRemove={onRemove}
+      onClose={onClose}
+    />
   );
 }
 
@@ -142,11 +235,13 @@ const WatchRow = memo(function WatchRow({
   active,
   onPick,
   onRemove,
+  onMenu,
 }: {
   symbol: string;
   active: boolean;
   onPick(s: string): void;
   onRemove(s: string): void;
+  onMenu(s: string, e: MouseEvent): void;
 }) {
   const q = useCachedQuote(symbol);
   const lastRef = useRef<HTMLSpanElement>(null);
@@ -164,7 +259,7 @@ const WatchRow = memo(function WatchRow({
   }, [q]);
   const dir = q === undefined || q.change === 0 ? '' : q.change > 0 ? 'up' : 'down';
   return (
-    <tr className={active ? 'sel' : undefined} aria-selected={active} onClick={() => onPick(symbol)} data-symbol={symbol}>
+    <tr className={active ? 'sel' : undefined} aria-selected={active} onClick={() => onPick(symbol)} onContextMenu={(e) => onMenu(symbol, e)} data-symbol={symbol}>
       <td className="l sym">
         {symbol}
         <button

@@ -75,7 +75,7 @@ export function AlertsList(p: AlertsListProps) {
       </div>
       {error !== null && <div className="field-error block">{error}</div>}
       {list.length === 0 ? (
-        <div className="empty">No alerts. Right-click the chart or add one above.</div>
+        <div className="empty">No alerts. Right-click the chart or a watchlist row, or add one above.</div>
       ) : (
         <table className="pw-alert-table">
           <thead>

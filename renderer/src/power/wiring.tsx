@@ -4,8 +4,8 @@
  * the cheat sheet, price alerts watching the tape, toasts). The components stay prop-driven; this file is
  * where they meet the protocol.
  */
-import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useQueryClient } from '@tanstack/react-query';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { isProtocolError, TIMEFRAMES, type Depth, type OrderRecord, type PanelKind, type ParamsOf } from '../../../engine/protocol/index.js';
 import { loadOlderCandles, useAccount, useCandleBook, useExecutions, useInstrument, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
 import type { Timeframe } from '../data/types.js';
@@ -18,7 +18,8 @@ import { useTheme } from '../ui/theme.js';
 import { parseLayout } from '../workspace/layout.js';
 import { setPref, usePref } from '../workspace/prefs.js';
 import { useWorkspace } from '../workspace/Workspace.js';
-import { mergeAlert, type AlertDirection, type PriceAlert } from './alerts.js';
+import { mergeAlert, type PriceAlert } from './alerts.js';
+import { ALERTS_KEY, createAlert, deleteAlert, useAlerts } from './alertsApi.js';
 import { AlertsList } from './AlertsList.js';
 import { ConfirmOrder } from './ConfirmOrder.js';
 import { DepthLadder } from './DepthLadder.js';
@@ -31,7 +32,10 @@ import { intentToRequests, type OrderRequest } from './intents.js';
 import { VolumeProfile } from './ladder.js';
 import { NAMED_LAYOUTS_KEY, deleteNamed, parseNamed, saveNamed, serializeNamed, type NamedLayout } from './namedLayouts.js';
 import { TradingChart } from './TradingChart.js';
+import { toast, toastCount, useToasts } from './toasts.js';
 import './power.css';
+
+export { toast };
 
 export const POWER_PREF = {
   qty: 'tradedesk.power.qty',
@@ -81,25 +85,10 @@ export function saveKeymap(km: Keymap): void {
 
 // ---------------------------------------------------------------- sending
 
-/** The outcome of a request, for toasts. */
-type Toast = { id: number; text: string; kind: 'info' | 'error' };
-let toastSeq = 0;
-const toastListeners = new Set<() => void>();
-let toasts: Toast[] = [];
-export function toast(text: string, kind: Toast['kind'] = 'info'): void {
-  const t = { id: ++toastSeq, text, kind };
-  toasts = [...toasts, t].slice(-4);
-  for (const l of toastListeners) l();
-  setTimeout(() => {
-    toasts = toasts.filter((x) => x !== t);
-    for (const l of toastListeners) l();
-  }, 6000);
-}
-
 function reportError(live: Live, e: unknown, what: { symbol: string; side: string; orderType: string; qty: number; price?: number | undefined; action: 'place' | 'modify' | 'cancel' }): void {
   const code = isProtocolError(e) ? e.code : 'UNAVAILABLE';
   const message = e instanceof Error ? e.message : String(e);
-  live.addReject({ key: `pw-${Date.now()}-${toastSeq}`, ts: Date.now(), code, message, ...what });
+  live.addReject({ key: `pw-${Date.now()}-${toastCount()}`, ts: Date.now(), code, message, ...what });
   toast(`${code}: ${message}`, 'error');
 }
 
@@ -151,34 +140,6 @@ async function runRequests(live: Live, requests: readonly OrderRequest[]): Promi
 
 // ---------------------------------------------------------------- price alerts (stored and checked by the venue)
 
-const ALERTS_KEY = ['power', 'alerts'] as const;
-
-/** My alerts: listed once, then kept current by the `alerts` channel (AlertWatcher writes the pushes). */
-function useAlerts(): PriceAlert[] {
-  const live = useLive();
-  const q = useQuery({ queryKey: ALERTS_KEY, queryFn: () => live.conn.call('alerts.list', {}) });
-  return q.data ?? [];
-}
-
-async function createAlert(live: Live, a: { symbol: string; direction: AlertDirection; price: number }): Promise<void> {
-  try {
-    const created = await live.conn.call('alerts.create', a);
-    live.qc.setQueryData<PriceAlert[]>(ALERTS_KEY, (prev) => mergeAlert(prev ?? [], created));
-    toast(`Alert set: ${a.symbol} ${a.direction === 'above' ? '≥' : '≤'} ${formatPrice(a.price)}`);
-  } catch (e) {
-    toast(`Could not set the alert: ${e instanceof Error ? e.message : String(e)}`, 'error');
-  }
-}
-
-async function deleteAlert(live: Live, id: number): Promise<void> {
-  try {
-    await live.conn.call('alerts.delete', { id });
-    live.qc.setQueryData<PriceAlert[]>(ALERTS_KEY, (prev) => (prev ?? []).filter((a) => a.id !== id));
-  } catch (e) {
-    toast(`Could not delete the alert: ${e instanceof Error ? e.message : String(e)}`, 'error');
-  }
-}
-
 /** Follows the `alerts` channel: keeps the list current and tells the trader when one triggers. */
 function AlertWatcher() {
   const live = useLive();
@@ -223,13 +184,7 @@ export function PowerLayer() {
   const [qty, setQty] = usePref<number>(POWER_PREF.qty, keymap.sizePresets[0]);
   const [sheet, setSheet] = useState<PanelKind | null | false>(false);
   const [preview, setPreview] = useState<{ lines: string[]; requests: readonly OrderRequest[]; side?: 'buy' | 'sell'; back: HTMLElement | null } | null>(null);
-  const list = useSyncExternalStore(
-    (cb) => {
-      toastListeners.add(cb);
-      return () => toastListeners.delete(cb);
-    },
-    () => toasts,
-  );
+  const list = useToasts();
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {

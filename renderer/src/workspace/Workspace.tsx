@@ -25,6 +25,8 @@ export const useWorkspace = (): WorkspaceApi => {
   if (w === undefined) throw new Error('useWorkspace outside Workspace');
   return w;
 };
+/** The workspace, or undefined in a pop-out window (which shows one panel and has none). */
+export const useWorkspaceIfAny = (): WorkspaceApi | undefined => useContext(WorkspaceContext);
 
 function loadLayout(): Layout {
   let text: string | null = null;

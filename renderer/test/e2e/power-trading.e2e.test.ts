@@ -267,6 +267,67 @@ describe('power-trader features', () => {
     await r.waitFor({ state: 'detached', timeout: 5000 });
   });
 
+  it('alerts: set from the watchlist row menu (Shift+F10 or right-click), listed, triggered and notified, removed', async () => {
+    const wl = page.getByTestId('watchlist');
+    const list = page.getByTestId('alerts-list');
+    const menu = page.getByTestId('watchlist-menu');
+    const armed = () => host.core.venue.alerts(LOCAL_ACCOUNT_ID).filter((a) => a.status === 'armed' && a.symbol === symbol);
+    await wl.locator(`tr[data-symbol="${symbol}"]`).click();
+    // From the keyboard: Shift+F10 on the list opens the active row's menu, its first item focused.
+    await wl.locator('.table-wrap').focus();
+    await page.keyboard.press('Shift+F10');
+    await menu.waitFor({ timeout: 5000 });
+    expect(await menu.getAttribute('data-symbol')).toBe(symbol);
+    expect(await menu.locator('[role=menuitem]').allTextContents()).toEqual(['Alert above…', 'Alert below…', 'Open chart', 'Open order ticket', 'Remove from watchlist']);
+    expect(await page.evaluate(`document.activeElement?.dataset.action`)).toBe('alert-above');
+    const box = (await wl.boundingBox())!;
+    const mbox = (await menu.boundingBox())!;
+    await page.screenshot({
+      path: join(SHOTS, 'power-watchlist-alert.png'),
+      clip: { x: box.x, y: box.y, width: Math.max(box.width, mbox.x + mbox.width - box.x) + 12, height: Math.max(box.height, mbox.y + mbox.height - box.y) + 12 },
+    });
+    // "Alert above…": a form prefilled with the last price; Escape cancels (nothing set, the focus back on the list).
+    await page.keyboard.press('Enter');
+    const input = menu.getByLabel('Alert price');
+    await input.waitFor();
+    const last = host.core.venue.view.quote(symbol)!.last!;
+    const prefilled = Math.round(Number(await input.inputValue()) * 100);
+    expect(Math.abs(prefilled - last)).toBeLessThanOrEqual(50 * inst.tickSize);
+    await page.keyboard.press('Escape');
+    await menu.waitFor({ state: 'detached' });
+    expect(await page.evaluate(`document.activeElement?.classList.contains('table-wrap')`)).toBe(true);
+    expect(armed()).toEqual([]);
+    // Again, with the context-menu key: a level far above the market (it stays armed), Enter sets it.
+    await page.keyboard.press('ContextMenu');
+    await menu.locator('[data-action=alert-above]').click();
+    const far = (await bestBid()) + 400 * inst.tickSize;
+    await input.fill(price(far));
+    await page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'detached' });
+    await until(() => Promise.resolve(armed().map((a) => [a.direction, a.price])), (l) => l.length === 1, 10_000, 'the armed alert at the venue');
+    expect(armed()[0]).toMatchObject({ direction: 'above', price: far });
+    const r = list.locator('tbody tr', { hasText: price(far) });
+    await r.waitFor({ timeout: 10_000 });
+    await r.getByRole('button', { name: /^Delete alert/ }).click();
+    await r.waitFor({ state: 'detached', timeout: 5000 });
+    expect(armed()).toEqual([]);
+    // Right-click the row: "Alert below…" a level above the market, so the next print reaches it.
+    await wl.locator(`tr[data-symbol="${symbol}"]`).click({ button: 'right' });
+    await menu.locator('[data-action=alert-below]').click();
+    const level = (await bestBid()) + 20 * inst.tickSize;
+    await input.fill(price(level));
+    await page.keyboard.press('Enter');
+    await menu.waitFor({ state: 'detached' });
+    await page.getByTestId('toasts').getByText(new RegExp(`^🔔 ${symbol} fell to ${price(level).replace('.', '\\.')}`)).waitFor({ timeout: 15_000 });
+    const hit = list.locator('tbody tr.triggered', { hasText: price(level) }).first();
+    await hit.waitFor({ timeout: 5000 });
+    expect(await hit.textContent()).toMatch(/Hit \d+\.\d{2}/);
+    expect(host.core.venue.alerts(LOCAL_ACCOUNT_ID).find((a) => a.price === level && a.direction === 'below')?.status).toBe('triggered');
+    await hit.getByRole('button', { name: /^Delete alert/ }).click();
+    await hit.waitFor({ state: 'detached', timeout: 5000 });
+    expect(realProblems(w.problems)).toEqual([]);
+  });
+
   it('chart: bracket legs get lines; once the entry fills, dragging the take-profit leg re-prices that child', async () => {
     const ask = Number(await ladder().locator('[role=row].best-ask').first().getAttribute('data-price'));
     // A marketable entry (it fills at once), so the legs are live and the venue lets them change.
