@@ -4,7 +4,7 @@ import { ChangePasswordForm, LoginForm } from './auth/Login.js';
 import { ProfileMenu } from './auth/Profiles.js';
 import { useConnStatus, useLink, useLive, useNow } from './data/live.js';
 import { allPanels } from './panels/registry.js';
-import { PowerLayer } from './power/wiring.js';
+import { PowerLayer, openHotkeySettings } from './power/wiring.js';
 import { ConnectionIndicator, ModeBadge, StaleBanner } from './ui/StatusBits.js';
 import { useApplyTheme, useTheme } from './ui/theme.js';
 import { PopoutWindow, usePopoutTarget } from './windows/PopoutWindow.js';
@@ -144,6 +144,9 @@ function TopBar({ onSignOut }: { onSignOut: (() => Promise<void>) | undefined })
             </option>
           ))}
       </select>
+      <button type="button" className="btn small" onClick={openHotkeySettings} title="Keyboard shortcuts and order size presets (F1)" data-testid="hotkey-settings">
+        ⌨ Hotkeys
+      </button>
       <button type="button" className="btn small" onClick={ws.reset} title="Back to the default layout">
         Reset layout
       </button>

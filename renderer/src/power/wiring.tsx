@@ -45,6 +45,12 @@ export const POWER_PREF = {
 
 const platform = platformOf(typeof navigator === 'undefined' ? '' : navigator.userAgent);
 
+/** Asks the PowerLayer to open the hotkey settings (the top bar's "Hotkeys" button). */
+const settingsListeners = new Set<() => void>();
+export function openHotkeySettings(): void {
+  for (const l of settingsListeners) l();
+}
+
 // ---------------------------------------------------------------- data hooks
 
 /** The aggregated book for a symbol, kept live by the depth channel. */
@@ -187,6 +193,21 @@ export function PowerLayer() {
   const list = useToasts();
 
   useEffect(() => {
+    const open = () => setSheet(null);
+    settingsListeners.add(open);
+    return () => {
+      settingsListeners.delete(open);
+    };
+  }, []);
+
+  /** Saves the keymap; the current size follows an edited preset it was using. */
+  const changeKeymap = (km: Keymap) => {
+    const i = keymap.sizePresets.indexOf(qty);
+    if (i >= 0 && km.sizePresets[i] !== qty && !km.sizePresets.includes(qty)) setQty(km.sizePresets[i]!);
+    saveKeymap(km);
+  };
+
+  useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.defaultPrevented || e.repeat || preview !== null || document.querySelector('.modal-backdrop') !== null) return;
       const focused = focusedPanel();
@@ -230,7 +251,7 @@ export function PowerLayer() {
   return (
     <>
       <AlertWatcher />
-      {sheet !== false && <HotkeyCheatSheet keymap={keymap} platform={platform} focused={sheet} onChange={saveKeymap} onClose={() => setSheet(false)} />}
+      {sheet !== false && <HotkeyCheatSheet keymap={keymap} platform={platform} focused={sheet} onChange={changeKeymap} onClose={() => setSheet(false)} />}
       {preview !== null && (
         <ConfirmOrder
           title="Send from hotkey"

@@ -415,8 +415,70 @@ describe('power-trader features', () => {
     expect(await cancelAll.locator('kbd').textContent()).toBe('Shift+X');
     const stored = JSON.parse(((await page.evaluate(`localStorage.getItem('tradedesk.power.keymap')`)) as string | null) ?? '""') as string;
     expect(JSON.parse(stored).bindings).toContainEqual(expect.objectContaining({ action: 'flatten', chord: 'Ctrl+Alt+F' }));
-    await sheet.getByRole('button', { name: 'Defaults' }).click();
+    await sheet.getByRole('button', { name: 'Default keys' }).click();
     await until(() => flatten.locator('kbd').textContent(), (t) => t === 'Shift+F', 5000, 'the standard key back');
+    await page.keyboard.press('Escape');
+    await sheet.waitFor({ state: 'detached' });
+    expect(realProblems(w.problems)).toEqual([]);
+  });
+
+  it('hotkey settings from the top bar: buy at the ask on a new key, then a size preset edited, picked by its key and ordered with', async () => {
+    await page.getByTestId('hotkey-settings').click();
+    const sheet = page.getByTestId('hotkey-cheatsheet');
+    await sheet.waitFor();
+    // Every action is listed (opened from the top bar: no panel filter), with where its keys work.
+    expect(await sheet.locator('tr[data-action]').count()).toBe(13);
+    expect(await sheet.locator('tr[data-action=buyAtAsk] td.where').textContent()).toBe('Trading panels');
+    const buy = sheet.locator('tr[data-action=buyAtAsk]');
+    await buy.getByRole('button', { name: /^Change the key/ }).click();
+    await buy.getByText('Press keys…').waitFor();
+    await page.keyboard.press('Shift+KeyU');
+    await until(() => buy.locator('kbd').textContent(), (t) => t === 'Shift+U', 5000, 'the new key for buy at the ask');
+    expect(await page.getByTestId('hotkey-message').textContent()).toBe('Buy at the ask: Shift+U');
+    // Size preset 2: 200 → 300 (a bad value is refused and the old one kept).
+    const p2 = sheet.getByRole('textbox', { name: 'Size preset 2', exact: true });
+    await p2.fill('12.5');
+    await p2.press('Enter');
+    expect(await page.getByTestId('hotkey-message').textContent()).toBe('Size preset 2: Whole shares only');
+    expect(await p2.inputValue()).toBe('200');
+    await p2.fill('300');
+    await p2.press('Enter');
+    await until(() => sheet.locator('tr[data-action=sizePreset2] td').first().textContent(), (t) => t === 'Size preset 2 (300)', 5000, 'the new preset in the list');
+    await sheet.screenshot({ path: join(SHOTS, 'power-hotkey-settings.png') });
+    const stored = JSON.parse(JSON.parse(((await page.evaluate(`localStorage.getItem('tradedesk.power.keymap')`)) as string | null) ?? '""') as string) as { sizePresets: number[]; bindings: { action: string; chord: string }[] };
+    expect(stored.sizePresets).toEqual([100, 300, 500, 1000, 5000]);
+    expect(stored.bindings).toContainEqual(expect.objectContaining({ action: 'buyAtAsk', chord: 'Shift+U' }));
+    await page.keyboard.press('Escape');
+    await sheet.waitFor({ state: 'detached' });
+
+    // Kept across a reload; in the ladder the preset buttons and key 2 give 300, and Shift+U buys 300 at the ask.
+    await page.reload();
+    await waitConnected(page);
+    await ladder().locator('[role=row].best-ask').first().waitFor({ timeout: 15_000 });
+    await ladder().locator('[role=grid]').focus();
+    await page.keyboard.press('2');
+    await until(() => page.getByTestId('ladder-qty').textContent(), (t) => t === '300', 5000, 'size preset 2 is 300');
+    const mine = () => host.core.venue.orders({ accountId: LOCAL_ACCOUNT_ID, status: 'all', symbol }).items;
+    const before = new Set(mine().map((o) => o.orderId));
+    await page.keyboard.press('Shift+B'); // the old key does nothing now
+    await page.waitForTimeout(300);
+    expect(await page.getByTestId('order-preview').count()).toBe(0);
+    await page.keyboard.press('Shift+U');
+    const dialog = page.getByTestId('order-preview');
+    await dialog.waitFor();
+    expect(await dialog.textContent()).toMatch(new RegExp(`Buy 300 ${symbol} limit [\\d.]+ DAY`));
+    await page.keyboard.press('Enter');
+    const placed = await until(() => Promise.resolve(mine().filter((o) => !before.has(o.orderId))), (l) => l.length === 1, 10_000, 'the order from the new key');
+    expect(placed[0]).toMatchObject({ side: 'buy', orderType: 'limit', qty: 300 });
+    await page.keyboard.press('Shift+X'); // whatever did not fill
+    await until(() => Promise.resolve(openIds()), (l) => l.length === 0, 10_000, 'cancel all');
+
+    // Back to the standard keys and sizes.
+    await page.getByTestId('hotkey-settings').click();
+    await sheet.getByRole('button', { name: 'Default keys' }).click();
+    await sheet.getByRole('button', { name: 'Default sizes' }).click();
+    await until(() => sheet.locator('tr[data-action=buyAtAsk] kbd').textContent(), (t) => t === 'Shift+B', 5000, 'the standard key back');
+    expect(await sheet.getByRole('textbox', { name: 'Size preset 2', exact: true }).inputValue()).toBe('200');
     await page.keyboard.press('Escape');
     await sheet.waitFor({ state: 'detached' });
     expect(realProblems(w.problems)).toEqual([]);

@@ -171,3 +171,14 @@ describe('keymap storage', () => {
     expect(parseKeymap(JSON.stringify(bad2), 'other').ok).toBe(false);
   });
 });
+
+describe('hotkey settings', () => {
+  it('says where a binding works in words', async () => {
+    const { scopeText } = await import('../../../src/power/HotkeyCheatSheet.js');
+    expect(scopeText('global')).toBe('Everywhere');
+    expect(scopeText(['ladder'])).toBe('Ladder');
+    expect(scopeText(['ladder', 'chart'])).toBe('Ladder, Chart');
+    expect(scopeText(['ladder', 'chart', 'ticket', 'watchlist', 'positions', 'blotter'])).toBe('Trading panels');
+    expect(scopeText(['ladder', 'chart', 'watchlist', 'positions', 'blotter'])).toBe('Trading panels (not the ticket)');
+  });
+});
