@@ -9,8 +9,13 @@
  * Whether a group also follows the interval is a preference of this origin (localStorage + the channel).
  */
 import { LINK_COLORS, type LinkColor, type Timeframe } from '../../../engine/protocol/index.js';
+import { panelKind } from '../panels/registry.js';
 
 export { LINK_COLORS, type LinkColor };
+
+/** Panels that show a symbol and can join a link group (an old kind counts as the panel it now is). */
+export const LINKABLE: ReadonlySet<string> = new Set(['watchlist', 'chart', 'ticket', 'ladder', 'tape', 'alerts']);
+export const isLinkable = (kind: string): boolean => LINKABLE.has(panelKind(kind));
 
 export interface GroupState {
   symbol?: string | undefined;

@@ -8,8 +8,11 @@ import { createContext, useContext, useEffect, useSyncExternalStore, type ReactN
 import type { Timeframe } from '../../../engine/protocol/index.js';
 import type { Live } from '../data/live.js';
 import { useLive } from '../data/live.js';
+import { panelKind } from '../panels/registry.js';
 import { LINK_COLORS, LinkStore, broadcastTransport, isLinkColor, type LinkColor, type LinkSnapshot, type LinkTransport } from './groups.js';
 import './links.css';
+
+export { LINKABLE, isLinkable } from './groups.js';
 
 const storage = typeof localStorage === 'undefined' ? undefined : localStorage;
 export const linkStore = new LinkStore(storage);
@@ -80,10 +83,6 @@ export function useLinkedTimeframe(own: Timeframe, setOwn: (tf: Timeframe) => vo
 
 const LABEL: Record<LinkColor | 'none', string> = { none: 'No link', red: 'Red', green: 'Green', blue: 'Blue', yellow: 'Yellow', purple: 'Purple', orange: 'Orange' };
 
-/** Panels that show a symbol and can join a link group. */
-export const LINKABLE = new Set(['watchlist', 'chart', 'tradechart', 'ticket', 'ladder', 'tape', 'alerts']);
-export const isLinkable = (kind: string): boolean => LINKABLE.has(kind);
-const CHARTS = new Set(['chart', 'tradechart']);
 
 /** The colour chip of a panel header: pick a group; charts also get the "follow the interval" toggle. */
 export function LinkChip({ kind, link, onChange }: { kind: string; link: unknown; onChange(color: LinkColor | null): void }) {
@@ -109,7 +108,7 @@ export function LinkChip({ kind, link, onChange }: { kind: string; link: unknown
           </option>
         ))}
       </select>
-      {color !== null && CHARTS.has(kind) && (
+      {color !== null && panelKind(kind) === 'chart' && (
         <button
           type="button"
           className={`icon-btn link-tf${sync ? ' on' : ''}`}

@@ -42,8 +42,11 @@ export function registerPanel(def: PanelDef): void {
   for (const l of listeners) l();
 }
 
-/** Old kinds that now open another panel (a saved layout with the old kind still loads). */
-const aliases = new Map<string, string>();
+/**
+ * Old kinds that now open another panel (a saved layout, a pop-out URL or a desktop session with the old
+ * kind still loads). The trading chart was a panel of its own ("tradechart"): it is the chart now.
+ */
+const aliases = new Map<string, string>([['tradechart', 'chart']]);
 
 export function registerPanelAlias(alias: string, kind: string): void {
   aliases.set(alias, kind);

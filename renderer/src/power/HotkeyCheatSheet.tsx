@@ -8,7 +8,7 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { PanelKind } from '../../../engine/protocol/index.js';
 import { formatQty, parseQty } from '../format/num.js';
-import { ACTION_LABELS, DEFAULT_KEYMAP, chordFromEvent, cheatSheet, formatChord, rebind, type HotkeyAction, type Keymap, type Platform, type Scope } from './hotkeys.js';
+import { ACTION_LABELS, DEFAULT_KEYMAP, chordFromEvent, cheatSheet, formatChord, rebind, type HotkeyAction, type Keymap, type Platform, scopeText } from './hotkeys.js';
 
 export interface HotkeyCheatSheetProps {
   keymap: Keymap;
@@ -21,15 +21,6 @@ export interface HotkeyCheatSheetProps {
 
 /** The largest size a preset may hold (a typo guard, not a risk limit: the venue checks those). */
 export const MAX_PRESET = 10_000_000;
-
-const PANEL_NAMES: Partial<Record<PanelKind, string>> = { ladder: 'Ladder', chart: 'Chart', ticket: 'Ticket', watchlist: 'Watchlist', positions: 'Positions', blotter: 'Blotter' };
-
-/** Where a binding works, in words. */
-export function scopeText(s: Scope): string {
-  if (s === 'global') return 'Everywhere';
-  if (s.length >= 4) return s.includes('ticket') ? 'Trading panels' : 'Trading panels (not the ticket)';
-  return s.map((k) => PANEL_NAMES[k] ?? k).join(', ');
-}
 
 export function HotkeyCheatSheet(p: HotkeyCheatSheetProps) {
   const rows = cheatSheet(p.keymap, p.platform, p.focused ?? null);

@@ -221,6 +221,15 @@ export interface Conflict {
   readonly where: Scope;
 }
 
+const PANEL_NAMES: Partial<Record<PanelKind, string>> = { ladder: 'Ladder', chart: 'Chart', ticket: 'Ticket', watchlist: 'Watchlist', positions: 'Positions', blotter: 'Blotter' };
+
+/** Where a binding works, in words (the hotkey settings show it beside each action). */
+export function scopeText(s: Scope): string {
+  if (s === 'global') return 'Everywhere';
+  if (s.length >= 4) return s.includes('ticket') ? 'Trading panels' : 'Trading panels (not the ticket)';
+  return s.map((k) => PANEL_NAMES[k] ?? k).join(', ');
+}
+
 /** Pairs of bindings with the same chord whose scopes overlap (a key would be ambiguous). */
 export function findConflicts(km: Keymap, platform: Platform): Conflict[] {
   const out: Conflict[] = [];

@@ -10,7 +10,7 @@ import { isProtocolError, TIMEFRAMES, type Depth, type OrderRecord, type PanelKi
 import { loadOlderCandles, useAccount, useCandleBook, useExecutions, useInstrument, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
 import type { Timeframe } from '../data/types.js';
 import { formatPrice } from '../format/num.js';
-import { panelDef, registerPanel, registerPanelAlias, type PanelProps } from '../panels/registry.js';
+import { panelDef, panelKind, registerPanel, type PanelProps } from '../panels/registry.js';
 import { useLinkedTimeframe } from '../links/links.js';
 import { useActiveSymbol } from '../ui/symbol.js';
 import { restorePopoutWindows } from '../windows/workspaceWindows.js';
@@ -174,10 +174,9 @@ function AlertWatcher() {
 const isTextField = (el: Element | null): boolean =>
   el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement || el instanceof HTMLSelectElement || (el instanceof HTMLElement && el.isContentEditable);
 
-const PANEL_KIND: Record<string, PanelKind> = { tradechart: 'chart' };
 const focusedPanel = (): PanelKind | null => {
   const k = document.activeElement?.closest('[data-panel]')?.getAttribute('data-panel') ?? null;
-  return k === null ? null : (PANEL_KIND[k] ?? (k as PanelKind));
+  return k === null ? null : (panelKind(k) as PanelKind);
 };
 
 export function PowerLayer() {
@@ -537,7 +536,5 @@ function LayoutsPanel(_props: PanelProps) {
 
 registerPanel({ kind: 'ladder', title: 'Depth ladder', component: LadderPanel, addable: true, orderEntry: true });
 registerPanel({ kind: 'chart', title: 'Chart', component: ChartPanel, addable: true, orderEntry: true, defaults: { timeframe: '1m', ind: encodeSpecs(DEFAULT_INDICATORS) } });
-// The trading chart was a panel of its own: layouts saved with it open the chart.
-registerPanelAlias('tradechart', 'chart');
 registerPanel({ kind: 'alerts', title: 'Price alerts', component: AlertsPanel, addable: true });
 registerPanel({ kind: 'layouts', title: 'Layouts', component: LayoutsPanel, addable: true });

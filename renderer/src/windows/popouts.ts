@@ -11,7 +11,7 @@
  */
 import { PanelKindSchema, type PanelKind } from '../../../engine/protocol/index.js';
 import { openChannel, type Channel } from '../links/groups.js';
-import type { PanelParams } from '../panels/registry.js';
+import { panelKind, type PanelParams } from '../panels/registry.js';
 import type { Layout, PanelInstance, PoppedPanel } from '../workspace/layout.js';
 
 /** What a pop-out window shows: the panel instance (its id in the workspace layout), kind and params. */
@@ -25,10 +25,9 @@ export interface PopoutTarget {
 const RESERVED = new Set(['panel', 'window', 'kind']);
 const PID = /^[A-Za-z0-9-]{1,40}$/;
 
-/** The hub's name for a panel kind (registry kinds the hub does not list travel as `kind`). */
+/** The hub's name for a panel kind (registry kinds the hub does not list travel as `kind`; old kinds are read as their panel). */
 export function hubPanelKind(kind: string): Exclude<PanelKind, 'workspace'> | undefined {
-  if (kind === 'tradechart') return 'chart';
-  const r = PanelKindSchema.safeParse(kind);
+  const r = PanelKindSchema.safeParse(panelKind(kind));
   return r.success && r.data !== 'workspace' ? r.data : undefined;
 }
 
@@ -36,7 +35,8 @@ export function hubPanelKind(kind: string): Exclude<PanelKind, 'workspace'> | un
 export function hubOpenRequest(t: PopoutTarget): { panel: Exclude<PanelKind, 'workspace'>; params: PanelParams } | undefined {
   const panel = hubPanelKind(t.kind);
   if (panel === undefined) return undefined;
-  return { panel, params: { ...t.params, pid: t.pid, ...(panel !== t.kind ? { kind: t.kind } : {}) } };
+  const kind = panelKind(t.kind);
+  return { panel, params: { ...t.params, pid: t.pid, ...(panel !== kind ? { kind } : {}) } };
 }
 
 export const canPopOut = (kind: string, id: string): boolean => hubPanelKind(kind) !== undefined && PID.test(id);
@@ -46,9 +46,10 @@ export function popoutUrl(base: string, p: PopoutTarget): string {
   const u = new URL(base);
   u.hash = '';
   const q = new URLSearchParams();
-  q.set('panel', hubPanelKind(p.kind) ?? p.kind);
+  const kind = panelKind(p.kind);
+  q.set('panel', hubPanelKind(kind) ?? kind);
   q.set('window', p.pid);
-  if (hubPanelKind(p.kind) !== p.kind) q.set('kind', p.kind);
+  if (hubPanelKind(kind) !== kind) q.set('kind', kind);
   for (const [k, v] of Object.entries(p.params)) if (!RESERVED.has(k)) q.set(k, String(v));
   u.search = q.toString();
   return u.toString();
@@ -64,21 +65,20 @@ export function targetFromUrl(search: string): PopoutTarget | undefined {
   if (panel === null || panel === 'workspace' || pid === null || !PID.test(pid)) return undefined;
   const params: PanelParams = {};
   for (const [k, v] of q) if (!RESERVED.has(k) && /^[A-Za-z0-9_]{1,32}$/.test(k)) params[k] = typed(v);
-  return { pid, kind: q.get('kind') ?? panel, params };
+  return { pid, kind: panelKind(q.get('kind') ?? panel), params };
 }
 
 /** A desktop pop-out's target from `hub.info` (the registry kind and the instance id travel in params). */
 export function targetFromHubInfo(info: { windowId: string; panel: string; params: PanelParams }): PopoutTarget | undefined {
   if (info.panel === 'workspace') return undefined;
   const { kind, pid, ...params } = info.params;
-  return { pid: typeof pid === 'string' && PID.test(pid) ? pid : info.windowId, kind: typeof kind === 'string' ? kind : info.panel, params };
+  return { pid: typeof pid === 'string' && PID.test(pid) ? pid : info.windowId, kind: panelKind(typeof kind === 'string' ? kind : info.panel), params };
 }
 
 /** Browser window features: a window sized for the panel, beside the opener. */
 export function popoutFeatures(kind: string, at: { x: number; y: number }): string {
   const size: Record<string, [number, number]> = {
-    chart: [900, 600],
-    tradechart: [980, 640],
+    chart: [980, 640],
     ticket: [380, 620],
     ladder: [420, 760],
     watchlist: [460, 620],
@@ -88,7 +88,7 @@ export function popoutFeatures(kind: string, at: { x: number; y: number }): stri
     tape: [380, 600],
     alerts: [520, 420],
   };
-  const [w, h] = size[kind] ?? [720, 520];
+  const [w, h] = size[panelKind(kind)] ?? [720, 520];
   return `popup,width=${w},height=${h},left=${Math.round(at.x)},top=${Math.round(at.y)}`;
 }
 

@@ -34,7 +34,7 @@ const LAYOUT = {
     {
       w: 56,
       panels: [
-        { id: 'tradechart-1', kind: 'tradechart', h: 66, params: { timeframe: '1m', ind: 'sma20,bb20-2,vwap,rsi14,macd12-26-9' } },
+        { id: 'chart-1', kind: 'chart', h: 66, params: { timeframe: '1m', ind: 'sma20,bb20-2,vwap,rsi14,macd12-26-9' } },
         { id: 'blotter-1', kind: 'blotter', h: 34, params: {} },
       ],
     },
@@ -47,8 +47,8 @@ const GRID = {
   columns: [0, 1].map((c) => ({
     w: 50,
     panels: [0, 1].map((r) => ({
-      id: `tradechart-g${c}${r}`,
-      kind: 'tradechart',
+      id: `chart-g${c}${r}`,
+      kind: 'chart',
       h: 50,
       params: { timeframe: ['1m', '5m', '1m', '1h'][c * 2 + r]!, ind: r === 0 ? 'sma20,ema50,vwap' : 'bb20-2,rsi14', sync: true },
     })),

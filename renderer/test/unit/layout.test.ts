@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allPanels, panelDef, registerPanel, registerPanelAlias } from '../../src/panels/registry.js';
+import { allPanels, panelDef, registerPanel } from '../../src/panels/registry.js';
 import { DEFAULT_LAYOUT, addPanel, findPanel, movePanel, parseLayout, removePanel, resize, type Layout } from '../../src/workspace/layout.js';
 
 const ids = (l: Layout) => l.columns.map((c) => c.panels.map((p) => p.id));
@@ -43,7 +43,6 @@ describe('workspace layout', () => {
   });
 
   it('loads a panel saved under an alias as the panel it now is (the old trading chart opens the chart)', () => {
-    registerPanelAlias('tradechart', 'chart');
     registerPanel({ kind: 'chart', title: 'Chart', component: () => null });
     const saved = { v: 1, columns: [{ w: 1, panels: [{ id: 'tradechart-1', kind: 'tradechart', h: 1, params: { timeframe: '5m', ind: 'sma20' } }] }] };
     const l = parseLayout(JSON.stringify(saved), (k) => panelDef(k) !== undefined)!;

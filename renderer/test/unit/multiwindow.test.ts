@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { LINKS_KEY, LinkStore, broadcastTransport, type KeyValueStore } from '../../src/links/groups.js';
+import { LINKS_KEY, LinkStore, broadcastTransport, isLinkable, type KeyValueStore } from '../../src/links/groups.js';
+import { panelDef, panelKind, registerPanel } from '../../src/panels/registry.js';
 import { dockBackPanel, hubOpenRequest, popOutPanel, popoutUrl, setPoppedParams, targetFromHubInfo, targetFromUrl } from '../../src/windows/popouts.js';
 import { DEFAULT_LAYOUT, parseLayout, removePanel, setPanelParams, type Layout } from '../../src/workspace/layout.js';
 
@@ -46,12 +47,16 @@ describe('a popped-out panel leaves the grid, persists with the layout and docks
 
 describe('the pop-out window learns its panel from its URL (browser) or hub.info (desktop)', () => {
   it('round-trips panel, instance id and params through the URL the hub also reads', () => {
-    const url = popoutUrl('http://127.0.0.1:4000/?x=1#frag', { pid: 'tradechart-7', kind: 'tradechart', params: { timeframe: '5m', sync: true, link: 'red', n: 3 } });
+    const url = popoutUrl('http://127.0.0.1:4000/?x=1#frag', { pid: 'chart-7', kind: 'chart', params: { timeframe: '5m', sync: true, link: 'red', n: 3 } });
     const u = new URL(url);
     expect(u.searchParams.get('panel')).toBe('chart'); // the hub's panel kinds
-    expect(u.searchParams.get('window')).toBe('tradechart-7');
+    expect(u.searchParams.get('window')).toBe('chart-7');
+    expect(u.searchParams.has('kind')).toBe(false);
     expect(u.hash).toBe('');
-    expect(targetFromUrl(u.search)).toEqual({ pid: 'tradechart-7', kind: 'tradechart', params: { timeframe: '5m', sync: true, link: 'red', n: 3 } });
+    expect(targetFromUrl(u.search)).toEqual({ pid: 'chart-7', kind: 'chart', params: { timeframe: '5m', sync: true, link: 'red', n: 3 } });
+    // A registry kind the hub does not list rides in `kind`.
+    const layouts = new URL(popoutUrl('http://127.0.0.1:4000/', { pid: 'layouts-1', kind: 'layouts', params: {} }));
+    expect(layouts.searchParams.get('kind')).toBe('layouts');
     expect(targetFromUrl('')).toBeUndefined();
     expect(targetFromUrl('?window=main')).toBeUndefined();
   });
@@ -108,9 +113,29 @@ describe('link groups without a hub: tabs of one origin stay in step over a Broa
 describe('on the desktop a pop-out is a real window opened by the hub', () => {
   it('asks the hub (hub.window.open) for the panel, with the instance id and the registry kind in its params', () => {
     expect(hubOpenRequest({ pid: 'chart-1', kind: 'chart', params: { timeframe: '5m', link: 'red' } })).toEqual({ panel: 'chart', params: { timeframe: '5m', link: 'red', pid: 'chart-1' } });
-    expect(hubOpenRequest({ pid: 'tradechart-2', kind: 'tradechart', params: {} })).toEqual({ panel: 'chart', params: { pid: 'tradechart-2', kind: 'tradechart' } });
     expect(hubOpenRequest({ pid: 'layouts-1', kind: 'layouts', params: {} })).toBeUndefined();
     // What the new window reads back from hub.info.
-    expect(targetFromHubInfo({ windowId: 'w1', panel: 'chart', params: { pid: 'tradechart-2', kind: 'tradechart' } })).toEqual({ pid: 'tradechart-2', kind: 'tradechart', params: {} });
+    expect(targetFromHubInfo({ windowId: 'w1', panel: 'chart', params: { pid: 'chart-2' } })).toEqual({ pid: 'chart-2', kind: 'chart', params: {} });
+  });
+});
+
+describe('the old trading-chart kind ("tradechart") is only an alias of the chart', () => {
+  it('a saved layout, a pop-out URL, a desktop pop-out and a pop-out request with it all mean the chart', () => {
+    registerPanel({ kind: 'chart', title: 'Chart', component: () => null });
+    const saved = {
+      v: 1,
+      columns: [{ w: 1, panels: [{ id: 'tradechart-1', kind: 'tradechart', h: 1, params: { timeframe: '5m' } }] }],
+      popouts: [{ id: 'tradechart-2', kind: 'tradechart', h: 1, col: 0, row: 1, params: { link: 'red' } }],
+    };
+    const l = parseLayout(JSON.stringify(saved), (k) => panelDef(k) !== undefined)!;
+    expect(l.columns[0]!.panels[0]!.kind).toBe('chart');
+    expect(l.popouts?.[0]?.kind).toBe('chart');
+    expect(panelKind('tradechart')).toBe('chart');
+    expect(isLinkable('tradechart')).toBe(true);
+    expect(targetFromUrl('?panel=chart&window=tradechart-7&kind=tradechart&timeframe=5m')).toEqual({ pid: 'tradechart-7', kind: 'chart', params: { timeframe: '5m' } });
+    expect(targetFromHubInfo({ windowId: 'w1', panel: 'chart', params: { pid: 'tradechart-2', kind: 'tradechart' } })).toEqual({ pid: 'tradechart-2', kind: 'chart', params: {} });
+    expect(hubOpenRequest({ pid: 'tradechart-2', kind: 'tradechart', params: {} })).toEqual({ panel: 'chart', params: { pid: 'tradechart-2' } });
+    const u = new URL(popoutUrl('http://127.0.0.1:4000/', { pid: 'tradechart-2', kind: 'tradechart', params: {} }));
+    expect([u.searchParams.get('panel'), u.searchParams.has('kind')]).toEqual(['chart', false]);
   });
 });

@@ -174,7 +174,7 @@ describe('keymap storage', () => {
 
 describe('hotkey settings', () => {
   it('says where a binding works in words', async () => {
-    const { scopeText } = await import('../../../src/power/HotkeyCheatSheet.js');
+    const { scopeText } = await import('../../../src/power/hotkeys.js');
     expect(scopeText('global')).toBe('Everywhere');
     expect(scopeText(['ladder'])).toBe('Ladder');
     expect(scopeText(['ladder', 'chart'])).toBe('Ladder, Chart');
