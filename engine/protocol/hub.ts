@@ -101,6 +101,11 @@ export type PanelKind = z.output<typeof PanelKindSchema>;
 export const WindowIdSchema = z.string().regex(/^[A-Za-z0-9-]{1,40}$/);
 /** What a pop-out shows: small, flat, JSON-safe. */
 export const PanelParamsSchema = z.record(z.string().regex(/^[A-Za-z0-9_]{1,32}$/), z.union([z.string().max(200), z.number(), z.boolean()]));
+/**
+ * Params of `hub.window.open` that place the new window instead of the panel kind's last place: its outer
+ * bounds in screen pixels (all four, or none). A restored named layout sends where each pop-out was.
+ */
+export const WINDOW_BOUNDS_PARAMS = { x: 'winX', y: 'winY', width: 'winW', height: 'winH' } as const;
 
 export const HubInfoSchema = z.object({
   windowId: WindowIdSchema,
@@ -191,7 +196,7 @@ export const HUB_METHODS = {
     access: 'public',
     params: z.strictObject({ panel: PanelKindSchema, params: PanelParamsSchema.default({}) }),
     result: z.object({ windowId: WindowIdSchema }),
-    doc: 'Pop a panel out into its own window (desktop). The headless host answers UNKNOWN_METHOD: the browser opens a window itself.',
+    doc: 'Pop a panel out into its own window (desktop), at the bounds given in params (WINDOW_BOUNDS_PARAMS) or where that kind of window was last. The headless host answers UNKNOWN_METHOD: the browser opens a window itself.',
   }),
 } as const satisfies Record<string, MethodDef>;
 

@@ -8,7 +8,7 @@ import type { PanelKind } from '../../engine/protocol/index.js';
 import { guardNavigation, makeWindowOpenHandler, denyWebview } from '../src/security/handlers.js';
 import { webPreferences, windowUrl } from '../src/security/web-preferences.js';
 import { WindowRegistry, stateRole, type ManagedWindow } from '../src/windows/registry.js';
-import { restoreWindowState, type WindowStateStore } from '../src/windows/state.js';
+import { boundsFromParams, restoreWindowState, type Rect, type WindowStateStore } from '../src/windows/state.js';
 
 const DEFAULT_SIZE: Record<PanelKind, { width: number; height: number }> = {
   workspace: { width: 1440, height: 900 },
@@ -61,15 +61,19 @@ export class DesktopWindows {
     return this.#create(this.#o.registry.add('workspace', {}, 'main'));
   }
 
-  /** Opens a pop-out; returns its window id (the hub's `hub.window.open`). */
+  /**
+   * Opens a pop-out; returns its window id (the hub's `hub.window.open`). Bounds in the params (a restored
+   * layout's pop-out) place it, clamped to the screens present; otherwise it opens where its kind was last.
+   */
   openPopOut(panel: Exclude<PanelKind, 'workspace'>, params: Record<string, string | number | boolean>): string {
-    const w = this.#o.registry.add(panel, params);
-    this.#create(w);
+    const { bounds, params: rest } = boundsFromParams(params);
+    const w = this.#o.registry.add(panel, rest);
+    this.#create(w, bounds);
     return w.id;
   }
 
-  #create(w: ManagedWindow): BrowserWindow {
-    const saved = this.#o.states.get(stateRole(w));
+  #create(w: ManagedWindow, at?: Rect): BrowserWindow {
+    const saved = at !== undefined ? { bounds: at } : this.#o.states.get(stateRole(w));
     const restored = restoreWindowState(saved, screen.getAllDisplays(), DEFAULT_SIZE[w.panel], screen.getPrimaryDisplay().id);
     // Every window's webPreferences come from the one factory (contextIsolation, sandbox, no Node, no
     // webview, Auxclick off). Electronegativity reads only literal options, so main/test/electronegativity

@@ -139,13 +139,25 @@ describe('bundled Electron main process (fake Electron)', () => {
     const popClient = new ProtocolClient(messagePortMainPort(popWindow), { timeoutMs: 20_000 });
     await popClient.connect({ client: 'fake-popout' });
     expect(await popClient.call('hub.info')).toMatchObject({ windowId, panel: 'chart', params: { symbol: instruments[0]!.symbol } });
+
+    // a restored layout's pop-out opens where it was (clamped to the screen); the bounds are not panel params
+    const placed = await client.call('hub.window.open', { panel: 'ticket', params: { pid: 'ticket-1', winX: 1500, winY: 40, winW: 380, winH: 620 } });
+    const ticket = windows().find((w) => w.url.endsWith(`window=${placed.windowId}`))!;
+    const o = ticket.options as { x: number; y: number; width: number; height: number };
+    expect({ x: o.x, y: o.y, width: o.width, height: o.height }).toEqual({ x: 1500, y: 40, width: 380, height: 620 });
+    const [tMain, tWindow] = fake.FakeMessagePortMain.pair();
+    fake.ipcMain.emit('tradedesk:connect', { sender: ticket.webContents, senderFrame: ticket.webContents.mainFrame, ports: [tMain] }, { v: 1 });
+    const tClient = new ProtocolClient(messagePortMainPort(tWindow), { timeoutMs: 20_000 });
+    await tClient.connect({ client: 'fake-ticket' });
+    expect((await tClient.call('hub.info')).params).toEqual({ pid: 'ticket-1' });
+    ticket.close();
   }, 60_000);
 
   it('a second launch focuses the first; closing the workspace closes and remembers its pop-outs; quitting closes the venue', async () => {
     const main = windows()[0]!;
     fake.app.emit('second-instance', {}, ['tradedesk'], '/');
     expect(main.calls.at(-1)).toBe('focus');
-    const pops = windows().filter((w) => w !== main);
+    const pops = windows().filter((w) => w !== main && !w.destroyed);
     expect(pops.length).toBe(1);
     main.close();
     expect(pops.every((w) => w.destroyed)).toBe(true);
@@ -166,7 +178,7 @@ describe('bundled Electron main process (fake Electron)', () => {
 
   it('the next start reopens the remembered pop-out and restores the workspace bounds', async () => {
     const states = JSON.parse(readFileSync(join(userData, 'window-state.json'), 'utf8')) as Record<string, { bounds: object }>;
-    expect(Object.keys(states).sort()).toEqual(['chart', 'workspace']);
+    expect(Object.keys(states).sort()).toEqual(['chart', 'ticket', 'workspace']);
     const second = await launch('second');
     try {
       const ws = second.BrowserWindow.all.filter((w) => !w.destroyed);

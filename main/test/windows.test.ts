@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CREDITS, aboutText, menuTemplate } from '../src/menu.js';
 import { WindowRegistry, loadOpenPopOuts, saveOpenPopOuts } from '../src/windows/registry.js';
 import { focusFirstInstance, type FocusableWindow } from '../src/windows/single-instance.js';
-import { MIN_SIZE, WindowStateStore, clampToArea, restoreWindowState, type DisplayLike } from '../src/windows/state.js';
+import { MIN_SIZE, WindowStateStore, boundsFromParams, clampToArea, restoreWindowState, type DisplayLike } from '../src/windows/state.js';
 import { tempDir } from './helpers.js';
 
 const laptop: DisplayLike = { id: 1, workArea: { x: 0, y: 25, width: 1440, height: 875 } };
@@ -15,6 +15,20 @@ let tmp: ReturnType<typeof tempDir> | undefined;
 afterEach(() => tmp?.remove());
 
 describe('window state', () => {
+  it('takes the bounds a restored layout asks for out of the pop-out params', () => {
+    expect(boundsFromParams({ pid: 'chart-1', link: 'red', winX: 2000, winY: 120, winW: 900, winH: 600 })).toEqual({
+      bounds: { x: 2000, y: 120, width: 900, height: 600 },
+      params: { pid: 'chart-1', link: 'red' },
+    });
+    // Not all four, or not a size: no bounds (the kind's last place is used), and the keys never reach the panel.
+    expect(boundsFromParams({ pid: 'chart-1', winX: 10, winY: 10, winW: 900 })).toEqual({ bounds: undefined, params: { pid: 'chart-1' } });
+    expect(boundsFromParams({ winX: 10, winY: 10, winW: 0, winH: 600 }).bounds).toBeUndefined();
+    expect(boundsFromParams({ winX: '10', winY: 10, winW: 900, winH: 600 }).bounds).toBeUndefined();
+    // Restored through the same clamping as a saved window: on the display it overlaps, fully visible.
+    const b = boundsFromParams({ winX: 3800, winY: 1300, winW: 900, winH: 600 }).bounds!;
+    expect(restoreWindowState({ bounds: b }, [laptop, monitor], DEF, 1).bounds).toEqual({ x: 3100, y: 840, width: 900, height: 600 });
+  });
+
   it('restores a window on the display it was on', () => {
     const r = restoreWindowState({ bounds: { x: 2000, y: 100, width: 1600, height: 1000 }, displayId: 2, maximized: true }, [laptop, monitor], DEF, 1);
     expect(r).toEqual({ bounds: { x: 2000, y: 100, width: 1600, height: 1000 }, displayId: 2, maximized: true, fullScreen: false });

@@ -5,6 +5,7 @@
  * ...). Electron's `screen.getAllDisplays()` fits DisplayLike.
  */
 import { z } from 'zod';
+import { WINDOW_BOUNDS_PARAMS } from '../../../engine/protocol/index.js';
 import { readJsonFile, writeJsonFileAtomic } from '../json-file.js';
 
 export interface Rect {
@@ -105,6 +106,22 @@ export function restoreWindowState(
     return { bounds: centered(s.bounds, primary.workArea), displayId: primary.id, ...flags };
   }
   return { bounds: clampToArea(s.bounds, display.workArea), displayId: display.id, ...flags };
+}
+
+/**
+ * The bounds a `hub.window.open` asks for (a restored layout's pop-out: WINDOW_BOUNDS_PARAMS, all four
+ * finite numbers with a positive size) and the params without them (what the window's panel gets).
+ */
+export function boundsFromParams<V>(params: Readonly<Record<string, V>>): { bounds: Rect | undefined; params: Record<string, V> } {
+  const keys = Object.values(WINDOW_BOUNDS_PARAMS) as string[];
+  const rest = Object.fromEntries(Object.entries(params).filter(([k]) => !keys.includes(k)));
+  const n = (k: string): number | undefined => {
+    const v = params[k];
+    return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
+  };
+  const [x, y, width, height] = [n(WINDOW_BOUNDS_PARAMS.x), n(WINDOW_BOUNDS_PARAMS.y), n(WINDOW_BOUNDS_PARAMS.width), n(WINDOW_BOUNDS_PARAMS.height)];
+  const bounds = x !== undefined && y !== undefined && width !== undefined && height !== undefined && width > 0 && height > 0 ? { x, y, width, height } : undefined;
+  return { bounds, params: rest };
 }
 
 /** Saved window states by role, in `<userData>/window-state.json`. */

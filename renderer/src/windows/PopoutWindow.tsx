@@ -10,7 +10,7 @@ import type { Channel } from '../links/groups.js';
 import { LinkChip, PanelLinkProvider, isLinkable } from '../links/links.js';
 import { panelDef, type PanelParams } from '../panels/registry.js';
 import { ConnectionIndicator, ModeBadge, StaleBanner } from '../ui/StatusBits.js';
-import { targetFromHubInfo, targetFromUrl, windowsChannel, type PopoutTarget, type WindowMsg } from './popouts.js';
+import { targetFromHubInfo, targetFromUrl, trackBounds, windowsChannel, type PopoutTarget, type WindowMsg } from './popouts.js';
 import './windows.css';
 
 /**
@@ -50,10 +50,13 @@ export function PopoutWindow({ target }: { target: PopoutTarget }) {
       else if (m?.type === 'focus' && m.pid === target.pid) window.focus();
     };
     hello();
+    // Where this window is goes into the workspace's layout, so a named layout reopens it there.
+    const stopBounds = trackBounds(window, (bounds) => ch.postMessage({ type: 'bounds', pid: target.pid, bounds } satisfies WindowMsg));
     const bye = () => ch.postMessage({ type: 'bye', pid: target.pid } satisfies WindowMsg);
     window.addEventListener('pagehide', bye);
     return () => {
       window.removeEventListener('pagehide', bye);
+      stopBounds();
       bye();
       ch.close();
       channel.current = undefined;

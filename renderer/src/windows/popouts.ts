@@ -9,10 +9,10 @@
  * the pop-outs persist with the layout and with named layouts. The windows of this origin talk over a
  * BroadcastChannel: a pop-out says hello and bye, asks to dock back, and reports its params.
  */
-import { PanelKindSchema, type PanelKind } from '../../../engine/protocol/index.js';
+import { PanelKindSchema, WINDOW_BOUNDS_PARAMS, type PanelKind } from '../../../engine/protocol/index.js';
 import { openChannel, type Channel } from '../links/groups.js';
 import { panelKind, type PanelParams } from '../panels/registry.js';
-import type { Layout, PanelInstance, PoppedPanel } from '../workspace/layout.js';
+import { readBounds, type Layout, type PanelInstance, type PoppedPanel, type WindowBounds } from '../workspace/layout.js';
 
 /** What a pop-out window shows: the panel instance (its id in the workspace layout), kind and params. */
 export interface PopoutTarget {
@@ -31,12 +31,21 @@ export function hubPanelKind(kind: string): Exclude<PanelKind, 'workspace'> | un
   return r.success && r.data !== 'workspace' ? r.data : undefined;
 }
 
-/** What the desktop asks the hub for (`hub.window.open`): the instance id and registry kind ride in params. */
-export function hubOpenRequest(t: PopoutTarget): { panel: Exclude<PanelKind, 'workspace'>; params: PanelParams } | undefined {
+const BOUNDS_KEYS = new Set<string>(Object.values(WINDOW_BOUNDS_PARAMS));
+
+/**
+ * What the desktop asks the hub for (`hub.window.open`): the instance id and registry kind ride in params,
+ * and the window's outer bounds when the layout knows where it was.
+ */
+export function hubOpenRequest(t: PopoutTarget, bounds?: WindowBounds): { panel: Exclude<PanelKind, 'workspace'>; params: PanelParams } | undefined {
   const panel = hubPanelKind(t.kind);
   if (panel === undefined) return undefined;
   const kind = panelKind(t.kind);
-  return { panel, params: { ...t.params, pid: t.pid, ...(panel !== kind ? { kind } : {}) } };
+  const at: PanelParams =
+    bounds === undefined
+      ? {}
+      : { [WINDOW_BOUNDS_PARAMS.x]: bounds.x, [WINDOW_BOUNDS_PARAMS.y]: bounds.y, [WINDOW_BOUNDS_PARAMS.width]: bounds.width, [WINDOW_BOUNDS_PARAMS.height]: bounds.height };
+  return { panel, params: { ...t.params, pid: t.pid, ...(panel !== kind ? { kind } : {}), ...at } };
 }
 
 export const canPopOut = (kind: string, id: string): boolean => hubPanelKind(kind) !== undefined && PID.test(id);
@@ -71,12 +80,17 @@ export function targetFromUrl(search: string): PopoutTarget | undefined {
 /** A desktop pop-out's target from `hub.info` (the registry kind and the instance id travel in params). */
 export function targetFromHubInfo(info: { windowId: string; panel: string; params: PanelParams }): PopoutTarget | undefined {
   if (info.panel === 'workspace') return undefined;
-  const { kind, pid, ...params } = info.params;
+  const { kind, pid, ...rest } = info.params;
+  const params = Object.fromEntries(Object.entries(rest).filter(([k]) => !BOUNDS_KEYS.has(k)));
   return { pid: typeof pid === 'string' && PID.test(pid) ? pid : info.windowId, kind: panelKind(typeof kind === 'string' ? kind : info.panel), params };
 }
 
-/** Browser window features: a window sized for the panel, beside the opener. */
-export function popoutFeatures(kind: string, at: { x: number; y: number }): string {
+/**
+ * Browser window features: where the window was (`bounds`, recorded from the pop-out: its content size,
+ * as window.open sizes the content), or a window sized for the panel beside the opener.
+ */
+export function popoutFeatures(kind: string, at: { x: number; y: number }, bounds?: WindowBounds): string {
+  if (bounds !== undefined) return `popup,width=${bounds.innerWidth ?? bounds.width},height=${bounds.innerHeight ?? bounds.height},left=${bounds.x},top=${bounds.y}`;
   const size: Record<string, [number, number]> = {
     chart: [980, 640],
     ticket: [380, 620],
@@ -148,6 +162,64 @@ export function setPoppedParams(l: Layout, id: string, patch: PanelParams): Layo
   return { ...l, popouts: l.popouts.map((p) => (p.id === id ? { ...p, params: { ...p.params, ...patch } } : p)) };
 }
 
+/** A pop-out window moved or was resized: where it is now is kept in the layout (and in named layouts). */
+export function setPoppedBounds(l: Layout, id: string, bounds: WindowBounds): Layout {
+  const b = readBounds(bounds);
+  const popped = l.popouts?.find((p) => p.id === id);
+  if (b === undefined || popped === undefined || sameBounds(popped.bounds, b)) return l;
+  return { ...l, popouts: l.popouts!.map((p) => (p.id === id ? { ...p, bounds: b } : p)) };
+}
+
+export const sameBounds = (a: WindowBounds | undefined, b: WindowBounds | undefined): boolean =>
+  a === b ||
+  (a !== undefined && b !== undefined && a.x === b.x && a.y === b.y && a.width === b.width && a.height === b.height && a.innerWidth === b.innerWidth && a.innerHeight === b.innerHeight);
+
+/** The fields of a window its bounds are read from. */
+export interface WindowLike {
+  readonly screenX: number;
+  readonly screenY: number;
+  readonly outerWidth: number;
+  readonly outerHeight: number;
+  readonly innerWidth: number;
+  readonly innerHeight: number;
+}
+
+export const boundsOf = (w: WindowLike): WindowBounds | undefined =>
+  readBounds({ x: w.screenX, y: w.screenY, width: w.outerWidth, height: w.outerHeight, innerWidth: w.innerWidth, innerHeight: w.innerHeight });
+
+/**
+ * Reports where a window is: at once, after a resize (at most every `throttleMs`), and when it moved (there
+ * is no move event: the position is looked at every `pollMs`). Only changes are reported. Returns a stop
+ * function.
+ */
+export function trackBounds(
+  win: WindowLike & { addEventListener(type: 'resize', f: () => void): void; removeEventListener(type: 'resize', f: () => void): void },
+  report: (b: WindowBounds) => void,
+  { throttleMs = 500, pollMs = 1000 }: { throttleMs?: number; pollMs?: number } = {},
+): () => void {
+  let last: WindowBounds | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const check = () => {
+    timer = undefined;
+    const b = boundsOf(win);
+    if (b === undefined || sameBounds(b, last)) return;
+    last = b;
+    report(b);
+  };
+  const soon = () => {
+    timer ??= setTimeout(check, throttleMs);
+  };
+  check();
+  win.addEventListener('resize', soon);
+  const poll = setInterval(check, pollMs);
+  return () => {
+    win.removeEventListener('resize', soon);
+    clearInterval(poll);
+    if (timer !== undefined) clearTimeout(timer);
+    check(); // where it was last
+  };
+}
+
 // ---------------------------------------------------------------- the windows' channel
 
 export const WINDOWS_CHANNEL = 'tradedesk.windows';
@@ -165,6 +237,8 @@ export type WindowMsg =
   | { type: 'docked'; pid: string }
   /** A pop-out's params changed. */
   | { type: 'params'; pid: string; patch: PanelParams }
+  /** A pop-out window moved or was resized. */
+  | { type: 'bounds'; pid: string; bounds: WindowBounds }
   /** The workspace asks a pop-out to come to the front, or to close (a restored layout without it). */
   | { type: 'focus'; pid: string }
   | { type: 'close'; pid: string };

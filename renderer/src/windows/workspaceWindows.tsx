@@ -8,7 +8,7 @@ import type { Live } from '../data/live.js';
 import { useLive } from '../data/live.js';
 import { panelDef, type PanelParams } from '../panels/registry.js';
 import type { Channel } from '../links/groups.js';
-import type { Layout } from '../workspace/layout.js';
+import type { Layout, WindowBounds } from '../workspace/layout.js';
 import { useWorkspace } from '../workspace/Workspace.js';
 import {
   canPopOut,
@@ -17,6 +17,7 @@ import {
   popOutPanel,
   popoutFeatures,
   popoutUrl,
+  setPoppedBounds,
   setPoppedParams,
   windowName,
   windowsChannel,
@@ -70,28 +71,29 @@ function useOpenPopouts(): ReadonlySet<string> {
 
 /**
  * Opens (or brings forward) the window of a popped panel: a real window through the hub on the desktop,
- * `window.open` in a browser (call it from the click, so the browser allows the window).
+ * `window.open` in a browser (call it from the click, so the browser allows the window). With `bounds`
+ * (where the layout last saw it) the window opens there.
  */
-export function openPopoutWindow(live: Live, t: PopoutTarget): void {
+export function openPopoutWindow(live: Live, t: PopoutTarget, bounds?: WindowBounds): void {
   if (open.has(t.pid)) {
     post({ type: 'focus', pid: t.pid });
     return;
   }
-  const req = hubOpenRequest(t);
+  const req = hubOpenRequest(t, bounds);
   if (req === undefined) return;
   if (live.backend.kind === 'desktop') {
     void live.conn.call('hub.window.open', req).catch(() => undefined);
     return;
   }
   const at = { x: window.screenX + 80 + open.size * 30, y: window.screenY + 80 + open.size * 30 };
-  window.open(popoutUrl(location.href, t), windowName(t.pid), popoutFeatures(t.kind, at));
+  window.open(popoutUrl(location.href, t), windowName(t.pid), popoutFeatures(t.kind, at, bounds));
 }
 
-/** After a named layout is restored: open its pop-outs, close the windows it does not have. */
+/** After a named layout is restored: open its pop-outs where they were, close the windows it does not have. */
 export function restorePopoutWindows(live: Live, l: Layout): void {
   const want = new Set((l.popouts ?? []).map((p) => p.id));
   for (const pid of open) if (!want.has(pid)) post({ type: 'close', pid });
-  for (const p of l.popouts ?? []) openPopoutWindow(live, { pid: p.id, kind: p.kind, params: p.params });
+  for (const p of l.popouts ?? []) openPopoutWindow(live, { pid: p.id, kind: p.kind, params: p.params }, p.bounds);
 }
 
 // ---------------------------------------------------------------- header button
@@ -138,6 +140,9 @@ export function PoppedOutBar() {
       } else if (m?.type === 'params') {
         const next = setPoppedParams(layout.current, m.pid, m.patch);
         if (next !== layout.current) setLayout(next);
+      } else if (m?.type === 'bounds') {
+        const next = setPoppedBounds(layout.current, m.pid, m.bounds);
+        if (next !== layout.current) setLayout(next);
       }
     };
     handlers.add(h);
@@ -159,7 +164,7 @@ export function PoppedOutBar() {
           <span key={p.id} className="popped-item" data-popped={p.id} data-kind={p.kind} data-open={isOpen} data-link={typeof p.params['link'] === 'string' && p.params['link'] !== '' ? p.params['link'] : undefined}>
             <span className="popped-dot" aria-hidden="true" />
             <span className="strong">{title}</span>
-            <button type="button" className="btn tiny" title={isOpen ? 'Bring its window to the front' : 'Open its window again'} onClick={() => openPopoutWindow(live, { pid: p.id, kind: p.kind, params: p.params })}>
+            <button type="button" className="btn tiny" title={isOpen ? 'Bring its window to the front' : 'Open its window again'} onClick={() => openPopoutWindow(live, { pid: p.id, kind: p.kind, params: p.params }, p.bounds)}>
               {isOpen ? 'Show' : 'Open'}
             </button>
             <button

@@ -18,10 +18,38 @@ export interface Column {
   panels: PanelInstance[];
 }
 
-/** A panel living in its own window: where it sat (column and row) so it docks back there. */
+/** Where a window sits on the screen (CSS pixels): its outer position and size, and its content size. */
+export interface WindowBounds {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+  innerWidth?: number;
+  innerHeight?: number;
+}
+
+/** A panel living in its own window: where it sat (column and row) so it docks back there, and where its window is. */
 export interface PoppedPanel extends PanelInstance {
   col: number;
   row: number;
+  bounds?: WindowBounds;
+}
+
+const int = (v: unknown, min: number, max: number): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max ? Math.round(v) : undefined;
+
+/** Window bounds read back from storage (undefined when missing or not plausible). */
+export function readBounds(b: unknown): WindowBounds | undefined {
+  if (typeof b !== 'object' || b === null) return undefined;
+  const o = b as Record<string, unknown>;
+  const x = int(o['x'], -100_000, 100_000);
+  const y = int(o['y'], -100_000, 100_000);
+  const width = int(o['width'], 50, 100_000);
+  const height = int(o['height'], 50, 100_000);
+  if (x === undefined || y === undefined || width === undefined || height === undefined) return undefined;
+  const innerWidth = int(o['innerWidth'], 50, 100_000);
+  const innerHeight = int(o['innerHeight'], 50, 100_000);
+  return { x, y, width, height, ...(innerWidth !== undefined && innerHeight !== undefined ? { innerWidth, innerHeight } : {}) };
 }
 
 export interface Layout {
@@ -179,7 +207,10 @@ export function parseLayout(text: string | null, known: (kind: string) => boolea
     }
     const popouts: PoppedPanel[] = (Array.isArray(j.popouts) ? j.popouts : [])
       .filter((p) => typeof p?.id === 'string' && typeof p.kind === 'string' && known(p.kind) && typeof p.col === 'number' && typeof p.row === 'number')
-      .map((p) => ({ id: p.id, kind: panelKind(p.kind), h: typeof p.h === 'number' && p.h > 0 ? p.h : 50, col: p.col, row: p.row, params: typeof p.params === 'object' && p.params !== null ? p.params : {} }));
+      .map((p) => {
+        const bounds = readBounds(p.bounds);
+        return { id: p.id, kind: panelKind(p.kind), h: typeof p.h === 'number' && p.h > 0 ? p.h : 50, col: p.col, row: p.row, params: typeof p.params === 'object' && p.params !== null ? p.params : {}, ...(bounds === undefined ? {} : { bounds }) };
+      });
     if (cols.length === 0 && popouts.length === 0) return undefined;
     return popouts.length > 0 ? { v: 1, columns: cols, popouts } : { v: 1, columns: cols };
   } catch {

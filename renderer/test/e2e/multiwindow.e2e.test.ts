@@ -1,7 +1,7 @@
 /**
  * Multi-window and link groups against the headless host (the desktop's hub under plain Node, served to
  * Chromium): a panel pops out into its own browser window and docks back; panels in the same colour keep
- * their symbol in step across windows through the hub; a named layout restores its pop-outs.
+ * their symbol in step across windows through the hub; a named layout restores its pop-outs where they were.
  * A picture of a workspace with a linked pop-out chart goes to a temp folder, or to
  * $TRADEDESK_SCREENSHOTS (e.g. docs/screenshots) when set.
  */
@@ -142,11 +142,19 @@ describe('pop-out windows and link groups', () => {
     expect(await page.getByTestId('popped-bar').count()).toBe(0);
   });
 
-  it('a saved named layout restores its pop-outs (and pop-outs persist with the layout across a reload)', async () => {
+  it('a saved named layout restores its pop-outs where they were (and pop-outs persist with the layout across a reload)', async () => {
     await page.selectOption('select[aria-label="Add panel"]', 'layouts');
     const layouts = page.getByTestId('layouts');
     await layouts.waitFor();
     chartPop = await popOut('chart');
+    // Move and resize the pop-out: the workspace's layout records where it is (the pop-out polls its place).
+    await chartPop.evaluate('window.resizeTo(560, 380); window.moveTo(150, 110)');
+    const where = async (p: Page) => (await p.evaluate('[screenX, screenY, outerWidth, outerHeight, innerWidth, innerHeight]')) as number[];
+    const moved = await until(() => where(chartPop), (b) => b[0] === 150 && b[2] === 560 && b[3] === 380, 5000, 'the pop-out moved and resized');
+    const savedBounds = async () =>
+      (JSON.parse(((await page.evaluate("localStorage.getItem('tradedesk.layout.v1')")) as string | null) ?? '{}') as { popouts?: { bounds?: Record<string, number> }[] }).popouts?.[0]?.bounds;
+    const recorded = await until(savedBounds, (b) => b !== undefined && b['x'] === moved[0] && b['width'] === moved[2] && b['height'] === moved[3], 10_000, 'the pop-out\'s bounds in the layout');
+    expect(recorded).toEqual({ x: moved[0], y: moved[1], width: moved[2], height: moved[3], innerWidth: moved[4], innerHeight: moved[5] });
     await layouts.getByLabel('Layout name').fill('Two screens');
     await layouts.getByRole('button', { name: 'Save layout' }).click();
     await layouts.locator('tr[data-layout="Two screens"]').waitFor();
@@ -157,10 +165,23 @@ describe('pop-out windows and link groups', () => {
     await closed;
     await panel(page, 'chart').waitFor();
 
-    // ...then restore: the chart leaves the grid and opens in its own window again, still red.
+    // ...then restore: the chart leaves the grid and opens in its own window again, still red, where it was.
+    await page.evaluate(`(() => {
+      const open = window.open;
+      window.__features = [];
+      window.open = function (url, name, features) {
+        window.__features.push(features);
+        return open.call(window, url, name, features);
+      };
+    })()`);
     const [restored] = await Promise.all([page.waitForEvent('popup'), layouts.locator('tr[data-layout="Two screens"]').getByRole('button', { name: 'Restore' }).click()]);
     watch(restored);
+    expect(await page.evaluate('window.__features')).toEqual([`popup,width=${recorded!['innerWidth']},height=${recorded!['innerHeight']},left=${recorded!['x']},top=${recorded!['y']}`]);
     await waitConnected(restored);
+    // Its size is the recorded one (headless Chromium keeps a window inside its small virtual screen, so the
+    // position is checked in the features above).
+    const [, , , , iw, ih] = await where(restored);
+    expect([iw, ih]).toEqual([recorded!['innerWidth'], recorded!['innerHeight']]);
     await until(() => chartSymbol(restored), (s) => s === symbols[2], 10_000, 'restored pop-out chart on the group symbol');
     expect(await chip(restored, 'chart').getAttribute('data-link')).toBe('red');
     expect(await panel(page, 'chart').count()).toBe(0);

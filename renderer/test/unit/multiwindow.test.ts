@@ -1,7 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LINKS_KEY, LinkStore, broadcastTransport, isLinkable, type KeyValueStore } from '../../src/links/groups.js';
 import { panelDef, panelKind, registerPanel } from '../../src/panels/registry.js';
-import { dockBackPanel, hubOpenRequest, popOutPanel, popoutUrl, setPoppedParams, targetFromHubInfo, targetFromUrl } from '../../src/windows/popouts.js';
+import { dockBackPanel, hubOpenRequest, popOutPanel, popoutFeatures, popoutUrl, setPoppedBounds, setPoppedParams, targetFromHubInfo, targetFromUrl, trackBounds } from '../../src/windows/popouts.js';
 import { DEFAULT_LAYOUT, parseLayout, removePanel, setPanelParams, type Layout } from '../../src/workspace/layout.js';
 
 const ids = (l: Layout) => l.columns.map((c) => c.panels.map((p) => p.id));
@@ -137,5 +137,79 @@ describe('the old trading-chart kind ("tradechart") is only an alias of the char
     expect(hubOpenRequest({ pid: 'tradechart-2', kind: 'tradechart', params: {} })).toEqual({ panel: 'chart', params: { pid: 'tradechart-2' } });
     const u = new URL(popoutUrl('http://127.0.0.1:4000/', { pid: 'tradechart-2', kind: 'tradechart', params: {} }));
     expect([u.searchParams.get('panel'), u.searchParams.has('kind')]).toEqual(['chart', false]);
+  });
+});
+
+describe('a pop-out window reopens where it was', () => {
+  const at = { x: 1700, y: 120, width: 916, height: 668, innerWidth: 900, innerHeight: 600 };
+
+  it('keeps its bounds in the layout, through save + load (junk bounds are dropped)', () => {
+    const l = setPoppedBounds(popOutPanel(DEFAULT_LAYOUT, 'chart-1'), 'chart-1', at);
+    expect(l.popouts?.[0]?.bounds).toEqual(at);
+    expect(setPoppedBounds(l, 'chart-1', { ...at })).toBe(l); // unchanged: the same layout (no save)
+    expect(setPoppedBounds(l, 'ticket-1', at)).toBe(l); // not popped out
+    expect(parseLayout(JSON.stringify(l), () => true)?.popouts?.[0]?.bounds).toEqual(at);
+    const junk = { ...l, popouts: [{ ...l.popouts![0]!, bounds: { x: 'a', y: 0, width: 10, height: 10 } }] };
+    expect(parseLayout(JSON.stringify(junk), () => true)?.popouts?.[0]).not.toHaveProperty('bounds');
+    // Docked back and popped again: a fresh window, no old place.
+    expect(dockBackPanel(l, { id: 'chart-1', kind: 'chart', params: {} }).popouts).toBeUndefined();
+  });
+
+  it('a browser opens it with window.open features at its place and content size; the desktop asks the hub with its outer bounds', () => {
+    expect(popoutFeatures('chart', { x: 80, y: 80 }, at)).toBe('popup,width=900,height=600,left=1700,top=120');
+    expect(popoutFeatures('chart', { x: 80, y: 90 })).toBe('popup,width=980,height=640,left=80,top=90');
+    expect(popoutFeatures('tradechart', { x: 80, y: 90 })).toBe('popup,width=980,height=640,left=80,top=90');
+    expect(hubOpenRequest({ pid: 'chart-1', kind: 'chart', params: { link: 'red' } }, at)).toEqual({
+      panel: 'chart',
+      params: { link: 'red', pid: 'chart-1', winX: 1700, winY: 120, winW: 916, winH: 668 },
+    });
+    // The window's panel never sees them.
+    expect(targetFromHubInfo({ windowId: 'w1', panel: 'chart', params: { pid: 'chart-1', link: 'red', winX: 1700, winY: 120, winW: 916, winH: 668 } })).toEqual({
+      pid: 'chart-1',
+      kind: 'chart',
+      params: { link: 'red' },
+    });
+  });
+
+  it('the pop-out reports where it is: at once, after a resize (throttled), when moved (polled), and once more when it stops', () => {
+    vi.useFakeTimers();
+    try {
+      const listeners = new Map<string, () => void>();
+      const win = {
+        screenX: 100,
+        screenY: 50,
+        outerWidth: 500,
+        outerHeight: 420,
+        innerWidth: 500,
+        innerHeight: 400,
+        addEventListener: (t: string, f: () => void) => void listeners.set(t, f),
+        removeEventListener: (t: string) => void listeners.delete(t),
+      };
+      const seen: object[] = [];
+      const stop = trackBounds(win as never, (b) => seen.push(b), { throttleMs: 500, pollMs: 1000 });
+      expect(seen).toEqual([{ x: 100, y: 50, width: 500, height: 420, innerWidth: 500, innerHeight: 400 }]);
+      win.outerWidth = 600;
+      win.innerWidth = 600;
+      listeners.get('resize')!();
+      listeners.get('resize')!();
+      vi.advanceTimersByTime(499);
+      expect(seen).toHaveLength(1);
+      vi.advanceTimersByTime(1);
+      expect(seen).toHaveLength(2);
+      expect(seen[1]).toMatchObject({ width: 600, innerWidth: 600 });
+      vi.advanceTimersByTime(3000); // nothing moved: nothing reported
+      expect(seen).toHaveLength(2);
+      win.screenX = 1800; // moved to the other screen (no event)
+      vi.advanceTimersByTime(1000);
+      expect(seen[2]).toMatchObject({ x: 1800, y: 50 });
+      win.screenY = 60;
+      stop();
+      expect(seen[3]).toMatchObject({ x: 1800, y: 60 });
+      expect(listeners.size).toBe(0);
+      vi.advanceTimersByTime(5000);
+      expect(seen).toHaveLength(4);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
