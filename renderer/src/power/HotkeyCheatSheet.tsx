@@ -86,10 +86,12 @@ export function HotkeyCheatSheet(p: HotkeyCheatSheetProps) {
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && p.onClose()}>
       <div ref={dialog} tabIndex={-1} className="modal pw-cheats" role="dialog" aria-modal="true" aria-label="Keyboard shortcuts" data-testid="hotkey-cheatsheet" onKeyDown={onKeyDown}>
-        <h3>
-          Keyboard shortcuts{p.focused ? <span className="muted"> · {p.focused}</span> : null}
-          {editable && <span className="muted pw-cheat-sub">Change a key: click Change, then press the new keys</span>}
-        </h3>
+        <div className="pw-cheat-head">
+          <h3>
+            Keyboard shortcuts{p.focused ? <span className="muted"> · {p.focused}</span> : null}
+          </h3>
+          {editable && <p className="muted pw-cheat-sub">To change a key, click Change and press the new keys.</p>}
+        </div>
         <table className="pw-cheat-table">
           <tbody>
             {rows.map((r) => (

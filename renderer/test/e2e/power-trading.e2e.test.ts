@@ -280,7 +280,7 @@ describe('power-trader features', () => {
     expect(await menu.getAttribute('data-symbol')).toBe(symbol);
     expect(await menu.locator('[role=menuitem]').allTextContents()).toEqual(['Alert above…', 'Alert below…', 'Open chart', 'Open order ticket', 'Remove from watchlist']);
     expect(await page.evaluate(`document.activeElement?.dataset.action`)).toBe('alert-above');
-    const box = (await wl.boundingBox())!;
+    const box = (await page.locator('section.panel[data-panel=watchlist]').boundingBox())!;
     const mbox = (await menu.boundingBox())!;
     await page.screenshot({
       path: join(SHOTS, 'power-watchlist-alert.png'),
