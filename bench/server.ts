@@ -6,6 +6,7 @@
  *   npm run bench:server -- --quick      smaller run (well under 60 s)
  *   npm run bench:server -- --json       last stdout line is one JSON object
  *   npm run bench:server -- --sync normal   journal synchronous=NORMAL instead of FULL
+ *   npm run bench:server -- --only orders   one phase only (orders, latency, quotes or connections; repeatable)
  *
  * Method
  * - The server runs in a child process (this file with --child): buildServer() on a temp database with the
@@ -16,7 +17,10 @@
  *   frame each). A reply is sent by the server only after the venue's group commit returned (journal
  *   fsynced with --sync full), so every acknowledgement counted is durable. ackMs = reply time - send time.
  *   Orders alternate resting limits and crossing IOCs around one price, so trades, fills and book changes
- *   happen as in a market.
+ *   happen as in a market. This saturated run measures throughput; its ack times are queueing (by Little's
+ *   law, clients x window in flight at R orders/s wait clients x window / R on average).
+ * - Latency: the same order flow at a moderate window (default 32 clients x 4 in flight, --lat-window), so
+ *   the ack times are those of a server that is not saturated; reported as latencyRun.
  * - Quotes: M guest connections subscribe to the quotes of S symbols; a market maker inside the server
  *   process makes every symbol trade every 20 ms, so every symbol's quote changes in every coalescing
  *   interval (50 ms). The subscribers are raw sockets that count WebSocket frames by their headers (no JSON
@@ -411,29 +415,57 @@ async function parent(): Promise<void> {
     symbols: Number(opt('--symbols', quick ? '50' : '100')),
     quoteSec: quick ? 4 : 10,
     connections: Number(opt('--connections', '10000')),
+    latWindow: Number(opt('--lat-window', '4')),
   };
+  const only = args.flatMap((a, i) => (a === '--only' && args[i + 1] !== undefined ? [args[i + 1]!] : []));
+  const run = (phase: string): boolean => only.length === 0 || only.includes(phase);
   const dir = mkdtempSync(join(tmpdir(), 'tdbench-'));
   const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify({ dir, sync, traders: cfg.traders, symbols: cfg.symbols } satisfies ChildInit)], {
-    execArgv: process.env.BENCH_PROF ? [...process.execArgv, '--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : process.execArgv,
+    // BENCH_PROF=dir: CPU profile of the server process; BENCH_SERVER_ARGS: extra node flags for it only.
+    execArgv: [
+      ...process.execArgv,
+      ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []),
+      ...(process.env.BENCH_SERVER_ARGS?.split(/\s+/).filter(Boolean) ?? []),
+    ],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const link = new ChildLink(proc);
   const ready = await new Promise<Extract<ChildMsg, { t: 'ready' }>>((resolve) => proc.on('message', (m) => (m as ChildMsg).t === 'ready' && resolve(m as Extract<ChildMsg, { t: 'ready' }>)));
   const url = `ws://127.0.0.1:${ready.port}/ws`;
   try {
-    const orders = await benchOrders(link, url, ready.tokens, cfg.traders, cfg.window, cfg.orderSec);
-    const quotes = await benchQuotes(link, ready.port, url, cfg.subscribers, cfg.symbols, cfg.quoteSec);
-    const conns = await benchConnections(link, ready.port, cfg.connections);
-    const result = { quick, sync, cores: (await import('node:os')).cpus().length, ...orders, ...quotes, ...conns };
-    const rows: string[][] = [
-      ['orders/s (durable acks)', fmtCount(orders.ordersPerSec), `${orders.clients} clients x ${orders.window} in flight, sync=${sync}`],
-      ['ack p50 / p99 / max (ms)', `${orders.ackP50Ms} / ${orders.ackP99Ms} / ${orders.ackMaxMs}`, `server CPU ${orders.serverCpuPct}%, generator CPU ${orders.generatorCpuPct}%`],
-      ['orders per server CPU-second', fmtCount(orders.ordersPerServerCpuSec), 'less sensitive to other load on the machine'],
-      ['quote frames/s', fmtCount(quotes.framesPerSec), `${quotes.fanoutClients} subscribers x ${quotes.symbolsPerClient} symbols, ${quotes.mbitPerSec} Mbit/s`],
-      ['frames per server CPU-second', fmtCount(quotes.framesPerServerCpuSec), `server CPU ${quotes.quoteServerCpuPct}%, generator CPU ${quotes.quoteGeneratorCpuPct}%`],
-      ['quote latency p50 / p99 (ms)', `${quotes.quoteLatencyP50Ms} / ${quotes.quoteLatencyP99Ms}`, 'trade time stamp to receipt, incl. the 50 ms coalescing interval'],
-      ['bytes per connection (RSS)', fmtCount(conns.bytesPerConnection), `${conns.welcomed}/${conns.connections} idle connections welcomed in ${conns.connectSec} s; heap+external ${fmtCount(conns.heapBytesPerConnection)}`],
-    ];
+    const orders = run('orders') ? await benchOrders(link, url, ready.tokens, cfg.traders, cfg.window, cfg.orderSec) : undefined;
+    const lat = run('latency') ? await benchOrders(link, url, ready.tokens, cfg.traders, cfg.latWindow, cfg.orderSec) : undefined;
+    const quotes = run('quotes') ? await benchQuotes(link, ready.port, url, cfg.subscribers, cfg.symbols, cfg.quoteSec) : undefined;
+    const conns = run('connections') ? await benchConnections(link, ready.port, cfg.connections) : undefined;
+    const latencyRun =
+      lat === undefined
+        ? undefined
+        : { ordersPerSec: lat.ordersPerSec, ackP50Ms: lat.ackP50Ms, ackP99Ms: lat.ackP99Ms, ackMaxMs: lat.ackMaxMs, serverCpuPct: lat.serverCpuPct, generatorCpuPct: lat.generatorCpuPct, clients: lat.clients, window: lat.window };
+    const result = { quick, sync, cores: (await import('node:os')).cpus().length, ...orders, ...(latencyRun ? { latencyRun } : {}), ...quotes, ...conns };
+    const rows: string[][] = [];
+    if (orders !== undefined)
+      rows.push(
+        ['orders/s (durable acks)', fmtCount(orders.ordersPerSec), `${orders.clients} clients x ${orders.window} in flight, sync=${sync}`],
+        ['ack p50 / p99 / max (ms)', `${orders.ackP50Ms} / ${orders.ackP99Ms} / ${orders.ackMaxMs}`, `server CPU ${orders.serverCpuPct}%, generator CPU ${orders.generatorCpuPct}%`],
+        ['orders per server CPU-second', fmtCount(orders.ordersPerServerCpuSec), 'less sensitive to other load on the machine'],
+      );
+    if (lat !== undefined)
+      rows.push(
+        ['latency run: orders/s', fmtCount(lat.ordersPerSec), `${lat.clients} clients x ${lat.window} in flight, sync=${sync}`],
+        ['latency run: ack p50 / p99 / max (ms)', `${lat.ackP50Ms} / ${lat.ackP99Ms} / ${lat.ackMaxMs}`, `server CPU ${lat.serverCpuPct}%, generator CPU ${lat.generatorCpuPct}%`],
+      );
+    if (quotes !== undefined)
+      rows.push(
+        ['quote frames/s', fmtCount(quotes.framesPerSec), `${quotes.fanoutClients} subscribers x ${quotes.symbolsPerClient} symbols, ${quotes.mbitPerSec} Mbit/s`],
+        ['frames per server CPU-second', fmtCount(quotes.framesPerServerCpuSec), `server CPU ${quotes.quoteServerCpuPct}%, generator CPU ${quotes.quoteGeneratorCpuPct}%`],
+        ['quote latency p50 / p99 (ms)', `${quotes.quoteLatencyP50Ms} / ${quotes.quoteLatencyP99Ms}`, 'trade time stamp to receipt, incl. the 50 ms coalescing interval'],
+      );
+    if (conns !== undefined)
+      rows.push([
+        'bytes per connection (RSS)',
+        fmtCount(conns.bytesPerConnection),
+        `${conns.welcomed}/${conns.connections} idle connections welcomed in ${conns.connectSec} s; heap+external ${fmtCount(conns.heapBytesPerConnection)}`,
+      ]);
     console.log(formatTable(['measure', 'value', 'conditions'], rows, ['left', 'right', 'left']));
     if (json) console.log(JSON.stringify(result));
   } finally {
