@@ -53,6 +53,7 @@ import {
   type MethodName,
   type ResultOf,
 } from './methods.js';
+import { FAST_PARAMS, fastReq } from './fast.js';
 import type { CloseInfo, Port } from './port.js';
 import type { HubChannelName, HubMethodName } from './hub.js';
 
@@ -335,6 +336,11 @@ class Session {
   }
 
   #dispatch(raw: unknown): void {
+    const req = fastReq(raw);
+    if (req !== undefined) {
+      this.#onReq(req);
+      return;
+    }
     const parsed = ClientMessageSchema.safeParse(raw);
     if (!parsed.success) {
       const details = issuesToDetails(parsed.error.issues);
@@ -368,7 +374,7 @@ class Session {
     }
     const def = methodDef(method);
     const handler = this.#opts.handlers[method] as ((p: unknown, ctx: SessionContext) => unknown) | undefined;
-    const params = this.#admit(id, def, msg.params, handler !== undefined, { method }, `${method}`);
+    const params = this.#admit(id, def, msg.params, handler !== undefined, { method }, method, FAST_PARAMS[method]);
     if (params === NOT_ADMITTED) return;
     const where = { phase: 'call', method };
     let out: unknown;
@@ -472,11 +478,16 @@ class Session {
     served: boolean,
     name: { method: string } | { channel: string },
     label: string,
+    fast?: (raw: unknown) => unknown,
   ): unknown {
     const denied = this.#denied(def.access);
     if (denied) {
       this.#replyError(id, denied);
       return NOT_ADMITTED;
+    }
+    if (fast !== undefined && served) {
+      const p = fast(raw);
+      if (p !== undefined) return p;
     }
     const params = def.params.safeParse(raw ?? {});
     if (!params.success) {

@@ -285,6 +285,11 @@ export interface OrderSink {
 export class HistoryWriter {
   /** Records of live orders (and of orders changed in the current batch). */
   private readonly cache = new Map<OrderId, OrderRow>();
+  /**
+   * Rows of orders that ended and were written by the last flush: the same as their table rows, kept one
+   * flush longer so the reply to a command acknowledged just after a flush is still answered from memory.
+   */
+  private retired = new Map<OrderId, OrderRow>();
   private dirty: OrderRow[] = [];
   private readonly positions = new Map<AccountId, Map<string, Pos>>();
   private readonly cash = new Map<AccountId, number>();
@@ -355,6 +360,7 @@ export class HistoryWriter {
     this.session = engine.sessionNumber;
     this.pendingRows = 0;
     this.cache.clear();
+    this.retired = new Map();
     this.dirty = [];
     this.positions.clear();
     this.cash.clear();
@@ -386,7 +392,7 @@ export class HistoryWriter {
    * flush is here); undefined means the table already holds its latest row.
    */
   record(id: OrderId): OrderRecord | undefined {
-    return this.cache.get(id)?.toRecord();
+    return (this.cache.get(id) ?? this.retired.get(id))?.toRecord();
   }
 
   /** The writer's view of a position and cash (for consistency checks against the engine). */
@@ -400,9 +406,12 @@ export class HistoryWriter {
   private row(id: OrderId): OrderRow {
     let r = this.cache.get(id);
     if (r === undefined) {
-      const d = this.getOrder.get(id) as OrderRowData | undefined;
-      if (d === undefined) throw new Error(`History has no order ${id}, but the engine reported an event for it`);
-      r = rowFromDb(d);
+      r = this.retired.get(id);
+      if (r === undefined) {
+        const d = this.getOrder.get(id) as OrderRowData | undefined;
+        if (d === undefined) throw new Error(`History has no order ${id}, but the engine reported an event for it`);
+        r = rowFromDb(d);
+      }
       this.cache.set(id, r);
     }
     return r;
@@ -650,7 +659,7 @@ export class HistoryWriter {
     ts: Timestamp,
   ): void {
     if (typeof orderId !== 'number' || !Number.isSafeInteger(orderId) || typeof accountId !== 'number') return;
-    if (this.cache.has(orderId) || this.getOrder.get(orderId) !== undefined) return; // never overwrite a real order
+    if (this.cache.has(orderId) || this.retired.has(orderId) || this.getOrder.get(orderId) !== undefined) return; // never overwrite a real order
     const int = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null);
     const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : String(v));
     const r = new OrderRow(
@@ -687,6 +696,7 @@ export class HistoryWriter {
   private flushOrders(): void {
     if (this.dirty.length === 0) return;
     const buf = this.orders.buf;
+    const retired = new Map<OrderId, OrderRow>();
     for (const r of this.dirty) {
       buf.push(
         r.orderId,
@@ -716,8 +726,12 @@ export class HistoryWriter {
         r.session,
       );
       r.dirty = false;
-      if (!r.live) this.cache.delete(r.orderId);
+      if (!r.live) {
+        this.cache.delete(r.orderId);
+        retired.set(r.orderId, r);
+      }
     }
+    this.retired = retired;
     this.dirty = [];
     this.orders.flush();
   }
@@ -750,6 +764,7 @@ export class HistoryWriter {
     this.pendingRows = 0;
     this.dirty = [];
     this.cache.clear();
+    this.retired = new Map();
     this.executions.buf.length = 0;
     this.ledger.buf.length = 0;
     this.dirtyBars = [];

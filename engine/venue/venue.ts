@@ -1142,6 +1142,13 @@ export class Venue {
   get view(): EngineView {
     return this.engine;
   }
+  /** Commands submitted whose promise is not settled yet (queued, or committed and waiting for the fsync). */
+  get pendingCommands(): number {
+    let n = this.queue.length;
+    for (const g of this.awaiting) if (!g.done) n += g.batch.length;
+    for (const g of this.syncing ?? []) if (!g.done) n += g.batch.length;
+    return n;
+  }
   /** Sequence number of the last committed command. */
   get lastSeq(): number {
     return this.seq;

@@ -25,7 +25,7 @@ export interface OrderOutcome {
 }
 
 export interface OrderHooks {
-  /** Called after every order or admin command that reached the venue (metrics, audit). */
+  /** Called after every order or admin command that reached the venue (metrics, audit); `details` is the hook's to keep or extend. */
   onOrder(kind: OrderKind, origin: Origin | undefined, outcome: OrderOutcome, ms: number, details: Record<string, unknown>): void;
 }
 
