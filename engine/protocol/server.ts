@@ -180,6 +180,8 @@ interface ServerSub {
   readonly latest: Map<string | number, unknown>;
   /** `end` asked for while starting: sent right after the `res` that confirms the subscription. */
   endError: ErrorShape | undefined;
+  /** Where a failed push is reported from (one object per subscription, not one per push). */
+  readonly pushWhere: { phase: string; channel: ChannelName };
 }
 
 const NO_KEY = '';
@@ -429,6 +431,7 @@ class Session {
       queue: [],
       latest: new Map(),
       endError: undefined,
+      pushWhere: { phase: 'push', channel },
     };
     this.#subs.set(sub.id, sub);
     const where = { phase: 'subscribe', channel };
@@ -583,7 +586,7 @@ class Session {
       }
     }
     sub.seq++;
-    if (!this.#send({ t: 'push', sub: sub.id, seq: sub.seq, data }, { phase: 'push', channel: sub.channel })) {
+    if (!this.#send({ t: 'push', sub: sub.id, seq: sub.seq, data }, sub.pushWhere)) {
       this.#endSub(sub, { code: 'INTERNAL', message: 'Internal error' });
     }
   }

@@ -53,6 +53,8 @@ export class Conn implements Port, Corkable {
    */
   #batch: (number | Buffer)[] | undefined;
   #batchBytes = 0;
+  /** Frames in the batch (reported to events.onFramesOut once per write). */
+  #batchFrames = 0;
   /** The socket's buffered bytes when the batch began (nothing is written until uncork). */
   #corkBuffered = 0;
   readonly #limits: ConnLimits;
@@ -102,7 +104,7 @@ export class Conn implements Port, Corkable {
       this.#batch!.push(-1, 0, body);
       this.#batchBytes += body.length + 10;
     }
-    this.events.onFramesOut?.(1);
+    this.#batchFrames++;
   }
 
   onMessage(cb: (msg: unknown) => void): () => void {
@@ -151,6 +153,7 @@ export class Conn implements Port, Corkable {
     if (this.#corks++ === 0) {
       this.#batch = [];
       this.#batchBytes = 0;
+      this.#batchFrames = 0;
       this.#corkBuffered = this.ws.bufferedAmount;
     }
   }
@@ -161,13 +164,16 @@ export class Conn implements Port, Corkable {
 
   #writeBatch(): void {
     const batch = this.#batch;
+    const frames = this.#batchFrames;
     this.#batch = undefined;
     this.#corks = 0;
     this.#batchBytes = 0;
+    this.#batchFrames = 0;
     if (batch === undefined || batch.length === 0) return;
     const sock = this.socket;
     if (sock === undefined || this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
     sock.write(assemble(batch));
+    this.events.onFramesOut?.(frames);
   }
 
   readonly flow: FlowControl = {
@@ -325,7 +331,8 @@ function assemble(batch: readonly (number | Buffer)[]): Buffer {
       o += 8;
     }
     if (sub < 0) {
-      o += body.copy(out, o);
+      out.set(body, o);
+      o += body.length;
       continue;
     }
     o = putBytes(out, o, P_SUB);
@@ -333,7 +340,10 @@ function assemble(batch: readonly (number | Buffer)[]): Buffer {
     o = putBytes(out, o, P_SEQ);
     o = putCount(out, o, seq, dq);
     o = putBytes(out, o, P_DATA);
-    o = body.length > 64 ? o + body.copy(out, o) : putBytes(out, o, body);
+    if (body.length > 32) {
+      out.set(body, o);
+      o += body.length;
+    } else o = putBytes(out, o, body);
     out[o++] = 0x7d; // '}'
   }
   return out;
