@@ -155,7 +155,8 @@ describe('the live market on a venue', () => {
     await market.stop();
     expect(market.running).toBe(false);
     expect(clock.attached).toBe(false);
-    expect(timeouts()).toBe(before);
+    // a timer from elsewhere in the process may end meanwhile; none of the market's may remain
+    expect(timeouts()).toBeLessThanOrEqual(before);
     const seq = venue.lastSeq;
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
     expect(venue.lastSeq).toBe(seq);
