@@ -34,7 +34,7 @@ import { TIMEFRAME_MS, type Candle, type OrderRecord, type ParamsOf, type Timefr
 import type { Execution, PositionView, Quote } from '../data/types.js';
 import { formatAvgPrice, formatQty, formatVolume } from '../format/num.js';
 import type { AlertDirection, PriceAlert } from './alerts.js';
-import { DrawingsPrimitive, IndicatorOverlay, chartMapper, timeIndexOf, toChartTime } from './chartOverlays.js';
+import { DrawingsPrimitive, IndicatorOverlay, chartMapper, tickMarkLabel, timeIndexOf, toChartTime } from './chartOverlays.js';
 import { bucketOf, chartSync, type SyncEvent } from './chartSync.js';
 import { contextActions, draggable, dropLine, lineAt, orderLines, type OrderLine } from './chartTrading.js';
 import {
@@ -105,7 +105,17 @@ const TOOLS: { id: Tool; label: string; title: string }[] = [
   { id: 'text', label: 'T', title: 'Text' },
 ];
 
-function cssColors() {
+type ChartColors = ReturnType<typeof readColors>;
+
+/** The theme's colours; read from CSS once per theme (getComputedStyle forces a style pass, too dear per tick). */
+let colorCache: { theme: string | undefined; colors: ChartColors } | undefined;
+function cssColors(): ChartColors {
+  const key = document.documentElement.dataset['theme'];
+  if (colorCache === undefined || colorCache.theme !== key) colorCache = { theme: key, colors: readColors() };
+  return colorCache.colors;
+}
+
+function readColors() {
   const s = getComputedStyle(document.documentElement);
   const v = (name: string, fallback: string) => s.getPropertyValue(name).trim() || fallback;
   return {
@@ -151,6 +161,23 @@ const TAG_RIGHT = 72;
 let drawingSeq = 0;
 const newDrawingId = () => `d${Date.now().toString(36)}${(drawingSeq++).toString(36)}`;
 
+type Legend = { label: string; pane: number; values: { title: string; color: string; value: number | null }[] }[];
+
+function sameLegend(a: Legend, b: Legend): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.label !== y.label || x.pane !== y.pane || x.values.length !== y.values.length) return false;
+    for (let j = 0; j < x.values.length; j++) {
+      const u = x.values[j]!;
+      const v = y.values[j]!;
+      if (u.value !== v.value || u.color !== v.color || u.title !== v.title) return false;
+    }
+  }
+  return true;
+}
+
 interface LineDrag {
   line: OrderLine;
   price: number;
@@ -166,6 +193,8 @@ export function TradingChart(p: TradingChartProps) {
   const overlay = useRef<IndicatorOverlay | undefined>(undefined);
   const primitive = useRef<DrawingsPrimitive | undefined>(undefined);
   const priceLines = useRef(new Map<string, IPriceLine>());
+  /** What each price line was last drawn with. */
+  const lineOpts = useRef(new Map<string, string>());
   const tags = useRef(new Map<string, HTMLDivElement>());
   const drawnRev = useRef(-1);
   const drawnCount = useRef(0);
@@ -182,7 +211,10 @@ export function TradingChart(p: TradingChartProps) {
   const liveBar = useRef<Candle | undefined>(undefined);
   const hoverBar = useRef(false);
   const [barsShown, setBarsShown] = useState(0);
-  const [ohlc, setOhlc] = useState<Ohlcv | undefined>(undefined);
+  const [ohlc, setOhlcState] = useState<Ohlcv | undefined>(undefined);
+  /** The legend's bar; an equal bar keeps the old object (no re-render). */
+  const setOhlc = (b: Ohlcv | undefined) =>
+    setOhlcState((prev) => (b !== undefined && prev !== undefined && prev.o === b.o && prev.h === b.h && prev.l === b.l && prev.c === b.c && prev.v === b.v ? prev : b));
   const fmtRef = useRef(fmt);
   fmtRef.current = fmt;
 
@@ -192,7 +224,9 @@ export function TradingChart(p: TradingChartProps) {
   const [preview, setPreview] = useState<DrawingsState | null>(null);
   const [drag, setDrag] = useState<LineDrag | null>(null);
   const [menu, setMenu] = useState<{ x: number; y: number; price: number } | null>(null);
-  const [legend, setLegend] = useState<ReturnType<IndicatorOverlay['legend']>>([]);
+  const [legend, setLegendState] = useState<ReturnType<IndicatorOverlay['legend']>>([]);
+  /** The indicator legend; unchanged values keep the old list (no re-render). */
+  const setLegend = (next: ReturnType<IndicatorOverlay['legend']>) => setLegendState((prev) => (sameLegend(prev, next) ? prev : next));
   const shown = preview ?? p.drawings;
 
   /** Hands bars[start..] to the chart (and the indicators); `shift` bars were added on the left (the view stays). */
@@ -253,7 +287,7 @@ export function TradingChart(p: TradingChartProps) {
       layout: { background: { type: ColorType.Solid, color: col.bg }, textColor: col.text, fontSize: 11, attributionLogo: false, panes: { separatorColor: col.border } },
       grid: { vertLines: { color: col.grid }, horzLines: { color: col.grid } },
       rightPriceScale: { borderColor: col.border, scaleMargins: { top: 0.08, bottom: 0.2 } },
-      timeScale: { borderColor: col.border, timeVisible: true, secondsVisible: false, rightOffset: 8, barSpacing: 7 },
+      timeScale: { borderColor: col.border, timeVisible: true, secondsVisible: false, rightOffset: 8, barSpacing: 7, tickMarkFormatter: tickMarkLabel },
       crosshair: { mode: CrosshairMode.Normal },
     });
     const cs = chart.addSeries(CandlestickSeries, {
@@ -306,7 +340,9 @@ export function TradingChart(p: TradingChartProps) {
     };
     chart.timeScale().subscribeVisibleLogicalRangeChange(onRange);
     const lineMap = priceLines.current;
+    const optMap = lineOpts.current;
     return () => {
+      optMap.clear();
       chart.unsubscribeCrosshairMove(onCross);
       chart.timeScale().unsubscribeVisibleLogicalRangeChange(onRange);
       overlay.current?.dispose();
@@ -323,19 +359,29 @@ export function TradingChart(p: TradingChartProps) {
     };
   }, []);
 
-  // Theme: recolour.
+  // Theme: recolour (not on mount: the chart was created with the current colours). After this commit's
+  // effects, so the app shell has put the new theme on the document before its colours are read.
+  const drawnTheme = useRef(p.theme);
   useEffect(() => {
-    const chart = chartRef.current;
-    if (chart === undefined) return;
-    const col = cssColors();
-    chart.applyOptions({
-      layout: { background: { type: ColorType.Solid, color: col.bg }, textColor: col.text, panes: { separatorColor: col.border } },
-      grid: { vertLines: { color: col.grid }, horzLines: { color: col.grid } },
-      rightPriceScale: { borderColor: col.border },
-      timeScale: { borderColor: col.border },
+    if (drawnTheme.current === p.theme) return;
+    let live = true;
+    queueMicrotask(() => {
+      const chart = chartRef.current;
+      if (!live || chart === undefined) return;
+      drawnTheme.current = p.theme;
+      const col = cssColors();
+      chart.applyOptions({
+        layout: { background: { type: ColorType.Solid, color: col.bg }, textColor: col.text, panes: { separatorColor: col.border } },
+        grid: { vertLines: { color: col.grid }, horzLines: { color: col.grid } },
+        rightPriceScale: { borderColor: col.border },
+        timeScale: { borderColor: col.border },
+      });
+      candles.current?.applyOptions({ upColor: col.up, downColor: col.down, borderUpColor: col.up, borderDownColor: col.down, wickUpColor: col.up, wickDownColor: col.down });
+      drawnRev.current = -1;
     });
-    candles.current?.applyOptions({ upColor: col.up, downColor: col.down, borderUpColor: col.up, borderDownColor: col.down, wickUpColor: col.up, wickDownColor: col.down });
-    drawnRev.current = -1;
+    return () => {
+      live = false;
+    };
   }, [p.theme]);
 
   // Indicators: a settings change rebuilds their series.
@@ -559,9 +605,15 @@ export function TradingChart(p: TradingChartProps) {
         cs.removePriceLine(line);
         map.delete(k);
       }
+    const last = lineOpts.current;
+    for (const k of last.keys()) if (!want.has(k)) last.delete(k);
     for (const [k, w] of want) {
-      const opts = { price: w.price, color: w.color, title: w.title, lineStyle: w.style, lineWidth: 1 as const, axisLabelVisible: true };
+      // Unchanged lines are left alone: every applyOptions redraws the whole chart.
+      const sig = `${w.price}|${w.color}|${w.title}|${w.style}`;
       const line = map.get(k);
+      if (line !== undefined && last.get(k) === sig) continue;
+      last.set(k, sig);
+      const opts = { price: w.price, color: w.color, title: w.title, lineStyle: w.style, lineWidth: 1 as const, axisLabelVisible: true };
       if (line === undefined) map.set(k, cs.createPriceLine(opts));
       else line.applyOptions(opts);
     }

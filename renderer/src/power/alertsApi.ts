@@ -12,10 +12,13 @@ import { toast } from './toasts.js';
 export const ALERTS_KEY = ['power', 'alerts'] as const;
 
 /** My alerts: listed once, then kept current by the `alerts` channel. */
+const NO_ALERTS: PriceAlert[] = [];
+
+/** The alerts (one empty list while none are loaded, so memos and effects keyed on it stay put). */
 export function useAlerts(): PriceAlert[] {
   const live = useLive();
   const q = useQuery({ queryKey: ALERTS_KEY, queryFn: () => live.conn.call('alerts.list', {}) });
-  return q.data ?? [];
+  return q.data ?? NO_ALERTS;
 }
 
 /** Sets an alert; the outcome is told in a toast. Resolves with the alert, or undefined when refused. */

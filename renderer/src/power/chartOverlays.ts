@@ -9,6 +9,7 @@ import {
   HistogramSeries,
   LineSeries,
   LineStyle,
+  TickMarkType,
   type IChartApi,
   type IPrimitivePaneRenderer,
   type IPrimitivePaneView,
@@ -167,6 +168,32 @@ export function chartMapper(chart: IChartApi, series: ISeriesApi<SeriesType>, in
 
 /** Chart time (seconds) from ms. */
 export const toChartTime = (ms: number): UTCTimestamp => Math.floor(ms / 1000) as UTCTimestamp;
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * Time-axis labels (UTC, as the chart's times are): the same text as the library's default, without a
+ * `toLocaleString` per label (that builds a date formatter each time and was a fifth of the first frame).
+ */
+export function tickMarkLabel(time: Time, type: TickMarkType): string | null {
+  if (typeof time !== 'number') return null;
+  const d = new Date(time * 1000);
+  switch (type) {
+    case TickMarkType.Year:
+      return String(d.getUTCFullYear());
+    case TickMarkType.Month:
+      return MONTHS[d.getUTCMonth()]!;
+    case TickMarkType.DayOfMonth:
+      return String(d.getUTCDate());
+    case TickMarkType.Time:
+      return `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}`;
+    case TickMarkType.TimeWithSeconds:
+      return `${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+    default:
+      return null;
+  }
+}
 
 // ---------------------------------------------------------------- drawings
 

@@ -8,7 +8,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { isProtocolError, TIMEFRAMES, type Depth, type OrderRecord, type PanelKind, type ParamsOf } from '../../../engine/protocol/index.js';
 import { loadOlderCandles, useAccount, useCandleBook, useExecutions, useInstrument, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
-import type { Timeframe } from '../data/types.js';
+import type { Execution, Timeframe } from '../data/types.js';
 import { formatPrice } from '../format/num.js';
 import { panelDef, panelKind, registerPanel, type PanelProps } from '../panels/registry.js';
 import { useLinkedTimeframe } from '../links/links.js';
@@ -299,7 +299,7 @@ function LadderPanel(_props: PanelProps) {
   const [group, setGroup] = useState(1);
   if (symbol === '') return <div className="empty">Pick a symbol in the watchlist</div>;
   if (instrument === undefined) return <div className="empty">Loading {symbol}…</div>;
-  const all = orders.data ?? [];
+  const all = orders.data ?? NO_ORDERS;
   return (
     <DepthLadder
       symbol={symbol}
@@ -322,6 +322,10 @@ function LadderPanel(_props: PanelProps) {
     />
   );
 }
+
+/** Stable empty lists while data loads (a fresh [] per render would re-run the chart's effects every quote). */
+const NO_ORDERS: OrderRecord[] = [];
+const NO_FILLS: Execution[] = [];
 
 const TF_LABEL: Record<Timeframe, string> = { '1m': '1m', '5m': '5m', '15m': '15m', '1h': '1H', '1d': '1D' };
 
@@ -359,7 +363,7 @@ function ChartPanel({ params, setParams }: PanelProps) {
         loading.current = false;
       });
   }, [live, symbol, tf]);
-  const all = orders.data ?? [];
+  const all = orders.data ?? NO_ORDERS;
   const position = account.data?.positions.find((x) => x.symbol === symbol);
   const toggle = (kind: string) => {
     const has = specs.some((s) => s.kind === kind);
@@ -413,7 +417,7 @@ function ChartPanel({ params, setParams }: PanelProps) {
           last={quote?.last ?? null}
           quote={quote}
           orders={all}
-          fills={fills.data ?? []}
+          fills={fills.data ?? NO_FILLS}
           position={position}
           indicators={specs}
           drawings={drawings}
