@@ -57,7 +57,8 @@ export class IndicatorOverlay {
       const ind = createIndicator(specs[i]!);
       const series = plan.series.map((s) => {
         const common = {
-          title: s.title,
+          // Names live in the legend; on the price axis they covered each other and the order handles.
+          title: '',
           color: s.color,
           lastValueVisible: plan.pane !== 0 || s.key.endsWith(':v'),
           priceLineVisible: false,

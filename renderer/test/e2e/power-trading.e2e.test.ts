@@ -314,7 +314,7 @@ describe('power-trader features', () => {
     // Right-click the row: "Alert below…" a level above the market, so the next print reaches it.
     await wl.locator(`tr[data-symbol="${symbol}"]`).click({ button: 'right' });
     await menu.locator('[data-action=alert-below]').click();
-    const level = (await bestBid()) + 20 * inst.tickSize;
+    const level = (await bestBid()) + 100 * inst.tickSize;
     await input.fill(price(level));
     await page.keyboard.press('Enter');
     await menu.waitFor({ state: 'detached' });
