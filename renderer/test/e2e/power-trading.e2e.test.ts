@@ -325,6 +325,20 @@ describe('power-trader features', () => {
     expect(host.core.venue.alerts(LOCAL_ACCOUNT_ID).find((a) => a.price === level && a.direction === 'below')?.status).toBe('triggered');
     await hit.getByRole('button', { name: /^Delete alert/ }).click();
     await hit.waitFor({ state: 'detached', timeout: 5000 });
+    // "Open order ticket" and "Open chart" on another row: that symbol in the panel, the keyboard there.
+    const other = (await wl.locator('tbody tr[data-symbol]').nth(1).getAttribute('data-symbol'))!;
+    expect(other).not.toBe(symbol);
+    await wl.locator(`tr[data-symbol="${other}"]`).click({ button: 'right' });
+    await menu.locator('[data-action=ticket]').click();
+    await menu.waitFor({ state: 'detached' });
+    await until(() => page.locator('#t-symbol').inputValue(), (v) => v === other, 5000, 'the ticket on the other symbol');
+    expect(await page.evaluate(`document.activeElement?.id`)).toBe('t-qty');
+    await wl.locator(`tr[data-symbol="${symbol}"]`).click({ button: 'right' });
+    await menu.locator('[data-action=chart]').click();
+    await menu.waitFor({ state: 'detached' });
+    const chartPanel = page.locator('section.panel[data-panel=chart]').first();
+    await until(() => chartPanel.locator('.toolbar .sym').textContent(), (t) => t === symbol, 5000, 'the chart back on the symbol');
+    expect(await page.evaluate(`document.activeElement?.closest('section.panel')?.dataset.panel`)).toBe('chart');
     expect(realProblems(w.problems)).toEqual([]);
   });
 
