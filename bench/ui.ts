@@ -1,7 +1,8 @@
 /**
  * UI bench: figures, never assertions. Runs the renderer's production build in headless Chromium.
  *
- *   chartFirstRenderMs  one chart with 100k one-minute bars: mount to first painted frame
+ *   chartFirstRenderMs  one chart with 100k one-minute bars: mount to first painted frame (best of 3), split
+ *                       into chartDataMs (React mount, chart built, data set) and chartPaintMs (first frame)
  *   fps, worstFrameMs   the whole workstation while 1,000 quote updates/s stream into watchlist and chart
  *                       (synthetic in-page exchange over the real protocol client, Connection and cache)
  *   quotesPerSec        quote updates per second that reached the UI during that run
@@ -73,16 +74,19 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   try {
     // 1. chart first render, 100k bars (best of 3 fresh pages: the first also pays for code loading)
-    const runs: number[] = [];
+    const runs: Record<string, number>[] = [];
     for (let i = 0; i < 3; i++) {
       const ctx = await browser.newContext({ viewport: { width: 1400, height: 900 } });
       const page = await ctx.newPage();
       await page.goto(`${base}/bench.html?case=chart&bars=${BARS}`);
-      runs.push((await result(page, 60_000)).chartFirstRenderMs!);
+      runs.push(await result(page, 60_000));
       await ctx.close();
     }
-    figures.chartFirstRenderMs = Math.min(...runs);
-    figures.chartFirstRenderMsRuns = runs.join('/');
+    const best = runs.reduce((a, b) => (b.chartFirstRenderMs! < a.chartFirstRenderMs! ? b : a));
+    figures.chartFirstRenderMs = best.chartFirstRenderMs!;
+    figures.chartDataMs = best.chartDataMs!;
+    figures.chartPaintMs = best.chartPaintMs!;
+    figures.chartFirstRenderMsRuns = runs.map((r) => r.chartFirstRenderMs).join('/');
     figures.chartBars = BARS;
 
     // 2. fps and quotes/s while quotes stream into the watchlist and the chart
