@@ -256,6 +256,11 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
 
   const server = createServer({ requestTimeout: 30_000, headersTimeout: 15_000, keepAliveTimeout: 5_000 }, handler);
   server.on('upgrade', (req, socket, head) => gw.handleUpgrade(req, socket, head));
+  // After listen, the server itself can still emit 'error' (a failed accept: EMFILE/ENFILE when out of file
+  // descriptors); without a listener that would end the process. Errors before listening reject listen().
+  server.on('error', (e) => {
+    if (server.listening) log.error('http server error', { err: e });
+  });
   server.on('clientError', (_e, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();

@@ -292,7 +292,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): { c
 
 export const HELP = `tradedesk exchange server
 
-  npm run server -- [flags]
+  tradedesk-server [flags]            (built: npm run build:server; node server/dist/main.js)
+  npm run server -- [flags]           (development, from the source)
 
   --db FILE              venue database (default ./data/venue.db; users DB and key file beside it)
   --host ADDR            listen address (default 127.0.0.1; use 0.0.0.0 behind a TLS proxy)

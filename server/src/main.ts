@@ -1,5 +1,6 @@
 /**
- * Entry point: `npm run server -- [flags]` (see --help). Parses flags, environment and config file,
+ * Entry point: `tradedesk-server [flags]` (the bundle of `npm run build:server`, server/dist/main.js) or
+ * `npm run server -- [flags]` from the source (see --help). Parses flags, environment and config file,
  * builds the server, listens, prints the first-admin setup token when no admin exists, and shuts down
  * gracefully on SIGINT/SIGTERM: stop accepting, close WebSockets with 1001, drain in-flight requests and
  * acknowledgements, snapshot the venue, close the databases.

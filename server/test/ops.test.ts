@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { METHOD_NAMES } from '../../engine/protocol/index.js';
 import { OWASP_ARGON2ID_MIN, loadConfig, makeConfig, parseArgs } from '../src/config.js';
 import { createLogger } from '../src/log.js';
@@ -185,12 +185,15 @@ describe('graceful shutdown', () => {
       cwd: fileURLToPath(new URL('../..', import.meta.url)),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // a failed expectation below must not leave the server running
+    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
     let out = '';
     let err = '';
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => (err += d));
     const deadline = Date.now() + 20_000;
-    while (!out.includes('"listening"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    // stdout and stderr are separate pipes: the token (stderr) may arrive after the listening line (stdout)
+    while ((!out.includes('"listening"') || !/tds_\S+\s/.test(err)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const url = /"url":"([^"]+)"/.exec(out)?.[1];
     expect(url).toBeDefined();
     expect(err).toMatch(/tds_[\w-]+/);

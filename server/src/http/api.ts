@@ -458,6 +458,11 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
         if (out instanceof HttpReply) send(c, out.status, out.body, out.headers);
         else send(c, 200, out ?? null);
       } catch (e) {
+        if (!req.complete && req.socket.destroyed) {
+          // The client went away before its request was whole (reset mid-body): nobody to answer.
+          d.log.debug('request aborted by the client', { reqId, route: r.name, err: (e as Error).message });
+          return;
+        }
         const shape = toShape(e);
         if (shape.code === 'INTERNAL') d.log.error('request failed', { reqId, route: r.name, err: e });
         const headers: Record<string, string> = {};

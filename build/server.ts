@@ -1,0 +1,60 @@
+/**
+ * Bundles the headless exchange server (`npm run build:server`, through build/bundle.ts --server):
+ *
+ *   server/src/main.ts → server/dist/main.js   ESM, Node 20, one file with server/src and engine/ inside;
+ *                                               npm packages stay external (the dependencies of
+ *                                               server/package.json, installed beside it)
+ *
+ * The file starts with `#!/usr/bin/env node` and is executable, so it is the package's `tradedesk-server`
+ * bin. Paths here are relative to the repository root, whatever the working directory.
+ */
+import { build, type Metafile } from 'esbuild';
+import { chmodSync, mkdirSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const SERVER_OUTFILE = join(ROOT, 'server', 'dist', 'main.js');
+
+export interface ServerBundle {
+  outfile: string;
+  /** The npm packages the bundle imports at run time (bare names, no node:* builtins). */
+  packages: string[];
+}
+
+export async function bundleServer(outfile: string = SERVER_OUTFILE, o: { sourcemap?: boolean; quiet?: boolean } = {}): Promise<ServerBundle> {
+  mkdirSync(dirname(outfile), { recursive: true });
+  const r = await build({
+    absWorkingDir: ROOT,
+    entryPoints: [join(ROOT, 'server', 'src', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    packages: 'external',
+    banner: { js: '#!/usr/bin/env node' },
+    sourcemap: (o.sourcemap ?? true) ? 'linked' : false,
+    minify: false,
+    legalComments: 'eof',
+    metafile: true,
+    logLevel: o.quiet === true ? 'warning' : 'info',
+  });
+  chmodSync(outfile, 0o755);
+  return { outfile, packages: externalPackages(r.metafile) };
+}
+
+/** Package names imported by the bundle's outputs and left external (`@scope/name/sub` → `@scope/name`). */
+export function externalPackages(meta: Metafile): string[] {
+  const builtins = new Set(builtinModules);
+  const names = new Set<string>();
+  for (const out of Object.values(meta.outputs)) {
+    for (const imp of out.imports) {
+      if (!imp.external || imp.path.startsWith('node:') || builtins.has(imp.path.split('/')[0]!)) continue;
+      const parts = imp.path.split('/');
+      names.add(imp.path.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!);
+    }
+  }
+  return [...names].sort();
+}
