@@ -9,7 +9,18 @@ import { writeFileSync } from 'node:fs';
 import { buildServer } from './app.js';
 import { HELP, loadConfig } from './config.js';
 
+/**
+ * A log reader that goes away (a shipper restarting, `| head`) must not take the exchange down with it:
+ * stdout/stderr write errors (EPIPE) are dropped, the venue keeps serving and its journal stays the record.
+ */
+function keepServingWithoutLogReader(): void {
+  const ignore = (stream: NodeJS.WriteStream) => stream.on('error', () => undefined);
+  ignore(process.stdout);
+  ignore(process.stderr);
+}
+
 async function main(): Promise<void> {
+  keepServingWithoutLogReader();
   let loaded;
   try {
     loaded = loadConfig(process.argv.slice(2), process.env);

@@ -175,6 +175,15 @@ describe('the bundled server', () => {
       body: JSON.stringify({ username: 'admin', password: PASSWORD }),
     });
     expect(login.status).toBe(200);
+    // The log reader goes away: the next log lines hit a closed pipe (EPIPE); the exchange keeps serving.
+    second.child.stdout!.destroy();
+    for (let i = 0; i < 5; i++) {
+      const bad = await fetch(`${url2}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'nobody', password: 'wrong password' }) });
+      expect(bad.status).toBe(401);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect((await fetch(`${url2}/health`)).status).toBe(200);
+    expect(second.child.exitCode).toBeNull();
     second.child.kill('SIGTERM');
     expect(await within(second.exited, 8_000, 'second exit after SIGTERM')).toEqual({ code: 0, signal: null });
     expect(second.stderr()).not.toMatch(/tds_|No admin exists/);
