@@ -122,7 +122,7 @@ export function Watchlist(_props: PanelProps) {
               <th>Chg %</th>
               <th>Bid</th>
               <th>Ask</th>
-              <th title="Volume today">Vol</th>
+              <th className="c-vol" title="Volume today">Vol</th>
             </tr>
           </thead>
           <tbody>
