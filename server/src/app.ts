@@ -89,7 +89,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   });
   let store: Store;
   try {
-    store = new Store(paths.usersDb);
+    store = new Store(paths.usersDb, (e) => log.error('audit write failed', { err: e }));
   } catch (e) {
     venue.close({ snapshot: false });
     throw e;
@@ -330,7 +330,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
         try {
           venue.close();
         } finally {
-          store.close();
+          await store.close();
         }
         log.info('stopped', { lastSeq: venue.lastSeq });
       })();

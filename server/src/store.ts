@@ -9,6 +9,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { AUDIT_WIDTH, AuditWriter } from './audit-writer.js';
 
 export type Db = Database.Database;
 export type Role = 'admin' | 'trader' | 'viewer';
@@ -169,20 +170,20 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/** Audit rows per INSERT statement. */
-const AUDIT_CHUNK = 64;
-/** Columns of an audit row as buffered: ts, user_id, username, ip, action, details. */
-const AUDIT_WIDTH = 6;
 
 export class Store {
   readonly db: Db;
   /** Audit rows waiting to be written, AUDIT_WIDTH column values each (details already JSON). */
   #auditBuf: unknown[] = [];
   #auditTimer: ReturnType<typeof setTimeout> | undefined;
-  readonly #insAudit;
-  readonly #insAuditMany;
+  readonly #auditWriter: AuditWriter;
+  /** The audit writer (exposed for tests). */
+  get auditWriter(): AuditWriter {
+    return this.#auditWriter;
+  }
 
-  constructor(path: string) {
+  /** `onError`: an audit batch that could not be written (reported, never thrown at the order path). */
+  constructor(path: string, onError: (e: Error) => void = () => undefined) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -196,10 +197,7 @@ export class Store {
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }
-    this.#insAudit = this.db.prepare('INSERT INTO audit (ts, user_id, username, ip, action, details) VALUES (?, ?, ?, ?, ?, ?)');
-    this.#insAuditMany = this.db.prepare(
-      `INSERT INTO audit (ts, user_id, username, ip, action, details) VALUES ${new Array(AUDIT_CHUNK).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`,
-    );
+    this.#auditWriter = new AuditWriter(this.db, path, onError);
   }
 
   // ---------------------------------------------------------------- users
@@ -348,9 +346,8 @@ export class Store {
   // ---------------------------------------------------------------- audit
 
   /**
-   * Appends to the audit log. Entries are buffered and written in one transaction per 50 ms (or per
-   * 500 entries), so auditing every order costs no synchronous write on the order path, and each write
-   * is short (it pauses the event loop for its duration).
+   * Appends to the audit log. Entries are buffered and handed to the audit writer thread once per 50 ms (or
+   * per 500 entries), so auditing every order costs no database write on the order path.
    */
   audit(e: AuditEntry): void {
     // Kept as column values (no entry object held until the flush).
@@ -367,17 +364,13 @@ export class Store {
     const buf = this.#auditBuf;
     if (buf.length === 0 || !this.db.open) return;
     this.#auditBuf = [];
-    // Many rows per statement: an order's audit entry is on the order path, so it should cost little.
-    this.db.transaction(() => {
-      const big = AUDIT_CHUNK * AUDIT_WIDTH;
-      let i = 0;
-      for (; i + big <= buf.length; i += big) this.#insAuditMany.run(buf.slice(i, i + big));
-      for (; i < buf.length; i += AUDIT_WIDTH) this.#insAudit.run(buf.slice(i, i + AUDIT_WIDTH));
-    })();
+    this.#auditWriter.write(buf);
   }
 
-  auditList(q: { userId?: number; action?: string; before?: number; limit: number }): AuditRow[] {
+  /** The audit log, newest first; it includes every entry made before the call. */
+  async auditList(q: { userId?: number; action?: string; before?: number; limit: number }): Promise<AuditRow[]> {
     this.flushAudit();
+    await this.#auditWriter.drained();
     const where: string[] = [];
     const args: unknown[] = [];
     if (q.userId !== undefined) {
@@ -400,9 +393,11 @@ export class Store {
     return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
   }
 
-  close(): void {
+  /** Writes the buffered audit entries, stops the writer and closes the database. */
+  async close(): Promise<void> {
     if (!this.db.open) return;
     this.flushAudit();
+    await this.#auditWriter.close();
     this.db.close();
   }
 }

@@ -1,0 +1,62 @@
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Store } from '../src/store.js';
+
+const dirs: string[] = [];
+const tempDb = () => {
+  const d = mkdtempSync(join(tmpdir(), 'td-audit-'));
+  dirs.push(d);
+  return join(d, 'users.db');
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const entry = (i: number) => ({ ts: 1_000 + i, userId: 7, username: 'alice', ip: '127.0.0.1', action: 'order.place', details: { i } });
+
+describe('the audit writer thread', () => {
+  it('writes off the calling thread, and a reader sees every entry made before it asked, in order', async () => {
+    const path = tempDb();
+    const store = new Store(path);
+    expect(store.auditWriter.thread).toBeDefined();
+    for (let i = 0; i < 1_234; i++) store.audit(entry(i)); // two full batches handed over, the rest buffered
+    const rows = await store.auditList({ limit: 2_000 });
+    expect(rows.length).toBe(1_234);
+    expect(rows.map((r) => (r.details as { i: number }).i)).toEqual(Array.from({ length: 1_234 }, (_, i) => 1_233 - i));
+    expect(rows[0]).toMatchObject({ ts: 2_233, userId: 7, username: 'alice', ip: '127.0.0.1', action: 'order.place' });
+    store.audit(entry(5_000));
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    expect((db.prepare('SELECT COUNT(*) AS n FROM audit').get() as { n: number }).n).toBe(1_235);
+    db.close();
+  });
+
+  it('loses nothing when the thread dies: the rows it had not confirmed and every later one are written here', async () => {
+    const errors: Error[] = [];
+    const path = tempDb();
+    const store = new Store(path, (e) => errors.push(e));
+    for (let i = 0; i < 500; i++) store.audit(entry(i)); // handed over at once
+    await store.auditWriter.thread!.terminate(); // as if the thread crashed
+    for (let i = 500; i < 700; i++) store.audit(entry(i));
+    const rows = await store.auditList({ limit: 1_000 });
+    const seen = new Set(rows.map((r) => (r.details as { i: number }).i));
+    for (let i = 0; i < 700; i++) expect(seen.has(i), `entry ${i}`).toBe(true);
+    expect(store.auditWriter.thread).toBeUndefined();
+    expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/audit writer exited/)]);
+    await store.close();
+  });
+
+  it('a batch the database refuses is reported, never thrown at the caller', async () => {
+    const errors: Error[] = [];
+    const store = new Store(tempDb(), (e) => errors.push(e));
+    store.db.exec('CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, \'audit refused\'); END');
+    store.audit(entry(1));
+    expect(() => store.flushAudit()).not.toThrow();
+    expect(await store.auditList({ limit: 10 })).toEqual([]);
+    expect(errors.map((e) => e.message)).toEqual(['audit refused']);
+    await store.close();
+  });
+});
