@@ -287,7 +287,7 @@ export function TradingChart(p: TradingChartProps) {
       layout: { background: { type: ColorType.Solid, color: col.bg }, textColor: col.text, fontSize: 11, attributionLogo: false, panes: { separatorColor: col.border } },
       grid: { vertLines: { color: col.grid }, horzLines: { color: col.grid } },
       rightPriceScale: { borderColor: col.border, scaleMargins: { top: 0.08, bottom: 0.2 } },
-      timeScale: { borderColor: col.border, timeVisible: true, secondsVisible: false, rightOffset: 8, barSpacing: 7, tickMarkFormatter: tickMarkLabel },
+      timeScale: { borderColor: col.border, timeVisible: true, secondsVisible: false, rightOffset: 12, barSpacing: 7, tickMarkFormatter: tickMarkLabel },
       crosshair: { mode: CrosshairMode.Normal },
     });
     const cs = chart.addSeries(CandlestickSeries, {
@@ -526,7 +526,11 @@ export function TradingChart(p: TradingChartProps) {
         chart.setCrosshairPosition(e.price, toChartTime(t) as Time, cs);
         root.dataset['syncCrosshair'] = String(t);
       } else if (syncTime && e.stepMs === step && e.to > e.from) {
-        chart.timeScale().setVisibleRange({ from: toChartTime(e.from) as Time, to: toChartTime(e.to) as Time });
+        const ts = chart.timeScale();
+        ts.setVisibleRange({ from: toChartTime(e.from) as Time, to: toChartTime(e.to) as Time });
+        // A time range ends at a bar: the leader's empty margin on the right is added back in bar slots.
+        const lr = ts.getVisibleLogicalRange();
+        if (e.gap !== undefined && e.gap > 0 && lr !== null) ts.setVisibleLogicalRange({ from: lr.from, to: lr.to + e.gap });
         root.dataset['syncRange'] = `${e.from}-${e.to}`;
       }
     };
@@ -540,7 +544,10 @@ export function TradingChart(p: TradingChartProps) {
     };
     const onRange = (r: IRange<Time> | null) => {
       if (r === null || Date.now() - userAt.current > 400) return;
-      member.publish({ kind: 'range', from: (r.from as number) * 1000, to: (r.to as number) * 1000, stepMs: step });
+      const lr = chart.timeScale().getVisibleLogicalRange();
+      const last = Math.max(0, drawnCount.current - windowStart.current - 1); // the last bar's logical index
+      const gap = lr === null ? 0 : Math.max(0, lr.to - last);
+      member.publish({ kind: 'range', from: (r.from as number) * 1000, to: (r.to as number) * 1000, stepMs: step, gap });
     };
     const enter = () => (hovering.current = true);
     const leave = () => {

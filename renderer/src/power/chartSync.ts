@@ -6,7 +6,14 @@ export type SyncEvent =
   | { readonly kind: 'crosshair'; readonly time: number; readonly price: number }
   | { readonly kind: 'crosshairOff' }
   /** The visible time range of a chart with bars of `stepMs` (charts of another interval keep theirs). */
-  | { readonly kind: 'range'; readonly from: number; readonly to: number; readonly stepMs: number };
+  | {
+      readonly kind: 'range';
+      readonly from: number;
+      readonly to: number;
+      readonly stepMs: number;
+      /** Empty bar slots right of the last bar (the chart's right margin), kept by the followers too. */
+      readonly gap?: number;
+    };
 
 type Listener = (e: SyncEvent) => void;
 
