@@ -23,6 +23,7 @@ function hashTree(): string {
   };
   walk(join(RENDERER, 'src'));
   for (const f of ['index.html', 'bench.html', 'vite.config.ts']) h.update(f).update(readFileSync(join(RENDERER, f)));
+  h.update('NODE_ENV=production'); // the build recipe (earlier folders may hold development builds)
   // The protocol code is bundled too.
   walk(join(REPO, 'engine', 'protocol'));
   return h.digest('hex').slice(0, 16);
@@ -54,6 +55,9 @@ export function rendererBuild(): string {
       rmSync(tmp, { recursive: true, force: true });
       execFileSync(process.execPath, [join(REPO, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(RENDERER, 'vite.config.ts'), '--outDir', tmp, '--emptyOutDir', '--logLevel', 'warn'], {
         cwd: REPO,
+        // Always the production build (what ships, and what the UI bench measures): under the test runner
+        // NODE_ENV is "test", which would otherwise give React's development build.
+        env: { ...process.env, NODE_ENV: 'production' },
         stdio: ['ignore', 'ignore', 'inherit'],
       });
       execFileSync('mv', [tmp, out]);
