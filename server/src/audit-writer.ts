@@ -69,7 +69,6 @@ parentPort.on('message', (m) => {
 });
 `;
 
-
 export class AuditWriter {
   readonly #db: Database.Database;
   readonly #onError: (e: Error) => void;
@@ -106,7 +105,7 @@ export class AuditWriter {
       });
       this.#worker = w;
     } catch (e) {
-      this.#lost(e as Error);
+      this.#onError(e as Error); // no thread: every batch is written here
     }
   }
 
@@ -170,7 +169,7 @@ export class AuditWriter {
 
   /** The thread is gone: what it had not confirmed is written here, and so is everything after. */
   #lost(e: Error): void {
-    if (this.#worker === undefined && this.#inflight.size === 0) return;
+    if (this.#worker === undefined) return; // already handled (an 'error' is followed by an 'exit')
     this.#worker = undefined;
     this.#onError(e);
     for (const [id, rows] of [...this.#inflight].sort((a, b) => a[0] - b[0])) {

@@ -170,7 +170,6 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-
 export class Store {
   readonly db: Db;
   /** Audit rows waiting to be written, AUDIT_WIDTH column values each (details already JSON). */

@@ -161,7 +161,7 @@ const TAG_RIGHT = 72;
 let drawingSeq = 0;
 const newDrawingId = () => `d${Date.now().toString(36)}${(drawingSeq++).toString(36)}`;
 
-type Legend = { label: string; pane: number; values: { title: string; color: string; value: number | null }[] }[];
+type Legend = ReturnType<IndicatorOverlay['legend']>;
 
 function sameLegend(a: Legend, b: Legend): boolean {
   if (a.length !== b.length) return false;
@@ -192,9 +192,8 @@ export function TradingChart(p: TradingChartProps) {
   const volume = useRef<ISeriesApi<'Histogram'> | undefined>(undefined);
   const overlay = useRef<IndicatorOverlay | undefined>(undefined);
   const primitive = useRef<DrawingsPrimitive | undefined>(undefined);
-  const priceLines = useRef(new Map<string, IPriceLine>());
-  /** What each price line was last drawn with. */
-  const lineOpts = useRef(new Map<string, string>());
+  /** The price lines on the chart, each with what it was last drawn with. */
+  const priceLines = useRef(new Map<string, { line: IPriceLine; sig: string }>());
   const tags = useRef(new Map<string, HTMLDivElement>());
   const drawnRev = useRef(-1);
   const drawnCount = useRef(0);
@@ -224,9 +223,9 @@ export function TradingChart(p: TradingChartProps) {
   const [preview, setPreview] = useState<DrawingsState | null>(null);
   const [drag, setDrag] = useState<LineDrag | null>(null);
   const [menu, setMenu] = useState<{ x: number; y: number; price: number } | null>(null);
-  const [legend, setLegendState] = useState<ReturnType<IndicatorOverlay['legend']>>([]);
+  const [legend, setLegendState] = useState<Legend>([]);
   /** The indicator legend; unchanged values keep the old list (no re-render). */
-  const setLegend = (next: ReturnType<IndicatorOverlay['legend']>) => setLegendState((prev) => (sameLegend(prev, next) ? prev : next));
+  const setLegend = (next: Legend) => setLegendState((prev) => (sameLegend(prev, next) ? prev : next));
   const shown = preview ?? p.drawings;
 
   /** Hands bars[start..] to the chart (and the indicators); `shift` bars were added on the left (the view stays). */
@@ -340,9 +339,7 @@ export function TradingChart(p: TradingChartProps) {
     };
     chart.timeScale().subscribeVisibleLogicalRangeChange(onRange);
     const lineMap = priceLines.current;
-    const optMap = lineOpts.current;
     return () => {
-      optMap.clear();
       chart.unsubscribeCrosshairMove(onCross);
       chart.timeScale().unsubscribeVisibleLogicalRangeChange(onRange);
       overlay.current?.dispose();
@@ -607,22 +604,22 @@ export function TradingChart(p: TradingChartProps) {
       want.set(`a${a.id}`, { price: a.price, color: col.warn, title: `ALERT ${a.direction === 'above' ? '≥' : '≤'}`, style: LineStyle.Dashed });
     }
     const map = priceLines.current;
-    for (const [k, line] of map)
+    for (const [k, drawn] of map)
       if (!want.has(k)) {
-        cs.removePriceLine(line);
+        cs.removePriceLine(drawn.line);
         map.delete(k);
       }
-    const last = lineOpts.current;
-    for (const k of last.keys()) if (!want.has(k)) last.delete(k);
     for (const [k, w] of want) {
       // Unchanged lines are left alone: every applyOptions redraws the whole chart.
       const sig = `${w.price}|${w.color}|${w.title}|${w.style}`;
-      const line = map.get(k);
-      if (line !== undefined && last.get(k) === sig) continue;
-      last.set(k, sig);
+      const drawn = map.get(k);
+      if (drawn?.sig === sig) continue;
       const opts = { price: w.price, color: w.color, title: w.title, lineStyle: w.style, lineWidth: 1 as const, axisLabelVisible: true };
-      if (line === undefined) map.set(k, cs.createPriceLine(opts));
-      else line.applyOptions(opts);
+      if (drawn === undefined) map.set(k, { line: cs.createPriceLine(opts), sig });
+      else {
+        drawn.line.applyOptions(opts);
+        drawn.sig = sig;
+      }
     }
   }, [lines, p.alerts, p.symbol, p.position, hasPosition, drag, fmt]);
 

@@ -11,10 +11,12 @@ import { toast } from './toasts.js';
 
 export const ALERTS_KEY = ['power', 'alerts'] as const;
 
-/** My alerts: listed once, then kept current by the `alerts` channel. */
 const NO_ALERTS: PriceAlert[] = [];
 
-/** The alerts (one empty list while none are loaded, so memos and effects keyed on it stay put). */
+/**
+ * My alerts: listed once, then kept current by the `alerts` channel (one empty list while none are loaded,
+ * so memos and effects keyed on it stay put).
+ */
 export function useAlerts(): PriceAlert[] {
   const live = useLive();
   const q = useQuery({ queryKey: ALERTS_KEY, queryFn: () => live.conn.call('alerts.list', {}) });
