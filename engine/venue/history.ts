@@ -5,14 +5,16 @@
  * History is derived data: the journal alone is the record, and any history row can be recomputed from it.
  * So history is written in large, infrequent batches rather than with every group commit: rows accumulate
  * in memory (order rows and candle bars coalesced: an order placed and filled before the next history flush
- * costs one row write) and are flushed together with the watermark `meta.history_seq` (the last command
- * whose rows are in the tables) in one transaction. This matters because the history indexes are keyed by
- * account and symbol: a batch of commands from a thousand accounts touches a thousand index pages whether
- * it holds one command per account or fifty, so flushing fewer, larger batches divides the pages written
- * per command. The venue flushes history inside a group commit when enough has accumulated or enough time
- * passed, before every history query (so a caller always reads its own acknowledged writes), before a
- * snapshot, at the end of a trading session and on close. After a crash, recovery replays the journal
- * from the watermark with the writer attached, so the history always ends up complete.
+ * costs one row write) and are flushed together with the watermark `history_meta.history_seq` (the last
+ * command whose rows are in the tables) in one transaction. This matters because the history indexes are
+ * keyed by account and symbol: a batch of commands from a thousand accounts touches a thousand index pages
+ * whether it holds one command per account or fifty, so flushing fewer, larger batches divides the pages
+ * written per command. The tables live in the history file, written by its own thread (history-thread.ts):
+ * a flush hands the rows over and the sequencer goes on. The venue flushes history after a group commit
+ * when enough has accumulated or enough time passed, before every history query (which then waits until
+ * the rows are written, so a caller always reads its own acknowledged writes), before a snapshot, at the
+ * end of a trading session and on close. After a crash, recovery replays the journal from the watermark
+ * with the writer attached, so the history always ends up complete.
  *
  * Realized P&L per execution and the cash balance after each ledger entry are computed here from the
  * events, with the engine's own formulas (core/engine.ts `settle`, core/state.ts `proportion`): the writer
@@ -42,6 +44,7 @@ import { TIMEFRAMES, TIMEFRAME_MS } from '../core/types.js';
 import type { ResultCode } from '../core/codes.js';
 import type { OrderRecord, OrderRecordStatus } from '../protocol/schemas.js';
 import type { Db } from './schema.js';
+import { createBatchWriter, type BatchWriter, type HistoryBatch, type HistoryThread, type RowStatement } from './history-thread.js';
 
 // ---------------------------------------------------------------- order records
 
@@ -210,49 +213,72 @@ function rowFromDb(d: OrderRowData): OrderRow {
   );
 }
 
-// ---------------------------------------------------------------- bulk inserts
+// ---------------------------------------------------------------- row statements
 
-/** Buffers rows and inserts them with multi-row statements (fewer calls into SQLite). */
-class Bulk {
-  readonly buf: unknown[] = [];
-  private readonly one;
-  private readonly many;
-  /** Reused parameter arrays, so a flush allocates nothing per chunk. */
-  private readonly oneArgs: unknown[];
-  private readonly manyArgs: unknown[];
-  constructor(
-    db: Db,
-    head: string,
-    readonly width: number,
-    tail = '',
-    private readonly chunk = 32,
-  ) {
-    const row = `(${new Array(width).fill('?').join(', ')})`;
-    this.one = db.prepare(`${head} VALUES ${row} ${tail}`);
-    this.many = db.prepare(`${head} VALUES ${new Array(chunk).fill(row).join(', ')} ${tail}`);
-    this.oneArgs = new Array<unknown>(width);
-    this.manyArgs = new Array<unknown>(width * chunk);
-  }
-
-  flush(): void {
-    const buf = this.buf;
-    const n = buf.length;
-    const big = this.manyArgs.length;
-    let i = 0;
-    for (; i + big <= n; i += big) {
-      const args = this.manyArgs;
-      for (let k = 0; k < big; k++) args[k] = buf[i + k];
-      this.many.run(args);
-    }
-    const w = this.width;
-    for (; i < n; i += w) {
-      const args = this.oneArgs;
-      for (let k = 0; k < w; k++) args[k] = buf[i + k];
-      this.one.run(args);
-    }
-    buf.length = 0;
-  }
+/** The INSERT of a history table in its one-row and `chunk`-row forms (see history-thread.ts). */
+function rowStatement(head: string, width: number, tail = '', chunk = 32): RowStatement {
+  const row = `(${new Array(width).fill('?').join(', ')})`;
+  return { one: `${head} VALUES ${row} ${tail}`, many: `${head} VALUES ${new Array(chunk).fill(row).join(', ')} ${tail}`, width, chunk };
 }
+
+// Only what can change after placement: naming an indexed column (account_id, client_order_id) in the SET
+// list would make SQLite rewrite that index entry on every update.
+const ORDER_UPDATE = ORDER_COLUMNS.filter((c) => !IMMUTABLE_ORDER_COLUMNS.has(c))
+  .map((c) => `${c} = excluded.${c}`)
+  .join(', ');
+
+/** The history statements, in the order of a HistoryBatch's rows. */
+export const HISTORY_STATEMENTS: readonly RowStatement[] = [
+  rowStatement(`INSERT INTO orders (${ORDER_COLUMNS.join(', ')})`, ORDER_COLUMNS.length, `ON CONFLICT (order_id) DO UPDATE SET ${ORDER_UPDATE}`, 16),
+  rowStatement('INSERT INTO executions (trade_id, order_id, account_id, symbol, side, price, qty, liquidity, realized_pnl, ts, seq)', 11),
+  rowStatement('INSERT INTO ledger (account_id, ts, kind, amount, cash, symbol, trade_id, order_id, seq)', 9),
+  rowStatement(
+    'INSERT INTO candles (symbol, tf, t, o, h, l, c, v)',
+    8,
+    'ON CONFLICT (symbol, tf, t) DO UPDATE SET o = excluded.o, h = excluded.h, l = excluded.l, c = excluded.c, v = excluded.v',
+    16,
+  ),
+  rowStatement('INSERT OR REPLACE INTO sessions (session, ts, seq)', 3, '', 1),
+];
+const ORDERS = 0;
+const EXECUTIONS = 1;
+const LEDGER = 2;
+const CANDLES = 3;
+const SESSIONS = 4;
+
+/** Empty columns for every history statement. */
+function noRows(): unknown[][][] {
+  return HISTORY_STATEMENTS.map((st) => Array.from({ length: st.width }, () => []));
+}
+
+function execRow(c: unknown[][], tradeId: number, orderId: OrderId, accountId: AccountId, symbol: string, side: Side, px: number, q: number, liq: string, pnl: number, ts: Timestamp, seq: number): void {
+  c[0]!.push(tradeId);
+  c[1]!.push(orderId);
+  c[2]!.push(accountId);
+  c[3]!.push(symbol);
+  c[4]!.push(side);
+  c[5]!.push(px);
+  c[6]!.push(q);
+  c[7]!.push(liq);
+  c[8]!.push(pnl);
+  c[9]!.push(ts);
+  c[10]!.push(seq);
+}
+
+function ledgerRow(c: unknown[][], accountId: AccountId, ts: Timestamp, kind: string, amount: number, cash: number, symbol: string | null, tradeId: number | null, orderId: OrderId | null, seq: number): void {
+  c[0]!.push(accountId);
+  c[1]!.push(ts);
+  c[2]!.push(kind);
+  c[3]!.push(amount);
+  c[4]!.push(cash);
+  c[5]!.push(symbol);
+  c[6]!.push(tradeId);
+  c[7]!.push(orderId);
+  c[8]!.push(seq);
+}
+
+/** Moves the history watermark (one parameter: the seq as text). */
+export const HISTORY_MARK = "INSERT INTO history_meta (key, value) VALUES ('history_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 // ---------------------------------------------------------------- positions and bars
 
@@ -286,64 +312,60 @@ export class HistoryWriter {
   /** Records of live orders (and of orders changed in the current batch). */
   private readonly cache = new Map<OrderId, OrderRow>();
   /**
-   * Rows of orders that ended and were written by the last flush: the same as their table rows, kept one
-   * flush longer so the reply to a command acknowledged just after a flush is still answered from memory.
+   * Rows of orders that ended, by the flush that wrote them: kept until the writer thread has committed
+   * them (and the newest flush's one flush longer), so the reply to a command acknowledged just after a
+   * flush is still answered from memory and a row is never looked for in the table before it is there.
    */
-  private retired = new Map<OrderId, OrderRow>();
+  private retired: { seq: number; rows: Map<OrderId, OrderRow> }[] = [];
   private dirty: OrderRow[] = [];
   private readonly positions = new Map<AccountId, Map<string, Pos>>();
   private readonly cash = new Map<AccountId, number>();
   private readonly bars = new Map<string, Bar[]>();
   private dirtyBars: Bar[] = [];
-  private readonly orders: Bulk;
-  private readonly executions: Bulk;
-  private readonly ledger: Bulk;
-  private readonly candles: Bulk;
-  private readonly sessionsIns;
+  /** Rows waiting for the next flush, flat, one array per HISTORY_STATEMENTS entry. */
+  private rows: unknown[][][] = noRows();
+  private readonly direct: BatchWriter;
   private readonly getOrder;
-  private readonly setWatermark;
   /** Rows (and coalesced records) waiting to be written. */
   private pendingRows = 0;
-  /** Last command whose rows are written (meta.history_seq). */
+  /** Last command whose rows are flushed (written, or handed to the writer thread). */
   watermark = 0;
   /** performance.now() of the last flush. */
   flushedAt = 0;
+  /** The last flush that holds a trading session's end (its orders are looked up by later sessions). */
+  sessionMark = 0;
   /** The engine's current session number (orders record the session they were placed in). */
   private session = 0;
   /** Set by the venue while subscribers want order records. */
   sink: OrderSink | null = null;
+  /** Set by the venue: flushes are handed to this thread instead of being written on the caller's connection. */
+  thread: HistoryThread | undefined;
 
   constructor(private readonly db: Db) {
-    // Only what can change after placement: naming an indexed column (account_id, client_order_id) in the
-    // SET list would make SQLite rewrite that index entry on every update.
-    const set = ORDER_COLUMNS.filter((c) => !IMMUTABLE_ORDER_COLUMNS.has(c))
-      .map((c) => `${c} = excluded.${c}`)
-      .join(', ');
-    this.orders = new Bulk(
-      db,
-      `INSERT INTO orders (${ORDER_COLUMNS.join(', ')})`,
-      ORDER_COLUMNS.length,
-      `ON CONFLICT (order_id) DO UPDATE SET ${set}`,
-      16,
-    );
-    this.executions = new Bulk(
-      db,
-      'INSERT INTO executions (trade_id, order_id, account_id, symbol, side, price, qty, liquidity, realized_pnl, ts, seq)',
-      11,
-    );
-    this.ledger = new Bulk(db, 'INSERT INTO ledger (account_id, ts, kind, amount, cash, symbol, trade_id, order_id, seq)', 9);
-    this.candles = new Bulk(
-      db,
-      'INSERT INTO candles (symbol, tf, t, o, h, l, c, v)',
-      8,
-      'ON CONFLICT (symbol, tf, t) DO UPDATE SET o = excluded.o, h = excluded.h, l = excluded.l, c = excluded.c, v = excluded.v',
-      16,
-    );
-    this.sessionsIns = db.prepare('INSERT OR REPLACE INTO sessions (session, ts, seq) VALUES (?, ?, ?)');
+    this.direct = createBatchWriter(db, HISTORY_STATEMENTS, HISTORY_MARK);
     this.getOrder = db.prepare(`SELECT ${ORDER_SELECT} FROM orders WHERE order_id = ?`);
-    this.setWatermark = db.prepare(
-      "INSERT INTO meta (key, value) VALUES ('history_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    );
+  }
+
+  /** The last command whose rows are committed to the history file. */
+  get written(): number {
+    return this.thread?.written ?? this.watermark;
+  }
+
+  /**
+   * Forgets retired rows the writer thread has committed. Called only between transactions of the caller's
+   * connection: a read transaction begun before the thread's commit would not see them in the table.
+   */
+  prune(): void {
+    const w = this.written;
+    while (this.retired.length > 1 && this.retired[0]!.seq <= w) this.retired.shift();
+  }
+
+  private retiredRow(id: OrderId): OrderRow | undefined {
+    for (let i = this.retired.length - 1; i >= 0; i--) {
+      const r = this.retired[i]!.rows.get(id);
+      if (r !== undefined) return r;
+    }
+    return undefined;
   }
 
   /** Rows waiting for the next flush. */
@@ -360,8 +382,9 @@ export class HistoryWriter {
     this.session = engine.sessionNumber;
     this.pendingRows = 0;
     this.cache.clear();
-    this.retired = new Map();
+    this.retired = [];
     this.dirty = [];
+    this.rows = noRows();
     this.positions.clear();
     this.cash.clear();
     this.bars.clear();
@@ -392,7 +415,7 @@ export class HistoryWriter {
    * flush is here); undefined means the table already holds its latest row.
    */
   record(id: OrderId): OrderRecord | undefined {
-    return (this.cache.get(id) ?? this.retired.get(id))?.toRecord();
+    return (this.cache.get(id) ?? this.retiredRow(id))?.toRecord();
   }
 
   /** The writer's view of a position and cash (for consistency checks against the engine). */
@@ -406,7 +429,7 @@ export class HistoryWriter {
   private row(id: OrderId): OrderRow {
     let r = this.cache.get(id);
     if (r === undefined) {
-      r = this.retired.get(id);
+      r = this.retiredRow(id);
       if (r === undefined) {
         const d = this.getOrder.get(id) as OrderRowData | undefined;
         if (d === undefined) throw new Error(`History has no order ${id}, but the engine reported an event for it`);
@@ -506,7 +529,7 @@ export class HistoryWriter {
         }
         case 'CashMoved':
           this.cash.set(e.accountId, e.cash);
-          this.ledger.buf.push(e.accountId, e.ts, e.amount > 0 ? 'deposit' : 'withdrawal', e.amount, e.cash, null, null, null, seq);
+          ledgerRow(this.rows[LEDGER]!, e.accountId, e.ts, e.amount > 0 ? 'deposit' : 'withdrawal', e.amount, e.cash, null, null, null, seq);
           this.pendingRows++;
           break;
         case 'AccountOpened':
@@ -522,14 +545,19 @@ export class HistoryWriter {
         case 'Rejected':
           this.rejected(seq, cmd, e.code, e.message, e.ts);
           break;
-        case 'SessionEnded':
+        case 'SessionEnded': {
           this.session = e.session;
-          this.sessionsIns.run(e.session, e.ts, seq);
+          const sc = this.rows[SESSIONS]!;
+          sc[0]!.push(e.session);
+          sc[1]!.push(e.ts);
+          sc[2]!.push(seq);
           // Orders of the ended session must be in the table for the venue's client-order-id check of the
-          // commands that follow (it looks at earlier sessions; the engine itself checks the current one).
-          // The caller's transaction is open, so this flush commits atomically with the journal frame.
+          // commands that follow (it looks at earlier sessions; the engine itself checks the current one):
+          // the venue waits for this flush (sessionMark) before it sequences them.
           this.flush(seq);
+          this.sessionMark = seq;
           break;
+        }
         default:
           break;
       }
@@ -555,12 +583,12 @@ export class HistoryWriter {
     const tr = this.settle(e.takerAccountId, e.symbol, e.aggressor, px, q);
     const mc = this.moveCash(e.makerAccountId, makerSide === 'buy' ? -notional : notional);
     const tc = this.moveCash(e.takerAccountId, e.aggressor === 'buy' ? -notional : notional);
-    const ex = this.executions.buf;
-    ex.push(e.tradeId, e.makerOrderId, e.makerAccountId, e.symbol, makerSide, px, q, 'maker', mr, e.ts, seq);
-    ex.push(e.tradeId, e.takerOrderId, e.takerAccountId, e.symbol, e.aggressor, px, q, 'taker', tr, e.ts, seq);
-    const lg = this.ledger.buf;
-    lg.push(e.makerAccountId, e.ts, 'trade', makerSide === 'buy' ? -notional : notional, mc, e.symbol, e.tradeId, e.makerOrderId, seq);
-    lg.push(e.takerAccountId, e.ts, 'trade', e.aggressor === 'buy' ? -notional : notional, tc, e.symbol, e.tradeId, e.takerOrderId, seq);
+    const ex = this.rows[EXECUTIONS]!;
+    execRow(ex, e.tradeId, e.makerOrderId, e.makerAccountId, e.symbol, makerSide, px, q, 'maker', mr, e.ts, seq);
+    execRow(ex, e.tradeId, e.takerOrderId, e.takerAccountId, e.symbol, e.aggressor, px, q, 'taker', tr, e.ts, seq);
+    const lg = this.rows[LEDGER]!;
+    ledgerRow(lg, e.makerAccountId, e.ts, 'trade', makerSide === 'buy' ? -notional : notional, mc, e.symbol, e.tradeId, e.makerOrderId, seq);
+    ledgerRow(lg, e.takerAccountId, e.ts, 'trade', e.aggressor === 'buy' ? -notional : notional, tc, e.symbol, e.tradeId, e.takerOrderId, seq);
     this.pendingRows += 4;
     this.touch(m, e.ts, seq);
     this.touch(t, e.ts, seq);
@@ -659,7 +687,7 @@ export class HistoryWriter {
     ts: Timestamp,
   ): void {
     if (typeof orderId !== 'number' || !Number.isSafeInteger(orderId) || typeof accountId !== 'number') return;
-    if (this.cache.has(orderId) || this.retired.has(orderId) || this.getOrder.get(orderId) !== undefined) return; // never overwrite a real order
+    if (this.cache.has(orderId) || this.retiredRow(orderId) !== undefined || this.getOrder.get(orderId) !== undefined) return; // never overwrite a real order
     const int = (v: unknown): number | null => (typeof v === 'number' && Number.isSafeInteger(v) ? v : null);
     const str = (v: unknown): string => (typeof v === 'string' ? v : v === undefined ? '' : String(v));
     const r = new OrderRow(
@@ -693,67 +721,75 @@ export class HistoryWriter {
     this.touch(r, ts, seq);
   }
 
-  private flushOrders(): void {
-    if (this.dirty.length === 0) return;
-    const buf = this.orders.buf;
+  private flushOrders(): Map<OrderId, OrderRow> {
     const retired = new Map<OrderId, OrderRow>();
+    const c = this.rows[ORDERS]!;
     for (const r of this.dirty) {
-      buf.push(
-        r.orderId,
-        r.accountId,
-        r.clientOrderId,
-        r.symbol,
-        r.side,
-        r.orderType,
-        r.tif,
-        r.qty,
-        r.filledQty,
-        r.leaves,
-        r.price,
-        r.stopPrice,
-        r.trailAmount,
-        r.postOnly ? 1 : 0,
-        r.status,
-        r.parentId,
-        r.linkedId,
-        r.notional,
-        r.cancelReason,
-        r.rejectCode,
-        r.rejectMessage,
-        r.ts,
-        r.updatedTs,
-        r.seq,
-        r.session,
-      );
+      c[0]!.push(r.orderId);
+      c[1]!.push(r.accountId);
+      c[2]!.push(r.clientOrderId);
+      c[3]!.push(r.symbol);
+      c[4]!.push(r.side);
+      c[5]!.push(r.orderType);
+      c[6]!.push(r.tif);
+      c[7]!.push(r.qty);
+      c[8]!.push(r.filledQty);
+      c[9]!.push(r.leaves);
+      c[10]!.push(r.price);
+      c[11]!.push(r.stopPrice);
+      c[12]!.push(r.trailAmount);
+      c[13]!.push(r.postOnly ? 1 : 0);
+      c[14]!.push(r.status);
+      c[15]!.push(r.parentId);
+      c[16]!.push(r.linkedId);
+      c[17]!.push(r.notional);
+      c[18]!.push(r.cancelReason);
+      c[19]!.push(r.rejectCode);
+      c[20]!.push(r.rejectMessage);
+      c[21]!.push(r.ts);
+      c[22]!.push(r.updatedTs);
+      c[23]!.push(r.seq);
+      c[24]!.push(r.session);
       r.dirty = false;
       if (!r.live) {
         this.cache.delete(r.orderId);
         retired.set(r.orderId, r);
       }
     }
-    this.retired = retired;
     this.dirty = [];
-    this.orders.flush();
+    return retired;
   }
 
   /**
-   * Writes everything buffered and moves the watermark to `seq` (the last command applied), inside the
-   * caller's transaction.
+   * Flushes everything buffered with the watermark `seq` (the last command applied): hands it to the writer
+   * thread, or writes it on the caller's connection (inside the caller's transaction, if one is open).
    */
   flush(seq: number): void {
-    this.flushOrders();
-    this.executions.flush();
-    this.ledger.flush();
+    const retired = this.flushOrders();
     if (this.dirtyBars.length > 0) {
-      const buf = this.candles.buf;
+      const c = this.rows[CANDLES]!;
       for (const b of this.dirtyBars) {
-        buf.push(b.symbol, b.tf, b.t, b.o, b.h, b.l, b.c, b.v);
+        c[0]!.push(b.symbol);
+        c[1]!.push(b.tf);
+        c[2]!.push(b.t);
+        c[3]!.push(b.o);
+        c[4]!.push(b.h);
+        c[5]!.push(b.l);
+        c[6]!.push(b.c);
+        c[7]!.push(b.v);
         b.dirty = false;
       }
       this.dirtyBars = [];
-      this.candles.flush();
     }
-    this.setWatermark.run(String(seq));
+    const batch: HistoryBatch = { seq, rows: this.rows };
+    this.rows = noRows();
+    if (this.thread !== undefined) {
+      this.thread.post(batch);
+      this.retired.push({ seq, rows: retired });
+    } else {
+      this.direct([batch]);
+      this.retired = [{ seq, rows: retired }];
+    }
     this.watermark = seq;
     this.pendingRows = 0;
     this.flushedAt = performance.now();
@@ -764,9 +800,8 @@ export class HistoryWriter {
     this.pendingRows = 0;
     this.dirty = [];
     this.cache.clear();
-    this.retired = new Map();
-    this.executions.buf.length = 0;
-    this.ledger.buf.length = 0;
+    this.retired = [];
+    this.rows = noRows();
     this.dirtyBars = [];
   }
 }

@@ -45,8 +45,9 @@ export interface Migration {
 
 /**
  * The ordered migrations. Add new ones at the end; never edit a released one. A migration that changes
- * history tables can call for a history rebuild by setting meta `history_rebuild` to '1' (the venue then
- * re-derives the history tables from the journal on open).
+ * history tables (in the history file since version 3, see attachHistory) can call for a history rebuild by
+ * setting `history_meta.history_rebuild` to '1' there (the venue then re-derives the history tables from
+ * the journal on open).
  */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -84,7 +85,7 @@ export const MIGRATIONS: readonly Migration[] = [
           data          TEXT    NOT NULL
         );
 
-        -- History, derived from the engine's events in the same transaction as the journal frame.
+        -- History, derived from the engine's events (moved to the history file by version 3).
         CREATE TABLE orders (
           order_id        INTEGER PRIMARY KEY,
           account_id      INTEGER NOT NULL,
@@ -210,7 +211,174 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 3,
+    up(db) {
+      // History moves to its own file (history-thread.ts). Renamed here, inside the migration's transaction;
+      // the venue copies the legacy tables into the history file once it is attached, then drops them.
+      for (const t of LEGACY_HISTORY_TABLES) db.exec(`ALTER TABLE ${t} RENAME TO legacy_${t}`);
+      db.exec("UPDATE meta SET key = 'legacy_' || key WHERE key IN ('history_seq', 'history_rebuild')");
+    },
+  },
 ];
+
+/** History tables that lived in the venue database before schema version 3. */
+export const LEGACY_HISTORY_TABLES = ['orders', 'executions', 'ledger', 'candles', 'sessions'] as const;
+
+/** 'TDVH' as a 32-bit integer: marks a venue's history file. */
+export const HISTORY_APPLICATION_ID = 0x54445648;
+
+/** The history file's tables, under the schema name it is attached as. */
+function historyDdl(s: string): string {
+  return `
+    -- Orders: one row per order, its latest state.
+    CREATE TABLE IF NOT EXISTS ${s}.orders (
+      order_id        INTEGER PRIMARY KEY,
+      account_id      INTEGER NOT NULL,
+      client_order_id TEXT,
+      symbol          TEXT    NOT NULL,
+      side            TEXT    NOT NULL,
+      order_type      TEXT    NOT NULL,
+      tif             TEXT    NOT NULL,
+      qty             INTEGER NOT NULL,
+      filled_qty      INTEGER NOT NULL,
+      leaves          INTEGER NOT NULL,
+      price           INTEGER,
+      stop_price      INTEGER,
+      trail_amount    INTEGER,
+      post_only       INTEGER NOT NULL,
+      status          TEXT    NOT NULL,
+      parent_id       INTEGER,
+      linked_id       INTEGER,
+      notional        INTEGER NOT NULL,
+      cancel_reason   TEXT,
+      reject_code     TEXT,
+      reject_message  TEXT,
+      ts              INTEGER NOT NULL,
+      updated_ts      INTEGER NOT NULL,
+      seq             INTEGER NOT NULL,
+      -- trading session (engine session number) the order was placed in
+      session         INTEGER NOT NULL
+    );
+    -- Few indexes on purpose: each one costs a scattered page write per flush. Lists by account walk
+    -- orders_account newest first (filters on status and symbol are applied while walking); the open
+    -- orders of an account come from the engine's live orders by primary key.
+    CREATE INDEX IF NOT EXISTS ${s}.orders_account ON orders (account_id);
+    CREATE INDEX IF NOT EXISTS ${s}.orders_account_cid ON orders (account_id, client_order_id) WHERE client_order_id IS NOT NULL;
+
+    -- One row per side per trade.
+    CREATE TABLE IF NOT EXISTS ${s}.executions (
+      exec_id      INTEGER PRIMARY KEY,
+      trade_id     INTEGER NOT NULL,
+      order_id     INTEGER NOT NULL,
+      account_id   INTEGER NOT NULL,
+      symbol       TEXT    NOT NULL,
+      side         TEXT    NOT NULL,
+      price        INTEGER NOT NULL,
+      qty          INTEGER NOT NULL,
+      liquidity    TEXT    NOT NULL,
+      realized_pnl INTEGER NOT NULL,
+      ts           INTEGER NOT NULL,
+      seq          INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS ${s}.executions_account_ts ON executions (account_id, ts);
+    CREATE INDEX IF NOT EXISTS ${s}.executions_symbol_ts ON executions (symbol, ts);
+
+    -- Cash ledger: deposits, withdrawals and trade cash flows, with the cash balance after each.
+    CREATE TABLE IF NOT EXISTS ${s}.ledger (
+      entry_id   INTEGER PRIMARY KEY,
+      account_id INTEGER NOT NULL,
+      ts         INTEGER NOT NULL,
+      kind       TEXT    NOT NULL,
+      amount     INTEGER NOT NULL,
+      cash       INTEGER NOT NULL,
+      symbol     TEXT,
+      trade_id   INTEGER,
+      order_id   INTEGER,
+      seq        INTEGER NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS ${s}.ledger_account_ts ON ledger (account_id, ts);
+
+    -- Candles: the bar for (symbol, timeframe, bucket start), upserted whenever a trade prints.
+    CREATE TABLE IF NOT EXISTS ${s}.candles (
+      symbol TEXT    NOT NULL,
+      tf     TEXT    NOT NULL,
+      t      INTEGER NOT NULL,
+      o      INTEGER NOT NULL,
+      h      INTEGER NOT NULL,
+      l      INTEGER NOT NULL,
+      c      INTEGER NOT NULL,
+      v      INTEGER NOT NULL,
+      PRIMARY KEY (symbol, tf, t)
+    ) WITHOUT ROWID;
+
+    -- Trading-day rollovers.
+    CREATE TABLE IF NOT EXISTS ${s}.sessions (
+      session INTEGER PRIMARY KEY,
+      ts      INTEGER NOT NULL,
+      seq     INTEGER NOT NULL
+    );
+
+    -- history_seq: the last command whose rows are written; history_rebuild: '1' while a rebuild is due.
+    CREATE TABLE IF NOT EXISTS ${s}.history_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+  `;
+}
+
+/** The schema name the history file is attached as. */
+export const HISTORY_SCHEMA = 'hist';
+
+/**
+ * Attaches the history file to the venue's connection (creating it if needed) so queries read its tables by
+ * their plain names, and moves the history tables of a pre-version-3 venue database into it. Not inside a
+ * transaction (ATTACH cannot be).
+ */
+export function attachHistory(db: Db, file: string): void {
+  const s = HISTORY_SCHEMA;
+  try {
+    db.prepare(`ATTACH DATABASE ? AS ${s}`).run(file);
+    // The venue's own file may be held exclusively; the history file is shared with its writer thread.
+    assertPragma(db, `${s}.locking_mode`, 'normal', pragma(db, `${s}.locking_mode`));
+    const appId = pragma(db, `${s}.application_id`) as number;
+    const tables = db.prepare(`SELECT count(*) FROM ${s}.sqlite_schema`).pluck().get() as number;
+    if (appId !== HISTORY_APPLICATION_ID && !(appId === 0 && tables === 0))
+      throw new VenueError('DB_FOREIGN', `${file} is not this venue's history file`, { applicationId: appId });
+    assertPragma(db, `${s}.journal_mode`, 'wal', pragma(db, `${s}.journal_mode = WAL`));
+    db.pragma(`${s}.synchronous = NORMAL`);
+    db.transaction(() => {
+      if (appId === 0) db.pragma(`${s}.application_id = ${HISTORY_APPLICATION_ID}`);
+      db.exec(historyDdl(s));
+    })();
+  } catch (e) {
+    if (e instanceof VenueError) throw e;
+    throw sqliteOpenError(e, file) ?? e;
+  }
+  const legacy = db.prepare("SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = 'legacy_orders'").pluck().get() as number;
+  if (legacy === 0) return;
+  // Copy (idempotent: a crash before the drop below copies again), then drop the legacy tables.
+  db.transaction(() => {
+    for (const t of LEGACY_HISTORY_TABLES) {
+      db.exec(`DELETE FROM ${s}.${t}`);
+      db.exec(`INSERT INTO ${s}.${t} SELECT * FROM main.legacy_${t}`);
+    }
+    db.exec(
+      `INSERT OR REPLACE INTO ${s}.history_meta (key, value) SELECT substr(key, 8), value FROM main.meta WHERE key IN ('legacy_history_seq', 'legacy_history_rebuild')`,
+    );
+  })();
+  db.transaction(() => {
+    for (const t of LEGACY_HISTORY_TABLES) db.exec(`DROP TABLE main.legacy_${t}`);
+    db.exec("DELETE FROM main.meta WHERE key IN ('legacy_history_seq', 'legacy_history_rebuild')");
+  })();
+}
+
+export function getHistoryMeta(db: Db, key: string): string | undefined {
+  return db.prepare(`SELECT value FROM ${HISTORY_SCHEMA}.history_meta WHERE key = ?`).pluck().get(key) as string | undefined;
+}
+
+export function setHistoryMeta(db: Db, key: string, value: string): void {
+  db.prepare(
+    `INSERT INTO ${HISTORY_SCHEMA}.history_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  ).run(key, value);
+}
 
 /** The schema version this code writes. A database with a higher version is refused (DB_TOO_NEW). */
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
@@ -263,7 +431,8 @@ export function openDatabase(path: string, o: OpenDbOptions): OpenedDb {
 
 function setUp(db: Db, path: string, o: OpenDbOptions): OpenedDb {
   // The lock mode must be chosen before the first access so that the WAL index lives in heap memory.
-  if (o.exclusive) assertPragma(db, 'locking_mode', 'exclusive', pragma(db, 'locking_mode = EXCLUSIVE'));
+  // main. only: an attached database (the history file) keeps the normal mode, shared with its writer.
+  if (o.exclusive) assertPragma(db, 'locking_mode', 'exclusive', pragma(db, 'main.locking_mode = EXCLUSIVE'));
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(o.busyTimeoutMs))}`);
   assertPragma(db, 'busy_timeout', Math.max(0, Math.floor(o.busyTimeoutMs)), pragma(db, 'busy_timeout'));
   // First real read of the file: a non-database fails here with SQLITE_NOTADB.

@@ -5,14 +5,16 @@
  *        BEGIN IMMEDIATE
  *          for each command: stamp time and order ids → encode → engine.execute(decoded) → history rows
  *          one journal frame for the whole batch
- *          (every so often: the accumulated history rows and the history watermark, see history.ts)
  *        COMMIT  (fsync with synchronous=FULL)
+ *        (every so often: the accumulated history rows and watermark, handed to the history thread)
  *        ──► resolve every promise of the batch (the acknowledgements) ──► publish to subscribers
  *
  * Apply first, commit second. History rows are derived from the engine's events, so the engine has to run
- * before they exist; and when they are written they go in the same transaction as a journal frame and the
- * watermark, so journal and history never disagree about what is recorded. The price is that the engine has
- * already applied the batch when COMMIT runs. If the commit (or anything in the flush)
+ * before they exist. They are kept in a file of their own, written by a thread of its own, with their
+ * watermark in the same transaction (history-thread.ts); they are handed over only after the journal holds
+ * their commands, so history is never ahead of the journal (except after a power cut that took commits the
+ * history thread had already written: recovery sees a watermark beyond the journal and re-derives the
+ * history). The price of apply-first is that the engine has already applied the batch when COMMIT runs. If the commit (or anything in the flush)
  * throws, the transaction is rolled back and the venue fails fast: it rejects the batch and every later
  * submit with VENUE_FAILED and stops touching the database. Nothing of the batch was acknowledged, so no
  * acknowledged command is lost; reopening the venue (Venue.open on the same file) rebuilds the state from
@@ -53,7 +55,8 @@ import type { PriceAlert } from '../protocol/methods.js';
 import { decodeCommand, encodeCommand, maxOrderId, orderIdsOf, type Encoded, type VenueCommand } from './codec.js';
 import { AlertBook, type NewAlert } from './alerts.js';
 import { VenueError, isVenueError } from './errors.js';
-import { HistoryWriter, type OrderSink } from './history.js';
+import { HISTORY_MARK, HISTORY_STATEMENTS, HistoryWriter, type OrderSink } from './history.js';
+import { HistoryThread, historyPath } from './history-thread.js';
 import { Journal, checkFrame, replayJournal, type FrameRow, type ReplayResult } from './journal.js';
 import {
   HistoryQueries,
@@ -66,7 +69,7 @@ import {
   type StatementQuery,
   type StatsQuery,
 } from './queries.js';
-import { getMeta, openDatabase, setMeta, type Db, type SynchronousLevel } from './schema.js';
+import { attachHistory, getHistoryMeta, getMeta, openDatabase, setHistoryMeta, setMeta, type Db, type SynchronousLevel } from './schema.js';
 
 // ---------------------------------------------------------------- options and results
 
@@ -102,6 +105,12 @@ export interface VenueOptions {
    * on later re-derives the missing history from the journal.
    */
   history?: boolean;
+  /**
+   * Write history on a thread of its own (default true): the sequencer hands each history flush over and
+   * goes on; queries and snapshots wait for the thread. false: history is written inside the group commit
+   * that flushes it, on the caller's thread.
+   */
+  historyThread?: boolean;
   /**
    * Write accumulated history rows once this many are waiting (default 20000). Larger batches write fewer
    * index pages per row (more throughput); each flush pauses the sequencer for its duration (latency).
@@ -293,6 +302,7 @@ export class Venue {
       commitWindowMs: Math.max(0, o.commitWindowMs ?? 0),
       maxBatch: Math.max(1, o.maxBatch ?? 8192),
       history: o.history ?? true,
+      historyThread: o.historyThread ?? true,
       historyFlushRows: Math.max(1, o.historyFlushRows ?? 20_000),
       historyFlushMs: Math.max(0, o.historyFlushMs ?? 250),
       snapshotEvery: Math.max(0, o.snapshotEvery ?? 100_000),
@@ -314,12 +324,15 @@ export class Venue {
     });
     this.db = opened.db;
     try {
+      attachHistory(this.db, historyPath(path));
       this.engineOptions = this.engineConfig(o.engine ?? {});
       this.journal = new Journal(this.db);
       this.history = new HistoryWriter(this.db);
       this.q = new HistoryQueries(this.db);
       this.alertBook = new AlertBook(this.db, (e, where) => this.opts.onError(e, where));
-      this.begin = this.db.prepare('BEGIN IMMEDIATE');
+      // Deferred: IMMEDIATE would also take the write lock of the attached history file, which its writer
+      // thread holds while it writes. The journal is written by this connection alone (exclusive lock).
+      this.begin = this.db.prepare('BEGIN');
       this.commit = this.db.prepare('COMMIT');
       this.rollback = this.db.prepare('ROLLBACK');
       const rec = this.recover();
@@ -329,6 +342,7 @@ export class Venue {
         this.rebuildHistory();
         historyRebuilt = true;
       }
+      if (this.opts.history && this.opts.historyThread) this.startHistoryThread();
       this.recovery = {
         created: opened.created,
         migrated: opened.migrated,
@@ -341,6 +355,7 @@ export class Venue {
         ms: performance.now() - t0,
       };
     } catch (e) {
+      (this as unknown as { history?: HistoryWriter }).history?.thread?.close(1000);
       this.db.close();
       if (isVenueError(e)) throw e;
       const code = (e as { code?: unknown } | null)?.code;
@@ -409,8 +424,8 @@ export class Venue {
   } {
     const skipped: RecoveryReport['snapshotsSkipped'] = [];
     const journalEnd = this.journal.lastSeq();
-    const hw = Number(getMeta(this.db, 'history_seq') ?? '0');
-    const rebuildPending = getMeta(this.db, 'history_rebuild') === '1' || !(hw <= journalEnd);
+    const hw = Number(getHistoryMeta(this.db, 'history_seq') ?? '0');
+    const rebuildPending = getHistoryMeta(this.db, 'history_rebuild') === '1' || !(hw <= journalEnd);
     // History rows exist up to hw: the replay must pass through hw with the writer attached from there on,
     // so a usable snapshot is one at or before hw (snapshots are written after a history flush, so all are).
     const keep = this.opts.history;
@@ -522,7 +537,7 @@ export class Venue {
         }
         // snapshots beyond the recovered point describe commands that are no longer journaled
         this.db.prepare('DELETE FROM snapshots WHERE seq > ?').run(seq);
-        setMeta(this.db, 'history_rebuild', '1');
+        setHistoryMeta(this.db, 'history_rebuild', '1');
       })();
     }
     this.seq = seq;
@@ -531,7 +546,7 @@ export class Venue {
     this.lastTs = lastTs;
     const rebuild = keep && (discarded.length > 0 || rebuildPending);
     if (!keep) {
-      if (discarded.length > 0) setMeta(this.db, 'history_rebuild', '1');
+      if (discarded.length > 0) setHistoryMeta(this.db, 'history_rebuild', '1');
     } else if (rebuild) {
       // rebuildHistory() (called by the constructor) re-derives everything; seed the writer meanwhile
       writer.reset(engine, seq);
@@ -549,7 +564,29 @@ export class Venue {
   rebuildHistory(): void {
     this.assertUsable();
     if (!this.opts.history) throw new VenueError('BAD_QUERY', 'This venue was opened without history');
-    this.db.transaction(() => setMeta(this.db, 'history_rebuild', '1'))();
+    // Written here, on this connection: the writer thread (if any) first writes what it was given and stops.
+    const threaded = this.history.thread !== undefined;
+    if (threaded) {
+      this.syncHistory();
+      this.history.thread!.close();
+      this.history.thread = undefined;
+    }
+    try {
+      this.rebuildHere();
+    } finally {
+      if (threaded && this.state !== 'failed' && this.state !== 'closed') this.startHistoryThread();
+    }
+  }
+
+  private startHistoryThread(): void {
+    this.history.prune();
+    this.history.thread = new HistoryThread(historyPath(this.path), HISTORY_STATEMENTS, HISTORY_MARK, this.history.watermark, (e) => {
+      if (this.state === 'open' || this.state === 'closing') this.fail(e, []);
+    });
+  }
+
+  private rebuildHere(): void {
+    this.db.transaction(() => setHistoryMeta(this.db, 'history_rebuild', '1'))();
     const fresh = new Engine(this.engineOptions);
     const w = this.history;
     this.db.transaction(() => {
@@ -578,7 +615,7 @@ export class Venue {
         }
       }
       w.flush(seq);
-      setMeta(this.db, 'history_rebuild', '0');
+      setHistoryMeta(this.db, 'history_rebuild', '0');
       this.commit.run();
     } catch (e) {
       if (this.db.inTransaction) this.rollback.run();
@@ -597,11 +634,33 @@ export class Venue {
    */
   syncHistory(): void {
     if (this.state === 'failed' || this.state === 'closed' || !this.opts.history) return;
+    const thread = this.history.thread;
+    if (thread !== undefined) {
+      try {
+        if (this.history.pending > 0 || this.history.watermark !== this.seq) this.history.flush(this.seq);
+        thread.waitWritten(this.history.watermark);
+        this.history.prune();
+      } catch (e) {
+        this.fail(e, []);
+        throw this.failure!;
+      }
+      return;
+    }
     if (this.history.pending === 0 && this.history.watermark === this.seq) return;
     this.syncHistoryOrFail();
   }
 
   private syncHistoryOrFail(): void {
+    if (this.history.thread !== undefined) {
+      // Handed over; nobody waits for it here.
+      try {
+        this.history.flush(this.seq);
+      } catch (e) {
+        this.fail(e, []);
+        throw this.failure!;
+      }
+      return;
+    }
     // A history-only transaction needs no fsync of its own: history is derived from the journal, and the
     // next journal commit syncs the WAL up to and including these frames (the WAL is written in order), so
     // losing them to a power cut loses nothing that recovery cannot re-derive.
@@ -715,8 +774,17 @@ export class Venue {
     history.sink = this.orderSubs.size > 0 ? this.sink : null;
     const keepHistory = this.opts.history;
     const checkCid = keepHistory && this.opts.clientOrderIdScope === 'account';
+    const thread = history.thread;
 
     try {
+      if (thread !== undefined) {
+        // Before this transaction reads the history file: the orders of an ended session must be written
+        // (the client-order-id check below reads them), and retired rows the thread has written can go.
+        if (checkCid && history.sessionMark > thread.written) thread.waitWritten(history.sessionMark);
+        const f = thread.failure();
+        if (f !== undefined) throw f;
+        history.prune();
+      }
       this.begin.run();
       for (let i = 0; i < batch.length; i++) {
         const saved = nextId;
@@ -749,14 +817,22 @@ export class Venue {
         if (last !== undefined && last.type === 'Rejected') ack.rejected = last;
         acks[i] = ack;
         committed.push({ seq, ts, command: cmd, events });
+        if (cmd.type === 'EndSession' && i + 1 < batch.length) {
+          // The commands after a session's end go into the next group commit, which first waits until the
+          // ended session's orders are in the history file (see above).
+          this.queue = batch.slice(i + 1).concat(this.queue);
+          batch = batch.slice(0, i + 1);
+          break;
+        }
       }
       if (frame.length > 0) this.journal.append(first, ts, frame);
-      if (
+      const historyDue =
         history.pending >= this.opts.historyFlushRows ||
-        (history.pending > 0 && performance.now() - history.flushedAt >= this.opts.historyFlushMs)
-      )
-        history.flush(seq);
+        (history.pending > 0 && performance.now() - history.flushedAt >= this.opts.historyFlushMs);
+      if (historyDue && thread === undefined) history.flush(seq);
       this.commit.run();
+      // Handed to the thread only once the journal holds the commands.
+      if (historyDue && thread !== undefined) history.flush(seq);
     } catch (e) {
       if (this.db.inTransaction) {
         try {
@@ -1094,6 +1170,9 @@ export class Venue {
     for (const p of this.queue) p.reject(new VenueError('VENUE_CLOSED', 'The venue is closed'));
     this.queue = [];
     this.state = 'closed';
+    // Writes what it was given (unless the venue failed: then it only stops).
+    this.history.thread?.close(this.failure === undefined ? 60_000 : 1000);
+    this.history.thread = undefined;
     this.db.close();
     if (this.walFd !== undefined) closeSync(this.walFd);
     this.walFd = undefined;
@@ -1123,7 +1202,7 @@ export class Venue {
 
   /** The durability settings in effect, read back from the connection. */
   durability(): { journalMode: string; synchronous: SynchronousLevel; lockingMode: string; busyTimeoutMs: number; fsync?: 'background' } {
-    const p = (name: string): unknown => this.db.pragma(name, { simple: true });
+    const p = (name: string): unknown => this.db.pragma(`main.${name}`, { simple: true });
     const sync = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[p('synchronous') as number]!;
     return {
       journalMode: String(p('journal_mode')),

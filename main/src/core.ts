@@ -82,6 +82,9 @@ export async function startDesktopCore(o: DesktopCoreOptions): Promise<DesktopCo
   const venue = Venue.open(join(o.userDataDir, USER_DATA_FILES.venue), {
     now: clock.now,
     synchronous: o.synchronous ?? 'FULL',
+    // One trader's order rate: history is written within the group commit. The history thread (loading
+    // better-sqlite3 in a worker from inside the packaged app) is kept to the server, where it is tested.
+    historyThread: false,
     onError: (e, where) => log('error', 'venue error', { err: String(e), where }),
     onFatal: (e) => log('error', 'venue stopped', { err: String(e) }),
   });

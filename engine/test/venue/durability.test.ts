@@ -5,12 +5,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkInvariants } from '../../core/index.js';
-import { MIGRATIONS, Venue, isVenueError, type Ack } from '../../venue/index.js';
+import { MIGRATIONS, Venue, historyPath, isVenueError, type Ack } from '../../venue/index.js';
 import { expectHistoryMatchesEngine, openVenue, runLoad, setUpLoad, tempDb, tempDir, testClock } from './helpers.js';
 
 const MIGRATIONS_ALL = MIGRATIONS.map((m) => m.version);
 
-/** What a crash at this instant leaves on disk: a copy of the database and its WAL. */
+/**
+ * What a crash at this instant leaves on disk: a copy of the database and its WAL. The history file is left
+ * behind (it is written by a thread, so a copy of it would not be of one instant): recovery re-derives it
+ * from the journal, which these images also check.
+ */
 function crashImage(file: string): string {
   const to = path.join(tempDir(), 'crashed.db');
   fs.copyFileSync(file, to);
@@ -368,5 +372,97 @@ describe('schema migrations', () => {
     const c = openDatabase(file, { ...base, migrations: v2 });
     expect(c.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe(String(N + 1));
     c.db.close();
+  });
+});
+
+describe('the history file', () => {
+  it('a version-2 database, with history inside it, moves its history to the history file and answers the same', async () => {
+    const file = tempDb();
+    let v = openVenue(file, { historyFlushRows: 300 });
+    const s = await setUpLoad(v, { accounts: 6 });
+    await runLoad(v, s, 60, 41);
+    const answers = (x: Venue): unknown => [
+      x.orders({ status: 'all', limit: 1000 }).items,
+      x.executions({ limit: 5000 }).items,
+      x.candles({ symbol: x.view.instruments()[0]!.symbol, timeframe: '1m', limit: 1000 }),
+      s.accounts.map((a) => x.statement({ accountId: a, from: 0, to: Number.MAX_SAFE_INTEGER })),
+    ];
+    const before = answers(v);
+    const hash = v.stateHash();
+    v.close();
+    // Rewrite the files the way schema version 2 kept them: history tables (with their indexes) and the
+    // watermark inside the venue database, no history file.
+    const db = new Database(file);
+    db.prepare('ATTACH DATABASE ? AS h').run(historyPath(file));
+    const tables = ['orders', 'executions', 'ledger', 'candles', 'sessions'];
+    const ddl = db
+      .prepare(`SELECT sql FROM h.sqlite_schema WHERE tbl_name IN (${tables.map(() => '?').join(', ')}) AND sql IS NOT NULL ORDER BY type DESC`)
+      .pluck()
+      .all(...tables) as string[];
+    db.transaction(() => {
+      for (const q of ddl) db.exec(q);
+      for (const t of tables) db.exec(`INSERT INTO main.${t} SELECT * FROM h.${t}`);
+      db.exec("INSERT INTO main.meta (key, value) SELECT key, value FROM h.history_meta");
+      db.exec("UPDATE main.meta SET value = '2' WHERE key = 'schema_version'");
+    })();
+    const rows = db.prepare('SELECT count(*) FROM main.orders').pluck().get() as number;
+    expect(rows).toBeGreaterThan(100);
+    db.exec('DETACH DATABASE h');
+    db.close();
+    for (const f of [historyPath(file), `${historyPath(file)}-wal`, `${historyPath(file)}-shm`]) fs.rmSync(f, { force: true });
+
+    v = openVenue(file);
+    expect(v.recovery.migrated).toEqual([3]);
+    expect(v.recovery.historyRebuilt).toBe(false);
+    expect(v.stateHash()).toBe(hash);
+    expect(answers(v)).toEqual(before);
+    expectHistoryMatchesEngine(v);
+    await runLoad(v, s, 20, 42);
+    expectHistoryMatchesEngine(v);
+    v.close();
+    const main = new Database(file, { readonly: true });
+    const left = main.prepare("SELECT name FROM sqlite_schema WHERE name LIKE 'legacy%' OR name IN ('orders', 'executions', 'ledger')").pluck().all();
+    const keys = main.prepare("SELECT key FROM meta WHERE key IN ('history_seq', 'history_rebuild', 'legacy_history_seq', 'legacy_history_rebuild')").pluck().all();
+    main.close();
+    expect(left).toEqual([]);
+    expect(keys).toEqual([]);
+    const hist = new Database(historyPath(file), { readonly: true });
+    expect(hist.prepare('SELECT count(*) FROM orders').pluck().get()).toBeGreaterThan(rows);
+    hist.close();
+  });
+
+  it('a failed history write stops the venue; nothing acknowledged is lost and reopening re-derives the history', async () => {
+    const file = tempDb();
+    let v = openVenue(file, { historyFlushRows: 50, historyFlushMs: 0 });
+    const s = await setUpLoad(v, { accounts: 4 });
+    await runLoad(v, s, 20, 43);
+    v.syncHistory();
+    // The history file refuses writes (as a full disk would): the writer thread's next batch fails.
+    const other = new Database(historyPath(file));
+    other.pragma('busy_timeout = 5000');
+    other.exec("CREATE TRIGGER refuse BEFORE INSERT ON ledger BEGIN SELECT RAISE(ABORT, 'the disk says no'); END");
+    const acked: Ack[] = [];
+    let failure: unknown;
+    try {
+      for (let i = 0; i < 400; i++) acked.push(await v.submit({ type: 'Deposit', accountId: s.accounts[i % 4]!, amount: 100 }));
+      v.syncHistory();
+    } catch (e) {
+      failure = e;
+    }
+    expect(isVenueError(failure, 'VENUE_FAILED'), String(failure)).toBe(true);
+    expect(String((failure as Error).message)).toContain('the disk says no');
+    expect(acked.length).toBeGreaterThan(0);
+    const last = acked.at(-1)!.seq;
+    const hash = v.stateHash();
+    v.close();
+    other.exec('DROP TRIGGER refuse');
+    other.close();
+    v = openVenue(file);
+    expect(v.lastSeq).toBeGreaterThanOrEqual(last);
+    if (v.lastSeq === last) expect(v.stateHash()).toBe(hash);
+    expectHistoryMatchesEngine(v);
+    const deposits = v.statement({ accountId: s.accounts[0]!, from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 }).items.filter((e) => e.kind === 'deposit' && e.amount === 100);
+    expect(deposits.length).toBe(acked.filter((a) => (a.command as { accountId?: number }).accountId === s.accounts[0]).length);
+    v.close();
   });
 });

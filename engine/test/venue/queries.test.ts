@@ -3,7 +3,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import type { OrderSpec } from '../../core/index.js';
-import { Venue, type Ack, type PlaceOrderRequest } from '../../venue/index.js';
+import { Venue, historyPath, type Ack, type PlaceOrderRequest } from '../../venue/index.js';
 import { expectHistoryMatchesEngine, openVenue, runLoad, setUpLoad, tempDb, testClock } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -131,9 +131,9 @@ describe('order records before the history is written', () => {
     const file = tempDb();
     const { v, place, trade } = await market(testClock(START), file, { exclusive: false, historyFlushMs: 60_000, historyFlushRows: 1_000_000 });
     const watermark = (): number => {
-      const db = new Database(file, { readonly: true });
+      const db = new Database(historyPath(file), { readonly: true });
       try {
-        return Number(db.prepare("SELECT value FROM meta WHERE key = 'history_seq'").pluck().get());
+        return Number(db.prepare("SELECT value FROM history_meta WHERE key = 'history_seq'").pluck().get());
       } finally {
         db.close();
       }
@@ -292,7 +292,7 @@ describe('candles and the trading day', () => {
     expect(v.order(gtc.orderIds[0]!)).toMatchObject({ status: 'working' });
     expect(v.view.quote('AAA')).toMatchObject({ previousClose: 1010, volume: 0 });
     v.close();
-    const db = new Database(file, { readonly: true });
+    const db = new Database(historyPath(file), { readonly: true });
     expect(db.prepare('SELECT session, seq FROM sessions').all()).toEqual([{ session: 1, seq: ack.seq }]);
     db.close();
   });

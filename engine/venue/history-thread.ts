@@ -1,0 +1,244 @@
+/**
+ * The history tables' own file and the thread that writes it.
+ *
+ * History (orders, executions, ledger, candles, sessions) is derived from the journal, so it does not have
+ * to be written in the journal's transaction, nor on the sequencer's thread. It lives in a second SQLite
+ * file beside the venue database (`<venue>-history`), ATTACHed to the venue's connection as `hist` so that
+ * queries read it by its plain table names, and it is written by a worker thread with its own connection:
+ * the sequencer hands each history flush over (flat rows, see HistoryBatch) and goes on sequencing while
+ * the rows are inserted beside it. Its watermark (`history_meta.history_seq`, the last command whose rows
+ * are written) is committed with the rows, so after any crash recovery replays the journal from there.
+ *
+ * The thread reports the last batch it committed through shared memory, so the sequencer can wait for it
+ * without its event loop (a query waits until everything acknowledged before it is written; a snapshot
+ * waits so that it is never ahead of the history watermark). A write that fails, or a thread that is lost,
+ * stops the venue like a failed commit: the venue is reopened from the journal, and history is re-derived
+ * from its watermark.
+ *
+ * The same function writes a batch on the thread and, when the venue writes history itself (recovery, a
+ * rebuild, `historyThread: false`), on the venue's connection: the thread runs its source.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { VenueError } from './errors.js';
+import type { Db } from './schema.js';
+
+/** The history file of a venue database. */
+export function historyPath(venuePath: string): string {
+  return `${venuePath}-history`;
+}
+
+/** One INSERT in its one-row form and its `chunk`-row form (fewer calls into SQLite). */
+export interface RowStatement {
+  one: string;
+  many: string;
+  width: number;
+  chunk: number;
+}
+
+/**
+ * One history flush and its watermark: per statement (in the writer's statement order) the rows as columns,
+ * one array per column (homogeneous arrays are built and copied to the thread several times faster than
+ * one flat array of mixed values).
+ */
+export interface HistoryBatch {
+  seq: number;
+  rows: unknown[][][];
+}
+
+export type BatchWriter = (batches: readonly HistoryBatch[]) => void;
+
+/**
+ * Writes batches through `db` in one transaction (a savepoint inside the caller's) and moves the watermark
+ * with `markSql` (one parameter: the last batch's seq as text). Self-contained on purpose: its source is
+ * also the writer thread's, so it uses nothing from outside itself.
+ */
+export function createBatchWriter(db: Db, stmts: readonly RowStatement[], markSql: string): BatchWriter {
+  const prepared = stmts.map((s) => ({
+    one: db.prepare(s.one),
+    many: db.prepare(s.many),
+    width: s.width,
+    big: s.width * s.chunk,
+    manyArgs: new Array(s.width * s.chunk),
+    oneArgs: new Array(s.width),
+  }));
+  const mark = db.prepare(markSql);
+  return db.transaction((batches: readonly HistoryBatch[]) => {
+    if (batches.length === 0) return;
+    for (const b of batches) {
+      for (let k = 0; k < prepared.length; k++) {
+        const cols = b.rows[k];
+        if (cols === undefined || cols.length === 0) continue;
+        const p = prepared[k]!;
+        const w = p.width;
+        const n = cols[0]!.length;
+        const chunk = p.big / w;
+        let i = 0;
+        for (; i + chunk <= n; i += chunk) {
+          for (let c = 0; c < w; c++) {
+            const col = cols[c]!;
+            for (let r = 0; r < chunk; r++) p.manyArgs[r * w + c] = col[i + r];
+          }
+          p.many.run(p.manyArgs);
+        }
+        for (; i < n; i++) {
+          for (let c = 0; c < w; c++) p.oneArgs[c] = cols[c]![i];
+          p.one.run(p.oneArgs);
+        }
+      }
+    }
+    mark.run(String(batches[batches.length - 1]!.seq));
+  }) as BatchWriter;
+}
+
+// Shared state slots (BigInt64Array): the last seq written, and the thread's status.
+const WRITTEN = 0;
+const STATUS = 1;
+const RUNNING = 0n;
+const FAILED = 1n;
+const CLOSED = 2n;
+const ERR_BYTES = 1024;
+
+const WORKER = `
+'use strict';
+var __name = function (f) { return f; };
+const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
+const Database = require(workerData.sqlite);
+const createBatchWriter = ${createBatchWriter.toString()};
+const state = new BigInt64Array(workerData.state);
+const errText = new Uint8Array(workerData.err);
+let db;
+let write;
+function fail(e) {
+  const text = new TextEncoder().encode(String((e && e.message) || e)).subarray(0, ${ERR_BYTES});
+  errText.set(text);
+  Atomics.store(state, ${STATUS}, ${FAILED}n);
+  Atomics.notify(state, ${WRITTEN});
+}
+function close() {
+  try { if (db !== undefined) db.close(); } catch (e) { /* closing anyway */ }
+  if (Atomics.load(state, ${STATUS}) === ${RUNNING}n) Atomics.store(state, ${STATUS}, ${CLOSED}n);
+  Atomics.notify(state, ${WRITTEN});
+  parentPort.close();
+}
+try {
+  db = new Database(workerData.path);
+  db.pragma('busy_timeout = 10000');
+  db.pragma('synchronous = NORMAL');
+  write = createBatchWriter(db, workerData.stmts, workerData.mark);
+} catch (e) {
+  fail(e);
+}
+parentPort.on('message', (first) => {
+  const batches = [];
+  let closing = false;
+  for (let m = first; m !== undefined; ) {
+    if (m === 'close') { closing = true; break; }
+    batches.push(m);
+    const next = receiveMessageOnPort(parentPort);
+    m = next === undefined ? undefined : next.message;
+  }
+  if (batches.length > 0 && Atomics.load(state, ${STATUS}) === ${RUNNING}n) {
+    try {
+      write(batches);
+      Atomics.store(state, ${WRITTEN}, BigInt(batches[batches.length - 1].seq));
+      Atomics.notify(state, ${WRITTEN});
+    } catch (e) {
+      fail(e);
+    }
+  }
+  if (closing) close();
+});
+`;
+
+/**
+ * The writer thread of one venue's history file. Batches are written in the order handed over; `written`
+ * is the seq of the last one committed.
+ */
+export class HistoryThread {
+  readonly #worker: Worker;
+  readonly #state: BigInt64Array;
+  readonly #err: Uint8Array;
+  #posted = 0;
+  #closing = false;
+  #lost: Error | undefined;
+
+  /** `onLost` is called (on the event loop) if the thread ends or fails without being asked to close. */
+  constructor(path: string, stmts: readonly RowStatement[], markSql: string, written: number, onLost: (e: Error) => void) {
+    const sab = new SharedArrayBuffer(16);
+    const err = new SharedArrayBuffer(ERR_BYTES);
+    this.#state = new BigInt64Array(sab);
+    this.#err = new Uint8Array(err);
+    this.#state[WRITTEN] = BigInt(written);
+    this.#posted = written;
+    const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
+    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, state: sab, err } });
+    this.#worker.unref();
+    const lost = (e: Error): void => {
+      if (this.#closing || this.#lost !== undefined) return;
+      this.#lost = e;
+      onLost(e);
+    };
+    this.#worker.on('error', lost);
+    this.#worker.on('exit', (code) => lost(new Error(`the history writer thread ended (code ${code})`)));
+  }
+
+  /** The seq of the last batch committed by the thread. */
+  get written(): number {
+    return Number(Atomics.load(this.#state, WRITTEN));
+  }
+
+  /** The seq of the last batch handed over. */
+  get posted(): number {
+    return this.#posted;
+  }
+
+  /** Why the thread stopped writing, if it did (a failed write, or the thread was lost). */
+  failure(): VenueError | undefined {
+    if (Atomics.load(this.#state, STATUS) === FAILED) {
+      const bytes = this.#err.slice();
+      const end = bytes.indexOf(0);
+      const text = new TextDecoder().decode(end < 0 ? bytes : bytes.subarray(0, end));
+      return new VenueError('VENUE_FAILED', `Writing history failed: ${text}`);
+    }
+    if (this.#lost !== undefined) return new VenueError('VENUE_FAILED', `Writing history failed: ${this.#lost.message}`, undefined, { cause: this.#lost });
+    return undefined;
+  }
+
+  /** Hands a batch over (the caller gives up its arrays). */
+  post(batch: HistoryBatch): void {
+    this.#posted = batch.seq;
+    this.#worker.postMessage(batch);
+  }
+
+  /**
+   * Blocks until the batch with `seq` (and everything before it) is committed, or throws VENUE_FAILED if the
+   * thread failed or did not answer within `timeoutMs`.
+   */
+  waitWritten(seq: number, timeoutMs = 60_000): void {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const w = Atomics.load(this.#state, WRITTEN);
+      if (Number(w) >= seq) return;
+      const f = this.failure();
+      if (f !== undefined) throw f;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new VenueError('VENUE_FAILED', `The history writer did not write up to ${seq} within ${timeoutMs} ms`);
+      Atomics.wait(this.#state, WRITTEN, w, Math.min(left, 250));
+    }
+  }
+
+  /** Writes everything handed over, closes the thread's connection and lets the thread end. */
+  close(timeoutMs = 60_000): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#worker.postMessage('close');
+    const deadline = performance.now() + timeoutMs;
+    while (Atomics.load(this.#state, STATUS) === RUNNING && this.#lost === undefined) {
+      const left = deadline - performance.now();
+      if (left <= 0) break;
+      Atomics.wait(this.#state, WRITTEN, Atomics.load(this.#state, WRITTEN), Math.min(left, 250));
+    }
+    void this.#worker.terminate();
+  }
+}
