@@ -58,7 +58,7 @@ type ChildMsg =
   | { t: 'ready'; port: number; tokens: string[] }
   | { t: 'mem'; rss: number; heap: number; external: number; id: number }
   | { t: 'mm'; on: boolean; id: number }
-  | { t: 'cpu'; user: number; system: number; id: number };
+  | { t: 'cpu'; user: number; system: number; hubFrames: number; hubTicks: number; id: number };
 
 // ================================================================ child: the server
 
@@ -99,7 +99,7 @@ async function child(init: ChildInit): Promise<void> {
       process.send!({ t: 'mem', rss: u.rss, heap: u.heapUsed, external: u.external + u.arrayBuffers, id: m.id } satisfies ChildMsg);
     } else if (m.t === 'cpu') {
       const c = process.cpuUsage();
-      process.send!({ t: 'cpu', user: c.user, system: c.system, id: m.id } satisfies ChildMsg);
+      process.send!({ t: 'cpu', user: c.user, system: c.system, hubFrames: app.hub.stats.framesSent, hubTicks: app.hub.stats.ticks, id: m.id } satisfies ChildMsg);
     } else if (m.t === 'mm') {
       if (m.on && mm === undefined) {
         // Every 20 ms each symbol trades once (a resting sell and a crossing IOC buy), so every quote changes
@@ -393,6 +393,9 @@ async function benchQuotes(link: ChildLink, port: number, url: string, subscribe
   const sorted = Float64Array.from(lat).sort();
   return {
     framesPerSec: Math.round(frames / elapsed),
+    /** Frames the hub handed to the sessions (a subscriber that is behind gets conflated quotes instead). */
+    hubFramesPerSec: Math.round((c1.hubFrames - c0.hubFrames) / elapsed),
+    hubTicksPerSec: round((c1.hubTicks - c0.hubTicks) / elapsed, 1),
     framesPerServerCpuSec: Math.round(frames / serverCpuSec),
     quoteServerCpuPct: Math.round((serverCpuSec / elapsed) * 100),
     quoteGeneratorCpuPct: Math.round((g1.user + g1.system) / 1e4 / elapsed),
@@ -478,6 +481,7 @@ async function parent(): Promise<void> {
     if (quotes !== undefined)
       rows.push(
         ['quote frames/s', fmtCount(quotes.framesPerSec), `${quotes.fanoutClients} subscribers x ${quotes.symbolsPerClient} symbols, ${quotes.mbitPerSec} Mbit/s`],
+        ['hub frames/s, ticks/s', `${fmtCount(quotes.hubFramesPerSec)}, ${quotes.hubTicksPerSec}`, 'handed to the sessions; a subscriber behind gets conflated quotes'],
         ['frames per server CPU-second', fmtCount(quotes.framesPerServerCpuSec), `server CPU ${quotes.quoteServerCpuPct}%, generator CPU ${quotes.quoteGeneratorCpuPct}%`],
         ['quote latency p50 / p99 (ms)', `${quotes.quoteLatencyP50Ms} / ${quotes.quoteLatencyP99Ms}`, 'trade time stamp to receipt, incl. the 50 ms coalescing interval'],
       );

@@ -1,0 +1,81 @@
+// The market-data hub's ticks: at most one push per symbol per interval, a change after a quiet spell goes
+// out at once, and no tick is spent without a change. Real venue on a temp file, a recording sink.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ChannelData, PushSink } from '../../engine/protocol/index.js';
+import { Venue } from '../../engine/venue/index.js';
+import { MarketHub } from '../src/market/hub.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+async function setUp(intervalMs: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'tdhub-'));
+  dirs.push(dir);
+  const v = Venue.open(join(dir, 'venue.db'), { synchronous: 'NORMAL' });
+  await v.submit({ type: 'CreateInstrument', instrument: { symbol: 'AAA', name: 'A', tickSize: 1, lotSize: 1, referencePrice: 1000, bandBps: 5000 } });
+  const [a, b] = [1, 2];
+  for (const id of [a, b]) {
+    await v.submit({ type: 'OpenAccount', accountId: id });
+    await v.submit({ type: 'Deposit', accountId: id, amount: 1e12 });
+  }
+  const hub = new MarketHub(v, intervalMs);
+  hub.start();
+  const pushes: { at: number; q: ChannelData<'quotes'> }[] = [];
+  const sink: PushSink<'quotes'> = { push: (q) => pushes.push({ at: performance.now(), q }), end: () => undefined, active: true };
+  hub.channels({ cork: () => undefined, uncork: () => undefined }).quotes({ symbols: ['AAA'] }, {} as never, sink);
+  pushes.length = 0; // the subscription's first value
+  let k = 0;
+  const trade = async (): Promise<void> => {
+    const price = 1000 + (k++ % 5);
+    await v.submitAll([
+      { type: 'PlaceOrder', accountId: a, symbol: 'AAA', side: 'sell', orderType: 'limit', qty: 1, price, tif: 'gtc' },
+      { type: 'PlaceOrder', accountId: b, symbol: 'AAA', side: 'buy', orderType: 'limit', qty: 1, price, tif: 'ioc' },
+    ]);
+  };
+  const close = (): void => {
+    hub.stop();
+    v.close({ snapshot: false });
+  };
+  return { v, hub, pushes, trade, close };
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('market-data hub ticks', () => {
+  it('push a changing quote at most once per interval, the latest value, and nothing while nothing changes', async () => {
+    const { v, hub, pushes, trade, close } = await setUp(100);
+    const t0 = performance.now();
+    while (performance.now() - t0 < 650) await trade(); // a trade every few ms
+    await sleep(150);
+    const span = pushes.at(-1)!.at - pushes[0]!.at;
+    expect(pushes.length).toBeGreaterThanOrEqual(4);
+    expect(pushes.length).toBeLessThanOrEqual(Math.floor(span / 100) + 1);
+    // ticks begin an interval apart (a push lands a moment after its tick began)
+    for (let i = 1; i < pushes.length; i++) expect(pushes[i]!.at - pushes[i - 1]!.at).toBeGreaterThanOrEqual(95);
+    expect(pushes.at(-1)!.q).toEqual(v.view.quote('AAA')); // the latest value
+    expect(hub.stats.ticks).toBe(pushes.length);
+    const n = pushes.length;
+    await sleep(300);
+    expect(pushes.length).toBe(n); // quiet: no ticks
+    expect(hub.stats.ticks).toBe(n);
+    close();
+  });
+
+  it('push the first change after a quiet spell at once, not an interval later', async () => {
+    const { pushes, trade, close } = await setUp(1000);
+    await trade();
+    await sleep(1100);
+    const before = pushes.length;
+    const t = performance.now();
+    await trade();
+    await sleep(100);
+    expect(pushes.length).toBe(before + 1);
+    expect(pushes.at(-1)!.at - t).toBeLessThan(100);
+    close();
+  });
+});
