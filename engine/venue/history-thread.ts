@@ -94,9 +94,10 @@ export function createBatchWriter(db: Db, stmts: readonly RowStatement[], markSq
 // Shared state slots (BigInt64Array): the last seq written, and the thread's status.
 const WRITTEN = 0;
 const STATUS = 1;
-const RUNNING = 0n;
+const STARTING = 0n;
 const FAILED = 1n;
 const CLOSED = 2n;
+const RUNNING = 3n;
 const ERR_BYTES = 1024;
 
 const WORKER = `
@@ -126,8 +127,11 @@ try {
   db.pragma('busy_timeout = 10000');
   db.pragma('synchronous = NORMAL');
   write = createBatchWriter(db, workerData.stmts, workerData.mark);
+  Atomics.store(state, ${STATUS}, ${RUNNING}n);
+  Atomics.notify(state, ${STATUS});
 } catch (e) {
   fail(e);
+  Atomics.notify(state, ${STATUS});
 }
 parentPort.on('message', (first) => {
   const batches = [];
@@ -183,6 +187,23 @@ export class HistoryThread {
     this.#worker.on('exit', (code) => lost(new Error(`the history writer thread ended (code ${code})`)));
   }
 
+  /**
+   * Waits until the thread has opened the history file and is ready to write; throws (VENUE_FAILED) if it
+   * could not, or did not within `timeoutMs`.
+   */
+  waitReady(timeoutMs = 30_000): void {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const st = Atomics.load(this.#state, STATUS);
+      if (st === RUNNING) return;
+      const f = this.failure();
+      if (f !== undefined) throw f;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new VenueError('VENUE_FAILED', `The history writer thread did not start within ${timeoutMs} ms`);
+      Atomics.wait(this.#state, STATUS, st, Math.min(left, 250));
+    }
+  }
+
   /** The seq of the last batch committed by the thread. */
   get written(): number {
     return Number(Atomics.load(this.#state, WRITTEN));
@@ -234,7 +255,7 @@ export class HistoryThread {
     this.#closing = true;
     this.#worker.postMessage('close');
     const deadline = performance.now() + timeoutMs;
-    while (Atomics.load(this.#state, STATUS) === RUNNING && this.#lost === undefined) {
+    for (let st = Atomics.load(this.#state, STATUS); (st === RUNNING || st === STARTING) && this.#lost === undefined; st = Atomics.load(this.#state, STATUS)) {
       const left = deadline - performance.now();
       if (left <= 0) break;
       Atomics.wait(this.#state, WRITTEN, Atomics.load(this.#state, WRITTEN), Math.min(left, 250));

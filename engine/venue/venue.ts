@@ -578,11 +578,20 @@ export class Venue {
     }
   }
 
+  /** Starts the history thread; if it cannot start, history is written here (and onError is told). */
   private startHistoryThread(): void {
     this.history.prune();
-    this.history.thread = new HistoryThread(historyPath(this.path), HISTORY_STATEMENTS, HISTORY_MARK, this.history.watermark, (e) => {
-      if (this.state === 'open' || this.state === 'closing') this.fail(e, []);
-    });
+    let thread: HistoryThread | undefined;
+    try {
+      thread = new HistoryThread(historyPath(this.path), HISTORY_STATEMENTS, HISTORY_MARK, this.history.watermark, (e) => {
+        if (this.state === 'open' || this.state === 'closing') this.fail(e, []);
+      });
+      thread.waitReady();
+      this.history.thread = thread;
+    } catch (e) {
+      thread?.close(1000);
+      this.opts.onError(e, 'history thread (history is written by the sequencer instead)');
+    }
   }
 
   private rebuildHere(): void {
