@@ -49,11 +49,12 @@ export interface HistoryBatch {
 export type BatchWriter = (batches: readonly HistoryBatch[]) => void;
 
 /**
- * Writes batches through `db` in one transaction (a savepoint inside the caller's) and moves the watermark
- * with `markSql` (one parameter: the last batch's seq as text). Self-contained on purpose: its source is
- * also the writer thread's, so it uses nothing from outside itself.
+ * Writes batches through `db` in one transaction (a savepoint inside the caller's) and, with `markSql`,
+ * moves a watermark (one parameter: the last batch's seq as text). Self-contained on purpose: its source is
+ * also that of the writer threads (this file's and the server's audit writer), so it uses nothing from
+ * outside itself.
  */
-export function createBatchWriter(db: Db, stmts: readonly RowStatement[], markSql: string): BatchWriter {
+export function createBatchWriter(db: Db, stmts: readonly RowStatement[], markSql: string | null): BatchWriter {
   const prepared = stmts.map((s) => ({
     one: db.prepare(s.one),
     many: db.prepare(s.many),
@@ -62,7 +63,7 @@ export function createBatchWriter(db: Db, stmts: readonly RowStatement[], markSq
     manyArgs: new Array(s.width * s.chunk),
     oneArgs: new Array(s.width),
   }));
-  const mark = db.prepare(markSql);
+  const mark = markSql === null ? undefined : db.prepare(markSql);
   return db.transaction((batches: readonly HistoryBatch[]) => {
     if (batches.length === 0) return;
     for (const b of batches) {
@@ -87,7 +88,7 @@ export function createBatchWriter(db: Db, stmts: readonly RowStatement[], markSq
         }
       }
     }
-    mark.run(String(batches[batches.length - 1]!.seq));
+    if (mark !== undefined) mark.run(String(batches[batches.length - 1]!.seq));
   }) as BatchWriter;
 }
 

@@ -6,54 +6,44 @@
  * so a reader of the audit log sees every entry made before it asked.
  *
  * The worker is a plain CommonJS script given as source (it runs the same under tsx, the tests and the
- * bundled server; better-sqlite3 is resolved here and passed by path); its loop is `rowWriter`'s twin. If
+ * bundled server; better-sqlite3 is resolved here and passed by path); it writes with the venue's batch
+ * writer (createBatchWriter), which the calling thread also uses when it writes the rows itself. If
  * the thread cannot start or dies, rows are written on the calling thread instead: slower, nothing lost (a
  * batch the thread wrote but had not confirmed when it died may be written twice).
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { createBatchWriter, type BatchWriter, type RowStatement } from '../../engine/venue/index.js';
 
-/** Audit rows per INSERT statement. */
-export const AUDIT_CHUNK = 64;
-/** Columns of an audit row as buffered: ts, user_id, username, ip, action, details (JSON). */
+/** Columns of an audit row: ts, user_id, username, ip, action, details (JSON). */
 export const AUDIT_WIDTH = 6;
-type Writer = (buf: unknown[]) => void;
+/** Audit rows as columns (one array per column: built and copied to the thread faster than mixed rows). */
+export type AuditColumns = unknown[][];
 interface Waiter {
   upTo: number;
   resolve: () => void;
 }
 
-const INSERT_ONE = 'INSERT INTO audit (ts, user_id, username, ip, action, details) VALUES (?, ?, ?, ?, ?, ?)';
-const INSERT_MANY = `INSERT INTO audit (ts, user_id, username, ip, action, details) VALUES ${new Array(AUDIT_CHUNK).fill('(?, ?, ?, ?, ?, ?)').join(', ')}`;
+const AUDIT_CHUNK = 64;
+const ROW = '(?, ?, ?, ?, ?, ?)';
+const HEAD = 'INSERT INTO audit (ts, user_id, username, ip, action, details) VALUES';
+const AUDIT_STATEMENTS: readonly RowStatement[] = [
+  { one: `${HEAD} ${ROW}`, many: `${HEAD} ${new Array(AUDIT_CHUNK).fill(ROW).join(', ')}`, width: AUDIT_WIDTH, chunk: AUDIT_CHUNK },
+];
 
-/** Writes flat rows (AUDIT_WIDTH values each) through `db` in one transaction, 64 rows per statement. */
-function rowWriter(db: Database.Database): Writer {
-  const one = db.prepare(INSERT_ONE);
-  const many = db.prepare(INSERT_MANY);
-  const big = AUDIT_CHUNK * AUDIT_WIDTH;
-  return db.transaction((buf: unknown[]) => {
-    let i = 0;
-    for (; i + big <= buf.length; i += big) many.run(buf.slice(i, i + big));
-    for (; i < buf.length; i += AUDIT_WIDTH) one.run(buf.slice(i, i + AUDIT_WIDTH));
-  });
-}
-
+// The thread writes with the venue's batch writer (engine/venue/history-thread.ts), given as source.
 const WORKER = `
+'use strict';
+var __name = function (f) { return f; };
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
+const createBatchWriter = ${createBatchWriter.toString()};
 const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
-const one = db.prepare(${JSON.stringify(INSERT_ONE)});
-const many = db.prepare(${JSON.stringify(INSERT_MANY)});
-const big = ${AUDIT_CHUNK * AUDIT_WIDTH};
-const write = db.transaction((buf) => {
-  let i = 0;
-  for (; i + big <= buf.length; i += big) many.run(buf.slice(i, i + big));
-  for (; i < buf.length; i += ${AUDIT_WIDTH}) one.run(buf.slice(i, i + ${AUDIT_WIDTH}));
-});
+const write = createBatchWriter(db, workerData.stmts, null);
 parentPort.on('message', (m) => {
   if (m.close) {
     db.close();
@@ -61,7 +51,7 @@ parentPort.on('message', (m) => {
     return;
   }
   try {
-    write(m.rows);
+    write([{ seq: m.id, rows: [m.rows] }]);
     parentPort.postMessage({ done: m.id });
   } catch (e) {
     parentPort.postMessage({ done: m.id, error: String((e && e.message) || e) });
@@ -73,11 +63,11 @@ export class AuditWriter {
   readonly #db: Database.Database;
   readonly #onError: (e: Error) => void;
   #worker: Worker | undefined;
-  #local: Writer | undefined;
+  #local: BatchWriter | undefined;
   #posted = 0;
   #done = 0;
   /** Rows handed to the worker and not yet confirmed, by batch id: written here if the worker dies. */
-  readonly #inflight = new Map<number, unknown[]>();
+  readonly #inflight = new Map<number, AuditColumns>();
   #waiters: Waiter[] = [];
 
   /** `db` is the Store's own connection (the fallback writes through it); `path` is its file. */
@@ -86,7 +76,7 @@ export class AuditWriter {
     this.#onError = onError;
     if (path === ':memory:') return; // another connection would see another database
     try {
-      const w = new Worker(WORKER, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), path } });
+      const w = new Worker(WORKER, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), path, stmts: AUDIT_STATEMENTS } });
       w.unref();
       w.on('message', (m: { done?: number; error?: string }) => {
         if (m.done === undefined) return;
@@ -114,8 +104,8 @@ export class AuditWriter {
     return this.#worker;
   }
 
-  /** Hands a batch of rows over (the caller gives up the array). */
-  write(rows: unknown[]): void {
+  /** Hands a batch of rows over, as columns (the caller gives up the arrays). */
+  write(rows: AuditColumns): void {
     const id = ++this.#posted;
     if (this.#worker === undefined) {
       this.#writeHere(rows);
@@ -147,11 +137,11 @@ export class AuditWriter {
     await w.terminate();
   }
 
-  #writeHere(rows: unknown[]): void {
+  #writeHere(rows: AuditColumns): void {
     try {
       if (!this.#db.open) return;
-      this.#local ??= rowWriter(this.#db);
-      this.#local(rows);
+      this.#local ??= createBatchWriter(this.#db, AUDIT_STATEMENTS, null);
+      this.#local([{ seq: 0, rows: [rows] }]);
     } catch (e) {
       this.#onError(e as Error);
     }

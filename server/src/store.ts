@@ -9,7 +9,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { AUDIT_WIDTH, AuditWriter } from './audit-writer.js';
+import { AUDIT_WIDTH, AuditWriter, type AuditColumns } from './audit-writer.js';
 
 export type Db = Database.Database;
 export type Role = 'admin' | 'trader' | 'viewer';
@@ -172,8 +172,8 @@ export interface AuditEntry {
 
 export class Store {
   readonly db: Db;
-  /** Audit rows waiting to be written, AUDIT_WIDTH column values each (details already JSON). */
-  #auditBuf: unknown[] = [];
+  /** Audit rows waiting to be written, as AUDIT_WIDTH columns (details already JSON). */
+  #auditCols: AuditColumns = noAuditRows();
   #auditTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #auditWriter: AuditWriter;
   /** The audit writer (exposed for tests). */
@@ -350,8 +350,14 @@ export class Store {
    */
   audit(e: AuditEntry): void {
     // Kept as column values (no entry object held until the flush).
-    this.#auditBuf.push(e.ts, e.userId ?? null, e.username ?? null, e.ip ?? null, e.action, JSON.stringify(e.details ?? {}));
-    if (this.#auditBuf.length >= 500 * AUDIT_WIDTH) this.flushAudit();
+    const c = this.#auditCols;
+    c[0]!.push(e.ts);
+    c[1]!.push(e.userId ?? null);
+    c[2]!.push(e.username ?? null);
+    c[3]!.push(e.ip ?? null);
+    c[4]!.push(e.action);
+    c[5]!.push(JSON.stringify(e.details ?? {}));
+    if (c[0]!.length >= 500) this.flushAudit();
     else if (this.#auditTimer === undefined) {
       this.#auditTimer = setTimeout(() => this.flushAudit(), 50);
       this.#auditTimer.unref();
@@ -360,10 +366,10 @@ export class Store {
   flushAudit(): void {
     if (this.#auditTimer !== undefined) clearTimeout(this.#auditTimer);
     this.#auditTimer = undefined;
-    const buf = this.#auditBuf;
-    if (buf.length === 0 || !this.db.open) return;
-    this.#auditBuf = [];
-    this.#auditWriter.write(buf);
+    const cols = this.#auditCols;
+    if (cols[0]!.length === 0 || !this.db.open) return;
+    this.#auditCols = noAuditRows();
+    this.#auditWriter.write(cols);
   }
 
   /** The audit log, newest first; it includes every entry made before the call. */
@@ -399,4 +405,8 @@ export class Store {
     await this.#auditWriter.close();
     this.db.close();
   }
+}
+
+function noAuditRows(): AuditColumns {
+  return Array.from({ length: AUDIT_WIDTH }, () => []);
 }
