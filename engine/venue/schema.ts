@@ -84,95 +84,9 @@ export const MIGRATIONS: readonly Migration[] = [
           crc           INTEGER NOT NULL,
           data          TEXT    NOT NULL
         );
-
-        -- History, derived from the engine's events (moved to the history file by version 3).
-        CREATE TABLE orders (
-          order_id        INTEGER PRIMARY KEY,
-          account_id      INTEGER NOT NULL,
-          client_order_id TEXT,
-          symbol          TEXT    NOT NULL,
-          side            TEXT    NOT NULL,
-          order_type      TEXT    NOT NULL,
-          tif             TEXT    NOT NULL,
-          qty             INTEGER NOT NULL,
-          filled_qty      INTEGER NOT NULL,
-          leaves          INTEGER NOT NULL,
-          price           INTEGER,
-          stop_price      INTEGER,
-          trail_amount    INTEGER,
-          post_only       INTEGER NOT NULL,
-          status          TEXT    NOT NULL,
-          parent_id       INTEGER,
-          linked_id       INTEGER,
-          notional        INTEGER NOT NULL,
-          cancel_reason   TEXT,
-          reject_code     TEXT,
-          reject_message  TEXT,
-          ts              INTEGER NOT NULL,
-          updated_ts      INTEGER NOT NULL,
-          seq             INTEGER NOT NULL,
-          -- trading session (engine session number) the order was placed in
-          session         INTEGER NOT NULL
-        );
-        -- Few indexes on purpose: each one costs a scattered page write per flush. Lists by account walk
-        -- orders_account newest first (filters on status and symbol are applied while walking); the open
-        -- orders of an account come from the engine's live orders by primary key.
-        CREATE INDEX orders_account ON orders (account_id);
-        CREATE INDEX orders_account_cid ON orders (account_id, client_order_id) WHERE client_order_id IS NOT NULL;
-
-        -- One row per side per trade.
-        CREATE TABLE executions (
-          exec_id      INTEGER PRIMARY KEY,
-          trade_id     INTEGER NOT NULL,
-          order_id     INTEGER NOT NULL,
-          account_id   INTEGER NOT NULL,
-          symbol       TEXT    NOT NULL,
-          side         TEXT    NOT NULL,
-          price        INTEGER NOT NULL,
-          qty          INTEGER NOT NULL,
-          liquidity    TEXT    NOT NULL,
-          realized_pnl INTEGER NOT NULL,
-          ts           INTEGER NOT NULL,
-          seq          INTEGER NOT NULL
-        );
-        CREATE INDEX executions_account_ts ON executions (account_id, ts);
-        CREATE INDEX executions_symbol_ts ON executions (symbol, ts);
-
-        -- Cash ledger: deposits, withdrawals and trade cash flows, with the cash balance after each.
-        CREATE TABLE ledger (
-          entry_id   INTEGER PRIMARY KEY,
-          account_id INTEGER NOT NULL,
-          ts         INTEGER NOT NULL,
-          kind       TEXT    NOT NULL,
-          amount     INTEGER NOT NULL,
-          cash       INTEGER NOT NULL,
-          symbol     TEXT,
-          trade_id   INTEGER,
-          order_id   INTEGER,
-          seq        INTEGER NOT NULL
-        );
-        CREATE INDEX ledger_account_ts ON ledger (account_id, ts);
-
-        -- Candles: the bar for (symbol, timeframe, bucket start), upserted whenever a trade prints.
-        CREATE TABLE candles (
-          symbol TEXT    NOT NULL,
-          tf     TEXT    NOT NULL,
-          t      INTEGER NOT NULL,
-          o      INTEGER NOT NULL,
-          h      INTEGER NOT NULL,
-          l      INTEGER NOT NULL,
-          c      INTEGER NOT NULL,
-          v      INTEGER NOT NULL,
-          PRIMARY KEY (symbol, tf, t)
-        ) WITHOUT ROWID;
-
-        -- Trading-day rollovers.
-        CREATE TABLE sessions (
-          session INTEGER PRIMARY KEY,
-          ts      INTEGER NOT NULL,
-          seq     INTEGER NOT NULL
-        );
       `);
+      // History, derived from the engine's events (moved to the history file by version 3).
+      db.exec(historyTablesDdl('main'));
     },
   },
   {
@@ -228,8 +142,8 @@ export const LEGACY_HISTORY_TABLES = ['orders', 'executions', 'ledger', 'candles
 /** 'TDVH' as a 32-bit integer: marks a venue's history file. */
 export const HISTORY_APPLICATION_ID = 0x54445648;
 
-/** The history file's tables, under the schema name it is attached as. */
-function historyDdl(s: string): string {
+/** The history tables (in the history file since version 3, under the schema name it is attached as). */
+function historyTablesDdl(s: string): string {
   return `
     -- Orders: one row per order, its latest state.
     CREATE TABLE IF NOT EXISTS ${s}.orders (
@@ -319,6 +233,12 @@ function historyDdl(s: string): string {
       seq     INTEGER NOT NULL
     );
 
+  `;
+}
+
+/** The history file: its tables and its own meta. */
+function historyDdl(s: string): string {
+  return `${historyTablesDdl(s)}
     -- history_seq: the last command whose rows are written; history_rebuild: '1' while a rebuild is due.
     CREATE TABLE IF NOT EXISTS ${s}.history_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   `;
