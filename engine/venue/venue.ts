@@ -2,7 +2,7 @@
  * The durable venue: the single sequencer in front of one engine.
  *
  *   submit(cmd) ──► queue ──(same tick, or a window ≤ commitWindowMs)──► flush:
- *        BEGIN IMMEDIATE
+ *        BEGIN  (deferred: the journal's file is held exclusively; IMMEDIATE would also lock the history file)
  *          for each command: stamp time and order ids → encode → engine.execute(decoded) → history rows
  *          one journal frame for the whole batch
  *        COMMIT  (fsync with synchronous=FULL)
@@ -14,9 +14,10 @@
  * watermark in the same transaction (history-thread.ts); they are handed over only after the journal holds
  * their commands, so history is never ahead of the journal (except after a power cut that took commits the
  * history thread had already written: recovery sees a watermark beyond the journal and re-derives the
- * history). The price of apply-first is that the engine has already applied the batch when COMMIT runs. If the commit (or anything in the flush)
- * throws, the transaction is rolled back and the venue fails fast: it rejects the batch and every later
- * submit with VENUE_FAILED and stops touching the database. Nothing of the batch was acknowledged, so no
+ * history). The price of apply-first is that the engine has already applied the batch when COMMIT runs.
+ * If the commit (or anything in the flush) throws, the transaction is rolled back and the venue fails fast
+ * (as it does at the next group commit after a history write failed on its thread): it rejects the batch
+ * and every later submit with VENUE_FAILED and stops touching the database. Nothing of the batch was acknowledged, so no
  * acknowledged command is lost; reopening the venue (Venue.open on the same file) rebuilds the state from
  * the last snapshot and the journal, which is exactly the state of all committed commands. (Rolling the
  * engine back in place would need an undo log or a full reload; a supervisor reopening the venue does the
