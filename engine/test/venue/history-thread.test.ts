@@ -1,0 +1,48 @@
+// The history writer thread on its own: it reports a file it cannot open instead of hanging or throwing
+// later, and writes batches in order with their watermark.
+import Database from 'better-sqlite3';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { HistoryThread, type RowStatement } from '../../venue/history-thread.js';
+import { isVenueError } from '../../venue/index.js';
+import { tempDir } from './helpers.js';
+
+const STMTS: RowStatement[] = [{ one: 'INSERT INTO t (a, b) VALUES (?, ?)', many: 'INSERT INTO t (a, b) VALUES (?, ?), (?, ?)', width: 2, chunk: 2 }];
+const MARK = "INSERT OR REPLACE INTO m (k, v) VALUES ('seq', ?)";
+
+describe('the history writer thread', () => {
+  it('reports a file it cannot open as VENUE_FAILED when asked whether it is ready', () => {
+    const t = new HistoryThread(path.join(tempDir(), 'no', 'such', 'dir', 'h.db'), STMTS, MARK, 0, () => undefined);
+    let err: unknown;
+    try {
+      t.waitReady(10_000);
+    } catch (e) {
+      err = e;
+    }
+    expect(isVenueError(err, 'VENUE_FAILED'), String(err)).toBe(true);
+    expect(String((err as Error).message)).toMatch(/Writing history failed: .*(directory|open)/i);
+    t.close(1000);
+  });
+
+  it('writes the batches handed over, in order, with the watermark of the last', () => {
+    const file = path.join(tempDir(), 'h.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (a INTEGER, b TEXT); CREATE TABLE m (k TEXT PRIMARY KEY, v TEXT)');
+    const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined);
+    t.waitReady();
+    t.post({ seq: 3, rows: [[[1, 2, 3], ['x', 'y', 'z']]] });
+    t.post({ seq: 5, rows: [[[4], ['w']]] });
+    t.waitWritten(5);
+    expect(t.written).toBe(5);
+    expect(db.prepare('SELECT a, b FROM t ORDER BY rowid').all()).toEqual([
+      { a: 1, b: 'x' },
+      { a: 2, b: 'y' },
+      { a: 3, b: 'z' },
+      { a: 4, b: 'w' },
+    ]);
+    expect(db.prepare("SELECT v FROM m WHERE k = 'seq'").pluck().get()).toBe('5');
+    t.close();
+    db.close();
+  });
+});
