@@ -5,7 +5,7 @@
  * to be written in the journal's transaction, nor on the sequencer's thread. It lives in a second SQLite
  * file beside the venue database (`<venue>-history`), ATTACHed to the venue's connection as `hist` so that
  * queries read it by its plain table names, and it is written by a worker thread with its own connection:
- * the sequencer hands each history flush over (flat rows, see HistoryBatch) and goes on sequencing while
+ * the sequencer hands each history flush over (rows as columns, see HistoryBatch) and goes on sequencing while
  * the rows are inserted beside it. Its watermark (`history_meta.history_seq`, the last command whose rows
  * are written) is committed with the rows, so after any crash recovery replays the journal from there.
  *
@@ -34,6 +34,12 @@ export interface RowStatement {
   many: string;
   width: number;
   chunk: number;
+}
+
+/** An INSERT (`head` names the table and columns, `tail` follows the VALUES) in both its forms. */
+export function rowStatement(head: string, width: number, tail = '', chunk = 32): RowStatement {
+  const row = `(${new Array(width).fill('?').join(', ')})`;
+  return { one: `${head} VALUES ${row} ${tail}`, many: `${head} VALUES ${new Array(chunk).fill(row).join(', ')} ${tail}`, width, chunk };
 }
 
 /**
@@ -164,7 +170,6 @@ export class HistoryThread {
   readonly #worker: Worker;
   readonly #state: BigInt64Array;
   readonly #err: Uint8Array;
-  #posted = 0;
   #closing = false;
   #lost: Error | undefined;
 
@@ -175,7 +180,6 @@ export class HistoryThread {
     this.#state = new BigInt64Array(sab);
     this.#err = new Uint8Array(err);
     this.#state[WRITTEN] = BigInt(written);
-    this.#posted = written;
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
     this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, state: sab, err } });
     this.#worker.unref();
@@ -193,26 +197,12 @@ export class HistoryThread {
    * could not, or did not within `timeoutMs`.
    */
   waitReady(timeoutMs = 30_000): void {
-    const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const st = Atomics.load(this.#state, STATUS);
-      if (st === RUNNING) return;
-      const f = this.failure();
-      if (f !== undefined) throw f;
-      const left = deadline - performance.now();
-      if (left <= 0) throw new VenueError('VENUE_FAILED', `The history writer thread did not start within ${timeoutMs} ms`);
-      Atomics.wait(this.#state, STATUS, st, Math.min(left, 250));
-    }
+    this.#waitUntil(STATUS, (st) => st === RUNNING, `The history writer thread did not start within ${timeoutMs} ms`, timeoutMs);
   }
 
   /** The seq of the last batch committed by the thread. */
   get written(): number {
     return Number(Atomics.load(this.#state, WRITTEN));
-  }
-
-  /** The seq of the last batch handed over. */
-  get posted(): number {
-    return this.#posted;
   }
 
   /** Why the thread stopped writing, if it did (a failed write, or the thread was lost). */
@@ -229,7 +219,6 @@ export class HistoryThread {
 
   /** Hands a batch over (the caller gives up its arrays). */
   post(batch: HistoryBatch): void {
-    this.#posted = batch.seq;
     this.#worker.postMessage(batch);
   }
 
@@ -238,15 +227,20 @@ export class HistoryThread {
    * thread failed or did not answer within `timeoutMs`.
    */
   waitWritten(seq: number, timeoutMs = 60_000): void {
+    this.#waitUntil(WRITTEN, (w) => Number(w) >= seq, `The history writer did not write up to ${seq} within ${timeoutMs} ms`, timeoutMs);
+  }
+
+  /** Blocks until the shared slot satisfies `reached`; throws the thread's failure, or VENUE_FAILED on timeout. */
+  #waitUntil(slot: number, reached: (v: bigint) => boolean, timeoutText: string, timeoutMs: number): void {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
-      const w = Atomics.load(this.#state, WRITTEN);
-      if (Number(w) >= seq) return;
+      const v = Atomics.load(this.#state, slot);
+      if (reached(v)) return;
       const f = this.failure();
       if (f !== undefined) throw f;
       const left = deadline - performance.now();
-      if (left <= 0) throw new VenueError('VENUE_FAILED', `The history writer did not write up to ${seq} within ${timeoutMs} ms`);
-      Atomics.wait(this.#state, WRITTEN, w, Math.min(left, 250));
+      if (left <= 0) throw new VenueError('VENUE_FAILED', timeoutText);
+      Atomics.wait(this.#state, slot, v, Math.min(left, 250));
     }
   }
 

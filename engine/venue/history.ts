@@ -44,7 +44,7 @@ import { TIMEFRAMES, TIMEFRAME_MS } from '../core/types.js';
 import type { ResultCode } from '../core/codes.js';
 import type { OrderRecord, OrderRecordStatus } from '../protocol/schemas.js';
 import type { Db } from './schema.js';
-import { createBatchWriter, type BatchWriter, type HistoryBatch, type HistoryThread, type RowStatement } from './history-thread.js';
+import { createBatchWriter, rowStatement, type BatchWriter, type HistoryBatch, type HistoryThread, type RowStatement } from './history-thread.js';
 
 // ---------------------------------------------------------------- order records
 
@@ -214,12 +214,6 @@ function rowFromDb(d: OrderRowData): OrderRow {
 }
 
 // ---------------------------------------------------------------- row statements
-
-/** The INSERT of a history table in its one-row and `chunk`-row forms (see history-thread.ts). */
-function rowStatement(head: string, width: number, tail = '', chunk = 32): RowStatement {
-  const row = `(${new Array(width).fill('?').join(', ')})`;
-  return { one: `${head} VALUES ${row} ${tail}`, many: `${head} VALUES ${new Array(chunk).fill(row).join(', ')} ${tail}`, width, chunk };
-}
 
 // Only what can change after placement: naming an indexed column (account_id, client_order_id) in the SET
 // list would make SQLite rewrite that index entry on every update.

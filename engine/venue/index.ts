@@ -3,7 +3,7 @@
  * commit), snapshots, recovery, history tables and queries, subscriptions, and the protocol handlers.
  */
 export { Venue } from './venue.js';
-export { historyPath, createBatchWriter } from './history-thread.js';
+export { historyPath, createBatchWriter, rowStatement } from './history-thread.js';
 export type { BatchWriter, HistoryBatch, RowStatement } from './history-thread.js';
 export type { Ack, CommittedCommand, EngineView, MarketChange, RecoveryReport, VenueOptions } from './venue.js';
 export { VenueError, isVenueError } from './errors.js';

@@ -96,17 +96,7 @@ export const MIGRATIONS: readonly Migration[] = [
         -- Imported bars (warm-up history of the simulated market, a data vendor's file): reference data, not
         -- derived from the journal, so a history rebuild keeps them. Queries merge them under the live
         -- candles (a live bar wins over an imported one with the same start).
-        CREATE TABLE imported_candles (
-          symbol TEXT    NOT NULL,
-          tf     TEXT    NOT NULL,
-          t      INTEGER NOT NULL,
-          o      INTEGER NOT NULL,
-          h      INTEGER NOT NULL,
-          l      INTEGER NOT NULL,
-          c      INTEGER NOT NULL,
-          v      INTEGER NOT NULL,
-          PRIMARY KEY (symbol, tf, t)
-        ) WITHOUT ROWID;
+        ${candleTableDdl('imported_candles')}
 
         -- Price alerts of the accounts: user data kept beside the journal (not journaled: an alert is a
         -- notification preference, not a command to the engine). Armed while triggered_ts IS NULL.
@@ -141,6 +131,21 @@ export const LEGACY_HISTORY_TABLES = ['orders', 'executions', 'ledger', 'candles
 
 /** 'TDVH' as a 32-bit integer: marks a venue's history file. */
 export const HISTORY_APPLICATION_ID = 0x54445648;
+
+/** A table of bars: one per (symbol, timeframe, bucket start). */
+function candleTableDdl(name: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+      symbol TEXT    NOT NULL,
+      tf     TEXT    NOT NULL,
+      t      INTEGER NOT NULL,
+      o      INTEGER NOT NULL,
+      h      INTEGER NOT NULL,
+      l      INTEGER NOT NULL,
+      c      INTEGER NOT NULL,
+      v      INTEGER NOT NULL,
+      PRIMARY KEY (symbol, tf, t)
+    ) WITHOUT ROWID;`;
+}
 
 /** The history tables (in the history file since version 3, under the schema name it is attached as). */
 function historyTablesDdl(s: string): string {
@@ -214,17 +219,7 @@ function historyTablesDdl(s: string): string {
     CREATE INDEX IF NOT EXISTS ${s}.ledger_account_ts ON ledger (account_id, ts);
 
     -- Candles: the bar for (symbol, timeframe, bucket start), upserted whenever a trade prints.
-    CREATE TABLE IF NOT EXISTS ${s}.candles (
-      symbol TEXT    NOT NULL,
-      tf     TEXT    NOT NULL,
-      t      INTEGER NOT NULL,
-      o      INTEGER NOT NULL,
-      h      INTEGER NOT NULL,
-      l      INTEGER NOT NULL,
-      c      INTEGER NOT NULL,
-      v      INTEGER NOT NULL,
-      PRIMARY KEY (symbol, tf, t)
-    ) WITHOUT ROWID;
+    ${candleTableDdl(`${s}.candles`)}
 
     -- Trading-day rollovers.
     CREATE TABLE IF NOT EXISTS ${s}.sessions (

@@ -14,7 +14,7 @@
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { createBatchWriter, type BatchWriter, type RowStatement } from '../../engine/venue/index.js';
+import { createBatchWriter, rowStatement, type BatchWriter, type RowStatement } from '../../engine/venue/index.js';
 
 /** Columns of an audit row: ts, user_id, username, ip, action, details (JSON). */
 export const AUDIT_WIDTH = 6;
@@ -25,12 +25,7 @@ interface Waiter {
   resolve: () => void;
 }
 
-const AUDIT_CHUNK = 64;
-const ROW = '(?, ?, ?, ?, ?, ?)';
-const HEAD = 'INSERT INTO audit (ts, user_id, username, ip, action, details) VALUES';
-const AUDIT_STATEMENTS: readonly RowStatement[] = [
-  { one: `${HEAD} ${ROW}`, many: `${HEAD} ${new Array(AUDIT_CHUNK).fill(ROW).join(', ')}`, width: AUDIT_WIDTH, chunk: AUDIT_CHUNK },
-];
+const AUDIT_STATEMENTS: readonly RowStatement[] = [rowStatement('INSERT INTO audit (ts, user_id, username, ip, action, details)', AUDIT_WIDTH, '', 64)];
 
 // The thread writes with the venue's batch writer (engine/venue/history-thread.ts), given as source.
 const WORKER = `

@@ -59,7 +59,6 @@ export class MarketHub {
   readonly #lastIndex = new Map<string, number>();
   #dirty = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #running = false;
   /** performance.now() when the last tick began. */
   #lastTick = -Infinity;
   readonly #fire = (): void => {
@@ -77,21 +76,19 @@ export class MarketHub {
   start(): void {
     if (this.#unsub !== undefined) return;
     this.#unsub = this.#v.subscribeMarket('*', (c) => this.#onChange(c));
-    this.#running = true;
     if (this.#dirty.size > 0) this.#schedule();
   }
 
   stop(): void {
     this.#unsub?.();
     this.#unsub = undefined;
-    this.#running = false;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
   /** The next tick: an interval after the last one began, or at the next turn if that is past. */
   #schedule(): void {
-    if (!this.#running || this.#timer !== undefined) return;
+    if (this.#unsub === undefined || this.#timer !== undefined) return;
     this.#timer = setTimeout(this.#fire, Math.max(0, this.#lastTick + this.intervalMs - performance.now()));
     this.#timer.unref();
   }
@@ -104,7 +101,7 @@ export class MarketHub {
 
   #onChange(c: MarketChange): void {
     this.#dirty.add(c.symbol);
-    if (this.#timer === undefined) this.#schedule();
+    this.#schedule();
     if (c.trades.length === 0) return;
     const subs = this.#trades.get(c.symbol);
     if (subs === undefined || subs.size === 0) return;
