@@ -133,6 +133,8 @@ try {
   db = new Database(workerData.path);
   db.pragma('busy_timeout = 10000');
   db.pragma('synchronous = NORMAL');
+  db.pragma('temp_store = MEMORY');
+  db.pragma('cache_size = -65536');
   write = createBatchWriter(db, workerData.stmts, workerData.mark);
   Atomics.store(state, ${STATUS}, ${RUNNING}n);
   Atomics.notify(state, ${STATUS});

@@ -38,6 +38,8 @@ const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
+db.pragma('temp_store = MEMORY');
+db.pragma('cache_size = -16384');
 const write = createBatchWriter(db, workerData.stmts, null);
 parentPort.on('message', (m) => {
   if (m.close) {
