@@ -189,6 +189,13 @@ export default defineConfig(
       [intoTop(except(TOP_FOLDERS, ['engine'])), 'engine/live must not import server, main, preload, renderer or tooling.'],
     ]),
   },
+  {
+    files: ['engine/host/**'],
+    rules: restrict([
+      [`${ELECTRON}|^(?!\\.{1,2}/|node:)`, 'engine/host may import only node:* (no packages, no electron).'],
+      [intoTop(except(TOP_FOLDERS, ['engine'])), 'engine/host must not import server, main, preload, renderer or tooling.'],
+    ]),
+  },
   { files: ['server/**'], rules: restrict(SERVER_PATTERNS) },
   {
     files: ['server/src/**'],

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { BrowserWindow, Menu, app, dialog, protocol, safeStorage, session, shell } from 'electron';
 import type { PanelKind } from '../../engine/protocol/index.js';
 import { startDesktopCore, type DesktopCore } from '../src/core.js';
-import { resolveStatic } from '../src/host/static.js';
+import { resolveStatic } from '../../engine/host/static.js';
 import { aboutText, menuTemplate } from '../src/menu.js';
 import { messagePortMainPort } from '../src/message-port.js';
 import { SECURITY_HEADERS, strictCsp } from '../src/security/csp.js';

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,12 +12,17 @@ import { api, closed, createUser, fund, listInstrument, rpc, setupAdmin, wsClien
 let s: TestServer;
 let admin: Session;
 let rendererDir: string;
+let outsideDir: string;
 
 beforeAll(async () => {
   rendererDir = mkdtempSync(join(tmpdir(), 'tdweb-'));
   writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>TradeDesk</title>');
   mkdirSync(join(rendererDir, 'assets'));
   writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
+  // a link inside the build that points outside it
+  outsideDir = mkdtempSync(join(tmpdir(), 'tdout-'));
+  writeFileSync(join(outsideDir, 'secret.txt'), 'outside the web build');
+  symlinkSync(join(outsideDir, 'secret.txt'), join(rendererDir, 'assets', 'leak.txt'));
   s = await startServer({ rendererDir });
   admin = await setupAdmin(s);
   await listInstrument(s, admin);
@@ -25,6 +30,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await s.stop();
   rmSync(rendererDir, { recursive: true, force: true });
+  rmSync(outsideDir, { recursive: true, force: true });
 });
 
 describe('config', () => {
@@ -109,6 +115,9 @@ describe('health, metrics, static files', () => {
     const trav = await fetch(s.url + '/%2e%2e/%2e%2e/etc/passwd');
     expect(await trav.text()).not.toContain('root:');
     expect((await fetch(s.url + '/assets/..%2f..%2f..%2fetc%2fpasswd.txt')).status).toBe(404);
+    const leak = await fetch(s.url + '/assets/leak.txt'); // a symlink out of the build is not followed
+    expect(leak.status).toBe(404);
+    expect(await leak.text()).not.toContain('outside the web build');
     expect((await fetch(s.url + '/api/v1/nothing')).status).toBe(404);
   });
 });

@@ -23,7 +23,7 @@ import type { CredentialStore } from '../credentials/store.js';
 import { startDesktopCore, type DesktopCore } from '../core.js';
 import { SECURITY_HEADERS, strictCsp } from '../security/csp.js';
 import { wsFlow, wsPort } from '../ws-port.js';
-import { hasIndex, resolveStatic } from './static.js';
+import { hasIndex, resolveStatic } from '../../../engine/host/static.js';
 
 export interface HeadlessHostOptions {
   /** The user-data folder: venue.sqlite, profiles.json, links.json. */

@@ -3,26 +3,10 @@
  * plain browser can use the workstation UI against this server. Unknown paths without an extension get
  * index.html (client-side routes); nothing outside the directory is reachable.
  */
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { extname, join, normalize, resolve, sep } from 'node:path';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.map': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.txt': 'text/plain; charset=utf-8',
-  '.wasm': 'application/wasm',
-};
+import { resolve } from 'node:path';
+import { hasIndex, resolveStatic } from '../../../engine/host/static.js';
 
 export const CSP = [
   "default-src 'self'",
@@ -44,37 +28,19 @@ export class StaticFiles {
   }
 
   get available(): boolean {
-    return existsSync(join(this.root, 'index.html'));
+    return hasIndex(this.root);
   }
 
   /** True when it answered the request. */
   serve(req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     if (!this.available) return false;
-    let rel: string;
-    try {
-      rel = decodeURIComponent(pathname);
-    } catch {
-      return false;
-    }
-    if (rel.includes('\0')) return false;
-    let file = normalize(join(this.root, rel));
-    if (file !== this.root && !file.startsWith(this.root + sep)) return false;
-    let st = safeStat(file);
-    if (st?.isDirectory()) {
-      file = join(file, 'index.html');
-      st = safeStat(file);
-    }
-    if (st === undefined || !st.isFile()) {
-      if (extname(rel) !== '') return false;
-      file = join(this.root, 'index.html');
-      st = safeStat(file);
-      if (st === undefined) return false;
-    }
-    const type = TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    const f = resolveStatic(this.root, pathname);
+    if (f === undefined) return false;
+    const { file, type } = f;
     res.writeHead(200, {
       'Content-Type': type,
-      'Content-Length': st.size,
+      'Content-Length': f.size,
       'Content-Security-Policy': CSP,
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
@@ -89,13 +55,5 @@ export class StaticFiles {
     stream.on('error', () => res.destroy());
     stream.pipe(res);
     return true;
-  }
-}
-
-function safeStat(p: string) {
-  try {
-    return statSync(p);
-  } catch {
-    return undefined;
   }
 }

@@ -1,7 +1,8 @@
 /**
- * Files of the renderer's build (dist/renderer) for the headless host and the desktop's `tradedesk://`
- * protocol: a path is resolved inside the root only (no `..`, no NUL, no symlink tricks past the root),
- * unknown extension-less paths get index.html (client-side routes), with a content type per extension.
+ * Files of the renderer's build (dist/renderer), for every host that serves it: the exchange server (to a
+ * browser), the desktop's headless host and its `tradedesk://` protocol. A path is resolved inside the root
+ * only (no `..`, no NUL, no symlink tricks past the root), unknown extension-less paths get index.html
+ * (client-side routes), with a content type per extension. Node layer: `node:*` only.
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
