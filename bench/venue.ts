@@ -16,8 +16,8 @@
  *   resolution of its promise (which happens after COMMIT returned), per command. A warm-up is discarded.
  *   Runs: synchronous FULL and NORMAL, each with history (the default venue) and without (journal +
  *   engine only: the sequencing path); then FULL and NORMAL with only 16 submitters (light load: small
- *   commits, the latency a lone trader sees). Periodic snapshots are off during the timed runs; the time to
- *   write one snapshot of the final state is reported separately.
+ *   commits, the latency a lone trader sees). Periodic snapshots are off during the timed runs; the time
+ *   taking one snapshot of the final state blocks the venue is reported separately.
  * - Recovery: a journal of N commands of the same mix (generated through an engine so cancels and replaces
  *   name real orders) is written straight into a venue database in large frames, with the history watermark
  *   at the end of the journal (as after a crash: history lags by at most historyFlushRows). Then
@@ -227,7 +227,7 @@ async function main(): Promise<void> {
   log(
     `  recovery of ${fmtCount(n)} journaled commands (no snapshot): ${recoveryMs.toFixed(0)} ms` +
       `${n !== 1_000_000 ? ` (~${recoveryMs1M.toFixed(0)} ms for 1M, extrapolated)` : ''}; state hash ${ok ? 'matches' : 'DIFFERS'}; ` +
-      `from a snapshot: ${fromSnapshotMs.toFixed(0)} ms (writing it: ${snapMs.toFixed(0)} ms)`,
+      `from a snapshot: ${fromSnapshotMs.toFixed(0)} ms (taking it blocked the venue ${snapMs.toFixed(0)} ms; the history thread writes it)`,
   );
 
   const full = runs[0]!;

@@ -20,6 +20,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { hashText } from '../core/snapshot.js';
 import { VenueError } from './errors.js';
 import type { Db } from './schema.js';
 
@@ -53,6 +54,21 @@ export interface HistoryBatch {
 }
 
 export type BatchWriter = (batches: readonly HistoryBatch[]) => void;
+
+/**
+ * An engine snapshot for the thread to write (its hash and CRC are computed there): its JSON without its
+ * orders (`"orders":[]`), whose JSON follows in `parts` arrays (so the sequencer serializes a large book a
+ * part per turn of its event loop).
+ */
+export interface ThreadSnapshot {
+  seq: number;
+  ts: number;
+  nextOrderId: number;
+  head: string;
+  parts: number;
+  /** How many of the newest snapshots the history file keeps. */
+  keep: number;
+}
 
 /**
  * Writes batches through `db` in one transaction (a savepoint inside the caller's) and, with `markSql`,
@@ -113,10 +129,16 @@ var __name = function (f) { return f; };
 const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const createBatchWriter = ${createBatchWriter.toString()};
+const hashText = ${hashText.toString()};
+const { crc32 } = require('node:zlib');
 const state = new BigInt64Array(workerData.state);
 const errText = new Uint8Array(workerData.err);
 let db;
 let write;
+let writeSnapshot;
+// a snapshot being handed over: its head, and the parts of its orders received so far
+let snap;
+let snapParts = [];
 function fail(e) {
   const text = new TextEncoder().encode(String((e && e.message) || e)).subarray(0, ${ERR_BYTES});
   errText.set(text);
@@ -136,6 +158,18 @@ try {
   db.pragma('temp_store = MEMORY');
   db.pragma('cache_size = -65536');
   write = createBatchWriter(db, workerData.stmts, workerData.mark);
+  writeSnapshot = db.transaction((s, parts) => {
+    // the snapshot's JSON, with its orders put back in from the parts they were handed over in
+    let data = s.head;
+    if (parts.length > 0) {
+      const obj = JSON.parse(s.head);
+      obj.orders = [].concat(...parts.map((p) => JSON.parse(p)));
+      data = JSON.stringify(obj);
+    }
+    db.prepare('INSERT OR REPLACE INTO snapshots (seq, ts, hash, next_order_id, crc, data) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(s.seq, s.ts, hashText(data), s.nextOrderId, crc32(data), data);
+    db.prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)').run(s.keep);
+  });
   Atomics.store(state, ${STATUS}, ${RUNNING}n);
   Atomics.notify(state, ${STATUS});
 } catch (e) {
@@ -143,22 +177,39 @@ try {
   Atomics.notify(state, ${STATUS});
 }
 parentPort.on('message', (first) => {
-  const batches = [];
+  // Everything queued is written in the order handed over: runs of batches in one transaction each, a
+  // snapshot in its own after the rows it covers.
+  let batches = [];
   let closing = false;
-  for (let m = first; m !== undefined; ) {
-    if (m === 'close') { closing = true; break; }
-    batches.push(m);
-    const next = receiveMessageOnPort(parentPort);
-    m = next === undefined ? undefined : next.message;
-  }
-  if (batches.length > 0 && Atomics.load(state, ${STATUS}) === ${RUNNING}n) {
-    try {
-      write(batches);
-      Atomics.store(state, ${WRITTEN}, BigInt(batches[batches.length - 1].seq));
-      Atomics.notify(state, ${WRITTEN});
-    } catch (e) {
-      fail(e);
+  const flush = () => {
+    if (batches.length === 0) return;
+    write(batches);
+    Atomics.store(state, ${WRITTEN}, BigInt(batches[batches.length - 1].seq));
+    Atomics.notify(state, ${WRITTEN});
+    batches = [];
+  };
+  try {
+    for (let m = first; m !== undefined; ) {
+      if (Atomics.load(state, ${STATUS}) !== ${RUNNING}n) break;
+      if (m === 'close') { closing = true; break; }
+      if (m.snapshot !== undefined) {
+        snap = m.snapshot;
+        snapParts = [];
+      } else if (m.snapshotPart !== undefined) {
+        if (snap !== undefined && m.snapshotPart.seq === snap.seq) snapParts.push(m.snapshotPart.json);
+      } else batches.push(m);
+      if (snap !== undefined && snapParts.length === snap.parts) {
+        flush();
+        writeSnapshot(snap, snapParts);
+        snap = undefined;
+        snapParts = [];
+      }
+      const next = receiveMessageOnPort(parentPort);
+      m = next === undefined ? undefined : next.message;
     }
+    if (Atomics.load(state, ${STATUS}) === ${RUNNING}n) flush();
+  } catch (e) {
+    fail(e);
   }
   if (closing) close();
 });
@@ -222,6 +273,20 @@ export class HistoryThread {
   /** Hands a batch over (the caller gives up its arrays). */
   post(batch: HistoryBatch): void {
     this.#worker.postMessage(batch);
+  }
+
+  /**
+   * Starts handing a snapshot over (its orders follow in `snapshot.parts` calls of postSnapshotPart). Once
+   * it has every part, the thread puts the JSON together, hashes and checksums it, and writes it to the
+   * history file's `snapshots` after every batch handed over before it, keeping the newest `keep`.
+   */
+  postSnapshot(snapshot: ThreadSnapshot): void {
+    this.#worker.postMessage({ snapshot });
+  }
+
+  /** One part of the snapshot's orders: a JSON array. */
+  postSnapshotPart(seq: number, json: string): void {
+    this.#worker.postMessage({ snapshotPart: { seq, json } });
   }
 
   /**

@@ -236,6 +236,16 @@ function historyDdl(s: string): string {
   return `${historyTablesDdl(s)}
     -- history_seq: the last command whose rows are written; history_rebuild: '1' while a rebuild is due.
     CREATE TABLE IF NOT EXISTS ${s}.history_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+    -- Engine snapshots written by the history thread (the venue file's own table holds those written on the
+    -- sequencer's thread): state after applying every command up to and including seq.
+    CREATE TABLE IF NOT EXISTS ${s}.snapshots (
+      seq           INTEGER PRIMARY KEY,
+      ts            INTEGER NOT NULL,
+      hash          TEXT    NOT NULL,
+      next_order_id INTEGER NOT NULL,
+      crc           INTEGER NOT NULL,
+      data          TEXT    NOT NULL
+    );
   `;
 }
 

@@ -243,23 +243,85 @@ describe('crash recovery', () => {
     expectHistoryMatchesEngine(t);
   });
 
-  it('a damaged snapshot is skipped: recovery falls back to an older one or the journal', async () => {
+  // Snapshots taken with the history thread are written by it to the history file; without it, to the venue file.
+  it.each([
+    { historyThread: true, where: 'the history file' },
+    { historyThread: false, where: 'the venue file' },
+  ])('a damaged snapshot in $where is skipped: recovery falls back to an older one', async ({ historyThread }) => {
     const file = tempDb();
-    let v = openVenue(file);
+    let v = openVenue(file, { historyThread });
     const s = await setUpLoad(v, { accounts: 6 });
     await runLoad(v, s, 40, 10);
     const first = v.snapshot();
     await runLoad(v, s, 40, 12);
     const hash = v.stateHash();
     v.close();
-    const db = new Database(file);
+    const db = new Database(historyThread ? historyPath(file) : file);
+    const other = new Database(historyThread ? file : historyPath(file));
+    expect(other.prepare('SELECT count(*) FROM snapshots').pluck().get()).toBe(0);
+    other.close();
     const newest = db.prepare('SELECT max(seq) FROM snapshots').pluck().get() as number;
+    expect(db.prepare('SELECT count(*) FROM snapshots').pluck().get()).toBe(2); // the explicit one and the closing one
     db.prepare("UPDATE snapshots SET data = replace(data, '\"cash\":', '\"cash\":1') WHERE seq = ?").run(newest);
     db.close();
-    v = openVenue(file);
+    v = openVenue(file, { historyThread });
     expect(v.recovery.snapshotsSkipped).toEqual([{ seq: newest, reason: 'CRC mismatch' }]);
     expect(v.recovery.snapshotSeq).toBe(first);
     expect(v.stateHash()).toBe(hash);
+    v.close();
+  });
+
+  it('snapshots of both files are candidates: the newest usable one is restored, whichever file holds it', async () => {
+    const file = tempDb();
+    let v = openVenue(file, { historyThread: false });
+    const s = await setUpLoad(v, { accounts: 4 });
+    await runLoad(v, s, 30, 14);
+    const inVenueFile = v.snapshot();
+    v.close({ snapshot: false });
+    v = openVenue(file); // with the thread
+    expect(v.recovery.snapshotSeq).toBe(inVenueFile);
+    await runLoad(v, s, 30, 15);
+    const inHistoryFile = v.snapshot();
+    expect(inHistoryFile).toBeGreaterThan(inVenueFile);
+    await runLoad(v, s, 10, 16);
+    const hash = v.stateHash();
+    v.close({ snapshot: false });
+    v = openVenue(file, { historyThread: false });
+    expect(v.recovery.snapshotSeq).toBe(inHistoryFile);
+    expect(v.stateHash()).toBe(hash);
+    expectHistoryMatchesEngine(v);
+    v.close();
+  });
+
+  it('a snapshot of a book larger than one part reaches the history file whole while trading goes on', async () => {
+    const file = tempDb();
+    let v = openVenue(file);
+    await v.submit({ type: 'CreateInstrument', instrument: { symbol: 'BIG', name: 'Big book', tickSize: 1, lotSize: 1, referencePrice: 10_000, bandBps: 5000 } });
+    await v.submit({ type: 'OpenAccount', accountId: 1, allowShort: true });
+    await v.submit({ type: 'Deposit', accountId: 1, amount: 1e12 });
+    const place = (n: number, from: number) =>
+      Promise.all(
+        Array.from({ length: n }, (_, k) =>
+          v.submit({ type: 'PlaceOrder', accountId: 1, symbol: 'BIG', side: 'buy', orderType: 'limit', qty: 1 + (k % 3), price: 9_000 + ((from + k) % 900), tif: 'gtc', clientOrderId: `c${from + k}` }),
+        ),
+      );
+    for (let i = 0; i < 4_500; i += 500) await place(500, i); // three parts of orders
+    const seq = v.snapshot();
+    const atSnapshot = v.stateHash();
+    await place(300, 10_000); // sequenced while the parts are being handed over
+    const hash = v.stateHash();
+    v.close({ snapshot: false });
+    const hist = new Database(historyPath(file), { readonly: true });
+    const row = hist.prepare('SELECT seq, hash FROM snapshots').get() as { seq: number; hash: string };
+    hist.close();
+    // the JSON put together by the thread is the engine's snapshot at seq (its hash is the state hash then)
+    expect(row).toEqual({ seq, hash: atSnapshot });
+    v = openVenue(file, { verifySnapshot: true });
+    expect(v.recovery.snapshotSeq).toBe(seq);
+    expect(v.recovery.snapshotsSkipped).toEqual([]);
+    expect(v.recovery.replayed).toBe(300);
+    expect(v.stateHash()).toBe(hash);
+    v.close();
   });
 
   it('a failed commit stops the venue; nothing acknowledged is lost and reopening recovers', async () => {
