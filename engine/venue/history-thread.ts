@@ -190,8 +190,8 @@ parentPort.on('message', (first) => {
   };
   try {
     for (let m = first; m !== undefined; ) {
-      if (Atomics.load(state, ${STATUS}) !== ${RUNNING}n) break;
       if (m === 'close') { closing = true; break; }
+      if (Atomics.load(state, ${STATUS}) !== ${RUNNING}n) break;
       if (m.snapshot !== undefined) {
         snap = m.snapshot;
         snapParts = [];
