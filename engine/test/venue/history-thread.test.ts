@@ -1,11 +1,12 @@
 // The history writer thread on its own: it reports a file it cannot open instead of hanging or throwing
-// later, and writes batches in order with their watermark.
+// later, and writes batches in order with their watermark. And a venue whose thread does not start writes
+// its history (and snapshots) itself.
 import Database from 'better-sqlite3';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { HistoryThread, type RowStatement } from '../../venue/history-thread.js';
-import { isVenueError } from '../../venue/index.js';
-import { tempDir } from './helpers.js';
+import { VenueError, historyPath, isVenueError } from '../../venue/index.js';
+import { expectHistoryMatchesEngine, openVenue, runLoad, setUpLoad, tempDb, tempDir } from './helpers.js';
 
 const STMTS: RowStatement[] = [{ one: 'INSERT INTO t (a, b) VALUES (?, ?)', many: 'INSERT INTO t (a, b) VALUES (?, ?), (?, ?)', width: 2, chunk: 2 }];
 const MARK = "INSERT OR REPLACE INTO m (k, v) VALUES ('seq', ?)";
@@ -44,5 +45,41 @@ describe('the history writer thread', () => {
     expect(db.prepare("SELECT v FROM m WHERE k = 'seq'").pluck().get()).toBe('5');
     t.close();
     db.close();
+  });
+});
+
+describe('a venue whose history thread does not start', () => {
+  it('reports it and writes history and snapshots on the sequencer instead', async () => {
+    // The seam: the thread is started, then the venue asks whether it is ready.
+    const ready = HistoryThread.prototype.waitReady;
+    HistoryThread.prototype.waitReady = function (): void {
+      throw new VenueError('VENUE_FAILED', 'Writing history failed: the thread could not start (simulated)');
+    };
+    onTestFinished(() => {
+      HistoryThread.prototype.waitReady = ready;
+    });
+    const errors: string[] = [];
+    const file = tempDb();
+    const v = openVenue(file, { onError: (e, where) => errors.push(`${where}: ${(e as Error).message}`) });
+    expect(errors).toEqual(['history thread (history is written by the sequencer instead): Writing history failed: the thread could not start (simulated)']);
+    const s = await setUpLoad(v, { accounts: 4 });
+    await runLoad(v, s, 40, 21);
+    expectHistoryMatchesEngine(v);
+    const seq = v.snapshot();
+    v.close({ snapshot: false });
+    HistoryThread.prototype.waitReady = ready;
+    // the snapshot was written on the sequencer: to the venue file's own table
+    const main = new Database(file, { readonly: true });
+    const hist = new Database(historyPath(file), { readonly: true });
+    expect(main.prepare('SELECT seq FROM snapshots').pluck().all()).toEqual([seq]);
+    expect(hist.prepare('SELECT count(*) FROM snapshots').pluck().get()).toBe(0);
+    expect(hist.prepare("SELECT value FROM history_meta WHERE key = 'history_seq'").pluck().get()).toBe(String(v.lastSeq));
+    main.close();
+    hist.close();
+    const r = openVenue(file); // with its thread this time
+    expect(r.recovery.snapshotSeq).toBe(seq);
+    expect(r.recovery.replayed).toBe(0);
+    expectHistoryMatchesEngine(r);
+    r.close();
   });
 });
