@@ -76,14 +76,7 @@ export const MIGRATIONS: readonly Migration[] = [
           at     INTEGER NOT NULL
         );
         -- Engine snapshots: state after applying every command up to and including seq.
-        CREATE TABLE snapshots (
-          seq           INTEGER PRIMARY KEY,
-          ts            INTEGER NOT NULL,
-          hash          TEXT    NOT NULL,
-          next_order_id INTEGER NOT NULL,
-          crc           INTEGER NOT NULL,
-          data          TEXT    NOT NULL
-        );
+        ${snapshotsTableDdl('snapshots')}
       `);
       // History, derived from the engine's events (moved to the history file by version 3).
       db.exec(historyTablesDdl('main'));
@@ -131,6 +124,18 @@ export const LEGACY_HISTORY_TABLES = ['orders', 'executions', 'ledger', 'candles
 
 /** 'TDVH' as a 32-bit integer: marks a venue's history file. */
 export const HISTORY_APPLICATION_ID = 0x54445648;
+
+/** A table of engine snapshots (in the venue file, and in the history file for those its thread writes). */
+function snapshotsTableDdl(name: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${name} (
+      seq           INTEGER PRIMARY KEY,
+      ts            INTEGER NOT NULL,
+      hash          TEXT    NOT NULL,
+      next_order_id INTEGER NOT NULL,
+      crc           INTEGER NOT NULL,
+      data          TEXT    NOT NULL
+    );`;
+}
 
 /** A table of bars: one per (symbol, timeframe, bucket start). */
 function candleTableDdl(name: string): string {
@@ -238,14 +243,7 @@ function historyDdl(s: string): string {
     CREATE TABLE IF NOT EXISTS ${s}.history_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
     -- Engine snapshots written by the history thread (the venue file's own table holds those written on the
     -- sequencer's thread): state after applying every command up to and including seq.
-    CREATE TABLE IF NOT EXISTS ${s}.snapshots (
-      seq           INTEGER PRIMARY KEY,
-      ts            INTEGER NOT NULL,
-      hash          TEXT    NOT NULL,
-      next_order_id INTEGER NOT NULL,
-      crc           INTEGER NOT NULL,
-      data          TEXT    NOT NULL
-    );
+    ${snapshotsTableDdl(`${s}.snapshots`)}
   `;
 }
 
