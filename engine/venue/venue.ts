@@ -31,7 +31,9 @@
  * journal, so a restarted venue answers them the same way.
  *
  * Start-up: newest valid snapshot (its hash verified after restore) + replay of the journal tail; the part
- * of the tail after the history watermark is replayed with the history writer attached.
+ * of the tail after the history watermark is replayed with the history writer attached. Snapshots are in
+ * the venue file when the sequencer wrote them, in the history file when its thread did (snapshot()); both
+ * are candidates, newest first.
  */
 import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
@@ -108,7 +110,7 @@ export interface VenueOptions {
   history?: boolean;
   /**
    * Write history on a thread of its own (default true): the sequencer hands each history flush over and
-   * goes on; queries and snapshots wait for the thread. false: history is written inside the group commit
+   * goes on; queries wait for the thread, snapshots are written by it. false: history is written inside the group commit
    * that flushes it, on the caller's thread.
    */
   historyThread?: boolean;
