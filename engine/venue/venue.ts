@@ -127,6 +127,11 @@ export interface VenueOptions {
   snapshotIntervalMs?: number;
   /** Snapshots kept (default 3, at least 1). */
   snapshotsKept?: number;
+  /**
+   * With the history thread: orders per part of a snapshot handed over, one part per turn of the event loop
+   * (default 2000, about 0.7 MB of JSON).
+   */
+  snapshotPartOrders?: number;
   /** Verify a loaded snapshot by re-hashing the restored engine (default true). */
   verifySnapshot?: boolean;
   /** Run SQLite's quick_check on open (default false: it reads the whole file). */
@@ -237,8 +242,6 @@ interface SyncGroup {
 }
 
 const DEFAULT_CANDLE_HISTORY = 240;
-/** Orders per part of a snapshot handed to the history thread (a part is about 0.7 MB of JSON). */
-const SNAPSHOT_PART_ORDERS = 2_000;
 
 // ---------------------------------------------------------------- the venue
 
@@ -315,6 +318,7 @@ export class Venue {
       snapshotEvery: Math.max(0, o.snapshotEvery ?? 100_000),
       snapshotIntervalMs: Math.max(0, o.snapshotIntervalMs ?? 300_000),
       snapshotsKept: Math.max(1, o.snapshotsKept ?? 3),
+      snapshotPartOrders: Math.max(1, Math.floor(o.snapshotPartOrders ?? 2_000)),
       verifySnapshot: o.verifySnapshot ?? true,
       integrityCheck: o.integrityCheck ?? false,
       onDamagedJournal: o.onDamagedJournal ?? 'error',
@@ -1165,7 +1169,7 @@ export class Venue {
       this.finishSnapshot();
       const snap = this.engine.snapshot();
       const orders = snap.orders;
-      const parts = Math.ceil(orders.length / SNAPSHOT_PART_ORDERS);
+      const parts = Math.ceil(orders.length / this.opts.snapshotPartOrders);
       // `orders` keeps its place among the keys: the thread's JSON is the one JSON.stringify(snap) would give
       const head = JSON.stringify({ ...snap, orders: [] });
       thread.postSnapshot({ seq, ts: this.lastTs, nextOrderId: this.nextOrderId, head, parts, keep: this.opts.snapshotsKept });
@@ -1197,7 +1201,7 @@ export class Venue {
     if (job === undefined) return;
     job.immediate = undefined;
     do {
-      const end = Math.min(job.next + SNAPSHOT_PART_ORDERS, job.orders.length);
+      const end = Math.min(job.next + this.opts.snapshotPartOrders, job.orders.length);
       job.thread.postSnapshotPart(job.seq, JSON.stringify(job.orders.slice(job.next, end)));
       job.next = end;
     } while (all && job.next < job.orders.length);
