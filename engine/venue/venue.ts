@@ -1337,6 +1337,10 @@ export class Venue {
   get snapshotSeq(): number {
     return this.snapSeq;
   }
+  /** Sequence number of the last command whose history rows are written (by the history thread, if any). */
+  get historySeq(): number {
+    return this.opts.history ? this.history.written : this.seq;
+  }
   stateHash(): string {
     return this.engine.stateHash();
   }

@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Venue } from '../../engine/venue/index.js';
 import { MarketClock, startLiveMarket, type LiveMarket } from '../../engine/live/index.js';
 import { ProtocolError, type AnyMethodHandlers, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
@@ -112,6 +113,22 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   metrics.gauge('tradedesk_journal_last_seq', 'Sequence number of the last journaled command', undefined, () => venue.lastSeq);
   metrics.gauge('tradedesk_journal_snapshot_seq', 'Sequence number of the newest snapshot', undefined, () => venue.snapshotSeq);
   metrics.gauge('tradedesk_journal_lag_commands', 'Commands journaled since the last snapshot (replayed on recovery)', undefined, () => venue.lastSeq - venue.snapshotSeq);
+  metrics.gauge('tradedesk_history_lag_commands', 'Commands journaled whose history rows (orders, executions, ledger) are not yet written', undefined, () => venue.lastSeq - venue.historySeq);
+  // How long the event loop (which sequences every command) was held up: the worst and the 99th percentile
+  // since the previous scrape.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
+  let loopSeen = { p99: 0, max: 0, at: 0 };
+  const loopStats = (): typeof loopSeen => {
+    const now = Date.now();
+    if (now - loopSeen.at > 1000) {
+      loopSeen = { p99: loopDelay.percentile(99) / 1e9, max: loopDelay.max / 1e9, at: now };
+      loopDelay.reset();
+    }
+    return loopSeen;
+  };
+  metrics.gauge('tradedesk_event_loop_delay_p99_seconds', 'Event-loop delay, 99th percentile since the previous scrape', undefined, () => loopStats().p99);
+  metrics.gauge('tradedesk_event_loop_delay_max_seconds', 'Event-loop delay, worst since the previous scrape', undefined, () => loopStats().max);
   metrics.gauge('tradedesk_journal_pending_acks', 'Order commands submitted and not yet acknowledged by the journal', undefined, () => venue.pendingCommands);
   metrics.gauge('tradedesk_market_subscriptions', 'Market-data subscriptions', undefined, () => hub.subscriberCount);
   metrics.gauge('tradedesk_uptime_seconds', 'Seconds since start', undefined, () => (Date.now() - started) / 1000);
@@ -324,6 +341,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
         server.closeAllConnections();
         hub.stop();
         clearInterval(purge);
+        loopDelay.disable();
         try {
           venue.close();
         } finally {

@@ -77,7 +77,7 @@ describe('health, metrics, static files', () => {
     expect(h.body).toMatchObject({ status: 'ok', venue: { lastSeq: expect.any(Number) } });
   });
 
-  it('/metrics is Prometheus text with orders, latency histograms, connections and journal lag', async () => {
+  it('/metrics is Prometheus text with orders, latency histograms, connections, journal and history lag, event-loop delay', async () => {
     const t = await createUser(s, admin, 'metric', 'trader');
     await fund(s, admin, t.user.accountId!);
     await rpc(s, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000, tif: 'gtc' }, t.accessToken);
@@ -94,9 +94,19 @@ describe('health, metrics, static files', () => {
       'tradedesk_ws_connections 1',
       'tradedesk_journal_lag_commands ',
       'tradedesk_journal_pending_acks 0',
+      'tradedesk_history_lag_commands ',
+      'tradedesk_event_loop_delay_p99_seconds ',
+      'tradedesk_event_loop_delay_max_seconds ',
       '# TYPE tradedesk_http_request_seconds histogram',
     ])
       expect(text).toContain(name);
+    // the history thread catches up with the journal (its rows are handed over within 50 ms)
+    let lag = '';
+    for (let i = 0; i < 100 && lag !== '0'; i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 30));
+      lag = /^tradedesk_history_lag_commands (\S+)$/m.exec((await api(s.url, 'GET', '/metrics')).body as string)?.[1] ?? '';
+    }
+    expect(lag).toBe('0');
     client.close();
   });
 
