@@ -56,15 +56,16 @@ export interface HistoryBatch {
 export type BatchWriter = (batches: readonly HistoryBatch[]) => void;
 
 /**
- * An engine snapshot for the thread to write (its hash and CRC are computed there): its JSON without its
- * orders (`"orders":[]`), whose JSON follows in `parts` arrays (so the sequencer serializes a large book a
- * part per turn of its event loop).
+ * An engine snapshot for the thread to write (its hash and CRC are computed there): its JSON is `before`,
+ * then the elements of the orders array, which follow in `parts` non-empty JSON arrays (so the sequencer
+ * serializes a large book a part per turn of its event loop), then `after`.
  */
 export interface ThreadSnapshot {
   seq: number;
   ts: number;
   nextOrderId: number;
-  head: string;
+  before: string;
+  after: string;
   parts: number;
   /** How many of the newest snapshots the history file keeps. */
   keep: number;
@@ -159,13 +160,8 @@ try {
   db.pragma('cache_size = -65536');
   write = createBatchWriter(db, workerData.stmts, workerData.mark);
   writeSnapshot = db.transaction((s, parts) => {
-    // the snapshot's JSON, with its orders put back in from the parts they were handed over in
-    let data = s.head;
-    if (parts.length > 0) {
-      const obj = JSON.parse(s.head);
-      obj.orders = [].concat(...parts.map((p) => JSON.parse(p)));
-      data = JSON.stringify(obj);
-    }
+    // the snapshot's JSON: its orders' elements (each part is a non-empty JSON array) between before and after
+    const data = s.before + parts.map((p) => p.slice(1, -1)).join(',') + s.after;
     db.prepare('INSERT OR REPLACE INTO snapshots (seq, ts, hash, next_order_id, crc, data) VALUES (?, ?, ?, ?, ?, ?)')
       .run(s.seq, s.ts, hashText(data), s.nextOrderId, crc32(data), data);
     db.prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)').run(s.keep);

@@ -1170,9 +1170,16 @@ export class Venue {
       const snap = this.engine.snapshot();
       const orders = snap.orders;
       const parts = Math.ceil(orders.length / this.opts.snapshotPartOrders);
-      // `orders` keeps its place among the keys: the thread's JSON is the one JSON.stringify(snap) would give
-      const head = JSON.stringify({ ...snap, orders: [] });
-      thread.postSnapshot({ seq, ts: this.lastTs, nextOrderId: this.nextOrderId, head, parts, keep: this.opts.snapshotsKept });
+      // The JSON around the orders array, split where its elements go: the thread joins before + the parts'
+      // elements + after, which is exactly JSON.stringify(snap) (no whitespace, keys in their order).
+      const keys = Object.keys(snap);
+      const at = keys.indexOf('orders');
+      const pick = (ks: string[]): string => JSON.stringify(Object.fromEntries(ks.map((k) => [k, (snap as unknown as Record<string, unknown>)[k]])));
+      const pre = pick(keys.slice(0, at));
+      const post = pick(keys.slice(at + 1));
+      const before = `${pre.slice(0, -1)}${pre.length > 2 ? ',' : ''}"orders":[`;
+      const after = `]${post.length > 2 ? `,${post.slice(1)}` : '}'}`;
+      thread.postSnapshot({ seq, ts: this.lastTs, nextOrderId: this.nextOrderId, before, after, parts, keep: this.opts.snapshotsKept });
       if (parts > 0) {
         this.snapJob = { seq, orders, next: 0, thread, immediate: undefined };
         this.postSnapshotParts(false);
