@@ -17,6 +17,10 @@
  *
  * The same function writes a batch on the thread and, when the venue writes history itself (recovery, a
  * rebuild, `historyThread: false`), on the venue's connection: the thread runs its source.
+ *
+ * The thread also writes the venue's snapshots (Venue.snapshot): the sequencer hands the JSON over in parts,
+ * and the thread joins, hashes, checksums and stores it in the history file's `snapshots` after the rows
+ * handed over before it.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';

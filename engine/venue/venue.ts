@@ -1147,10 +1147,10 @@ export class Venue {
    * With the history thread, the sequencer only copies the engine's state (engine.snapshot()) and hands it
    * over as JSON, its orders a part per turn of the event loop; the thread puts it together, hashes,
    * checksums and writes it to the history file (`hist.snapshots`) after the history rows it covers, so it
-   * is never ahead of the history watermark. Measured with 200,000 resting orders: the event loop was
-   * blocked about 2 s by a snapshot written here, 40-400 ms (the copy) plus parts of under 40 ms handed
-   * over; with 20,000, 125-200 ms against 6-25 ms. A snapshot the thread fails to write stops the venue
-   * like any failed history write. Without the thread it is written here, to the venue file's own
+   * is never ahead of the history watermark. `npm run bench:snapshot`, 200,000 resting orders: the event
+   * loop blocked 2.0-3.0 s by a snapshot written here; 34-288 ms (the copy) and then stalls of at most
+   * 11-73 ms while the parts go over, handed to the thread; with 20,000, 131-234 ms against 21-32 ms. A
+   * snapshot the thread fails to write stops the venue like any failed history write. Without the thread it is written here, to the venue file's own
    * `snapshots`. Recovery reads both tables.
    */
   snapshot(): number {
