@@ -10,8 +10,8 @@
  * are written) is committed with the rows, so after any crash recovery replays the journal from there.
  *
  * The thread reports the last batch it committed through shared memory, so the sequencer can wait for it
- * without its event loop (a query waits until everything acknowledged before it is written; a snapshot
- * waits so that it is never ahead of the history watermark). A write that fails, or a thread that is lost,
+ * without its event loop (a query waits until everything acknowledged before it is written; the first
+ * group commit after a session's end waits for that session's orders). A write that fails, or a thread that is lost,
  * stops the venue like a failed commit: the venue is reopened from the journal, and history is re-derived
  * from its watermark.
  *
@@ -141,7 +141,7 @@ const errText = new Uint8Array(workerData.err);
 let db;
 let write;
 let writeSnapshot;
-// a snapshot being handed over: its head, and the parts of its orders received so far
+// a snapshot being handed over: its header, and the parts of its orders received so far
 let snap;
 let snapParts = [];
 function fail(e) {

@@ -946,8 +946,7 @@ export class Venue {
     this.awaiting = [];
     this.settle(unsynced, e);
     this.stopTimers();
-    if (this.snapJob?.immediate !== undefined) clearImmediate(this.snapJob.immediate);
-    this.snapJob = undefined;
+    this.dropSnapshot();
     try {
       this.opts.onFatal?.(err);
     } catch (x) {
@@ -1157,15 +1156,10 @@ export class Venue {
     this.assertUsable();
     if (this.seq === this.snapSeq && this.seq > 0) return this.seq;
     const seq = this.seq;
-    const thread = this.opts.history ? this.history.thread : undefined;
+    const thread = this.history.thread;
     if (thread !== undefined) {
-      try {
-        // the rows up to seq go to the thread first; the snapshot follows them
-        if (this.history.pending > 0 || this.history.watermark !== seq) this.history.flush(seq);
-      } catch (e) {
-        this.fail(e, []);
-        throw this.failure!;
-      }
+      // the rows up to seq go to the thread first; the snapshot follows them
+      if (this.history.pending > 0 || this.history.watermark !== seq) this.syncHistoryOrFail();
       this.finishSnapshot();
       const snap = this.engine.snapshot();
       const orders = snap.orders;
@@ -1216,6 +1210,12 @@ export class Venue {
     else job.immediate = setImmediate(() => this.postSnapshotParts(false));
   }
 
+  /** Forgets a snapshot being handed over (the venue failed: the thread writes nothing more). */
+  private dropSnapshot(): void {
+    if (this.snapJob?.immediate !== undefined) clearImmediate(this.snapJob.immediate);
+    this.snapJob = undefined;
+  }
+
   /** Hands over what is left of a snapshot being handed over. */
   private finishSnapshot(): void {
     const job = this.snapJob;
@@ -1262,8 +1262,7 @@ export class Venue {
     // Writes what it was given (unless the venue failed: then it only stops).
     const thread = this.history.thread;
     if (this.failure === undefined) this.finishSnapshot();
-    if (this.snapJob?.immediate !== undefined) clearImmediate(this.snapJob.immediate);
-    this.snapJob = undefined;
+    else this.dropSnapshot();
     thread?.close(this.failure === undefined ? 60_000 : 1000);
     this.history.thread = undefined;
     // what the thread could not write (the last history rows or the closing snapshot) is re-derived from
