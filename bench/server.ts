@@ -33,6 +33,7 @@
  *   server process's RSS growth (and separately its V8 heap + external growth) divided by C, after GC.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -60,7 +61,7 @@ type ChildMsg =
   | { t: 'ready'; port: number; tokens: string[] }
   | { t: 'mem'; rss: number; heap: number; external: number; id: number }
   | { t: 'mm'; on: boolean; id: number }
-  | { t: 'cpu'; user: number; system: number; hubFrames: number; hubTicks: number; id: number };
+  | { t: 'cpu'; user: number; system: number; hubFrames: number; hubTicks: number; gcMs: number; gcMaxMs: number; id: number };
 
 // ================================================================ child: the server
 
@@ -93,6 +94,15 @@ async function child(init: ChildInit): Promise<void> {
   let mm: ReturnType<typeof setInterval> | undefined;
   let k = 0;
   const gc = getGc();
+  // The main thread's GC pauses: their total, and the longest since the previous 'cpu' question.
+  let gcMs = 0;
+  let gcMaxMs = 0;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMs += e.duration;
+      if (e.duration > gcMaxMs) gcMaxMs = e.duration;
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (raw) => {
     const m = raw as { t: string; on?: boolean; id: number };
     if (m.t === 'mem') {
@@ -101,7 +111,8 @@ async function child(init: ChildInit): Promise<void> {
       process.send!({ t: 'mem', rss: u.rss, heap: u.heapUsed, external: u.external + u.arrayBuffers, id: m.id } satisfies ChildMsg);
     } else if (m.t === 'cpu') {
       const c = process.cpuUsage();
-      process.send!({ t: 'cpu', user: c.user, system: c.system, hubFrames: app.hub.stats.framesSent, hubTicks: app.hub.stats.ticks, id: m.id } satisfies ChildMsg);
+      process.send!({ t: 'cpu', user: c.user, system: c.system, hubFrames: app.hub.stats.framesSent, hubTicks: app.hub.stats.ticks, gcMs, gcMaxMs, id: m.id } satisfies ChildMsg);
+      gcMaxMs = 0;
     } else if (m.t === 'mm') {
       if (m.on && mm === undefined) {
         // Every 20 ms each symbol trades once (a resting sell and a crossing IOC buy), so every quote changes
@@ -275,6 +286,8 @@ async function benchOrders(link: ChildLink, url: string, tokens: string[], clien
     serverCpuPct: Math.round((c1.user + c1.system - c0.user - c0.system) / 1e4 / elapsed),
     ordersPerServerCpuSec: Math.round(acks / ((c1.user + c1.system - c0.user - c0.system) / 1e6)),
     generatorCpuPct: Math.round((g1.user + g1.system) / 1e4 / elapsed),
+    serverGcPct: round((c1.gcMs - c0.gcMs) / 10 / elapsed, 1),
+    serverGcMaxMs: round(c1.gcMaxMs, 1),
     clients,
     window,
   };
@@ -488,7 +501,7 @@ async function parent(): Promise<void> {
     const latencyRun =
       lat === undefined
         ? undefined
-        : { ordersPerSec: lat.ordersPerSec, ackP50Ms: lat.ackP50Ms, ackP99Ms: lat.ackP99Ms, ackMaxMs: lat.ackMaxMs, serverCpuPct: lat.serverCpuPct, generatorCpuPct: lat.generatorCpuPct, clients: lat.clients, window: lat.window };
+        : { ordersPerSec: lat.ordersPerSec, ackP50Ms: lat.ackP50Ms, ackP99Ms: lat.ackP99Ms, ackMaxMs: lat.ackMaxMs, serverCpuPct: lat.serverCpuPct, generatorCpuPct: lat.generatorCpuPct, serverGcPct: lat.serverGcPct, serverGcMaxMs: lat.serverGcMaxMs, clients: lat.clients, window: lat.window };
     const result = { quick, sync, serverNodeFlags: serverFlags.join(' '), cores: (await import('node:os')).cpus().length, ...orders, ...(latencyRun ? { latencyRun } : {}), ...quotes, ...conns };
     const rows: string[][] = [];
     if (orders !== undefined)
@@ -496,11 +509,13 @@ async function parent(): Promise<void> {
         ['orders/s (durable acks)', fmtCount(orders.ordersPerSec), `${orders.clients} clients x ${orders.window} in flight, sync=${sync}, node ${serverFlags.join(' ') || '(defaults)'}`],
         ['ack p50 / p99 / max (ms)', `${orders.ackP50Ms} / ${orders.ackP99Ms} / ${orders.ackMaxMs}`, `server CPU ${orders.serverCpuPct}%, generator CPU ${orders.generatorCpuPct}%`],
         ['orders per server CPU-second', fmtCount(orders.ordersPerServerCpuSec), 'less sensitive to other load on the machine'],
+        ['server GC pauses: share / longest', `${orders.serverGcPct}% / ${orders.serverGcMaxMs} ms`, "of the server's main thread, in the timed window"],
       );
     if (lat !== undefined)
       rows.push(
         ['latency run: orders/s', fmtCount(lat.ordersPerSec), `${lat.clients} clients x ${lat.window} in flight, sync=${sync}`],
         ['latency run: ack p50 / p99 / max (ms)', `${lat.ackP50Ms} / ${lat.ackP99Ms} / ${lat.ackMaxMs}`, `server CPU ${lat.serverCpuPct}%, generator CPU ${lat.generatorCpuPct}%`],
+        ['latency run: GC share / longest', `${lat.serverGcPct}% / ${lat.serverGcMaxMs} ms`, "server's main thread"],
       );
     if (quotes !== undefined)
       rows.push(

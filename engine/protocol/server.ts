@@ -163,6 +163,18 @@ export function serveSession(port: Port, options: ServeOptions): SessionHandle {
 
 const NOT_ADMITTED: unique symbol = Symbol('not admitted');
 
+/** A method's name as error details, and where a call of it is (for onInternalError): made once per method, not per request. */
+interface CallSite {
+  readonly name: { readonly method: string };
+  readonly where: { readonly phase: 'call'; readonly method: string };
+}
+const CALL_SITES = new Map<MethodName, CallSite>();
+function callSite(method: MethodName): CallSite {
+  let s = CALL_SITES.get(method);
+  if (s === undefined) CALL_SITES.set(method, (s = Object.freeze({ name: Object.freeze({ method }), where: Object.freeze({ phase: 'call', method }) })));
+  return s;
+}
+
 type Phase = 'hello' | 'auth' | 'open' | 'closed';
 
 interface ServerSub {
@@ -376,9 +388,10 @@ class Session {
     }
     const def = methodDef(method);
     const handler = this.#opts.handlers[method] as ((p: unknown, ctx: SessionContext) => unknown) | undefined;
-    const params = this.#admit(id, def, msg.params, handler !== undefined, { method }, method, FAST_PARAMS[method]);
+    const site = callSite(method);
+    const params = this.#admit(id, def, msg.params, handler !== undefined, site.name, method, FAST_PARAMS[method]);
     if (params === NOT_ADMITTED) return;
-    const where = { phase: 'call', method };
+    const where = site.where;
     let out: unknown;
     try {
       out = handler!(params, this.#ctx);

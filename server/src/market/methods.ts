@@ -30,6 +30,7 @@ export interface OrderHooks {
 }
 
 const ENGINE_STAGES = new Set(['validation', 'risk', 'matching', 'order']);
+const ACCEPTED: OrderOutcome = Object.freeze({ accepted: true });
 
 export class VenueMethods {
   readonly base: MethodHandlers;
@@ -49,18 +50,32 @@ export class VenueMethods {
     const hooks = this.#hooks;
     const wrap = <K extends keyof MethodHandlers>(name: K, kind: OrderKind, details: (p: Parameters<MethodHandlers[K]>[0], r: unknown) => Record<string, unknown>, pre?: (p: Parameters<MethodHandlers[K]>[0], ctx: SessionContext) => void): MethodHandlers[K] => {
       const inner = b[name] as unknown as (p: unknown, ctx: SessionContext) => unknown;
-      const fn = async (p: Parameters<MethodHandlers[K]>[0], ctx: SessionContext): Promise<unknown> => {
+      const refused = (p: Parameters<MethodHandlers[K]>[0], t0: number, e: unknown): void => {
+        if (isProtocolError(e) && ENGINE_STAGES.has(CODES[e.code].stage))
+          hooks.onOrder(kind, origin, { accepted: false, code: e.code }, performance.now() - t0, { ...details(p, undefined), ...(e.details ?? {}) });
+      };
+      // Not async: this is the order path, and an async wrapper costs a promise and a frame per order on
+      // top of the handler's own (the protocol server takes a thrown error and a rejection alike).
+      const fn = (p: Parameters<MethodHandlers[K]>[0], ctx: SessionContext): Promise<unknown> => {
         pre?.(p, ctx);
         const t0 = performance.now();
+        let out: unknown;
         try {
-          const r = await inner(p, ctx);
-          hooks.onOrder(kind, origin, { accepted: true }, performance.now() - t0, details(p, r));
-          return r;
+          out = inner(p, ctx);
         } catch (e) {
-          if (isProtocolError(e) && ENGINE_STAGES.has(CODES[e.code].stage))
-            hooks.onOrder(kind, origin, { accepted: false, code: e.code }, performance.now() - t0, { ...details(p, undefined), ...(e.details ?? {}) });
+          refused(p, t0, e);
           throw e;
         }
+        return Promise.resolve(out).then(
+          (r) => {
+            hooks.onOrder(kind, origin, ACCEPTED, performance.now() - t0, details(p, r));
+            return r;
+          },
+          (e: unknown) => {
+            refused(p, t0, e);
+            throw e;
+          },
+        );
       };
       return fn as unknown as MethodHandlers[K];
     };

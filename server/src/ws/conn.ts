@@ -49,9 +49,10 @@ export class Conn implements Port, Corkable {
   #corks = 0;
   /**
    * Frames of the current batch, three entries each, assembled at uncork(): a push of pre-encoded data is
-   * (sub, seq, data bytes) with the envelope written around it then; any other frame is (-1, 0, payload).
+   * (sub, seq, data bytes) with the envelope written around it then; any other frame is (-1, its length in
+   * UTF-8 bytes, its JSON text), encoded straight into the batch's buffer.
    */
-  #batch: (number | Buffer)[] | undefined;
+  #batch: (number | Buffer | string)[] | undefined;
   #batchBytes = 0;
   /** Frames in the batch (reported to events.onFramesOut once per write). */
   #batchFrames = 0;
@@ -100,9 +101,10 @@ export class Conn implements Port, Corkable {
       this.#batch!.push(m.sub, m.seq, bytes);
       this.#batchBytes += bytes.length + PUSH_OVERHEAD;
     } else {
-      const body = Buffer.from(JSON.stringify(msg), 'utf8');
-      this.#batch!.push(-1, 0, body);
-      this.#batchBytes += body.length + 10;
+      const body = JSON.stringify(msg);
+      const n = Buffer.byteLength(body, 'utf8');
+      this.#batch!.push(-1, n, body);
+      this.#batchBytes += n + 10;
     }
     this.#batchFrames++;
   }
@@ -299,14 +301,30 @@ function putCount(out: Buffer, o: number, n: number, d: number): number {
   return o + d;
 }
 
+/** The header of an unmasked final text frame of `len` payload bytes; returns the offset after it. */
+function putHeader(out: Buffer, o: number, len: number): number {
+  out[o++] = 0x81;
+  if (len < 126) out[o++] = len;
+  else if (len < 65_536) {
+    out[o++] = 126;
+    out[o++] = len >>> 8;
+    out[o++] = len & 255;
+  } else {
+    out[o++] = 127;
+    out.writeUInt16BE(0, o);
+    out.writeUIntBE(len, o + 2, 6);
+    o += 8;
+  }
+  return o;
+}
+
 /** One buffer with every frame of a batch (see #batch), each an unmasked final text frame. */
-function assemble(batch: readonly (number | Buffer)[]): Buffer {
+function assemble(batch: readonly (number | Buffer | string)[]): Buffer {
   const env = P_SUB.length + P_SEQ.length + P_DATA.length + 1;
   let total = 0;
   for (let i = 0; i < batch.length; i += 3) {
     const sub = batch[i] as number;
-    const body = batch[i + 2] as Buffer;
-    const len = sub < 0 ? body.length : env + digits(sub) + digits(batch[i + 1] as number) + body.length;
+    const len = sub < 0 ? (batch[i + 1] as number) : env + digits(sub) + digits(batch[i + 1] as number) + (batch[i + 2] as Buffer).length;
     total += len + (len < 126 ? 2 : len < 65_536 ? 4 : 10);
   }
   const out = Buffer.allocUnsafe(total);
@@ -314,27 +332,16 @@ function assemble(batch: readonly (number | Buffer)[]): Buffer {
   for (let i = 0; i < batch.length; i += 3) {
     const sub = batch[i] as number;
     const seq = batch[i + 1] as number;
-    const body = batch[i + 2] as Buffer;
-    const ds = sub < 0 ? 0 : digits(sub);
-    const dq = sub < 0 ? 0 : digits(seq);
-    const len = sub < 0 ? body.length : env + ds + dq + body.length;
-    out[o++] = 0x81;
-    if (len < 126) out[o++] = len;
-    else if (len < 65_536) {
-      out[o++] = 126;
-      out[o++] = len >>> 8;
-      out[o++] = len & 255;
-    } else {
-      out[o++] = 127;
-      out.writeUInt16BE(0, o);
-      out.writeUIntBE(len, o + 2, 6);
-      o += 8;
-    }
     if (sub < 0) {
-      out.set(body, o);
-      o += body.length;
+      o = putHeader(out, o, seq);
+      o += out.write(batch[i + 2] as string, o, seq, 'utf8');
       continue;
     }
+    const body = batch[i + 2] as Buffer;
+    const ds = digits(sub);
+    const dq = digits(seq);
+    const len = env + ds + dq + body.length;
+    o = putHeader(out, o, len);
     o = putBytes(out, o, P_SUB);
     o = putCount(out, o, sub, ds);
     o = putBytes(out, o, P_SEQ);
