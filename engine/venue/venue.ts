@@ -232,6 +232,16 @@ interface Pending {
   reject: (e: unknown) => void;
 }
 
+/** Background fsyncs of the WAL running at once (each on a thread of libuv's pool, which has 4 by default). */
+const MAX_FSYNCS = 2;
+
+/** One background fsync and the batches it makes durable. */
+interface InFlightSync {
+  groups: SyncGroup[];
+  done: boolean;
+  err: NodeJS.ErrnoException | null;
+}
+
 /** A committed batch waiting for the background fsync. */
 interface SyncGroup {
   batch: Pending[];
@@ -257,11 +267,11 @@ export class Venue {
   private readonly engineOptions: EngineOptions;
   private readonly opts: Required<Omit<VenueOptions, 'onFatal' | 'engine'>> & Pick<VenueOptions, 'onFatal'>;
   private readonly clock: () => number;
-  /** Background fsync: the WAL file, batches committed and waiting for it, the one being synced. */
+  /** Background fsync: the WAL file, batches committed and waiting for an fsync, the fsyncs running (in the order they started). */
   private readonly bgSync: boolean;
   private walFd: number | undefined;
   private awaiting: SyncGroup[] = [];
-  private syncing: SyncGroup[] | undefined;
+  private syncing: InFlightSync[] = [];
 
   private seq = 0;
   private nextOrderId = 1;
@@ -941,8 +951,8 @@ export class Venue {
     for (const p of this.queue) p.reject(err);
     this.queue = [];
     // committed but not known to be durable: not acknowledged
-    const unsynced = [...(this.syncing ?? []), ...this.awaiting];
-    this.syncing = undefined;
+    const unsynced = [...this.syncing.flatMap((f) => f.groups), ...this.awaiting];
+    this.syncing = [];
     this.awaiting = [];
     this.settle(unsynced, e);
     this.stopTimers();
@@ -958,20 +968,35 @@ export class Venue {
 
   // ================================================================ background fsync
 
-  /** Starts an fsync of the WAL for every batch committed so far, unless one is running (it restarts after). */
+  /**
+   * Starts an fsync of the WAL for every batch committed since the last one started, unless MAX_FSYNCS are
+   * running (the next starts when one returns, even if an earlier one still runs). Overlapping them means a batch committed while an fsync runs
+   * does not wait for it to finish before its own can start: on a busy disk one slow fsync otherwise holds
+   * back every batch behind it. Batches are acknowledged in the order their fsyncs started, each once its
+   * own and every earlier fsync returned without error, so an error seen by any of them (Linux reports a
+   * failed write-back to one fsync only) stops the venue before anything after it is acknowledged.
+   */
   private startSync(): void {
-    if (this.syncing !== undefined || this.awaiting.length === 0 || this.walFd === undefined) return;
-    const group = this.awaiting;
+    if (this.awaiting.length === 0 || this.walFd === undefined) return;
+    let running = 0;
+    for (const f of this.syncing) if (!f.done) running++;
+    if (running >= MAX_FSYNCS) return;
+    const f: InFlightSync = { groups: this.awaiting, done: false, err: null };
     this.awaiting = [];
-    this.syncing = group;
+    this.syncing.push(f);
     fsync(this.walFd, (err) => {
-      if (this.syncing === group) this.syncing = undefined;
-      if (err !== null) {
-        if (this.state === 'open' || this.state === 'closing') this.fail(err, []);
-        this.settle(group, err);
-        return;
+      f.done = true;
+      f.err = err;
+      const started = this.syncing;
+      while (started.length > 0 && started[0]!.done) {
+        const first = started.shift()!;
+        if (first.err !== null) {
+          if (this.state === 'open' || this.state === 'closing') this.fail(first.err, []);
+          this.settle(first.groups, first.err);
+          return;
+        }
+        this.settle(first.groups);
       }
-      this.settle(group);
       this.startSync();
     });
   }
@@ -994,8 +1019,8 @@ export class Venue {
   /** Synchronously makes everything committed durable and settles it (close). */
   private syncNow(): void {
     if (!this.bgSync || this.walFd === undefined) return;
-    const all = [...(this.syncing ?? []), ...this.awaiting];
-    this.syncing = undefined;
+    const all = [...this.syncing.flatMap((f) => f.groups), ...this.awaiting];
+    this.syncing = [];
     this.awaiting = [];
     if (all.length === 0) return;
     try {
@@ -1321,7 +1346,7 @@ export class Venue {
   get pendingCommands(): number {
     let n = this.queue.length;
     for (const g of this.awaiting) if (!g.done) n += g.batch.length;
-    for (const g of this.syncing ?? []) if (!g.done) n += g.batch.length;
+    for (const f of this.syncing) for (const g of f.groups) if (!g.done) n += g.batch.length;
     return n;
   }
   /** Sequence number of the last committed command. */

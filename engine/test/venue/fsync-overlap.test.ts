@@ -1,0 +1,129 @@
+/**
+ * Background fsyncs that overlap (fsync: 'background'): the test holds each fsync of the WAL and decides
+ * when it returns and with what, to check the order in which batches are acknowledged and what an fsync
+ * error does to the batches around it. The fsync itself is the real one; only its return is held.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isVenueError, type Ack } from '../../venue/index.js';
+import { openVenue, tempDb } from './helpers.js';
+
+interface Held {
+  finish: (err?: NodeJS.ErrnoException) => void;
+}
+const ctl = vi.hoisted(() => ({ held: [] as Held[], holding: false }));
+const held = ctl.held;
+
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  const fsync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void => {
+    if (!ctl.holding) return real.fsync(fd, cb);
+    real.fsyncSync(fd);
+    ctl.held.push({ finish: (err) => cb(err ?? null) });
+  };
+  return { ...real, default: { ...real, fsync }, fsync };
+});
+
+afterEach(() => {
+  ctl.holding = false;
+  for (const h of held.splice(0)) h.finish();
+});
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Submits one command and lets its group commit run (and its fsync start, unless two are running). */
+async function commitOne(v: ReturnType<typeof openVenue>, accountId: number, acked: number[], failed: unknown[]): Promise<{ settled: Promise<unknown> }> {
+  const settled = v.submit({ type: 'OpenAccount', accountId }).then(
+    (a: Ack) => acked.push(a.seq),
+    (e: unknown) => failed.push(e),
+  );
+  await tick();
+  return { settled };
+}
+
+describe('overlapping background fsyncs', () => {
+  it('run two at a time and acknowledge in the order they started, whichever returns first', async () => {
+    const v = openVenue(tempDb(), { fsync: 'background', history: false });
+    const base = v.lastSeq;
+    ctl.holding = true;
+    const acked: number[] = [];
+    const failed: unknown[] = [];
+    const { settled: p1 } = await commitOne(v, 1, acked, failed);
+    const { settled: p2 } = await commitOne(v, 2, acked, failed);
+    const { settled: p3 } = await commitOne(v, 3, acked, failed);
+    // batch 3 is committed but waits: two fsyncs are running
+    expect(held.length).toBe(2);
+    expect(v.pendingCommands).toBe(3);
+    // the second returns first: nothing is acknowledged until the first has returned too, but batch 3's
+    // fsync starts at once (only one is running now)
+    held[1]!.finish();
+    await tick();
+    expect(acked).toEqual([]);
+    expect(held.length).toBe(3);
+    held[0]!.finish();
+    await Promise.all([p1, p2]);
+    expect(acked).toEqual([base + 1, base + 2]);
+    held[2]!.finish();
+    await p3;
+    expect(acked).toEqual([base + 1, base + 2, base + 3]);
+    expect(failed).toEqual([]);
+  });
+
+  it('an error from the first fsync stops the venue and acknowledges nothing after it, even when a later fsync succeeded', async () => {
+    const v = openVenue(tempDb(), { fsync: 'background', history: false, onError: () => undefined });
+    ctl.holding = true;
+    const acked: number[] = [];
+    const failed: unknown[] = [];
+    const { settled: p1 } = await commitOne(v, 1, acked, failed);
+    const { settled: p2 } = await commitOne(v, 2, acked, failed);
+    const { settled: p3 } = await commitOne(v, 3, acked, failed);
+    expect(held.length).toBe(2);
+    held[1]!.finish(); // the later one succeeds first ...
+    await tick();
+    const eio = Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
+    held[0]!.finish(eio); // ... then the first reports the lost write-back
+    await Promise.all([p1, p2, p3]);
+    expect(acked).toEqual([]);
+    expect(failed.length).toBe(3);
+    expect(failed.every((e) => isVenueError(e, 'VENUE_FAILED'))).toBe(true);
+    expect(v.failed?.code).toBe('VENUE_FAILED');
+    await expect(v.submit({ type: 'OpenAccount', accountId: 4 })).rejects.toMatchObject({ code: 'VENUE_FAILED' });
+  });
+
+  it('an error from the later fsync keeps what the first made durable and stops the venue for the rest', async () => {
+    const v = openVenue(tempDb(), { fsync: 'background', history: false, onError: () => undefined });
+    const base = v.lastSeq;
+    ctl.holding = true;
+    const acked: number[] = [];
+    const failed: unknown[] = [];
+    const { settled: p1 } = await commitOne(v, 1, acked, failed);
+    const { settled: p2 } = await commitOne(v, 2, acked, failed);
+    const { settled: p3 } = await commitOne(v, 3, acked, failed);
+    held[1]!.finish(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+    await tick();
+    expect(acked).toEqual([]);
+    held[0]!.finish();
+    await Promise.all([p1, p2, p3]);
+    expect(acked).toEqual([base + 1]);
+    expect(failed.length).toBe(2);
+    expect(failed.every((e) => isVenueError(e, 'VENUE_FAILED'))).toBe(true);
+  });
+
+  it('close makes everything durable at once; fsyncs that return afterwards change nothing', async () => {
+    const file = tempDb();
+    const v = openVenue(file, { fsync: 'background', history: false });
+    const base = v.lastSeq;
+    ctl.holding = true;
+    const acked: number[] = [];
+    const failed: unknown[] = [];
+    const ps = [(await commitOne(v, 1, acked, failed)).settled, (await commitOne(v, 2, acked, failed)).settled, (await commitOne(v, 3, acked, failed)).settled];
+    v.close();
+    await Promise.all(ps);
+    expect(acked).toEqual([base + 1, base + 2, base + 3]);
+    for (const h of held.splice(0)) h.finish(Object.assign(new Error('EBADF'), { code: 'EBADF' }));
+    await tick();
+    expect(failed).toEqual([]);
+    ctl.holding = false;
+    expect(openVenue(file, { fsync: 'background', history: false }).lastSeq).toBe(base + 3);
+  });
+});
+
