@@ -6,7 +6,8 @@
  *   npm run bench:server -- --quick      smaller run (well under 60 s)
  *   npm run bench:server -- --json       last stdout line is one JSON object
  *   npm run bench:server -- --sync normal   journal synchronous=NORMAL instead of FULL
- *   npm run bench:server -- --only orders   one phase only (orders, latency, quotes or connections; repeatable)
+ *   npm run bench:server -- --only orders   one phase only (orders, latency, rates, quotes or connections; repeatable)
+ *   npm run bench:server -- --rates 10000,30000   the offered rates of the open-loop phase (orders/s)
  *
  * Method
  * - The server runs in a child process (this file with --child) with the README's Node flags: buildServer() on
@@ -23,6 +24,11 @@
  *   law, clients x window in flight at R orders/s wait clients x window / R on average).
  * - Latency: the same order flow at a moderate window (default 32 clients x 4 in flight, --lat-window), so
  *   the ack times are those of a server that is not saturated; reported as latencyRun.
+ * - Rates (open loop): the same order flow sent at fixed offered rates (default 10k to 50k orders/s, 3 s
+ *   each after 1 s of warm-up) whatever the server's pace, each ack timed from the moment its order was due,
+ *   so a server or generator that falls behind is charged the whole delay; a closed loop instead lets
+ *   clients wait out a stall without counting it. Reported as rateSteps (with how late the generator sent,
+ *   sendLag) and maxRateWithAckP99Under10Ms.
  * - Quotes: M guest connections subscribe to the quotes of S symbols; a market maker inside the server
  *   process makes every symbol trade every 20 ms, so every symbol's quote changes in every coalescing
  *   interval (50 ms). The subscribers are raw sockets that count WebSocket frames by their headers (no JSON
@@ -293,6 +299,118 @@ async function benchOrders(link: ChildLink, url: string, tokens: string[], clien
   };
 }
 
+/**
+ * Open-loop latency: orders are sent at a fixed offered rate whatever the server's pace (spread over the
+ * clients, sent every millisecond as they fall due), and each ack's latency is measured from the moment its
+ * order was due, so a server (or generator) that falls behind is charged the whole delay (no coordinated
+ * omission). One step per rate, the same order flow as the closed-loop runs.
+ */
+async function benchRates(link: ChildLink, url: string, tokens: string[], clients: number, rates: number[], seconds: number) {
+  const socks = await Promise.all(tokens.slice(0, clients).map((t) => wsOpen(url, t)));
+  const conns = socks.map((ws, c) => {
+    const sock = (ws as unknown as { _socket: Socket })._socket;
+    const due = new Map<number, number>();
+    return { ws, sock, c, due, id: 0, corked: false };
+  });
+  let lat: number[] = [];
+  let lag: number[] = [];
+  let measuring = false;
+  let acks = 0;
+  await Promise.all(
+    conns.map(
+      (k) =>
+        new Promise<void>((welcomed) => {
+          k.ws.on('message', (d) => {
+            const m = readReply(d.toString());
+            if (m.t === 'welcome') return welcomed();
+            if (m.t !== 'res' || m.id === undefined) return;
+            const t0 = k.due.get(m.id);
+            if (t0 === undefined) return;
+            k.due.delete(m.id);
+            if (measuring) {
+              acks++;
+              lat.push(performance.now() - t0);
+            }
+          });
+          k.ws.send(JSON.stringify({ t: 'hello', v: 1, client: 'bench' }));
+        }),
+    ),
+  );
+  const sendOne = (k: (typeof conns)[number], dueAt: number): void => {
+    const id = ++k.id;
+    const i = id + k.c * 7;
+    const side = i % 2 === 0 ? 'buy' : 'sell';
+    const ioc = i % 4 < 2;
+    const price = 10_000 + (ioc ? (side === 'buy' ? 3 : -3) : side === 'buy' ? -1 - (i % 3) : 1 + (i % 3));
+    k.due.set(id, dueAt);
+    if (measuring) lag.push(performance.now() - dueAt);
+    if (!k.corked) {
+      k.corked = true;
+      k.sock.cork();
+      process.nextTick(() => {
+        k.corked = false;
+        k.sock.uncork();
+      });
+    }
+    k.ws.send(`{"t":"req","id":${id},"method":"order.place","params":{"symbol":"S000","side":"${side}","orderType":"limit","qty":1,"price":${price},"tif":"${ioc ? 'ioc' : 'day'}"}}`);
+  };
+  const steps = [];
+  for (const rate of rates) {
+    const warm = 1000;
+    const start = performance.now();
+    let sent = 0;
+    let next = 0;
+    const c0 = await link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' });
+    const end = start + warm + seconds * 1000;
+    await new Promise<void>((resolve) => {
+      const timer = setInterval(() => {
+        const now = performance.now();
+        if (!measuring && now >= start + warm) {
+          measuring = true;
+          lat = [];
+          lag = [];
+          acks = 0;
+        }
+        const due = Math.floor(((Math.min(now, end) - start) * rate) / 1000);
+        for (; sent < due; sent++) {
+          sendOne(conns[next]!, start + (sent * 1000) / rate);
+          next = (next + 1) % conns.length;
+        }
+        if (now >= end) {
+          clearInterval(timer);
+          resolve();
+        }
+      }, 1);
+    });
+    // Everything sent in the window is waited for (up to 5 s), so late acks count at their full latency.
+    const drainBy = performance.now() + 5000;
+    while (conns.some((k) => k.due.size > 0) && performance.now() < drainBy) await new Promise((r) => setTimeout(r, 10));
+    measuring = false;
+    const c1 = await link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' });
+    const unanswered = conns.reduce((n, k) => n + k.due.size, 0);
+    for (const k of conns) k.due.clear();
+    const sorted = Float64Array.from(lat).sort();
+    const lags = Float64Array.from(lag).sort();
+    steps.push({
+      offeredPerSec: rate,
+      ackedPerSec: Math.round(acks / seconds),
+      ackP50Ms: round(percentileSorted(sorted, 0.5), 3),
+      ackP99Ms: round(percentileSorted(sorted, 0.99), 3),
+      ackMaxMs: round(sorted[sorted.length - 1] ?? NaN, 3),
+      unanswered,
+      sendLagP50Ms: round(percentileSorted(lags, 0.5), 3),
+      sendLagP99Ms: round(percentileSorted(lags, 0.99), 3),
+      serverGcMaxMs: round(c1.gcMaxMs, 1),
+    });
+    void c0;
+  }
+  for (const ws of socks) ws.close();
+  // The highest offered rate that was served (every order answered, at 97% of the rate or more) with an
+  // ack p99 of 10 ms or less.
+  const ok = steps.filter((st) => st.unanswered === 0 && st.ackedPerSec >= st.offeredPerSec * 0.97 && st.ackP99Ms <= 10);
+  return { rateSteps: steps, maxRateWithAckP99Under10Ms: ok.length > 0 ? Math.max(...ok.map((st) => st.offeredPerSec)) : 0 };
+}
+
 /** A minimal raw WebSocket client: handshake, masked text frames out, frames counted by header in. */
 class RawWs {
   frames = 0;
@@ -479,6 +597,11 @@ async function parent(): Promise<void> {
     quoteSec: quick ? 4 : 10,
     connections: Number(opt('--connections', '10000')),
     latWindow: Number(opt('--lat-window', '4')),
+    rates: opt('--rates', quick ? '10000,30000,50000' : '10000,20000,30000,40000,50000')
+      .split(',')
+      .map(Number)
+      .filter((r) => r > 0),
+    rateSec: quick ? 2 : 3,
   };
   const only = args.flatMap((a, i) => (a === '--only' && args[i + 1] !== undefined ? [args[i + 1]!] : []));
   const run = (phase: string): boolean => only.length === 0 || only.includes(phase);
@@ -496,13 +619,14 @@ async function parent(): Promise<void> {
   try {
     const orders = run('orders') ? await benchOrders(link, url, ready.tokens, cfg.traders, cfg.window, cfg.orderSec) : undefined;
     const lat = run('latency') ? await benchOrders(link, url, ready.tokens, cfg.traders, cfg.latWindow, cfg.orderSec) : undefined;
+    const rates = run('rates') ? await benchRates(link, url, ready.tokens, cfg.traders, cfg.rates, cfg.rateSec) : undefined;
     const quotes = run('quotes') ? await benchQuotes(link, ready.port, url, cfg.subscribers, cfg.symbols, cfg.quoteSec) : undefined;
     const conns = run('connections') ? await benchConnections(link, ready.port, cfg.connections) : undefined;
     const latencyRun =
       lat === undefined
         ? undefined
         : { ordersPerSec: lat.ordersPerSec, ackP50Ms: lat.ackP50Ms, ackP99Ms: lat.ackP99Ms, ackMaxMs: lat.ackMaxMs, serverCpuPct: lat.serverCpuPct, generatorCpuPct: lat.generatorCpuPct, serverGcPct: lat.serverGcPct, serverGcMaxMs: lat.serverGcMaxMs, clients: lat.clients, window: lat.window };
-    const result = { quick, sync, serverNodeFlags: serverFlags.join(' '), cores: (await import('node:os')).cpus().length, ...orders, ...(latencyRun ? { latencyRun } : {}), ...quotes, ...conns };
+    const result = { quick, sync, serverNodeFlags: serverFlags.join(' '), cores: (await import('node:os')).cpus().length, ...orders, ...(latencyRun ? { latencyRun } : {}), ...rates, ...quotes, ...conns };
     const rows: string[][] = [];
     if (orders !== undefined)
       rows.push(
@@ -517,6 +641,15 @@ async function parent(): Promise<void> {
         ['latency run: ack p50 / p99 / max (ms)', `${lat.ackP50Ms} / ${lat.ackP99Ms} / ${lat.ackMaxMs}`, `server CPU ${lat.serverCpuPct}%, generator CPU ${lat.generatorCpuPct}%`],
         ['latency run: GC share / longest', `${lat.serverGcPct}% / ${lat.serverGcMaxMs} ms`, "server's main thread"],
       );
+    if (rates !== undefined) {
+      for (const st of rates.rateSteps)
+        rows.push([
+          `open loop ${fmtCount(st.offeredPerSec)}/s: ack p50 / p99 / max (ms)`,
+          `${st.ackP50Ms} / ${st.ackP99Ms} / ${st.ackMaxMs}`,
+          `acked ${fmtCount(st.ackedPerSec)}/s${st.unanswered > 0 ? `, ${st.unanswered} unanswered` : ''}, sent late by p50 ${st.sendLagP50Ms} / p99 ${st.sendLagP99Ms} ms, longest GC pause ${st.serverGcMaxMs} ms`,
+        ]);
+      rows.push(['highest rate with ack p99 <= 10 ms', fmtCount(rates.maxRateWithAckP99Under10Ms), `of the offered rates ${cfg.rates.map(fmtCount).join(', ')} (orders/s)`]);
+    }
     if (quotes !== undefined)
       rows.push(
         ['quote frames/s', fmtCount(quotes.framesPerSec), `${quotes.fanoutClients} subscribers x ${quotes.symbolsPerClient} symbols, ${quotes.mbitPerSec} Mbit/s`],
