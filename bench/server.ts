@@ -606,22 +606,43 @@ async function parent(): Promise<void> {
   const only = args.flatMap((a, i) => (a === '--only' && args[i + 1] !== undefined ? [args[i + 1]!] : []));
   const run = (phase: string): boolean => only.length === 0 || only.includes(phase);
   const serverFlags = process.env.BENCH_SERVER_ARGS !== undefined ? process.env.BENCH_SERVER_ARGS.split(/\s+/).filter(Boolean) : SERVER_NODE_FLAGS;
-  const dir = mkdtempSync(join(tmpdir(), 'tdbench-'));
-  const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify({ dir, sync, traders: cfg.traders, symbols: cfg.symbols } satisfies ChildInit)], {
-    // The server runs with the Node flags the README gives a firm (SERVER_NODE_FLAGS), or BENCH_SERVER_ARGS
-    // instead when set; BENCH_PROF=dir: CPU profile of the server process.
-    execArgv: [...process.execArgv, ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), ...serverFlags],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const link = new ChildLink(proc);
-  const ready = await new Promise<Extract<ChildMsg, { t: 'ready' }>>((resolve) => proc.on('message', (m) => (m as ChildMsg).t === 'ready' && resolve(m as Extract<ChildMsg, { t: 'ready' }>)));
-  const url = `ws://127.0.0.1:${ready.port}/ws`;
+  /** A server process on a fresh database. */
+  const startServer = async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdbench-'));
+    const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify({ dir, sync, traders: cfg.traders, symbols: cfg.symbols } satisfies ChildInit)], {
+      // The server runs with the Node flags the README gives a firm (SERVER_NODE_FLAGS), or BENCH_SERVER_ARGS
+      // instead when set; BENCH_PROF=dir: CPU profile of the server process.
+      execArgv: [...process.execArgv, ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), ...serverFlags],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const link = new ChildLink(proc);
+    const ready = await new Promise<Extract<ChildMsg, { t: 'ready' }>>((resolve) => proc.on('message', (m) => (m as ChildMsg).t === 'ready' && resolve(m as Extract<ChildMsg, { t: 'ready' }>)));
+    let stopped = false;
+    const stop = async (): Promise<void> => {
+      if (stopped) return;
+      stopped = true;
+      proc.send({ t: 'stop' });
+      await new Promise((r) => proc.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    };
+    return { link, ready, url: `ws://127.0.0.1:${ready.port}/ws`, stop };
+  };
+  const main = await startServer();
+  const { link, ready, url } = main;
+  let second: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     const orders = run('orders') ? await benchOrders(link, url, ready.tokens, cfg.traders, cfg.window, cfg.orderSec) : undefined;
     const lat = run('latency') ? await benchOrders(link, url, ready.tokens, cfg.traders, cfg.latWindow, cfg.orderSec) : undefined;
-    const rates = run('rates') ? await benchRates(link, url, ready.tokens, cfg.traders, cfg.rates, cfg.rateSec) : undefined;
     const quotes = run('quotes') ? await benchQuotes(link, ready.port, url, cfg.subscribers, cfg.symbols, cfg.quoteSec) : undefined;
     const conns = run('connections') ? await benchConnections(link, ready.port, cfg.connections) : undefined;
+    // The open-loop steps run last, on a server of their own: neither the book the saturated runs left
+    // behind nor the backlog of an offered rate above capacity reaches another phase's figures.
+    let rates: Awaited<ReturnType<typeof benchRates>> | undefined;
+    if (run('rates')) {
+      await main.stop();
+      second = await startServer();
+      rates = await benchRates(second.link, second.url, second.ready.tokens, cfg.traders, cfg.rates, cfg.rateSec);
+    }
     const latencyRun =
       lat === undefined
         ? undefined
@@ -670,9 +691,8 @@ async function parent(): Promise<void> {
     console.log(formatTable(['measure', 'value', 'conditions'], rows, ['left', 'right', 'left']));
     if (json) console.log(JSON.stringify(result));
   } finally {
-    proc.send({ t: 'stop' });
-    await new Promise((r) => proc.once('exit', r));
-    rmSync(dir, { recursive: true, force: true });
+    await main.stop();
+    await second?.stop();
   }
   void getGc;
 }

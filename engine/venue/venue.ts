@@ -234,10 +234,16 @@ interface Pending {
 
 /** Background fsyncs of the WAL running at once (each on a thread of libuv's pool, which has 4 by default). */
 const MAX_FSYNCS = 2;
+/**
+ * A second fsync starts only once the running one has taken this long: most return sooner, and starting one
+ * per group commit would double the fsyncs (and their CPU) for nothing; a slow one is what holds batches back.
+ */
+const OVERLAP_AFTER_MS = 1;
 
 /** One background fsync and the batches it makes durable. */
 interface InFlightSync {
   groups: SyncGroup[];
+  startedAt: number;
   done: boolean;
   err: NodeJS.ErrnoException | null;
 }
@@ -970,18 +976,25 @@ export class Venue {
 
   /**
    * Starts an fsync of the WAL for every batch committed since the last one started, unless MAX_FSYNCS are
-   * running (the next starts when one returns, even if an earlier one still runs). Overlapping them means a batch committed while an fsync runs
-   * does not wait for it to finish before its own can start: on a busy disk one slow fsync otherwise holds
-   * back every batch behind it. Batches are acknowledged in the order their fsyncs started, each once its
+   * running or the one running started less than OVERLAP_AFTER_MS ago (the next starts when one returns,
+   * even if an earlier one still runs). So a batch committed while a slow fsync runs does not wait for it
+   * to finish before its own can start: on a busy disk one slow fsync otherwise holds back every batch
+   * behind it. Batches are acknowledged in the order their fsyncs started, each once its
    * own and every earlier fsync returned without error, so an error seen by any of them (Linux reports a
    * failed write-back to one fsync only) stops the venue before anything after it is acknowledged.
    */
   private startSync(): void {
     if (this.awaiting.length === 0 || this.walFd === undefined) return;
     let running = 0;
-    for (const f of this.syncing) if (!f.done) running++;
-    if (running >= MAX_FSYNCS) return;
-    const f: InFlightSync = { groups: this.awaiting, done: false, err: null };
+    let newest = -Infinity;
+    for (const f of this.syncing)
+      if (!f.done) {
+        running++;
+        newest = Math.max(newest, f.startedAt);
+      }
+    const now = performance.now();
+    if (running >= MAX_FSYNCS || (running > 0 && now - newest < OVERLAP_AFTER_MS)) return;
+    const f: InFlightSync = { groups: this.awaiting, startedAt: now, done: false, err: null };
     this.awaiting = [];
     this.syncing.push(f);
     fsync(this.walFd, (err) => {

@@ -30,13 +30,17 @@ afterEach(() => {
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
-/** Submits one command and lets its group commit run (and its fsync start, unless two are running). */
+/**
+ * Submits one command and lets its group commit run (and its fsync start, unless two are running), then
+ * waits a few ms: a second fsync starts only once the running one has taken 1 ms.
+ */
 async function commitOne(v: ReturnType<typeof openVenue>, accountId: number, acked: number[], failed: unknown[]): Promise<{ settled: Promise<unknown> }> {
   const settled = v.submit({ type: 'OpenAccount', accountId }).then(
     (a: Ack) => acked.push(a.seq),
     (e: unknown) => failed.push(e),
   );
   await tick();
+  await new Promise((r) => setTimeout(r, 5));
   return { settled };
 }
 
