@@ -349,6 +349,33 @@ export function hashText(text: string): string {
   return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
 }
 
+/**
+ * hashText over text given in pieces: `new TextHasher().update(a).update(b).digest() === hashText(a + b)`,
+ * so a long text can be hashed as it is produced, a part at a time, without being joined first.
+ */
+export class TextHasher {
+  #h1 = 0x811c9dc5 | 0;
+  #h2 = 0xcbf29ce4 | 0;
+
+  /** Adds `text` (or its code units from `start` to `end`). */
+  update(text: string, start = 0, end = text.length): this {
+    let h1 = this.#h1;
+    let h2 = this.#h2;
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 0x01000193);
+      h2 = Math.imul(h2 ^ c, 0x100001b3) ^ (h1 >>> 15);
+    }
+    this.#h1 = h1;
+    this.#h2 = h2;
+    return this;
+  }
+
+  digest(): string {
+    return (this.#h1 >>> 0).toString(16).padStart(8, '0') + (this.#h2 >>> 0).toString(16).padStart(8, '0');
+  }
+}
+
 export function stateHash(e: Engine): string {
   return hashText(JSON.stringify(snapshotEngine(e)));
 }

@@ -18,13 +18,12 @@
  * The same function writes a batch on the thread and, when the venue writes history itself (recovery, a
  * rebuild, `historyThread: false`), on the venue's connection: the thread runs its source.
  *
- * The thread also writes the venue's snapshots (Venue.snapshot): the sequencer hands the JSON over in parts,
- * and the thread joins, hashes, checksums and stores it in the history file's `snapshots` after the rows
- * handed over before it.
+ * The thread also writes the venue's snapshots (Venue.snapshot): the sequencer hands the JSON over in parts
+ * (hashing it as it serializes them), and the thread joins, checksums and stores it under that hash in the
+ * history file's `snapshots` after the rows handed over before it.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { hashText } from '../core/snapshot.js';
 import { VenueError } from './errors.js';
 import type { Db } from './schema.js';
 
@@ -60,9 +59,12 @@ export interface HistoryBatch {
 export type BatchWriter = (batches: readonly HistoryBatch[]) => void;
 
 /**
- * An engine snapshot for the thread to write (its hash and CRC are computed there): its JSON is `before`,
- * then the elements of the orders array, which follow in `parts` non-empty JSON arrays (so the sequencer
- * serializes a large book a part per turn of its event loop), then `after`.
+ * An engine snapshot for the thread to write (its CRC is computed there): its JSON is `before`, then the
+ * elements of the orders array, which follow in `parts` non-empty JSON arrays (so the sequencer serializes a
+ * large book a part per turn of its event loop), then `after`. Its hash is the sequencer's, computed as it
+ * serialized the parts: here when there are no parts, else with the last part. So the thread's joining is
+ * checked on recovery like everything else about a snapshot: data joined wrongly restores an engine whose
+ * state hash is not the recorded one, and the snapshot is passed over.
  */
 export interface ThreadSnapshot {
   seq: number;
@@ -71,6 +73,7 @@ export interface ThreadSnapshot {
   before: string;
   after: string;
   parts: number;
+  hash?: string;
   /** How many of the newest snapshots the history file keeps. */
   keep: number;
 }
@@ -134,7 +137,6 @@ var __name = function (f) { return f; };
 const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const createBatchWriter = ${createBatchWriter.toString()};
-const hashText = ${hashText.toString()};
 const { crc32 } = require('node:zlib');
 const state = new BigInt64Array(workerData.state);
 const errText = new Uint8Array(workerData.err);
@@ -167,7 +169,7 @@ try {
     // the snapshot's JSON: its orders' elements (each part is a non-empty JSON array) between before and after
     const data = s.before + parts.map((p) => p.slice(1, -1)).join(',') + s.after;
     db.prepare('INSERT OR REPLACE INTO snapshots (seq, ts, hash, next_order_id, crc, data) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(s.seq, s.ts, hashText(data), s.nextOrderId, crc32(data), data);
+      .run(s.seq, s.ts, s.hash, s.nextOrderId, crc32(data), data);
     db.prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)').run(s.keep);
   });
   Atomics.store(state, ${STATUS}, ${RUNNING}n);
@@ -196,7 +198,10 @@ parentPort.on('message', (first) => {
         snap = m.snapshot;
         snapParts = [];
       } else if (m.snapshotPart !== undefined) {
-        if (snap !== undefined && m.snapshotPart.seq === snap.seq) snapParts.push(m.snapshotPart.json);
+        if (snap !== undefined && m.snapshotPart.seq === snap.seq) {
+          snapParts.push(m.snapshotPart.json);
+          if (m.snapshotPart.hash !== undefined) snap.hash = m.snapshotPart.hash;
+        }
       } else batches.push(m);
       if (snap !== undefined && snapParts.length === snap.parts) {
         flush();
@@ -277,16 +282,16 @@ export class HistoryThread {
 
   /**
    * Starts handing a snapshot over (its orders follow in `snapshot.parts` calls of postSnapshotPart). Once
-   * it has every part, the thread puts the JSON together, hashes and checksums it, and writes it to the
+   * it has every part, the thread puts the JSON together, checksums it, and writes it to the
    * history file's `snapshots` after every batch handed over before it, keeping the newest `keep`.
    */
   postSnapshot(snapshot: ThreadSnapshot): void {
     this.#worker.postMessage({ snapshot });
   }
 
-  /** One part of the snapshot's orders: a JSON array. */
-  postSnapshotPart(seq: number, json: string): void {
-    this.#worker.postMessage({ snapshotPart: { seq, json } });
+  /** One part of the snapshot's orders: a JSON array; the last part carries the snapshot's hash. */
+  postSnapshotPart(seq: number, json: string, hash?: string): void {
+    this.#worker.postMessage({ snapshotPart: { seq, json, hash } });
   }
 
   /**

@@ -1,8 +1,9 @@
 // Snapshots: Engine.restore(snapshot) reproduces the state (same hash, same queries) and then behaves the
 // same (same events for the same commands), from either book to either book. Also: both books produce
 // identical events for one rich script.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Engine, checkInvariants, type Command, type EngineSnapshot } from '../../core/index.js';
+import { Engine, TextHasher, checkInvariants, hashText, type Command, type EngineSnapshot } from '../../core/index.js';
 import { BOOKS, DEALER, type BookKind, type Harness, LOTS, T0, setup } from './helpers.js';
 
 /** A state with something of everything: positions long and short, resting orders on both sides at several
@@ -150,5 +151,31 @@ describe('both books', () => {
     const r = Engine.restore(e.snapshot(), { book: 'reference' });
     expect(r.stateHash()).toBe(e.stateHash());
     expect(r.instruments()).toEqual([]);
+  });
+});
+
+describe('TextHasher', () => {
+  it('hashes text given in pieces (and ranges of them) exactly as hashText hashes it joined', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.string({ unit: 'grapheme', maxLength: 40 }), fc.nat(), fc.nat()), { maxLength: 12 }), (pieces) => {
+        const h = new TextHasher();
+        let joined = '';
+        for (const [text, a, b] of pieces) {
+          const start = text.length === 0 ? 0 : a % (text.length + 1);
+          const end = start + (text.length === 0 ? 0 : b % (text.length - start + 1));
+          h.update(text, start, end);
+          joined += text.slice(start, end);
+        }
+        expect(h.digest()).toBe(hashText(joined));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('hashes an engine snapshot in pieces to its state hash', () => {
+    const json = JSON.stringify(richState('fast').engine.snapshot());
+    const h = new TextHasher();
+    for (let i = 0; i < json.length; i += 997) h.update(json.slice(i, i + 997));
+    expect(h.digest()).toBe(hashText(json));
   });
 });

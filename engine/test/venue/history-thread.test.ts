@@ -3,6 +3,7 @@
 // its history (and snapshots) itself.
 import Database from 'better-sqlite3';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { HistoryThread, type RowStatement } from '../../venue/history-thread.js';
 import { VenueError, historyPath, isVenueError } from '../../venue/index.js';
@@ -44,6 +45,27 @@ describe('the history writer thread', () => {
     ]);
     expect(db.prepare("SELECT v FROM m WHERE k = 'seq'").pluck().get()).toBe('5');
     t.close();
+    db.close();
+  });
+
+  it('joins a snapshot from its parts and stores it under the hash it was given, not one of what it joined', () => {
+    const file = path.join(tempDir(), 'h.db');
+    const db = new Database(file);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (a INTEGER, b TEXT); CREATE TABLE m (k TEXT PRIMARY KEY, v TEXT)');
+    db.exec('CREATE TABLE snapshots (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, hash TEXT NOT NULL, next_order_id INTEGER NOT NULL, crc INTEGER NOT NULL, data TEXT NOT NULL)');
+    const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined);
+    t.waitReady();
+    t.post({ seq: 7, rows: [[[1], ['x']]] });
+    // the hash is the sender's: here deliberately not that of the JSON joined, as after a wrong join
+    t.postSnapshot({ seq: 7, ts: 1, nextOrderId: 4, before: '{"a":1,"orders":[', after: '],"z":2}', parts: 2, keep: 3 });
+    t.postSnapshotPart(7, '[{"id":1},{"id":2}]');
+    t.postSnapshotPart(7, '[{"id":3}]', 'sender-hash');
+    t.close();
+    const row = db.prepare('SELECT seq, hash, next_order_id AS next, crc, data FROM snapshots').get() as { seq: number; hash: string; next: number; crc: number; data: string };
+    const data = '{"a":1,"orders":[{"id":1},{"id":2},{"id":3}],"z":2}';
+    expect(row).toEqual({ seq: 7, hash: 'sender-hash', next: 4, crc: crc32(data), data });
+    expect(JSON.parse(row.data)).toEqual({ a: 1, orders: [{ id: 1 }, { id: 2 }, { id: 3 }], z: 2 });
     db.close();
   });
 });
