@@ -14,12 +14,18 @@ const MIGRATIONS_ALL = MIGRATIONS.map((m) => m.version);
 /**
  * What a crash at this instant leaves on disk: a copy of the database and its WAL. The history file is left
  * behind (it is written by a thread, so a copy of it would not be of one instant): recovery re-derives it
- * from the journal, which these images also check.
+ * from the journal, which these images also check. With `history`, the caller has waited for the thread to
+ * write everything it was handed (Venue.syncHistory), so it is idle and the history file and its WAL are
+ * copied too: recovery then starts from the newest snapshot the thread wrote.
  */
-function crashImage(file: string): string {
+function crashImage(file: string, history = false): string {
   const to = path.join(tempDir(), 'crashed.db');
-  fs.copyFileSync(file, to);
-  if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${to}-wal`);
+  const copy = (from: string, into: string): void => {
+    fs.copyFileSync(from, into);
+    if (fs.existsSync(`${from}-wal`)) fs.copyFileSync(`${from}-wal`, `${into}-wal`);
+  };
+  copy(file, to);
+  if (history) copy(historyPath(file), historyPath(to));
   return to;
 }
 
@@ -124,18 +130,25 @@ describe('crash recovery', () => {
     const file = tempDb();
     const v = openVenue(file, { snapshotEvery: 700, historyFlushRows: 300 });
     const s = await setUpLoad(v, { accounts: 12 });
-    const images: { file: string; seq: number; hash: string }[] = [];
+    const images: { file: string; seq: number; hash: string; history: boolean }[] = [];
     await runLoad(v, s, 250, 3, 'full', async (c, i) => {
       if (c.accountId === s.accounts[1] && i % 90 === 45) await v.endSession();
       if (c.accountId === s.accounts[0] && i % 60 === 59) {
-        // synchronous: no commit can slip between reading the state and copying the files
-        images.push({ seq: v.lastSeq, hash: v.stateHash(), file: crashImage(file) });
+        // synchronous: no commit can slip between reading the state and copying the files; every other
+        // image also has the history file, with the snapshots its thread wrote
+        const history = images.length % 2 === 1;
+        if (history) v.syncHistory();
+        images.push({ seq: v.lastSeq, hash: v.stateHash(), file: crashImage(file, history), history });
       }
     });
     expect(images.length).toBeGreaterThan(3);
+    let fromThreadSnapshot = 0;
     for (const img of images) {
       const r = Venue.open(img.file);
       try {
+        if (img.history && r.recovery.snapshotSeq > 0) fromThreadSnapshot++;
+        expect(r.recovery.historyRebuilt).toBe(false);
+        expect(r.recovery.snapshotsSkipped).toEqual([]);
         expect(r.recovery.recoveredTo).toBe(img.seq);
         expect(r.stateHash()).toBe(img.hash);
         expect(r.recovery.discarded).toEqual([]);
@@ -146,6 +159,8 @@ describe('crash recovery', () => {
         r.close({ snapshot: false });
       }
     }
+    // snapshots are taken every 700 commands, so most images with the history file start from one
+    expect(fromThreadSnapshot).toBeGreaterThan(0);
   });
 
   it('restarts give the same state from a snapshot and from the journal alone', async () => {
