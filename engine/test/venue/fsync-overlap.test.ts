@@ -31,29 +31,37 @@ afterEach(() => {
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /**
- * Submits one command and lets its group commit run (and its fsync start, unless two are running), then
- * waits a few ms: a second fsync starts only once the running one has taken 1 ms.
+ * A venue with background fsync and three batches of one command each, committed a few ms apart with
+ * every fsync held: the first two fsyncs run (a second starts only once the running one has taken 1 ms),
+ * the third batch waits. `settled[i]` settles when batch i is acknowledged (its seq into `acked`) or refused
+ * (the error into `failed`).
  */
-async function commitOne(v: ReturnType<typeof openVenue>, accountId: number, acked: number[], failed: unknown[]): Promise<{ settled: Promise<unknown> }> {
-  const settled = v.submit({ type: 'OpenAccount', accountId }).then(
-    (a: Ack) => acked.push(a.seq),
-    (e: unknown) => failed.push(e),
-  );
-  await tick();
-  await new Promise((r) => setTimeout(r, 5));
-  return { settled };
+async function threeBatches(file = tempDb()) {
+  const v = openVenue(file, { fsync: 'background', history: false, onError: () => undefined });
+  const base = v.lastSeq;
+  ctl.holding = true;
+  const acked: number[] = [];
+  const failed: unknown[] = [];
+  const settled: Promise<unknown>[] = [];
+  for (const accountId of [1, 2, 3]) {
+    settled.push(
+      v.submit({ type: 'OpenAccount', accountId }).then(
+        (a: Ack) => acked.push(a.seq),
+        (e: unknown) => failed.push(e),
+      ),
+    );
+    await tick();
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { v, base, acked, failed, settled };
 }
+
+const eio = (): NodeJS.ErrnoException => Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
 
 describe('overlapping background fsyncs', () => {
   it('run two at a time and acknowledge in the order they started, whichever returns first', async () => {
-    const v = openVenue(tempDb(), { fsync: 'background', history: false });
-    const base = v.lastSeq;
-    ctl.holding = true;
-    const acked: number[] = [];
-    const failed: unknown[] = [];
-    const { settled: p1 } = await commitOne(v, 1, acked, failed);
-    const { settled: p2 } = await commitOne(v, 2, acked, failed);
-    const { settled: p3 } = await commitOne(v, 3, acked, failed);
+    const { v, base, acked, failed, settled } = await threeBatches();
+    const [p1, p2, p3] = settled;
     // batch 3 is committed but waits: two fsyncs are running
     expect(held.length).toBe(2);
     expect(v.pendingCommands).toBe(3);
@@ -73,19 +81,12 @@ describe('overlapping background fsyncs', () => {
   });
 
   it('an error from the first fsync stops the venue and acknowledges nothing after it, even when a later fsync succeeded', async () => {
-    const v = openVenue(tempDb(), { fsync: 'background', history: false, onError: () => undefined });
-    ctl.holding = true;
-    const acked: number[] = [];
-    const failed: unknown[] = [];
-    const { settled: p1 } = await commitOne(v, 1, acked, failed);
-    const { settled: p2 } = await commitOne(v, 2, acked, failed);
-    const { settled: p3 } = await commitOne(v, 3, acked, failed);
+    const { v, acked, failed, settled } = await threeBatches();
     expect(held.length).toBe(2);
     held[1]!.finish(); // the later one succeeds first ...
     await tick();
-    const eio = Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' });
-    held[0]!.finish(eio); // ... then the first reports the lost write-back
-    await Promise.all([p1, p2, p3]);
+    held[0]!.finish(eio()); // ... then the first reports the lost write-back
+    await Promise.all(settled);
     expect(acked).toEqual([]);
     expect(failed.length).toBe(3);
     expect(failed.every((e) => isVenueError(e, 'VENUE_FAILED'))).toBe(true);
@@ -94,19 +95,12 @@ describe('overlapping background fsyncs', () => {
   });
 
   it('an error from the later fsync keeps what the first made durable and stops the venue for the rest', async () => {
-    const v = openVenue(tempDb(), { fsync: 'background', history: false, onError: () => undefined });
-    const base = v.lastSeq;
-    ctl.holding = true;
-    const acked: number[] = [];
-    const failed: unknown[] = [];
-    const { settled: p1 } = await commitOne(v, 1, acked, failed);
-    const { settled: p2 } = await commitOne(v, 2, acked, failed);
-    const { settled: p3 } = await commitOne(v, 3, acked, failed);
-    held[1]!.finish(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+    const { base, acked, failed, settled } = await threeBatches();
+    held[1]!.finish(eio());
     await tick();
     expect(acked).toEqual([]);
     held[0]!.finish();
-    await Promise.all([p1, p2, p3]);
+    await Promise.all(settled);
     expect(acked).toEqual([base + 1]);
     expect(failed.length).toBe(2);
     expect(failed.every((e) => isVenueError(e, 'VENUE_FAILED'))).toBe(true);
@@ -114,14 +108,9 @@ describe('overlapping background fsyncs', () => {
 
   it('close makes everything durable at once; fsyncs that return afterwards change nothing', async () => {
     const file = tempDb();
-    const v = openVenue(file, { fsync: 'background', history: false });
-    const base = v.lastSeq;
-    ctl.holding = true;
-    const acked: number[] = [];
-    const failed: unknown[] = [];
-    const ps = [(await commitOne(v, 1, acked, failed)).settled, (await commitOne(v, 2, acked, failed)).settled, (await commitOne(v, 3, acked, failed)).settled];
+    const { v, base, acked, failed, settled } = await threeBatches(file);
     v.close();
-    await Promise.all(ps);
+    await Promise.all(settled);
     expect(acked).toEqual([base + 1, base + 2, base + 3]);
     for (const h of held.splice(0)) h.finish(Object.assign(new Error('EBADF'), { code: 'EBADF' }));
     await tick();
