@@ -5,9 +5,10 @@
  *        BEGIN  (deferred: the journal's file is held exclusively; IMMEDIATE would also lock the history file)
  *          for each command: stamp time and order ids → encode → engine.execute(decoded) → history rows
  *          one journal frame for the whole batch
- *        COMMIT  (fsync with synchronous=FULL)
- *        (every so often: the accumulated history rows and watermark, handed to the history thread)
+ *        COMMIT  (fsync with synchronous=FULL; with fsync 'background', the fsync starts on the thread pool)
  *        ──► resolve every promise of the batch (the acknowledgements) ──► publish to subscribers
+ *            (with fsync 'background': once that fsync, and every earlier one, returned)
+ *        (every so often: the accumulated history rows and watermark, handed to the history thread)
  *
  * Apply first, commit second. History rows are derived from the engine's events, so the engine has to run
  * before they exist. They are kept in a file of their own, written by a thread of its own, with their
@@ -822,6 +823,7 @@ export class Venue {
     const keepHistory = this.opts.history;
     const checkCid = keepHistory && this.opts.clientOrderIdScope === 'account';
     const thread = history.thread;
+    let historyDue = false;
 
     try {
       if (thread !== undefined) {
@@ -873,13 +875,11 @@ export class Venue {
         }
       }
       if (frame.length > 0) this.journal.append(first, ts, frame);
-      const historyDue =
+      historyDue =
         history.pending >= this.opts.historyFlushRows ||
         (history.pending > 0 && performance.now() - history.flushedAt >= this.opts.historyFlushMs);
       if (historyDue && thread === undefined) history.flush(seq);
       this.commit.run();
-      // Handed to the thread only once the journal holds the commands.
-      if (historyDue && thread !== undefined) history.flush(seq);
     } catch (e) {
       if (this.db.inTransaction) {
         try {
@@ -905,6 +905,17 @@ export class Venue {
     } else {
       for (let i = 0; i < batch.length; i++) batch[i]!.resolve(acks[i]!);
       if (committed.length > 0) this.publish(committed, pubs);
+    }
+    // Handed to the thread only once the journal holds the commands, and after the batch's fsync started:
+    // the hand-over takes a few ms now and then, which the acknowledgements need not wait for.
+    if (historyDue && thread !== undefined) {
+      try {
+        history.flush(seq);
+      } catch (e) {
+        history.discard();
+        this.fail(e, []);
+        return;
+      }
     }
     if (this.queue.length > 0 && !this.scheduled) this.schedule();
     if (this.opts.snapshotEvery > 0 && this.seq - this.snapSeq >= this.opts.snapshotEvery && this.snapScheduled === undefined) {
