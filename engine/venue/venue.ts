@@ -22,7 +22,9 @@
  * acknowledged command is lost; reopening the venue (Venue.open on the same file) rebuilds the state from
  * the last snapshot and the journal, which is exactly the state of all committed commands. (Rolling the
  * engine back in place would need an undo log or a full reload; a supervisor reopening the venue does the
- * same more simply, and a failing disk is not something to keep writing to.)
+ * same more simply, and a failing disk is not something to keep writing to.) A hand-over of history rows
+ * that fails after the COMMIT stops the venue the same way; its batch is then rejected if its background
+ * fsync has not returned, and was acknowledged already if its COMMIT synced it.
  *
  * Acknowledgements are released only after COMMIT returned, so a command whose ack anyone saw is in the
  * journal. Rejected commands are journaled too (they are deterministic no-ops for the state) so their
