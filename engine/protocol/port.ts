@@ -16,6 +16,12 @@ export interface CloseInfo {
 
 export interface Port {
   send(msg: unknown): void;
+  /**
+   * Optional: sends `{ t: 'push', sub, seq, data }` exactly as send() would, without the caller building
+   * the message (a quote fan-out sends a million pushes a second; an adapter that writes them itself skips an
+   * object each).
+   */
+  sendPush?(sub: number, seq: number, data: unknown): void;
   /** Adds a listener; returns a function that removes it. */
   onMessage(cb: (msg: unknown) => void): () => void;
   /** Adds a close listener; returns a function that removes it. */

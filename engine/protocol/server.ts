@@ -599,7 +599,16 @@ class Session {
       }
     }
     sub.seq++;
-    if (!this.#send({ t: 'push', sub: sub.id, seq: sub.seq, data }, sub.pushWhere)) {
+    const port = this.#port;
+    if (port.sendPush === undefined) {
+      if (!this.#send({ t: 'push', sub: sub.id, seq: sub.seq, data }, sub.pushWhere)) this.#endSub(sub, { code: 'INTERNAL', message: 'Internal error' });
+      return;
+    }
+    if (this.#phase === 'closed' || port.closed) return;
+    try {
+      port.sendPush(sub.id, sub.seq, data);
+    } catch (e) {
+      this.#internal(e, sub.pushWhere);
       this.#endSub(sub, { code: 'INTERNAL', message: 'Internal error' });
     }
   }

@@ -88,12 +88,7 @@ export class Conn implements Port, Corkable {
   send(msg: unknown): void {
     if (this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
     const m = msg as { t?: unknown; sub?: unknown; seq?: unknown; data?: unknown };
-    if (this.#batch === undefined) {
-      // Replies resolved by one group commit (and anything else sent in this turn of the event loop) leave
-      // in one write: open a batch on the first send of a turn and write it right after the turn.
-      this.cork();
-      setImmediate(() => this.uncork());
-    }
+    this.#open();
     // Frames are collected and written in one buffer at uncork(). A pushed pre-encoded value (hub ticks)
     // costs three array slots per subscriber: no string, no buffer of its own.
     const bytes = m.t === 'push' ? encodedBytesOf(m.data) : undefined;
@@ -107,6 +102,31 @@ export class Conn implements Port, Corkable {
       this.#batchBytes += n + 10;
     }
     this.#batchFrames++;
+  }
+
+  /** send({ t: 'push', sub, seq, data }) without the message object (Port.sendPush). */
+  sendPush(sub: number, seq: number, data: unknown): void {
+    const bytes = encodedBytesOf(data);
+    if (bytes === undefined || !isCount(sub) || !isCount(seq)) {
+      this.send({ t: 'push', sub, seq, data });
+      return;
+    }
+    if (this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
+    this.#open();
+    this.#batch!.push(sub, seq, bytes);
+    this.#batchBytes += bytes.length + PUSH_OVERHEAD;
+    this.#batchFrames++;
+  }
+
+  /**
+   * Opens a batch on the first send of a turn of the event loop, written right after the turn (or at the
+   * uncork() of a cork() around it): the replies resolved by one group commit, and anything else sent in
+   * that turn, leave in one write.
+   */
+  #open(): void {
+    if (this.#batch !== undefined) return;
+    this.cork();
+    setImmediate(() => this.uncork());
   }
 
   onMessage(cb: (msg: unknown) => void): () => void {
