@@ -8,9 +8,11 @@
  *   npm run bench:server -- --sync normal   journal synchronous=NORMAL instead of FULL
  *   npm run bench:server -- --only orders   one phase only (orders, latency, rates, quotes or connections; repeatable)
  *   npm run bench:server -- --rates 10000,30000   the offered rates of the open-loop phase (orders/s)
+ *   BENCH_TSX=1 npm run bench:server     the server process through tsx instead of bundled (for comparison)
  *
  * Method
- * - The server runs in a child process (this file with --child) with the README's Node flags: buildServer() on
+ * - The server runs in a child process (this file with --child, bundled as `npm run build:server` bundles the
+ *   server, so it runs the code a firm runs rather than tsx's development build) with the README's Node flags: buildServer() on
  *   a temp database with the production configuration except argon2 cost (sign-in is not what is measured) and raised per-IP /
  *   per-connection limits (every client comes from 127.0.0.1). The load generator is this parent process;
  *   both share the machine's 2 cores, so every figure includes the generator's own cost.
@@ -584,6 +586,19 @@ async function benchConnections(link: ChildLink, port: number, n: number) {
   };
 }
 
+/**
+ * The server process runs this file compiled as `npm run build:server` compiles the server (SERVER_BUILD:
+ * bundled by esbuild, packages external), not through tsx as the load generator does: that is the code a
+ * firm runs. Written under node_modules/.cache so the bundle's packages resolve from the repository.
+ */
+async function buildChild(): Promise<string> {
+  const { build } = await import('esbuild');
+  const { SERVER_BUILD, ROOT } = await import('../build/server.js');
+  const outfile = join(ROOT, 'node_modules', '.cache', 'tradedesk-bench', 'server-bench.mjs');
+  await build({ ...SERVER_BUILD, absWorkingDir: ROOT, entryPoints: [fileURLToPath(import.meta.url)], outfile, logLevel: 'warning' });
+  return outfile;
+}
+
 async function parent(): Promise<void> {
   const quick = has('--quick');
   const json = has('--json');
@@ -607,12 +622,13 @@ async function parent(): Promise<void> {
   const run = (phase: string): boolean => only.length === 0 || only.includes(phase);
   const serverFlags = process.env.BENCH_SERVER_ARGS !== undefined ? process.env.BENCH_SERVER_ARGS.split(/\s+/).filter(Boolean) : SERVER_NODE_FLAGS;
   /** A server process on a fresh database. */
+  const childFile = process.env.BENCH_TSX ? fileURLToPath(import.meta.url) : await buildChild();
   const startServer = async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tdbench-'));
-    const proc = fork(fileURLToPath(import.meta.url), ['--child', JSON.stringify({ dir, sync, traders: cfg.traders, symbols: cfg.symbols } satisfies ChildInit)], {
+    const proc = fork(childFile, ['--child', JSON.stringify({ dir, sync, traders: cfg.traders, symbols: cfg.symbols } satisfies ChildInit)], {
       // The server runs with the Node flags the README gives a firm (SERVER_NODE_FLAGS), or BENCH_SERVER_ARGS
       // instead when set; BENCH_PROF=dir: CPU profile of the server process.
-      execArgv: [...process.execArgv, ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), ...serverFlags],
+      execArgv: [...(process.env.BENCH_TSX ? process.execArgv : []), ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), ...serverFlags],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const link = new ChildLink(proc);
