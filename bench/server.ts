@@ -209,6 +209,18 @@ function readReply(s: string): { t: string; id?: number; ok?: boolean } {
   return JSON.parse(s) as { t: string; id?: number; ok?: boolean };
 }
 
+/**
+ * Request `id` of client `c`: orders alternate resting limits and crossing IOCs around one price, so trades,
+ * fills and book changes happen as in a market.
+ */
+function orderMessage(id: number, c: number): string {
+  const i = id + c * 7;
+  const side = i % 2 === 0 ? 'buy' : 'sell';
+  const ioc = i % 4 < 2;
+  const price = 10_000 + (ioc ? (side === 'buy' ? 3 : -3) : side === 'buy' ? -1 - (i % 3) : 1 + (i % 3));
+  return `{"t":"req","id":${id},"method":"order.place","params":{"symbol":"S000","side":"${side}","orderType":"limit","qty":1,"price":${price},"tif":"${ioc ? 'ioc' : 'day'}"}}`;
+}
+
 async function benchOrders(link: ChildLink, url: string, tokens: string[], clients: number, window: number, seconds: number) {
   const socks = await Promise.all(tokens.slice(0, clients).map((t) => wsOpen(url, t)));
   let acks = 0;
@@ -237,11 +249,7 @@ async function benchOrders(link: ChildLink, url: string, tokens: string[], clien
         return;
       }
       id++;
-      const i = id + c * 7;
-      const side = i % 2 === 0 ? 'buy' : 'sell';
-      const ioc = i % 4 < 2;
-      const price = 10_000 + (ioc ? (side === 'buy' ? 3 : -3) : side === 'buy' ? -1 - (i % 3) : 1 + (i % 3));
-      const msg = `{"t":"req","id":${id},"method":"order.place","params":{"symbol":"S000","side":"${side}","orderType":"limit","qty":1,"price":${price},"tif":"${ioc ? 'ioc' : 'day'}"}}`;
+      const msg = orderMessage(id, c);
       sent.set(id, performance.now());
       if (!corked) {
         // The orders sent in reply to one batch of acknowledgements leave in one write.
@@ -340,10 +348,6 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
   );
   const sendOne = (k: (typeof conns)[number], dueAt: number): void => {
     const id = ++k.id;
-    const i = id + k.c * 7;
-    const side = i % 2 === 0 ? 'buy' : 'sell';
-    const ioc = i % 4 < 2;
-    const price = 10_000 + (ioc ? (side === 'buy' ? 3 : -3) : side === 'buy' ? -1 - (i % 3) : 1 + (i % 3));
     k.due.set(id, dueAt);
     if (measuring) lag.push(performance.now() - dueAt);
     if (!k.corked) {
@@ -354,7 +358,7 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
         k.sock.uncork();
       });
     }
-    k.ws.send(`{"t":"req","id":${id},"method":"order.place","params":{"symbol":"S000","side":"${side}","orderType":"limit","qty":1,"price":${price},"tif":"${ioc ? 'ioc' : 'day'}"}}`);
+    k.ws.send(orderMessage(id, k.c));
   };
   const steps = [];
   for (const rate of rates) {

@@ -25,7 +25,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { VenueError } from './errors.js';
-import type { Db } from './schema.js';
+import { snapshotStatements, type Db } from './schema.js';
 
 /** The history file of a venue database. */
 export function historyPath(venuePath: string): string {
@@ -168,9 +168,8 @@ try {
   writeSnapshot = db.transaction((s, parts) => {
     // the snapshot's JSON: its orders' elements (each part is a non-empty JSON array) between before and after
     const data = s.before + parts.map((p) => p.slice(1, -1)).join(',') + s.after;
-    db.prepare('INSERT OR REPLACE INTO snapshots (seq, ts, hash, next_order_id, crc, data) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(s.seq, s.ts, s.hash, s.nextOrderId, crc32(data), data);
-    db.prepare('DELETE FROM snapshots WHERE seq NOT IN (SELECT seq FROM snapshots ORDER BY seq DESC LIMIT ?)').run(s.keep);
+    db.prepare(workerData.snapshotSql.insert).run(s.seq, s.ts, s.hash, s.nextOrderId, crc32(data), data);
+    db.prepare(workerData.snapshotSql.prune).run(s.keep);
   });
   Atomics.store(state, ${STATUS}, ${RUNNING}n);
   Atomics.notify(state, ${STATUS});
@@ -239,7 +238,7 @@ export class HistoryThread {
     this.#err = new Uint8Array(err);
     this.#state[WRITTEN] = BigInt(written);
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, state: sab, err } });
+    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, snapshotSql: snapshotStatements('snapshots'), state: sab, err } });
     this.#worker.unref();
     const lost = (e: Error): void => {
       if (this.#closing || this.#lost !== undefined) return;

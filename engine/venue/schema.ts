@@ -125,6 +125,17 @@ export const LEGACY_HISTORY_TABLES = ['orders', 'executions', 'ledger', 'candles
 /** 'TDVH' as a 32-bit integer: marks a venue's history file. */
 export const HISTORY_APPLICATION_ID = 0x54445648;
 
+/**
+ * Storing a snapshot in `table` (parameters seq, ts, hash, next_order_id, crc, data) and keeping its newest
+ * (parameter: how many): the sequencer's for the venue file, the history thread's for the history file.
+ */
+export function snapshotStatements(table: string): { insert: string; prune: string } {
+  return {
+    insert: `INSERT OR REPLACE INTO ${table} (seq, ts, hash, next_order_id, crc, data) VALUES (?, ?, ?, ?, ?, ?)`,
+    prune: `DELETE FROM ${table} WHERE seq NOT IN (SELECT seq FROM ${table} ORDER BY seq DESC LIMIT ?)`,
+  };
+}
+
 /** A table of engine snapshots (in the venue file, and in the history file for those its thread writes). */
 function snapshotsTableDdl(name: string): string {
   return `CREATE TABLE IF NOT EXISTS ${name} (

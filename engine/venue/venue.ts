@@ -76,7 +76,7 @@ import {
   type StatementQuery,
   type StatsQuery,
 } from './queries.js';
-import { HISTORY_SCHEMA, attachHistory, getHistoryMeta, getMeta, openDatabase, setHistoryMeta, setMeta, type Db, type SynchronousLevel } from './schema.js';
+import { HISTORY_SCHEMA, attachHistory, snapshotStatements, getHistoryMeta, getMeta, openDatabase, setHistoryMeta, setMeta, type Db, type SynchronousLevel } from './schema.js';
 
 // ---------------------------------------------------------------- options and results
 
@@ -1201,11 +1201,13 @@ export class Venue {
    * over as JSON, its orders a part per turn of the event loop, hashing each part as it serializes it; the
    * thread puts it together, checksums it and writes it under that hash to the history file
    * (`hist.snapshots`) after the history rows it covers, so it is never ahead of the history watermark (and
-   * a wrong join is caught on recovery by the state hash, like any other damage). `npm run bench:snapshot`, 200,000 resting orders: the event
-   * loop blocked 2.0-3.0 s by a snapshot written here; 34-288 ms (the copy) and then stalls of at most
-   * 11-73 ms while the parts go over, handed to the thread; with 20,000, 131-234 ms against 21-32 ms. A
-   * snapshot the thread fails to write stops the venue like any failed history write. Without the thread it is written here, to the venue file's own
-   * `snapshots`. Recovery reads both tables.
+   * a wrong join is caught on recovery by the state hash, like any other damage). A snapshot the thread
+   * fails to write stops the venue like any failed history write. Without the thread it is written here, to
+   * the venue file's own `snapshots`. Recovery reads both tables.
+   *
+   * `npm run bench:snapshot`, 200,000 resting orders: the event loop blocked 2.0-3.0 s by a snapshot
+   * written here; handed to the thread, 108-268 ms (the copy) and then stalls of at most 23-32 ms while the
+   * parts go over. With 20,000: 126-207 ms against 22-30 ms.
    */
   snapshot(): number {
     this.assertUsable();
@@ -1240,13 +1242,10 @@ export class Venue {
       // A snapshot must not be ahead of the history watermark (recovery replays history from there).
       this.syncHistory();
       const data = JSON.stringify(this.engine.snapshot());
+      const sql = snapshotStatements('main.snapshots');
       this.db.transaction(() => {
-        this.db
-          .prepare('INSERT OR REPLACE INTO main.snapshots (seq, ts, hash, next_order_id, crc, data) VALUES (?, ?, ?, ?, ?, ?)')
-          .run(seq, this.lastTs, hashText(data), this.nextOrderId, crc32(data), data);
-        this.db
-          .prepare('DELETE FROM main.snapshots WHERE seq NOT IN (SELECT seq FROM main.snapshots ORDER BY seq DESC LIMIT ?)')
-          .run(this.opts.snapshotsKept);
+        this.db.prepare(sql.insert).run(seq, this.lastTs, hashText(data), this.nextOrderId, crc32(data), data);
+        this.db.prepare(sql.prune).run(this.opts.snapshotsKept);
       })();
     }
     this.snapSeq = seq;

@@ -91,20 +91,13 @@ export class Conn implements Port, Corkable {
   send(msg: unknown): void {
     if (this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
     const m = msg as { t?: unknown; sub?: unknown; seq?: unknown; data?: unknown };
-    this.#open();
-    // Frames are collected and written in one buffer at uncork(). A pushed pre-encoded value (hub ticks)
-    // costs three array slots per subscriber: no string, no buffer of its own.
     const bytes = m.t === 'push' ? encodedBytesOf(m.data) : undefined;
     if (bytes !== undefined && isCount(m.sub) && isCount(m.seq)) {
-      this.#batch!.push(m.sub, m.seq, bytes);
-      this.#batchBytes += bytes.length + PUSH_OVERHEAD;
-    } else {
-      const body = JSON.stringify(msg);
-      const n = Buffer.byteLength(body, 'utf8');
-      this.#batch!.push(-1, n, body);
-      this.#batchBytes += n + 10;
+      this.#add(m.sub, m.seq, bytes);
+      return;
     }
-    this.#batchFrames++;
+    const body = JSON.stringify(msg);
+    this.#add(-1, Buffer.byteLength(body, 'utf8'), body);
   }
 
   /** send({ t: 'push', sub, seq, data }) without the message object (Port.sendPush). */
@@ -115,9 +108,18 @@ export class Conn implements Port, Corkable {
       return;
     }
     if (this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
+    this.#add(sub, seq, bytes);
+  }
+
+  /**
+   * Adds a frame to the batch (see #batch), opening one if needed. Frames are collected and written in one
+   * buffer at uncork(); a pushed pre-encoded value (hub ticks) costs three array slots per subscriber, no
+   * string and no buffer of its own.
+   */
+  #add(sub: number, seqOrLength: number, body: Buffer | string): void {
     this.#open();
-    this.#batch!.push(sub, seq, bytes);
-    this.#batchBytes += bytes.length + PUSH_OVERHEAD;
+    this.#batch!.push(sub, seqOrLength, body);
+    this.#batchBytes += typeof body === 'string' ? seqOrLength + 10 : body.length + PUSH_OVERHEAD;
     this.#batchFrames++;
   }
 
@@ -316,12 +318,14 @@ function peekId(data: RawData): number | undefined {
 const P_SUB = Buffer.from('{"t":"push","sub":', 'latin1');
 const P_SEQ = Buffer.from(',"seq":', 'latin1');
 const P_DATA = Buffer.from(',"data":', 'latin1');
-/** Envelope bytes of a push besides its numbers and data, plus a frame header (at most). */
+/** Envelope bytes of a push besides its numbers and data. */
+const ENVELOPE = P_SUB.length + P_SEQ.length + P_DATA.length + 1;
+/** The same plus a frame header (at most), for the batch's size estimate. */
+const PUSH_OVERHEAD = ENVELOPE + 10 + 32;
 /** Batches of at least this many bytes are assembled in the connection's spare buffer (smaller ones come from Node's pool). */
 const SPARE_MIN = 4096;
 /** The largest spare buffer a connection keeps. */
 const SPARE_MAX = 256 * 1024;
-const PUSH_OVERHEAD = P_SUB.length + P_SEQ.length + P_DATA.length + 1 + 10 + 32;
 
 const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0;
 
@@ -365,8 +369,6 @@ function putHeader(out: Buffer, o: number, len: number): number {
   return o;
 }
 
-const ENVELOPE = P_SUB.length + P_SEQ.length + P_DATA.length + 1;
-
 /** The bytes assemble() writes for a batch. */
 function assembledSize(batch: readonly (number | Buffer | string)[]): number {
   let total = 0;
@@ -380,7 +382,6 @@ function assembledSize(batch: readonly (number | Buffer | string)[]): number {
 
 /** Writes every frame of a batch (see #batch) into `out` (assembledSize(batch) bytes), each an unmasked final text frame. */
 function assemble(batch: readonly (number | Buffer | string)[], out: Buffer): Buffer {
-  const env = ENVELOPE;
   let o = 0;
   for (let i = 0; i < batch.length; i += 3) {
     const sub = batch[i] as number;
@@ -393,7 +394,7 @@ function assemble(batch: readonly (number | Buffer | string)[], out: Buffer): Bu
     const body = batch[i + 2] as Buffer;
     const ds = digits(sub);
     const dq = digits(seq);
-    const len = env + ds + dq + body.length;
+    const len = ENVELOPE + ds + dq + body.length;
     o = putHeader(out, o, len);
     o = putBytes(out, o, P_SUB);
     o = putCount(out, o, sub, ds);
