@@ -30,7 +30,9 @@
  *   (default 10k to 50k orders/s, 3 s each after 1 s of warm-up, 3 s before the first) whatever the
  *   server's pace, each ack timed from the moment its order was due, so a server or generator that falls
  *   behind is charged the whole delay; a closed loop instead lets clients wait out a stall without counting
- *   it. Reported as rateSteps (with how late the generator sent, sendLag) and maxRateWithAckP99Under10Ms.
+ *   it. Reported as rateSteps (with how late the generator sent, sendLag, and the CPU of both processes
+ *   over the timed window: user + system, system alone, and on Linux the server's main thread, which shows
+ *   whether the event loop or the machine ran out) and maxRateWithAckP99Under10Ms.
  * - Quotes: M guest connections subscribe to the quotes of S symbols; a market maker inside the server
  *   process makes every symbol trade every 20 ms, so every symbol's quote changes in every coalescing
  *   interval (50 ms). The subscribers are raw sockets that count WebSocket frames by their headers (no JSON
@@ -42,7 +44,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,9 +71,20 @@ type ChildMsg =
   | { t: 'ready'; port: number; tokens: string[] }
   | { t: 'mem'; rss: number; heap: number; external: number; id: number }
   | { t: 'mm'; on: boolean; id: number }
-  | { t: 'cpu'; user: number; system: number; hubFrames: number; hubTicks: number; gcMs: number; gcMaxMs: number; id: number };
+  | { t: 'cpu'; user: number; system: number; mainMs: number | null; hubFrames: number; hubTicks: number; gcMs: number; gcMaxMs: number; id: number };
 
 // ================================================================ child: the server
+
+/** CPU time (ms) of this process's main thread, from /proc (Linux; null elsewhere). */
+function mainThreadCpuMs(): number | null {
+  try {
+    const st = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime, in clock ticks of 1/100 s (USER_HZ)
+  } catch {
+    return null;
+  }
+}
 
 async function child(init: ChildInit): Promise<void> {
   const { buildServer } = await import('../server/src/app.js');
@@ -119,7 +132,7 @@ async function child(init: ChildInit): Promise<void> {
       process.send!({ t: 'mem', rss: u.rss, heap: u.heapUsed, external: u.external + u.arrayBuffers, id: m.id } satisfies ChildMsg);
     } else if (m.t === 'cpu') {
       const c = process.cpuUsage();
-      process.send!({ t: 'cpu', user: c.user, system: c.system, hubFrames: app.hub.stats.framesSent, hubTicks: app.hub.stats.ticks, gcMs, gcMaxMs, id: m.id } satisfies ChildMsg);
+      process.send!({ t: 'cpu', user: c.user, system: c.system, mainMs: mainThreadCpuMs(), hubFrames: app.hub.stats.framesSent, hubTicks: app.hub.stats.ticks, gcMs, gcMaxMs, id: m.id } satisfies ChildMsg);
       gcMaxMs = 0;
     } else if (m.t === 'mm') {
       if (m.on && mm === undefined) {
@@ -367,13 +380,18 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
     const start = performance.now();
     let sent = 0;
     let next = 0;
-    const c0 = await link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' });
+    // CPU of both processes over the timed window (from the end of the warm-up to the last order due)
+    let c0: Promise<Extract<ChildMsg, { t: 'cpu' }>> | undefined;
+    let g0 = process.cpuUsage();
+    let cpuEnd: Promise<[Extract<ChildMsg, { t: 'cpu' }>, NodeJS.CpuUsage, number]> | undefined;
     const end = start + warm + seconds * 1000;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const now = performance.now();
         if (!measuring && now >= start + warm) {
           measuring = true;
+          c0 = link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' });
+          g0 = process.cpuUsage();
           lat = [];
           lag = [];
           acks = 0;
@@ -385,6 +403,7 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
         }
         if (now >= end) {
           clearInterval(timer);
+          cpuEnd = link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' }).then((c) => [c, process.cpuUsage(g0), performance.now()]);
           resolve();
         }
       }, 1);
@@ -393,7 +412,9 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
     const drainBy = performance.now() + 5000;
     while (conns.some((k) => k.due.size > 0) && performance.now() < drainBy) await new Promise((r) => setTimeout(r, 10));
     measuring = false;
-    const c1 = await link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' });
+    const [c1, g1, t1] = await cpuEnd!;
+    const s0 = await c0!;
+    const cpuSec = (t1 - (start + warm)) / 1000;
     const unanswered = conns.reduce((n, k) => n + k.due.size, 0);
     for (const k of conns) k.due.clear();
     const sorted = Float64Array.from(lat).sort();
@@ -408,8 +429,13 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
       sendLagP50Ms: round(percentileSorted(lags, 0.5), 3),
       sendLagP99Ms: round(percentileSorted(lags, 0.99), 3),
       serverGcMaxMs: round(c1.gcMaxMs, 1),
+      serverCpuPct: Math.round((c1.user + c1.system - s0.user - s0.system) / 1e4 / cpuSec),
+      generatorCpuPct: Math.round((g1.user + g1.system) / 1e4 / cpuSec),
+      serverSysPct: Math.round((c1.system - s0.system) / 1e4 / cpuSec),
+      // the sequencer's own thread (Linux); near 100% means the event loop itself is the bottleneck
+      serverMainThreadPct: c1.mainMs === null || s0.mainMs === null ? null : Math.round((c1.mainMs - s0.mainMs) / 10 / cpuSec),
+      generatorSysPct: Math.round(g1.system / 1e4 / cpuSec),
     });
-    void c0;
   }
   for (const ws of socks) ws.close();
   // The highest offered rate that was served (every order answered, at 97% of the rate or more) with an
@@ -688,7 +714,7 @@ async function parent(): Promise<void> {
         rows.push([
           `open loop ${fmtCount(st.offeredPerSec)}/s: ack p50 / p99 / max (ms)`,
           `${st.ackP50Ms} / ${st.ackP99Ms} / ${st.ackMaxMs}`,
-          `acked ${fmtCount(st.ackedPerSec)}/s${st.unanswered > 0 ? `, ${st.unanswered} unanswered` : ''}, sent late by p50 ${st.sendLagP50Ms} / p99 ${st.sendLagP99Ms} ms, longest GC pause ${st.serverGcMaxMs} ms`,
+          `acked ${fmtCount(st.ackedPerSec)}/s${st.unanswered > 0 ? `, ${st.unanswered} unanswered` : ''}, sent late by p50 ${st.sendLagP50Ms} / p99 ${st.sendLagP99Ms} ms, longest GC pause ${st.serverGcMaxMs} ms; server CPU ${st.serverCpuPct}% (sys ${st.serverSysPct}%${st.serverMainThreadPct === null ? '' : `, main thread ${st.serverMainThreadPct}%`}), generator CPU ${st.generatorCpuPct}% (sys ${st.generatorSysPct}%)`,
         ]);
       rows.push(['highest rate with ack p99 <= 10 ms', fmtCount(rates.maxRateWithAckP99Under10Ms), `of the offered rates ${cfg.rates.map(fmtCount).join(', ')} (orders/s)`]);
     }

@@ -219,19 +219,37 @@ parentPort.on('message', (first) => {
 });
 `;
 
+export interface HistoryThreadOptions {
+  /**
+   * Most commands the thread may be behind (handed over, not yet written) before post() waits for it to
+   * catch up to half of that (default 100,000: a few seconds of full load, tens of MB of rows). A thread
+   * that cannot keep up (a slow disk, cores busy with other work) slows the sequencer down instead of
+   * letting the rows pile up in memory.
+   */
+  maxLag?: number;
+}
+
+/** Default HistoryThreadOptions.maxLag. */
+export const HISTORY_MAX_LAG = 100_000;
+
 /**
  * The writer thread of one venue's history file. Batches are written in the order handed over; `written`
  * is the seq of the last one committed.
  */
 export class HistoryThread {
   readonly #worker: Worker;
+  readonly #maxLag: number;
+  /** The seq of the last batch handed over. */
+  #posted: number;
   readonly #state: BigInt64Array;
   readonly #err: Uint8Array;
   #closing = false;
   #lost: Error | undefined;
 
   /** `onLost` is called (on the event loop) if the thread ends or fails without being asked to close. */
-  constructor(path: string, stmts: readonly RowStatement[], markSql: string, written: number, onLost: (e: Error) => void) {
+  constructor(path: string, stmts: readonly RowStatement[], markSql: string, written: number, onLost: (e: Error) => void, options: HistoryThreadOptions = {}) {
+    this.#maxLag = Math.max(1, options.maxLag ?? HISTORY_MAX_LAG);
+    this.#posted = written;
     const sab = new SharedArrayBuffer(16);
     const err = new SharedArrayBuffer(ERR_BYTES);
     this.#state = new BigInt64Array(sab);
@@ -274,9 +292,18 @@ export class HistoryThread {
     return undefined;
   }
 
-  /** Hands a batch over (the caller gives up its arrays). */
+  /**
+   * Hands a batch over (the caller gives up its arrays). If the thread is more than maxLag commands behind,
+   * first blocks until it has written all but half of that (or all it was given); throws VENUE_FAILED if it
+   * failed or did not catch up within a minute.
+   */
   post(batch: HistoryBatch): void {
+    if (batch.seq - this.written > this.#maxLag) {
+      const upTo = Math.min(batch.seq - Math.floor(this.#maxLag / 2), this.#posted);
+      this.waitWritten(upTo);
+    }
     this.#worker.postMessage(batch);
+    this.#posted = batch.seq;
   }
 
   /**

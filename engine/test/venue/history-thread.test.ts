@@ -1,8 +1,11 @@
 // The history writer thread on its own: it reports a file it cannot open instead of hanging or throwing
-// later, and writes batches in order with their watermark. And a venue whose thread does not start writes
-// its history (and snapshots) itself.
+// later, writes batches in order with their watermark, and makes the sequencer wait once it is too far
+// behind. And a venue whose thread does not start writes its history
+// (and snapshots) itself.
 import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { HistoryThread, type RowStatement } from '../../venue/history-thread.js';
@@ -11,6 +14,18 @@ import { expectHistoryMatchesEngine, openVenue, runLoad, setUpLoad, tempDb, temp
 
 const STMTS: RowStatement[] = [{ one: 'INSERT INTO t (a, b) VALUES (?, ?)', many: 'INSERT INTO t (a, b) VALUES (?, ?), (?, ?)', width: 2, chunk: 2 }];
 const MARK = "INSERT OR REPLACE INTO m (k, v) VALUES ('seq', ?)";
+
+/** A history file with the tables STMTS and MARK write. */
+function historyFile(): { file: string; db: Database.Database } {
+  const file = path.join(tempDir(), 'h.db');
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.exec('CREATE TABLE t (a INTEGER, b TEXT); CREATE TABLE m (k TEXT PRIMARY KEY, v TEXT)');
+  onTestFinished(() => {
+    db.close();
+  });
+  return { file, db };
+}
 
 describe('the history writer thread', () => {
   it('reports a file it cannot open as VENUE_FAILED when asked whether it is ready', () => {
@@ -46,6 +61,38 @@ describe('the history writer thread', () => {
     expect(db.prepare("SELECT v FROM m WHERE k = 'seq'").pluck().get()).toBe('5');
     t.close();
     db.close();
+  });
+
+  it('makes the caller wait once it is more than maxLag commands behind, until it has caught up to half', async () => {
+    const { file, db } = historyFile();
+    const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined, { maxLag: 10 });
+    t.waitReady();
+    // Another thread holds the file's write lock for 400 ms, so the writer is stuck behind it meanwhile.
+    const holder = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const db = new (require(workerData.sqlite))(workerData.file);
+       db.exec('BEGIN IMMEDIATE');
+       parentPort.postMessage('held');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+       db.exec('COMMIT');
+       db.close();`,
+      { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), file } },
+    );
+    await new Promise((resolve) => holder.once('message', resolve));
+    let t0 = performance.now();
+    t.post({ seq: 4, rows: [[[1, 2, 3, 4], ['a', 'b', 'c', 'd']]] });
+    t.post({ seq: 10, rows: [[[5], ['e']]] }); // 10 behind: not more than maxLag, so no wait
+    expect(performance.now() - t0).toBeLessThan(150);
+    expect(t.written).toBe(0);
+    t0 = performance.now();
+    t.post({ seq: 12, rows: [[[6], ['f']]] }); // 12 behind: waits until 12 - written <= 5, i.e. everything before is written
+    const waited = performance.now() - t0;
+    expect(waited).toBeGreaterThan(200); // the lock was held for 400 ms from before the first post
+    expect(t.written).toBeGreaterThanOrEqual(10);
+    t.waitWritten(12);
+    expect(db.prepare('SELECT a FROM t ORDER BY rowid').pluck().all()).toEqual([1, 2, 3, 4, 5, 6]);
+    t.close();
+    await holder.terminate();
   });
 
   it('joins a snapshot from its parts and stores it under the hash it was given, not one of what it joined', () => {
