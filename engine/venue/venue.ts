@@ -38,6 +38,7 @@
  * the venue file when the sequencer wrote them, in the history file when its thread did (snapshot()); both
  * are candidates, newest first.
  */
+import { randomUUID } from 'node:crypto';
 import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 import {
@@ -118,6 +119,13 @@ export interface VenueOptions {
    * that flushes it, on the caller's thread.
    */
   historyThread?: boolean;
+  /**
+   * The history file (default `<path>-history`, see historyPath). Another volume keeps its writes out of
+   * the journal's fsync: on one ext4 filesystem a journal fsync can also wait for the history file's
+   * freshly written data. It is marked with the venue it belongs to; another venue's is refused (DB_FOREIGN).
+   * A new or empty file is filled from the journal on open.
+   */
+  historyFile?: string;
   /**
    * Write accumulated history rows once this many are waiting (default 20000). Larger batches write fewer
    * index pages per row (more throughput); each flush pauses the sequencer for its duration (latency).
@@ -267,6 +275,8 @@ const DEFAULT_CANDLE_HISTORY = 240;
 
 export class Venue {
   readonly path: string;
+  /** The history file (VenueOptions.historyFile). */
+  readonly historyFile: string;
   readonly recovery: RecoveryReport;
   private readonly db: Db;
   private readonly journal: Journal;
@@ -275,7 +285,7 @@ export class Venue {
   private readonly alertBook: AlertBook;
   private engine: Engine;
   private readonly engineOptions: EngineOptions;
-  private readonly opts: Required<Omit<VenueOptions, 'onFatal' | 'engine'>> & Pick<VenueOptions, 'onFatal'>;
+  private readonly opts: Required<Omit<VenueOptions, 'onFatal' | 'engine' | 'historyFile'>> & Pick<VenueOptions, 'onFatal'>;
   private readonly clock: () => number;
   /** Background fsync: the WAL file, batches committed and waiting for an fsync, the fsyncs running (in the order they started). */
   private readonly bgSync: boolean;
@@ -323,6 +333,7 @@ export class Venue {
   private constructor(path: string, o: VenueOptions) {
     const t0 = performance.now();
     this.path = path;
+    this.historyFile = o.historyFile ?? historyPath(path);
     this.clock = o.now ?? Date.now;
     this.bgSync = o.fsync === 'background' && (o.synchronous ?? 'FULL') !== 'NORMAL';
     this.opts = {
@@ -357,7 +368,7 @@ export class Venue {
     });
     this.db = opened.db;
     try {
-      attachHistory(this.db, historyPath(path));
+      attachHistory(this.db, this.historyFile, this.venueId());
       this.engineOptions = this.engineConfig(o.engine ?? {});
       this.journal = new Journal(this.db);
       this.history = new HistoryWriter(this.db);
@@ -624,7 +635,7 @@ export class Venue {
     this.history.prune();
     let thread: HistoryThread | undefined;
     try {
-      thread = new HistoryThread(historyPath(this.path), HISTORY_STATEMENTS, HISTORY_MARK, this.history.watermark, (e) => {
+      thread = new HistoryThread(this.historyFile, HISTORY_STATEMENTS, HISTORY_MARK, this.history.watermark, (e) => {
         if (this.state === 'open' || this.state === 'closing') this.fail(e, []);
       });
       thread.waitReady();
@@ -794,6 +805,17 @@ export class Venue {
 
   private assertUsable(): void {
     if (this.state === 'failed' || this.state === 'closed') throw this.unavailable();
+  }
+
+  /** This venue's identity (a random id kept in its meta, made on first use), which marks its history file. */
+  private venueId(): string {
+    let id = getMeta(this.db, 'venue_id');
+    if (id === undefined) {
+      const fresh = randomUUID();
+      this.db.transaction(() => setMeta(this.db, 'venue_id', fresh))();
+      id = fresh;
+    }
+    return id;
   }
 
   /** The venue's time for the next batch: the clock, but never before the last stamp. */

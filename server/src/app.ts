@@ -74,6 +74,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const venue = Venue.open(config.db, {
     now: clock.now,
     synchronous: config.sync === 'full' ? 'FULL' : 'NORMAL',
+    ...(config.historyDb !== undefined ? { historyFile: config.historyDb } : {}),
     // The fsync of each group commit runs on the thread pool; replies still wait for it (see VenueOptions).
     fsync: 'background',
     snapshotEvery: config.snapshotEvery,

@@ -26,6 +26,12 @@ export const ConfigSchema = z.strictObject({
   db: z.string().min(1).default('./data/venue.db'),
   /** Default: `<db without .db>.users.db` beside the venue database. */
   usersDb: z.string().min(1).optional(),
+  /**
+   * The venue's history file (orders, executions, ledger, candles and snapshots, derived from the journal).
+   * Default: `<db>-history` beside the venue database. On another volume its writes stay out of the
+   * journal's fsync.
+   */
+  historyDb: z.string().min(1).optional(),
   /** File with the server's secret key (encrypts TOTP secrets, keys token and backup-code hashes). */
   keyFile: z.string().min(1).optional(),
   host: z.string().min(1).default('127.0.0.1'),
@@ -165,6 +171,7 @@ type Kind = 'string' | 'int' | 'number' | 'list' | 'bool' | 'switch';
 const FLAGS: Record<string, { key: string; kind: Kind }> = {
   db: { key: 'db', kind: 'string' },
   'users-db': { key: 'usersDb', kind: 'string' },
+  'history-db': { key: 'historyDb', kind: 'string' },
   'key-file': { key: 'keyFile', kind: 'string' },
   host: { key: 'host', kind: 'string' },
   port: { key: 'port', kind: 'int' },
@@ -296,6 +303,10 @@ export const HELP = `tradedesk exchange server
   npm run server -- [flags]           (development, from the source)
 
   --db FILE              venue database (default ./data/venue.db; users DB and key file beside it)
+  --users-db FILE        users, sessions, 2FA and audit log (default <db>.users.db beside the venue database)
+  --key-file FILE        the server's secret key (default <db>.server.key beside it; or TRADEDESK_SERVER_KEY)
+  --history-db FILE      the venue's history file (default <db>-history beside it; another volume keeps
+                         its writes out of the journal's fsync; a new file is filled from the journal)
   --host ADDR            listen address (default 127.0.0.1; use 0.0.0.0 behind a TLS proxy)
   --port N               listen port (default 8787; 0 picks a free one)
   --config FILE.json     settings file (every key of ConfigSchema in server/src/config.ts)

@@ -60,6 +60,23 @@ describe('config', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  it('keeps the venue history where --history-db says (flag or environment), and nothing beside the venue', async () => {
+    expect(loadConfig(['--history-db', '/vol/h.db'], {}).config.historyDb).toBe('/vol/h.db');
+    expect(loadConfig([], { TRADEDESK_HISTORY_DB: '/vol/e.db' }).config.historyDb).toBe('/vol/e.db');
+    const other = mkdtempSync(join(tmpdir(), 'tdhist-'));
+    const historyDb = join(other, 'history.db');
+    const srv = await startServer({ historyDb });
+    try {
+      expect(srv.app.venue.historyFile).toBe(historyDb);
+      await srv.app.venue.submit({ type: 'CreateInstrument', instrument: { symbol: 'HDB', name: 'History elsewhere', tickSize: 1, lotSize: 1, referencePrice: 100, bandBps: 1000 } });
+      expect(existsSync(historyDb)).toBe(true);
+      expect(existsSync(join(srv.dir, 'venue.db-history'))).toBe(false);
+    } finally {
+      await srv.stop();
+      rmSync(other, { recursive: true, force: true });
+    }
+  });
+
   it('logs are JSON lines and never contain secrets', () => {
     const lines: string[] = [];
     const log = createLogger('info', (l) => lines.push(l));

@@ -1,15 +1,16 @@
 // The history writer thread on its own: it reports a file it cannot open instead of hanging or throwing
 // later, writes batches in order with their watermark, and makes the sequencer wait once it is too far
-// behind. And a venue whose thread does not start writes its history
-// (and snapshots) itself.
+// behind. A venue whose thread does not start writes its history (and snapshots) itself. A venue's history
+// file can be kept elsewhere, and is refused to another venue.
 import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { HistoryThread, type RowStatement } from '../../venue/history-thread.js';
-import { VenueError, historyPath, isVenueError } from '../../venue/index.js';
+import { Venue, VenueError, historyPath, isVenueError } from '../../venue/index.js';
 import { expectHistoryMatchesEngine, openVenue, runLoad, setUpLoad, tempDb, tempDir } from './helpers.js';
 
 const STMTS: RowStatement[] = [{ one: 'INSERT INTO t (a, b) VALUES (?, ?)', many: 'INSERT INTO t (a, b) VALUES (?, ?), (?, ?)', width: 2, chunk: 2 }];
@@ -150,5 +151,65 @@ describe('a venue whose history thread does not start', () => {
     expect(r.recovery.replayed).toBe(0);
     expectHistoryMatchesEngine(r);
     r.close();
+  });
+});
+
+describe('a history file kept elsewhere (historyFile)', () => {
+  it('is written where it is asked and reopened from there; a new one is filled from the journal', async () => {
+    const file = tempDb();
+    const elsewhere = path.join(tempDir(), 'elsewhere.db');
+    const v = openVenue(file, { historyFile: elsewhere });
+    expect(v.historyFile).toBe(elsewhere);
+    const s = await setUpLoad(v, { accounts: 4 });
+    await runLoad(v, s, 30, 5);
+    expectHistoryMatchesEngine(v);
+    const hash = v.view.stateHash();
+    v.close();
+    expect(existsSync(historyPath(file))).toBe(false);
+    const hist = new Database(elsewhere, { readonly: true });
+    expect(hist.prepare('SELECT count(*) FROM orders').pluck().get()).toBeGreaterThan(0);
+    expect(hist.prepare("SELECT value FROM history_meta WHERE key = 'history_seq'").pluck().get()).toBe(String(v.lastSeq));
+    hist.close();
+
+    const again = openVenue(file, { historyFile: elsewhere });
+    expect(again.recovery.historyRebuilt).toBe(false);
+    expect(again.view.stateHash()).toBe(hash);
+    expectHistoryMatchesEngine(again);
+    again.close();
+
+    // moved back beside the venue: a new file there, filled from the journal
+    const beside = openVenue(file);
+    // its snapshots were in the other file: the whole journal is replayed, deriving the history as it goes
+    expect(beside.recovery.snapshotSeq).toBe(0);
+    expect(beside.recovery.replayed).toBe(beside.lastSeq);
+    expect(beside.view.stateHash()).toBe(hash);
+    expectHistoryMatchesEngine(beside);
+    beside.close();
+    expect(existsSync(historyPath(file))).toBe(true);
+  });
+
+  it("refuses another venue's history file (DB_FOREIGN) and leaves both venues usable", async () => {
+    const shared = path.join(tempDir(), 'shared-history.db');
+    const a = openVenue(tempDb(), { historyFile: shared });
+    const s = await setUpLoad(a, { accounts: 2 });
+    await runLoad(a, s, 5, 3);
+    a.close();
+    const other = tempDb();
+    let err: unknown;
+    try {
+      Venue.open(other, { historyFile: shared });
+    } catch (e) {
+      err = e;
+    }
+    expect(isVenueError(err, 'DB_FOREIGN'), String(err)).toBe(true);
+    expect((err as Error).message).toBe(`${shared} is the history file of another venue`);
+    // neither file was changed: the first venue reopens on it, the second beside its own file
+    const back = openVenue(a.path, { historyFile: shared });
+    expect(back.recovery.historyRebuilt).toBe(false);
+    expectHistoryMatchesEngine(back);
+    back.close();
+    const b = openVenue(other);
+    expect(b.recovery.created).toBe(false);
+    b.close();
   });
 });
