@@ -8,6 +8,8 @@
  *   npm run bench:server -- --sync normal   journal synchronous=NORMAL instead of FULL
  *   npm run bench:server -- --only orders   one phase only (orders, latency, rates, quotes or connections; repeatable)
  *   npm run bench:server -- --rates 10000,30000   the offered rates of the open-loop phase (orders/s)
+ *   npm run bench:server -- --history-dir /dev/shm   the history file and the users database there (the
+ *                                        server's --history-db and --users-db), the journal where it was
  *   BENCH_TSX=1 npm run bench:server     the server process through tsx instead of bundled (for comparison)
  *
  * Method
@@ -63,6 +65,8 @@ const opt = (f: string, d: string): string => {
 
 interface ChildInit {
   dir: string;
+  /** Where the history file and the users database go (--history-dir), instead of beside the venue database. */
+  sideDir?: string;
   sync: 'full' | 'normal';
   traders: number;
   symbols: number;
@@ -90,6 +94,7 @@ async function child(init: ChildInit): Promise<void> {
   const { buildServer } = await import('../server/src/app.js');
   const app = buildServer({
     db: join(init.dir, 'venue.db'),
+    ...(init.sideDir !== undefined ? { historyDb: join(init.sideDir, 'venue.db-history'), usersDb: join(init.sideDir, 'venue.users.db') } : {}),
     logLevel: 'silent',
     sim: 'off', // measured without the simulated market's own order flow
     sync: init.sync,
@@ -651,12 +656,14 @@ async function parent(): Promise<void> {
   };
   const only = args.flatMap((a, i) => (a === '--only' && args[i + 1] !== undefined ? [args[i + 1]!] : []));
   const run = (phase: string): boolean => only.length === 0 || only.includes(phase);
+  const historyDir = args.includes('--history-dir') ? opt('--history-dir', '') : undefined;
   const serverFlags = process.env.BENCH_SERVER_ARGS !== undefined ? process.env.BENCH_SERVER_ARGS.split(/\s+/).filter(Boolean) : SERVER_NODE_FLAGS;
   /** A server process on a fresh database. */
   const childFile = process.env.BENCH_TSX ? fileURLToPath(import.meta.url) : await buildChild();
   const startServer = async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tdbench-'));
-    const proc = fork(childFile, ['--child', JSON.stringify({ dir, sync, traders: cfg.traders, symbols: cfg.symbols } satisfies ChildInit)], {
+    const sideDir = historyDir === undefined ? undefined : mkdtempSync(join(historyDir, 'tdbench-'));
+    const proc = fork(childFile, ['--child', JSON.stringify({ dir, sideDir, sync, traders: cfg.traders, symbols: cfg.symbols } satisfies ChildInit)], {
       // The server runs with the Node flags the README gives a firm (SERVER_NODE_FLAGS), or BENCH_SERVER_ARGS
       // instead when set; BENCH_PROF=dir: CPU profile of the server process.
       execArgv: [...(process.env.BENCH_TSX ? process.execArgv : []), ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), ...serverFlags],
@@ -671,6 +678,7 @@ async function parent(): Promise<void> {
       proc.send({ t: 'stop' });
       await new Promise((r) => proc.once('exit', r));
       rmSync(dir, { recursive: true, force: true });
+      if (sideDir !== undefined) rmSync(sideDir, { recursive: true, force: true });
     };
     return { link, ready, url: `ws://127.0.0.1:${ready.port}/ws`, stop };
   };
@@ -694,7 +702,7 @@ async function parent(): Promise<void> {
       lat === undefined
         ? undefined
         : { ordersPerSec: lat.ordersPerSec, ackP50Ms: lat.ackP50Ms, ackP99Ms: lat.ackP99Ms, ackMaxMs: lat.ackMaxMs, serverCpuPct: lat.serverCpuPct, generatorCpuPct: lat.generatorCpuPct, serverGcPct: lat.serverGcPct, serverGcMaxMs: lat.serverGcMaxMs, clients: lat.clients, window: lat.window };
-    const result = { quick, sync, serverNodeFlags: serverFlags.join(' '), cores: (await import('node:os')).cpus().length, ...orders, ...(latencyRun ? { latencyRun } : {}), ...rates, ...quotes, ...conns };
+    const result = { quick, sync, historyDir: historyDir ?? null, serverNodeFlags: serverFlags.join(' '), cores: (await import('node:os')).cpus().length, ...orders, ...(latencyRun ? { latencyRun } : {}), ...rates, ...quotes, ...conns };
     const rows: string[][] = [];
     if (orders !== undefined)
       rows.push(
