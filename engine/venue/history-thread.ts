@@ -3,7 +3,8 @@
  *
  * History (orders, executions, ledger, candles, sessions) is derived from the journal, so it does not have
  * to be written in the journal's transaction, nor on the sequencer's thread. It lives in a second SQLite
- * file beside the venue database (`<venue>-history`), ATTACHed to the venue's connection as `hist` so that
+ * file, by default beside the venue database (`<venue>-history`; VenueOptions.historyFile puts it elsewhere,
+ * marked with its venue), ATTACHed to the venue's connection as `hist` so that
  * queries read it by its plain table names, and it is written by a worker thread with its own connection:
  * the sequencer hands each history flush over (rows as columns, see HistoryBatch) and goes on sequencing while
  * the rows are inserted beside it. Its watermark (`history_meta.history_seq`, the last command whose rows
@@ -11,7 +12,8 @@
  *
  * The thread reports the last batch it committed through shared memory, so the sequencer can wait for it
  * without its event loop (a query waits until everything acknowledged before it is written; the first
- * group commit after a session's end waits for that session's orders). A write that fails, or a thread that is lost,
+ * group commit after a session's end waits for that session's orders; a hand-over waits while the thread is
+ * more than HistoryThreadOptions.maxLag commands behind). A write that fails, or a thread that is lost,
  * stops the venue like a failed commit: the venue is reopened from the journal, and history is re-derived
  * from its watermark.
  *
