@@ -229,6 +229,8 @@ export interface HistoryThreadOptions {
    * letting the rows pile up in memory.
    */
   maxLag?: number;
+  /** Called with the time (ms) a hand-over waited for the thread to catch up. */
+  onWait?: (waitedMs: number) => void;
 }
 
 /** Default HistoryThreadOptions.maxLag. */
@@ -241,6 +243,7 @@ export const HISTORY_MAX_LAG = 100_000;
 export class HistoryThread {
   readonly #worker: Worker;
   readonly #maxLag: number;
+  readonly #onWait: ((waitedMs: number) => void) | undefined;
   /** The seq of the last batch handed over. */
   #posted: number;
   readonly #state: BigInt64Array;
@@ -251,6 +254,7 @@ export class HistoryThread {
   /** `onLost` is called (on the event loop) if the thread ends or fails without being asked to close. */
   constructor(path: string, stmts: readonly RowStatement[], markSql: string, written: number, onLost: (e: Error) => void, options: HistoryThreadOptions = {}) {
     this.#maxLag = Math.max(1, options.maxLag ?? HISTORY_MAX_LAG);
+    this.#onWait = options.onWait;
     this.#posted = written;
     const sab = new SharedArrayBuffer(16);
     const err = new SharedArrayBuffer(ERR_BYTES);
@@ -302,7 +306,9 @@ export class HistoryThread {
   post(batch: HistoryBatch): void {
     if (batch.seq - this.written > this.#maxLag) {
       const upTo = Math.min(batch.seq - Math.floor(this.#maxLag / 2), this.#posted);
+      const t0 = performance.now();
       this.waitWritten(upTo);
+      this.#onWait?.(performance.now() - t0);
     }
     this.#worker.postMessage(batch);
     this.#posted = batch.seq;

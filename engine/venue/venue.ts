@@ -127,6 +127,11 @@ export interface VenueOptions {
    */
   historyFile?: string;
   /**
+   * Called after a history hand-over waited for the history thread, which was more than 100,000 commands
+   * behind, with the time sequencing waited (ms). Should not throw.
+   */
+  onHistoryWait?: (waitedMs: number) => void;
+  /**
    * Write accumulated history rows once this many are waiting (default 20000). Larger batches write fewer
    * index pages per row (more throughput); each flush pauses the sequencer for its duration (latency).
    */
@@ -285,7 +290,7 @@ export class Venue {
   private readonly alertBook: AlertBook;
   private engine: Engine;
   private readonly engineOptions: EngineOptions;
-  private readonly opts: Required<Omit<VenueOptions, 'onFatal' | 'engine' | 'historyFile'>> & Pick<VenueOptions, 'onFatal'>;
+  private readonly opts: Required<Omit<VenueOptions, 'onFatal' | 'engine' | 'historyFile' | 'onHistoryWait'>> & Pick<VenueOptions, 'onFatal' | 'onHistoryWait'>;
   private readonly clock: () => number;
   /** Background fsync: the WAL file, batches committed and waiting for an fsync, the fsyncs running (in the order they started). */
   private readonly bgSync: boolean;
@@ -357,6 +362,7 @@ export class Venue {
       onDamagedJournal: o.onDamagedJournal ?? 'error',
       clientOrderIdScope: o.clientOrderIdScope ?? 'account',
       onFatal: o.onFatal,
+      onHistoryWait: o.onHistoryWait,
       onError: o.onError ?? ((e, where) => console.error(`venue: ${where}:`, e)),
     };
     const opened = openDatabase(path, {
@@ -637,7 +643,7 @@ export class Venue {
     try {
       thread = new HistoryThread(this.historyFile, HISTORY_STATEMENTS, HISTORY_MARK, this.history.watermark, (e) => {
         if (this.state === 'open' || this.state === 'closing') this.fail(e, []);
-      });
+      }, { onWait: this.opts.onHistoryWait });
       thread.waitReady();
       this.history.thread = thread;
     } catch (e) {

@@ -68,6 +68,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const paths = derivedPaths(config);
   const metrics = new Registry();
   const started = Date.now();
+  const historyWaits = metrics.counter('tradedesk_history_waits_total', 'Times sequencing waited for the history thread (more than 100,000 commands behind)');
+  const historyWaitSeconds = metrics.counter('tradedesk_history_wait_seconds_total', 'Time sequencing waited for the history thread');
 
   // With the simulated market on, the venue stamps its simulated time (see engine/live/README.md).
   const clock = new MarketClock();
@@ -75,6 +77,10 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     now: clock.now,
     synchronous: config.sync === 'full' ? 'FULL' : 'NORMAL',
     ...(config.historyDb !== undefined ? { historyFile: config.historyDb } : {}),
+    onHistoryWait: (ms) => {
+      historyWaits.inc();
+      historyWaitSeconds.inc(ms / 1000);
+    },
     // The fsync of each group commit runs on the thread pool; replies still wait for it (see VenueOptions).
     fsync: 'background',
     snapshotEvery: config.snapshotEvery,

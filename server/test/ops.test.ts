@@ -112,6 +112,8 @@ describe('health, metrics, static files', () => {
       'tradedesk_journal_lag_commands ',
       'tradedesk_journal_pending_acks 0',
       'tradedesk_history_lag_commands ',
+      'tradedesk_history_waits_total 0',
+      'tradedesk_history_wait_seconds_total 0',
       'tradedesk_event_loop_delay_p99_seconds ',
       'tradedesk_event_loop_delay_max_seconds ',
       '# TYPE tradedesk_http_request_seconds histogram',

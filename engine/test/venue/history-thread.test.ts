@@ -66,7 +66,8 @@ describe('the history writer thread', () => {
 
   it('makes the caller wait once it is more than maxLag commands behind, until it has caught up to half', async () => {
     const { file, db } = historyFile();
-    const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined, { maxLag: 10 });
+    const waits: number[] = [];
+    const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined, { maxLag: 10, onWait: (ms) => waits.push(ms) });
     t.waitReady();
     // Another thread holds the file's write lock for 400 ms, so the writer is stuck behind it meanwhile.
     const holder = new Worker(
@@ -85,11 +86,15 @@ describe('the history writer thread', () => {
     t.post({ seq: 10, rows: [[[5], ['e']]] }); // 10 behind: not more than maxLag, so no wait
     expect(performance.now() - t0).toBeLessThan(150);
     expect(t.written).toBe(0);
+    expect(waits).toEqual([]);
     t0 = performance.now();
     t.post({ seq: 12, rows: [[[6], ['f']]] }); // 12 behind: waits until 12 - written <= 5, i.e. everything before is written
     const waited = performance.now() - t0;
     expect(waited).toBeGreaterThan(200); // the lock was held for 400 ms from before the first post
     expect(t.written).toBeGreaterThanOrEqual(10);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThan(200);
+    expect(waits[0]).toBeLessThanOrEqual(waited);
     t.waitWritten(12);
     expect(db.prepare('SELECT a FROM t ORDER BY rowid').pluck().all()).toEqual([1, 2, 3, 4, 5, 6]);
     t.close();
