@@ -40,6 +40,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { resolve as resolvePath } from 'node:path';
 import { crc32 } from 'node:zlib';
 import {
   Engine,
@@ -122,8 +123,8 @@ export interface VenueOptions {
   /**
    * The history file (default `<path>-history`, see historyPath). Another volume keeps its writes out of
    * the journal's fsync: on one ext4 filesystem a journal fsync can also wait for the history file's
-   * freshly written data. It is marked with the venue it belongs to; another venue's is refused (DB_FOREIGN).
-   * A new or empty file is filled from the journal on open.
+   * freshly written data. It is marked with the venue it belongs to; another venue's, or the venue database
+   * itself, is refused (DB_FOREIGN). A new or empty file is filled from the journal on open.
    */
   historyFile?: string;
   /**
@@ -339,6 +340,8 @@ export class Venue {
     const t0 = performance.now();
     this.path = path;
     this.historyFile = o.historyFile ?? historyPath(path);
+    if (resolvePath(this.historyFile) === resolvePath(path))
+      throw new VenueError('DB_FOREIGN', `The history file cannot be the venue database itself (${path})`, { historyFile: this.historyFile });
     this.clock = o.now ?? Date.now;
     this.bgSync = o.fsync === 'background' && (o.synchronous ?? 'FULL') !== 'NORMAL';
     this.opts = {

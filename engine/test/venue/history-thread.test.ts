@@ -216,5 +216,15 @@ describe('a history file kept elsewhere (historyFile)', () => {
     const b = openVenue(other);
     expect(b.recovery.created).toBe(false);
     b.close();
+    // nor can the venue database be its own history file
+    let self: unknown;
+    try {
+      Venue.open(other, { historyFile: path.join(path.dirname(other), '.', path.basename(other)) });
+    } catch (e) {
+      self = e;
+    }
+    expect(isVenueError(self, 'DB_FOREIGN'), String(self)).toBe(true);
+    expect((self as Error).message).toBe(`The history file cannot be the venue database itself (${other})`);
+    openVenue(other).close();
   });
 });
