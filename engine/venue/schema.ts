@@ -264,11 +264,11 @@ export const HISTORY_SCHEMA = 'hist';
 /**
  * Attaches the history file to the venue's connection (creating it if needed) so queries read its tables by
  * their plain names, and moves the history tables of a pre-version-3 venue database into it. Not inside a
- * transaction (ATTACH cannot be). With `owner` (the venue's identity), the file is marked as that venue's
- * on first use, and a file marked as another venue's is refused (DB_FOREIGN): a history file can be kept
- * elsewhere than beside its venue (VenueOptions.historyFile), so two venues could be pointed at one.
+ * transaction (ATTACH cannot be). The file is marked as `owner`'s (the venue's identity) on first use, and a
+ * file marked as another venue's is refused (DB_FOREIGN): a history file can be kept elsewhere than beside
+ * its venue (VenueOptions.historyFile), so two venues could be pointed at one.
  */
-export function attachHistory(db: Db, file: string, owner?: string): void {
+export function attachHistory(db: Db, file: string, owner: string): void {
   const s = HISTORY_SCHEMA;
   try {
     db.prepare(`ATTACH DATABASE ? AS ${s}`).run(file);
@@ -283,9 +283,8 @@ export function attachHistory(db: Db, file: string, owner?: string): void {
     db.transaction(() => {
       if (appId === 0) db.pragma(`${s}.application_id = ${HISTORY_APPLICATION_ID}`);
       db.exec(historyDdl(s));
-      if (owner === undefined) return;
-      const had = db.prepare(`SELECT value FROM ${s}.history_meta WHERE key = 'venue'`).pluck().get() as string | undefined;
-      if (had === undefined) db.prepare(`INSERT INTO ${s}.history_meta (key, value) VALUES ('venue', ?)`).run(owner);
+      const had = getHistoryMeta(db, 'venue');
+      if (had === undefined) setHistoryMeta(db, 'venue', owner);
       else if (had !== owner) throw new VenueError('DB_FOREIGN', `${file} is the history file of another venue`, { venue: had, expected: owner });
     })();
   } catch (e) {

@@ -43,10 +43,7 @@ describe('the history writer thread', () => {
   });
 
   it('writes the batches handed over, in order, with the watermark of the last', () => {
-    const file = path.join(tempDir(), 'h.db');
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (a INTEGER, b TEXT); CREATE TABLE m (k TEXT PRIMARY KEY, v TEXT)');
+    const { file, db } = historyFile();
     const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined);
     t.waitReady();
     t.post({ seq: 3, rows: [[[1, 2, 3], ['x', 'y', 'z']]] });
@@ -61,7 +58,6 @@ describe('the history writer thread', () => {
     ]);
     expect(db.prepare("SELECT v FROM m WHERE k = 'seq'").pluck().get()).toBe('5');
     t.close();
-    db.close();
   });
 
   it('makes the caller wait once it is more than maxLag commands behind, until it has caught up to half', async () => {
@@ -102,10 +98,7 @@ describe('the history writer thread', () => {
   });
 
   it('joins a snapshot from its parts and stores it under the hash it was given, not one of what it joined', () => {
-    const file = path.join(tempDir(), 'h.db');
-    const db = new Database(file);
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (a INTEGER, b TEXT); CREATE TABLE m (k TEXT PRIMARY KEY, v TEXT)');
+    const { file, db } = historyFile();
     db.exec('CREATE TABLE snapshots (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, hash TEXT NOT NULL, next_order_id INTEGER NOT NULL, crc INTEGER NOT NULL, data TEXT NOT NULL)');
     const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined);
     t.waitReady();
@@ -119,7 +112,6 @@ describe('the history writer thread', () => {
     const data = '{"a":1,"orders":[{"id":1},{"id":2},{"id":3}],"z":2}';
     expect(row).toEqual({ seq: 7, hash: 'sender-hash', next: 4, crc: crc32(data), data });
     expect(JSON.parse(row.data)).toEqual({ a: 1, orders: [{ id: 1 }, { id: 2 }, { id: 3 }], z: 2 });
-    db.close();
   });
 });
 
