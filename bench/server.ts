@@ -75,7 +75,33 @@ type ChildMsg =
   | { t: 'ready'; port: number; tokens: string[] }
   | { t: 'mem'; rss: number; heap: number; external: number; id: number }
   | { t: 'mm'; on: boolean; id: number }
-  | { t: 'cpu'; user: number; system: number; mainMs: number | null; hubFrames: number; hubTicks: number; gcMs: number; gcMaxMs: number; id: number };
+  | { t: 'cpu'; user: number; system: number; mainMs: number | null; hubFrames: number; hubTicks: number; gcMs: number; gcMaxMs: number; journal: JournalTotals; id: number };
+
+/** The server's group commits and journal fsyncs so far, from its /metrics histograms. */
+interface JournalTotals {
+  commits: number;
+  commands: number;
+  commitSec: number;
+  fsyncs: number;
+  fsyncSec: number;
+  fsyncsOver5Ms: number;
+}
+
+function journalTotals(metrics: string): JournalTotals {
+  const v = (sample: string): number => {
+    const i = metrics.indexOf(`\n${sample} `);
+    return i < 0 ? NaN : Number(metrics.slice(i + sample.length + 2, metrics.indexOf('\n', i + 1)));
+  };
+  const fsyncs = v('tradedesk_journal_fsync_seconds_count');
+  return {
+    commits: v('tradedesk_journal_commit_commands_count'),
+    commands: v('tradedesk_journal_commit_commands_sum'),
+    commitSec: v('tradedesk_journal_commit_seconds_sum'),
+    fsyncs,
+    fsyncSec: v('tradedesk_journal_fsync_seconds_sum'),
+    fsyncsOver5Ms: fsyncs - v('tradedesk_journal_fsync_seconds_bucket{le="0.005"}'),
+  };
+}
 
 // ================================================================ child: the server
 
@@ -137,7 +163,8 @@ async function child(init: ChildInit): Promise<void> {
       process.send!({ t: 'mem', rss: u.rss, heap: u.heapUsed, external: u.external + u.arrayBuffers, id: m.id } satisfies ChildMsg);
     } else if (m.t === 'cpu') {
       const c = process.cpuUsage();
-      process.send!({ t: 'cpu', user: c.user, system: c.system, mainMs: mainThreadCpuMs(), hubFrames: app.hub.stats.framesSent, hubTicks: app.hub.stats.ticks, gcMs, gcMaxMs, id: m.id } satisfies ChildMsg);
+      const journal = journalTotals(app.metrics.render());
+      process.send!({ t: 'cpu', user: c.user, system: c.system, mainMs: mainThreadCpuMs(), hubFrames: app.hub.stats.framesSent, hubTicks: app.hub.stats.ticks, gcMs, gcMaxMs, journal, id: m.id } satisfies ChildMsg);
       gcMaxMs = 0;
     } else if (m.t === 'mm') {
       if (m.on && mm === undefined) {
@@ -440,6 +467,9 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
       // the sequencer's own thread (Linux); near 100% means the event loop itself is the bottleneck
       serverMainThreadPct: c1.mainMs === null || s0.mainMs === null ? null : Math.round((c1.mainMs - s0.mainMs) / 10 / cpuSec),
       generatorSysPct: Math.round(g1.system / 1e4 / cpuSec),
+      // Where the server's part of the latency goes: its group commits (how many, how large, how long the
+      // event loop spent in each) and the journal fsyncs the acknowledgements wait for.
+      ...journalStep(s0.journal, c1.journal, cpuSec),
     });
   }
   for (const ws of socks) ws.close();
@@ -447,6 +477,18 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
   // ack p99 of 10 ms or less.
   const ok = steps.filter((st) => st.unanswered === 0 && st.ackedPerSec >= st.offeredPerSec * 0.97 && st.ackP99Ms <= 10);
   return { rateSteps: steps, maxRateWithAckP99Under10Ms: ok.length > 0 ? Math.max(...ok.map((st) => st.offeredPerSec)) : 0 };
+}
+
+function journalStep(a: JournalTotals, b: JournalTotals, sec: number) {
+  const commits = b.commits - a.commits;
+  const fsyncs = b.fsyncs - a.fsyncs;
+  return {
+    groupCommitsPerSec: Math.round(commits / sec),
+    commandsPerGroupCommit: round((b.commands - a.commands) / commits, 1),
+    groupCommitMeanMs: round(((b.commitSec - a.commitSec) * 1000) / commits, 3),
+    fsyncMeanMs: round(((b.fsyncSec - a.fsyncSec) * 1000) / fsyncs, 3),
+    fsyncsOver5MsPct: round((100 * (b.fsyncsOver5Ms - a.fsyncsOver5Ms)) / fsyncs, 1),
+  };
 }
 
 /** A minimal raw WebSocket client: handshake, masked text frames out, frames counted by header in. */
@@ -722,7 +764,7 @@ async function parent(): Promise<void> {
         rows.push([
           `open loop ${fmtCount(st.offeredPerSec)}/s: ack p50 / p99 / max (ms)`,
           `${st.ackP50Ms} / ${st.ackP99Ms} / ${st.ackMaxMs}`,
-          `acked ${fmtCount(st.ackedPerSec)}/s${st.unanswered > 0 ? `, ${st.unanswered} unanswered` : ''}, sent late by p50 ${st.sendLagP50Ms} / p99 ${st.sendLagP99Ms} ms, longest GC pause ${st.serverGcMaxMs} ms; server CPU ${st.serverCpuPct}% (sys ${st.serverSysPct}%${st.serverMainThreadPct === null ? '' : `, main thread ${st.serverMainThreadPct}%`}), generator CPU ${st.generatorCpuPct}% (sys ${st.generatorSysPct}%)`,
+          `acked ${fmtCount(st.ackedPerSec)}/s${st.unanswered > 0 ? `, ${st.unanswered} unanswered` : ''}, sent late by p50 ${st.sendLagP50Ms} / p99 ${st.sendLagP99Ms} ms, longest GC pause ${st.serverGcMaxMs} ms; server CPU ${st.serverCpuPct}% (sys ${st.serverSysPct}%${st.serverMainThreadPct === null ? '' : `, main thread ${st.serverMainThreadPct}%`}), generator CPU ${st.generatorCpuPct}% (sys ${st.generatorSysPct}%); ${fmtCount(st.groupCommitsPerSec)} group commits/s of ${st.commandsPerGroupCommit} commands, ${st.groupCommitMeanMs} ms each on the event loop; journal fsync mean ${st.fsyncMeanMs} ms, ${st.fsyncsOver5MsPct}% over 5 ms`,
         ]);
       rows.push(['highest rate with ack p99 <= 10 ms', fmtCount(rates.maxRateWithAckP99Under10Ms), `of the offered rates ${cfg.rates.map(fmtCount).join(', ')} (orders/s)`]);
     }

@@ -133,6 +133,16 @@ export interface VenueOptions {
    */
   onHistoryWait?: (waitedMs: number) => void;
   /**
+   * Called after each group commit with its commands and the time (ms) the sequencer spent on it: executing
+   * them, journaling and the COMMIT (with fsync 'commit', the fsync too). Should not throw.
+   */
+  onGroupCommit?: (commands: number, ms: number) => void;
+  /**
+   * With fsync 'background': called as each fsync of the journal returns, with its time (ms, from its start
+   * until the venue saw it return) and the commands it made durable. Should not throw.
+   */
+  onSync?: (ms: number, commands: number) => void;
+  /**
    * Write accumulated history rows once this many are waiting (default 20000). Larger batches write fewer
    * index pages per row (more throughput); each flush pauses the sequencer for its duration (latency).
    */
@@ -277,6 +287,9 @@ interface SyncGroup {
 
 const DEFAULT_CANDLE_HISTORY = 240;
 
+/** The optional observers among the options. */
+type Hook = 'onHistoryWait' | 'onGroupCommit' | 'onSync';
+
 // ---------------------------------------------------------------- the venue
 
 export class Venue {
@@ -291,7 +304,7 @@ export class Venue {
   private readonly alertBook: AlertBook;
   private engine: Engine;
   private readonly engineOptions: EngineOptions;
-  private readonly opts: Required<Omit<VenueOptions, 'onFatal' | 'engine' | 'historyFile' | 'onHistoryWait'>> & Pick<VenueOptions, 'onFatal' | 'onHistoryWait'>;
+  private readonly opts: Required<Omit<VenueOptions, 'onFatal' | 'engine' | 'historyFile' | Hook>> & Pick<VenueOptions, 'onFatal' | Hook>;
   private readonly clock: () => number;
   /** Background fsync: the WAL file, batches committed and waiting for an fsync, the fsyncs running (in the order they started). */
   private readonly bgSync: boolean;
@@ -366,6 +379,8 @@ export class Venue {
       clientOrderIdScope: o.clientOrderIdScope ?? 'account',
       onFatal: o.onFatal,
       onHistoryWait: o.onHistoryWait,
+      onGroupCommit: o.onGroupCommit,
+      onSync: o.onSync,
       onError: o.onError ?? ((e, where) => console.error(`venue: ${where}:`, e)),
     };
     const opened = openDatabase(path, {
@@ -842,6 +857,7 @@ export class Venue {
       batch = batch.slice(0, this.opts.maxBatch);
     } else this.queue = [];
 
+    const began = performance.now();
     const engine = this.engine;
     const history = this.history;
     const ts = this.stamp();
@@ -930,6 +946,8 @@ export class Venue {
     this.seq = seq;
     this.nextOrderId = nextId;
     this.lastTs = ts;
+    const onGroupCommit = this.opts.onGroupCommit;
+    if (onGroupCommit !== undefined) this.observe('onGroupCommit', () => onGroupCommit(batch.length, performance.now() - began));
     const pubs = this.orderPubs;
     this.orderPubs = [];
     if (this.bgSync) {
@@ -1047,6 +1065,12 @@ export class Venue {
     fsync(this.walFd, (err) => {
       f.done = true;
       f.err = err;
+      const onSync = this.opts.onSync;
+      if (onSync !== undefined && err === null) {
+        let commands = 0;
+        for (const g of f.groups) commands += g.batch.length;
+        this.observe('onSync', () => onSync(performance.now() - f.startedAt, commands));
+      }
       const started = this.syncing;
       while (started.length > 0 && started[0]!.done) {
         const first = started.shift()!;
@@ -1059,6 +1083,15 @@ export class Venue {
       }
       this.startSync();
     });
+  }
+
+  /** Runs an observer given in the options: one that throws is reported (onError), never the venue's failure. */
+  private observe(name: string, f: () => void): void {
+    try {
+      f();
+    } catch (e) {
+      this.opts.onError(e, name);
+    }
   }
 
   /** Acknowledges and publishes synced batches (or rejects them, with the error that stopped the venue). */

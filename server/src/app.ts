@@ -18,7 +18,7 @@ import { createLogger, type Logger } from './log.js';
 import { MarketHub } from './market/hub.js';
 import { VenueMethods, type Origin, type OrderHooks } from './market/methods.js';
 import { venueHandlers } from '../../engine/venue/index.js';
-import { LATENCY_BUCKETS, RateWindow, Registry } from './metrics.js';
+import { BATCH_BUCKETS, LATENCY_BUCKETS, RateWindow, Registry } from './metrics.js';
 import { Store } from './store.js';
 import { Gateway } from './ws/gateway.js';
 
@@ -70,6 +70,11 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const started = Date.now();
   const historyWaits = metrics.counter('tradedesk_history_waits_total', 'Times sequencing waited for the history thread (more than 100,000 commands behind)');
   const historyWaitSeconds = metrics.counter('tradedesk_history_wait_seconds_total', 'Time sequencing waited for the history thread');
+  // Where an acknowledgement's time goes after its order reached the venue: the group commit on the event
+  // loop, then the fsync on the thread pool.
+  const groupCommits = metrics.histogram('tradedesk_journal_commit_seconds', 'Group commit on the event loop: executing its commands, journaling, COMMIT');
+  const groupSizes = metrics.histogram('tradedesk_journal_commit_commands', 'Commands per group commit', BATCH_BUCKETS);
+  const syncs = metrics.histogram('tradedesk_journal_fsync_seconds', 'Fsync of the journal, from its start until the event loop saw it return (acknowledgements wait for it)');
 
   // With the simulated market on, the venue stamps its simulated time (see engine/live/README.md).
   const clock = new MarketClock();
@@ -83,6 +88,11 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     },
     // The fsync of each group commit runs on the thread pool; replies still wait for it (see VenueOptions).
     fsync: 'background',
+    onGroupCommit: (commands, ms) => {
+      groupCommits.observe(ms / 1000);
+      groupSizes.observe(commands);
+    },
+    onSync: (ms) => syncs.observe(ms / 1000),
     snapshotEvery: config.snapshotEvery,
     commitWindowMs: config.commitWindowMs,
     // History rows are handed to the venue's history thread every 50 ms or 4,000 rows; replies to order

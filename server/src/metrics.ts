@@ -68,6 +68,9 @@ interface Family {
 /** Seconds: 50 µs .. 5 s. */
 export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
+/** Counts of things per batch: 1 .. 8192 in powers of two (a group commit holds at most 8192 commands). */
+export const BATCH_BUCKETS = Array.from({ length: 14 }, (_, i) => 2 ** i);
+
 export class Registry {
   readonly #families = new Map<string, Family>();
 

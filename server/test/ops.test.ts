@@ -117,8 +117,21 @@ describe('health, metrics, static files', () => {
       'tradedesk_event_loop_delay_p99_seconds ',
       'tradedesk_event_loop_delay_max_seconds ',
       '# TYPE tradedesk_http_request_seconds histogram',
+      '# TYPE tradedesk_journal_commit_seconds histogram',
+      '# TYPE tradedesk_journal_commit_commands histogram',
+      'tradedesk_journal_commit_commands_bucket{le="8192"} ',
+      '# TYPE tradedesk_journal_fsync_seconds histogram',
     ])
       expect(text).toContain(name);
+    // every group commit so far (setting up the venue, the user, the deposit, the order) and its fsync
+    const sample = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const commits = sample('tradedesk_journal_commit_commands_count');
+    expect(commits).toBeGreaterThanOrEqual(3);
+    expect(sample('tradedesk_journal_commit_seconds_count')).toBe(commits);
+    expect(sample('tradedesk_journal_commit_commands_sum')).toBeGreaterThanOrEqual(commits);
+    expect(sample('tradedesk_journal_commit_commands_sum')).toBe(sample('tradedesk_journal_last_seq'));
+    expect(sample('tradedesk_journal_fsync_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(sample('tradedesk_journal_fsync_seconds_count')).toBeLessThanOrEqual(commits);
     // the history thread catches up with the journal (its rows are handed over within 50 ms)
     let lag = '';
     for (let i = 0; i < 100 && lag !== '0'; i++) {

@@ -120,3 +120,76 @@ describe('overlapping background fsyncs', () => {
   });
 });
 
+
+describe('group commit and fsync observers', () => {
+  it('report each group commit with its commands and time, and each fsync with its time and the commands it made durable', async () => {
+    const commits: [number, number][] = [];
+    const syncs: [number, number][] = [];
+    const v = openVenue(tempDb(), { fsync: 'background', history: false, onGroupCommit: (n, ms) => commits.push([n, ms]), onSync: (ms, n) => syncs.push([ms, n]) });
+    commits.length = 0;
+    syncs.length = 0;
+    ctl.holding = true;
+    const first = Promise.all([1, 2, 3].map((accountId) => v.submit({ type: 'OpenAccount', accountId })));
+    await tick();
+    expect(commits.map(([n]) => n)).toEqual([3]);
+    expect(commits[0]![1]).toBeGreaterThanOrEqual(0);
+    await new Promise((r) => setTimeout(r, 5));
+    const second = v.submit({ type: 'OpenAccount', accountId: 4 });
+    await tick();
+    expect(commits.map(([n]) => n)).toEqual([3, 1]);
+    // both fsyncs are held: nothing is reported until one returns
+    expect(held).toHaveLength(2);
+    expect(syncs).toEqual([]);
+    await new Promise((r) => setTimeout(r, 20));
+    held.shift()!.finish();
+    await first;
+    expect(syncs.map(([, n]) => n)).toEqual([3]);
+    expect(syncs[0]![0]).toBeGreaterThanOrEqual(20);
+    held.shift()!.finish();
+    await second;
+    expect(syncs.map(([, n]) => n)).toEqual([3, 1]);
+  });
+
+  it('an fsync that fails is not reported as one that returned', async () => {
+    const syncs: number[] = [];
+    const v = openVenue(tempDb(), { fsync: 'background', history: false, onError: () => undefined, onSync: (_ms, n) => syncs.push(n) });
+    syncs.length = 0;
+    ctl.holding = true;
+    const refused = v.submit({ type: 'OpenAccount', accountId: 1 }).then(
+      () => 'acked',
+      (e: unknown) => (isVenueError(e, 'VENUE_FAILED') ? 'refused' : String(e)),
+    );
+    await tick();
+    held.shift()!.finish(eio());
+    expect(await refused).toBe('refused');
+    expect(syncs).toEqual([]);
+  });
+
+  it('with the fsync inside the COMMIT, only group commits are reported', async () => {
+    const commits: number[] = [];
+    const syncs: number[] = [];
+    const v = openVenue(tempDb(), { history: false, onGroupCommit: (n) => commits.push(n), onSync: (_ms, n) => syncs.push(n) });
+    commits.length = 0;
+    await Promise.all([1, 2].map((accountId) => v.submit({ type: 'OpenAccount', accountId })));
+    expect(commits).toEqual([2]);
+    expect(syncs).toEqual([]);
+  });
+
+  it('an observer that throws is reported through onError and changes nothing', async () => {
+    const errors: string[] = [];
+    const file = tempDb();
+    const boom = (): never => {
+      throw new Error('observer failed');
+    };
+    const v = openVenue(file, { fsync: 'background', history: false, onGroupCommit: boom, onSync: boom, onError: (_e, where) => errors.push(where) });
+    errors.length = 0;
+    const base = v.lastSeq;
+    const acks = await Promise.all([1, 2].map((accountId) => v.submit({ type: 'OpenAccount', accountId })));
+    expect(acks.map((a) => a.seq)).toEqual([base + 1, base + 2]);
+    expect(errors).toEqual(['onGroupCommit', 'onSync']);
+    errors.length = 0;
+    expect((await v.submit({ type: 'OpenAccount', accountId: 3 })).seq).toBe(base + 3);
+    v.close();
+    expect(openVenue(file, { fsync: 'background', history: false }).lastSeq).toBe(base + 3);
+  });
+});
