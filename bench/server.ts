@@ -349,6 +349,7 @@ async function benchOrders(link: ChildLink, url: string, tokens: string[], clien
     generatorCpuPct: Math.round((g1.user + g1.system) / 1e4 / elapsed),
     serverGcPct: round((c1.gcMs - c0.gcMs) / 10 / elapsed, 1),
     serverGcMaxMs: round(c1.gcMaxMs, 1),
+    ...journalStep(c0.journal, c1.journal, elapsed),
     clients,
     window,
   };
@@ -489,6 +490,10 @@ function journalStep(a: JournalTotals, b: JournalTotals, sec: number) {
     fsyncMeanMs: round(((b.fsyncSec - a.fsyncSec) * 1000) / fsyncs, 3),
     fsyncsOver5MsPct: round((100 * (b.fsyncsOver5Ms - a.fsyncsOver5Ms)) / fsyncs, 1),
   };
+}
+
+function journalText(j: ReturnType<typeof journalStep>): string {
+  return `${j.groupCommitMeanMs} ms each on the event loop; journal fsync mean ${j.fsyncMeanMs} ms, ${j.fsyncsOver5MsPct}% over 5 ms`;
 }
 
 /** A minimal raw WebSocket client: handshake, masked text frames out, frames counted by header in. */
@@ -743,7 +748,7 @@ async function parent(): Promise<void> {
     const latencyRun =
       lat === undefined
         ? undefined
-        : { ordersPerSec: lat.ordersPerSec, ackP50Ms: lat.ackP50Ms, ackP99Ms: lat.ackP99Ms, ackMaxMs: lat.ackMaxMs, serverCpuPct: lat.serverCpuPct, generatorCpuPct: lat.generatorCpuPct, serverGcPct: lat.serverGcPct, serverGcMaxMs: lat.serverGcMaxMs, clients: lat.clients, window: lat.window };
+        : (({ rejectedShare: _r, ordersPerServerCpuSec: _c, ...rest }) => rest)(lat);
     const result = { quick, sync, historyDir: historyDir ?? null, serverNodeFlags: serverFlags.join(' '), cores: (await import('node:os')).cpus().length, ...orders, ...(latencyRun ? { latencyRun } : {}), ...rates, ...quotes, ...conns };
     const rows: string[][] = [];
     if (orders !== undefined)
@@ -752,19 +757,21 @@ async function parent(): Promise<void> {
         ['ack p50 / p99 / max (ms)', `${orders.ackP50Ms} / ${orders.ackP99Ms} / ${orders.ackMaxMs}`, `server CPU ${orders.serverCpuPct}%, generator CPU ${orders.generatorCpuPct}%`],
         ['orders per server CPU-second', fmtCount(orders.ordersPerServerCpuSec), 'less sensitive to other load on the machine'],
         ['server GC pauses: share / longest', `${orders.serverGcPct}% / ${orders.serverGcMaxMs} ms`, "of the server's main thread, in the timed window"],
+        ['group commits/s, commands each', `${fmtCount(orders.groupCommitsPerSec)}, ${orders.commandsPerGroupCommit}`, journalText(orders)],
       );
     if (lat !== undefined)
       rows.push(
         ['latency run: orders/s', fmtCount(lat.ordersPerSec), `${lat.clients} clients x ${lat.window} in flight, sync=${sync}`],
         ['latency run: ack p50 / p99 / max (ms)', `${lat.ackP50Ms} / ${lat.ackP99Ms} / ${lat.ackMaxMs}`, `server CPU ${lat.serverCpuPct}%, generator CPU ${lat.generatorCpuPct}%`],
         ['latency run: GC share / longest', `${lat.serverGcPct}% / ${lat.serverGcMaxMs} ms`, "server's main thread"],
+        ['latency run: group commits/s, commands each', `${fmtCount(lat.groupCommitsPerSec)}, ${lat.commandsPerGroupCommit}`, journalText(lat)],
       );
     if (rates !== undefined) {
       for (const st of rates.rateSteps)
         rows.push([
           `open loop ${fmtCount(st.offeredPerSec)}/s: ack p50 / p99 / max (ms)`,
           `${st.ackP50Ms} / ${st.ackP99Ms} / ${st.ackMaxMs}`,
-          `acked ${fmtCount(st.ackedPerSec)}/s${st.unanswered > 0 ? `, ${st.unanswered} unanswered` : ''}, sent late by p50 ${st.sendLagP50Ms} / p99 ${st.sendLagP99Ms} ms, longest GC pause ${st.serverGcMaxMs} ms; server CPU ${st.serverCpuPct}% (sys ${st.serverSysPct}%${st.serverMainThreadPct === null ? '' : `, main thread ${st.serverMainThreadPct}%`}), generator CPU ${st.generatorCpuPct}% (sys ${st.generatorSysPct}%); ${fmtCount(st.groupCommitsPerSec)} group commits/s of ${st.commandsPerGroupCommit} commands, ${st.groupCommitMeanMs} ms each on the event loop; journal fsync mean ${st.fsyncMeanMs} ms, ${st.fsyncsOver5MsPct}% over 5 ms`,
+          `acked ${fmtCount(st.ackedPerSec)}/s${st.unanswered > 0 ? `, ${st.unanswered} unanswered` : ''}, sent late by p50 ${st.sendLagP50Ms} / p99 ${st.sendLagP99Ms} ms, longest GC pause ${st.serverGcMaxMs} ms; server CPU ${st.serverCpuPct}% (sys ${st.serverSysPct}%${st.serverMainThreadPct === null ? '' : `, main thread ${st.serverMainThreadPct}%`}), generator CPU ${st.generatorCpuPct}% (sys ${st.generatorSysPct}%); ${fmtCount(st.groupCommitsPerSec)} group commits/s of ${st.commandsPerGroupCommit} commands, ${journalText(st)}`,
         ]);
       rows.push(['highest rate with ack p99 <= 10 ms', fmtCount(rates.maxRateWithAckP99Under10Ms), `of the offered rates ${cfg.rates.map(fmtCount).join(', ')} (orders/s)`]);
     }
