@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Venue } from '../../engine/venue/index.js';
 import { MarketClock, startLiveMarket, type LiveMarket } from '../../engine/live/index.js';
 import { ProtocolError, type AnyMethodHandlers, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
@@ -146,6 +146,20 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   };
   metrics.gauge('tradedesk_event_loop_delay_p99_seconds', 'Event-loop delay, 99th percentile since the previous scrape', undefined, () => loopStats().p99);
   metrics.gauge('tradedesk_event_loop_delay_max_seconds', 'Event-loop delay, worst since the previous scrape', undefined, () => loopStats().max);
+  // Garbage-collection pauses of the event loop's thread, by kind: young-generation scavenges come several
+  // times a second under load, full collections hold everything up longest.
+  const gcPauses = new Map<number, ReturnType<typeof metrics.histogram>>();
+  for (const [kind, flag] of [
+    ['minor', perfConstants.NODE_PERFORMANCE_GC_MINOR],
+    ['major', perfConstants.NODE_PERFORMANCE_GC_MAJOR],
+    ['incremental', perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL],
+    ['weakcb', perfConstants.NODE_PERFORMANCE_GC_WEAKCB],
+  ] as const)
+    gcPauses.set(flag, metrics.histogram('tradedesk_gc_pause_seconds', "Garbage-collection pauses of the event loop's thread", LATENCY_BUCKETS, { kind }));
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcPauses.get((e as { detail?: { kind?: number } }).detail?.kind ?? -1)?.observe(e.duration / 1000);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   metrics.gauge('tradedesk_journal_pending_acks', 'Order commands submitted and not yet acknowledged by the journal', undefined, () => venue.pendingCommands);
   metrics.gauge('tradedesk_market_subscriptions', 'Market-data subscriptions', undefined, () => hub.subscriberCount);
   metrics.gauge('tradedesk_uptime_seconds', 'Seconds since start', undefined, () => (Date.now() - started) / 1000);
@@ -359,6 +373,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
         hub.stop();
         clearInterval(purge);
         loopDelay.disable();
+        gcObserver.disconnect();
         try {
           venue.close();
         } finally {

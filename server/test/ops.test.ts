@@ -132,6 +132,16 @@ describe('health, metrics, static files', () => {
     expect(sample('tradedesk_journal_commit_commands_sum')).toBe(sample('tradedesk_journal_last_seq'));
     expect(sample('tradedesk_journal_fsync_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(sample('tradedesk_journal_fsync_seconds_count')).toBeLessThanOrEqual(commits);
+    for (const kind of ['minor', 'major', 'incremental', 'weakcb']) expect(text).toContain(`tradedesk_gc_pause_seconds_count{kind="${kind}"} `);
+    // short-lived garbage (tens of MB) makes the young generation collect: the pauses are counted
+    const keep: { i: number }[] = [];
+    for (let i = 0; i < 2_000_000; i++) {
+      keep.push({ i });
+      if (keep.length > 1000) keep.length = 0;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const after = (await api(s.url, 'GET', '/metrics')).body as string;
+    expect(Number(/^tradedesk_gc_pause_seconds_count\{kind="minor"\} (\S+)$/m.exec(after)?.[1])).toBeGreaterThan(0);
     // the history thread catches up with the journal (its rows are handed over within 50 ms)
     let lag = '';
     for (let i = 0; i < 100 && lag !== '0'; i++) {
