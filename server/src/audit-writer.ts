@@ -18,20 +18,8 @@ import { createBatchWriter, rowStatement, type BatchWriter, type RowStatement } 
 
 /** Columns of an audit row: ts, user_id, username, ip, action, details (JSON). */
 export const AUDIT_WIDTH = 6;
-/** The column of the details: objects when handed over, JSON text when written (detailsToJson). */
-export const AUDIT_DETAILS = 5;
 /** Audit rows as columns (one array per column: built and copied to the thread faster than mixed rows). */
 export type AuditColumns = unknown[][];
-
-/**
- * Turns the details column (objects as entries were made) into the JSON text the table stores. Done by the
- * thread: a JSON string per order costs the caller more to make and to copy to the thread than the object.
- * Given to the thread as source, so it names nothing outside itself.
- */
-export function detailsToJson(rows: unknown[][]): void {
-  const d = rows[5];
-  for (let i = 0; i < d.length; i++) if (typeof d[i] !== 'string') d[i] = JSON.stringify(d[i] ?? {});
-}
 interface Waiter {
   upTo: number;
   resolve: () => void;
@@ -46,7 +34,6 @@ var __name = function (f) { return f; };
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const createBatchWriter = ${createBatchWriter.toString()};
-const detailsToJson = ${detailsToJson.toString()};
 const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
@@ -61,7 +48,6 @@ parentPort.on('message', (m) => {
     return;
   }
   try {
-    detailsToJson(m.rows);
     write([{ seq: m.id, rows: [m.rows] }]);
     parentPort.postMessage({ done: m.id });
   } catch (e) {
@@ -124,13 +110,7 @@ export class AuditWriter {
       return;
     }
     this.#inflight.set(id, rows);
-    try {
-      this.#worker.postMessage({ id, rows });
-    } catch {
-      // details that cannot be copied to the thread (a function in them, say): as JSON text, which can
-      detailsToJson(rows);
-      this.#worker.postMessage({ id, rows });
-    }
+    this.#worker.postMessage({ id, rows });
   }
 
   /** Resolves when every batch written so far is in the database. */
@@ -158,7 +138,6 @@ export class AuditWriter {
     try {
       if (!this.#db.open) return;
       this.#local ??= createBatchWriter(this.#db, AUDIT_STATEMENTS, null);
-      detailsToJson(rows);
       this.#local([{ seq: 0, rows: [rows] }]);
     } catch (e) {
       this.#onError(e as Error);

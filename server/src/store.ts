@@ -9,7 +9,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { AUDIT_DETAILS, AUDIT_WIDTH, AuditWriter, type AuditColumns } from './audit-writer.js';
+import { AUDIT_WIDTH, AuditWriter, type AuditColumns } from './audit-writer.js';
 
 export type Db = Database.Database;
 export type Role = 'admin' | 'trader' | 'viewer';
@@ -346,8 +346,7 @@ export class Store {
 
   /**
    * Appends to the audit log. Entries are buffered and handed to the audit writer thread once per 50 ms (or
-   * per 500 entries), so auditing every order costs no database write on the order path. The details object
-   * is kept as given until the thread stores it as JSON text: the caller must not change it afterwards.
+   * per 500 entries), so auditing every order costs no database write on the order path.
    */
   audit(e: AuditEntry): void {
     // Kept as column values (no entry object held until the flush).
@@ -357,7 +356,7 @@ export class Store {
     c[2]!.push(e.username ?? null);
     c[3]!.push(e.ip ?? null);
     c[4]!.push(e.action);
-    c[AUDIT_DETAILS]!.push(e.details ?? {}); // as JSON text on the writer thread (detailsToJson)
+    c[5]!.push(JSON.stringify(e.details ?? {}));
     if (c[0]!.length >= 500) this.flushAudit();
     else if (this.#auditTimer === undefined) {
       this.#auditTimer = setTimeout(() => this.flushAudit(), 50);

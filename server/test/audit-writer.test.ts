@@ -49,26 +49,6 @@ describe('the audit writer thread', () => {
     await store.close();
   });
 
-  it('stores the details as the JSON text of what was given, made on the thread, also for details that cannot be copied to it', async () => {
-    const path = tempDb();
-    const store = new Store(path);
-    const given = [
-      { symbol: 'ACME', side: 'buy', orderType: 'market', qty: 2, price: undefined, orderId: 9, via: 'ws' },
-      { at: new Date(Date.UTC(2026, 0, 2)), nested: { list: [1, 'two', null], n: -0.5 }, text: 'quote " and \\ backslash, ünïcode' },
-      {},
-    ];
-    for (const [i, details] of given.entries()) store.audit({ ...entry(i), details });
-    store.audit({ ...entry(3), details: { kept: 1, dropped: () => 1 } }); // a function cannot be copied to the thread
-    store.audit({ ...entry(4), details: undefined });
-    await store.auditList({ limit: 10 });
-    expect(store.auditWriter.thread).toBeDefined();
-    await store.close();
-    const db = new Database(path, { readonly: true });
-    const texts = (db.prepare('SELECT details FROM audit ORDER BY id').all() as { details: string }[]).map((r) => r.details);
-    db.close();
-    expect(texts).toEqual([...given.map((d) => JSON.stringify(d)), '{"kept":1}', '{}']);
-  });
-
   it('a batch the database refuses is reported, never thrown at the caller', async () => {
     const errors: Error[] = [];
     const store = new Store(tempDb(), (e) => errors.push(e));
