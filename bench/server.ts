@@ -51,6 +51,8 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
 import WebSocket from 'ws';
 import { getGc, fullGc } from './lib/gc.js';
 import { percentileSorted } from './lib/stats.js';
@@ -587,6 +589,45 @@ async function openRaw(port: number, origin: string, n: number, batch = 200): Pr
   return out;
 }
 
+/**
+ * The quote-latency probes: full clients (JSON, the ws library) on a thread of their own. The thousand raw
+ * subscribers keep the generator's event loop busy, and at well over 1M frames/s it can fall behind; a probe
+ * read on that loop would charge the generator's backlog to the server. On its own thread a probe is a
+ * client that keeps up, on the same two cores. Latency is the trade's time stamp (the server's clock, on
+ * this machine) to receipt.
+ */
+const PROBE_WORKER = `
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const WebSocket = require(workerData.ws);
+const { url, symbols, n } = workerData;
+let measuring = false;
+let lat = [];
+let opened = 0;
+for (let i = 0; i < n; i++) {
+  const ws = new WebSocket(url, ['tradedesk.v1'], { perMessageDeflate: false, origin: url.replace('ws:', 'http:').replace('/ws', '') });
+  ws.on('error', (e) => parentPort.postMessage({ error: String((e && e.message) || e) }));
+  ws.on('open', () => {
+    ws.send(JSON.stringify({ t: 'hello', v: 1 }));
+    ws.send(JSON.stringify({ t: 'sub', id: 1, channel: 'quotes', params: { symbols } }));
+    if (++opened === n) parentPort.postMessage({ ready: true });
+  });
+  ws.on('message', (d) => {
+    const m = JSON.parse(d.toString());
+    if (measuring && m.t === 'push' && m.data !== undefined) lat.push(Date.now() - m.data.ts);
+  });
+}
+parentPort.on('message', (m) => {
+  if (m === 'start') {
+    measuring = true;
+    lat = [];
+  } else if (m === 'stop') {
+    measuring = false;
+    parentPort.postMessage({ lat });
+  }
+});
+`;
+
 async function benchQuotes(link: ChildLink, port: number, url: string, subscribers: number, symbols: number, seconds: number) {
   const origin = `http://127.0.0.1:${port}`;
   const syms = Array.from({ length: symbols }, (_, i) => `S${String(i).padStart(3, '0')}`);
@@ -596,28 +637,33 @@ async function benchQuotes(link: ChildLink, port: number, url: string, subscribe
     r.sendText('{"t":"hello","v":1,"client":"bench-sub"}');
     r.sendText(sub);
   }
-  // full clients measuring latency
-  const lat: number[] = [];
-  let measuring = false;
-  const probes = await Promise.all(Array.from({ length: 5 }, () => wsOpen(url)));
-  for (const p of probes) {
-    p.on('message', (d) => {
-      const m = JSON.parse(d.toString()) as { t: string; data?: { ts: number } };
-      if (measuring && m.t === 'push' && m.data !== undefined) lat.push(Date.now() - m.data.ts);
+  // full clients measuring latency, on a thread of their own (PROBE_WORKER)
+  const probes = new Worker(PROBE_WORKER, { eval: true, workerData: { ws: createRequire(import.meta.url).resolve('ws'), url, symbols: syms.slice(0, 10), n: 5 } });
+  const fromProbes = <T>(key: string): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const on = (m: Record<string, unknown>): void => {
+        if (m.error !== undefined) reject(new Error(String(m.error)));
+        else if (key in m) {
+          probes.off('message', on);
+          resolve(m[key] as T);
+        }
+      };
+      probes.on('message', on);
+      probes.once('error', reject);
     });
-    p.send(JSON.stringify({ t: 'hello', v: 1 }));
-    p.send(JSON.stringify({ t: 'sub', id: 1, channel: 'quotes', params: { symbols: syms.slice(0, 10) } }));
-  }
+  await fromProbes('ready');
   await link.ask({ t: 'mm', on: true });
   await new Promise((r) => setTimeout(r, 1000));
   const f0 = raws.reduce((a, r) => a + r.frames, 0);
   const b0 = raws.reduce((a, r) => a + r.bytes, 0);
-  measuring = true;
+  probes.postMessage('start');
   const c0 = await link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' });
   const g0 = process.cpuUsage();
   const t0 = performance.now();
   await new Promise((r) => setTimeout(r, seconds * 1000));
-  measuring = false;
+  const measured = fromProbes<number[]>('lat');
+  probes.postMessage('stop');
+  const lat = await measured;
   const elapsed = (performance.now() - t0) / 1000;
   const c1 = await link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' });
   const g1 = process.cpuUsage(g0);
@@ -626,7 +672,7 @@ async function benchQuotes(link: ChildLink, port: number, url: string, subscribe
   const bytes = raws.reduce((a, r) => a + r.bytes, 0) - b0;
   await link.ask({ t: 'mm', on: false });
   for (const r of raws) r.sock.destroy();
-  for (const p of probes) p.close();
+  await probes.terminate();
   const sorted = Float64Array.from(lat).sort();
   return {
     // The lower of what the subscribers received and what the hub handed to the sessions in the window:
