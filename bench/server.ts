@@ -25,7 +25,10 @@
  *   fsynced with --sync full), so every acknowledgement counted is durable. ackMs = reply time - send time.
  *   Orders alternate resting limits and crossing IOCs around one price, so trades, fills and book changes
  *   happen as in a market. This saturated run measures throughput; its ack times are queueing (by Little's
- *   law, clients x window in flight at R orders/s wait clients x window / R on average).
+ *   law, clients x window in flight at R orders/s wait clients x window / R on average). Each order run also
+ *   reports the server's group commits over the timed window, from its /metrics: how many per second, their
+ *   commands, their time on the event loop, and the journal fsync the acknowledgements wait for (its time
+ *   until the event loop saw it return: the disk, plus waiting for a core).
  * - Latency: the same order flow at a moderate window (default 32 clients x 4 in flight, --lat-window), so
  *   the ack times are those of a server that is not saturated; reported as latencyRun.
  * - Rates (open loop), on a server process of its own: the same order flow sent at fixed offered rates
@@ -38,7 +41,8 @@
  * - Quotes: M guest connections subscribe to the quotes of S symbols; a market maker inside the server
  *   process makes every symbol trade every 20 ms, so every symbol's quote changes in every coalescing
  *   interval (50 ms). The subscribers are raw sockets that count WebSocket frames by their headers (no JSON
- *   parsing, so the generator stays cheap); a few full clients parse every push and measure
+ *   parsing, so the generator stays cheap); a few full clients, on a thread of their own so that the
+ *   subscribers' backlog is not theirs, parse every push and measure
  *   quoteLatencyMs = receive time - quote.ts (the venue's time stamp of the last trade), which includes the
  *   coalescing interval by design.
  * - Connections: C idle guest connections (handshake + hello + welcome) are opened; bytesPerConnection is the
