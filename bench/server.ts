@@ -604,12 +604,12 @@ const PROBE_WORKER = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const WebSocket = require(workerData.ws);
-const { url, symbols, n } = workerData;
+const { url, origin, symbols, n } = workerData;
 let measuring = false;
 let lat = [];
 let opened = 0;
 for (let i = 0; i < n; i++) {
-  const ws = new WebSocket(url, ['tradedesk.v1'], { perMessageDeflate: false, origin: url.replace('ws:', 'http:').replace('/ws', '') });
+  const ws = new WebSocket(url, ['tradedesk.v1'], { perMessageDeflate: false, origin });
   ws.on('error', (e) => parentPort.postMessage({ error: String((e && e.message) || e) }));
   ws.on('open', () => {
     ws.send(JSON.stringify({ t: 'hello', v: 1 }));
@@ -642,7 +642,7 @@ async function benchQuotes(link: ChildLink, port: number, url: string, subscribe
     r.sendText(sub);
   }
   // full clients measuring latency, on a thread of their own (PROBE_WORKER)
-  const probes = new Worker(PROBE_WORKER, { eval: true, workerData: { ws: createRequire(import.meta.url).resolve('ws'), url, symbols: syms.slice(0, 10), n: 5 } });
+  const probes = new Worker(PROBE_WORKER, { eval: true, workerData: { ws: createRequire(import.meta.url).resolve('ws'), url, origin, symbols: syms.slice(0, 10), n: 5 } });
   const fromProbes = <T>(key: string): Promise<T> =>
     new Promise((resolve, reject) => {
       const on = (m: Record<string, unknown>): void => {

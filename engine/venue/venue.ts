@@ -129,17 +129,17 @@ export interface VenueOptions {
   historyFile?: string;
   /**
    * Called after a history hand-over waited for the history thread, which was more than 100,000 commands
-   * behind, with the time sequencing waited (ms). Should not throw.
+   * behind, with the time sequencing waited (ms). Should not throw (one that does is reported through onError).
    */
   onHistoryWait?: (waitedMs: number) => void;
   /**
    * Called after each group commit with its commands and the time (ms) the sequencer spent on it: executing
-   * them, journaling and the COMMIT (with fsync 'commit', the fsync too). Should not throw.
+   * them, journaling and the COMMIT (with fsync 'commit', the fsync too). Should not throw (as onHistoryWait).
    */
   onGroupCommit?: (commands: number, ms: number) => void;
   /**
    * With fsync 'background': called as each fsync of the journal returns, with its time (ms, from its start
-   * until the venue saw it return) and the commands it made durable. Should not throw.
+   * until the venue saw it return) and the commands it made durable. Should not throw (as onHistoryWait).
    */
   onSync?: (ms: number, commands: number) => void;
   /**
@@ -659,9 +659,10 @@ export class Venue {
     this.history.prune();
     let thread: HistoryThread | undefined;
     try {
+      const onHistoryWait = this.opts.onHistoryWait;
       thread = new HistoryThread(this.historyFile, HISTORY_STATEMENTS, HISTORY_MARK, this.history.watermark, (e) => {
         if (this.state === 'open' || this.state === 'closing') this.fail(e, []);
-      }, { onWait: this.opts.onHistoryWait });
+      }, { onWait: onHistoryWait === undefined ? undefined : (ms) => this.observe('onHistoryWait', () => onHistoryWait(ms)) });
       thread.waitReady();
       this.history.thread = thread;
     } catch (e) {
