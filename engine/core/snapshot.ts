@@ -104,12 +104,180 @@ function copyCandle(c: Candle): Candle {
   return { t: c.t, o: c.o, h: c.h, l: c.l, c: c.c, v: c.v };
 }
 
-export function snapshotEngine(e: Engine): EngineSnapshot {
+/** An order as the snapshot holds it (`symbols`: the instruments' symbols by index). */
+function orderSnap(o: Order, symbols: readonly string[]): OrderSnap {
+  return {
+    id: o.id,
+    accountId: o.accountId,
+    symbol: symbols[o.instIdx]!,
+    side: o.side,
+    origType: o.origType,
+    type: o.type,
+    qty: o.qty,
+    leaves: o.leaves,
+    price: o.price,
+    stopPrice: o.stopPrice,
+    trail: o.trail,
+    trailRef: o.trailRef,
+    tif: o.tif,
+    postOnly: o.postOnly,
+    stp: o.stp,
+    clientOrderId: o.clientOrderId ?? null,
+    ts: o.ts,
+    status: o.status,
+    resting: o.resting,
+    seq: o.seq,
+    resvCash: o.resvCash,
+    resvShares: o.resvShares,
+    resvPx: o.resvPx,
+    parentId: o.parent?.id ?? null,
+    childIds: o.children?.map((k) => k.id) ?? null,
+  };
+}
+
+/** Numbers an order can change after it is placed, in OrderCapture's `num`: a row of NUM per order. */
+const NUM = 11;
+const ORDER_TYPES: readonly OrderType[] = ['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'];
+const LIVE_STATUSES: readonly OrderStatus[] = ['working', 'pending_trigger', 'pending_parent'];
+
+function code<T>(list: readonly T[], value: T): number {
+  const k = list.indexOf(value);
+  if (k < 0) throw new Error(`Cannot capture an order with ${String(value)}`);
+  return k;
+}
+
+/**
+ * The live orders as they were at one moment, copied cheaply: references to the orders for what an order
+ * never changes (id, account, symbol, side, original type, time in force, post-only, STP, client id, time),
+ * and what it can change packed into typed arrays (its numbers, and its type, status and resting flag as
+ * one byte), so a capture allocates no object per order. Copied as OrderSnap objects, most of a large
+ * book's time went to allocating and collecting them. `slice` builds the OrderSnap objects of a range,
+ * as the engine held them when captured, whatever it did since; the venue serializes a large book a range
+ * per turn of its event loop.
+ *
+ * Fresh memory is dear (each page is faulted in as it is first written), so a capture may take over the
+ * arrays of an earlier one its owner has finished with (`Engine.capture(reuse)`).
+ *
+ * `npm run bench:snapshot` measures what a capture blocks the venue's event loop for.
+ */
+export class OrderCapture {
+  readonly length: number;
+  private readonly refs: Order[];
+  private readonly symbols: string[];
+  private num: Float64Array;
+  private tag: Uint8Array;
+  /** Child ids by position, for the few orders (brackets) that have children. */
+  private readonly kids = new Map<number, OrderId[]>();
+
+  constructor(e: Engine, reuse?: OrderCapture) {
+    const refs = [...e.orders.values()];
+    const n = refs.length;
+    this.length = n;
+    this.refs = refs;
+    this.symbols = e.insts.map((i) => i.symbol);
+    let num = reuse?.num;
+    let tag = reuse?.tag;
+    if (reuse !== undefined) {
+      // the earlier capture gives its arrays up
+      reuse.num = new Float64Array(0);
+      reuse.tag = new Uint8Array(0);
+    }
+    if (num === undefined || tag === undefined || tag.length < n) {
+      const room = n + (n >> 3);
+      num = new Float64Array(room * NUM);
+      tag = new Uint8Array(room);
+    }
+    this.num = num;
+    this.tag = tag;
+    this.pack(n);
+  }
+
+  private pack(n: number): void {
+    const { refs, num, tag } = this;
+    for (let k = 0; k < n; k++) {
+      const o = refs[k]!;
+      const b = k * NUM;
+      num[b] = o.qty;
+      num[b + 1] = o.leaves;
+      num[b + 2] = o.price;
+      num[b + 3] = o.stopPrice;
+      num[b + 4] = o.trail;
+      num[b + 5] = o.trailRef;
+      num[b + 6] = o.seq;
+      num[b + 7] = o.resvCash;
+      num[b + 8] = o.resvShares;
+      num[b + 9] = o.resvPx;
+      num[b + 10] = o.parent === null ? -1 : o.parent.id;
+      tag[k] = code(ORDER_TYPES, o.type) | (code(LIVE_STATUSES, o.status) << 3) | (o.resting ? 32 : 0);
+      if (o.children !== null) this.kids.set(k, o.children.map((c) => c.id));
+    }
+  }
+
+  /** The orders from position `from` to `to` (exclusive), in acceptance order, as the snapshot holds them. */
+  slice(from: number, to: number): OrderSnap[] {
+    if (this.num.length < this.length * NUM) throw new Error('This capture gave its arrays to a later one');
+    const { refs, num, tag, symbols } = this;
+    const end = Math.min(to, this.length);
+    const out: OrderSnap[] = [];
+    for (let k = Math.max(0, from); k < end; k++) {
+      const o = refs[k]!;
+      const b = k * NUM;
+      const t = tag[k]!;
+      const parent = num[b + 10]!;
+      // the order as it is now, then what it may have changed since, as it was
+      const r = orderSnap(o, symbols);
+      r.type = ORDER_TYPES[t & 7]!;
+      r.qty = num[b]!;
+      r.leaves = num[b + 1]!;
+      r.price = num[b + 2]!;
+      r.stopPrice = num[b + 3]!;
+      r.trail = num[b + 4]!;
+      r.trailRef = num[b + 5]!;
+      r.status = LIVE_STATUSES[(t >> 3) & 3]!;
+      r.resting = (t & 32) !== 0;
+      r.seq = num[b + 6]!;
+      r.resvCash = num[b + 7]!;
+      r.resvShares = num[b + 8]!;
+      r.resvPx = num[b + 9]!;
+      r.parentId = parent < 0 ? null : parent;
+      r.childIds = this.kids.get(k) ?? null;
+      out.push(r);
+    }
+    return out;
+  }
+}
+
+/**
+ * The engine's state at one moment, with its orders still packed: `head` is the snapshot with an empty
+ * `orders` list (in its place among the keys), `orders` the capture that fills it. `snapshot()` builds the
+ * whole EngineSnapshot.
+ */
+export class StateCapture {
+  constructor(
+    readonly head: EngineSnapshot,
+    readonly orders: OrderCapture,
+  ) {}
+
+  snapshot(): EngineSnapshot {
+    return { ...this.head, orders: this.orders.slice(0, this.orders.length) };
+  }
+}
+
+/** Captures the engine's state (see StateCapture); `reuse` as in OrderCapture. */
+export function captureEngine(e: Engine, reuse?: StateCapture): StateCapture {
+  return new StateCapture(stateHead(e), new OrderCapture(e, reuse?.orders));
+}
+
+/**
+ * The snapshot without its orders (an empty list in their place). Closed candles never change once closed,
+ * so it shares them with the engine (copying the lists, not the candles): a snapshot is read-only.
+ */
+function stateHead(e: Engine): EngineSnapshot {
   const instruments: InstrumentSnap[] = e.insts.map((i) => {
     const candles = {} as InstrumentSnap['candles'];
     for (const tf of TIMEFRAMES) {
       const s = i.candles[tf];
-      candles[tf] = { cur: s.cur === null ? null : copyCandle(s.cur), closed: s.closed.map(copyCandle) };
+      candles[tf] = { cur: s.cur === null ? null : copyCandle(s.cur), closed: s.closed.slice() };
     }
     return {
       symbol: i.symbol,
@@ -154,36 +322,6 @@ export function snapshotEngine(e: Engine): EngineSnapshot {
         clientIds: [...a.clientIds.entries()],
       };
     });
-  const orders: OrderSnap[] = [];
-  for (const o of e.orders.values()) {
-    orders.push({
-      id: o.id,
-      accountId: o.accountId,
-      symbol: e.insts[o.instIdx]!.symbol,
-      side: o.side,
-      origType: o.origType,
-      type: o.type,
-      qty: o.qty,
-      leaves: o.leaves,
-      price: o.price,
-      stopPrice: o.stopPrice,
-      trail: o.trail,
-      trailRef: o.trailRef,
-      tif: o.tif,
-      postOnly: o.postOnly,
-      stp: o.stp,
-      clientOrderId: o.clientOrderId ?? null,
-      ts: o.ts,
-      status: o.status,
-      resting: o.resting,
-      seq: o.seq,
-      resvCash: o.resvCash,
-      resvShares: o.resvShares,
-      resvPx: o.resvPx,
-      parentId: o.parent?.id ?? null,
-      childIds: o.children?.map((k) => k.id) ?? null,
-    });
-  }
   const groups: EngineSnapshot['groups'] = [...e.groups]
     .map((g): EngineSnapshot['groups'][number] => [g.a.id, g.b.id, g.mode, g.resvCash, g.resvShares, g.resvPx])
     .sort((x, y) => x[0] - y[0]);
@@ -202,9 +340,16 @@ export function snapshotEngine(e: Engine): EngineSnapshot {
       constituents: x.constituents.map((c): [string, number, number] => [c.inst.symbol, c.weightBps, c.basePrice]),
     })),
     accounts,
-    orders,
+    orders: [],
     groups,
   };
+}
+
+export function snapshotEngine(e: Engine): EngineSnapshot {
+  const symbols = e.insts.map((i) => i.symbol);
+  const orders: OrderSnap[] = [];
+  for (const o of e.orders.values()) orders.push(orderSnap(o, symbols));
+  return { ...stateHead(e), orders };
 }
 
 /** Rebuilds an engine from a snapshot; `book` picks the book implementation. */

@@ -42,7 +42,8 @@ export const ConfigSchema = z.strictObject({
   sync: z.enum(['full', 'normal']).default('full'),
   /**
    * Snapshot the venue after this many journaled commands (0 = only every 5 minutes and at shutdown). A
-   * snapshot pauses sequencing while it is written (about 0.1-0.3 s for a busy book); recovery replays the
+   * snapshot pauses sequencing while the state is captured (about 15 ms for 200,000 resting orders), then
+   * serializes it a part per turn while trading goes on; recovery replays the
    * commands since the last one (about 4 s per million).
    */
   snapshotEvery: z.int().min(0).default(1_000_000),

@@ -2,12 +2,14 @@
  * Model test: the engine on the fast book against the engine on the deliberately simple reference book.
  * Random command sequences over every order type must produce identical events after every command and
  * identical state hashes, with all invariants holding on both. A snapshot taken mid-way and restored must
- * continue identically.
+ * continue identically. A capture (the venue's cheap snapshot) must read as the snapshot of its moment
+ * whatever the engine does after it.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../core/engine.js';
 import { checkInvariants } from '../../core/invariants.js';
+import type { StateCapture } from '../../core/snapshot.js';
 import type { Command, OrderSpec, OrderType, Side, StpMode, TimeInForce } from '../../core/types.js';
 import { CommandGenerator, defaultMarket, setupCommands } from '../../testing/workload.js';
 
@@ -253,5 +255,45 @@ describe('fast book vs reference book', () => {
     expect(JSON.stringify(ea)).toBe(JSON.stringify(eb));
     expect(a.stateHash()).toBe(b.stateHash());
     expect(a.stateHash()).toBe(probe.stateHash());
+  });
+});
+
+describe('captures', () => {
+  it("read as the snapshot of their moment whatever the engine does next, whole or a slice at a time, reusing an earlier capture's arrays or not", () => {
+    fc.assert(
+      fc.property(
+        fc.array(abstract, { minLength: 1, maxLength: 150 }),
+        fc.array(fc.nat(), { minLength: 1, maxLength: 5 }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 9 }),
+        (xs, at, reuse, step) => {
+          const cmds = concretize(xs);
+          const cuts = new Set(at.map((a) => a % cmds.length));
+          const e = new Engine();
+          let held: { cap: StateCapture; text: string } | undefined;
+          const check = (): void => {
+            if (held === undefined) return;
+            const { cap, text } = held;
+            expect(JSON.stringify(cap.snapshot())).toBe(text);
+            const pieces = [];
+            for (let k = 0; k < cap.orders.length; k += step) pieces.push(...cap.orders.slice(k, k + step));
+            expect(JSON.stringify({ ...cap.head, orders: pieces })).toBe(text);
+          };
+          cmds.forEach((c, i) => {
+            e.execute(c);
+            if (!cuts.has(i)) return;
+            check();
+            const text = JSON.stringify(e.snapshot());
+            const before = held?.cap;
+            const cap = e.capture(reuse ? before : undefined);
+            if (reuse && before !== undefined && before.orders.length > 0)
+              expect(() => before.orders.slice(0, 1)).toThrow('This capture gave its arrays to a later one');
+            held = { cap, text };
+          });
+          check();
+        },
+      ),
+      { numRuns: 300, seed: 43 },
+    );
   });
 });
