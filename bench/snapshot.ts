@@ -1,15 +1,16 @@
 /**
  * Snapshot benchmark: how long taking an engine snapshot blocks the venue's event loop, with a book of N
- * resting orders, written on the sequencer's thread (historyThread: false, the desktop) and handed to the
- * history thread (the server).
+ * resting orders, written to the venue file by the sequencer (historyThread: false, the desktop) and
+ * handed to the history thread (the server). Either way the state is captured, then serialized a part per
+ * turn of the event loop.
  *
  *   npm run bench:snapshot                         books of 20,000 and 200,000 resting orders
  *   npm run bench:snapshot -- --orders 50000       one book size
  *   npm run bench:snapshot -- --json               last stdout line is one JSON object
  *
  * Per mode and book: three snapshots, each after one more command; for each, `callMs` (snapshot() itself:
- * the copy of the engine state, and with the thread the first part), `handedOverMs` (until the last part
- * of the orders is handed over) and `longestStallMs` (the longest event-loop delay from the call until
+ * the capture of the engine state and the first part), `handedOverMs` (until the last part is handed over,
+ * or written to the venue file) and `longestStallMs` (the longest event-loop delay from the call until
  * then, perf_hooks' monitorEventLoopDelay at 1 ms resolution).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -81,9 +82,9 @@ for (const orders of books) {
     const r = await measure(orders, historyThread);
     runs.push(r);
     log(
-      `${orders.toLocaleString('en-US')} resting orders, ${historyThread ? 'history thread writes it' : 'written on the sequencer'}: ` +
+      `${orders.toLocaleString('en-US')} resting orders, ${historyThread ? 'history thread writes it' : 'written to the venue file'}: ` +
         `snapshot() ${r.callMs.join(' / ')} ms` +
-        (historyThread ? `; all parts handed over after ${r.handedOverMs.join(' / ')} ms; longest stall meanwhile ${r.longestStallMs.join(' / ')} ms` : ''),
+        `; all parts ${historyThread ? 'handed over' : 'written'} after ${r.handedOverMs.join(' / ')} ms; longest stall meanwhile ${r.longestStallMs.join(' / ')} ms`,
     );
   }
 }

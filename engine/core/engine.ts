@@ -1283,7 +1283,7 @@ export class Engine {
     for (const idx of this.indexes.values()) idx.previousClose = idx.value();
     for (const a of this.accounts.values()) {
       a.dailyOrders = 0;
-      a.clientIds.clear();
+      a.clientIds = new Map(); // replaced, not cleared: a capture may still hold the old one
     }
     for (const o of this.orders.values()) {
       if (o.clientOrderId !== undefined) this.accounts.get(o.accountId)!.clientIds.set(o.clientOrderId, o.id);

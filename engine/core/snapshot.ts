@@ -247,32 +247,109 @@ export class OrderCapture {
   }
 }
 
+/** An account's client ids as captured: its map, and how many of its first entries were there then. */
+interface CapturedIds {
+  map: Map<string, OrderId>;
+  size: number;
+}
+
+/** The first `size` entries of a map, in insertion order. */
+function firstEntries(ids: CapturedIds): [string, OrderId][] {
+  const out: [string, OrderId][] = [];
+  const it = ids.map.entries();
+  for (let k = 0; k < ids.size; k++) out.push(it.next().value as [string, OrderId]);
+  return out;
+}
+
+/** Client ids per piece of a capture's text (about 50 KB of JSON). */
+const IDS_PER_PIECE = 2048;
+
 /**
- * The engine's state at one moment, with its orders still packed: `head` is the snapshot with an empty
- * `orders` list (in its place among the keys), `orders` the capture that fills it. `snapshot()` builds the
- * whole EngineSnapshot.
+ * The engine's state at one moment, taken cheaply: `head` is the snapshot with an empty `orders` list and
+ * empty client id lists (in their places among the keys); `orders` packs the orders (see OrderCapture), and
+ * each account's client ids are kept as its map and the map's size then (a map is only added to, and
+ * replaced at a session end, so its first `size` entries stay what they were). `snapshot()` builds the
+ * whole EngineSnapshot; `pieces()` gives its JSON text in pieces of bounded work, so the venue can
+ * serialize a large state a few pieces per turn of its event loop.
  */
 export class StateCapture {
   constructor(
     readonly head: EngineSnapshot,
     readonly orders: OrderCapture,
+    private readonly ids: readonly CapturedIds[],
   ) {}
 
   snapshot(): EngineSnapshot {
-    return { ...this.head, orders: this.orders.slice(0, this.orders.length) };
+    return {
+      ...this.head,
+      accounts: this.head.accounts.map((a, k) => ({ ...a, clientIds: firstEntries(this.ids[k]!) })),
+      orders: this.orders.slice(0, this.orders.length),
+    };
+  }
+
+  /**
+   * The snapshot's JSON text in pieces: joined, exactly JSON.stringify(this.snapshot()). Each piece is a
+   * bounded amount of work: the head's small values, one instrument (with its candles), one account, up
+   * to 2,048 of an account's client ids, or up to `ordersPerPiece` orders.
+   */
+  *pieces(ordersPerPiece = 250): Generator<string> {
+    const head = this.head as unknown as Record<string, unknown>;
+    let sep = '{';
+    for (const key of Object.keys(head)) {
+      const name = `${sep}${JSON.stringify(key)}:`;
+      sep = ',';
+      if (key === 'instruments') {
+        yield `${name}[`;
+        for (let k = 0; k < this.head.instruments.length; k++) yield (k > 0 ? ',' : '') + JSON.stringify(this.head.instruments[k]);
+        yield ']';
+      } else if (key === 'accounts') {
+        yield `${name}[`;
+        for (let k = 0; k < this.head.accounts.length; k++) yield* this.accountPieces(k);
+        yield ']';
+      } else if (key === 'orders') {
+        yield `${name}[`;
+        const per = Math.max(1, Math.floor(ordersPerPiece));
+        for (let k = 0; k < this.orders.length; k += per) {
+          const json = JSON.stringify(this.orders.slice(k, k + per));
+          yield (k > 0 ? ',' : '') + json.slice(1, -1);
+        }
+        yield ']';
+      } else yield name + JSON.stringify(head[key]);
+    }
+    yield '}';
+  }
+
+  private *accountPieces(k: number): Generator<string> {
+    const json = JSON.stringify(this.head.accounts[k]);
+    // clientIds is an account's last key: its JSON ends with the empty list, which the ids then fill
+    if (!json.endsWith('"clientIds":[]}')) throw new Error('An account snapshot must end with its client ids');
+    yield (k > 0 ? ',' : '') + json.slice(0, -2);
+    const { map, size } = this.ids[k]!;
+    const it = map.entries();
+    for (let done = 0; done < size; ) {
+      const chunk: [string, OrderId][] = [];
+      const first = done === 0;
+      for (const end = Math.min(size, done + IDS_PER_PIECE); done < end; done++) chunk.push(it.next().value as [string, OrderId]);
+      const text = JSON.stringify(chunk);
+      yield (first ? '' : ',') + text.slice(1, -1);
+    }
+    yield ']}';
   }
 }
 
 /** Captures the engine's state (see StateCapture); `reuse` as in OrderCapture. */
 export function captureEngine(e: Engine, reuse?: StateCapture): StateCapture {
-  return new StateCapture(stateHead(e), new OrderCapture(e, reuse?.orders));
+  const head = stateHead(e, false);
+  const ids = [...e.accounts.values()].sort((a, b) => a.id - b.id).map((a) => ({ map: a.clientIds, size: a.clientIds.size }));
+  return new StateCapture(head, new OrderCapture(e, reuse?.orders), ids);
 }
 
 /**
- * The snapshot without its orders (an empty list in their place). Closed candles never change once closed,
- * so it shares them with the engine (copying the lists, not the candles): a snapshot is read-only.
+ * The snapshot without its orders (an empty list in their place), and with the accounts' client ids
+ * unless `withIds` is false (empty lists then). Closed candles never change once closed, so it shares them
+ * with the engine (copying the lists, not the candles): a snapshot is read-only.
  */
-function stateHead(e: Engine): EngineSnapshot {
+function stateHead(e: Engine, withIds: boolean): EngineSnapshot {
   const instruments: InstrumentSnap[] = e.insts.map((i) => {
     const candles = {} as InstrumentSnap['candles'];
     for (const tf of TIMEFRAMES) {
@@ -319,7 +396,7 @@ function stateHead(e: Engine): EngineSnapshot {
         openOrders: a.openOrders,
         dailyOrders: a.dailyOrders,
         positions,
-        clientIds: [...a.clientIds.entries()],
+        clientIds: withIds ? [...a.clientIds.entries()] : [],
       };
     });
   const groups: EngineSnapshot['groups'] = [...e.groups]
@@ -349,7 +426,7 @@ export function snapshotEngine(e: Engine): EngineSnapshot {
   const symbols = e.insts.map((i) => i.symbol);
   const orders: OrderSnap[] = [];
   for (const o of e.orders.values()) orders.push(orderSnap(o, symbols));
-  return { ...stateHead(e), orders };
+  return { ...stateHead(e, true), orders };
 }
 
 /** Rebuilds an engine from a snapshot; `book` picks the book implementation. */

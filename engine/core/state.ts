@@ -32,8 +32,12 @@ export class Account {
   openOrders = 0;
   dailyOrders = 0;
   readonly positions = new Map<number, Position>();
-  /** Client order ids used this session (and by orders still live) → order id. */
-  readonly clientIds = new Map<string, number>();
+  /**
+   * Client order ids used this session (and by orders still live) → order id. Only ever added to, each id
+   * once; a session end replaces the map rather than clearing it. So a capture of the state can keep the
+   * map and its size instead of a copy of its entries (see OrderCapture).
+   */
+  clientIds = new Map<string, number>();
   constructor(
     readonly id: AccountId,
     public allowShort: boolean,

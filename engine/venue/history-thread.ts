@@ -61,21 +61,17 @@ export interface HistoryBatch {
 export type BatchWriter = (batches: readonly HistoryBatch[]) => void;
 
 /**
- * An engine snapshot for the thread to write (its CRC is computed there): its JSON is `before`, then the
- * elements of the orders array, which follow in `parts` non-empty JSON arrays (so the sequencer serializes a
- * large book a part per turn of its event loop), then `after`. Its hash is the sequencer's, computed as it
- * serialized the parts: here when there are no parts, else with the last part. So the thread's joining is
- * checked on recovery like everything else about a snapshot: data joined wrongly restores an engine whose
- * state hash is not the recorded one, and the snapshot is passed over.
+ * An engine snapshot for the thread to write (its CRC is computed there). Its JSON text follows in parts
+ * (postSnapshotPart), which the thread joins as they are, so the sequencer serializes a large state a part
+ * per turn of its event loop. The last part carries the snapshot's hash, the sequencer's, computed over
+ * the text as it produced it. So the thread's joining is checked on recovery like everything else about a
+ * snapshot: data joined wrongly restores an engine whose state hash is not the recorded one, and the
+ * snapshot is passed over.
  */
 export interface ThreadSnapshot {
   seq: number;
   ts: number;
   nextOrderId: number;
-  before: string;
-  after: string;
-  parts: number;
-  hash?: string;
   /** How many of the newest snapshots the history file keeps. */
   keep: number;
 }
@@ -167,10 +163,10 @@ try {
   db.pragma('temp_store = MEMORY');
   db.pragma('cache_size = -65536');
   write = createBatchWriter(db, workerData.stmts, workerData.mark);
-  writeSnapshot = db.transaction((s, parts) => {
-    // the snapshot's JSON: its orders' elements (each part is a non-empty JSON array) between before and after
-    const data = s.before + parts.map((p) => p.slice(1, -1)).join(',') + s.after;
-    db.prepare(workerData.snapshotSql.insert).run(s.seq, s.ts, s.hash, s.nextOrderId, crc32(data), data);
+  writeSnapshot = db.transaction((s, hash, parts) => {
+    // the snapshot's JSON text: its parts, joined as they are
+    const data = parts.join('');
+    db.prepare(workerData.snapshotSql.insert).run(s.seq, s.ts, hash, s.nextOrderId, crc32(data), data);
     db.prepare(workerData.snapshotSql.prune).run(s.keep);
   });
   Atomics.store(state, ${STATUS}, ${RUNNING}n);
@@ -201,15 +197,15 @@ parentPort.on('message', (first) => {
       } else if (m.snapshotPart !== undefined) {
         if (snap !== undefined && m.snapshotPart.seq === snap.seq) {
           snapParts.push(m.snapshotPart.json);
-          if (m.snapshotPart.hash !== undefined) snap.hash = m.snapshotPart.hash;
+          // the last part carries the hash
+          if (m.snapshotPart.hash !== undefined) {
+            flush();
+            writeSnapshot(snap, m.snapshotPart.hash, snapParts);
+            snap = undefined;
+            snapParts = [];
+          }
         }
       } else batches.push(m);
-      if (snap !== undefined && snapParts.length === snap.parts) {
-        flush();
-        writeSnapshot(snap, snapParts);
-        snap = undefined;
-        snapParts = [];
-      }
       const next = receiveMessageOnPort(parentPort);
       m = next === undefined ? undefined : next.message;
     }
@@ -315,15 +311,15 @@ export class HistoryThread {
   }
 
   /**
-   * Starts handing a snapshot over (its orders follow in `snapshot.parts` calls of postSnapshotPart). Once
-   * it has every part, the thread puts the JSON together, checksums it, and writes it to the
-   * history file's `snapshots` after every batch handed over before it, keeping the newest `keep`.
+   * Starts handing a snapshot over (its text follows in postSnapshotPart calls). Once it has the last part,
+   * the thread joins the text, checksums it, and writes it to the history file's `snapshots` after every
+   * batch handed over before it, keeping the newest `keep`.
    */
   postSnapshot(snapshot: ThreadSnapshot): void {
     this.#worker.postMessage({ snapshot });
   }
 
-  /** One part of the snapshot's orders: a JSON array; the last part carries the snapshot's hash. */
+  /** One part of the snapshot's JSON text, in order; the last part carries the snapshot's hash. */
   postSnapshotPart(seq: number, json: string, hash?: string): void {
     this.#worker.postMessage({ snapshotPart: { seq, json, hash } });
   }

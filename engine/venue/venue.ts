@@ -45,7 +45,6 @@ import { crc32 } from 'node:zlib';
 import {
   Engine,
   checkInvariants,
-  hashText,
   TextHasher,
   type StateCapture,
   totals,
@@ -66,7 +65,7 @@ import { decodeCommand, encodeCommand, maxOrderId, orderIdsOf, type Encoded, typ
 import { AlertBook, type NewAlert } from './alerts.js';
 import { VenueError, isVenueError } from './errors.js';
 import { HISTORY_MARK, HISTORY_STATEMENTS, HistoryWriter, type OrderSink } from './history.js';
-import { HistoryThread, historyPath } from './history-thread.js';
+import { HistoryThread, historyPath, type ThreadSnapshot } from './history-thread.js';
 import { Journal, checkFrame, replayJournal, type FrameRow, type ReplayResult } from './journal.js';
 import {
   HistoryQueries,
@@ -157,11 +156,13 @@ export interface VenueOptions {
   /** Snapshots kept (default 3, at least 1). */
   snapshotsKept?: number;
   /**
-   * With the history thread: orders per part of a snapshot handed over, one part per turn of the event loop
-   * (default 250, about 90 KB of JSON: 0.7 ms each at 200,000 resting orders, where parts of 2,000 took
-   * 6-8 ms each and more in all).
+   * A snapshot's text is produced a part per turn of the event loop (see snapshot()), a part being pieces
+   * of the state up to about `snapshotPartChars` characters (default 65,536), so at most one piece more;
+   * a piece holds at most `snapshotPartOrders` orders (default 250, about 90 KB of JSON: 0.7 ms at
+   * 200,000 resting orders, where 2,000 took 6-8 ms each and more in all).
    */
   snapshotPartOrders?: number;
+  snapshotPartChars?: number;
   /** Verify a loaded snapshot by re-hashing the restored engine (default true). */
   verifySnapshot?: boolean;
   /** Run SQLite's quick_check on open (default false: it reads the whole file). */
@@ -328,7 +329,16 @@ export class Venue {
   private snapScheduled: ReturnType<typeof setImmediate> | undefined;
   /** A snapshot whose orders are being handed to the history thread, a part per turn of the event loop. */
   private snapJob:
-    | { seq: number; capture: StateCapture; next: number; thread: HistoryThread; immediate: ReturnType<typeof setImmediate> | undefined; hasher: TextHasher; after: string }
+    | {
+        meta: ThreadSnapshot;
+        capture: StateCapture;
+        pieces: Generator<string>;
+        /** Where the text goes: the history thread, or (without it) `parts`, written to the venue file when complete. */
+        thread: HistoryThread | undefined;
+        parts: string[];
+        immediate: ReturnType<typeof setImmediate> | undefined;
+        hasher: TextHasher;
+      }
     | undefined;
   /** The capture of the last snapshot handed over in full, whose arrays the next one takes over. */
   private spareCapture: StateCapture | undefined;
@@ -377,6 +387,7 @@ export class Venue {
       snapshotIntervalMs: Math.max(0, o.snapshotIntervalMs ?? 300_000),
       snapshotsKept: Math.max(1, o.snapshotsKept ?? 3),
       snapshotPartOrders: Math.max(1, Math.floor(o.snapshotPartOrders ?? 250)),
+      snapshotPartChars: Math.max(1, Math.floor(o.snapshotPartChars ?? 65_536)),
       verifySnapshot: o.verifySnapshot ?? true,
       integrityCheck: o.integrityCheck ?? false,
       onDamagedJournal: o.onDamagedJournal ?? 'error',
@@ -1266,88 +1277,95 @@ export class Venue {
    * Takes a snapshot of the current state (between group commits) and keeps the newest `snapshotsKept`.
    * Returns its sequence number.
    *
-   * With the history thread, the sequencer only captures the engine's state (engine.capture(), its orders
-   * packed rather than copied as objects) and hands it
-   * over as JSON, its orders a part per turn of the event loop, hashing each part as it serializes it; the
-   * thread puts it together, checksums it and writes it under that hash to the history file
-   * (`hist.snapshots`) after the history rows it covers, so it is never ahead of the history watermark (and
-   * a wrong join is caught on recovery by the state hash, like any other damage). A snapshot the thread
-   * fails to write stops the venue like any failed history write. Without the thread it is written here, to
-   * the venue file's own `snapshots`. Recovery reads both tables.
+   * The sequencer only captures the engine's state (engine.capture(): its orders packed rather than copied
+   * as objects, client ids kept as their maps) and then serializes it a part per turn of the event loop,
+   * hashing the text as it produces it. With the history thread, each part is handed over: the thread puts
+   * the text together, checksums it and writes it under that hash to the history file (`hist.snapshots`)
+   * after the history rows it covers, so it is never ahead of the history watermark (and a wrong join is
+   * caught on recovery by the state hash, like any other damage). A snapshot the thread fails to write stops
+   * the venue like any failed history write. Without the thread, the text is written to the venue file's own
+   * `snapshots` once complete; a failure there is reported through onError and costs only recovery time.
+   * Recovery reads both tables. The next snapshot, and close(), first finish one still being serialized.
    *
-   * `npm run bench:snapshot`, 200,000 resting orders: the event loop blocked 2.6-2.7 s by a snapshot
-   * written here; handed to the thread, 15-16 ms (the capture; up to about 80 ms for a venue's first, whose
-   * arrays are new memory), then parts of about 0.7 ms each, with a longest stall of 5-23 ms while they go
-   * over. With 20,000: 120-193 ms against 2-13 ms.
+   * `npm run bench:snapshot`, 200,000 resting orders. Handed to the thread: snapshot() returns in 12-23 ms
+   * (the capture and the first part; up to about 80 ms for a venue's first capture, whose arrays are new
+   * memory), then parts of about 0.7 ms each; the longest stall until the last is handed over, 10-21 ms.
+   * Written to the venue file: the same, but the write of the whole text (73 MB, fsynced) blocks 1.4-2.2 s,
+   * against 2.6-3.4 s for a snapshot serialized at once before; with 20,000 orders, 98-167 ms against
+   * 120-255 ms.
    */
   snapshot(): number {
     this.assertUsable();
     if (this.seq === this.snapSeq && this.seq > 0) return this.seq;
     const seq = this.seq;
     const thread = this.history.thread;
-    if (thread !== undefined) {
-      // the rows up to seq go to the thread first; the snapshot follows them
-      if (this.history.pending > 0 || this.history.watermark !== seq) this.syncHistoryOrFail();
-      this.finishSnapshot();
-      // the arrays of the last capture handed over are reused: fresh memory costs a page fault per 4 KB
-      const capture = this.engine.capture(this.spareCapture);
-      this.spareCapture = undefined;
-      const snap = capture.head;
-      const orders = capture.orders;
-      const parts = Math.ceil(orders.length / this.opts.snapshotPartOrders);
-      // The JSON around the orders array, split where its elements go: the thread joins before + the parts'
-      // elements + after, which is exactly JSON.stringify(snap) (no whitespace, keys in their order).
-      const keys = Object.keys(snap);
-      const at = keys.indexOf('orders');
-      const pick = (ks: string[]): string => JSON.stringify(Object.fromEntries(ks.map((k) => [k, (snap as unknown as Record<string, unknown>)[k]])));
-      const pre = pick(keys.slice(0, at));
-      const post = pick(keys.slice(at + 1));
-      const before = `${pre.slice(0, -1)}${pre.length > 2 ? ',' : ''}"orders":[`;
-      const after = `]${post.length > 2 ? `,${post.slice(1)}` : '}'}`;
-      // hashed here, a part at a time as the parts are serialized (see ThreadSnapshot)
-      const hasher = new TextHasher().update(before);
-      const hash = parts === 0 ? hasher.update(after).digest() : undefined;
-      thread.postSnapshot({ seq, ts: this.lastTs, nextOrderId: this.nextOrderId, before, after, parts, keep: this.opts.snapshotsKept, hash });
-      if (parts > 0) {
-        this.snapJob = { seq, capture, next: 0, thread, immediate: undefined, hasher, after };
-        this.postSnapshotParts(false);
-      } else this.spareCapture = capture;
-    } else {
-      // A snapshot must not be ahead of the history watermark (recovery replays history from there).
-      this.syncHistory();
-      const data = JSON.stringify(this.engine.snapshot());
-      const sql = snapshotStatements('main.snapshots');
-      this.db.transaction(() => {
-        this.db.prepare(sql.insert).run(seq, this.lastTs, hashText(data), this.nextOrderId, crc32(data), data);
-        this.db.prepare(sql.prune).run(this.opts.snapshotsKept);
-      })();
-    }
+    // A snapshot must not be ahead of the history watermark (recovery replays history from there): the
+    // rows up to seq are written first, or go to the thread first.
+    if (thread === undefined) this.syncHistory();
+    else if (this.history.pending > 0 || this.history.watermark !== seq) this.syncHistoryOrFail();
+    this.finishSnapshot();
+    // the arrays of the last capture handed over are reused: fresh memory costs a page fault per 4 KB
+    const capture = this.engine.capture(this.spareCapture);
+    this.spareCapture = undefined;
+    const meta = { seq, ts: this.lastTs, nextOrderId: this.nextOrderId, keep: this.opts.snapshotsKept };
+    thread?.postSnapshot(meta);
+    // its text, a few pieces per turn of the event loop, hashed here as it is produced (see ThreadSnapshot)
+    const pieces = capture.pieces(this.opts.snapshotPartOrders);
+    this.snapJob = { meta, capture, pieces, thread, parts: [], immediate: undefined, hasher: new TextHasher() };
+    this.postSnapshotParts(false);
     this.snapSeq = seq;
     this.snapAt = Date.now();
     return seq;
   }
 
-  /** Hands the next part of the snapshot's orders to the history thread (all of them with `all`). */
+  /**
+   * Produces the next part of the snapshot's text (all of it with `all`): pieces of the capture (see
+   * StateCapture.pieces) up to about `snapshotPartChars`. With the
+   * history thread, each part is handed to it; without, the parts are kept and the whole text is written to
+   * the venue file's `snapshots` once it is complete.
+   */
   private postSnapshotParts(all: boolean): void {
     const job = this.snapJob;
     if (job === undefined) return;
     job.immediate = undefined;
-    const orders = job.capture.orders;
+    let done = false;
     do {
-      const end = Math.min(job.next + this.opts.snapshotPartOrders, orders.length);
-      const json = JSON.stringify(orders.slice(job.next, end));
-      // the elements, after a comma unless they are the first
-      if (job.next > 0) job.hasher.update(',');
-      job.hasher.update(json, 1, json.length - 1);
-      const last = end >= orders.length;
-      job.thread.postSnapshotPart(job.seq, json, last ? job.hasher.update(job.after).digest() : undefined);
-      job.next = end;
-    } while (all && job.next < orders.length);
-    if (job.next >= orders.length) {
-      this.snapJob = undefined;
-      this.spareCapture = job.capture;
+      const part: string[] = [];
+      let size = 0;
+      while (size < this.opts.snapshotPartChars) {
+        const next = job.pieces.next();
+        if (next.done === true) {
+          done = true;
+          break;
+        }
+        part.push(next.value);
+        size += next.value.length;
+      }
+      const text = part.join('');
+      job.hasher.update(text);
+      if (job.thread !== undefined) job.thread.postSnapshotPart(job.meta.seq, text, done ? job.hasher.digest() : undefined);
+      else job.parts.push(text);
+    } while (all && !done);
+    if (!done) {
+      job.immediate = setImmediate(() => this.postSnapshotParts(false));
+      return;
     }
-    else job.immediate = setImmediate(() => this.postSnapshotParts(false));
+    this.snapJob = undefined;
+    this.spareCapture = job.capture;
+    if (job.thread === undefined) {
+      const { seq, ts, nextOrderId, keep } = job.meta;
+      const data = job.parts.join('');
+      const sql = snapshotStatements('main.snapshots');
+      try {
+        this.db.transaction(() => {
+          this.db.prepare(sql.insert).run(seq, ts, job.hasher.digest(), nextOrderId, crc32(data), data);
+          this.db.prepare(sql.prune).run(keep);
+        })();
+      } catch (e) {
+        // A failed snapshot costs only recovery time: the journal still holds everything.
+        this.opts.onError(e, 'snapshot');
+      }
+    }
   }
 
   /** Forgets a snapshot being handed over (the venue failed: the thread writes nothing more). */

@@ -259,28 +259,36 @@ describe('fast book vs reference book', () => {
 });
 
 describe('captures', () => {
-  it("read as the snapshot of their moment whatever the engine does next, whole or a slice at a time, reusing an earlier capture's arrays or not", () => {
+  it("read as the snapshot of their moment whatever the engine does next, whole, a slice at a time or as text in pieces pulled between commands, reusing an earlier capture's arrays or not", () => {
     fc.assert(
       fc.property(
         fc.array(abstract, { minLength: 1, maxLength: 150 }),
         fc.array(fc.nat(), { minLength: 1, maxLength: 5 }),
         fc.boolean(),
         fc.integer({ min: 1, max: 9 }),
-        (xs, at, reuse, step) => {
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 1, maxLength: 8 }),
+        (xs, at, reuse, step, pulls) => {
           const cmds = concretize(xs);
           const cuts = new Set(at.map((a) => a % cmds.length));
           const e = new Engine();
-          let held: { cap: StateCapture; text: string } | undefined;
+          let held: { cap: StateCapture; text: string; pieces: Generator<string>; got: string[] } | undefined;
           const check = (): void => {
             if (held === undefined) return;
-            const { cap, text } = held;
+            const { cap, text, pieces, got } = held;
+            for (const p of pieces) got.push(p);
+            expect(got.join('')).toBe(text);
             expect(JSON.stringify(cap.snapshot())).toBe(text);
-            const pieces = [];
-            for (let k = 0; k < cap.orders.length; k += step) pieces.push(...cap.orders.slice(k, k + step));
-            expect(JSON.stringify({ ...cap.head, orders: pieces })).toBe(text);
+            const slices = [];
+            for (let k = 0; k < cap.orders.length; k += step) slices.push(...cap.orders.slice(k, k + step));
+            expect(JSON.stringify(slices)).toBe(JSON.stringify(cap.snapshot().orders));
           };
           cmds.forEach((c, i) => {
             e.execute(c);
+            if (held !== undefined)
+              for (let n = pulls[i % pulls.length]!; n > 0; n--) {
+                const p = held.pieces.next();
+                if (p.done !== true) held.got.push(p.value);
+              }
             if (!cuts.has(i)) return;
             check();
             const text = JSON.stringify(e.snapshot());
@@ -288,12 +296,43 @@ describe('captures', () => {
             const cap = e.capture(reuse ? before : undefined);
             if (reuse && before !== undefined && before.orders.length > 0)
               expect(() => before.orders.slice(0, 1)).toThrow('This capture gave its arrays to a later one');
-            held = { cap, text };
+            held = { cap, text, pieces: cap.pieces(step), got: [] };
           });
           check();
         },
       ),
       { numRuns: 300, seed: 43 },
     );
+  });
+
+  it("keep an account's client ids as they were, thousands of them, across new ids and a session end", () => {
+    const m = defaultMarket(2, 2);
+    const e = new Engine();
+    for (const c of setupCommands(m)) e.execute(c);
+    const s = m.symbols[0]!;
+    let ts = 1_700_000_900_000;
+    let id = 1;
+    const place = (cid: string, tif: 'ioc' | 'gtc'): void => {
+      const r = e.execute({ type: 'PlaceOrder', ts: ts++, orderId: id++, accountId: 1, symbol: s.symbol, side: 'buy', orderType: 'limit', qty: s.lotSize, price: s.referencePrice - 5 * s.tickSize, tif, clientOrderId: cid });
+      expect(r[0]?.type).not.toBe('OrderRejected');
+    };
+    for (let k = 0; k < 5_000; k++) place(`a-${k}`, k % 10 === 0 ? 'gtc' : 'ioc');
+    const text = JSON.stringify(e.snapshot());
+    expect((JSON.parse(text) as { accounts: { clientIds: unknown[] }[] }).accounts[0]!.clientIds).toHaveLength(5_000);
+    const cap = e.capture();
+    const pieces = cap.pieces(100);
+    const got = [pieces.next().value as string];
+    for (let k = 0; k < 3; k++) got.push(pieces.next().value as string);
+    for (let k = 0; k < 500; k++) place(`b-${k}`, 'ioc');
+    e.execute({ type: 'EndSession', ts: ts++ });
+    for (let k = 0; k < 500; k++) place(`c-${k}`, 'ioc');
+    for (const p of pieces) got.push(p);
+    expect(got.join('')).toBe(text);
+    expect(JSON.stringify(cap.snapshot())).toBe(text);
+    // and the engine's own ids after the session end: its live orders' and the new ones
+    expect((e.snapshot().accounts[0]!.clientIds as [string, number][]).map(([c]) => c)).toEqual([
+      ...Array.from({ length: 500 }, (_, k) => `a-${k * 10}`),
+      ...Array.from({ length: 500 }, (_, k) => `c-${k}`),
+    ]);
   });
 });

@@ -97,16 +97,19 @@ describe('the history writer thread', () => {
     await holder.terminate();
   });
 
-  it('joins a snapshot from its parts and stores it under the hash it was given, not one of what it joined', () => {
+  it('joins a snapshot from its parts as they are, when the last one (with the hash) arrives, and stores it under that hash, not one of what it joined', () => {
     const { file, db } = historyFile();
     db.exec('CREATE TABLE snapshots (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, hash TEXT NOT NULL, next_order_id INTEGER NOT NULL, crc INTEGER NOT NULL, data TEXT NOT NULL)');
     const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined);
     t.waitReady();
     t.post({ seq: 7, rows: [[[1], ['x']]] });
     // the hash is the sender's: here deliberately not that of the JSON joined, as after a wrong join
-    t.postSnapshot({ seq: 7, ts: 1, nextOrderId: 4, before: '{"a":1,"orders":[', after: '],"z":2}', parts: 2, keep: 3 });
-    t.postSnapshotPart(7, '[{"id":1},{"id":2}]');
-    t.postSnapshotPart(7, '[{"id":3}]', 'sender-hash');
+    t.postSnapshot({ seq: 7, ts: 1, nextOrderId: 4, keep: 3 });
+    t.postSnapshotPart(7, '{"a":1,"orders":[{"id":1},');
+    t.postSnapshotPart(7, '{"id":2}');
+    // a part of another snapshot is not joined to this one
+    t.postSnapshotPart(8, ',{"id":99}');
+    t.postSnapshotPart(7, ',{"id":3}],"z":2}', 'sender-hash');
     t.close();
     const row = db.prepare('SELECT seq, hash, next_order_id AS next, crc, data FROM snapshots').get() as { seq: number; hash: string; next: number; crc: number; data: string };
     const data = '{"a":1,"orders":[{"id":1},{"id":2},{"id":3}],"z":2}';

@@ -1,4 +1,5 @@
-// Snapshots handed to the history thread in parts, model-checked: for random runs of orders, cancels,
+// Snapshots serialized a part per turn, handed to the history thread or (without it) written to the venue
+// file when complete, model-checked: for random runs of orders, cancels,
 // snapshots (explicit and periodic) and restarts, every reopen restores exactly the state before it from a
 // snapshot it can use, and every snapshot the history file holds is the engine's state at its seq (the JSON
 // the thread puts together from its parts hashes to the state hash a replay of the journal gives there).
@@ -41,13 +42,13 @@ function orders(v: Venue, n: number, seed: number): Promise<unknown[]> {
   );
 }
 
-describe('snapshots handed over in parts (model-based)', () => {
+describe('snapshots serialized in parts, handed to the history thread or written to the venue file (model-based)', () => {
   it('every reopen restores the exact state; every stored snapshot is the state at its seq', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(op, { minLength: 2, maxLength: 14 }), fc.integer({ min: 1, max: 7 }), async (ops, part) => {
+      fc.asyncProperty(fc.array(op, { minLength: 2, maxLength: 14 }), fc.integer({ min: 1, max: 7 }), fc.integer({ min: 1, max: 2_000 }), async (ops, part, chars) => {
         const file = tempDb();
-        // small parts so a book of a few dozen orders goes over in several; a periodic snapshot now and then
-        const opts = (thread: boolean): VenueOptions => ({ historyThread: thread, snapshotPartOrders: part, snapshotEvery: 97, snapshotIntervalMs: 0 });
+        // small pieces and parts so a book of a few dozen orders goes over in several; a periodic snapshot now and then
+        const opts = (thread: boolean): VenueOptions => ({ historyThread: thread, snapshotPartOrders: part, snapshotPartChars: chars, snapshotEvery: 97, snapshotIntervalMs: 0 });
         let v = openVenue(file, opts(true));
         for (const symbol of SYMBOLS) await v.submit({ type: 'CreateInstrument', instrument: { symbol, name: symbol, tickSize: 1, lotSize: 1, referencePrice: 1000, bandBps: 5000 } });
         for (const accountId of [1, 2, 3]) {
@@ -94,4 +95,56 @@ describe('snapshots handed over in parts (model-based)', () => {
       { numRuns: 25 },
     );
   }, 120_000);
+});
+
+describe('a snapshot written to the venue file (no history thread)', () => {
+  it('is written once its last part is produced, while trading goes on; one that fails to write is reported and the venue goes on', async () => {
+    const errors: string[] = [];
+    const file = tempDb();
+    const opts: VenueOptions = { historyThread: false, snapshotPartOrders: 5, snapshotPartChars: 200, snapshotEvery: 0, snapshotIntervalMs: 0 };
+    const v = openVenue(file, { ...opts, onError: (e, where) => errors.push(`${where}: ${(e as Error).message}`) });
+    for (const symbol of SYMBOLS) await v.submit({ type: 'CreateInstrument', instrument: { symbol, name: symbol, tickSize: 1, lotSize: 1, referencePrice: 1000, bandBps: 5000 } });
+    for (const accountId of [1, 2, 3]) {
+      await v.submit({ type: 'OpenAccount', accountId, allowShort: true });
+      await v.submit({ type: 'Deposit', accountId, amount: 1e9 });
+    }
+    await orders(v, 80, 1);
+    // the seam: the venue's own connection, to read its file (held exclusively) and to make a write fail
+    const db = (v as unknown as { db: Database.Database }).db;
+    const stored = (): number[] => db.prepare('SELECT seq FROM main.snapshots ORDER BY seq').pluck().all() as number[];
+    const serializing = (): boolean => (v as unknown as { snapJob?: unknown }).snapJob !== undefined;
+    const finished = async (): Promise<number> => {
+      let turns = 0;
+      for (; serializing(); turns++) await new Promise((r) => setImmediate(r));
+      return turns;
+    };
+    expect(stored()).toEqual([]);
+    const seq = v.snapshot();
+    expect(stored()).toEqual([]); // not yet: the parts follow a turn at a time
+    await orders(v, 10, 2); // and orders are sequenced meanwhile
+    expect(await finished()).toBeGreaterThan(0);
+    expect(stored()).toEqual([seq]);
+    expect(errors).toEqual([]);
+
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      if (sql.startsWith('INSERT OR REPLACE INTO main.snapshots')) throw new Error('disk full (simulated)');
+      return prepare(sql);
+    }) as typeof db.prepare;
+    const failed = v.snapshot();
+    expect(failed).toBeGreaterThan(seq);
+    await finished();
+    db.prepare = prepare;
+    expect(errors).toEqual(['snapshot: disk full (simulated)']);
+    expect(stored()).toEqual([seq]);
+    await orders(v, 10, 3); // the venue goes on
+    const hash = v.stateHash();
+    const last = v.lastSeq;
+    v.close({ snapshot: false });
+    const r = openVenue(file, opts);
+    expect(r.stateHash()).toBe(hash);
+    expect(r.recovery.snapshotSeq).toBe(seq);
+    expect(r.lastSeq).toBe(last);
+    r.close();
+  });
 });
