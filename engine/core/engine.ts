@@ -2,7 +2,7 @@ import { FastBook, type Book } from './book.js';
 import { CODES, type ResultCode } from './codes.js';
 import { OcoGroup, Order, type Holder } from './order.js';
 import { RefBook } from './refbook.js';
-import { captureEngine, restoreEngine, snapshotEngine, stateHash, type EngineSnapshot, type StateCapture } from './snapshot.js';
+import { captureEngine, restoreEngine, snapshotEngine, stateHash, type CaptureArrays, type EngineSnapshot, type StateCapture } from './snapshot.js';
 import { Account, IndexDef, Instrument, Position, proportion } from './state.js';
 import type {
   AccountId,
@@ -1306,11 +1306,11 @@ export class Engine {
   /**
    * The state at this moment with its orders still packed (see OrderCapture): much cheaper than snapshot()
    * with a large book, and its `snapshot()` or `orders.slice()` give what snapshot() gave now, whatever the
-   * engine does meanwhile. `reuse`: an earlier capture its caller has finished with, whose arrays this one
-   * may take over (that one can no longer be read).
+   * engine does meanwhile. `arrays`: those an earlier capture gave up (its `orders.recycle()`), to fill
+   * instead of new ones.
    */
-  capture(reuse?: StateCapture): StateCapture {
-    return captureEngine(this, reuse);
+  capture(arrays?: CaptureArrays): StateCapture {
+    return captureEngine(this, arrays);
   }
 
   static restore(s: EngineSnapshot, opts: Omit<EngineOptions, 'candleHistory'> = {}): Engine {

@@ -135,6 +135,12 @@ function orderSnap(o: Order, symbols: readonly string[]): OrderSnap {
   };
 }
 
+/** The arrays of a capture, given up for a later one to fill (OrderCapture.recycle). */
+export interface CaptureArrays {
+  readonly num: Float64Array;
+  readonly tag: Uint8Array;
+}
+
 /** Numbers an order can change after it is placed, in OrderCapture's `num`: a row of NUM per order. */
 const NUM = 11;
 const ORDER_TYPES: readonly OrderType[] = ['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'];
@@ -156,33 +162,29 @@ function code<T>(list: readonly T[], value: T): number {
  * per turn of its event loop.
  *
  * Fresh memory is dear (each page is faulted in as it is first written), so a capture may take over the
- * arrays of an earlier one its owner has finished with (`Engine.capture(reuse)`).
+ * arrays of an earlier one its owner has finished with: `recycle()` gives them up (that capture can no
+ * longer be read, and keeps no reference to the orders), `Engine.capture(arrays)` takes them.
  *
  * `npm run bench:snapshot` measures what a capture blocks the venue's event loop for.
  */
 export class OrderCapture {
   readonly length: number;
-  private readonly refs: Order[];
+  private refs: Order[];
   private readonly symbols: string[];
   private num: Float64Array;
   private tag: Uint8Array;
   /** Child ids by position, for the few orders (brackets) that have children. */
   private readonly kids = new Map<number, OrderId[]>();
 
-  constructor(e: Engine, reuse?: OrderCapture) {
+  constructor(e: Engine, arrays?: CaptureArrays) {
     const refs = [...e.orders.values()];
     const n = refs.length;
     this.length = n;
     this.refs = refs;
     this.symbols = e.insts.map((i) => i.symbol);
-    let num = reuse?.num;
-    let tag = reuse?.tag;
-    if (reuse !== undefined) {
-      // the earlier capture gives its arrays up
-      reuse.num = new Float64Array(0);
-      reuse.tag = new Uint8Array(0);
-    }
-    if (num === undefined || tag === undefined || tag.length < n) {
+    let num = arrays?.num;
+    let tag = arrays?.tag;
+    if (num === undefined || tag === undefined || tag.length < n || num.length < n * NUM) {
       const room = n + (n >> 3);
       num = new Float64Array(room * NUM);
       tag = new Uint8Array(room);
@@ -213,9 +215,18 @@ export class OrderCapture {
     }
   }
 
+  /** Gives up this capture's arrays for a later one to fill (see above); this one can no longer be read. */
+  recycle(): CaptureArrays {
+    const arrays = { num: this.num, tag: this.tag };
+    this.num = new Float64Array(0);
+    this.tag = new Uint8Array(0);
+    this.refs = [];
+    return arrays;
+  }
+
   /** The orders from position `from` to `to` (exclusive), in acceptance order, as the snapshot holds them. */
   slice(from: number, to: number): OrderSnap[] {
-    if (this.num.length < this.length * NUM) throw new Error('This capture gave its arrays to a later one');
+    if (this.refs.length < this.length) throw new Error('This capture gave its arrays to a later one');
     const { refs, num, tag, symbols } = this;
     const end = Math.min(to, this.length);
     const out: OrderSnap[] = [];
@@ -337,11 +348,11 @@ export class StateCapture {
   }
 }
 
-/** Captures the engine's state (see StateCapture); `reuse` as in OrderCapture. */
-export function captureEngine(e: Engine, reuse?: StateCapture): StateCapture {
+/** Captures the engine's state (see StateCapture), into `arrays` when given (see OrderCapture). */
+export function captureEngine(e: Engine, arrays?: CaptureArrays): StateCapture {
   const head = stateHead(e, false);
   const ids = [...e.accounts.values()].sort((a, b) => a.id - b.id).map((a) => ({ map: a.clientIds, size: a.clientIds.size }));
-  return new StateCapture(head, new OrderCapture(e, reuse?.orders), ids);
+  return new StateCapture(head, new OrderCapture(e, arrays), ids);
 }
 
 /**

@@ -46,6 +46,7 @@ import {
   Engine,
   checkInvariants,
   TextHasher,
+  type CaptureArrays,
   type StateCapture,
   totals,
   type AccountId,
@@ -340,8 +341,8 @@ export class Venue {
         hasher: TextHasher;
       }
     | undefined;
-  /** The capture of the last snapshot handed over in full, whose arrays the next one takes over. */
-  private spareCapture: StateCapture | undefined;
+  /** The arrays of the last snapshot's capture, for the next one to fill. */
+  private spareArrays: CaptureArrays | undefined;
   private snapTimer: ReturnType<typeof setInterval> | undefined;
   private historyTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -1305,8 +1306,8 @@ export class Venue {
     else if (this.history.pending > 0 || this.history.watermark !== seq) this.syncHistoryOrFail();
     this.finishSnapshot();
     // the arrays of the last capture handed over are reused: fresh memory costs a page fault per 4 KB
-    const capture = this.engine.capture(this.spareCapture);
-    this.spareCapture = undefined;
+    const capture = this.engine.capture(this.spareArrays);
+    this.spareArrays = undefined;
     const meta = { seq, ts: this.lastTs, nextOrderId: this.nextOrderId, keep: this.opts.snapshotsKept };
     thread?.postSnapshot(meta);
     // its text, a few pieces per turn of the event loop, hashed here as it is produced (see ThreadSnapshot)
@@ -1351,7 +1352,7 @@ export class Venue {
       return;
     }
     this.snapJob = undefined;
-    this.spareCapture = job.capture;
+    this.spareArrays = job.capture.orders.recycle();
     if (job.thread === undefined) {
       const { seq, ts, nextOrderId, keep } = job.meta;
       const data = job.parts.join('');

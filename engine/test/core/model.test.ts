@@ -293,7 +293,7 @@ describe('captures', () => {
             check();
             const text = JSON.stringify(e.snapshot());
             const before = held?.cap;
-            const cap = e.capture(reuse ? before : undefined);
+            const cap = e.capture(reuse ? before?.orders.recycle() : undefined);
             if (reuse && before !== undefined && before.orders.length > 0)
               expect(() => before.orders.slice(0, 1)).toThrow('This capture gave its arrays to a later one');
             held = { cap, text, pieces: cap.pieces(step), got: [] };
