@@ -1288,12 +1288,12 @@ export class Venue {
    * `snapshots` once complete; a failure there is reported through onError and costs only recovery time.
    * Recovery reads both tables. The next snapshot, and close(), first finish one still being serialized.
    *
-   * `npm run bench:snapshot`, 200,000 resting orders. Handed to the thread: snapshot() returns in 12-23 ms
-   * (the capture and the first part; up to about 80 ms for a venue's first capture, whose arrays are new
-   * memory), then parts of about 0.7 ms each; the longest stall until the last is handed over, 10-21 ms.
-   * Written to the venue file: the same, but the write of the whole text (73 MB, fsynced) blocks 1.4-2.2 s,
-   * against 2.6-3.4 s for a snapshot serialized at once before; with 20,000 orders, 98-167 ms against
-   * 120-255 ms.
+   * `npm run bench:snapshot`, 200,000 resting orders (two runs). Handed to the thread: snapshot() returns
+   * in 12-23 ms (the capture and the first part; up to about 80 ms for a venue's first capture, whose arrays
+   * are new memory), then parts of about 0.7 ms each; the longest stall until the last is handed over,
+   * 9-21 ms. Written to the venue file: the same, but the write of the whole text (73 MB, fsynced) blocks
+   * 1.3-2.2 s, against 2.6-3.4 s for a snapshot serialized at once before; with 20,000 orders, 98-211 ms
+   * against 120-255 ms.
    */
   snapshot(): number {
     this.assertUsable();
