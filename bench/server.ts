@@ -6,8 +6,9 @@
  *   npm run bench:server -- --quick      smaller run (well under 60 s)
  *   npm run bench:server -- --json       last stdout line is one JSON object
  *   npm run bench:server -- --sync normal   journal synchronous=NORMAL instead of FULL
- *   npm run bench:server -- --only orders   one phase only (orders, latency, rates, quotes or connections; repeatable)
+ *   npm run bench:server -- --only orders   one phase only (orders, latency, rates, snapshot, quotes or connections; repeatable)
  *   npm run bench:server -- --rates 10000,30000   the offered rates of the open-loop phase (orders/s)
+ *   npm run bench:server -- --book 200000 --snap-rate 10000   the snapshot phase's resting book and offered rate
  *   npm run bench:server -- --history-dir /dev/shm   the history file and the users database there (the
  *                                        server's --history-db and --users-db), the journal where it was
  *   BENCH_TSX=1 npm run bench:server     the server process through tsx instead of bundled (for comparison)
@@ -38,6 +39,11 @@
  *   it. Reported as rateSteps (with how late the generator sent, sendLag, and the CPU of both processes
  *   over the timed window: user + system, system alone, and on Linux the server's main thread, which shows
  *   whether the event loop or the machine ran out) and maxRateWithAckP99Under10Ms.
+ * - Snapshot under load, on a server of its own: a resting book of --book orders (default 200,000; far from
+ *   where the flow trades, so it only makes the state large), then the open-loop flow at --snap-rate for two
+ *   steps; in the middle of the second the venue takes a snapshot, as it does every --snapshot-every
+ *   commands. Reported as snapshotUnderLoad: both steps' ack times, the snapshot() call, and the time until
+ *   its last part was handed to the history thread.
  * - Quotes: M guest connections subscribe to the quotes of S symbols; a market maker inside the server
  *   process makes every symbol trade every 20 ms, so every symbol's quote changes in every coalescing
  *   interval (50 ms). The subscribers are raw sockets that count WebSocket frames by their headers (no JSON
@@ -81,6 +87,8 @@ type ChildMsg =
   | { t: 'ready'; port: number; tokens: string[] }
   | { t: 'mem'; rss: number; heap: number; external: number; id: number }
   | { t: 'mm'; on: boolean; id: number }
+  | { t: 'book'; n: number; id: number }
+  | { t: 'snap'; callMs: number; doneMs: number; id: number }
   | { t: 'cpu'; user: number; system: number; mainMs: number | null; hubFrames: number; hubTicks: number; gcMs: number; gcMaxMs: number; journal: JournalTotals; id: number };
 
 /** The server's group commits and journal fsyncs so far, from its /metrics histograms. */
@@ -189,6 +197,33 @@ async function child(init: ChildInit): Promise<void> {
         mm = undefined;
       }
       process.send!({ t: 'mm', on: m.on === true, id: m.id } satisfies ChildMsg);
+    } else if (m.t === 'book') {
+      // n resting orders far from where the bench trades (buys at 5,001-5,999, sells at 14,001-14,999),
+      // so the book is large but the order flow meets none of it
+      const n = (m as unknown as { n: number }).n;
+      void (async () => {
+        for (let i = 0; i < n; i += 1000) {
+          await Promise.all(
+            Array.from({ length: Math.min(1000, n - i) }, (_, j) => {
+              const x = i + j;
+              const buy = x % 2 === 0;
+              return v.submit({ type: 'PlaceOrder', accountId: x % 4 < 2 ? mmA : mmB, symbol: symbols[x % symbols.length]!, side: buy ? 'buy' : 'sell', orderType: 'limit', qty: 1, price: buy ? 5_001 + (x % 999) : 14_001 + (x % 999), tif: 'gtc' });
+            }),
+          );
+        }
+        process.send!({ t: 'book', n, id: m.id } satisfies ChildMsg);
+      })();
+    } else if (m.t === 'snap') {
+      // a snapshot as the venue takes one every --snapshot-every commands: the call, then its parts
+      const t0 = performance.now();
+      v.snapshot();
+      const callMs = performance.now() - t0;
+      const serializing = (): boolean => (v as unknown as { snapJob?: unknown }).snapJob !== undefined;
+      const poll = (): void => {
+        if (serializing()) setTimeout(poll, 1);
+        else process.send!({ t: 'snap', callMs, doneMs: performance.now() - t0, id: m.id } satisfies ChildMsg);
+      };
+      poll();
     } else if (m.t === 'stop') {
       if (mm !== undefined) clearInterval(mm);
       void app.close().then(() => process.exit(0));
@@ -367,7 +402,7 @@ async function benchOrders(link: ChildLink, url: string, tokens: string[], clien
  * order was due, so a server (or generator) that falls behind is charged the whole delay (no coordinated
  * omission). One step per rate, the same order flow as the closed-loop runs.
  */
-async function benchRates(link: ChildLink, url: string, tokens: string[], clients: number, rates: number[], seconds: number) {
+async function benchRates(link: ChildLink, url: string, tokens: string[], clients: number, rates: number[], seconds: number, midStep?: (step: number) => void) {
   const socks = await Promise.all(tokens.slice(0, clients).map((t) => wsOpen(url, t)));
   const conns = socks.map((ws, c) => {
     const sock = (ws as unknown as { _socket: Socket })._socket;
@@ -413,9 +448,9 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
     k.ws.send(orderMessage(id, k.c));
   };
   const steps = [];
-  for (const rate of rates) {
+  for (const [i, rate] of rates.entries()) {
     // the first step also warms up a fresh server (its JIT, and the GC of what setting it up left behind)
-    const warm = rate === rates[0] ? 3000 : 1000;
+    const warm = i === 0 ? 3000 : 1000;
     const start = performance.now();
     let sent = 0;
     let next = 0;
@@ -424,6 +459,7 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
     let g0 = process.cpuUsage();
     let cpuEnd: Promise<[Extract<ChildMsg, { t: 'cpu' }>, NodeJS.CpuUsage, number]> | undefined;
     const end = start + warm + seconds * 1000;
+    let midDone = false;
     await new Promise<void>((resolve) => {
       const timer = setInterval(() => {
         const now = performance.now();
@@ -434,6 +470,10 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
           lat = [];
           lag = [];
           acks = 0;
+        }
+        if (midStep !== undefined && !midDone && now >= start + warm + seconds * 500) {
+          midDone = true;
+          midStep(steps.length);
         }
         const due = Math.floor(((Math.min(now, end) - start) * rate) / 1000);
         for (; sent < due; sent++) {
@@ -484,6 +524,35 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
   // ack p99 of 10 ms or less.
   const ok = steps.filter((st) => st.unanswered === 0 && st.ackedPerSec >= st.offeredPerSec * 0.97 && st.ackP99Ms <= 10);
   return { rateSteps: steps, maxRateWithAckP99Under10Ms: ok.length > 0 ? Math.max(...ok.map((st) => st.offeredPerSec)) : 0 };
+}
+
+/**
+ * A snapshot under load: a server holding a large resting book (which the order flow never meets) takes
+ * the open-loop flow at one rate for two steps, and in the middle of the second the venue takes a snapshot,
+ * as it does every --snapshot-every commands. Reported: both steps' ack times, and the snapshot's call and
+ * the time until its last part was handed to the history thread.
+ */
+async function benchSnapshot(link: ChildLink, url: string, tokens: string[], clients: number, book: number, rate: number, seconds: number) {
+  const t0 = performance.now();
+  await link.ask({ t: 'book', n: book });
+  const bookSec = (performance.now() - t0) / 1000;
+  let snap: Promise<Extract<ChildMsg, { t: 'snap' }>> | undefined;
+  const r = await benchRates(link, url, tokens, clients, [rate, rate], seconds, (step) => {
+    if (step === 1) snap = link.ask<Extract<ChildMsg, { t: 'snap' }>>({ t: 'snap' });
+  });
+  const s = await snap!;
+  const pick = (st: (typeof r.rateSteps)[number]) => ({ ackP50Ms: st.ackP50Ms, ackP99Ms: st.ackP99Ms, ackMaxMs: st.ackMaxMs, unanswered: st.unanswered, serverGcMaxMs: st.serverGcMaxMs });
+  return {
+    snapshotUnderLoad: {
+      bookOrders: book,
+      bookBuildSec: round(bookSec, 1),
+      offeredPerSec: rate,
+      withoutSnapshot: pick(r.rateSteps[0]!),
+      withSnapshot: pick(r.rateSteps[1]!),
+      snapshotCallMs: round(s.callMs, 1),
+      snapshotDoneMs: round(s.doneMs, 0),
+    },
+  };
 }
 
 function journalStep(a: JournalTotals, b: JournalTotals, sec: number) {
@@ -750,6 +819,8 @@ async function parent(): Promise<void> {
       .map(Number)
       .filter((r) => r > 0),
     rateSec: quick ? 2 : 3,
+    book: Number(opt('--book', quick ? '50000' : '200000')),
+    snapRate: Number(opt('--snap-rate', '10000')),
   };
   const only = args.flatMap((a, i) => (a === '--only' && args[i + 1] !== undefined ? [args[i + 1]!] : []));
   const run = (phase: string): boolean => only.length === 0 || only.includes(phase);
@@ -782,6 +853,7 @@ async function parent(): Promise<void> {
   const main = await startServer();
   const { link, ready, url } = main;
   let second: Awaited<ReturnType<typeof startServer>> | undefined;
+  let third: Awaited<ReturnType<typeof startServer>> | undefined;
   try {
     const orders = run('orders') ? await benchOrders(link, url, ready.tokens, cfg.traders, cfg.window, cfg.orderSec) : undefined;
     const lat = run('latency') ? await benchOrders(link, url, ready.tokens, cfg.traders, cfg.latWindow, cfg.orderSec) : undefined;
@@ -795,11 +867,19 @@ async function parent(): Promise<void> {
       second = await startServer();
       rates = await benchRates(second.link, second.url, second.ready.tokens, cfg.traders, cfg.rates, cfg.rateSec);
     }
+    // and a snapshot under load, on a server of its own too
+    let snapshot: Awaited<ReturnType<typeof benchSnapshot>> | undefined;
+    if (run('snapshot')) {
+      await main.stop();
+      await second?.stop();
+      third = await startServer();
+      snapshot = await benchSnapshot(third.link, third.url, third.ready.tokens, cfg.traders, cfg.book, cfg.snapRate, cfg.rateSec);
+    }
     const latencyRun =
       lat === undefined
         ? undefined
         : (({ rejectedShare: _r, ordersPerServerCpuSec: _c, ...rest }) => rest)(lat);
-    const result = { quick, sync, historyDir: historyDir ?? null, serverNodeFlags: serverFlags.join(' '), cores: (await import('node:os')).cpus().length, ...orders, ...(latencyRun ? { latencyRun } : {}), ...rates, ...quotes, ...conns };
+    const result = { quick, sync, historyDir: historyDir ?? null, serverNodeFlags: serverFlags.join(' '), cores: (await import('node:os')).cpus().length, ...orders, ...(latencyRun ? { latencyRun } : {}), ...rates, ...snapshot, ...quotes, ...conns };
     const rows: string[][] = [];
     if (orders !== undefined)
       rows.push(
@@ -825,6 +905,14 @@ async function parent(): Promise<void> {
         ]);
       rows.push(['highest rate with ack p99 <= 10 ms', fmtCount(rates.maxRateWithAckP99Under10Ms), `of the offered rates ${cfg.rates.map(fmtCount).join(', ')} (orders/s)`]);
     }
+    if (snapshot !== undefined) {
+      const u = snapshot.snapshotUnderLoad;
+      const step = (x: typeof u.withSnapshot): string => `${x.ackP50Ms} / ${x.ackP99Ms} / ${x.ackMaxMs}`;
+      rows.push(
+        [`${fmtCount(u.bookOrders)}-order book, ${fmtCount(u.offeredPerSec)}/s: ack p50 / p99 / max (ms)`, step(u.withoutSnapshot), `no snapshot; longest GC pause ${u.withoutSnapshot.serverGcMaxMs} ms`],
+        ['  the same with a snapshot in the window', step(u.withSnapshot), `snapshot() ${u.snapshotCallMs} ms, all parts handed over after ${u.snapshotDoneMs} ms; longest GC pause ${u.withSnapshot.serverGcMaxMs} ms`],
+      );
+    }
     if (quotes !== undefined)
       rows.push(
         ['quote frames/s', fmtCount(quotes.framesPerSec), `${quotes.fanoutClients} subscribers x ${quotes.symbolsPerClient} symbols, ${quotes.mbitPerSec} Mbit/s`],
@@ -847,6 +935,7 @@ async function parent(): Promise<void> {
   } finally {
     await main.stop();
     await second?.stop();
+    await third?.stop();
   }
   void getGc;
 }

@@ -1298,6 +1298,11 @@ export class Engine {
     return stateHash(this);
   }
 
+  /** How many orders are live (resting, or waiting for a trigger or a parent). */
+  get liveOrderCount(): number {
+    return this.orders.size;
+  }
+
   /** A canonical JSON-safe image of the complete state (see snapshot.ts). */
   snapshot(): EngineSnapshot {
     return snapshotEngine(this);

@@ -47,6 +47,7 @@ import {
   checkInvariants,
   TextHasher,
   type CaptureArrays,
+  captureArrays,
   type StateCapture,
   totals,
   type AccountId,
@@ -341,8 +342,10 @@ export class Venue {
         hasher: TextHasher;
       }
     | undefined;
-  /** The arrays of the last snapshot's capture, for the next one to fill. */
+  /** Arrays for the next snapshot's capture to fill: the last one's, or larger ones written through ahead. */
   private spareArrays: CaptureArrays | undefined;
+  /** Larger arrays for the next capture, being written through a part per turn (see prepareCapture). */
+  private warming: { arrays: CaptureArrays; next: number; immediate: ReturnType<typeof setImmediate> | undefined } | undefined;
   private snapTimer: ReturnType<typeof setInterval> | undefined;
   private historyTimer: ReturnType<typeof setInterval> | undefined;
 
@@ -986,6 +989,7 @@ export class Venue {
       }
     }
     if (this.queue.length > 0 && !this.scheduled) this.schedule();
+    this.prepareCapture();
     if (this.opts.snapshotEvery > 0 && this.seq - this.snapSeq >= this.opts.snapshotEvery && this.snapScheduled === undefined) {
       this.snapScheduled = setImmediate(() => {
         this.snapScheduled = undefined;
@@ -1352,7 +1356,7 @@ export class Venue {
       return;
     }
     this.snapJob = undefined;
-    this.spareArrays = job.capture.orders.recycle();
+    this.keepSpare(job.capture.orders.recycle());
     if (job.thread === undefined) {
       const { seq, ts, nextOrderId, keep } = job.meta;
       const data = job.parts.join('');
@@ -1367,6 +1371,43 @@ export class Venue {
         this.opts.onError(e, 'snapshot');
       }
     }
+  }
+
+  /**
+   * Keeps the next capture's arrays big enough for the book, written through ahead. New memory is faulted
+   * in as it is first written, about 10 µs per 4 KB page here: a capture of 200,000 orders into new arrays
+   * blocked 80 ms, into arrays written before 10-15 ms. So once the live orders outgrow the spare arrays,
+   * arrays for half as many again are allocated and written through 256 KB per turn of the event loop.
+   * Called after every group commit; a comparison unless the book grew.
+   */
+  private prepareCapture(): void {
+    const live = this.engine.liveOrderCount;
+    const room = this.spareArrays?.tag.length ?? 0;
+    if (this.warming !== undefined || this.state !== 'open' || live <= room) return;
+    const arrays = captureArrays(Math.max(4096, live + (live >> 1)));
+    this.warming = { arrays, next: 0, immediate: undefined };
+    this.warmCapture();
+  }
+
+  private warmCapture(): void {
+    const w = this.warming;
+    if (w === undefined) return;
+    w.immediate = undefined;
+    const end = Math.min(w.arrays.num.length, w.next + 32_768);
+    w.arrays.num.fill(0, w.next, end);
+    w.next = end;
+    if (end < w.arrays.num.length) {
+      w.immediate = setImmediate(() => this.warmCapture());
+      return;
+    }
+    w.arrays.tag.fill(0);
+    this.warming = undefined;
+    this.keepSpare(w.arrays);
+  }
+
+  /** Keeps the larger of the spare arrays and `arrays`. */
+  private keepSpare(arrays: CaptureArrays): void {
+    if (this.spareArrays === undefined || this.spareArrays.tag.length < arrays.tag.length) this.spareArrays = arrays;
   }
 
   /** Forgets a snapshot being handed over (the venue failed: the thread writes nothing more). */
@@ -1450,6 +1491,8 @@ export class Venue {
     this.historyTimer = undefined;
     if (this.snapScheduled !== undefined) clearImmediate(this.snapScheduled);
     this.snapScheduled = undefined;
+    if (this.warming?.immediate !== undefined) clearImmediate(this.warming.immediate);
+    this.warming = undefined;
     this.unschedule();
   }
 

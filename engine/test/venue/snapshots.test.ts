@@ -148,3 +148,45 @@ describe('a snapshot written to the venue file (no history thread)', () => {
     r.close();
   });
 });
+
+describe('arrays for the next capture', () => {
+  it('are written through ahead as the book grows, and the next snapshot fills them instead of new memory', async () => {
+    const file = tempDb();
+    const v = openVenue(file, { snapshotEvery: 0, snapshotIntervalMs: 0 });
+    for (const symbol of SYMBOLS) await v.submit({ type: 'CreateInstrument', instrument: { symbol, name: symbol, tickSize: 1, lotSize: 1, referencePrice: 1000, bandBps: 5000 } });
+    for (const accountId of [1, 2, 3]) {
+      await v.submit({ type: 'OpenAccount', accountId, allowShort: true });
+      await v.submit({ type: 'Deposit', accountId, amount: 1e12 });
+    }
+    // the seam: the venue's spare arrays and the job writing larger ones through
+    const inside = v as unknown as { spareArrays?: { num: Float64Array; tag: Uint8Array }; warming?: unknown; snapJob?: unknown };
+    const settled = async (): Promise<void> => {
+      while (inside.warming !== undefined || inside.snapJob !== undefined) await new Promise((r) => setImmediate(r));
+    };
+    let live = 0;
+    for (let round = 0; round < 3; round++) {
+      // resting orders only: buys below and sells above the reference, never crossing
+      await Promise.all(
+        Array.from({ length: 3_000 }, (_, k) => v.submit({ type: 'PlaceOrder', accountId: 1 + (k % 3), symbol: SYMBOLS[k % 2]!, side: k % 2 === 0 ? 'buy' : 'sell', orderType: 'limit', qty: 1, price: k % 2 === 0 ? 900 - (k % 50) : 1100 + (k % 50), tif: 'gtc' })),
+      );
+      await settled();
+      live = v.view.openOrders(1).length + v.view.openOrders(2).length + v.view.openOrders(3).length;
+      expect(live).toBe(3_000 * (round + 1));
+      // grown with the book (to half as many again when it outgrew them)
+      expect(inside.spareArrays!.tag.length).toBeGreaterThanOrEqual(live);
+      expect(inside.spareArrays!.num.length).toBe(inside.spareArrays!.tag.length * 11);
+    }
+    const spare = inside.spareArrays!;
+    const hash = v.stateHash();
+    v.snapshot();
+    expect(inside.spareArrays).toBeUndefined(); // taken by the capture
+    await settled();
+    expect(inside.spareArrays!.num).toBe(spare.num); // and given back once the snapshot is handed over
+    // and the snapshot is the state's
+    v.close({ snapshot: false });
+    const r = openVenue(file, { snapshotEvery: 0, snapshotIntervalMs: 0 });
+    expect(r.recovery.snapshotSeq).toBeGreaterThan(0);
+    expect(r.stateHash()).toBe(hash);
+    r.close();
+  });
+});
