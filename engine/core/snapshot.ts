@@ -141,6 +141,11 @@ export interface CaptureArrays {
   readonly tag: Uint8Array;
 }
 
+/** Numbers an order can change after it is placed, in OrderCapture's `num`: a row of NUM per order. */
+const NUM = 11;
+const ORDER_TYPES: readonly OrderType[] = ['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'];
+const LIVE_STATUSES: readonly OrderStatus[] = ['working', 'pending_trigger', 'pending_parent'];
+
 /**
  * New arrays for a capture of up to `orders` orders. Written to for the first time (`num.fill(0)`), they
  * cost a page fault per 4 KB (about 10 µs each here), so an owner who can should write them through ahead
@@ -150,11 +155,6 @@ export function captureArrays(orders: number): CaptureArrays {
   const n = Math.max(0, Math.ceil(orders));
   return { num: new Float64Array(n * NUM), tag: new Uint8Array(n) };
 }
-
-/** Numbers an order can change after it is placed, in OrderCapture's `num`: a row of NUM per order. */
-const NUM = 11;
-const ORDER_TYPES: readonly OrderType[] = ['market', 'limit', 'stop', 'stop_limit', 'trailing_stop'];
-const LIVE_STATUSES: readonly OrderStatus[] = ['working', 'pending_trigger', 'pending_parent'];
 
 function code<T>(list: readonly T[], value: T): number {
   const k = list.indexOf(value);
