@@ -329,7 +329,7 @@ export class Venue {
   private snapSeq = 0;
   private snapAt = 0;
   private snapScheduled: ReturnType<typeof setImmediate> | undefined;
-  /** A snapshot whose orders are being handed to the history thread, a part per turn of the event loop. */
+  /** A snapshot whose text is being produced, a part per turn of the event loop (see snapshot()). */
   private snapJob:
     | {
         meta: ThreadSnapshot;
@@ -1325,9 +1325,9 @@ export class Venue {
 
   /**
    * Produces the next part of the snapshot's text (all of it with `all`): pieces of the capture (see
-   * StateCapture.pieces) up to about `snapshotPartChars`. With the
-   * history thread, each part is handed to it; without, the parts are kept and the whole text is written to
-   * the venue file's `snapshots` once it is complete.
+   * StateCapture.pieces) up to about `snapshotPartChars`. With the history thread, each part is handed to
+   * it; without, the parts are kept and the whole text is written to the venue file's `snapshots` once it
+   * is complete.
    */
   private postSnapshotParts(all: boolean): void {
     const job = this.snapJob;
@@ -1383,7 +1383,8 @@ export class Venue {
   private prepareCapture(): void {
     const live = this.engine.liveOrderCount;
     const room = this.spareArrays?.tag.length ?? 0;
-    if (this.warming !== undefined || this.state !== 'open' || live <= room) return;
+    // (a snapshot being serialized holds the arrays, and gives them back when done)
+    if (this.warming !== undefined || this.snapJob !== undefined || this.state !== 'open' || live <= room) return;
     const arrays = captureArrays(Math.max(4096, live + (live >> 1)));
     this.warming = { arrays, next: 0, immediate: undefined };
     this.warmCapture();
