@@ -87,7 +87,7 @@ type ChildMsg =
   | { t: 'ready'; port: number; tokens: string[] }
   | { t: 'mem'; rss: number; heap: number; external: number; id: number }
   | { t: 'mm'; on: boolean; id: number }
-  | { t: 'book'; n: number; id: number }
+  | { t: 'book'; n: number; live: number; id: number }
   | { t: 'snap'; callMs: number; doneMs: number; id: number }
   | { t: 'cpu'; user: number; system: number; mainMs: number | null; hubFrames: number; hubTicks: number; gcMs: number; gcMaxMs: number; journal: JournalTotals; id: number };
 
@@ -211,7 +211,9 @@ async function child(init: ChildInit): Promise<void> {
             }),
           );
         }
-        process.send!({ t: 'book', n, id: m.id } satisfies ChildMsg);
+        // the live orders the venue holds, as the snapshot will see them
+        const live = (v as unknown as { engine: { liveOrderCount: number } }).engine.liveOrderCount;
+        process.send!({ t: 'book', n, live, id: m.id } satisfies ChildMsg);
       })();
     } else if (m.t === 'snap') {
       // a snapshot as the venue takes one every --snapshot-every commands: the call, then its parts
@@ -534,7 +536,7 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
  */
 async function benchSnapshot(link: ChildLink, url: string, tokens: string[], clients: number, book: number, rate: number, seconds: number) {
   const t0 = performance.now();
-  await link.ask({ t: 'book', n: book });
+  const built = await link.ask<Extract<ChildMsg, { t: 'book' }>>({ t: 'book', n: book });
   const bookSec = (performance.now() - t0) / 1000;
   let snap: Promise<Extract<ChildMsg, { t: 'snap' }>> | undefined;
   const r = await benchRates(link, url, tokens, clients, [rate, rate], seconds, (step) => {
@@ -544,7 +546,7 @@ async function benchSnapshot(link: ChildLink, url: string, tokens: string[], cli
   const pick = (st: (typeof r.rateSteps)[number]) => ({ ackP50Ms: st.ackP50Ms, ackP99Ms: st.ackP99Ms, ackMaxMs: st.ackMaxMs, unanswered: st.unanswered, serverGcMaxMs: st.serverGcMaxMs });
   return {
     snapshotUnderLoad: {
-      bookOrders: book,
+      bookOrders: built.live,
       bookBuildSec: round(bookSec, 1),
       offeredPerSec: rate,
       withoutSnapshot: pick(r.rateSteps[0]!),
