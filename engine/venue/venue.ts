@@ -1296,8 +1296,8 @@ export class Venue {
    * in 12-23 ms (the capture and the first part; up to about 80 ms for a venue's first capture, whose arrays
    * are new memory), then parts of about 0.7 ms each; the longest stall until the last is handed over,
    * 9-21 ms. Written to the venue file: the same, but the write of the whole text (73 MB, fsynced) blocks
-   * 1.3-2.2 s, against 2.6-3.4 s for a snapshot serialized at once before; with 20,000 orders, 98-211 ms
-   * against 120-255 ms.
+   * 1.3-2.2 s, against 2.2-3.4 s for a snapshot serialized at once before; with 20,000 orders, 98-211 ms
+   * against 119-257 ms.
    */
   snapshot(): number {
     this.assertUsable();
