@@ -145,6 +145,13 @@ export interface VenueOptions {
    */
   onSync?: (ms: number, commands: number) => void;
   /**
+   * Called as each snapshot's text is complete (handed to the history thread, or written to the venue file),
+   * with the time (ms) `snapshot()` blocked the sequencer (the capture and the first part), the time from
+   * the call until then, the live orders it holds and its text's length. Should not throw (as
+   * onHistoryWait). A snapshot dropped because the venue failed is not reported.
+   */
+  onSnapshot?: (info: { blockedMs: number; totalMs: number; orders: number; chars: number }) => void;
+  /**
    * Write accumulated history rows once this many are waiting (default 20000). Larger batches write fewer
    * index pages per row (more throughput); each flush pauses the sequencer for its duration (latency).
    */
@@ -293,7 +300,7 @@ interface SyncGroup {
 const DEFAULT_CANDLE_HISTORY = 240;
 
 /** The optional observers among the options. */
-type Hook = 'onHistoryWait' | 'onGroupCommit' | 'onSync';
+type Hook = 'onHistoryWait' | 'onGroupCommit' | 'onSync' | 'onSnapshot';
 
 // ---------------------------------------------------------------- the venue
 
@@ -340,6 +347,10 @@ export class Venue {
         parts: string[];
         immediate: ReturnType<typeof setImmediate> | undefined;
         hasher: TextHasher;
+        /** For onSnapshot: when snapshot() was called, how long it blocked (once it returned), the text's length. */
+        startedAt: number;
+        blockedMs: number | undefined;
+        chars: number;
       }
     | undefined;
   /** Arrays for the next snapshot's capture to fill: the last one's, or larger ones written through ahead. */
@@ -400,6 +411,7 @@ export class Venue {
       onHistoryWait: o.onHistoryWait,
       onGroupCommit: o.onGroupCommit,
       onSync: o.onSync,
+      onSnapshot: o.onSnapshot,
       onError: o.onError ?? ((e, where) => console.error(`venue: ${where}:`, e)),
     };
     const opened = openDatabase(path, {
@@ -1304,6 +1316,7 @@ export class Venue {
     if (this.seq === this.snapSeq && this.seq > 0) return this.seq;
     const seq = this.seq;
     const thread = this.history.thread;
+    const startedAt = performance.now();
     // A snapshot must not be ahead of the history watermark (recovery replays history from there): the
     // rows up to seq are written first, or go to the thread first.
     if (thread === undefined) this.syncHistory();
@@ -1316,8 +1329,10 @@ export class Venue {
     thread?.postSnapshot(meta);
     // its text, a few pieces per turn of the event loop, hashed here as it is produced (see ThreadSnapshot)
     const pieces = capture.pieces(this.opts.snapshotPartOrders);
-    this.snapJob = { meta, capture, pieces, thread, parts: [], immediate: undefined, hasher: new TextHasher() };
+    const job: NonNullable<Venue['snapJob']> = { meta, capture, pieces, thread, parts: [], immediate: undefined, hasher: new TextHasher(), startedAt, blockedMs: undefined, chars: 0 };
+    this.snapJob = job;
     this.postSnapshotParts(false);
+    job.blockedMs = performance.now() - startedAt;
     this.snapSeq = seq;
     this.snapAt = Date.now();
     return seq;
@@ -1348,6 +1363,7 @@ export class Venue {
       }
       const text = part.join('');
       job.hasher.update(text);
+      job.chars += text.length;
       if (job.thread !== undefined) job.thread.postSnapshotPart(job.meta.seq, text, done ? job.hasher.digest() : undefined);
       else job.parts.push(text);
     } while (all && !done);
@@ -1369,7 +1385,14 @@ export class Venue {
       } catch (e) {
         // A failed snapshot costs only recovery time: the journal still holds everything.
         this.opts.onError(e, 'snapshot');
+        return;
       }
+    }
+    const onSnapshot = this.opts.onSnapshot;
+    if (onSnapshot !== undefined) {
+      const totalMs = performance.now() - job.startedAt;
+      const info = { blockedMs: job.blockedMs ?? totalMs, totalMs, orders: job.capture.orders.length, chars: job.chars };
+      this.observe('onSnapshot', () => onSnapshot(info));
     }
   }
 

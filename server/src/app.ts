@@ -75,6 +75,9 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const groupCommits = metrics.histogram('tradedesk_journal_commit_seconds', 'Group commit on the event loop: executing its commands, journaling, COMMIT');
   const groupSizes = metrics.histogram('tradedesk_journal_commit_commands', 'Commands per group commit', BATCH_BUCKETS);
   const syncs = metrics.histogram('tradedesk_journal_fsync_seconds', 'Fsync of the journal, from its start until the event loop saw it return (acknowledgements wait for it)');
+  const snapBlocked = metrics.histogram('tradedesk_snapshot_blocked_seconds', 'Venue snapshots: how long snapshot() blocked sequencing (the capture of the state and its first part)');
+  const snapTotal = metrics.histogram('tradedesk_snapshot_seconds', 'Venue snapshots: from the call until the last part of the text was handed over');
+  let lastSnapshot = { orders: 0, chars: 0 };
 
   // With the simulated market on, the venue stamps its simulated time (see engine/live/README.md).
   const clock = new MarketClock();
@@ -93,6 +96,11 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
       groupSizes.observe(commands);
     },
     onSync: (ms) => syncs.observe(ms / 1000),
+    onSnapshot: (info) => {
+      snapBlocked.observe(info.blockedMs / 1000);
+      snapTotal.observe(info.totalMs / 1000);
+      lastSnapshot = info;
+    },
     snapshotEvery: config.snapshotEvery,
     commitWindowMs: config.commitWindowMs,
     // History rows are handed to the venue's history thread every 50 ms or 4,000 rows; replies to order
@@ -129,6 +137,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   metrics.gauge('tradedesk_orders_per_second', 'Acknowledged order commands per second (10 s window)', undefined, () => m.rate.rate());
   metrics.gauge('tradedesk_journal_last_seq', 'Sequence number of the last journaled command', undefined, () => venue.lastSeq);
   metrics.gauge('tradedesk_journal_snapshot_seq', 'Sequence number of the newest snapshot', undefined, () => venue.snapshotSeq);
+  metrics.gauge('tradedesk_snapshot_orders', 'Live orders in the newest venue snapshot', undefined, () => lastSnapshot.orders);
+  metrics.gauge('tradedesk_snapshot_chars', 'Length of the newest venue snapshot (JSON characters)', undefined, () => lastSnapshot.chars);
   metrics.gauge('tradedesk_journal_lag_commands', 'Commands journaled since the last snapshot (replayed on recovery)', undefined, () => venue.lastSeq - venue.snapshotSeq);
   metrics.gauge('tradedesk_history_lag_commands', 'Commands journaled whose history rows (orders, executions, ledger) are not yet written', undefined, () => venue.lastSeq - venue.historySeq);
   // How long the event loop (which sequences every command) was held up: the worst and the 99th percentile

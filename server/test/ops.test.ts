@@ -94,7 +94,7 @@ describe('health, metrics, static files', () => {
     expect(h.body).toMatchObject({ status: 'ok', venue: { lastSeq: expect.any(Number) } });
   });
 
-  it('/metrics is Prometheus text with orders, latency histograms, connections, journal and history lag, event-loop delay', async () => {
+  it('/metrics is Prometheus text with orders, latency histograms, connections, journal and history lag, event-loop delay, snapshots', async () => {
     const t = await createUser(s, admin, 'metric', 'trader');
     await fund(s, admin, t.user.accountId!);
     await rpc(s, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000, tif: 'gtc' }, t.accessToken);
@@ -149,6 +149,20 @@ describe('health, metrics, static files', () => {
       lag = /^tradedesk_history_lag_commands (\S+)$/m.exec((await api(s.url, 'GET', '/metrics')).body as string)?.[1] ?? '';
     }
     expect(lag).toBe('0');
+    // a venue snapshot: how long it blocked sequencing, how long until it was handed over, what it held
+    expect(text).toContain('tradedesk_snapshot_blocked_seconds_count 0');
+    s.app.venue.snapshot();
+    let snap = '';
+    for (let i = 0; i < 100 && !snap.includes('tradedesk_snapshot_seconds_count 1'); i++) {
+      if (i > 0) await new Promise((r) => setTimeout(r, 10));
+      snap = (await api(s.url, 'GET', '/metrics')).body as string;
+    }
+    const at = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(snap)?.[1]);
+    expect(at('tradedesk_snapshot_seconds_count')).toBe(1);
+    expect(at('tradedesk_snapshot_blocked_seconds_count')).toBe(1);
+    expect(at('tradedesk_snapshot_blocked_seconds_sum')).toBeLessThanOrEqual(at('tradedesk_snapshot_seconds_sum'));
+    expect(at('tradedesk_snapshot_orders')).toBeGreaterThanOrEqual(1); // the order placed above rests
+    expect(at('tradedesk_snapshot_chars')).toBeGreaterThan(100);
     client.close();
   });
 

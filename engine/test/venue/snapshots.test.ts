@@ -195,3 +195,54 @@ describe('arrays for the next capture', () => {
     r.close();
   });
 });
+
+describe('onSnapshot', () => {
+  it.each([true, false])('reports each snapshot once its text is complete (history thread: %s); one that throws goes to onError', async (historyThread) => {
+    const file = tempDb();
+    const seen: { blockedMs: number; totalMs: number; orders: number; chars: number }[] = [];
+    const errors: string[] = [];
+    let fail = false;
+    const v = openVenue(file, {
+      historyThread,
+      snapshotPartChars: 500,
+      snapshotEvery: 0,
+      snapshotIntervalMs: 0,
+      onSnapshot: (info) => {
+        seen.push(info);
+        if (fail) throw new Error('observer failed');
+      },
+      onError: (e, where) => errors.push(`${where}: ${(e as Error).message}`),
+    });
+    for (const symbol of SYMBOLS) await v.submit({ type: 'CreateInstrument', instrument: { symbol, name: symbol, tickSize: 1, lotSize: 1, referencePrice: 1000, bandBps: 5000 } });
+    for (const accountId of [1, 2, 3]) {
+      await v.submit({ type: 'OpenAccount', accountId, allowShort: true });
+      await v.submit({ type: 'Deposit', accountId, amount: 1e9 });
+    }
+    await orders(v, 60, 5);
+    const live = [1, 2, 3].reduce((n, a) => n + v.view.openOrders(a).length, 0);
+    const serializing = (): boolean => (v as unknown as { snapJob?: unknown }).snapJob !== undefined;
+    const seq = v.snapshot();
+    expect(serializing()).toBe(true);
+    expect(seen).toEqual([]); // not before its text is complete
+    while (serializing()) await new Promise((r) => setImmediate(r));
+    expect(seen).toHaveLength(1);
+    const [info] = seen;
+    expect(info!.orders).toBe(live);
+    expect(info!.blockedMs).toBeLessThanOrEqual(info!.totalMs);
+    fail = true;
+    await orders(v, 5, 6);
+    v.snapshot();
+    while (serializing()) await new Promise((r) => setImmediate(r));
+    expect(errors).toEqual(['onSnapshot: observer failed']);
+    v.close({ snapshot: false });
+    // both were stored, and the first one's text is as long as reported
+    const stored = new Map<number, number>();
+    for (const f of [file, historyPath(file)]) {
+      const db = new Database(f, { readonly: true });
+      for (const r of db.prepare('SELECT seq, length(data) AS n FROM snapshots').all() as { seq: number; n: number }[]) stored.set(r.seq, r.n);
+      db.close();
+    }
+    expect(stored.size).toBe(2);
+    expect(stored.get(seq)).toBe(info!.chars);
+  });
+});
