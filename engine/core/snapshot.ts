@@ -270,12 +270,14 @@ interface CapturedIds {
   size: number;
 }
 
-/** The first `size` entries of a map, in insertion order. */
-function firstEntries(ids: CapturedIds): [string, OrderId][] {
-  const out: [string, OrderId][] = [];
+/** The first `size` entries of a captured map, in insertion order, in chunks of up to `per`. */
+function* idChunks(ids: CapturedIds, per: number): Generator<[string, OrderId][]> {
   const it = ids.map.entries();
-  for (let k = 0; k < ids.size; k++) out.push(it.next().value as [string, OrderId]);
-  return out;
+  for (let done = 0; done < ids.size; ) {
+    const chunk: [string, OrderId][] = [];
+    for (const end = Math.min(ids.size, done + per); done < end; done++) chunk.push(it.next().value as [string, OrderId]);
+    yield chunk;
+  }
 }
 
 /** Client ids per piece of a capture's text (about 50 KB of JSON). */
@@ -299,7 +301,7 @@ export class StateCapture {
   snapshot(): EngineSnapshot {
     return {
       ...this.head,
-      accounts: this.head.accounts.map((a, k) => ({ ...a, clientIds: firstEntries(this.ids[k]!) })),
+      accounts: this.head.accounts.map((a, k) => ({ ...a, clientIds: [...idChunks(this.ids[k]!, IDS_PER_PIECE)].flat() })),
       orders: this.orders.slice(0, this.orders.length),
     };
   }
@@ -341,14 +343,10 @@ export class StateCapture {
     // clientIds is an account's last key: its JSON ends with the empty list, which the ids then fill
     if (!json.endsWith('"clientIds":[]}')) throw new Error('An account snapshot must end with its client ids');
     yield (k > 0 ? ',' : '') + json.slice(0, -2);
-    const { map, size } = this.ids[k]!;
-    const it = map.entries();
-    for (let done = 0; done < size; ) {
-      const chunk: [string, OrderId][] = [];
-      const first = done === 0;
-      for (const end = Math.min(size, done + IDS_PER_PIECE); done < end; done++) chunk.push(it.next().value as [string, OrderId]);
-      const text = JSON.stringify(chunk);
-      yield (first ? '' : ',') + text.slice(1, -1);
+    let sep = '';
+    for (const chunk of idChunks(this.ids[k]!, IDS_PER_PIECE)) {
+      yield sep + JSON.stringify(chunk).slice(1, -1);
+      sep = ',';
     }
     yield ']}';
   }
@@ -356,17 +354,18 @@ export class StateCapture {
 
 /** Captures the engine's state (see StateCapture), into `arrays` when given (see OrderCapture). */
 export function captureEngine(e: Engine, arrays?: CaptureArrays): StateCapture {
-  const head = stateHead(e, false);
-  const ids = [...e.accounts.values()].sort((a, b) => a.id - b.id).map((a) => ({ map: a.clientIds, size: a.clientIds.size }));
+  const ids: CapturedIds[] = [];
+  const head = stateHead(e, ids);
   return new StateCapture(head, new OrderCapture(e, arrays), ids);
 }
 
 /**
- * The snapshot without its orders (an empty list in their place), and with the accounts' client ids
- * unless `withIds` is false (empty lists then). Closed candles never change once closed, so it shares them
- * with the engine (copying the lists, not the candles): a snapshot is read-only.
+ * The snapshot without its orders (an empty list in their place), and with the accounts' client ids;
+ * with `captured`, their maps and sizes are put there instead (in the accounts' order) and the lists left
+ * empty. Closed candles never change once closed, so it shares them with the engine (copying the lists, not
+ * the candles): a snapshot is read-only.
  */
-function stateHead(e: Engine, withIds: boolean): EngineSnapshot {
+function stateHead(e: Engine, captured?: CapturedIds[]): EngineSnapshot {
   const instruments: InstrumentSnap[] = e.insts.map((i) => {
     const candles = {} as InstrumentSnap['candles'];
     for (const tf of TIMEFRAMES) {
@@ -402,6 +401,9 @@ function stateHead(e: Engine, withIds: boolean): EngineSnapshot {
         if (p === undefined || (p.qty === 0 && p.cost === 0 && p.reserved === 0 && p.realized === 0)) continue;
         positions.push([inst.symbol, p.qty, p.cost, p.reserved, p.realized]);
       }
+      let clientIds: AccountSnap['clientIds'] = [];
+      if (captured === undefined) clientIds = [...a.clientIds.entries()];
+      else captured.push({ map: a.clientIds, size: a.clientIds.size });
       return {
         id: a.id,
         allowShort: a.allowShort,
@@ -413,7 +415,7 @@ function stateHead(e: Engine, withIds: boolean): EngineSnapshot {
         openOrders: a.openOrders,
         dailyOrders: a.dailyOrders,
         positions,
-        clientIds: withIds ? [...a.clientIds.entries()] : [],
+        clientIds,
       };
     });
   const groups: EngineSnapshot['groups'] = [...e.groups]
@@ -443,7 +445,7 @@ export function snapshotEngine(e: Engine): EngineSnapshot {
   const symbols = e.insts.map((i) => i.symbol);
   const orders: OrderSnap[] = [];
   for (const o of e.orders.values()) orders.push(orderSnap(o, symbols));
-  return { ...stateHead(e, true), orders };
+  return { ...stateHead(e), orders };
 }
 
 /** Rebuilds an engine from a snapshot; `book` picks the book implementation. */

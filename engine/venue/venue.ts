@@ -297,6 +297,22 @@ interface SyncGroup {
   done: boolean;
 }
 
+/** A snapshot whose text is being produced (Venue.snapshot). */
+interface SnapshotJob {
+  meta: ThreadSnapshot;
+  capture: StateCapture;
+  pieces: Generator<string>;
+  /** Where the text goes: the history thread, or (without it) `parts`, written to the venue file when complete. */
+  thread: HistoryThread | undefined;
+  parts: string[];
+  immediate: ReturnType<typeof setImmediate> | undefined;
+  hasher: TextHasher;
+  /** For onSnapshot: when snapshot() was called, how long it blocked (once it returned), the text's length. */
+  startedAt: number;
+  blockedMs: number | undefined;
+  chars: number;
+}
+
 const DEFAULT_CANDLE_HISTORY = 240;
 
 /** The optional observers among the options. */
@@ -337,22 +353,7 @@ export class Venue {
   private snapAt = 0;
   private snapScheduled: ReturnType<typeof setImmediate> | undefined;
   /** A snapshot whose text is being produced, a part per turn of the event loop (see snapshot()). */
-  private snapJob:
-    | {
-        meta: ThreadSnapshot;
-        capture: StateCapture;
-        pieces: Generator<string>;
-        /** Where the text goes: the history thread, or (without it) `parts`, written to the venue file when complete. */
-        thread: HistoryThread | undefined;
-        parts: string[];
-        immediate: ReturnType<typeof setImmediate> | undefined;
-        hasher: TextHasher;
-        /** For onSnapshot: when snapshot() was called, how long it blocked (once it returned), the text's length. */
-        startedAt: number;
-        blockedMs: number | undefined;
-        chars: number;
-      }
-    | undefined;
+  private snapJob: SnapshotJob | undefined;
   /** Arrays for the next snapshot's capture to fill: the last one's, or larger ones written through ahead. */
   private spareArrays: CaptureArrays | undefined;
   /** Larger arrays for the next capture, being written through a part per turn (see prepareCapture). */
@@ -1329,7 +1330,7 @@ export class Venue {
     thread?.postSnapshot(meta);
     // its text, a few pieces per turn of the event loop, hashed here as it is produced (see ThreadSnapshot)
     const pieces = capture.pieces(this.opts.snapshotPartOrders);
-    const job: NonNullable<Venue['snapJob']> = { meta, capture, pieces, thread, parts: [], immediate: undefined, hasher: new TextHasher(), startedAt, blockedMs: undefined, chars: 0 };
+    const job: SnapshotJob = { meta, capture, pieces, thread, parts: [], immediate: undefined, hasher: new TextHasher(), startedAt, blockedMs: undefined, chars: 0 };
     this.snapJob = job;
     this.postSnapshotParts(false);
     job.blockedMs = performance.now() - startedAt;
@@ -1367,10 +1368,15 @@ export class Venue {
       if (job.thread !== undefined) job.thread.postSnapshotPart(job.meta.seq, text, done ? job.hasher.digest() : undefined);
       else job.parts.push(text);
     } while (all && !done);
-    if (!done) {
-      job.immediate = setImmediate(() => this.postSnapshotParts(false));
-      return;
-    }
+    if (done) this.completeSnapshot(job);
+    else job.immediate = setImmediate(() => this.postSnapshotParts(false));
+  }
+
+  /**
+   * A snapshot's text is complete: its arrays go back for the next capture, the venue file gets the text
+   * when there is no history thread (which has its last part already), and onSnapshot is told.
+   */
+  private completeSnapshot(job: SnapshotJob): void {
     this.snapJob = undefined;
     this.keepSpare(job.capture.orders.recycle());
     if (job.thread === undefined) {
