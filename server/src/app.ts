@@ -18,7 +18,7 @@ import { createLogger, type Logger } from './log.js';
 import { MarketHub } from './market/hub.js';
 import { VenueMethods, type Origin, type OrderHooks } from './market/methods.js';
 import { venueHandlers } from '../../engine/venue/index.js';
-import { BATCH_BUCKETS, LATENCY_BUCKETS, RateWindow, Registry } from './metrics.js';
+import { ACK_BUCKETS, BATCH_BUCKETS, LATENCY_BUCKETS, RateWindow, Registry } from './metrics.js';
 import { Store } from './store.js';
 import { Gateway } from './ws/gateway.js';
 
@@ -74,7 +74,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   // loop, then the fsync on the thread pool.
   const groupCommits = metrics.histogram('tradedesk_journal_commit_seconds', 'Group commit on the event loop: executing its commands, journaling, COMMIT');
   const groupSizes = metrics.histogram('tradedesk_journal_commit_commands', 'Commands per group commit', BATCH_BUCKETS);
-  const syncs = metrics.histogram('tradedesk_journal_fsync_seconds', 'Fsync of the journal, from its start until the event loop saw it return (acknowledgements wait for it)');
+  const syncs = metrics.histogram('tradedesk_journal_fsync_seconds', 'Fsync of the journal, from its start until the event loop saw it return (acknowledgements wait for it)', ACK_BUCKETS);
   const snapBlocked = metrics.histogram('tradedesk_snapshot_blocked_seconds', 'Venue snapshots: how long snapshot() blocked sequencing (the capture of the state and its first part)');
   const snapTotal = metrics.histogram('tradedesk_snapshot_seconds', 'Venue snapshots: from the call until the last part of the text was handed over');
   let lastSnapshot = { orders: 0, chars: 0 };
@@ -123,7 +123,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const m = {
     orders: metrics.counter('tradedesk_orders_total', 'Order commands acknowledged (after the durable journal)', { result: 'accepted' }),
     ordersRejected: metrics.counter('tradedesk_orders_total', 'Order commands acknowledged (after the durable journal)', { result: 'rejected' }),
-    ack: metrics.histogram('tradedesk_order_ack_seconds', 'Order command: submit to durable acknowledgement'),
+    ack: metrics.histogram('tradedesk_order_ack_seconds', 'Order command: submit to durable acknowledgement', ACK_BUCKETS),
     http: new Map<string, ReturnType<typeof metrics.histogram>>(),
     httpCount: new Map<string, ReturnType<typeof metrics.counter>>(),
     wsIn: metrics.counter('tradedesk_ws_messages_in_total', 'WebSocket messages received'),

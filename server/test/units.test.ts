@@ -3,7 +3,7 @@ import { ServerKey } from '../src/auth/crypto.js';
 import { HashPool, passwordProblems } from '../src/auth/passwords.js';
 import { base32Decode, base32Encode, hotp, matchTotp, totp } from '../src/auth/totp.js';
 import { canonicalJson, queryParams } from '../src/http/api.js';
-import { Registry, RateWindow } from '../src/metrics.js';
+import { ACK_BUCKETS, bucketQuantile, Histogram, Registry, RateWindow } from '../src/metrics.js';
 import { FAST_ARGON2 } from './helpers.js';
 
 describe('TOTP (RFC 6238 / RFC 4226 test vectors)', () => {
@@ -77,6 +77,19 @@ describe('REST helpers and metrics', () => {
     expect(t).toContain('lat_seconds_bucket{le="0.1"} 0');
     expect(t).toContain('lat_seconds_bucket{le="1"} 1');
     expect(t).toContain('lat_seconds_count 1');
+    // ACK_BUCKETS are 1 ms apart from 1 to 10 ms: a quantile read from them is within a millisecond there
+    const h = new Histogram(ACK_BUCKETS);
+    const samples = Array.from({ length: 10_000 }, (_, i) => 0.0001 + (i % 997) * 0.0000123 + (i % 10 === 0 ? 0.008 : 0));
+    for (const v of samples) h.observe(v);
+    const cum: number[] = [];
+    let run = 0;
+    for (const c of h.counts) cum.push((run += c));
+    cum.push(h.count);
+    const sorted = [...samples].sort((a, b) => a - b);
+    for (const q of [0.5, 0.9, 0.99]) expect(Math.abs(bucketQuantile(ACK_BUCKETS, cum, q) - sorted[Math.ceil(q * sorted.length) - 1]!)).toBeLessThan(0.001);
+    expect(bucketQuantile([1, 2], [0, 4, 4], 0.5)).toBe(1.5); // linear within (1, 2]
+    expect(bucketQuantile([1, 2], [2, 2, 4], 0.99)).toBe(2); // past the last bound: that bound
+    expect(bucketQuantile([1, 2], [0, 0, 0], 0.5)).toBeNaN();
     const w = new RateWindow(10);
     for (let i = 0; i < 9; i++) w.add(10, 1_000_000 + i * 1000);
     expect(w.rate(1_009_000)).toBe(10);
