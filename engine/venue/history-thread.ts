@@ -7,8 +7,9 @@
  * marked with its venue), ATTACHed to the venue's connection as `hist` so that
  * queries read it by its plain table names, and it is written by a worker thread with its own connection:
  * the sequencer hands each history flush over (rows as columns, see HistoryBatch) and goes on sequencing while
- * the rows are inserted beside it. Its watermark (`history_meta.history_seq`, the last command whose rows
- * are written) is committed with the rows, so after any crash recovery replays the journal from there.
+ * the rows are inserted beside it (committed as they arrive, or held and committed together: commitMs).
+ * Its watermark (`history_meta.history_seq`, the last command whose rows are written) is committed with the
+ * rows, so after any crash recovery replays the journal from there.
  *
  * The thread reports the last batch it committed through shared memory, so the sequencer can wait for it
  * without its event loop (a query waits until everything acknowledged before it is written; the first
@@ -175,23 +176,43 @@ try {
   fail(e);
   Atomics.notify(state, ${STATUS});
 }
+// Batches handed over and not yet written. Written at once (commitMs 0), or commitMs after the first of
+// them arrived, or once they hold commitCommands commands, or when the sequencer waits for them ('sync'),
+// before a snapshot, and on close.
+const commitMs = workerData.commitMs;
+const commitCommands = workerData.commitCommands;
+let batches = [];
+let timer;
+function commitPending() {
+  if (timer !== undefined) {
+    clearTimeout(timer);
+    timer = undefined;
+  }
+  if (batches.length === 0) return;
+  write(batches);
+  Atomics.store(state, ${WRITTEN}, BigInt(batches[batches.length - 1].seq));
+  Atomics.notify(state, ${WRITTEN});
+  batches = [];
+}
+function onTimer() {
+  timer = undefined;
+  try {
+    if (Atomics.load(state, ${STATUS}) === ${RUNNING}n) commitPending();
+  } catch (e) {
+    fail(e);
+  }
+}
 parentPort.on('message', (first) => {
-  // Everything queued is written in the order handed over: runs of batches in one transaction each, a
+  // Everything queued is written in the order handed over: batches in one transaction per commit, a
   // snapshot in its own after the rows it covers.
-  let batches = [];
   let closing = false;
-  const flush = () => {
-    if (batches.length === 0) return;
-    write(batches);
-    Atomics.store(state, ${WRITTEN}, BigInt(batches[batches.length - 1].seq));
-    Atomics.notify(state, ${WRITTEN});
-    batches = [];
-  };
+  let now = commitMs === 0;
   try {
     for (let m = first; m !== undefined; ) {
       if (m === 'close') { closing = true; break; }
       if (Atomics.load(state, ${STATUS}) !== ${RUNNING}n) break;
-      if (m.snapshot !== undefined) {
+      if (m === 'sync') now = true;
+      else if (m.snapshot !== undefined) {
         snap = m.snapshot;
         snapParts = [];
       } else if (m.snapshotPart !== undefined) {
@@ -199,7 +220,7 @@ parentPort.on('message', (first) => {
           snapParts.push(m.snapshotPart.json);
           // the last part carries the hash
           if (m.snapshotPart.hash !== undefined) {
-            flush();
+            commitPending();
             writeSnapshot(snap, m.snapshotPart.hash, snapParts);
             snap = undefined;
             snapParts = [];
@@ -209,7 +230,11 @@ parentPort.on('message', (first) => {
       const next = receiveMessageOnPort(parentPort);
       m = next === undefined ? undefined : next.message;
     }
-    if (Atomics.load(state, ${STATUS}) === ${RUNNING}n) flush();
+    if (Atomics.load(state, ${STATUS}) === ${RUNNING}n) {
+      if (batches.length > 0 && batches[batches.length - 1].seq - Number(Atomics.load(state, ${WRITTEN})) >= commitCommands) now = true;
+      if (now || closing) commitPending();
+      else if (batches.length > 0 && timer === undefined) timer = setTimeout(onTimer, commitMs);
+    }
   } catch (e) {
     fail(e);
   }
@@ -227,6 +252,19 @@ export interface HistoryThreadOptions {
   maxLag?: number;
   /** Called with the time (ms) a hand-over waited for the thread to catch up. */
   onWait?: (waitedMs: number) => void;
+  /**
+   * How long the thread holds the batches handed over before it commits them together (ms, default 0: each
+   * run of batches as it arrives). Every commit writes each index page it changed in full, and the indexes
+   * by account change a few pages per account whatever the rows, so fewer commits write far less. Anyone
+   * waiting for a batch (waitWritten: queries, a hand-over too far behind) has it committed at once.
+   */
+  commitMs?: number;
+  /**
+   * ...or sooner, once the batches held cover this many commands (default: no limit). A commit's time on
+   * the thread grows with its rows, and the sequencer keeps the records of ended orders until they are
+   * committed (replies read them): under heavy load, a bound keeps both short.
+   */
+  commitCommands?: number;
 }
 
 /** Default HistoryThreadOptions.maxLag. */
@@ -240,6 +278,8 @@ export class HistoryThread {
   readonly #worker: Worker;
   readonly #maxLag: number;
   readonly #onWait: ((waitedMs: number) => void) | undefined;
+  readonly #commitMs: number;
+  readonly #commitCommands: number;
   /** The seq of the last batch handed over. */
   #posted: number;
   readonly #state: BigInt64Array;
@@ -251,6 +291,8 @@ export class HistoryThread {
   constructor(path: string, stmts: readonly RowStatement[], markSql: string, written: number, onLost: (e: Error) => void, options: HistoryThreadOptions = {}) {
     this.#maxLag = Math.max(1, options.maxLag ?? HISTORY_MAX_LAG);
     this.#onWait = options.onWait;
+    this.#commitMs = Math.max(0, options.commitMs ?? 0);
+    this.#commitCommands = Math.max(1, options.commitCommands ?? Number.MAX_SAFE_INTEGER);
     this.#posted = written;
     const sab = new SharedArrayBuffer(16);
     const err = new SharedArrayBuffer(ERR_BYTES);
@@ -258,7 +300,7 @@ export class HistoryThread {
     this.#err = new Uint8Array(err);
     this.#state[WRITTEN] = BigInt(written);
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, snapshotSql: snapshotStatements('snapshots'), state: sab, err } });
+    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, commitMs: this.#commitMs, commitCommands: this.#commitCommands, snapshotSql: snapshotStatements('snapshots'), state: sab, err } });
     this.#worker.unref();
     const lost = (e: Error): void => {
       if (this.#closing || this.#lost !== undefined) return;
@@ -329,6 +371,8 @@ export class HistoryThread {
    * thread failed or did not answer within `timeoutMs`.
    */
   waitWritten(seq: number, timeoutMs = 60_000): void {
+    // batches the thread holds for its next commit are committed now
+    if (this.#commitMs > 0 && this.written < seq) this.#worker.postMessage('sync');
     this.#waitUntil(WRITTEN, (w) => Number(w) >= seq, `The history writer did not write up to ${seq} within ${timeoutMs} ms`, timeoutMs);
   }
 

@@ -130,6 +130,13 @@ export interface VenueOptions {
    */
   historyFile?: string;
   /**
+   * With the history thread: how long it holds the rows handed over before it commits them together (ms,
+   * default 0: as they arrive), and the most commands it holds (default: no limit). See
+   * HistoryThreadOptions.commitMs and commitCommands.
+   */
+  historyCommitMs?: number;
+  historyCommitCommands?: number;
+  /**
    * Called after a history hand-over waited for the history thread, which was more than 100,000 commands
    * behind, with the time sequencing waited (ms). Should not throw (one that does is reported through onError).
    */
@@ -399,6 +406,8 @@ export class Venue {
       historyThread: o.historyThread ?? true,
       historyFlushRows: Math.max(1, o.historyFlushRows ?? 20_000),
       historyFlushMs: Math.max(0, o.historyFlushMs ?? 250),
+      historyCommitMs: Math.max(0, o.historyCommitMs ?? 0),
+      historyCommitCommands: Math.max(1, o.historyCommitCommands ?? Number.MAX_SAFE_INTEGER),
       snapshotEvery: Math.max(0, o.snapshotEvery ?? 100_000),
       snapshotIntervalMs: Math.max(0, o.snapshotIntervalMs ?? 300_000),
       snapshotsKept: Math.max(1, o.snapshotsKept ?? 3),
@@ -694,7 +703,7 @@ export class Venue {
       const onHistoryWait = this.opts.onHistoryWait;
       thread = new HistoryThread(this.historyFile, HISTORY_STATEMENTS, HISTORY_MARK, this.history.watermark, (e) => {
         if (this.state === 'open' || this.state === 'closing') this.fail(e, []);
-      }, { onWait: onHistoryWait === undefined ? undefined : (ms) => this.observe('onHistoryWait', () => onHistoryWait(ms)) });
+      }, { commitMs: this.opts.historyCommitMs, commitCommands: this.opts.historyCommitCommands, onWait: onHistoryWait === undefined ? undefined : (ms) => this.observe('onHistoryWait', () => onHistoryWait(ms)) });
       thread.waitReady();
       this.history.thread = thread;
     } catch (e) {

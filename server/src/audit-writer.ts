@@ -2,8 +2,10 @@
  * The audit log's writer: a worker thread with its own connection to the users database, so the INSERTs
  * behind auditing every order (about a tenth of the server's main-thread time under full order load) run
  * beside the order path instead of on it. Rows arrive in batches (the Store buffers them for up to 50 ms or
- * 500 rows); each batch is one transaction. `drained()` resolves once everything handed over is written,
- * so a reader of the audit log sees every entry made before it asked.
+ * 500 rows), and the thread commits what it holds every `commitMs` (the Store's: 250 ms): every commit
+ * rewrites a few pages of each user's index entries, so fewer commits write far less. `drained()` has the
+ * thread commit at once and resolves once everything handed over is written, so a reader of the audit log
+ * sees every entry made before it asked.
  *
  * The worker is a plain CommonJS script given as source (it runs the same under tsx, the tests and the
  * bundled server; better-sqlite3 is resolved here and passed by path); it writes with the venue's batch
@@ -41,24 +43,50 @@ db.pragma('busy_timeout = 5000');
 db.pragma('temp_store = MEMORY');
 db.pragma('cache_size = -16384');
 const write = createBatchWriter(db, workerData.stmts, null);
+// Batches held for the next commit: every commitMs, or once they hold commitRows rows, or at once when
+// someone waits ('sync', close).
+const commitMs = workerData.commitMs;
+const commitRows = workerData.commitRows;
+let held = [];
+let heldRows = 0;
+let lastId = 0;
+let timer;
+function commit() {
+  if (timer !== undefined) {
+    clearTimeout(timer);
+    timer = undefined;
+  }
+  if (held.length === 0) return;
+  const batches = held;
+  held = [];
+  heldRows = 0;
+  try {
+    write(batches);
+    parentPort.postMessage({ done: lastId });
+  } catch (e) {
+    parentPort.postMessage({ done: lastId, error: String((e && e.message) || e) });
+  }
+}
 parentPort.on('message', (m) => {
   if (m.close) {
+    commit();
     db.close();
     parentPort.postMessage({ closed: true });
     return;
   }
-  try {
-    write([{ seq: m.id, rows: [m.rows] }]);
-    parentPort.postMessage({ done: m.id });
-  } catch (e) {
-    parentPort.postMessage({ done: m.id, error: String((e && e.message) || e) });
-  }
+  if (m.sync) return commit();
+  held.push({ seq: m.id, rows: [m.rows] });
+  heldRows += m.rows[0].length;
+  lastId = m.id;
+  if (commitMs === 0 || heldRows >= commitRows) commit();
+  else if (timer === undefined) timer = setTimeout(commit, commitMs);
 });
 `;
 
 export class AuditWriter {
   readonly #db: Database.Database;
   readonly #onError: (e: Error) => void;
+  readonly #commitMs: number;
   #worker: Worker | undefined;
   #local: BatchWriter | undefined;
   #posted = 0;
@@ -67,22 +95,28 @@ export class AuditWriter {
   readonly #inflight = new Map<number, AuditColumns>();
   #waiters: Waiter[] = [];
 
-  /** `db` is the Store's own connection (the fallback writes through it); `path` is its file. */
-  constructor(db: Database.Database, path: string, onError: (e: Error) => void) {
+  /**
+   * `db` is the Store's own connection (the fallback writes through it); `path` is its file. The thread
+   * commits the batches handed over every `commitMs` (0: each as it arrives) or once it holds `commitRows`
+   * rows, and at once when someone waits for them (drained(), close()).
+   */
+  constructor(db: Database.Database, path: string, onError: (e: Error) => void, commitMs = 0, commitRows = Number.MAX_SAFE_INTEGER) {
     this.#db = db;
     this.#onError = onError;
+    this.#commitMs = Math.max(0, commitMs);
     if (path === ':memory:') return; // another connection would see another database
     try {
-      const w = new Worker(WORKER, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), path, stmts: AUDIT_STATEMENTS } });
+      const w = new Worker(WORKER, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), path, stmts: AUDIT_STATEMENTS, commitMs: this.#commitMs, commitRows } });
       w.unref();
       w.on('message', (m: { done?: number; error?: string }) => {
         if (m.done === undefined) return;
-        if (m.error !== undefined) {
+        // every batch up to m.done was in that commit (the map is in the order handed over)
+        for (const [id, rows] of this.#inflight) {
+          if (id > m.done) break;
           // Not written (a full disk, a broken file): try once more here, then report.
-          const rows = this.#inflight.get(m.done);
-          if (rows !== undefined) this.#writeHere(rows);
+          if (m.error !== undefined) this.#writeHere(rows);
+          this.#inflight.delete(id);
         }
-        this.#inflight.delete(m.done);
         this.#settle(m.done);
       });
       w.on('error', (e) => this.#lost(e));
@@ -117,6 +151,8 @@ export class AuditWriter {
   drained(): Promise<void> {
     const upTo = this.#posted;
     if (this.#done >= upTo) return Promise.resolve();
+    // what the thread holds for its next commit is committed now
+    if (this.#commitMs > 0) this.#worker?.postMessage({ sync: true });
     return new Promise((resolve) => this.#waiters.push({ upTo, resolve }));
   }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AuditWriter, type AuditColumns } from '../src/audit-writer.js';
 import { Store } from '../src/store.js';
 
 const dirs: string[] = [];
@@ -58,5 +59,47 @@ describe('the audit writer thread', () => {
     expect(await store.auditList({ limit: 10 })).toEqual([]);
     expect(errors.map((e) => e.message)).toEqual(['audit refused']);
     await store.close();
+  });
+
+  it('holds batches for its commit interval, commits them together, and at once for a reader or on close', async () => {
+    const path = tempDb();
+    await new Store(path).close(); // the schema
+    const db = new Database(path);
+    const count = (): number => (db.prepare('SELECT COUNT(*) AS n FROM audit').get() as { n: number }).n;
+    const batch = (from: number, n: number): AuditColumns => {
+      const rows = Array.from({ length: n }, (_, k) => entry(from + k));
+      return [rows.map((r) => r.ts), rows.map((r) => r.userId), rows.map((r) => r.username), rows.map((r) => r.ip), rows.map((r) => r.action), rows.map((r) => JSON.stringify(r.details))];
+    };
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    // held for a minute: only a reader or close commits
+    const held = new AuditWriter(db, path, () => undefined, 60_000);
+    held.write(batch(0, 3));
+    held.write(batch(3, 2));
+    await sleep(300);
+    expect(count()).toBe(0);
+    await held.drained();
+    expect(count()).toBe(5);
+    held.write(batch(5, 4));
+    await sleep(100);
+    expect(count()).toBe(5);
+    await held.close();
+    expect(count()).toBe(9);
+    // without a reader: commitMs after the first batch arrived
+    const timed = new AuditWriter(db, path, () => undefined, 200);
+    timed.write(batch(9, 1));
+    for (let i = 0; i < 100 && count() < 10; i++) await sleep(20);
+    expect(count()).toBe(10);
+    await timed.close();
+    // or once it holds commitRows rows
+    const bounded = new AuditWriter(db, path, () => undefined, 60_000, 3);
+    bounded.write(batch(10, 2));
+    await sleep(200);
+    expect(count()).toBe(10);
+    bounded.write(batch(12, 1));
+    for (let i = 0; i < 100 && count() < 13; i++) await sleep(20);
+    expect(count()).toBe(13);
+    await bounded.close();
+    expect(db.prepare('SELECT ts FROM audit ORDER BY id').pluck().all()).toEqual(Array.from({ length: 13 }, (_, i) => 1_000 + i));
+    db.close();
   });
 });

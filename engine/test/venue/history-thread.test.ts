@@ -97,6 +97,65 @@ describe('the history writer thread', () => {
     await holder.terminate();
   });
 
+  it('with commitMs, holds the batches handed over and commits them together: after commitMs, or at once for whoever waits, before a snapshot, and on close', async () => {
+    const { file, db } = historyFile();
+    db.exec('CREATE TABLE snapshots (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, hash TEXT NOT NULL, next_order_id INTEGER NOT NULL, crc INTEGER NOT NULL, data TEXT NOT NULL)');
+    const rows = (): unknown[] => db.prepare('SELECT a FROM t ORDER BY rowid').pluck().all();
+    const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+    // held for a minute: only a wait, a snapshot or close commits
+    const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined, { commitMs: 60_000 });
+    t.waitReady();
+    t.post({ seq: 2, rows: [[[1, 2], ['a', 'b']]] });
+    t.post({ seq: 3, rows: [[[3], ['c']]] });
+    await sleep(300);
+    expect(t.written).toBe(0);
+    expect(rows()).toEqual([]);
+    // a waiter has them committed at once, in one transaction with the watermark of the last
+    const t0 = performance.now();
+    t.waitWritten(2);
+    expect(performance.now() - t0).toBeLessThan(5_000);
+    expect(t.written).toBe(3);
+    expect(rows()).toEqual([1, 2, 3]);
+    expect(db.prepare("SELECT v FROM m WHERE k = 'seq'").pluck().get()).toBe('3');
+    // a snapshot is written after the rows handed over before it
+    t.post({ seq: 4, rows: [[[4], ['d']]] });
+    t.postSnapshot({ seq: 4, ts: 1, nextOrderId: 1, keep: 3 });
+    t.postSnapshotPart(4, '{}', 'h');
+    for (let i = 0; i < 100 && t.written < 4; i++) await sleep(20);
+    expect(t.written).toBe(4);
+    expect(db.prepare('SELECT seq FROM snapshots').pluck().all()).toEqual([4]);
+    expect(rows()).toEqual([1, 2, 3, 4]);
+    // close writes what it holds
+    t.post({ seq: 5, rows: [[[5], ['e']]] });
+    await sleep(100);
+    expect(t.written).toBe(4);
+    t.close();
+    expect(rows()).toEqual([1, 2, 3, 4, 5]);
+    expect(db.prepare("SELECT v FROM m WHERE k = 'seq'").pluck().get()).toBe('5');
+    // and without a waiter, commitMs after the first batch arrived
+    const u = new HistoryThread(file, STMTS, MARK, 5, () => undefined, { commitMs: 200 });
+    u.waitReady();
+    u.post({ seq: 6, rows: [[[6], ['f']]] });
+    await sleep(50);
+    u.post({ seq: 7, rows: [[[7], ['g']]] });
+    expect(u.written).toBe(5);
+    for (let i = 0; i < 100 && u.written < 7; i++) await sleep(20);
+    expect(u.written).toBe(7);
+    expect(rows()).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    u.close();
+    // and without a waiter, once the batches held cover commitCommands commands
+    const c = new HistoryThread(file, STMTS, MARK, 7, () => undefined, { commitMs: 60_000, commitCommands: 10 });
+    c.waitReady();
+    c.post({ seq: 12, rows: [[[8], ['h']]] }); // 5 commands
+    await sleep(200);
+    expect(c.written).toBe(7);
+    c.post({ seq: 17, rows: [[[9], ['i']]] }); // 10
+    for (let i = 0; i < 100 && c.written < 17; i++) await sleep(20);
+    expect(c.written).toBe(17);
+    expect(rows()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    c.close();
+  });
+
   it('joins a snapshot from its parts as they are, when the last one (with the hash) arrives, and stores it under that hash, not one of what it joined', () => {
     const { file, db } = historyFile();
     db.exec('CREATE TABLE snapshots (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, hash TEXT NOT NULL, next_order_id INTEGER NOT NULL, crc INTEGER NOT NULL, data TEXT NOT NULL)');
