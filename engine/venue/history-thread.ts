@@ -30,6 +30,9 @@ import { Worker } from 'node:worker_threads';
 import { VenueError } from './errors.js';
 import { snapshotStatements, type Db } from './schema.js';
 
+/** Atomics.waitAsync (Node 16+; not in the ES2023 library's types). */
+const waitAsync = (Atomics as unknown as { waitAsync(a: BigInt64Array, i: number, v: bigint, t: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
+
 /** The history file of a venue database. */
 export function historyPath(venuePath: string): string {
   return `${venuePath}-history`;
@@ -374,6 +377,25 @@ export class HistoryThread {
     // batches the thread holds for its next commit are committed now
     if (this.#commitMs > 0 && this.written < seq) this.#worker.postMessage('sync');
     this.#waitUntil(WRITTEN, (w) => Number(w) >= seq, `The history writer did not write up to ${seq} within ${timeoutMs} ms`, timeoutMs);
+  }
+
+  /**
+   * waitWritten without blocking: resolves once the batch with `seq` (and everything before it) is
+   * committed, while the caller's event loop goes on; rejects as waitWritten throws.
+   */
+  async whenWritten(seq: number, timeoutMs = 60_000): Promise<void> {
+    if (this.#commitMs > 0 && this.written < seq) this.#worker.postMessage('sync');
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const v = Atomics.load(this.#state, WRITTEN);
+      if (Number(v) >= seq) return;
+      const f = this.failure();
+      if (f !== undefined) throw f;
+      const left = deadline - performance.now();
+      if (left <= 0) throw new VenueError('VENUE_FAILED', `The history writer did not write up to ${seq} within ${timeoutMs} ms`);
+      const r = waitAsync(this.#state, WRITTEN, v, Math.min(left, 250));
+      if (r.async) await r.value;
+    }
   }
 
   /** Blocks until the shared slot satisfies `reached`; throws the thread's failure, or VENUE_FAILED on timeout. */

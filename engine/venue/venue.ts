@@ -361,6 +361,8 @@ export class Venue {
   private snapScheduled: ReturnType<typeof setImmediate> | undefined;
   /** A snapshot whose text is being produced, a part per turn of the event loop (see snapshot()). */
   private snapJob: SnapshotJob | undefined;
+  /** Set while readHistory runs its reads: the seq up to which it had the history written. */
+  private readThrough: number | undefined;
   /** Arrays for the next snapshot's capture to fill: the last one's, or larger ones written through ahead. */
   private spareArrays: CaptureArrays | undefined;
   /** Larger arrays for the next capture, being written through a part per turn (see prepareCapture). */
@@ -756,6 +758,27 @@ export class Venue {
   }
 
   /**
+   * Runs `read` (history queries) once everything acknowledged before the call is written, without
+   * blocking sequencing meanwhile: with the history thread, the rows are handed over and their commit
+   * awaited, so `read`'s queries find them written and do not wait. A query called directly
+   * (`orders()`, ...) blocks the event loop, sequencing included, until the thread has written them.
+   */
+  async readHistory<T>(read: () => T): Promise<T> {
+    const thread = this.history.thread;
+    if (thread !== undefined && this.state === 'open' && this.opts.history) {
+      const upTo = this.seq;
+      if (this.history.pending > 0 || this.history.watermark < upTo) this.syncHistoryOrFail();
+      await thread.whenWritten(this.history.watermark);
+      this.readThrough = upTo;
+    }
+    try {
+      return read();
+    } finally {
+      this.readThrough = undefined;
+    }
+  }
+
+  /**
    * Writes the history rows still buffered (queries call this first, so they always include every
    * acknowledged command). A failure here stops the venue like a failed commit.
    */
@@ -763,6 +786,11 @@ export class Venue {
     if (this.state === 'failed' || this.state === 'closed' || !this.opts.history) return;
     const thread = this.history.thread;
     if (thread !== undefined) {
+      // inside readHistory: what was acknowledged before it was called is written
+      if (this.readThrough !== undefined && thread.written >= this.readThrough) {
+        this.history.prune();
+        return;
+      }
       try {
         if (this.history.pending > 0 || this.history.watermark !== this.seq) this.history.flush(this.seq);
         thread.waitWritten(this.history.watermark);

@@ -177,6 +177,52 @@ describe('the history writer thread', () => {
   });
 });
 
+describe('queries through readHistory', () => {
+  it('wait for the history thread without holding up sequencing, and include everything acknowledged before the call', async () => {
+    const file = tempDb();
+    const v = openVenue(file, { historyCommitMs: 60_000 });
+    const s = await setUpLoad(v, { accounts: 2 });
+    const accountId = s.accounts[0]!;
+    const symbol = s.symbols[0]!;
+    // resting buys below the market (lots of 10, within the price band)
+    const place = (price: number) => v.submit({ type: 'PlaceOrder', accountId, symbol, side: 'buy', orderType: 'limit', qty: 10, price, tif: 'gtc' });
+    expect((await place(9_500)).rejected).toBeUndefined();
+    // another connection holds the history file's write lock for 400 ms: the thread cannot commit meanwhile
+    const holder = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+       const db = new (require(workerData.sqlite))(workerData.file);
+       db.exec('BEGIN IMMEDIATE');
+       parentPort.postMessage('held');
+       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
+       db.exec('COMMIT');
+       db.close();`,
+      { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), file: historyPath(file) } },
+    );
+    await new Promise((resolve) => holder.once('message', resolve));
+    const t0 = performance.now();
+    const acked = (await place(9_501)).orderIds[0];
+    let answered = 0;
+    const query = v.readHistory(() => v.orders({ accountId })).then((page) => {
+      answered = performance.now();
+      return page;
+    });
+    // sequencing goes on while the query waits for the thread
+    const later = await place(9_502);
+    const sequenced = performance.now();
+    expect(later.rejected).toBeUndefined();
+    expect(answered).toBe(0);
+    const page = await query;
+    expect(answered - t0).toBeGreaterThan(200); // the thread could commit only once the lock was released
+    expect(sequenced).toBeLessThan(answered);
+    // everything acknowledged before the call, in the tables
+    expect(page.items.map((o) => o.orderId)).toContain(acked);
+    expect(page.items.length).toBeGreaterThanOrEqual(2);
+    // a query called directly still includes everything acknowledged before it
+    expect(v.orders({ accountId }).items.map((o) => o.orderId)).toContain(later.orderIds[0]);
+    await holder.terminate();
+  });
+});
+
 describe('a venue whose history thread does not start', () => {
   it('reports it and writes history and snapshots on the sequencer instead', async () => {
     // The seam: the thread is started, then the venue asks whether it is ready.
