@@ -28,6 +28,22 @@ function historyFile(): { file: string; db: Database.Database } {
   return { file, db };
 }
 
+/** A thread of its own that holds `file`'s write lock for `ms` from when this resolves. */
+async function holdWriteLock(file: string, ms: number): Promise<Worker> {
+  const holder = new Worker(
+    `const { parentPort, workerData } = require('node:worker_threads');
+     const db = new (require(workerData.sqlite))(workerData.file);
+     db.exec('BEGIN IMMEDIATE');
+     parentPort.postMessage('held');
+     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, workerData.ms);
+     db.exec('COMMIT');
+     db.close();`,
+    { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), file, ms } },
+  );
+  await new Promise((resolve) => holder.once('message', resolve));
+  return holder;
+}
+
 describe('the history writer thread', () => {
   it('reports a file it cannot open as VENUE_FAILED when asked whether it is ready', () => {
     const t = new HistoryThread(path.join(tempDir(), 'no', 'such', 'dir', 'h.db'), STMTS, MARK, 0, () => undefined);
@@ -66,17 +82,7 @@ describe('the history writer thread', () => {
     const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined, { maxLag: 10, onWait: (ms) => waits.push(ms) });
     t.waitReady();
     // Another thread holds the file's write lock for 400 ms, so the writer is stuck behind it meanwhile.
-    const holder = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       const db = new (require(workerData.sqlite))(workerData.file);
-       db.exec('BEGIN IMMEDIATE');
-       parentPort.postMessage('held');
-       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
-       db.exec('COMMIT');
-       db.close();`,
-      { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), file } },
-    );
-    await new Promise((resolve) => holder.once('message', resolve));
+    const holder = await holdWriteLock(file, 400);
     let t0 = performance.now();
     t.post({ seq: 4, rows: [[[1, 2, 3, 4], ['a', 'b', 'c', 'd']]] });
     t.post({ seq: 10, rows: [[[5], ['e']]] }); // 10 behind: not more than maxLag, so no wait
@@ -188,17 +194,7 @@ describe('queries through readHistory', () => {
     const place = (price: number) => v.submit({ type: 'PlaceOrder', accountId, symbol, side: 'buy', orderType: 'limit', qty: 10, price, tif: 'gtc' });
     expect((await place(9_500)).rejected).toBeUndefined();
     // another connection holds the history file's write lock for 400 ms: the thread cannot commit meanwhile
-    const holder = new Worker(
-      `const { parentPort, workerData } = require('node:worker_threads');
-       const db = new (require(workerData.sqlite))(workerData.file);
-       db.exec('BEGIN IMMEDIATE');
-       parentPort.postMessage('held');
-       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 400);
-       db.exec('COMMIT');
-       db.close();`,
-      { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), file: historyPath(file) } },
-    );
-    await new Promise((resolve) => holder.once('message', resolve));
+    const holder = await holdWriteLock(historyPath(file), 400);
     const t0 = performance.now();
     const acked = (await place(9_501)).orderIds[0];
     let answered = 0;
