@@ -9,6 +9,7 @@
  *   npm run bench:server -- --only orders   one phase only (orders, latency, rates, snapshot, quotes or connections; repeatable)
  *   npm run bench:server -- --rates 10000,30000   the offered rates of the open-loop phase (orders/s)
  *   npm run bench:server -- --book 200000 --snap-rate 10000   the snapshot phase's resting book and offered rate
+ *   npm run bench:server -- --queries 100   the open-loop phase's clients also read their orders (orders.list)
  *   npm run bench:server -- --history-dir /dev/shm   the history file and the users database there (the
  *                                        server's --history-db and --users-db), the journal where it was
  *   BENCH_TSX=1 npm run bench:server     the server process through tsx instead of bundled (for comparison)
@@ -42,7 +43,9 @@
  *   it. Reported as rateSteps (with how late the generator sent, sendLag, and the CPU of both processes
  *   over the timed window: user + system, system alone, and on Linux the server's main thread, which shows
  *   whether the event loop or the machine ran out), maxRateWithAckP99Under10Ms, and
- *   maxRateWithServerAckP99Under10Ms (the same for the server's own part of the ack).
+ *   maxRateWithServerAckP99Under10Ms (the same for the server's own part of the ack). With --queries Q, the
+ *   clients also send Q orders.list requests a second between them (a blotter's latest orders, read from the
+ *   history), whose replies are not timed: what reading the history costs the order flow.
  * - Snapshot under load, on a server of its own: a resting book of --book orders (default 200,000; far from
  *   where the flow trades, so it only makes the state large), then the open-loop flow at --snap-rate for two
  *   steps; in the middle of the second the venue takes a snapshot, as it does every --snapshot-every
@@ -412,7 +415,7 @@ async function benchOrders(link: ChildLink, url: string, tokens: string[], clien
  * order was due, so a server (or generator) that falls behind is charged the whole delay (no coordinated
  * omission). One step per rate, the same order flow as the closed-loop runs.
  */
-async function benchRates(link: ChildLink, url: string, tokens: string[], clients: number, rates: number[], seconds: number, midStep?: (step: number) => void) {
+async function benchRates(link: ChildLink, url: string, tokens: string[], clients: number, rates: number[], seconds: number, midStep?: (step: number) => void, queriesPerSec = 0) {
   const socks = await Promise.all(tokens.slice(0, clients).map((t) => wsOpen(url, t)));
   const conns = socks.map((ws, c) => {
     const sock = (ws as unknown as { _socket: Socket })._socket;
@@ -443,10 +446,7 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
         }),
     ),
   );
-  const sendOne = (k: (typeof conns)[number], dueAt: number): void => {
-    const id = ++k.id;
-    k.due.set(id, dueAt);
-    if (measuring) lag.push(performance.now() - dueAt);
+  const cork = (k: (typeof conns)[number]): void => {
     if (!k.corked) {
       k.corked = true;
       k.sock.cork();
@@ -455,7 +455,18 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
         k.sock.uncork();
       });
     }
+  };
+  const sendOne = (k: (typeof conns)[number], dueAt: number): void => {
+    const id = ++k.id;
+    k.due.set(id, dueAt);
+    if (measuring) lag.push(performance.now() - dueAt);
+    cork(k);
     k.ws.send(orderMessage(id, k.c));
+  };
+  // A trader's blotter: the account's latest orders from the history (its reply is not timed)
+  const sendQuery = (k: (typeof conns)[number]): void => {
+    cork(k);
+    k.ws.send(`{"t":"req","id":${++k.id},"method":"orders.list","params":{"limit":20}}`);
   };
   const steps = [];
   for (const [i, rate] of rates.entries()) {
@@ -464,6 +475,7 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
     const start = performance.now();
     let sent = 0;
     let next = 0;
+    let queried = 0;
     // CPU of both processes over the timed window (from the end of the warm-up to the last order due)
     let c0: Promise<Extract<ChildMsg, { t: 'cpu' }>> | undefined;
     let g0 = process.cpuUsage();
@@ -490,6 +502,7 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
           sendOne(conns[next]!, start + (sent * 1000) / rate);
           next = (next + 1) % conns.length;
         }
+        for (const q = Math.floor(((Math.min(now, end) - start) * queriesPerSec) / 1000); queried < q; queried++) sendQuery(conns[queried % conns.length]!);
         if (now >= end) {
           clearInterval(timer);
           cpuEnd = link.ask<Extract<ChildMsg, { t: 'cpu' }>>({ t: 'cpu' }).then((c) => [c, process.cpuUsage(g0), performance.now()]);
@@ -510,6 +523,7 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
     const lags = Float64Array.from(lag).sort();
     steps.push({
       offeredPerSec: rate,
+      queriesPerSec,
       ackedPerSec: Math.round(acks / seconds),
       ackP50Ms: round(percentileSorted(sorted, 0.5), 3),
       ackP99Ms: round(percentileSorted(sorted, 0.99), 3),
@@ -846,6 +860,7 @@ async function parent(): Promise<void> {
     rateSec: quick ? 2 : 3,
     book: Number(opt('--book', quick ? '50000' : '200000')),
     snapRate: Number(opt('--snap-rate', '10000')),
+    queries: Number(opt('--queries', '0')),
   };
   const only = args.flatMap((a, i) => (a === '--only' && args[i + 1] !== undefined ? [args[i + 1]!] : []));
   const run = (phase: string): boolean => only.length === 0 || only.includes(phase);
@@ -890,7 +905,7 @@ async function parent(): Promise<void> {
     if (run('rates')) {
       await main.stop();
       second = await startServer();
-      rates = await benchRates(second.link, second.url, second.ready.tokens, cfg.traders, cfg.rates, cfg.rateSec);
+      rates = await benchRates(second.link, second.url, second.ready.tokens, cfg.traders, cfg.rates, cfg.rateSec, undefined, cfg.queries);
     }
     // and a snapshot under load, on a server of its own too
     let snapshot: Awaited<ReturnType<typeof benchSnapshot>> | undefined;
@@ -926,7 +941,7 @@ async function parent(): Promise<void> {
         rows.push([
           `open loop ${fmtCount(st.offeredPerSec)}/s: ack p50 / p99 / max (ms)`,
           `${st.ackP50Ms} / ${st.ackP99Ms} / ${st.ackMaxMs}`,
-          `acked ${fmtCount(st.ackedPerSec)}/s${st.unanswered > 0 ? `, ${st.unanswered} unanswered` : ''}; ${serverAckText(st)}; sent late by p50 ${st.sendLagP50Ms} / p99 ${st.sendLagP99Ms} ms, longest GC pause ${st.serverGcMaxMs} ms; server CPU ${st.serverCpuPct}% (sys ${st.serverSysPct}%${st.serverMainThreadPct === null ? '' : `, main thread ${st.serverMainThreadPct}%`}), generator CPU ${st.generatorCpuPct}% (sys ${st.generatorSysPct}%); ${fmtCount(st.groupCommitsPerSec)} group commits/s of ${st.commandsPerGroupCommit} commands, ${journalText(st)}`,
+          `acked ${fmtCount(st.ackedPerSec)}/s${st.unanswered > 0 ? `, ${st.unanswered} unanswered` : ''}${st.queriesPerSec > 0 ? `, beside ${st.queriesPerSec} orders.list queries/s` : ''}; ${serverAckText(st)}; sent late by p50 ${st.sendLagP50Ms} / p99 ${st.sendLagP99Ms} ms, longest GC pause ${st.serverGcMaxMs} ms; server CPU ${st.serverCpuPct}% (sys ${st.serverSysPct}%${st.serverMainThreadPct === null ? '' : `, main thread ${st.serverMainThreadPct}%`}), generator CPU ${st.generatorCpuPct}% (sys ${st.generatorSysPct}%); ${fmtCount(st.groupCommitsPerSec)} group commits/s of ${st.commandsPerGroupCommit} commands, ${journalText(st)}`,
         ]);
       rows.push(['highest rate with ack p99 <= 10 ms', fmtCount(rates.maxRateWithAckP99Under10Ms), `of the offered rates ${cfg.rates.map(fmtCount).join(', ')} (orders/s)`]);
       rows.push(['  the same inside the server', fmtCount(rates.maxRateWithServerAckP99Under10Ms), 'submit to durable ack: without the WebSocket, loopback and the generator sharing the cores']);
