@@ -180,18 +180,24 @@ try {
   Atomics.notify(state, ${STATUS});
 }
 // Batches handed over and not yet written. Written at once (commitMs 0), or commitMs after the first of
-// them arrived, or once they hold commitCommands commands, or when the sequencer waits for them ('sync'),
-// before a snapshot, and on close.
+// them arrived, or once they hold commitCommands commands, or when the sequencer blocks waiting for them
+// ('sync'), before a snapshot, and on close; for a reader that waits without blocking ('soon'), at once
+// unless the last commit is less than readerGapMs old, then that long after it.
 const commitMs = workerData.commitMs;
 const commitCommands = workerData.commitCommands;
+const readerGapMs = workerData.readerGapMs;
 let batches = [];
 let timer;
+let timerAt = Infinity;
+let lastCommit = -Infinity;
 function commitPending() {
   if (timer !== undefined) {
     clearTimeout(timer);
     timer = undefined;
+    timerAt = Infinity;
   }
   if (batches.length === 0) return;
+  lastCommit = performance.now();
   write(batches);
   Atomics.store(state, ${WRITTEN}, BigInt(batches[batches.length - 1].seq));
   Atomics.notify(state, ${WRITTEN});
@@ -199,6 +205,7 @@ function commitPending() {
 }
 function onTimer() {
   timer = undefined;
+  timerAt = Infinity;
   try {
     if (Atomics.load(state, ${STATUS}) === ${RUNNING}n) commitPending();
   } catch (e) {
@@ -210,11 +217,13 @@ parentPort.on('message', (first) => {
   // snapshot in its own after the rows it covers.
   let closing = false;
   let now = commitMs === 0;
+  let soon = false;
   try {
     for (let m = first; m !== undefined; ) {
       if (m === 'close') { closing = true; break; }
       if (Atomics.load(state, ${STATUS}) !== ${RUNNING}n) break;
       if (m === 'sync') now = true;
+      else if (m === 'soon') soon = true;
       else if (m.snapshot !== undefined) {
         snap = m.snapshot;
         snapParts = [];
@@ -235,8 +244,17 @@ parentPort.on('message', (first) => {
     }
     if (Atomics.load(state, ${STATUS}) === ${RUNNING}n) {
       if (batches.length > 0 && batches[batches.length - 1].seq - Number(Atomics.load(state, ${WRITTEN})) >= commitCommands) now = true;
+      const t = performance.now();
+      if (soon && !now && lastCommit + readerGapMs <= t) now = true;
       if (now || closing) commitPending();
-      else if (batches.length > 0 && timer === undefined) timer = setTimeout(onTimer, commitMs);
+      else if (batches.length > 0) {
+        const at = soon ? lastCommit + readerGapMs : timer === undefined ? t + commitMs : timerAt;
+        if (at < timerAt) {
+          if (timer !== undefined) clearTimeout(timer);
+          timer = setTimeout(onTimer, at - t);
+          timerAt = at;
+        }
+      }
     }
   } catch (e) {
     fail(e);
@@ -269,6 +287,13 @@ export interface HistoryThreadOptions {
    */
   commitCommands?: number;
 }
+
+/**
+ * With commitMs: a reader that waits without blocking (whenWritten) has the batches committed at once,
+ * unless the last commit is younger than this; then this long after it. Many readers then cost at most
+ * one commit per this interval, not one each (each commit rewrites a few pages per account).
+ */
+export const READER_GAP_MS = 50;
 
 /** Default HistoryThreadOptions.maxLag. */
 export const HISTORY_MAX_LAG = 100_000;
@@ -303,7 +328,7 @@ export class HistoryThread {
     this.#err = new Uint8Array(err);
     this.#state[WRITTEN] = BigInt(written);
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, commitMs: this.#commitMs, commitCommands: this.#commitCommands, snapshotSql: snapshotStatements('snapshots'), state: sab, err } });
+    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, commitMs: this.#commitMs, commitCommands: this.#commitCommands, readerGapMs: Math.min(this.#commitMs, READER_GAP_MS), snapshotSql: snapshotStatements('snapshots'), state: sab, err } });
     this.#worker.unref();
     const lost = (e: Error): void => {
       if (this.#closing || this.#lost !== undefined) return;
@@ -384,7 +409,7 @@ export class HistoryThread {
    * committed, while the caller's event loop goes on; rejects as waitWritten throws.
    */
   async whenWritten(seq: number, timeoutMs = 60_000): Promise<void> {
-    if (this.#commitMs > 0 && this.written < seq) this.#worker.postMessage('sync');
+    if (this.#commitMs > 0 && this.written < seq) this.#worker.postMessage('soon');
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const v = Atomics.load(this.#state, WRITTEN);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { HistoryThread, type RowStatement } from '../../venue/history-thread.js';
+import { HistoryThread, READER_GAP_MS, type RowStatement } from '../../venue/history-thread.js';
 import { Venue, VenueError, historyPath, isVenueError } from '../../venue/index.js';
 import { expectHistoryMatchesEngine, openVenue, runLoad, setUpLoad, tempDb, tempDir } from './helpers.js';
 
@@ -160,6 +160,24 @@ describe('the history writer thread', () => {
     expect(c.written).toBe(17);
     expect(rows()).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     c.close();
+  });
+
+  it('with commitMs, commits for a reader that does not block at once, or READER_GAP_MS after the last commit', async () => {
+    const { file, db } = historyFile();
+    const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined, { commitMs: 60_000 });
+    t.waitReady();
+    t.post({ seq: 1, rows: [[[1], ['a']]] });
+    await t.whenWritten(1); // nothing committed yet: at once
+    const t0 = performance.now();
+    t.post({ seq: 2, rows: [[[2], ['b']]] });
+    await t.whenWritten(2); // the last commit was just now: READER_GAP_MS after it
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(READER_GAP_MS / 2);
+    expect(db.prepare('SELECT a FROM t ORDER BY rowid').pluck().all()).toEqual([1, 2]);
+    // a waiter that blocks does not wait for the gap (a test of its timing would be flaky; it commits)
+    t.post({ seq: 3, rows: [[[3], ['c']]] });
+    t.waitWritten(3);
+    expect(t.written).toBe(3);
+    t.close();
   });
 
   it('joins a snapshot from its parts as they are, when the last one (with the hash) arrives, and stores it under that hash, not one of what it joined', () => {
