@@ -276,8 +276,9 @@ export interface HistoryThreadOptions {
   /**
    * How long the thread holds the batches handed over before it commits them together (ms, default 0: each
    * run of batches as it arrives). Every commit writes each index page it changed in full, and the indexes
-   * by account change a few pages per account whatever the rows, so fewer commits write far less. Anyone
-   * waiting for a batch (waitWritten: queries, a hand-over too far behind) has it committed at once.
+   * by account change a few pages per account whatever the rows, so fewer commits write far less. A waiter
+   * that blocks (waitWritten: a query called directly, a hand-over too far behind) has it committed at once;
+   * one that does not (whenWritten) at once or READER_GAP_MS after the last commit.
    */
   commitMs?: number;
   /**
@@ -401,7 +402,7 @@ export class HistoryThread {
   waitWritten(seq: number, timeoutMs = 60_000): void {
     // batches the thread holds for its next commit are committed now
     if (this.#commitMs > 0 && this.written < seq) this.#worker.postMessage('sync');
-    this.#waitUntil(WRITTEN, (w) => Number(w) >= seq, `The history writer did not write up to ${seq} within ${timeoutMs} ms`, timeoutMs);
+    this.#waitUntil(WRITTEN, (w) => Number(w) >= seq, this.#writtenTimeout(seq, timeoutMs), timeoutMs);
   }
 
   /**
@@ -411,14 +412,10 @@ export class HistoryThread {
   async whenWritten(seq: number, timeoutMs = 60_000): Promise<void> {
     if (this.#commitMs > 0 && this.written < seq) this.#worker.postMessage('soon');
     const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const v = Atomics.load(this.#state, WRITTEN);
-      if (Number(v) >= seq) return;
-      const f = this.failure();
-      if (f !== undefined) throw f;
-      const left = deadline - performance.now();
-      if (left <= 0) throw new VenueError('VENUE_FAILED', `The history writer did not write up to ${seq} within ${timeoutMs} ms`);
-      const r = waitAsync(this.#state, WRITTEN, v, Math.min(left, 250));
+    const reached = (w: bigint): boolean => Number(w) >= seq;
+    const text = this.#writtenTimeout(seq, timeoutMs);
+    for (let v = this.#unreached(WRITTEN, reached, text, deadline); v !== undefined; v = this.#unreached(WRITTEN, reached, text, deadline)) {
+      const r = waitAsync(this.#state, WRITTEN, v, Math.min(deadline - performance.now(), 250));
       if (r.async) await r.value;
     }
   }
@@ -426,15 +423,26 @@ export class HistoryThread {
   /** Blocks until the shared slot satisfies `reached`; throws the thread's failure, or VENUE_FAILED on timeout. */
   #waitUntil(slot: number, reached: (v: bigint) => boolean, timeoutText: string, timeoutMs: number): void {
     const deadline = performance.now() + timeoutMs;
-    for (;;) {
-      const v = Atomics.load(this.#state, slot);
-      if (reached(v)) return;
-      const f = this.failure();
-      if (f !== undefined) throw f;
-      const left = deadline - performance.now();
-      if (left <= 0) throw new VenueError('VENUE_FAILED', timeoutText);
-      Atomics.wait(this.#state, slot, v, Math.min(left, 250));
+    for (let v = this.#unreached(slot, reached, timeoutText, deadline); v !== undefined; v = this.#unreached(slot, reached, timeoutText, deadline)) {
+      Atomics.wait(this.#state, slot, v, Math.min(deadline - performance.now(), 250));
     }
+  }
+
+  #writtenTimeout(seq: number, timeoutMs: number): string {
+    return `The history writer did not write up to ${seq} within ${timeoutMs} ms`;
+  }
+
+  /**
+   * One check of a wait (blocking or not): undefined once the shared slot satisfies `reached`, else its
+   * value to wait on; throws the thread's failure, or VENUE_FAILED past `deadline`.
+   */
+  #unreached(slot: number, reached: (v: bigint) => boolean, timeoutText: string, deadline: number): bigint | undefined {
+    const v = Atomics.load(this.#state, slot);
+    if (reached(v)) return undefined;
+    const f = this.failure();
+    if (f !== undefined) throw f;
+    if (deadline - performance.now() <= 0) throw new VenueError('VENUE_FAILED', timeoutText);
+    return v;
   }
 
   /** Writes everything handed over, closes the thread's connection and lets the thread end. */
