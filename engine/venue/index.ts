@@ -5,7 +5,7 @@
 export { Venue } from './venue.js';
 export { historyPath, createBatchWriter, rowStatement } from './history-thread.js';
 export type { BatchWriter, HistoryBatch, RowStatement } from './history-thread.js';
-export type { Ack, CommittedCommand, EngineView, MarketChange, RecoveryReport, VenueOptions } from './venue.js';
+export type { Ack, CommittedCommand, EngineView, HistoryArg, HistoryMethod, HistoryResult, MarketChange, RecoveryReport, VenueOptions } from './venue.js';
 export { VenueError, isVenueError } from './errors.js';
 export type { VenueErrorCode } from './errors.js';
 export type { BracketRequest, PlaceOcoRequest, PlaceOrderRequest, VenueCommand, Encoded } from './codec.js';

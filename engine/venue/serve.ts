@@ -148,11 +148,11 @@ export function venueHandlers(venue: Venue): VenueHandlers {
     },
     'trades.recent': guard(({ symbol, limit }) => {
       knownSymbol(venue, symbol);
-      return venue.readHistory(() => venue.recentTrades(symbol, limit));
+      return venue.queryHistory('recentTrades', limit === undefined ? { symbol } : { symbol, limit });
     }),
     'candles.get': guard(({ symbol, timeframe, from, to, limit }) => {
       knownSymbol(venue, symbol);
-      return venue.readHistory(() => venue.candles({ symbol, timeframe, from, to, limit }));
+      return venue.queryHistory('candles', { symbol, timeframe, from, to, limit });
     }),
     'index.get': ({ name }) => {
       const x = venue.view.index(name);
@@ -165,26 +165,23 @@ export function venueHandlers(venue: Venue): VenueHandlers {
     'account.get': (_p, ctx) => accountView(venue, acct(ctx)),
     'positions.list': (_p, ctx) => accountView(venue, acct(ctx)).positions.filter((p) => p.qty !== 0),
     'orders.list': guard(({ status, symbol, limit, cursor }, ctx) =>
-      venue.readHistory(() => {
-        const page = venue.orders({ accountId: acct(ctx), status, symbol, limit, cursor });
-        return page.nextCursor === undefined ? { items: page.items } : { items: page.items, nextCursor: page.nextCursor };
-      }),
+      venue
+        .queryHistory('orders', { accountId: acct(ctx), status, symbol, limit, cursor })
+        .then((page) => (page.nextCursor === undefined ? { items: page.items } : { items: page.items, nextCursor: page.nextCursor })),
     ),
     'order.get': guard(({ orderId }, ctx) => myOrder(venue, acct(ctx), orderId)),
     'executions.list': guard(({ symbol, from, to, limit, cursor }, ctx) =>
-      venue.readHistory(() => {
-        const page = venue.executions({ accountId: acct(ctx), symbol, from, to, limit, cursor });
+      venue.queryHistory('executions', { accountId: acct(ctx), symbol, from, to, limit, cursor }).then((page) => {
         const items = page.items.map(execution);
         return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor };
       }),
     ),
     'statement.get': guard(({ from, to }, ctx) =>
-      venue.readHistory(() => {
-        const st = venue.statement({ accountId: acct(ctx), from, to, limit: STATEMENT_MAX_ENTRIES });
-        return { entries: st.items, openingCash: st.openingCash, closingCash: st.closingCash };
-      }),
+      venue
+        .queryHistory('statement', { accountId: acct(ctx), from, to, limit: STATEMENT_MAX_ENTRIES })
+        .then((st) => ({ entries: st.items, openingCash: st.openingCash, closingCash: st.closingCash })),
     ),
-    'stats.get': guard(({ from, to, period }, ctx) => venue.readHistory(() => venue.tradeStats({ accountId: acct(ctx), from, to, period }))),
+    'stats.get': guard(({ from, to, period }, ctx) => venue.queryHistory('tradeStats', { accountId: acct(ctx), from, to, period })),
 
     // ---- trader
     'order.place': (p, ctx) => {

@@ -68,14 +68,18 @@ import { AlertBook, type NewAlert } from './alerts.js';
 import { VenueError, isVenueError } from './errors.js';
 import { HISTORY_MARK, HISTORY_STATEMENTS, HistoryWriter, type OrderSink } from './history.js';
 import { HistoryThread, historyPath, type ThreadSnapshot } from './history-thread.js';
+import { HistoryReader, type ReaderArg, type ReaderMethod } from './history-reader.js';
 import { Journal, checkFrame, replayJournal, type FrameRow, type ReplayResult } from './journal.js';
 import {
-  HistoryQueries,
+  VENUE_QUERY_LIB,
+  createHistoryQueries,
+  type HistoryQueries,
   type CandleQuery,
   type ExecutionQuery,
   type ExecutionRecord,
   type OrderQuery,
   type Page,
+  type RecentTradesQuery,
   type Statement,
   type StatementQuery,
   type StatsQuery,
@@ -252,6 +256,11 @@ export interface RecoveryReport {
 }
 
 /** Read-only engine queries (the venue alone executes commands). */
+/** The history queries Venue.queryHistory answers, by name, and their argument and result. */
+export type HistoryMethod = ReaderMethod | 'candles';
+export type HistoryArg<K extends HistoryMethod> = NonNullable<Parameters<HistoryQueries[K]>[0]>;
+export type HistoryResult<K extends HistoryMethod> = ReturnType<HistoryQueries[K]>;
+
 export type EngineView = Pick<
   Engine,
   | 'quote'
@@ -361,8 +370,8 @@ export class Venue {
   private snapScheduled: ReturnType<typeof setImmediate> | undefined;
   /** A snapshot whose text is being produced, a part per turn of the event loop (see snapshot()). */
   private snapJob: SnapshotJob | undefined;
-  /** Set while readHistory runs its reads: the seq up to which it had the history written. */
-  private readThrough: number | undefined;
+  /** The history file's reader thread (started by the first queryHistory that needs it). */
+  private reader: HistoryReader | undefined;
   /** Arrays for the next snapshot's capture to fill: the last one's, or larger ones written through ahead. */
   private spareArrays: CaptureArrays | undefined;
   /** Larger arrays for the next capture, being written through a part per turn (see prepareCapture). */
@@ -439,7 +448,7 @@ export class Venue {
       this.engineOptions = this.engineConfig(o.engine ?? {});
       this.journal = new Journal(this.db);
       this.history = new HistoryWriter(this.db);
-      this.q = new HistoryQueries(this.db);
+      this.q = createHistoryQueries(this.db, VENUE_QUERY_LIB);
       this.alertBook = new AlertBook(this.db, (e, where) => this.opts.onError(e, where));
       // Deferred: IMMEDIATE would also take the write lock of the attached history file, which its writer
       // thread holds while it writes. The journal is written by this connection alone (exclusive lock).
@@ -758,24 +767,45 @@ export class Venue {
   }
 
   /**
-   * Runs `read` (history queries) once everything acknowledged before the call is written, without
-   * blocking sequencing meanwhile: with the history thread, the rows are handed over and their commit
-   * awaited, so `read`'s queries find them written and do not wait. A query called directly
-   * (`orders()`, ...) blocks the event loop, sequencing included, until the thread has written them.
+   * A history query (by name, with its one argument) answered once everything acknowledged before the call
+   * is written, without blocking sequencing meanwhile: with the history thread, the rows are handed over
+   * and their commit awaited, and the query then runs on a reader thread of its own (history-reader.ts;
+   * candles, which also read the venue file, run here). Without the thread it is the query called directly.
+   * A query called directly (`orders()`, ...) blocks the event loop, sequencing included, until the thread
+   * has written the rows, and runs its SQL there.
    */
-  async readHistory<T>(read: () => T): Promise<T> {
+  async queryHistory<K extends HistoryMethod>(method: K, arg: HistoryArg<K>): Promise<HistoryResult<K>> {
+    this.historyOn();
     const thread = this.history.thread;
-    if (thread !== undefined && this.state === 'open' && this.opts.history) {
-      const upTo = this.seq;
-      if (this.history.pending > 0 || this.history.watermark < upTo) this.syncHistoryOrFail();
-      await thread.whenWritten(this.history.watermark);
-      this.readThrough = upTo;
+    const q = arg as OrderQuery;
+    // live orders are read from the engine (see orders())
+    const live = method === 'orders' && q.status === 'open' && q.accountId !== undefined;
+    if (thread === undefined || this.state !== 'open' || live) return this.queryHere(method, arg);
+    if (this.history.pending > 0 || this.history.watermark < this.seq) this.syncHistoryOrFail();
+    await thread.whenWritten(this.history.watermark);
+    this.assertUsable();
+    if (method === 'candles') return this.q.candles(arg as CandleQuery) as HistoryResult<K>;
+    if (this.reader === undefined || this.reader.ended) {
+      this.reader = new HistoryReader(this.historyFile, (e) => this.opts.onError(e, 'history reader thread (a new one answers the next query)'));
     }
-    try {
-      return read();
-    } finally {
-      this.readThrough = undefined;
-    }
+    return this.reader.read(method as ReaderMethod, arg as ReaderArg<ReaderMethod>) as Promise<HistoryResult<K>>;
+  }
+
+  private queryHere<K extends HistoryMethod>(method: K, arg: HistoryArg<K>): HistoryResult<K> {
+    const a = arg as never;
+    const r =
+      method === 'orders'
+        ? this.orders(a)
+        : method === 'executions'
+          ? this.executions(a)
+          : method === 'statement'
+            ? this.statement(a)
+            : method === 'tradeStats'
+              ? this.tradeStats(a)
+              : method === 'recentTrades'
+                ? this.recentTrades((arg as RecentTradesQuery).symbol, (arg as RecentTradesQuery).limit)
+                : this.candles(a);
+    return r as HistoryResult<K>;
   }
 
   /**
@@ -786,11 +816,6 @@ export class Venue {
     if (this.state === 'failed' || this.state === 'closed' || !this.opts.history) return;
     const thread = this.history.thread;
     if (thread !== undefined) {
-      // inside readHistory: what was acknowledged before it was called is written
-      if (this.readThrough !== undefined && thread.written >= this.readThrough) {
-        this.history.prune();
-        return;
-      }
       try {
         if (this.history.pending > 0 || this.history.watermark !== this.seq) this.history.flush(this.seq);
         thread.waitWritten(this.history.watermark);
@@ -1089,6 +1114,8 @@ export class Venue {
     );
     this.state = 'failed';
     this.failure = err;
+    this.reader?.close();
+    this.reader = undefined;
     for (const p of batch) p.reject(err);
     for (const p of this.queue) p.reject(err);
     this.queue = [];
@@ -1532,6 +1559,8 @@ export class Venue {
     else this.dropSnapshot();
     thread?.close(this.failure === undefined ? 60_000 : 1000);
     this.history.thread = undefined;
+    this.reader?.close();
+    this.reader = undefined;
     // what the thread could not write (the last history rows or the closing snapshot) is re-derived from
     // the journal on the next open
     const unwritten = this.failure === undefined ? thread?.failure() : undefined;
@@ -1676,7 +1705,7 @@ export class Venue {
   recentTrades(symbol: string, limit?: number): TradePrint[] {
     this.historyOn();
     this.syncHistory();
-    return this.q.recentTrades(symbol, limit);
+    return this.q.recentTrades({ symbol, limit });
   }
   statement(q: StatementQuery): Statement {
     this.historyOn();

@@ -201,7 +201,7 @@ describe('the history writer thread', () => {
   });
 });
 
-describe('queries through readHistory', () => {
+describe('queries through queryHistory', () => {
   it('wait for the history thread without holding up sequencing, and include everything acknowledged before the call', async () => {
     const file = tempDb();
     const v = openVenue(file, { historyCommitMs: 60_000 });
@@ -216,7 +216,7 @@ describe('queries through readHistory', () => {
     const t0 = performance.now();
     const acked = (await place(9_501)).orderIds[0];
     let answered = 0;
-    const query = v.readHistory(() => v.orders({ accountId })).then((page) => {
+    const query = v.queryHistory('orders', { accountId }).then((page) => {
       answered = performance.now();
       return page;
     });
