@@ -10,6 +10,7 @@
  *   npm run bench:server -- --rates 10000,30000   the offered rates of the open-loop phase (orders/s)
  *   npm run bench:server -- --book 200000 --snap-rate 10000   the snapshot phase's resting book and offered rate
  *   npm run bench:server -- --queries 100   the open-loop phase's clients also read their orders (orders.list)
+ *   npm run bench:server -- --queries 50 --query-limit 500   ...pages of up to 500 orders instead of 20
  *   npm run bench:server -- --history-dir /dev/shm   the history file and the users database there (the
  *                                        server's --history-db and --users-db), the journal where it was
  *   BENCH_TSX=1 npm run bench:server     the server process through tsx instead of bundled (for comparison)
@@ -45,7 +46,7 @@
  *   whether the event loop or the machine ran out), maxRateWithAckP99Under10Ms, and
  *   maxRateWithServerAckP99Under10Ms (the same for the server's own part of the ack). With --queries Q, the
  *   clients also send Q orders.list requests a second between them (a blotter's latest orders, read from the
- *   history), whose replies are not timed: what reading the history costs the order flow.
+ *   history), whose replies are timed apart from the acks (queryP50Ms, queryP99Ms): what reading the history costs the order flow, and how long a blotter waits for it.
  * - Snapshot under load, on a server of its own: a resting book of --book orders (default 200,000; far from
  *   where the flow trades, so it only makes the state large), then the open-loop flow at --snap-rate for two
  *   steps; in the middle of the second the venue takes a snapshot, as it does every --snapshot-every
@@ -415,15 +416,19 @@ async function benchOrders(link: ChildLink, url: string, tokens: string[], clien
  * order was due, so a server (or generator) that falls behind is charged the whole delay (no coordinated
  * omission). One step per rate, the same order flow as the closed-loop runs.
  */
-async function benchRates(link: ChildLink, url: string, tokens: string[], clients: number, rates: number[], seconds: number, midStep?: (step: number) => void, queriesPerSec = 0) {
+async function benchRates(link: ChildLink, url: string, tokens: string[], clients: number, rates: number[], seconds: number, midStep?: (step: number) => void, queriesPerSec = 0, queryLimit = 20) {
   const socks = await Promise.all(tokens.slice(0, clients).map((t) => wsOpen(url, t)));
   const conns = socks.map((ws, c) => {
     const sock = (ws as unknown as { _socket: Socket })._socket;
     const due = new Map<number, number>();
-    return { ws, sock, c, due, id: 0, corked: false };
+    // queries asked (id → when)
+    const asked = new Map<number, number>();
+    return { ws, sock, c, due, asked, id: 0, corked: false };
   });
   let lat: number[] = [];
   let lag: number[] = [];
+  let qlat: number[] = [];
+  let qfailed = 0;
   let measuring = false;
   let acks = 0;
   await Promise.all(
@@ -435,7 +440,14 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
             if (m.t === 'welcome') return welcomed();
             if (m.t !== 'res' || m.id === undefined) return;
             const t0 = k.due.get(m.id);
-            if (t0 === undefined) return;
+            if (t0 === undefined) {
+              const q0 = k.asked.get(m.id);
+              if (q0 === undefined) return;
+              k.asked.delete(m.id);
+              if (m.ok !== true) qfailed++;
+              if (measuring) qlat.push(performance.now() - q0);
+              return;
+            }
             k.due.delete(m.id);
             if (measuring) {
               acks++;
@@ -463,10 +475,12 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
     cork(k);
     k.ws.send(orderMessage(id, k.c));
   };
-  // A trader's blotter: the account's latest orders from the history (its reply is not timed)
+  // A trader's blotter: the account's latest orders from the history (its reply timed apart from the acks)
   const sendQuery = (k: (typeof conns)[number]): void => {
+    const id = ++k.id;
+    k.asked.set(id, performance.now());
     cork(k);
-    k.ws.send(`{"t":"req","id":${++k.id},"method":"orders.list","params":{"limit":20}}`);
+    k.ws.send(`{"t":"req","id":${id},"method":"orders.list","params":{"limit":${queryLimit}}}`);
   };
   const steps = [];
   for (const [i, rate] of rates.entries()) {
@@ -491,6 +505,8 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
           g0 = process.cpuUsage();
           lat = [];
           lag = [];
+          qlat = [];
+          qfailed = 0;
           acks = 0;
         }
         if (midStep !== undefined && !midDone && now >= start + warm + seconds * 500) {
@@ -512,18 +528,27 @@ async function benchRates(link: ChildLink, url: string, tokens: string[], client
     });
     // Everything sent in the window is waited for (up to 5 s), so late acks count at their full latency.
     const drainBy = performance.now() + 5000;
-    while (conns.some((k) => k.due.size > 0) && performance.now() < drainBy) await new Promise((r) => setTimeout(r, 10));
+    while (conns.some((k) => k.due.size > 0 || k.asked.size > 0) && performance.now() < drainBy) await new Promise((r) => setTimeout(r, 10));
     measuring = false;
     const [c1, g1, t1] = await cpuEnd!;
     const s0 = await c0!;
     const cpuSec = (t1 - (start + warm)) / 1000;
     const unanswered = conns.reduce((n, k) => n + k.due.size, 0);
-    for (const k of conns) k.due.clear();
+    for (const k of conns) {
+      k.due.clear();
+      k.asked.clear();
+    }
     const sorted = Float64Array.from(lat).sort();
+    const qsorted = Float64Array.from(qlat).sort();
     const lags = Float64Array.from(lag).sort();
     steps.push({
       offeredPerSec: rate,
       queriesPerSec,
+      queryLimit,
+      // how long the queries took to answer (send to reply), when there were any
+      queryP50Ms: qsorted.length > 0 ? round(percentileSorted(qsorted, 0.5), 3) : null,
+      queryP99Ms: qsorted.length > 0 ? round(percentileSorted(qsorted, 0.99), 3) : null,
+      queriesFailed: qfailed,
       ackedPerSec: Math.round(acks / seconds),
       ackP50Ms: round(percentileSorted(sorted, 0.5), 3),
       ackP99Ms: round(percentileSorted(sorted, 0.99), 3),
@@ -861,6 +886,7 @@ async function parent(): Promise<void> {
     book: Number(opt('--book', quick ? '50000' : '200000')),
     snapRate: Number(opt('--snap-rate', '10000')),
     queries: Number(opt('--queries', '0')),
+    queryLimit: Number(opt('--query-limit', '20')),
   };
   const only = args.flatMap((a, i) => (a === '--only' && args[i + 1] !== undefined ? [args[i + 1]!] : []));
   const run = (phase: string): boolean => only.length === 0 || only.includes(phase);
@@ -905,7 +931,7 @@ async function parent(): Promise<void> {
     if (run('rates')) {
       await main.stop();
       second = await startServer();
-      rates = await benchRates(second.link, second.url, second.ready.tokens, cfg.traders, cfg.rates, cfg.rateSec, undefined, cfg.queries);
+      rates = await benchRates(second.link, second.url, second.ready.tokens, cfg.traders, cfg.rates, cfg.rateSec, undefined, cfg.queries, cfg.queryLimit);
     }
     // and a snapshot under load, on a server of its own too
     let snapshot: Awaited<ReturnType<typeof benchSnapshot>> | undefined;
@@ -941,7 +967,7 @@ async function parent(): Promise<void> {
         rows.push([
           `open loop ${fmtCount(st.offeredPerSec)}/s: ack p50 / p99 / max (ms)`,
           `${st.ackP50Ms} / ${st.ackP99Ms} / ${st.ackMaxMs}`,
-          `acked ${fmtCount(st.ackedPerSec)}/s${st.unanswered > 0 ? `, ${st.unanswered} unanswered` : ''}${st.queriesPerSec > 0 ? `, beside ${st.queriesPerSec} orders.list queries/s` : ''}; ${serverAckText(st)}; sent late by p50 ${st.sendLagP50Ms} / p99 ${st.sendLagP99Ms} ms, longest GC pause ${st.serverGcMaxMs} ms; server CPU ${st.serverCpuPct}% (sys ${st.serverSysPct}%${st.serverMainThreadPct === null ? '' : `, main thread ${st.serverMainThreadPct}%`}), generator CPU ${st.generatorCpuPct}% (sys ${st.generatorSysPct}%); ${fmtCount(st.groupCommitsPerSec)} group commits/s of ${st.commandsPerGroupCommit} commands, ${journalText(st)}`,
+          `acked ${fmtCount(st.ackedPerSec)}/s${st.unanswered > 0 ? `, ${st.unanswered} unanswered` : ''}${st.queriesPerSec > 0 ? `, beside ${st.queriesPerSec} orders.list queries/s of ${st.queryLimit} orders (answered in p50 ${st.queryP50Ms} / p99 ${st.queryP99Ms} ms${st.queriesFailed > 0 ? `, ${st.queriesFailed} failed` : ''})` : ''}; ${serverAckText(st)}; sent late by p50 ${st.sendLagP50Ms} / p99 ${st.sendLagP99Ms} ms, longest GC pause ${st.serverGcMaxMs} ms; server CPU ${st.serverCpuPct}% (sys ${st.serverSysPct}%${st.serverMainThreadPct === null ? '' : `, main thread ${st.serverMainThreadPct}%`}), generator CPU ${st.generatorCpuPct}% (sys ${st.generatorSysPct}%); ${fmtCount(st.groupCommitsPerSec)} group commits/s of ${st.commandsPerGroupCommit} commands, ${journalText(st)}`,
         ]);
       rows.push(['highest rate with ack p99 <= 10 ms', fmtCount(rates.maxRateWithAckP99Under10Ms), `of the offered rates ${cfg.rates.map(fmtCount).join(', ')} (orders/s)`]);
       rows.push(['  the same inside the server', fmtCount(rates.maxRateWithServerAckP99Under10Ms), 'submit to durable ack: without the WebSocket, loopback and the generator sharing the cores']);

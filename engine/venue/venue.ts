@@ -255,12 +255,12 @@ export interface RecoveryReport {
   ms: number;
 }
 
-/** Read-only engine queries (the venue alone executes commands). */
 /** The history queries Venue.queryHistory answers, by name, and their argument and result. */
 export type HistoryMethod = ReaderMethod | 'candles';
 export type HistoryArg<K extends HistoryMethod> = NonNullable<Parameters<HistoryQueries[K]>[0]>;
 export type HistoryResult<K extends HistoryMethod> = ReturnType<HistoryQueries[K]>;
 
+/** Read-only engine queries (the venue alone executes commands). */
 export type EngineView = Pick<
   Engine,
   | 'quote'
