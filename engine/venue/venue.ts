@@ -163,6 +163,12 @@ export interface VenueOptions {
    */
   onSnapshot?: (info: { blockedMs: number; totalMs: number; orders: number; chars: number }) => void;
   /**
+   * Called as each queryHistory call answers (not when it fails), with its method, how long it waited for
+   * the history thread to commit the rows it must include, and its time from the call to the answer (ms).
+   * Should not throw (as onHistoryWait).
+   */
+  onHistoryQuery?: (info: { method: HistoryMethod; waitMs: number; totalMs: number }) => void;
+  /**
    * Write accumulated history rows once this many are waiting (default 20000). Larger batches write fewer
    * index pages per row (more throughput); each flush pauses the sequencer for its duration (latency).
    */
@@ -332,7 +338,7 @@ interface SnapshotJob {
 const DEFAULT_CANDLE_HISTORY = 240;
 
 /** The optional observers among the options. */
-type Hook = 'onHistoryWait' | 'onGroupCommit' | 'onSync' | 'onSnapshot';
+type Hook = 'onHistoryWait' | 'onGroupCommit' | 'onSync' | 'onSnapshot' | 'onHistoryQuery';
 
 // ---------------------------------------------------------------- the venue
 
@@ -433,6 +439,7 @@ export class Venue {
       onGroupCommit: o.onGroupCommit,
       onSync: o.onSync,
       onSnapshot: o.onSnapshot,
+      onHistoryQuery: o.onHistoryQuery,
       onError: o.onError ?? ((e, where) => console.error(`venue: ${where}:`, e)),
     };
     const opened = openDatabase(path, {
@@ -780,15 +787,29 @@ export class Venue {
     const q = arg as OrderQuery;
     // live orders are read from the engine (see orders())
     const live = method === 'orders' && q.status === 'open' && q.accountId !== undefined;
-    if (thread === undefined || this.state !== 'open' || live) return this.queryHere(method, arg);
-    if (this.history.pending > 0 || this.history.watermark < this.seq) this.syncHistoryOrFail();
-    await thread.whenWritten(this.history.watermark);
-    this.assertUsable();
-    if (method === 'candles') return this.q.candles(arg as CandleQuery) as HistoryResult<K>;
-    if (this.reader === undefined || this.reader.ended) {
-      this.reader = new HistoryReader(this.historyFile, (e) => this.opts.onError(e, 'history reader thread (a new one answers the next query)'));
+    const t0 = performance.now();
+    let waitMs = 0;
+    let r: HistoryResult<K>;
+    if (thread === undefined || this.state !== 'open' || live) r = this.queryHere(method, arg);
+    else {
+      if (this.history.pending > 0 || this.history.watermark < this.seq) this.syncHistoryOrFail();
+      await thread.whenWritten(this.history.watermark);
+      waitMs = performance.now() - t0;
+      this.assertUsable();
+      if (method === 'candles') r = this.q.candles(arg as CandleQuery) as HistoryResult<K>;
+      else {
+        if (this.reader === undefined || this.reader.ended) {
+          this.reader = new HistoryReader(this.historyFile, (e) => this.opts.onError(e, 'history reader thread (a new one answers the next query)'));
+        }
+        r = (await this.reader.read(method as ReaderMethod, arg as ReaderArg<ReaderMethod>)) as HistoryResult<K>;
+      }
     }
-    return this.reader.read(method as ReaderMethod, arg as ReaderArg<ReaderMethod>) as Promise<HistoryResult<K>>;
+    const hook = this.opts.onHistoryQuery;
+    if (hook !== undefined) {
+      const info = { method, waitMs, totalMs: performance.now() - t0 };
+      this.observe('onHistoryQuery', () => hook(info));
+    }
+    return r;
   }
 
   private queryHere<K extends HistoryMethod>(method: K, arg: HistoryArg<K>): HistoryResult<K> {

@@ -18,7 +18,7 @@ import { createLogger, type Logger } from './log.js';
 import { MarketHub } from './market/hub.js';
 import { VenueMethods, type Origin, type OrderHooks } from './market/methods.js';
 import { venueHandlers } from '../../engine/venue/index.js';
-import { ACK_BUCKETS, BATCH_BUCKETS, LATENCY_BUCKETS, RateWindow, Registry } from './metrics.js';
+import { ACK_BUCKETS, BATCH_BUCKETS, LATENCY_BUCKETS, RateWindow, Registry, type Histogram } from './metrics.js';
 import { Store } from './store.js';
 import { Gateway } from './ws/gateway.js';
 
@@ -78,6 +78,20 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const snapBlocked = metrics.histogram('tradedesk_snapshot_blocked_seconds', 'Venue snapshots: how long snapshot() blocked sequencing (the capture of the state and its first part)');
   const snapTotal = metrics.histogram('tradedesk_snapshot_seconds', 'Venue snapshots: from the call until the last part of the text was handed over');
   let lastSnapshot = { orders: 0, chars: 0 };
+  // History queries (blotter, statement, statistics, candles, recent trades), by method: the wait for the
+  // history thread to commit what they must include, and the whole time to the answer.
+  const historyQueries = new Map<string, { wait: Histogram; total: Histogram }>();
+  const historyQuery = (method: string): { wait: Histogram; total: Histogram } => {
+    let h = historyQueries.get(method);
+    if (h === undefined) {
+      h = {
+        wait: metrics.histogram('tradedesk_history_query_wait_seconds', 'History queries: waiting for the history thread to commit the rows they must include', LATENCY_BUCKETS, { method }),
+        total: metrics.histogram('tradedesk_history_query_seconds', 'History queries: from the call to the answer (the wait, then the query on the reader thread)', LATENCY_BUCKETS, { method }),
+      };
+      historyQueries.set(method, h);
+    }
+    return h;
+  };
 
   // With the simulated market on, the venue stamps its simulated time (see engine/live/README.md).
   const clock = new MarketClock();
@@ -96,6 +110,11 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
       groupSizes.observe(commands);
     },
     onSync: (ms) => syncs.observe(ms / 1000),
+    onHistoryQuery: ({ method, waitMs, totalMs }) => {
+      const h = historyQuery(method);
+      h.wait.observe(waitMs / 1000);
+      h.total.observe(totalMs / 1000);
+    },
     onSnapshot: (info) => {
       snapBlocked.observe(info.blockedMs / 1000);
       snapTotal.observe(info.totalMs / 1000);
@@ -104,7 +123,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     snapshotEvery: config.snapshotEvery,
     commitWindowMs: config.commitWindowMs,
     // History rows are handed to the venue's history thread every 50 ms or 4,000 rows, and the thread
-    // commits them every 250 ms or 1,000 commands (at once for a query): each commit rewrites a few pages of
+    // commits them every 250 ms or 1,000 commands (for a query at once, or 50 ms after the last commit; the
+    // query then runs on the history file's reader thread, off the event loop): each commit rewrites a few pages of
     // every account's index entries whatever its rows, so fewer commits write less (bench:server, 32
     // traders: 6 MB/s instead of 18 at 2k orders/s, 27 instead of 38 at 10k/s; a larger bound wrote 16 at
     // 10k/s, but its longer commits on the thread raised the ack p99 at 30k/s). Replies to order commands

@@ -163,6 +163,16 @@ describe('health, metrics, static files', () => {
     expect(at('tradedesk_snapshot_blocked_seconds_sum')).toBeLessThanOrEqual(at('tradedesk_snapshot_seconds_sum'));
     expect(at('tradedesk_snapshot_orders')).toBeGreaterThanOrEqual(1); // the order placed above rests
     expect(at('tradedesk_snapshot_chars')).toBeGreaterThan(100);
+    // history queries, by method: the wait for the history thread, and the time to the answer
+    expect((await rpc(s, 'orders.list', { limit: 5 }, t.accessToken)).status).toBe(200);
+    expect((await rpc(s, 'executions.list', {}, t.accessToken)).status).toBe(200);
+    const q = ((await api(s.url, 'GET', '/metrics')).body as string).split('\n');
+    const series = (name: string): number => Number(q.find((l) => l.startsWith(`${name} `))?.split(' ')[1]);
+    for (const method of ['orders', 'executions']) {
+      expect(series(`tradedesk_history_query_seconds_count{method="${method}"}`), method).toBeGreaterThanOrEqual(1);
+      expect(series(`tradedesk_history_query_wait_seconds_count{method="${method}"}`), method).toBe(series(`tradedesk_history_query_seconds_count{method="${method}"}`));
+      expect(series(`tradedesk_history_query_wait_seconds_sum{method="${method}"}`), method).toBeLessThanOrEqual(series(`tradedesk_history_query_seconds_sum{method="${method}"}`));
+    }
     client.close();
   });
 
