@@ -107,7 +107,7 @@ describe('history queries on the reader thread', () => {
     // a long history for one account, written beside the venue (the query only reads it)
     const h = new Database(historyPath(file));
     h.pragma('busy_timeout = 10000');
-    h.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 150000)
+    h.exec(`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)
       INSERT INTO executions (exec_id, trade_id, order_id, account_id, symbol, side, price, qty, liquidity, realized_pnl, ts, seq)
       SELECT 1000000000 + i, 1000000000 + i, 1, ${accountId}, 'X', CASE i % 2 WHEN 0 THEN 'buy' ELSE 'sell' END, 100 + i % 7, 1 + i % 3, 'maker', i % 5, 86400000 * (i % 300), 0 FROM n`);
     h.close();
