@@ -21,11 +21,16 @@ export type ReaderMethod = (typeof READER_METHODS)[number];
 export type ReaderArg<K extends ReaderMethod> = NonNullable<Parameters<HistoryQueries[K]>[0]>;
 export type ReaderResult<K extends ReaderMethod> = ReturnType<HistoryQueries[K]>;
 
+// Shared state slots (Int32Array): the reader is closing (queries still queued are not run), and its
+// connection is closed.
+const CLOSING = 0;
+const CLOSED = 1;
+
 const READER = `
 'use strict';
 var __name = function (f) { return f; };
 const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.sqlite);
+const state = new Int32Array(workerData.state);
 const lib = {
   orderSelect: ${JSON.stringify(ORDER_SELECT)},
   orderRecord: ${orderRecord.toString()},
@@ -36,29 +41,38 @@ const createHistoryQueries = ${createHistoryQueries.toString()};
 const methods = new Set(${JSON.stringify(READER_METHODS)});
 let db;
 let read;
-let openError;
+function closed() {
+  Atomics.store(state, ${CLOSED}, 1);
+  Atomics.notify(state, ${CLOSED});
+}
 try {
+  const Database = require(workerData.sqlite);
   db = new Database(workerData.path, { fileMustExist: true });
   db.pragma('busy_timeout = 10000');
   db.pragma('query_only = ON');
   db.pragma('cache_size = -16384');
   const q = createHistoryQueries(db, lib);
   read = db.transaction((method, arg) => q[method](arg));
+  parentPort.postMessage({ opened: true });
 } catch (e) {
-  openError = e;
+  try { if (db !== undefined) db.close(); } catch (e2) { /* closing anyway */ }
+  db = undefined;
+  parentPort.postMessage({ openFailed: String((e && e.message) || e) });
 }
 parentPort.on('message', (m) => {
   if (m === 'close') {
     try { if (db !== undefined) db.close(); } catch (e) { /* closing anyway */ }
+    closed();
     parentPort.close();
     return;
   }
+  // not answered: the reader is closing, or its file could not be opened (it said so)
+  if (Atomics.load(state, ${CLOSING}) === 1 || read === undefined) return;
   try {
-    if (openError !== undefined) throw openError;
     if (!methods.has(m.method)) throw new Error('no query ' + String(m.method));
     parentPort.postMessage({ id: m.id, result: read(m.method, m.arg) });
   } catch (e) {
-    parentPort.postMessage({ id: m.id, error: { message: String((e && e.message) || e), code: e && e.queryCode } });
+    parentPort.postMessage({ id: m.id, error: { message: String((e && e.message) || e), code: e && e.queryCode, sqlite: e && typeof e.code === 'string' ? e.code : undefined } });
   }
 });
 `;
@@ -68,31 +82,52 @@ interface Pending {
   reject(e: Error): void;
 }
 
-/** A reader thread over one history file. */
+type Reply =
+  | { opened: true }
+  | { openFailed: string }
+  | { id: number; result?: unknown; error?: { message: string; code?: 'BAD_QUERY' | 'BAD_CURSOR'; sqlite?: string } };
+
+/**
+ * A reader thread over one history file. Queries are answered in the order asked. If the thread cannot
+ * open the file, or ends, it is lost: `onLost` is told (with `openFailed` set in the first case), and its
+ * queries reject with VENUE_FAILED.
+ */
 export class HistoryReader {
   readonly #worker: Worker;
+  readonly #state: Int32Array;
   readonly #pending = new Map<number, Pending>();
   #next = 0;
   #ended: VenueError | undefined;
+  #openFailed = false;
 
-  /** `onLost` is called (on the event loop) if the thread ends or fails without being closed. */
+  /** `onLost` is called (on the event loop) if the thread cannot open its file, or ends, without being closed. */
   constructor(path: string, onLost: (e: Error) => void) {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(READER, { eval: true, workerData: { sqlite, path } });
+    const sab = new SharedArrayBuffer(8);
+    this.#state = new Int32Array(sab);
+    this.#worker = new Worker(READER, { eval: true, workerData: { sqlite, path, state: sab } });
     this.#worker.unref();
-    this.#worker.on('message', (m: { id: number; result?: unknown; error?: { message: string; code?: 'BAD_QUERY' | 'BAD_CURSOR' } }) => {
-      const p = this.#pending.get(m.id);
-      if (p === undefined) return;
-      this.#settled(m.id);
-      if (m.error === undefined) p.resolve(m.result);
-      else if (m.error.code !== undefined) p.reject(new VenueError(m.error.code, m.error.message));
-      else p.reject(new VenueError('VENUE_FAILED', `Reading history failed: ${m.error.message}`));
-    });
     const lost = (e: Error): void => {
       if (this.#ended !== undefined) return;
       this.#end(new VenueError('VENUE_FAILED', `Reading history failed: ${e.message}`, undefined, { cause: e }));
       onLost(e);
     };
+    this.#worker.on('message', (m: Reply) => {
+      if ('opened' in m) return;
+      if ('openFailed' in m) {
+        this.#openFailed = true;
+        lost(new Error(`the history reader thread could not open ${path}: ${m.openFailed}`));
+        void this.#worker.terminate();
+        return;
+      }
+      const p = this.#pending.get(m.id);
+      if (p === undefined) return;
+      this.#settled(m.id);
+      if (m.error === undefined) p.resolve(m.result);
+      else if (m.error.code !== undefined) p.reject(new VenueError(m.error.code, m.error.message));
+      // a failure of the read itself (not of the reader): an internal error, not the venue's
+      else p.reject(Object.assign(new Error(`Reading history failed: ${m.error.message}`), m.error.sqlite === undefined ? {} : { code: m.error.sqlite }));
+    });
     this.#worker.on('error', lost);
     this.#worker.on('exit', (code) => lost(new Error(`the history reader thread ended (code ${code})`)));
   }
@@ -102,26 +137,45 @@ export class HistoryReader {
     return this.#ended !== undefined;
   }
 
-  /** Runs one query on the thread; rejects with the query's VenueError (BAD_QUERY, BAD_CURSOR), or VENUE_FAILED. */
+  /** Whether the thread could not open its file (so another would not either). */
+  get openFailed(): boolean {
+    return this.#openFailed;
+  }
+
+  /**
+   * Runs one query on the thread; rejects with the query's VenueError (BAD_QUERY, BAD_CURSOR), VENUE_FAILED
+   * if the reader is lost, VENUE_CLOSED (or the reason given) if it is closed first, or an Error if the
+   * read itself failed.
+   */
   read<K extends ReaderMethod>(method: K, arg: ReaderArg<K>): Promise<ReaderResult<K>> {
     if (this.#ended !== undefined) return Promise.reject(this.#ended);
     const id = ++this.#next;
-    // the thread keeps the process alive while it owes an answer
-    if (this.#pending.size === 0) this.#worker.ref();
     return new Promise<ReaderResult<K>>((resolve, reject) => {
+      try {
+        this.#worker.postMessage({ id, method, arg });
+      } catch (e) {
+        // an argument that cannot be copied to the thread (a function, a symbol): not a query
+        reject(new VenueError('BAD_QUERY', `Not a query argument: ${(e as Error).message}`));
+        return;
+      }
+      // the thread keeps the process alive while it owes an answer
+      if (this.#pending.size === 0) this.#worker.ref();
       this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      this.#worker.postMessage({ id, method, arg });
     });
   }
 
-  /** Ends the thread; queries still unanswered reject with VENUE_CLOSED. */
-  close(): void {
+  /**
+   * Ends the thread: queries still unanswered reject with `reason` (default VENUE_CLOSED), and it waits (up
+   * to `timeoutMs`) until the thread has closed its connection, so the file is not held after this returns.
+   */
+  close(reason: VenueError = new VenueError('VENUE_CLOSED', 'The venue is closed'), timeoutMs = 5000): void {
     if (this.#ended !== undefined) return;
-    this.#end(new VenueError('VENUE_CLOSED', 'The venue is closed'));
+    this.#end(reason);
+    Atomics.store(this.#state, CLOSING, 1);
     this.#worker.postMessage('close');
+    Atomics.wait(this.#state, CLOSED, 0, timeoutMs);
     this.#worker.unref();
   }
-
   #settled(id: number): void {
     this.#pending.delete(id);
     if (this.#pending.size === 0) this.#worker.unref();

@@ -414,9 +414,17 @@ export class HistoryThread {
     const deadline = performance.now() + timeoutMs;
     const reached = (w: bigint): boolean => Number(w) >= seq;
     const text = this.#writtenTimeout(seq, timeoutMs);
-    for (let v = this.#unreached(WRITTEN, reached, text, deadline); v !== undefined; v = this.#unreached(WRITTEN, reached, text, deadline)) {
-      const r = waitAsync(this.#state, WRITTEN, v, Math.min(deadline - performance.now(), 250));
-      if (r.async) await r.value;
+    let v = this.#unreached(WRITTEN, reached, text, deadline);
+    if (v === undefined) return;
+    // Atomics.waitAsync does not keep the process alive: a timer does, while this waits
+    const keep = setInterval(() => undefined, 60_000);
+    try {
+      for (; v !== undefined; v = this.#unreached(WRITTEN, reached, text, deadline)) {
+        const r = waitAsync(this.#state, WRITTEN, v, Math.min(deadline - performance.now(), 250));
+        if (r.async) await r.value;
+      }
+    } finally {
+      clearInterval(keep);
     }
   }
 

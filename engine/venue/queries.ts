@@ -272,7 +272,7 @@ export function createHistoryQueries(db: Db, lib: QueryLib) {
 
     /** Public trade prints for a symbol, newest first (one per trade: the taker's side is the aggressor). */
     recentTrades(q: RecentTradesQuery): TradePrint[] {
-      const n = clampLimit(q.limit ?? 100, 100, 10_000);
+      const n = clampLimit(q.limit, 100, 10_000);
       return stmt(
         `SELECT trade_id AS tradeId, symbol, price, qty, side AS aggressor, ts FROM executions
          WHERE symbol = ? AND liquidity = 'taker' ORDER BY ts DESC, exec_id DESC LIMIT ?`,

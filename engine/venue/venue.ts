@@ -163,9 +163,9 @@ export interface VenueOptions {
    */
   onSnapshot?: (info: { blockedMs: number; totalMs: number; orders: number; chars: number }) => void;
   /**
-   * Called as each queryHistory call answers (not when it fails), with its method, how long it waited for
-   * the history thread to commit the rows it must include, and its time from the call to the answer (ms).
-   * Should not throw (as onHistoryWait).
+   * Called as each queryHistory call answers (not when it fails), with its method, how long it waited
+   * without blocking for the history thread to commit the rows it must include (0 when it was the query
+   * called directly), and its time from the call to the answer (ms). Should not throw (as onHistoryWait).
    */
   onHistoryQuery?: (info: { method: HistoryMethod; waitMs: number; totalMs: number }) => void;
   /**
@@ -378,6 +378,8 @@ export class Venue {
   private snapJob: SnapshotJob | undefined;
   /** The history file's reader thread (started by the first queryHistory that needs it). */
   private reader: HistoryReader | undefined;
+  /** Set once a reader thread could not open the history file: queries then run on the sequencer. */
+  private readerOff = false;
   /** Arrays for the next snapshot's capture to fill: the last one's, or larger ones written through ahead. */
   private spareArrays: CaptureArrays | undefined;
   /** Larger arrays for the next capture, being written through a part per turn (see prepareCapture). */
@@ -700,6 +702,9 @@ export class Venue {
     this.assertUsable();
     if (!this.opts.history) throw new VenueError('BAD_QUERY', 'This venue was opened without history');
     // Written here, on this connection: the writer thread (if any) first writes what it was given and stops.
+    // queries already with the reader are answered here once the rebuild is done
+    this.reader?.close();
+    this.reader = undefined;
     const threaded = this.history.thread !== undefined;
     if (threaded) {
       this.syncHistory();
@@ -777,9 +782,11 @@ export class Venue {
    * A history query (by name, with its one argument) answered once everything acknowledged before the call
    * is written, without blocking sequencing meanwhile: with the history thread, the rows are handed over
    * and their commit awaited, and the query then runs on a reader thread of its own (history-reader.ts;
-   * candles, which also read the venue file, run here). Without the thread it is the query called directly.
-   * A query called directly (`orders()`, ...) blocks the event loop, sequencing included, until the thread
-   * has written the rows, and runs its SQL there.
+   * candles, which also read the venue file, run here, and so does any query if the reader is lost while
+   * it answers, or could not open the file). Without the thread, for an account's open orders (read from
+   * the engine) and while the venue is not open, it is the query called directly. A query called directly
+   * (`orders()`, ...) blocks the event loop, sequencing included, until the thread has written the rows,
+   * and runs its SQL there.
    */
   async queryHistory<K extends HistoryMethod>(method: K, arg: HistoryArg<K>): Promise<HistoryResult<K>> {
     this.historyOn();
@@ -796,12 +803,18 @@ export class Venue {
       await thread.whenWritten(this.history.watermark);
       waitMs = performance.now() - t0;
       this.assertUsable();
-      if (method === 'candles') r = this.q.candles(arg as CandleQuery) as HistoryResult<K>;
+      if (method === 'candles' || this.readerOff) r = this.queryHere(method, arg);
       else {
-        if (this.reader === undefined || this.reader.ended) {
-          this.reader = new HistoryReader(this.historyFile, (e) => this.opts.onError(e, 'history reader thread (a new one answers the next query)'));
+        const reader = this.historyReader();
+        try {
+          r = (await reader.read(method as ReaderMethod, arg as ReaderArg<ReaderMethod>)) as HistoryResult<K>;
+        } catch (e) {
+          // the reader was lost, could not open the file, or was closed by a history rebuild: answered
+          // here (the venue is still open)
+          if (!reader.ended || this.state !== 'open') throw e;
+          if (reader.openFailed) this.readerOff = true;
+          r = this.queryHere(method, arg);
         }
-        r = (await this.reader.read(method as ReaderMethod, arg as ReaderArg<ReaderMethod>)) as HistoryResult<K>;
       }
     }
     const hook = this.opts.onHistoryQuery;
@@ -810,6 +823,17 @@ export class Venue {
       this.observe('onHistoryQuery', () => hook(info));
     }
     return r;
+  }
+
+  /** The reader thread; a new one if the last was lost (one that could not open the file turns readers off). */
+  private historyReader(): HistoryReader {
+    if (this.reader === undefined || this.reader.ended) {
+      const reader = new HistoryReader(this.historyFile, (e) => {
+        this.opts.onError(e, reader.openFailed ? 'history reader thread (history queries run on the sequencer instead)' : 'history reader thread (a new one answers the next query)');
+      });
+      this.reader = reader;
+    }
+    return this.reader;
   }
 
   private queryHere<K extends HistoryMethod>(method: K, arg: HistoryArg<K>): HistoryResult<K> {
@@ -1135,7 +1159,7 @@ export class Venue {
     );
     this.state = 'failed';
     this.failure = err;
-    this.reader?.close();
+    this.reader?.close(err);
     this.reader = undefined;
     for (const p of batch) p.reject(err);
     for (const p of this.queue) p.reject(err);

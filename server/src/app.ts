@@ -79,14 +79,15 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const snapTotal = metrics.histogram('tradedesk_snapshot_seconds', 'Venue snapshots: from the call until the last part of the text was handed over');
   let lastSnapshot = { orders: 0, chars: 0 };
   // History queries (blotter, statement, statistics, candles, recent trades), by method: the wait for the
-  // history thread to commit what they must include, and the whole time to the answer.
+  // history thread to commit what they must include, and the whole time to the answer (the wait, then the
+  // query: on the history file's reader thread, candles on the event loop).
   const historyQueries = new Map<string, { wait: Histogram; total: Histogram }>();
   const historyQuery = (method: string): { wait: Histogram; total: Histogram } => {
     let h = historyQueries.get(method);
     if (h === undefined) {
       h = {
         wait: metrics.histogram('tradedesk_history_query_wait_seconds', 'History queries: waiting for the history thread to commit the rows they must include', LATENCY_BUCKETS, { method }),
-        total: metrics.histogram('tradedesk_history_query_seconds', 'History queries: from the call to the answer (the wait, then the query on the reader thread)', LATENCY_BUCKETS, { method }),
+        total: metrics.histogram('tradedesk_history_query_seconds', 'History queries: from the call to the answer (the wait, then the query)', LATENCY_BUCKETS, { method }),
       };
       historyQueries.set(method, h);
     }

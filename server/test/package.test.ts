@@ -175,6 +175,21 @@ describe('the bundled server', () => {
       body: JSON.stringify({ username: 'admin', password: PASSWORD }),
     });
     expect(login.status).toBe(200);
+    // a history query is answered by the bundle's reader thread (it runs the queries' source)
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    const auth = { Authorization: `Bearer ${accessToken}`, 'Content-Type': 'application/json' };
+    const listed = await fetch(`${url2}/api/v1/rpc/admin.instrument.create`, {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ symbol: 'PKG', name: 'Package', tickSize: 1, lotSize: 1, referencePrice: 10_000, bandBps: 2000 }),
+    });
+    expect(listed.status).toBe(200);
+    const trades = await fetch(`${url2}/api/v1/rpc/trades.recent?symbol=PKG&limit=5`, { headers: auth });
+    expect(trades.status).toBe(200);
+    expect(await trades.json()).toEqual([]);
+    // ...by the thread, not by the sequencer after losing it (which the venue reports)
+    await new Promise((r) => setTimeout(r, 100));
+    expect(second.stdout()).not.toMatch(/history reader thread/);
     // The log reader goes away: the next log lines hit a closed pipe (EPIPE); the exchange keeps serving.
     second.child.stdout!.destroy();
     for (let i = 0; i < 5; i++) {

@@ -1,12 +1,13 @@
 // History queries on the reader thread (Venue.queryHistory): they answer exactly what the same query called
 // directly answers, errors included, for queries drawn at random over a random trading history; their SQL
-// runs off the event loop; a reader that cannot open its file, or is closed, rejects with a typed error.
+// runs off the event loop; a reader that cannot open its file, or is closed, rejects with a typed error, and
+// a query whose reader is lost is answered on the sequencer.
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { HistoryReader } from '../../venue/history-reader.js';
-import { historyPath, isVenueError, type HistoryMethod, type Venue } from '../../venue/index.js';
+import { VenueError, historyPath, isVenueError, type HistoryMethod, type Venue } from '../../venue/index.js';
 import { openVenue, runLoad, setUpLoad, tempDb, tempDir } from './helpers.js';
 
 type Outcome = { ok: unknown } | { error: string };
@@ -132,7 +133,7 @@ describe('history queries on the reader thread', () => {
     expect(longest, `longest event-loop gap ${longest.toFixed(1)} ms during a ${readerMs.toFixed(1)} ms query`).toBeLessThan(readerMs / 2);
   }, 60_000);
 
-  it('rejects with VENUE_FAILED when it cannot open its file, and with VENUE_CLOSED when closed with queries unanswered', async () => {
+  it('a reader that cannot open its file is lost (VENUE_FAILED, onLost told); one closed rejects what it has not answered, and is not lost', async () => {
     const lost: Error[] = [];
     const missing = new HistoryReader(path.join(tempDir(), 'no-such-history.db'), (e) => lost.push(e));
     const err = await missing.read('orders', {}).then(
@@ -140,17 +141,60 @@ describe('history queries on the reader thread', () => {
       (e: unknown) => e,
     );
     expect(isVenueError(err, 'VENUE_FAILED'), String(err)).toBe(true);
-    expect(String((err as Error).message)).toMatch(/Reading history failed: .*(unable to open|no such file|does not exist)/i);
-    missing.close();
-    expect(lost).toEqual([]); // closing it is not losing it
+    expect(String((err as Error).message)).toMatch(/Reading history failed: the history reader thread could not open .*no-such-history\.db: .*(unable to open|no such file|does not exist)/i);
+    expect(lost.map((e) => e.message)).toEqual([expect.stringMatching(/could not open/)]);
+    expect(missing.ended && missing.openFailed).toBe(true);
+    await expect(missing.read('orders', {})).rejects.toMatchObject({ code: 'VENUE_FAILED' });
 
     const file = tempDb();
     openVenue(file);
-    const r = new HistoryReader(historyPath(file), () => undefined);
+    const closedLost: Error[] = [];
+    const r = new HistoryReader(historyPath(file), (e) => closedLost.push(e));
     expect(await r.read('orders', {})).toEqual({ items: [] });
+    // an argument that cannot be sent to the thread is a bad query, and leaves nothing waiting
+    await expect(r.read('orders', { accountId: (() => 1) as never })).rejects.toMatchObject({ code: 'BAD_QUERY' });
     const unanswered = r.read('executions', { limit: 5 });
     r.close();
     await expect(unanswered).rejects.toMatchObject({ code: 'VENUE_CLOSED' });
     await expect(r.read('orders', {})).rejects.toMatchObject({ code: 'VENUE_CLOSED' });
+    // its thread ends after close(): that is not losing it
+    await new Promise((res) => setTimeout(res, 200));
+    expect(closedLost).toEqual([]);
+    expect(r.openFailed).toBe(false);
+    // closed with a reason: what it has not answered rejects with that
+    const failing = new HistoryReader(historyPath(file), () => undefined);
+    const pending = failing.read('orders', {});
+    failing.close(new VenueError('VENUE_FAILED', 'stopped'));
+    await expect(pending).rejects.toMatchObject({ code: 'VENUE_FAILED', message: 'stopped' });
+  });
+
+  it('a query whose reader ends while it answers is answered on the sequencer; after a reader could not open the file, all are', async () => {
+    const v = openVenue(tempDb());
+    const s = await setUpLoad(v, { accounts: 3 });
+    await runLoad(v, s, 20, 5);
+    const q = { accountId: s.accounts[0]!, limit: 50 };
+    const expected = v.orders(q);
+    const real = HistoryReader.prototype.read;
+    const openFailed = Object.getOwnPropertyDescriptor(HistoryReader.prototype, 'openFailed')!;
+    onTestFinished(() => {
+      HistoryReader.prototype.read = real;
+      Object.defineProperty(HistoryReader.prototype, 'openFailed', openFailed);
+    });
+    let reads = 0;
+    // The seam: each reader is closed as it is handed a query, as if its thread had ended.
+    HistoryReader.prototype.read = function (this: HistoryReader, ...a: Parameters<HistoryReader['read']>) {
+      reads++;
+      const p = real.apply(this, a);
+      this.close(new VenueError('VENUE_FAILED', 'Reading history failed: the thread ended (simulated)'));
+      return p;
+    } as HistoryReader['read'];
+    expect(await v.queryHistory('orders', q)).toEqual(expected);
+    expect(await v.queryHistory('orders', q)).toEqual(expected);
+    expect(reads).toBe(2); // a new reader for the second query
+    // a reader that could not open the file: the venue stops starting them
+    Object.defineProperty(HistoryReader.prototype, 'openFailed', { get: () => true, configurable: true });
+    expect(await v.queryHistory('orders', q)).toEqual(expected);
+    expect(await v.queryHistory('executions', { accountId: s.accounts[1]! })).toEqual(v.executions({ accountId: s.accounts[1]! }));
+    expect(reads).toBe(3);
   });
 });

@@ -162,6 +162,24 @@ describe('the history writer thread', () => {
     c.close();
   });
 
+  it('keeps the process alive while a reader waits without blocking (Atomics.waitAsync alone does not)', async () => {
+    const { file } = historyFile();
+    const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined);
+    t.waitReady();
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    // the thread cannot commit while another connection holds the write lock
+    const holder = await holdWriteLock(file, 300);
+    const before = timers();
+    t.post({ seq: 1, rows: [[[1], ['a']]] });
+    const waited = t.whenWritten(1);
+    expect(timers()).toBe(before + 1);
+    await waited;
+    expect(t.written).toBe(1);
+    expect(timers()).toBe(before);
+    await holder.terminate();
+    t.close();
+  });
+
   it('with commitMs, commits for a reader that does not block at once, or READER_GAP_MS after the last commit', async () => {
     const { file, db } = historyFile();
     const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined, { commitMs: 60_000 });
