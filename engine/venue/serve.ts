@@ -148,7 +148,7 @@ export function venueHandlers(venue: Venue): VenueHandlers {
     },
     'trades.recent': guard(({ symbol, limit }) => {
       knownSymbol(venue, symbol);
-      return venue.queryHistory('recentTrades', limit === undefined ? { symbol } : { symbol, limit });
+      return venue.queryHistory('recentTrades', { symbol, limit });
     }),
     'candles.get': guard(({ symbol, timeframe, from, to, limit }) => {
       knownSymbol(venue, symbol);

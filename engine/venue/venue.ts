@@ -836,21 +836,25 @@ export class Venue {
     return this.reader;
   }
 
+  /** The query called directly. */
   private queryHere<K extends HistoryMethod>(method: K, arg: HistoryArg<K>): HistoryResult<K> {
     const a = arg as never;
-    const r =
-      method === 'orders'
-        ? this.orders(a)
-        : method === 'executions'
-          ? this.executions(a)
-          : method === 'statement'
-            ? this.statement(a)
-            : method === 'tradeStats'
-              ? this.tradeStats(a)
-              : method === 'recentTrades'
-                ? this.recentTrades((arg as RecentTradesQuery).symbol, (arg as RecentTradesQuery).limit)
-                : this.candles(a);
-    return r as HistoryResult<K>;
+    switch (method as HistoryMethod) {
+      case 'orders':
+        return this.orders(a) as HistoryResult<K>;
+      case 'executions':
+        return this.executions(a) as HistoryResult<K>;
+      case 'statement':
+        return this.statement(a) as HistoryResult<K>;
+      case 'tradeStats':
+        return this.tradeStats(a) as HistoryResult<K>;
+      case 'recentTrades': {
+        const { symbol, limit } = arg as RecentTradesQuery;
+        return this.recentTrades(symbol, limit) as HistoryResult<K>;
+      }
+      case 'candles':
+        return this.candles(a) as HistoryResult<K>;
+    }
   }
 
   /**

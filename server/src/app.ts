@@ -18,7 +18,7 @@ import { createLogger, type Logger } from './log.js';
 import { MarketHub } from './market/hub.js';
 import { VenueMethods, type Origin, type OrderHooks } from './market/methods.js';
 import { venueHandlers } from '../../engine/venue/index.js';
-import { ACK_BUCKETS, BATCH_BUCKETS, LATENCY_BUCKETS, RateWindow, Registry, type Histogram } from './metrics.js';
+import { ACK_BUCKETS, BATCH_BUCKETS, LATENCY_BUCKETS, RateWindow, Registry } from './metrics.js';
 import { Store } from './store.js';
 import { Gateway } from './ws/gateway.js';
 
@@ -81,18 +81,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   // History queries (blotter, statement, statistics, candles, recent trades), by method: the wait for the
   // history thread to commit what they must include, and the whole time to the answer (the wait, then the
   // query: on the history file's reader thread, candles on the event loop).
-  const historyQueries = new Map<string, { wait: Histogram; total: Histogram }>();
-  const historyQuery = (method: string): { wait: Histogram; total: Histogram } => {
-    let h = historyQueries.get(method);
-    if (h === undefined) {
-      h = {
-        wait: metrics.histogram('tradedesk_history_query_wait_seconds', 'History queries: waiting for the history thread to commit the rows they must include', LATENCY_BUCKETS, { method }),
-        total: metrics.histogram('tradedesk_history_query_seconds', 'History queries: from the call to the answer (the wait, then the query)', LATENCY_BUCKETS, { method }),
-      };
-      historyQueries.set(method, h);
-    }
-    return h;
-  };
+  const historyQueryWait = metrics.histograms('tradedesk_history_query_wait_seconds', 'History queries: waiting for the history thread to commit the rows they must include');
+  const historyQuery = metrics.histograms('tradedesk_history_query_seconds', 'History queries: from the call to the answer (the wait, then the query)');
 
   // With the simulated market on, the venue stamps its simulated time (see engine/live/README.md).
   const clock = new MarketClock();
@@ -112,9 +102,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     },
     onSync: (ms) => syncs.observe(ms / 1000),
     onHistoryQuery: ({ method, waitMs, totalMs }) => {
-      const h = historyQuery(method);
-      h.wait.observe(waitMs / 1000);
-      h.total.observe(totalMs / 1000);
+      historyQueryWait({ method }).observe(waitMs / 1000);
+      historyQuery({ method }).observe(totalMs / 1000);
     },
     onSnapshot: (info) => {
       snapBlocked.observe(info.blockedMs / 1000);
@@ -151,8 +140,6 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     orders: metrics.counter('tradedesk_orders_total', 'Order commands acknowledged (after the durable journal)', { result: 'accepted' }),
     ordersRejected: metrics.counter('tradedesk_orders_total', 'Order commands acknowledged (after the durable journal)', { result: 'rejected' }),
     ack: metrics.histogram('tradedesk_order_ack_seconds', 'Order command: submit to durable acknowledgement', ACK_BUCKETS),
-    http: new Map<string, ReturnType<typeof metrics.histogram>>(),
-    httpCount: new Map<string, ReturnType<typeof metrics.counter>>(),
     wsIn: metrics.counter('tradedesk_ws_messages_in_total', 'WebSocket messages received'),
     wsOut: metrics.counter('tradedesk_ws_frames_out_total', 'WebSocket frames sent'),
     wsLimited: metrics.counter('tradedesk_ws_rate_limited_total', 'WebSocket messages refused by the per-connection rate limit'),
@@ -293,17 +280,10 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   ref.gateway = gw;
 
   const staticFiles = new StaticFiles(config.rendererDir);
-  const httpHist = (route: string) => {
-    let h = m.http.get(route);
-    if (h === undefined) m.http.set(route, (h = metrics.histogram('tradedesk_http_request_seconds', 'HTTP request latency', LATENCY_BUCKETS, { route })));
-    return h;
-  };
-  const httpCount = (route: string, status: number) => {
-    const k = `${route}|${status}`;
-    let c = m.httpCount.get(k);
-    if (c === undefined) m.httpCount.set(k, (c = metrics.counter('tradedesk_http_requests_total', 'HTTP requests', { route, status: String(status) })));
-    return c;
-  };
+  const httpHists = metrics.histograms('tradedesk_http_request_seconds', 'HTTP request latency');
+  const httpHist = (route: string) => httpHists({ route });
+  const httpCounts = metrics.counters('tradedesk_http_requests_total', 'HTTP requests');
+  const httpCount = (route: string, status: number) => httpCounts({ route, status: String(status) });
 
   const handler = createApi({
     config,

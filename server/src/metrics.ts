@@ -104,6 +104,23 @@ export class Registry {
     this.#family(name, help, 'histogram').series.push(h);
     return h;
   }
+  /** Counters of one family whose label values are known only as they occur: each registered on first use. */
+  counters(name: string, help: string): (labels: Labels) => Counter {
+    return this.#byLabels((labels) => this.counter(name, help, labels));
+  }
+  /** Histograms of one family whose label values are known only as they occur: each registered on first use. */
+  histograms(name: string, help: string, buckets: readonly number[] = LATENCY_BUCKETS): (labels: Labels) => Histogram {
+    return this.#byLabels((labels) => this.histogram(name, help, buckets, labels));
+  }
+  #byLabels<S>(make: (labels: Labels) => S): (labels: Labels) => S {
+    const series = new Map<string, S>();
+    return (labels) => {
+      const key = labelText(labels);
+      let s = series.get(key);
+      if (s === undefined) series.set(key, (s = make(labels)));
+      return s;
+    };
+  }
 
   render(): string {
     const out: string[] = [];
