@@ -286,13 +286,6 @@ function wsOpen(url: string, token?: string): Promise<WebSocket> {
   });
 }
 
-/**
- * Node flags of the server process: those of the README's production command (`node --max-semi-space-size=32
- * server/dist/main.js`). A larger young generation lets the many short-lived objects of each order die
- * young; with Node's default (16 MB) the saturated run measured 41-44k orders/s, with 32 MB 48-49k.
- */
-const SERVER_NODE_FLAGS = ['--max-semi-space-size=32'];
-
 const RES = '{"t":"res","id":';
 
 /**
@@ -891,7 +884,8 @@ async function parent(): Promise<void> {
   const only = args.flatMap((a, i) => (a === '--only' && args[i + 1] !== undefined ? [args[i + 1]!] : []));
   const run = (phase: string): boolean => only.length === 0 || only.includes(phase);
   const historyDir = args.includes('--history-dir') ? opt('--history-dir', '') : undefined;
-  const serverFlags = process.env.BENCH_SERVER_ARGS !== undefined ? process.env.BENCH_SERVER_ARGS.split(/\s+/).filter(Boolean) : SERVER_NODE_FLAGS;
+  // the Node flags of the production command (build/server.ts SERVER_NODE_FLAGS), or BENCH_SERVER_ARGS
+  const serverFlags = process.env.BENCH_SERVER_ARGS !== undefined ? process.env.BENCH_SERVER_ARGS.split(/\s+/).filter(Boolean) : [...(await import('../build/server.js')).SERVER_NODE_FLAGS];
   /** A server process on a fresh database. */
   const childFile = process.env.BENCH_TSX ? fileURLToPath(import.meta.url) : await buildChild();
   const startServer = async () => {

@@ -300,8 +300,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv): { c
 
 export const HELP = `tradedesk exchange server
 
-  tradedesk-server [flags]            (built: npm run build:server; node server/dist/main.js)
-  npm run server -- [flags]           (development, from the source)
+  tradedesk-server [flags]            (the build, server/dist/main.js: npm run build:server)
+  npm run server -- [flags]           (builds it, then runs it)
+  npm run server:dev -- [flags]       (development, from the source)
 
   --db FILE              venue database (default ./data/venue.db; users DB and key file beside it)
   --users-db FILE        users, sessions, 2FA and audit log (default <db>.users.db beside the venue database)

@@ -1,6 +1,6 @@
 /**
- * Entry point: `tradedesk-server [flags]` (the bundle of `npm run build:server`, server/dist/main.js) or
- * `npm run server -- [flags]` from the source (see --help). Parses flags, environment and config file,
+ * Entry point: `tradedesk-server [flags]` (the bundle of `npm run build:server`, server/dist/main.js, which
+ * `npm run server -- [flags]` builds and runs) or `npm run server:dev -- [flags]` from the source (see --help). Parses flags, environment and config file,
  * builds the server, listens, prints the first-admin setup token when no admin exists, and shuts down
  * gracefully on SIGINT/SIGTERM: stop accepting, close WebSockets with 1001, drain in-flight requests and
  * acknowledgements, snapshot the venue, close the databases.
@@ -34,7 +34,8 @@ async function main(): Promise<void> {
   }
   const app = buildServer(loaded.config);
   const { url } = await app.listen();
-  app.log.info('listening', { url, db: app.config.db, sync: app.config.sync, registration: app.config.registration });
+  // the Node version and flags, so an operator sees whether the production flags are in effect
+  app.log.info('listening', { url, db: app.config.db, sync: app.config.sync, registration: app.config.registration, node: process.version, nodeFlags: process.execArgv });
 
   if (app.setupToken !== undefined) {
     // Printed once, to stderr only (not the JSON log). It lets one person create the first admin with a

@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bundleServer, ROOT, type ServerBundle } from '../../build/server.js';
+import { bundleServer, ROOT, SERVER_NODE_FLAGS, type ServerBundle } from '../../build/server.js';
 import { PASSWORD } from './helpers.js';
 
 interface Run {
@@ -27,8 +27,13 @@ const running = new Set<ChildProcess>();
 const cleanEnv = (): NodeJS.ProcessEnv =>
   Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TRADEDESK_') && k !== 'NODE_OPTIONS'));
 
-function run(args: string[]): Run {
-  const child = spawn(process.execPath, ['--max-semi-space-size=32', bundle.outfile, ...args], { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the bundle as the README does: `node <SERVER_NODE_FLAGS> dist/main.js`, or with `asBin` the file
+ * itself, as `npx tradedesk-server` and an installed bin run it (its first line names node and the flags).
+ */
+function run(args: string[], o: { asBin?: boolean } = {}): Run {
+  const [cmd, argv] = o.asBin === true ? [bundle.outfile, args] : [process.execPath, [...SERVER_NODE_FLAGS, bundle.outfile, ...args]];
+  const child = spawn(cmd, argv, { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let out = '';
   let err = '';
@@ -102,9 +107,13 @@ describe('server/package.json', () => {
     expect(pkg.engines.node).toBe(root.engines.node);
   });
 
-  it('the bundle is an executable node script', () => {
-    expect(readFileSync(bundle.outfile, 'utf8').split('\n')[0]).toBe('#!/usr/bin/env node');
+  it('the bundle is an executable node script that names the production flags, as do the npm scripts', () => {
+    expect(SERVER_NODE_FLAGS).toContain('--max-semi-space-size=32');
+    expect(readFileSync(bundle.outfile, 'utf8').split('\n')[0]).toBe(`#!/usr/bin/env -S node ${SERVER_NODE_FLAGS.join(' ')}`);
     expect(statSync(bundle.outfile).mode & 0o111).toBe(0o111);
+    const flags = SERVER_NODE_FLAGS.join(' ');
+    expect(pkg.scripts.start).toBe(`node ${flags} dist/main.js`);
+    expect(root.scripts.server).toBe(`npm run build:server --silent && node ${flags} server/dist/main.js`);
   });
 });
 
@@ -134,8 +143,10 @@ describe('the bundled server', () => {
     writeFileSync(join(web, 'index.html'), '<!doctype html><title>bundled web build</title>');
     const args = ['--port', '0', '--host', '127.0.0.1', '--db', db, '--sim', 'off', '--renderer-dir', web];
 
-    const first = run(args);
+    // the first start runs the file as a bin: its first line gives node the production flags
+    const first = run(args, { asBin: true });
     const listening = await first.logLine('listening');
+    expect(listening).toMatchObject({ node: expect.stringMatching(/^v\d+\./), nodeFlags: [...SERVER_NODE_FLAGS] });
     const url = String(listening.url);
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(url).not.toMatch(/:0$/);
