@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ServerKey } from '../src/auth/crypto.js';
-import { HashPool, passwordProblems } from '../src/auth/passwords.js';
+import { HashPool, passwordProblems, passwordRule } from '../src/auth/passwords.js';
 import { base32Decode, base32Encode, hotp, matchTotp, totp } from '../src/auth/totp.js';
 import { canonicalJson, queryParams } from '../src/http/api.js';
 import { ACK_BUCKETS, bucketQuantile, Histogram, Registry, RateWindow } from '../src/metrics.js';
@@ -55,8 +55,14 @@ describe('secrets', () => {
   });
   it('password policy counts code points and normalises', () => {
     expect(passwordProblems('日本語のパスワード')).toEqual([]);
-    expect(passwordProblems('çççççççç')).toContain('not one repeated character');
-    expect(passwordProblems('Password123')).toContain('not a commonly used password');
+    expect(passwordProblems('çççççççç')).toContain('not be one repeated character');
+    expect(passwordProblems('Password123')).toContain('not be a commonly used password');
+    // the service's message: `The password must ${passwordRule(problems)}`
+    expect(passwordRule(passwordProblems('short1!'))).toBe('have at least 8 characters');
+    expect(passwordRule(passwordProblems('aaaaaaaaaaaa'))).toBe('not be one repeated character');
+    expect(passwordRule(['have at least 8 characters', 'not be a commonly used password', 'not be a simple sequence'])).toBe(
+      'have at least 8 characters, not be a commonly used password and not be a simple sequence',
+    );
   });
 });
 

@@ -94,7 +94,7 @@ describe('firm server in a browser', () => {
     await p.click('form.login button[type=submit]');
     const err = p.getByTestId('login-error');
     await until(() => err.getAttribute('data-code'), (c) => c === 'WEAK_PASSWORD', 10_000, 'the policy refusal');
-    expect(await err.textContent()).toMatch(/^The password does not meet the server's password policy\. The password must be .+\.$/);
+    expect(await err.textContent()).toMatch(/^The password does not meet the server's password policy\. The password must .+\.$/);
     await p.fill('#cp-new', 'carols own long passphrase 7');
     await p.fill('#cp-again', 'carols own long passphrase 7');
     await p.click('form.login button[type=submit]');

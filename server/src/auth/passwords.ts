@@ -33,20 +33,28 @@ export function normalizePassword(pw: string): string {
   return pw.normalize('NFC');
 }
 
-/** The reasons a password is refused (empty when it is acceptable). */
+/**
+ * The reasons a password is refused (empty when it is acceptable), each what the password must do:
+ * `The password must ${passwordRule(problems)}` reads as a sentence.
+ */
 export function passwordProblems(password: string, username?: string): string[] {
   const pw = normalizePassword(password);
   const len = [...pw].length;
   const out: string[] = [];
-  if (len < PASSWORD_MIN) out.push(`at least ${PASSWORD_MIN} characters`);
-  if (len > PASSWORD_MAX) out.push(`at most ${PASSWORD_MAX} characters`);
+  if (len < PASSWORD_MIN) out.push(`have at least ${PASSWORD_MIN} characters`);
+  if (len > PASSWORD_MAX) out.push(`have at most ${PASSWORD_MAX} characters`);
   const lower = pw.toLowerCase();
-  if (commonSet().has(lower)) out.push('not a commonly used password');
+  if (commonSet().has(lower)) out.push('not be a commonly used password');
   if (username !== undefined && username.length > 0 && lower.includes(username.toLowerCase()) && lower.length - username.length < 4)
-    out.push('not based on the user name');
-  if (len >= 1 && new Set(pw).size === 1) out.push('not one repeated character');
-  if (isSequence(lower)) out.push('not a simple sequence');
+    out.push('not be based on the user name');
+  if (len >= 1 && new Set(pw).size === 1) out.push('not be one repeated character');
+  if (isSequence(lower)) out.push('not be a simple sequence');
   return out;
+}
+
+/** The problems as one clause: "have at least 8 characters and not be a simple sequence". */
+export function passwordRule(problems: readonly string[]): string {
+  return problems.length <= 1 ? (problems[0] ?? '') : `${problems.slice(0, -1).join(', ')} and ${problems[problems.length - 1]!}`;
 }
 
 function isSequence(s: string): boolean {

@@ -13,7 +13,7 @@ import { ProtocolError } from '../../../engine/protocol/index.js';
 import type { Config } from '../config.js';
 import type { Store, Role, UserRow, SessionRow } from '../store.js';
 import { randomToken, type ServerKey } from './crypto.js';
-import { HashPool, passwordProblems } from './passwords.js';
+import { HashPool, passwordProblems, passwordRule } from './passwords.js';
 import { base32Decode, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
 
 export interface Principal {
@@ -149,7 +149,7 @@ export class AuthService {
         field: 'username',
       });
     const problems = passwordProblems(input.password, input.username);
-    if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must be ${problems.join(', ')}`, { problems });
+    if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must ${passwordRule(problems)}`, { problems });
     if (this.#store.userByName(input.username) !== undefined) throw new ProtocolError('CONFLICT', 'That user name is taken', { field: 'username' });
     const hash = await this.hashes.hash(input.password);
     const accountId = input.accountId ?? (await this.#hooks.openAccount());
@@ -423,7 +423,7 @@ export class AuthService {
       throw new ProtocolError('INVALID_CREDENTIALS', 'The current password is wrong');
     }
     const problems = passwordProblems(next, u.username);
-    if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must be ${problems.join(', ')}`, { problems });
+    if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must ${passwordRule(problems)}`, { problems });
     if (await this.hashes.verify(u.passwordHash, next)) throw new ProtocolError('WEAK_PASSWORD', 'Choose a password different from the current one', { problems: ['different from the current one'] });
     const now = this.#now();
     this.#store.updateUser(u.id, { password_hash: await this.hashes.hash(next), must_change_password: 0 }, now);
