@@ -71,6 +71,15 @@ function fail(code: ResultCode, message?: string, extra?: Partial<Rejected>): ne
   throw new Reject(code, message ?? CODES[code].text, extra);
 }
 
+/** The largest quantity one order may have (shares). */
+export const MAX_ORDER_QTY = 1_000_000_000;
+
+/** An order's quantity: a positive multiple of the lot, at most MAX_ORDER_QTY; each failure says which. */
+function checkQty(inst: Instrument, qty: unknown): asserts qty is number {
+  if (!isPosInt(qty) || qty % inst.lot !== 0) fail('INVALID_QUANTITY', `Quantity must be a positive multiple of the lot size ${inst.lot}`);
+  if (qty > MAX_ORDER_QTY) fail('INVALID_QUANTITY', `Quantity must be at most ${MAX_ORDER_QTY} shares`);
+}
+
 /**
  * The exchange engine: instruments and their books, accounts and risk, matching, stops, brackets and OCO
  * pairs, and market data. Deterministic: time and ids arrive with commands; no clock, randomness or I/O.
@@ -318,8 +327,7 @@ export class Engine {
     if (tif !== 'day' && tif !== 'gtc' && tif !== 'ioc' && tif !== 'fok')
       fail('INVALID_ORDER', 'Time in force must be day, gtc, ioc or fok');
     const qty = spec.qty;
-    if (!isPosInt(qty) || qty % inst.lot !== 0 || qty > 1e9)
-      fail('INVALID_QUANTITY', `Quantity must be a positive multiple of the lot size ${inst.lot}`);
+    checkQty(inst, qty);
     const stp = spec.stp ?? 'cancel_taker';
     if (stp !== 'cancel_taker' && stp !== 'cancel_maker' && stp !== 'cancel_both')
       fail('INVALID_ORDER', 'Unknown self-trade prevention mode');
@@ -1173,8 +1181,7 @@ export class Engine {
     const filled = o.filled;
     let qty = o.qty;
     if (c.qty !== undefined) {
-      if (!isPosInt(c.qty) || c.qty % inst.lot !== 0 || c.qty > 1e9)
-        fail('INVALID_QUANTITY', `Quantity must be a positive multiple of the lot size ${inst.lot}`);
+      checkQty(inst, c.qty);
       if (c.qty <= filled) fail('INVALID_QUANTITY', `Quantity must exceed the ${filled} already filled`);
       qty = c.qty;
     }

@@ -4,7 +4,7 @@
 // this file produced every such code in codes.ts (vitest runs each file in its own worker, so the codes
 // seen are this file's own).
 import { describe, expect, it } from 'vitest';
-import { CODES, RESULT_CODES, checkInvariants, type Command } from '../../core/index.js';
+import { CODES, MAX_ORDER_QTY, RESULT_CODES, checkInvariants, type Command } from '../../core/index.js';
 import { ACME, BOOKS, DEALER, LOTS, code, seenCodes, setup, strip } from './helpers.js';
 
 describe.each(BOOKS)('rejections (%s book)', (book) => {
@@ -51,6 +51,12 @@ describe.each(BOOKS)('rejections (%s book)', (book) => {
     for (const qty of [0, -10, 10.5, 5]) expect(code(h.limit(1, 'buy', qty, 1000, { symbol: 'LOTS' }).events), String(qty)).toBe('INVALID_QUANTITY');
     for (const qty of [0, -1, 1.5, 2e9]) expect(code(h.limit(1, 'buy', qty, 100).events), String(qty)).toBe('INVALID_QUANTITY');
     expect(code(h.market(1, 'buy', 1.5).events)).toBe('INVALID_QUANTITY');
+    // too large: the message says so, not the lot (which 2e9 is a multiple of)
+    const big = h.limit(1, 'buy', MAX_ORDER_QTY + 10, 1000, { symbol: 'LOTS' });
+    expect(strip(big.events)).toEqual([
+      { type: 'Rejected', command: 'PlaceOrder', code: 'INVALID_QUANTITY', message: 'Quantity must be at most 1000000000 shares', accountId: 1, orderId: big.id },
+    ]);
+    expect(code(h.limit(1, 'buy', MAX_ORDER_QTY, 1000, { symbol: 'LOTS' }).events)).toBe('INSUFFICIENT_FUNDS'); // the largest size passes this check
     expect(h.limit(1, 'buy', 20, 1000, { symbol: 'LOTS' }).events.map((e) => e.type)).toEqual(['OrderAccepted']);
   });
 

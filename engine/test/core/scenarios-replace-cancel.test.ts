@@ -83,6 +83,7 @@ describe.each(BOOKS)('replace (%s book)', (book) => {
     expect(code(h.replace(1, a, { qty: 3 }))).toBe('INVALID_QUANTITY');
     expect(code(h.replace(1, a, { qty: 0 }))).toBe('INVALID_QUANTITY');
     expect(code(h.replace(1, a, { qty: 5.5 }))).toBe('INVALID_QUANTITY');
+    expect(h.replace(1, a, { qty: 2e9 })).toMatchObject([{ code: 'INVALID_QUANTITY', message: 'Quantity must be at most 1000000000 shares' }]);
     expect(code(h.replace(1, a, {}))).toBe('INVALID_ORDER');
     expect(strip(h.replace(1, a, { qty: 5 }))).toEqual([
       { type: 'OrderReplaced', orderId: a, accountId: 1, symbol: 'ACME', qty: 5, leaves: 1, price: 100, keptPriority: true },
