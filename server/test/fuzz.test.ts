@@ -1,0 +1,347 @@
+// Model-free fuzzing of the trust boundary (fast-check): requests built from the JSON Schemas the server
+// publishes at /api/v1/methods (so mostly valid, with the schemas' edge values), and the same requests with
+// a field replaced by junk or a stray key added, sent by a guest, a viewer, a trader and an admin over
+// WebSocket and over REST, in random order against one server whose venue keeps every effect.
+//
+// Every answer must be typed: a result that matches the method's result schema, given only to a principal
+// the method admits; or an error with a code of the closed set and a message, never INTERNAL and never a
+// 5xx. Every push on a subscription matches its channel's data schema. The WebSockets stay open, and the
+// server logs no error. The run must also reach past validation (orders placed, engine rejections, pages
+// followed by cursor), so it cannot pass on answers that are all BAD_REQUEST.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type WebSocket from 'ws';
+import { RESULT_CODES } from '../../engine/core/codes.js';
+import { ACCESS_RANK, CHANNEL_NAMES, CHANNELS, METHOD_NAMES, METHODS, roleRank, type ChannelName, type MethodName } from '../../engine/protocol/index.js';
+import { createLogger } from '../src/log.js';
+import { connectWs } from '../src/ws/client-port.js';
+import { api, createUser, fund, listInstrument, rawInbox, setupAdmin, startServer, type Json, type Session, type TestServer } from './helpers.js';
+
+type Who = 'guest' | 'viewer' | 'trader' | 'admin';
+const WHO: readonly Who[] = ['guest', 'viewer', 'trader', 'admin'];
+const RANK: Record<Who, number> = { guest: 0, viewer: roleRank('viewer'), trader: roleRank('trader'), admin: roleRank('admin') };
+const CODES = new Set<string>(RESULT_CODES);
+const ACCESS_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
+
+let s: TestServer;
+const logs: { level: string; msg: string }[] = [];
+const tokens: Partial<Record<Who, string>> = {};
+const accounts: number[] = [];
+/** Cursors the server handed out (all, and by method), offered back by the generator. */
+const cursors: string[] = [];
+const cursorsOf = new Map<string, string[]>();
+
+beforeAll(async () => {
+  const logger = createLogger('debug', (line) => void logs.push(JSON.parse(line) as { level: string; msg: string }));
+  s = await startServer({ sim: 'off', allowShort: true, ws: { rate: 100_000, burst: 100_000 } as never, http: { rate: 100_000, burst: 100_000 } as never }, { logger });
+  const admin = await setupAdmin(s);
+  const trader = await createUser(s, admin, 'fuzztrader', 'trader');
+  const viewer = await createUser(s, admin, 'fuzzviewer', 'viewer');
+  const other = await createUser(s, admin, 'othertrader', 'trader');
+  tokens.admin = admin.accessToken;
+  tokens.trader = trader.accessToken;
+  tokens.viewer = viewer.accessToken;
+  for (const u of [trader, viewer, other, admin] as Session[]) if (u.user.accountId !== null) accounts.push(u.user.accountId);
+  await listInstrument(s, admin);
+  await listInstrument(s, admin, { symbol: 'BETA', name: 'Beta Inc', tickSize: 5, lotSize: 10, referencePrice: 5_000, bandBps: 1000 });
+  await fund(s, admin, trader.user.accountId!);
+  await fund(s, admin, other.user.accountId!);
+  await fund(s, admin, admin.user.accountId!);
+  // liquidity on both sides of ACME from another trader, so the fuzzer's orders can trade
+  for (const [side, price] of [['sell', 10_050], ['sell', 10_100], ['buy', 9_950], ['buy', 9_900]] as const) {
+    const r = await api(s.url, 'POST', '/api/v1/rpc/order.place', { token: other.accessToken, body: { symbol: 'ACME', side, orderType: 'limit', qty: 500, price, tif: 'gtc' } });
+    if (r.status !== 200) throw new Error(JSON.stringify(r.body));
+  }
+});
+afterAll(async () => {
+  await s?.stop();
+});
+
+// ---------------------------------------------------------------- arbitraries from the published schemas
+
+type Schema = Record<string, Json>;
+const now = Date.now();
+/** Values that reach further than a schema's shape alone: known symbols, ids, prices near the book. */
+const HINTS: Record<string, () => fc.Arbitrary<unknown>> = {
+  symbol: () => fc.constantFrom('ACME', 'BETA', 'NOPE'),
+  symbols: () => fc.array(fc.constantFrom('ACME', 'BETA', 'NOPE'), { minLength: 1, maxLength: 3 }),
+  orderId: () => fc.integer({ min: 1, max: 80 }),
+  accountId: () => fc.nat().map((i) => (accounts.length > 0 ? accounts[i % accounts.length]! : 1)),
+  price: () => fc.integer({ min: 8_000, max: 12_000 }),
+  stopPrice: () => fc.integer({ min: 8_000, max: 12_000 }),
+  trailAmount: () => fc.integer({ min: 1, max: 500 }),
+  qty: () => fc.integer({ min: 1, max: 300 }),
+  amount: () => fc.integer({ min: 1, max: 1_000_000 }),
+  from: () => fc.integer({ min: now - 86_400_000, max: now + 60_000 }),
+  to: () => fc.integer({ min: now - 3_600_000, max: now + 86_400_000 }),
+  cursor: () => fc.nat().map((i) => (cursors.length > 0 ? cursors[i % cursors.length]! : 'none')),
+  id: () => fc.integer({ min: 1, max: 20 }),
+  // small pages, so that results have a next page and its cursor comes back in later calls
+  limit: () => fc.integer({ min: 1, max: 5 }),
+};
+
+function intBounds(sc: Schema): [number, number] {
+  const lo = sc.minimum ?? (sc.exclusiveMinimum !== undefined ? sc.exclusiveMinimum + 1 : Number.MIN_SAFE_INTEGER);
+  const hi = sc.maximum ?? (sc.exclusiveMaximum !== undefined ? sc.exclusiveMaximum - 1 : Number.MAX_SAFE_INTEGER);
+  return [lo, hi];
+}
+
+/** Values the schema accepts: its bounds and edge values often, its shape always. */
+function fromSchema(sc: Schema, key?: string): fc.Arbitrary<unknown> {
+  const hint = key !== undefined ? HINTS[key] : undefined;
+  const own = ownArb(sc);
+  return hint === undefined ? own : fc.oneof({ arbitrary: hint(), weight: 3 }, { arbitrary: own, weight: 1 });
+}
+
+function ownArb(sc: Schema): fc.Arbitrary<unknown> {
+  if (Array.isArray(sc.anyOf)) return fc.oneof(...(sc.anyOf as Schema[]).map((x) => fromSchema(x)));
+  if (sc.const !== undefined) return fc.constant(sc.const);
+  if (Array.isArray(sc.enum)) return fc.constantFrom(...(sc.enum as unknown[]));
+  if (Array.isArray(sc.type)) return fc.oneof(...(sc.type as string[]).map((t) => ownArb({ ...sc, type: t })));
+  switch (sc.type) {
+    case 'object': {
+      const props = (sc.properties ?? {}) as Record<string, Schema>;
+      const rec: Record<string, fc.Arbitrary<unknown>> = {};
+      for (const [k, v] of Object.entries(props)) rec[k] = fromSchema(v, k);
+      return fc.record(rec, { requiredKeys: (sc.required ?? []) as string[] });
+    }
+    case 'array': {
+      if (Array.isArray(sc.prefixItems)) return fc.tuple(...(sc.prefixItems as Schema[]).map((x) => fromSchema(x)));
+      const min = sc.minItems ?? 0;
+      return fc.array(fromSchema(sc.items ?? {}), { minLength: min, maxLength: Math.min(sc.maxItems ?? min + 3, min + 3) });
+    }
+    case 'string': {
+      const min = sc.minLength ?? 0;
+      const max = Math.min(sc.maxLength ?? 64, 256);
+      if (typeof sc.pattern === 'string') return fc.stringMatching(new RegExp(sc.pattern)).filter((x) => x.length >= min && x.length <= max);
+      return fc.oneof(fc.string({ minLength: min, maxLength: max }), fc.string({ minLength: min, maxLength: max, unit: 'binary' }));
+    }
+    case 'integer': {
+      const [lo, hi] = intBounds(sc);
+      return fc.oneof(fc.constantFrom(lo, hi), fc.integer({ min: lo, max: hi }), fc.integer({ min: Math.max(lo, 0), max: Math.max(Math.min(hi, 1000), Math.max(lo, 0)) }));
+    }
+    case 'number':
+      return fc.double({ min: sc.minimum ?? -1e15, max: sc.maximum ?? 1e15, noNaN: true, noDefaultInfinity: true });
+    case 'boolean':
+      return fc.boolean();
+    case 'null':
+      return fc.constant(null);
+    default:
+      return fc.jsonValue({ maxDepth: 2 });
+  }
+}
+
+/**
+ * Orders as a trader sends them (the fields each type needs, near the book), beside the schema's own:
+ * a request built from the schema alone mostly mixes fields of several order types and stops at
+ * INVALID_ORDER, which leaves matching, fills and the private streams unexercised.
+ */
+const orderArb = fc
+  .record({ symbol: fc.constantFrom('ACME', 'ACME', 'ACME', 'BETA'), side: fc.constantFrom('buy', 'sell'), qty: fc.integer({ min: 1, max: 200 }), tif: fc.constantFrom('day', 'gtc', 'ioc', 'fok') })
+  .chain((base) => {
+    const tick = base.symbol === 'ACME' ? 1 : 5;
+    const mid = base.symbol === 'ACME' ? 10_000 : 5_000;
+    const px = fc.integer({ min: -40, max: 40 }).map((k) => mid + k * 5 * tick);
+    const resting = fc.constantFrom('day', 'gtc');
+    const sign = base.side === 'buy' ? 1 : -1;
+    const typed = fc.oneof(
+      fc.record({ orderType: fc.constant('limit'), price: px }),
+      fc.record({ orderType: fc.constant('limit'), price: px, postOnly: fc.boolean(), stp: fc.constantFrom('cancel_taker', 'cancel_maker', 'cancel_both') }),
+      fc.record({ orderType: fc.constant('market') }),
+      fc.record({ orderType: fc.constant('stop'), stopPrice: px, tif: resting }),
+      fc.record({ orderType: fc.constant('stop_limit'), stopPrice: px, price: px, tif: resting }),
+      fc.record({ orderType: fc.constant('trailing_stop'), trailAmount: fc.integer({ min: 1, max: 40 }).map((k) => k * tick), tif: resting }),
+      // a bracket: take-profit on the winning side of the entry, stop-loss on the losing side
+      fc.tuple(px, fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), resting).map(([p, up, down, tif]) => ({
+        orderType: 'limit',
+        price: p,
+        tif,
+        bracket: { takeProfit: { price: p + sign * up * tick }, stopLoss: { stopPrice: p - sign * down * tick } },
+      })),
+    );
+    return fc.tuple(typed, fc.option(fc.stringMatching(/^[a-z0-9-]{1,12}$/), { nil: undefined })).map(([t, cid]) => ({
+      ...base,
+      qty: base.symbol === 'BETA' ? base.qty * 10 : base.qty,
+      ...t,
+      ...(cid !== undefined ? { clientOrderId: cid } : {}),
+    }));
+  });
+/** A cursor the method gave out earlier (dropped from the JSON while there is none). */
+const knownCursor = (m: MethodName): fc.Arbitrary<string | undefined> =>
+  fc.nat().map((i) => {
+    const mine = cursorsOf.get(m) ?? [];
+    return mine.length > 0 ? mine[i % mine.length] : undefined;
+  });
+const DOMAIN: Partial<Record<MethodName, fc.Arbitrary<unknown>>> = {
+  'orders.list': fc.record(
+    { status: fc.constantFrom('open', 'filled', 'canceled', 'rejected', 'all'), symbol: fc.constantFrom('ACME', 'BETA'), limit: fc.integer({ min: 1, max: 5 }), cursor: knownCursor('orders.list') },
+    { requiredKeys: ['limit', 'cursor'] },
+  ),
+  'executions.list': fc.record({ symbol: fc.constantFrom('ACME', 'BETA'), limit: fc.integer({ min: 1, max: 5 }), cursor: knownCursor('executions.list') }, { requiredKeys: ['limit', 'cursor'] }),
+  'order.place': orderArb,
+  'order.replace': fc.record({ orderId: fc.integer({ min: 1, max: 120 }), qty: fc.integer({ min: 1, max: 200 }), price: fc.integer({ min: 9_800, max: 10_200 }) }, { requiredKeys: ['orderId'] }),
+  'order.cancel': fc.record({ orderId: fc.integer({ min: 1, max: 120 }) }),
+};
+/** How often each method is called, against 1 for the others. */
+const WEIGHT: Partial<Record<MethodName, number>> = { 'order.place': 8, 'order.replace': 2, 'order.cancel': 2, 'orders.list': 2, 'executions.list': 2 };
+
+/** A request the schema accepts (or a trader's, for methods in DOMAIN), or one with a field replaced by junk or a stray key added. */
+function paramsArb(sc: Schema, domain?: fc.Arbitrary<unknown>): fc.Arbitrary<{ params: unknown; mutated: boolean }> {
+  const valid = domain === undefined ? fromSchema(sc) : fc.oneof({ arbitrary: domain, weight: 3 }, { arbitrary: fromSchema(sc), weight: 1 });
+  const junk = fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(-1, 0, 0.5, 2 ** 53, -(2 ** 53), 1e308, '', 'x'.repeat(300), null, [], {}, true));
+  const mutated = fc.tuple(valid, fc.nat(), junk, fc.boolean()).map(([v, i, j, stray]) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return j;
+    const keys = Object.keys(v);
+    if (stray || keys.length === 0) return { ...v, [`stray${i % 3}`]: j };
+    return { ...v, [keys[i % keys.length]!]: j };
+  });
+  return fc.oneof(
+    { arbitrary: valid.map((params) => ({ params, mutated: false })), weight: 4 },
+    { arbitrary: mutated.map((params) => ({ params, mutated: true })), weight: 1 },
+  );
+}
+
+const jsonSchema = (t: z.ZodType): Schema => z.toJSONSchema(t, { io: 'input', unrepresentable: 'any' }) as Schema;
+
+type Call =
+  | { kind: 'req'; name: MethodName; who: Who; via: 'ws' | 'rest'; params: unknown; mutated: boolean }
+  | { kind: 'sub'; name: ChannelName; who: Who; params: unknown; mutated: boolean };
+
+// the table's hub.* entries are the desktop host's; the server answers them UNKNOWN_METHOD (ws.test.ts)
+const SERVED_METHODS = METHOD_NAMES.filter((m) => !m.startsWith('hub.'));
+const SERVED_CHANNELS = CHANNEL_NAMES.filter((c) => !c.startsWith('hub.'));
+/** Mostly the trader, whose calls get furthest. */
+const whoArb = fc.constantFrom<Who>('trader', 'trader', 'trader', 'admin', 'viewer', 'guest');
+
+const callArb: fc.Arbitrary<Call> = fc.oneof(
+  ...SERVED_METHODS.map((name) => ({
+    weight: WEIGHT[name] ?? 1,
+    arbitrary: fc
+      .record({ who: whoArb, via: fc.constantFrom('ws' as const, 'rest' as const), p: paramsArb(jsonSchema(METHODS[name].params), DOMAIN[name]) })
+      .map(({ who, via, p }): Call => ({ kind: 'req', name, who, via, ...p })),
+  })),
+  ...SERVED_CHANNELS.map((name) => ({
+    weight: 1,
+    arbitrary: fc.record({ who: whoArb, p: paramsArb(jsonSchema(CHANNELS[name].params)) }).map(({ who, p }): Call => ({ kind: 'sub', name, who, ...p })),
+  })),
+);
+
+// ---------------------------------------------------------------- the run
+
+interface Conn {
+  ws: WebSocket;
+  inbox: ReturnType<typeof rawInbox>;
+}
+
+describe('fuzzing every method and channel from the published schemas', () => {
+  it('every answer is typed, admitted and schema-true; pushes match their channel; sockets stay up; nothing is logged as an error', { timeout: 1_800_000 }, async () => {
+    const conns = {} as Record<Who, Conn>;
+    for (const who of WHO) {
+      const ws = await connectWs(s.wsUrl, tokens[who] !== undefined ? { token: tokens[who] } : { origin: s.origin });
+      const inbox = rawInbox(ws);
+      ws.send(JSON.stringify({ t: 'hello', v: 1, client: `fuzz-${who}` }));
+      expect((await inbox.next()).t).toBe('welcome');
+      conns[who] = { ws, inbox };
+    }
+    const subChannel = new Map<string, { who: Who; channel: ChannelName }>();
+    const tally = new Map<string, number>();
+    const count = (k: string): void => void tally.set(k, (tally.get(k) ?? 0) + 1);
+    let id = 0;
+
+    const checkError = (what: string, err: Json): string => {
+      expect(CODES.has(err?.code), `${what}: ${JSON.stringify(err)}`).toBe(true);
+      expect(err.code, `${what}: ${JSON.stringify(err)}`).not.toBe('INTERNAL');
+      expect(typeof err.message === 'string' && err.message.length > 0, what).toBe(true);
+      return err.code as string;
+    };
+    const checkResult = (what: string, name: MethodName, result: Json): void => {
+      const r = METHODS[name].result.safeParse(result);
+      expect(r.success, `${what}: ${JSON.stringify(r.error?.issues)}`).toBe(true);
+      if (result !== null && typeof result === 'object' && typeof result.nextCursor === 'string') {
+        cursors.push(result.nextCursor);
+        cursorsOf.set(name, [...(cursorsOf.get(name) ?? []), result.nextCursor]);
+      }
+    };
+
+    await fc.assert(
+      fc.asyncProperty(fc.array(callArb, { minLength: 10, maxLength: 40 }), async (calls) => {
+        for (const c of calls) {
+          const what = `${c.who} ${c.kind} ${c.name} ${JSON.stringify(c.params)?.slice(0, 300)}`;
+          const access = ACCESS_RANK[(c.kind === 'req' ? METHODS[c.name] : CHANNELS[c.name]).access];
+          if (c.kind === 'req' && c.via === 'rest') {
+            const r = await api(s.url, 'POST', `/api/v1/rpc/${c.name}`, { body: c.params ?? {}, ...(tokens[c.who] !== undefined ? { token: tokens[c.who]! } : {}) });
+            expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBeLessThan(500);
+            if (r.status === 200) {
+              expect(RANK[c.who], what).toBeGreaterThanOrEqual(access);
+              checkResult(what, c.name, r.body);
+              count(`ok ${c.name}`);
+              count('ok');
+            } else {
+              expect(r.status, what).toBeGreaterThanOrEqual(400);
+              count(checkError(what, r.body));
+            }
+            continue;
+          }
+          const { ws, inbox } = conns[c.who];
+          const myId = ++id;
+          const msg = c.kind === 'req' ? { t: 'req', id: myId, method: c.name, params: c.params } : { t: 'sub', id: myId, channel: c.name, params: c.params };
+          ws.send(JSON.stringify(msg));
+          const res = await inbox.next((x) => x.t === 'res' && x.id === myId, 5000);
+          if (res.ok === true) {
+            expect(RANK[c.who], what).toBeGreaterThanOrEqual(access);
+            if (c.kind === 'req') checkResult(what, c.name, res.result);
+            else {
+              expect(typeof res.result?.sub, what).not.toBe('undefined');
+              subChannel.set(`${c.who}:${res.result.sub}`, { who: c.who, channel: c.name });
+            }
+            count(`ok ${c.name}`);
+            count('ok');
+          } else {
+            const code = checkError(what, res.error);
+            count(code);
+            if (RANK[c.who] < access) expect(ACCESS_CODES.has(code) || code === 'BAD_REQUEST', what).toBe(true);
+          }
+        }
+      }),
+      // a fixed seed in the suite; FUZZ_SEED and FUZZ_RUNS explore further (e.g. FUZZ_RUNS=2000 FUZZ_SEED=$RANDOM)
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 60), seed: Number(process.env.FUZZ_SEED ?? 20261206), endOnFailure: true },
+    );
+
+    // every push on every subscription matches its channel's data schema; every socket is still open
+    let pushes = 0;
+    for (const who of WHO) {
+      const { ws, inbox } = conns[who];
+      for (const m of inbox.all) {
+        if (m.t === 'error') throw new Error(`${who}: an error message ${JSON.stringify(m)}`);
+        if (m.t !== 'push' && m.t !== 'end') continue;
+        const sub = subChannel.get(`${who}:${m.sub}`);
+        expect(sub, `${who}: a push for unknown subscription ${m.sub}`).toBeDefined();
+        if (m.t === 'end') {
+          checkError(`${who} end of ${sub!.channel}`, m.error);
+          continue;
+        }
+        const r = CHANNELS[sub!.channel].data.safeParse(m.data);
+        expect(r.success, `${who} push on ${sub!.channel}: ${JSON.stringify(r.error?.issues)}`).toBe(true);
+        pushes++;
+      }
+      expect(ws.readyState, who).toBe(ws.OPEN);
+      ws.send(JSON.stringify({ t: 'req', id: ++id, method: 'time.get' }));
+      const last = id;
+      expect((await inbox.next((x) => x.id === last)).ok, who).toBe(true);
+      ws.close();
+    }
+
+    // the run reached past validation: it placed orders, met the engine's rules and followed cursors
+    const t = (k: string): number => tally.get(k) ?? 0;
+    expect(t('ok'), JSON.stringify([...tally])).toBeGreaterThan(200);
+    expect(t('ok order.place'), JSON.stringify([...tally])).toBeGreaterThan(10);
+    expect(t('BAD_REQUEST')).toBeGreaterThan(50);
+    const domain = [...tally].filter(([k]) => !k.startsWith('ok') && k !== 'BAD_REQUEST' && !ACCESS_CODES.has(k)).reduce((n, [, v]) => n + v, 0);
+    expect(domain, JSON.stringify([...tally])).toBeGreaterThan(30);
+    expect(t('UNAUTHENTICATED') + t('FORBIDDEN')).toBeGreaterThan(30);
+    expect(cursors.length).toBeGreaterThan(0);
+    expect(pushes).toBeGreaterThan(20);
+    expect(logs.filter((l) => l.level === 'error'), JSON.stringify(logs.filter((l) => l.level === 'error').slice(0, 3))).toEqual([]);
+  });
+});
