@@ -345,3 +345,54 @@ describe('fuzzing every method and channel from the published schemas', () => {
     expect(logs.filter((l) => l.level === 'error'), JSON.stringify(logs.filter((l) => l.level === 'error').slice(0, 3))).toEqual([]);
   });
 });
+
+describe('fuzzing the path parameters of the REST routes', () => {
+  it('any segment, percent-encoded or raw, gets a typed 4xx (or the method it names), never a 5xx', { timeout: 120_000 }, async () => {
+    // what the segment decodes to, when it does; segments naming a real user are left out (the admin
+    // would disable or re-role them)
+    const decoded = (raw: string): string | undefined => {
+      try {
+        return decodeURIComponent(raw);
+      } catch {
+        return undefined;
+      }
+    };
+    const segment = fc
+      .oneof(
+        fc.string({ unit: 'binary', maxLength: 24 }).map(encodeURIComponent),
+        fc.stringMatching(/^(%[0-9A-Fa-f]{0,2}|[a-z0-9.~_-]){1,12}$/),
+        fc.constantFrom('%', '%E0%A4%A', '%ZZ', '%C0%AF', '%ED%A0%80', '1e3', '0x10', '-1', '0', '9007199254740993', '..', '%2e%2e', 'order.place', 'time.get', 'hub.info'),
+      )
+      .filter((raw) => raw.length > 0 && !/^[0-9]+$/.test((decoded(raw) ?? '').trim()));
+    const routeArb = fc.oneof(
+      segment.map((x) => ['DELETE', `/api/v1/auth/sessions/${x}`] as const),
+      fc.tuple(segment, fc.constantFrom('disable', 'enable', 'role')).map(([x, a]) => ['POST', `/api/v1/admin/users/${x}/${a}`] as const),
+      segment.map((x) => ['GET', `/api/v1/rpc/${x}`] as const),
+      segment.map((x) => ['POST', `/api/v1/rpc/${x}`] as const),
+    );
+    const before = logs.filter((l) => l.level === 'error').length;
+    let bad = 0;
+    await fc.assert(
+      fc.asyncProperty(routeArb, async ([method, path]) => {
+        const r = await api(s.url, method, path, { token: tokens.admin!, ...(method === 'POST' ? { body: { role: 'viewer' } } : {}) });
+        expect(r.status, `${method} ${path}: ${JSON.stringify(r.body)}`).toBeLessThan(500);
+        if (r.status >= 400) {
+          expect(CODES.has(r.body?.code) && r.body.code !== 'INTERNAL', `${method} ${path}: ${JSON.stringify(r.body)}`).toBe(true);
+          if (r.body.code === 'BAD_REQUEST') bad++;
+        }
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 300), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
+    );
+    expect(bad).toBeGreaterThan(10);
+    expect(logs.filter((l) => l.level === 'error').slice(before)).toEqual([]);
+    // the malformed encodings themselves
+    for (const path of ['/api/v1/rpc/%E0%A4%A', '/api/v1/auth/sessions/%E0%A4%A', '/api/v1/admin/users/%ED%A0%80/disable']) {
+      const r = await api(s.url, path.includes('/rpc/') ? 'GET' : path.includes('sessions') ? 'DELETE' : 'POST', path, { token: tokens.admin! });
+      expect(r, path).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', message: 'The path is not valid percent-encoded UTF-8' } });
+    }
+    for (const id of ['1e3', '0x10', '+1', '01']) {
+      const r = await api(s.url, 'POST', `/api/v1/admin/users/${id}/enable`, { token: tokens.admin! });
+      expect(r, id).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST', message: 'A user id is a positive integer' } });
+    }
+  });
+});

@@ -174,7 +174,8 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
 
   // ---------------------------------------------------------------- routes
 
-  type Route = { method: string; pattern: RegExp; name: string; run: (c: Ctx, m: RegExpExecArray) => Promise<HttpReply | unknown> };
+  /** `run` gets the path's parameters ({id}, {method}) percent-decoded. */
+  type Route = { method: string; pattern: RegExp; name: string; run: (c: Ctx, params: string[]) => Promise<HttpReply | unknown> };
   const routes: Route[] = [];
   const route = (method: string, path: string, run: Route['run']): void => {
     const pattern = new RegExp('^' + path.replace(/\{[a-z]+\}/gi, '([^/]+)') + '$');
@@ -215,8 +216,8 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     return new HttpReply(204, undefined);
   });
   route('GET', '/api/v1/auth/sessions', async (c) => d.auth.sessions(requireUser(c, true)));
-  route('DELETE', '/api/v1/auth/sessions/{id}', async (c, m) => {
-    d.auth.revokeSession(requireUser(c, true), decodeURIComponent(m[1]!), c.client);
+  route('DELETE', '/api/v1/auth/sessions/{id}', async (c, [id]) => {
+    d.auth.revokeSession(requireUser(c, true), id!, c.client);
     return new HttpReply(204, undefined);
   });
   route('POST', '/api/v1/auth/2fa/enroll', async (c) => {
@@ -253,15 +254,16 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
   });
   const userId = (s: string): number => {
     const n = Number(s);
-    if (!Number.isSafeInteger(n) || n < 1) throw new ProtocolError('BAD_REQUEST', 'A user id is a positive integer');
+    // digits only: Number() also reads "1e3", "0x10" and " 7 "
+    if (!/^[1-9][0-9]{0,15}$/.test(s) || !Number.isSafeInteger(n)) throw new ProtocolError('BAD_REQUEST', 'A user id is a positive integer');
     return n;
   };
-  route('POST', '/api/v1/admin/users/{id}/disable', async (c, m) => d.auth.setDisabled(requireAdmin(c), userId(m[1]!), true, c.client));
-  route('POST', '/api/v1/admin/users/{id}/enable', async (c, m) => d.auth.setDisabled(requireAdmin(c), userId(m[1]!), false, c.client));
-  route('POST', '/api/v1/admin/users/{id}/role', async (c, m) => {
+  route('POST', '/api/v1/admin/users/{id}/disable', async (c, [id]) => d.auth.setDisabled(requireAdmin(c), userId(id!), true, c.client));
+  route('POST', '/api/v1/admin/users/{id}/enable', async (c, [id]) => d.auth.setDisabled(requireAdmin(c), userId(id!), false, c.client));
+  route('POST', '/api/v1/admin/users/{id}/role', async (c, [id]) => {
     const p = requireAdmin(c);
     const b = parse(S.role, await readBody(c.req), 'role change');
-    return d.auth.setRole(p, userId(m[1]!), b.role, c.client);
+    return d.auth.setRole(p, userId(id!), b.role, c.client);
   });
   route('GET', '/api/v1/admin/audit', async (c) => {
     requireAdmin(c);
@@ -306,15 +308,13 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     return d.callMethod(name, r.data, c.principal, c.client.ip);
   };
 
-  route('GET', '/api/v1/rpc/{method}', async (c, m) => {
-    const name = decodeURIComponent(m[1]!);
+  route('GET', '/api/v1/rpc/{method}', async (c, [name]) => {
     const access = isMethodName(name) ? methodDef(name).access : undefined;
     if (access === 'trader' || access === 'admin') throw new ProtocolError('BAD_REQUEST', `${name} changes state: use POST`);
     return rpc(c, name, queryParams(c.url.searchParams, name));
   });
 
-  route('POST', '/api/v1/rpc/{method}', async (c, m) => {
-    const name = decodeURIComponent(m[1]!);
+  route('POST', '/api/v1/rpc/{method}', async (c, [name]) => {
     const body = await readBody(c.req);
     const key = c.req.headers['idempotency-key'];
     if (key === undefined) return rpc(c, name, body);
@@ -454,7 +454,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
           const wait = take(c.principal !== undefined ? `u${c.principal.userId}` : `ip${c.client.ip}`);
           if (wait > 0) throw new ProtocolError('RATE_LIMITED', `Too many requests; retry in ${wait} s`, { retryAfter: wait });
         }
-        const out = await r.run(c, r.pattern.exec(path)!);
+        const out = await r.run(c, pathParams(r.pattern.exec(path)!));
         if (out instanceof HttpReply) send(c, out.status, out.body, out.headers);
         else send(c, 200, out ?? null);
       } catch (e) {
@@ -473,6 +473,17 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       }
     })();
   };
+}
+
+/** A matched route's path parameters, percent-decoded; malformed encoding is the client's error. */
+function pathParams(m: RegExpExecArray): string[] {
+  return m.slice(1).map((raw) => {
+    try {
+      return decodeURIComponent(raw);
+    } catch {
+      throw new ProtocolError('BAD_REQUEST', 'The path is not valid percent-encoded UTF-8', { segment: raw.slice(0, 64) });
+    }
+  });
 }
 
 function toShape(e: unknown): ErrorShape {
