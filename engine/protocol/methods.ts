@@ -59,6 +59,8 @@ export function roleRank(role: string | undefined): number {
 
 export interface MethodDef<P extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
   readonly access: Access;
+  /** True when the method changes nothing: REST serves it as GET too (who may call it is `access`). */
+  readonly readOnly: boolean;
   readonly params: P;
   readonly result: R;
   readonly doc: string;
@@ -159,42 +161,49 @@ export const METHODS = {
   // ---- public: market data and reference data
   'instruments.list': method({
     access: 'public',
+    readOnly: true,
     params: NoParams,
     result: z.array(InstrumentViewSchema),
     doc: 'All instruments.',
   }),
   'instruments.search': method({
     access: 'public',
+    readOnly: true,
     params: z.strictObject({ query: z.string().max(64), limit: limit(100, 20) }),
     result: z.array(InstrumentViewSchema),
     doc: 'Instruments whose symbol or name matches the query, best first.',
   }),
   'quote.get': method({
     access: 'public',
+    readOnly: true,
     params: z.strictObject({ symbol: SymbolSchema }),
     result: QuoteSchema,
     doc: 'The current quote for one symbol.',
   }),
   'quotes.get': method({
     access: 'public',
+    readOnly: true,
     params: z.strictObject({ symbols: z.array(SymbolSchema).max(200) }),
     result: z.array(QuoteSchema),
     doc: 'Current quotes for up to 200 symbols, in the order asked.',
   }),
   'depth.get': method({
     access: 'public',
+    readOnly: true,
     params: z.strictObject({ symbol: SymbolSchema, levels: z.int().min(1).max(50).default(10) }),
     result: DepthSchema,
     doc: 'Aggregated book depth, best levels first (default 10, at most 50 per side).',
   }),
   'trades.recent': method({
     access: 'public',
+    readOnly: true,
     params: z.strictObject({ symbol: SymbolSchema, limit: limit(1000, 100) }),
     result: z.array(TradePrintSchema),
     doc: 'The most recent trade prints, newest first.',
   }),
   'candles.get': method({
     access: 'public',
+    readOnly: true,
     params: z
       .strictObject({ symbol: SymbolSchema, timeframe: TimeframeSchema, ...fromTo, limit: limit(5000, 500) })
       .refine(rangeOk, rangeError),
@@ -203,12 +212,14 @@ export const METHODS = {
   }),
   'index.get': method({
     access: 'public',
+    readOnly: true,
     params: z.strictObject({ name: IndexNameSchema }),
     result: IndexViewSchema,
     doc: 'One index with its constituents.',
   }),
   'time.get': method({
     access: 'public',
+    readOnly: true,
     params: NoParams,
     result: z.object({ ts: TimestampSchema }),
     doc: "The venue's clock (ms since the epoch).",
@@ -217,18 +228,21 @@ export const METHODS = {
   // ---- viewer: read my own account
   'account.get': method({
     access: 'viewer',
+    readOnly: true,
     params: NoParams,
     result: AccountViewSchema,
     doc: 'My account: cash, buying power, P&L, limits and positions.',
   }),
   'positions.list': method({
     access: 'viewer',
+    readOnly: true,
     params: NoParams,
     result: z.array(PositionViewSchema),
     doc: 'My open positions.',
   }),
   'orders.list': method({
     access: 'viewer',
+    readOnly: true,
     params: z.strictObject({
       status: OrderListStatusSchema.default('all'),
       symbol: SymbolSchema.optional(),
@@ -240,12 +254,14 @@ export const METHODS = {
   }),
   'order.get': method({
     access: 'viewer',
+    readOnly: true,
     params: z.strictObject({ orderId: OrderIdSchema }),
     result: OrderRecordSchema,
     doc: 'One of my orders, in any state.',
   }),
   'executions.list': method({
     access: 'viewer',
+    readOnly: true,
     params: z
       .strictObject({ symbol: SymbolSchema.optional(), ...fromTo, limit: limit(1000, 100), cursor: CursorSchema.optional() })
       .refine(rangeOk, rangeError),
@@ -254,12 +270,14 @@ export const METHODS = {
   }),
   'statement.get': method({
     access: 'viewer',
+    readOnly: true,
     params: z.strictObject(fromTo).refine(rangeOk, rangeError),
     result: z.object({ entries: z.array(LedgerEntrySchema), openingCash: MoneySchema, closingCash: MoneySchema }),
     doc: 'My cash ledger in [from, to), oldest first, with the cash before and after.',
   }),
   'stats.get': method({
     access: 'viewer',
+    readOnly: true,
     params: z.strictObject({ ...fromTo, period: StatsPeriodSchema.default('day') }).refine(rangeOk, rangeError),
     result: z.array(TradeStatsRowSchema),
     doc: 'My trade statistics per day, week or month (UTC), oldest first.',
@@ -268,30 +286,35 @@ export const METHODS = {
   // ---- trader: act on my own account
   'order.place': method({
     access: 'trader',
+    readOnly: false,
     params: PlaceOrderParamsSchema,
     result: OrderRecordSchema,
     doc: 'Place an order (optionally with bracket children). The venue assigns the order ids. Rejections answer with their engine code.',
   }),
   'order.placeOco': method({
     access: 'trader',
+    readOnly: false,
     params: z.strictObject({ legs: z.tuple([OrderSpecParamsSchema, OrderSpecParamsSchema]) }),
     result: z.tuple([OrderRecordSchema, OrderRecordSchema]),
     doc: 'Place two linked orders on one symbol and side; when one trades the other is canceled.',
   }),
   'order.cancel': method({
     access: 'trader',
+    readOnly: false,
     params: z.strictObject({ orderId: OrderIdSchema }),
     result: OrderRecordSchema,
     doc: 'Cancel one of my orders; answers with its final record.',
   }),
   'order.cancelAll': method({
     access: 'trader',
+    readOnly: false,
     params: z.strictObject({ symbol: SymbolSchema.optional() }),
     result: z.object({ canceled: CountSchema }),
     doc: 'Cancel all my open orders (in one symbol, or all symbols).',
   }),
   'order.replace': method({
     access: 'trader',
+    readOnly: false,
     params: ReplaceOrderParamsSchema,
     result: OrderRecordSchema,
     doc: 'Change quantity and/or prices of one of my open orders.',
@@ -300,18 +323,21 @@ export const METHODS = {
   // ---- viewer: my price alerts (stored by the venue, checked against every trade print)
   'alerts.list': method({
     access: 'viewer',
+    readOnly: true,
     params: NoParams,
     result: z.array(PriceAlertSchema),
     doc: 'My price alerts, newest first (armed and triggered).',
   }),
   'alerts.create': method({
     access: 'viewer',
+    readOnly: false,
     params: z.strictObject({ symbol: SymbolSchema, direction: AlertDirectionSchema, price: PriceSchema, note: z.string().max(200).optional() }),
     result: PriceAlertSchema,
     doc: 'Alert me once when a trade prints at or above (or at or below) the price.',
   }),
   'alerts.delete': method({
     access: 'viewer',
+    readOnly: false,
     params: z.strictObject({ id: z.int().positive() }),
     result: z.object({ deleted: z.boolean() }),
     doc: 'Delete one of my alerts (armed or triggered).',
@@ -320,24 +346,28 @@ export const METHODS = {
   // ---- admin
   'admin.instrument.create': method({
     access: 'admin',
+    readOnly: false,
     params: z.strictObject(InstrumentSpecSchema.shape),
     result: InstrumentViewSchema,
     doc: 'List a new instrument.',
   }),
   'admin.instrument.setStatus': method({
     access: 'admin',
+    readOnly: false,
     params: z.strictObject({ symbol: SymbolSchema, status: InstrumentStatusSchema }),
     result: InstrumentViewSchema,
     doc: 'Halt or reopen trading in an instrument.',
   }),
   'admin.account.fund': method({
     access: 'admin',
+    readOnly: false,
     params: z.strictObject({ accountId: AccountIdSchema, amount: AmountSchema }),
     result: AccountViewSchema,
     doc: 'Deposit cash (minor units) into an account.',
   }),
   'admin.account.withdraw': method({
     access: 'admin',
+    readOnly: false,
     params: z.strictObject({ accountId: AccountIdSchema, amount: AmountSchema }),
     result: AccountViewSchema,
     doc: 'Withdraw cash (minor units) from an account.',

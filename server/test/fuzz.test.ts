@@ -396,3 +396,40 @@ describe('fuzzing the path parameters of the REST routes', () => {
     }
   });
 });
+
+describe('fuzzing GET against POST', () => {
+  it('a read-only method answers the same to its parameters as a query string as to the JSON body; GET runs no other', { timeout: 120_000 }, async () => {
+    const readOnly = SERVED_METHODS.filter((m) => METHODS[m].readOnly);
+    // the others change state, so GET refuses them whatever the parameters (and does not run them)
+    for (const m of SERVED_METHODS.filter((x) => !METHODS[x].readOnly)) {
+      const r = await api(s.url, 'GET', `/api/v1/rpc/${m}`, { token: tokens.admin! });
+      expect(r.body, m).toMatchObject({ code: 'BAD_REQUEST', message: `${m} changes state: use POST` });
+    }
+    /** Parameters as a query string: a list is the key repeated, anything else its JSON text (strings as they are). */
+    const toQuery = (params: Record<string, unknown>): string => {
+      const q = new URLSearchParams();
+      for (const [k, v] of Object.entries(params)) {
+        if (v === undefined) continue;
+        for (const one of Array.isArray(v) ? v : [v]) q.append(k, typeof one === 'string' ? one : JSON.stringify(one));
+      }
+      return q.toString();
+    };
+    const callArb = fc.constantFrom(...readOnly).chain((name) => fc.tuple(fc.constant(name), fromSchema(jsonSchema(METHODS[name].params)) as fc.Arbitrary<Record<string, unknown>>));
+    let same = 0;
+    await fc.assert(
+      fc.asyncProperty(callArb, async ([name, params]) => {
+        // an empty list has no query-string form (a key repeated zero times is a key left out)
+        fc.pre(Object.values(params).every((v) => !Array.isArray(v) || v.length > 0));
+        const post = await api(s.url, 'POST', `/api/v1/rpc/${name}`, { token: tokens.trader!, body: params });
+        const get = await api(s.url, 'GET', `/api/v1/rpc/${name}?${toQuery(params)}`, { token: tokens.trader! });
+        const what = `${name} ${JSON.stringify(params)} -> POST ${JSON.stringify(post.body).slice(0, 200)} GET ${JSON.stringify(get.body).slice(0, 200)}`;
+        expect(get.status, what).toBe(post.status);
+        if (post.status !== 200) expect(get.body.code, what).toBe(post.body.code);
+        else if (name !== 'time.get') expect(get.body, what).toEqual(post.body);
+        if (post.status === 200) same++;
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 300), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
+    );
+    expect(same).toBeGreaterThan(50);
+  });
+});

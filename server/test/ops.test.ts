@@ -224,6 +224,9 @@ describe('bad input over REST', () => {
     expect(extra.body.details.issues[0].code).toBe('unrecognized_keys');
     expect((await api(s.url, 'POST', '/api/v1/rpc/no.such', { body: {} })).body.code).toBe('UNKNOWN_METHOD');
     expect((await api(s.url, 'GET', '/api/v1/rpc/order.place')).status).toBe(400);
+    // a viewer's method that changes state is POST only too: GET never changes anything
+    const alertByGet = await api(s.url, 'GET', '/api/v1/rpc/alerts.create?symbol=ACME&direction=above&price=100', { token: admin.accessToken });
+    expect(alertByGet.body).toMatchObject({ code: 'BAD_REQUEST', message: 'alerts.create changes state: use POST' });
     expect((await api(s.url, 'PUT', '/api/v1/auth/login', { body: {} })).status).toBe(405);
     expect((await api(s.url, 'GET', '/api/v1/rpc/quote.get?symbol=lower')).body.code).toBe('BAD_REQUEST');
     expect((await api(s.url, 'GET', '/api/v1/rpc/candles.get?symbol=ACME&timeframe=1m&from=5&to=1')).status).toBe(400);
@@ -232,6 +235,10 @@ describe('bad input over REST', () => {
     expect(Object.keys(methods.body.methods)).toEqual(expect.arrayContaining([...METHOD_NAMES]));
     expect(methods.body.channels.alerts.access).toBe('viewer');
     expect(methods.body.methods['order.place'].access).toBe('trader');
+    expect(Object.entries(methods.body.methods as Record<string, { readOnly: boolean }>).filter(([, m]) => !m.readOnly).map(([n]) => n)).toEqual(
+      expect.arrayContaining(['order.place', 'order.cancel', 'order.replace', 'alerts.create', 'alerts.delete', 'admin.account.fund']),
+    );
+    expect(methods.body.methods['orders.list'].readOnly).toBe(true);
   });
 });
 

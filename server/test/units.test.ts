@@ -72,6 +72,12 @@ describe('REST helpers and metrics', () => {
     expect(queryParams(new URLSearchParams('symbol=123'), 'quote.get')).toEqual({ symbol: '123' });
     expect(queryParams(new URLSearchParams('symbols=A&symbols=B'), 'quotes.get')).toEqual({ symbols: ['A', 'B'] });
     expect(queryParams(new URLSearchParams('symbols=ACME'), 'quotes.get')).toEqual({ symbols: ['ACME'] });
+    // each field read on its own: numeric-looking symbols stay strings, in a list too, beside a number
+    expect(queryParams(new URLSearchParams('symbols=0'), 'quotes.get')).toEqual({ symbols: ['0'] });
+    expect(queryParams(new URLSearchParams('symbols=0&symbols=1.5'), 'quotes.get')).toEqual({ symbols: ['0', '1.5'] });
+    expect(queryParams(new URLSearchParams('symbol=7&limit=5&status=open'), 'orders.list')).toEqual({ symbol: '7', limit: 5, status: 'open' });
+    // nothing reads as valid: the typed reading, whose error is the one shown
+    expect(queryParams(new URLSearchParams('limit=abc&levels=0'), 'depth.get')).toEqual({ limit: 'abc', levels: 0 });
     expect(canonicalJson({ b: 1, a: [{ d: 2, c: 1 }] })).toBe('{"a":[{"c":1,"d":2}],"b":1}');
   });
   it('renders Prometheus text', () => {

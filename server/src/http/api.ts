@@ -285,7 +285,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     };
     return {
       methods: Object.fromEntries(
-        Object.entries(METHODS).map(([n, m]) => [n, { access: m.access, doc: m.doc, params: schema(m.params) }]),
+        Object.entries(METHODS).map(([n, m]) => [n, { access: m.access, readOnly: m.readOnly, doc: m.doc, params: schema(m.params) }]),
       ),
       channels: Object.fromEntries(
         Object.entries(CHANNELS).map(([n, ch]) => [n, { access: ch.access, doc: ch.doc, params: schema(ch.params) }]),
@@ -309,8 +309,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
   };
 
   route('GET', '/api/v1/rpc/{method}', async (c, [name]) => {
-    const access = isMethodName(name) ? methodDef(name).access : undefined;
-    if (access === 'trader' || access === 'admin') throw new ProtocolError('BAD_REQUEST', `${name} changes state: use POST`);
+    if (isMethodName(name) && !methodDef(name).readOnly) throw new ProtocolError('BAD_REQUEST', `${name} changes state: use POST`);
     return rpc(c, name, queryParams(c.url.searchParams, name));
   });
 
@@ -506,32 +505,32 @@ export function queryParams(q: URLSearchParams, name: string): unknown {
     raw[k] = all.length > 1 ? all : all[0]!;
   }
   const schema = isMethodName(name) ? methodDef(name).params : undefined;
-  if (schema === undefined || schema.safeParse(raw).success) return raw;
-  const typed: Record<string, unknown> = {};
+  if (!(schema instanceof z.ZodObject)) return raw;
+  // Each field on its own: the first of its readings that the field's schema accepts, so a symbol "0"
+  // stays a string while `limit=5` becomes a number; none accepted, the typed reading (whose error is
+  // the one to show).
+  const shape = schema.shape as Record<string, z.ZodType>;
+  const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(raw)) {
-    const one = (s: string): unknown => {
-      if (/^-?\d+(\.\d+)?$/.test(s) || s === 'true' || s === 'false' || s.startsWith('[') || s.startsWith('{')) {
-        try {
-          return JSON.parse(s);
-        } catch {
-          return s;
-        }
-      }
+    const field = shape[k];
+    const list = Array.isArray(v) ? v : [v];
+    const typed = list.map(queryValue);
+    const readings = Array.isArray(v) ? [v, typed] : [v, typed[0], [v], typed];
+    out[k] = field === undefined ? (Array.isArray(v) ? typed : typed[0]) : (readings.find((r) => field.safeParse(r).success) ?? readings[1]);
+  }
+  return out;
+}
+
+/** A query value as JSON when it reads as a number, boolean, array or object; else the string. */
+function queryValue(s: string): unknown {
+  if (/^-?\d+(\.\d+)?$/.test(s) || s === 'true' || s === 'false' || s.startsWith('[') || s.startsWith('{')) {
+    try {
+      return JSON.parse(s);
+    } catch {
       return s;
-    };
-    typed[k] = Array.isArray(v) ? v.map(one) : one(v);
+    }
   }
-  // A field that must stay a string (e.g. a numeric-looking symbol) keeps its string form.
-  const r = schema.safeParse(typed);
-  if (r.success) return typed;
-  for (const issue of r.error.issues) {
-    const k = issue.path[0];
-    if (typeof k !== 'string' || !(k in raw)) continue;
-    // One value where a list is expected (`symbols=ACME`): a list of one.
-    if (issue.code === 'invalid_type' && (issue as { expected?: string }).expected === 'array' && issue.path.length === 1) typed[k] = [typed[k]];
-    else typed[k] = raw[k];
-  }
-  return typed;
+  return s;
 }
 
 /** JSON with object keys sorted (for request hashes). */
