@@ -1,22 +1,31 @@
-// Model-free fuzzing of the trust boundary (fast-check): requests built from the JSON Schemas the server
-// publishes at /api/v1/methods (so mostly valid, with the schemas' edge values), and the same requests with
-// a field replaced by junk or a stray key added, sent by a guest, a viewer, a trader and an admin over
-// WebSocket and over REST, in random order against one server whose venue keeps every effect.
+// Fuzzing the server's trust boundary with fast-check, over real HTTP and WebSocket:
 //
-// Every answer must be typed: a result that matches the method's result schema, given only to a principal
-// the method admits; or an error with a code of the closed set and a message, never INTERNAL and never a
-// 5xx. Every push on a subscription matches its channel's data schema. The WebSockets stay open, and the
-// server logs no error. The run must also reach past validation (orders placed, engine rejections, pages
-// followed by cursor), so it cannot pass on answers that are all BAD_REQUEST.
+// 1. Every method and channel: requests built from the JSON Schemas the server publishes at /api/v1/methods
+//    (their edge values, plus a trader's realistic orders, pages and cursors), and the same requests with a
+//    field replaced by junk or a stray key added, from a guest, a viewer, a trader and an admin, over
+//    WebSocket and REST, in random order against one server whose venue keeps every effect. Every answer
+//    is a result matching the method's result schema, given only to a principal the method admits, or an
+//    error with a code of the closed set and a message: never INTERNAL, never a 5xx. Every push matches its
+//    channel's data schema; the sockets stay open; nothing is logged as an error. The run must reach past
+//    validation (orders placed, engine rejections, pages followed by cursor).
+// 2. The REST routes' path segments (percent-encoded, raw, malformed): a typed 4xx, never a 5xx.
+// 3. GET against POST: a read-only method answers its parameters as a query string as it answers them as a
+//    JSON body; GET runs no other method.
+// 4. The sign-in routes with random bodies and tokens, and users signing in, rotating, changing passwords,
+//    enrolling and using 2FA: typed answers; a refresh token works once; a signed-out token is refused;
+//    each TOTP code and each backup code works once.
+//
+// FUZZ_RUNS and FUZZ_SEED run longer campaigns than the suite's fixed seed (e.g. FUZZ_RUNS=2000 FUZZ_SEED=$RANDOM).
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type WebSocket from 'ws';
 import { RESULT_CODES } from '../../engine/core/codes.js';
 import { ACCESS_RANK, CHANNEL_NAMES, CHANNELS, METHOD_NAMES, METHODS, roleRank, type ChannelName, type MethodName } from '../../engine/protocol/index.js';
+import { base32Decode, totp, TOTP_STEP_SEC } from '../src/auth/totp.js';
 import { createLogger } from '../src/log.js';
 import { connectWs } from '../src/ws/client-port.js';
-import { api, createUser, fund, listInstrument, rawInbox, setupAdmin, startServer, type Json, type Session, type TestServer } from './helpers.js';
+import { api, createUser, fund, listInstrument, PASSWORD, rawInbox, setupAdmin, startServer, type Json, type Session, type TestServer } from './helpers.js';
 
 type Who = 'guest' | 'viewer' | 'trader' | 'admin';
 const WHO: readonly Who[] = ['guest', 'viewer', 'trader', 'admin'];
@@ -304,7 +313,6 @@ describe('fuzzing every method and channel from the published schemas', () => {
           }
         }
       }),
-      // a fixed seed in the suite; FUZZ_SEED and FUZZ_RUNS explore further (e.g. FUZZ_RUNS=2000 FUZZ_SEED=$RANDOM)
       { numRuns: Number(process.env.FUZZ_RUNS ?? 60), seed: Number(process.env.FUZZ_SEED ?? 20261206), endOnFailure: true },
     );
 
@@ -431,5 +439,165 @@ describe('fuzzing GET against POST', () => {
       { numRuns: Number(process.env.FUZZ_RUNS ?? 300), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
     );
     expect(same).toBeGreaterThan(50);
+  });
+});
+
+describe('fuzzing the sign-in routes', () => {
+  it('register, login, refresh, logout, password, 2FA and sessions with random bodies: typed answers; a refresh token works once; a signed-out token is refused', { timeout: 300_000 }, async () => {
+    const authLogs: { level: string; msg: string }[] = [];
+    // the server's auth clock: moved a TOTP step on before each fresh code, so that codes differ
+    let clock = Date.now();
+    const srv = await startServer(
+      { sim: 'off', registration: 'open', http: { rate: 100_000, burst: 100_000 } as never },
+      { logger: createLogger('debug', (line) => void authLogs.push(JSON.parse(line) as { level: string; msg: string })), now: () => clock },
+    );
+    try {
+      const admin = await setupAdmin(srv);
+      const USERS = ['alice', 'bob', 'carol', 'dave'];
+      /** Each user's password as the run changes it. */
+      const creds = new Map<string, string>([['admin', PASSWORD]]);
+      for (const u of USERS) {
+        const r = await api(srv.url, 'POST', '/api/v1/auth/register', { body: { username: u, password: PASSWORD } });
+        expect(r.status).toBe(201);
+        creds.set(u, PASSWORD);
+      }
+      const NAMES = [...USERS, 'admin', 'Alice', 'alice ', 'ａｌｉｃｅ', 'eve'];
+      const PASSWORDS = [PASSWORD, 'wrong password 1', 'another good passphrase', 'short', 'password123', 'x'.repeat(70), 'é'.repeat(12)];
+      const access: string[] = [admin.accessToken, 'tda_forged'];
+      const refresh: string[] = [admin.refreshToken, 'tdr_forged'];
+      const userOf = new Map<string, string>([[admin.accessToken, 'admin']]);
+      const spentRefresh = new Set<string>();
+      /** Each user's 2FA as the run sets it up: the secret, whether it is on, backup codes unused and used. */
+      const tfa = new Map<string, { secret: Buffer; on: boolean; backups: string[]; used: string[]; lastTotp?: string }>();
+      const freshTotp = (secret: Buffer): string => {
+        clock += TOTP_STEP_SEC * 1000;
+        return totp(secret, clock);
+      };
+      const signedOut = new Set<string>();
+      const pick = <T>(pool: readonly T[], extra: fc.Arbitrary<T>): fc.Arbitrary<T> =>
+        fc.oneof({ weight: 4, arbitrary: fc.nat().map((i) => pool[i % pool.length]!) }, { weight: 1, arbitrary: extra });
+      const name = pick(NAMES, fc.string({ maxLength: 40, unit: 'binary' }));
+      const password = pick(PASSWORDS, fc.string({ maxLength: 80, unit: 'binary' }));
+      const code = fc.oneof(fc.stringMatching(/^[0-9]{6}$/), fc.string({ maxLength: 40 }));
+      // tokens are taken from the pools when the call is made, mostly among the newest (the pools grow)
+      const tokenIdx = fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 0, max: 3 }).map((k) => -1 - k) }, { weight: 1, arbitrary: fc.nat() });
+      const at = <T>(pool: T[], i: number): T => (i < 0 ? pool[Math.max(0, pool.length + i)]! : pool[i % pool.length]!);
+      const op = fc.oneof(
+        fc.record({ t: fc.constant('register'), body: fc.record({ username: name, password, role: fc.constantFrom('trader', 'viewer', 'admin') }, { requiredKeys: ['username', 'password'] }) }),
+        fc.record({ t: fc.constant('login'), body: fc.record({ username: name, password, code }, { requiredKeys: ['username', 'password'] }) }),
+        // a user signing in with their current password
+        // (with 2FA on: a fresh code, the last code again, an unused or a used backup code)
+        { weight: 5, arbitrary: fc.record({ t: fc.constant('login'), user: fc.constantFrom(...USERS, 'admin'), second: fc.constantFrom('fresh', 'again', 'backup', 'backup', 'usedBackup', 'usedBackup') }) },
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('refresh'), i: tokenIdx }) },
+        fc.record({ t: fc.constant('logout'), i: tokenIdx }),
+        { weight: 2, arbitrary: fc.record({ t: fc.constant('me'), i: tokenIdx }) },
+        fc.record({ t: fc.constant('sessions'), i: tokenIdx }),
+        fc.record({ t: fc.constant('password'), i: tokenIdx, body: fc.record({ currentPassword: password, newPassword: password }) }),
+        fc.record({ t: fc.constant('password'), i: tokenIdx, own: fc.constant(true), newPassword: fc.constantFrom(PASSWORD, 'another good passphrase') }),
+        fc.record({ t: fc.constant('enroll'), i: tokenIdx, body: fc.record({ password }) }),
+        // the token's user enrolling with their password, confirming with a current code, turning it off
+        fc.record({ t: fc.constant('enroll'), i: tokenIdx, own: fc.constant(true) }),
+        fc.record({ t: fc.constant('verify'), i: tokenIdx, own: fc.constant(true) }),
+        fc.record({ t: fc.constant('disable2fa'), i: tokenIdx, own: fc.constant(true) }),
+        fc.record({ t: fc.constant('verify'), i: tokenIdx, body: fc.record({ code }) }),
+        fc.record({ t: fc.constant('disable2fa'), i: tokenIdx, body: fc.record({ password, code }) }),
+        fc.record({ t: fc.constant('junk'), path: fc.constantFrom('login', 'register', 'refresh', 'password', '2fa/enroll', '2fa/verify', '2fa/disable'), body: fc.jsonValue({ maxDepth: 3 }) }),
+      );
+      const ROUTE: Record<string, [string, string]> = {
+        register: ['POST', '/api/v1/auth/register'],
+        login: ['POST', '/api/v1/auth/login'],
+        refresh: ['POST', '/api/v1/auth/refresh'],
+        logout: ['POST', '/api/v1/auth/logout'],
+        me: ['GET', '/api/v1/auth/me'],
+        sessions: ['GET', '/api/v1/auth/sessions'],
+        password: ['POST', '/api/v1/auth/password'],
+        enroll: ['POST', '/api/v1/auth/2fa/enroll'],
+        verify: ['POST', '/api/v1/auth/2fa/verify'],
+        disable2fa: ['POST', '/api/v1/auth/2fa/disable'],
+      };
+      const tally = new Map<string, number>();
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { minLength: 5, maxLength: 30 }), async (ops) => {
+          for (const o of ops) {
+            const [method, path] = o.t === 'junk' ? ['POST', `/api/v1/auth/${o.path}`] : ROUTE[o.t]!;
+            const token = 'i' in o && o.t !== 'refresh' ? at(access, o.i) : undefined;
+            const rt = o.t === 'refresh' ? at(refresh, o.i) : undefined;
+            const who = token !== undefined ? userOf.get(token) : undefined;
+            const mine = who !== undefined ? tfa.get(who) : undefined;
+            const myPassword = (who !== undefined ? creds.get(who) : undefined) ?? PASSWORD;
+            // the second factor a sign-in offers, and whether it must be refused (already used)
+            let second: { code: string; kind: 'totp' | 'backup'; spent: boolean } | undefined;
+            if ('user' in o && tfa.get(o.user)?.on === true) {
+              const f = tfa.get(o.user)!;
+              if (o.second === 'again' && f.lastTotp !== undefined) second = { code: f.lastTotp, kind: 'totp', spent: true };
+              else if (o.second === 'backup' && f.backups.length > 0) second = { code: f.backups[0]!, kind: 'backup', spent: false };
+              else if (o.second === 'usedBackup' && f.used.length > 0) second = { code: f.used[0]!, kind: 'backup', spent: true };
+              else second = { code: freshTotp(f.secret), kind: 'totp', spent: false };
+            }
+            let ownCode: string | undefined;
+            if ('own' in o && mine !== undefined && (o.t === 'verify' || o.t === 'disable2fa')) ownCode = freshTotp(mine.secret);
+            const body =
+              o.t === 'refresh' ? { refreshToken: rt }
+              : 'user' in o ? { username: o.user, password: creds.get(o.user)!, ...(second !== undefined ? { code: second.code } : {}) }
+              : 'own' in o && o.t === 'password' ? { currentPassword: myPassword, newPassword: o.newPassword }
+              : 'own' in o && o.t === 'enroll' ? { password: myPassword }
+              : 'own' in o && o.t === 'verify' ? { code: ownCode ?? '000000' }
+              : 'own' in o && o.t === 'disable2fa' ? { password: myPassword, code: ownCode ?? '000000' }
+              : 'body' in o ? o.body
+              : undefined;
+            const r = await api(srv.url, method, path, { ...(token !== undefined ? { token } : {}), ...(body !== undefined ? { body } : {}) });
+            const what = `${o.t} ${JSON.stringify(body)?.slice(0, 200)} -> ${r.status} ${JSON.stringify(r.body)?.slice(0, 300)}`;
+            expect(r.status, what).toBeLessThan(500);
+            tally.set(`${o.t} ${r.status}`, (tally.get(`${o.t} ${r.status}`) ?? 0) + 1);
+            if (second !== undefined) tally.set(`${second.kind} ${second.spent ? 'spent' : 'fresh'} ${r.status}`, (tally.get(`${second.kind} ${second.spent ? 'spent' : 'fresh'} ${r.status}`) ?? 0) + 1);
+            if (r.status >= 400) {
+              expect(CODES.has(r.body?.code) && r.body.code !== 'INTERNAL' && typeof r.body.message === 'string', what).toBe(true);
+              if (second?.spent === true) tally.set('spent code refused', (tally.get('spent code refused') ?? 0) + 1);
+              continue;
+            }
+            if (o.t === 'refresh') {
+              // a refresh token works once
+              expect(spentRefresh.has(rt!), what).toBe(false);
+              spentRefresh.add(rt!);
+            }
+            if (token !== undefined && signedOut.has(token)) throw new Error(`a signed-out access token was accepted: ${what}`);
+            if (o.t === 'logout') signedOut.add(token!);
+            if (o.t === 'password' && who !== undefined) creds.set(who, (body as { newPassword: string }).newPassword);
+            // each second-factor code works once
+            if (second !== undefined) {
+              expect(second.spent, `a used ${second.kind} code was accepted again: ${what}`).toBe(false);
+              const f = tfa.get((body as { username: string }).username)!;
+              if (second.kind === 'totp') f.lastTotp = second.code;
+              else f.used.push(f.backups.shift()!);
+            }
+            if (who !== undefined && o.t === 'enroll') tfa.set(who, { secret: base32Decode(r.body.secret), on: false, backups: [], used: [] });
+            if (who !== undefined && o.t === 'verify' && mine !== undefined) Object.assign(mine, { on: true, backups: [...r.body.backupCodes], used: [], lastTotp: ownCode });
+            if (who !== undefined && o.t === 'disable2fa') tfa.delete(who);
+            if (r.body?.accessToken !== undefined) {
+              expect(typeof r.body.accessToken === 'string' && typeof r.body.refreshToken === 'string', what).toBe(true);
+              access.push(r.body.accessToken);
+              refresh.push(r.body.refreshToken);
+              if (typeof r.body.user?.username === 'string') userOf.set(r.body.accessToken, r.body.user.username);
+              else if (o.t === 'refresh') userOf.set(r.body.accessToken, 'refreshed');
+            }
+          }
+        }),
+        { numRuns: Number(process.env.FUZZ_RUNS ?? 60), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
+      );
+      const t = (k: string): number => tally.get(k) ?? 0;
+      if (process.env.FUZZ_TALLY !== undefined) console.log(JSON.stringify([...tally].sort()));
+      // the run signed in, rotated and signed out, besides its refusals
+      expect(t('login 200') + t('register 201'), JSON.stringify([...tally])).toBeGreaterThan(5);
+      expect(t('refresh 200'), JSON.stringify([...tally])).toBeGreaterThan(3);
+      expect(t('logout 204'), JSON.stringify([...tally])).toBeGreaterThan(2);
+      expect(spentRefresh.size).toBeGreaterThan(3);
+      expect(t('verify 200'), JSON.stringify([...tally])).toBeGreaterThan(0);
+      expect(t('totp spent 401') + t('totp spent 400'), JSON.stringify([...tally])).toBeGreaterThan(0);
+      expect(t('backup spent 401') + t('backup spent 400'), JSON.stringify([...tally])).toBeGreaterThan(0);
+      expect((await api(srv.url, 'GET', '/health')).status).toBe(200);
+      expect(authLogs.filter((l) => l.level === 'error')).toEqual([]);
+    } finally {
+      await srv.stop();
+    }
   });
 });
