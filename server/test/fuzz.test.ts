@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type WebSocket from 'ws';
 import { RESULT_CODES } from '../../engine/core/codes.js';
-import { ACCESS_RANK, CHANNEL_NAMES, CHANNELS, METHOD_NAMES, METHODS, roleRank, type ChannelName, type MethodName } from '../../engine/protocol/index.js';
+import { ACCESS_RANK, CHANNEL_NAMES, CHANNELS, METHOD_NAMES, METHODS, roleRank, ServerMessageSchema, type ChannelName, type MethodName } from '../../engine/protocol/index.js';
 import { base32Decode, totp, TOTP_STEP_SEC } from '../src/auth/totp.js';
 import { createLogger } from '../src/log.js';
 import { connectWs } from '../src/ws/client-port.js';
@@ -599,5 +599,53 @@ describe('fuzzing the sign-in routes', () => {
     } finally {
       await srv.stop();
     }
+  });
+});
+
+describe('fuzzing WebSocket envelopes', () => {
+  it('after the handshake, any text or binary message gets a typed answer or none, and the session goes on', { timeout: 120_000 }, async () => {
+    const ws = await connectWs(s.wsUrl, { token: tokens.trader! });
+    const inbox = rawInbox(ws);
+    ws.send(JSON.stringify({ t: 'hello', v: 1, client: 'fuzz-envelopes' }));
+    expect((await inbox.next()).t).toBe('welcome');
+    const name = fc.oneof(fc.constantFrom(...SERVED_METHODS, ...SERVED_CHANNELS, 'hub.info', 'no.such'), fc.string({ maxLength: 80 }));
+    const anyId = fc.oneof(fc.nat(), fc.constantFrom(-1, 1.5, 2 ** 53, 1e300, '7', null), fc.jsonValue({ maxDepth: 1 }));
+    const envelope = fc.oneof(
+      fc.record({ t: fc.constantFrom('req', 'sub', 'unsub', 'hello', 'res', 'push', 'x'), id: anyId, method: name, channel: name, params: fc.jsonValue({ maxDepth: 2 }), sub: anyId, v: anyId }, { requiredKeys: ['t'] }),
+      fc.record({ t: fc.constant('unsub'), id: fc.nat(), sub: fc.integer({ min: 0, max: 50 }) }),
+      fc.jsonValue({ maxDepth: 3 }),
+    );
+    const message = fc.oneof(
+      { weight: 6, arbitrary: envelope.map((e) => ({ binary: false, data: JSON.stringify(e) ?? 'null' })) },
+      { weight: 1, arbitrary: fc.string({ maxLength: 200, unit: 'binary' }).map((t) => ({ binary: false, data: t })) },
+      { weight: 1, arbitrary: envelope.map((e) => ({ binary: true, data: JSON.stringify(e) ?? 'null' })) },
+    );
+    const SENTINEL = 2 ** 40;
+    let sentinel = SENTINEL;
+    let answered = 0;
+    await fc.assert(
+      fc.asyncProperty(message, async (m) => {
+        const from = inbox.all.length;
+        ws.send(m.binary ? Buffer.from(m.data) : m.data);
+        // a request after it shows the session still answers, in order, and ends what the message caused
+        const id = ++sentinel;
+        ws.send(JSON.stringify({ t: 'req', id, method: 'time.get' }));
+        const reply = await inbox.next((x) => x.t === 'res' && x.id === id, 5000);
+        expect(reply.ok, m.data).toBe(true);
+        for (const x of inbox.all.slice(from)) {
+          if (x === reply) continue;
+          const parsed = ServerMessageSchema.safeParse(x);
+          expect(parsed.success, `${m.data} -> ${JSON.stringify(x)}`).toBe(true);
+          if (x.t === 'error' || (x.t === 'res' && x.ok === false)) {
+            expect(CODES.has(x.error.code) && x.error.code !== 'INTERNAL', `${m.data} -> ${JSON.stringify(x)}`).toBe(true);
+            answered++;
+          }
+        }
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 400), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
+    );
+    expect(answered).toBeGreaterThan(100);
+    expect(ws.readyState).toBe(ws.OPEN);
+    ws.close();
   });
 });
