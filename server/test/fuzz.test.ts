@@ -14,6 +14,9 @@
 // 4. The sign-in routes with random bodies and tokens, and users signing in, rotating, changing passwords,
 //    enrolling and using 2FA: typed answers; a refresh token works once; a signed-out token is refused;
 //    each TOTP code and each backup code works once.
+// 5. WebSocket envelopes after the handshake: any message gets a typed answer or none; the session goes on.
+// 6. Idempotency-Key against a model: the first outcome for a key is replayed to the same request, another
+//    request is 409, and a key sent twice at once runs once.
 //
 // FUZZ_RUNS and FUZZ_SEED run longer campaigns than the suite's fixed seed (e.g. FUZZ_RUNS=2000 FUZZ_SEED=$RANDOM).
 import fc from 'fast-check';
@@ -647,5 +650,77 @@ describe('fuzzing WebSocket envelopes', () => {
     expect(answered).toBeGreaterThan(100);
     expect(ws.readyState).toBe(ws.OPEN);
     ws.close();
+  });
+});
+
+describe('model-based: Idempotency-Key', () => {
+  it('the first answer to a key is every later answer to it with the same request; another request is 409; at most one execution per key, even when sent together', { timeout: 120_000 }, async () => {
+    const admin = await api(s.url, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: PASSWORD } });
+    const users = [tokens.trader!, admin.body.accessToken as string];
+    const bodies = [
+      { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 5, price: 9_000, tif: 'gtc' },
+      { symbol: 'ACME', side: 'sell', orderType: 'limit', qty: 5, price: 11_000, tif: 'gtc' },
+      // rejected by the engine (422): an outcome too, replayed like a success
+      { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 5, price: 99_999, tif: 'gtc' },
+    ];
+    let run = 0;
+    const call = fc.record({ user: fc.nat({ max: 1 }), key: fc.nat({ max: 3 }), body: fc.nat({ max: 2 }), method: fc.constantFrom('order.place', 'orders.list') });
+    // each step: one call, or two sent together
+    const step = fc.oneof(call.map((c) => [c]), fc.tuple(call, call).map(([a, b]) => [a, b]), call.map((c) => [c, c]));
+    let replays = 0;
+    let conflicts = 0;
+    let inFlight = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 15 }), async (steps) => {
+        run++;
+        /** The first outcome per user and key in this run (keys are fresh per run). */
+        const model = new Map<string, { hash: string; status: number; body: string }>();
+        for (const group of steps) {
+          const sent = group.map((c) => {
+            const key = `run${run}-k${c.key}`;
+            const params = c.method === 'order.place' ? bodies[c.body]! : { limit: 1 + c.body };
+            return { c, key, mk: `${c.user}:${key}`, hash: `${c.method} ${JSON.stringify(params)}`, res: api(s.url, 'POST', `/api/v1/rpc/${c.method}`, { token: users[c.user]!, body: params, headers: { 'Idempotency-Key': key } }) };
+          });
+          const results = await Promise.all(sent.map((x) => x.res));
+          const fresh = new Map<string, number[]>();
+          sent.forEach((x, i) => {
+            const r = results[i]!;
+            const what = `${x.mk} ${x.hash} -> ${r.status} ${JSON.stringify(r.body)}`;
+            const prev = model.get(x.mk);
+            if (prev === undefined) fresh.set(x.mk, [...(fresh.get(x.mk) ?? []), i]);
+            else if (prev.hash !== x.hash) {
+              expect(r.status, what).toBe(409);
+              expect(r.body.code, what).toBe('IDEMPOTENCY_CONFLICT');
+              conflicts++;
+            } else {
+              expect({ status: r.status, body: JSON.stringify(r.body) }, what).toEqual({ status: prev.status, body: prev.body });
+              expect(r.headers.get('idempotent-replayed'), what).toBe('true');
+              replays++;
+            }
+          });
+          // a key new to the run, sent once or twice together: exactly one execution (whichever the server
+          // took first); the other is its replay, the "still running" conflict, or the key conflict
+          for (const [mk, idx] of fresh) {
+            const what = idx.map((i) => `${sent[i]!.hash} -> ${results[i]!.status} ${JSON.stringify(results[i]!.body)}`).join(' | ');
+            const ran = idx.filter((i) => [200, 422].includes(results[i]!.status) && results[i]!.headers.get('idempotent-replayed') === null);
+            expect(ran.length, `${mk}: ${what}`).toBe(1);
+            const first = ran[0]!;
+            for (const i of idx.filter((k) => k !== first)) {
+              const r = results[i]!;
+              if (sent[i]!.hash !== sent[first]!.hash) expect(r.body.code, what).toBe('IDEMPOTENCY_CONFLICT');
+              else if (r.status === 409) {
+                expect(r.body.code, what).toBe('CONFLICT');
+                inFlight++;
+              } else expect({ status: r.status, body: r.body }, what).toEqual({ status: results[first]!.status, body: results[first]!.body });
+            }
+            model.set(mk, { hash: sent[first]!.hash, status: results[first]!.status, body: JSON.stringify(results[first]!.body) });
+          }
+        }
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 80), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
+    );
+    expect(replays).toBeGreaterThan(20);
+    expect(conflicts).toBeGreaterThan(10);
+    expect(inFlight).toBeGreaterThan(5);
   });
 });
