@@ -5,8 +5,10 @@
 //    field replaced by junk or a stray key added, from a guest, a viewer, a trader and an admin, over
 //    WebSocket and REST, in random order against one server whose venue keeps every effect. Every answer
 //    is a result matching the method's result schema, given only to a principal the method admits, or an
-//    error with a code of the closed set and a message: never INTERNAL, never a 5xx. Every push matches its
-//    channel's data schema; the sockets stay open; nothing is logged as an error. The run must reach past
+//    error with a code of the closed set and a message: never INTERNAL, never a 5xx. Whatever an answer or a
+//    push carries with an account id is the caller's own (no one reads another's orders, fills or
+//    account). Every push matches its channel's data schema; the sockets stay open; nothing is logged as an
+//    error. The run must reach past
 //    validation (orders placed, engine rejections, pages followed by cursor).
 // 2. The REST routes' path segments (percent-encoded, raw, malformed): a typed 4xx, never a 5xx.
 // 3. GET against POST: a read-only method answers its parameters as a query string as it answers them as a
@@ -39,6 +41,8 @@ const ACCESS_CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN']);
 let s: TestServer;
 const logs: { level: string; msg: string }[] = [];
 const tokens: Partial<Record<Who, string>> = {};
+/** Each principal's own account (a guest has none). */
+const accountOf: Partial<Record<Who, number>> = {};
 const accounts: number[] = [];
 /** Cursors the server handed out (all, and by method), offered back by the generator. */
 const cursors: string[] = [];
@@ -54,6 +58,9 @@ beforeAll(async () => {
   tokens.admin = admin.accessToken;
   tokens.trader = trader.accessToken;
   tokens.viewer = viewer.accessToken;
+  accountOf.admin = admin.user.accountId ?? undefined;
+  accountOf.trader = trader.user.accountId ?? undefined;
+  accountOf.viewer = viewer.user.accountId ?? undefined;
   for (const u of [trader, viewer, other, admin] as Session[]) if (u.user.accountId !== null) accounts.push(u.user.accountId);
   await listInstrument(s, admin);
   await listInstrument(s, admin, { symbol: 'BETA', name: 'Beta Inc', tickSize: 5, lotSize: 10, referencePrice: 5_000, bandBps: 1000 });
@@ -267,9 +274,15 @@ describe('fuzzing every method and channel from the published schemas', () => {
       expect(typeof err.message === 'string' && err.message.length > 0, what).toBe(true);
       return err.code as string;
     };
-    const checkResult = (what: string, name: MethodName, result: Json): void => {
+    /** Whatever carries an account id is the caller's own: no one reads another's orders, fills or account. */
+    const checkOwn = (what: string, who: Who, data: Json): void => {
+      const rows = Array.isArray(data) ? data : Array.isArray(data?.items) ? data.items : [data];
+      for (const row of rows) if (row !== null && typeof row === 'object' && 'accountId' in row) expect(row.accountId, `${what}: another account's data`).toBe(accountOf[who]);
+    };
+    const checkResult = (what: string, name: MethodName, result: Json, who: Who): void => {
       const r = METHODS[name].result.safeParse(result);
       expect(r.success, `${what}: ${JSON.stringify(r.error?.issues)}`).toBe(true);
+      if (!name.startsWith('admin.')) checkOwn(what, who, result);
       if (result !== null && typeof result === 'object' && typeof result.nextCursor === 'string') {
         cursors.push(result.nextCursor);
         cursorsOf.set(name, [...(cursorsOf.get(name) ?? []), result.nextCursor]);
@@ -286,7 +299,7 @@ describe('fuzzing every method and channel from the published schemas', () => {
             expect(r.status, `${what}: ${JSON.stringify(r.body)}`).toBeLessThan(500);
             if (r.status === 200) {
               expect(RANK[c.who], what).toBeGreaterThanOrEqual(access);
-              checkResult(what, c.name, r.body);
+              checkResult(what, c.name, r.body, c.who);
               count(`ok ${c.name}`);
               count('ok');
             } else {
@@ -302,7 +315,7 @@ describe('fuzzing every method and channel from the published schemas', () => {
           const res = await inbox.next((x) => x.t === 'res' && x.id === myId, 5000);
           if (res.ok === true) {
             expect(RANK[c.who], what).toBeGreaterThanOrEqual(access);
-            if (c.kind === 'req') checkResult(what, c.name, res.result);
+            if (c.kind === 'req') checkResult(what, c.name, res.result, c.who);
             else {
               expect(typeof res.result?.sub, what).not.toBe('undefined');
               subChannel.set(`${c.who}:${res.result.sub}`, { who: c.who, channel: c.name });
@@ -334,6 +347,7 @@ describe('fuzzing every method and channel from the published schemas', () => {
         }
         const r = CHANNELS[sub!.channel].data.safeParse(m.data);
         expect(r.success, `${who} push on ${sub!.channel}: ${JSON.stringify(r.error?.issues)}`).toBe(true);
+        checkOwn(`${who} push on ${sub!.channel}`, who, m.data);
         pushes++;
       }
       expect(ws.readyState, who).toBe(ws.OPEN);
