@@ -169,7 +169,7 @@ export function derivedPaths(c: Config): { usersDb: string; keyFile: string } {
 // ---------------------------------------------------------------- sources
 
 type Kind = 'string' | 'int' | 'number' | 'list' | 'bool' | 'switch';
-const FLAGS: Record<string, { key: string; kind: Kind }> = {
+export const FLAGS: Readonly<Record<string, { key: string; kind: Kind }>> = {
   db: { key: 'db', kind: 'string' },
   'users-db': { key: 'usersDb', kind: 'string' },
   'history-db': { key: 'historyDb', kind: 'string' },
@@ -196,8 +196,9 @@ function convert(kind: Kind, raw: string, what: string): unknown {
     case 'string':
       return raw;
     case 'number': {
+      // decimal only: Number() also reads "0x10", "0b1" and "" (as 0)
       const n = Number(raw);
-      if (raw.trim() === '' || !Number.isFinite(n)) throw new Error(`${what} must be a number, not "${raw}"`);
+      if (!/^\s*-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/.test(raw) || !Number.isFinite(n)) throw new Error(`${what} must be a number, not "${raw}"`);
       return n;
     }
     case 'switch': {
@@ -209,8 +210,9 @@ function convert(kind: Kind, raw: string, what: string): unknown {
       throw new Error(`${what} must be on, off or auto, not "${raw}"`);
     }
     case 'int': {
+      // digits only: Number() also reads "1e3", "0x10" and "1.0"
       const n = Number(raw);
-      if (!Number.isSafeInteger(n)) throw new Error(`${what} must be an integer, not "${raw}"`);
+      if (!/^\s*-?\d+\s*$/.test(raw) || !Number.isSafeInteger(n)) throw new Error(`${what} must be an integer, not "${raw}"`);
       return n;
     }
     case 'list':
@@ -218,8 +220,12 @@ function convert(kind: Kind, raw: string, what: string): unknown {
         .split(',')
         .map((s) => s.trim())
         .filter((s) => s.length > 0);
-    case 'bool':
-      return raw === '1' || raw === 'true';
+    case 'bool': {
+      const v = raw.trim().toLowerCase();
+      if (v === '1' || v === 'true' || v === 'yes' || v === 'on') return true;
+      if (v === '0' || v === 'false' || v === 'no' || v === 'off') return false;
+      throw new Error(`${what} must be true or false, not "${raw}"`);
+    }
   }
 }
 
@@ -243,19 +249,20 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     if (!a.startsWith('--')) throw new Error(`Unexpected argument "${a}" (flags look like --port 8787)`);
     const eq = a.indexOf('=');
     const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+    // own entries only: "--constructor" or "--toString" are not flags because every object has them
+    const f = Object.hasOwn(FLAGS, name) ? FLAGS[name] : undefined;
+    if (f === undefined && name !== 'config') throw new Error(`Unknown flag --${name} (see --help)`);
     let value: string | undefined = eq >= 0 ? a.slice(eq + 1) : undefined;
-    if (value === undefined && FLAGS[name]?.kind === 'switch' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))) value = 'on';
+    if (value === undefined && f?.kind === 'switch' && (argv[i + 1] === undefined || argv[i + 1]!.startsWith('--'))) value = 'on';
     if (value === undefined) {
       value = argv[i + 1];
       if (value === undefined || value.startsWith('--')) throw new Error(`--${name} needs a value`);
       i++;
     }
-    if (name === 'config') {
+    if (f === undefined) {
       configFile = value;
       continue;
     }
-    const f = FLAGS[name];
-    if (f === undefined) throw new Error(`Unknown flag --${name} (see --help)`);
     out[f.key] = convert(f.kind, value, `--${name}`);
   }
   return { config: out as ConfigInput, configFile, help };

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { METHOD_NAMES } from '../../engine/protocol/index.js';
-import { OWASP_ARGON2ID_MIN, loadConfig, makeConfig, parseArgs } from '../src/config.js';
+import fc from 'fast-check';
+import { FLAGS, OWASP_ARGON2ID_MIN, loadConfig, makeConfig, parseArgs } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { api, closed, createUser, fund, listInstrument, rpc, setupAdmin, wsClient, type Session, type TestServer, startServer } from './helpers.js';
 
@@ -57,7 +58,43 @@ describe('config', () => {
     expect(() => loadConfig(['--port', 'abc'], {})).toThrow(/integer/);
     expect(() => loadConfig(['--sync', 'sometimes'], {})).toThrow(/sync/);
     expect(parseArgs(['--origins=https://x.example,https://y.example']).config.origins).toEqual(['https://x.example', 'https://y.example']);
+    // names every object has are not flags; numbers are decimal; an unknown flag is named as such first
+    expect(() => parseArgs(['--constructor', '1'])).toThrow(/^Unknown flag --constructor/);
+    expect(() => parseArgs(['--toString'])).toThrow(/^Unknown flag --toString/);
+    expect(() => loadConfig(['--port', '1e3'], {})).toThrow(/^--port must be an integer, not "1e3"/);
+    expect(() => loadConfig(['--snapshot-every', '0x10'], {})).toThrow(/^--snapshot-every must be an integer/);
+    expect(() => loadConfig(['--sim-speed', '0x2'], {})).toThrow(/^--sim-speed must be a number/);
+    expect(() => parseArgs(['--help', '--nope'])).toThrow(/^Unknown flag --nope/);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('any command line and environment: a configuration, or an error that names the flag or setting (fast-check)', () => {
+    const names = [...Object.keys(FLAGS), 'config', 'help', 'constructor', '__proto__', 'toString', 'nope', ''];
+    const value = fc.oneof(fc.constantFrom('1', '0', '-1', '8787', '1e3', '0x10', '1.5', 'on', 'off', 'auto', 'full', 'normal', 'open', 'trader', 'debug', '', ' ', 'a,b', '/nonexistent/c.json'), fc.string({ maxLength: 20 }));
+    const arg = fc.oneof(
+      fc.tuple(fc.constantFrom(...names), value).map(([n, v]) => [`--${n}`, v]),
+      fc.tuple(fc.constantFrom(...names), value).map(([n, v]) => [`--${n}=${v}`]),
+      fc.constantFrom(...names).map((n) => [`--${n}`]),
+      value.map((v) => [v]),
+    );
+    const envVar = fc.tuple(fc.constantFrom(...Object.keys(FLAGS)), value).map(([n, v]) => [`TRADEDESK_${n.toUpperCase().replace(/-/g, '_')}`, v] as const);
+    const KNOWN = /^(Unknown flag --|Unexpected argument "|--\S* needs a value|--\S+ must be |TRADEDESK_\S+ must be |Invalid configuration:\n {2}\S|Cannot read the config file |The config file )/;
+    let ok = 0;
+    fc.assert(
+      fc.property(fc.array(arg, { maxLength: 6 }), fc.array(envVar, { maxLength: 4 }), (args, vars) => {
+        try {
+          loadConfig(args.flat(), Object.fromEntries(vars));
+          ok++;
+        } catch (e) {
+          expect(e, String(e)).toBeInstanceOf(Error);
+          expect((e as Error).constructor, (e as Error).message).toBe(Error);
+          expect((e as Error).message, JSON.stringify({ args, vars })).toMatch(KNOWN);
+          expect((e as Error).message, JSON.stringify({ args, vars })).not.toMatch(/\bundefined\b|\bNaN\b|\[object /);
+        }
+      }),
+      { numRuns: 3000, seed: 20261206 },
+    );
+    expect(ok).toBeGreaterThan(100);
   });
 
   it('keeps the venue history where --history-db says (flag or environment), and nothing beside the venue', async () => {
