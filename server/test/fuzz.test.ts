@@ -386,7 +386,7 @@ describe('fuzzing the path parameters of the REST routes', () => {
       .oneof(
         fc.string({ unit: 'binary', maxLength: 24 }).map(encodeURIComponent),
         fc.stringMatching(/^(%[0-9A-Fa-f]{0,2}|[a-z0-9.~_-]){1,12}$/),
-        fc.constantFrom('%', '%E0%A4%A', '%ZZ', '%C0%AF', '%ED%A0%80', '1e3', '0x10', '-1', '0', '9007199254740993', '..', '%2e%2e', 'order.place', 'time.get', 'hub.info'),
+        fc.constantFrom('%', '%E0%A4%A', '%ZZ', '%C0%AF', '%ED%A0%80', '1e3', '0x10', '-1', '0', '9007199254740993', '..', '%2e%2e', 'order.place', 'time.get', 'hub.info', 'constructor', '__proto__', 'toString'),
       )
       .filter((raw) => raw.length > 0 && !/^[0-9]+$/.test((decoded(raw) ?? '').trim()));
     const routeArb = fc.oneof(
@@ -625,7 +625,7 @@ describe('fuzzing WebSocket envelopes', () => {
     const inbox = rawInbox(ws);
     ws.send(JSON.stringify({ t: 'hello', v: 1, client: 'fuzz-envelopes' }));
     expect((await inbox.next()).t).toBe('welcome');
-    const name = fc.oneof(fc.constantFrom(...SERVED_METHODS, ...SERVED_CHANNELS, 'hub.info', 'no.such'), fc.string({ maxLength: 80 }));
+    const name = fc.oneof(fc.constantFrom(...SERVED_METHODS, ...SERVED_CHANNELS, 'hub.info', 'no.such', 'constructor', '__proto__', 'toString', 'hasOwnProperty'), fc.string({ maxLength: 80 }));
     const anyId = fc.oneof(fc.nat(), fc.constantFrom(-1, 1.5, 2 ** 53, 1e300, '7', null), fc.jsonValue({ maxDepth: 1 }));
     const envelope = fc.oneof(
       fc.record({ t: fc.constantFrom('req', 'sub', 'unsub', 'hello', 'res', 'push', 'x'), id: anyId, method: name, channel: name, params: fc.jsonValue({ maxDepth: 2 }), sub: anyId, v: anyId }, { requiredKeys: ['t'] }),
