@@ -439,7 +439,11 @@ describe('fuzzing GET against POST', () => {
       }
       return q.toString();
     };
-    const callArb = fc.constantFrom(...readOnly).chain((name) => fc.tuple(fc.constant(name), fromSchema(jsonSchema(METHODS[name].params)) as fc.Arbitrary<Record<string, unknown>>));
+    // sometimes with a stray key, names every object has among them: refused alike (BAD_REQUEST)
+    const stray = fc.option(fc.tuple(fc.constantFrom('constructor', '__proto__', 'toString', 'hasOwnProperty', 'bogus'), fc.constantFrom('1', 'x')), { freq: 4 });
+    const callArb = fc.constantFrom(...readOnly).chain((name) =>
+      fc.tuple(fc.constant(name), fromSchema(jsonSchema(METHODS[name].params)) as fc.Arbitrary<Record<string, unknown>>, stray).map(([n, p, x]) => [n, x === null ? p : { ...p, [x[0]]: x[1] }] as const),
+    );
     let same = 0;
     await fc.assert(
       fc.asyncProperty(callArb, async ([name, params]) => {
@@ -455,7 +459,7 @@ describe('fuzzing GET against POST', () => {
       }),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 300), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
     );
-    expect(same).toBeGreaterThan(50);
+    expect(same).toBeGreaterThan(30);
   });
 });
 

@@ -499,26 +499,28 @@ function ctxOf(p: Principal | undefined): SessionContext {
 
 /** Query parameters as method params: strings first; values that need it are read as JSON (numbers, arrays). */
 export function queryParams(q: URLSearchParams, name: string): unknown {
-  const raw: Record<string, string | string[]> = {};
-  for (const k of new Set(q.keys())) {
-    const all = q.getAll(k);
-    raw[k] = all.length > 1 ? all : all[0]!;
-  }
+  // own properties whatever the key (a key "__proto__" assigned would set the prototype instead)
+  const raw: Record<string, string | string[]> = Object.fromEntries(
+    [...new Set(q.keys())].map((k) => {
+      const all = q.getAll(k);
+      return [k, all.length > 1 ? all : all[0]!];
+    }),
+  );
   const schema = isMethodName(name) ? methodDef(name).params : undefined;
   if (!(schema instanceof z.ZodObject)) return raw;
   // Each field on its own: the first of its readings that the field's schema accepts, so a symbol "0"
   // stays a string while `limit=5` becomes a number; none accepted, the typed reading (whose error is
   // the one to show).
   const shape = schema.shape as Record<string, z.ZodType>;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(raw)) {
-    const field = shape[k];
-    const list = Array.isArray(v) ? v : [v];
-    const typed = list.map(queryValue);
-    const readings = Array.isArray(v) ? [v, typed] : [v, typed[0], [v], typed];
-    out[k] = field === undefined ? (Array.isArray(v) ? typed : typed[0]) : (readings.find((r) => field.safeParse(r).success) ?? readings[1]);
-  }
-  return out;
+  return Object.fromEntries(
+    Object.entries(raw).map(([k, v]) => {
+      const field = Object.hasOwn(shape, k) ? shape[k] : undefined;
+      const list = Array.isArray(v) ? v : [v];
+      const typed = list.map(queryValue);
+      const readings = Array.isArray(v) ? [v, typed] : [v, typed[0], [v], typed];
+      return [k, field === undefined ? readings[1] : (readings.find((r) => field.safeParse(r).success) ?? readings[1])];
+    }),
+  );
 }
 
 /** A query value as JSON when it reads as a number, boolean, array or object; else the string. */
