@@ -323,9 +323,10 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   server.on('error', (e) => {
     if (server.listening) log.error('http server error', { err: e });
   });
-  server.on('clientError', (_e, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-    else socket.destroy();
+  // A request Node's parser refuses: answered in the one error shape, then the connection is closed.
+  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return void socket.destroy();
+    socket.end(clientErrorResponse(e.code));
   });
   const purge = setInterval(() => {
     try {
@@ -401,4 +402,20 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
       return closing;
     },
   };
+}
+
+/**
+ * The raw response to a request the HTTP parser refused (it never reaches a route): 431 for headers over
+ * Node's limit, 408 for a request that did not arrive in time, 400 for the rest, each with the API's error
+ * body, so every client reads one error shape.
+ */
+export function clientErrorResponse(parserCode: string | undefined): string {
+  const [status, reason, message] =
+    parserCode === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'Request Header Fields Too Large', 'The request headers are too large']
+      : parserCode === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'Request Timeout', 'The request did not arrive in time']
+        : [400, 'Bad Request', 'The request is not valid HTTP'];
+  const body = JSON.stringify({ code: 'BAD_REQUEST', message });
+  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
 }

@@ -19,6 +19,8 @@
 // 5. WebSocket envelopes after the handshake: any message gets a typed answer or none; the session goes on.
 // 6. Idempotency-Key against a model: the first outcome for a key is replayed to the same request, another
 //    request is 409, and a key sent twice at once runs once.
+// 7. The WebSocket upgrade with any Authorization, subprotocol list, Origin, key, version and query: 101
+//    or a 4xx in the error shape; refused handshakes give their address slot back.
 //
 // FUZZ_RUNS and FUZZ_SEED run longer campaigns than the suite's fixed seed (e.g. FUZZ_RUNS=2000 FUZZ_SEED=$RANDOM).
 import fc from 'fast-check';
@@ -50,7 +52,7 @@ const cursorsOf = new Map<string, string[]>();
 
 beforeAll(async () => {
   const logger = createLogger('debug', (line) => void logs.push(JSON.parse(line) as { level: string; msg: string }));
-  s = await startServer({ sim: 'off', allowShort: true, ws: { rate: 100_000, burst: 100_000 } as never, http: { rate: 100_000, burst: 100_000 } as never }, { logger });
+  s = await startServer({ sim: 'off', allowShort: true, ws: { rate: 100_000, burst: 100_000, maxPerIp: 40 } as never, http: { rate: 100_000, burst: 100_000 } as never }, { logger });
   const admin = await setupAdmin(s);
   const trader = await createUser(s, admin, 'fuzztrader', 'trader');
   const viewer = await createUser(s, admin, 'fuzzviewer', 'viewer');
@@ -740,5 +742,70 @@ describe('model-based: Idempotency-Key', () => {
     expect(replays).toBeGreaterThan(20);
     expect(conflicts).toBeGreaterThan(10);
     expect(inFlight).toBeGreaterThan(5);
+  });
+});
+
+describe('fuzzing the WebSocket upgrade', () => {
+  it('any Authorization, subprotocol, Origin and query on the upgrade: 101 or a typed 4xx, never a 5xx', { timeout: 120_000 }, async () => {
+    const { request } = await import('node:http');
+    const { randomBytes } = await import('node:crypto');
+    const port = Number(new URL(s.url).port);
+    const printable = fc.string({ maxLength: 60 }).map((x) => x.replace(/[^\x20-\x7e]/g, ''));
+    const token = fc.constantFrom(tokens.trader!, tokens.admin!, 'tda_forged', '', 'x'.repeat(9000));
+    const authorization = fc.option(fc.oneof(token.map((t) => `Bearer ${t}`), token.map((t) => `bearer  ${t}`), token.map((t) => `Basic ${t}`), printable), { nil: undefined });
+    const protocol = fc.option(fc.oneof(token.map((t) => `tradedesk.v1, bearer.${t}`), fc.constantFrom('tradedesk.v1', 'tradedesk.v2', 'bearer.', ',', 'tradedesk.v1,,'), printable), { nil: undefined });
+    const origin = fc.option(fc.oneof(fc.constant(s.origin), fc.constantFrom('https://evil.example', 'null', 'file://', ''), printable), { nil: undefined });
+    const path = fc.oneof(fc.constant('/ws'), fc.constantFrom('/ws?access_token=x', '/ws?x=1', '/ws/', '/WS', '/ws#a', '/ws?%E0%A4%A'));
+    const key = fc.option(fc.oneof(printable, fc.constantFrom('short', '', 'AAAAAAAAAAAAAAAAAAAAAA==')), { nil: undefined, freq: 4 });
+    const version = fc.option(fc.constantFrom('13', '8', '12', '', 'x'), { nil: undefined, freq: 4 });
+    const upgrade = (headers: Record<string, string>, p: string): Promise<{ status: number; body: string }> =>
+      new Promise((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: p, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), ...headers } });
+        req.on('upgrade', (res, socket) => {
+          socket.destroy();
+          resolve({ status: res.statusCode ?? 0, body: '' });
+        });
+        req.on('response', (res) => {
+          let body = '';
+          res.on('data', (c: Buffer) => (body += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    const before = logs.filter((l) => l.level === 'error').length;
+    const seen = new Set<number>();
+    await fc.assert(
+      fc.asyncProperty(fc.record({ authorization, protocol, origin, path, key, version }), async (h) => {
+        const headers: Record<string, string> = {};
+        if (h.key !== undefined) headers['Sec-WebSocket-Key'] = h.key;
+        if (h.version !== undefined) headers['Sec-WebSocket-Version'] = h.version;
+        if (h.authorization !== undefined) headers.Authorization = h.authorization;
+        if (h.protocol !== undefined) headers['Sec-WebSocket-Protocol'] = h.protocol;
+        if (h.origin !== undefined) headers.Origin = h.origin;
+        const r = await upgrade(headers, h.path);
+        const what = `${JSON.stringify(h).slice(0, 400)} -> ${r.status} ${r.body.slice(0, 200)}`;
+        seen.add(r.status);
+        expect(r.status, what).toBeLessThan(500);
+        if (r.status !== 101) {
+          expect(r.status, what).toBeGreaterThanOrEqual(400);
+          let body: Json;
+          try {
+            body = JSON.parse(r.body);
+          } catch {
+            throw new Error(`not JSON: ${what}`);
+          }
+          expect(CODES.has(body.code) && body.code !== 'INTERNAL' && typeof body.message === 'string', what).toBe(true);
+        }
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 300), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
+    );
+    expect([...seen]).toEqual(expect.arrayContaining([101, 400, 401, 403]));
+    expect(logs.filter((l) => l.level === 'error').slice(before)).toEqual([]);
+    // every refused handshake gave its address slot back: one more connection is accepted
+    await new Promise((r) => setTimeout(r, 50));
+    const last = await connectWs(s.wsUrl, { token: tokens.trader! });
+    expect(last.readyState).toBe(last.OPEN);
+    last.close();
   });
 });

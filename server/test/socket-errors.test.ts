@@ -185,7 +185,10 @@ describe('malformed HTTP', () => {
   };
 
   it('a garbage request line gets 400 and the connection is closed', async () => {
-    expect(await raw('THIS IS NOT HTTP\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    const text = await raw('THIS IS NOT HTTP\r\n\r\n');
+    expect(text).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    // in the API's error shape
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({ code: 'BAD_REQUEST', message: 'The request is not valid HTTP' });
     expect(await raw('\x00\x01\x02\xff\xfe garbage\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
     await stillServing();
   });
@@ -193,6 +196,13 @@ describe('malformed HTTP', () => {
   it('a header with invalid characters gets 400', async () => {
     expect(await raw('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nBad\x01Name: x\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
     expect(await raw('GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Value: a\x00b\r\n\r\n')).toMatch(/^HTTP\/1\.1 400 /);
+    await stillServing();
+  });
+
+  it('headers over the limit get 431 in the error shape', async () => {
+    const text = await raw(`GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'x'.repeat(20_000)}\r\n\r\n`);
+    expect(text).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+    expect(JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4))).toEqual({ code: 'BAD_REQUEST', message: 'The request headers are too large' });
     await stillServing();
   });
 

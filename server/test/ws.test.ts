@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -151,6 +153,35 @@ describe('rate limits and caps', () => {
     expect((await refused(connectWs(s.wsUrl, { origin: s.origin }))).status).toBe(429);
     for (const w of guests) w.close();
     await Promise.all(guests.map((w) => closed(w)));
+  });
+
+  it('upgrades the WebSocket library refuses (a malformed subprotocol or key) give their address slot back', async () => {
+    for (let i = 0; i < 100 && s.app.gateway.size > 0; i++) await sleep(20);
+    const port = Number(new URL(s.url).port);
+    const upgrade = (headers: Record<string, string>): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, path: '/ws', headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', Authorization: `Bearer ${trader.accessToken}`, ...headers } });
+        req.on('upgrade', (res, sock) => {
+          sock.destroy();
+          resolve(res.statusCode!);
+        });
+        req.on('response', (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    // three times the cap of 12 per address
+    for (let i = 0; i < 36; i++) {
+      const bad: Record<string, string> = i % 2 === 0 ? { 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), 'Sec-WebSocket-Protocol': '' } : { 'Sec-WebSocket-Key': 'short' };
+      expect(await upgrade(bad)).toBe(400);
+    }
+    await sleep(50);
+    const ok = await connectWs(s.wsUrl, { token: trader.accessToken });
+    expect(ok.readyState).toBe(ok.OPEN);
+    ok.close();
+    await closed(ok);
   });
 });
 

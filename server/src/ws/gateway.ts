@@ -74,6 +74,13 @@ export class Gateway {
       handleProtocols: (protocols) => (protocols.has('tradedesk.v1') ? 'tradedesk.v1' : false),
     });
     this.wss.on('error', (e) => deps.log.error('ws server error', { err: e }));
+    // A handshake the library refuses (bad key, version, subprotocol list, method): answered in the API's
+    // error shape here instead of the library's plain text. The socket's close gives its address slot back.
+    this.wss.on('wsClientError', (e: Error, socket: Duplex, req: IncomingMessage) => {
+      deps.metrics.rejectedUpgrade('BAD_REQUEST');
+      if (req.method !== 'GET') return refuseUpgrade(socket, 405, 'BAD_REQUEST', e.message);
+      refuseUpgrade(socket, 400, 'BAD_REQUEST', e.message, /Version/.test(e.message) ? { 'Sec-WebSocket-Version': '13, 8' } : {});
+    });
     this.#timer = setInterval(() => this.#heartbeat(), deps.config.ws.pingIntervalMs);
     this.#timer.unref();
   }
@@ -89,15 +96,7 @@ export class Gateway {
     const ip = req.socket.remoteAddress ?? 'unknown';
     const refuse = (status: number, code: string, message: string, extra: Record<string, string> = {}): void => {
       this.#d.metrics.rejectedUpgrade(code);
-      const body = JSON.stringify({ code, message });
-      const headers = [
-        `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
-        'Content-Type: application/json',
-        `Content-Length: ${Buffer.byteLength(body)}`,
-        'Connection: close',
-        ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
-      ];
-      socket.end(headers.join('\r\n') + '\r\n\r\n' + body);
+      refuseUpgrade(socket, status, code, message, extra);
     };
     try {
       const url = new URL(req.url ?? '/', 'http://x');
@@ -128,9 +127,17 @@ export class Gateway {
       if ((this.#byIp.get(ip) ?? 0) >= ws.maxPerIp) return refuse(429, 'RATE_LIMITED', 'Too many connections from this address', { 'Retry-After': '10' });
       if (principal !== undefined && (this.#byUser.get(principal.userId)?.size ?? 0) >= ws.maxPerUser)
         return refuse(429, 'RATE_LIMITED', 'Too many connections for this user', { 'Retry-After': '10' });
-      // Reserve the IP slot now so concurrent upgrades cannot overshoot the cap.
+      // Reserve the IP slot now so concurrent upgrades cannot overshoot the cap. The WebSocket library
+      // may still refuse the handshake (a malformed Sec-WebSocket-Protocol or key): it then closes the
+      // socket without a connection, and the slot is given back, or a few bad upgrades would lock the
+      // address out for good.
       this.#byIp.set(ip, (this.#byIp.get(ip) ?? 0) + 1);
-      this.wss.handleUpgrade(req, socket, head, (wsock) => this.#accept(wsock, ip, principal, token));
+      const giveBack = (): void => this.#releaseIp(ip);
+      socket.once('close', giveBack);
+      this.wss.handleUpgrade(req, socket, head, (wsock) => {
+        socket.off('close', giveBack);
+        this.#accept(wsock, ip, principal, token);
+      });
     } catch (e) {
       this.#d.log.error('upgrade failed', { err: e });
       refuse(500, 'INTERNAL', 'Internal error');
@@ -208,15 +215,18 @@ export class Gateway {
 
   #unregister(s: ConnState): void {
     if (!this.#all.delete(s)) return;
-    const ip = s.conn.ip;
-    const n = (this.#byIp.get(ip) ?? 1) - 1;
-    if (n <= 0) this.#byIp.delete(ip);
-    else this.#byIp.set(ip, n);
+    this.#releaseIp(s.conn.ip);
     const p = s.principal;
     if (p !== undefined) {
       remove(this.#byUser, p.userId, s);
       remove(this.#bySession, p.sessionId, s);
     }
+  }
+
+  #releaseIp(ip: string): void {
+    const n = (this.#byIp.get(ip) ?? 1) - 1;
+    if (n <= 0) this.#byIp.delete(ip);
+    else this.#byIp.set(ip, n);
   }
 
   /** Closes every socket of these sessions at once (revoked, logged out, refresh reuse). */
@@ -288,6 +298,7 @@ const STATUS_TEXT: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
@@ -303,6 +314,20 @@ function remove<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
   if (s === undefined) return;
   s.delete(v);
   if (s.size === 0) m.delete(k);
+}
+
+/** Answers an upgrade with an HTTP error in the API's shape `{code, message}` and closes the socket. */
+function refuseUpgrade(socket: Duplex, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
+  const body = JSON.stringify({ code, message });
+  const headers = [
+    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
+  ];
+  if (socket.writable) socket.end(headers.join('\r\n') + '\r\n\r\n' + body);
+  else socket.destroy();
 }
 
 /** The bearer token from the Authorization header or the `bearer.<token>` subprotocol. */
