@@ -222,4 +222,24 @@ describe('passwords', () => {
     expect((await api(s.url, 'POST', '/api/v1/rpc/account.get', { token: l.body.accessToken, body: {} })).status).toBe(200);
     expect((await login(s, 'newbie', 'temporary newbie pass')).status).toBe(401);
   });
+
+  it("changing the password signs out the user's other sessions at once (their sockets too) and keeps this one", async () => {
+    await createUser(s, admin, 'twodesks', 'trader');
+    const a = (await login(s, 'twodesks')).body as Session;
+    const b = (await login(s, 'twodesks')).body as Session;
+    const { ws, client } = await wsClient(s, { token: b.accessToken });
+    const gone = closed(ws);
+    const closedInfo = new Promise((r) => client.onClose(r));
+    const ch = await api(s.url, 'POST', '/api/v1/auth/password', { token: a.accessToken, body: { currentPassword: PASSWORD, newPassword: 'a brand new passphrase' } });
+    expect(ch.status).toBe(204);
+    expect((await gone).reason).toBe('SESSION_REVOKED');
+    expect(((await closedInfo) as { error?: { code: string; message: string } }).error).toMatchObject({ code: 'SESSION_REVOKED' });
+    expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: b.accessToken })).status).toBe(401);
+    expect((await api(s.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: b.refreshToken } })).status).toBe(401);
+    // the session that changed it goes on, and the new password signs in
+    expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: a.accessToken })).status).toBe(200);
+    expect((await api(s.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: a.refreshToken } })).status).toBe(200);
+    expect((await login(s, 'twodesks', 'a brand new passphrase')).status).toBe(200);
+    expect((await login(s, 'twodesks')).status).toBe(401);
+  });
 });
