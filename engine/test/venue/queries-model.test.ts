@@ -120,3 +120,65 @@ describe('history queries against a model', () => {
     expect(rows).toBeGreaterThan(5_000);
   });
 });
+
+describe('trade statistics against a model', () => {
+  it('per day, ISO week and month, over any range: the executions grouped in JS', { timeout: 180_000 }, async () => {
+    const DAY = 86_400_000;
+    const periodStart = (ts: number, p: 'day' | 'week' | 'month'): number => {
+      const d = Math.floor(ts / DAY);
+      if (p === 'day') return d * DAY;
+      // 1970-01-01 was a Thursday: a Monday-based week starts (d + 3) % 7 days earlier
+      if (p === 'week') return (d - ((d + 3) % 7)) * DAY;
+      const date = new Date(ts);
+      return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+    };
+    let periods = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.array(fc.record({ account: fc.nat({ max: 5 }), period: fc.constantFrom('day' as const, 'week' as const, 'month' as const), from: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }), to: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }) }), { minLength: 10, maxLength: 20 }),
+        async (seed, queries) => {
+          // a history over about three months: commands up to 9 hours apart, across day, week and month ends
+          const clock = testClock(Date.UTC(2024, 0, 27, 20, 0, 0));
+          const start = clock.t;
+          const v = openVenue(tempDb(), { now: clock.now });
+          try {
+            const setup = await setUpLoad(v, { accounts: 6, symbols: 3 });
+            let r = seed;
+            await runLoad(v, setup, 60, seed, 'full', () => {
+              r = (r * 1_103_515_245 + 12_345) % 2_147_483_648;
+              clock.t += r % (9 * 3_600_000);
+            });
+            const end = clock.t + 1;
+            for (const q of queries) {
+              const accountId = setup.accounts[q.account % setup.accounts.length]!;
+              const from = q.from === undefined ? undefined : Math.round(start + q.from * (end - start));
+              const to = q.to === undefined ? undefined : Math.round(start + q.to * (end - start));
+              if (from !== undefined && to !== undefined && from >= to) continue;
+              const xs = pages((cursor) => v.executions({ accountId, from, to, limit: 5000, cursor }), 5000);
+              const want = new Map<number, { period: number; trades: number; buys: number; sells: number; volume: number; notional: number; realizedPnl: number }>();
+              for (const x of [...xs].reverse()) {
+                const p = periodStart(x.ts, q.period);
+                const row = want.get(p) ?? { period: p, trades: 0, buys: 0, sells: 0, volume: 0, notional: 0, realizedPnl: 0 };
+                row.trades++;
+                if (x.side === 'buy') row.buys++;
+                else row.sells++;
+                row.volume += x.qty;
+                row.notional += x.price * x.qty;
+                row.realizedPnl += x.realizedPnl;
+                want.set(p, row);
+              }
+              const got = v.tradeStats({ accountId, period: q.period, from, to });
+              expect(got, JSON.stringify(q)).toEqual([...want.values()].sort((a, b) => a.period - b.period));
+              periods += got.length;
+            }
+          } finally {
+            v.close();
+          }
+        },
+      ),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 6), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
+    );
+    expect(periods).toBeGreaterThan(200);
+  });
+});
