@@ -182,3 +182,60 @@ describe('trade statistics against a model', () => {
     expect(periods).toBeGreaterThan(200);
   });
 });
+
+describe('candles against a model', () => {
+  it('every timeframe and range: the trade prints grouped in JS, and the engine bars it still holds', { timeout: 180_000 }, async () => {
+    const TF: Record<'1m' | '5m' | '15m' | '1h' | '1d', number> = { '1m': 60_000, '5m': 300_000, '15m': 900_000, '1h': 3_600_000, '1d': 86_400_000 };
+    let bars = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 1_000_000 }),
+        fc.array(fc.record({ symbol: fc.constantFrom('SYM0', 'SYM1', 'SYM2'), tf: fc.constantFrom(...(Object.keys(TF) as (keyof typeof TF)[])), from: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }), to: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }), limit: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }) }), { minLength: 10, maxLength: 20 }),
+        async (seed, queries) => {
+          // a couple of days of trading, commands up to 8 minutes apart
+          const clock = testClock(Date.UTC(2024, 1, 28, 22, 0, 0));
+          const start = clock.t;
+          const v = openVenue(tempDb(), { now: clock.now });
+          try {
+            const setup = await setUpLoad(v, { accounts: 6, symbols: 3 });
+            let r = seed;
+            await runLoad(v, setup, 80, seed, 'full', () => {
+              r = (r * 1_103_515_245 + 12_345) % 2_147_483_648;
+              clock.t += r % 480_000;
+            });
+            const end = clock.t + 1;
+            for (const q of queries) {
+              const from = q.from === undefined ? undefined : Math.round(start + q.from * (end - start));
+              const to = q.to === undefined ? undefined : Math.round(start + q.to * (end - start));
+              if (from !== undefined && to !== undefined && from >= to) continue;
+              const prints = v.recentTrades(q.symbol, 10_000).reverse();
+              expect(prints.length).toBeLessThan(10_000);
+              const ms = TF[q.tf];
+              const model = new Map<number, { t: number; o: number; h: number; l: number; c: number; v: number }>();
+              for (const p of prints) {
+                const t = Math.floor(p.ts / ms) * ms;
+                const b = model.get(t);
+                if (b === undefined) model.set(t, { t, o: p.price, h: p.price, l: p.price, c: p.price, v: p.qty });
+                else Object.assign(b, { h: Math.max(b.h, p.price), l: Math.min(b.l, p.price), c: p.price, v: b.v + p.qty });
+              }
+              // bars whose start is in [from, to), oldest first; the latest `limit` of them
+              let want = [...model.values()].filter((b) => (from === undefined || b.t >= from) && (to === undefined || b.t < to));
+              if (q.limit !== undefined) want = want.slice(-q.limit);
+              const got = v.candles({ symbol: q.symbol, timeframe: q.tf, from, to, ...(q.limit !== undefined ? { limit: q.limit } : {}) });
+              expect(got.map(({ t, o, h, l, c, v: vol }) => ({ t, o, h, l, c, v: vol })), JSON.stringify(q)).toEqual(want);
+              // the engine's own bars (the latest it keeps) agree with the history's
+              const mem = v.view.candles(q.symbol, q.tf);
+              const all = v.candles({ symbol: q.symbol, timeframe: q.tf, limit: 5000 });
+              expect(all.slice(-mem.length).map(({ t, o, h, l, c, v: vol }) => ({ t, o, h, l, c, v: vol }))).toEqual(mem.map(({ t, o, h, l, c, v: vol }) => ({ t, o, h, l, c, v: vol })));
+              bars += got.length;
+            }
+          } finally {
+            v.close();
+          }
+        },
+      ),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 6), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
+    );
+    expect(bars).toBeGreaterThan(300);
+  });
+});
