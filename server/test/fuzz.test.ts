@@ -338,7 +338,13 @@ describe('fuzzing every method and channel from the published schemas', () => {
     let pushes = 0;
     for (const who of WHO) {
       const { ws, inbox } = conns[who];
+      /** Per subscription, the last push's seq: pushes are numbered 1, 2, 3, ... without gaps. */
+      const lastSeq = new Map<number, number>();
       for (const m of inbox.all) {
+        if (m.t === 'push') {
+          expect(m.seq, `${who} sub ${m.sub}: seq after ${lastSeq.get(m.sub) ?? 0}`).toBe((lastSeq.get(m.sub) ?? 0) + 1);
+          lastSeq.set(m.sub, m.seq);
+        }
         if (m.t === 'error') throw new Error(`${who}: an error message ${JSON.stringify(m)}`);
         if (m.t !== 'push' && m.t !== 'end') continue;
         const sub = subChannel.get(`${who}:${m.sub}`);
