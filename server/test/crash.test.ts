@@ -1,0 +1,123 @@
+// The server process is killed (SIGKILL) while traders place orders over WebSocket, then started again
+// on the same files, three times: every order the server acknowledged is there after each restart, with
+// the client order id it was sent with. (engine/test/venue/torture.test.ts kills the venue alone at
+// random moments and checks the recovered state; this checks the same promise through the whole server:
+// WebSocket, protocol session, venue and journal.)
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ProtocolClient } from '../../engine/protocol/index.js';
+import { connectWs, wsPort } from '../src/ws/client-port.js';
+import { api, PASSWORD } from './helpers.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'tdcrash-'));
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const c of running) c.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Starts the server from the source on the test's files; resolves with its URL once it listens. */
+async function start(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--port', '0', '--sim', 'off', '--setup-token-file', join(dir, 'token')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TRADEDESK_'))),
+  });
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.resume();
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const url = /"msg":"listening".*?"url":"([^"]+)"/.exec(out)?.[1];
+    if (url !== undefined) return { child, url };
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the server did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function killed(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
+
+describe('the server killed while it acknowledges orders', () => {
+  it('keeps every acknowledged order across three kills and restarts', { timeout: 180_000 }, async () => {
+    let { child, url } = await start();
+    // first admin, a trader, an instrument and cash
+    const setup = await api(url, 'POST', '/api/v1/auth/setup', { body: { setupToken: readFileSync(join(dir, 'token'), 'utf8').trim(), username: 'admin', password: PASSWORD } });
+    expect(setup.status).toBe(201);
+    const admin = setup.body.accessToken as string;
+    const created = await api(url, 'POST', '/api/v1/admin/users', { token: admin, body: { username: 'crashy', password: 'temporary crashy pass', role: 'trader' } });
+    expect(created.status).toBe(201);
+    const first = await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'crashy', password: 'temporary crashy pass' } });
+    expect((await api(url, 'POST', '/api/v1/auth/password', { token: first.body.accessToken, body: { currentPassword: 'temporary crashy pass', newPassword: PASSWORD } })).status).toBe(204);
+    expect((await api(url, 'POST', '/api/v1/rpc/admin.instrument.create', { token: admin, body: { symbol: 'ACME', name: 'Acme', tickSize: 1, lotSize: 1, referencePrice: 10_000, bandBps: 2000 } })).status).toBe(200);
+    expect((await api(url, 'POST', '/api/v1/rpc/admin.account.fund', { token: admin, body: { accountId: created.body.accountId, amount: 10_000_000_000 } })).status).toBe(200);
+
+    /** clientOrderId -> orderId of every acknowledged order */
+    const acked = new Map<string, number>();
+    let n = 0;
+    for (let round = 0; round < 3; round++) {
+      const token = (await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'crashy', password: PASSWORD } })).body.accessToken as string;
+      const wsUrl = url.replace(/^http/, 'ws') + '/ws';
+      const clients = await Promise.all(
+        Array.from({ length: 4 }, async () => {
+          const c = new ProtocolClient(wsPort(await connectWs(wsUrl, { token })), { timeoutMs: 10_000 });
+          await c.connect({ client: 'crash-test' });
+          return c;
+        }),
+      );
+      let stop = false;
+      // each client keeps 8 orders in flight until the server dies
+      const loops = clients.flatMap((c) =>
+        Array.from({ length: 8 }, async () => {
+          while (!stop) {
+            const cid = `r${round}-${n++}`;
+            try {
+              // resting buys below the market (the account may not sell short)
+              const r = await c.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000 + (n % 500), tif: 'gtc', clientOrderId: cid });
+              acked.set(cid, r.orderId);
+            } catch {
+              return; // the server went away: this request may or may not have been journaled
+            }
+          }
+        }),
+      );
+      const before = acked.size;
+      // kill it mid-flow: 1.0 to 1.8 s in
+      await new Promise((r) => setTimeout(r, 1000 + round * 400));
+      await killed(child);
+      stop = true;
+      await Promise.all(loops);
+      for (const c of clients) c.close();
+      expect(acked.size - before, `orders acknowledged in round ${round}`).toBeGreaterThan(50);
+      if (process.env.CRASH_DEBUG !== undefined) console.log(`round ${round}: ${acked.size - before} acknowledged`);
+
+      ({ child, url } = await start());
+      const t = (await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'crashy', password: PASSWORD } })).body.accessToken as string;
+      const have = new Map<number, string | undefined>();
+      let cursor: string | undefined;
+      do {
+        const page = await api(url, 'GET', `/api/v1/rpc/orders.list?limit=500${cursor !== undefined ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token: t });
+        expect(page.status).toBe(200);
+        for (const o of page.body.items as { orderId: number; clientOrderId?: string }[]) have.set(o.orderId, o.clientOrderId);
+        cursor = page.body.nextCursor;
+      } while (cursor !== undefined);
+      const lost = [...acked].filter(([cid, id]) => have.get(id) !== cid);
+      expect(lost, `round ${round}: acknowledged orders missing after the restart`).toEqual([]);
+    }
+    const exit = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exit;
+  });
+});
