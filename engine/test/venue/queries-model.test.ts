@@ -38,25 +38,34 @@ const queryArb = fc.record({
   to: fc.option(fc.double({ min: -0.1, max: 1.1, noNaN: true }), { nil: undefined }),
 });
 
+/**
+ * A venue with a random trading history: 6 accounts on 3 symbols, `perClient` commands each from the
+ * seeded load, each a random 0 to `maxGapMs` after the last (so time ranges and periods cut through it).
+ * `at(f)` is the time a fraction f of the way through it (undefined stays undefined).
+ */
+async function randomHistory(seed: number, startTs: number, perClient: number, maxGapMs: number) {
+  const clock = testClock(startTs);
+  const v = openVenue(tempDb(), { now: clock.now });
+  const setup = await setUpLoad(v, { accounts: 6, symbols: 3 });
+  let r = seed;
+  await runLoad(v, setup, perClient, seed, 'full', () => {
+    r = (r * 1_103_515_245 + 12_345) % 2_147_483_648;
+    clock.t += r % maxGapMs;
+  });
+  const end = clock.t + 1;
+  const at = (f: number | undefined): number | undefined => (f === undefined ? undefined : Math.max(0, Math.round(startTs + f * (end - startTs))));
+  return { v, setup, at };
+}
+
 describe('history queries against a model', () => {
   it('orders, executions and the statement: any filter, range and page size gives the model rows in order, each once', { timeout: 180_000 }, async () => {
     let checked = 0;
     let rows = 0;
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 1, max: 1_000_000 }), fc.array(queryArb, { minLength: 15, maxLength: 30 }), async (seed, queries) => {
-        const clock = testClock();
-        const start = clock.t;
-        const v = openVenue(tempDb(), { now: clock.now });
+        // commands up to 2 s apart
+        const { v, setup, at } = await randomHistory(seed, testClock().t, 100, 2000);
         try {
-          const setup = await setUpLoad(v, { accounts: 6, symbols: 3 });
-          // each command a random 0-2 s after the last, so time ranges cut through the history
-          let r = seed;
-          await runLoad(v, setup, 100, seed, 'full', () => {
-            r = (r * 1_103_515_245 + 12_345) % 2_147_483_648;
-            clock.t += r % 2000;
-          });
-          const end = clock.t + 1;
-          const at = (f: number | undefined): number | undefined => (f === undefined ? undefined : Math.max(0, Math.round(start + f * (end - start))));
           // the model's orders: every id the venue gave out (ids are sequential; 600 commands give well under 3,000)
           const records: OrderRecord[] = [];
           for (let id = 1; id <= 3000; id++) {
@@ -138,22 +147,13 @@ describe('trade statistics against a model', () => {
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.array(fc.record({ account: fc.nat({ max: 5 }), period: fc.constantFrom('day' as const, 'week' as const, 'month' as const), from: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }), to: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }) }), { minLength: 10, maxLength: 20 }),
         async (seed, queries) => {
-          // a history over about three months: commands up to 9 hours apart, across day, week and month ends
-          const clock = testClock(Date.UTC(2024, 0, 27, 20, 0, 0));
-          const start = clock.t;
-          const v = openVenue(tempDb(), { now: clock.now });
+          // about two months: commands up to 9 hours apart, across day, week and month ends
+          const { v, setup, at } = await randomHistory(seed, Date.UTC(2024, 0, 27, 20, 0, 0), 60, 9 * 3_600_000);
           try {
-            const setup = await setUpLoad(v, { accounts: 6, symbols: 3 });
-            let r = seed;
-            await runLoad(v, setup, 60, seed, 'full', () => {
-              r = (r * 1_103_515_245 + 12_345) % 2_147_483_648;
-              clock.t += r % (9 * 3_600_000);
-            });
-            const end = clock.t + 1;
             for (const q of queries) {
               const accountId = setup.accounts[q.account % setup.accounts.length]!;
-              const from = q.from === undefined ? undefined : Math.round(start + q.from * (end - start));
-              const to = q.to === undefined ? undefined : Math.round(start + q.to * (end - start));
+              const from = at(q.from);
+              const to = at(q.to);
               if (from !== undefined && to !== undefined && from >= to) continue;
               const xs = pages((cursor) => v.executions({ accountId, from, to, limit: 5000, cursor }), 5000);
               const want = new Map<number, { period: number; trades: number; buys: number; sells: number; volume: number; notional: number; realizedPnl: number }>();
@@ -192,21 +192,12 @@ describe('candles against a model', () => {
         fc.integer({ min: 1, max: 1_000_000 }),
         fc.array(fc.record({ symbol: fc.constantFrom('SYM0', 'SYM1', 'SYM2'), tf: fc.constantFrom(...(Object.keys(TF) as (keyof typeof TF)[])), from: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }), to: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: undefined }), limit: fc.option(fc.integer({ min: 1, max: 50 }), { nil: undefined }) }), { minLength: 10, maxLength: 20 }),
         async (seed, queries) => {
-          // a couple of days of trading, commands up to 8 minutes apart
-          const clock = testClock(Date.UTC(2024, 1, 28, 22, 0, 0));
-          const start = clock.t;
-          const v = openVenue(tempDb(), { now: clock.now });
+          // a couple of days of trading: commands up to 8 minutes apart
+          const { v, at } = await randomHistory(seed, Date.UTC(2024, 1, 28, 22, 0, 0), 80, 480_000);
           try {
-            const setup = await setUpLoad(v, { accounts: 6, symbols: 3 });
-            let r = seed;
-            await runLoad(v, setup, 80, seed, 'full', () => {
-              r = (r * 1_103_515_245 + 12_345) % 2_147_483_648;
-              clock.t += r % 480_000;
-            });
-            const end = clock.t + 1;
             for (const q of queries) {
-              const from = q.from === undefined ? undefined : Math.round(start + q.from * (end - start));
-              const to = q.to === undefined ? undefined : Math.round(start + q.to * (end - start));
+              const from = at(q.from);
+              const to = at(q.to);
               if (from !== undefined && to !== undefined && from >= to) continue;
               const prints = v.recentTrades(q.symbol, 10_000).reverse();
               expect(prints.length).toBeLessThan(10_000);
