@@ -21,6 +21,8 @@
 //    request is 409, and a key sent twice at once runs once.
 // 7. The WebSocket upgrade with any Authorization, subprotocol list, Origin, key, version and query: 101
 //    or a 4xx in the error shape; refused handshakes give their address slot back.
+// 8. The admin routes: users created with any name, role and password, the audit log read with any query:
+//    typed answers; the user list stays readable with unique names.
 //
 // FUZZ_RUNS and FUZZ_SEED run longer campaigns than the suite's fixed seed (e.g. FUZZ_RUNS=2000 FUZZ_SEED=$RANDOM).
 import fc from 'fast-check';
@@ -813,5 +815,37 @@ describe('fuzzing the WebSocket upgrade', () => {
     const last = await connectWs(s.wsUrl, { token: tokens.trader! });
     expect(last.readyState).toBe(last.OPEN);
     last.close();
+  });
+});
+
+describe('fuzzing the admin routes', () => {
+  it('users created with any name, role and password, the audit log read with any query: typed answers; the list and the log stay readable', { timeout: 120_000 }, async () => {
+    const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40, unit: 'binary' }), fc.constantFrom('', ' ', 'admin', 'Admin', 'constructor', '__proto__', 'x'.repeat(300)));
+    const create = fc.record({ username: text, password: fc.oneof(text, fc.constant('a perfectly fine passphrase')), role: fc.oneof(fc.constantFrom('admin', 'trader', 'viewer'), text) }, { requiredKeys: [] });
+    const audit = fc.dictionary(fc.constantFrom('userId', 'action', 'before', 'limit', 'constructor', 'bogus'), fc.oneof(text, fc.integer().map(String), fc.constantFrom('0', '-1', '1e3', '1000', '1001', '0x10')), { maxKeys: 4 });
+    const before = logs.filter((l) => l.level === 'error').length;
+    let created = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(create.map((body) => ({ kind: 'create' as const, body })), audit.map((q) => ({ kind: 'audit' as const, q }))), async (op) => {
+        const r =
+          op.kind === 'create'
+            ? await api(s.url, 'POST', '/api/v1/admin/users', { token: tokens.admin!, body: op.body })
+            : await api(s.url, 'GET', `/api/v1/admin/audit?${new URLSearchParams(op.q).toString()}`, { token: tokens.admin! });
+        const what = `${JSON.stringify(op).slice(0, 300)} -> ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`;
+        expect(r.status, what).toBeLessThan(500);
+        if (r.status >= 400) expect(CODES.has(r.body?.code) && r.body.code !== 'INTERNAL' && typeof r.body.message === 'string', what).toBe(true);
+        else if (op.kind === 'create') {
+          expect(r.status, what).toBe(201);
+          expect(r.body, what).toMatchObject({ username: expect.any(String), role: expect.stringMatching(/^(admin|trader|viewer)$/), mustChangePassword: true });
+          created++;
+        } else expect(Array.isArray(r.body), what).toBe(true);
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 300), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
+    );
+    expect(created).toBeGreaterThan(0);
+    const users = await api(s.url, 'GET', '/api/v1/admin/users', { token: tokens.admin! });
+    expect(users.status).toBe(200);
+    expect(new Set((users.body as { username: string }[]).map((u) => u.username.toLowerCase())).size).toBe(users.body.length);
+    expect(logs.filter((l) => l.level === 'error').slice(before)).toEqual([]);
   });
 });
