@@ -117,6 +117,32 @@ export const MIGRATIONS: readonly Migration[] = [
       db.exec("UPDATE meta SET key = 'legacy_' || key WHERE key IN ('history_seq', 'history_rebuild')");
     },
   },
+  {
+    version: 4,
+    up(db) {
+      // Alert ids are never given out again: without AUTOINCREMENT, deleting the newest alert let the next
+      // one take its id, and a late delete of the old alert (a retry, a second click) removed the new one.
+      // (An id deleted before this migration, above every id kept, may still come back once.)
+      db.exec(`
+        CREATE TABLE alerts_v4 (
+          id            INTEGER PRIMARY KEY AUTOINCREMENT,
+          account_id    INTEGER NOT NULL,
+          symbol        TEXT    NOT NULL,
+          direction     TEXT    NOT NULL CHECK (direction IN ('above', 'below')),
+          price         INTEGER NOT NULL,
+          note          TEXT,
+          created_ts    INTEGER NOT NULL,
+          triggered_ts  INTEGER,
+          trigger_price INTEGER
+        );
+        INSERT INTO alerts_v4 (id, account_id, symbol, direction, price, note, created_ts, triggered_ts, trigger_price)
+          SELECT id, account_id, symbol, direction, price, note, created_ts, triggered_ts, trigger_price FROM alerts;
+        DROP TABLE alerts;
+        ALTER TABLE alerts_v4 RENAME TO alerts;
+        CREATE INDEX alerts_account ON alerts (account_id, id);
+      `);
+    },
+  },
 ];
 
 /** History tables that lived in the venue database before schema version 3. */

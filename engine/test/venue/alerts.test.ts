@@ -1,6 +1,7 @@
 // Price alerts in the venue: the protocol's alerts.* methods and alerts channel over a session (as the
 // desktop's local venue and the server serve them), triggered once by the first print that reaches the
 // level, persisted in the venue file across a restart, and per account.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolClient, createPortPair, serveSession, type PriceAlert } from '../../protocol/index.js';
 import { MAX_ARMED_ALERTS, venueHandlers, type Venue } from '../../venue/index.js';
@@ -100,5 +101,78 @@ describe('price alerts in the venue', () => {
     const c = await session(v, 1);
     await expect(c.call('alerts.create', { symbol: 'AAA', direction: 'above', price: 5000 })).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
     expect(await (await session(v, 2)).call('alerts.create', { symbol: 'AAA', direction: 'above', price: 5000 })).toMatchObject({ status: 'armed' });
+  });
+});
+
+// Model-based: random alert creations and deletions by two accounts, trade prints and restarts; after every
+// step each account's alerts equal the model's (status, trigger price and time), and ids are never reused.
+describe('price alerts against a model (fast-check)', () => {
+  type Step =
+    | { t: 'create'; account: 1 | 3; symbol: 'AAA' | 'BBB'; direction: 'above' | 'below'; price: number }
+    | { t: 'delete'; account: 1 | 3; pick: number }
+    | { t: 'print'; symbol: 'AAA' | 'BBB'; price: number }
+    | { t: 'restart' };
+  const step: fc.Arbitrary<Step> = fc.oneof(
+    { weight: 4, arbitrary: fc.record({ t: fc.constant('create' as const), account: fc.constantFrom(1 as const, 3 as const), symbol: fc.constantFrom('AAA' as const, 'BBB' as const), direction: fc.constantFrom('above' as const, 'below' as const), price: fc.integer({ min: 950, max: 1050 }) }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('delete' as const), account: fc.constantFrom(1 as const, 3 as const), pick: fc.nat() }) },
+    { weight: 4, arbitrary: fc.record({ t: fc.constant('print' as const), symbol: fc.constantFrom('AAA' as const, 'BBB' as const), price: fc.integer({ min: 950, max: 1050 }) }) },
+    { weight: 1, arbitrary: fc.constant({ t: 'restart' as const }) },
+  );
+
+  it('each alert is triggered by the first print that reaches its level, once, at that price; deletes and restarts keep the rest', { timeout: 120_000 }, async () => {
+    let triggered = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(step, { minLength: 10, maxLength: 60 }), async (steps) => {
+        const clock = testClock();
+        const file = tempDb();
+        let v = openVenue(file, { now: clock.now });
+        await market(v);
+        const more = await v.submitAll([
+          { type: 'CreateInstrument', instrument: { symbol: 'BBB', name: 'Double B', tickSize: 1, lotSize: 1, referencePrice: 1000, bandBps: 2000 } },
+          { type: 'OpenAccount', accountId: 3 },
+        ]);
+        for (const a of more) expect(a.rejected).toBeUndefined();
+        /** The model: every alert made, as it should be now. */
+        const model = new Map<number, { accountId: number; symbol: string; direction: string; price: number; status: 'armed' | 'triggered' | 'deleted'; triggerPrice?: number; triggeredAt?: number }>();
+        for (const s of steps) {
+          clock.t += 1000;
+          if (s.t === 'create') {
+            const a = v.createAlert(s.account, { symbol: s.symbol, direction: s.direction, price: s.price });
+            expect(model.has(a.id)).toBe(false);
+            model.set(a.id, { accountId: s.account, symbol: s.symbol, direction: s.direction, price: s.price, status: 'armed' });
+          } else if (s.t === 'delete') {
+            const mine = [...model].filter(([, m]) => m.accountId === s.account && m.status !== 'deleted');
+            // an id of the account's, or one that is not (another account's, deleted, or none)
+            const [id, m] = mine.length > 0 && s.pick % 4 !== 0 ? mine[s.pick % mine.length]! : [1_000 + s.pick, undefined];
+            const other = [...model].find(([k]) => k === id)?.[1];
+            expect(v.deleteAlert(s.account, id), `delete ${id} by ${s.account}`).toBe(m !== undefined);
+            if (m !== undefined) m.status = 'deleted';
+            else if (other !== undefined) expect(other.status === 'deleted' || other.accountId !== s.account).toBe(true);
+          } else if (s.t === 'print') {
+            await v.submit({ type: 'PlaceOrder', accountId: 2, symbol: s.symbol, side: 'sell', orderType: 'limit', price: s.price, qty: 1, tif: 'day' });
+            const ack = await v.submit({ type: 'PlaceOrder', accountId: 1, symbol: s.symbol, side: 'buy', orderType: 'limit', price: s.price, qty: 1, tif: 'ioc' });
+            expect(ack.events.some((e) => e.type === 'Trade' && e.price === s.price)).toBe(true);
+            for (const m of model.values()) {
+              if (m.status !== 'armed' || m.symbol !== s.symbol) continue;
+              if (m.direction === 'above' ? s.price >= m.price : s.price <= m.price) Object.assign(m, { status: 'triggered', triggerPrice: s.price, triggeredAt: clock.t });
+            }
+          } else {
+            v.close();
+            v = openVenue(file, { now: clock.now });
+          }
+          for (const accountId of [1, 3]) {
+            const got = v.alerts(accountId).map((a) => ({ id: a.id, symbol: a.symbol, direction: a.direction, price: a.price, status: a.status, triggerPrice: a.triggerPrice, triggeredAt: a.triggeredAt }));
+            const want = [...model]
+              .filter(([, m]) => m.accountId === accountId && m.status !== 'deleted')
+              .map(([id, m]) => ({ id, symbol: m.symbol, direction: m.direction, price: m.price, status: m.status, triggerPrice: m.triggerPrice, triggeredAt: m.triggeredAt }));
+            expect(got.sort((a, b) => a.id - b.id), JSON.stringify(s)).toEqual(want.sort((a, b) => a.id - b.id));
+          }
+        }
+        triggered += [...model.values()].filter((m) => m.status === 'triggered').length;
+        v.close();
+      }),
+      { numRuns: Number(process.env.FUZZ_RUNS ?? 30), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
+    );
+    expect(triggered).toBeGreaterThan(40);
   });
 });

@@ -458,6 +458,31 @@ describe('schema migrations', () => {
     expect(c.db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").pluck().get()).toBe(String(N + 1));
     c.db.close();
   });
+
+  it('version 4 keeps the alerts of a version-3 file, and from then on an alert id is never given out again', async () => {
+    const { MIGRATIONS: all, openDatabase } = await import('../../venue/schema.js');
+    const file = tempDb();
+    const base = { synchronous: 'FULL' as const, busyTimeoutMs: 100, exclusive: true, integrityCheck: true, now: 0 };
+    const v3 = openDatabase(file, { ...base, migrations: all.filter((m) => m.version <= 3) });
+    const ins = v3.db.prepare('INSERT INTO alerts (account_id, symbol, direction, price, note, created_ts, triggered_ts, trigger_price) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id');
+    ins.get(1, 'AAA', 'above', 1010, 'kept', 5, null, null);
+    ins.get(2, 'AAA', 'below', 990, null, 6, 7, 985);
+    // the version-3 table gave a deleted newest id out again
+    const gone = ins.pluck().get(1, 'AAA', 'above', 1020, null, 8, null, null) as number;
+    v3.db.prepare('DELETE FROM alerts WHERE id = ?').run(gone);
+    expect(ins.pluck().get(1, 'AAA', 'above', 1030, null, 9, null, null)).toBe(gone);
+    const before = v3.db.prepare('SELECT * FROM alerts ORDER BY id').all();
+    v3.db.close();
+    const v4 = openDatabase(file, { ...base, migrations: all });
+    expect(v4.migrated).toEqual([4]);
+    expect(v4.db.prepare('SELECT * FROM alerts ORDER BY id').all()).toEqual(before);
+    const insert = v4.db.prepare("INSERT INTO alerts (account_id, symbol, direction, price, created_ts) VALUES (1, 'AAA', 'above', 1040, 10) RETURNING id").pluck();
+    const next = insert.get() as number;
+    expect(next).toBe(gone + 1);
+    v4.db.prepare('DELETE FROM alerts WHERE id = ?').run(next);
+    expect(insert.get()).toBe(next + 1);
+    v4.db.close();
+  });
 });
 
 describe('the history file', () => {
@@ -497,7 +522,7 @@ describe('the history file', () => {
     for (const f of [historyPath(file), `${historyPath(file)}-wal`, `${historyPath(file)}-shm`]) fs.rmSync(f, { force: true });
 
     v = openVenue(file);
-    expect(v.recovery.migrated).toEqual([3]);
+    expect(v.recovery.migrated).toEqual([3, 4]);
     expect(v.recovery.historyRebuilt).toBe(false);
     expect(v.stateHash()).toBe(hash);
     expect(answers(v)).toEqual(before);
