@@ -337,6 +337,11 @@ interface SnapshotJob {
 
 const DEFAULT_CANDLE_HISTORY = 240;
 
+/** An account's open orders: answered from the engine's live orders, not the history tables. */
+function readsLiveOrders(q: OrderQuery): q is OrderQuery & { accountId: AccountId } {
+  return q.status === 'open' && q.accountId !== undefined;
+}
+
 /** The optional observers among the options. */
 type Hook = 'onHistoryWait' | 'onGroupCommit' | 'onSync' | 'onSnapshot' | 'onHistoryQuery';
 
@@ -703,8 +708,7 @@ export class Venue {
     if (!this.opts.history) throw new VenueError('BAD_QUERY', 'This venue was opened without history');
     // Written here, on this connection: the writer thread (if any) first writes what it was given and stops.
     // queries already with the reader are answered here once the rebuild is done
-    this.reader?.close();
-    this.reader = undefined;
+    this.closeReader();
     const threaded = this.history.thread !== undefined;
     if (threaded) {
       this.syncHistory();
@@ -791,9 +795,8 @@ export class Venue {
   async queryHistory<K extends HistoryMethod>(method: K, arg: HistoryArg<K>): Promise<HistoryResult<K>> {
     this.historyOn();
     const thread = this.history.thread;
-    const q = arg as OrderQuery;
     // live orders are read from the engine (see orders())
-    const live = method === 'orders' && q.status === 'open' && q.accountId !== undefined;
+    const live = method === 'orders' && readsLiveOrders(arg as OrderQuery);
     const t0 = performance.now();
     let waitMs = 0;
     let r: HistoryResult<K>;
@@ -834,6 +837,12 @@ export class Venue {
       this.reader = reader;
     }
     return this.reader;
+  }
+
+  /** Ends the reader thread, if any (its unanswered queries reject with `reason`, default VENUE_CLOSED). */
+  private closeReader(reason?: VenueError): void {
+    this.reader?.close(reason);
+    this.reader = undefined;
   }
 
   /** The query called directly. */
@@ -1163,8 +1172,7 @@ export class Venue {
     );
     this.state = 'failed';
     this.failure = err;
-    this.reader?.close(err);
-    this.reader = undefined;
+    this.closeReader(err);
     for (const p of batch) p.reject(err);
     for (const p of this.queue) p.reject(err);
     this.queue = [];
@@ -1608,8 +1616,7 @@ export class Venue {
     else this.dropSnapshot();
     thread?.close(this.failure === undefined ? 60_000 : 1000);
     this.history.thread = undefined;
-    this.reader?.close();
-    this.reader = undefined;
+    this.closeReader();
     // what the thread could not write (the last history rows or the closing snapshot) is re-derived from
     // the journal on the next open
     const unwritten = this.failure === undefined ? thread?.failure() : undefined;
@@ -1723,7 +1730,7 @@ export class Venue {
   }
   orders(q: OrderQuery = {}): Page<OrderRecord> {
     this.historyOn();
-    if (q.status === 'open' && q.accountId !== undefined) {
+    if (readsLiveOrders(q)) {
       this.assertUsable();
       // Live orders come from the engine (no status index to maintain), their records by primary key.
       const cur = q.cursor === undefined ? Infinity : Number(/^o\.(\d+)$/.exec(q.cursor)?.[1] ?? NaN);

@@ -13,6 +13,7 @@ import { ServerKey } from './auth/crypto.js';
 import { AuthService, type Principal } from './auth/service.js';
 import { derivedPaths, makeConfig, type Config, type ConfigInput } from './config.js';
 import { createApi } from './http/api.js';
+import { rawErrorResponse } from './http/errors.js';
 import { StaticFiles } from './http/static.js';
 import { createLogger, type Logger } from './log.js';
 import { MarketHub } from './market/hub.js';
@@ -410,12 +411,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
  * body, so every client reads one error shape.
  */
 export function clientErrorResponse(parserCode: string | undefined): string {
-  const [status, reason, message] =
-    parserCode === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'Request Header Fields Too Large', 'The request headers are too large']
-      : parserCode === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'Request Timeout', 'The request did not arrive in time']
-        : [400, 'Bad Request', 'The request is not valid HTTP'];
-  const body = JSON.stringify({ code: 'BAD_REQUEST', message });
-  return `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+  if (parserCode === 'HPE_HEADER_OVERFLOW') return rawErrorResponse(431, 'BAD_REQUEST', 'The request headers are too large');
+  if (parserCode === 'ERR_HTTP_REQUEST_TIMEOUT') return rawErrorResponse(408, 'BAD_REQUEST', 'The request did not arrive in time');
+  return rawErrorResponse(400, 'BAD_REQUEST', 'The request is not valid HTTP');
 }

@@ -34,7 +34,7 @@ import { ACCESS_RANK, CHANNEL_NAMES, CHANNELS, METHOD_NAMES, METHODS, roleRank, 
 import { base32Decode, totp, TOTP_STEP_SEC } from '../src/auth/totp.js';
 import { createLogger } from '../src/log.js';
 import { connectWs } from '../src/ws/client-port.js';
-import { api, createUser, fund, listInstrument, PASSWORD, rawInbox, setupAdmin, startServer, type Json, type Session, type TestServer } from './helpers.js';
+import { api, createUser, fund, listInstrument, PASSWORD, rawInbox, rawUpgrade, setupAdmin, startServer, type Json, type Session, type TestServer } from './helpers.js';
 
 type Who = 'guest' | 'viewer' | 'trader' | 'admin';
 const WHO: readonly Who[] = ['guest', 'viewer', 'trader', 'admin'];
@@ -755,9 +755,6 @@ describe('model-based: Idempotency-Key', () => {
 
 describe('fuzzing the WebSocket upgrade', () => {
   it('any Authorization, subprotocol, Origin and query on the upgrade: 101 or a typed 4xx, never a 5xx', { timeout: 120_000 }, async () => {
-    const { request } = await import('node:http');
-    const { randomBytes } = await import('node:crypto');
-    const port = Number(new URL(s.url).port);
     const printable = fc.string({ maxLength: 60 }).map((x) => x.replace(/[^\x20-\x7e]/g, ''));
     const token = fc.constantFrom(tokens.trader!, tokens.admin!, 'tda_forged', '', 'x'.repeat(9000));
     const authorization = fc.option(fc.oneof(token.map((t) => `Bearer ${t}`), token.map((t) => `bearer  ${t}`), token.map((t) => `Basic ${t}`), printable), { nil: undefined });
@@ -766,21 +763,6 @@ describe('fuzzing the WebSocket upgrade', () => {
     const path = fc.oneof(fc.constant('/ws'), fc.constantFrom('/ws?access_token=x', '/ws?x=1', '/ws/', '/WS', '/ws#a', '/ws?%E0%A4%A'));
     const key = fc.option(fc.oneof(printable, fc.constantFrom('short', '', 'AAAAAAAAAAAAAAAAAAAAAA==')), { nil: undefined, freq: 4 });
     const version = fc.option(fc.constantFrom('13', '8', '12', '', 'x'), { nil: undefined, freq: 4 });
-    const upgrade = (headers: Record<string, string>, p: string): Promise<{ status: number; body: string }> =>
-      new Promise((resolve, reject) => {
-        const req = request({ host: '127.0.0.1', port, path: p, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), ...headers } });
-        req.on('upgrade', (res, socket) => {
-          socket.destroy();
-          resolve({ status: res.statusCode ?? 0, body: '' });
-        });
-        req.on('response', (res) => {
-          let body = '';
-          res.on('data', (c: Buffer) => (body += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-        });
-        req.on('error', reject);
-        req.end();
-      });
     const before = logs.filter((l) => l.level === 'error').length;
     const seen = new Set<number>();
     await fc.assert(
@@ -791,7 +773,7 @@ describe('fuzzing the WebSocket upgrade', () => {
         if (h.authorization !== undefined) headers.Authorization = h.authorization;
         if (h.protocol !== undefined) headers['Sec-WebSocket-Protocol'] = h.protocol;
         if (h.origin !== undefined) headers.Origin = h.origin;
-        const r = await upgrade(headers, h.path);
+        const r = await rawUpgrade(s, headers, h.path);
         const what = `${JSON.stringify(h).slice(0, 400)} -> ${r.status} ${r.body.slice(0, 200)}`;
         seen.add(r.status);
         expect(r.status, what).toBeLessThan(500);

@@ -3,7 +3,9 @@
  * SQLite files in a temp folder, removed afterwards). Argon2 runs with low-cost parameters here only;
  * config.test.ts proves the production defaults meet OWASP's minimum.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProtocolClient, type InstrumentSpec } from '../../engine/protocol/index.js';
@@ -191,3 +193,29 @@ export function closed(ws: WebSocket, ms = 3000): Promise<{ code: number; reason
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * A WebSocket upgrade request as raw HTTP (any headers, even ones a WebSocket client would refuse to send):
+ * the status, and the body when the server refused. A fresh Sec-WebSocket-Key unless `headers` give one.
+ */
+export function rawUpgrade(s: Pick<TestServer, 'url'>, headers: Record<string, string>, path = '/ws'): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({
+      host: '127.0.0.1',
+      port: Number(new URL(s.url).port),
+      path,
+      headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), ...headers },
+    });
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode ?? 0, body: '' });
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -3,6 +3,7 @@
  * Engine rejections (validation, risk, matching) are 422: the request was well-formed but the exchange
  * refused it; schema failures are 400.
  */
+import { STATUS_CODES } from 'node:http';
 import { CODES, type ResultCode } from '../../../engine/protocol/index.js';
 
 const BY_CODE: Partial<Record<ResultCode, number>> = {
@@ -33,4 +34,20 @@ export function httpStatus(code: ResultCode): number {
   if (s !== undefined) return s;
   const stage = CODES[code].stage;
   return stage === 'validation' || stage === 'risk' || stage === 'matching' || stage === 'order' ? 422 : 400;
+}
+
+/**
+ * A whole HTTP error response, body in the one error shape, for a socket no ServerResponse wraps (an
+ * upgrade refused, a request the HTTP parser refused); it closes the connection.
+ */
+export function rawErrorResponse(status: number, code: string, message: string, headers: Record<string, string> = {}): string {
+  const body = JSON.stringify({ code, message });
+  const head = [
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
+    'Content-Type: application/json',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    'Connection: close',
+    ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+  ];
+  return head.join('\r\n') + '\r\n\r\n' + body;
 }

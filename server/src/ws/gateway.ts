@@ -24,6 +24,7 @@ import {
 import type { Principal } from '../auth/service.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
+import { rawErrorResponse } from '../http/errors.js';
 import { Conn, SERVER_CLOSE } from './conn.js';
 
 export interface GatewayDeps {
@@ -293,17 +294,6 @@ export class Gateway {
   }
 }
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
-};
-
 function add<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
   let s = m.get(k);
   if (s === undefined) m.set(k, (s = new Set()));
@@ -318,15 +308,7 @@ function remove<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
 
 /** Answers an upgrade with an HTTP error in the API's shape `{code, message}` and closes the socket. */
 function refuseUpgrade(socket: Duplex, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
-  const body = JSON.stringify({ code, message });
-  const headers = [
-    `HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Error'}`,
-    'Content-Type: application/json',
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    'Connection: close',
-    ...Object.entries(extra).map(([k, v]) => `${k}: ${v}`),
-  ];
-  if (socket.writable) socket.end(headers.join('\r\n') + '\r\n\r\n' + body);
+  if (socket.writable) socket.end(rawErrorResponse(status, code, message, extra));
   else socket.destroy();
 }
 
