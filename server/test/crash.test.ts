@@ -4,7 +4,7 @@
 // random moments and checks the recovered state; this checks the same promise through the whole server:
 // WebSocket, protocol session, venue and journal.)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,8 +53,12 @@ function killed(child: ChildProcess): Promise<void> {
 describe('the server killed while it acknowledges orders', () => {
   it('keeps every acknowledged order across three kills and restarts', { timeout: 180_000 }, async () => {
     let { child, url } = await start();
-    // first admin, a trader, an instrument and cash
-    const setup = await api(url, 'POST', '/api/v1/auth/setup', { body: { setupToken: readFileSync(join(dir, 'token'), 'utf8').trim(), username: 'admin', password: PASSWORD } });
+    // first admin, a trader, an instrument and cash; the setup token file is written just after the
+    // listening line
+    const tokenFile = join(dir, 'token');
+    const setupToken = (): string => (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
+    for (let i = 0; i < 200 && !setupToken().startsWith('tds_'); i++) await new Promise((r) => setTimeout(r, 50));
+    const setup = await api(url, 'POST', '/api/v1/auth/setup', { body: { setupToken: setupToken(), username: 'admin', password: PASSWORD } });
     expect(setup.status).toBe(201);
     const admin = setup.body.accessToken as string;
     const created = await api(url, 'POST', '/api/v1/admin/users', { token: admin, body: { username: 'crashy', password: 'temporary crashy pass', role: 'trader' } });
