@@ -197,19 +197,7 @@ export function venueHandlers(venue: Venue): VenueHandlers {
       const accountId = acct(ctx);
       return submitThen({ type: 'CancelOrder', accountId, orderId }, () => myOrder(venue, accountId, orderId));
     },
-    'order.cancelAll': guard(async ({ symbol }, ctx) => {
-      const accountId = acct(ctx);
-      const ids = venue.view
-        .openOrders(accountId)
-        .filter((o) => symbol === undefined || o.symbol === symbol)
-        .map((o) => o.orderId);
-      // One group commit. Canceling an entry also cancels its pending bracket children, so count the
-      // cancellations that happened rather than the requests that succeeded.
-      const acks = await venue.submitAll(ids.map((orderId): VenueCommand => ({ type: 'CancelOrder', accountId, orderId })));
-      let canceled = 0;
-      for (const a of acks) for (const e of a.events) if (e.type === 'OrderCanceled' && e.accountId === accountId) canceled++;
-      return { canceled };
-    }),
+    'order.cancelAll': guard(async ({ symbol }, ctx) => ({ canceled: await venue.cancelOrders(acct(ctx), symbol) })),
     'order.replace': (p, ctx) => {
       const accountId = acct(ctx);
       return submitThen({ type: 'ReplaceOrder', accountId, ...p }, () => myOrder(venue, accountId, p.orderId));

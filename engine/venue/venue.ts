@@ -952,6 +952,33 @@ export class Venue {
     return Promise.all(cmds.map((c) => this.submit(c)));
   }
 
+  /**
+   * Resolves once every command submitted so far has been executed by the engine, so that its state
+   * (open orders, positions) includes them. Waits for the last one queued to be acknowledged, or refused.
+   */
+  executed(): Promise<void> {
+    const last = this.queue[this.queue.length - 1];
+    if (last === undefined) return Promise.resolve();
+    return new Promise<void>((done) => {
+      const { resolve, reject } = last;
+      last.resolve = (a) => (resolve(a), done());
+      last.reject = (e) => (reject(e), done());
+    });
+  }
+
+  /**
+   * Cancels the account's open orders (in one symbol, or all), in one group commit; resolves with the
+   * number canceled. Canceling an entry also cancels its pending bracket children, so this counts the
+   * cancellations that happened rather than the requests that succeeded.
+   */
+  async cancelOrders(accountId: AccountId, symbol?: string): Promise<number> {
+    const ids = this.engine.openOrders(accountId).flatMap((o) => (symbol === undefined || o.symbol === symbol ? [o.orderId] : []));
+    const acks = await this.submitAll(ids.map((orderId): VenueCommand => ({ type: 'CancelOrder', accountId, orderId })));
+    let canceled = 0;
+    for (const a of acks) for (const e of a.events) if (e.type === 'OrderCanceled' && e.accountId === accountId) canceled++;
+    return canceled;
+  }
+
   /** Ends the trading session: day orders expire, previous closes and bands reset. */
   endSession(): Promise<Ack> {
     return this.submit({ type: 'EndSession' });

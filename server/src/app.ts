@@ -207,6 +207,14 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
           if (ack.rejected.code !== 'DUPLICATE_ACCOUNT') throw new ProtocolError(ack.rejected.code, ack.rejected.message);
         }
       },
+      cancelOrders: async (accountId) => {
+        // The user's sessions are gone, but an order of theirs may be queued for the next group commit:
+        // wait until it is in the engine, then cancel whatever is open (again, should one still be there).
+        await venue.executed();
+        let canceled = 0;
+        for (let round = 0; round < 3 && venue.view.openOrders(accountId).length > 0; round++) canceled += await venue.cancelOrders(accountId);
+        return canceled;
+      },
     },
     opts.now,
   );

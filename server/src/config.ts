@@ -73,6 +73,11 @@ export const ConfigSchema = z.strictObject({
   /** Sessions of warm-up bars imported when the simulated market is first set up (charts have history). */
   simWarmupDays: z.int().min(0).max(260).default(30),
   serverName: z.string().min(1).max(64).default('tradedesk-server'),
+  /**
+   * When set, `GET /metrics` answers only `Authorization: Bearer <metricsToken>` (Prometheus:
+   * `authorization: { credentials: ... }`). Unset, it is open like `/health`: keep the port private then.
+   */
+  metricsToken: z.string().regex(/^[\x21-\x7e]{16,256}$/, 'must be 16-256 printable ASCII characters without spaces').optional(),
 
   auth: z
     .strictObject({
@@ -185,6 +190,7 @@ export const FLAGS: Readonly<Record<string, { key: string; kind: Kind }>> = {
   'renderer-dir': { key: 'rendererDir', kind: 'string' },
   'setup-token-file': { key: 'setupTokenFile', kind: 'string' },
   'log-level': { key: 'logLevel', kind: 'string' },
+  'metrics-token': { key: 'metricsToken', kind: 'string' },
   sim: { key: 'sim', kind: 'switch' },
   'sim-speed': { key: 'simSpeed', kind: 'number' },
   'sim-seed': { key: 'simSeed', kind: 'int' },
@@ -326,6 +332,8 @@ export const HELP = `tradedesk exchange server
   --renderer-dir DIR     web build served at / (default ./dist/renderer)
   --setup-token-file F   also write the first-admin setup token to F (mode 0600)
   --log-level L          debug|info|warn|error|silent (default info)
+  --metrics-token T      /metrics answers only "Authorization: Bearer T" (16+ characters; better set
+                         TRADEDESK_METRICS_TOKEN, since flags show in the process list)
   --sim [on|off|auto]    simulated liquidity on the venue (default auto: on in development when the
                          database is new or already has the simulated market; off with NODE_ENV=production)
   --sim-speed X          simulated time per wall time (default 1 = real time)

@@ -213,6 +213,29 @@ describe('health, metrics, static files', () => {
     client.close();
   });
 
+  it('with a metrics token, /metrics answers only that token, while /health stays open', async () => {
+    const token = 'scrape-0123456789abcdef';
+    const m = await startServer({ metricsToken: token });
+    try {
+      const a = await setupAdmin(m);
+      for (const headers of [{} as Record<string, string>, { Authorization: 'Bearer wrong-0123456789abcdef' }, { Authorization: `Bearer ${a.accessToken}` }, { Authorization: token }]) {
+        const r = await api(m.url, 'GET', '/metrics', { headers });
+        expect(r.status).toBe(401);
+        expect(r.body).toMatchObject({ code: 'UNAUTHENTICATED', message: expect.stringContaining('metrics token') });
+        expect(r.headers.get('www-authenticate')).toBe('Bearer');
+      }
+      const ok = await api(m.url, 'GET', '/metrics', { headers: { Authorization: `Bearer ${token}` } });
+      expect(ok.status).toBe(200);
+      expect(ok.body).toMatch(/^tradedesk_orders_total\{result="accepted"\} \d+$/m);
+      expect((await api(m.url, 'GET', '/health')).status).toBe(200);
+      // the token is the metrics', not a session: the API refuses it
+      expect((await api(m.url, 'GET', '/api/v1/auth/me', { token })).status).toBe(401);
+    } finally {
+      await m.stop();
+    }
+    expect(() => makeConfig({ metricsToken: 'short' })).toThrow(/metricsToken: must be 16-256 printable ASCII/);
+  });
+
   it('serves the web build at / with a strict CSP; API paths and traversal are not files', async () => {
     const r = await fetch(s.url + '/');
     expect(r.status).toBe(200);

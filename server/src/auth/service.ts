@@ -73,7 +73,15 @@ export interface AuthHooks {
   onUserChanged(userId: number, reason: string): void;
   /** Opens an engine account for a new user; resolves with its id. */
   openAccount(): Promise<number>;
+  /**
+   * Cancels every working order of an account whose user can no longer trade (disabled, or made a viewer):
+   * nobody could manage those orders any more. Resolves with the number of orders canceled.
+   */
+  cancelOrders(accountId: number): Promise<number>;
 }
+
+/** A user after an admin's change, with the working orders that change canceled. */
+export type ChangedUser = PublicUser & { canceledOrders: number };
 
 interface Throttle {
   failures: number;
@@ -182,31 +190,56 @@ export class AuthService {
     return publicUser(u);
   }
 
-  setDisabled(actor: Principal, userId: number, disabled: boolean, client: ClientInfo): PublicUser {
+  /**
+   * The checks every change of a user by an admin makes: the user exists, and the actor is still an active
+   * admin (its principal may be older than a change made meanwhile by another admin). With self-demotion and
+   * self-disabling refused, this also means no change leaves the server without an active admin: the actor
+   * remains one.
+   */
+  #adminChange(actor: Principal, userId: number): UserRow {
+    const a = this.#store.userById(actor.userId);
+    if (a === undefined || a.disabled === 1 || a.role !== 'admin') throw new ProtocolError('FORBIDDEN', 'Needs admin access', { required: 'admin' });
     const u = this.#store.userById(userId);
     if (u === undefined) throw new ProtocolError('NOT_FOUND', 'No such user');
-    if (disabled && u.id === actor.userId) throw new ProtocolError('CONFLICT', 'You cannot disable yourself');
+    return u;
+  }
+
+  /** Cancels the working orders of a user who can no longer trade. */
+  async #cancelOrdersOf(u: UserRow): Promise<number> {
+    return u.accountId === null ? 0 : this.#hooks.cancelOrders(u.accountId);
+  }
+
+  /**
+   * Disabling a user signs them out everywhere at once (their sockets close) and cancels their working
+   * orders; enabling lets them sign in again.
+   */
+  async setDisabled(actor: Principal, userId: number, disabled: boolean, client: ClientInfo): Promise<ChangedUser> {
+    if (disabled && userId === actor.userId) throw new ProtocolError('CONFLICT', 'You cannot disable yourself');
+    const u = this.#adminChange(actor, userId);
     const now = this.#now();
     this.#store.updateUser(userId, { disabled: disabled ? 1 : 0 }, now);
+    let canceledOrders = 0;
     if (disabled) {
       const ids = this.#store.revokeUserSessions(userId, 'user disabled', now);
       this.#dropCache((p) => p.userId === userId);
       this.#hooks.onSessionsRevoked(ids, 'user disabled');
       this.#hooks.onUserChanged(userId, 'user disabled');
+      canceledOrders = await this.#cancelOrdersOf(u);
     }
-    this.#audit(actor, client, disabled ? 'admin.user.disable' : 'admin.user.enable', { userId, username: u.username });
-    return publicUser(this.#store.userById(userId)!);
+    this.#audit(actor, client, disabled ? 'admin.user.disable' : 'admin.user.enable', { userId, username: u.username, ...(disabled ? { canceledOrders } : {}) });
+    return { ...publicUser(this.#store.userById(userId)!), canceledOrders };
   }
 
-  setRole(actor: Principal, userId: number, role: Role, client: ClientInfo): PublicUser {
-    const u = this.#store.userById(userId);
-    if (u === undefined) throw new ProtocolError('NOT_FOUND', 'No such user');
-    if (u.id === actor.userId && role !== 'admin') throw new ProtocolError('CONFLICT', 'You cannot demote yourself');
+  /** A change of role closes the user's sockets (they reconnect with the new role); making them a viewer cancels their working orders. */
+  async setRole(actor: Principal, userId: number, role: Role, client: ClientInfo): Promise<ChangedUser> {
+    if (userId === actor.userId && role !== 'admin') throw new ProtocolError('CONFLICT', 'You cannot demote yourself');
+    const u = this.#adminChange(actor, userId);
     this.#store.updateUser(userId, { role }, this.#now());
     this.#dropCache((p) => p.userId === userId);
     this.#hooks.onUserChanged(userId, 'role changed');
-    this.#audit(actor, client, 'admin.user.role', { userId, username: u.username, from: u.role, to: role });
-    return publicUser(this.#store.userById(userId)!);
+    const canceledOrders = role === 'viewer' && u.role !== 'viewer' ? await this.#cancelOrdersOf(u) : 0;
+    this.#audit(actor, client, 'admin.user.role', { userId, username: u.username, from: u.role, to: role, ...(role === 'viewer' ? { canceledOrders } : {}) });
+    return { ...publicUser(this.#store.userById(userId)!), canceledOrders };
   }
 
   // ---------------------------------------------------------------- login

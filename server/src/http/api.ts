@@ -18,7 +18,7 @@
  * Mutating RPC calls accept an `Idempotency-Key` header (same key and body: the original response;
  * same key, different body: 409 IDEMPOTENCY_CONFLICT), kept 24 h per user.
  */
-import { randomUUID, createHash } from 'node:crypto';
+import { randomUUID, createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import {
@@ -65,6 +65,8 @@ interface Ctx {
   client: ClientInfo;
   url: URL;
   principal: Principal | undefined;
+  /** The bearer token, kept to authenticate again once a body has arrived (the session may be gone). */
+  token?: string;
   route: string;
   /** Set when the principal is known, for the log line. */
   userId?: number;
@@ -100,7 +102,16 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     return Math.ceil((1 - b.tokens) / cfg.http.rate);
   };
 
-  const readBody = (req: IncomingMessage): Promise<unknown> =>
+  /**
+   * Reads a JSON body, then authenticates the request again: a slow body may arrive after its session was
+   * revoked, its user disabled or demoted, and the request must be judged as of now, not as of its headers.
+   */
+  const readBody = async (c: Ctx): Promise<unknown> => {
+    const body = await readRaw(c.req);
+    if (c.token !== undefined) c.principal = d.auth.authenticate(c.token);
+    return body;
+  };
+  const readRaw = (req: IncomingMessage): Promise<unknown> =>
     new Promise((resolve, reject) => {
       const chunks: Buffer[] = [];
       let size = 0;
@@ -185,24 +196,33 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
   route('GET', '/health', async () => d.health());
   // The web UI reads this first: which kind of backend served it and where its WebSocket is.
   route('GET', '/config.json', async () => ({ kind: 'server', wsPath: '/ws', name: cfg.serverName }));
-  route('GET', '/metrics', async () => new HttpReply(200, d.metricsText(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }));
+  const metricsKey = cfg.metricsToken === undefined ? undefined : createHash('sha256').update(cfg.metricsToken).digest();
+  route('GET', '/metrics', async (c) => {
+    if (metricsKey !== undefined) {
+      // Its own token, not a user's session: compared in constant time, over digests of equal length.
+      const m = /^Bearer\s+(\S+)$/i.exec(c.req.headers.authorization?.trim() ?? '');
+      if (m === null || !timingSafeEqual(createHash('sha256').update(m[1]!).digest(), metricsKey))
+        throw new ProtocolError('UNAUTHENTICATED', 'The metrics need the metrics token (Authorization: Bearer <metrics token>)');
+    }
+    return new HttpReply(200, d.metricsText(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
 
   route('POST', '/api/v1/auth/setup', async (c) => {
-    const b = parse(S.setup, await readBody(c.req), 'setup request');
+    const b = parse(S.setup, await readBody(c), 'setup request');
     return new HttpReply(201, await d.auth.setup(b, c.client));
   });
   route('POST', '/api/v1/auth/register', async (c) => {
-    const b = parse(S.register, await readBody(c.req), 'registration');
+    const b = parse(S.register, await readBody(c), 'registration');
     const actor = c.principal !== undefined ? requireUser(c) : undefined;
     const open = cfg.registration === 'open' ? (cfg.openRole as Role) : undefined;
     return new HttpReply(201, await d.auth.register(b, actor, c.client, open));
   });
   route('POST', '/api/v1/auth/login', async (c) => {
-    const b = parse(S.login, await readBody(c.req), 'sign-in');
+    const b = parse(S.login, await readBody(c), 'sign-in');
     return d.auth.login(b, c.client);
   });
   route('POST', '/api/v1/auth/refresh', async (c) => {
-    const b = parse(S.refresh, await readBody(c.req), 'refresh request');
+    const b = parse(S.refresh, await readBody(c), 'refresh request');
     return d.auth.refresh(b.refreshToken, c.client);
   });
   route('POST', '/api/v1/auth/logout', async (c) => {
@@ -211,7 +231,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
   });
   route('GET', '/api/v1/auth/me', async (c) => d.auth.me(requireUser(c, true)));
   route('POST', '/api/v1/auth/password', async (c) => {
-    const b = parse(S.password, await readBody(c.req), 'password change');
+    const b = parse(S.password, await readBody(c), 'password change');
     await d.auth.changePassword(requireUser(c, true), b.currentPassword, b.newPassword, c.client);
     return new HttpReply(204, undefined);
   });
@@ -221,15 +241,15 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     return new HttpReply(204, undefined);
   });
   route('POST', '/api/v1/auth/2fa/enroll', async (c) => {
-    const b = parse(S.enroll, await readBody(c.req), '2FA enrolment');
+    const b = parse(S.enroll, await readBody(c), '2FA enrolment');
     return d.auth.enrollTotp(requireUser(c), b.password, c.client);
   });
   route('POST', '/api/v1/auth/2fa/verify', async (c) => {
-    const b = parse(S.verify, await readBody(c.req), '2FA verification');
+    const b = parse(S.verify, await readBody(c), '2FA verification');
     return d.auth.verifyTotp(requireUser(c), b.code, c.client);
   });
   route('POST', '/api/v1/auth/2fa/disable', async (c) => {
-    const b = parse(S.disable2fa, await readBody(c.req), '2FA disable');
+    const b = parse(S.disable2fa, await readBody(c), '2FA disable');
     await d.auth.disableTotp(requireUser(c), b.password, b.code, c.client);
     return new HttpReply(204, undefined);
   });
@@ -248,9 +268,9 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     }));
   });
   route('POST', '/api/v1/admin/users', async (c) => {
-    const p = requireAdmin(c);
-    const b = parse(S.register, await readBody(c.req), 'new user');
-    return new HttpReply(201, await d.auth.register(b, p, c.client, undefined));
+    requireAdmin(c);
+    const b = parse(S.register, await readBody(c), 'new user');
+    return new HttpReply(201, await d.auth.register(b, requireAdmin(c), c.client, undefined));
   });
   const userId = (s: string): number => {
     const n = Number(s);
@@ -261,9 +281,9 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
   route('POST', '/api/v1/admin/users/{id}/disable', async (c, [id]) => d.auth.setDisabled(requireAdmin(c), userId(id!), true, c.client));
   route('POST', '/api/v1/admin/users/{id}/enable', async (c, [id]) => d.auth.setDisabled(requireAdmin(c), userId(id!), false, c.client));
   route('POST', '/api/v1/admin/users/{id}/role', async (c, [id]) => {
-    const p = requireAdmin(c);
-    const b = parse(S.role, await readBody(c.req), 'role change');
-    return d.auth.setRole(p, userId(id!), b.role, c.client);
+    requireAdmin(c);
+    const b = parse(S.role, await readBody(c), 'role change');
+    return d.auth.setRole(requireAdmin(c), userId(id!), b.role, c.client);
   });
   route('GET', '/api/v1/admin/audit', async (c) => {
     requireAdmin(c);
@@ -314,7 +334,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
   });
 
   route('POST', '/api/v1/rpc/{method}', async (c, [name]) => {
-    const body = await readBody(c.req);
+    const body = await readBody(c);
     const key = c.req.headers['idempotency-key'];
     if (key === undefined) return rpc(c, name, body);
     if (typeof key !== 'string' || key.length === 0 || key.length > MAX_IDEM_KEY || !/^[\x21-\x7e]+$/.test(key))
@@ -443,10 +463,12 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     void (async () => {
       try {
         const auth = req.headers.authorization;
-        if (auth !== undefined) {
+        // /metrics checks a token of its own (not a session's)
+        if (auth !== undefined && r.name !== 'GET /metrics') {
           const m = /^Bearer\s+(\S+)$/i.exec(auth.trim());
           if (m === null) throw new ProtocolError('UNAUTHENTICATED', 'Use Authorization: Bearer <access token>');
-          c.principal = d.auth.authenticate(m[1]!);
+          c.token = m[1]!;
+          c.principal = d.auth.authenticate(c.token);
           c.userId = c.principal.userId;
         }
         if (r.name !== 'GET /health' && r.name !== 'GET /metrics') {

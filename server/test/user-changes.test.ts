@@ -1,0 +1,164 @@
+/**
+ * What an admin's change of a user does beyond the user row: a user who can no longer trade (disabled, or
+ * made a viewer) has their working orders canceled, even one still in flight; a request is judged by its
+ * sender's rights when its body has arrived, not when its headers did; and no change leaves the server
+ * without an active admin.
+ */
+import { request } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClientInfo, Principal } from '../src/auth/service.js';
+import { api, closed, createUser, fund, listInstrument, rpc, setupAdmin, wsClient, type Json, type Session, type TestServer, startServer } from './helpers.js';
+
+let s: TestServer;
+let admin: Session;
+
+beforeAll(async () => {
+  s = await startServer();
+  admin = await setupAdmin(s);
+  await listInstrument(s, admin);
+});
+afterAll(() => s.stop());
+
+const buy = (price: number) => ({ symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price, tif: 'gtc' }) as const;
+
+async function fundedTrader(name: string, prices = [9_000, 9_100, 9_200]): Promise<Session> {
+  const t = await createUser(s, admin, name, 'trader');
+  await fund(s, admin, t.user.accountId!);
+  for (const price of prices) expect((await rpc(s, 'order.place', buy(price), t.accessToken)).status).toBe(200);
+  return t;
+}
+
+const open = (accountId: number) => s.app.venue.view.openOrders(accountId);
+const canceled = (accountId: number) => s.app.venue.orders({ accountId, status: 'canceled', limit: 100 }).items.length;
+
+async function audit(action: string): Promise<Json[]> {
+  const r = await api(s.url, 'GET', `/api/v1/admin/audit?action=${action}`, { token: admin.accessToken });
+  expect(r.status).toBe(200);
+  return r.body;
+}
+
+/** A POST whose headers go now and whose body goes when `send` is called; resolves with the answer. */
+function slowPost(path: string, token: string, body: unknown): { send(): Promise<{ status: number; body: Json }> } {
+  const text = JSON.stringify(body);
+  const headers = { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) };
+  const req = request(s.url + path, { method: 'POST', headers });
+  const answer = new Promise<{ status: number; body: Json }>((resolve, reject) => {
+    req.on('response', (res) => {
+      let data = '';
+      res.on('data', (c: Buffer) => (data += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, body: JSON.parse(data) }));
+    });
+    req.on('error', reject);
+  });
+  req.flushHeaders();
+  return {
+    send() {
+      req.end(text);
+      return answer;
+    },
+  };
+}
+
+describe('a user who can no longer trade', () => {
+  it('disabling cancels every working order, one still in flight included, and says how many', async () => {
+    const t = await fundedTrader('kim');
+    const acct = t.user.accountId!;
+    const { ws, client } = await wsClient(s, { token: t.accessToken });
+    const gone = closed(ws);
+    // Sent together: the order reaches the venue before the disable, or its socket is closed first.
+    const late = client.call('order.place', buy(9_300)).catch(() => undefined);
+    const d = await api(s.url, 'POST', `/api/v1/admin/users/${t.user.id}/disable`, { token: admin.accessToken });
+    expect(d.status).toBe(200);
+    expect(d.body).toMatchObject({ disabled: true });
+    expect(await gone).toMatchObject({ reason: 'SESSION_REVOKED' });
+    await late; // refused either way: the socket closes before the order's answer could go out
+    expect(open(acct)).toEqual([]);
+    expect([3, 4]).toContain(d.body.canceledOrders);
+    expect(canceled(acct)).toBe(d.body.canceledOrders);
+    expect(s.app.venue.orders({ accountId: acct, limit: 100 }).items).toHaveLength(d.body.canceledOrders);
+    const [entry] = await audit('admin.user.disable');
+    expect(entry).toMatchObject({ username: 'admin', details: { userId: t.user.id, username: 'kim', canceledOrders: d.body.canceledOrders } });
+
+    // Enabling cancels nothing and brings nothing back.
+    const e = await api(s.url, 'POST', `/api/v1/admin/users/${t.user.id}/enable`, { token: admin.accessToken });
+    expect(e.body).toMatchObject({ disabled: false, canceledOrders: 0 });
+    expect(open(acct)).toEqual([]);
+  });
+
+  it('an order queued for the same group commit as the disable is canceled too, when it is the only one', async () => {
+    const t = await fundedTrader('lou', []);
+    const acct = t.user.accountId!;
+    // Queued in the venue, not yet executed, when the admin's change runs.
+    const queued = s.app.venue.submit({ type: 'PlaceOrder', accountId: acct, ...buy(9_400) });
+    const changed = await s.app.auth.setDisabled(adminPrincipal(), t.user.id, true, CLIENT);
+    expect((await queued).rejected).toBeUndefined();
+    expect(changed.canceledOrders).toBe(1);
+    expect(open(acct)).toEqual([]);
+  });
+
+  it('making a trader a viewer cancels their orders; making them an admin does not', async () => {
+    const t = await fundedTrader('max');
+    const acct = t.user.accountId!;
+    const up = await api(s.url, 'POST', `/api/v1/admin/users/${t.user.id}/role`, { token: admin.accessToken, body: { role: 'admin' } });
+    expect(up.body).toMatchObject({ role: 'admin', canceledOrders: 0 });
+    expect(open(acct)).toHaveLength(3);
+    const down = await api(s.url, 'POST', `/api/v1/admin/users/${t.user.id}/role`, { token: admin.accessToken, body: { role: 'viewer' } });
+    expect(down.body).toMatchObject({ role: 'viewer', canceledOrders: 3 });
+    expect(open(acct)).toEqual([]);
+    const [entry] = await audit('admin.user.role');
+    expect(entry.details).toMatchObject({ username: 'max', from: 'admin', to: 'viewer', canceledOrders: 3 });
+  });
+});
+
+describe('requests judged as of their body', () => {
+  it('an order whose body arrives after its trader was disabled is refused', async () => {
+    const t = await fundedTrader('ned');
+    const acct = t.user.accountId!;
+    const place = slowPost('/api/v1/rpc/order.place', t.accessToken, buy(9_500));
+    await new Promise((r) => setTimeout(r, 100));
+    const d = await api(s.url, 'POST', `/api/v1/admin/users/${t.user.id}/disable`, { token: admin.accessToken });
+    expect(d.body.canceledOrders).toBe(3);
+    const late = await place.send();
+    expect(late.status).toBe(401);
+    expect(open(acct)).toEqual([]);
+    expect(s.app.venue.orders({ accountId: acct, limit: 100 }).items).toHaveLength(3);
+  });
+
+
+  it('a request whose body arrives after its sender lost admin rights is refused, and an admin remains', async () => {
+    const b = await createUser(s, admin, 'bea', 'admin');
+    // Bea starts to demote the first admin; her headers are authenticated while she is an admin.
+    const demote = slowPost(`/api/v1/admin/users/${admin.user.id}/role`, b.accessToken, { role: 'viewer' });
+    await new Promise((r) => setTimeout(r, 100));
+    // Meanwhile the first admin demotes her.
+    const r = await api(s.url, 'POST', `/api/v1/admin/users/${b.user.id}/role`, { token: admin.accessToken, body: { role: 'trader' } });
+    expect(r.body.role).toBe('trader');
+    const late = await demote.send();
+    expect(late.status).toBe(403);
+    expect(late.body.code).toBe('FORBIDDEN');
+    const me = await api(s.url, 'GET', '/api/v1/auth/me', { token: admin.accessToken });
+    expect(me.body.role).toBe('admin');
+  });
+
+  it('a stale admin principal cannot change users, so an active admin always remains', async () => {
+    const c = await createUser(s, admin, 'cyd', 'admin');
+    const cyd: Principal = { userId: c.user.id, username: 'cyd', role: 'admin', accountId: c.user.accountId ?? undefined, sessionId: c.sessionId, mustChangePassword: false };
+    await api(s.url, 'POST', `/api/v1/admin/users/${c.user.id}/disable`, { token: admin.accessToken });
+    // Cyd's principal, taken before she was disabled, is refused at the change itself.
+    await expect(s.app.auth.setRole(cyd, admin.user.id, 'viewer', CLIENT)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(s.app.auth.setDisabled(cyd, admin.user.id, true, CLIENT)).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(s.app.store.adminCount()).toBe(1);
+    // The remaining admin cannot step down either.
+    expect((await api(s.url, 'POST', `/api/v1/admin/users/${admin.user.id}/role`, { token: admin.accessToken, body: { role: 'trader' } })).status).toBe(409);
+    // Enabled again, Cyd may be demoted by the other admin.
+    await api(s.url, 'POST', `/api/v1/admin/users/${c.user.id}/enable`, { token: admin.accessToken });
+    expect((await api(s.url, 'POST', `/api/v1/admin/users/${c.user.id}/role`, { token: admin.accessToken, body: { role: 'trader' } })).body.role).toBe('trader');
+    expect(s.app.store.adminCount()).toBe(1);
+  });
+});
+
+const CLIENT: ClientInfo = { ip: '127.0.0.1', userAgent: 'test' };
+
+function adminPrincipal(): Principal {
+  return { userId: admin.user.id, username: 'admin', role: 'admin', accountId: admin.user.accountId ?? undefined, sessionId: admin.sessionId, mustChangePassword: false };
+}
