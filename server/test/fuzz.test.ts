@@ -401,7 +401,7 @@ describe('fuzzing the path parameters of the REST routes', () => {
       .filter((raw) => raw.length > 0 && !/^[0-9]+$/.test((decoded(raw) ?? '').trim()));
     const routeArb = fc.oneof(
       segment.map((x) => ['DELETE', `/api/v1/auth/sessions/${x}`] as const),
-      fc.tuple(segment, fc.constantFrom('disable', 'enable', 'role')).map(([x, a]) => ['POST', `/api/v1/admin/users/${x}/${a}`] as const),
+      fc.tuple(segment, fc.constantFrom('disable', 'enable', 'role', 'password', '2fa/reset')).map(([x, a]) => ['POST', `/api/v1/admin/users/${x}/${a}`] as const),
       segment.map((x) => ['GET', `/api/v1/rpc/${x}`] as const),
       segment.map((x) => ['POST', `/api/v1/rpc/${x}`] as const),
     );
@@ -801,30 +801,49 @@ describe('fuzzing the WebSocket upgrade', () => {
 });
 
 describe('fuzzing the admin routes', () => {
-  it('users created with any name, role and password, the audit log read with any query: typed answers; the list and the log stay readable', { timeout: 120_000 }, async () => {
+  it('users created with any name, role and password, changed with any body, the audit log read with any query: typed answers; the list and the log stay readable', { timeout: 120_000 }, async () => {
     const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40, unit: 'binary' }), fc.constantFrom('', ' ', 'admin', 'Admin', 'constructor', '__proto__', 'x'.repeat(300)));
-    const create = fc.record({ username: text, password: fc.oneof(text, fc.constant('a perfectly fine passphrase')), role: fc.oneof(fc.constantFrom('admin', 'trader', 'viewer'), text) }, { requiredKeys: [] });
+    const create = fc.record({ username: fc.oneof(text, fc.stringMatching(/^[a-z][a-z0-9._-]{2,12}$/)), password: fc.oneof(text, fc.constant('a perfectly fine passphrase')), role: fc.oneof(fc.constantFrom('admin', 'trader', 'viewer'), text) }, { requiredKeys: [] });
     const audit = fc.dictionary(fc.constantFrom('userId', 'action', 'before', 'limit', 'constructor', 'bogus'), fc.oneof(text, fc.integer().map(String), fc.constantFrom('0', '-1', '1e3', '1000', '1001', '0x10')), { maxKeys: 4 });
+    // changes to a user made so far (or to the admin, or to nobody), with any body
+    const change = fc.record({
+      pick: fc.nat(),
+      action: fc.constantFrom('disable', 'enable', 'role', 'password', '2fa/reset'),
+      body: fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.record({ role: fc.oneof(fc.constantFrom('admin', 'trader', 'viewer'), text) }), fc.record({ password: fc.oneof(text, fc.constant('another fine passphrase')) })),
+    });
+    const me = (await api(s.url, 'GET', '/api/v1/auth/me', { token: tokens.admin! })).body.id as number;
+    const ids: number[] = [me, 999_999];
     const before = logs.filter((l) => l.level === 'error').length;
     let created = 0;
+    let changed = 0;
     await fc.assert(
-      fc.asyncProperty(fc.oneof(create.map((body) => ({ kind: 'create' as const, body })), audit.map((q) => ({ kind: 'audit' as const, q }))), async (op) => {
+      fc.asyncProperty(fc.oneof(create.map((body) => ({ kind: 'create' as const, body })), audit.map((q) => ({ kind: 'audit' as const, q })), change.map((c) => ({ kind: 'change' as const, ...c }))), async (op) => {
         const r =
           op.kind === 'create'
             ? await api(s.url, 'POST', '/api/v1/admin/users', { token: tokens.admin!, body: op.body })
-            : await api(s.url, 'GET', `/api/v1/admin/audit?${new URLSearchParams(op.q).toString()}`, { token: tokens.admin! });
+            : op.kind === 'change'
+              ? await api(s.url, 'POST', `/api/v1/admin/users/${ids[op.pick % ids.length]}/${op.action}`, { token: tokens.admin!, body: op.body })
+              : await api(s.url, 'GET', `/api/v1/admin/audit?${new URLSearchParams(op.q).toString()}`, { token: tokens.admin! });
         const what = `${JSON.stringify(op).slice(0, 300)} -> ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`;
         expect(r.status, what).toBeLessThan(500);
         if (r.status >= 400) expect(CODES.has(r.body?.code) && r.body.code !== 'INTERNAL' && typeof r.body.message === 'string', what).toBe(true);
         else if (op.kind === 'create') {
           expect(r.status, what).toBe(201);
           expect(r.body, what).toMatchObject({ username: expect.any(String), role: expect.stringMatching(/^(admin|trader|viewer)$/), mustChangePassword: true });
+          ids.push(r.body.id);
           created++;
+        } else if (op.kind === 'change') {
+          expect(r.status, what).toBe(200);
+          expect(r.body, what).toMatchObject({ id: ids[op.pick % ids.length], username: expect.any(String) });
+          changed++;
         } else expect(Array.isArray(r.body), what).toBe(true);
+        // the fuzzing admin is never locked out by a change
+        expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: tokens.admin! })).body, what).toMatchObject({ id: me, role: 'admin', disabled: false });
       }),
       { numRuns: Number(process.env.FUZZ_RUNS ?? 300), seed: Number(process.env.FUZZ_SEED ?? 20261206) },
     );
     expect(created).toBeGreaterThan(0);
+    expect(changed).toBeGreaterThan(10);
     const users = await api(s.url, 'GET', '/api/v1/admin/users', { token: tokens.admin! });
     expect(users.status).toBe(200);
     expect(new Set((users.body as { username: string }[]).map((u) => u.username.toLowerCase())).size).toBe(users.body.length);

@@ -7,7 +7,8 @@
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientInfo, Principal } from '../src/auth/service.js';
-import { api, closed, createUser, fund, listInstrument, rpc, setupAdmin, wsClient, type Json, type Session, type TestServer, startServer } from './helpers.js';
+import { base32Decode, totp } from '../src/auth/totp.js';
+import { PASSWORD, api, closed, createUser, fund, listInstrument, login, rpc, setupAdmin, wsClient, type Json, type Session, type TestServer, startServer } from './helpers.js';
 
 let s: TestServer;
 let admin: Session;
@@ -154,6 +155,60 @@ describe('requests judged as of their body', () => {
     await api(s.url, 'POST', `/api/v1/admin/users/${c.user.id}/enable`, { token: admin.accessToken });
     expect((await api(s.url, 'POST', `/api/v1/admin/users/${c.user.id}/role`, { token: admin.accessToken, body: { role: 'trader' } })).body.role).toBe('trader');
     expect(s.app.store.adminCount()).toBe(1);
+  });
+});
+
+describe('an admin recovers a user who cannot sign in', () => {
+  it('a forgotten password: a temporary one, to be changed at the next sign-in; every session ends', async () => {
+    const t = await fundedTrader('ora', []);
+    const { ws } = await wsClient(s, { token: t.accessToken });
+    const gone = closed(ws);
+    const path = `/api/v1/admin/users/${t.user.id}/password`;
+    // a user's own password is not reset here, nor by a trader, nor to a weak one
+    expect((await api(s.url, 'POST', `/api/v1/admin/users/${admin.user.id}/password`, { token: admin.accessToken, body: { password: 'temporary passphrase 9' } })).status).toBe(409);
+    expect((await api(s.url, 'POST', path, { token: t.accessToken, body: { password: 'temporary passphrase 9' } })).status).toBe(403);
+    const weak = await api(s.url, 'POST', path, { token: admin.accessToken, body: { password: 'password' } });
+    expect(weak.body.code).toBe('WEAK_PASSWORD');
+    expect((await api(s.url, 'POST', path, { token: admin.accessToken, body: {} })).status).toBe(400);
+
+    const r = await api(s.url, 'POST', path, { token: admin.accessToken, body: { password: 'temporary passphrase 9' } });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ username: 'ora', mustChangePassword: true, sessionsRevoked: 1 });
+    expect(await gone).toMatchObject({ reason: 'SESSION_REVOKED' });
+    expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: t.accessToken })).status).toBe(401);
+    expect((await login(s, 'ora')).status).toBe(401);
+    const temp = (await login(s, 'ora', 'temporary passphrase 9')).body as Session & { user: { mustChangePassword: boolean } };
+    expect(temp.user.mustChangePassword).toBe(true);
+    expect((await rpc(s, 'account.get', {}, temp.accessToken)).body).toMatchObject({ code: 'FORBIDDEN', details: { reason: 'password_change_required' } });
+    const changed = await api(s.url, 'POST', '/api/v1/auth/password', { token: temp.accessToken, body: { currentPassword: 'temporary passphrase 9', newPassword: PASSWORD } });
+    expect(changed.status).toBe(204);
+    expect((await rpc(s, 'account.get', {}, temp.accessToken)).status).toBe(200);
+    const [entry] = await audit('admin.user.password_reset');
+    expect(entry).toMatchObject({ username: 'admin', details: { userId: t.user.id, username: 'ora', sessionsRevoked: 1 } });
+    expect(JSON.stringify(entry)).not.toContain('temporary passphrase');
+  });
+
+  it('a lost authenticator: 2FA off (secret and backup codes gone), every session ends; the user may enrol again', async () => {
+    const t = await createUser(s, admin, 'pia', 'trader');
+    const e = await api(s.url, 'POST', '/api/v1/auth/2fa/enroll', { token: t.accessToken, body: { password: PASSWORD } });
+    const secret = base32Decode(e.body.secret);
+    expect((await api(s.url, 'POST', '/api/v1/auth/2fa/verify', { token: t.accessToken, body: { code: totp(secret, Date.now()) } })).status).toBe(200);
+    expect((await login(s, 'pia')).body.code).toBe('TWO_FACTOR_REQUIRED');
+
+    const path = `/api/v1/admin/users/${t.user.id}/2fa/reset`;
+    expect((await api(s.url, 'POST', `/api/v1/admin/users/${admin.user.id}/2fa/reset`, { token: admin.accessToken })).status).toBe(409);
+    expect((await api(s.url, 'POST', path, { token: t.accessToken })).status).toBe(403);
+    const r = await api(s.url, 'POST', path, { token: admin.accessToken });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ username: 'pia', totpEnabled: false, sessionsRevoked: 1 });
+    expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: t.accessToken })).status).toBe(401);
+    const again = (await login(s, 'pia')).body as Session;
+    expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: again.accessToken })).body).toMatchObject({ totpEnabled: false, backupCodesLeft: 0 });
+    // nothing left to reset
+    expect((await api(s.url, 'POST', path, { token: admin.accessToken })).body.code).toBe('CONFLICT');
+    expect((await api(s.url, 'POST', '/api/v1/auth/2fa/enroll', { token: again.accessToken, body: { password: PASSWORD } })).status).toBe(200);
+    const [entry] = await audit('admin.user.2fa_reset');
+    expect(entry).toMatchObject({ username: 'admin', details: { userId: t.user.id, username: 'pia', sessionsRevoked: 1 } });
   });
 });
 

@@ -220,10 +220,7 @@ export class AuthService {
     this.#store.updateUser(userId, { disabled: disabled ? 1 : 0 }, now);
     let canceledOrders = 0;
     if (disabled) {
-      const ids = this.#store.revokeUserSessions(userId, 'user disabled', now);
-      this.#dropCache((p) => p.userId === userId);
-      this.#hooks.onSessionsRevoked(ids, 'user disabled');
-      this.#hooks.onUserChanged(userId, 'user disabled');
+      this.#signOut(u, 'user disabled', now);
       canceledOrders = await this.#cancelOrdersOf(u);
     }
     this.#audit(actor, client, disabled ? 'admin.user.disable' : 'admin.user.enable', { userId, username: u.username, ...(disabled ? { canceledOrders } : {}) });
@@ -240,6 +237,53 @@ export class AuthService {
     const canceledOrders = role === 'viewer' && u.role !== 'viewer' ? await this.#cancelOrdersOf(u) : 0;
     this.#audit(actor, client, 'admin.user.role', { userId, username: u.username, from: u.role, to: role, ...(role === 'viewer' ? { canceledOrders } : {}) });
     return { ...publicUser(this.#store.userById(userId)!), canceledOrders };
+  }
+
+  /**
+   * A user who forgot their password: the admin sets a temporary one, which the user must change at their
+   * next sign-in. Every session of the user is revoked (their sockets close) and their sign-in throttle is
+   * cleared. Not for the admin's own password (that is /auth/password, with the current one).
+   */
+  async resetPassword(actor: Principal, userId: number, password: string, client: ClientInfo): Promise<PublicUser & { sessionsRevoked: number }> {
+    if (userId === actor.userId) throw new ProtocolError('CONFLICT', 'Change your own password with POST /api/v1/auth/password');
+    const u = this.#adminChange(actor, userId);
+    const problems = passwordProblems(password, u.username);
+    if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must ${passwordRule(problems)}`, { problems });
+    const hash = await this.hashes.hash(password);
+    this.#adminChange(actor, userId); // still an admin after the hashing
+    const now = this.#now();
+    this.#store.updateUser(userId, { password_hash: hash, must_change_password: 1 }, now);
+    const revoked = this.#signOut(u, 'password reset', now);
+    const name = u.username.toLowerCase() + '|';
+    for (const k of this.#throttle.keys()) if (k.startsWith(name)) this.#throttle.delete(k);
+    this.#audit(actor, client, 'admin.user.password_reset', { userId, username: u.username, sessionsRevoked: revoked });
+    return { ...publicUser(this.#store.userById(userId)!), sessionsRevoked: revoked };
+  }
+
+  /**
+   * A user who lost their authenticator and backup codes: the admin turns their 2FA off (secret and backup
+   * codes deleted); they sign in with the password alone and may enrol again. Every session of the user is
+   * revoked. Not for the admin's own 2FA (that is /auth/2fa/disable, with the password and a code).
+   */
+  resetTwoFactor(actor: Principal, userId: number, client: ClientInfo): PublicUser & { sessionsRevoked: number } {
+    if (userId === actor.userId) throw new ProtocolError('CONFLICT', 'Turn off your own 2FA with POST /api/v1/auth/2fa/disable');
+    const u = this.#adminChange(actor, userId);
+    if (u.totpSecret === null && u.totpEnabled !== 1) throw new ProtocolError('CONFLICT', 'Two-factor authentication is not on for this user');
+    const now = this.#now();
+    this.#store.updateUser(userId, { totp_enabled: 0, totp_secret: null, totp_last_step: 0 }, now);
+    this.#store.setBackupCodes(userId, []);
+    const revoked = this.#signOut(u, '2FA reset', now);
+    this.#audit(actor, client, 'admin.user.2fa_reset', { userId, username: u.username, sessionsRevoked: revoked });
+    return { ...publicUser(this.#store.userById(userId)!), sessionsRevoked: revoked };
+  }
+
+  /** Revokes every session of the user and closes their sockets; returns how many sessions were live. */
+  #signOut(u: UserRow, reason: string, now: number): number {
+    const ids = this.#store.revokeUserSessions(u.id, reason, now);
+    this.#dropCache((p) => p.userId === u.id);
+    this.#hooks.onSessionsRevoked(ids, reason);
+    this.#hooks.onUserChanged(u.id, reason);
+    return ids.length;
   }
 
   // ---------------------------------------------------------------- login

@@ -12,7 +12,7 @@
  *   POST /api/v1/auth/{setup,register,login,refresh,logout,password}
  *   GET  /api/v1/auth/me, GET /api/v1/auth/sessions, DELETE /api/v1/auth/sessions/{id}
  *   POST /api/v1/auth/2fa/{enroll,verify,disable}
- *   GET  /api/v1/admin/users, POST /api/v1/admin/users, POST /api/v1/admin/users/{id}/{disable,enable,role}
+ *   GET  /api/v1/admin/users, POST /api/v1/admin/users, POST /api/v1/admin/users/{id}/{disable,enable,role,password,2fa/reset}
  *   GET  /api/v1/admin/audit?userId=&action=&before=&limit=
  *   GET  /health, GET /metrics
  * Mutating RPC calls accept an `Idempotency-Key` header (same key and body: the original response;
@@ -175,6 +175,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     verify: z.strictObject({ code: z.string().min(1).max(32) }),
     disable2fa: z.strictObject({ password: Password, code: z.string().min(1).max(32) }),
     role: z.strictObject({ role: z.enum(ROLES) }),
+    resetPassword: z.strictObject({ password: Password }),
     audit: z.strictObject({
       userId: z.coerce.number().int().nonnegative().optional(),
       action: z.string().max(64).optional(),
@@ -285,6 +286,12 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     const b = parse(S.role, await readBody(c), 'role change');
     return d.auth.setRole(requireAdmin(c), userId(id!), b.role, c.client);
   });
+  route('POST', '/api/v1/admin/users/{id}/password', async (c, [id]) => {
+    requireAdmin(c);
+    const b = parse(S.resetPassword, await readBody(c), 'password reset');
+    return d.auth.resetPassword(requireAdmin(c), userId(id!), b.password, c.client);
+  });
+  route('POST', '/api/v1/admin/users/{id}/2fa/reset', async (c, [id]) => d.auth.resetTwoFactor(requireAdmin(c), userId(id!), c.client));
   route('GET', '/api/v1/admin/audit', async (c) => {
     requireAdmin(c);
     const q = parse(S.audit, Object.fromEntries(c.url.searchParams), 'audit query');
