@@ -28,7 +28,7 @@ export const STATEMENT_MAX_ENTRIES = 10_000;
 export const MAX_ARMED_ALERTS = 200;
 
 /** Venue errors as protocol errors (anything unexpected stays as thrown: the server maps it to INTERNAL). */
-function mapError(e: unknown): unknown {
+export function mapError(e: unknown): unknown {
   if (!isVenueError(e)) return e;
   switch (e.code) {
     case 'VENUE_CLOSED':

@@ -18,7 +18,7 @@ import { StaticFiles } from './http/static.js';
 import { createLogger, type Logger } from './log.js';
 import { MarketHub } from './market/hub.js';
 import { VenueMethods, type Origin, type OrderHooks } from './market/methods.js';
-import { venueHandlers } from '../../engine/venue/index.js';
+import { venueHandlers, venueErrorToProtocol } from '../../engine/venue/index.js';
 import { ACK_BUCKETS, BATCH_BUCKETS, LATENCY_BUCKETS, RateWindow, Registry } from './metrics.js';
 import { Store } from './store.js';
 import { Gateway } from './ws/gateway.js';
@@ -212,7 +212,11 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
         // wait until it is in the engine, then cancel whatever is open (again, should one still be there).
         await venue.executed();
         let canceled = 0;
-        for (let round = 0; round < 3 && venue.view.openOrders(accountId).length > 0; round++) canceled += await venue.cancelOrders(accountId);
+        try {
+          for (let round = 0; round < 3 && venue.view.openOrders(accountId).length > 0; round++) canceled += await venue.cancelOrders(accountId);
+        } catch (e) {
+          throw venueErrorToProtocol(e);
+        }
         return canceled;
       },
     },

@@ -111,6 +111,30 @@ describe('a user who can no longer trade', () => {
   });
 });
 
+describe('when the venue cannot cancel', () => {
+  it('the user is disabled all the same; the answer is 503 and the audit log says why', async () => {
+    const v = await startServer();
+    try {
+      const a = await setupAdmin(v);
+      await listInstrument(v, a);
+      const t = await createUser(v, a, 'quin', 'trader');
+      await fund(v, a, t.user.accountId!);
+      expect((await rpc(v, 'order.place', buy(9_000), t.accessToken)).status).toBe(200);
+      v.app.venue.close();
+      const d = await api(v.url, 'POST', `/api/v1/admin/users/${t.user.id}/disable`, { token: a.accessToken });
+      expect(d.status).toBe(503);
+      expect(d.body.code).toBe('UNAVAILABLE');
+      expect((await api(v.url, 'GET', '/api/v1/auth/me', { token: t.accessToken })).status).toBe(401);
+      const users = (await api(v.url, 'GET', '/api/v1/admin/users', { token: a.accessToken })).body as Json[];
+      expect(users.find((u) => u.username === 'quin')).toMatchObject({ disabled: true });
+      const [entry] = (await api(v.url, 'GET', '/api/v1/admin/audit?action=admin.user.disable', { token: a.accessToken })).body as Json[];
+      expect(entry.details).toMatchObject({ username: 'quin', canceledOrders: 0, cancelFailed: 'The venue is not available right now' });
+    } finally {
+      await v.stop();
+    }
+  });
+});
+
 describe('requests judged as of their body', () => {
   it('an order whose body arrives after its trader was disabled is refused', async () => {
     const t = await fundedTrader('ned');

@@ -204,9 +204,21 @@ export class AuthService {
     return u;
   }
 
-  /** Cancels the working orders of a user who can no longer trade. */
-  async #cancelOrdersOf(u: UserRow): Promise<number> {
-    return u.accountId === null ? 0 : this.#hooks.cancelOrders(u.accountId);
+  /**
+   * Cancels the working orders of a user who can no longer trade, then records the change with `audit`:
+   * with the number canceled, or, when the venue could not cancel (it failed or is closing), with the
+   * reason, before the error goes on to the caller. The change itself has been made either way.
+   */
+  async #cancelOrdersOf(u: UserRow, audit: (canceled: number, failed: { cancelFailed?: string }) => void): Promise<number> {
+    let n: number;
+    try {
+      n = u.accountId === null ? 0 : await this.#hooks.cancelOrders(u.accountId);
+    } catch (e) {
+      audit(0, { cancelFailed: (e as Error).message });
+      throw e;
+    }
+    audit(n, {});
+    return n;
   }
 
   /**
@@ -218,12 +230,12 @@ export class AuthService {
     const u = this.#adminChange(actor, userId);
     const now = this.#now();
     this.#store.updateUser(userId, { disabled: disabled ? 1 : 0 }, now);
-    let canceledOrders = 0;
-    if (disabled) {
-      this.#signOut(u, 'user disabled', now);
-      canceledOrders = await this.#cancelOrdersOf(u);
+    if (!disabled) {
+      this.#audit(actor, client, 'admin.user.enable', { userId, username: u.username });
+      return { ...publicUser(this.#store.userById(userId)!), canceledOrders: 0 };
     }
-    this.#audit(actor, client, disabled ? 'admin.user.disable' : 'admin.user.enable', { userId, username: u.username, ...(disabled ? { canceledOrders } : {}) });
+    this.#signOut(u, 'user disabled', now);
+    const canceledOrders = await this.#cancelOrdersOf(u, (n, failed) => this.#audit(actor, client, 'admin.user.disable', { userId, username: u.username, canceledOrders: n, ...failed }));
     return { ...publicUser(this.#store.userById(userId)!), canceledOrders };
   }
 
@@ -234,8 +246,10 @@ export class AuthService {
     this.#store.updateUser(userId, { role }, this.#now());
     this.#dropCache((p) => p.userId === userId);
     this.#hooks.onUserChanged(userId, 'role changed');
-    const canceledOrders = role === 'viewer' && u.role !== 'viewer' ? await this.#cancelOrdersOf(u) : 0;
-    this.#audit(actor, client, 'admin.user.role', { userId, username: u.username, from: u.role, to: role, ...(role === 'viewer' ? { canceledOrders } : {}) });
+    const details = { userId, username: u.username, from: u.role, to: role };
+    let canceledOrders = 0;
+    if (role === 'viewer' && u.role !== 'viewer') canceledOrders = await this.#cancelOrdersOf(u, (n, failed) => this.#audit(actor, client, 'admin.user.role', { ...details, canceledOrders: n, ...failed }));
+    else this.#audit(actor, client, 'admin.user.role', details);
     return { ...publicUser(this.#store.userById(userId)!), canceledOrders };
   }
 
