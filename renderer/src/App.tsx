@@ -137,7 +137,7 @@ function TopBar({ onSignOut }: { onSignOut: (() => Promise<void>) | undefined })
       >
         <option value="">+ Add panel</option>
         {allPanels()
-          .filter((p) => p.addable !== false)
+          .filter((p) => p.addable !== false && (p.adminOnly !== true || live.backend.auth?.user?.role === 'admin'))
           .map((p) => (
             <option key={p.kind} value={p.kind}>
               {p.title}

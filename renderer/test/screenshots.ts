@@ -1,5 +1,5 @@
 /**
- * npm run screenshots: the main views in dark and light, from the production build in headless Chromium,
+ * npm run screenshots [-- workstation|login|admin]: the main views in dark and light, from the production build in headless Chromium,
  * saved to docs/screenshots/. Local mode (headless host with the simulated market) for the workstation;
  * the exchange server for the firm sign-in with 2FA.
  */
@@ -120,13 +120,66 @@ async function firmLogin(browser: Browser, dir: string): Promise<void> {
   }
 }
 
+/** The Admin panel, maximised: the users with a disable waiting for confirmation, and the audit log. */
+async function firmAdmin(browser: Browser, dir: string): Promise<void> {
+  const ex = new TestExchange(dir);
+  await ex.start();
+  try {
+    await ex.setup();
+    const carl = await ex.trader('carl', 10_000_000);
+    for (const price of [9_100, 9_200, 9_300]) await ex.rpc('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 10, price, tif: 'gtc' }, carl.accessToken);
+    await ex.enableTotp(await ex.trader('dana', 1_000_000));
+    await ex.newUser('erin', 'temporary passphrase 5', 0);
+    await ex.trader('viv', 0);
+    for (const theme of ['dark', 'light'] as Theme[]) {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const page = await ctx.newPage();
+      await page.goto(`${ex.url}/`);
+      await page.evaluate(`localStorage.setItem('tradedesk.theme', JSON.stringify('${theme}'))`);
+      await page.reload();
+      await page.fill('#login-user', 'admin');
+      await page.fill('#login-pass', PASSWORD);
+      await page.click('form.login button[type=submit]');
+      await page.locator('[data-testid=connection][data-state=connected]').waitFor({ timeout: 30_000 });
+      await page.selectOption('select[aria-label="Add panel"]', 'admin');
+      await page.locator('[data-panel=admin]').getByRole('button', { name: 'Maximise' }).click();
+      const carlRow = page.locator('[data-testid=admin-user][data-username=carl]');
+      if (theme === 'dark') {
+        await carlRow.getByRole('button', { name: 'Disable' }).click();
+        await page.getByTestId('admin-confirm').getByRole('button', { name: 'Disable' }).click();
+        await page.getByTestId('admin-notice').waitFor();
+        await carlRow.getByRole('button', { name: 'Enable' }).click();
+        await until(() => page.getByTestId('admin-notice').textContent(), (t) => t === 'carl may sign in again.', 5000, 'the enable notice');
+        await page.locator('[data-testid=admin-user][data-username=viv]').getByRole('button', { name: 'Disable' }).click();
+      } else {
+        await carlRow.getByRole('button', { name: 'Disable' }).click();
+      }
+      await page.waitForTimeout(200);
+      await page.screenshot({ path: join(OUT, `admin-users-${theme}.png`) });
+      if (theme === 'dark') {
+        await page.getByTestId('admin-confirm').getByRole('button', { name: 'Cancel' }).click();
+        await page.getByRole('tab', { name: 'Audit log' }).click();
+        await page.getByTestId('admin-audit').waitFor();
+        await page.waitForTimeout(200);
+        await page.screenshot({ path: join(OUT, 'admin-audit-dark.png') });
+      }
+      await ctx.close();
+    }
+  } finally {
+    await ex.dispose();
+  }
+}
+
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const dir = rendererBuild();
   const browser = await launch();
   try {
-    await workstation(browser, dir);
-    await firmLogin(browser, dir);
+    // `npm run screenshots -- admin` (or workstation, login): one set only
+    const only = process.argv[2];
+    if (only === undefined || only === 'workstation') await workstation(browser, dir);
+    if (only === undefined || only === 'login') await firmLogin(browser, dir);
+    if (only === undefined || only === 'admin') await firmAdmin(browser, dir);
   } finally {
     await browser.close();
   }

@@ -127,9 +127,12 @@ export class ServerAuth {
   #expiresAt = 0;
   #refreshing: Promise<void> | undefined;
   readonly #base: string;
+  readonly #apiBase: string;
 
+  /** `base`: the sign-in routes (./api/v1/auth); the rest of the API is beside them. */
   constructor(base: string) {
     this.#base = base;
+    this.#apiBase = base.replace(/\/auth$/, '');
   }
 
   get user(): SignedInUser | undefined {
@@ -174,6 +177,14 @@ export class ServerAuth {
     if (this.#pair !== undefined) this.#pair = { ...this.#pair, user: { ...this.#pair.user, mustChangePassword: false } };
   }
 
+  /**
+   * An authenticated call to the server's REST API (`path` under /api/v1, e.g. "/admin/users"); answers
+   * its JSON, or throws a ProtocolError with the server's code and message.
+   */
+  async api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    return this.#request<T>(method, `${this.#apiBase}${path}`, body, await this.token());
+  }
+
   async logout(): Promise<void> {
     const p = this.#pair;
     this.#pair = undefined;
@@ -190,12 +201,17 @@ export class ServerAuth {
     this.#expiresAt = Date.now() + pair.expiresIn * 1000;
   }
 
-  async #post<T>(path: string, body: unknown, token?: string): Promise<T> {
+  #post<T>(path: string, body: unknown, token?: string): Promise<T> {
+    return this.#request<T>('POST', `${this.#base}${path}`, body, token);
+  }
+
+  async #request<T>(method: 'GET' | 'POST', url: string, body: unknown, token?: string): Promise<T> {
     let r: Response;
-    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    const headers: Record<string, string> = {};
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     if (token !== undefined) headers.Authorization = `Bearer ${token}`;
     try {
-      r = await fetch(`${this.#base}${path}`, { method: 'POST', headers, body: JSON.stringify(body) });
+      r = await fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     } catch {
       throw new ProtocolError('UNAVAILABLE', 'The server is not reachable');
     }

@@ -1,4 +1,5 @@
 /** The built-in panels. Feature folders (e.g. src/power/: the chart, the ladder) register more through the same registry. */
+import { AdminPanel } from '../admin/AdminPanel.js';
 import { AccountPanel } from './Account.js';
 import { Blotter } from './Blotter.js';
 import { Positions } from './Positions.js';
@@ -13,3 +14,4 @@ registerPanel({ kind: 'blotter', title: 'Orders & fills', component: Blotter, ad
 registerPanel({ kind: 'positions', title: 'Positions', component: Positions, addable: true });
 registerPanel({ kind: 'account', title: 'Account', component: AccountPanel, addable: true });
 registerPanel({ kind: 'tape', title: 'Time & sales', component: Tape, addable: true });
+registerPanel({ kind: 'admin', title: 'Admin: users & audit', component: AdminPanel, addable: true, adminOnly: true });

@@ -32,6 +32,8 @@ export interface PanelDef {
   defaults?: PanelParams;
   /** Keyboard shortcut hint shown in menus, e.g. "Alt+2". */
   hint?: string;
+  /** Only for an administrator signed in to the exchange server: the Add-panel menu lists it for them alone. */
+  adminOnly?: boolean;
 }
 
 const panels = new Map<string, PanelDef>();

@@ -1,0 +1,322 @@
+/**
+ * Admin (exchange server, administrators only): the users (create with a temporary password, change role,
+ * disable and enable, reset a forgotten password or a lost authenticator) and the audit log. Every change
+ * that signs a user out or cancels their orders is confirmed first and reports what it did.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState, type FormEvent } from 'react';
+import type { ServerAuth } from '../data/backend.js';
+import { useLive } from '../data/live.js';
+import { formatTime } from '../format/num.js';
+import type { PanelProps } from '../panels/registry.js';
+
+export interface AdminUser {
+  id: number;
+  username: string;
+  role: 'admin' | 'trader' | 'viewer';
+  accountId: number | null;
+  disabled: boolean;
+  totpEnabled: boolean;
+  mustChangePassword: boolean;
+  createdAt: number;
+}
+type Changed = AdminUser & { canceledOrders?: number; sessionsRevoked?: number };
+interface AuditRow {
+  id: number;
+  ts: number;
+  userId: number | null;
+  username: string | null;
+  ip: string | null;
+  action: string;
+  details: Record<string, unknown>;
+}
+
+const ROLES = ['admin', 'trader', 'viewer'] as const;
+const usersKey = ['admin', 'users'] as const;
+
+/** A change waiting for the admin's confirmation. */
+type Pending = { kind: 'disable' | 'viewer' | 'password' | 'twofa'; user: AdminUser };
+
+export function AdminPanel({ params, setParams }: PanelProps) {
+  const auth = useLive().backend.auth;
+  if (auth === undefined || auth.user?.role !== 'admin')
+    return <div className="empty">Only an administrator of the exchange server sees this panel.</div>;
+  const tab = params.tab === 'audit' ? 'audit' : 'users';
+  return (
+    <div className="admin" data-testid="admin">
+      <div className="tabs" role="tablist">
+        {(['users', 'audit'] as const).map((t) => (
+          <button key={t} type="button" role="tab" aria-selected={tab === t} className={`tab ${tab === t ? 'on' : ''}`} onClick={() => setParams({ tab: t })} data-tab={t}>
+            {t === 'users' ? 'Users' : 'Audit log'}
+          </button>
+        ))}
+      </div>
+      {tab === 'users' ? <Users auth={auth} /> : <Audit auth={auth} />}
+    </div>
+  );
+}
+
+function Users({ auth }: { auth: ServerAuth }) {
+  const qc = useQueryClient();
+  const users = useQuery({ queryKey: usersKey, queryFn: () => auth.api<AdminUser[]>('GET', '/admin/users') });
+  const [pending, setPending] = useState<Pending>();
+  const [notice, setNotice] = useState<{ ok: boolean; text: string }>();
+  const me = auth.user?.id;
+
+  const change = useMutation({
+    mutationFn: async (c: { path: string; body?: unknown; done: (u: Changed) => string }) => c.done(await auth.api<Changed>('POST', c.path, c.body)),
+    onSuccess: (text) => {
+      setNotice({ ok: true, text });
+      setPending(undefined);
+    },
+    onError: (e: Error) => setNotice({ ok: false, text: e.message }),
+    onSettled: () => void qc.invalidateQueries({ queryKey: ['admin'] }),
+  });
+  const run = (path: string, done: (u: Changed) => string, body?: unknown) => change.mutate({ path, body, done });
+  const orders = (n: number | undefined) => (n === undefined || n === 0 ? 'no working orders to cancel' : n === 1 ? '1 working order canceled' : `${n} working orders canceled`);
+
+  const setRole = (u: AdminUser, role: AdminUser['role']) => {
+    if (role === u.role) return;
+    if (role === 'viewer') return setPending({ kind: 'viewer', user: u });
+    run(`/admin/users/${u.id}/role`, (r) => `${r.username} is now ${article(r.role)} ${r.role}.`, { role });
+  };
+
+  return (
+    <div className="admin-body">
+      <CreateUser auth={auth} onCreated={(text) => setNotice({ ok: true, text })} />
+      {pending !== undefined && <Confirm pending={pending} busy={change.isPending} onCancel={() => setPending(undefined)} onConfirm={(password) => {
+        const u = pending.user;
+        if (pending.kind === 'disable') run(`/admin/users/${u.id}/disable`, (r) => `${r.username} is disabled: signed out everywhere, ${orders(r.canceledOrders)}.`);
+        else if (pending.kind === 'viewer') run(`/admin/users/${u.id}/role`, (r) => `${r.username} is now a viewer: ${orders(r.canceledOrders)}.`, { role: 'viewer' });
+        else if (pending.kind === 'password') run(`/admin/users/${u.id}/password`, (r) => `${r.username} has a temporary password to change at their next sign-in; ${sessions(r.sessionsRevoked)}.`, { password });
+        else run(`/admin/users/${u.id}/2fa/reset`, (r) => `Two-factor authentication is off for ${r.username}; ${sessions(r.sessionsRevoked)}.`);
+      }} />}
+      {notice !== undefined && (
+        <div className={notice.ok ? 'admin-notice' : 'field-error block'} role={notice.ok ? 'status' : 'alert'} data-testid="admin-notice" data-ok={notice.ok}>
+          {notice.text}
+        </div>
+      )}
+      <div className="table-wrap">
+        {users.isError ? (
+          <div className="empty">Could not load the users: {users.error.message}</div>
+        ) : users.data === undefined ? (
+          <div className="empty">Loading…</div>
+        ) : (
+          <table className="grid" data-testid="admin-users">
+            <thead>
+              <tr>
+                <th className="l">User</th>
+                <th className="l">Role</th>
+                <th>Account</th>
+                <th className="l">Status</th>
+                <th className="l">2FA</th>
+                <th className="l">Created</th>
+                <th className="l">Actions</th>
+              </tr>
+            </thead>
+            <tbody>
+              {users.data.map((u) => {
+                const self = u.id === me;
+                const busy = change.isPending || pending !== undefined;
+                return (
+                  <tr key={u.id} data-testid="admin-user" data-username={u.username} data-disabled={u.disabled} className={pending?.user.id === u.id ? 'sel' : u.disabled ? 'muted' : ''}>
+                    <td className="l sym">
+                      {u.username}
+                      {self && <span className="muted"> (you)</span>}
+                    </td>
+                    <td className="l">
+                      <select aria-label={`Role of ${u.username}`} value={u.role} disabled={self || busy} onChange={(e) => setRole(u, e.target.value as AdminUser['role'])}>
+                        {ROLES.map((r) => (
+                          <option key={r} value={r}>
+                            {r}
+                          </option>
+                        ))}
+                      </select>
+                    </td>
+                    <td className="num">{u.accountId === null ? '—' : `#${u.accountId}`}</td>
+                    <td className="l" data-field="status">
+                      {u.disabled ? <span className="down">Disabled</span> : u.mustChangePassword ? 'Temporary password' : 'Active'}
+                    </td>
+                    <td className="l">{u.totpEnabled ? 'On' : <span className="muted">Off</span>}</td>
+                    <td className="l muted">{formatDate(u.createdAt)}</td>
+                    <td className="l">
+                      <div className="actions">
+                      {u.disabled ? (
+                        <button type="button" className="btn tiny" disabled={busy} onClick={() => run(`/admin/users/${u.id}/enable`, (r) => `${r.username} may sign in again.`)}>
+                          Enable
+                        </button>
+                      ) : (
+                        <button type="button" className="btn tiny danger" disabled={self || busy} title={self ? 'You cannot disable yourself' : undefined} onClick={() => setPending({ kind: 'disable', user: u })}>
+                          Disable
+                        </button>
+                      )}
+                      <button type="button" className="btn tiny" disabled={self || busy} title={self ? 'Change your own password from the sign-in screen' : undefined} onClick={() => setPending({ kind: 'password', user: u })}>
+                        Reset password
+                      </button>
+                      {u.totpEnabled && (
+                        <button type="button" className="btn tiny" disabled={self || busy} onClick={() => setPending({ kind: 'twofa', user: u })}>
+                          Reset 2FA
+                        </button>
+                      )}
+                      </div>
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function CreateUser({ auth, onCreated }: { auth: ServerAuth; onCreated: (text: string) => void }) {
+  const qc = useQueryClient();
+  const [username, setUsername] = useState('');
+  const [password, setPassword] = useState('');
+  const [role, setRole] = useState<AdminUser['role']>('trader');
+  const create = useMutation({
+    mutationFn: () => auth.api<AdminUser>('POST', '/admin/users', { username: username.trim(), password, role }),
+    onSuccess: (u) => {
+      onCreated(`Created ${u.username} (${u.role}${u.accountId !== null ? `, account #${u.accountId}` : ''}): they choose their own password at their first sign-in.`);
+      setUsername('');
+      setPassword('');
+      void qc.invalidateQueries({ queryKey: ['admin'] });
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  return (
+    <form className="toolbar admin-create" onSubmit={submit} data-testid="admin-create">
+      <strong>New user</strong>
+      <input aria-label="User name" placeholder="user name" value={username} onChange={(e) => setUsername(e.target.value)} autoComplete="off" />
+      <input aria-label="Temporary password" placeholder="temporary password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" />
+      <select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value as AdminUser['role'])}>
+        {ROLES.map((r) => (
+          <option key={r} value={r}>
+            {r}
+          </option>
+        ))}
+      </select>
+      <button type="submit" className="btn small primary" disabled={create.isPending || username.trim() === '' || password === ''}>
+        Create
+      </button>
+      {create.isError && (
+        <span className="field-error" role="alert" data-testid="admin-create-error">
+          {create.error.message}
+        </span>
+      )}
+    </form>
+  );
+}
+
+function Confirm({ pending, busy, onConfirm, onCancel }: { pending: Pending; busy: boolean; onConfirm: (password: string) => void; onCancel: () => void }) {
+  const [password, setPassword] = useState('');
+  const name = pending.user.username;
+  const text = {
+    disable: `Disable ${name}? They are signed out everywhere at once, and their working orders are canceled.`,
+    viewer: `Make ${name} a viewer? A viewer cannot trade: their working orders are canceled.`,
+    password: `Give ${name} a temporary password? They are signed out everywhere and must choose a new password at their next sign-in.`,
+    twofa: `Turn off two-factor authentication for ${name}? Use this when they lost their authenticator and backup codes; they are signed out everywhere.`,
+  }[pending.kind];
+  const action = { disable: 'Disable', viewer: 'Make viewer', password: 'Set password', twofa: 'Turn off 2FA' }[pending.kind];
+  return (
+    <form
+      className="admin-confirm"
+      role="alertdialog"
+      aria-label={action}
+      data-testid="admin-confirm"
+      onSubmit={(e) => {
+        e.preventDefault();
+        onConfirm(password);
+      }}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onCancel();
+      }}
+    >
+      <span>{text}</span>
+      {pending.kind === 'password' && (
+        <input aria-label={`Temporary password for ${name}`} placeholder="temporary password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" autoFocus />
+      )}
+      <span className="spacer" />
+      <button type="submit" className={`btn small ${pending.kind === 'password' || pending.kind === 'twofa' ? 'primary' : 'danger'}`} disabled={busy || (pending.kind === 'password' && password === '')} autoFocus={pending.kind !== 'password'}>
+        {action}
+      </button>
+      <button type="button" className="btn small" onClick={onCancel}>
+        Cancel
+      </button>
+    </form>
+  );
+}
+
+function Audit({ auth }: { auth: ServerAuth }) {
+  const [filter, setFilter] = useState('');
+  const action = filter.trim();
+  const q = useQuery({
+    queryKey: ['admin', 'audit', action],
+    queryFn: () => auth.api<AuditRow[]>('GET', `/admin/audit?limit=200${action !== '' ? `&action=${encodeURIComponent(action)}` : ''}`),
+  });
+  return (
+    <div className="admin-body">
+      <div className="toolbar">
+        <input aria-label="Action" placeholder="action, e.g. admin or order.cancel" value={filter} onChange={(e) => setFilter(e.target.value)} />
+        <button type="button" className="btn small" onClick={() => void q.refetch()} disabled={q.isFetching}>
+          Refresh
+        </button>
+        <span className="muted">newest first{q.data !== undefined ? ` · ${q.data.length}${q.data.length === 200 ? '+' : ''} entries` : ''}</span>
+      </div>
+      <div className="table-wrap">
+        {q.isError ? (
+          <div className="empty">Could not load the audit log: {q.error.message}</div>
+        ) : q.data === undefined ? (
+          <div className="empty">Loading…</div>
+        ) : q.data.length === 0 ? (
+          <div className="empty">No entries{action !== '' ? ` for “${action}”` : ''}</div>
+        ) : (
+          <table className="grid" data-testid="admin-audit">
+            <thead>
+              <tr>
+                <th className="l">When</th>
+                <th className="l">Who</th>
+                <th className="l">Action</th>
+                <th className="l">Details</th>
+                <th className="l">From</th>
+              </tr>
+            </thead>
+            <tbody>
+              {q.data.map((r) => (
+                <tr key={r.id} data-testid="audit-row" data-action={r.action}>
+                  <td className="l muted">
+                    {formatDate(r.ts)} {formatTime(r.ts)}
+                  </td>
+                  <td className="l">{r.username ?? <span className="muted">—</span>}</td>
+                  <td className={`l ${/failed|reuse/.test(r.action) ? 'down' : ''}`}>{r.action}</td>
+                  <td className="l wide audit-details">{detailsText(r.details)}</td>
+                  <td className="l muted">{r.ip ?? ''}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </div>
+  );
+}
+
+/** An audit entry's details as "key value" pairs, in the order the server wrote them. */
+export function detailsText(d: Record<string, unknown>): string {
+  return Object.entries(d)
+    .map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' · ');
+}
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+function formatDate(ts: number): string {
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+}
+const article = (role: string) => (role === 'admin' ? 'an' : 'a');
+const sessions = (n: number | undefined) => (n === 1 ? '1 session ended' : `${n ?? 0} sessions ended`);

@@ -1,0 +1,123 @@
+/**
+ * The Admin panel in a browser against the exchange server: an administrator creates a user (a weak
+ * password refused in words), disables a trader (confirmed first; their working orders are canceled and
+ * the panel says how many), turns off a lost authenticator, gives a temporary password, and reads the
+ * audit log. Traders are not offered the panel. Real server, real SQLite, real Chromium.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
+import { rendererBuild } from './build.js';
+import { PASSWORD, TestExchange, type Tokens } from './exchange.js';
+import { attrAll, signIn, until, waitConnected } from './ui.js';
+
+let ex: TestExchange;
+let browser: Browser;
+let carl: Tokens;
+let w: WatchedPage;
+let page: Page;
+
+beforeAll(async () => {
+  ex = new TestExchange(rendererBuild());
+  await ex.start();
+  await ex.setup();
+  carl = await ex.trader('carl', 10_000_000);
+  await ex.enableTotp(await ex.trader('dana', 0));
+  // two working orders far from the market, so they rest
+  for (const price of [9_100, 9_200]) await ex.rpc('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 10, price, tif: 'gtc' }, carl.accessToken);
+  browser = await launch();
+}, 60_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await ex?.dispose();
+});
+
+const user = (name: string) => page.locator(`[data-testid=admin-user][data-username=${name}]`);
+const notice = () => page.getByTestId('admin-notice');
+
+async function noticeText(re: RegExp): Promise<string> {
+  return until(async () => ((await notice().count()) > 0 ? ((await notice().textContent()) ?? '') : ''), (t) => re.test(t), 10_000, `a notice like ${re}`);
+}
+
+describe('the Admin panel', () => {
+  it('is offered to an admin only', async () => {
+    const t = await openPage(browser, `${ex.url}/`);
+    await signIn(t.page, 'carl', PASSWORD);
+    await waitConnected(t.page);
+    const options = await attrAll(t.page.locator('select[aria-label="Add panel"] option'), 'value');
+    expect(options).toContain('blotter');
+    expect(options).not.toContain('admin');
+    await t.context.close();
+
+    w = await openPage(browser, `${ex.url}/`, { width: 1600, height: 900 });
+    page = w.page;
+    await signIn(page, 'admin', PASSWORD);
+    await waitConnected(page);
+    await page.selectOption('select[aria-label="Add panel"]', 'admin');
+    await page.getByTestId('admin-users').waitFor({ timeout: 10_000 });
+    expect(await attrAll(page.locator('[data-testid=admin-user]'), 'data-username')).toEqual(
+      expect.arrayContaining(['admin', 'carl', 'dana']),
+    );
+    // no actions on one's own account
+    expect(await user('admin').getByRole('button', { name: 'Disable' }).isDisabled()).toBe(true);
+  });
+
+  it('creates a user, refusing a weak password in words', async () => {
+    const form = page.getByTestId('admin-create');
+    await form.getByLabel('User name').fill('erin');
+    await form.getByLabel('Temporary password').fill('password');
+    await form.getByRole('button', { name: 'Create' }).click();
+    const err = page.getByTestId('admin-create-error');
+    await err.waitFor({ timeout: 10_000 });
+    expect(await err.textContent()).toMatch(/^The password must have at least 8 characters and not be a commonly used password|^The password must/);
+    await form.getByLabel('Temporary password').fill('temporary passphrase 5');
+    await form.getByLabel('Role').selectOption('viewer');
+    await form.getByRole('button', { name: 'Create' }).click();
+    expect(await noticeText(/^Created erin/)).toMatch(/^Created erin \(viewer, account #\d+\): they choose their own password at their first sign-in\.$/);
+    await user('erin').waitFor();
+    expect(await user('erin').locator('[data-field=status]').textContent()).toBe('Temporary password');
+  });
+
+  it('disables a trader after a confirmation: signed out, working orders canceled, and says how many', async () => {
+    await user('carl').getByRole('button', { name: 'Disable' }).click();
+    const confirm = page.getByTestId('admin-confirm');
+    expect(await confirm.textContent()).toContain('Disable carl? They are signed out everywhere at once, and their working orders are canceled.');
+    await confirm.getByRole('button', { name: 'Disable' }).click();
+    expect(await noticeText(/^carl is disabled/)).toBe('carl is disabled: signed out everywhere, 2 working orders canceled.');
+    await until(() => user('carl').getAttribute('data-disabled'), (d) => d === 'true', 5000, 'carl to show as disabled');
+    expect(await user('carl').locator('[data-field=status]').textContent()).toBe('Disabled');
+    expect(ex.app!.venue.view.openOrders(carl.user.accountId!)).toEqual([]);
+    // and back
+    await user('carl').getByRole('button', { name: 'Enable' }).click();
+    expect(await noticeText(/may sign in again/)).toBe('carl may sign in again.');
+  });
+
+  it('turns off a lost authenticator and gives a temporary password', async () => {
+    await user('dana').getByRole('button', { name: 'Reset 2FA' }).click();
+    await page.getByTestId('admin-confirm').getByRole('button', { name: 'Turn off 2FA' }).click();
+    expect(await noticeText(/^Two-factor/)).toMatch(/^Two-factor authentication is off for dana; \d sessions? ended\.$/);
+    await until(() => user('dana').getByRole('button', { name: 'Reset 2FA' }).count(), (n) => n === 0, 5000, 'the Reset 2FA button to go');
+
+    await user('dana').getByRole('button', { name: 'Reset password' }).click();
+    const confirm = page.getByTestId('admin-confirm');
+    expect(await confirm.getByRole('button', { name: 'Set password' }).isDisabled()).toBe(true);
+    await confirm.getByLabel('Temporary password for dana').fill('temporary passphrase 6');
+    await page.keyboard.press('Enter');
+    expect(await noticeText(/temporary password/)).toMatch(/^dana has a temporary password to change at their next sign-in; \d sessions? ended\.$/);
+    // the password works, as a temporary one
+    const r = await fetch(`${ex.url}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'dana', password: 'temporary passphrase 6' }) });
+    expect(((await r.json()) as { user: { mustChangePassword: boolean } }).user.mustChangePassword).toBe(true);
+  });
+
+  it('reads the audit log, filtered by action', async () => {
+    await page.getByRole('tab', { name: 'Audit log' }).click();
+    await page.getByTestId('admin-audit').waitFor({ timeout: 10_000 });
+    await page.getByLabel('Action').fill('admin.user');
+    await until(() => attrAll(page.locator('[data-testid=audit-row]'), 'data-action'), (a) => a.length > 0 && a.every((x) => x.startsWith('admin.user')), 10_000, 'only admin.user entries');
+    const disable = page.locator('[data-testid=audit-row][data-action="admin.user.disable"]').first();
+    expect(await disable.locator('.audit-details').textContent()).toMatch(/username carl · canceledOrders 2/);
+    expect(await page.locator('[data-testid=audit-row][data-action="admin.user.password_reset"]').count()).toBe(1);
+    expect(realProblems(w.problems)).toEqual([]);
+  });
+});
