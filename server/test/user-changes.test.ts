@@ -236,6 +236,39 @@ describe('an admin recovers a user who cannot sign in', () => {
   });
 });
 
+describe('a sign-in under way when an admin changes the user', () => {
+  // The password check takes a while (argon2 on a worker); the admin's change lands during it.
+  it('does not give a session to a user disabled meanwhile', async () => {
+    const t = await createUser(s, admin, 'rex', 'trader');
+    const signIn = s.app.auth.login({ username: 'rex', password: PASSWORD }, CLIENT);
+    await s.app.auth.setDisabled(adminPrincipal(), t.user.id, true, CLIENT);
+    await expect(signIn).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect((await api(s.url, 'GET', '/api/v1/auth/sessions', { token: admin.accessToken })).status).toBe(200);
+    expect(s.app.store.listUsers().find((u) => u.username === 'rex')?.disabled).toBe(1);
+  });
+
+  it('does not accept the old password once an admin reset it, nor let a password change undo the reset', async () => {
+    const t = await createUser(s, admin, 'sal', 'trader');
+    // What a reset writes, once its own hashing is done: here it lands while the sign-in checks the old password.
+    const reset = async (password: string) => {
+      const hash = await s.app.auth.hashes.hash(password);
+      return () => s.app.store.updateUser(t.user.id, { password_hash: hash, must_change_password: 1 }, Date.now());
+    };
+    const write7 = await reset('temporary passphrase 7');
+    const signIn = s.app.auth.login({ username: 'sal', password: PASSWORD }, CLIENT);
+    write7();
+    await expect(signIn).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+
+    const temp = await s.app.auth.login({ username: 'sal', password: 'temporary passphrase 7' }, CLIENT);
+    const principal = s.app.auth.authenticate(temp.accessToken);
+    const write8 = await reset('temporary passphrase 8');
+    const change = s.app.auth.changePassword(principal, 'temporary passphrase 7', 'the user chose this one', CLIENT);
+    write8();
+    await expect(change).rejects.toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    await expect(s.app.auth.login({ username: 'sal', password: 'temporary passphrase 8' }, CLIENT)).resolves.toMatchObject({ user: { mustChangePassword: true } });
+  });
+});
+
 const CLIENT: ClientInfo = { ip: '127.0.0.1', userAgent: 'test' };
 
 function adminPrincipal(): Principal {

@@ -335,10 +335,14 @@ export class AuthService {
       this.#audit(undefined, client, 'auth.login_throttled', { username: input.username.slice(0, 64), retryAfter: wait });
       throw new ProtocolError('RATE_LIMITED', `Too many failed sign-ins; retry in ${wait} s`, { retryAfter: wait });
     }
-    const user = this.#store.userByName(input.username);
+    const found = this.#store.userByName(input.username);
     // Verify against a dummy hash for unknown users so timing does not reveal which names exist.
-    const stored = user?.passwordHash ?? (await (this.#dummyHash ??= this.hashes.hash(randomToken(16))));
-    const ok = await this.hashes.verify(stored, input.password);
+    const stored = found?.passwordHash ?? (await (this.#dummyHash ??= this.hashes.hash(randomToken(16))));
+    const verified = await this.hashes.verify(stored, input.password);
+    // The user as of now: while the hash was checked, an admin may have disabled them, reset their
+    // password or their 2FA, or changed their role. A password replaced meanwhile no longer counts.
+    const user = found === undefined ? undefined : this.#store.userById(found.id);
+    const ok = verified && user?.passwordHash === stored;
     const failed = (reason: string, code: 'INVALID_CREDENTIALS' | 'INVALID_TWO_FACTOR_CODE'): never => {
       this.#fail(this.#throttle, key, now, this.#cfg.loginFreeFailures);
       this.#fail(this.#ipFailures, client.ip, now, this.#cfg.loginFreeFailures * 10);
@@ -359,7 +363,9 @@ export class AuthService {
     }
     this.#throttle.delete(key);
     if (this.hashes.needsRehash(user.passwordHash)) {
-      this.#store.updateUser(user.id, { password_hash: await this.hashes.hash(input.password) }, now);
+      const rehashed = await this.hashes.hash(input.password);
+      // unless the password was replaced while hashing (an admin's reset must not be undone)
+      if (this.#store.userById(user.id)?.passwordHash === user.passwordHash) this.#store.updateUser(user.id, { password_hash: rehashed }, now);
     }
     const pair = this.#issue(user, client);
     this.#audit(user, client, 'auth.login', { sessionId: pair.sessionId });
@@ -516,8 +522,12 @@ export class AuthService {
     const problems = passwordProblems(next, u.username);
     if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must ${passwordRule(problems)}`, { problems });
     if (await this.hashes.verify(u.passwordHash, next)) throw new ProtocolError('WEAK_PASSWORD', 'Choose a password different from the current one', { problems: ['different from the current one'] });
+    const hash = await this.hashes.hash(next);
+    // The current password was checked against the hash read first: if an admin reset it meanwhile, the
+    // check no longer holds (and the reset must not be undone).
+    if (this.#store.userById(u.id)?.passwordHash !== u.passwordHash) throw new ProtocolError('INVALID_CREDENTIALS', 'The password was reset meanwhile: sign in again');
     const now = this.#now();
-    this.#store.updateUser(u.id, { password_hash: await this.hashes.hash(next), must_change_password: 0 }, now);
+    this.#store.updateUser(u.id, { password_hash: hash, must_change_password: 0 }, now);
     const others = this.#store.revokeUserSessions(u.id, 'password changed', now, p.sessionId);
     this.#dropCache((x) => x.userId === u.id);
     if (others.length > 0) this.#hooks.onSessionsRevoked(others, 'password changed');
