@@ -236,7 +236,7 @@ describe('an admin recovers a user who cannot sign in', () => {
   });
 });
 
-describe('a sign-in under way when an admin changes the user', () => {
+describe('a sign-in or a user change under way when an admin changes the user', () => {
   // The password check takes a while (argon2 on a worker); the admin's change lands during it.
   it('does not give a session to a user disabled meanwhile', async () => {
     const t = await createUser(s, admin, 'rex', 'trader');
@@ -245,6 +245,14 @@ describe('a sign-in under way when an admin changes the user', () => {
     await expect(signIn).rejects.toMatchObject({ code: 'FORBIDDEN' });
     expect((await api(s.url, 'GET', '/api/v1/auth/sessions', { token: admin.accessToken })).status).toBe(200);
     expect(s.app.store.listUsers().find((u) => u.username === 'rex')?.disabled).toBe(1);
+  });
+
+  it('does not let an admin demoted meanwhile create a user', async () => {
+    const tom = await createUser(s, admin, 'tom', 'admin');
+    const creating = s.app.auth.register({ username: 'uma', password: 'temporary passphrase 1' }, s.app.auth.authenticate(tom.accessToken), CLIENT, undefined);
+    await s.app.auth.setRole(adminPrincipal(), tom.user.id, 'trader', CLIENT);
+    await expect(creating).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect(s.app.store.userByName('uma')).toBeUndefined();
   });
 
   it('does not accept the old password once an admin reset it, nor let a password change undo the reset', async () => {

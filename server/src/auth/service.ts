@@ -161,6 +161,8 @@ export class AuthService {
     if (this.#store.userByName(input.username) !== undefined) throw new ProtocolError('CONFLICT', 'That user name is taken', { field: 'username' });
     const hash = await this.hashes.hash(input.password);
     const accountId = input.accountId ?? (await this.#hooks.openAccount());
+    // An admin creating the user must still be one after the hashing (another admin may have demoted them).
+    if (actor?.role === 'admin') this.#requireActiveAdmin(actor);
     const now = this.#now();
     let id: number;
     try {
@@ -197,11 +199,15 @@ export class AuthService {
    * remains one.
    */
   #adminChange(actor: Principal, userId: number): UserRow {
-    const a = this.#store.userById(actor.userId);
-    if (a === undefined || a.disabled === 1 || a.role !== 'admin') throw new ProtocolError('FORBIDDEN', 'Needs admin access', { required: 'admin' });
+    this.#requireActiveAdmin(actor);
     const u = this.#store.userById(userId);
     if (u === undefined) throw new ProtocolError('NOT_FOUND', 'No such user');
     return u;
+  }
+
+  #requireActiveAdmin(actor: Principal): void {
+    const a = this.#store.userById(actor.userId);
+    if (a === undefined || a.disabled === 1 || a.role !== 'admin') throw new ProtocolError('FORBIDDEN', 'Needs admin access', { required: 'admin' });
   }
 
   /**
@@ -264,7 +270,7 @@ export class AuthService {
     const problems = passwordProblems(password, u.username);
     if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must ${passwordRule(problems)}`, { problems });
     const hash = await this.hashes.hash(password);
-    this.#adminChange(actor, userId); // still an admin after the hashing
+    this.#requireActiveAdmin(actor); // still an admin after the hashing
     const now = this.#now();
     this.#store.updateUser(userId, { password_hash: hash, must_change_password: 1 }, now);
     const revoked = this.#signOut(u, 'password reset', now);
