@@ -521,7 +521,7 @@ export class AuthService {
 
   async changePassword(p: Principal, current: string, next: string, client: ClientInfo): Promise<void> {
     const u = this.#store.userById(p.userId)!;
-    if (!(await this.hashes.verify(u.passwordHash, current))) {
+    if (!(await this.#passwordHolds(u, current))) {
       this.#audit(p, client, 'auth.password_change_failed', {});
       throw new ProtocolError('INVALID_CREDENTIALS', 'The current password is wrong');
     }
@@ -540,13 +540,22 @@ export class AuthService {
     this.#audit(p, client, 'auth.password_changed', { otherSessionsRevoked: others.length });
   }
 
+  /**
+   * Whether `password` is the user's password, still: the check takes a while, and an admin's reset
+   * meanwhile makes the password it was checked against no longer the user's.
+   */
+  async #passwordHolds(u: UserRow, password: string): Promise<boolean> {
+    const ok = await this.hashes.verify(u.passwordHash, password);
+    return ok && this.#store.userById(u.id)?.passwordHash === u.passwordHash;
+  }
+
   // ---------------------------------------------------------------- TOTP
 
   /** Starts enrolment: a new secret (not active until verified). Needs the password again. */
   async enrollTotp(p: Principal, password: string, client: ClientInfo): Promise<{ secret: string; otpauthUri: string }> {
     const u = this.#store.userById(p.userId)!;
     if (u.totpEnabled === 1) throw new ProtocolError('CONFLICT', 'Two-factor authentication is already on; disable it first');
-    if (!(await this.hashes.verify(u.passwordHash, password))) throw new ProtocolError('INVALID_CREDENTIALS', 'The password is wrong');
+    if (!(await this.#passwordHolds(u, password))) throw new ProtocolError('INVALID_CREDENTIALS', 'The password is wrong');
     const secret = newTotpSecret();
     this.#store.updateUser(u.id, { totp_secret: this.#key.seal(secret), totp_enabled: 0, totp_last_step: 0 }, this.#now());
     this.#audit(p, client, 'auth.2fa.enroll', {});
@@ -574,7 +583,7 @@ export class AuthService {
   async disableTotp(p: Principal, password: string, code: string, client: ClientInfo): Promise<void> {
     const u = this.#store.userById(p.userId)!;
     if (u.totpEnabled !== 1) throw new ProtocolError('CONFLICT', 'Two-factor authentication is not on');
-    const pwOk = await this.hashes.verify(u.passwordHash, password);
+    const pwOk = await this.#passwordHolds(u, password);
     if (!pwOk) {
       this.#audit(p, client, 'auth.2fa.disable_failed', { reason: 'wrong password' });
       throw new ProtocolError('INVALID_CREDENTIALS', 'The password is wrong');
