@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { crc32 } from 'node:zlib';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { HistoryThread, READER_GAP_MS, type RowStatement } from '../../venue/history-thread.js';
 import { Venue, VenueError, historyPath, isVenueError } from '../../venue/index.js';
 import { expectHistoryMatchesEngine, openVenue, runLoad, setUpLoad, tempDb, tempDir } from './helpers.js';
@@ -166,16 +166,26 @@ describe('the history writer thread', () => {
     const { file } = historyFile();
     const t = new HistoryThread(file, STMTS, MARK, 0, () => undefined);
     t.waitReady();
-    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     // the thread cannot commit while another connection holds the write lock
     const holder = await holdWriteLock(file, 300);
-    const before = timers();
-    t.post({ seq: 1, rows: [[[1], ['a']]] });
-    const waited = t.whenWritten(1);
-    expect(timers()).toBe(before + 1);
-    await waited;
-    expect(t.written).toBe(1);
-    expect(timers()).toBe(before);
+    // The timers the wait sets and clears, watched directly (counting the process's timers is not exact:
+    // the test worker has timers of its own that come and go).
+    const set = vi.spyOn(globalThis, 'setInterval');
+    const clear = vi.spyOn(globalThis, 'clearInterval');
+    try {
+      t.post({ seq: 1, rows: [[[1], ['a']]] });
+      const waited = t.whenWritten(1);
+      expect(set).toHaveBeenCalledTimes(1);
+      const keep = set.mock.results[0]!.value as NodeJS.Timeout;
+      expect(keep.hasRef()).toBe(true); // this is what keeps the process alive
+      expect(clear).not.toHaveBeenCalled();
+      await waited;
+      expect(t.written).toBe(1);
+      expect(clear).toHaveBeenCalledWith(keep);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
     await holder.terminate();
     t.close();
   });
