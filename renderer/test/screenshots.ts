@@ -120,7 +120,7 @@ async function firmLogin(browser: Browser, dir: string): Promise<void> {
   }
 }
 
-/** The Admin panel, maximised: the users with a disable waiting for confirmation, and the audit log. */
+/** The Admin panel, maximised: the users with a disable waiting for confirmation, the audit log and the instruments. */
 async function firmAdmin(browser: Browser, dir: string): Promise<void> {
   const ex = new TestExchange(dir);
   await ex.start();
@@ -162,6 +162,14 @@ async function firmAdmin(browser: Browser, dir: string): Promise<void> {
         await page.getByTestId('admin-audit').waitFor();
         await page.waitForTimeout(200);
         await page.screenshot({ path: join(OUT, 'admin-audit-dark.png') });
+        await page.getByRole('tab', { name: 'Instruments' }).click();
+        await page.locator('[data-testid=admin-instrument][data-symbol=GLOBEX]').getByRole('button', { name: 'Halt' }).click();
+        await page.getByTestId('admin-confirm').getByRole('button', { name: 'Halt' }).click();
+        await page.getByTestId('admin-notice').waitFor();
+        await page.locator('[data-testid=admin-instrument][data-symbol=ACME]').getByRole('button', { name: 'Halt' }).click();
+        await page.locator('[data-testid=admin-instrument][data-symbol=GLOBEX]').scrollIntoViewIfNeeded();
+        await page.waitForTimeout(200);
+        await page.screenshot({ path: join(OUT, 'admin-instruments-dark.png') });
       }
       await ctx.close();
     }

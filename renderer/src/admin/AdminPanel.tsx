@@ -1,14 +1,17 @@
 /**
  * Admin (exchange server, administrators only): the users (create with a temporary password, change role,
- * disable and enable, reset a forgotten password or a lost authenticator) and the audit log. Every change
- * that signs a user out or cancels their orders is confirmed first and reports what it did.
+ * disable and enable, reset a forgotten password or a lost authenticator, deposit and withdraw cash), the
+ * instruments (list, halt, resume) and the audit log. Every change that signs a user out, cancels orders or
+ * moves money is confirmed first and reports what it did.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { ServerAuth } from '../data/backend.js';
 import { useLive } from '../data/live.js';
-import { formatTime } from '../format/num.js';
+import { formatMoney, formatTime, parsePrice } from '../format/num.js';
 import type { PanelProps } from '../panels/registry.js';
+import { Instruments } from './Instruments.js';
+import { ConfirmBar, Notice, type ConfirmAction, type NoticeState } from './parts.js';
 
 export interface AdminUser {
   id: number;
@@ -35,36 +38,40 @@ const ROLES = ['admin', 'trader', 'viewer'] as const;
 const usersKey = ['admin', 'users'] as const;
 
 /** A change waiting for the admin's confirmation. */
-type Pending = { kind: 'disable' | 'viewer' | 'password' | 'twofa'; user: AdminUser };
+type Pending = { kind: 'disable' | 'viewer' | 'password' | 'twofa' | 'cash'; user: AdminUser };
+const TABS = { users: 'Users', instruments: 'Instruments', audit: 'Audit log' } as const;
+type Tab = keyof typeof TABS;
 
 export function AdminPanel({ params, setParams }: PanelProps) {
   const auth = useLive().backend.auth;
   if (auth === undefined || auth.user?.role !== 'admin')
     return <div className="empty">Only an administrator of the exchange server sees this panel.</div>;
-  const tab = params.tab === 'audit' ? 'audit' : 'users';
+  const tab: Tab = params.tab === 'audit' || params.tab === 'instruments' ? params.tab : 'users';
   return (
     <div className="admin" data-testid="admin">
       <div className="tabs" role="tablist">
-        {(['users', 'audit'] as const).map((t) => (
+        {(Object.keys(TABS) as Tab[]).map((t) => (
           <button key={t} type="button" role="tab" aria-selected={tab === t} className={`tab ${tab === t ? 'on' : ''}`} onClick={() => setParams({ tab: t })} data-tab={t}>
-            {t === 'users' ? 'Users' : 'Audit log'}
+            {TABS[t]}
           </button>
         ))}
       </div>
-      {tab === 'users' ? <Users auth={auth} /> : <Audit auth={auth} />}
+      {tab === 'users' ? <Users auth={auth} /> : tab === 'instruments' ? <Instruments /> : <Audit auth={auth} />}
     </div>
   );
 }
 
 function Users({ auth }: { auth: ServerAuth }) {
+  const live = useLive();
   const qc = useQueryClient();
   const users = useQuery({ queryKey: usersKey, queryFn: () => auth.api<AdminUser[]>('GET', '/admin/users') });
   const [pending, setPending] = useState<Pending>();
-  const [notice, setNotice] = useState<{ ok: boolean; text: string }>();
+  const [notice, setNotice] = useState<NoticeState>();
   const me = auth.user?.id;
 
+  // Every change answers with the sentence that says what it did.
   const change = useMutation({
-    mutationFn: async (c: { path: string; body?: unknown; done: (u: Changed) => string }) => c.done(await auth.api<Changed>('POST', c.path, c.body)),
+    mutationFn: (go: () => Promise<string>) => go(),
     onSuccess: (text) => {
       setNotice({ ok: true, text });
       setPending(undefined);
@@ -72,8 +79,7 @@ function Users({ auth }: { auth: ServerAuth }) {
     onError: (e: Error) => setNotice({ ok: false, text: e.message }),
     onSettled: () => void qc.invalidateQueries({ queryKey: ['admin'] }),
   });
-  const run = (path: string, done: (u: Changed) => string, body?: unknown) => change.mutate({ path, body, done });
-  const orders = (n: number | undefined) => (n === undefined || n === 0 ? 'no working orders to cancel' : n === 1 ? '1 working order canceled' : `${n} working orders canceled`);
+  const run = (path: string, done: (u: Changed) => string, body?: unknown) => change.mutate(async () => done(await auth.api<Changed>('POST', path, body)));
 
   const setRole = (u: AdminUser, role: AdminUser['role']) => {
     if (role === u.role) return;
@@ -81,21 +87,62 @@ function Users({ auth }: { auth: ServerAuth }) {
     run(`/admin/users/${u.id}/role`, (r) => `${r.username} is now ${article(r.role)} ${r.role}.`, { role });
   };
 
+  /** The confirmation of a pending change: its sentence, its input and its actions. */
+  const confirmation = (p: Pending): { text: string; input?: { label: string; placeholder: string; secret?: boolean }; actions: ConfirmAction[] } => {
+    const u = p.user;
+    const name = u.username;
+    switch (p.kind) {
+      case 'disable':
+        return {
+          text: `Disable ${name}? They are signed out everywhere at once, and their working orders are canceled.`,
+          actions: [{ label: 'Disable', cls: 'danger', run: () => run(`/admin/users/${u.id}/disable`, (r) => `${r.username} is disabled: signed out everywhere, ${orders(r.canceledOrders)}.`) }],
+        };
+      case 'viewer':
+        return {
+          text: `Make ${name} a viewer? A viewer cannot trade: their working orders are canceled.`,
+          actions: [{ label: 'Make viewer', cls: 'danger', run: () => run(`/admin/users/${u.id}/role`, (r) => `${r.username} is now a viewer: ${orders(r.canceledOrders)}.`, { role: 'viewer' }) }],
+        };
+      case 'password':
+        return {
+          text: `Give ${name} a temporary password? They are signed out everywhere and must choose a new password at their next sign-in.`,
+          input: { label: `Temporary password for ${name}`, placeholder: 'temporary password', secret: true },
+          actions: [{ label: 'Set password', cls: 'primary', run: (password) => run(`/admin/users/${u.id}/password`, (r) => `${r.username} has a temporary password to change at their next sign-in; ${sessions(r.sessionsRevoked)}.`, { password }) }],
+        };
+      case 'twofa':
+        return {
+          text: `Turn off two-factor authentication for ${name}? Use this when they lost their authenticator and backup codes; they are signed out everywhere.`,
+          actions: [{ label: 'Turn off 2FA', cls: 'primary', run: () => run(`/admin/users/${u.id}/2fa/reset`, (r) => `Two-factor authentication is off for ${r.username}; ${sessions(r.sessionsRevoked)}.`) }],
+        };
+      case 'cash': {
+        const move = (kind: 'fund' | 'withdraw') => (text: string) => {
+          const amount = parsePrice(text);
+          if (!amount.ok || amount.value === 0) return setNotice({ ok: false, text: `Amount: ${amount.ok ? 'more than 0.00' : amount.error}` });
+          change.mutate(async () => {
+            const a = await live.conn.call(`admin.account.${kind}`, { accountId: u.accountId!, amount: amount.value }).catch((e: unknown) => {
+              // the engine's message counts in cents; say it in money
+              if ((e as { code?: string }).code === 'INSUFFICIENT_FUNDS') throw new Error(`Not enough cash in ${name}'s account #${u.accountId} to withdraw ${formatMoney(amount.value)}.`);
+              throw e;
+            });
+            return `${kind === 'fund' ? 'Deposited' : 'Withdrew'} ${formatMoney(amount.value)} ${kind === 'fund' ? 'into' : 'from'} ${name}'s account #${a.accountId}: cash ${formatMoney(a.cash)}.`;
+          });
+        };
+        return {
+          text: `Move cash for ${name} (account #${u.accountId}):`,
+          input: { label: `Amount for ${name}`, placeholder: '0.00' },
+          actions: [
+            { label: 'Deposit', cls: 'primary', run: move('fund') },
+            { label: 'Withdraw', cls: '', run: move('withdraw') },
+          ],
+        };
+      }
+    }
+  };
+
   return (
     <div className="admin-body">
       <CreateUser auth={auth} onCreated={(text) => setNotice({ ok: true, text })} />
-      {pending !== undefined && <Confirm pending={pending} busy={change.isPending} onCancel={() => setPending(undefined)} onConfirm={(password) => {
-        const u = pending.user;
-        if (pending.kind === 'disable') run(`/admin/users/${u.id}/disable`, (r) => `${r.username} is disabled: signed out everywhere, ${orders(r.canceledOrders)}.`);
-        else if (pending.kind === 'viewer') run(`/admin/users/${u.id}/role`, (r) => `${r.username} is now a viewer: ${orders(r.canceledOrders)}.`, { role: 'viewer' });
-        else if (pending.kind === 'password') run(`/admin/users/${u.id}/password`, (r) => `${r.username} has a temporary password to change at their next sign-in; ${sessions(r.sessionsRevoked)}.`, { password });
-        else run(`/admin/users/${u.id}/2fa/reset`, (r) => `Two-factor authentication is off for ${r.username}; ${sessions(r.sessionsRevoked)}.`);
-      }} />}
-      {notice !== undefined && (
-        <div className={notice.ok ? 'admin-notice' : 'field-error block'} role={notice.ok ? 'status' : 'alert'} data-testid="admin-notice" data-ok={notice.ok}>
-          {notice.text}
-        </div>
-      )}
+      {pending !== undefined && <ConfirmBar key={`${pending.kind}:${pending.user.id}`} {...confirmation(pending)} busy={change.isPending} onCancel={() => setPending(undefined)} />}
+      <Notice notice={notice} />
       <div className="table-wrap">
         {users.isError ? (
           <div className="empty">Could not load the users: {users.error.message}</div>
@@ -153,6 +200,11 @@ function Users({ auth }: { auth: ServerAuth }) {
                       <button type="button" className="btn tiny" disabled={self || busy} title={self ? 'Change your own password from the sign-in screen' : undefined} onClick={() => setPending({ kind: 'password', user: u })}>
                         Reset password
                       </button>
+                      {u.accountId !== null && (
+                        <button type="button" className="btn tiny" disabled={busy} onClick={() => setPending({ kind: 'cash', user: u })}>
+                          Cash
+                        </button>
+                      )}
                       {u.totpEnabled && (
                         <button type="button" className="btn tiny" disabled={self || busy} onClick={() => setPending({ kind: 'twofa', user: u })}>
                           Reset 2FA
@@ -209,45 +261,6 @@ function CreateUser({ auth, onCreated }: { auth: ServerAuth; onCreated: (text: s
           {create.error.message}
         </span>
       )}
-    </form>
-  );
-}
-
-function Confirm({ pending, busy, onConfirm, onCancel }: { pending: Pending; busy: boolean; onConfirm: (password: string) => void; onCancel: () => void }) {
-  const [password, setPassword] = useState('');
-  const name = pending.user.username;
-  const text = {
-    disable: `Disable ${name}? They are signed out everywhere at once, and their working orders are canceled.`,
-    viewer: `Make ${name} a viewer? A viewer cannot trade: their working orders are canceled.`,
-    password: `Give ${name} a temporary password? They are signed out everywhere and must choose a new password at their next sign-in.`,
-    twofa: `Turn off two-factor authentication for ${name}? Use this when they lost their authenticator and backup codes; they are signed out everywhere.`,
-  }[pending.kind];
-  const action = { disable: 'Disable', viewer: 'Make viewer', password: 'Set password', twofa: 'Turn off 2FA' }[pending.kind];
-  return (
-    <form
-      className="admin-confirm"
-      role="alertdialog"
-      aria-label={action}
-      data-testid="admin-confirm"
-      onSubmit={(e) => {
-        e.preventDefault();
-        onConfirm(password);
-      }}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') onCancel();
-      }}
-    >
-      <span>{text}</span>
-      {pending.kind === 'password' && (
-        <input aria-label={`Temporary password for ${name}`} placeholder="temporary password" type="password" value={password} onChange={(e) => setPassword(e.target.value)} autoComplete="new-password" autoFocus />
-      )}
-      <span className="spacer" />
-      <button type="submit" className={`btn small ${pending.kind === 'password' || pending.kind === 'twofa' ? 'primary' : 'danger'}`} disabled={busy || (pending.kind === 'password' && password === '')} autoFocus={pending.kind !== 'password'}>
-        {action}
-      </button>
-      <button type="button" className="btn small" onClick={onCancel}>
-        Cancel
-      </button>
     </form>
   );
 }
@@ -319,4 +332,5 @@ function formatDate(ts: number): string {
   return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
 }
 const article = (role: string) => (role === 'admin' ? 'an' : 'a');
+const orders = (n: number | undefined) => (n === undefined || n === 0 ? 'no working orders to cancel' : n === 1 ? '1 working order canceled' : `${n} working orders canceled`);
 const sessions = (n: number | undefined) => (n === 1 ? '1 session ended' : `${n ?? 0} sessions ended`);

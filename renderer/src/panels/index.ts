@@ -14,4 +14,4 @@ registerPanel({ kind: 'blotter', title: 'Orders & fills', component: Blotter, ad
 registerPanel({ kind: 'positions', title: 'Positions', component: Positions, addable: true });
 registerPanel({ kind: 'account', title: 'Account', component: AccountPanel, addable: true });
 registerPanel({ kind: 'tape', title: 'Time & sales', component: Tape, addable: true });
-registerPanel({ kind: 'admin', title: 'Admin: users & audit', component: AdminPanel, addable: true, adminOnly: true });
+registerPanel({ kind: 'admin', title: 'Admin', component: AdminPanel, addable: true, adminOnly: true });

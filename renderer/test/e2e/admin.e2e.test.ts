@@ -1,8 +1,9 @@
 /**
  * The Admin panel in a browser against the exchange server: an administrator creates a user (a weak
  * password refused in words), disables a trader (confirmed first; their working orders are canceled and
- * the panel says how many), turns off a lost authenticator, gives a temporary password, and reads the
- * audit log. Traders are not offered the panel. Real server, real SQLite, real Chromium.
+ * the panel says how many), turns off a lost authenticator, gives a temporary password, moves cash, lists,
+ * halts and resumes instruments, and reads the audit log. Traders are not offered the panel. Real server,
+ * real SQLite, real Chromium.
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -35,6 +36,11 @@ afterAll(async () => {
 
 const user = (name: string) => page.locator(`[data-testid=admin-user][data-username=${name}]`);
 const notice = () => page.getByTestId('admin-notice');
+
+async function accessToken(username: string): Promise<string> {
+  const r = await fetch(`${ex.url}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username, password: PASSWORD }) });
+  return ((await r.json()) as { accessToken: string }).accessToken;
+}
 
 async function noticeText(re: RegExp): Promise<string> {
   return until(async () => ((await notice().count()) > 0 ? ((await notice().textContent()) ?? '') : ''), (t) => re.test(t), 10_000, `a notice like ${re}`);
@@ -108,6 +114,53 @@ describe('the Admin panel', () => {
     // the password works, as a temporary one
     const r = await fetch(`${ex.url}/api/v1/auth/login`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ username: 'dana', password: 'temporary passphrase 6' }) });
     expect(((await r.json()) as { user: { mustChangePassword: boolean } }).user.mustChangePassword).toBe(true);
+  });
+
+  it('deposits and withdraws cash, refusing a withdrawal beyond the cash in words', async () => {
+    await user('carl').getByRole('button', { name: 'Cash' }).click();
+    const confirm = page.getByTestId('admin-confirm');
+    await confirm.getByLabel('Amount for carl').fill('1,000.50');
+    await page.keyboard.press('Enter'); // the first action: Deposit
+    expect(await noticeText(/^Deposited/)).toBe("Deposited 1,000.50 into carl's account #2: cash 101,000.50.");
+    await user('carl').getByRole('button', { name: 'Cash' }).click();
+    await confirm.getByLabel('Amount for carl').fill('2000000');
+    await confirm.getByRole('button', { name: 'Withdraw' }).click();
+    await until(() => notice().getAttribute('data-ok'), (ok) => ok === 'false', 10_000, 'the refusal');
+    expect(await notice().textContent()).toBe("Not enough cash in carl's account #2 to withdraw 2,000,000.00.");
+    await confirm.getByLabel('Amount for carl').fill('0.50');
+    await confirm.getByRole('button', { name: 'Withdraw' }).click();
+    expect(await noticeText(/^Withdrew/)).toBe("Withdrew 0.50 from carl's account #2: cash 101,000.00.");
+  });
+
+  it('lists an instrument, halts and resumes one', async () => {
+    await page.getByRole('tab', { name: 'Instruments' }).click();
+    await page.getByTestId('admin-instruments').waitFor({ timeout: 10_000 });
+    const form = page.getByTestId('admin-create-instrument');
+    await form.getByLabel('Symbol').fill('zeta');
+    await form.getByLabel('Name').fill('Zeta Corp');
+    await form.getByLabel('Reference price').fill('50.001');
+    await form.getByRole('button', { name: 'List' }).click();
+    expect(await page.getByTestId('admin-instrument-error').textContent()).toBe('Reference price: At most 2 decimals');
+    await form.getByLabel('Reference price').fill('50.00');
+    await form.getByLabel('Band percent').fill('5');
+    await form.getByRole('button', { name: 'List' }).click();
+    expect(await noticeText(/^ZETA/)).toBe('ZETA is listed: Zeta Corp, reference 50.00, band 47.50–52.50.');
+    await page.locator('[data-testid=admin-instrument][data-symbol=ZETA]').waitFor();
+
+    const acme = page.locator('[data-testid=admin-instrument][data-symbol=ACME]');
+    await acme.getByRole('button', { name: 'Halt' }).click();
+    await page.getByTestId('admin-confirm').getByRole('button', { name: 'Halt' }).click();
+    expect(await noticeText(/^ACME is halted/)).toBe('ACME is halted: new orders and changes are refused until it resumes.');
+    await until(() => acme.getAttribute('data-status'), (st) => st === 'halted', 5000, 'ACME to show as halted');
+    const refused = await fetch(`${ex.url}/api/v1/rpc/order.place`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${await accessToken('carl')}` },
+      body: JSON.stringify({ symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_500, tif: 'day' }),
+    });
+    expect(((await refused.json()) as { code: string }).code).toBe('MARKET_HALTED');
+    await acme.getByRole('button', { name: 'Resume' }).click();
+    expect(await noticeText(/open for trading/)).toBe('ACME is open for trading again.');
+    await page.getByRole('tab', { name: 'Users' }).click();
   });
 
   it('reads the audit log, filtered by action', async () => {
