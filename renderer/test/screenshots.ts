@@ -91,6 +91,20 @@ async function workstation(browser: Browser, dir: string): Promise<void> {
   }
 }
 
+/** A page on the exchange server in `theme`, with the sign-in form sent for `username`. */
+async function firmSignIn(browser: Browser, ex: TestExchange, theme: Theme, viewport: { width: number; height: number }, username: string) {
+  const ctx = await browser.newContext({ viewport });
+  const page = await ctx.newPage();
+  // The sign-in page has no theme toggle: the theme preference is shared with the workstation.
+  await page.goto(`${ex.url}/`);
+  await page.evaluate(`localStorage.setItem('tradedesk.theme', JSON.stringify('${theme}'))`);
+  await page.reload();
+  await page.fill('#login-user', username);
+  await page.fill('#login-pass', PASSWORD);
+  await page.click('form.login button[type=submit]');
+  return { ctx, page };
+}
+
 async function firmLogin(browser: Browser, dir: string): Promise<void> {
   const ex = new TestExchange(dir);
   await ex.start();
@@ -99,15 +113,7 @@ async function firmLogin(browser: Browser, dir: string): Promise<void> {
     const bob = await ex.trader('bob', 1_000_000);
     const code = await ex.enableTotp(bob);
     for (const theme of ['dark', 'light'] as Theme[]) {
-      const ctx = await browser.newContext({ viewport: { width: 900, height: 620 } });
-      const page = await ctx.newPage();
-      // The sign-in page has no theme toggle: the theme preference is shared with the workstation.
-      await page.goto(`${ex.url}/`);
-      await page.evaluate(`localStorage.setItem('tradedesk.theme', JSON.stringify('${theme}'))`);
-      await page.reload();
-      await page.fill('#login-user', 'bob');
-      await page.fill('#login-pass', PASSWORD);
-      await page.click('form.login button[type=submit]');
+      const { ctx, page } = await firmSignIn(browser, ex, theme, { width: 900, height: 620 }, 'bob');
       await page.locator('#login-code').waitFor();
       await page.fill('#login-code', code(Date.now()) === '123456' ? '654321' : '123456');
       await page.click('form.login button[type=submit]');
@@ -132,14 +138,7 @@ async function firmAdmin(browser: Browser, dir: string): Promise<void> {
     await ex.newUser('erin', 'temporary passphrase 5', 0);
     await ex.trader('viv', 0);
     for (const theme of ['dark', 'light'] as Theme[]) {
-      const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
-      const page = await ctx.newPage();
-      await page.goto(`${ex.url}/`);
-      await page.evaluate(`localStorage.setItem('tradedesk.theme', JSON.stringify('${theme}'))`);
-      await page.reload();
-      await page.fill('#login-user', 'admin');
-      await page.fill('#login-pass', PASSWORD);
-      await page.click('form.login button[type=submit]');
+      const { ctx, page } = await firmSignIn(browser, ex, theme, { width: 1280, height: 720 }, 'admin');
       await page.locator('[data-testid=connection][data-state=connected]').waitFor({ timeout: 30_000 });
       await page.selectOption('select[aria-label="Add panel"]', 'admin');
       await page.locator('[data-panel=admin]').getByRole('button', { name: 'Maximise' }).click();

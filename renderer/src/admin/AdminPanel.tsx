@@ -4,14 +4,14 @@
  * instruments (list, halt, resume) and the audit log. Every change that signs a user out, cancels orders or
  * moves money is confirmed first and reports what it did.
  */
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import type { ServerAuth } from '../data/backend.js';
 import { useLive } from '../data/live.js';
 import { formatMoney, formatTime, parsePrice } from '../format/num.js';
 import type { PanelProps } from '../panels/registry.js';
 import { Instruments } from './Instruments.js';
-import { ConfirmBar, Notice, type ConfirmAction, type NoticeState } from './parts.js';
+import { ConfirmBar, Loaded, Notice, type ConfirmAction, type NoticeState } from './parts.js';
 
 export interface AdminUser {
   id: number;
@@ -35,6 +35,8 @@ interface AuditRow {
 }
 
 const ROLES = ['admin', 'trader', 'viewer'] as const;
+/** Audit entries per page. */
+export const AUDIT_PAGE = 200;
 const usersKey = ['admin', 'users'] as const;
 
 /** A change waiting for the admin's confirmation. */
@@ -143,12 +145,8 @@ function Users({ auth }: { auth: ServerAuth }) {
       <CreateUser auth={auth} onCreated={(text) => setNotice({ ok: true, text })} />
       {pending !== undefined && <ConfirmBar key={`${pending.kind}:${pending.user.id}`} {...confirmation(pending)} busy={change.isPending} onCancel={() => setPending(undefined)} />}
       <Notice notice={notice} />
-      <div className="table-wrap">
-        {users.isError ? (
-          <div className="empty">Could not load the users: {users.error.message}</div>
-        ) : users.data === undefined ? (
-          <div className="empty">Loading…</div>
-        ) : (
+      <Loaded q={users} what="the users" empty="No users">
+        {(rows) => (
           <table className="grid" data-testid="admin-users">
             <thead>
               <tr>
@@ -162,7 +160,7 @@ function Users({ auth }: { auth: ServerAuth }) {
               </tr>
             </thead>
             <tbody>
-              {users.data.map((u) => {
+              {rows.map((u) => {
                 const self = u.id === me;
                 const busy = change.isPending || pending !== undefined;
                 return (
@@ -218,7 +216,7 @@ function Users({ auth }: { auth: ServerAuth }) {
             </tbody>
           </table>
         )}
-      </div>
+      </Loaded>
     </div>
   );
 }
@@ -268,10 +266,15 @@ function CreateUser({ auth, onCreated }: { auth: ServerAuth; onCreated: (text: s
 function Audit({ auth }: { auth: ServerAuth }) {
   const [filter, setFilter] = useState('');
   const action = filter.trim();
-  const q = useQuery({
+  // Pages of AUDIT_PAGE entries, newest first; "Older entries" asks for the ones before the last shown.
+  const pages = useInfiniteQuery({
     queryKey: ['admin', 'audit', action],
-    queryFn: () => auth.api<AuditRow[]>('GET', `/admin/audit?limit=200${action !== '' ? `&action=${encodeURIComponent(action)}` : ''}`),
+    initialPageParam: undefined as number | undefined,
+    queryFn: ({ pageParam }) =>
+      auth.api<AuditRow[]>('GET', `/admin/audit?limit=${AUDIT_PAGE}${action !== '' ? `&action=${encodeURIComponent(action)}` : ''}${pageParam !== undefined ? `&before=${pageParam}` : ''}`),
+    getNextPageParam: (last) => (last.length === AUDIT_PAGE ? last[last.length - 1]!.id : undefined),
   });
+  const q = { data: pages.data?.pages.flat(), error: pages.error, isFetching: pages.isFetching, refetch: pages.refetch };
   return (
     <div className="admin-body">
       <div className="toolbar">
@@ -279,16 +282,10 @@ function Audit({ auth }: { auth: ServerAuth }) {
         <button type="button" className="btn small" onClick={() => void q.refetch()} disabled={q.isFetching}>
           Refresh
         </button>
-        <span className="muted">newest first{q.data !== undefined ? ` · ${q.data.length}${q.data.length === 200 ? '+' : ''} entries` : ''}</span>
+        <span className="muted">newest first{q.data !== undefined ? ` · ${q.data.length}${pages.hasNextPage ? '+' : ''} entries` : ''}</span>
       </div>
-      <div className="table-wrap">
-        {q.isError ? (
-          <div className="empty">Could not load the audit log: {q.error.message}</div>
-        ) : q.data === undefined ? (
-          <div className="empty">Loading…</div>
-        ) : q.data.length === 0 ? (
-          <div className="empty">No entries{action !== '' ? ` for “${action}”` : ''}</div>
-        ) : (
+      <Loaded q={q} what="the audit log" empty={`No entries${action !== '' ? ` for “${action}”` : ''}`}>
+        {(rows) => (
           <table className="grid" data-testid="admin-audit">
             <thead>
               <tr>
@@ -300,8 +297,8 @@ function Audit({ auth }: { auth: ServerAuth }) {
               </tr>
             </thead>
             <tbody>
-              {q.data.map((r) => (
-                <tr key={r.id} data-testid="audit-row" data-action={r.action}>
+              {rows.map((r) => (
+                <tr key={r.id} data-testid="audit-row" data-action={r.action} data-id={r.id}>
                   <td className="l muted">
                     {formatDate(r.ts)} {formatTime(r.ts)}
                   </td>
@@ -312,9 +309,20 @@ function Audit({ auth }: { auth: ServerAuth }) {
                 </tr>
               ))}
             </tbody>
+            {pages.hasNextPage && (
+              <tfoot>
+                <tr>
+                  <td colSpan={5} className="l">
+                    <button type="button" className="btn small" onClick={() => void pages.fetchNextPage()} disabled={pages.isFetchingNextPage} data-testid="audit-older">
+                      Older entries
+                    </button>
+                  </td>
+                </tr>
+              </tfoot>
+            )}
           </table>
         )}
-      </div>
+      </Loaded>
     </div>
   );
 }

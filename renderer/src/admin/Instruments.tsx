@@ -7,7 +7,7 @@ import { useState, type FormEvent } from 'react';
 import type { InstrumentView } from '../data/types.js';
 import { keys, useInstruments, useLive } from '../data/live.js';
 import { formatPrice, formatQty, parsePrice, parseQty, type ParseResult } from '../format/num.js';
-import { ConfirmBar, Notice, type NoticeState } from './parts.js';
+import { ConfirmBar, Loaded, Notice, type NoticeState } from './parts.js';
 
 export function Instruments() {
   const live = useLive();
@@ -36,14 +36,8 @@ export function Instruments() {
         />
       )}
       <Notice notice={notice} />
-      <div className="table-wrap">
-        {list.isError ? (
-          <div className="empty">Could not load the instruments: {list.error.message}</div>
-        ) : list.data === undefined ? (
-          <div className="empty">Loading…</div>
-        ) : list.data.length === 0 ? (
-          <div className="empty">No instruments yet: list the first one above.</div>
-        ) : (
+      <Loaded q={list} what="the instruments" empty="No instruments yet: list the first one above.">
+        {(rows) => (
           <table className="grid" data-testid="admin-instruments">
             <thead>
               <tr>
@@ -59,7 +53,7 @@ export function Instruments() {
               </tr>
             </thead>
             <tbody>
-              {list.data.map((i) => (
+              {rows.map((i) => (
                 <tr key={i.symbol} data-testid="admin-instrument" data-symbol={i.symbol} data-status={i.status} className={halting?.symbol === i.symbol ? 'sel' : ''}>
                   <td className="l sym">{i.symbol}</td>
                   <td className="l">{i.name}</td>
@@ -89,7 +83,7 @@ export function Instruments() {
             </tbody>
           </table>
         )}
-      </div>
+      </Loaded>
     </div>
   );
 }

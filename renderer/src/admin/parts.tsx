@@ -1,5 +1,5 @@
-/** Pieces the Admin panel's tabs share: the confirmation bar and the outcome notice. */
-import { useState } from 'react';
+/** Pieces the Admin panel's tabs share: the confirmation bar, the outcome notice and the table's states. */
+import { useState, type ReactNode } from 'react';
 
 export interface NoticeState {
   ok: boolean;
@@ -84,5 +84,24 @@ export function ConfirmBar({
         Cancel
       </button>
     </form>
+  );
+}
+
+/** A tab's table once its data is there; loading, a failure ("Could not load <what>") or `empty` before. */
+export function Loaded<T>({ q, what, empty, children }: { q: { data: T[] | undefined; error: Error | null }; what: string; empty: string; children: (rows: T[]) => ReactNode }) {
+  return (
+    <div className="table-wrap">
+      {q.error !== null ? (
+        <div className="empty">
+          Could not load {what}: {q.error.message}
+        </div>
+      ) : q.data === undefined ? (
+        <div className="empty">Loading…</div>
+      ) : q.data.length === 0 ? (
+        <div className="empty">{empty}</div>
+      ) : (
+        children(q.data)
+      )}
+    </div>
   );
 }

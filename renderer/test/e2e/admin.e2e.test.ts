@@ -171,6 +171,20 @@ describe('the Admin panel', () => {
     const disable = page.locator('[data-testid=audit-row][data-action="admin.user.disable"]').first();
     expect(await disable.locator('.audit-details').textContent()).toMatch(/username carl · canceledOrders 2/);
     expect(await page.locator('[data-testid=audit-row][data-action="admin.user.password_reset"]').count()).toBe(1);
+
+    // more entries than a page: the newest 200, then the older ones on request
+    const token = await accessToken('carl');
+    for (let i = 0; i < 205; i++) await ex.rpc('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000 + (i % 50) * 10, tif: 'gtc' }, token);
+    await page.getByLabel('Action').fill('order.place');
+    const rows = page.locator('[data-testid=audit-row]');
+    await until(() => rows.count(), (n) => n === 200, 10_000, 'the first page of order.place entries');
+    await page.getByTestId('audit-older').click();
+    // 2 placed before, 1 refused while ACME was halted (refusals are audited too), 205 now
+    await until(() => rows.count(), (n) => n === 208, 10_000, 'all 208 order.place entries');
+    expect(await page.getByTestId('audit-older').count()).toBe(0);
+    const ids = await attrAll(rows, 'data-id');
+    expect(new Set(ids).size).toBe(208);
+    expect(ids.map(Number)).toEqual([...ids.map(Number)].sort((a, b) => b - a));
     expect(realProblems(w.problems)).toEqual([]);
   });
 });
