@@ -265,26 +265,41 @@ function CreateUser({ auth, onCreated }: { auth: ServerAuth; onCreated: (text: s
 
 function Audit({ auth }: { auth: ServerAuth }) {
   const [filter, setFilter] = useState('');
+  const [who, setWho] = useState('');
+  const users = useQuery({ queryKey: usersKey, queryFn: () => auth.api<AdminUser[]>('GET', '/admin/users') });
   const action = filter.trim();
   // Pages of AUDIT_PAGE entries, newest first; "Older entries" asks for the ones before the last shown.
   const pages = useInfiniteQuery({
-    queryKey: ['admin', 'audit', action],
+    queryKey: ['admin', 'audit', action, who],
     initialPageParam: undefined as number | undefined,
-    queryFn: ({ pageParam }) =>
-      auth.api<AuditRow[]>('GET', `/admin/audit?limit=${AUDIT_PAGE}${action !== '' ? `&action=${encodeURIComponent(action)}` : ''}${pageParam !== undefined ? `&before=${pageParam}` : ''}`),
+    queryFn: ({ pageParam }) => {
+      const q = new URLSearchParams({ limit: String(AUDIT_PAGE) });
+      if (action !== '') q.set('action', action);
+      if (who !== '') q.set('userId', who);
+      if (pageParam !== undefined) q.set('before', String(pageParam));
+      return auth.api<AuditRow[]>('GET', `/admin/audit?${q.toString()}`);
+    },
     getNextPageParam: (last) => (last.length === AUDIT_PAGE ? last[last.length - 1]!.id : undefined),
   });
   const q = { data: pages.data?.pages.flat(), error: pages.error, isFetching: pages.isFetching, refetch: pages.refetch };
   return (
     <div className="admin-body">
       <div className="toolbar">
+        <select aria-label="User" value={who} onChange={(e) => setWho(e.target.value)}>
+          <option value="">All users</option>
+          {(users.data ?? []).map((u) => (
+            <option key={u.id} value={String(u.id)}>
+              {u.username}
+            </option>
+          ))}
+        </select>
         <input aria-label="Action" placeholder="action, e.g. admin or order.cancel" value={filter} onChange={(e) => setFilter(e.target.value)} />
         <button type="button" className="btn small" onClick={() => void q.refetch()} disabled={q.isFetching}>
           Refresh
         </button>
         <span className="muted">newest first{q.data !== undefined ? ` · ${q.data.length}${pages.hasNextPage ? '+' : ''} entries` : ''}</span>
       </div>
-      <Loaded q={q} what="the audit log" empty={`No entries${action !== '' ? ` for “${action}”` : ''}`}>
+      <Loaded q={q} what="the audit log" empty={`No entries${action !== '' || who !== '' ? ' for this filter' : ''}`}>
         {(rows) => (
           <table className="grid" data-testid="admin-audit">
             <thead>

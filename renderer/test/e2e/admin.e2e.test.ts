@@ -185,6 +185,11 @@ describe('the Admin panel', () => {
     const ids = await attrAll(rows, 'data-id');
     expect(new Set(ids).size).toBe(208);
     expect(ids.map(Number)).toEqual([...ids.map(Number)].sort((a, b) => b - a));
+    // and by user: dana placed nothing
+    await page.getByLabel('User', { exact: true }).selectOption({ label: 'dana' });
+    await until(() => page.getByText('No entries for this filter').count(), (n) => n === 1, 10_000, 'no order.place entries for dana');
+    await page.getByLabel('Action').fill('');
+    await until(() => attrAll(rows, 'data-action'), (a) => a.length > 0 && a.includes('auth.2fa.enabled') && !a.some((x) => x.startsWith('order.')), 10_000, "dana's entries");
     expect(realProblems(w.problems)).toEqual([]);
   });
 });
