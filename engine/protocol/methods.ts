@@ -358,6 +358,13 @@ export const METHODS = {
     result: InstrumentViewSchema,
     doc: 'Halt or reopen trading in an instrument.',
   }),
+  'admin.account.get': method({
+    access: 'admin',
+    readOnly: true,
+    params: z.strictObject({ accountId: AccountIdSchema }),
+    result: AccountViewSchema,
+    doc: "Any account's cash, buying power, P&L, limits and positions (what account.get shows its owner).",
+  }),
   'admin.account.fund': method({
     access: 'admin',
     readOnly: false,

@@ -223,6 +223,7 @@ export function venueHandlers(venue: Venue): VenueHandlers {
       await submit({ type: 'SetInstrumentStatus', symbol, status });
       return venue.view.instrument(symbol)!;
     }),
+    'admin.account.get': ({ accountId }) => accountView(venue, accountId),
     'admin.account.fund': guard(async ({ accountId, amount }) => {
       await submit({ type: 'Deposit', accountId, amount });
       return accountView(venue, accountId);

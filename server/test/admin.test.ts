@@ -44,6 +44,13 @@ describe('cash', () => {
     expect(over.status).toBe(422);
     expect(over.body.code).toBe('INSUFFICIENT_FUNDS');
     expect((await rpc(s, 'admin.account.fund', { accountId: 99_999, amount: 1 }, admin.accessToken)).body.code).toBe('UNKNOWN_ACCOUNT');
+    // an admin reads any account as its owner sees it; nobody else may
+    const own = (await rpc(s, 'account.get', {}, trader.accessToken)).body;
+    const seen = await rpc(s, 'admin.account.get', { accountId: trader.user.accountId }, admin.accessToken);
+    expect(seen.body).toEqual(own);
+    expect((await api(s.url, 'GET', `/api/v1/rpc/admin.account.get?accountId=${trader.user.accountId}`, { token: admin.accessToken })).body).toEqual(own);
+    expect((await rpc(s, 'admin.account.get', { accountId: trader.user.accountId }, trader.accessToken)).status).toBe(403);
+    expect((await rpc(s, 'admin.account.get', { accountId: 99_999 }, admin.accessToken)).body.code).toBe('UNKNOWN_ACCOUNT');
     expect((await rpc(s, 'admin.account.fund', { accountId: 1, amount: -5 }, admin.accessToken)).status).toBe(400);
   });
 });

@@ -8,7 +8,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { useState, type FormEvent } from 'react';
 import type { ServerAuth } from '../data/backend.js';
 import { useLive } from '../data/live.js';
-import { formatMoney, formatTime, parsePrice } from '../format/num.js';
+import { formatMoney, formatQty, formatTime, parsePrice } from '../format/num.js';
 import type { PanelProps } from '../panels/registry.js';
 import { Instruments } from './Instruments.js';
 import { ConfirmBar, Loaded, Notice, type ConfirmAction, type NoticeState } from './parts.js';
@@ -153,6 +153,8 @@ function Users({ auth }: { auth: ServerAuth }) {
                 <th className="l">User</th>
                 <th className="l">Role</th>
                 <th>Account</th>
+                <th>Cash</th>
+                <th>Open orders</th>
                 <th className="l">Status</th>
                 <th className="l">2FA</th>
                 <th className="l">Created</th>
@@ -179,6 +181,14 @@ function Users({ auth }: { auth: ServerAuth }) {
                       </select>
                     </td>
                     <td className="num">{u.accountId === null ? '—' : `#${u.accountId}`}</td>
+                    {u.accountId === null ? (
+                      <>
+                        <td className="num">—</td>
+                        <td className="num">—</td>
+                      </>
+                    ) : (
+                      <AccountCells accountId={u.accountId} />
+                    )}
                     <td className="l" data-field="status">
                       {u.disabled ? <span className="down">Disabled</span> : u.mustChangePassword ? 'Temporary password' : 'Active'}
                     </td>
@@ -218,6 +228,33 @@ function Users({ auth }: { auth: ServerAuth }) {
         )}
       </Loaded>
     </div>
+  );
+}
+
+/** A user's cash and open orders, read as an admin (admin.account.get); refreshed after every change. */
+function AccountCells({ accountId }: { accountId: number }) {
+  const live = useLive();
+  const a = useQuery({ queryKey: ['admin', 'account', accountId], queryFn: () => live.conn.call('admin.account.get', { accountId }) });
+  if (a.data === undefined) {
+    const text = a.isError ? '?' : '…';
+    return (
+      <>
+        <td className="num muted" title={a.error?.message}>
+          {text}
+        </td>
+        <td className="num muted">{text}</td>
+      </>
+    );
+  }
+  return (
+    <>
+      <td className="num" data-field="cash">
+        {formatMoney(a.data.cash)}
+      </td>
+      <td className="num" data-field="open-orders">
+        {formatQty(a.data.openOrders)}
+      </td>
+    </>
   );
 }
 

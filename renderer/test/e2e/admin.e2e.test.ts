@@ -86,6 +86,8 @@ describe('the Admin panel', () => {
   });
 
   it('disables a trader after a confirmation: signed out, working orders canceled, and says how many', async () => {
+    expect(await user('carl').locator('[data-field=open-orders]').textContent()).toBe('2');
+    expect(await user('carl').locator('[data-field=cash]').textContent()).toBe('100,000.00');
     await user('carl').getByRole('button', { name: 'Disable' }).click();
     const confirm = page.getByTestId('admin-confirm');
     expect(await confirm.textContent()).toContain('Disable carl? They are signed out everywhere at once, and their working orders are canceled.');
@@ -94,6 +96,7 @@ describe('the Admin panel', () => {
     await until(() => user('carl').getAttribute('data-disabled'), (d) => d === 'true', 5000, 'carl to show as disabled');
     expect(await user('carl').locator('[data-field=status]').textContent()).toBe('Disabled');
     expect(ex.app!.venue.view.openOrders(carl.user.accountId!)).toEqual([]);
+    await until(() => user('carl').locator('[data-field=open-orders]').textContent(), (t) => t === '0', 5000, "carl's open orders to show 0");
     // and back
     await user('carl').getByRole('button', { name: 'Enable' }).click();
     expect(await noticeText(/may sign in again/)).toBe('carl may sign in again.');
@@ -122,6 +125,7 @@ describe('the Admin panel', () => {
     await confirm.getByLabel('Amount for carl').fill('1,000.50');
     await page.keyboard.press('Enter'); // the first action: Deposit
     expect(await noticeText(/^Deposited/)).toBe("Deposited 1,000.50 into carl's account #2: cash 101,000.50.");
+    await until(() => user('carl').locator('[data-field=cash]').textContent(), (t) => t === '101,000.50', 5000, "carl's cash to show the deposit");
     await user('carl').getByRole('button', { name: 'Cash' }).click();
     await confirm.getByLabel('Amount for carl').fill('2000000');
     await confirm.getByRole('button', { name: 'Withdraw' }).click();
