@@ -1,5 +1,6 @@
 /** The app shell: top bar (mode, connection, panels menu, theme, user), the stale-data banner and the workspace. */
 import { useEffect, useRef, useState } from 'react';
+import { sessionEndedNote } from './auth/ended.js';
 import { ChangePasswordForm, LoginForm } from './auth/Login.js';
 import { ProfileMenu } from './auth/Profiles.js';
 import { useConnStatus, useLink, useLive, useNow } from './data/live.js';
@@ -30,8 +31,9 @@ export function App() {
     if (code !== 'UNAUTHENTICATED' && code !== 'SESSION_REVOKED') return;
     auth.refresh().then(
       () => live.conn.start(),
-      () => {
-        setNote(code === 'SESSION_REVOKED' ? 'Your session was ended. Sign in again.' : 'Your session expired. Sign in again.');
+      (e: unknown) => {
+        // The refresh's own refusal says why the session ended (disabled, password reset, ...).
+        setNote(sessionEndedNote((e as { code?: unknown } | undefined)?.code === 'SESSION_REVOKED' ? e : status.error));
         setSignedIn(false);
       },
     );

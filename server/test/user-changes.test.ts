@@ -72,6 +72,10 @@ describe('a user who can no longer trade', () => {
     expect(d.status).toBe(200);
     expect(d.body).toMatchObject({ disabled: true });
     expect(await gone).toMatchObject({ reason: 'SESSION_REVOKED' });
+    // the token and the refresh token say why, so the user's screen can
+    const why = { code: 'SESSION_REVOKED', message: 'The session was revoked (user disabled); sign in again', details: { reason: 'user disabled' } };
+    expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: t.accessToken })).body).toEqual(why);
+    expect((await api(s.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: t.refreshToken } })).body).toEqual(why);
     await late; // refused either way: the socket closes before the order's answer could go out
     expect(open(acct)).toEqual([]);
     expect([3, 4]).toContain(d.body.canceledOrders);
@@ -199,7 +203,7 @@ describe('an admin recovers a user who cannot sign in', () => {
     expect(r.status).toBe(200);
     expect(r.body).toMatchObject({ username: 'ora', mustChangePassword: true, sessionsRevoked: 1 });
     expect(await gone).toMatchObject({ reason: 'SESSION_REVOKED' });
-    expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: t.accessToken })).status).toBe(401);
+    expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: t.accessToken })).body.details).toEqual({ reason: 'password reset' });
     expect((await login(s, 'ora')).status).toBe(401);
     const temp = (await login(s, 'ora', 'temporary passphrase 9')).body as Session & { user: { mustChangePassword: boolean } };
     expect(temp.user.mustChangePassword).toBe(true);

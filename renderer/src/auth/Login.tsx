@@ -63,7 +63,11 @@ export function LoginForm(p: LoginProps) {
       <p className="muted">
         to <b>{p.serverName}</b>
       </p>
-      {p.note && <p className="note">{p.note}</p>}
+      {p.note && (
+        <p className="note" data-testid="login-note">
+          {p.note}
+        </p>
+      )}
       <label htmlFor="login-user">User name</label>
       <input id="login-user" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} autoFocus={!p.initialUser} disabled={needCode} required />
       <label htmlFor="login-pass">Password</label>

@@ -17,6 +17,7 @@ let browser: Browser;
 let carl: Tokens;
 let w: WatchedPage;
 let page: Page;
+let carlPage: WatchedPage;
 
 beforeAll(async () => {
   ex = new TestExchange(rendererBuild());
@@ -54,7 +55,7 @@ describe('the Admin panel', () => {
     const options = await attrAll(t.page.locator('select[aria-label="Add panel"] option'), 'value');
     expect(options).toContain('blotter');
     expect(options).not.toContain('admin');
-    await t.context.close();
+    carlPage = t; // kept open: it is told why when an admin disables carl
 
     w = await openPage(browser, `${ex.url}/`, { width: 1600, height: 900 });
     page = w.page;
@@ -96,6 +97,11 @@ describe('the Admin panel', () => {
     await until(() => user('carl').getAttribute('data-disabled'), (d) => d === 'true', 5000, 'carl to show as disabled');
     expect(await user('carl').locator('[data-field=status]').textContent()).toBe('Disabled');
     expect(ex.app!.venue.view.openOrders(carl.user.accountId!)).toEqual([]);
+    // carl's own workstation is back at the sign-in page, saying why
+    const told = carlPage.page.getByTestId('login-note');
+    await told.waitFor({ timeout: 10_000 });
+    expect(await told.textContent()).toBe('An administrator disabled your account.');
+    await carlPage.context.close();
     await until(() => user('carl').locator('[data-field=open-orders]').textContent(), (t) => t === '0', 5000, "carl's open orders to show 0");
     // and back
     await user('carl').getByRole('button', { name: 'Enable' }).click();

@@ -64,6 +64,17 @@ export function publicUser(u: UserRow): PublicUser {
   };
 }
 
+/**
+ * SESSION_REVOKED, saying why when the session's revocation recorded it (details.reason: 'user disabled',
+ * 'password reset', '2FA reset', 'password changed', 'logout', 'revoked by user', ...), so that a client can
+ * tell its user what happened.
+ */
+function revoked(reason: string | null | undefined): ProtocolError {
+  return reason == null
+    ? new ProtocolError('SESSION_REVOKED', 'The session was revoked; sign in again')
+    : new ProtocolError('SESSION_REVOKED', `The session was revoked (${reason}); sign in again`, { reason });
+}
+
 export const USERNAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$/;
 
 export interface AuthHooks {
@@ -433,7 +444,7 @@ export class AuthService {
     const t = this.#store.token(hash);
     if (t === undefined || t.kind !== 'refresh') throw new ProtocolError('UNAUTHENTICATED', 'Unknown refresh token');
     const s = this.#store.session(t.sessionId);
-    if (s === undefined || s.revokedAt !== null) throw new ProtocolError('SESSION_REVOKED', 'The session was revoked; sign in again');
+    if (s === undefined || s.revokedAt !== null) throw revoked(s?.revokeReason);
     const user = this.#store.userById(s.userId);
     if (t.usedAt !== null || !this.#store.useToken(hash, now)) {
       this.#revoke([s.id], 'refresh token reused', now);
@@ -498,7 +509,7 @@ export class AuthService {
     if (t === undefined || t.kind !== 'access') throw new ProtocolError('UNAUTHENTICATED', 'Unknown access token');
     if (t.expiresAt <= now) throw new ProtocolError('UNAUTHENTICATED', 'The access token expired; refresh it', { expired: true });
     const s = this.#store.session(t.sessionId);
-    if (s === undefined || s.revokedAt !== null) throw new ProtocolError('SESSION_REVOKED', 'The session was revoked; sign in again');
+    if (s === undefined || s.revokedAt !== null) throw revoked(s?.revokeReason);
     const u = this.#store.userById(s.userId);
     if (u === undefined || u.disabled === 1) throw new ProtocolError('FORBIDDEN', 'This user is disabled');
     const p: Principal = {
