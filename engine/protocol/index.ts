@@ -14,6 +14,7 @@ export * from './messages.js';
 export * from './schemas.js';
 export * from './methods.js';
 export * from './hub.js';
+export * from './rest.js';
 
 export { ProtocolClient, DEFAULT_TIMEOUT_MS } from './client.js';
 export { Connection, backoffDelay, defaultIsFatal } from './connection.js';

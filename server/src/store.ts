@@ -7,6 +7,7 @@
  * sealed with the server key, passwords as argon2id hashes.
  */
 import Database from 'better-sqlite3';
+import type { AuditEntry as AuditLogEntry } from '../../engine/protocol/index.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AUDIT_WIDTH, AuditWriter, type AuditColumns } from './audit-writer.js';
@@ -54,15 +55,8 @@ export interface AlertRow {
   triggerPrice: number | null;
 }
 
-export interface AuditRow {
-  id: number;
-  ts: number;
-  userId: number | null;
-  username: string | null;
-  ip: string | null;
-  action: string;
-  details: Record<string, unknown>;
-}
+/** An audit log entry as the admin route answers it (engine/protocol/rest.ts). */
+export type AuditRow = AuditLogEntry;
 
 const MIGRATIONS: string[] = [
   `

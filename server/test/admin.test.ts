@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { AuditEntrySchema, ChangedUserSchema, PublicUserSchema, TokenPairSchema } from '../../engine/protocol/index.js';
 import { PASSWORD, api, closed, createUser, fund, listInstrument, login, rpc, setupAdmin, wsClient, type Session, type TestServer, startServer } from './helpers.js';
 
 let s: TestServer;
@@ -58,12 +60,16 @@ describe('cash', () => {
 describe('users', () => {
   it('lists users, changes roles and disables users, closing their sockets at once', async () => {
     const list = await api(s.url, 'GET', '/api/v1/admin/users', { token: admin.accessToken });
+    // the answers are what the protocol's REST schemas say (clients check them)
+    expect(z.array(PublicUserSchema).safeParse(list.body).success).toBe(true);
+    expect(TokenPairSchema.safeParse((await login(s, 'terry')).body).success).toBe(true);
     expect(list.body.map((u: { username: string }) => u.username)).toEqual(['admin', 'terry']);
     expect(JSON.stringify(list.body)).not.toMatch(/argon2|hash/);
     const { ws } = await wsClient(s, { token: trader.accessToken });
     const gone = closed(ws);
     const d = await api(s.url, 'POST', `/api/v1/admin/users/${trader.user.id}/disable`, { token: admin.accessToken });
     expect(d.status).toBe(200);
+    expect(ChangedUserSchema.strict().safeParse(d.body).success).toBe(true);
     expect(d.body.disabled).toBe(true);
     expect(await gone).toMatchObject({ code: 1008, reason: 'SESSION_REVOKED' });
     expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: trader.accessToken })).status).toBe(401);
@@ -92,6 +98,7 @@ describe('audit log', () => {
     await client.call('order.cancel', { orderId: o2.orderId });
     client.close();
     const all = (await api(s.url, 'GET', '/api/v1/admin/audit?limit=1000', { token: admin.accessToken })).body as { action: string; username: string; ip: string; ts: number; details: Record<string, unknown> }[];
+    expect(z.array(AuditEntrySchema.strict()).safeParse(all).success).toBe(true);
     const actions = new Set(all.map((a) => a.action));
     for (const a of ['auth.setup', 'auth.login', 'auth.login_failed', 'user.create', 'order.place', 'order.cancel', 'admin.CreateInstrument', 'admin.SetInstrumentStatus', 'admin.Deposit', 'admin.Withdraw', 'admin.user.disable', 'admin.user.enable', 'admin.user.role'])
       expect(actions, a).toContain(a);

@@ -19,7 +19,10 @@
 import {
   Connection,
   ProtocolError,
+  TokenPairSchema,
   isResultCode,
+  issuesToDetails,
+  type TokenPair,
   type BackoffOptions,
   type ChannelName,
   type ChannelParams,
@@ -47,13 +50,6 @@ export interface FirmOptions {
   onError?(error: unknown, where: string): void;
 }
 
-interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  expiresIn: number;
-  user: { username: string; role: string; accountId: number | null; mustChangePassword?: boolean };
-}
-
 export function firmConnector(o: FirmOptions): FirmConnector {
   return {
     async resume(profile) {
@@ -67,7 +63,7 @@ export function firmConnector(o: FirmOptions): FirmConnector {
       if (profile.url === undefined) throw new ProtocolError('BAD_REQUEST', 'This profile has no server URL');
       const body: Record<string, string> = { username: creds.username, password: creds.password };
       if (creds.totp !== undefined) body.code = creds.totp;
-      const pair = await postJson<TokenPair>(o, profile.url, '/api/v1/auth/login', body);
+      const pair = await postTokens(o, profile.url, '/api/v1/auth/login', body);
       if (pair.user.mustChangePassword === true) {
         throw new ProtocolError('FORBIDDEN', 'The server asks you to change your password first (in its web sign-in)');
       }
@@ -164,7 +160,7 @@ class FirmLink implements FirmSession {
   #refresh(): Promise<string> {
     this.#refreshing ??= (async () => {
       try {
-        const pair = await postJson<TokenPair>(this.#o, this.#base, '/api/v1/auth/refresh', { refreshToken: this.#refreshToken });
+        const pair = await postTokens(this.#o, this.#base, '/api/v1/auth/refresh', { refreshToken: this.#refreshToken });
         this.#refreshToken = pair.refreshToken;
         this.setAccess(pair.accessToken, pair.expiresIn);
         // The old refresh token is now spent: replace it in the keychain before anything else can use it.
@@ -290,10 +286,9 @@ async function request(
   return json;
 }
 
-async function postJson<T>(o: FirmOptions, base: string, path: string, body: unknown): Promise<T> {
-  const j = (await request(o, base, path, { method: 'POST', body })) as Partial<TokenPair> | undefined;
-  if (typeof j?.accessToken !== 'string' || typeof j.refreshToken !== 'string' || typeof j.expiresIn !== 'number' || typeof j.user !== 'object') {
-    throw new ProtocolError('INTERNAL', `Unexpected answer from ${path}`);
-  }
-  return j as T;
+/** A sign-in or refresh: the answer is checked against the protocol's TokenPair schema (a trust boundary). */
+async function postTokens(o: FirmOptions, base: string, path: string, body: unknown): Promise<TokenPair> {
+  const r = TokenPairSchema.safeParse(await request(o, base, path, { method: 'POST', body }));
+  if (!r.success) throw new ProtocolError('INTERNAL', `Unexpected answer from ${path}`, issuesToDetails(r.error.issues));
+  return r.data;
 }

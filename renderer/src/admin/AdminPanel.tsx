@@ -5,39 +5,25 @@
  * moves money is confirmed first and reports what it did.
  */
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { z } from 'zod';
+import { AuditEntrySchema, ChangedUserSchema, PublicUserSchema, type ChangedUser, type PublicUser } from '../../../engine/protocol/index.js';
 import { useState, type FormEvent } from 'react';
-import type { ServerAuth } from '../data/backend.js';
+import type { ServerAuth } from '../data/server-auth.js';
 import { useLive } from '../data/live.js';
 import { formatMoney, formatQty, formatTime, parsePrice } from '../format/num.js';
 import type { PanelProps } from '../panels/registry.js';
 import { Instruments } from './Instruments.js';
 import { ConfirmBar, Loaded, Notice, type ConfirmAction, type NoticeState } from './parts.js';
 
-export interface AdminUser {
-  id: number;
-  username: string;
-  role: 'admin' | 'trader' | 'viewer';
-  accountId: number | null;
-  disabled: boolean;
-  totpEnabled: boolean;
-  mustChangePassword: boolean;
-  createdAt: number;
-}
-type Changed = AdminUser & { canceledOrders?: number; sessionsRevoked?: number };
-interface AuditRow {
-  id: number;
-  ts: number;
-  userId: number | null;
-  username: string | null;
-  ip: string | null;
-  action: string;
-  details: Record<string, unknown>;
-}
+export type AdminUser = PublicUser;
+type Changed = ChangedUser;
+const usersKey = ['admin', 'users'] as const;
+/** The user list, read by two tabs through one cache entry. */
+const usersQuery = (auth: ServerAuth) => ({ queryKey: usersKey, queryFn: () => auth.api('GET', '/admin/users', z.array(PublicUserSchema)) });
 
 const ROLES = ['admin', 'trader', 'viewer'] as const;
 /** Audit entries per page. */
 export const AUDIT_PAGE = 200;
-const usersKey = ['admin', 'users'] as const;
 
 /** A change waiting for the admin's confirmation. */
 type Pending = { kind: 'disable' | 'viewer' | 'password' | 'twofa' | 'cash'; user: AdminUser };
@@ -66,7 +52,7 @@ export function AdminPanel({ params, setParams }: PanelProps) {
 function Users({ auth }: { auth: ServerAuth }) {
   const live = useLive();
   const qc = useQueryClient();
-  const users = useQuery({ queryKey: usersKey, queryFn: () => auth.api<AdminUser[]>('GET', '/admin/users') });
+  const users = useQuery(usersQuery(auth));
   const [pending, setPending] = useState<Pending>();
   const [notice, setNotice] = useState<NoticeState>();
   const me = auth.user?.id;
@@ -81,7 +67,7 @@ function Users({ auth }: { auth: ServerAuth }) {
     onError: (e: Error) => setNotice({ ok: false, text: e.message }),
     onSettled: () => void qc.invalidateQueries({ queryKey: ['admin'] }),
   });
-  const run = (path: string, done: (u: Changed) => string, body?: unknown) => change.mutate(async () => done(await auth.api<Changed>('POST', path, body)));
+  const run = (path: string, done: (u: Changed) => string, body?: unknown) => change.mutate(async () => done(await auth.api('POST', path, ChangedUserSchema, body)));
 
   const setRole = (u: AdminUser, role: AdminUser['role']) => {
     if (role === u.role) return;
@@ -264,7 +250,7 @@ function CreateUser({ auth, onCreated }: { auth: ServerAuth; onCreated: (text: s
   const [password, setPassword] = useState('');
   const [role, setRole] = useState<AdminUser['role']>('trader');
   const create = useMutation({
-    mutationFn: () => auth.api<AdminUser>('POST', '/admin/users', { username: username.trim(), password, role }),
+    mutationFn: () => auth.api('POST', '/admin/users', PublicUserSchema, { username: username.trim(), password, role }),
     onSuccess: (u) => {
       onCreated(`Created ${u.username} (${u.role}${u.accountId !== null ? `, account #${u.accountId}` : ''}): they choose their own password at their first sign-in.`);
       setUsername('');
@@ -303,7 +289,7 @@ function CreateUser({ auth, onCreated }: { auth: ServerAuth; onCreated: (text: s
 function Audit({ auth }: { auth: ServerAuth }) {
   const [filter, setFilter] = useState('');
   const [who, setWho] = useState('');
-  const users = useQuery({ queryKey: usersKey, queryFn: () => auth.api<AdminUser[]>('GET', '/admin/users') });
+  const users = useQuery(usersQuery(auth));
   const action = filter.trim();
   // Pages of AUDIT_PAGE entries, newest first; "Older entries" asks for the ones before the last shown.
   const pages = useInfiniteQuery({
@@ -314,7 +300,7 @@ function Audit({ auth }: { auth: ServerAuth }) {
       if (action !== '') q.set('action', action);
       if (who !== '') q.set('userId', who);
       if (pageParam !== undefined) q.set('before', String(pageParam));
-      return auth.api<AuditRow[]>('GET', `/admin/audit?${q.toString()}`);
+      return auth.api('GET', `/admin/audit?${q.toString()}`, z.array(AuditEntrySchema));
     },
     getNextPageParam: (last) => (last.length === AUDIT_PAGE ? last[last.length - 1]!.id : undefined),
   });

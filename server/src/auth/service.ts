@@ -9,7 +9,7 @@
  * REST and, through `onRevoked`, closes that user's WebSockets at once.
  */
 import { randomBytes } from 'node:crypto';
-import { ProtocolError } from '../../../engine/protocol/index.js';
+import { ProtocolError, type PublicUser, type TokenPair } from '../../../engine/protocol/index.js';
 import type { Config } from '../config.js';
 import type { Store, Role, UserRow, SessionRow } from '../store.js';
 import { randomToken, type ServerKey } from './crypto.js';
@@ -30,26 +30,8 @@ export interface ClientInfo {
   userAgent: string;
 }
 
-export interface TokenPair {
-  accessToken: string;
-  refreshToken: string;
-  tokenType: 'Bearer';
-  expiresIn: number;
-  refreshExpiresIn: number;
-  sessionId: string;
-  user: PublicUser;
-}
-
-export interface PublicUser {
-  id: number;
-  username: string;
-  role: Role;
-  accountId: number | null;
-  disabled: boolean;
-  totpEnabled: boolean;
-  mustChangePassword: boolean;
-  createdAt: number;
-}
+/** The REST answers' shapes are the protocol's (engine/protocol/rest.ts), which clients validate against. */
+export type { PublicUser, TokenPair };
 
 export function publicUser(u: UserRow): PublicUser {
   return {

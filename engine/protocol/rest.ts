@@ -1,0 +1,54 @@
+/**
+ * The exchange server's REST answers outside the method table: sign-in (`/api/v1/auth/...`) and user
+ * administration (`/api/v1/admin/...`). Declared once here: the server's types come from these schemas,
+ * and every client (the browser workstation, the desktop's firm link) validates what it receives with them.
+ */
+import { z } from 'zod';
+
+export const UserRoleSchema = z.enum(['admin', 'trader', 'viewer']);
+
+/** A user as the server shows it (never a hash or a secret). */
+export const PublicUserSchema = z.object({
+  id: z.int().positive(),
+  username: z.string().min(1),
+  role: UserRoleSchema,
+  accountId: z.int().nonnegative().nullable(),
+  disabled: z.boolean(),
+  totpEnabled: z.boolean(),
+  mustChangePassword: z.boolean(),
+  createdAt: z.int().nonnegative(),
+});
+export type PublicUser = z.output<typeof PublicUserSchema>;
+
+/** The answer to a sign-in or a refresh. */
+export const TokenPairSchema = z.object({
+  accessToken: z.string().min(1),
+  refreshToken: z.string().min(1),
+  tokenType: z.literal('Bearer'),
+  expiresIn: z.int().positive(),
+  refreshExpiresIn: z.int().positive(),
+  sessionId: z.string().min(1),
+  user: PublicUserSchema,
+});
+export type TokenPair = z.output<typeof TokenPairSchema>;
+
+/** The answer to an admin's change of a user: the user after it, and what it did. */
+export const ChangedUserSchema = PublicUserSchema.extend({
+  /** Working orders canceled (disable, or a change to viewer). */
+  canceledOrders: z.int().nonnegative().optional(),
+  /** Sessions revoked (password or 2FA reset). */
+  sessionsRevoked: z.int().nonnegative().optional(),
+});
+export type ChangedUser = z.output<typeof ChangedUserSchema>;
+
+/** One entry of the audit log: who (null: before sign-in), what, when, from where. */
+export const AuditEntrySchema = z.object({
+  id: z.int().positive(),
+  ts: z.int().nonnegative(),
+  userId: z.int().nullable(),
+  username: z.string().nullable(),
+  ip: z.string().nullable(),
+  action: z.string(),
+  details: z.record(z.string(), z.unknown()),
+});
+export type AuditEntry = z.output<typeof AuditEntrySchema>;
