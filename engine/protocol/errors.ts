@@ -43,6 +43,19 @@ export function isProtocolError(e: unknown): e is ProtocolError {
   return o.name === 'ProtocolError' && isResultCode(o.code) && typeof o.message === 'string';
 }
 
+/**
+ * A refused HTTP answer (status >= 400) of the exchange server's REST API as a ProtocolError: its body's
+ * `{code, message, details}` when the code is one of CODES; otherwise RATE_LIMITED for a 429, UNAVAILABLE
+ * for a 5xx, INTERNAL for the rest, with "HTTP <status>" for a missing message.
+ */
+export function httpRefusal(status: number, body: unknown): ProtocolError {
+  const j = (typeof body === 'object' && body !== null ? body : {}) as { code?: unknown; message?: unknown; details?: unknown };
+  const code: ResultCode = isResultCode(j.code) ? j.code : status === 429 ? 'RATE_LIMITED' : status >= 500 ? 'UNAVAILABLE' : 'INTERNAL';
+  const message = typeof j.message === 'string' ? j.message : `HTTP ${status}`;
+  const details = typeof j.details === 'object' && j.details !== null && !Array.isArray(j.details) ? (j.details as Record<string, unknown>) : undefined;
+  return new ProtocolError(code, message, details);
+}
+
 /** The wire shape for anything thrown: a ProtocolError keeps its code; anything else becomes INTERNAL. */
 export function toErrorShape(e: unknown): ErrorShape {
   if (isProtocolError(e)) {

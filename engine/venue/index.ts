@@ -23,6 +23,6 @@ export type {
 } from './queries.js';
 export { SCHEMA_VERSION, MIGRATIONS } from './schema.js';
 export type { SynchronousLevel } from './schema.js';
-export { venueHandlers, mapError as venueErrorToProtocol, STATEMENT_MAX_ENTRIES, MAX_ARMED_ALERTS } from './serve.js';
+export { venueHandlers, venueErrorToProtocol, STATEMENT_MAX_ENTRIES, MAX_ARMED_ALERTS } from './serve.js';
 export type { NewAlert } from './alerts.js';
 export type { VenueHandlers } from './serve.js';

@@ -28,7 +28,7 @@ export const STATEMENT_MAX_ENTRIES = 10_000;
 export const MAX_ARMED_ALERTS = 200;
 
 /** Venue errors as protocol errors (anything unexpected stays as thrown: the server maps it to INTERNAL). */
-export function mapError(e: unknown): unknown {
+export function venueErrorToProtocol(e: unknown): unknown {
   if (!isVenueError(e)) return e;
   switch (e.code) {
     case 'VENUE_CLOSED':
@@ -47,16 +47,16 @@ function guard<A extends unknown[], R>(fn: (...a: A) => R): (...a: A) => R {
   return (...a: A): R => {
     try {
       const r = fn(...a);
-      if (r instanceof Promise) return r.catch((e: unknown) => Promise.reject(mapError(e))) as R;
+      if (r instanceof Promise) return r.catch((e: unknown) => Promise.reject(venueErrorToProtocol(e))) as R;
       return r;
     } catch (e) {
-      throw mapError(e);
+      throw venueErrorToProtocol(e);
     }
   };
 }
 
 function rejectMapped(e: unknown): never {
-  throw mapError(e);
+  throw venueErrorToProtocol(e);
 }
 
 /** Throws the engine's rejection as a ProtocolError. */
@@ -104,7 +104,7 @@ export function venueHandlers(venue: Venue): VenueHandlers {
       try {
         return then(accepted(ack));
       } catch (e) {
-        throw mapError(e);
+        throw venueErrorToProtocol(e);
       }
     }, rejectMapped);
   const acct = (ctx: SessionContext): AccountId => requireAccount(ctx);

@@ -20,6 +20,7 @@ import {
   Connection,
   ProtocolError,
   TokenPairSchema,
+  httpRefusal,
   isResultCode,
   issuesToDetails,
   type TokenPair,
@@ -276,13 +277,7 @@ async function request(
   } catch {
     json = undefined;
   }
-  if (!res.ok) {
-    const j = (json ?? {}) as { code?: unknown; message?: unknown; details?: unknown };
-    const code = typeof j.code === 'string' && isResultCode(j.code) ? j.code : res.status >= 500 ? 'UNAVAILABLE' : 'INTERNAL';
-    const message = typeof j.message === 'string' ? j.message : `HTTP ${res.status}`;
-    const details = typeof j.details === 'object' && j.details !== null ? (j.details as Record<string, unknown>) : undefined;
-    throw new ProtocolError(code, message, details);
-  }
+  if (!res.ok) throw httpRefusal(res.status, json);
   return json;
 }
 

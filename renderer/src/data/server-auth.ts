@@ -3,7 +3,7 @@
  * is checked against the protocol's schemas (engine/protocol/rest.ts). Tokens live in memory only.
  */
 import { z } from 'zod';
-import { ProtocolError, TokenPairSchema, issuesToDetails, type ErrorShape, type PublicUser, type TokenPair } from '../../../engine/protocol/index.js';
+import { ProtocolError, TokenPairSchema, httpRefusal, issuesToDetails, type PublicUser, type TokenPair } from '../../../engine/protocol/index.js';
 
 /** The signed-in user, as the server's sign-in answers it (engine/protocol/rest.ts). */
 export type SignedInUser = PublicUser;
@@ -110,14 +110,7 @@ export class ServerAuth {
     } catch {
       j = undefined;
     }
-    if (!r.ok) {
-      const e = j as Partial<ErrorShape> | undefined;
-      throw new ProtocolError(
-        (typeof e?.code === 'string' ? e.code : r.status === 429 ? 'RATE_LIMITED' : 'INTERNAL') as ErrorShape['code'],
-        typeof e?.message === 'string' ? e.message : `HTTP ${r.status}`,
-        e?.details,
-      );
-    }
+    if (!r.ok) throw httpRefusal(r.status, j);
     const parsed = schema.safeParse(j);
     if (!parsed.success) throw new ProtocolError('INTERNAL', `Unexpected answer from ${url.replace(/^\.\//, '/')}`, issuesToDetails(parsed.error.issues));
     return parsed.data;

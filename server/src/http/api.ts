@@ -201,8 +201,8 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
   route('GET', '/metrics', async (c) => {
     if (metricsKey !== undefined) {
       // Its own token, not a user's session: compared in constant time, over digests of equal length.
-      const m = /^Bearer\s+(\S+)$/i.exec(c.req.headers.authorization?.trim() ?? '');
-      if (m === null || !timingSafeEqual(createHash('sha256').update(m[1]!).digest(), metricsKey))
+      const token = bearer(c.req.headers.authorization ?? '');
+      if (token === undefined || !timingSafeEqual(createHash('sha256').update(token).digest(), metricsKey))
         throw new ProtocolError('UNAUTHENTICATED', 'The metrics need the metrics token (Authorization: Bearer <metrics token>)');
     }
     return new HttpReply(200, d.metricsText(), { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' });
@@ -472,9 +472,8 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
         const auth = req.headers.authorization;
         // /metrics checks a token of its own (not a session's)
         if (auth !== undefined && r.name !== 'GET /metrics') {
-          const m = /^Bearer\s+(\S+)$/i.exec(auth.trim());
-          if (m === null) throw new ProtocolError('UNAUTHENTICATED', 'Use Authorization: Bearer <access token>');
-          c.token = m[1]!;
+          c.token = bearer(auth);
+          if (c.token === undefined) throw new ProtocolError('UNAUTHENTICATED', 'Use Authorization: Bearer <access token>');
           c.principal = d.auth.authenticate(c.token);
           c.userId = c.principal.userId;
         }
@@ -512,6 +511,11 @@ function pathParams(m: RegExpExecArray): string[] {
       throw new ProtocolError('BAD_REQUEST', 'The path is not valid percent-encoded UTF-8', { segment: raw.slice(0, 64) });
     }
   });
+}
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+function bearer(header: string): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(header.trim())?.[1];
 }
 
 function toShape(e: unknown): ErrorShape {
