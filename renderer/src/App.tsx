@@ -180,7 +180,7 @@ function HubLogin() {
         <LoginForm
           serverName={st?.profileName ?? link.serverName}
           initialUser={st?.username}
-          note={st?.error?.message}
+          note={st?.error?.code === 'SESSION_REVOKED' ? sessionEndedNote(st.error) : st?.error?.message}
           onCancel={() => setDismissed(`${st?.profileId}|${st?.since}`)}
           signIn={async (username, password, code) => {
             await live.conn.call('hub.login', {

@@ -131,7 +131,8 @@ describe('login, me, refresh rotation, logout', () => {
     const gone = closed(ws);
     expect((await api(s.url, 'DELETE', `/api/v1/auth/sessions/${b.sessionId}`, { token: a.accessToken })).status).toBe(204);
     expect((await gone).reason).toBe('SESSION_REVOKED');
-    expect(((await closedInfo) as { error?: { code: string } }).error?.code).toBe('SESSION_REVOKED');
+    // the socket's last word says why, as the token's refusal does
+    expect(((await closedInfo) as { error?: unknown }).error).toMatchObject({ code: 'SESSION_REVOKED', details: { reason: 'revoked by user' } });
     expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: a.accessToken })).status).toBe(200);
     // someone else's session id is not found
     expect((await api(s.url, 'DELETE', `/api/v1/auth/sessions/${admin.sessionId}`, { token: a.accessToken })).status).toBe(404);
@@ -233,7 +234,7 @@ describe('passwords', () => {
     const ch = await api(s.url, 'POST', '/api/v1/auth/password', { token: a.accessToken, body: { currentPassword: PASSWORD, newPassword: 'a brand new passphrase' } });
     expect(ch.status).toBe(204);
     expect((await gone).reason).toBe('SESSION_REVOKED');
-    expect(((await closedInfo) as { error?: { code: string; message: string } }).error).toMatchObject({ code: 'SESSION_REVOKED' });
+    expect(((await closedInfo) as { error?: { code: string; message: string } }).error).toMatchObject({ code: 'SESSION_REVOKED', details: { reason: 'password changed' } });
     expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: b.accessToken })).status).toBe(401);
     expect((await api(s.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: b.refreshToken } })).status).toBe(401);
     // the session that changed it goes on, and the new password signs in

@@ -12,6 +12,7 @@ import { MemoryStore } from '../../../main/src/credentials/store.js';
 import { startHeadlessHost, type HeadlessHost } from '../../../main/src/host/headless.js';
 import { launch, openPage, realProblems } from './browser.js';
 import { rendererBuild } from './build.js';
+import { api } from '../../../server/test/helpers.js';
 import { PASSWORD, TestExchange } from './exchange.js';
 import { until, waitConnected } from './ui.js';
 
@@ -71,6 +72,14 @@ describe('firm server through the hub', () => {
     // The workstation now shows the firm venue's instruments and account.
     await page.locator('[data-testid=watchlist] tr[data-symbol=ACME]').waitFor({ timeout: 10_000 });
     await until(() => page.locator('[data-testid=account] [data-field=cash]').textContent(), (t) => t === '50,000.00', 10_000, "bob's cash");
+
+    // An administrator disables bob: his session ends under him, and the sign-in says why in words.
+    const users = await api(ex.url, 'GET', '/api/v1/admin/users', { token: ex.admin!.accessToken });
+    const bobId = (users.body as { id: number; username: string }[]).find((u) => u.username === 'bob')!.id;
+    expect((await api(ex.url, 'POST', `/api/v1/admin/users/${bobId}/disable`, { token: ex.admin!.accessToken })).status).toBe(200);
+    await page.locator('[data-testid=connection][data-state=login_required]').waitFor({ timeout: 15_000 });
+    expect(await page.getByTestId('login-note').textContent()).toBe('An administrator disabled your account.');
+    await page.locator('.modal').getByRole('button', { name: 'Cancel' }).click();
 
     await page.getByLabel('Connection').selectOption('local');
     await until(() => badge.textContent(), (t) => t === 'SIMULATION', 15_000, 'back to the simulation');

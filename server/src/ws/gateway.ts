@@ -235,7 +235,7 @@ export class Gateway {
     let n = 0;
     for (const id of ids) {
       for (const s of [...(this.#bySession.get(id) ?? [])]) {
-        s.conn.closeWithError(1008, { code: 'SESSION_REVOKED', message: `The session was revoked (${reason})` }, 'SESSION_REVOKED');
+        s.conn.closeWithError(1008, { code: 'SESSION_REVOKED', message: `The session was revoked (${reason})`, details: { reason } }, 'SESSION_REVOKED');
         this.#unregister(s);
         n++;
       }
