@@ -12,6 +12,7 @@ import type { ServerAuth } from '../data/server-auth.js';
 import { useLive } from '../data/live.js';
 import { formatMoney, formatQty, formatTime, parsePrice } from '../format/num.js';
 import type { PanelProps } from '../panels/registry.js';
+import { detailsText } from './audit-text.js';
 import { Instruments } from './Instruments.js';
 import { ConfirmBar, Loaded, Notice, type ConfirmAction, type NoticeState } from './parts.js';
 
@@ -363,13 +364,6 @@ function Audit({ auth }: { auth: ServerAuth }) {
       </Loaded>
     </div>
   );
-}
-
-/** An audit entry's details as "key value" pairs, in the order the server wrote them. */
-export function detailsText(d: Record<string, unknown>): string {
-  return Object.entries(d)
-    .map(([k, v]) => `${k} ${typeof v === 'string' ? v : JSON.stringify(v)}`)
-    .join(' · ');
 }
 
 const pad2 = (n: number) => String(n).padStart(2, '0');

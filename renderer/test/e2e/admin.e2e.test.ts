@@ -188,6 +188,8 @@ describe('the Admin panel', () => {
     await page.getByLabel('Action').fill('order.place');
     const rows = page.locator('[data-testid=audit-row]');
     await until(() => rows.count(), (n) => n === 200, 10_000, 'the first page of order.place entries');
+    // the newest (the 205th, at 9,040 cents) reads in money, as the ticket shows it
+    expect(await rows.first().locator('.audit-details').textContent()).toMatch(/^symbol ACME · side buy · orderType limit · qty 1 · price 90\.40 · orderId \d+ · via rest$/);
     await page.getByTestId('audit-older').click();
     // 2 placed before, 1 refused while ACME was halted (refusals are audited too), 205 now
     await until(() => rows.count(), (n) => n === 208, 10_000, 'all 208 order.place entries');
