@@ -425,6 +425,14 @@ export const CHANNELS = {
     conflate: true,
     doc: 'Index value updates, starting with the current value.',
   }),
+  instruments: channel({
+    access: 'public',
+    params: NoParams,
+    data: InstrumentViewSchema,
+    conflate: true,
+    conflateKey: (i) => i.symbol,
+    doc: 'Every instrument, starting with the current list; then each one again when it is listed, halted or resumed, or re-based at the end of a session.',
+  }),
   orders: channel({
     access: 'viewer',
     params: NoParams,

@@ -288,6 +288,15 @@ export function venueHandlers(venue: Venue): VenueHandlers {
       );
       return () => offs.forEach((off) => off());
     },
+    instruments: (_p, _ctx, sink) => {
+      for (const i of venue.view.instruments()) sink.push(i);
+      return venue.subscribeInstruments((symbols) => {
+        for (const s of symbols) {
+          const i = venue.view.instrument(s);
+          if (i !== undefined) sink.push(i);
+        }
+      });
+    },
     orders: (_p, ctx, sink) => venue.subscribeOrders(acct(ctx), (r) => sink.push(r)),
     executions: (_p, ctx, sink) => venue.subscribeExecutions(acct(ctx), (x) => sink.push(execution(x))),
     alerts: (_p, ctx, sink) => venue.subscribeAlerts(acct(ctx), (a) => sink.push(a)),

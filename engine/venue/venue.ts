@@ -402,6 +402,7 @@ export class Venue {
   private readonly accountSubs = new Map<AccountId, Set<(accountId: AccountId) => void>>();
   private readonly marketSubs = new Map<string, Set<(c: MarketChange) => void>>();
   private readonly commitSubs = new Set<(batch: readonly CommittedCommand[]) => void>();
+  private readonly instrumentSubs = new Set<(symbols: readonly string[]) => void>();
   private orderPubs: OrderRecord[] = [];
   private readonly sink: OrderSink;
 
@@ -1329,9 +1330,12 @@ export class Venue {
     const wantExec = this.execSubs.size > 0;
     const wantAcct = this.accountSubs.size > 0;
     const wantMkt = this.marketSubs.size > 0;
-    if (wantExec || wantAcct || wantMkt) {
+    const wantInst = this.instrumentSubs.size > 0;
+    if (wantExec || wantAcct || wantMkt || wantInst) {
       const accounts = new Set<AccountId>();
       const market = new Map<string, TradePrint[]>();
+      // instruments listed, halted or resumed, or re-based by a session end, in this batch
+      let listed: Set<string> | undefined;
       for (const c of batch) {
         for (const e of c.events) {
           switch (e.type) {
@@ -1358,8 +1362,16 @@ export class Venue {
             case 'Rejected':
               break;
             case 'SessionEnded':
-              for (const s of this.engine.instruments()) if (!market.has(s.symbol)) market.set(s.symbol, []);
+              for (const s of this.engine.instruments()) {
+                if (!market.has(s.symbol)) market.set(s.symbol, []);
+                if (wantInst) (listed ??= new Set()).add(s.symbol);
+              }
               for (const id of this.accountSubs.keys()) accounts.add(id);
+              break;
+            case 'InstrumentCreated':
+            case 'InstrumentStatusChanged':
+              if (wantInst) (listed ??= new Set()).add(e.symbol);
+              if (!market.has(e.symbol)) market.set(e.symbol, []);
               break;
             default:
               if ('accountId' in e) accounts.add(e.accountId);
@@ -1380,6 +1392,10 @@ export class Venue {
           if (subs !== undefined) for (const cb of [...subs]) call(cb, change, 'market subscriber');
           if (all !== undefined) for (const cb of [...all]) call(cb, change, 'market subscriber');
         }
+      }
+      if (listed !== undefined) {
+        const symbols = [...listed];
+        for (const cb of [...this.instrumentSubs]) call(cb, symbols, 'instruments subscriber');
       }
     }
     for (const cb of [...this.commitSubs]) call(cb, batch, 'commit subscriber');
@@ -1415,6 +1431,14 @@ export class Venue {
    */
   subscribeMarket(symbol: string, cb: (c: MarketChange) => void): Unsubscribe {
     return Venue.add(this.marketSubs, symbol, cb);
+  }
+  /**
+   * Called once per commit in which instruments were listed, halted or resumed, or re-based by a session end,
+   * with their symbols (read `view.instrument(symbol)`).
+   */
+  subscribeInstruments(cb: (symbols: readonly string[]) => void): Unsubscribe {
+    this.instrumentSubs.add(cb);
+    return () => this.instrumentSubs.delete(cb);
   }
   /** Every committed batch: commands and events in journal order (for replication, simulators, audit). */
   onCommit(cb: (batch: readonly CommittedCommand[]) => void): Unsubscribe {

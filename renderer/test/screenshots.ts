@@ -126,7 +126,7 @@ async function firmLogin(browser: Browser, dir: string): Promise<void> {
   }
 }
 
-/** The Admin panel, maximised: the users with a disable waiting for confirmation, the audit log and the instruments. */
+/** The Admin panel, maximised: the users with a disable waiting for confirmation, the audit log and the instruments; then a trader's view of a halted symbol. */
 async function firmAdmin(browser: Browser, dir: string): Promise<void> {
   const ex = new TestExchange(dir);
   await ex.start();
@@ -137,6 +137,7 @@ async function firmAdmin(browser: Browser, dir: string): Promise<void> {
     await ex.enableTotp(await ex.trader('dana', 1_000_000));
     await ex.newUser('erin', 'temporary passphrase 5', 0);
     await ex.trader('viv', 0);
+    await ex.trader('tess', 1_000_000);
     for (const theme of ['dark', 'light'] as Theme[]) {
       const { ctx, page } = await firmSignIn(browser, ex, theme, { width: 1280, height: 720 }, 'admin');
       await page.locator('[data-testid=connection][data-state=connected]').waitFor({ timeout: 30_000 });
@@ -169,6 +170,16 @@ async function firmAdmin(browser: Browser, dir: string): Promise<void> {
         await page.locator('[data-testid=admin-instrument][data-symbol=GLOBEX]').scrollIntoViewIfNeeded();
         await page.waitForTimeout(200);
         await page.screenshot({ path: join(OUT, 'admin-instruments-dark.png') });
+        // a trader's workstation while GLOBEX is halted: the watchlist row and the ticket say so
+        const t = await firmSignIn(browser, ex, theme, { width: 1280, height: 720 }, 'tess');
+        await t.page.locator('[data-testid=connection][data-state=connected]').waitFor({ timeout: 30_000 });
+        await t.page.getByLabel('Add symbol').fill('GLOBEX');
+        await t.page.getByLabel('Add symbol').press('Enter');
+        await t.page.locator('[data-testid=watchlist] tr[data-symbol=GLOBEX]').click();
+        await t.page.getByTestId('ticket-halted').waitFor();
+        await t.page.waitForTimeout(300);
+        await t.page.screenshot({ path: join(OUT, 'trader-halted-dark.png') });
+        await t.ctx.close();
       }
       await ctx.close();
     }

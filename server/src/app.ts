@@ -278,7 +278,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     methods: (p, ip) => methodsFor(p, ip, 'ws'),
     channels: (conn) => {
       const pub = hub.channels(conn);
-      return { ...pub, orders: privateChannels.orders, executions: privateChannels.executions, account: privateChannels.account, alerts: privateChannels.alerts };
+      return { ...pub, instruments: privateChannels.instruments, orders: privateChannels.orders, executions: privateChannels.executions, account: privateChannels.account, alerts: privateChannels.alerts };
     },
     isAllowedOrigin,
     metrics: {

@@ -261,6 +261,32 @@ describe('trading over WebSocket', () => {
     expect((await g.client.call('quote.get', { symbol: 'ACME' })).symbol).toBe('ACME');
     g.client.close();
   });
+
+  it('instruments are live to everyone, guests included: a listing, a halt and a resume arrive as they happen', async () => {
+    const g = await wsClient(s, {});
+    const seen: Json[] = [];
+    await g.client.subscribe('instruments', {}, { data: (i) => void seen.push(i) });
+    const arrived = async (pred: (i: Json) => boolean): Promise<Json> => {
+      for (let t = 0; t < 200; t++) {
+        const i = seen.find(pred);
+        if (i !== undefined) return i;
+        await sleep(10);
+      }
+      throw new Error(`not pushed: ${JSON.stringify(seen)}`);
+    };
+    // the current list first
+    await arrived((i) => i.symbol === 'ACME');
+    seen.length = 0;
+    await listInstrument(s, admin, { ...SPEC, symbol: 'LIVE', name: 'Live Co' });
+    expect(await arrived((i) => i.symbol === 'LIVE')).toMatchObject({ name: 'Live Co', status: 'open' });
+    expect((await rpc(s, 'admin.instrument.setStatus', { symbol: 'LIVE', status: 'halted' }, admin.accessToken)).status).toBe(200);
+    await arrived((i) => i.symbol === 'LIVE' && i.status === 'halted');
+    expect((await rpc(s, 'order.place', limit('buy', 9_900, 1, 'LIVE'), alice.accessToken)).body.code).toBe('MARKET_HALTED');
+    expect((await rpc(s, 'admin.instrument.setStatus', { symbol: 'LIVE', status: 'open' }, admin.accessToken)).status).toBe(200);
+    await arrived((i) => i.symbol === 'LIVE' && i.status === 'open' && seen.indexOf(i) > 1);
+    expect(seen.map((i) => `${i.symbol} ${i.status}`)).toEqual(['LIVE open', 'LIVE halted', 'LIVE open']);
+    g.client.close();
+  });
 });
 
 describe('market-data channels over WebSocket', () => {

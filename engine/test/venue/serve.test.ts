@@ -80,6 +80,41 @@ describe('venue over the protocol', () => {
     expect(oco[0].linkedId).toBe(oco[1].orderId);
   });
 
+  it('instruments: the list first, then each instrument again when it is listed, halted, resumed or re-based; trades push nothing', async () => {
+    const { v, trader } = await setUp();
+    const watcher = await trader(1, 'viewer');
+    const admin = await trader(2, 'admin');
+    const seen = await collect(watcher, 'instruments', {});
+    await tick();
+    expect(seen.map((i) => [i.symbol, i.status])).toEqual([
+      ['AAA', 'open'],
+      ['BBB', 'open'],
+    ]);
+    seen.length = 0;
+    await admin.call('order.place', { symbol: 'AAA', side: 'sell', orderType: 'limit', qty: 10, price: 1010, tif: 'gtc' });
+    const buyer = await trader(1);
+    expect(await buyer.call('order.place', { symbol: 'AAA', side: 'buy', orderType: 'limit', qty: 10, price: 1010, tif: 'gtc' })).toMatchObject({ status: 'filled' });
+    await tick();
+    expect(seen).toEqual([]);
+    await admin.call('admin.instrument.setStatus', { symbol: 'AAA', status: 'halted' });
+    await admin.call('admin.instrument.create', { symbol: 'CCC', name: 'Sea', tickSize: 5, lotSize: 10, referencePrice: 2000, bandBps: 1000 });
+    await admin.call('admin.instrument.setStatus', { symbol: 'AAA', status: 'open' });
+    await tick();
+    expect(seen.map((i) => [i.symbol, i.status])).toEqual([
+      ['AAA', 'halted'],
+      ['CCC', 'open'],
+      ['AAA', 'open'],
+    ]);
+    expect(seen[1]).toEqual(v.view.instrument('CCC'));
+    seen.length = 0;
+    // the session's end re-bases every instrument on its last price: AAA traded at 1010
+    await v.submit({ type: 'EndSession' });
+    await tick();
+    expect(seen.map((i) => i.symbol).sort()).toEqual(['AAA', 'BBB', 'CCC']);
+    expect(seen.find((i) => i.symbol === 'AAA')).toMatchObject({ previousClose: 1010, referencePrice: 1010, bandLow: 808, bandHigh: 1212 });
+    for (const i of seen) expect(i).toEqual(v.view.instrument(i.symbol));
+  });
+
   it('trades show up in executions, account, statement, stats, candles and market data, live and on request', async () => {
     const { v, trader } = await setUp();
     const buyer = await trader(1);

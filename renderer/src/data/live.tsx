@@ -204,6 +204,21 @@ export class Live {
     });
   };
 
+  /** Before the list has loaded a push is dropped: the list, answered after it on the same connection, holds it. */
+  upsertInstrument = (i: InstrumentView): void => {
+    this.qc.setQueryData<InstrumentView[]>(keys.instruments, (prev) => {
+      if (prev === undefined) return prev;
+      const at = prev.findIndex((x) => x.symbol === i.symbol);
+      if (at < 0) return [...prev, i];
+      // the stream starts with the whole list: an instrument as it was changes nothing
+      const was = prev[at]!;
+      if ((Object.keys(i) as (keyof InstrumentView)[]).every((k) => was[k] === i[k]) && Object.keys(was).length === Object.keys(i).length) return prev;
+      const next = prev.slice();
+      next[at] = i;
+      return next;
+    });
+  };
+
   addExecution = (e: Execution): void => {
     this.qc.setQueryData<Execution[]>(keys.executions, (prev) => {
       const list = prev ?? [];
@@ -278,8 +293,13 @@ export function useLink(): LinkInfo {
 
 // ---------------------------------------------------------------- reference data
 
+/**
+ * The instruments, kept live: a listing, a halt or a resume (by any admin) and a session's re-basing arrive
+ * on the `instruments` stream and replace that instrument in the cached list.
+ */
 export function useInstruments() {
   const live = useLive();
+  useEffect(() => live.retain('instruments', {}, live.upsertInstrument, () => void live.qc.invalidateQueries({ queryKey: keys.instruments })), [live]);
   return useQuery({ queryKey: keys.instruments, queryFn: () => live.conn.call('instruments.list') });
 }
 

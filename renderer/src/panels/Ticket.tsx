@@ -12,7 +12,7 @@ import type { OrderType, TimeInForce } from '../data/types.js';
 import { formatMoney, formatPrice, formatQty, parsePrice, parseQty, priceInput } from '../format/num.js';
 import { reasonFor } from '../format/reasons.js';
 import { needsPrice, needsStop, needsTrail, validateTicket, type TicketDraft } from '../ticket/validate.js';
-import { ModeBadge } from '../ui/StatusBits.js';
+import { HaltedTag, ModeBadge } from '../ui/StatusBits.js';
 import { useActiveSymbol } from '../ui/symbol.js';
 import { PREF, usePref } from '../workspace/prefs.js';
 import type { PanelProps } from './registry.js';
@@ -159,6 +159,7 @@ export function Ticket(_props: PanelProps) {
   };
 
   const err = touched ? check.errors : {};
+  const halted = inst?.status === 'halted';
   const buy = d.side === 'buy';
   const px = check.params?.price ?? check.params?.stopPrice;
   const summary = `${buy ? 'Buy' : 'Sell'} ${check.params ? formatQty(check.params.qty) : d.qty} ${d.symbol || '—'} ${TYPE_SHORT[d.orderType]}${px !== undefined ? ` @ ${formatPrice(px)}` : ''}`;
@@ -203,7 +204,7 @@ export function Ticket(_props: PanelProps) {
           {err.symbol && <div className="field-error">{err.symbol}</div>}
         </div>
 
-        <span className="label">Market</span>
+        <span className="label">Market{halted && <HaltedTag symbol={inst.symbol} />}</span>
         <div className="quote-strip">
           <button type="button" className="bid" onClick={() => quote?.bid != null && set({ price: priceInput(quote.bid) })} title="Use bid as limit price">
             <small>Bid</small> {formatPrice(quote?.bid)} <small>× {formatQty(quote?.bidSize ?? 0)}</small>
@@ -306,7 +307,12 @@ export function Ticket(_props: PanelProps) {
         </div>
       )}
 
-      <button type="button" className={`btn send ${buy ? 'buy' : 'sell'}`} disabled={sending} onClick={submit} data-testid="ticket-submit">
+      {halted && (
+        <div className="ticket-halted" role="status" data-testid="ticket-halted">
+          {inst.symbol} is halted by the exchange: orders are refused until trading resumes.
+        </div>
+      )}
+      <button type="button" className={`btn send ${buy ? 'buy' : 'sell'}`} disabled={sending || halted} onClick={submit} data-testid="ticket-submit">
         {sending ? 'Sending…' : summary}
       </button>
       <label className="check small">

@@ -5,9 +5,10 @@
  * the list) sets a price alert above or below, opens the chart or the ticket on it, or removes it.
  */
 import { memo, useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
-import { useCachedQuote, useIndex, useInstruments, useLive, useQuoteStream } from '../data/live.js';
+import { useCachedQuote, useIndex, useInstrument, useInstruments, useLive, useQuoteStream } from '../data/live.js';
 import { formatBps, formatPrice, formatVolume } from '../format/num.js';
 import { createAlert } from '../power/alertsApi.js';
+import { HaltedTag } from '../ui/StatusBits.js';
 import { useActiveSymbol } from '../ui/symbol.js';
 import { PREF, usePref } from '../workspace/prefs.js';
 import { useWorkspaceIfAny } from '../workspace/Workspace.js';
@@ -244,6 +245,7 @@ const WatchRow = memo(function WatchRow({
   onMenu(s: string, e: MouseEvent): void;
 }) {
   const q = useCachedQuote(symbol);
+  const halted = useInstrument(symbol)?.status === 'halted';
   const lastRef = useRef<HTMLSpanElement>(null);
   const bidRef = useRef<HTMLSpanElement>(null);
   const askRef = useRef<HTMLSpanElement>(null);
@@ -280,7 +282,7 @@ const WatchRow = memo(function WatchRow({
         {formatPrice(q?.last)}
       </td>
       <td className={`num ${dir}`} data-field="change">
-        {q === undefined ? '—' : formatBps(q.changeBps)}
+        {halted ? <HaltedTag symbol={symbol} /> : q === undefined ? '—' : formatBps(q.changeBps)}
       </td>
       <td className="num bid flash-cell" data-field="bid">
         <span ref={bidRef} className="fl" aria-hidden="true" />

@@ -452,7 +452,8 @@ export function TradingChart(p: TradingChartProps) {
     drawnCount.current = n;
     redrawIndex(book.bars);
     const last = book.bars[n - 1];
-    if (last !== undefined && !hoverBar.current) setOhlc({ o: last.o, h: last.h, l: last.l, c: last.c, v: last.v });
+    // no bars (a symbol that has not traded): no legend, rather than the previous symbol's last bar
+    if (!hoverBar.current) setOhlc(last === undefined ? undefined : { o: last.o, h: last.h, l: last.l, c: last.c, v: last.v });
     setLegend(o.legend());
   }, [p.book, p.book?.rev, p.timeframe]);
 

@@ -32,6 +32,15 @@ export function ModeBadge({ small }: { small?: boolean }) {
   );
 }
 
+/** An instrument whose trading the exchange halted: orders and changes are refused until it resumes. */
+export function HaltedTag({ symbol }: { symbol: string }) {
+  return (
+    <span className="halted-tag" data-testid="halted" title={`Trading in ${symbol} is halted: orders and changes are refused until it resumes`}>
+      HALTED
+    </span>
+  );
+}
+
 /** A strip under the top bar while the link is not up: the data on screen may be stale. */
 export function StaleBanner() {
   const link = useLink();

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
 import { rendererBuild } from './build.js';
 import { PASSWORD, TestExchange, type Tokens } from './exchange.js';
-import { attrAll, signIn, until, waitConnected } from './ui.js';
+import { attrAll, pickSymbol, signIn, until, waitConnected } from './ui.js';
 
 let ex: TestExchange;
 let browser: Browser;
@@ -142,7 +142,21 @@ describe('the Admin panel', () => {
     expect(await noticeText(/^Withdrew/)).toBe("Withdrew 0.50 from carl's account #2: cash 101,000.00.");
   });
 
-  it('lists an instrument, halts and resumes one', async () => {
+  it("lists an instrument, halts and resumes one; a trader's workstation shows each change as it happens", async () => {
+    // a trader at their workstation, on ACME
+    const tess = await ex.trader('tess', 1_000_000);
+    const tom = await ex.trader('tom', 1_000_000);
+    // one trade on ACME, straight into the venue (no order.place in the audit log): its chart has a bar
+    const v = ex.app!.venue;
+    await v.submit({ type: 'PlaceOrder', accountId: tess.user.accountId!, symbol: 'ACME', side: 'sell', orderType: 'limit', qty: 1, price: 9_500, tif: 'gtc' });
+    await v.submit({ type: 'PlaceOrder', accountId: tom.user.accountId!, symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_500, tif: 'ioc' });
+    const t = await openPage(browser, `${ex.url}/`);
+    await signIn(t.page, 'tess', PASSWORD);
+    await waitConnected(t.page);
+    await pickSymbol(t.page, 'ACME');
+    const tessAcme = t.page.locator('[data-testid=watchlist] tr[data-symbol=ACME]');
+    expect(await t.page.locator('#t-instruments option[value=ZETA]').count()).toBe(0);
+
     await page.getByRole('tab', { name: 'Instruments' }).click();
     await page.getByTestId('admin-instruments').waitFor({ timeout: 10_000 });
     const form = page.getByTestId('admin-create-instrument');
@@ -156,6 +170,16 @@ describe('the Admin panel', () => {
     await form.getByRole('button', { name: 'List' }).click();
     expect(await noticeText(/^ZETA/)).toBe('ZETA is listed: Zeta Corp, reference 50.00, band 47.50–52.50.');
     await page.locator('[data-testid=admin-instrument][data-symbol=ZETA]').waitFor();
+    // the trader's ticket offers it at once
+    await until(() => t.page.locator('#t-instruments option[value=ZETA]').count(), (n) => n === 1, 5000, "ZETA in tess's ticket");
+    // ...and her watchlist; a chart of it shows no bars, and no legend left over from ACME's last bar
+    await t.page.getByTestId('chart-legend').waitFor({ timeout: 10_000 });
+    await t.page.getByLabel('Add symbol').fill('ZETA');
+    await t.page.getByLabel('Add symbol').press('Enter');
+    await pickSymbol(t.page, 'ZETA');
+    await t.page.getByText('No trades yet in ZETA').waitFor({ timeout: 5000 });
+    expect(await t.page.getByTestId('chart-legend').count()).toBe(0);
+    await pickSymbol(t.page, 'ACME');
 
     const acme = page.locator('[data-testid=admin-instrument][data-symbol=ACME]');
     await acme.getByRole('button', { name: 'Halt' }).click();
@@ -168,8 +192,18 @@ describe('the Admin panel', () => {
       body: JSON.stringify({ symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_500, tif: 'day' }),
     });
     expect(((await refused.json()) as { code: string }).code).toBe('MARKET_HALTED');
+    // tess sees the halt without reloading: on the watchlist row, and on the ticket, which will not send
+    await tessAcme.getByTestId('halted').waitFor({ timeout: 5000 });
+    expect(await t.page.getByTestId('ticket-halted').textContent()).toBe('ACME is halted by the exchange: orders are refused until trading resumes.');
+    expect(await t.page.getByTestId('ticket-submit').isDisabled()).toBe(true);
+    expect(await t.page.locator('[data-testid=watchlist] [data-testid=halted]').count()).toBe(1); // only ACME
     await acme.getByRole('button', { name: 'Resume' }).click();
     expect(await noticeText(/open for trading/)).toBe('ACME is open for trading again.');
+    await until(() => tessAcme.getByTestId('halted').count(), (n) => n === 0, 5000, "the halt to leave tess's watchlist");
+    expect(await t.page.getByTestId('ticket-halted').count()).toBe(0);
+    expect(await t.page.getByTestId('ticket-submit').isDisabled()).toBe(false);
+    expect(realProblems(t.problems)).toEqual([]);
+    await t.context.close();
     await page.getByRole('tab', { name: 'Users' }).click();
   });
 
