@@ -41,6 +41,7 @@ import {
 import type { Equals, Expect } from './schemas.js';
 import type * as core from '../core/types.js';
 import { HUB_CHANNELS, HUB_METHODS } from './hub.js';
+import { PublicUserSchema } from './rest.js';
 
 // ---------------------------------------------------------------- access levels
 
@@ -432,6 +433,13 @@ export const CHANNELS = {
     conflate: true,
     conflateKey: (i) => i.symbol,
     doc: 'Every instrument, starting with the current list; then each one again when it is listed, halted or resumed, or re-based at the end of a session.',
+  }),
+  'admin.users': channel({
+    access: 'admin',
+    params: NoParams,
+    data: PublicUserSchema,
+    conflate: false,
+    doc: "Every user, starting with the current list; then each user again after any change (listed, role, disabled or enabled, a password or 2FA set, changed or reset). The exchange server's only: the desktop's local venue has no users (UNKNOWN_METHOD).",
   }),
   orders: channel({
     access: 'viewer',

@@ -17,9 +17,12 @@ import type { VenueCommand } from './codec.js';
 import { isVenueError } from './errors.js';
 import type { Ack, Venue } from './venue.js';
 
+/** The venue's channels: every channel of the table but `admin.users` (the exchange server's accounts of people). */
+export type VenueChannelHandlers = Omit<ChannelHandlers, 'admin.users'>;
+
 export interface VenueHandlers {
   handlers: MethodHandlers;
-  channels: ChannelHandlers;
+  channels: VenueChannelHandlers;
 }
 
 /** Most ledger entries `statement.get` returns (the protocol's statement has no cursor). */
@@ -234,7 +237,7 @@ export function venueHandlers(venue: Venue): VenueHandlers {
     }),
   };
 
-  const channels: ChannelHandlers = {
+  const channels: VenueChannelHandlers = {
     quotes: ({ symbols }, _ctx, sink) => {
       const unique = [...new Set(symbols)];
       for (const s of unique) knownSymbol(venue, s);

@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Venue } from '../../engine/venue/index.js';
 import { MarketClock, startLiveMarket, type LiveMarket } from '../../engine/live/index.js';
-import { ProtocolError, type AnyMethodHandlers, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
+import { ProtocolError, type AnyMethodHandlers, type ChannelHandlers, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
 import { ServerKey } from './auth/crypto.js';
-import { AuthService, type Principal } from './auth/service.js';
+import { AuthService, publicUser, type Principal } from './auth/service.js';
 import { derivedPaths, makeConfig, type Config, type ConfigInput } from './config.js';
 import { createApi } from './http/api.js';
 import { rawErrorResponse } from './http/errors.js';
@@ -249,6 +249,15 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   // Private streams straight from the venue; public market data from the coalescing hub.
   const privateChannels = venueHandlers(venue).channels;
 
+  // Admins' view of the users, live: the list, then each user again after every write of their row.
+  const usersChannel: ChannelHandlers['admin.users'] = (_p, _ctx, sink) => {
+    for (const u of store.listUsers()) sink.push(publicUser(u));
+    return store.onUserChanged((id) => {
+      const u = store.userById(id);
+      if (u !== undefined) sink.push(publicUser(u));
+    });
+  };
+
   const hub = new MarketHub(venue, config.ws.quoteIntervalMs);
   hub.start();
   // Price alerts are the venue's (alerts.* in the protocol table); earlier versions kept them in users.db.
@@ -278,7 +287,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     methods: (p, ip) => methodsFor(p, ip, 'ws'),
     channels: (conn) => {
       const pub = hub.channels(conn);
-      return { ...pub, instruments: privateChannels.instruments, orders: privateChannels.orders, executions: privateChannels.executions, account: privateChannels.account, alerts: privateChannels.alerts };
+      return { ...pub, instruments: privateChannels.instruments, 'admin.users': usersChannel, orders: privateChannels.orders, executions: privateChannels.executions, account: privateChannels.account, alerts: privateChannels.alerts };
     },
     isAllowedOrigin,
     metrics: {

@@ -170,6 +170,10 @@ export class Store {
   #auditCols: AuditColumns = noAuditRows();
   #auditTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #auditWriter: AuditWriter;
+  readonly #onError: (e: Error) => void;
+  readonly #userListeners = new Set<(userId: number) => void>();
+  /** Users written since the listeners were last told. */
+  readonly #usersChanged = new Set<number>();
   /** The audit writer (exposed for tests). */
   get auditWriter(): AuditWriter {
     return this.#auditWriter;
@@ -177,6 +181,7 @@ export class Store {
 
   /** `onError`: an audit batch that could not be written (reported, never thrown at the order path). */
   constructor(path: string, onError: (e: Error) => void = () => undefined) {
+    this.#onError = onError;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -221,13 +226,36 @@ export class Store {
         'INSERT INTO users (username, password_hash, role, account_id, must_change_password, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
       )
       .run(u.username, u.passwordHash, u.role, u.accountId, u.mustChangePassword ? 1 : 0, u.now, u.now);
-    return Number(r.lastInsertRowid);
+    const id = Number(r.lastInsertRowid);
+    this.#userChanged(id);
+    return id;
   }
   updateUser(id: number, fields: Partial<Record<'password_hash' | 'role' | 'disabled' | 'account_id' | 'must_change_password' | 'totp_secret' | 'totp_enabled' | 'totp_last_step', unknown>>, now: number): void {
     const keys = Object.keys(fields);
     if (keys.length === 0) return;
     const sets = keys.map((k) => `${k} = ?`).join(', ');
     this.db.prepare(`UPDATE users SET ${sets}, updated_at = ? WHERE id = ?`).run(...keys.map((k) => fields[k as keyof typeof fields]), now, id);
+    this.#userChanged(id);
+  }
+  /** Called after every write of a user row (not the TOTP step's): the `admin.users` channel pushes the user again. */
+  onUserChanged(cb: (userId: number) => void): () => void {
+    this.#userListeners.add(cb);
+    return () => this.#userListeners.delete(cb);
+  }
+  /** Listeners are told in a microtask, so a write inside a transaction is read back once it has committed. */
+  #userChanged(id: number): void {
+    if (this.#userListeners.size === 0 || this.#usersChanged.has(id)) return;
+    this.#usersChanged.add(id);
+    queueMicrotask(() => {
+      this.#usersChanged.delete(id);
+      for (const cb of [...this.#userListeners]) {
+        try {
+          cb(id);
+        } catch (e) {
+          this.#onError(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+    });
   }
   /** Moves the last used TOTP step forward; false when `step` is not newer (the code was used). */
   useTotpStep(userId: number, step: number, now: number): boolean {

@@ -357,7 +357,7 @@ describe('fuzzing every method and channel from the published schemas', () => {
         }
         const r = CHANNELS[sub!.channel].data.safeParse(m.data);
         expect(r.success, `${who} push on ${sub!.channel}: ${JSON.stringify(r.error?.issues)}`).toBe(true);
-        checkOwn(`${who} push on ${sub!.channel}`, who, m.data);
+        if (!sub!.channel.startsWith('admin.')) checkOwn(`${who} push on ${sub!.channel}`, who, m.data);
         pushes++;
       }
       expect(ws.readyState, who).toBe(ws.OPEN);

@@ -286,3 +286,58 @@ const CLIENT: ClientInfo = { ip: '127.0.0.1', userAgent: 'test' };
 function adminPrincipal(): Principal {
   return { userId: admin.user.id, username: 'admin', role: 'admin', accountId: admin.user.accountId ?? undefined, sessionId: admin.sessionId, mustChangePassword: false };
 }
+
+describe('admins see every change of a user as it happens (admin.users)', () => {
+  it('the list first, then the user after each change, whoever made it; not offered to a trader', async () => {
+    const watching = await createUser(s, admin, 'watcher', 'admin');
+    const { client } = await wsClient(s, { token: watching.accessToken });
+    const seen: Json[] = [];
+    await client.subscribe('admin.users', {}, { data: (u) => void seen.push(u) });
+    const pushed = async (pred: (u: Json) => boolean): Promise<Json> => {
+      for (let t = 0; t < 200; t++) {
+        const u = seen.find(pred);
+        if (u !== undefined) return u;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`not pushed: ${JSON.stringify(seen)}`);
+    };
+    await pushed((u) => u.username === 'watcher');
+    expect(seen.every((u) => !('passwordHash' in u) && !('totpSecret' in u))).toBe(true);
+    seen.length = 0;
+
+    // another admin's changes
+    const t = await createUser(s, admin, 'watched', 'trader');
+    const id = t.user.id;
+    expect(await pushed((u) => u.id === id)).toMatchObject({ username: 'watched', role: 'trader', disabled: false });
+    expect((await api(s.url, 'POST', `/api/v1/admin/users/${id}/disable`, { token: admin.accessToken })).status).toBe(200);
+    await pushed((u) => u.id === id && u.disabled);
+    expect((await api(s.url, 'POST', `/api/v1/admin/users/${id}/enable`, { token: admin.accessToken })).status).toBe(200);
+    expect((await api(s.url, 'POST', `/api/v1/admin/users/${id}/role`, { token: admin.accessToken, body: { role: 'viewer' } })).status).toBe(200);
+    await pushed((u) => u.id === id && u.role === 'viewer');
+    expect((await api(s.url, 'POST', `/api/v1/admin/users/${id}/password`, { token: admin.accessToken, body: { password: 'a temporary passphrase' } })).status).toBe(200);
+    await pushed((u) => u.id === id && u.mustChangePassword);
+    // the user's own change: the new password clears mustChangePassword
+    const l = await login(s, 'watched', 'a temporary passphrase');
+    expect((await api(s.url, 'POST', '/api/v1/auth/password', { token: l.body.accessToken, body: { currentPassword: 'a temporary passphrase', newPassword: PASSWORD } })).status).toBe(204);
+    await pushed((u) => u.id === id && !u.mustChangePassword && u.role === 'viewer' && seen.indexOf(u) > seen.findIndex((x) => x.mustChangePassword && x.role === 'viewer'));
+    // every push is the user as stored then, in order
+    const mine = seen.filter((u) => u.id === id);
+    expect(mine.map((u) => `${u.role} ${u.disabled ? 'disabled' : 'enabled'} ${u.mustChangePassword ? 'must change' : 'ok'}`)).toEqual([
+      'trader enabled must change',
+      'trader enabled ok',
+      'trader disabled ok',
+      'trader enabled ok',
+      'viewer enabled ok',
+      'viewer enabled must change',
+      'viewer enabled ok',
+    ]);
+    expect(mine.at(-1)).toEqual((await api(s.url, 'GET', '/api/v1/admin/users', { token: admin.accessToken })).body.find((u: Json) => u.id === id));
+    client.close();
+
+    // a trader may not watch the users
+    const trader = await createUser(s, admin, 'nosy', 'trader');
+    const c2 = await wsClient(s, { token: trader.accessToken });
+    await expect(c2.client.subscribe('admin.users', {}, { data: () => undefined })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    c2.client.close();
+  });
+});

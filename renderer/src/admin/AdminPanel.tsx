@@ -7,9 +7,10 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { z } from 'zod';
 import { AuditEntrySchema, ChangedUserSchema, PublicUserSchema, type ChangedUser, type PublicUser } from '../../../engine/protocol/index.js';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ServerAuth } from '../data/server-auth.js';
 import { useLive } from '../data/live.js';
+import { upsertBy } from '../data/upsert.js';
 import { formatMoney, formatQty, formatTime, parsePrice } from '../format/num.js';
 import type { PanelProps } from '../panels/registry.js';
 import { detailsText } from './audit-text.js';
@@ -50,10 +51,47 @@ export function AdminPanel({ params, setParams }: PanelProps) {
   );
 }
 
+/**
+ * The users, kept live by the `admin.users` stream: another admin's change, or a user's own (a password
+ * changed, 2FA turned on), shows as it happens; a changed user's cash and open orders are read again.
+ */
+function useUsers(auth: ServerAuth) {
+  const live = useLive();
+  const qc = useQueryClient();
+  // The list comes over HTTP and the changes over the socket, in no order between them: a change pushed
+  // before the list has loaded may be newer than the list, so the list is read once more after it lands.
+  const missed = useRef(false);
+  useEffect(
+    () =>
+      live.retain(
+        'admin.users',
+        {},
+        (u) => {
+          const before = qc.getQueryData<AdminUser[]>(usersKey);
+          if (before === undefined) {
+            missed.current = true;
+            return;
+          }
+          const after = qc.setQueryData<AdminUser[]>(usersKey, (prev) => upsertBy(prev, u, (x) => x.id === u.id));
+          if (after !== before && u.accountId !== null) void qc.invalidateQueries({ queryKey: ['admin', 'account', u.accountId] });
+        },
+        () => void qc.invalidateQueries({ queryKey: usersKey }),
+      ),
+    [live, qc],
+  );
+  const q = useQuery(usersQuery(auth));
+  useEffect(() => {
+    if (q.data === undefined || !missed.current) return;
+    missed.current = false;
+    void qc.invalidateQueries({ queryKey: usersKey });
+  }, [q.data, qc]);
+  return q;
+}
+
 function Users({ auth }: { auth: ServerAuth }) {
   const live = useLive();
   const qc = useQueryClient();
-  const users = useQuery(usersQuery(auth));
+  const users = useUsers(auth);
   const [pending, setPending] = useState<Pending>();
   const [notice, setNotice] = useState<NoticeState>();
   const me = auth.user?.id;
@@ -153,7 +191,7 @@ function Users({ auth }: { auth: ServerAuth }) {
                 const self = u.id === me;
                 const busy = change.isPending || pending !== undefined;
                 return (
-                  <tr key={u.id} data-testid="admin-user" data-username={u.username} data-disabled={u.disabled} className={pending?.user.id === u.id ? 'sel' : u.disabled ? 'muted' : ''}>
+                  <tr key={u.id} data-testid="admin-user" data-id={u.id} data-username={u.username} data-disabled={u.disabled} className={pending?.user.id === u.id ? 'sel' : u.disabled ? 'muted' : ''}>
                     <td className="l sym">
                       {u.username}
                       {self && <span className="muted"> (you)</span>}
@@ -290,7 +328,7 @@ function CreateUser({ auth, onCreated }: { auth: ServerAuth; onCreated: (text: s
 function Audit({ auth }: { auth: ServerAuth }) {
   const [filter, setFilter] = useState('');
   const [who, setWho] = useState('');
-  const users = useQuery(usersQuery(auth));
+  const users = useUsers(auth);
   const action = filter.trim();
   // Pages of AUDIT_PAGE entries, newest first; "Older entries" asks for the ones before the last shown.
   const pages = useInfiniteQuery({

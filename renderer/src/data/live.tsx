@@ -20,6 +20,7 @@ import type {
   HubStatus,
 } from '../../../engine/protocol/index.js';
 import type { Backend } from './backend.js';
+import { upsertBy } from './upsert.js';
 import type { AccountView, Candle, Execution, IndexView, InstrumentView, OrderRecord, Quote, Timeframe, TradePrint } from './types.js';
 
 export const keys = {
@@ -206,17 +207,7 @@ export class Live {
 
   /** Before the list has loaded a push is dropped: the list, answered after it on the same connection, holds it. */
   upsertInstrument = (i: InstrumentView): void => {
-    this.qc.setQueryData<InstrumentView[]>(keys.instruments, (prev) => {
-      if (prev === undefined) return prev;
-      const at = prev.findIndex((x) => x.symbol === i.symbol);
-      if (at < 0) return [...prev, i];
-      // the stream starts with the whole list: an instrument as it was changes nothing
-      const was = prev[at]!;
-      if ((Object.keys(i) as (keyof InstrumentView)[]).every((k) => was[k] === i[k]) && Object.keys(was).length === Object.keys(i).length) return prev;
-      const next = prev.slice();
-      next[at] = i;
-      return next;
-    });
+    this.qc.setQueryData<InstrumentView[]>(keys.instruments, (prev) => upsertBy(prev, i, (x) => x.symbol === i.symbol));
   };
 
   addExecution = (e: Execution): void => {

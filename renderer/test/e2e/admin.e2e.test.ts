@@ -9,6 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
 import { rendererBuild } from './build.js';
+import { api } from '../../../server/test/helpers.js';
 import { PASSWORD, TestExchange, type Tokens } from './exchange.js';
 import { attrAll, pickSymbol, signIn, until, waitConnected } from './ui.js';
 
@@ -84,6 +85,27 @@ describe('the Admin panel', () => {
     expect(await noticeText(/^Created erin/)).toMatch(/^Created erin \(viewer, account #\d+\): they choose their own password at their first sign-in\.$/);
     await user('erin').waitFor();
     expect(await user('erin').locator('[data-field=status]').textContent()).toBe('Temporary password');
+  });
+
+  it("shows another admin's changes, and a user's own, as they happen", async () => {
+    const status = (name: string) => user(name).locator('[data-field=status]').textContent();
+    // erin chooses her own password: no longer a temporary one
+    const l = await api(ex.url, 'POST', '/api/v1/auth/login', { body: { username: 'erin', password: 'temporary passphrase 5' } });
+    expect((await api(ex.url, 'POST', '/api/v1/auth/password', { token: l.body.accessToken, body: { currentPassword: 'temporary passphrase 5', newPassword: PASSWORD } })).status).toBe(204);
+    await until(() => status('erin'), (t) => t === 'Active', 5000, "erin's own password to show");
+    // another admin (another session) disables her, makes her a trader and enables her again
+    const other = ex.admin!.accessToken;
+    const erinId = Number(await user('erin').getAttribute('data-id'));
+    expect((await api(ex.url, 'POST', `/api/v1/admin/users/${erinId}/disable`, { token: other })).status).toBe(200);
+    await until(() => status('erin'), (t) => t === 'Disabled', 5000, 'the other admin\'s disable to show');
+    expect((await api(ex.url, 'POST', `/api/v1/admin/users/${erinId}/role`, { token: other, body: { role: 'trader' } })).status).toBe(200);
+    expect((await api(ex.url, 'POST', `/api/v1/admin/users/${erinId}/enable`, { token: other })).status).toBe(200);
+    await until(() => status('erin'), (t) => t === 'Active', 5000, 'the other admin\'s enable to show');
+    expect(await user('erin').getByLabel('Role of erin').inputValue()).toBe('trader');
+    // and a user the other admin creates appears
+    await ex.newUser('fred', 'temporary passphrase 7', 0);
+    await user('fred').waitFor({ timeout: 5000 });
+    expect(await status('fred')).toBe('Temporary password');
   });
 
   it('disables a trader after a confirmation: signed out, working orders canceled, and says how many', async () => {

@@ -13,6 +13,8 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import {
+  CHANNEL_NAMES,
+  CHANNELS,
   ProtocolError,
   serveSession,
   toErrorShape,
@@ -53,7 +55,8 @@ interface ConnState {
   handle: SessionHandle | undefined;
 }
 
-const PRIVATE_CHANNELS = new Set(['orders', 'executions', 'account', 'alerts']);
+/** Streams of one account or of the admins (orders, executions, account, alerts, admin.users): never conflated, never dropped. */
+const PRIVATE_CHANNELS = new Set<string>(CHANNEL_NAMES.filter((c) => CHANNELS[c].access !== 'public'));
 
 export class Gateway {
   readonly wss: WebSocketServer;
