@@ -73,8 +73,9 @@ export function Ticket(_props: PanelProps) {
   }, [symbol]);
   useEffect(() => {
     if (quote === undefined || priceSeeded.current === symbol) return;
-    const px = quote.last ?? quote.bid ?? quote.ask;
-    if (px === null) return;
+    // a symbol that has not traded and has no book yet: its previous close (the reference price at listing),
+    // never the price typed for the symbol before
+    const px = quote.last ?? quote.bid ?? quote.ask ?? quote.previousClose;
     priceSeeded.current = symbol;
     setD((x) => ({ ...x, price: priceInput(px), stopPrice: priceInput(px) }));
   }, [quote, symbol]);

@@ -452,8 +452,10 @@ export function TradingChart(p: TradingChartProps) {
     drawnCount.current = n;
     redrawIndex(book.bars);
     const last = book.bars[n - 1];
-    // no bars (a symbol that has not traded): no legend, rather than the previous symbol's last bar
+    // no bars (a symbol that has not traded): no legend and no price axis, rather than the previous symbol's
+    // last bar and price range
     if (!hoverBar.current) setOhlc(last === undefined ? undefined : { o: last.o, h: last.h, l: last.l, c: last.c, v: last.v });
+    chartRef.current?.priceScale('right').applyOptions({ visible: n > 0 });
     setLegend(o.legend());
   }, [p.book, p.book?.rev, p.timeframe]);
 

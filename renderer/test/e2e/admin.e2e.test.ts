@@ -201,6 +201,8 @@ describe('the Admin panel', () => {
     await pickSymbol(t.page, 'ZETA');
     await t.page.getByText('No trades yet in ZETA').waitFor({ timeout: 5000 });
     expect(await t.page.getByTestId('chart-legend').count()).toBe(0);
+    // the ticket's price is ZETA's reference, not the price it had for ACME
+    expect(await t.page.locator('#t-price').inputValue()).toBe('50.00');
     await pickSymbol(t.page, 'ACME');
 
     const acme = page.locator('[data-testid=admin-instrument][data-symbol=ACME]');
