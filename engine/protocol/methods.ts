@@ -41,7 +41,7 @@ import {
 import type { Equals, Expect } from './schemas.js';
 import type * as core from '../core/types.js';
 import { HUB_CHANNELS, HUB_METHODS } from './hub.js';
-import { PublicUserSchema } from './rest.js';
+import { AuditEntrySchema, PublicUserSchema } from './rest.js';
 
 // ---------------------------------------------------------------- access levels
 
@@ -440,6 +440,13 @@ export const CHANNELS = {
     data: PublicUserSchema,
     conflate: false,
     doc: "Every user, starting with the current list; then each user again after any change (listed, role, disabled or enabled, a password or 2FA set, changed or reset). The exchange server's only: the desktop's local venue has no users (UNKNOWN_METHOD).",
+  }),
+  'admin.audit': channel({
+    access: 'admin',
+    params: NoParams,
+    data: AuditEntrySchema,
+    conflate: false,
+    doc: "Each new entry of the audit log once it is written (within about 300 ms), but orders' (order.*, one per order: read those with GET /api/v1/admin/audit). The exchange server's only (UNKNOWN_METHOD from the desktop's local venue).",
   }),
   orders: channel({
     access: 'viewer',

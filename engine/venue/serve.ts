@@ -17,8 +17,8 @@ import type { VenueCommand } from './codec.js';
 import { isVenueError } from './errors.js';
 import type { Ack, Venue } from './venue.js';
 
-/** The venue's channels: every channel of the table but `admin.users` (the exchange server's accounts of people). */
-export type VenueChannelHandlers = Omit<ChannelHandlers, 'admin.users'>;
+/** The venue's channels: every channel of the table but the exchange server's own (its users and their audit log). */
+export type VenueChannelHandlers = Omit<ChannelHandlers, 'admin.users' | 'admin.audit'>;
 
 export interface VenueHandlers {
   handlers: MethodHandlers;

@@ -258,6 +258,12 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     });
   };
 
+  // The audit log's new entries (orders' aside), for admins.
+  const auditChannel: ChannelHandlers['admin.audit'] = (_p, _ctx, sink) =>
+    store.onAuditEntries((rows) => {
+      for (const r of rows) sink.push(r);
+    });
+
   const hub = new MarketHub(venue, config.ws.quoteIntervalMs);
   hub.start();
   // Price alerts are the venue's (alerts.* in the protocol table); earlier versions kept them in users.db.
@@ -287,7 +293,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     methods: (p, ip) => methodsFor(p, ip, 'ws'),
     channels: (conn) => {
       const pub = hub.channels(conn);
-      return { ...pub, instruments: privateChannels.instruments, 'admin.users': usersChannel, orders: privateChannels.orders, executions: privateChannels.executions, account: privateChannels.account, alerts: privateChannels.alerts };
+      return { ...pub, instruments: privateChannels.instruments, 'admin.users': usersChannel, 'admin.audit': auditChannel, orders: privateChannels.orders, executions: privateChannels.executions, account: privateChannels.account, alerts: privateChannels.alerts };
     },
     isAllowedOrigin,
     metrics: {

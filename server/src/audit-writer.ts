@@ -188,7 +188,15 @@ export class AuditWriter {
       else still.push(w);
     }
     this.#waiters = still;
+    try {
+      this.onWritten?.();
+    } catch (e) {
+      this.#onError(e as Error);
+    }
   }
+
+  /** Called after each commit of handed-over rows (by the thread, or here): new rows are in the database. */
+  onWritten: (() => void) | undefined;
 
   /** The thread is gone: what it had not confirmed is written here, and so is everything after. */
   #lost(e: Error): void {

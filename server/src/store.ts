@@ -171,6 +171,8 @@ export class Store {
   #auditTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #auditWriter: AuditWriter;
   readonly #onError: (e: Error) => void;
+  /** The audit log's tail for its listeners: the last id read. */
+  readonly #tail = { last: 0, listeners: new Set<(rows: AuditRow[]) => void>() };
   readonly #userListeners = new Set<(userId: number) => void>();
   /** Users written since the listeners were last told. */
   readonly #usersChanged = new Set<number>();
@@ -420,6 +422,40 @@ export class Store {
       )
       .all(...args, q.limit) as (Omit<AuditRow, 'details'> & { details: string })[];
     return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
+  }
+
+  /**
+   * Each new audit entry but orders' (`order.*`, one per order: read those with auditList), once it is
+   * written (entries are written in batches, within about 300 ms). For the `admin.audit` channel.
+   */
+  onAuditEntries(cb: (rows: AuditRow[]) => void): () => void {
+    const t = this.#tail;
+    if (t.listeners.size === 0) t.last = (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM audit').get() as { m: number }).m;
+    t.listeners.add(cb);
+    this.#auditWriter.onWritten = () => this.#readTail();
+    return () => {
+      t.listeners.delete(cb);
+      if (t.listeners.size === 0) this.#auditWriter.onWritten = undefined;
+    };
+  }
+  #readTail(): void {
+    const t = this.#tail;
+    if (t.listeners.size === 0 || !this.db.open) return;
+    const top = (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM audit').get() as { m: number }).m;
+    if (top <= t.last) return;
+    const rows = this.db
+      .prepare("SELECT id, ts, user_id AS userId, username, ip, action, details FROM audit WHERE id > ? AND id <= ? AND action NOT LIKE 'order.%' ORDER BY id")
+      .all(t.last, top) as (Omit<AuditRow, 'details'> & { details: string })[];
+    t.last = top;
+    if (rows.length === 0) return;
+    const entries = rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
+    for (const cb of [...t.listeners]) {
+      try {
+        cb(entries);
+      } catch (e) {
+        this.#onError(e instanceof Error ? e : new Error(String(e)));
+      }
+    }
   }
 
   /** Writes the buffered audit entries, stops the writer and closes the database. */

@@ -341,3 +341,38 @@ describe('admins see every change of a user as it happens (admin.users)', () => 
     c2.client.close();
   });
 });
+
+describe("admins see the audit log's new entries as they are written (admin.audit)", () => {
+  it("sign-ins, failures and admin actions arrive with their id, as the log has them; orders' entries do not", async () => {
+    const watching = await createUser(s, admin, 'auditor', 'admin');
+    const { client } = await wsClient(s, { token: watching.accessToken });
+    const seen: Json[] = [];
+    await client.subscribe('admin.audit', {}, { data: (e) => void seen.push(e) });
+    const pushed = async (pred: (e: Json) => boolean): Promise<Json> => {
+      for (let t = 0; t < 300; t++) {
+        const e = seen.find(pred);
+        if (e !== undefined) return e;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`not pushed: ${JSON.stringify(seen)}`);
+    };
+    const t = await fundedTrader('audited', [9_000]); // user.create, auth.login, auth.password_changed, admin.Deposit, order.place
+    expect((await login(s, 'audited', 'not the password')).status).toBe(401);
+    await rpc(s, 'order.cancelAll', {}, t.accessToken);
+    const failed = await pushed((e) => e.action === 'auth.login_failed' && e.details.username === 'audited');
+    expect(failed).toMatchObject({ userId: t.user.id, username: 'audited', ip: '127.0.0.1', details: { reason: expect.any(String) } });
+    await pushed((e) => e.action === 'admin.Deposit' && e.details.accountId === t.user.accountId);
+    // every entry but orders', each once, in the order of the log, and as the log reads it
+    const log = (await api(s.url, 'GET', '/api/v1/admin/audit?limit=50', { token: admin.accessToken })).body as Json[];
+    const since = log.filter((e) => e.id >= seen[0].id).reverse();
+    expect(since.some((e) => e.action === 'order.place') && since.some((e) => e.action === 'order.cancelAll')).toBe(true);
+    await pushed((e) => e.id === since.filter((x) => !x.action.startsWith('order.')).at(-1).id);
+    expect(seen).toEqual(since.filter((e) => !e.action.startsWith('order.')));
+    client.close();
+
+    const trader = await createUser(s, admin, 'nosy2', 'trader');
+    const c2 = await wsClient(s, { token: trader.accessToken });
+    await expect(c2.client.subscribe('admin.audit', {}, { data: () => undefined })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    c2.client.close();
+  });
+});

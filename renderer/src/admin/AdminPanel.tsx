@@ -4,9 +4,9 @@
  * instruments (list, halt, resume) and the audit log. Every change that signs a user out, cancels orders or
  * moves money is confirmed first and reports what it did.
  */
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { z } from 'zod';
-import { AuditEntrySchema, ChangedUserSchema, PublicUserSchema, type ChangedUser, type PublicUser } from '../../../engine/protocol/index.js';
+import { AuditEntrySchema, ChangedUserSchema, PublicUserSchema, type AuditEntry, type ChangedUser, type PublicUser } from '../../../engine/protocol/index.js';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import type { ServerAuth } from '../data/server-auth.js';
 import { useLive } from '../data/live.js';
@@ -325,6 +325,36 @@ function CreateUser({ auth, onCreated }: { auth: ServerAuth; onCreated: (text: s
   );
 }
 
+/**
+ * New entries of the audit log (orders' aside: one per order, they show on "Refresh") arrive on the
+ * `admin.audit` stream and go on top of every loaded filter they match, each once.
+ */
+function useAuditTail() {
+  const live = useLive();
+  const qc = useQueryClient();
+  useEffect(
+    () =>
+      live.retain(
+        'admin.audit',
+        {},
+        (e) => {
+          for (const [key, data] of qc.getQueriesData<InfiniteData<AuditEntry[]>>({ queryKey: ['admin', 'audit'] })) {
+            const [, , action, who] = key as readonly [string, string, string, string];
+            if (data === undefined || data.pages.length === 0) continue;
+            if (action !== '' && e.action !== action && !e.action.startsWith(`${action}.`)) continue;
+            if (who !== '' && String(e.userId) !== who) continue;
+            const first = data.pages[0]!;
+            if (first.some((x) => x.id === e.id)) continue;
+            const page = [e, ...first].sort((a, b) => b.id - a.id);
+            qc.setQueryData<InfiniteData<AuditEntry[]>>(key, { ...data, pages: [page, ...data.pages.slice(1)] });
+          }
+        },
+        () => void qc.invalidateQueries({ queryKey: ['admin', 'audit'] }),
+      ),
+    [live, qc],
+  );
+}
+
 function Audit({ auth }: { auth: ServerAuth }) {
   const [filter, setFilter] = useState('');
   const [who, setWho] = useState('');
@@ -341,8 +371,10 @@ function Audit({ auth }: { auth: ServerAuth }) {
       if (pageParam !== undefined) q.set('before', String(pageParam));
       return auth.api('GET', `/admin/audit?${q.toString()}`, z.array(AuditEntrySchema));
     },
-    getNextPageParam: (last) => (last.length === AUDIT_PAGE ? last[last.length - 1]!.id : undefined),
+    // (the first page grows with the entries pushed on top of it)
+    getNextPageParam: (last) => (last.length >= AUDIT_PAGE ? last[last.length - 1]!.id : undefined),
   });
+  useAuditTail();
   const q = { data: pages.data?.pages.flat(), error: pages.error, isFetching: pages.isFetching, refetch: pages.refetch };
   return (
     <div className="admin-body">

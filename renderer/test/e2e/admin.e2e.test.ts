@@ -239,6 +239,15 @@ describe('the Admin panel', () => {
     const disable = page.locator('[data-testid=audit-row][data-action="admin.user.disable"]').first();
     expect(await disable.locator('.audit-details').textContent()).toMatch(/username carl · canceledOrders 2/);
     expect(await page.locator('[data-testid=audit-row][data-action="admin.user.password_reset"]').count()).toBe(1);
+    // another admin's action arrives on top as it is written, without "Refresh"; a failed sign-in does not
+    // match this filter and stays out
+    const fredId = (await api(ex.url, 'GET', '/api/v1/admin/users', { token: ex.admin!.accessToken })).body.find((u: { username: string }) => u.username === 'fred').id as number;
+    expect((await api(ex.url, 'POST', '/api/v1/auth/login', { body: { username: 'fred', password: 'not the password' } })).status).toBe(401);
+    expect((await api(ex.url, 'POST', `/api/v1/admin/users/${fredId}/disable`, { token: ex.admin!.accessToken })).status).toBe(200);
+    const top = page.locator('[data-testid=audit-row]').first();
+    await until(() => top.getAttribute('data-action'), (a) => a === 'admin.user.disable', 5000, "the other admin's disable on top");
+    expect(await top.locator('.audit-details').textContent()).toBe(`userId ${fredId} · username fred · canceledOrders 0`);
+    expect(await page.locator('[data-testid=audit-row][data-action="auth.login_failed"]').count()).toBe(0);
 
     // more entries than a page: the newest 200, then the older ones on request
     const token = await accessToken('carl');
