@@ -173,6 +173,7 @@ export class Store {
   readonly #onError: (e: Error) => void;
   /** The audit log's tail for its listeners: the last id read. */
   readonly #tail = { last: 0, listeners: new Set<(rows: AuditRow[]) => void>() };
+  #tailStmts: { top: Database.Statement; rows: Database.Statement } | undefined;
   readonly #userListeners = new Set<(userId: number) => void>();
   /** Users written since the listeners were last told. */
   readonly #usersChanged = new Set<number>();
@@ -430,7 +431,7 @@ export class Store {
    */
   onAuditEntries(cb: (rows: AuditRow[]) => void): () => void {
     const t = this.#tail;
-    if (t.listeners.size === 0) t.last = (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM audit').get() as { m: number }).m;
+    if (t.listeners.size === 0) t.last = (this.#tailStatements().top.get() as { m: number }).m;
     t.listeners.add(cb);
     this.#auditWriter.onWritten = () => this.#readTail();
     return () => {
@@ -438,14 +439,19 @@ export class Store {
       if (t.listeners.size === 0) this.#auditWriter.onWritten = undefined;
     };
   }
+  #tailStatements(): { top: Database.Statement; rows: Database.Statement } {
+    return (this.#tailStmts ??= {
+      top: this.db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM audit'),
+      rows: this.db.prepare("SELECT id, ts, user_id AS userId, username, ip, action, details FROM audit WHERE id > ? AND id <= ? AND action NOT LIKE 'order.%' ORDER BY id"),
+    });
+  }
   #readTail(): void {
     const t = this.#tail;
     if (t.listeners.size === 0 || !this.db.open) return;
-    const top = (this.db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM audit').get() as { m: number }).m;
+    const st = this.#tailStatements();
+    const top = (st.top.get() as { m: number }).m;
     if (top <= t.last) return;
-    const rows = this.db
-      .prepare("SELECT id, ts, user_id AS userId, username, ip, action, details FROM audit WHERE id > ? AND id <= ? AND action NOT LIKE 'order.%' ORDER BY id")
-      .all(t.last, top) as (Omit<AuditRow, 'details'> & { details: string })[];
+    const rows = st.rows.all(t.last, top) as (Omit<AuditRow, 'details'> & { details: string })[];
     t.last = top;
     if (rows.length === 0) return;
     const entries = rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
