@@ -118,6 +118,15 @@ export const HubInfoSchema = z.object({
 });
 export type HubInfo = z.output<typeof HubInfoSchema>;
 
+/**
+ * The firm server's user administration a window may reach through the hub (`hub.admin`): its users (list,
+ * create, and each user's disable, enable, role, password, 2fa/reset) and its audit log, nothing else.
+ */
+export const AdminPathSchema = z
+  .string()
+  .max(300)
+  .regex(/^\/admin\/(users(\/[1-9]\d{0,14}\/(disable|enable|role|password|2fa\/reset))?|audit(\?[A-Za-z0-9=&%._-]*)?)$/, 'Not an administration path');
+
 export const HUB_METHODS = {
   'hub.info': method({
     access: 'public',
@@ -195,6 +204,13 @@ export const HUB_METHODS = {
     params: z.strictObject({ profileId: ProfileIdSchema, kind: z.enum(['apiKey', 'refreshToken']) }),
     result: Empty,
     doc: 'Delete that secret from the keychain.',
+  }),
+  'hub.admin': method({
+    access: 'public',
+    readOnly: false,
+    params: z.strictObject({ method: z.enum(['GET', 'POST']), path: AdminPathSchema, body: z.record(z.string(), z.unknown()).optional() }),
+    result: z.unknown(),
+    doc: "A request to the active firm server's user administration (/api/v1 + path), sent by the hub with the session it holds, so that a desktop window needs no token: the server's answer as it gave it, which the window checks against the REST schemas (engine/protocol/rest.ts). The server judges the rights (FORBIDDEN unless an admin); UNAVAILABLE without a firm session.",
   }),
   'hub.link.set': method({
     access: 'public',

@@ -4,6 +4,7 @@
  * and every client (the browser workstation, the desktop's firm link) validates what it receives with them.
  */
 import { z } from 'zod';
+import { ProtocolError, issuesToDetails } from './errors.js';
 
 export const UserRoleSchema = z.enum(['admin', 'trader', 'viewer']);
 
@@ -52,3 +53,10 @@ export const AuditEntrySchema = z.object({
   details: z.record(z.string(), z.unknown()),
 });
 export type AuditEntry = z.output<typeof AuditEntrySchema>;
+
+/** A REST answer read through its schema: a malformed one is a typed INTERNAL naming where it came from. */
+export function readAnswer<S extends z.ZodType>(schema: S, json: unknown, from: string): z.output<S> {
+  const r = schema.safeParse(json);
+  if (!r.success) throw new ProtocolError('INTERNAL', `Unexpected answer from ${from}`, issuesToDetails(r.error.issues));
+  return r.data;
+}

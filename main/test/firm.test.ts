@@ -177,6 +177,34 @@ describe('hub ↔ firm server', () => {
     await expect(a.call('hub.connect', { profileId })).resolves.toMatchObject({ state: 'login_required' });
   });
 
+  it("an admin's window administers the firm's users through the hub (hub.admin), with the session the hub holds; nothing else is reachable", async () => {
+    const a = await fx.window();
+    const profileId = fx.profiles.activeId;
+    expect(await a.call('hub.login', { profileId, username: 'admin', password: PASSWORD, remember: false })).toMatchObject({ state: 'connected', role: 'admin' });
+    const users = (await a.call('hub.admin', { method: 'GET', path: '/admin/users' })) as { id: number; username: string; role: string }[];
+    const alice = users.find((u) => u.username === 'alice')!;
+    expect(alice).toMatchObject({ role: 'trader', disabled: false });
+    expect(users.every((u) => !('passwordHash' in u))).toBe(true);
+    expect(await a.call('hub.admin', { method: 'POST', path: `/admin/users/${alice.id}/role`, body: { role: 'viewer' } })).toMatchObject({ id: alice.id, role: 'viewer' });
+    expect(await a.call('hub.admin', { method: 'POST', path: `/admin/users/${alice.id}/role`, body: { role: 'trader' } })).toMatchObject({ role: 'trader' });
+    const log = (await a.call('hub.admin', { method: 'GET', path: '/admin/audit?action=admin.user.role&limit=2' })) as { action: string; username: string }[];
+    expect(log.map((e) => [e.action, e.username])).toEqual([
+      ['admin.user.role', 'admin'],
+      ['admin.user.role', 'admin'],
+    ]);
+    // the server's refusals come back typed
+    await expect(a.call('hub.admin', { method: 'POST', path: `/admin/users/${alice.id}/role`, body: { role: 'king' } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    // only the administration routes: not the session's other powers
+    for (const path of ['/auth/me', '/auth/logout', '/admin/../auth/me', '/admin/users/1/delete', '/admin/users/0/disable', 'admin/users', '/admin/users/1/disable?x=1', '/admin/audit#x', '//evil.example/admin/users'])
+      await expect(a.call('hub.admin', { method: 'GET', path }), path).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    // a trader's session gets the server's FORBIDDEN
+    expect(await a.call('hub.login', { profileId, username: 'alice', password: PASSWORD, remember: false })).toMatchObject({ state: 'connected', role: 'trader' });
+    await expect(a.call('hub.admin', { method: 'GET', path: '/admin/users' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    // the local simulation has no server to administer
+    await a.call('hub.connect', { profileId: 'local' });
+    await expect(a.call('hub.admin', { method: 'GET', path: '/admin/users' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+  });
+
   it('two-factor sign-in passes through; without "remember" nothing is stored; an admin disabling the user ends the session', async () => {
     const a = await fx.window();
     // carol turns on TOTP on the server (the admin signs in again: the server's clock moved on)

@@ -1,5 +1,6 @@
 /** The app shell: top bar (mode, connection, panels menu, theme, user), the stale-data banner and the workspace. */
 import { useEffect, useRef, useState } from 'react';
+import { useAdminApi } from './admin/api.js';
 import { sessionEndedNote } from './auth/ended.js';
 import { ChangePasswordForm, LoginForm } from './auth/Login.js';
 import { ProfileMenu } from './auth/Profiles.js';
@@ -122,6 +123,7 @@ function TopBar({ onSignOut }: { onSignOut: (() => Promise<void>) | undefined })
   const ws = useWorkspace();
   const now = useNow(1000);
   const user = live.backend.auth?.user?.username ?? live.hubStatus?.username;
+  const admin = useAdminApi();
   return (
     <header className="topbar">
       <span className="brand">TradeDesk</span>
@@ -139,7 +141,7 @@ function TopBar({ onSignOut }: { onSignOut: (() => Promise<void>) | undefined })
       >
         <option value="">+ Add panel</option>
         {allPanels()
-          .filter((p) => p.addable !== false && (p.adminOnly !== true || live.backend.auth?.user?.role === 'admin'))
+          .filter((p) => p.addable !== false && (p.adminOnly !== true || admin !== undefined))
           .map((p) => (
             <option key={p.kind} value={p.kind}>
               {p.title}

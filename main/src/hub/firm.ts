@@ -22,7 +22,7 @@ import {
   TokenPairSchema,
   httpRefusal,
   isResultCode,
-  issuesToDetails,
+  readAnswer,
   type TokenPair,
   type BackoffOptions,
   type ChannelName,
@@ -147,6 +147,19 @@ class FirmLink implements FirmSession {
     this.#closed = true;
     this.#clearRenew();
     this.#conn.close();
+  }
+
+  async rest(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+    if (this.#closed) throw new ProtocolError('UNAVAILABLE', 'Signed out of this server');
+    const send = async (token: string) => request(this.#o, this.#base, `/api/v1${path}`, { method, token, ...(body !== undefined ? { body } : {}) });
+    try {
+      return await send(await this.#accessToken());
+    } catch (e) {
+      // refused as expired or revoked early: once more with a renewed token (a refused renewal says sign in)
+      if (!(e instanceof ProtocolError) || e.code !== 'UNAUTHENTICATED') throw e;
+      this.#access = undefined;
+      return send(await this.#refresh());
+    }
   }
 
   // ---------------------------------------------------------------- tokens
@@ -283,7 +296,5 @@ async function request(
 
 /** A sign-in or refresh: the answer is checked against the protocol's TokenPair schema (a trust boundary). */
 async function postTokens(o: FirmOptions, base: string, path: string, body: unknown): Promise<TokenPair> {
-  const r = TokenPairSchema.safeParse(await request(o, base, path, { method: 'POST', body }));
-  if (!r.success) throw new ProtocolError('INTERNAL', `Unexpected answer from ${path}`, issuesToDetails(r.error.issues));
-  return r.data;
+  return readAnswer(TokenPairSchema, await request(o, base, path, { method: 'POST', body }), path);
 }

@@ -53,6 +53,8 @@ export interface FirmSession {
   logout(): Promise<void>;
   /** Closes the upstream (the session stays valid; the refresh token stays stored). */
   close(): void;
+  /** A REST request under /api/v1 with this session's access token (renewed as needed): the answer's JSON. */
+  rest(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
 }
 
 export interface FirmLogin {
@@ -415,6 +417,11 @@ export class Hub {
         this.#requireProfile(profileId);
         await this.#o.credentials.delete(secretAccount(profileId, kind));
         return {};
+      },
+      'hub.admin': async ({ method, path, body }) => {
+        const firm = this.#active.firm;
+        if (firm === undefined) throw new ProtocolError('UNAVAILABLE', `${this.#active.profile.name} is not a firm server you are signed in to`);
+        return firm.rest(method, path, body);
       },
       'hub.link.set': ({ group, symbol, timeframe }) => {
         this.#o.links.set(group, { symbol, timeframe });

@@ -8,11 +8,11 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteD
 import { z } from 'zod';
 import { AuditEntrySchema, ChangedUserSchema, PublicUserSchema, type AuditEntry, type ChangedUser, type PublicUser } from '../../../engine/protocol/index.js';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { ServerAuth } from '../data/server-auth.js';
 import { useLive } from '../data/live.js';
 import { upsertBy } from '../data/upsert.js';
 import { formatMoney, formatQty, formatTime, parsePrice } from '../format/num.js';
 import type { PanelProps } from '../panels/registry.js';
+import { useAdminApi, type AdminApi } from './api.js';
 import { detailsText } from './audit-text.js';
 import { Instruments } from './Instruments.js';
 import { ConfirmBar, Loaded, Notice, type ConfirmAction, type NoticeState } from './parts.js';
@@ -21,7 +21,7 @@ export type AdminUser = PublicUser;
 type Changed = ChangedUser;
 const usersKey = ['admin', 'users'] as const;
 /** The user list, read by two tabs through one cache entry. */
-const usersQuery = (auth: ServerAuth) => ({ queryKey: usersKey, queryFn: () => auth.api('GET', '/admin/users', z.array(PublicUserSchema)) });
+const usersQuery = (auth: AdminApi) => ({ queryKey: usersKey, queryFn: () => auth.api('GET', '/admin/users', z.array(PublicUserSchema)) });
 
 const ROLES = ['admin', 'trader', 'viewer'] as const;
 /** Audit entries per page. */
@@ -33,9 +33,8 @@ const TABS = { users: 'Users', instruments: 'Instruments', audit: 'Audit log' } 
 type Tab = keyof typeof TABS;
 
 export function AdminPanel({ params, setParams }: PanelProps) {
-  const auth = useLive().backend.auth;
-  if (auth === undefined || auth.user?.role !== 'admin')
-    return <div className="empty">Only an administrator of the exchange server sees this panel.</div>;
+  const auth = useAdminApi();
+  if (auth === undefined) return <div className="empty">Only an administrator of the exchange server sees this panel.</div>;
   const tab: Tab = params.tab === 'audit' || params.tab === 'instruments' ? params.tab : 'users';
   return (
     <div className="admin" data-testid="admin">
@@ -55,7 +54,7 @@ export function AdminPanel({ params, setParams }: PanelProps) {
  * The users, kept live by the `admin.users` stream: another admin's change, or a user's own (a password
  * changed, 2FA turned on), shows as it happens; a changed user's cash and open orders are read again.
  */
-function useUsers(auth: ServerAuth) {
+function useUsers(auth: AdminApi) {
   const live = useLive();
   const qc = useQueryClient();
   // The list comes over HTTP and the changes over the socket, in no order between them: a change pushed
@@ -88,13 +87,13 @@ function useUsers(auth: ServerAuth) {
   return q;
 }
 
-function Users({ auth }: { auth: ServerAuth }) {
+function Users({ auth }: { auth: AdminApi }) {
   const live = useLive();
   const qc = useQueryClient();
   const users = useUsers(auth);
   const [pending, setPending] = useState<Pending>();
   const [notice, setNotice] = useState<NoticeState>();
-  const me = auth.user?.id;
+  const me = auth.me;
 
   // Every change answers with the sentence that says what it did.
   const change = useMutation({
@@ -188,7 +187,7 @@ function Users({ auth }: { auth: ServerAuth }) {
             </thead>
             <tbody>
               {rows.map((u) => {
-                const self = u.id === me;
+                const self = u.username === me;
                 const busy = change.isPending || pending !== undefined;
                 return (
                   <tr key={u.id} data-testid="admin-user" data-id={u.id} data-username={u.username} data-disabled={u.disabled} className={pending?.user.id === u.id ? 'sel' : u.disabled ? 'muted' : ''}>
@@ -283,7 +282,7 @@ function AccountCells({ accountId }: { accountId: number }) {
   );
 }
 
-function CreateUser({ auth, onCreated }: { auth: ServerAuth; onCreated: (text: string) => void }) {
+function CreateUser({ auth, onCreated }: { auth: AdminApi; onCreated: (text: string) => void }) {
   const qc = useQueryClient();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -355,7 +354,7 @@ function useAuditTail() {
   );
 }
 
-function Audit({ auth }: { auth: ServerAuth }) {
+function Audit({ auth }: { auth: AdminApi }) {
   const [filter, setFilter] = useState('');
   const [who, setWho] = useState('');
   const users = useUsers(auth);

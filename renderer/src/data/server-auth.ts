@@ -3,7 +3,7 @@
  * is checked against the protocol's schemas (engine/protocol/rest.ts). Tokens live in memory only.
  */
 import { z } from 'zod';
-import { ProtocolError, TokenPairSchema, httpRefusal, issuesToDetails, type PublicUser, type TokenPair } from '../../../engine/protocol/index.js';
+import { ProtocolError, TokenPairSchema, httpRefusal, readAnswer, type PublicUser, type TokenPair } from '../../../engine/protocol/index.js';
 
 /** The signed-in user, as the server's sign-in answers it (engine/protocol/rest.ts). */
 export type SignedInUser = PublicUser;
@@ -111,8 +111,6 @@ export class ServerAuth {
       j = undefined;
     }
     if (!r.ok) throw httpRefusal(r.status, j);
-    const parsed = schema.safeParse(j);
-    if (!parsed.success) throw new ProtocolError('INTERNAL', `Unexpected answer from ${url.replace(/^\.\//, '/')}`, issuesToDetails(parsed.error.issues));
-    return parsed.data;
+    return readAnswer(schema, j, url.replace(/^\.\//, '/'));
   }
 }

@@ -14,7 +14,7 @@ import { launch, openPage, realProblems } from './browser.js';
 import { rendererBuild } from './build.js';
 import { api } from '../../../server/test/helpers.js';
 import { PASSWORD, TestExchange } from './exchange.js';
-import { until, waitConnected } from './ui.js';
+import { attrAll, until, waitConnected } from './ui.js';
 
 let host: HeadlessHost;
 let ex: TestExchange;
@@ -85,6 +85,46 @@ describe('firm server through the hub', () => {
     await until(() => badge.textContent(), (t) => t === 'SIMULATION', 15_000, 'back to the simulation');
     await waitConnected(page);
     await until(() => page.locator('[data-testid=account] [data-field=cash]').textContent(), (t) => t !== '50,000.00' && t !== null, 10_000, 'the local account');
+    expect(realProblems(problems)).toEqual([]);
+    await context.close();
+  });
+
+  it("an administrator administers the firm's users from the desktop workstation, through the hub's session", async () => {
+    const { page, problems, context } = await openPage(browser, host.url);
+    await waitConnected(page);
+    const menu = () => attrAll(page.locator('select[aria-label="Add panel"] option'), 'value');
+    expect(await menu()).not.toContain('admin'); // not in the local simulation
+
+    await page.getByLabel('Connection').selectOption('__add__');
+    const form = page.getByTestId('add-profile');
+    await form.getByLabel('Name', { exact: true }).fill('Desk admin');
+    await form.getByLabel('Server address').fill(ex.url);
+    await form.getByLabel('User name (optional)').fill('admin');
+    await form.getByRole('button', { name: 'Save and connect' }).click();
+    await page.locator('[data-testid=connection][data-state=login_required]').waitFor({ timeout: 15_000 });
+    await page.locator('#login-pass').fill(PASSWORD);
+    await page.click('form.login button[type=submit]');
+    await waitConnected(page, 20_000);
+    await until(menu, (m) => m.includes('admin'), 10_000, 'Admin in the Add-panel menu');
+
+    await page.selectOption('select[aria-label="Add panel"]', 'admin');
+    const row = (name: string) => page.locator(`[data-testid=admin-user][data-username=${name}]`);
+    await row('bob').waitFor({ timeout: 10_000 });
+    expect(await row('bob').locator('[data-field=status]').textContent()).toBe('Disabled'); // by the test before
+    expect(await row('admin').getByRole('button', { name: 'Disable' }).isDisabled()).toBe(true); // not oneself
+    await row('bob').getByRole('button', { name: 'Enable' }).click();
+    await until(() => page.getByTestId('admin-notice').textContent(), (t) => t === 'bob may sign in again.', 10_000, 'the enable notice');
+    await until(() => row('bob').locator('[data-field=status]').textContent(), (t) => t === 'Active', 5000, 'bob enabled');
+    const users = await api(ex.url, 'GET', '/api/v1/admin/users', { token: ex.admin!.accessToken });
+    expect((users.body as { username: string; disabled: boolean }[]).find((u) => u.username === 'bob')!.disabled).toBe(false);
+    // the audit log, read through the hub too: the enable, by admin
+    await page.getByRole('tab', { name: 'Audit log' }).click();
+    await page.getByLabel('Action').fill('admin.user.enable');
+    await until(() => page.locator('[data-testid=audit-row]').count(), (n) => n === 1, 10_000, 'the enable in the audit log');
+    expect(await page.locator('[data-testid=audit-row] .audit-details').textContent()).toMatch(/username bob/);
+
+    await page.getByLabel('Connection').selectOption('local');
+    await until(menu, (m) => !m.includes('admin'), 15_000, 'Admin gone from the menu in the simulation');
     expect(realProblems(problems)).toEqual([]);
     await context.close();
   });
