@@ -89,8 +89,9 @@ describe('firm server through the hub', () => {
     await context.close();
   });
 
-  it("an administrator administers the firm's users from the desktop workstation, through the hub's session", async () => {
+  it("an administrator administers the firm's users from the desktop workstation, through the hub's session", { timeout: 60_000 }, async () => {
     const { page, problems, context } = await openPage(browser, host.url);
+    page.setDefaultTimeout(10_000); // a step that cannot happen says which, rather than the test's own timeout
     await waitConnected(page);
     const menu = () => attrAll(page.locator('select[aria-label="Add panel"] option'), 'value');
     expect(await menu()).not.toContain('admin'); // not in the local simulation

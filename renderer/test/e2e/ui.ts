@@ -94,8 +94,7 @@ export async function watchCell(page: Page, symbol: string, field: 'last' | 'bid
 
 /** One attribute of every element a locator matches, in order. */
 export async function attrAll(loc: Locator, name: string): Promise<string[]> {
-  const out: string[] = [];
-  const n = await loc.count();
-  for (let i = 0; i < n; i++) out.push((await loc.nth(i).getAttribute(name)) ?? '');
-  return out;
+  // read in one go: counting first and then reading each raced a re-render that removed an element (the
+  // read of a gone element waits for it)
+  return loc.evaluateAll((els, n) => els.map((e) => (e as unknown as { getAttribute(a: string): string | null }).getAttribute(n) ?? ''), name);
 }
