@@ -326,7 +326,8 @@ function CreateUser({ auth, onCreated }: { auth: AdminApi; onCreated: (text: str
 
 /**
  * New entries of the audit log (orders' aside: one per order, they show on "Refresh") arrive on the
- * `admin.audit` stream and go on top of every loaded filter they match, each once.
+ * `admin.audit` stream and go on top of every loaded filter they match, each once; a filter still loading
+ * is read again.
  */
 function useAuditTail() {
   const live = useLive();
@@ -339,9 +340,13 @@ function useAuditTail() {
         (e) => {
           for (const [key, data] of qc.getQueriesData<InfiniteData<AuditEntry[]>>({ queryKey: ['admin', 'audit'] })) {
             const [, , action, who] = key as readonly [string, string, string, string];
-            if (data === undefined || data.pages.length === 0) continue;
             if (action !== '' && e.action !== action && !e.action.startsWith(`${action}.`)) continue;
             if (who !== '' && String(e.userId) !== who) continue;
+            // still loading over HTTP, which may have read the log before this entry: read it again
+            if (data === undefined || data.pages.length === 0) {
+              void qc.invalidateQueries({ queryKey: key, exact: true });
+              continue;
+            }
             const first = data.pages[0]!;
             if (first.some((x) => x.id === e.id)) continue;
             const page = [e, ...first].sort((a, b) => b.id - a.id);
