@@ -410,8 +410,10 @@ export class Store {
       args.push(q.userId);
     }
     if (q.action !== undefined) {
-      where.push('(action = ? OR action LIKE ?)');
-      args.push(q.action, `${q.action}.%`);
+      // the action or the actions under it ("admin.user": admin.user.disable, ...), exactly as written (LIKE
+      // would ignore case and match "_" and "%" as wildcards), as a range the (action, id) index serves
+      where.push('(action = ? OR (action >= ? AND action < ?))');
+      args.push(q.action, `${q.action}.`, `${q.action}/`);
     }
     if (q.before !== undefined) {
       where.push('id < ?');
