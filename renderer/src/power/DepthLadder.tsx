@@ -7,6 +7,7 @@
  */
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { Depth, OrderRecord, ParamsOf } from '../../../engine/protocol/index.js';
+import { HaltedTag } from '../ui/StatusBits.js';
 import { ConfirmOrder } from './ConfirmOrder.js';
 import { formatPrice as defaultFormatPrice } from './intents.js';
 import { buildLadder, defaultCenter, ladderClick, scrollCenter, type LadderAction, type LadderColumn, type LadderRow } from './ladder.js';
@@ -35,6 +36,8 @@ export interface DepthLadderProps {
   onPlace(params: ParamsOf<'order.place'>): unknown;
   onCancel(orderIds: readonly number[]): unknown;
   formatPrice?(p: number): string;
+  /** The exchange halted the symbol: clicks place nothing (canceling still works) and the bar says HALTED. */
+  halted?: boolean;
 }
 
 const COLUMNS: readonly LadderColumn[] = ['buyOrders', 'bid', 'price', 'ask', 'sellOrders', 'volume'];
@@ -99,6 +102,9 @@ export function DepthLadder(p: DepthLadderProps) {
   };
   const scroll = (rows: number) => setPinned(scrollCenter(center, rows, step));
 
+  // a halt's refusal goes with the halt
+  useEffect(() => setError(null), [p.halted]);
+
   const act = (row: LadderRow, column: LadderColumn) => {
     setError(null);
     const a = ladderClick(row, column, { symbol: p.symbol, qty: p.qty, lot: p.lot, bestBid, bestAsk });
@@ -112,6 +118,10 @@ export function DepthLadder(p: DepthLadderProps) {
         p.onCancel(a.orderIds);
         return;
       case 'place':
+        if (p.halted === true) {
+          setError(`${p.symbol} is halted by the exchange: orders are refused until trading resumes`);
+          return;
+        }
         if (p.confirm || a.marketable) setPending(a);
         else p.onPlace(a.params);
     }
@@ -176,6 +186,7 @@ export function DepthLadder(p: DepthLadderProps) {
     <div className="pw-ladder" data-testid="depth-ladder">
       <div className="toolbar pw-ladder-bar">
         <span className="sym big">{p.symbol}</span>
+        {p.halted === true && <HaltedTag symbol={p.symbol} />}
         {p.sizePresets !== undefined && p.onQtyChange !== undefined && (
           <div className="seg" role="group" aria-label="Order size">
             {p.sizePresets.map((s) => (

@@ -306,6 +306,7 @@ function LadderPanel(_props: PanelProps) {
       depth={depth}
       tick={instrument.tickSize}
       lot={instrument.lotSize}
+      halted={instrument.status === 'halted'}
       last={quote?.last ?? null}
       orders={all}
       volumeAtPrice={vap}

@@ -221,10 +221,20 @@ describe('the Admin panel', () => {
     expect(await t.page.getByTestId('ticket-halted').textContent()).toBe('ACME is halted by the exchange: orders are refused until trading resumes.');
     expect(await t.page.getByTestId('ticket-submit').isDisabled()).toBe(true);
     expect(await t.page.locator('[data-testid=watchlist] [data-testid=halted]').count()).toBe(1); // only ACME
+    // her depth ladder says so too, and a click on it places nothing
+    await t.page.selectOption('select[aria-label="Add panel"]', 'ladder');
+    const ladder = t.page.getByTestId('depth-ladder');
+    await ladder.getByTestId('halted').waitFor({ timeout: 5000 });
+    await ladder.locator('[role=row][data-price]').nth(2).locator('[data-col=bid]').click();
+    expect(await ladder.getByRole('alert').textContent()).toBe('ACME is halted by the exchange: orders are refused until trading resumes');
+    expect(await t.page.getByTestId('order-preview').count()).toBe(0);
+    expect(ex.app!.venue.view.openOrders(tess.user.accountId!)).toEqual([]);
     await acme.getByRole('button', { name: 'Resume' }).click();
     expect(await noticeText(/open for trading/)).toBe('ACME is open for trading again.');
     await until(() => tessAcme.getByTestId('halted').count(), (n) => n === 0, 5000, "the halt to leave tess's watchlist");
     expect(await t.page.getByTestId('ticket-halted').count()).toBe(0);
+    expect(await ladder.getByTestId('halted').count()).toBe(0);
+    expect(await ladder.getByRole('alert').count()).toBe(0);
     expect(await t.page.getByTestId('ticket-submit').isDisabled()).toBe(false);
     expect(realProblems(t.problems)).toEqual([]);
     await t.context.close();
