@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ProtocolClient, type InstrumentSpec } from '../../engine/protocol/index.js';
+import { ProtocolClient, type ChannelName, type ChannelParams, type InstrumentSpec } from '../../engine/protocol/index.js';
 import { buildServer, type App, type BuildOptions } from '../src/app.js';
 import { ServerKey } from '../src/auth/crypto.js';
 import type { ConfigInput } from '../src/config.js';
@@ -218,4 +218,20 @@ export function rawUpgrade(s: Pick<TestServer, 'url'>, headers: Record<string, s
     req.on('error', reject);
     req.end();
   });
+}
+
+/** A subscription's pushes as they arrive, and a wait for one that matches (failing with what came instead). */
+export async function watch<C extends ChannelName>(client: ProtocolClient, channel: C, params: ChannelParams<C>): Promise<{ seen: Json[]; pushed(pred: (d: Json) => boolean, ms?: number): Promise<Json> }> {
+  const seen: Json[] = [];
+  await client.subscribe(channel, params, { data: (d) => void seen.push(d) });
+  return {
+    seen,
+    async pushed(pred, ms = 3000) {
+      for (const end = Date.now() + ms; Date.now() < end; await sleep(10)) {
+        const d = seen.find(pred);
+        if (d !== undefined) return d;
+      }
+      throw new Error(`no such push on ${channel}: ${JSON.stringify(seen)}`);
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../engine/protocol/index.js';
-import { api, createUser, fund, listInstrument, rpc, setupAdmin, sleep, wsClient, SPEC, type Session, type TestServer, startServer } from './helpers.js';
+import { api, createUser, fund, listInstrument, rpc, setupAdmin, sleep, watch, wsClient, SPEC, type Session, type TestServer, startServer } from './helpers.js';
 import type { Json } from './helpers.js';
 
 let s: TestServer;
@@ -264,16 +264,7 @@ describe('trading over WebSocket', () => {
 
   it('instruments are live to everyone, guests included: a listing, a halt and a resume arrive as they happen', async () => {
     const g = await wsClient(s, {});
-    const seen: Json[] = [];
-    await g.client.subscribe('instruments', {}, { data: (i) => void seen.push(i) });
-    const arrived = async (pred: (i: Json) => boolean): Promise<Json> => {
-      for (let t = 0; t < 200; t++) {
-        const i = seen.find(pred);
-        if (i !== undefined) return i;
-        await sleep(10);
-      }
-      throw new Error(`not pushed: ${JSON.stringify(seen)}`);
-    };
+    const { seen, pushed: arrived } = await watch(g.client, 'instruments', {});
     // the current list first
     await arrived((i) => i.symbol === 'ACME');
     seen.length = 0;

@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClientInfo, Principal } from '../src/auth/service.js';
 import { base32Decode, totp } from '../src/auth/totp.js';
-import { PASSWORD, api, closed, createUser, fund, listInstrument, login, rpc, setupAdmin, wsClient, type Json, type Session, type TestServer, startServer } from './helpers.js';
+import { PASSWORD, api, closed, createUser, fund, listInstrument, login, rpc, setupAdmin, watch, wsClient, type Json, type Session, type TestServer, startServer } from './helpers.js';
 
 let s: TestServer;
 let admin: Session;
@@ -291,16 +291,7 @@ describe('admins see every change of a user as it happens (admin.users)', () => 
   it('the list first, then the user after each change, whoever made it; not offered to a trader', async () => {
     const watching = await createUser(s, admin, 'watcher', 'admin');
     const { client } = await wsClient(s, { token: watching.accessToken });
-    const seen: Json[] = [];
-    await client.subscribe('admin.users', {}, { data: (u) => void seen.push(u) });
-    const pushed = async (pred: (u: Json) => boolean): Promise<Json> => {
-      for (let t = 0; t < 200; t++) {
-        const u = seen.find(pred);
-        if (u !== undefined) return u;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      throw new Error(`not pushed: ${JSON.stringify(seen)}`);
-    };
+    const { seen, pushed } = await watch(client, 'admin.users', {});
     await pushed((u) => u.username === 'watcher');
     expect(seen.every((u) => !('passwordHash' in u) && !('totpSecret' in u))).toBe(true);
     seen.length = 0;
@@ -346,16 +337,7 @@ describe("admins see the audit log's new entries as they are written (admin.audi
   it("sign-ins, failures and admin actions arrive with their id, as the log has them; orders' entries do not", async () => {
     const watching = await createUser(s, admin, 'auditor', 'admin');
     const { client } = await wsClient(s, { token: watching.accessToken });
-    const seen: Json[] = [];
-    await client.subscribe('admin.audit', {}, { data: (e) => void seen.push(e) });
-    const pushed = async (pred: (e: Json) => boolean): Promise<Json> => {
-      for (let t = 0; t < 300; t++) {
-        const e = seen.find(pred);
-        if (e !== undefined) return e;
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      throw new Error(`not pushed: ${JSON.stringify(seen)}`);
-    };
+    const { seen, pushed } = await watch(client, 'admin.audit', {});
     const t = await fundedTrader('audited', [9_000]); // user.create, auth.login, auth.password_changed, admin.Deposit, order.place
     expect((await login(s, 'audited', 'not the password')).status).toBe(401);
     await rpc(s, 'order.cancelAll', {}, t.accessToken);

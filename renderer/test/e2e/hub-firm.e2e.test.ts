@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../../main/src/credentials/store.js';
 import { startHeadlessHost, type HeadlessHost } from '../../../main/src/host/headless.js';
@@ -41,6 +41,16 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
+/** Adds a firm profile for the test exchange from the Connection menu, and connects to it. */
+async function addProfile(page: Page, name: string, username: string): Promise<void> {
+  await page.getByLabel('Connection').selectOption('__add__');
+  const form = page.getByTestId('add-profile');
+  await form.getByLabel('Name', { exact: true }).fill(name);
+  await form.getByLabel('Server address').fill(ex.url);
+  await form.getByLabel('User name (optional)').fill(username);
+  await form.getByRole('button', { name: 'Save and connect' }).click();
+}
+
 describe('firm server through the hub', () => {
   it('adds a firm profile, signs in with 2FA via the hub, shows the firm instruments and account, and switches back to SIMULATION', async () => {
     const { page, problems, context } = await openPage(browser, host.url);
@@ -48,12 +58,7 @@ describe('firm server through the hub', () => {
     const badge = page.locator('.topbar [data-testid=mode-badge]');
     expect(await badge.textContent()).toBe('SIMULATION');
 
-    await page.getByLabel('Connection').selectOption('__add__');
-    const form = page.getByTestId('add-profile');
-    await form.getByLabel('Name', { exact: true }).fill('Desk test');
-    await form.getByLabel('Server address').fill(ex.url);
-    await form.getByLabel('User name (optional)').fill('bob');
-    await form.getByRole('button', { name: 'Save and connect' }).click();
+    await addProfile(page, 'Desk test', 'bob');
 
     // The hub needs a sign-in for this profile: the form asks, then asks for the code.
     await page.locator('[data-testid=connection][data-state=login_required]').waitFor({ timeout: 15_000 });
@@ -96,12 +101,7 @@ describe('firm server through the hub', () => {
     const menu = () => attrAll(page.locator('select[aria-label="Add panel"] option'), 'value');
     expect(await menu()).not.toContain('admin'); // not in the local simulation
 
-    await page.getByLabel('Connection').selectOption('__add__');
-    const form = page.getByTestId('add-profile');
-    await form.getByLabel('Name', { exact: true }).fill('Desk admin');
-    await form.getByLabel('Server address').fill(ex.url);
-    await form.getByLabel('User name (optional)').fill('admin');
-    await form.getByRole('button', { name: 'Save and connect' }).click();
+    await addProfile(page, 'Desk admin', 'admin');
     await page.locator('[data-testid=connection][data-state=login_required]').waitFor({ timeout: 15_000 });
     await page.locator('#login-pass').fill(PASSWORD);
     await page.click('form.login button[type=submit]');
