@@ -185,6 +185,14 @@ describe('hub ↔ firm server', () => {
     const alice = users.find((u) => u.username === 'alice')!;
     expect(alice).toMatchObject({ role: 'trader', disabled: false });
     expect(users.every((u) => !('passwordHash' in u))).toBe(true);
+    // 20 minutes on, the server refuses the access token the hub holds: the hub renews it and asks again
+    const offset = server.clockOffsetMs;
+    server.clockOffsetMs += 20 * 60_000;
+    const refreshes = async () => (await server.app.store.auditList({ action: 'auth.refresh', limit: 1000 })).filter((e) => e.username === 'admin').length;
+    const before = await refreshes();
+    expect(((await a.call('hub.admin', { method: 'GET', path: '/admin/users' })) as unknown[]).length).toBe(users.length);
+    expect(await refreshes()).toBe(before + 1);
+    server.clockOffsetMs = offset;
     expect(await a.call('hub.admin', { method: 'POST', path: `/admin/users/${alice.id}/role`, body: { role: 'viewer' } })).toMatchObject({ id: alice.id, role: 'viewer' });
     expect(await a.call('hub.admin', { method: 'POST', path: `/admin/users/${alice.id}/role`, body: { role: 'trader' } })).toMatchObject({ role: 'trader' });
     const log = (await a.call('hub.admin', { method: 'GET', path: '/admin/audit?action=admin.user.role&limit=2' })) as { action: string; username: string }[];
