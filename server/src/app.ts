@@ -246,8 +246,9 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const guestHandlers = venueMethods.for(undefined);
   const methodsFor = (p: Principal | undefined, ip: string, via: Origin['via']): MethodHandlers =>
     p === undefined ? guestHandlers : venueMethods.for({ userId: p.userId, username: p.username, ip, via });
-  // Private streams straight from the venue; public market data from the coalescing hub.
-  const privateChannels = venueHandlers(venue).channels;
+  // Private streams and the instruments straight from the venue; quotes and the rest of the market data
+  // from the coalescing hub.
+  const venueChannels = venueHandlers(venue).channels;
 
   // Admins' view of the users, live: the list, then each user again after every write of their row.
   const usersChannel: ChannelHandlers['admin.users'] = (_p, _ctx, sink) => {
@@ -293,7 +294,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     methods: (p, ip) => methodsFor(p, ip, 'ws'),
     channels: (conn) => {
       const pub = hub.channels(conn);
-      return { ...pub, instruments: privateChannels.instruments, 'admin.users': usersChannel, 'admin.audit': auditChannel, orders: privateChannels.orders, executions: privateChannels.executions, account: privateChannels.account, alerts: privateChannels.alerts };
+      return { ...pub, instruments: venueChannels.instruments, 'admin.users': usersChannel, 'admin.audit': auditChannel, orders: venueChannels.orders, executions: venueChannels.executions, account: venueChannels.account, alerts: venueChannels.alerts };
     },
     isAllowedOrigin,
     metrics: {

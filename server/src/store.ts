@@ -251,13 +251,7 @@ export class Store {
     this.#usersChanged.add(id);
     queueMicrotask(() => {
       this.#usersChanged.delete(id);
-      for (const cb of [...this.#userListeners]) {
-        try {
-          cb(id);
-        } catch (e) {
-          this.#onError(e instanceof Error ? e : new Error(String(e)));
-        }
-      }
+      this.#tell(this.#userListeners, id);
     });
   }
   /** Moves the last used TOTP step forward; false when `step` is not newer (the code was used). */
@@ -421,10 +415,10 @@ export class Store {
     }
     const rows = this.db
       .prepare(
-        `SELECT id, ts, user_id AS userId, username, ip, action, details FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`,
+        `SELECT ${AUDIT_COLS} FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`,
       )
-      .all(...args, q.limit) as (Omit<AuditRow, 'details'> & { details: string })[];
-    return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
+      .all(...args, q.limit) as StoredAuditRow[];
+    return auditEntries(rows);
   }
 
   /**
@@ -444,7 +438,7 @@ export class Store {
   #tailStatements(): { top: Database.Statement; rows: Database.Statement } {
     return (this.#tailStmts ??= {
       top: this.db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM audit'),
-      rows: this.db.prepare("SELECT id, ts, user_id AS userId, username, ip, action, details FROM audit WHERE id > ? AND id <= ? AND action NOT LIKE 'order.%' ORDER BY id"),
+      rows: this.db.prepare(`SELECT ${AUDIT_COLS} FROM audit WHERE id > ? AND id <= ? AND action NOT LIKE 'order.%' ORDER BY id`),
     });
   }
   #readTail(): void {
@@ -453,13 +447,16 @@ export class Store {
     const st = this.#tailStatements();
     const top = (st.top.get() as { m: number }).m;
     if (top <= t.last) return;
-    const rows = st.rows.all(t.last, top) as (Omit<AuditRow, 'details'> & { details: string })[];
+    const rows = st.rows.all(t.last, top) as StoredAuditRow[];
     t.last = top;
     if (rows.length === 0) return;
-    const entries = rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
-    for (const cb of [...t.listeners]) {
+    this.#tell(t.listeners, auditEntries(rows));
+  }
+  /** Calls each listener; one that throws is reported and does not stop the others. */
+  #tell<T>(listeners: ReadonlySet<(x: T) => void>, x: T): void {
+    for (const cb of [...listeners]) {
       try {
-        cb(entries);
+        cb(x);
       } catch (e) {
         this.#onError(e instanceof Error ? e : new Error(String(e)));
       }
@@ -473,6 +470,13 @@ export class Store {
     await this.#auditWriter.close();
     this.db.close();
   }
+}
+
+/** An audit row's columns as the admin route answers them, and a row as read (details still JSON text). */
+const AUDIT_COLS = 'id, ts, user_id AS userId, username, ip, action, details';
+type StoredAuditRow = Omit<AuditRow, 'details'> & { details: string };
+function auditEntries(rows: StoredAuditRow[]): AuditRow[] {
+  return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
 }
 
 function noAuditRows(): AuditColumns {

@@ -209,6 +209,8 @@ export function TradingChart(p: TradingChartProps) {
   const firstDone = useRef(false);
   const liveBar = useRef<Candle | undefined>(undefined);
   const hoverBar = useRef(false);
+  /** Whether the price axis shows (hidden while there are no bars); set on a change only, not per bar. */
+  const axisShown = useRef(true);
   const [barsShown, setBarsShown] = useState(0);
   const [ohlc, setOhlcState] = useState<Ohlcv | undefined>(undefined);
   /** The legend's bar; an equal bar keeps the old object (no re-render). */
@@ -308,6 +310,7 @@ export function TradingChart(p: TradingChartProps) {
     const prim = new DrawingsPrimitive();
     cs.attachPrimitive(prim);
     chartRef.current = chart;
+    axisShown.current = true; // a new chart shows its axis
     candles.current = cs;
     volume.current = vs;
     primitive.current = prim;
@@ -455,7 +458,10 @@ export function TradingChart(p: TradingChartProps) {
     // no bars (a symbol that has not traded): no legend and no price axis, rather than the previous symbol's
     // last bar and price range
     if (!hoverBar.current) setOhlc(last === undefined ? undefined : { o: last.o, h: last.h, l: last.l, c: last.c, v: last.v });
-    chartRef.current?.priceScale('right').applyOptions({ visible: n > 0 });
+    if (axisShown.current !== n > 0) {
+      axisShown.current = n > 0;
+      chartRef.current?.priceScale('right').applyOptions({ visible: n > 0 });
+    }
     setLegend(o.legend());
   }, [p.book, p.book?.rev, p.timeframe]);
 
