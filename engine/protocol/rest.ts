@@ -54,6 +54,19 @@ export const AuditEntrySchema = z.object({
 });
 export type AuditEntry = z.output<typeof AuditEntrySchema>;
 
+/**
+ * Whether an audit entry's action is under an action filter, as `GET /api/v1/admin/audit?action=` and the
+ * Admin panel's live log read it: the action itself or one below it ("admin.user" takes admin.user.disable,
+ * not admin.username), with ASCII letters in either case ("admin.deposit" takes admin.Deposit).
+ */
+export function auditActionMatches(filter: string, action: string): boolean {
+  const f = asciiLower(filter);
+  const a = asciiLower(action);
+  return a === f || (a.length > f.length && a.charCodeAt(f.length) === 46 /* . */ && a.startsWith(f));
+}
+/** ASCII letters in lower case, the others as they are (as SQLite's NOCASE compares). */
+const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
+
 /** A REST answer read through its schema: a malformed one is a typed INTERNAL naming where it came from. */
 export function readAnswer<S extends z.ZodType>(schema: S, json: unknown, from: string): z.output<S> {
   const r = schema.safeParse(json);

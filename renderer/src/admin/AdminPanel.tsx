@@ -6,7 +6,7 @@
  */
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { z } from 'zod';
-import { AuditEntrySchema, ChangedUserSchema, PublicUserSchema, type AuditEntry, type ChangedUser, type PublicUser } from '../../../engine/protocol/index.js';
+import { auditActionMatches, AuditEntrySchema, ChangedUserSchema, PublicUserSchema, type AuditEntry, type ChangedUser, type PublicUser } from '../../../engine/protocol/index.js';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useLive } from '../data/live.js';
 import { upsertBy } from '../data/upsert.js';
@@ -340,7 +340,7 @@ function useAuditTail() {
         (e) => {
           for (const [key, data] of qc.getQueriesData<InfiniteData<AuditEntry[]>>({ queryKey: ['admin', 'audit'] })) {
             const [, , action, who] = key as readonly [string, string, string, string];
-            if (action !== '' && e.action !== action && !e.action.startsWith(`${action}.`)) continue;
+            if (action !== '' && !auditActionMatches(action, e.action)) continue;
             if (who !== '' && String(e.userId) !== who) continue;
             // still loading over HTTP, which may have read the log before this entry: read it again
             if (data === undefined || data.pages.length === 0) {

@@ -1,0 +1,97 @@
+/**
+ * Audit log benchmark: what an admin's read of the audit log costs the server's event loop (Store.auditList
+ * runs on it) with a log of N entries, and what the action indexes cost the writer.
+ *
+ *   npm run bench:audit                        a log of 2,000,000 entries
+ *   npm run bench:audit -- --entries 500000    another size
+ *   npm run bench:audit -- --json              last stdout line is one JSON object
+ *
+ * The log is an order flow: 89% order.place, 10% order.cancel, a cancel-all every 200k entries, an admin's
+ * action or a sign-in every few thousand, over 50 users. It is written in one transaction per 1,000 entries
+ * (as the writer thread commits), once with the store's schema and once without the action indexes, to give
+ * `entriesPerSec` for each. Each read is the median of 5 (`ms`), newest first, 100 entries a page.
+ */
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Store } from '../server/src/store.js';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const at = args.indexOf('--entries');
+const N = at >= 0 ? Number(args[at + 1]) : 2_000_000;
+const log = (s: string): void => {
+  if (!json) console.log(s);
+};
+
+const actionOf = (i: number): string =>
+  i % 200_000 === 5
+    ? 'order.cancelAll'
+    : i % 50_000 === 11
+      ? 'admin.user.disable'
+      : i % 20_000 === 7
+        ? 'admin.Deposit'
+        : i % 5_000 === 3
+          ? 'auth.login'
+          : i % 10 === 1
+            ? 'order.cancel'
+            : 'order.place';
+
+/** Writes the log into a fresh store's file; with `indexes: false` the action indexes are dropped first. */
+async function fill(path: string, indexes: boolean): Promise<number> {
+  await new Store(path).close(); // the schema
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  if (!indexes) db.exec('DROP INDEX audit_action; DROP INDEX audit_user_action;');
+  const ins = db.prepare('INSERT INTO audit (ts, user_id, username, ip, action, details) VALUES (?, ?, ?, ?, ?, ?)');
+  const details = JSON.stringify({ symbol: 'ACME', side: 'buy', qty: 100, price: 10_000, orderType: 'limit', tif: 'day', via: 'ws' });
+  const batch = db.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++) {
+      const user = 1 + ((((i * 2_654_435_761) >>> 0) >>> 20) % 50); // spread: not tied to the action
+      ins.run(1_700_000_000_000 + i, user, `user${user}`, '127.0.0.1', actionOf(i), details);
+    }
+  });
+  const t0 = performance.now();
+  for (let i = 0; i < N; i += 1_000) batch(i, Math.min(N, i + 1_000));
+  const sec = (performance.now() - t0) / 1000;
+  db.close();
+  return Math.round(N / sec);
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+const dir = mkdtempSync(join(tmpdir(), 'td-bench-audit-'));
+try {
+  log(`audit log of ${N.toLocaleString('en')} entries`);
+  const bare = await fill(join(dir, 'bare.db'), false);
+  const path = join(dir, 'users.db');
+  const indexed = await fill(path, true);
+  log(`written, entries/s: ${indexed.toLocaleString('en')} with the action indexes, ${bare.toLocaleString('en')} without`);
+  const store = new Store(path);
+  const reads: { action: string | null; userId: number | null; entries: number; ms: number }[] = [];
+  for (const userId of [undefined, 7]) {
+    for (const action of [undefined, 'order', 'order.place', 'order.cancel', 'order.cancelAll', 'admin', 'admin.user', 'admin.deposit', 'auth', 'nothing']) {
+      const q: Parameters<Store['auditList']>[0] = { limit: 100 };
+      if (action !== undefined) q.action = action;
+      if (userId !== undefined) q.userId = userId;
+      const times: number[] = [];
+      let entries = 0;
+      for (let k = 0; k < 5; k++) {
+        const t0 = performance.now();
+        entries = (await store.auditList(q)).length;
+        times.push(performance.now() - t0);
+      }
+      const ms = Math.round(median(times) * 100) / 100;
+      reads.push({ action: action ?? null, userId: userId ?? null, entries, ms });
+      log(`  ${(action ?? '(any action)').padEnd(16)} ${(userId === undefined ? 'any user' : `user ${userId}`).padEnd(9)} ${String(entries).padStart(4)} entries  ${ms.toFixed(2).padStart(8)} ms`);
+    }
+  }
+  await store.close();
+  const slowest = reads.reduce((a, b) => (b.ms > a.ms ? b : a));
+  log(`slowest read: ${slowest.ms} ms (${slowest.action ?? 'any action'}, ${slowest.userId === null ? 'any user' : `user ${slowest.userId}`})`);
+  if (json) console.log(JSON.stringify({ entries: N, entriesPerSecIndexed: indexed, entriesPerSecWithoutActionIndexes: bare, slowestReadMs: slowest.ms, reads }));
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,84 @@
+/**
+ * The audit log's filters (Store.auditList): the same entries as the protocol's auditActionMatches over the
+ * whole log, whichever way the store reads them, and read through indexes, not a scan of the log.
+ */
+import Database from 'better-sqlite3';
+import fc from 'fast-check';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { auditActionMatches } from '../../engine/protocol/index.js';
+import { AUDIT_SQL, Store } from '../src/store.js';
+
+const dirs: string[] = [];
+const tempDb = () => {
+  const d = mkdtempSync(join(tmpdir(), 'td-audit-q-'));
+  dirs.push(d);
+  return join(d, 'users.db');
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+// Actions that differ in case, continue with "-", "_" or "/" rather than ".", or are not ASCII.
+const ACTIONS = [
+  'order.place', 'order.place', 'order.place', 'Order.Place', 'order.cancel', 'ORDER.CANCEL', 'order.cancelAll', 'order', 'order-x', 'order.place.x',
+  'admin.Deposit', 'admin.deposit', 'admin.user.disable', 'admin.username', 'admin/x', 'admin-x', 'a-b', 'a!', 'order place', 'auth.login', 'auth.login_failed', 'auth.loginX', 'a', 'a.b', 'ab', 'é.x', 'É.x', '.x', '',
+];
+const FILTERS = [...ACTIONS, 'ORDER', 'order.PLACE', 'Admin', 'ADMIN.USER', 'auth', 'auth.login_%', 'auth.%', 'é', 'É', 'x', 'admin.user.disable.more'];
+
+describe('audit log filters', () => {
+  it('answer what auditActionMatches takes from the whole log, for any filter, user, cursor and limit (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.record({ action: fc.constantFrom(...ACTIONS), userId: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }) }), { minLength: 10, maxLength: 60 }),
+        fc.array(
+          fc.record({
+            action: fc.option(fc.constantFrom(...FILTERS), { nil: undefined }),
+            userId: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+            before: fc.option(fc.integer({ min: 1, max: 62 }), { nil: undefined }),
+            limit: fc.integer({ min: 1, max: 8 }),
+          }),
+          { minLength: 10, maxLength: 30 },
+        ),
+        async (entries, queries) => {
+          const store = new Store(tempDb());
+          try {
+            entries.forEach((e, i) => store.audit({ ts: 1_000 + i, userId: e.userId, username: e.userId === undefined ? undefined : `u${e.userId}`, action: e.action, details: { i } }));
+            for (const q of queries) {
+              const f: Parameters<Store['auditList']>[0] = { limit: q.limit };
+              if (q.action !== undefined) f.action = q.action;
+              if (q.userId !== undefined) f.userId = q.userId;
+              if (q.before !== undefined) f.before = q.before;
+              const got = (await store.auditList(f)).map((r) => [r.id, r.action, r.userId]);
+              const want = entries
+                .map((e, i) => [i + 1, e.action, e.userId ?? null] as const)
+                .filter(([id, action, userId]) => (q.action === undefined || auditActionMatches(q.action, action)) && (q.userId === undefined || userId === q.userId) && (q.before === undefined || id < q.before))
+                .reverse()
+                .slice(0, q.limit);
+              expect(got, JSON.stringify(q)).toEqual(want);
+            }
+          } finally {
+            await store.close();
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a filter that does not take order.place is read from the partial indexes in id order, never by a scan of the log', async () => {
+    const path = tempDb();
+    await new Store(path).close(); // the schema
+    const db = new Database(path, { readonly: true });
+    const plan = (sql: string, ...args: unknown[]): string =>
+      (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail).join(' | ');
+    expect(plan(AUDIT_SQL.firstAction, 'admin', 'admin/')).toMatch(/^SEARCH audit USING COVERING INDEX audit_action \(action>\? AND action<\?\)$/);
+    expect(plan(AUDIT_SQL.nextAction, 'admin', 'admin/')).toMatch(/^SEARCH audit USING COVERING INDEX audit_action \(action>\? AND action<\?\)$/);
+    // equal actions: their entries come in id order from the index, with no sort
+    expect(plan(AUDIT_SQL.ofAction, 'admin.Deposit', 1e15, 100)).toMatch(/^SEARCH audit USING INDEX audit_action \(action=\? AND id<\?\)$/);
+    expect(plan(AUDIT_SQL.ofUserAction, 'admin.Deposit', 1e15, 7, 100)).toMatch(/^SEARCH audit USING INDEX audit_user_action \(user_id=\? AND action=\? AND id<\?\)$/);
+    db.close();
+  });
+});
