@@ -172,6 +172,10 @@ describe('the Admin panel', () => {
     const v = ex.app!.venue;
     await v.submit({ type: 'PlaceOrder', accountId: tess.user.accountId!, symbol: 'ACME', side: 'sell', orderType: 'limit', qty: 1, price: 9_500, tif: 'gtc' });
     await v.submit({ type: 'PlaceOrder', accountId: tom.user.accountId!, symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_500, tif: 'ioc' });
+    // and a bid of hers resting a tick under the trade, for her to cancel from the ladder during the halt
+    const resting = 9_500 - v.view.instrument('ACME')!.tickSize;
+    await v.submit({ type: 'PlaceOrder', accountId: tess.user.accountId!, symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 2, price: resting, tif: 'gtc' });
+    const [restingId] = v.view.openOrders(tess.user.accountId!).map((o) => o.orderId);
     const t = await openPage(browser, `${ex.url}/`);
     await signIn(t.page, 'tess', PASSWORD);
     await waitConnected(t.page);
@@ -196,14 +200,23 @@ describe('the Admin panel', () => {
     await until(() => t.page.locator('#t-instruments option[value=ZETA]').count(), (n) => n === 1, 5000, "ZETA in tess's ticket");
     // ...and her watchlist; a chart of it shows no bars, and no legend left over from ACME's last bar
     await t.page.getByTestId('chart-legend').waitFor({ timeout: 10_000 });
+    // the width lightweight-charts gives the right price axis (the last cell of its layout table's first row)
+    const priceAxisWidth = () =>
+      t.page.getByTestId('chart').first().evaluate((el) => {
+        const cells = el.querySelector('table tr')?.children;
+        return cells === undefined || cells.length === 0 ? -1 : Math.round(cells[cells.length - 1]!.getBoundingClientRect().width);
+      });
+    expect(await priceAxisWidth()).toBeGreaterThan(20);
     await t.page.getByLabel('Add symbol').fill('ZETA');
     await t.page.getByLabel('Add symbol').press('Enter');
     await pickSymbol(t.page, 'ZETA');
     await t.page.getByText('No trades yet in ZETA').waitFor({ timeout: 5000 });
     expect(await t.page.getByTestId('chart-legend').count()).toBe(0);
+    await until(priceAxisWidth, (w) => w === 0, 5000, "the price axis to go from ZETA's empty chart");
     // the ticket's price is ZETA's reference, not the price it had for ACME
     expect(await t.page.locator('#t-price').inputValue()).toBe('50.00');
     await pickSymbol(t.page, 'ACME');
+    await until(priceAxisWidth, (w) => w > 20, 5000, "the price axis to come back with ACME's bars");
 
     const acme = page.locator('[data-testid=admin-instrument][data-symbol=ACME]');
     await acme.getByRole('button', { name: 'Halt' }).click();
@@ -228,7 +241,14 @@ describe('the Admin panel', () => {
     await ladder.locator('[role=row][data-price]').nth(2).locator('[data-col=bid]').click();
     expect(await ladder.getByRole('alert').textContent()).toBe('ACME is halted by the exchange: orders are refused until trading resumes');
     expect(await t.page.getByTestId('order-preview').count()).toBe(0);
-    expect(ex.app!.venue.view.openOrders(tess.user.accountId!)).toEqual([]);
+    expect(ex.app!.venue.view.openOrders(tess.user.accountId!).map((o) => o.orderId)).toEqual([restingId]);
+    // a click on her own bid still cancels it: the exchange takes cancels during a halt
+    const own = ladder.locator(`[role=row][data-price="${resting}"] [data-testid=own-buy]`);
+    expect(await own.textContent()).toBe('2 ×');
+    await own.click();
+    await until(() => Promise.resolve(ex.app!.venue.view.openOrders(tess.user.accountId!).length), (n) => n === 0, 5000, 'the cancel from the ladder during the halt');
+    await own.waitFor({ state: 'detached', timeout: 5000 });
+    expect(await ladder.getByRole('alert').count()).toBe(0);
     await acme.getByRole('button', { name: 'Resume' }).click();
     expect(await noticeText(/open for trading/)).toBe('ACME is open for trading again.');
     await until(() => tessAcme.getByTestId('halted').count(), (n) => n === 0, 5000, "the halt to leave tess's watchlist");
