@@ -4,22 +4,12 @@
  */
 import Database from 'better-sqlite3';
 import fc from 'fast-check';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditActionMatches } from '../../engine/protocol/index.js';
 import { AUDIT_SQL, Store } from '../src/store.js';
+import { tempDbs } from './helpers.js';
 
-const dirs: string[] = [];
-const tempDb = () => {
-  const d = mkdtempSync(join(tmpdir(), 'td-audit-q-'));
-  dirs.push(d);
-  return join(d, 'users.db');
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDb = tempDbs('td-audit-q-');
 
 // Actions that differ in case, continue with "-", "_" or "/" rather than ".", or are not ASCII.
 const ACTIONS = [

@@ -1,20 +1,10 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { AuditWriter, type AuditColumns } from '../src/audit-writer.js';
 import { Store } from '../src/store.js';
+import { tempDbs } from './helpers.js';
 
-const dirs: string[] = [];
-const tempDb = () => {
-  const d = mkdtempSync(join(tmpdir(), 'td-audit-'));
-  dirs.push(d);
-  return join(d, 'users.db');
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDb = tempDbs('td-audit-');
 
 const entry = (i: number) => ({ ts: 1_000 + i, userId: 7, username: 'alice', ip: '127.0.0.1', action: 'order.place', details: { i } });
 
