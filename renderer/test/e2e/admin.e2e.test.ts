@@ -203,7 +203,7 @@ describe('the Admin panel', () => {
     // the width lightweight-charts gives the right price axis (the last cell of its layout table's first row)
     const priceAxisWidth = () =>
       t.page.getByTestId('chart').first().evaluate((el) => {
-        const cells = el.querySelector('table tr')?.children;
+        const cells = (el as HTMLElement).querySelector('table tr')?.children;
         return cells === undefined || cells.length === 0 ? -1 : Math.round(cells[cells.length - 1]!.getBoundingClientRect().width);
       });
     expect(await priceAxisWidth()).toBeGreaterThan(20);
