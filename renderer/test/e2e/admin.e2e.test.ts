@@ -201,11 +201,10 @@ describe('the Admin panel', () => {
     // ...and her watchlist; a chart of it shows no bars, and no legend left over from ACME's last bar
     await t.page.getByTestId('chart-legend').waitFor({ timeout: 10_000 });
     // the width lightweight-charts gives the right price axis (the last cell of its layout table's first row)
-    const priceAxisWidth = () =>
-      t.page.getByTestId('chart').first().evaluate((el) => {
-        const cells = (el as HTMLElement).querySelector('table tr')?.children;
-        return cells === undefined || cells.length === 0 ? -1 : Math.round(cells[cells.length - 1]!.getBoundingClientRect().width);
-      });
+    const priceAxisWidth = async () => {
+      const box = await t.page.getByTestId('chart').first().locator('table tr').first().locator('> td').last().boundingBox();
+      return box === null ? -1 : Math.round(box.width);
+    };
     expect(await priceAxisWidth()).toBeGreaterThan(20);
     await t.page.getByLabel('Add symbol').fill('ZETA');
     await t.page.getByLabel('Add symbol').press('Enter');
