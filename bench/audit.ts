@@ -9,7 +9,9 @@
  * The log is an order flow: 89% order.place, 10% order.cancel, a cancel-all every 200k entries, an admin's
  * action or a sign-in every few thousand, over 50 users. It is written in one transaction per 1,000 entries
  * (as the writer thread commits), once with the store's schema and once without the action indexes, to give
- * `entriesPerSec` for each. Each read is the median of 5 (`ms`), newest first, 100 entries a page.
+ * `entriesPerSec` for each. Each read is the median of 5 (`ms`), newest first, 100 entries a page. Then the
+ * event loop's busy share while 40,000 orders a second are audited for 3 s, with and without an admin
+ * watching the log live (`eventLoopPctAuditing`, `eventLoopPctAuditingWatched`).
  */
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,7 +46,7 @@ async function fill(path: string, indexes: boolean): Promise<number> {
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  if (!indexes) db.exec('DROP INDEX audit_action; DROP INDEX audit_user_action;');
+  if (!indexes) db.exec('DROP INDEX IF EXISTS audit_action; DROP INDEX IF EXISTS audit_user_action;');
   const ins = db.prepare('INSERT INTO audit (ts, user_id, username, ip, action, details) VALUES (?, ?, ?, ?, ?, ?)');
   const details = JSON.stringify({ symbol: 'ACME', side: 'buy', qty: 100, price: 10_000, orderType: 'limit', tif: 'day', via: 'ws' });
   const batch = db.transaction((from: number, to: number) => {
@@ -61,6 +63,33 @@ async function fill(path: string, indexes: boolean): Promise<number> {
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+
+/**
+ * The event loop's busy share while the server audits 40,000 orders a second and an admin action every
+ * 100 ms for 3 s (Store.audit, as the server calls it), with or without an admin watching the log live
+ * (Store.onAuditEntries, the `admin.audit` channel).
+ */
+async function watching(path: string, watch: boolean): Promise<{ eventLoopPct: number; told: number }> {
+  const store = new Store(path);
+  let told = 0;
+  const off = watch ? store.onAuditEntries((rows) => (told += rows.length)) : () => undefined;
+  const details = { symbol: 'ACME', side: 'buy', qty: 100, price: 10_000, orderType: 'limit', tif: 'day', via: 'ws' };
+  const t0 = performance.now();
+  const elu0 = performance.eventLoopUtilization();
+  let sent = 0;
+  let admin = 0;
+  while (performance.now() - t0 < 3_000) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * 40_000);
+    for (; sent < due; sent++) store.audit({ ts: Date.now(), userId: 1 + (sent % 50), username: 'u', ip: '127.0.0.1', action: 'order.place', details });
+    for (; admin < (performance.now() - t0) / 100; admin++) store.audit({ ts: Date.now(), userId: 1, username: 'admin', ip: '127.0.0.1', action: 'admin.Deposit', details: { amount: 100 } });
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  const elu = performance.eventLoopUtilization(elu0);
+  await store.auditList({ limit: 1 }); // everything written (and told)
+  off();
+  await store.close();
+  return { eventLoopPct: Math.round(elu.utilization * 1000) / 10, told };
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'td-bench-audit-'));
 try {
@@ -89,9 +118,12 @@ try {
     }
   }
   await store.close();
+  const quiet = await watching(path, false);
+  const watched = await watching(path, true);
+  log(`auditing 40,000 orders/s: event loop busy ${quiet.eventLoopPct}% with no admin watching the log, ${watched.eventLoopPct}% with one (${watched.told} entries told)`);
   const slowest = reads.reduce((a, b) => (b.ms > a.ms ? b : a));
   log(`slowest read: ${slowest.ms} ms (${slowest.action ?? 'any action'}, ${slowest.userId === null ? 'any user' : `user ${slowest.userId}`})`);
-  if (json) console.log(JSON.stringify({ entries: N, entriesPerSecIndexed: indexed, entriesPerSecWithoutActionIndexes: bare, slowestReadMs: slowest.ms, reads }));
+  if (json) console.log(JSON.stringify({ entries: N, entriesPerSecIndexed: indexed, entriesPerSecWithoutActionIndexes: bare, slowestReadMs: slowest.ms, eventLoopPctAuditing: quiet.eventLoopPct, eventLoopPctAuditingWatched: watched.eventLoopPct, reads }));
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

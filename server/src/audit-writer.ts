@@ -29,6 +29,31 @@ interface Waiter {
 
 const AUDIT_STATEMENTS: readonly RowStatement[] = [rowStatement('INSERT INTO audit (ts, user_id, username, ip, action, details)', AUDIT_WIDTH, '', 64)];
 
+/** An audit row just written, but an order's: its id, then the AUDIT_WIDTH columns (details as JSON text). */
+export type WrittenRow = [id: number, ts: number, userId: number | null, username: string | null, ip: string | null, action: string, details: string];
+
+/**
+ * The rows of batches just written in one transaction, but orders' (`order.*`, any case of it: one per
+ * order), with their ids. `top` is the connection's last_insert_rowid() after the commit: the transaction
+ * held the write lock, so its rows took the ids up to it one after another. It runs in the writer thread
+ * too (as source), so it is plain JavaScript with no imports.
+ */
+export function writtenRows(batches: readonly { rows: readonly AuditColumns[] }[], top: number): WrittenRow[] {
+  let n = 0;
+  for (const b of batches) n += b.rows[0]![0]!.length;
+  let id = top - n;
+  const out: WrittenRow[] = [];
+  for (const b of batches) {
+    const c = b.rows[0]!;
+    for (let i = 0; i < c[0]!.length; i++) {
+      id++;
+      const action = c[4]![i] as string;
+      if (!/^order\./i.test(action)) out.push([id, c[0]![i] as number, c[1]![i] as number | null, c[2]![i] as string | null, c[3]![i] as string | null, action, c[5]![i] as string]);
+    }
+  }
+  return out;
+}
+
 // The thread writes with the venue's batch writer (engine/venue/history-thread.ts), given as source.
 const WORKER = `
 'use strict';
@@ -36,6 +61,7 @@ var __name = function (f) { return f; };
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const createBatchWriter = ${createBatchWriter.toString()};
+const writtenRows = ${writtenRows.toString()};
 const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
@@ -43,6 +69,7 @@ db.pragma('busy_timeout = 5000');
 db.pragma('temp_store = MEMORY');
 db.pragma('cache_size = -16384');
 const write = createBatchWriter(db, workerData.stmts, null);
+const lastRowid = db.prepare('SELECT last_insert_rowid() AS id');
 // Batches held for the next commit: every commitMs, or once they hold commitRows rows, or at once when
 // someone waits ('sync', close).
 const commitMs = workerData.commitMs;
@@ -62,7 +89,7 @@ function commit() {
   heldRows = 0;
   try {
     write(batches);
-    parentPort.postMessage({ done: lastId });
+    parentPort.postMessage({ done: lastId, written: writtenRows(batches, lastRowid.get().id) });
   } catch (e) {
     parentPort.postMessage({ done: lastId, error: String((e && e.message) || e) });
   }
@@ -88,7 +115,7 @@ export class AuditWriter {
   readonly #onError: (e: Error) => void;
   readonly #commitMs: number;
   #worker: Worker | undefined;
-  #local: BatchWriter | undefined;
+  #local: { write: BatchWriter; lastRowid: Database.Statement } | undefined;
   #posted = 0;
   #done = 0;
   /** Rows handed to the worker and not yet confirmed, by batch id: written here if the worker dies. */
@@ -108,16 +135,17 @@ export class AuditWriter {
     try {
       const w = new Worker(WORKER, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), path, stmts: AUDIT_STATEMENTS, commitMs: this.#commitMs, commitRows } });
       w.unref();
-      w.on('message', (m: { done?: number; error?: string }) => {
+      w.on('message', (m: { done?: number; error?: string; written?: WrittenRow[] }) => {
         if (m.done === undefined) return;
+        const written = m.written ?? [];
         // every batch up to m.done was in that commit (the map is in the order handed over)
         for (const [id, rows] of this.#inflight) {
           if (id > m.done) break;
           // Not written (a full disk, a broken file): try once more here, then report.
-          if (m.error !== undefined) this.#writeHere(rows);
+          if (m.error !== undefined) written.push(...this.#writeHere(rows));
           this.#inflight.delete(id);
         }
-        this.#settle(m.done);
+        this.#settle(m.done, written);
       });
       w.on('error', (e) => this.#lost(e));
       // Any exit we did not ask for (close() lets go of the thread first) is a loss.
@@ -139,8 +167,7 @@ export class AuditWriter {
   write(rows: AuditColumns): void {
     const id = ++this.#posted;
     if (this.#worker === undefined) {
-      this.#writeHere(rows);
-      this.#settle(id);
+      this.#settle(id, this.#writeHere(rows));
       return;
     }
     this.#inflight.set(id, rows);
@@ -170,17 +197,21 @@ export class AuditWriter {
     await w.terminate();
   }
 
-  #writeHere(rows: AuditColumns): void {
+  /** Writes a batch on this thread; returns its rows but orders' (writtenRows), none if it failed. */
+  #writeHere(rows: AuditColumns): WrittenRow[] {
     try {
-      if (!this.#db.open) return;
-      this.#local ??= createBatchWriter(this.#db, AUDIT_STATEMENTS, null);
-      this.#local([{ seq: 0, rows: [rows] }]);
+      if (!this.#db.open) return [];
+      this.#local ??= { write: createBatchWriter(this.#db, AUDIT_STATEMENTS, null), lastRowid: this.#db.prepare('SELECT last_insert_rowid() AS id') };
+      const batches = [{ seq: 0, rows: [rows] }];
+      this.#local.write(batches);
+      return writtenRows(batches, (this.#local.lastRowid.get() as { id: number }).id);
     } catch (e) {
       this.#onError(e as Error);
+      return [];
     }
   }
 
-  #settle(id: number): void {
+  #settle(id: number, written: WrittenRow[]): void {
     this.#done = Math.max(this.#done, id);
     const still: Waiter[] = [];
     for (const w of this.#waiters) {
@@ -189,24 +220,24 @@ export class AuditWriter {
     }
     this.#waiters = still;
     try {
-      this.onWritten?.();
+      if (written.length > 0) this.onWritten?.(written);
     } catch (e) {
       this.#onError(e as Error);
     }
   }
 
-  /** Called after each commit of handed-over rows (by the thread, or here): new rows are in the database. */
-  onWritten: (() => void) | undefined;
+  /**
+   * Called after a commit of handed-over rows (by the thread, or here) with those rows but orders', in id
+   * order, when there are any: the Store's live audit tail, which so reads nothing back from the database.
+   */
+  onWritten: ((rows: WrittenRow[]) => void) | undefined;
 
   /** The thread is gone: what it had not confirmed is written here, and so is everything after. */
   #lost(e: Error): void {
     if (this.#worker === undefined) return; // already handled (an 'error' is followed by an 'exit')
     this.#worker = undefined;
     this.#onError(e);
-    for (const [id, rows] of [...this.#inflight].sort((a, b) => a[0] - b[0])) {
-      this.#writeHere(rows);
-      this.#settle(id);
-    }
+    for (const [id, rows] of [...this.#inflight].sort((a, b) => a[0] - b[0])) this.#settle(id, this.#writeHere(rows));
     this.#inflight.clear();
   }
 }

@@ -179,9 +179,8 @@ export class Store {
   #auditTimer: ReturnType<typeof setTimeout> | undefined;
   readonly #auditWriter: AuditWriter;
   readonly #onError: (e: Error) => void;
-  /** The audit log's tail for its listeners: the last id read. */
-  readonly #tail = { last: 0, listeners: new Set<(rows: AuditRow[]) => void>() };
-  #tailStmts: { top: Database.Statement; rows: Database.Statement } | undefined;
+  /** The audit log's live tail's listeners (onAuditEntries). */
+  readonly #tailListeners = new Set<(rows: AuditRow[]) => void>();
   readonly #userListeners = new Set<(userId: number) => void>();
   /** Users written since the listeners were last told. */
   readonly #usersChanged = new Set<number>();
@@ -455,34 +454,19 @@ export class Store {
 
   /**
    * Each new audit entry but orders' (`order.*`, one per order: read those with auditList), once it is
-   * written (entries are written in batches, within about 300 ms). For the `admin.audit` channel.
+   * written (entries are written in batches, within about 300 ms). For the `admin.audit` channel. The writer
+   * hands over the entries it has just written with their ids (AuditWriter.onWritten), so watching the log
+   * reads nothing back from the database, however many orders' entries go by.
    */
   onAuditEntries(cb: (rows: AuditRow[]) => void): () => void {
-    const t = this.#tail;
-    if (t.listeners.size === 0) t.last = (this.#tailStatements().top.get() as { m: number }).m;
-    t.listeners.add(cb);
-    this.#auditWriter.onWritten = () => this.#readTail();
+    const listeners = this.#tailListeners;
+    listeners.add(cb);
+    this.#auditWriter.onWritten = (rows) =>
+      this.#tell(listeners, auditEntries(rows.map(([id, ts, userId, username, ip, action, details]) => ({ id, ts, userId, username, ip, action, details }))));
     return () => {
-      t.listeners.delete(cb);
-      if (t.listeners.size === 0) this.#auditWriter.onWritten = undefined;
+      listeners.delete(cb);
+      if (listeners.size === 0) this.#auditWriter.onWritten = undefined;
     };
-  }
-  #tailStatements(): { top: Database.Statement; rows: Database.Statement } {
-    return (this.#tailStmts ??= {
-      top: this.db.prepare('SELECT COALESCE(MAX(id), 0) AS m FROM audit'),
-      rows: this.db.prepare(`SELECT ${AUDIT_COLS} FROM audit WHERE id > ? AND id <= ? AND action NOT LIKE 'order.%' ORDER BY id`),
-    });
-  }
-  #readTail(): void {
-    const t = this.#tail;
-    if (t.listeners.size === 0 || !this.db.open) return;
-    const st = this.#tailStatements();
-    const top = (st.top.get() as { m: number }).m;
-    if (top <= t.last) return;
-    const rows = st.rows.all(t.last, top) as StoredAuditRow[];
-    t.last = top;
-    if (rows.length === 0) return;
-    this.#tell(t.listeners, auditEntries(rows));
   }
   /** Calls each listener; one that throws is reported and does not stop the others. */
   #tell<T>(listeners: ReadonlySet<(x: T) => void>, x: T): void {

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { AuditWriter, type AuditColumns } from '../src/audit-writer.js';
-import { Store } from '../src/store.js';
+import { Store, type AuditRow } from '../src/store.js';
 import { tempDbs } from './helpers.js';
 
 const tempDb = tempDbs('td-audit-');
@@ -38,6 +38,34 @@ describe('the audit writer thread', () => {
     expect(store.auditWriter.thread).toBeUndefined();
     expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/audit writer exited/)]);
     await store.close();
+  });
+
+  it("tells its commits' entries but orders' with the ids the database gave them, from the thread and after its loss", async () => {
+    const path = tempDb();
+    const store = new Store(path);
+    const told: AuditRow[] = [];
+    const off = store.onAuditEntries((rows) => told.push(...rows));
+    const actions = ['order.place', 'admin.Deposit', 'ORDER.cancel', 'orders.x', 'auth.login', 'order', 'Order.Place', 'order.cancel'];
+    const some = (from: number, n: number) => {
+      for (let i = from; i < from + n; i++) store.audit({ ...entry(i), userId: i % 3 === 0 ? undefined : 7, action: actions[i % actions.length]! });
+    };
+    some(0, 1_234); // batches of 500 handed over, the rest buffered: one commit or more
+    await store.auditList({ limit: 1 });
+    const fromThread = told.length;
+    await store.auditWriter.thread!.terminate(); // every batch confirmed: now each is written here
+    some(1_234, 700);
+    await store.auditList({ limit: 1 });
+    off();
+    some(1_934, 10); // not told: no one listens
+    await store.close();
+    const db = new Database(path, { readonly: true });
+    const rows = db.prepare("SELECT id, ts, user_id AS userId, username, ip, action, details FROM audit WHERE action NOT LIKE 'order.%' AND id <= 1934 ORDER BY id").all() as (AuditRow & { details: string })[];
+    db.close();
+    // admin.Deposit, orders.x, auth.login and order: 4 in each 8
+    const notOrders = (n: number) => Array.from({ length: n }, (_, i) => actions[i % actions.length]!).filter((a) => !a.toLowerCase().startsWith('order.')).length;
+    expect(rows.length).toBe(notOrders(1_934));
+    expect(fromThread).toBe(notOrders(1_234));
+    expect(told).toEqual(rows.map((r) => ({ ...r, details: JSON.parse(r.details) as unknown })));
   });
 
   it('a batch the database refuses is reported, never thrown at the caller', async () => {
