@@ -13,7 +13,7 @@ import { upsertBy } from '../data/upsert.js';
 import { formatMoney, formatQty, formatTime, parsePrice } from '../format/num.js';
 import type { PanelProps } from '../panels/registry.js';
 import { useAdminApi, type AdminApi } from './api.js';
-import { detailsText } from './audit-text.js';
+import { actionSuggestions, detailsText } from './audit-text.js';
 import { Instruments } from './Instruments.js';
 import { ConfirmBar, Loaded, Notice, type ConfirmAction, type NoticeState } from './parts.js';
 
@@ -363,7 +363,8 @@ function Audit({ auth }: { auth: AdminApi }) {
   const [filter, setFilter] = useState('');
   const [who, setWho] = useState('');
   const users = useUsers(auth);
-  const action = filter.trim();
+  // asked for once typing pauses, not at every key
+  const action = useSettled(filter.trim(), FILTER_SETTLE_MS);
   // Pages of AUDIT_PAGE entries, newest first; "Older entries" asks for the ones before the last shown.
   const pages = useInfiniteQuery({
     queryKey: ['admin', 'audit', action, who],
@@ -391,7 +392,22 @@ function Audit({ auth }: { auth: AdminApi }) {
             </option>
           ))}
         </select>
-        <input aria-label="Action" placeholder="action, e.g. admin or order.cancel" value={filter} onChange={(e) => setFilter(e.target.value)} />
+        <input
+          aria-label="Action"
+          className="audit-action-filter"
+          placeholder="action, e.g. admin or order.cancel"
+          list="audit-actions"
+          value={filter}
+          onChange={(e) => setFilter(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') setFilter('');
+          }}
+        />
+        <datalist id="audit-actions">
+          {actionSuggestions(q.data ?? []).map((a) => (
+            <option key={a} value={a} />
+          ))}
+        </datalist>
         <button type="button" className="btn small" onClick={() => void q.refetch()} disabled={q.isFetching}>
           Refresh
         </button>
@@ -448,3 +464,16 @@ function formatDate(ts: number): string {
 const article = (role: string) => (role === 'admin' ? 'an' : 'a');
 const orders = (n: number | undefined) => (n === undefined || n === 0 ? 'no working orders to cancel' : n === 1 ? '1 working order canceled' : `${n} working orders canceled`);
 const sessions = (n: number | undefined) => (n === 1 ? '1 session ended' : `${n ?? 0} sessions ended`);
+
+/** How long the audit log's action filter waits after the last key before it asks the server. */
+const FILTER_SETTLE_MS = 250;
+
+/** `value`, once it has stayed the same for `ms` (the first value at once). */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}

@@ -12,3 +12,13 @@ export function detailsText(d: Record<string, unknown>): string {
     .map(([k, v]) => `${k} ${MINOR_UNITS.has(k) && Number.isSafeInteger(v) ? formatMoney(v as number) : typeof v === 'string' ? v : JSON.stringify(v)}`)
     .join(' · ');
 }
+
+/** The action filter's suggestions: the actions of the entries shown and the groups above them (admin, admin.user). */
+export function actionSuggestions(entries: readonly { action: string }[]): string[] {
+  const out = new Set<string>();
+  for (const e of entries) {
+    const parts = e.action.split('.');
+    for (let k = 1; k <= parts.length; k++) out.add(parts.slice(0, k).join('.'));
+  }
+  return [...out].sort();
+}

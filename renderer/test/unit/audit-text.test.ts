@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detailsText } from '../../src/admin/audit-text.js';
+import { actionSuggestions, detailsText } from '../../src/admin/audit-text.js';
 
 describe("an audit entry's details, as the Admin panel shows them", () => {
   it('reads prices and amounts as money, exactly, and leaves counts and ids alone', () => {
@@ -12,5 +12,13 @@ describe("an audit entry's details, as the Admin panel shows them", () => {
     expect(detailsText({ price: 2 ** 60, amount: '12', stopPrice: null })).toBe(`price ${2 ** 60} · amount 12 · stopPrice null`);
     expect(detailsText({ orderIds: [1, 2], username: 'carl', canceledOrders: 2 })).toBe('orderIds [1,2] · username carl · canceledOrders 2');
     expect(detailsText({})).toBe('');
+  });
+});
+
+describe("the audit log's action filter suggestions", () => {
+  it('are the actions shown and the groups above them, once each, in order', () => {
+    const shown = ['order.place', 'admin.user.disable', 'order.place', 'auth.login', 'admin.Deposit', 'admin.user.role'].map((action) => ({ action }));
+    expect(actionSuggestions(shown)).toEqual(['admin', 'admin.Deposit', 'admin.user', 'admin.user.disable', 'admin.user.role', 'auth', 'auth.login', 'order', 'order.place']);
+    expect(actionSuggestions([])).toEqual([]);
   });
 });
