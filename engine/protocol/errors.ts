@@ -56,6 +56,22 @@ export function httpRefusal(status: number, body: unknown): ProtocolError {
   return new ProtocolError(code, message, details);
 }
 
+/**
+ * A REST response's body: its JSON, or undefined when it is empty or not JSON; a refusal (not 2xx) is thrown
+ * as httpRefusal. For the clients of `/api/v1` (the browser, and the desktop's link to a firm's server).
+ */
+export async function responseBody(res: { ok: boolean; status: number; text(): Promise<string> }): Promise<unknown> {
+  const text = await res.text().catch(() => '');
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) throw httpRefusal(res.status, json);
+  return json;
+}
+
 /** The wire shape for anything thrown: a ProtocolError keeps its code; anything else becomes INTERNAL. */
 export function toErrorShape(e: unknown): ErrorShape {
   if (isProtocolError(e)) {

@@ -8,7 +8,7 @@ export type { Port, CloseInfo, PortPairOptions } from './port.js';
 export { socketPort } from './socket-port.js';
 export type { WebSocketLike } from './socket-port.js';
 
-export { ProtocolError, isProtocolError, toErrorShape, issuesToDetails, httpRefusal } from './errors.js';
+export { ProtocolError, isProtocolError, toErrorShape, issuesToDetails, httpRefusal, responseBody } from './errors.js';
 
 export * from './messages.js';
 export * from './schemas.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditActionMatches, ProtocolError, PublicUserSchema, readAnswer } from '../../protocol/index.js';
+import { auditActionMatches, ProtocolError, PublicUserSchema, readAnswer, responseBody } from '../../protocol/index.js';
 
 describe('auditActionMatches', () => {
   it('takes the action itself and those under it, ASCII letters in either case, nothing else', () => {
@@ -26,5 +26,17 @@ describe('readAnswer', () => {
     }
     expect(err).toBeInstanceOf(ProtocolError);
     expect(err).toMatchObject({ code: 'INTERNAL', message: 'Unexpected answer from the server' });
+  });
+});
+
+describe('responseBody', () => {
+  const res = (status: number, text: string) => new Response(text === '' ? null : text, { status });
+  it('reads JSON or nothing, and a refusal as the error the server sent', async () => {
+    expect(await responseBody(res(200, '{"a":1}'))).toEqual({ a: 1 });
+    expect(await responseBody(res(200, ''))).toBeUndefined();
+    expect(await responseBody(res(200, 'not json'))).toBeUndefined();
+    await expect(responseBody(res(403, '{"code":"FORBIDDEN","message":"Admins only","details":{"role":"trader"}}'))).rejects.toMatchObject({ code: 'FORBIDDEN', message: 'Admins only', details: { role: 'trader' } });
+    await expect(responseBody(res(502, '<html>Bad gateway</html>'))).rejects.toMatchObject({ code: 'UNAVAILABLE', message: 'HTTP 502' });
+    await expect(responseBody(res(429, ''))).rejects.toMatchObject({ code: 'RATE_LIMITED' });
   });
 });

@@ -20,7 +20,7 @@ import {
   Connection,
   ProtocolError,
   TokenPairSchema,
-  httpRefusal,
+  responseBody,
   isResultCode,
   readAnswer,
   type TokenPair,
@@ -283,15 +283,7 @@ async function request(
   } catch (e) {
     throw new ProtocolError('UNAVAILABLE', `Cannot reach ${base}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const text = await res.text().catch(() => '');
-  let json: unknown;
-  try {
-    json = text === '' ? undefined : JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  if (!res.ok) throw httpRefusal(res.status, json);
-  return json;
+  return responseBody(res);
 }
 
 /** A sign-in or refresh: the answer is checked against the protocol's TokenPair schema (a trust boundary). */

@@ -3,7 +3,7 @@
  * is checked against the protocol's schemas (engine/protocol/rest.ts). Tokens live in memory only.
  */
 import { z } from 'zod';
-import { ProtocolError, TokenPairSchema, httpRefusal, readAnswer, type PublicUser, type TokenPair } from '../../../engine/protocol/index.js';
+import { ProtocolError, TokenPairSchema, readAnswer, responseBody, type PublicUser, type TokenPair } from '../../../engine/protocol/index.js';
 
 /** The signed-in user, as the server's sign-in answers it (engine/protocol/rest.ts). */
 export type SignedInUser = PublicUser;
@@ -103,14 +103,6 @@ export class ServerAuth {
     } catch {
       throw new ProtocolError('UNAVAILABLE', 'The server is not reachable');
     }
-    const text = await r.text();
-    let j: unknown;
-    try {
-      j = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      j = undefined;
-    }
-    if (!r.ok) throw httpRefusal(r.status, j);
-    return readAnswer(schema, j, url.replace(/^\.\//, '/'));
+    return readAnswer(schema, await responseBody(r), url.replace(/^\.\//, '/'));
   }
 }
