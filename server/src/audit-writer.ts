@@ -89,10 +89,16 @@ function commit() {
   heldRows = 0;
   try {
     write(batches);
-    parentPort.postMessage({ done: lastId, written: writtenRows(batches, lastRowid.get().id) });
   } catch (e) {
     parentPort.postMessage({ done: lastId, error: String((e && e.message) || e) });
+    return;
   }
+  // written: never an error after this (it would have the batches written again)
+  let written = [];
+  try {
+    written = writtenRows(batches, lastRowid.get().id);
+  } catch {}
+  parentPort.postMessage({ done: lastId, written });
 }
 parentPort.on('message', (m) => {
   if (m.close) {
