@@ -125,6 +125,44 @@ describe('firm server in a browser', () => {
     expect(await page.locator('[data-panel=blotter] [data-testid=mode-badge]').count()).toBe(1);
   });
 
+  it("on a laptop's 1280 x 720 nothing is cut: the ticket's Buy and Sell, the chart's toolbar, a six-letter symbol", async () => {
+    await page.setViewportSize({ width: 1280, height: 720 });
+    try {
+      await pickSymbol(page, 'GLOBEX');
+      const box = async (l: ReturnType<Page['locator']>) => (await l.boundingBox())!;
+      const inside = (a: { x: number; width: number }, b: { x: number; width: number }) => a.x >= b.x - 0.5 && a.x + a.width <= b.x + b.width + 0.5;
+      // the side switch keeps both buttons whole beside the firm's name, which gives way ("…") instead
+      const side = page.getByRole('radiogroup', { name: 'Side' });
+      for (const name of ['Buy', 'Sell']) {
+        const b = await box(side.getByRole('radio', { name }));
+        expect(b.width, name).toBeGreaterThan(40);
+        expect(inside(b, await box(side)), name).toBe(true);
+      }
+      const badge = page.locator('[data-testid=ticket] [data-testid=mode-badge]');
+      expect(inside(await box(badge), await box(page.getByTestId('ticket')))).toBe(true);
+      // everything in the chart's toolbar is inside it (on a second line if need be), and every timeframe and
+      // indicator button whole inside its group
+      const bar = page.locator('.pw-chart-panel > .toolbar');
+      for (const item of await bar.locator('> *').all()) expect(inside(await box(item), await box(bar)), (await item.textContent()) ?? '').toBe(true);
+      for (const group of await bar.locator('.seg').all()) {
+        const g = await box(group);
+        for (const b of await group.locator('button').all()) expect(inside(await box(b), g), (await b.textContent()) ?? '').toBe(true);
+      }
+      // the watchlist shows GLOBEX whole, the remove button beside it on hover
+      const cell = page.locator('[data-testid=watchlist] tr[data-symbol=GLOBEX] td.sym');
+      await cell.hover();
+      const x = await box(cell.getByRole('button', { name: 'Remove GLOBEX' }));
+      const text = await cell.evaluate((td) => {
+        const r = (td as unknown as { ownerDocument: { createRange(): { selectNodeContents(n: unknown): void; getBoundingClientRect(): { right: number } } }; firstChild: unknown }).ownerDocument.createRange();
+        r.selectNodeContents((td as unknown as { firstChild: unknown }).firstChild);
+        return r.getBoundingClientRect().right;
+      });
+      expect(text).toBeLessThanOrEqual(x.x + 0.5);
+    } finally {
+      await page.setViewportSize({ width: 1600, height: 900 });
+    }
+  });
+
   let orderId = '';
   it('places a limit order from the keyboard: it shows in the blotter and as a line on the chart', async () => {
     await pickSymbol(page, 'ACME');
