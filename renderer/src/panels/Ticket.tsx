@@ -208,10 +208,10 @@ export function Ticket(_props: PanelProps) {
         <span className="label">Market{halted && <HaltedTag symbol={inst.symbol} />}</span>
         <div className="quote-strip">
           <button type="button" className="bid" onClick={() => quote?.bid != null && set({ price: priceInput(quote.bid) })} title="Use bid as limit price">
-            <small>Bid</small> {formatPrice(quote?.bid)} <small>× {formatQty(quote?.bidSize ?? 0)}</small>
+            <small className="side-label">Bid</small> {formatPrice(quote?.bid)} <small className="sz">× {formatQty(quote?.bidSize ?? 0)}</small>
           </button>
           <button type="button" className="ask" onClick={() => quote?.ask != null && set({ price: priceInput(quote.ask) })} title="Use ask as limit price">
-            <small>Ask</small> {formatPrice(quote?.ask)} <small>× {formatQty(quote?.askSize ?? 0)}</small>
+            <small className="side-label">Ask</small> {formatPrice(quote?.ask)} <small className="sz">× {formatQty(quote?.askSize ?? 0)}</small>
           </button>
         </div>
 

@@ -112,8 +112,8 @@ export function Watchlist(_props: PanelProps) {
             <col className="c-sym" />
             <col />
             <col />
-            <col />
-            <col />
+            <col className="c-bid" />
+            <col className="c-ask" />
             <col className="c-vol" />
           </colgroup>
           <thead>
@@ -121,8 +121,8 @@ export function Watchlist(_props: PanelProps) {
               <th className="l">Symbol</th>
               <th>Last</th>
               <th>Chg %</th>
-              <th>Bid</th>
-              <th>Ask</th>
+              <th className="c-bid">Bid</th>
+              <th className="c-ask">Ask</th>
               <th className="c-vol" title="Volume today">Vol</th>
             </tr>
           </thead>

@@ -125,7 +125,18 @@ describe('firm server in a browser', () => {
     expect(await page.locator('[data-panel=blotter] [data-testid=mode-badge]').count()).toBe(1);
   });
 
-  it("on a laptop's 1280 x 720 nothing is cut: the ticket's Buy and Sell, the chart's toolbar, a six-letter symbol", async () => {
+  /** Whether everything shown inside an element ends within it (text cut with "…" does not). */
+  const fits = (l: ReturnType<Page['locator']>) =>
+    l.evaluate((el) => {
+      type R = { right: number };
+      const e = el as unknown as { getBoundingClientRect(): R; ownerDocument: { createRange(): { selectNodeContents(n: unknown): void; getBoundingClientRect(): R } } };
+      const r = e.ownerDocument.createRange();
+      r.selectNodeContents(el);
+      const style = el as unknown as { clientWidth: number; scrollWidth: number };
+      return r.getBoundingClientRect().right <= e.getBoundingClientRect().right + 0.5 && style.scrollWidth <= style.clientWidth;
+    });
+
+  it("on a laptop's 1280 x 720 nothing is cut (the ticket's Buy and Sell, the chart's toolbar, a six-letter symbol), nor at 1024 x 700 (prices)", async () => {
     await page.setViewportSize({ width: 1280, height: 720 });
     try {
       await pickSymbol(page, 'GLOBEX');
@@ -158,6 +169,13 @@ describe('firm server in a browser', () => {
         return r.getBoundingClientRect().right;
       });
       expect(text).toBeLessThanOrEqual(x.x + 0.5);
+
+      // narrower still (1024 x 700): the watchlist drops bid and ask, the ticket the sizes, not the prices
+      await page.setViewportSize({ width: 1024, height: 700 });
+      const row = page.locator('[data-testid=watchlist] tr[data-symbol=GLOBEX]');
+      await until(() => row.locator('td[data-field=bid]').isVisible(), (v) => !v, 5000, "the watchlist's bid column to go");
+      for (const field of ['last', 'change']) expect(await fits(row.locator(`td[data-field=${field}]`)), field).toBe(true);
+      for (const side of ['bid', 'ask']) expect(await fits(page.getByTestId('ticket').getByTitle(`Use ${side} as limit price`)), side).toBe(true);
     } finally {
       await page.setViewportSize({ width: 1600, height: 900 });
     }
