@@ -294,7 +294,9 @@ describe('the Admin panel', () => {
     // more entries than a page: the newest 200, then the older ones on request
     const token = await accessToken('carl');
     for (let i = 0; i < 205; i++) await ex.rpc('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000 + (i % 50) * 10, tif: 'gtc' }, token);
+    expect(await page.getByTestId('audit-orders-note').count()).toBe(0); // admin.user: every new entry is pushed
     await page.getByLabel('Action').fill('order.place');
+    await page.getByTestId('audit-orders-note').waitFor({ timeout: 5000 }); // orders' are not
     const rows = page.locator('[data-testid=audit-row]');
     await until(() => rows.count(), (n) => n === 200, 10_000, 'the first page of order.place entries');
     // the newest (the 205th, at 9,040 cents) reads in money, as the ticket shows it
