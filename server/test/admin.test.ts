@@ -124,6 +124,10 @@ describe('audit log', () => {
     expect(await under('auth.login')).toEqual(expected((a) => a === 'auth.login'));
     expect(await under('auth.login_%')).toEqual([]);
     expect(await under('auth')).toEqual(expected((a) => a.startsWith('auth.')));
+    // an empty (or blank) filter is no filter; spaces around one are not part of it
+    expect(await under('')).toEqual(all.map((a) => a.action));
+    expect(await under('  ')).toEqual(all.map((a) => a.action));
+    expect(await under(' auth ')).toEqual(expected((a) => a.startsWith('auth.')));
     expect((await api(s.url, 'GET', '/api/v1/admin/audit?limit=0', { token: admin.accessToken })).status).toBe(400);
   });
 });

@@ -297,7 +297,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     const q = parse(S.audit, Object.fromEntries(c.url.searchParams), 'audit query');
     const f: Parameters<Store['auditList']>[0] = { limit: q.limit };
     if (q.userId !== undefined) f.userId = q.userId;
-    if (q.action !== undefined) f.action = q.action;
+    if (q.action !== undefined && q.action.trim() !== '') f.action = q.action.trim(); // `?action=` is no filter
     if (q.before !== undefined) f.before = q.before;
     return d.store.auditList(f);
   });
