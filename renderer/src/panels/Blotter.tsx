@@ -99,7 +99,7 @@ function WorkingTable({ orders, onError }: { orders: OrderRecord[]; onError(s: s
   if (orders.length === 0) return <div className="empty">No working orders</div>;
   return (
     <table className="grid">
-      <GridHead cols={[['Time', 'l'], ['Symbol', 'l'], ['Side', 'l'], ['Type', 'l'], ['Qty'], ['Filled'], ['Price'], ['Stop'], ['TIF', 'l'], ['Status', 'l'], ['Actions', 'l']]} />
+      <GridHead cols={[['Time', 'l opt'], ['Symbol', 'l'], ['Side', 'l'], ['Type', 'l'], ['Qty'], ['Filled', 'opt'], ['Price'], ['Stop'], ['TIF', 'l opt'], ['Status', 'l'], ['Actions', 'l']]} />
       <tbody>
         {orders.map((o) =>
           editing === o.orderId ? (
@@ -134,15 +134,15 @@ function WorkingRow({ o, onModify, onError }: { o: OrderRecord; onModify(): void
       if (e.key === 'Enter') onModify();
       if (e.key === 'Delete') void cancel();
     }}>
-      <td className="l muted">{formatTime(o.ts)}</td>
+      <td className="l muted opt">{formatTime(o.ts)}</td>
       <td className="l sym">{o.symbol}</td>
       <td className={`l ${o.side}`}>{o.side.toUpperCase()}</td>
       <td className="l">{TYPE_SHORT[o.orderType]}</td>
       <td className="num" data-field="qty">{formatQty(o.qty)}</td>
-      <td className="num">{formatQty(o.filledQty)}</td>
+      <td className="num opt">{formatQty(o.filledQty)}</td>
       <td className="num" data-field="price">{o.price === undefined ? '—' : formatPrice(o.price)}</td>
       <td className="num">{o.stopPrice === undefined ? (o.trailAmount !== undefined ? `trail ${formatPrice(o.trailAmount)}` : '—') : formatPrice(o.stopPrice)}</td>
-      <td className="l">{o.tif.toUpperCase()}</td>
+      <td className="l opt">{o.tif.toUpperCase()}</td>
       <td className="l">{statusText(o)}</td>
       <td className="l actions">
         <button type="button" className="btn tiny" onClick={onModify} disabled={busy}>
@@ -201,17 +201,17 @@ function ModifyRow({ o, done, onError }: { o: OrderRecord; done(): void; onError
   };
   return (
     <tr className="editing" data-order-id={o.orderId} data-testid="modify-row" onKeyDown={keys}>
-      <td className="l muted">{formatTime(o.ts)}</td>
+      <td className="l muted opt">{formatTime(o.ts)}</td>
       <td className="l sym">{o.symbol}</td>
       <td className={`l ${o.side}`}>{o.side.toUpperCase()}</td>
       <td className="l">{TYPE_SHORT[o.orderType]}</td>
       <td className="num">
         <input aria-label="New quantity" className="cell-input" value={qty} onChange={(e) => setQty(e.target.value)} autoFocus />
       </td>
-      <td className="num">{formatQty(o.filledQty)}</td>
+      <td className="num opt">{formatQty(o.filledQty)}</td>
       <td className="num">{o.price !== undefined ? <input aria-label="New price" className="cell-input" value={price} onChange={(e) => setPrice(e.target.value)} /> : '—'}</td>
       <td className="num">{o.stopPrice !== undefined ? <input aria-label="New stop price" className="cell-input" value={stop} onChange={(e) => setStop(e.target.value)} /> : '—'}</td>
-      <td className="l">{o.tif.toUpperCase()}</td>
+      <td className="l opt">{o.tif.toUpperCase()}</td>
       <td className="l">{err !== undefined ? <span className="field-error" data-testid="modify-error">{err}</span> : <span className="muted">Enter to send · Esc</span>}</td>
       <td className="l actions">
         <button type="button" className="btn tiny primary" onClick={() => void submit()}>

@@ -136,7 +136,7 @@ describe('firm server in a browser', () => {
       return r.getBoundingClientRect().right <= e.getBoundingClientRect().right + 0.5 && style.scrollWidth <= style.clientWidth;
     });
 
-  it("on a laptop's 1280 x 720 nothing is cut (the ticket's Buy and Sell, the chart's toolbar, a six-letter symbol), nor at 1024 x 700 (prices)", async () => {
+  it("on a laptop's 1280 x 720 nothing is cut (the ticket's Buy and Sell, the chart's toolbar, a six-letter symbol), nor at 1024 x 700 (prices, Cancel)", async () => {
     await page.setViewportSize({ width: 1280, height: 720 });
     try {
       await pickSymbol(page, 'GLOBEX');
@@ -176,6 +176,16 @@ describe('firm server in a browser', () => {
       await until(() => row.locator('td[data-field=bid]').isVisible(), (v) => !v, 5000, "the watchlist's bid column to go");
       for (const field of ['last', 'change']) expect(await fits(row.locator(`td[data-field=${field}]`)), field).toBe(true);
       for (const side of ['bid', 'ask']) expect(await fits(page.getByTestId('ticket').getByTitle(`Use ${side} as limit price`)), side).toBe(true);
+      // the blotter keeps a working order's Modify and Cancel in view (it drops time, filled and TIF), and Cancel works
+      const { orderId: id } = await ex.rpc<{ orderId: number }>('order.place', { symbol: 'GLOBEX', side: 'buy', orderType: 'limit', qty: 1, price: 4_600, tif: 'day' }, alice.accessToken);
+      const wrow = workingRow(page, id);
+      await wrow.waitFor({ timeout: 10_000 });
+      const cancel = wrow.getByRole('button', { name: `Cancel order ${id}` });
+      expect(inside(await box(cancel), await box(page.getByTestId('blotter')))).toBe(true);
+      expect(inside(await box(wrow.getByRole('button', { name: 'Modify' })), await box(page.getByTestId('blotter')))).toBe(true);
+      await cancel.click();
+      await until(() => wrow.count(), (n) => n === 0, 10_000, 'the order to leave the working tab');
+      expect(ex.app!.venue.order(id)?.status).toBe('canceled');
     } finally {
       await page.setViewportSize({ width: 1600, height: 900 });
     }
