@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ChannelData, PushSink } from '../../engine/protocol/index.js';
 import { Venue } from '../../engine/venue/index.js';
 import { MarketHub } from '../src/market/hub.js';
@@ -64,6 +64,24 @@ describe('market-data hub ticks', () => {
     expect(pushes.length).toBe(n); // quiet: no ticks
     expect(hub.stats.ticks).toBe(n);
     close();
+  });
+
+  it('never begin a tick less than an interval after the last, even when a timer fires early', async () => {
+    // Node's timers count from the event loop's clock as of the turn that set them, which a busy turn leaves
+    // behind: here every timer fires 20 ms early
+    const real = globalThis.setTimeout;
+    const early = vi.spyOn(globalThis, 'setTimeout').mockImplementation(((fn: () => void, ms?: number) => real(fn, Math.max(0, (ms ?? 0) - 20))) as unknown as typeof setTimeout);
+    try {
+      const { pushes, trade, close } = await setUp(100);
+      const t0 = performance.now();
+      while (performance.now() - t0 < 650) await trade();
+      await sleep(150);
+      expect(pushes.length).toBeGreaterThanOrEqual(4);
+      for (let i = 1; i < pushes.length; i++) expect(pushes[i]!.at - pushes[i - 1]!.at).toBeGreaterThanOrEqual(99);
+      close();
+    } finally {
+      early.mockRestore();
+    }
   });
 
   it('push the first change after a quiet spell at once, not an interval later', async () => {

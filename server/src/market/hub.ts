@@ -63,6 +63,12 @@ export class MarketHub {
   #lastTick = -Infinity;
   readonly #fire = (): void => {
     this.#timer = undefined;
+    // Node's timers count from the event loop's clock as of the turn that set them, which a busy turn leaves
+    // behind, so one can fire a few ms early: a tick never begins less than an interval after the last one.
+    if (performance.now() - this.#lastTick < this.intervalMs) {
+      this.#schedule();
+      return;
+    }
     this.tick();
   };
   #unsub: (() => void) | undefined;
