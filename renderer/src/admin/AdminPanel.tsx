@@ -412,7 +412,7 @@ function Audit({ auth }: { auth: AdminApi }) {
           Refresh
         </button>
         <span className="muted">newest first{q.data !== undefined ? ` · ${q.data.length}${pages.hasNextPage ? '+' : ''} entries` : ''}</span>
-        {/^order(\.|$)|^$/i.test(action) && (
+        {(action === '' || auditActionMatches('order', action)) && (
           <span className="muted" data-testid="audit-orders-note" title="One entry per order: they are not pushed as they happen">
             · new orders' entries show on Refresh
           </span>

@@ -12,7 +12,7 @@ import type { OrderType, TimeInForce } from '../data/types.js';
 import { formatMoney, formatPrice, formatQty, parsePrice, parseQty, priceInput } from '../format/num.js';
 import { reasonFor } from '../format/reasons.js';
 import { needsPrice, needsStop, needsTrail, validateTicket, type TicketDraft } from '../ticket/validate.js';
-import { HaltedTag, ModeBadge } from '../ui/StatusBits.js';
+import { HaltedTag, haltedText, ModeBadge } from '../ui/StatusBits.js';
 import { useActiveSymbol } from '../ui/symbol.js';
 import { PREF, usePref } from '../workspace/prefs.js';
 import type { PanelProps } from './registry.js';
@@ -310,7 +310,7 @@ export function Ticket(_props: PanelProps) {
 
       {halted && (
         <div className="ticket-halted" role="status" data-testid="ticket-halted">
-          {inst.symbol} is halted by the exchange: orders are refused until trading resumes.
+          {haltedText(inst.symbol)}.
         </div>
       )}
       <button type="button" className={`btn send ${buy ? 'buy' : 'sell'}`} disabled={sending || halted} onClick={submit} data-testid="ticket-submit">

@@ -7,7 +7,7 @@
  */
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { Depth, OrderRecord, ParamsOf } from '../../../engine/protocol/index.js';
-import { HaltedTag } from '../ui/StatusBits.js';
+import { HaltedTag, haltedText } from '../ui/StatusBits.js';
 import { ConfirmOrder } from './ConfirmOrder.js';
 import { formatPrice as defaultFormatPrice } from './intents.js';
 import { buildLadder, defaultCenter, ladderClick, scrollCenter, type LadderAction, type LadderColumn, type LadderRow } from './ladder.js';
@@ -119,7 +119,7 @@ export function DepthLadder(p: DepthLadderProps) {
         return;
       case 'place':
         if (p.halted === true) {
-          setError(`${p.symbol} is halted by the exchange: orders are refused until trading resumes`);
+          setError(haltedText(p.symbol));
           return;
         }
         if (p.confirm || a.marketable) setPending(a);

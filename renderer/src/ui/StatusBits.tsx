@@ -32,6 +32,9 @@ export function ModeBadge({ small }: { small?: boolean }) {
   );
 }
 
+/** Why an order for a halted symbol is not sent (the ticket's line, the ladder's refusal). */
+export const haltedText = (symbol: string): string => `${symbol} is halted by the exchange: orders are refused until trading resumes`;
+
 /** An instrument whose trading the exchange halted: orders and changes are refused until it resumes. */
 export function HaltedTag({ symbol }: { symbol: string }) {
   return (
