@@ -3,6 +3,8 @@
  * commit), snapshots, recovery, history tables and queries, subscriptions, and the protocol handlers.
  */
 export { Venue } from './venue.js';
+export { copyDatabase, finishCopy } from './backup.js';
+export type { CopiedFile } from './backup.js';
 export { historyPath, createBatchWriter, rowStatement } from './history-thread.js';
 export type { BatchWriter, HistoryBatch, RowStatement } from './history-thread.js';
 export type { Ack, CommittedCommand, EngineView, HistoryArg, HistoryMethod, HistoryResult, MarketChange, RecoveryReport, VenueOptions } from './venue.js';

@@ -10,6 +10,7 @@ import { Venue } from '../../engine/venue/index.js';
 import { MarketClock, startLiveMarket, type LiveMarket } from '../../engine/live/index.js';
 import { ProtocolError, type AnyMethodHandlers, type ChannelHandlers, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
 import { ServerKey } from './auth/crypto.js';
+import { Backups, type BackupInfo } from './backup.js';
 import { AuthService, publicUser, type Principal } from './auth/service.js';
 import { derivedPaths, makeConfig, type Config, type ConfigInput } from './config.js';
 import { createApi } from './http/api.js';
@@ -51,6 +52,8 @@ export interface App {
   /** The simulated market when it runs (see `sim` in config.ts); settles once it is set up. */
   readonly market: Promise<LiveMarket | undefined>;
   readonly store: Store;
+  /** Online backups (server/src/backup.ts). */
+  readonly backups: Backups;
   readonly auth: AuthService;
   readonly hub: MarketHub;
   readonly gateway: Gateway;
@@ -134,7 +137,17 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     venue.close({ snapshot: false });
     throw e;
   }
+  const keyFromEnv = process.env.TRADEDESK_SERVER_KEY !== undefined && process.env.TRADEDESK_SERVER_KEY !== '';
   const key = opts.serverKey ?? ServerKey.load(paths.keyFile, process.env.TRADEDESK_SERVER_KEY);
+  const backups = new Backups({
+    dir: paths.backupDir,
+    kept: config.backupsKept,
+    venue,
+    venuePath: config.db,
+    usersDb: paths.usersDb,
+    keyFile: paths.keyFile,
+    keySource: opts.serverKey !== undefined ? 'none' : keyFromEnv ? 'environment' : 'file',
+  });
 
   // ---------------------------------------------------------------- metrics
   const m = {
@@ -188,6 +201,32 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   metrics.gauge('tradedesk_journal_pending_acks', 'Order commands submitted and not yet acknowledged by the journal', undefined, () => venue.pendingCommands);
   metrics.gauge('tradedesk_market_subscriptions', 'Market-data subscriptions', undefined, () => hub.subscriberCount);
   metrics.gauge('tradedesk_uptime_seconds', 'Seconds since start', undefined, () => (Date.now() - started) / 1000);
+  // Backups: alert when the last good one is too old.
+  let lastBackup = { at: 0, seq: 0, seconds: 0, bytes: 0 };
+  metrics.gauge('tradedesk_backup_last_success_timestamp_seconds', 'When the newest backup that succeeded began (Unix seconds; 0: none since start)', undefined, () => lastBackup.at / 1000);
+  metrics.gauge('tradedesk_backup_last_seq', 'Last journaled command in the newest backup', undefined, () => lastBackup.seq);
+  metrics.gauge('tradedesk_backup_last_duration_seconds', 'How long the newest backup took', undefined, () => lastBackup.seconds);
+  metrics.gauge('tradedesk_backup_last_bytes', 'Size of the newest backup', undefined, () => lastBackup.bytes);
+  const backupsOk = metrics.counter('tradedesk_backups_total', 'Backups made', { result: 'ok' });
+  const backupsFailed = metrics.counter('tradedesk_backups_total', 'Backups made', { result: 'failed' });
+  /** A backup, asked for by an admin (audited) or by the schedule; logged and counted either way. */
+  const backup = async (by?: { userId: number; username: string; ip: string }): Promise<BackupInfo> => {
+    try {
+      const info = await backups.run(by === undefined ? 'schedule' : 'admin', by?.username);
+      lastBackup = { at: Date.parse(info.createdAt), seq: info.seq, seconds: info.tookMs / 1000, bytes: info.bytes };
+      backupsOk.inc();
+      log.info('backup made', { name: info.name, seq: info.seq, bytes: info.bytes, tookMs: info.tookMs, trigger: info.trigger });
+      if (by !== undefined) store.audit({ ts: Date.now(), userId: by.userId, username: by.username, ip: by.ip, action: 'admin.backup', details: { name: info.name, seq: info.seq, bytes: info.bytes } });
+      return info;
+    } catch (e) {
+      if (!(e instanceof ProtocolError && e.code === 'CONFLICT')) {
+        backupsFailed.inc();
+        log.error('backup failed', { err: e });
+      }
+      throw e;
+    }
+  };
+  if (config.backupEvery > 0) backups.schedule(config.backupEvery, () => backup());
 
   // ---------------------------------------------------------------- accounts and auth
   let nextAccountId = Math.max(0, ...venue.view.accountIds().filter((id) => id < SIM_AGENT_IDS), store.maxAccountId()) + 1;
@@ -319,6 +358,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     log,
     auth,
     store,
+    backups: { make: (p, client) => backup({ userId: p.userId, username: p.username, ip: client.ip }), list: () => backups.list() },
     callMethod: async (name: MethodName, params, p, ip) => {
       const h = (methodsFor(p, ip, 'rest') as AnyMethodHandlers)[name] as ((params: unknown, ctx: unknown) => unknown) | undefined;
       if (h === undefined) throw new ProtocolError('UNKNOWN_METHOD', `${name} is not available on this server`, { method: name });
@@ -390,6 +430,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     venue,
     market,
     store,
+    backups,
     auth,
     hub,
     gateway: gw,
@@ -412,6 +453,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
       closing ??= (async () => {
         log.info('shutting down');
         server.close();
+        await backups.stop();
         await gw.shutdown();
         await (await market.catch(() => undefined))?.stop();
         const deadline = Date.now() + config.http.drainTimeoutMs;

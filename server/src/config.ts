@@ -74,6 +74,14 @@ export const ConfigSchema = z.strictObject({
   simWarmupDays: z.int().min(0).max(260).default(30),
   serverName: z.string().min(1).max(64).default('tradedesk-server'),
   /**
+   * Online backups (server/src/backup.ts): the folder they are written to (default `backups` beside the
+   * venue database; better on another volume), how often one is made on a schedule (minutes; 0 = only when
+   * an admin asks, `POST /api/v1/admin/backups`) and how many of the newest are kept.
+   */
+  backupDir: z.string().min(1).optional(),
+  backupEvery: z.number().min(0).max(525_600).default(0),
+  backupsKept: z.int().min(1).max(10_000).default(7),
+  /**
    * When set, `GET /metrics` answers only `Authorization: Bearer <metricsToken>` (Prometheus:
    * `authorization: { credentials: ... }`). Unset, it is open like `/health`: keep the port private then.
    */
@@ -162,12 +170,13 @@ export function makeConfig(input: ConfigInput = {}): Config {
 }
 
 /** Paths derived from `db` when not set. */
-export function derivedPaths(c: Config): { usersDb: string; keyFile: string } {
+export function derivedPaths(c: Pick<Config, 'db' | 'usersDb' | 'keyFile' | 'backupDir'>): { usersDb: string; keyFile: string; backupDir: string } {
   const dir = dirname(resolve(c.db));
   const stem = basename(c.db).replace(/\.(db|sqlite3?)$/i, '');
   return {
     usersDb: c.usersDb ?? join(dir, `${stem}.users.db`),
     keyFile: c.keyFile ?? join(dir, `${stem}.server.key`),
+    backupDir: c.backupDir ?? join(dir, 'backups'),
   };
 }
 
@@ -195,6 +204,9 @@ export const FLAGS: Readonly<Record<string, { key: string; kind: Kind }>> = {
   'sim-speed': { key: 'simSpeed', kind: 'number' },
   'sim-seed': { key: 'simSeed', kind: 'int' },
   'sim-warmup-days': { key: 'simWarmupDays', kind: 'int' },
+  'backup-dir': { key: 'backupDir', kind: 'string' },
+  'backup-every': { key: 'backupEvery', kind: 'number' },
+  'backups-kept': { key: 'backupsKept', kind: 'int' },
 };
 
 function convert(kind: Kind, raw: string, what: string): unknown {
@@ -339,6 +351,9 @@ export const HELP = `tradedesk exchange server
   --sim-speed X          simulated time per wall time (default 1 = real time)
   --sim-seed N           seed of the simulated market (default 1)
   --sim-warmup-days N    sessions of warm-up bars imported on first set-up (default 30)
+  --backup-dir DIR       online backups go here (default <db folder>/backups; better another volume)
+  --backup-every MIN     make a backup every MIN minutes (default 0: only when an admin asks for one)
+  --backups-kept N       keep the N newest backups (default 7)
 
 Every flag also reads from TRADEDESK_<FLAG> (e.g. TRADEDESK_PORT=9000); flags win over the
 environment, which wins over the config file.`;

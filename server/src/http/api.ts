@@ -14,6 +14,7 @@
  *   POST /api/v1/auth/2fa/{enroll,verify,disable}
  *   GET  /api/v1/admin/users, POST /api/v1/admin/users, POST /api/v1/admin/users/{id}/{disable,enable,role,password,2fa/reset}
  *   GET  /api/v1/admin/audit?userId=&action=&before=&limit=
+ *   GET  /api/v1/admin/backups, POST /api/v1/admin/backups (makes one now; server/src/backup.ts)
  *   GET  /health, GET /metrics
  * Mutating RPC calls accept an `Idempotency-Key` header (same key and body: the original response;
  * same key, different body: 409 IDEMPOTENCY_CONFLICT), kept 24 h per user.
@@ -35,6 +36,7 @@ import {
   type SessionContext,
 } from '../../../engine/protocol/index.js';
 import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
+import type { BackupInfo } from '../backup.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store, Role } from '../store.js';
@@ -47,6 +49,8 @@ export interface ApiDeps {
   log: Logger;
   auth: AuthService;
   store: Store;
+  /** Online backups: make one now (audited as the admin's), list those in the backup folder. */
+  backups: { make(p: Principal, client: ClientInfo): Promise<BackupInfo>; list(): BackupInfo[] };
   /** Runs a table method for a principal (or a guest). */
   callMethod(name: MethodName, params: unknown, p: Principal | undefined, ip: string): Promise<unknown>;
   health(): Record<string, unknown>;
@@ -301,6 +305,12 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     if (q.before !== undefined) f.before = q.before;
     return d.store.auditList(f);
   });
+
+  route('GET', '/api/v1/admin/backups', async (c) => {
+    requireAdmin(c);
+    return d.backups.list();
+  });
+  route('POST', '/api/v1/admin/backups', async (c) => new HttpReply(201, await d.backups.make(requireAdmin(c), c.client)));
 
   route('GET', '/api/v1/methods', async () => {
     const schema = (s: z.ZodType): unknown => {

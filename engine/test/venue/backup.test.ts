@@ -1,0 +1,82 @@
+/**
+ * Venue.backup: an online copy of the venue (its file through its own connection, a step per turn of the
+ * event loop; its history file by a worker thread's connection) while commands are sequenced.
+ */
+import Database from 'better-sqlite3';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type Venue } from '../../venue/index.js';
+import { expectHistoryMatchesEngine, openVenue, runLoad, setUpLoad, tempDb, tempDir } from './helpers.js';
+
+/** Bars kept in the venue's file, so that its copy takes many steps (about 20 MB). */
+function bulk(v: Venue, symbol: string): void {
+  v.importCandles(symbol, '1m', Array.from({ length: 300_000 }, (_, i) => ({ t: 1_700_000_040_000 + i * 60_000, o: 1000, h: 1010, l: 990, c: 1000, v: 5 })));
+}
+
+function frames(file: string, upTo: number): unknown[][] {
+  const d = new Database(file, { readonly: true });
+  try {
+    return d.prepare('SELECT seq, n, ts, data, crc FROM journal WHERE seq <= ? ORDER BY seq').raw().all(upTo) as unknown[][];
+  } finally {
+    d.close();
+  }
+}
+
+describe('Venue.backup', () => {
+  it('a copy made while commands are sequenced opens as the venue was at its seq (same state hash), with its history derived', async () => {
+    const file = tempDb();
+    const hashAt = new Map<number, string>();
+    const ref: { v?: Venue } = {};
+    const v = openVenue(file, {
+      // the state after every group commit, to compare the copy with
+      onGroupCommit: () => hashAt.set(ref.v!.lastSeq, ref.v!.stateHash()),
+    });
+    ref.v = v;
+    const setup = await setUpLoad(v);
+    bulk(v, setup.symbols[0]!);
+    await runLoad(v, setup, 20, 1);
+    const out = tempDir();
+    const dest = { venue: join(out, 'copy.db'), history: join(out, 'copy.db-history') };
+    let loading = true;
+    const seqAtStart = v.lastSeq;
+    const load = (async () => {
+      for (let seed = 2; loading; seed++) await runLoad(v, setup, 5, seed);
+    })();
+    const b = await v.backup(dest);
+    loading = false;
+    await load;
+    // commands were sequenced while the copy was made, and it has some of them
+    expect(b.seq).toBeGreaterThan(seqAtStart);
+    expect(v.lastSeq).toBeGreaterThan(b.seq);
+    expect(hashAt.has(b.seq)).toBe(true);
+    expect(b.venue.bytes).toBeGreaterThan(10_000_000);
+    expect(readdirSync(out).sort()).toEqual(['copy.db', 'copy.db-history']);
+    v.close();
+    // its journal is the original's up to its seq
+    expect(frames(dest.venue, Number.MAX_SAFE_INTEGER)).toEqual(frames(file, b.seq));
+    const copy = openVenue(dest.venue);
+    expect(copy.lastSeq).toBe(b.seq);
+    expect(copy.stateHash()).toBe(hashAt.get(b.seq));
+    expectHistoryMatchesEngine(copy);
+  });
+
+  it('closing the venue during a copy stops it: the backup rejects, the venue closes cleanly', async () => {
+    const v = openVenue(tempDb());
+    const setup = await setUpLoad(v);
+    bulk(v, setup.symbols[0]!);
+    const out = tempDir();
+    const dest = { venue: join(out, 'copy.db'), history: join(out, 'copy.db-history') };
+    const b = v.backup(dest);
+    // once the venue's own copy has begun (its file exists), after a few steps
+    while (!existsSync(dest.venue)) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    v.close();
+    await expect(b).rejects.toMatchObject({ code: 'VENUE_CLOSED' });
+    // and a copy stopped by its caller
+    const w = openVenue(tempDb());
+    await setUpLoad(w);
+    await expect(w.backup({ venue: join(out, 'w.db'), history: join(out, 'w.db-history') }, () => true)).rejects.toMatchObject({ code: 'VENUE_CLOSED', message: 'The copy of the venue was stopped' });
+    expect(w.lastSeq).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,230 @@
+/**
+ * Online backups of a running server: the venue (journal), its history file, the users database and the key
+ * file, copied while trading goes on, into one folder per backup that a server can be started on as it is
+ * (`--db <folder>/venue.db`).
+ *
+ * Order and consistency. The users database is copied first, then the history file, then the venue's file
+ * (Venue.backup). Each copy is its file as of one moment, and each is taken after the one before it, so:
+ * every user in the copy has their account in the copied venue (accounts are opened in the venue before the
+ * user is written); the history is never ahead of the journal (a server started on the copy derives what
+ * the history lacks from the journal, as after a crash). What can differ: an order placed while the copy
+ * was made may be in the journal without its Idempotency-Key entry in the users database (a retry of that
+ * request after a restore would place it again), and audit entries of the last moments may be missing.
+ *
+ * A backup is written into `.partial-<name>` in the backup folder, every file checked (`quick_check`) and
+ * fsynced, then its manifest, then the folder is renamed to `<name>`: a folder named like a backup is a
+ * whole one. After each backup the oldest ones beyond `kept` are deleted. One runs at a time.
+ */
+import { chmodSync, copyFileSync, existsSync, fsyncSync, closeSync, openSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { z } from 'zod';
+import { copyDatabase, historyPath, type Venue } from '../../engine/venue/index.js';
+import { ProtocolError } from '../../engine/protocol/index.js';
+
+/** What each file of a backup is. */
+export const BACKUP_ROLES = ['venue', 'history', 'users', 'key'] as const;
+export type BackupRole = (typeof BACKUP_ROLES)[number];
+
+export const BackupManifestSchema = z.strictObject({
+  format: z.literal(1),
+  name: z.string(),
+  /** When the backup began and how long it took. */
+  createdAt: z.string(),
+  tookMs: z.number().nonnegative(),
+  /** The last command of the journal in the copy. */
+  seq: z.int().nonnegative(),
+  /** Who asked for it: an admin (by name) or the schedule. */
+  trigger: z.enum(['admin', 'schedule']),
+  by: z.string().optional(),
+  /** Where the server's key came from: its file (copied), the environment (not copied: keep it yourself). */
+  key: z.enum(['file', 'environment', 'none']),
+  files: z.array(z.strictObject({ role: z.enum(BACKUP_ROLES), file: z.string(), bytes: z.int().nonnegative() })),
+  bytes: z.int().nonnegative(),
+});
+export type BackupManifest = z.output<typeof BackupManifestSchema>;
+/** A backup: its manifest and its folder. */
+export type BackupInfo = BackupManifest & { dir: string };
+
+/** Backup folders: `20261206T160500Z-seq12345`, so names sort by time. */
+const NAME = /^\d{8}T\d{6}\d{3}Z-seq\d+$/;
+const MANIFEST = 'manifest.json';
+
+export interface BackupOptions {
+  /** The folder that holds the backups (created if missing). */
+  dir: string;
+  /** How many backups to keep (the newest). */
+  kept: number;
+  venue: Venue;
+  /** The venue database's path: the copies take the names a server derives from it. */
+  venuePath: string;
+  usersDb: string;
+  keyFile: string;
+  /** Where the server's key came from (see BackupManifest.key). */
+  keySource: 'file' | 'environment' | 'none';
+  now?: () => number;
+}
+
+/** The stamp of a backup's name: 20261206T160500123Z (UTC, to the millisecond). */
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace('.', '');
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export class Backups {
+  readonly #o: BackupOptions;
+  readonly #now: () => number;
+  #running: { startedAt: number; done: Promise<unknown> } | undefined;
+  #stopping = false;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(o: BackupOptions) {
+    this.#o = o;
+    this.#now = o.now ?? Date.now;
+  }
+
+  get dir(): string {
+    return this.#o.dir;
+  }
+
+  /** When the backup being made began, if one is. */
+  get runningSince(): number | undefined {
+    return this.#running?.startedAt;
+  }
+
+  /** The backups in the folder, newest first (folders without a readable manifest are left out). */
+  list(): BackupInfo[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.#o.dir).filter((n) => NAME.test(n));
+    } catch {
+      return [];
+    }
+    const out: BackupInfo[] = [];
+    for (const n of names.sort().reverse()) {
+      try {
+        const m = BackupManifestSchema.parse(JSON.parse(readFileSync(join(this.#o.dir, n, MANIFEST), 'utf8')));
+        out.push({ ...m, dir: join(this.#o.dir, n) });
+      } catch {
+        // not one of ours, or damaged: listed by nobody, deleted by nobody
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Makes a backup (see the file's comment). Rejects with CONFLICT while another is being made, UNAVAILABLE
+   * once the server is stopping, and INTERNAL (with the cause's message) when a copy fails; a failed backup
+   * leaves nothing in the folder.
+   */
+  run(trigger: BackupManifest['trigger'], by?: string): Promise<BackupInfo> {
+    if (this.#stopping) return Promise.reject(new ProtocolError('UNAVAILABLE', 'The server is stopping'));
+    if (this.#running !== undefined) {
+      const since = new Date(this.#running.startedAt).toISOString();
+      return Promise.reject(new ProtocolError('CONFLICT', `A backup is being made (since ${since}); try again when it is done`, { runningSince: since }));
+    }
+    const startedAt = this.#now();
+    const done = this.#make(startedAt, trigger, by);
+    const running = { startedAt, done };
+    this.#running = running;
+    const clear = (): void => {
+      if (this.#running === running) this.#running = undefined;
+    };
+    done.then(clear, clear);
+    return done;
+  }
+
+  async #make(startedAt: number, trigger: BackupManifest['trigger'], by: string | undefined): Promise<BackupInfo> {
+    const o = this.#o;
+    const t0 = performance.now();
+    const partial = join(o.dir, `.partial-${stamp(startedAt)}`);
+    try {
+      mkdirSync(o.dir, { recursive: true });
+      rmSync(partial, { recursive: true, force: true });
+      mkdirSync(partial);
+      // The names a server derives from `--db <folder>/<venue file>` (config.ts derivedPaths).
+      const venueName = basename(o.venuePath);
+      const stem = venueName.replace(/\.(db|sqlite3?)$/i, '');
+      const names: Record<BackupRole, string> = { venue: venueName, history: basename(historyPath(venueName)), users: `${stem}.users.db`, key: `${stem}.server.key` };
+      const files: BackupManifest['files'] = [];
+      const users = await copyDatabase(o.usersDb, join(partial, names.users));
+      files.push({ role: 'users', file: names.users, bytes: users.bytes });
+      const v = await o.venue.backup({ venue: join(partial, names.venue), history: join(partial, names.history) }, () => this.#stopping);
+      files.push({ role: 'venue', file: names.venue, bytes: v.venue.bytes }, { role: 'history', file: names.history, bytes: v.history.bytes });
+      if (o.keySource === 'file' && existsSync(o.keyFile)) {
+        const to = join(partial, names.key);
+        copyFileSync(o.keyFile, to);
+        chmodSync(to, 0o600);
+        fsyncPath(to);
+        files.push({ role: 'key', file: names.key, bytes: statSync(to).size });
+      }
+      const name = `${stamp(startedAt)}-seq${v.seq}`;
+      const manifest: BackupManifest = {
+        format: 1,
+        name,
+        createdAt: new Date(startedAt).toISOString(),
+        tookMs: Math.round(performance.now() - t0),
+        seq: v.seq,
+        trigger,
+        ...(by !== undefined ? { by } : {}),
+        key: o.keySource === 'file' && !files.some((f) => f.role === 'key') ? 'none' : o.keySource,
+        files,
+        bytes: files.reduce((a, f) => a + f.bytes, 0),
+      };
+      writeFileSync(join(partial, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
+      fsyncPath(join(partial, MANIFEST));
+      fsyncPath(partial);
+      const dir = join(o.dir, name);
+      renameSync(partial, dir);
+      fsyncPath(o.dir);
+      this.#prune();
+      return { ...manifest, dir };
+    } catch (e) {
+      try {
+        rmSync(partial, { recursive: true, force: true });
+      } catch {
+        // (the folder could not be made in the first place)
+      }
+      if (e instanceof ProtocolError) throw e;
+      throw new ProtocolError(this.#stopping ? 'UNAVAILABLE' : 'INTERNAL', `The backup failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Deletes the oldest backups beyond `kept`. */
+  #prune(): void {
+    for (const b of this.list().slice(this.#o.kept)) rmSync(b.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Calls `make` (which makes a backup and reports it) every `minutes`, the first time `minutes` after this
+   * call; a turn that comes while a backup is being made (an admin's) is skipped.
+   */
+  schedule(minutes: number, make: () => Promise<unknown>): void {
+    if (!(minutes > 0)) return;
+    const next = (): void => {
+      if (!this.#stopping) this.#timer = setTimeout(tick, minutes * 60_000).unref();
+    };
+    const tick = (): void => {
+      this.#timer = undefined;
+      if (this.#stopping) return;
+      if (this.#running !== undefined) return next();
+      make().then(next, next);
+    };
+    next();
+  }
+
+  /** Stops the schedule and abandons a backup being made (its partial folder is removed); resolves after. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#running?.done.catch(() => undefined);
+  }
+}

@@ -1,0 +1,190 @@
+/**
+ * Online backups (server/src/backup.ts): made while orders flow, a backup is a whole server. Started on
+ * the backup folder, the server has every order acknowledged before the backup was asked for, its journal
+ * is the original's up to the backup's seq, its users sign in (with a 2FA backup code, which only the
+ * copied key can check), and the copies are self-contained files.
+ */
+import Database from 'better-sqlite3';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { base32Decode, totp } from '../src/auth/totp.js';
+import { BackupManifestSchema } from '../src/backup.js';
+import { PASSWORD, api, createUser, fund, listInstrument, login, rpc, setupAdmin, startServer, wsClient, type Session, type TestServer } from './helpers.js';
+
+const dirs: string[] = [];
+const servers: TestServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tdbk-'));
+  dirs.push(d);
+  return d;
+}
+
+/** The journal's frames as stored (seq, n, ts, data, crc), up to `upTo`. */
+function frames(db: string, upTo: number): unknown[][] {
+  const d = new Database(db, { readonly: true });
+  try {
+    return d.prepare('SELECT seq, n, ts, data, crc FROM journal WHERE seq <= ? ORDER BY seq').raw().all(upTo) as unknown[][];
+  } finally {
+    d.close();
+  }
+}
+
+describe('online backups', () => {
+  it('made while orders flow, a backup is a whole server: every order acknowledged before it, the journal up to its seq, users and their 2FA', async () => {
+    const backupDir = tempDir();
+    // the real key file (tests otherwise use a key in memory), so that the backup has it to copy
+    const s = await startServer({ backupDir, ws: { rate: 100_000, burst: 100_000 } }, { serverKey: undefined });
+    servers.push(s);
+    const admin = await setupAdmin(s);
+    await listInstrument(s, admin);
+    const tess = await createUser(s, admin, 'tess', 'trader');
+    await fund(s, admin, tess.user.accountId!);
+    // tess turns on 2FA: her backup codes are hashed with the server's key
+    const e = await api(s.url, 'POST', '/api/v1/auth/2fa/enroll', { token: tess.accessToken, body: { password: PASSWORD } });
+    const v = await api(s.url, 'POST', '/api/v1/auth/2fa/verify', { token: tess.accessToken, body: { code: totp(base32Decode(e.body.secret), Date.now()) } });
+    expect(v.status).toBe(200);
+    const backupCode = (v.body.backupCodes as string[])[0]!;
+
+    // a venue file of some size (imported bars are kept in it), so that its copy takes many turns of the
+    // event loop and orders are committed while it is made
+    const bars = Array.from({ length: 300_000 }, (_, i) => ({ t: 1_700_000_040_000 + i * 60_000, o: 10_000, h: 10_010, l: 9_990, c: 10_000, v: 5 }));
+    s.app.venue.importCandles('ACME', '1m', bars);
+    // orders keep flowing, 16 at a time, until the backup is done
+    const { client } = await wsClient(s, { token: tess.accessToken });
+    const acked: number[] = [];
+    let flowing = true;
+    let n = 0;
+    const flow = Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (flowing) {
+          const o = await client.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000 + (n++ % 500), tif: 'gtc' });
+          acked.push(o.orderId);
+        }
+      }),
+    );
+    while (acked.length < 500) await new Promise((r) => setTimeout(r, 5));
+    const before = [...acked];
+    const r = await api(s.url, 'POST', '/api/v1/admin/backups', { token: admin.accessToken });
+    const during = acked.length - before.length;
+    flowing = false;
+    await flow;
+    client.close();
+    expect(r.status).toBe(201);
+    const info = r.body;
+    expect(BackupManifestSchema.parse(JSON.parse(readFileSync(join(info.dir, 'manifest.json'), 'utf8')))).toEqual({ ...info, dir: undefined });
+    expect(info.trigger).toBe('admin');
+    expect(info.by).toBe('admin');
+    expect(info.key).toBe('file');
+    expect(info.dir).toBe(join(backupDir, info.name));
+    expect(info.name).toMatch(new RegExp(`^\\d{8}T\\d{9}Z-seq${info.seq}$`));
+    // orders went on while the backup was made (the venue's copy is taken a step per turn)
+    expect(during).toBeGreaterThan(0);
+    // the files a server started with --db <folder>/venue.db finds, and nothing else (no -wal: self-contained)
+    expect(readdirSync(info.dir).sort()).toEqual(['manifest.json', 'venue.db', 'venue.db-history', 'venue.server.key', 'venue.users.db']);
+    for (const f of info.files) {
+      expect(statSync(join(info.dir, f.file)).size).toBe(f.bytes);
+      // each database copy is in rollback-journal mode (header bytes 18-19: 1, 1), not WAL: it needs no -wal
+      if (f.role !== 'key') expect([...readFileSync(join(info.dir, f.file)).subarray(18, 20)], f.file).toEqual([1, 1]);
+    }
+    expect(statSync(join(info.dir, 'venue.server.key')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(info.dir, 'venue.server.key'))).toEqual(readFileSync(join(s.dir, 'venue.server.key')));
+    // the admin's backup is in the audit log
+    const audit = await api(s.url, 'GET', '/api/v1/admin/audit?action=admin.backup', { token: admin.accessToken });
+    expect(audit.body.map((a: { username: string; details: { name: string } }) => [a.username, a.details.name])).toEqual([['admin', info.name]]);
+
+    // the original server stops (its files stay); the journal in the backup is the original's, up to its seq
+    await s.app.close();
+    const original = frames(s.app.config.db, info.seq);
+    const copied = frames(join(info.dir, 'venue.db'), Number.MAX_SAFE_INTEGER);
+    expect(copied.length).toBeGreaterThan(0);
+    expect(copied).toEqual(original);
+    const last = copied.at(-1)!;
+    expect(Number(last[0]) + Number(last[1]) - 1).toBe(info.seq);
+
+    // a server started on the backup folder
+    const restored = await startServer({ db: join(info.dir, 'venue.db') }, { serverKey: undefined });
+    servers.push(restored);
+    expect(restored.app.venue.lastSeq).toBe(info.seq);
+    expect((await login(restored, 'tess')).body.code).toBe('TWO_FACTOR_REQUIRED');
+    const t = await login(restored, 'tess', PASSWORD, backupCode);
+    expect(t.status).toBe(200);
+    const tok = (t.body as Session).accessToken;
+    for (const id of before) {
+      const o = await rpc(restored, 'order.get', { orderId: id }, tok);
+      expect(o.status, `order ${id}`).toBe(200);
+    }
+    // and it trades on
+    const o = await rpc(restored, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_100, tif: 'gtc' }, tok);
+    expect(o.status).toBe(200);
+  });
+
+  it('only admins make or list backups; one at a time; the newest `backupsKept` stay', async () => {
+    const backupDir = tempDir();
+    const s = await startServer({ backupDir, backupsKept: 2 });
+    servers.push(s);
+    const admin = await setupAdmin(s);
+    const terry = await createUser(s, admin, 'terry', 'trader');
+    expect((await api(s.url, 'POST', '/api/v1/admin/backups')).body.code).toBe('UNAUTHENTICATED');
+    const f = await api(s.url, 'POST', '/api/v1/admin/backups', { token: terry.accessToken });
+    expect([f.status, f.body.code]).toEqual([403, 'FORBIDDEN']);
+    expect((await api(s.url, 'GET', '/api/v1/admin/backups', { token: terry.accessToken })).status).toBe(403);
+    expect(existsSync(backupDir) ? readdirSync(backupDir) : []).toEqual([]);
+
+    // two asked at once: the second is refused while the first is made
+    const [a, b] = await Promise.all([api(s.url, 'POST', '/api/v1/admin/backups', { token: admin.accessToken }), api(s.url, 'POST', '/api/v1/admin/backups', { token: admin.accessToken })]);
+    expect([a.status, b.status]).toEqual([201, 409]);
+    expect(b.body.code).toBe('CONFLICT');
+    // a key in memory (the tests' own) is not copied, and the manifest says so
+    expect(a.body.key).toBe('none');
+    const names = [a.body.name as string];
+    for (let i = 0; i < 2; i++) {
+      // names are stamped to the millisecond
+      await new Promise((r) => setTimeout(r, 5));
+      const x = await api(s.url, 'POST', '/api/v1/admin/backups', { token: admin.accessToken });
+      expect(x.status).toBe(201);
+      names.push(x.body.name);
+    }
+    const list = await api(s.url, 'GET', '/api/v1/admin/backups', { token: admin.accessToken });
+    expect(list.body.map((x: { name: string }) => x.name)).toEqual([names[2], names[1]]);
+    expect(readdirSync(backupDir).sort()).toEqual([names[1], names[2]]);
+    const metrics = await api(s.url, 'GET', '/metrics');
+    expect(String(metrics.body)).toMatch(/tradedesk_backups_total\{result="ok"\} 3\b/);
+    expect(String(metrics.body)).not.toMatch(/tradedesk_backups_total\{result="failed"\} [1-9]/);
+  });
+
+  it('a failed backup leaves nothing behind and says why; the schedule makes them on its own', async () => {
+    const backupDir = tempDir();
+    // 0.005 minutes: every 300 ms
+    const s = await startServer({ backupDir, backupEvery: 0.005 });
+    servers.push(s);
+    await setupAdmin(s);
+    const deadline = Date.now() + 10_000;
+    while (s.app.backups.list().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const made = s.app.backups.list();
+    expect(made.length).toBeGreaterThanOrEqual(2);
+    expect(made.every((b) => b.trigger === 'schedule' && b.by === undefined)).toBe(true);
+    // a backup abandoned by the server's shutdown: refused as such, and no folder is left
+    const before = readdirSync(backupDir).sort();
+    const stopped = s.app.backups.run('admin', 'admin');
+    await s.app.backups.stop();
+    await expect(stopped).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^The backup failed: /) });
+    expect(readdirSync(backupDir).sort()).toEqual(before);
+    await expect(s.app.backups.run('admin', 'admin')).rejects.toMatchObject({ code: 'UNAVAILABLE', message: 'The server is stopping' });
+    // a backup folder that cannot be made (a file is in the way): the admin is told why
+    const file = join(tempDir(), 'a-file');
+    writeFileSync(file, 'x');
+    const t = await startServer({ backupDir: join(file, 'backups') });
+    servers.push(t);
+    const a2 = await setupAdmin(t);
+    const r = await api(t.url, 'POST', '/api/v1/admin/backups', { token: a2.accessToken });
+    expect([r.status, r.body.code]).toEqual([500, 'INTERNAL']);
+    expect(r.body.message).toMatch(/^The backup failed: .*ENOTDIR/);
+    expect(String((await api(t.url, 'GET', '/metrics')).body)).toMatch(/tradedesk_backups_total\{result="failed"\} 1\b/);
+  });
+});
