@@ -13,7 +13,8 @@
  *
  * A backup is written into `.partial-<name>` in the backup folder, every file checked (`quick_check`) and
  * fsynced, then its manifest, then the folder is renamed to `<name>`: a folder named like a backup is a
- * whole one. After each backup the oldest ones beyond `kept` are deleted. One runs at a time.
+ * whole one; a `.partial-` folder a crash left is removed by the next backup. After each backup the oldest
+ * ones beyond `kept` are deleted. One runs at a time; one server per backup folder.
  */
 import { chmodSync, copyFileSync, existsSync, fsyncSync, closeSync, openSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -147,7 +148,8 @@ export class Backups {
     const partial = join(o.dir, `.partial-${stamp(startedAt)}`);
     try {
       mkdirSync(o.dir, { recursive: true });
-      rmSync(partial, { recursive: true, force: true });
+      // what a backup cut short by a crash left (one server per backup folder: none of them is running)
+      for (const n of readdirSync(o.dir)) if (n.startsWith('.partial-')) rmSync(join(o.dir, n), { recursive: true, force: true });
       mkdirSync(partial);
       // The names a server derives from `--db <folder>/<venue file>` (config.ts derivedPaths).
       const venueName = basename(o.venuePath);
