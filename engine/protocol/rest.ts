@@ -54,6 +54,33 @@ export const AuditEntrySchema = z.object({
 });
 export type AuditEntry = z.output<typeof AuditEntrySchema>;
 
+/** What each file of a server backup is. */
+export const BACKUP_ROLES = ['venue', 'history', 'users', 'key'] as const;
+
+/** A server backup's manifest (`manifest.json` in its folder). */
+export const BackupManifestSchema = z.strictObject({
+  format: z.literal(1),
+  /** The folder's name: when it began (UTC, to the millisecond) and its seq, `20261206T160500123Z-seq48211`. */
+  name: z.string(),
+  /** When the backup began (ISO 8601) and how long it took. */
+  createdAt: z.string(),
+  tookMs: z.number().nonnegative(),
+  /** The last command of the journal in the copy. */
+  seq: z.int().nonnegative(),
+  /** Who asked for it: an admin (`by`, their user name) or the schedule. */
+  trigger: z.enum(['admin', 'schedule']),
+  by: z.string().optional(),
+  /** Where the server's key came from: its file (copied), the environment (not copied), or neither. */
+  key: z.enum(['file', 'environment', 'none']),
+  files: z.array(z.strictObject({ role: z.enum(BACKUP_ROLES), file: z.string(), bytes: z.int().nonnegative() })),
+  bytes: z.int().nonnegative(),
+});
+export type BackupManifest = z.output<typeof BackupManifestSchema>;
+
+/** A backup as `GET`/`POST /api/v1/admin/backups` answer it: its manifest and its folder on the server. */
+export const BackupSchema = BackupManifestSchema.extend({ dir: z.string() });
+export type Backup = z.output<typeof BackupSchema>;
+
 /**
  * Whether an audit entry's action is under an action filter, as `GET /api/v1/admin/audit?action=` and the
  * Admin panel's live log read it: the action itself or one below it ("admin.user" takes admin.user.disable,

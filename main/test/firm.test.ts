@@ -8,7 +8,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { HubStatus, Quote } from '../../engine/protocol/index.js';
+import { BackupSchema, type HubStatus, type Quote } from '../../engine/protocol/index.js';
+import { z } from 'zod';
 import { buildServer, type App } from '../../server/src/app.js';
 import { ServerKey } from '../../server/src/auth/crypto.js';
 import type { ConfigInput } from '../../server/src/config.js';
@@ -200,10 +201,14 @@ describe('hub ↔ firm server', () => {
       ['admin.user.role', 'admin'],
       ['admin.user.role', 'admin'],
     ]);
+    // a backup of the server, and the list of them
+    const made = BackupSchema.parse(await a.call('hub.admin', { method: 'POST', path: '/admin/backups' }));
+    expect(made).toMatchObject({ trigger: 'admin', by: 'admin' });
+    expect(z.array(BackupSchema).parse(await a.call('hub.admin', { method: 'GET', path: '/admin/backups' })).map((b) => b.name)).toEqual([made.name]);
     // the server's refusals come back typed
     await expect(a.call('hub.admin', { method: 'POST', path: `/admin/users/${alice.id}/role`, body: { role: 'king' } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     // only the administration routes: not the session's other powers
-    for (const path of ['/auth/me', '/auth/logout', '/admin/../auth/me', '/admin/users/1/delete', '/admin/users/0/disable', 'admin/users', '/admin/users/1/disable?x=1', '/admin/audit#x', '//evil.example/admin/users'])
+    for (const path of ['/auth/me', '/auth/logout', '/admin/../auth/me', '/admin/users/1/delete', '/admin/users/0/disable', 'admin/users', '/admin/users/1/disable?x=1', '/admin/audit#x', '//evil.example/admin/users', '/admin/backups/x', '/admin/backups?dir=/tmp'])
       await expect(a.call('hub.admin', { method: 'GET', path }), path).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     // a trader's session gets the server's FORBIDDEN
     expect(await a.call('hub.login', { profileId, username: 'alice', password: PASSWORD, remember: false })).toMatchObject({ state: 'connected', role: 'trader' });

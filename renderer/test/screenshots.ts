@@ -126,7 +126,7 @@ async function firmLogin(browser: Browser, dir: string): Promise<void> {
   }
 }
 
-/** The Admin panel, maximised: the users with a disable waiting for confirmation, the audit log and the instruments; then a trader's view of a halted symbol. */
+/** The Admin panel, maximised: the users with a disable waiting for confirmation, the audit log, the instruments and the backups; then a trader's view of a halted symbol. */
 async function firmAdmin(browser: Browser, dir: string): Promise<void> {
   const ex = new TestExchange(dir);
   await ex.start();
@@ -170,6 +170,13 @@ async function firmAdmin(browser: Browser, dir: string): Promise<void> {
         await page.locator('[data-testid=admin-instrument][data-symbol=GLOBEX]').scrollIntoViewIfNeeded();
         await page.waitForTimeout(200);
         await page.screenshot({ path: join(OUT, 'admin-instruments-dark.png') });
+        // two backups: one from a schedule's turn (made through the API here), then one made now
+        await ex.app!.backups.run('schedule');
+        await page.getByRole('tab', { name: 'Backups' }).click();
+        await page.getByTestId('backup-now').click();
+        await until(() => page.locator('[data-testid=backup-row]').count(), (n) => n === 2, 10_000, 'two backups listed');
+        await page.waitForTimeout(200);
+        await page.screenshot({ path: join(OUT, 'admin-backups-dark.png') });
         // a trader's workstation while GLOBEX is halted: the watchlist row and the ticket say so
         const t = await firmSignIn(browser, ex, theme, { width: 1280, height: 720 }, 'tess');
         await t.page.locator('[data-testid=connection][data-state=connected]').waitFor({ timeout: 30_000 });

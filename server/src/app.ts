@@ -8,9 +8,9 @@ import type { AddressInfo } from 'node:net';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { Venue } from '../../engine/venue/index.js';
 import { MarketClock, startLiveMarket, type LiveMarket } from '../../engine/live/index.js';
-import { ProtocolError, type AnyMethodHandlers, type ChannelHandlers, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
+import { ProtocolError, type AnyMethodHandlers, type Backup, type ChannelHandlers, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
 import { ServerKey } from './auth/crypto.js';
-import { Backups, type BackupInfo } from './backup.js';
+import { Backups } from './backup.js';
 import { AuthService, publicUser, type Principal } from './auth/service.js';
 import { derivedPaths, makeConfig, type Config, type ConfigInput } from './config.js';
 import { createApi } from './http/api.js';
@@ -210,7 +210,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const backupsOk = metrics.counter('tradedesk_backups_total', 'Backups made', { result: 'ok' });
   const backupsFailed = metrics.counter('tradedesk_backups_total', 'Backups made', { result: 'failed' });
   /** A backup, asked for by an admin (audited) or by the schedule; logged and counted either way. */
-  const backup = async (by?: { userId: number; username: string; ip: string }): Promise<BackupInfo> => {
+  const backup = async (by?: { userId: number; username: string; ip: string }): Promise<Backup> => {
     try {
       const info = await backups.run(by === undefined ? 'schedule' : 'admin', by?.username);
       lastBackup = { at: Date.parse(info.createdAt), seq: info.seq, seconds: info.tookMs / 1000, bytes: info.bytes };

@@ -18,33 +18,10 @@
  */
 import { chmodSync, copyFileSync, existsSync, fsyncSync, closeSync, openSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { z } from 'zod';
 import { copyDatabase, historyPath, type Venue } from '../../engine/venue/index.js';
-import { ProtocolError } from '../../engine/protocol/index.js';
+import { BACKUP_ROLES, BackupManifestSchema, ProtocolError, type Backup, type BackupManifest } from '../../engine/protocol/index.js';
 
-/** What each file of a backup is. */
-export const BACKUP_ROLES = ['venue', 'history', 'users', 'key'] as const;
 export type BackupRole = (typeof BACKUP_ROLES)[number];
-
-export const BackupManifestSchema = z.strictObject({
-  format: z.literal(1),
-  name: z.string(),
-  /** When the backup began and how long it took. */
-  createdAt: z.string(),
-  tookMs: z.number().nonnegative(),
-  /** The last command of the journal in the copy. */
-  seq: z.int().nonnegative(),
-  /** Who asked for it: an admin (by name) or the schedule. */
-  trigger: z.enum(['admin', 'schedule']),
-  by: z.string().optional(),
-  /** Where the server's key came from: its file (copied), the environment (not copied: keep it yourself). */
-  key: z.enum(['file', 'environment', 'none']),
-  files: z.array(z.strictObject({ role: z.enum(BACKUP_ROLES), file: z.string(), bytes: z.int().nonnegative() })),
-  bytes: z.int().nonnegative(),
-});
-export type BackupManifest = z.output<typeof BackupManifestSchema>;
-/** A backup: its manifest and its folder. */
-export type BackupInfo = BackupManifest & { dir: string };
 
 /** Backup folders: `20261206T160500Z-seq12345`, so names sort by time. */
 const NAME = /^\d{8}T\d{6}\d{3}Z-seq\d+$/;
@@ -101,14 +78,14 @@ export class Backups {
   }
 
   /** The backups in the folder, newest first (folders without a readable manifest are left out). */
-  list(): BackupInfo[] {
+  list(): Backup[] {
     let names: string[];
     try {
       names = readdirSync(this.#o.dir).filter((n) => NAME.test(n));
     } catch {
       return [];
     }
-    const out: BackupInfo[] = [];
+    const out: Backup[] = [];
     for (const n of names.sort().reverse()) {
       try {
         const m = BackupManifestSchema.parse(JSON.parse(readFileSync(join(this.#o.dir, n, MANIFEST), 'utf8')));
@@ -125,7 +102,7 @@ export class Backups {
    * once the server is stopping, and INTERNAL (with the cause's message) when a copy fails; a failed backup
    * leaves nothing in the folder.
    */
-  run(trigger: BackupManifest['trigger'], by?: string): Promise<BackupInfo> {
+  run(trigger: BackupManifest['trigger'], by?: string): Promise<Backup> {
     if (this.#stopping) return Promise.reject(new ProtocolError('UNAVAILABLE', 'The server is stopping'));
     if (this.#running !== undefined) {
       const since = new Date(this.#running.startedAt).toISOString();
@@ -142,7 +119,7 @@ export class Backups {
     return done;
   }
 
-  async #make(startedAt: number, trigger: BackupManifest['trigger'], by: string | undefined): Promise<BackupInfo> {
+  async #make(startedAt: number, trigger: BackupManifest['trigger'], by: string | undefined): Promise<Backup> {
     const o = this.#o;
     const t0 = performance.now();
     const partial = join(o.dir, `.partial-${stamp(startedAt)}`);

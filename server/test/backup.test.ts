@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { base32Decode, totp } from '../src/auth/totp.js';
-import { BackupManifestSchema } from '../src/backup.js';
+import { BackupManifestSchema, BackupSchema } from '../../engine/protocol/index.js';
 import { PASSWORD, api, createUser, fund, listInstrument, login, rpc, setupAdmin, startServer, wsClient, type Session, type TestServer } from './helpers.js';
 
 const dirs: string[] = [];
@@ -76,7 +76,7 @@ describe('online backups', () => {
     await flow;
     client.close();
     expect(r.status).toBe(201);
-    const info = r.body;
+    const info = BackupSchema.parse(r.body);
     expect(BackupManifestSchema.parse(JSON.parse(readFileSync(join(info.dir, 'manifest.json'), 'utf8')))).toEqual({ ...info, dir: undefined });
     expect(info.trigger).toBe('admin');
     expect(info.by).toBe('admin');

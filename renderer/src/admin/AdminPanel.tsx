@@ -1,7 +1,7 @@
 /**
  * Admin (exchange server, administrators only): the users (create with a temporary password, change role,
  * disable and enable, reset a forgotten password or a lost authenticator, deposit and withdraw cash), the
- * instruments (list, halt, resume) and the audit log. Every change that signs a user out, cancels orders or
+ * instruments (list, halt, resume), the audit log and the server's backups. Every change that signs a user out, cancels orders or
  * moves money is confirmed first and reports what it did.
  */
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
@@ -15,7 +15,8 @@ import type { PanelProps } from '../panels/registry.js';
 import { useAdminApi, type AdminApi } from './api.js';
 import { actionSuggestions, detailsText } from './audit-text.js';
 import { Instruments } from './Instruments.js';
-import { ConfirmBar, Loaded, Notice, type ConfirmAction, type NoticeState } from './parts.js';
+import { Backups } from './Backups.js';
+import { ConfirmBar, Loaded, Notice, formatDate, type ConfirmAction, type NoticeState } from './parts.js';
 
 export type AdminUser = PublicUser;
 type Changed = ChangedUser;
@@ -29,13 +30,13 @@ export const AUDIT_PAGE = 200;
 
 /** A change waiting for the admin's confirmation. */
 type Pending = { kind: 'disable' | 'viewer' | 'password' | 'twofa' | 'cash'; user: AdminUser };
-const TABS = { users: 'Users', instruments: 'Instruments', audit: 'Audit log' } as const;
+const TABS = { users: 'Users', instruments: 'Instruments', audit: 'Audit log', backups: 'Backups' } as const;
 type Tab = keyof typeof TABS;
 
 export function AdminPanel({ params, setParams }: PanelProps) {
   const auth = useAdminApi();
   if (auth === undefined) return <div className="empty">Only an administrator of the exchange server sees this panel.</div>;
-  const tab: Tab = params.tab === 'audit' || params.tab === 'instruments' ? params.tab : 'users';
+  const tab: Tab = params.tab === 'audit' || params.tab === 'instruments' || params.tab === 'backups' ? params.tab : 'users';
   return (
     <div className="admin" data-testid="admin">
       <div className="tabs" role="tablist">
@@ -45,7 +46,7 @@ export function AdminPanel({ params, setParams }: PanelProps) {
           </button>
         ))}
       </div>
-      {tab === 'users' ? <Users auth={auth} /> : tab === 'instruments' ? <Instruments /> : <Audit auth={auth} />}
+      {tab === 'users' ? <Users auth={auth} /> : tab === 'instruments' ? <Instruments /> : tab === 'audit' ? <Audit auth={auth} /> : <Backups auth={auth} />}
     </div>
   );
 }
@@ -461,11 +462,6 @@ function Audit({ auth }: { auth: AdminApi }) {
   );
 }
 
-const pad2 = (n: number) => String(n).padStart(2, '0');
-function formatDate(ts: number): string {
-  const d = new Date(ts);
-  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
-}
 const article = (role: string) => (role === 'admin' ? 'an' : 'a');
 const orders = (n: number | undefined) => (n === undefined || n === 0 ? 'no working orders to cancel' : n === 1 ? '1 working order canceled' : `${n} working orders canceled`);
 const sessions = (n: number | undefined) => (n === 1 ? '1 session ended' : `${n ?? 0} sessions ended`);

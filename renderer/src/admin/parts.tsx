@@ -105,3 +105,10 @@ export function Loaded<T>({ q, what, empty, children }: { q: { data: T[] | undef
     </div>
   );
 }
+
+const pad2 = (n: number) => String(n).padStart(2, '0');
+/** A day as 2026-12-06 (local time). */
+export function formatDate(ts: number): string {
+  const d = new Date(ts);
+  return `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())}`;
+}

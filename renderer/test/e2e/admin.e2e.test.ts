@@ -2,7 +2,7 @@
  * The Admin panel in a browser against the exchange server: an administrator creates a user (a weak
  * password refused in words), disables a trader (confirmed first; their working orders are canceled and
  * the panel says how many), turns off a lost authenticator, gives a temporary password, moves cash, lists,
- * halts and resumes instruments, and reads the audit log. Traders are not offered the panel. Real server,
+ * halts and resumes instruments, reads the audit log and makes a backup. Traders are not offered the panel. Real server,
  * real SQLite, real Chromium.
  */
 import type { Browser, Page } from 'playwright-core';
@@ -313,6 +313,30 @@ describe('the Admin panel', () => {
     await until(() => page.getByText('No entries for this filter').count(), (n) => n === 1, 10_000, 'no order.place entries for dana');
     await page.getByLabel('Action').fill('');
     await until(() => attrAll(rows, 'data-action'), (a) => a.length > 0 && a.includes('auth.2fa.enabled') && !a.some((x) => x.startsWith('order.')), 10_000, "dana's entries");
+    expect(realProblems(w.problems)).toEqual([]);
+  });
+
+  it('makes a backup of the server now and lists the backups, newest first', async () => {
+    await page.getByRole('tab', { name: 'Backups' }).click();
+    await page.getByText('No backups yet').waitFor({ timeout: 10_000 });
+    await page.getByTestId('backup-now').click();
+    const text = await noticeText(/^Backup made: /);
+    const rows = page.locator('[data-testid=backup-row]');
+    await until(() => rows.count(), (n) => n === 1, 10_000, 'the backup listed');
+    const made = (await api(ex.url, 'GET', '/api/v1/admin/backups', { token: ex.admin!.accessToken })).body as { name: string; seq: number; bytes: number; by: string }[];
+    expect(made.map((b) => b.by)).toEqual(['admin']);
+    // its size in binary units and the last command it holds, as the list says too
+    const b = made[0]!.bytes;
+    const size = b >= 1024 * 1024 ? `${(b / 1024 / 1024).toFixed(1)} MB` : `${(b / 1024).toFixed(1)} KB`;
+    expect(text).toBe(`Backup made: ${size} up to command ${made[0]!.seq.toLocaleString('en-US')}, in ${text.match(/in (\d+\.\d) s\.$/)?.[1]} s.`);
+    expect(await rows.first().getAttribute('data-name')).toBe(made[0]!.name);
+    expect(await rows.first().locator('td').nth(1).textContent()).toBe(made[0]!.seq.toLocaleString('en-US'));
+    expect(await rows.first().locator('td').nth(2).textContent()).toBe(size);
+    // one made meanwhile (a schedule's turn, another admin) shows on Refresh, on top
+    const next = (await api(ex.url, 'POST', '/api/v1/admin/backups', { token: ex.admin!.accessToken })).body as { name: string };
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await until(() => attrAll(rows, 'data-name'), (n) => n.length === 2, 10_000, 'two backups');
+    expect(await attrAll(rows, 'data-name')).toEqual([next.name, made[0]!.name]);
     expect(realProblems(w.problems)).toEqual([]);
   });
 });

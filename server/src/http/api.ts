@@ -34,9 +34,9 @@ import {
   type ErrorShape,
   type MethodName,
   type SessionContext,
+  type Backup,
 } from '../../../engine/protocol/index.js';
 import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
-import type { BackupInfo } from '../backup.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store, Role } from '../store.js';
@@ -50,7 +50,7 @@ export interface ApiDeps {
   auth: AuthService;
   store: Store;
   /** Online backups: make one now (audited as the admin's), list those in the backup folder. */
-  backups: { make(p: Principal, client: ClientInfo): Promise<BackupInfo>; list(): BackupInfo[] };
+  backups: { make(p: Principal, client: ClientInfo): Promise<Backup>; list(): Backup[] };
   /** Runs a table method for a principal (or a guest). */
   callMethod(name: MethodName, params: unknown, p: Principal | undefined, ip: string): Promise<unknown>;
   health(): Record<string, unknown>;

@@ -1,0 +1,96 @@
+/**
+ * Admin → Backups: the server's online backups (newest first) and "Back up now". A backup copies the venue,
+ * its history, the users database and the key while trading goes on (server/src/backup.ts); the server keeps
+ * the newest few in its backup folder, whose path is shown so that an operator can find them.
+ */
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { z } from 'zod';
+import { BackupSchema, type Backup } from '../../../engine/protocol/index.js';
+import { formatQty, formatTime } from '../format/num.js';
+import type { AdminApi } from './api.js';
+import { Loaded, Notice, formatDate, type NoticeState } from './parts.js';
+
+const backupsKey = ['admin', 'backups'] as const;
+
+/** 1536 → "1.5 KB", 212_000_000 → "202.2 MB" (binary units, one decimal). */
+export function formatBytes(n: number): string {
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  if (n < 1024) return `${n} B`;
+  let v = n / 1024;
+  let i = 0;
+  for (; v >= 1024 && i < units.length - 1; i++) v /= 1024;
+  return `${v.toFixed(1)} ${units[i]}`;
+}
+
+/** 840 → "0.8 s", 65_000 → "1 min 5 s". */
+export function formatTook(ms: number): string {
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)} min ${s % 60} s`;
+}
+
+const when = (b: Backup): string => {
+  const t = Date.parse(b.createdAt);
+  return `${formatDate(t)} ${formatTime(t)}`;
+};
+
+export function Backups({ auth }: { auth: AdminApi }) {
+  const qc = useQueryClient();
+  const list = useQuery({ queryKey: backupsKey, queryFn: () => auth.api('GET', '/admin/backups', z.array(BackupSchema)) });
+  const [notice, setNotice] = useState<NoticeState>();
+  const make = useMutation({
+    mutationFn: () => auth.api('POST', '/admin/backups', BackupSchema),
+    onSuccess: (b) => setNotice({ ok: true, text: `Backup made: ${formatBytes(b.bytes)} up to command ${formatQty(b.seq)}, in ${formatTook(b.tookMs)}.${b.key === 'environment' ? ' The server key is in its environment, not in the backup: keep it too.' : ''}` }),
+    onError: (e: Error) => setNotice({ ok: false, text: e.message }),
+    onSettled: () => void qc.invalidateQueries({ queryKey: backupsKey }),
+  });
+  const newest = list.data?.[0];
+  return (
+    <div className="admin-body">
+      <div className="toolbar">
+        <button type="button" className="btn small primary" onClick={() => make.mutate()} disabled={make.isPending} data-testid="backup-now">
+          {make.isPending ? 'Backing up…' : 'Back up now'}
+        </button>
+        <button type="button" className="btn small" onClick={() => void list.refetch()} disabled={list.isFetching}>
+          Refresh
+        </button>
+        <span className="muted backup-where" title={newest?.dir}>
+          trading goes on while a backup is made{newest !== undefined ? ` · in ${newest.dir.slice(0, newest.dir.length - newest.name.length - 1)}` : ''}
+        </span>
+      </div>
+      <Notice notice={notice} />
+      <Loaded q={list} what="the backups" empty="No backups yet. Back up now, or start the server with --backup-every.">
+        {(rows) => (
+          <table className="grid" data-testid="admin-backups">
+            <thead>
+              <tr>
+                <th className="l">Made</th>
+                <th>Up to command</th>
+                <th>Size</th>
+                <th>Took</th>
+                <th className="l">By</th>
+                <th className="l">Folder</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((b) => (
+                <tr key={b.name} data-testid="backup-row" data-name={b.name}>
+                  <td className="l">{when(b)}</td>
+                  <td>{formatQty(b.seq)}</td>
+                  <td title={b.files.map((f) => `${f.file}: ${formatBytes(f.bytes)}`).join('\n')}>{formatBytes(b.bytes)}</td>
+                  <td className="muted">{formatTook(b.tookMs)}</td>
+                  <td className="l">{b.trigger === 'schedule' ? <span className="muted">schedule</span> : (b.by ?? '')}</td>
+                  <td className="l muted wide" title={b.dir}>
+                    {b.name}
+                    {b.key === 'environment' ? ' · key not included' : ''}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Loaded>
+    </div>
+  );
+}
