@@ -342,8 +342,13 @@ const DEFAULT_CANDLE_HISTORY = 240;
  * millisecond of the event loop per turn here (`npm run bench:backup`).
  */
 const BACKUP_PAGES = 256;
-/** backup(): the copy of the venue's file is fsynced (on the thread pool) every this many pages (64 MB). */
-const BACKUP_SYNC_PAGES = 16_384;
+/**
+ * backup(): the copy of the venue's file is fsynced (on the thread pool) every this many pages (4 MB). On one
+ * ext4 filesystem the journal's own fsyncs wait for other files' data written before them, so the copy
+ * keeps little unwritten: with 64 MB between fsyncs the acks' p99 over a copy was 43-70 ms, with 4 MB 19-23
+ * (`npm run bench:backup`, 200 MB at 5,000 orders/s).
+ */
+const BACKUP_SYNC_PAGES = 1024;
 /** The last command a copy of the venue's file holds (0 for an empty journal). */
 const LAST_SEQ_SQL = 'SELECT coalesce(max(seq + n - 1), 0) FROM journal';
 
@@ -1487,10 +1492,11 @@ export class Venue {
     this.assertUsable();
     const history = await copyDatabase(this.historyFile, dest.history);
     this.assertUsable();
-    // The copy's pages go to the OS as they are copied; its last step commits and fsyncs the file, which
-    // would then write back all of it at once on the event loop (70 ms for 60 MB here). So every
+    // The copy's pages go to the OS as SQLite's page cache of the copy spills them; its last step commits:
+    // it writes what that cache still holds (up to 16 MB, better-sqlite3's cache size) and fsyncs the file,
+    // which would then write back all of it at once on the event loop (70 ms for 60 MB here). So every
     // BACKUP_SYNC_PAGES, and before the last step, the copy is fsynced on the thread pool while the steps
-    // copy nothing (the commit's own fsync then finds little to write).
+    // copy nothing; the last step still writes and fsyncs the cache's pages, about 30 ms.
     let fd: number | undefined;
     let syncing = false;
     let syncError: Error | undefined;
