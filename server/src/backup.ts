@@ -127,7 +127,8 @@ export class Backups {
       mkdirSync(o.dir, { recursive: true });
       // what a backup cut short by a crash left (one server per backup folder: none of them is running)
       for (const n of readdirSync(o.dir)) if (n.startsWith('.partial-')) rmSync(join(o.dir, n), { recursive: true, force: true });
-      mkdirSync(partial);
+      // for the server's account only: it holds the key and the users' password hashes
+      mkdirSync(partial, { mode: 0o700 });
       // The names a server derives from `--db <folder>/<venue file>` (config.ts derivedPaths).
       const venueName = basename(o.venuePath);
       const stem = venueName.replace(/\.(db|sqlite3?)$/i, '');

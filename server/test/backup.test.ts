@@ -93,6 +93,8 @@ describe('online backups', () => {
       if (f.role !== 'key') expect([...readFileSync(join(info.dir, f.file)).subarray(18, 20)], f.file).toEqual([1, 1]);
     }
     expect(statSync(join(info.dir, 'venue.server.key')).mode & 0o777).toBe(0o600);
+    // the folder holds the key and the password hashes: the server's account only
+    expect(statSync(info.dir).mode & 0o777).toBe(0o700);
     expect(readFileSync(join(info.dir, 'venue.server.key'))).toEqual(readFileSync(join(s.dir, 'venue.server.key')));
     // the admin's backup is in the audit log
     const audit = await api(s.url, 'GET', '/api/v1/admin/audit?action=admin.backup', { token: admin.accessToken });
