@@ -4,11 +4,11 @@
  * is the original's up to the backup's seq, its users sign in (with a 2FA backup code, which only the
  * copied key can check), and the copies are self-contained files.
  */
-import Database from 'better-sqlite3';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { journalRows } from '../../engine/test/venue/helpers.js';
 import { base32Decode, totp } from '../src/auth/totp.js';
 import { BackupManifestSchema, BackupSchema } from '../../engine/protocol/index.js';
 import { PASSWORD, api, createUser, fund, listInstrument, login, rpc, setupAdmin, startServer, wsClient, type Session, type TestServer } from './helpers.js';
@@ -23,16 +23,6 @@ function tempDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'tdbk-'));
   dirs.push(d);
   return d;
-}
-
-/** The journal's frames as stored (seq, n, ts, data, crc), up to `upTo`. */
-function frames(db: string, upTo: number): unknown[][] {
-  const d = new Database(db, { readonly: true });
-  try {
-    return d.prepare('SELECT seq, n, ts, data, crc FROM journal WHERE seq <= ? ORDER BY seq').raw().all(upTo) as unknown[][];
-  } finally {
-    d.close();
-  }
 }
 
 describe('online backups', () => {
@@ -102,8 +92,8 @@ describe('online backups', () => {
 
     // the original server stops (its files stay); the journal in the backup is the original's, up to its seq
     await s.app.close();
-    const original = frames(s.app.config.db, info.seq);
-    const copied = frames(join(info.dir, 'venue.db'), Number.MAX_SAFE_INTEGER);
+    const original = journalRows(s.app.config.db, info.seq);
+    const copied = journalRows(join(info.dir, 'venue.db'), Number.MAX_SAFE_INTEGER);
     expect(copied.length).toBeGreaterThan(0);
     expect(copied).toEqual(original);
     const last = copied.at(-1)!;

@@ -2,25 +2,15 @@
  * Venue.backup: an online copy of the venue (its file through its own connection, a step per turn of the
  * event loop; its history file by a worker thread's connection) while commands are sequenced.
  */
-import Database from 'better-sqlite3';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Venue } from '../../venue/index.js';
-import { expectHistoryMatchesEngine, openVenue, runLoad, setUpLoad, tempDb, tempDir } from './helpers.js';
+import { expectHistoryMatchesEngine, journalRows, openVenue, runLoad, setUpLoad, tempDb, tempDir } from './helpers.js';
 
 /** Bars kept in the venue's file, so that its copy takes many steps (about 20 MB). */
 function bulk(v: Venue, symbol: string): void {
   v.importCandles(symbol, '1m', Array.from({ length: 300_000 }, (_, i) => ({ t: 1_700_000_040_000 + i * 60_000, o: 1000, h: 1010, l: 990, c: 1000, v: 5 })));
-}
-
-function frames(file: string, upTo: number): unknown[][] {
-  const d = new Database(file, { readonly: true });
-  try {
-    return d.prepare('SELECT seq, n, ts, data, crc FROM journal WHERE seq <= ? ORDER BY seq').raw().all(upTo) as unknown[][];
-  } finally {
-    d.close();
-  }
 }
 
 describe('Venue.backup', () => {
@@ -54,7 +44,7 @@ describe('Venue.backup', () => {
     expect(readdirSync(out).sort()).toEqual(['copy.db', 'copy.db-history']);
     v.close();
     // its journal is the original's up to its seq
-    expect(frames(dest.venue, Number.MAX_SAFE_INTEGER)).toEqual(frames(file, b.seq));
+    expect(journalRows(dest.venue, Number.MAX_SAFE_INTEGER)).toEqual(journalRows(file, b.seq));
     const copy = openVenue(dest.venue);
     expect(copy.lastSeq).toBe(b.seq);
     expect(copy.stateHash()).toBe(hashAt.get(b.seq));

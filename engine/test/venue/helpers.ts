@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, expect } from 'vitest';
 import { Venue, type VenueOptions } from '../../venue/index.js';
 import { LoadClient, loadSetup, type LoadSetup } from '../../venue/load.js';
@@ -113,5 +114,15 @@ export function expectHistoryMatchesEngine(v: Venue): void {
         side: o.side,
       });
     }
+  }
+}
+
+/** A venue file's journal frames as stored (seq, n, ts, data, crc) up to `upTo`, read without opening a venue. */
+export function journalRows(file: string, upTo = Number.MAX_SAFE_INTEGER): unknown[][] {
+  const d = new Database(file, { readonly: true });
+  try {
+    return d.prepare('SELECT seq, n, ts, data, crc FROM journal WHERE seq <= ? ORDER BY seq').raw().all(upTo) as unknown[][];
+  } finally {
+    d.close();
   }
 }
