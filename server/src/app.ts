@@ -372,6 +372,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
       venue: { lastSeq: venue.lastSeq, snapshotSeq: venue.snapshotSeq, failed: venue.failed?.message },
       connections: gw.size,
       setupPending: auth.setupPending,
+      // when the newest backup in the folder began (no names or paths: /health is open), and whether one runs
+      backup: { newestAt: backups.list()[0]?.createdAt ?? null, running: backups.runningSince !== undefined },
     }),
     metricsText: () => metrics.render(),
     isAllowedOrigin,

@@ -123,6 +123,7 @@ describe('online backups', () => {
     const admin = await setupAdmin(s);
     const terry = await createUser(s, admin, 'terry', 'trader');
     expect((await api(s.url, 'POST', '/api/v1/admin/backups')).body.code).toBe('UNAUTHENTICATED');
+    expect((await api(s.url, 'GET', '/health')).body.backup).toEqual({ newestAt: null, running: false });
     const f = await api(s.url, 'POST', '/api/v1/admin/backups', { token: terry.accessToken });
     expect([f.status, f.body.code]).toEqual([403, 'FORBIDDEN']);
     expect((await api(s.url, 'GET', '/api/v1/admin/backups', { token: terry.accessToken })).status).toBe(403);
@@ -145,6 +146,8 @@ describe('online backups', () => {
       expect(x.status).toBe(201);
       names.push(x.body.name);
     }
+    // /health says when the newest began (for a monitor), nothing more
+    expect((await api(s.url, 'GET', '/health')).body.backup).toEqual({ newestAt: (await api(s.url, 'GET', '/api/v1/admin/backups', { token: admin.accessToken })).body[0].createdAt, running: false });
     const list = await api(s.url, 'GET', '/api/v1/admin/backups', { token: admin.accessToken });
     expect(list.body.map((x: { name: string }) => x.name)).toEqual([names[2], names[1]]);
     expect(readdirSync(backupDir).sort()).toEqual([names[1], names[2]]);
