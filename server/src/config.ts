@@ -79,7 +79,8 @@ export const ConfigSchema = z.strictObject({
    * an admin asks, `POST /api/v1/admin/backups`) and how many of the newest are kept.
    */
   backupDir: z.string().min(1).optional(),
-  backupEvery: z.number().min(0).max(525_600).default(0),
+  // (at most 35,000 minutes, about 24 days: a timer cannot wait longer)
+  backupEvery: z.number().min(0).max(35_000).default(0),
   backupsKept: z.int().min(1).max(10_000).default(7),
   /**
    * When set, `GET /metrics` answers only `Authorization: Bearer <metricsToken>` (Prometheus:

@@ -65,6 +65,11 @@ describe('config', () => {
     expect(() => loadConfig(['--snapshot-every', '0x10'], {})).toThrow(/^--snapshot-every must be an integer/);
     expect(() => loadConfig(['--sim-speed', '0x2'], {})).toThrow(/^--sim-speed must be a number/);
     expect(() => parseArgs(['--help', '--nope'])).toThrow(/^Unknown flag --nope/);
+    // backups: minutes (fractions too), at most what a timer can wait (a longer wait would fire at once)
+    expect(loadConfig(['--backup-every', '90', '--backups-kept', '3', '--backup-dir', '/srv/bk'], {}).config).toMatchObject({ backupEvery: 90, backupsKept: 3, backupDir: '/srv/bk' });
+    expect(loadConfig([], { TRADEDESK_BACKUP_EVERY: '0.5' }).config.backupEvery).toBe(0.5);
+    expect(() => loadConfig(['--backup-every', '40000'], {})).toThrow(/backupEvery/);
+    expect(() => loadConfig(['--backups-kept', '0'], {})).toThrow(/backupsKept/);
     rmSync(dir, { recursive: true, force: true });
   });
 
