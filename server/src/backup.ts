@@ -163,8 +163,14 @@ export class Backups {
       fsyncPath(partial);
       const dir = join(o.dir, name);
       renameSync(partial, dir);
-      fsyncPath(o.dir);
-      this.#prune();
+      // the backup is whole from here on: a failure to sync the folder's entry or to delete an old backup
+      // does not make it a failed one
+      try {
+        fsyncPath(o.dir);
+        this.#prune();
+      } catch {
+        // (the next backup prunes again)
+      }
       return { ...manifest, dir };
     } catch (e) {
       try {
