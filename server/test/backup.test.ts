@@ -127,6 +127,16 @@ describe('online backups', () => {
     const f = await api(s.url, 'POST', '/api/v1/admin/backups', { token: terry.accessToken });
     expect([f.status, f.body.code]).toEqual([403, 'FORBIDDEN']);
     expect((await api(s.url, 'GET', '/api/v1/admin/backups', { token: terry.accessToken })).status).toBe(403);
+    // no other routes: a typed refusal
+    const refused = [
+      ['DELETE', '/api/v1/admin/backups', 405, 'BAD_REQUEST'],
+      ['POST', '/api/v1/admin/backups/x', 404, 'NOT_FOUND'],
+      ['GET', '/api/v1/admin/backups/..%2f..%2fetc', 404, 'NOT_FOUND'],
+    ] as const;
+    for (const [method, path, status, code] of refused) {
+      const r = await api(s.url, method, path, { token: admin.accessToken });
+      expect([r.status, r.body.code], `${method} ${path}`).toEqual([status, code]);
+    }
     expect(readdirSync(backupDir)).toEqual([]);
 
     // what a backup cut short by a crash left is removed by the next one
