@@ -34,6 +34,12 @@ export interface PanelDef {
   hint?: string;
   /** Only for an administrator signed in to the exchange server: the Add-panel menu lists it for them alone. */
   adminOnly?: boolean;
+  /**
+   * Added from the menu as a column of its own taking this share of the width (%), beside the widest column,
+   * rather than under other panels: a depth ladder needs its height (in the watchlist's column of a laptop's
+   * screen it showed four price rows).
+   */
+  ownColumn?: number;
 }
 
 const panels = new Map<string, PanelDef>();

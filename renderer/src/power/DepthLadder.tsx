@@ -42,6 +42,8 @@ export interface DepthLadderProps {
 
 const COLUMNS: readonly LadderColumn[] = ['buyOrders', 'bid', 'price', 'ask', 'sellOrders', 'volume'];
 const HEAD: Record<LadderColumn, string> = { buyOrders: 'Buy', bid: 'Bid', price: 'Price', ask: 'Ask', sellOrders: 'Sell', volume: 'Volume' };
+/** Headers a narrow ladder shortens (power.css), so that none is cut. */
+const HEAD_SHORT: Partial<Record<LadderColumn, string>> = { volume: 'Vol' };
 const GROUPS = [1, 2, 5, 10];
 /** Row height in CSS pixels (power.css .pw-ladder-row). */
 const ROW_PX = 19;
@@ -239,8 +241,15 @@ export function DepthLadder(p: DepthLadderProps) {
       >
         <div className="pw-ladder-row pw-ladder-head" role="row">
           {COLUMNS.map((c) => (
-            <div key={c} role="columnheader" className={`pw-c pw-c-${c}`}>
-              {HEAD[c]}
+            <div key={c} role="columnheader" className={`pw-c pw-c-${c}`} title={HEAD[c]}>
+              {HEAD_SHORT[c] === undefined ? (
+                HEAD[c]
+              ) : (
+                <>
+                  <span className="pw-long">{HEAD[c]}</span>
+                  <span className="pw-short">{HEAD_SHORT[c]}</span>
+                </>
+              )}
             </div>
           ))}
         </div>

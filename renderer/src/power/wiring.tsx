@@ -539,7 +539,7 @@ function LayoutsPanel(_props: PanelProps) {
   );
 }
 
-registerPanel({ kind: 'ladder', title: 'Depth ladder', component: LadderPanel, addable: true, orderEntry: true });
+registerPanel({ kind: 'ladder', title: 'Depth ladder', component: LadderPanel, addable: true, orderEntry: true, ownColumn: 22 });
 registerPanel({ kind: 'chart', title: 'Chart', component: ChartPanel, addable: true, orderEntry: true, defaults: { timeframe: '1m', ind: encodeSpecs(DEFAULT_INDICATORS) } });
 registerPanel({ kind: 'alerts', title: 'Price alerts', component: AlertsPanel, addable: true });
 registerPanel({ kind: 'layouts', title: 'Layouts', component: LayoutsPanel, addable: true });

@@ -58,7 +58,7 @@ export function WorkspaceProvider({ children }: { children: ReactNode }) {
       setLayout,
       add: (kind, params) => {
         const def = panelDef(kind);
-        setLayout(addPanel(layout, { id: newId(kind), kind, h: 50, params: { ...(def?.defaults ?? {}), ...(params ?? {}) } }));
+        setLayout(addPanel(layout, { id: newId(kind), kind, h: 50, params: { ...(def?.defaults ?? {}), ...(params ?? {}) } }, def?.ownColumn));
       },
       reset: () => setLayout(DEFAULT_LAYOUT),
     }),

@@ -118,10 +118,29 @@ export function removePanel(l: Layout, id: string): Layout {
   return tidy(out);
 }
 
-/** Adds a panel to the column with the fewest panels (or a new column when there is none). */
-export function addPanel(l: Layout, p: PanelInstance): Layout {
+/** The narrowest share (%) the widest column keeps when a column of its own is taken out of it. */
+const KEEP_SHARE = 25;
+
+/**
+ * Adds a panel to the column with the fewest panels (or a new column when there is none). With `ownColumn`
+ * (a share of the width, %), in a new column of that share right of the widest column, taken out of that
+ * column while it keeps KEEP_SHARE% (the chart's, usually: the watchlist and the ticket keep their width),
+ * else out of every column in proportion.
+ */
+export function addPanel(l: Layout, p: PanelInstance, ownColumn?: number): Layout {
   const out = clone(l);
   if (out.columns.length === 0) return withPopouts(out, [{ w: 100, panels: [p] }]);
+  if (ownColumn !== undefined && ownColumn > 0 && ownColumn < 100) {
+    const total = out.columns.reduce((s, c) => s + c.w, 0);
+    let widest = 0;
+    for (let i = 1; i < out.columns.length; i++) if (out.columns[i]!.w > out.columns[widest]!.w) widest = i;
+    const from = out.columns[widest]!;
+    let w = (total * ownColumn) / 100;
+    if (from.w - w >= (total * KEEP_SHARE) / 100) from.w -= w;
+    else w = (total * ownColumn) / (100 - ownColumn);
+    out.columns.splice(widest + 1, 0, { w, panels: [{ ...p, h: 100 }] });
+    return out;
+  }
   let best = out.columns[0]!;
   for (const c of out.columns) if (c.panels.length < best.panels.length) best = c;
   const h = best.panels.reduce((s, x) => s + x.h, 0) / Math.max(1, best.panels.length);

@@ -191,6 +191,39 @@ describe('firm server in a browser', () => {
     }
   });
 
+  it("a depth ladder added on a laptop's screen gets a column of its own: its height, the watchlist and the ticket keep their width, no header cut", async () => {
+    await page.setViewportSize({ width: 1280, height: 720 });
+    try {
+      const width = async (kind: string) => (await page.locator(`[data-panel=${kind}]`).boundingBox())!.width;
+      const before = { watchlist: await width('watchlist'), ticket: await width('ticket'), chart: await width('chart') };
+      await page.selectOption('select[aria-label="Add panel"]', 'ladder');
+      const ladder = page.locator('[data-panel=ladder]');
+      await ladder.getByTestId('depth-ladder').waitFor({ timeout: 10_000 });
+      // full height (in the watchlist's column it showed four price rows), 22% of the width, out of the chart's column
+      await until(() => ladder.locator('.pw-ladder-row:not(.pw-ladder-head)').count(), (n) => n >= 20, 5000, 'twenty price rows or more');
+      expect(Math.abs((await width('watchlist')) - before.watchlist)).toBeLessThan(2);
+      expect(Math.abs((await width('ticket')) - before.ticket)).toBeLessThan(2);
+      expect(await width('ladder')).toBeGreaterThan(250);
+      expect(await width('chart')).toBeLessThan(before.chart - 200);
+      // every column header whole (Volume says Vol when narrow), the sizes inside the bar
+      for (const [w, h] of [[1280, 720], [1024, 700]] as const) {
+        await page.setViewportSize({ width: w, height: h });
+        await page.waitForTimeout(100);
+        for (const head of await ladder.getByRole('columnheader').all()) expect(await fits(head), `${w}: ${(await head.textContent()) ?? ''}`).toBe(true);
+        const bar = ladder.locator('.pw-ladder-bar');
+        for (const b of await bar.getByRole('group', { name: 'Order size' }).getByRole('button').all()) {
+          const bb = (await b.boundingBox())!;
+          const r = (await bar.boundingBox())!;
+          expect(bb.x + bb.width, `${w}: size ${(await b.textContent()) ?? ''}`).toBeLessThanOrEqual(r.x + r.width + 0.5);
+        }
+      }
+      await page.getByRole('button', { name: 'Close Depth ladder' }).click();
+      await until(() => ladder.count(), (n) => n === 0, 5000, 'the ladder closed');
+    } finally {
+      await page.setViewportSize({ width: 1600, height: 900 });
+    }
+  });
+
   let orderId = '';
   it('places a limit order from the keyboard: it shows in the blotter and as a line on the chart', async () => {
     await pickSymbol(page, 'ACME');

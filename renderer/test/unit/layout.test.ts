@@ -24,6 +24,23 @@ describe('workspace layout', () => {
     expect(findPanel(l, 'chart-1')).toEqual({ col: 0, row: 0 });
   });
 
+  it('adds a panel that wants its height as a column of its own, right of the widest, at its share of the width', () => {
+    const l = addPanel(DEFAULT_LAYOUT, { id: 'l', kind: 'ladder', h: 1, params: {} }, 22);
+    // right of the chart's column (the widest), the others kept in order
+    expect(l.columns.map((c) => c.panels.map((p) => p.id))).toEqual([['watchlist-1', 'tape-1'], ['chart-1', 'blotter-1', 'positions-1'], ['l'], ['ticket-1', 'account-1']]);
+    // taken out of the chart's column: the watchlist and the ticket keep their width
+    expect(l.columns.map((c) => c.w)).toEqual([23, 31, 22, 24]);
+    expect(l.columns[2]!.panels[0]!.h).toBe(100);
+    // and the layout is one that reads back
+    expect(parseLayout(JSON.stringify(l), () => true)).toEqual(l);
+    // a second one: the chart's column would keep under 25%, so every column gives in proportion
+    const m = addPanel(l, { id: 'm', kind: 'ladder', h: 1, params: {} }, 22);
+    const total = m.columns.reduce((s, c) => s + c.w, 0);
+    expect(m.columns.map((c) => c.panels[0]!.id)).toEqual(['watchlist-1', 'chart-1', 'm', 'l', 'ticket-1']);
+    expect(m.columns[2]!.w / total).toBeCloseTo(0.22, 5);
+    expect(m.columns[0]!.w / m.columns[4]!.w).toBeCloseTo(23 / 24, 5);
+  });
+
   it('adds to the shortest column and resizes within limits', () => {
     const l = addPanel(DEFAULT_LAYOUT, { id: 'x', kind: 'tape', h: 1, params: {} });
     expect(findPanel(l, 'x')?.col).toBe(0);
