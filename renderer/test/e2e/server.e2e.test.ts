@@ -176,6 +176,11 @@ describe('firm server in a browser', () => {
       await until(() => row.locator('td[data-field=bid]').isVisible(), (v) => !v, 5000, "the watchlist's bid column to go");
       for (const field of ['last', 'change']) expect(await fits(row.locator(`td[data-field=${field}]`)), field).toBe(true);
       for (const side of ['bid', 'ask']) expect(await fits(page.getByTestId('ticket').getByTitle(`Use ${side} as limit price`)), side).toBe(true);
+      // the ticket's form is taller than its panel here: it scrolls, and the button that sends stays in view
+      const send = await box(page.getByTestId('ticket-submit'));
+      const ticketPanel = (await page.locator('[data-panel=ticket]').boundingBox())!;
+      expect(send.y + send.height, 'the send button in view').toBeLessThanOrEqual(ticketPanel.y + ticketPanel.height + 0.5);
+      expect(await page.getByTestId('ticket').evaluate((el) => (el as unknown as { scrollHeight: number; clientHeight: number }).scrollHeight > (el as unknown as { clientHeight: number }).clientHeight)).toBe(true);
       // the blotter keeps a working order's Modify and Cancel in view (it drops time, filled and TIF), and Cancel works
       const { orderId: id } = await ex.rpc<{ orderId: number }>('order.place', { symbol: 'GLOBEX', side: 'buy', orderType: 'limit', qty: 1, price: 4_600, tif: 'day' }, alice.accessToken);
       const wrow = workingRow(page, id);
