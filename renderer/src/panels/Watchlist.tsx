@@ -226,7 +226,7 @@ function IndexRow() {
       <span className="sym">{ix.name}</span>
       <span className="num">{formatPrice(ix.value)}</span>
       <span className={`num ${chg > 0 ? 'up' : chg < 0 ? 'down' : ''}`}>{formatBps(bps)}</span>
-      <span className="muted">{ix.constituents.length} stocks</span>
+      <span className="muted ix-count">{ix.constituents.length} stocks</span>
     </div>
   );
 }
