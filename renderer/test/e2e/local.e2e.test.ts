@@ -73,6 +73,22 @@ describe('local simulation through the headless host', () => {
     );
     await page.getByTestId('index-row').waitFor();
     expect(await page.getByTestId('index-row').textContent()).toMatch(/SIM10\s*[\d,]+\.\d{2}/);
+    // on a small screen (1024 x 700) the index stays on one line inside the watchlist: its count of stocks gives way
+    await page.setViewportSize({ width: 1024, height: 700 });
+    try {
+      const ix = page.getByTestId('index-row');
+      const row = (await ix.boundingBox())!;
+      const shown = [];
+      for (const span of await ix.locator('span').all()) if (await span.isVisible()) shown.push(span);
+      expect(shown.length).toBe(3);
+      for (const span of shown) {
+        const b = (await span.boundingBox())!;
+        expect(b.height, (await span.textContent()) ?? '').toBeLessThan(20);
+        expect(b.x + b.width, (await span.textContent()) ?? '').toBeLessThanOrEqual(row.x + row.width + 0.5);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1600, height: 900 });
+    }
     const sym = symbols[0]!;
     inst = host.core.venue.view.instrument(sym)!;
     await pickSymbol(page, sym);
