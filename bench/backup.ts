@@ -16,7 +16,7 @@
  * (loopDelayMaxMs). `copyMBPerSec` is the venue file's size over the time of the whole backup.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Venue } from '../engine/venue/index.js';
@@ -99,9 +99,8 @@ async function main(): Promise<void> {
     const out = join(dir, 'copy');
     let copyMs = 0;
     let seq = 0;
+    mkdirSync(out);
     const copying = (async () => {
-      const { mkdirSync } = await import('node:fs');
-      mkdirSync(out);
       const c0 = performance.now();
       const b = await v.backup({ venue: join(out, 'venue.db'), history: join(out, 'venue.db-history') });
       copyMs = performance.now() - c0;

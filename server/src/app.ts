@@ -201,19 +201,17 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   metrics.gauge('tradedesk_journal_pending_acks', 'Order commands submitted and not yet acknowledged by the journal', undefined, () => venue.pendingCommands);
   metrics.gauge('tradedesk_market_subscriptions', 'Market-data subscriptions', undefined, () => hub.subscriberCount);
   metrics.gauge('tradedesk_uptime_seconds', 'Seconds since start', undefined, () => (Date.now() - started) / 1000);
-  // Backups: alert when the last good one is too old.
-  let lastBackup = { at: 0, seq: 0, seconds: 0, bytes: 0 };
-  metrics.gauge('tradedesk_backup_last_success_timestamp_seconds', 'When the newest backup that succeeded began (Unix seconds; 0: none since start)', undefined, () => lastBackup.at / 1000);
-  metrics.gauge('tradedesk_backup_last_seq', 'Last journaled command in the newest backup', undefined, () => lastBackup.seq);
-  metrics.gauge('tradedesk_backup_last_duration_seconds', 'How long the newest backup took', undefined, () => lastBackup.seconds);
-  metrics.gauge('tradedesk_backup_last_bytes', 'Size of the newest backup', undefined, () => lastBackup.bytes);
+  // Backups: alert when the newest good one is too old (the folder's, so a restart does not reset it).
+  metrics.gauge('tradedesk_backup_last_success_timestamp_seconds', 'When the newest backup in the backup folder began (Unix seconds; 0: none)', undefined, () => (backups.newest === null ? 0 : Date.parse(backups.newest.createdAt) / 1000));
+  metrics.gauge('tradedesk_backup_last_seq', 'Last journaled command in the newest backup', undefined, () => backups.newest?.seq ?? 0);
+  metrics.gauge('tradedesk_backup_last_duration_seconds', 'How long the newest backup took', undefined, () => (backups.newest?.tookMs ?? 0) / 1000);
+  metrics.gauge('tradedesk_backup_last_bytes', 'Size of the newest backup', undefined, () => backups.newest?.bytes ?? 0);
   const backupsOk = metrics.counter('tradedesk_backups_total', 'Backups made', { result: 'ok' });
   const backupsFailed = metrics.counter('tradedesk_backups_total', 'Backups made', { result: 'failed' });
   /** A backup, asked for by an admin (audited) or by the schedule; logged and counted either way. */
   const backup = async (by?: { userId: number; username: string; ip: string }): Promise<Backup> => {
     try {
       const info = await backups.run(by === undefined ? 'schedule' : 'admin', by?.username);
-      lastBackup = { at: Date.parse(info.createdAt), seq: info.seq, seconds: info.tookMs / 1000, bytes: info.bytes };
       backupsOk.inc();
       log.info('backup made', { name: info.name, seq: info.seq, bytes: info.bytes, tookMs: info.tookMs, trigger: info.trigger });
       if (by !== undefined) store.audit({ ts: Date.now(), userId: by.userId, username: by.username, ip: by.ip, action: 'admin.backup', details: { name: info.name, seq: info.seq, bytes: info.bytes } });
@@ -373,7 +371,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
       connections: gw.size,
       setupPending: auth.setupPending,
       // when the newest backup in the folder began (no names or paths: /health is open), and whether one runs
-      backup: { newestAt: backups.list()[0]?.createdAt ?? null, running: backups.runningSince !== undefined },
+      backup: { newestAt: backups.newest?.createdAt ?? null, running: backups.runningSince !== undefined },
     }),
     metricsText: () => metrics.render(),
     isAllowedOrigin,

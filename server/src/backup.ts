@@ -19,6 +19,7 @@
 import { chmodSync, copyFileSync, existsSync, fsyncSync, closeSync, openSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { copyDatabase, historyPath, type Venue } from '../../engine/venue/index.js';
+import { derivedPaths } from './config.js';
 import { BACKUP_ROLES, BackupManifestSchema, ProtocolError, type Backup, type BackupManifest } from '../../engine/protocol/index.js';
 
 export type BackupRole = (typeof BACKUP_ROLES)[number];
@@ -62,6 +63,8 @@ export class Backups {
   #running: { startedAt: number; done: Promise<unknown> } | undefined;
   #stopping = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
+  /** The newest backup in the folder (read from it once, then kept as backups are made); null: none. */
+  #newest: Backup | null | undefined;
 
   constructor(o: BackupOptions) {
     this.#o = o;
@@ -75,6 +78,11 @@ export class Backups {
   /** When the backup being made began, if one is. */
   get runningSince(): number | undefined {
     return this.#running?.startedAt;
+  }
+
+  /** The newest backup in the folder, without reading the folder each time (for /health and /metrics). */
+  get newest(): Backup | null {
+    return (this.#newest ??= this.list()[0] ?? null);
   }
 
   /** The backups in the folder, newest first (folders without a readable manifest are left out). */
@@ -129,10 +137,10 @@ export class Backups {
       for (const n of readdirSync(o.dir)) if (n.startsWith('.partial-')) rmSync(join(o.dir, n), { recursive: true, force: true });
       // for the server's account only: it holds the key and the users' password hashes
       mkdirSync(partial, { mode: 0o700 });
-      // The names a server derives from `--db <folder>/<venue file>` (config.ts derivedPaths).
+      // The names a server started with `--db <folder>/<venue file>` looks for.
       const venueName = basename(o.venuePath);
-      const stem = venueName.replace(/\.(db|sqlite3?)$/i, '');
-      const names: Record<BackupRole, string> = { venue: venueName, history: basename(historyPath(venueName)), users: `${stem}.users.db`, key: `${stem}.server.key` };
+      const derived = derivedPaths({ db: venueName, usersDb: undefined, keyFile: undefined, backupDir: undefined });
+      const names: Record<BackupRole, string> = { venue: venueName, history: basename(historyPath(venueName)), users: basename(derived.usersDb), key: basename(derived.keyFile) };
       const files: BackupManifest['files'] = [];
       const users = await copyDatabase(o.usersDb, join(partial, names.users));
       files.push({ role: 'users', file: names.users, bytes: users.bytes });
@@ -163,6 +171,7 @@ export class Backups {
       fsyncPath(partial);
       const dir = join(o.dir, name);
       renameSync(partial, dir);
+      this.#newest = { ...manifest, dir };
       // the backup is whole from here on: a failure to sync the folder's entry or to delete an old backup
       // does not make it a failed one
       try {
@@ -171,7 +180,7 @@ export class Backups {
       } catch {
         // (the next backup prunes again)
       }
-      return { ...manifest, dir };
+      return this.#newest;
     } catch (e) {
       try {
         rmSync(partial, { recursive: true, force: true });
