@@ -34,7 +34,7 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const Database = require(workerData.sqlite);
-const { src, dest, probe } = workerData;
+const { src, dest, probe, steps } = workerData;
 (async () => {
   if (src !== undefined) {
     const from = new Database(src, { readonly: true, fileMustExist: true });
@@ -51,6 +51,15 @@ const { src, dest, probe } = workerData;
   try {
     const mode = db.pragma('journal_mode = DELETE', { simple: true });
     if (mode !== 'delete') throw new Error('the copy stays in journal mode ' + mode);
+    if (steps !== undefined) {
+      db.transaction(() => {
+        for (const s of steps) {
+          const st = db.prepare(s.sql);
+          if (s.rows === undefined) st.run();
+          else for (const r of s.rows) st.run(r);
+        }
+      })();
+    }
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new Error('the copy fails its check: ' + check);
     if (probe !== undefined) {
@@ -70,7 +79,13 @@ const { src, dest, probe } = workerData;
 })().catch((e) => parentPort.postMessage({ error: String((e && e.message) || e) }));
 `;
 
-function runWorker(data: { src?: string; dest: string; probe?: string }): Promise<CopiedFile> {
+/** A statement run on a copy (amendCopy): once, or once per row of parameters. */
+export interface CopyStep {
+  sql: string;
+  rows?: unknown[][];
+}
+
+function runWorker(data: { src?: string; dest: string; probe?: string; steps?: CopyStep[] }): Promise<CopiedFile> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const w = new Worker(WORKER, { eval: true, workerData: { ...data, sqlite: createRequire(import.meta.url).resolve('better-sqlite3') } });
@@ -105,4 +120,13 @@ export function copyDatabase(src: string, dest: string, probe?: string): Promise
  */
 export function finishCopy(dest: string, probe?: string): Promise<CopiedFile> {
   return runWorker(probe === undefined ? { dest } : { dest, probe });
+}
+
+/**
+ * Changes a finished copy (in journal mode DELETE) on a worker thread: `steps` in one transaction, then the
+ * copy is checked and fsynced again (see finishCopy). For what a copy must say that its source said only
+ * after it was copied.
+ */
+export function amendCopy(dest: string, steps: CopyStep[]): Promise<CopiedFile> {
+  return runWorker({ dest, steps });
 }

@@ -3,7 +3,7 @@
  * commit), snapshots, recovery, history tables and queries, subscriptions, and the protocol handlers.
  */
 export { Venue } from './venue.js';
-export { copyDatabase, finishCopy } from './backup.js';
+export { amendCopy, copyDatabase, finishCopy, type CopyStep } from './backup.js';
 export type { CopiedFile } from './backup.js';
 export { historyPath, createBatchWriter, rowStatement } from './history-thread.js';
 export type { BatchWriter, HistoryBatch, RowStatement } from './history-thread.js';

@@ -145,6 +145,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     venue,
     venuePath: config.db,
     usersDb: paths.usersDb,
+    store,
     keyFile: paths.keyFile,
     keySource: opts.serverKey !== undefined ? 'none' : keyFromEnv ? 'environment' : 'file',
   });

@@ -7,9 +7,17 @@
  * (Venue.backup). Each copy is its file as of one moment, and each is taken after the one before it, so:
  * every user in the copy has their account in the copied venue (accounts are opened in the venue before the
  * user is written); the history is never ahead of the journal (a server started on the copy derives what
- * the history lacks from the journal, as after a crash). What can differ: an order placed while the copy
- * was made may be in the journal without its Idempotency-Key entry in the users database (a retry of that
- * request after a restore would place it again), and audit entries of the last moments may be missing.
+ * the history lacks from the journal, as after a crash). Audit entries of the last moments may be missing.
+ *
+ * Idempotency-Key entries are brought up to the venue's copy: a request answered while the copy was made
+ * (or still running when the users database was copied) may have its effect in the copied journal, so a
+ * retry of it after a restore must get its answer, not be carried out again. Once the venue's copy is
+ * taken, the backup waits (up to IDEM_WAIT_MS) for the requests claimed before then to be answered, and
+ * writes every entry answered since the users database was copied into its copy; entries still without an
+ * answer are dropped from the copy (their requests would be refused as running for a day after a restore).
+ * The copy so has an entry for every keyed request whose effect it holds, and some for requests answered
+ * just after (a retry after a restore gets their answer: what a restore loses of them, it loses of every
+ * request after its seq).
  *
  * A backup is written into `.partial-<name>` in the backup folder, every file checked (`quick_check`) and
  * fsynced, then its manifest, then the folder is renamed to `<name>`: a folder named like a backup is a
@@ -18,8 +26,9 @@
  */
 import { chmodSync, copyFileSync, existsSync, fsyncSync, closeSync, openSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { copyDatabase, historyPath, type Venue } from '../../engine/venue/index.js';
+import { amendCopy, copyDatabase, historyPath, type Venue } from '../../engine/venue/index.js';
 import { derivedPaths } from './config.js';
+import { Store } from './store.js';
 import { BACKUP_ROLES, BackupManifestSchema, ProtocolError, type Backup, type BackupManifest } from '../../engine/protocol/index.js';
 
 export type BackupRole = (typeof BACKUP_ROLES)[number];
@@ -27,6 +36,8 @@ export type BackupRole = (typeof BACKUP_ROLES)[number];
 /** Backup folders: `20261206T160500Z-seq12345`, so names sort by time. */
 const NAME = /^\d{8}T\d{6}\d{3}Z-seq\d+$/;
 const MANIFEST = 'manifest.json';
+/** How long a backup waits for the keyed requests claimed before its venue copy to be answered. */
+const IDEM_WAIT_MS = 10_000;
 
 export interface BackupOptions {
   /** The folder that holds the backups (created if missing). */
@@ -37,6 +48,8 @@ export interface BackupOptions {
   /** The venue database's path: the copies take the names a server derives from it. */
   venuePath: string;
   usersDb: string;
+  /** The users database's own connection: the Idempotency-Key entries made while a backup is made. */
+  store: Pick<Store, 'idemRunning' | 'idemAnsweredSince'>;
   keyFile: string;
   /** Where the server's key came from (see BackupManifest.key). */
   keySource: 'file' | 'environment' | 'none';
@@ -142,9 +155,19 @@ export class Backups {
       const derived = derivedPaths({ db: venueName, usersDb: undefined, keyFile: undefined, backupDir: undefined });
       const names: Record<BackupRole, string> = { venue: venueName, history: basename(historyPath(venueName)), users: basename(derived.usersDb), key: basename(derived.keyFile) };
       const files: BackupManifest['files'] = [];
-      const users = await copyDatabase(o.usersDb, join(partial, names.users));
-      files.push({ role: 'users', file: names.users, bytes: users.bytes });
+      const usersCopy = join(partial, names.users);
+      const usersFrom = this.#now();
+      const users = await copyDatabase(o.usersDb, usersCopy, Store.IDEM_COPY.oldestRunning);
       const v = await o.venue.backup({ venue: join(partial, names.venue), history: join(partial, names.history) }, () => this.#stopping);
+      // the Idempotency-Key entries, up to the venue's copy (see the file's comment)
+      const venueAt = this.#now();
+      for (const until = performance.now() + IDEM_WAIT_MS; o.store.idemRunning(venueAt) > 0 && performance.now() < until && !this.#stopping; ) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      if (this.#stopping) throw new Error('the server is stopping');
+      const since = Math.min(usersFrom, typeof users.probe === 'number' ? users.probe : usersFrom);
+      const amended = await amendCopy(usersCopy, [{ sql: Store.IDEM_COPY.upsert, rows: o.store.idemAnsweredSince(since) }, { sql: Store.IDEM_COPY.dropRunning }]);
+      files.push({ role: 'users', file: names.users, bytes: amended.bytes });
       files.push({ role: 'venue', file: names.venue, bytes: v.venue.bytes }, { role: 'history', file: names.history, bytes: v.history.bytes });
       if (o.keySource === 'file' && existsSync(o.keyFile)) {
         const to = join(partial, names.key);

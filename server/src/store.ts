@@ -355,6 +355,24 @@ export class Store {
   idemRelease(userId: number, key: string): void {
     this.db.prepare('DELETE FROM idempotency WHERE user_id = ? AND key = ? AND status IS NULL').run(userId, key);
   }
+  /** How many requests with a key claimed at or before `before` are still running (no answer yet). */
+  idemRunning(before: number): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM idempotency WHERE status IS NULL AND created_at <= ?').get(before) as { n: number }).n;
+  }
+  /** The answered entries claimed at or after `since`, as rows of IDEM_COPY.upsert's parameters. */
+  idemAnsweredSince(since: number): unknown[][] {
+    return this.db
+      .prepare('SELECT user_id, key, body_hash, status, response, created_at FROM idempotency WHERE created_at >= ? AND status IS NOT NULL')
+      .raw()
+      .all(since) as unknown[][];
+  }
+  /** The statements a backup's copy of this database is brought up to date with (see Backups). */
+  static readonly IDEM_COPY = {
+    /** On the copy: when the oldest request still running at the copy was claimed (null: none). */
+    oldestRunning: 'SELECT min(created_at) FROM idempotency WHERE status IS NULL',
+    upsert: 'INSERT OR REPLACE INTO idempotency (user_id, key, body_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    dropRunning: 'DELETE FROM idempotency WHERE status IS NULL',
+  };
 
   // ---------------------------------------------------------------- alerts of earlier versions
 

@@ -4,6 +4,7 @@
  * is the original's up to the backup's seq, its users sign in (with a 2FA backup code, which only the
  * copied key can check), and the copies are self-contained files.
  */
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { journalRows } from '../../engine/test/venue/helpers.js';
 import { base32Decode, totp } from '../src/auth/totp.js';
 import { BackupManifestSchema, BackupSchema } from '../../engine/protocol/index.js';
+import { canonicalJson } from '../src/http/api.js';
 import { PASSWORD, api, createUser, fund, listInstrument, login, rpc, setupAdmin, startServer, wsClient, type Session, type TestServer } from './helpers.js';
 
 const dirs: string[] = [];
@@ -114,6 +116,112 @@ describe('online backups', () => {
     // and it trades on
     const o = await rpc(restored, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_100, tif: 'gtc' }, tok);
     expect(o.status).toBe(200);
+  });
+
+  it('a request with an Idempotency-Key whose order is in the backup is replayed by the restored server, not placed again', async () => {
+    const backupDir = tempDir();
+    const s = await startServer({ backupDir });
+    servers.push(s);
+    const admin = await setupAdmin(s);
+    await listInstrument(s, admin);
+    const tess = await createUser(s, admin, 'tess', 'trader');
+    await fund(s, admin, tess.user.accountId!);
+    // a venue file of some size, so that orders are committed while its copy is made (see above)
+    const bars = Array.from({ length: 300_000 }, (_, i) => ({ t: 1_700_000_040_000 + i * 60_000, o: 10_000, h: 10_010, l: 9_990, c: 10_000, v: 5 }));
+    s.app.venue.importCandles('ACME', '1m', bars);
+    // orders over REST, each with its own key, 8 at a time, until the backup is done
+    const sent: { key: string; body: Record<string, unknown>; orderId: number; afterAsk: boolean }[] = [];
+    let flowing = true;
+    let asked = false;
+    let n = 0;
+    const flow = Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (flowing) {
+          const i = n++;
+          const body = { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1 + (i % 7), price: 9_000 + (i % 500), tif: 'gtc' };
+          const key = `bk-${i}`;
+          const afterAsk = asked;
+          const r = await rpc(s, 'order.place', body, tess.accessToken, { 'Idempotency-Key': key });
+          expect(r.status).toBe(200);
+          sent.push({ key, body, orderId: r.body.orderId, afterAsk });
+        }
+      }),
+    );
+    while (sent.length < 50) await new Promise((r) => setTimeout(r, 5));
+    asked = true;
+    const b = await api(s.url, 'POST', '/api/v1/admin/backups', { token: admin.accessToken });
+    flowing = false;
+    await flow;
+    expect(b.status).toBe(201);
+    await s.app.close();
+
+    const restored = await startServer({ db: join(b.body.dir, 'venue.db') });
+    servers.push(restored);
+    const tok = ((await login(restored, 'tess')).body as Session).accessToken;
+    const listed = async (): Promise<number[]> => {
+      const ids: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await rpc(restored, 'orders.list', { limit: 500, ...(cursor !== undefined ? { cursor } : {}) }, tok);
+        expect(page.status).toBe(200);
+        ids.push(...(page.body.items as { orderId: number }[]).map((o) => o.orderId));
+        cursor = page.body.nextCursor;
+      } while (cursor !== undefined);
+      return ids;
+    };
+    const kept = new Set(await listed());
+    const inCopy = sent.filter((x) => kept.has(x.orderId));
+    // the case that matters: orders sent once the backup was asked for, which are in it
+    expect(inCopy.filter((x) => x.afterAsk).length).toBeGreaterThan(0);
+    // each one's retry (a client that did not get its answer before the restore) gets the original answer
+    for (const x of inCopy) {
+      const r = await rpc(restored, 'order.place', x.body, tok, { 'Idempotency-Key': x.key });
+      expect([r.status, r.headers.get('idempotent-replayed'), r.body.orderId], x.key).toEqual([200, 'true', x.orderId]);
+    }
+    // and nothing was placed again
+    expect((await listed()).length).toBe(kept.size);
+  });
+
+  it('a keyed request still running at the copy: its answer is waited for and carried into the backup; one that ends without an answer is dropped', async () => {
+    const backupDir = tempDir();
+    const s = await startServer({ backupDir });
+    servers.push(s);
+    const admin = await setupAdmin(s);
+    await listInstrument(s, admin);
+    const tess = await createUser(s, admin, 'tess', 'trader');
+    await fund(s, admin, tess.user.accountId!);
+    const store = s.app.store;
+    const body = (qty: number) => ({ symbol: 'ACME', side: 'buy', orderType: 'limit', qty, price: 9_000, tif: 'gtc' });
+    const hash = (b: unknown) => createHash('sha256').update('order.place\n' + canonicalJson(b)).digest('hex');
+    // two requests claimed well before the backup and still running when the users database is copied
+    store.idemClaim(tess.user.id, 'answered-late', hash(body(1)), Date.now() - 5_000);
+    store.idemClaim(tess.user.id, 'failed-late', hash(body(2)), Date.now() - 5_000);
+    // Once the venue's copy is taken the backup waits for the requests claimed before it: the first is
+    // answered 50 ms into that wait, the second fails as a 5xx does (its key is released, no answer kept).
+    const running = store.idemRunning.bind(store);
+    let waited = 0;
+    store.idemRunning = (before: number) => {
+      if (waited++ === 0)
+        setTimeout(() => {
+          store.idemFinish(tess.user.id, 'answered-late', 200, JSON.stringify({ orderId: 424_242 }));
+          store.idemRelease(tess.user.id, 'failed-late');
+        }, 50);
+      return running(before);
+    };
+    const b = await s.app.backups.run('admin', 'admin');
+    expect(waited).toBeGreaterThan(1);
+    await s.app.close();
+
+    const restored = await startServer({ db: join(b.dir, 'venue.db') });
+    servers.push(restored);
+    const tok = ((await login(restored, 'tess')).body as Session).accessToken;
+    // the answer made while the backup waited is in it
+    const y = await rpc(restored, 'order.place', body(1), tok, { 'Idempotency-Key': 'answered-late' });
+    expect([y.status, y.headers.get('idempotent-replayed'), y.body.orderId]).toEqual([200, 'true', 424_242]);
+    // the one without an answer is not refused as running (for a day): the retry is carried out
+    const x = await rpc(restored, 'order.place', body(2), tok, { 'Idempotency-Key': 'failed-late' });
+    expect([x.status, x.headers.get('idempotent-replayed')]).toEqual([200, null]);
+    expect(x.body.qty).toBe(2);
   });
 
   it('only admins make or list backups; one at a time; the newest `backupsKept` stay', async () => {
