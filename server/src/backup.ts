@@ -12,12 +12,12 @@
  * Idempotency-Key entries are brought up to the venue's copy: a request answered while the copy was made
  * (or still running when the users database was copied) may have its effect in the copied journal, so a
  * retry of it after a restore must get its answer, not be carried out again. Once the venue's copy is
- * taken, the backup waits (up to IDEM_WAIT_MS) for the requests claimed before then to be answered, and
- * writes every entry answered since the users database was copied into its copy; entries still without an
- * answer are dropped from the copy (their requests would be refused as running for a day after a restore).
- * The copy so has an entry for every keyed request whose effect it holds, and some for requests answered
- * just after (a retry after a restore gets their answer: what a restore loses of them, it loses of every
- * request after its seq).
+ * taken, the backup waits (up to 10 s) for the requests claimed before then to be answered, and writes
+ * into its copy every entry answered since the users database was copied; one claimed before then and still
+ * running goes in as cut short (a retry after a restore is refused with IDEMPOTENCY_UNKNOWN), and one that
+ * ended without an answer (released for a retry) is dropped. The copy so has an entry for every keyed
+ * request whose effect it holds, and some for requests answered just after (a retry after a restore gets
+ * their answer: what a restore loses of them, it loses of every request after its seq).
  *
  * A backup is written into `.partial-<name>` in the backup folder, every file checked (`quick_check`) and
  * fsynced, then its manifest, then the folder is renamed to `<name>`: a folder named like a backup is a
@@ -36,8 +36,6 @@ export type BackupRole = (typeof BACKUP_ROLES)[number];
 /** Backup folders: `20261206T160500Z-seq12345`, so names sort by time. */
 const NAME = /^\d{8}T\d{6}\d{3}Z-seq\d+$/;
 const MANIFEST = 'manifest.json';
-/** How long a backup waits for the keyed requests claimed before its venue copy to be answered. */
-const IDEM_WAIT_MS = 10_000;
 
 export interface BackupOptions {
   /** The folder that holds the backups (created if missing). */
@@ -49,7 +47,9 @@ export interface BackupOptions {
   venuePath: string;
   usersDb: string;
   /** The users database's own connection: the Idempotency-Key entries made while a backup is made. */
-  store: Pick<Store, 'idemRunning' | 'idemAnsweredSince'>;
+  store: Pick<Store, 'idemRunning' | 'idemForCopy'>;
+  /** How long a backup waits for the keyed requests claimed before its venue copy to be answered (default 10 s). */
+  idemWaitMs?: number;
   keyFile: string;
   /** Where the server's key came from (see BackupManifest.key). */
   keySource: 'file' | 'environment' | 'none';
@@ -161,12 +161,12 @@ export class Backups {
       const v = await o.venue.backup({ venue: join(partial, names.venue), history: join(partial, names.history) }, () => this.#stopping);
       // the Idempotency-Key entries, up to the venue's copy (see the file's comment)
       const venueAt = this.#now();
-      for (const until = performance.now() + IDEM_WAIT_MS; o.store.idemRunning(venueAt) > 0 && performance.now() < until && !this.#stopping; ) {
+      for (const until = performance.now() + (o.idemWaitMs ?? 10_000); o.store.idemRunning(venueAt) > 0 && performance.now() < until && !this.#stopping; ) {
         await new Promise((r) => setTimeout(r, 10));
       }
       if (this.#stopping) throw new Error('the server is stopping');
       const since = Math.min(usersFrom, typeof users.probe === 'number' ? users.probe : usersFrom);
-      const amended = await amendCopy(usersCopy, [{ sql: Store.IDEM_COPY.upsert, rows: o.store.idemAnsweredSince(since) }, { sql: Store.IDEM_COPY.dropRunning }]);
+      const amended = await amendCopy(usersCopy, [{ sql: Store.IDEM_COPY.upsert, rows: o.store.idemForCopy(since, venueAt) }, { sql: Store.IDEM_COPY.dropRunning }]);
       files.push({ role: 'users', file: names.users, bytes: amended.bytes });
       files.push({ role: 'venue', file: names.venue, bytes: v.venue.bytes }, { role: 'history', file: names.history, bytes: v.history.bytes });
       if (o.keySource === 'file' && existsSync(o.keyFile)) {

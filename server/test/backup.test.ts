@@ -13,6 +13,8 @@ import { journalRows } from '../../engine/test/venue/helpers.js';
 import { base32Decode, totp } from '../src/auth/totp.js';
 import { BackupManifestSchema, BackupSchema } from '../../engine/protocol/index.js';
 import { canonicalJson } from '../src/http/api.js';
+import { Backups } from '../src/backup.js';
+import { derivedPaths } from '../src/config.js';
 import { PASSWORD, api, createUser, fund, listInstrument, login, rpc, setupAdmin, startServer, wsClient, type Session, type TestServer } from './helpers.js';
 
 const dirs: string[] = [];
@@ -182,9 +184,9 @@ describe('online backups', () => {
     expect((await listed()).length).toBe(kept.size);
   });
 
-  it('a keyed request still running at the copy: its answer is waited for and carried into the backup; one that ends without an answer is dropped', async () => {
+  it('keyed requests running at the copy: an answer made while the backup waits is carried in, one released is dropped, one still running is cut short', async () => {
     const backupDir = tempDir();
-    const s = await startServer({ backupDir });
+    const s = await startServer();
     servers.push(s);
     const admin = await setupAdmin(s);
     await listInstrument(s, admin);
@@ -193,11 +195,11 @@ describe('online backups', () => {
     const store = s.app.store;
     const body = (qty: number) => ({ symbol: 'ACME', side: 'buy', orderType: 'limit', qty, price: 9_000, tif: 'gtc' });
     const hash = (b: unknown) => createHash('sha256').update('order.place\n' + canonicalJson(b)).digest('hex');
-    // two requests claimed well before the backup and still running when the users database is copied
-    store.idemClaim(tess.user.id, 'answered-late', hash(body(1)), Date.now() - 5_000);
-    store.idemClaim(tess.user.id, 'failed-late', hash(body(2)), Date.now() - 5_000);
-    // Once the venue's copy is taken the backup waits for the requests claimed before it: the first is
-    // answered 50 ms into that wait, the second fails as a 5xx does (its key is released, no answer kept).
+    // three requests claimed well before the backup, still running when the users database is copied
+    for (const [key, qty] of [['answered-late', 1], ['failed-late', 2], ['never-answered', 3]] as const) store.idemClaim(tess.user.id, key, hash(body(qty)), Date.now() - 5_000);
+    // Once the venue's copy is taken the backup waits (here up to 300 ms) for the requests claimed before it:
+    // 50 ms into the wait the first is answered and the second fails as a 5xx does (its key is released, no
+    // answer kept); the third is still running when the wait ends.
     const running = store.idemRunning.bind(store);
     let waited = 0;
     store.idemRunning = (before: number) => {
@@ -208,8 +210,11 @@ describe('online backups', () => {
         }, 50);
       return running(before);
     };
-    const b = await s.app.backups.run('admin', 'admin');
-    expect(waited).toBeGreaterThan(1);
+    const backups = new Backups({ dir: backupDir, kept: 7, venue: s.app.venue, venuePath: s.app.config.db, usersDb: derivedPaths(s.app.config).usersDb, store, keyFile: '', keySource: 'none', idemWaitMs: 300 });
+    const t0 = performance.now();
+    const b = await backups.run('admin', 'admin');
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(300);
+    expect(waited).toBeGreaterThan(2);
     await s.app.close();
 
     const restored = await startServer({ db: join(b.dir, 'venue.db') });
@@ -218,10 +223,12 @@ describe('online backups', () => {
     // the answer made while the backup waited is in it
     const y = await rpc(restored, 'order.place', body(1), tok, { 'Idempotency-Key': 'answered-late' });
     expect([y.status, y.headers.get('idempotent-replayed'), y.body.orderId]).toEqual([200, 'true', 424_242]);
-    // the one without an answer is not refused as running (for a day): the retry is carried out
+    // the one released without an answer is carried out on a retry (not refused as running for a day)
     const x = await rpc(restored, 'order.place', body(2), tok, { 'Idempotency-Key': 'failed-late' });
-    expect([x.status, x.headers.get('idempotent-replayed')]).toEqual([200, null]);
-    expect(x.body.qty).toBe(2);
+    expect([x.status, x.headers.get('idempotent-replayed'), x.body.qty]).toEqual([200, null, 2]);
+    // the one still running: its outcome is unknown to the copy (its order may be in it), so a retry is refused as such
+    const z = await rpc(restored, 'order.place', body(3), tok, { 'Idempotency-Key': 'never-answered' });
+    expect([z.status, z.body.code, z.body.details]).toEqual([409, 'IDEMPOTENCY_UNKNOWN', { key: 'never-answered' }]);
   });
 
   it('only admins make or list backups; one at a time; the newest `backupsKept` stay', async () => {

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProtocolError } from '../../engine/protocol/index.js';
-import { api, createUser, fund, listInstrument, rpc, setupAdmin, sleep, watch, wsClient, SPEC, type Session, type TestServer, startServer } from './helpers.js';
+import { createHash } from 'node:crypto';
+import { canonicalJson } from '../src/http/api.js';
+import { api, PASSWORD, createUser, fund, listInstrument, rpc, setupAdmin, sleep, watch, wsClient, SPEC, type Session, type TestServer, startServer } from './helpers.js';
 import type { Json } from './helpers.js';
 
 let s: TestServer;
@@ -177,6 +179,36 @@ describe('idempotency', () => {
     expect([r1.status, r2.status]).toEqual([422, 422]);
     expect(r2.body).toEqual(r1.body);
     expect((await rpc(s, 'order.place', body, alice.accessToken, { 'Idempotency-Key': 'x'.repeat(300) })).status).toBe(400);
+  });
+
+  it('a request cut short by a restart of the server: a retry with its key is refused as of unknown outcome, not as still running', async () => {
+    const t = await startServer();
+    try {
+      const admin = await setupAdmin(t);
+      await listInstrument(t, admin);
+      const tom = await createUser(t, admin, 'tom', 'trader');
+      await fund(t, admin, tom.user.accountId!);
+      const body = limit('buy', 9_000, 1);
+      // what the server holds while a keyed request runs: a claim without an answer (as at a crash)
+      t.app.store.idemClaim(tom.user.id, 'cut-short', createHash('sha256').update('order.place\n' + canonicalJson(body)).digest('hex'), Date.now());
+      const running = await rpc(t, 'order.place', body, tom.accessToken, { 'Idempotency-Key': 'cut-short' });
+      expect([running.status, running.body.code, running.headers.get('retry-after')]).toEqual([409, 'CONFLICT', '1']);
+      await t.app.close();
+      const again = await startServer({ db: t.app.config.db });
+      try {
+        const tok = (await api(again.url, 'POST', '/api/v1/auth/login', { body: { username: 'tom', password: PASSWORD } })).body.accessToken as string;
+        const r = await rpc(again, 'order.place', body, tok, { 'Idempotency-Key': 'cut-short' });
+        expect([r.status, r.body.code, r.headers.get('retry-after')]).toEqual([409, 'IDEMPOTENCY_UNKNOWN', null]);
+        expect(r.body.message).toMatch(/cut short by a restart/);
+        // nothing was placed; a new key places it
+        expect((await rpc(again, 'orders.list', { limit: 10 }, tok)).body.items).toEqual([]);
+        expect((await rpc(again, 'order.place', body, tok, { 'Idempotency-Key': 'cut-short-2' })).status).toBe(200);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await t.stop();
+    }
   });
 });
 

@@ -66,14 +66,16 @@ describe('a user who can no longer trade', () => {
     const acct = t.user.accountId!;
     const { ws, client } = await wsClient(s, { token: t.accessToken });
     const gone = closed(ws);
+    const lastWord = new Promise<{ error?: unknown }>((r) => client.onClose(r));
     // Sent together: the order reaches the venue before the disable, or its socket is closed first.
     const late = client.call('order.place', buy(9_300)).catch(() => undefined);
     const d = await api(s.url, 'POST', `/api/v1/admin/users/${t.user.id}/disable`, { token: admin.accessToken });
     expect(d.status).toBe(200);
     expect(d.body).toMatchObject({ disabled: true });
     expect(await gone).toMatchObject({ reason: 'SESSION_REVOKED' });
-    // the token and the refresh token say why, so the user's screen can
+    // the socket's last word, the token and the refresh token say why, so the user's screen can
     const why = { code: 'SESSION_REVOKED', message: 'The session was revoked (user disabled); sign in again', details: { reason: 'user disabled' } };
+    expect((await lastWord).error).toEqual(why);
     expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: t.accessToken })).body).toEqual(why);
     expect((await api(s.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: t.refreshToken } })).body).toEqual(why);
     await late; // refused either way: the socket closes before the order's answer could go out
@@ -104,8 +106,14 @@ describe('a user who can no longer trade', () => {
   it('making a trader a viewer cancels their orders; making them an admin does not', async () => {
     const t = await fundedTrader('max');
     const acct = t.user.accountId!;
+    const { ws, client } = await wsClient(s, { token: t.accessToken });
+    const gone = closed(ws);
+    const lastWord = new Promise<{ error?: unknown }>((r) => client.onClose(r));
     const up = await api(s.url, 'POST', `/api/v1/admin/users/${t.user.id}/role`, { token: admin.accessToken, body: { role: 'admin' } });
     expect(up.body).toMatchObject({ role: 'admin', canceledOrders: 0 });
+    // the user's sockets close, saying why, as a revoked session's do
+    expect(await gone).toMatchObject({ reason: 'SESSION_REVOKED' });
+    expect((await lastWord).error).toEqual({ code: 'SESSION_REVOKED', message: 'Signed out (role changed); sign in again', details: { reason: 'role changed' } });
     expect(open(acct)).toHaveLength(3);
     const down = await api(s.url, 'POST', `/api/v1/admin/users/${t.user.id}/role`, { token: admin.accessToken, body: { role: 'viewer' } });
     expect(down.body).toMatchObject({ role: 'viewer', canceledOrders: 3 });

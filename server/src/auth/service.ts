@@ -51,7 +51,7 @@ export function publicUser(u: UserRow): PublicUser {
  * 'password reset', '2FA reset', 'password changed', 'logout', 'revoked by user', ...), so that a client can
  * tell its user what happened.
  */
-function revoked(reason: string | null | undefined): ProtocolError {
+export function revoked(reason: string | null | undefined): ProtocolError {
   return reason == null
     ? new ProtocolError('SESSION_REVOKED', 'The session was revoked; sign in again')
     : new ProtocolError('SESSION_REVOKED', `The session was revoked (${reason}); sign in again`, { reason });

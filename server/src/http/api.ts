@@ -17,7 +17,8 @@
  *   GET  /api/v1/admin/backups, POST /api/v1/admin/backups (makes one now; server/src/backup.ts)
  *   GET  /health, GET /metrics
  * Mutating RPC calls accept an `Idempotency-Key` header (same key and body: the original response;
- * same key, different body: 409 IDEMPOTENCY_CONFLICT), kept 24 h per user.
+ * same key, different body: 409 IDEMPOTENCY_CONFLICT; a first request cut short by a restart of the server:
+ * 409 IDEMPOTENCY_UNKNOWN), kept 24 h per user.
  */
 import { randomUUID, createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -40,7 +41,7 @@ import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store, Role } from '../store.js';
-import { ROLES } from '../store.js';
+import { IDEM_CUT_SHORT, ROLES } from '../store.js';
 import { httpStatus } from './errors.js';
 import type { StaticFiles } from './static.js';
 
@@ -364,6 +365,8 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       const prev = d.store.idem(p.userId, key)!;
       if (prev.bodyHash !== bodyHash)
         throw new ProtocolError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used with a different request', { key });
+      if (prev.status === IDEM_CUT_SHORT)
+        throw new ProtocolError('IDEMPOTENCY_UNKNOWN', 'The first request with this key was cut short by a restart of the server and its outcome is unknown: check your orders before you send it again, with a new key', { key });
       if (prev.status === null) return new HttpReply(409, toShape(new ProtocolError('CONFLICT', 'The first request with this key is still running', { key })), { 'Retry-After': '1' });
       return new HttpReply(prev.status, JSON.parse(prev.response!), { 'Idempotent-Replayed': 'true' });
     }

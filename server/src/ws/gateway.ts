@@ -23,7 +23,7 @@ import {
   type SessionHandle,
   type SessionInfo,
 } from '../../../engine/protocol/index.js';
-import type { Principal } from '../auth/service.js';
+import { revoked, type Principal } from '../auth/service.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { rawErrorResponse } from '../http/errors.js';
@@ -238,7 +238,7 @@ export class Gateway {
     let n = 0;
     for (const id of ids) {
       for (const s of [...(this.#bySession.get(id) ?? [])]) {
-        s.conn.closeWithError(1008, { code: 'SESSION_REVOKED', message: `The session was revoked (${reason})`, details: { reason } }, 'SESSION_REVOKED');
+        s.conn.closeWithError(1008, revoked(reason).toShape(), 'SESSION_REVOKED');
         this.#unregister(s);
         n++;
       }
@@ -246,11 +246,14 @@ export class Gateway {
     return n;
   }
 
-  /** Closes every socket of a user (disabled, role changed). */
+  /**
+   * Closes every socket of a user (disabled, role changed). The sessions themselves may live on (a role
+   * change), but the sockets' rights are gone: the client signs in again, told why in details.reason.
+   */
   closeUser(userId: number, reason: string): number {
     let n = 0;
     for (const s of [...(this.#byUser.get(userId) ?? [])]) {
-      s.conn.closeWithError(1008, { code: 'SESSION_REVOKED', message: `Signed out: ${reason}` }, 'SESSION_REVOKED');
+      s.conn.closeWithError(1008, { code: 'SESSION_REVOKED', message: `Signed out (${reason}); sign in again`, details: { reason } }, 'SESSION_REVOKED');
       this.#unregister(s);
       n++;
     }
