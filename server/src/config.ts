@@ -329,6 +329,9 @@ export const HELP = `tradedesk exchange server
   tradedesk-server [flags]            (the build, server/dist/main.js: npm run build:server)
   npm run server -- [flags]           (builds it, then runs it)
   npm run server:dev -- [flags]       (development, from the source)
+  tradedesk-server restore BACKUP_DIR [flags]
+                                      puts a backup where a server with these flags finds its files
+                                      (refuses to overwrite any); then start the server with them
 
   --db FILE              venue database (default ./data/venue.db; users DB and key file beside it)
   --users-db FILE        users, sessions, 2FA and audit log (default <db>.users.db beside the venue database)

@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { buildServer } from './app.js';
 import { HELP, loadConfig } from './config.js';
+import { restoreBackup } from './restore.js';
 
 /**
  * A log reader that goes away (a shipper restarting, `| head`) must not take the exchange down with it:
@@ -19,8 +20,36 @@ function keepServingWithoutLogReader(): void {
   ignore(process.stderr);
 }
 
+/** `tradedesk-server restore <backup folder> [flags]` (server/src/restore.ts): 0 restored, 1 refused or failed, 2 usage. */
+function restore(argv: readonly string[]): never {
+  const [from, ...flags] = argv;
+  let loaded;
+  try {
+    if (from === undefined || from.startsWith('-')) throw new Error('restore: name the backup folder');
+    loaded = loadConfig(flags, process.env);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${HELP}\n`);
+    process.exit(2);
+  }
+  try {
+    const r = restoreBackup(from, loaded.config);
+    const lines = [
+      `Restored backup ${r.manifest.name} (up to command ${r.manifest.seq}, made ${r.manifest.createdAt}):`,
+      ...r.files.map((f) => `  ${f.role.padEnd(8)} ${f.to}`),
+      ...r.warnings.map((w) => `Warning: ${w}`),
+      `Start the server with the same flags${flags.length > 0 ? ` (${flags.join(' ')})` : ''}.`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+    process.exit(0);
+  } catch (e) {
+    process.stderr.write(`restore: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
   keepServingWithoutLogReader();
+  if (process.argv[2] === 'restore') restore(process.argv.slice(3));
   let loaded;
   try {
     loaded = loadConfig(process.argv.slice(2), process.env);
