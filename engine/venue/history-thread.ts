@@ -81,27 +81,6 @@ export interface ThreadSnapshot {
 }
 
 /**
- * Lowers the calling thread's CPU priority (nice 10), for the threads that write what can wait (the history
- * and the audit log): when the cores are contended, the event loop that sequences orders and answers them
- * comes first, and these catch up when it idles (they are bounded: sequencing waits for the history thread
- * past 100,000 commands behind). Linux only, where the nice value is a thread's own (setpriority(2), NPTL);
- * elsewhere setPriority(0) would lower the whole process, so nothing is done there. Runs in the worker
- * (given as source: see WORKER), with its `os` and platform.
- *
- * bench:server (--quick, interleaved runs, nice 10 against none): ack p99 at 10k orders/s 7.1, 11.5, 10.8
- * against 9.9, 14.4, 13.2 ms; at 30k/s 55, 50 against 83, 71 ms; saturated 53.5k, 42.0k, 38.6k against
- * 41.8k, 39.3k, 38.8k orders/s.
- */
-export function lowerThreadPriority(os: { setPriority(pid: number, priority: number): void }, platform: string): void {
-  if (platform !== 'linux') return;
-  try {
-    os.setPriority(0, 10);
-  } catch {
-    // not allowed here: the thread keeps its priority
-  }
-}
-
-/**
  * Writes batches through `db` in one transaction (a savepoint inside the caller's) and, with `markSql`,
  * moves a watermark (one parameter: the last batch's seq as text). Self-contained on purpose: its source is
  * also that of the writer threads (this file's and the server's audit writer), so it uses nothing from
@@ -158,7 +137,6 @@ const WORKER = `
 'use strict';
 var __name = function (f) { return f; };
 const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');
-(${lowerThreadPriority.toString()})(require('node:os'), process.platform);
 const Database = require(workerData.sqlite);
 const createBatchWriter = ${createBatchWriter.toString()};
 const { crc32 } = require('node:zlib');

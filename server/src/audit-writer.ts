@@ -16,7 +16,7 @@
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { createBatchWriter, lowerThreadPriority, rowStatement, type BatchWriter, type RowStatement } from '../../engine/venue/index.js';
+import { createBatchWriter, rowStatement, type BatchWriter, type RowStatement } from '../../engine/venue/index.js';
 
 /** Columns of an audit row: ts, user_id, username, ip, action, details (JSON). */
 export const AUDIT_WIDTH = 6;
@@ -59,7 +59,6 @@ const WORKER = `
 'use strict';
 var __name = function (f) { return f; };
 const { parentPort, workerData } = require('node:worker_threads');
-(${lowerThreadPriority.toString()})(require('node:os'), process.platform);
 const Database = require(workerData.sqlite);
 const createBatchWriter = ${createBatchWriter.toString()};
 const writtenRows = ${writtenRows.toString()};

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
-import { getPriority, tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
@@ -260,37 +260,6 @@ describe('health, metrics, static files', () => {
     expect(leak.status).toBe(404);
     expect(await leak.text()).not.toContain('outside the web build');
     expect((await fetch(s.url + '/api/v1/nothing')).status).toBe(404);
-  });
-});
-
-describe('thread priorities', () => {
-  /** The nice value of each of this process's threads (Linux: /proc/self/task/<tid>/stat, field 19). */
-  const nices = (): number[] =>
-    readdirSync('/proc/self/task').flatMap((tid) => {
-      try {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-        return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
-      } catch {
-        return []; // a thread that ended meanwhile
-      }
-    });
-  it.runIf(process.platform === 'linux')('the history and audit writer threads run at nice 10, the event loop that sequences orders at its own', async () => {
-    const before = nices().filter((n) => n === 10).length;
-    const own = getPriority(0);
-    const t = await startServer();
-    try {
-      // the threads start with the server (the audit writer at the first entry: the admin's setup)
-      await setupAdmin(t);
-      const deadline = Date.now() + 5_000;
-      while (nices().filter((n) => n === 10).length < before + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      expect(nices().filter((n) => n === 10).length - before).toBe(2);
-      expect(getPriority(0)).toBe(own);
-    } finally {
-      await t.stop();
-    }
-    const deadline = Date.now() + 5_000;
-    while (nices().filter((n) => n === 10).length > before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    expect(nices().filter((n) => n === 10).length).toBe(before);
   });
 });
 
