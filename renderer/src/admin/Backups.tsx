@@ -91,6 +91,12 @@ export function Backups({ auth }: { auth: AdminApi }) {
           </table>
         )}
       </Loaded>
+      {newest !== undefined && (
+        <p className="muted backup-restore" data-testid="backup-restore">
+          To restore one: stop the server, move its files aside, then run <code>tradedesk-server restore {newest.dir}</code> with the
+          server's flags (<code>--db</code> and the others), and start it again.
+        </p>
+      )}
     </div>
   );
 }

@@ -337,6 +337,9 @@ describe('the Admin panel', () => {
     await page.getByRole('button', { name: 'Refresh' }).click();
     await until(() => attrAll(rows, 'data-name'), (n) => n.length === 2, 10_000, 'two backups');
     expect(await attrAll(rows, 'data-name')).toEqual([next.name, made[0]!.name]);
+    // how to restore the newest: the command, with its folder on the server
+    const dir = ((await api(ex.url, 'GET', '/api/v1/admin/backups', { token: ex.admin!.accessToken })).body as { dir: string }[])[0]!.dir;
+    await until(() => page.getByTestId('backup-restore').locator('code').first().textContent(), (t) => t === `tradedesk-server restore ${dir}`, 10_000, 'the restore command of the newest backup');
     expect(realProblems(w.problems)).toEqual([]);
   });
 });
