@@ -108,6 +108,9 @@ interface JournalTotals {
   fsyncs: number;
   fsyncSec: number;
   fsyncsOver5Ms: number;
+  /** Times sequencing waited for the history thread (over 100,000 commands behind), and how long in all. */
+  historyWaits: number;
+  historyWaitSec: number;
   /** tradedesk_order_ack_seconds, cumulative counts per bucket (ACK_BUCKETS, then +Inf): the server's own part of an ack. */
   ackCumulative: number[];
 }
@@ -125,6 +128,8 @@ function journalTotals(metrics: string): JournalTotals {
     fsyncs,
     fsyncSec: v('tradedesk_journal_fsync_seconds_sum'),
     fsyncsOver5Ms: fsyncs - v('tradedesk_journal_fsync_seconds_bucket{le="0.005"}'),
+    historyWaits: v('tradedesk_history_waits_total'),
+    historyWaitSec: v('tradedesk_history_wait_seconds_total'),
     ackCumulative: [...ACK_BUCKETS.map(String), '+Inf'].map((le) => v(`tradedesk_order_ack_seconds_bucket{le="${le}"}`)),
   };
 }
@@ -617,6 +622,10 @@ function journalStep(a: JournalTotals, b: JournalTotals, sec: number) {
     groupCommitMeanMs: round(((b.commitSec - a.commitSec) * 1000) / commits, 3),
     fsyncMeanMs: round(((b.fsyncSec - a.fsyncSec) * 1000) / fsyncs, 3),
     fsyncsOver5MsPct: round((100 * (b.fsyncsOver5Ms - a.fsyncsOver5Ms)) / fsyncs, 1),
+    // Sequencing held up by the history thread (more than 100,000 commands behind): the event loop blocks
+    // on it, so a phase can fall behind with its main thread far from busy.
+    historyWaits: b.historyWaits - a.historyWaits,
+    historyWaitMs: Math.round((b.historyWaitSec - a.historyWaitSec) * 1000),
   };
 }
 
@@ -625,7 +634,7 @@ function serverAckText(j: ReturnType<typeof journalStep>): string {
 }
 
 function journalText(j: ReturnType<typeof journalStep>): string {
-  return `${j.groupCommitMeanMs} ms each on the event loop; journal fsync mean ${j.fsyncMeanMs} ms, ${j.fsyncsOver5MsPct}% over 5 ms`;
+  return `${j.groupCommitMeanMs} ms each on the event loop; journal fsync mean ${j.fsyncMeanMs} ms, ${j.fsyncsOver5MsPct}% over 5 ms${j.historyWaits > 0 ? `; sequencing waited for the history thread ${j.historyWaits} times, ${j.historyWaitMs} ms in all` : ''}`;
 }
 
 /** A minimal raw WebSocket client: handshake, masked text frames out, frames counted by header in. */
