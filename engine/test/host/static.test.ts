@@ -67,4 +67,13 @@ describe('resolveStatic', () => {
     for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/leak.txt', '/evil/secret.txt', '/../web-evil/secret.txt', '/app.js%00', '/%E0%A4%A', '/nope.js'])
       expect(got(p), p).toBeUndefined();
   });
+
+  it('a path that leads out of the root is refused before anything outside is looked at: whether a file exists there does not show', () => {
+    // An extension-less path that does not exist gets index.html (a client-side route); one that leads out
+    // of the root must not, or a 200 for a missing file beside a 404 for an existing one tells which exist.
+    for (const p of ['/../no-such-folder/no-such-file', '/../web-evil/nothing', '/%2e%2e/%2e%2e/no-such-thing', '/assets/../../nope'])
+      expect(resolveStatic(root, p), p).toBeUndefined();
+    // the same names inside the root are client-side routes
+    expect(resolveStatic(root, '/no-such-folder/no-such-file')?.file).toBe(join(root, 'index.html'));
+  });
 });
