@@ -8,7 +8,7 @@ import type { PanelKind } from '../../engine/protocol/index.js';
 import { guardNavigation, makeWindowOpenHandler, denyWebview } from '../src/security/handlers.js';
 import { webPreferences, windowUrl } from '../src/security/web-preferences.js';
 import { WindowRegistry, stateRole, type ManagedWindow } from '../src/windows/registry.js';
-import { boundsFromParams, restoreWindowState, type Rect, type WindowStateStore } from '../src/windows/state.js';
+import { boundsFromParams, minSizeOf, restoreWindowState, type Rect, type WindowStateStore } from '../src/windows/state.js';
 
 const DEFAULT_SIZE: Record<PanelKind, { width: number; height: number }> = {
   workspace: { width: 1440, height: 900 },
@@ -74,15 +74,19 @@ export class DesktopWindows {
 
   #create(w: ManagedWindow, at?: Rect): BrowserWindow {
     const saved = at !== undefined ? { bounds: at } : this.#o.states.get(stateRole(w));
-    const restored = restoreWindowState(saved, screen.getAllDisplays(), DEFAULT_SIZE[w.panel], screen.getPrimaryDisplay().id);
+    const displays = screen.getAllDisplays();
+    const min = minSizeOf(w.panel);
+    const restored = restoreWindowState(saved, displays, DEFAULT_SIZE[w.panel], screen.getPrimaryDisplay().id, min);
+    // no larger than the screen it opens on (a small screen still gets the whole window)
+    const area = (displays.find((d) => d.id === restored.displayId) ?? screen.getPrimaryDisplay()).workArea;
     // Every window's webPreferences come from the one factory (contextIsolation, sandbox, no Node, no
     // webview, Auxclick off). Electronegativity reads only literal options, so main/test/electronegativity
     // .test.ts runs it over the factory's real output; these checks are verified there, not here.
     const prefs = webPreferences({ preload: this.#o.preload, devTools: this.#o.devTools, version: this.#o.version });
     const options: BrowserWindowConstructorOptions = {
       ...restored.bounds,
-      minWidth: 320,
-      minHeight: 200,
+      minWidth: Math.min(min.width, area.width),
+      minHeight: Math.min(min.height, area.height),
       show: false,
       title: w.panel === 'workspace' ? this.#o.appName : `${this.#o.appName} — ${w.panel}`,
       backgroundColor: '#101418',

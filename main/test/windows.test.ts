@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CREDITS, aboutText, menuTemplate } from '../src/menu.js';
 import { WindowRegistry, loadOpenPopOuts, saveOpenPopOuts } from '../src/windows/registry.js';
 import { focusFirstInstance, type FocusableWindow } from '../src/windows/single-instance.js';
-import { MIN_SIZE, WindowStateStore, boundsFromParams, clampToArea, restoreWindowState, type DisplayLike } from '../src/windows/state.js';
+import { MIN_SIZES, WindowStateStore, boundsFromParams, clampToArea, minSizeOf, restoreWindowState, type DisplayLike } from '../src/windows/state.js';
 import { tempDir } from './helpers.js';
 
 const laptop: DisplayLike = { id: 1, workArea: { x: 0, y: 25, width: 1440, height: 875 } };
@@ -50,7 +50,22 @@ describe('window state', () => {
       width: 800,
       height: 600,
     });
-    expect(clampToArea({ x: 10, y: 30, width: 20, height: 10 }, laptop.workArea)).toEqual({ x: 10, y: 30, width: MIN_SIZE.width, height: MIN_SIZE.height });
+    expect(clampToArea({ x: 10, y: 30, width: 20, height: 10 }, laptop.workArea)).toEqual({ x: 10, y: 30, width: MIN_SIZES.popOut.width, height: MIN_SIZES.popOut.height });
+  });
+
+  it('the workspace has a minimum of its own, larger than a pop-out\'s, and no larger than a small screen', () => {
+    expect(minSizeOf('workspace')).toEqual({ width: 1024, height: 680 });
+    expect(minSizeOf('chart')).toEqual(MIN_SIZES.popOut);
+    // a workspace saved small (an older version allowed 320 x 200) comes back at its minimum
+    const ws = minSizeOf('workspace');
+    expect(restoreWindowState({ bounds: { x: 100, y: 100, width: 320, height: 200 }, displayId: 1 }, [laptop], DEF, 1, ws).bounds).toEqual({ x: 100, y: 100, width: 1024, height: 680 });
+    // and so does one opened at a default below it
+    expect(restoreWindowState(undefined, [laptop], { width: 900, height: 500 }, 1, ws).bounds).toEqual({ x: 208, y: 123, width: 1024, height: 680 });
+    // a pop-out keeps a small size
+    expect(restoreWindowState({ bounds: { x: 100, y: 100, width: 400, height: 300 }, displayId: 1 }, [laptop], DEF, 1, minSizeOf('ticket')).bounds).toEqual({ x: 100, y: 100, width: 400, height: 300 });
+    // a screen smaller than the minimum: the whole screen
+    const small: DisplayLike = { id: 3, workArea: { x: 0, y: 0, width: 1000, height: 600 } };
+    expect(restoreWindowState({ bounds: { x: 0, y: 0, width: 320, height: 200 }, displayId: 3 }, [small], DEF, 3, ws).bounds).toEqual({ x: 0, y: 0, width: 1000, height: 600 });
   });
 
   it('an unknown display id falls back to the display the bounds overlap most', () => {

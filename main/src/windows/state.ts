@@ -35,7 +35,17 @@ export interface RestoredWindowState {
   fullScreen: boolean;
 }
 
-export const MIN_SIZE = { width: 360, height: 240 } as const;
+/**
+ * The smallest a window may be made (outer size, as its bounds). The workspace holds the whole layout:
+ * below 1024 × 640 of page its top bar wraps and the ticket's selects lose their text (screenshots at
+ * 960 × 600 and 800 × 560), and a title bar takes some 30 px of the height. A pop-out holds one panel.
+ */
+export const MIN_SIZES = { workspace: { width: 1024, height: 680 }, popOut: { width: 360, height: 240 } } as const;
+
+/** The smallest size of a window showing `panel` (a PanelKind: 'workspace' or a pop-out's panel). */
+export function minSizeOf(panel: string): { width: number; height: number } {
+  return panel === 'workspace' ? MIN_SIZES.workspace : MIN_SIZES.popOut;
+}
 
 const RectSchema = z.object({ x: z.number().finite(), y: z.number().finite(), width: z.number().finite(), height: z.number().finite() });
 const SavedSchema = z.object({
@@ -51,32 +61,33 @@ function overlapArea(a: Rect, b: Rect): number {
   return w > 0 && h > 0 ? w * h : 0;
 }
 
-/** Fits `r` inside `area`: no larger than the area (but at least MIN_SIZE when the area allows), fully inside. */
-export function clampToArea(r: Rect, area: Rect): Rect {
-  const width = Math.round(Math.min(Math.max(r.width, Math.min(MIN_SIZE.width, area.width)), area.width));
-  const height = Math.round(Math.min(Math.max(r.height, Math.min(MIN_SIZE.height, area.height)), area.height));
+/** Fits `r` inside `area`: no larger than the area (but at least `min` when the area allows), fully inside. */
+export function clampToArea(r: Rect, area: Rect, min: { width: number; height: number } = MIN_SIZES.popOut): Rect {
+  const width = Math.round(Math.min(Math.max(r.width, Math.min(min.width, area.width)), area.width));
+  const height = Math.round(Math.min(Math.max(r.height, Math.min(min.height, area.height)), area.height));
   const x = Math.round(Math.min(Math.max(r.x, area.x), area.x + area.width - width));
   const y = Math.round(Math.min(Math.max(r.y, area.y), area.y + area.height - height));
   return { x, y, width, height };
 }
 
-function centered(size: { width: number; height: number }, area: Rect): Rect {
-  return clampToArea(
-    { x: area.x + (area.width - size.width) / 2, y: area.y + (area.height - size.height) / 2, width: size.width, height: size.height },
-    area,
-  );
+function centered(size: { width: number; height: number }, area: Rect, min: { width: number; height: number }): Rect {
+  const width = Math.max(size.width, Math.min(min.width, area.width));
+  const height = Math.max(size.height, Math.min(min.height, area.height));
+  return clampToArea({ x: area.x + (area.width - width) / 2, y: area.y + (area.height - height) / 2, width, height }, area, min);
 }
 
 /**
  * Where a window opens. The saved display when it is still there; otherwise the display the saved bounds
  * overlap most; otherwise the primary display, centered. Always fully inside a work area.
- * `displays` must not be empty; `primaryId` names the primary one (default: the first).
+ * `displays` must not be empty; `primaryId` names the primary one (default: the first). At least `min` where
+ * the work area allows (minSizeOf the window's panel).
  */
 export function restoreWindowState(
   saved: SavedWindowState | undefined,
   displays: readonly DisplayLike[],
   defaults: { width: number; height: number },
   primaryId?: number,
+  min: { width: number; height: number } = MIN_SIZES.popOut,
 ): RestoredWindowState {
   if (displays.length === 0) throw new RangeError('No displays');
   const primary = displays.find((d) => d.id === primaryId) ?? displays[0]!;
@@ -86,7 +97,7 @@ export function restoreWindowState(
     saved.bounds.width > 0 &&
     saved.bounds.height > 0;
   if (!valid) {
-    return { bounds: centered(defaults, primary.workArea), displayId: primary.id, maximized: false, fullScreen: false };
+    return { bounds: centered(defaults, primary.workArea, min), displayId: primary.id, maximized: false, fullScreen: false };
   }
   const s = saved;
   let display = displays.find((d) => d.id === s.displayId && overlapArea(s.bounds, d.workArea) > 0);
@@ -103,9 +114,9 @@ export function restoreWindowState(
   const flags = { maximized: s.maximized === true, fullScreen: s.fullScreen === true };
   if (display === undefined) {
     // The screen it was on is gone: same size, centered on the primary screen.
-    return { bounds: centered(s.bounds, primary.workArea), displayId: primary.id, ...flags };
+    return { bounds: centered(s.bounds, primary.workArea, min), displayId: primary.id, ...flags };
   }
-  return { bounds: clampToArea(s.bounds, display.workArea), displayId: display.id, ...flags };
+  return { bounds: clampToArea(s.bounds, display.workArea, min), displayId: display.id, ...flags };
 }
 
 /**
