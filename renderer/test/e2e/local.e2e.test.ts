@@ -86,6 +86,20 @@ describe('local simulation through the headless host', () => {
         expect(b.height, (await span.textContent()) ?? '').toBeLessThan(20);
         expect(b.x + b.width, (await span.textContent()) ?? '').toBeLessThanOrEqual(row.x + row.width + 0.5);
       }
+      // a browser window narrower than the desktop's minimum: the top bar keeps every item on one line, inside it
+      for (const width of [960, 800]) {
+        await page.setViewportSize({ width, height: 600 });
+        const items = [];
+        for (const e of await page.locator('.topbar > *').all()) {
+          const b = await e.boundingBox();
+          if (b !== null && b.width > 0) items.push({ text: ((await e.textContent()) ?? '').trim().slice(0, 20), height: b.height, right: b.x + b.width });
+        }
+        expect(items.length, `${width}`).toBeGreaterThan(6);
+        for (const it of items) {
+          expect(it.height, `${width}: ${it.text}`).toBeLessThan(30);
+          expect(it.right, `${width}: ${it.text}`).toBeLessThanOrEqual(width);
+        }
+      }
     } finally {
       await page.setViewportSize({ width: 1600, height: 900 });
     }
