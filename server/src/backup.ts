@@ -61,7 +61,8 @@ function stamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace('.', '');
 }
 
-function fsyncPath(path: string): void {
+/** fsync of a file or a folder (its entries) by path. */
+export function fsyncPath(path: string): void {
   const fd = openSync(path, 'r');
   try {
     fsyncSync(fd);

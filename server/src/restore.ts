@@ -9,13 +9,13 @@
  * name beside its destination, checked (`quick_check`), fsynced and renamed into place, so a destination
  * holds a whole copy or nothing. The key file keeps mode 0600.
  */
-import { closeSync, copyFileSync, chmodSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { historyPath } from '../../engine/venue/index.js';
 import { BackupManifestSchema, type BackupManifest } from '../../engine/protocol/index.js';
 import { derivedPaths, type Config } from './config.js';
-import type { BackupRole } from './backup.js';
+import { fsyncPath, type BackupRole } from './backup.js';
 
 export interface Restored {
   manifest: BackupManifest;
@@ -27,15 +27,6 @@ export interface Restored {
 
 /** A restore refused or failed: its message says what to do. */
 export class RestoreError extends Error {}
-
-function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Where a server with `config` looks for each of a backup's files. */
 export function restoreTargets(config: Pick<Config, 'db' | 'usersDb' | 'keyFile' | 'backupDir' | 'historyDb'>): Record<BackupRole, string> {
