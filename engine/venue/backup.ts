@@ -34,7 +34,7 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const Database = require(workerData.sqlite);
-const { src, dest, probe, steps } = workerData;
+const { src, dest, probe, steps, attach } = workerData;
 (async () => {
   if (src !== undefined) {
     const from = new Database(src, { readonly: true, fileMustExist: true });
@@ -52,6 +52,8 @@ const { src, dest, probe, steps } = workerData;
     const mode = db.pragma('journal_mode = DELETE', { simple: true });
     if (mode !== 'delete') throw new Error('the copy stays in journal mode ' + mode);
     if (steps !== undefined) {
+      // another database the steps read, as schema \`live\` (attached outside the transaction, as SQLite requires)
+      if (attach !== undefined) db.prepare("ATTACH DATABASE ? AS live").run(attach);
       db.transaction(() => {
         for (const s of steps) {
           const st = db.prepare(s.sql);
@@ -59,6 +61,7 @@ const { src, dest, probe, steps } = workerData;
           else for (const r of s.rows) st.run(r);
         }
       })();
+      if (attach !== undefined) db.exec('DETACH DATABASE live');
     }
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw new Error('the copy fails its check: ' + check);
@@ -85,7 +88,7 @@ export interface CopyStep {
   rows?: unknown[][];
 }
 
-function runWorker(data: { src?: string; dest: string; probe?: string; steps?: CopyStep[] }): Promise<CopiedFile> {
+function runWorker(data: { src?: string; dest: string; probe?: string; steps?: CopyStep[]; attach?: string }): Promise<CopiedFile> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const w = new Worker(WORKER, { eval: true, workerData: { ...data, sqlite: createRequire(import.meta.url).resolve('better-sqlite3') } });
@@ -125,8 +128,9 @@ export function finishCopy(dest: string, probe?: string): Promise<CopiedFile> {
 /**
  * Changes a finished copy (in journal mode DELETE) on a worker thread: `steps` in one transaction, then the
  * copy is checked and fsynced again (see finishCopy). For what a copy must say that its source said only
- * after it was copied.
+ * after it was copied. With `attach`, that database (a WAL file others write: only read here) is the
+ * schema `live` in the steps.
  */
-export function amendCopy(dest: string, steps: CopyStep[]): Promise<CopiedFile> {
-  return runWorker({ dest, steps });
+export function amendCopy(dest: string, steps: CopyStep[], attach?: string): Promise<CopiedFile> {
+  return runWorker(attach === undefined ? { dest, steps } : { dest, steps, attach });
 }

@@ -983,6 +983,18 @@ export class Venue {
   }
 
   /**
+   * Resolves once every command committed so far is acknowledged (its fsync returned): what a copy taken
+   * now holds has been answered. Rejects with the venue's failure if it stops first.
+   */
+  async durable(): Promise<void> {
+    const groups = [...this.awaiting, ...this.syncing.flatMap((f) => f.groups)].filter((g) => !g.done);
+    while (groups.some((g) => !g.done)) {
+      this.assertUsable();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
+  /**
    * Cancels the account's open orders (in one symbol, or all), in one group commit; resolves with the
    * number canceled. Canceling an entry also cancels its pending bracket children, so this counts the
    * cancellations that happened rather than the requests that succeeded.

@@ -7,7 +7,10 @@
  * (Venue.backup). Each copy is its file as of one moment, and each is taken after the one before it, so:
  * every user in the copy has their account in the copied venue (accounts are opened in the venue before the
  * user is written); the history is never ahead of the journal (a server started on the copy derives what
- * the history lacks from the journal, as after a crash). Audit entries of the last moments may be missing.
+ * the history lacks from the journal, as after a crash). The audit log is brought up to the venue's copy
+ * too: once every command in the copy is acknowledged (so audited), the entries written since the users
+ * database was copied are added to its copy (audit entries are written a batch at a time, up to a few
+ * hundred ms after the fact, so the first copy lacks even some made before the backup began).
  *
  * Idempotency-Key entries are brought up to the venue's copy: a request answered while the copy was made
  * (or still running when the users database was copied) may have its effect in the copied journal, so a
@@ -47,7 +50,7 @@ export interface BackupOptions {
   venuePath: string;
   usersDb: string;
   /** The users database's own connection: the Idempotency-Key entries made while a backup is made. */
-  store: Pick<Store, 'idemRunning' | 'idemForCopy'>;
+  store: Pick<Store, 'idemRunning' | 'idemForCopy' | 'auditSettled'>;
   /** How long a backup waits for the keyed requests claimed before its venue copy to be answered (default 10 s). */
   idemWaitMs?: number;
   keyFile: string;
@@ -160,14 +163,21 @@ export class Backups {
       const usersFrom = this.#now();
       const users = await copyDatabase(o.usersDb, usersCopy, Store.IDEM_COPY.oldestRunning);
       const v = await o.venue.backup({ venue: join(partial, names.venue), history: join(partial, names.history) }, () => this.#stopping);
-      // the Idempotency-Key entries, up to the venue's copy (see the file's comment)
+      // the Idempotency-Key entries and the audit log, up to the venue's copy (see the file's comment):
+      // every command in the copy is acknowledged, and so audited, before they are read
+      await o.venue.durable();
       const venueAt = this.#now();
       for (const until = performance.now() + (o.idemWaitMs ?? 10_000); o.store.idemRunning(venueAt) > 0 && performance.now() < until && !this.#stopping; ) {
         await new Promise((r) => setTimeout(r, 10));
       }
       if (this.#stopping) throw new Error('the server is stopping');
       const since = Math.min(usersFrom, typeof users.probe === 'number' ? users.probe : usersFrom);
-      const amended = await amendCopy(usersCopy, [{ sql: Store.IDEM_COPY.upsert, rows: o.store.idemForCopy(since, venueAt) }, { sql: Store.IDEM_COPY.dropRunning }]);
+      await o.store.auditSettled();
+      const amended = await amendCopy(
+        usersCopy,
+        [{ sql: Store.IDEM_COPY.upsert, rows: o.store.idemForCopy(since, venueAt) }, { sql: Store.IDEM_COPY.dropRunning }, { sql: Store.IDEM_COPY.auditSince }],
+        o.usersDb,
+      );
       files.push({ role: 'users', file: names.users, bytes: amended.bytes });
       files.push({ role: 'venue', file: names.venue, bytes: v.venue.bytes }, { role: 'history', file: names.history, bytes: v.history.bytes });
       if (o.keySource === 'file' && existsSync(o.keyFile)) {

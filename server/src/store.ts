@@ -387,7 +387,15 @@ export class Store {
     upsert: 'INSERT OR REPLACE INTO idempotency (user_id, key, body_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
     /** After the upsert: what is still running in the copy has ended since without an answer (released). */
     dropRunning: 'DELETE FROM idempotency WHERE status IS NULL',
+    /** With this database attached as `live`: the audit entries written since the copy was made. */
+    auditSince: 'INSERT INTO main.audit SELECT * FROM live.audit WHERE id > (SELECT coalesce(max(id), 0) FROM main.audit)',
   };
+
+  /** Resolves once every audit entry made so far is in the database (handed to the writer and committed). */
+  async auditSettled(): Promise<void> {
+    this.flushAudit();
+    await this.#auditWriter.drained();
+  }
 
   // ---------------------------------------------------------------- alerts of earlier versions
 

@@ -130,6 +130,10 @@ describe('online backups', () => {
     // (listed a page at a time: an order.get each would pass the REST rate limit)
     const have = new Set(await orderIds(restored, tok));
     expect(before.filter((id) => !have.has(id))).toEqual([]);
+    // the audit log has every order the venue has, those placed while the backup was made included
+    const audited = new Set((restored.app.store.db.prepare("SELECT details FROM audit WHERE action = 'order.place'").pluck().all() as string[]).map((d) => (JSON.parse(d) as { orderId: number }).orderId));
+    expect([...have].filter((id) => !audited.has(id))).toEqual([]);
+    expect(have.size).toBeGreaterThan(before.length);
     // and it trades on
     const o = await rpc(restored, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_100, tif: 'gtc' }, tok);
     expect(o.status).toBe(200);

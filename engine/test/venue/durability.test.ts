@@ -112,6 +112,23 @@ describe('group commit and acknowledgements', () => {
     expect(again.view.accountIds().length).toBe(303);
   });
 
+  it('durable() resolves once every command committed before the call is acknowledged, not before', async () => {
+    const v = openVenue(tempDb(), { fsync: 'background' });
+    const acked = new Set<number>();
+    for (let i = 1; i <= 200; i++) void v.submit({ type: 'OpenAccount', accountId: i }).then((a) => acked.add(a.seq));
+    // committed (the group commit runs on the next turn), its fsync started on the thread pool, not yet back
+    await new Promise((r) => setImmediate(r));
+    const committed = v.lastSeq;
+    expect(committed).toBeGreaterThan(0);
+    expect(acked.size).toBeLessThan(committed);
+    await v.durable();
+    for (let s = 1; s <= committed; s++) expect(acked.has(s), `seq ${s}`).toBe(true);
+    // nothing pending: at once
+    await v.durable();
+    v.close();
+    await expect(v.durable()).resolves.toBeUndefined();
+  });
+
   it('time stamps never go backwards even when the clock does', async () => {
     const clock = testClock();
     const v = openVenue(tempDb(), { now: clock.now });
