@@ -208,9 +208,14 @@ export const HUB_METHODS = {
   'hub.admin': method({
     access: 'public',
     readOnly: false,
-    params: z.strictObject({ method: z.enum(['GET', 'POST']), path: AdminPathSchema, body: z.record(z.string(), z.unknown()).optional() }),
+    params: z.strictObject({
+      method: z.enum(['GET', 'POST']),
+      path: AdminPathSchema,
+      body: z.record(z.string(), z.unknown()).optional(),
+      timeoutMs: z.int().min(1).max(3_600_000).optional(),
+    }),
     result: z.unknown(),
-    doc: "A request to the active firm server's user administration (/api/v1 + path), sent by the hub with the session it holds, so that a desktop window needs no token: the server's answer as it gave it, which the window checks against the REST schemas (engine/protocol/rest.ts). The server judges the rights (FORBIDDEN unless an admin); UNAVAILABLE without a firm session.",
+    doc: "A request to the active firm server's user administration (/api/v1 + path), sent by the hub with the session it holds, so that a desktop window needs no token: the server's answer as it gave it, which the window checks against the REST schemas (engine/protocol/rest.ts). The server judges the rights (FORBIDDEN unless an admin); UNAVAILABLE without a firm session. `timeoutMs`: how long the hub waits for the answer (default 15 s; a backup answers once it is made, which on a large venue takes minutes), TIMEOUT past it.",
   }),
   'hub.link.set': method({
     access: 'public',

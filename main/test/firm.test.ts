@@ -204,7 +204,11 @@ describe('hub ↔ firm server', () => {
     // a backup of the server, and the list of them
     const made = BackupSchema.parse(await a.call('hub.admin', { method: 'POST', path: '/admin/backups' }));
     expect(made).toMatchObject({ trigger: 'admin', by: 'admin' });
-    expect(z.array(BackupSchema).parse(await a.call('hub.admin', { method: 'GET', path: '/admin/backups' })).map((b) => b.name)).toEqual([made.name]);
+    expect(z.array(BackupSchema).parse(await a.call('hub.admin', { method: 'GET', path: '/admin/backups', timeoutMs: 60_000 })).map((b) => b.name)).toEqual([made.name]);
+    // the hub waits for the server as long as the window asks (a backup answers once it is made), and says
+    // TIMEOUT past it; no longer than an hour
+    await expect(a.call('hub.admin', { method: 'POST', path: '/admin/backups', timeoutMs: 1 })).rejects.toMatchObject({ code: 'TIMEOUT', details: { timeoutMs: 1 } });
+    await expect(a.call('hub.admin', { method: 'GET', path: '/admin/backups', timeoutMs: 3_600_001 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     // the server's refusals come back typed
     await expect(a.call('hub.admin', { method: 'POST', path: `/admin/users/${alice.id}/role`, body: { role: 'king' } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     // only the administration routes: not the session's other powers

@@ -149,9 +149,10 @@ class FirmLink implements FirmSession {
     this.#conn.close();
   }
 
-  async rest(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  async rest(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs?: number): Promise<unknown> {
     if (this.#closed) throw new ProtocolError('UNAVAILABLE', 'Signed out of this server');
-    const send = async (token: string) => request(this.#o, this.#base, `/api/v1${path}`, { method, token, ...(body !== undefined ? { body } : {}) });
+    const send = async (token: string) =>
+      request(this.#o, this.#base, `/api/v1${path}`, { method, token, ...(body !== undefined ? { body } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
     try {
       return await send(await this.#accessToken());
     } catch (e) {
@@ -266,8 +267,9 @@ async function request(
   o: FirmOptions,
   base: string,
   path: string,
-  init: { method: 'GET' | 'POST'; body?: unknown; token?: string },
+  init: { method: 'GET' | 'POST'; body?: unknown; token?: string; timeoutMs?: number },
 ): Promise<unknown> {
+  const timeoutMs = init.timeoutMs ?? o.httpTimeoutMs ?? 15_000;
   const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': o.clientName };
   if (init.body !== undefined) headers['Content-Type'] = 'application/json';
   if (init.token !== undefined) headers.Authorization = `Bearer ${init.token}`;
@@ -278,9 +280,10 @@ async function request(
       headers,
       ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
       redirect: 'error',
-      signal: AbortSignal.timeout(o.httpTimeoutMs ?? 15_000),
+      signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (e) {
+    if (e instanceof Error && e.name === 'TimeoutError') throw new ProtocolError('TIMEOUT', `${base} did not answer within ${timeoutMs} ms`, { timeoutMs });
     throw new ProtocolError('UNAVAILABLE', `Cannot reach ${base}: ${e instanceof Error ? e.message : String(e)}`);
   }
   return responseBody(res);

@@ -54,7 +54,7 @@ export interface FirmSession {
   /** Closes the upstream (the session stays valid; the refresh token stays stored). */
   close(): void;
   /** A REST request under /api/v1 with this session's access token (renewed as needed): the answer's JSON. */
-  rest(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
+  rest(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs?: number): Promise<unknown>;
 }
 
 export interface FirmLogin {
@@ -418,10 +418,10 @@ export class Hub {
         await this.#o.credentials.delete(secretAccount(profileId, kind));
         return {};
       },
-      'hub.admin': async ({ method, path, body }) => {
+      'hub.admin': async ({ method, path, body, timeoutMs }) => {
         const firm = this.#active.firm;
         if (firm === undefined) throw new ProtocolError('UNAVAILABLE', `${this.#active.profile.name} is not a firm server you are signed in to`);
-        return firm.rest(method, path, body);
+        return firm.rest(method, path, body, timeoutMs);
       },
       'hub.link.set': ({ group, symbol, timeframe }) => {
         this.#o.links.set(group, { symbol, timeframe });

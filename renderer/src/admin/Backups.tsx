@@ -12,6 +12,8 @@ import type { AdminApi } from './api.js';
 import { Loaded, Notice, formatDate, type NoticeState } from './parts.js';
 
 const backupsKey = ['admin', 'backups'] as const;
+/** How long Back up now waits for the server's answer through the desktop's hub: a 5 GB venue copies in about a minute. */
+const BACKUP_WAIT_MS = 30 * 60_000;
 
 /** 1536 → "1.5 KB", 212_000_000 → "202.2 MB" (binary units, one decimal). */
 export function formatBytes(n: number): string {
@@ -40,7 +42,8 @@ export function Backups({ auth }: { auth: AdminApi }) {
   const list = useQuery({ queryKey: backupsKey, queryFn: () => auth.api('GET', '/admin/backups', z.array(BackupSchema)) });
   const [notice, setNotice] = useState<NoticeState>();
   const make = useMutation({
-    mutationFn: () => auth.api('POST', '/admin/backups', BackupSchema),
+    // answered once the backup is made: on a large venue, minutes (a browser's request has no time limit)
+    mutationFn: () => auth.api('POST', '/admin/backups', BackupSchema, undefined, { timeoutMs: BACKUP_WAIT_MS }),
     onSuccess: (b) => setNotice({ ok: true, text: `Backup made: ${formatBytes(b.bytes)} up to command ${formatQty(b.seq)}, in ${formatTook(b.tookMs)}.${b.key === 'environment' ? ' The server key is in its environment, not in the backup: keep it too.' : ''}` }),
     onError: (e: Error) => setNotice({ ok: false, text: e.message }),
     onSettled: () => void qc.invalidateQueries({ queryKey: backupsKey }),

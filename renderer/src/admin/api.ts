@@ -11,7 +11,8 @@ import { useLive } from '../data/live.js';
 export interface AdminApi {
   /** The administrator's user name (their own account's actions are refused). */
   readonly me: string | undefined;
-  api<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown): Promise<z.output<S>>;
+  /** `timeoutMs`: how long to wait for the answer, beyond the default 15 s (a backup: minutes). */
+  api<S extends z.ZodType>(method: 'GET' | 'POST', path: string, schema: S, body?: unknown, opts?: { timeoutMs?: number }): Promise<z.output<S>>;
 }
 
 /** The administration, when an administrator of a server is signed in; undefined otherwise. */
@@ -29,8 +30,12 @@ export function useAdminApi(): AdminApi | undefined {
     if (firmAdmin === undefined) return undefined;
     return {
       me: firmAdmin,
-      api: async (method, path, schema, body) =>
-        readAnswer(schema, await live.conn.call('hub.admin', { method, path, ...(body !== undefined ? { body: body as Record<string, unknown> } : {}) }), path),
+      api: async (method, path, schema, body, opts) => {
+        const timeoutMs = opts?.timeoutMs;
+        const params = { method, path, ...(body !== undefined ? { body: body as Record<string, unknown> } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+        // the window waits for the hub a little longer than the hub waits for the server
+        return readAnswer(schema, await live.conn.call('hub.admin', params, timeoutMs !== undefined ? { timeoutMs: timeoutMs + 5_000 } : undefined), path);
+      },
     };
   }, [auth, user, firmAdmin, live]);
 }
