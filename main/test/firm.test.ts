@@ -5,6 +5,8 @@
  * token renewal when the server refuses an expired access token, sign-out.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +17,7 @@ import { ServerKey } from '../../server/src/auth/crypto.js';
 import type { ConfigInput } from '../../server/src/config.js';
 import { FAST_ARGON2, PASSWORD, api, createUser, fund, listInstrument, login, setupAdmin, type Session, type TestServer } from '../../server/test/helpers.js';
 import { base32Decode, totp } from '../../server/src/auth/totp.js';
-import { MemoryStore } from '../src/credentials/store.js';
+import { MemoryStore, secretAccount } from '../src/credentials/store.js';
 import { firmConnector } from '../src/hub/firm.js';
 import { hubFixture, type HubFixture } from './fixtures.js';
 import { Inbox, until } from './helpers.js';
@@ -252,4 +254,29 @@ describe('hub ↔ firm server', () => {
     expect(over.error).toMatchObject({ code: 'SESSION_REVOKED', details: { reason: 'user disabled' } });
     await expect(a.call('account.get')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
+
+  it('a renewal that times out is a passing trouble: the stored refresh token stays, and the error says TIMEOUT', async () => {
+    // a server that takes the request and never answers
+    const sockets = new Set<Socket>();
+    const silent = createServer(() => undefined);
+    silent.on('connection', (c) => sockets.add(c));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', () => r()));
+    try {
+      const store = new MemoryStore();
+      await store.set(secretAccount('slow', 'refreshToken'), 'tdr_kept');
+      const errors: unknown[] = [];
+      const connector = firmConnector({ credentials: store, clientName: 'test', httpTimeoutMs: 100, backoff: { initialMs: 50, maxMs: 100 }, onError: (e) => errors.push(e) });
+      const link = await connector.resume({ id: 'slow', name: 'Slow', kind: 'firm', url: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, username: 'admin' });
+      expect(link).toBeDefined();
+      await expect(link!.rest('GET', '/admin/users')).rejects.toMatchObject({ code: 'TIMEOUT' });
+      // a few renewals have timed out meanwhile (the link retries): the token is still there
+      await new Promise((r) => setTimeout(r, 400));
+      expect(await store.get(secretAccount('slow', 'refreshToken'))).toBe('tdr_kept');
+      link!.close();
+    } finally {
+      for (const c of sockets) c.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
 });
+

@@ -182,7 +182,7 @@ class FirmLink implements FirmSession {
         if (this.#remember && !this.#closed) await this.#o.credentials.set(this.#account, pair.refreshToken);
         return pair.accessToken;
       } catch (e) {
-        if (e instanceof ProtocolError && e.code !== 'UNAVAILABLE' && e.code !== 'RATE_LIMITED' && e.code !== 'INTERNAL') {
+        if (e instanceof ProtocolError && e.code !== 'UNAVAILABLE' && e.code !== 'TIMEOUT' && e.code !== 'RATE_LIMITED' && e.code !== 'INTERNAL') {
           // The session is over (expired, revoked, user disabled): forget it and ask for a sign-in.
           if (this.#remember) await this.#o.credentials.delete(this.#account).catch(() => false);
           throw new ProtocolError('UNAUTHENTICATED', `Sign in again: ${e.message}`, { cause: e.code });
