@@ -82,6 +82,17 @@ export const BackupSchema = BackupManifestSchema.extend({ dir: z.string() });
 export type Backup = z.output<typeof BackupSchema>;
 
 /**
+ * `GET /api/v1/admin/backups/status`: the backup being made, if one is (an admin's or the schedule's), and
+ * the last one that failed since the server started (a scheduled one's failure is otherwise only in the
+ * logs and metrics).
+ */
+export const BackupStatusSchema = z.strictObject({
+  running: z.strictObject({ since: z.string(), trigger: z.enum(['admin', 'schedule']), by: z.string().optional() }).nullable(),
+  lastFailure: z.strictObject({ at: z.string(), trigger: z.enum(['admin', 'schedule']), by: z.string().optional(), message: z.string() }).nullable(),
+});
+export type BackupStatus = z.output<typeof BackupStatusSchema>;
+
+/**
  * Whether an audit entry's action is under an action filter, as `GET /api/v1/admin/audit?action=` and the
  * Admin panel's live log read it: the action itself or one below it ("admin.user" takes admin.user.disable,
  * not admin.username), with ASCII letters in either case ("admin.deposit" takes admin.Deposit).

@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BackupSchema, type HubStatus, type Quote } from '../../engine/protocol/index.js';
+import { BackupSchema, BackupStatusSchema, type HubStatus, type Quote } from '../../engine/protocol/index.js';
 import { z } from 'zod';
 import { buildServer, type App } from '../../server/src/app.js';
 import { ServerKey } from '../../server/src/auth/crypto.js';
@@ -211,10 +211,15 @@ describe('hub ↔ firm server', () => {
     // TIMEOUT past it; no longer than an hour
     await expect(a.call('hub.admin', { method: 'POST', path: '/admin/backups', timeoutMs: 1 })).rejects.toMatchObject({ code: 'TIMEOUT', details: { timeoutMs: 1 } });
     await expect(a.call('hub.admin', { method: 'GET', path: '/admin/backups', timeoutMs: 3_600_001 })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    // that backup goes on on the server, as its status says, and is listed once made
+    const status = async () => BackupStatusSchema.parse(await a.call('hub.admin', { method: 'GET', path: '/admin/backups/status' }));
+    for (let i = 0; i < 500 && (await status()).running !== null; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await status()).toEqual({ running: null, lastFailure: null });
+    expect(z.array(BackupSchema).parse(await a.call('hub.admin', { method: 'GET', path: '/admin/backups' }))).toHaveLength(2);
     // the server's refusals come back typed
     await expect(a.call('hub.admin', { method: 'POST', path: `/admin/users/${alice.id}/role`, body: { role: 'king' } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     // only the administration routes: not the session's other powers
-    for (const path of ['/auth/me', '/auth/logout', '/admin/../auth/me', '/admin/users/1/delete', '/admin/users/0/disable', 'admin/users', '/admin/users/1/disable?x=1', '/admin/audit#x', '//evil.example/admin/users', '/admin/backups/x', '/admin/backups?dir=/tmp'])
+    for (const path of ['/auth/me', '/auth/logout', '/admin/../auth/me', '/admin/users/1/delete', '/admin/users/0/disable', 'admin/users', '/admin/users/1/disable?x=1', '/admin/audit#x', '//evil.example/admin/users', '/admin/backups/x', '/admin/backups/status/x', '/admin/backups?dir=/tmp'])
       await expect(a.call('hub.admin', { method: 'GET', path }), path).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     // a trader's session gets the server's FORBIDDEN
     expect(await a.call('hub.login', { profileId, username: 'alice', password: PASSWORD, remember: false })).toMatchObject({ state: 'connected', role: 'trader' });

@@ -32,7 +32,7 @@ import { basename, join } from 'node:path';
 import { amendCopy, copyDatabase, historyPath, type Venue } from '../../engine/venue/index.js';
 import { derivedPaths } from './config.js';
 import { Store } from './store.js';
-import { BACKUP_ROLES, BackupManifestSchema, ProtocolError, type Backup, type BackupManifest } from '../../engine/protocol/index.js';
+import { BACKUP_ROLES, BackupManifestSchema, ProtocolError, type Backup, type BackupManifest, type BackupStatus } from '../../engine/protocol/index.js';
 
 export type BackupRole = (typeof BACKUP_ROLES)[number];
 
@@ -77,7 +77,8 @@ export function fsyncPath(path: string): void {
 export class Backups {
   readonly #o: BackupOptions;
   readonly #now: () => number;
-  #running: { startedAt: number; done: Promise<unknown> } | undefined;
+  #running: { startedAt: number; trigger: BackupManifest['trigger']; by: string | undefined; done: Promise<unknown> } | undefined;
+  #lastFailure: BackupStatus['lastFailure'] = null;
   #stopping = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The newest backup in the folder (read from it once, then kept as backups are made); null: none. */
@@ -95,6 +96,15 @@ export class Backups {
   /** When the backup being made began, if one is. */
   get runningSince(): number | undefined {
     return this.#running?.startedAt;
+  }
+
+  /** The backup being made and the last one that failed (GET /api/v1/admin/backups/status). */
+  get status(): BackupStatus {
+    const r = this.#running;
+    return {
+      running: r === undefined ? null : { since: new Date(r.startedAt).toISOString(), trigger: r.trigger, ...(r.by !== undefined ? { by: r.by } : {}) },
+      lastFailure: this.#lastFailure,
+    };
   }
 
   /** The newest backup in the folder, without reading the folder each time (for /health and /metrics). */
@@ -135,12 +145,15 @@ export class Backups {
     }
     const startedAt = this.#now();
     const done = this.#make(startedAt, trigger, by);
-    const running = { startedAt, done };
+    const running = { startedAt, trigger, by, done };
     this.#running = running;
     const clear = (): void => {
       if (this.#running === running) this.#running = undefined;
     };
-    done.then(clear, clear);
+    done.then(clear, (e: unknown) => {
+      clear();
+      if (!this.#stopping) this.#lastFailure = { at: new Date(this.#now()).toISOString(), trigger, ...(by !== undefined ? { by } : {}), message: (e as Error).message };
+    });
     return done;
   }
 

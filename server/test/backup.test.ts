@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { journalRows } from '../../engine/test/venue/helpers.js';
 import { base32Decode, totp } from '../src/auth/totp.js';
-import { BackupManifestSchema, BackupSchema } from '../../engine/protocol/index.js';
+import { BackupManifestSchema, BackupSchema, BackupStatusSchema } from '../../engine/protocol/index.js';
 import { canonicalJson } from '../src/http/api.js';
 import { Backups } from '../src/backup.js';
 import { derivedPaths, makeConfig } from '../src/config.js';
@@ -80,7 +80,16 @@ describe('online backups', () => {
     );
     while (acked.length < 500) await new Promise((r) => setTimeout(r, 5));
     const before = [...acked];
-    const r = await api(s.url, 'POST', '/api/v1/admin/backups', { token: admin.accessToken });
+    const asked = api(s.url, 'POST', '/api/v1/admin/backups', { token: admin.accessToken });
+    // while it is made, the status says so (whose, since when)
+    let running: unknown = null;
+    for (let i = 0; i < 200 && running === null; i++) {
+      running = BackupStatusSchema.parse((await api(s.url, 'GET', '/api/v1/admin/backups/status', { token: admin.accessToken })).body).running;
+      if (running === null) await new Promise((r) => setTimeout(r, 2));
+    }
+    expect(running).toMatchObject({ trigger: 'admin', by: 'admin', since: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
+    const r = await asked;
+    expect((await api(s.url, 'GET', '/api/v1/admin/backups/status', { token: admin.accessToken })).body).toEqual({ running: null, lastFailure: null });
     const during = acked.length - before.length;
     flowing = false;
     await flow;
@@ -323,6 +332,9 @@ describe('online backups', () => {
     const admin = await setupAdmin(s);
     const terry = await createUser(s, admin, 'terry', 'trader');
     expect((await api(s.url, 'POST', '/api/v1/admin/backups')).body.code).toBe('UNAUTHENTICATED');
+    expect((await api(s.url, 'GET', '/api/v1/admin/backups/status')).body.code).toBe('UNAUTHENTICATED');
+    expect((await api(s.url, 'GET', '/api/v1/admin/backups/status', { token: terry.accessToken })).status).toBe(403);
+    expect((await api(s.url, 'GET', '/api/v1/admin/backups/status', { token: admin.accessToken })).body).toEqual({ running: null, lastFailure: null });
     expect((await api(s.url, 'GET', '/health')).body.backup).toEqual({ newestAt: null, running: false });
     const f = await api(s.url, 'POST', '/api/v1/admin/backups', { token: terry.accessToken });
     expect([f.status, f.body.code]).toEqual([403, 'FORBIDDEN']);
@@ -384,6 +396,8 @@ describe('online backups', () => {
     await expect(stopped).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringMatching(/^The backup failed: /) });
     expect(readdirSync(backupDir).sort()).toEqual(before);
     await expect(s.app.backups.run('admin', 'admin')).rejects.toMatchObject({ code: 'UNAVAILABLE', message: 'The server is stopping' });
+    // one abandoned by the shutdown is no failure of the backups
+    expect(s.app.backups.status.lastFailure).toBeNull();
     // a backup folder that cannot be made (a file is in the way): the admin is told why
     const file = join(tempDir(), 'a-file');
     writeFileSync(file, 'x');
@@ -393,6 +407,9 @@ describe('online backups', () => {
     const r = await api(t.url, 'POST', '/api/v1/admin/backups', { token: a2.accessToken });
     expect([r.status, r.body.code]).toEqual([500, 'INTERNAL']);
     expect(r.body.message).toMatch(/^The backup failed: .*ENOTDIR/);
+    // and so does the status, for a scheduled one's failure too (else only in the logs and metrics)
+    const st = BackupStatusSchema.parse((await api(t.url, 'GET', '/api/v1/admin/backups/status', { token: a2.accessToken })).body);
+    expect(st).toEqual({ running: null, lastFailure: { at: expect.any(String), trigger: 'admin', by: 'admin', message: r.body.message } });
     expect(String((await api(t.url, 'GET', '/metrics')).body)).toMatch(/tradedesk_backups_total\{result="failed"\} 1\b/);
   });
 });

@@ -6,12 +6,13 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { z } from 'zod';
-import { BackupSchema, type Backup } from '../../../engine/protocol/index.js';
+import { BackupSchema, BackupStatusSchema, type Backup, type BackupStatus } from '../../../engine/protocol/index.js';
 import { formatQty, formatTime } from '../format/num.js';
 import type { AdminApi } from './api.js';
 import { Loaded, Notice, formatDate, type NoticeState } from './parts.js';
 
 const backupsKey = ['admin', 'backups'] as const;
+const statusKey = ['admin', 'backups', 'status'] as const;
 /** How long Back up now waits for the server's answer through the desktop's hub: a 5 GB venue copies in about a minute. */
 const BACKUP_WAIT_MS = 30 * 60_000;
 
@@ -37,9 +38,24 @@ const when = (b: Backup): string => {
   return `${formatDate(t)} ${formatTime(t)}`;
 };
 
+/** Who began a backup: "the schedule" or "admin". */
+const whose = (r: { trigger: 'admin' | 'schedule'; by?: string | undefined }): string => (r.trigger === 'schedule' ? 'the schedule' : (r.by ?? 'an admin'));
+
 export function Backups({ auth }: { auth: AdminApi }) {
   const qc = useQueryClient();
   const list = useQuery({ queryKey: backupsKey, queryFn: () => auth.api('GET', '/admin/backups', z.array(BackupSchema)) });
+  // the backup being made (by anyone: another admin, the schedule) and the last failure; asked again every
+  // 2 s while one runs, and the list once it is done
+  const status = useQuery({
+    queryKey: statusKey,
+    queryFn: async (): Promise<BackupStatus> => {
+      const st = await auth.api('GET', '/admin/backups/status', BackupStatusSchema);
+      const was = qc.getQueryData<BackupStatus>(statusKey);
+      if (was?.running != null && st.running === null) void qc.invalidateQueries({ queryKey: backupsKey, exact: true });
+      return st;
+    },
+    refetchInterval: (q) => (q.state.data?.running != null ? 2_000 : false),
+  });
   const [notice, setNotice] = useState<NoticeState>();
   const make = useMutation({
     // answered once the backup is made: on a large venue, minutes (a browser's request has no time limit)
@@ -49,13 +65,25 @@ export function Backups({ auth }: { auth: AdminApi }) {
     onSettled: () => void qc.invalidateQueries({ queryKey: backupsKey }),
   });
   const newest = list.data?.[0];
+  const running = make.isPending ? null : (status.data?.running ?? null);
+  const failed = status.data?.lastFailure ?? null;
+  // a failure older than the newest backup is over
+  const failure = failed !== null && (newest === undefined || failed.at > newest.createdAt) ? failed : null;
   return (
     <div className="admin-body">
       <div className="toolbar">
-        <button type="button" className="btn small primary" onClick={() => make.mutate()} disabled={make.isPending} data-testid="backup-now">
-          {make.isPending ? 'Backing up…' : 'Back up now'}
+        <button type="button" className="btn small primary" onClick={() => make.mutate()} disabled={make.isPending || running !== null} data-testid="backup-now">
+          {make.isPending || running !== null ? 'Backing up…' : 'Back up now'}
         </button>
-        <button type="button" className="btn small" onClick={() => void list.refetch()} disabled={list.isFetching}>
+        <button
+          type="button"
+          className="btn small"
+          onClick={() => {
+            void list.refetch();
+            void status.refetch();
+          }}
+          disabled={list.isFetching}
+        >
           Refresh
         </button>
         <span className="muted backup-where" title={newest?.dir}>
@@ -63,6 +91,16 @@ export function Backups({ auth }: { auth: AdminApi }) {
         </span>
       </div>
       <Notice notice={notice} />
+      {running !== null && (
+        <div className="admin-notice" role="status" data-testid="backup-running">
+          A backup is being made, since {formatTime(Date.parse(running.since))}, by {whose(running)}.
+        </div>
+      )}
+      {failure !== null && !(notice !== undefined && !notice.ok) && (
+        <div className="field-error block" role="alert" data-testid="backup-failed">
+          The last backup, by {whose(failure)} at {formatDate(Date.parse(failure.at))} {formatTime(Date.parse(failure.at))}, failed: {failure.message.replace(/^The backup failed: /, '')}
+        </div>
+      )}
       <Loaded q={list} what="the backups" empty="No backups yet. Back up now, or start the server with --backup-every.">
         {(rows) => (
           <table className="grid" data-testid="admin-backups">

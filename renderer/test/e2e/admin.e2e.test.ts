@@ -5,6 +5,7 @@
  * halts and resumes instruments, reads the audit log and makes a backup. Traders are not offered the panel. Real server,
  * real SQLite, real Chromium.
  */
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
@@ -340,6 +341,45 @@ describe('the Admin panel', () => {
     // how to restore the newest: the command, with its folder on the server
     const dir = ((await api(ex.url, 'GET', '/api/v1/admin/backups', { token: ex.admin!.accessToken })).body as { dir: string }[])[0]!.dir;
     await until(() => page.getByTestId('backup-restore').locator('code').first().textContent(), (t) => t === `tradedesk-server restore ${dir}`, 10_000, 'the restore command of the newest backup');
+    expect(await page.getByTestId('backup-running').count()).toBe(0);
+    expect(await page.getByTestId('backup-failed').count()).toBe(0);
+    expect(realProblems(w.problems)).toEqual([]);
+  });
+
+  it("shows a backup the schedule is making, and the list once it is made; a scheduled backup's failure is said in the panel", async () => {
+    const rows = page.locator('[data-testid=backup-row]');
+    const before = await rows.count();
+    // a venue of some size, so that its backup takes a while
+    const bars = Array.from({ length: 300_000 }, (_, i) => ({ t: 1_600_000_020_000 + i * 60_000, o: 10_000, h: 10_010, l: 9_990, c: 10_000, v: 5 }));
+    ex.app!.venue.importCandles('ACME', '1m', bars);
+    const made = ex.app!.backups.run('schedule');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await until(() => page.getByTestId('backup-running').count(), (n) => n === 1, 5_000, 'the backup being made');
+    expect(await page.getByTestId('backup-running').textContent()).toMatch(/^A backup is being made, since \d\d:\d\d:\d\d, by the schedule\.$/);
+    expect(await page.getByTestId('backup-now').isDisabled()).toBe(true);
+    const b = await made;
+    // the panel sees it end (it asks every 2 s while one runs) and lists it, on top
+    await until(() => attrAll(rows, 'data-name'), (n) => n[0] === b.name, 10_000, 'the scheduled backup listed');
+    expect(await rows.count()).toBe(before + 1);
+    expect(await page.getByTestId('backup-running').count()).toBe(0);
+    expect(await page.getByTestId('backup-now').isEnabled()).toBe(true);
+
+    // the backup folder made impossible (a file in its place): the schedule's next turn fails
+    const dir = ex.app!.backups.dir;
+    renameSync(dir, `${dir}.aside`);
+    writeFileSync(dir, 'in the way');
+    try {
+      await expect(ex.app!.backups.run('schedule')).rejects.toMatchObject({ code: 'INTERNAL' });
+      await page.getByRole('button', { name: 'Refresh' }).click();
+      await until(() => page.getByTestId('backup-failed').count(), (n) => n === 1, 5_000, 'the failure shown');
+      expect(await page.getByTestId('backup-failed').textContent()).toMatch(/^The last backup, by the schedule at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, failed: (?!The backup failed)\S/);
+    } finally {
+      rmSync(dir, { force: true });
+      renameSync(`${dir}.aside`, dir);
+    }
+    // a later backup ends it
+    await page.getByTestId('backup-now').click();
+    await until(() => page.getByTestId('backup-failed').count(), (n) => n === 0, 10_000, 'the failure over');
     expect(realProblems(w.problems)).toEqual([]);
   });
 });

@@ -14,7 +14,8 @@
  *   POST /api/v1/auth/2fa/{enroll,verify,disable}
  *   GET  /api/v1/admin/users, POST /api/v1/admin/users, POST /api/v1/admin/users/{id}/{disable,enable,role,password,2fa/reset}
  *   GET  /api/v1/admin/audit?userId=&action=&before=&limit=
- *   GET  /api/v1/admin/backups, POST /api/v1/admin/backups (makes one now; server/src/backup.ts)
+ *   GET  /api/v1/admin/backups, POST /api/v1/admin/backups (makes one now; server/src/backup.ts),
+ *   GET  /api/v1/admin/backups/status (the one being made, the last failure)
  *   GET  /health, GET /metrics
  * Mutating RPC calls accept an `Idempotency-Key` header (same key and body: the original response;
  * same key, different body: 409 IDEMPOTENCY_CONFLICT; a first request cut short by a restart of the server:
@@ -36,6 +37,7 @@ import {
   type MethodName,
   type SessionContext,
   type Backup,
+  type BackupStatus,
 } from '../../../engine/protocol/index.js';
 import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
 import type { Config } from '../config.js';
@@ -51,7 +53,7 @@ export interface ApiDeps {
   auth: AuthService;
   store: Store;
   /** Online backups: make one now (audited as the admin's), list those in the backup folder. */
-  backups: { make(p: Principal, client: ClientInfo): Promise<Backup>; list(): Backup[] };
+  backups: { make(p: Principal, client: ClientInfo): Promise<Backup>; list(): Backup[]; status(): BackupStatus };
   /** Runs a table method for a principal (or a guest). */
   callMethod(name: MethodName, params: unknown, p: Principal | undefined, ip: string): Promise<unknown>;
   health(): Record<string, unknown>;
@@ -312,6 +314,10 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     return d.backups.list();
   });
   route('POST', '/api/v1/admin/backups', async (c) => new HttpReply(201, await d.backups.make(requireAdmin(c), c.client)));
+  route('GET', '/api/v1/admin/backups/status', async (c) => {
+    requireAdmin(c);
+    return d.backups.status();
+  });
 
   route('GET', '/api/v1/methods', async () => {
     const schema = (s: z.ZodType): unknown => {
