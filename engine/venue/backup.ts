@@ -111,10 +111,10 @@ function runWorker(data: { src?: string; dest: string; probe?: string; steps?: C
 
 /**
  * Copies the SQLite file `src` (in WAL mode, shared) to `dest` (which must not exist) on a worker thread, as
- * of one commit, and finishes the copy (see finishCopy). `probe`: a query run on the copy.
+ * of one commit, and finishes the copy (see finishCopy).
  */
-export function copyDatabase(src: string, dest: string, probe?: string): Promise<CopiedFile> {
-  return runWorker(probe === undefined ? { src, dest } : { src, dest, probe });
+export function copyDatabase(src: string, dest: string): Promise<CopiedFile> {
+  return runWorker({ src, dest });
 }
 
 /**

@@ -137,7 +137,6 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     venue.close({ snapshot: false });
     throw e;
   }
-  const keyFromEnv = process.env.TRADEDESK_SERVER_KEY !== undefined && process.env.TRADEDESK_SERVER_KEY !== '';
   const key = opts.serverKey ?? ServerKey.load(paths.keyFile, process.env.TRADEDESK_SERVER_KEY);
   const backups = new Backups({
     dir: paths.backupDir,
@@ -147,7 +146,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     usersDb: paths.usersDb,
     store,
     keyFile: paths.keyFile,
-    keySource: opts.serverKey !== undefined ? 'none' : keyFromEnv ? 'environment' : 'file',
+    keySource: key.source === 'memory' ? 'none' : key.source,
   });
 
   // ---------------------------------------------------------------- metrics
@@ -372,7 +371,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
       connections: gw.size,
       setupPending: auth.setupPending,
       // when the newest backup in the folder began (no names or paths: /health is open), and whether one runs
-      backup: { newestAt: backups.newest?.createdAt ?? null, running: backups.runningSince !== undefined },
+      backup: { newestAt: backups.newest?.createdAt ?? null, running: backups.status.running !== null },
     }),
     metricsText: () => metrics.render(),
     isAllowedOrigin,

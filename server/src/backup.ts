@@ -31,7 +31,7 @@ import { chmodSync, copyFileSync, existsSync, fsyncSync, closeSync, openSync, mk
 import { basename, join } from 'node:path';
 import { amendCopy, copyDatabase, historyPath, type Venue } from '../../engine/venue/index.js';
 import { derivedPaths } from './config.js';
-import { Store } from './store.js';
+import { IDEM_CUT_SHORT, Store } from './store.js';
 import { BACKUP_ROLES, BackupManifestSchema, ProtocolError, type Backup, type BackupManifest, type BackupStatus } from '../../engine/protocol/index.js';
 
 export type BackupRole = (typeof BACKUP_ROLES)[number];
@@ -50,7 +50,7 @@ export interface BackupOptions {
   venuePath: string;
   usersDb: string;
   /** The users database's own connection: the Idempotency-Key entries made while a backup is made. */
-  store: Pick<Store, 'idemRunning' | 'idemForCopy' | 'auditSettled'>;
+  store: Pick<Store, 'idemRunning' | 'auditSettled'>;
   /** How long a backup waits for the keyed requests claimed before its venue copy to be answered (default 10 s). */
   idemWaitMs?: number;
   keyFile: string;
@@ -91,11 +91,6 @@ export class Backups {
 
   get dir(): string {
     return this.#o.dir;
-  }
-
-  /** When the backup being made began, if one is. */
-  get runningSince(): number | undefined {
-    return this.#running?.startedAt;
   }
 
   /** The backup being made and the last one that failed (GET /api/v1/admin/backups/status). */
@@ -174,7 +169,7 @@ export class Backups {
       const files: BackupManifest['files'] = [];
       const usersCopy = join(partial, names.users);
       const usersFrom = this.#now();
-      const users = await copyDatabase(o.usersDb, usersCopy, Store.IDEM_COPY.oldestRunning);
+      await copyDatabase(o.usersDb, usersCopy);
       const v = await o.venue.backup({ venue: join(partial, names.venue), history: join(partial, names.history) }, () => this.#stopping);
       // the Idempotency-Key entries and the audit log, up to the venue's copy (see the file's comment):
       // every command in the copy is acknowledged, and so audited, before they are read
@@ -184,13 +179,9 @@ export class Backups {
         await new Promise((r) => setTimeout(r, 10));
       }
       if (this.#stopping) throw new Error('the server is stopping');
-      const since = Math.min(usersFrom, typeof users.probe === 'number' ? users.probe : usersFrom);
       await o.store.auditSettled();
-      const amended = await amendCopy(
-        usersCopy,
-        [{ sql: Store.IDEM_COPY.upsert, rows: o.store.idemForCopy(since, venueAt) }, { sql: Store.IDEM_COPY.dropRunning }, { sql: Store.IDEM_COPY.auditSince }],
-        o.usersDb,
-      );
+      const sql = Store.COPY_UPDATES;
+      const amended = await amendCopy(usersCopy, [{ sql: sql.idempotency, rows: [[IDEM_CUT_SHORT, usersFrom, venueAt]] }, { sql: sql.dropRunning }, { sql: sql.audit }], o.usersDb);
       files.push({ role: 'users', file: names.users, bytes: amended.bytes });
       files.push({ role: 'venue', file: names.venue, bytes: v.venue.bytes }, { role: 'history', file: names.history, bytes: v.history.bytes });
       if (o.keySource === 'file' && existsSync(o.keyFile)) {

@@ -370,25 +370,24 @@ export class Store {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM idempotency WHERE status IS NULL AND created_at <= ?').get(before) as { n: number }).n;
   }
   /**
-   * The entries claimed at or after `since` as a backup's copy must hold them (rows of IDEM_COPY.upsert's
-   * parameters): answered ones as they are; those claimed by `until` and still running as cut short (their
-   * effect may be in the copy); those claimed after `until` and still running, not at all.
+   * The statements a backup's copy of this database is brought up to date with, run on the copy with this
+   * database attached as `live` (see Backups).
    */
-  idemForCopy(since: number, until: number): unknown[][] {
-    return this.db
-      .prepare('SELECT user_id, key, body_hash, coalesce(status, ?), response, created_at FROM idempotency WHERE created_at >= ? AND (status IS NOT NULL OR created_at <= ?)')
-      .raw()
-      .all(IDEM_CUT_SHORT, since, until) as unknown[][];
-  }
-  /** The statements a backup's copy of this database is brought up to date with (see Backups). */
-  static readonly IDEM_COPY = {
-    /** On the copy: when the oldest request still running at the copy was claimed (null: none). */
-    oldestRunning: 'SELECT min(created_at) FROM idempotency WHERE status IS NULL',
-    upsert: 'INSERT OR REPLACE INTO idempotency (user_id, key, body_hash, status, response, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-    /** After the upsert: what is still running in the copy has ended since without an answer (released). */
-    dropRunning: 'DELETE FROM idempotency WHERE status IS NULL',
-    /** With this database attached as `live`: the audit entries written since the copy was made. */
-    auditSince: 'INSERT INTO main.audit SELECT * FROM live.audit WHERE id > (SELECT coalesce(max(id), 0) FROM main.audit)',
+  static readonly COPY_UPDATES = {
+    /**
+     * Idempotency-Key entries (parameters: IDEM_CUT_SHORT, when the copy was made, when the venue's copy
+     * was): those claimed since the copy, or still running in it, as they are now; answered ones as they
+     * are, those claimed by the venue's copy and still running as cut short (their effect may be in it),
+     * those claimed after it and still running not at all.
+     */
+    idempotency: `INSERT OR REPLACE INTO main.idempotency (user_id, key, body_hash, status, response, created_at)
+      SELECT l.user_id, l.key, l.body_hash, coalesce(l.status, ?), l.response, l.created_at FROM live.idempotency l
+      WHERE (l.created_at >= ? OR EXISTS (SELECT 1 FROM main.idempotency m WHERE m.user_id = l.user_id AND m.key = l.key AND m.status IS NULL))
+        AND (l.status IS NOT NULL OR l.created_at <= ?)`,
+    /** After that: what is still running in the copy has ended since without an answer (released). */
+    dropRunning: 'DELETE FROM main.idempotency WHERE status IS NULL',
+    /** The audit entries written since the copy was made. */
+    audit: 'INSERT INTO main.audit SELECT * FROM live.audit WHERE id > (SELECT coalesce(max(id), 0) FROM main.audit)',
   };
 
   /** Resolves once every audit entry made so far is in the database (handed to the writer and committed). */

@@ -25,8 +25,11 @@ export function safeEqual(a: string, b: string): boolean {
 
 export class ServerKey {
   readonly #key: Buffer;
-  private constructor(key: Buffer) {
+  /** Where it came from: its file, TRADEDESK_SERVER_KEY, or memory alone (tests). */
+  readonly source: 'file' | 'environment' | 'memory';
+  private constructor(key: Buffer, source: ServerKey['source']) {
     this.#key = key;
+    this.source = source;
   }
 
   /** Reads the key file, creating it (32 random bytes, base64, mode 0600) on first start. */
@@ -34,7 +37,7 @@ export class ServerKey {
     if (fromEnv !== undefined && fromEnv !== '') {
       const k = Buffer.from(fromEnv, 'base64');
       if (k.length !== 32) throw new Error('TRADEDESK_SERVER_KEY must be 32 bytes, base64-encoded');
-      return new ServerKey(k);
+      return new ServerKey(k, 'environment');
     }
     if (!existsSync(path)) {
       mkdirSync(dirname(path), { recursive: true });
@@ -47,11 +50,11 @@ export class ServerKey {
     }
     const k = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
     if (k.length !== 32) throw new Error(`The key file ${path} does not hold a 32-byte base64 key`);
-    return new ServerKey(k);
+    return new ServerKey(k, 'file');
   }
 
   static forTests(): ServerKey {
-    return new ServerKey(randomBytes(32));
+    return new ServerKey(randomBytes(32), 'memory');
   }
 
   /** Keyed hash for stored tokens and one-time codes (HMAC-SHA-256 with a derived sub-key). */
