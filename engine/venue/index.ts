@@ -7,7 +7,7 @@ export { amendCopy, copyDatabase, finishCopy, type CopyStep } from './backup.js'
 export type { CopiedFile } from './backup.js';
 export { historyPath, createBatchWriter, rowStatement } from './history-thread.js';
 export type { BatchWriter, HistoryBatch, RowStatement } from './history-thread.js';
-export type { Ack, CommittedCommand, EngineView, HistoryArg, HistoryMethod, HistoryResult, MarketChange, RecoveryReport, VenueOptions } from './venue.js';
+export type { Ack, CommandTag, CommittedCommand, EngineView, HistoryArg, HistoryMethod, HistoryResult, MarketChange, RecoveryReport, VenueOptions } from './venue.js';
 export { VenueError, isVenueError } from './errors.js';
 export type { VenueErrorCode } from './errors.js';
 export type { BracketRequest, PlaceOcoRequest, PlaceOrderRequest, VenueCommand, Encoded } from './codec.js';

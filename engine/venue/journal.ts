@@ -18,26 +18,41 @@ export interface FrameRow {
   ts: number;
   data: string;
   crc: number;
+  /** The commands' tags (Venue.submit), a JSON array of text or null per command; null when none has one. */
+  tags: string | null;
 }
 
-/** CRC-32 of the frame header and its data: a damaged seq, count, time or payload changes it. */
-export function frameCrc(seq: number, n: number, ts: number, data: string): number {
-  return crc32(data, crc32(`${seq},${n},${ts}|`));
+/** A frame's tags: one per command, null for a command submitted without one. */
+export type FrameTags = (string | null)[];
+
+/**
+ * CRC-32 of the frame header and its data (and its tags, when it has any, marked in the header): a damaged
+ * seq, count, time, payload or tag changes it, and so does a tagged frame's tags turned NULL.
+ */
+export function frameCrc(seq: number, n: number, ts: number, data: string, tags: string | null = null): number {
+  if (tags === null) return crc32(data, crc32(`${seq},${n},${ts}|`));
+  return crc32(tags, crc32(data, crc32(`${seq},${n},${ts},tags|`)));
 }
 
-/** Why a frame cannot be used, or undefined when it is intact. */
-export function checkFrame(row: FrameRow): { reason: string } | { commands: Encoded[] } {
+/** Why a frame cannot be used, or its commands (and tags, when it has any) when it is intact. */
+export function checkFrame(row: FrameRow): { reason: string } | { commands: Encoded[]; tags: FrameTags | undefined } {
   if (typeof row.data !== 'string') return { reason: 'payload is not text' };
-  if (frameCrc(row.seq, row.n, row.ts, row.data) !== row.crc) return { reason: 'CRC mismatch' };
+  const tagText = row.tags ?? null;
+  if (tagText !== null && typeof tagText !== 'string') return { reason: 'tags are not text' };
+  if (frameCrc(row.seq, row.n, row.ts, row.data, tagText) !== row.crc) return { reason: 'CRC mismatch' };
   let commands: unknown;
+  let tags: unknown;
   try {
     commands = JSON.parse(row.data);
+    tags = tagText === null ? undefined : JSON.parse(tagText);
   } catch {
     return { reason: 'payload is not valid JSON' };
   }
   if (!Array.isArray(commands) || commands.length !== row.n || !commands.every(Array.isArray))
     return { reason: `payload does not hold ${row.n} encoded commands` };
-  return { commands: commands as Encoded[] };
+  if (tags !== undefined && (!Array.isArray(tags) || tags.length !== row.n || !tags.every((t) => t === null || typeof t === 'string')))
+    return { reason: `tags do not hold ${row.n} texts or nulls` };
+  return { commands: commands as Encoded[], tags: tags as FrameTags | undefined };
 }
 
 /** Prepared statements for the journal. */
@@ -47,16 +62,17 @@ export class Journal {
   private readonly from;
   private readonly last;
   constructor(readonly db: Db) {
-    this.insert = db.prepare('INSERT INTO journal (seq, n, ts, data, crc) VALUES (?, ?, ?, ?, ?)');
+    this.insert = db.prepare('INSERT INTO journal (seq, n, ts, data, crc, tags) VALUES (?, ?, ?, ?, ?, ?)');
     this.frameAt = db.prepare('SELECT max(seq) FROM journal WHERE seq <= ?').pluck();
-    this.from = db.prepare('SELECT seq, n, ts, data, crc FROM journal WHERE seq >= ? ORDER BY seq LIMIT 64');
+    this.from = db.prepare('SELECT seq, n, ts, data, crc, tags FROM journal WHERE seq >= ? ORDER BY seq LIMIT 64');
     this.last = db.prepare('SELECT seq, n FROM journal ORDER BY seq DESC LIMIT 1');
   }
 
-  /** Appends one frame (inside the caller's transaction). */
-  append(seq: number, ts: number, commands: Encoded[]): void {
+  /** Appends one frame (inside the caller's transaction), with its commands' tags when any has one. */
+  append(seq: number, ts: number, commands: Encoded[], tags?: FrameTags): void {
     const data = JSON.stringify(commands);
-    this.insert.run(seq, commands.length, ts, data, frameCrc(seq, commands.length, ts, data));
+    const tagText = tags === undefined ? null : JSON.stringify(tags);
+    this.insert.run(seq, commands.length, ts, data, frameCrc(seq, commands.length, ts, data, tagText), tagText);
   }
 
   /**

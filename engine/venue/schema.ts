@@ -143,6 +143,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 5,
+    up(db) {
+      // Who sent each command, as its submitter labelled it (Venue.submit's tag): a JSON array beside the
+      // frame's commands, one text or null per command, or NULL when none has one. A frame with tags has
+      // them in its CRC (journal.ts frameCrc). The server audits its users' commands from these, so an
+      // acknowledged order's audit entry is as durable as the order.
+      db.exec('ALTER TABLE journal ADD COLUMN tags TEXT; ALTER TABLE journal_quarantine ADD COLUMN tags TEXT');
+    },
+  },
 ];
 
 /** History tables that lived in the venue database before schema version 3. */

@@ -228,6 +228,18 @@ export interface Ack {
   orderIds: OrderId[];
 }
 
+/**
+ * A label its submitter journals with a command (Venue.submit): who sent it, say. The venue keeps `text` in
+ * the command's frame, covered by the frame's CRC (journalFrames gives it back), and calls `acknowledged`
+ * with the command's ack (and the command as submitted) just before its promise resolves: in sequence order, so what is built from those
+ * calls can keep a watermark in the journal's terms. A command rejected before sequencing (not journaled)
+ * is passed too, with seq 0. `acknowledged` should not throw (one that does is reported through onError).
+ */
+export interface CommandTag {
+  readonly text: string;
+  acknowledged?(ack: Ack, submitted: VenueCommand): void;
+}
+
 /** A journaled command and its events, as given to onCommit listeners. */
 export interface CommittedCommand {
   seq: number;
@@ -293,6 +305,7 @@ interface Pending {
   cmd: VenueCommand;
   resolve: (a: Ack) => void;
   reject: (e: unknown) => void;
+  tag: CommandTag | undefined;
 }
 
 /** Background fsyncs of the WAL running at once (each on a thread of libuv's pool, which has 4 by default). */
@@ -386,6 +399,9 @@ export class Venue {
   private nextOrderId = 1;
   private lastTs = 0;
   private queue: Pending[] = [];
+  /** The tag of commands submitted without one (tagged()). */
+  private tag: CommandTag | undefined;
+  private submissions = 0;
   private scheduled = false;
   private immediate: ReturnType<typeof setImmediate> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -684,11 +700,11 @@ export class Venue {
       const all = [bad, ...later];
       this.db.transaction(() => {
         const q = this.db.prepare(
-          'INSERT INTO journal_quarantine (seq, n, ts, data, crc, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+          'INSERT INTO journal_quarantine (seq, n, ts, data, crc, tags, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
         );
         const del = this.db.prepare('DELETE FROM journal WHERE seq = ?');
         for (const { row, reason } of all) {
-          q.run(row.seq, row.n, row.ts, row.data, row.crc, reason, Math.floor(this.clock()));
+          q.run(row.seq, row.n, row.ts, row.data, row.crc, row.tags ?? null, reason, Math.floor(this.clock()));
           del.run(row.seq);
           discarded.push({ seq: row.seq, n: row.n, reason });
         }
@@ -955,12 +971,28 @@ export class Venue {
    * the batch is durably committed. Engine rejections resolve (with `rejected` set); the promise rejects only
    * when the venue cannot take the command (VENUE_CLOSED, VENUE_FAILED).
    */
-  submit(cmd: VenueCommand): Promise<Ack> {
+  submit(cmd: VenueCommand, tag: CommandTag | undefined = this.tag): Promise<Ack> {
     if (this.state !== 'open') return Promise.reject(this.unavailable());
+    if (tag !== undefined && typeof tag.text !== 'string') return Promise.reject(new VenueError('BAD_COMMAND', 'A command tag must be text'));
+    this.submissions++;
     return new Promise<Ack>((resolve, reject) => {
-      this.queue.push({ cmd, resolve, reject });
+      this.queue.push({ cmd, resolve, reject, tag });
       if (!this.scheduled) this.schedule();
     });
+  }
+
+  /**
+   * Runs `fn` with `tag` on every command it submits synchronously without a tag of its own (a protocol
+   * handler's, say, which knows nothing of who calls it), and returns what it returns.
+   */
+  tagged<T>(tag: CommandTag, fn: () => T): T {
+    const outer = this.tag;
+    this.tag = tag;
+    try {
+      return fn();
+    } finally {
+      this.tag = outer;
+    }
   }
 
   /** Several commands that must go into the same group commit, in this order. */
@@ -1074,6 +1106,7 @@ export class Venue {
     let nextId = this.nextOrderId;
     const take = (): number => nextId++;
     const frame: Encoded[] = [];
+    let tags: (string | null)[] | undefined;
     const acks: Ack[] = new Array<Ack>(batch.length);
     const committed: CommittedCommand[] = [];
     history.sink = this.orderSubs.size > 0 ? this.sink : null;
@@ -1117,6 +1150,9 @@ export class Venue {
         seq++;
         const events = engine.execute(cmd);
         frame.push(enc);
+        const tag = batch[i]!.tag;
+        if (tag !== undefined) (tags ??= new Array<string | null>(frame.length - 1).fill(null)).push(tag.text);
+        else if (tags !== undefined) tags.push(null);
         if (keepHistory) history.apply(seq, cmd, events);
         const last = events[events.length - 1];
         const ack: Ack = { seq, ts, command: cmd, events, orderIds: orderIdsOf(enc) };
@@ -1131,7 +1167,7 @@ export class Venue {
           break;
         }
       }
-      if (frame.length > 0) this.journal.append(first, ts, frame);
+      if (frame.length > 0) this.journal.append(first, ts, frame, tags);
       historyDue =
         history.pending >= this.opts.historyFlushRows ||
         (history.pending > 0 && performance.now() - history.flushedAt >= this.opts.historyFlushMs);
@@ -1162,7 +1198,7 @@ export class Venue {
       this.awaiting.push({ batch, acks, committed, pubs, done: false });
       this.startSync();
     } else {
-      for (let i = 0; i < batch.length; i++) batch[i]!.resolve(acks[i]!);
+      this.acknowledge(batch, acks);
       if (committed.length > 0) this.publish(committed, pubs);
     }
     // Handed to the thread only once the journal holds the commands, and after the batch's fsync started:
@@ -1314,8 +1350,24 @@ export class Venue {
         for (const p of g.batch) p.reject(e);
         continue;
       }
-      for (let i = 0; i < g.batch.length; i++) g.batch[i]!.resolve(g.acks[i]!);
+      this.acknowledge(g.batch, g.acks);
       if (g.committed.length > 0) this.publish(g.committed, g.pubs);
+    }
+  }
+
+  /** Resolves a batch's promises, in order, each after its tag heard of it. */
+  private acknowledge(batch: Pending[], acks: Ack[]): void {
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i]!;
+      const ack = acks[i]!;
+      if (p.tag?.acknowledged !== undefined) {
+        try {
+          p.tag.acknowledged(ack, p.cmd);
+        } catch (e) {
+          this.opts.onError(e, 'tag');
+        }
+      }
+      p.resolve(ack);
     }
   }
 
@@ -1819,6 +1871,10 @@ export class Venue {
     for (const f of this.syncing) for (const g of f.groups) if (!g.done) n += g.batch.length;
     return n;
   }
+  /** How many commands submit() has taken (a caller can tell whether a call it made reached the venue). */
+  get submitted(): number {
+    return this.submissions;
+  }
   /** Sequence number of the last committed command. */
   get lastSeq(): number {
     return this.seq;
@@ -1986,12 +2042,16 @@ export class Venue {
   get lastCommitTs(): Timestamp {
     return this.lastTs;
   }
-  /** Journal frames (for audits and the torture test): seq, count and the encoded commands. */
-  *journalFrames(afterSeq = 0): IterableIterator<{ seq: number; ts: number; commands: Encoded[] }> {
+  /**
+   * Journal frames (for audits and the torture test): seq, count, the encoded commands and their tags'
+   * texts (absent when none of the frame's commands has one). The first frame may start at or before
+   * `afterSeq`.
+   */
+  *journalFrames(afterSeq = 0): IterableIterator<{ seq: number; ts: number; commands: Encoded[]; tags?: (string | null)[] }> {
     for (const row of this.journal.framesAfter(afterSeq)) {
       const c = checkFrame(row);
       if ('reason' in c) throw new VenueError('JOURNAL_CORRUPT', `Journal frame at ${row.seq} is damaged: ${c.reason}`);
-      yield { seq: row.seq, ts: row.ts, commands: c.commands };
+      yield c.tags === undefined ? { seq: row.seq, ts: row.ts, commands: c.commands } : { seq: row.seq, ts: row.ts, commands: c.commands, tags: c.tags };
     }
   }
 }

@@ -17,6 +17,7 @@ import { createApi } from './http/api.js';
 import { rawErrorResponse } from './http/errors.js';
 import { StaticFiles } from './http/static.js';
 import { createLogger, type Logger } from './log.js';
+import { commandEntry, recoverAudit } from './market/audit.js';
 import { MarketHub } from './market/hub.js';
 import { VenueMethods, type Origin, type OrderHooks } from './market/methods.js';
 import { venueHandlers, venueErrorToProtocol } from '../../engine/venue/index.js';
@@ -133,6 +134,9 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   let store: Store;
   try {
     store = new Store(paths.usersDb, (e) => log.error('audit write failed', { err: e }));
+    // the audit entries of acknowledged commands a crash took before they were written (market/audit.ts)
+    const audit = recoverAudit(venue, store);
+    if (audit.recovered > 0 || audit.skipped > 0) log.warn('audit entries made again from the journal', audit);
   } catch (e) {
     venue.close({ snapshot: false });
     throw e;
@@ -269,11 +273,15 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
         else m.ordersRejected.inc();
         m.rate.add(1);
       }
-      if (origin === undefined) return;
+      if (details === undefined) return;
       // `details` is built for this call alone (methods.ts): extended in place rather than copied.
       details.via = origin.via;
       if (!outcome.accepted) details.rejected = outcome.code;
       store.audit({ ts: Date.now(), userId: origin.userId, username: origin.username, ip: origin.ip, action: kind === 'admin' ? `admin.${String(details.type)}` : `order.${kind}`, details });
+    },
+    onCommand(origin, ack, submitted) {
+      const entry = commandEntry(origin, ack.command ?? submitted, ack.ts, ack);
+      if (entry !== undefined) store.audit(entry, ack.seq);
     },
   };
   // Count submits in flight for graceful shutdown and the pending-acks gauge.

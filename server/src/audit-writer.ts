@@ -28,6 +28,12 @@ interface Waiter {
 }
 
 const AUDIT_STATEMENTS: readonly RowStatement[] = [rowStatement('INSERT INTO audit (ts, user_id, username, ip, action, details)', AUDIT_WIDTH, '', 64)];
+/**
+ * The audit mark (the journal seq of the last command whose entry is written; market/audit.ts), committed
+ * with each batch's rows: the batch's mark as text, not written while it is negative (not known yet).
+ */
+export const AUDIT_MARK =
+  "INSERT INTO meta (key, value) SELECT 'audit_seq', v FROM (SELECT ? AS v) WHERE CAST(v AS INTEGER) >= 0 ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 /** An audit row just written, but an order's: its id, then the AUDIT_WIDTH columns (details as JSON text). */
 export type WrittenRow = [id: number, ts: number, userId: number | null, username: string | null, ip: string | null, action: string, details: string];
@@ -68,7 +74,7 @@ db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 db.pragma('temp_store = MEMORY');
 db.pragma('cache_size = -16384');
-const write = createBatchWriter(db, workerData.stmts, null);
+const write = createBatchWriter(db, workerData.stmts, workerData.mark);
 const lastRowid = db.prepare('SELECT last_insert_rowid() AS id');
 // Batches held for the next commit: every commitMs, or once they hold commitRows rows, or at once when
 // someone waits ('sync', close).
@@ -108,7 +114,7 @@ parentPort.on('message', (m) => {
     return;
   }
   if (m.sync) return commit();
-  held.push({ seq: m.id, rows: [m.rows] });
+  held.push({ seq: m.mark, rows: [m.rows] });
   heldRows += m.rows[0].length;
   lastId = m.id;
   if (commitMs === 0 || heldRows >= commitRows) commit();
@@ -124,8 +130,8 @@ export class AuditWriter {
   #local: { write: BatchWriter; lastRowid: Database.Statement } | undefined;
   #posted = 0;
   #done = 0;
-  /** Rows handed to the worker and not yet confirmed, by batch id: written here if the worker dies. */
-  readonly #inflight = new Map<number, AuditColumns>();
+  /** Rows (and their mark) handed to the worker and not yet confirmed, by batch id: written here if the worker dies. */
+  readonly #inflight = new Map<number, { rows: AuditColumns; mark: number }>();
   #waiters: Waiter[] = [];
 
   /**
@@ -139,16 +145,16 @@ export class AuditWriter {
     this.#commitMs = Math.max(0, commitMs);
     if (path === ':memory:') return; // another connection would see another database
     try {
-      const w = new Worker(WORKER, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), path, stmts: AUDIT_STATEMENTS, commitMs: this.#commitMs, commitRows } });
+      const w = new Worker(WORKER, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), path, stmts: AUDIT_STATEMENTS, mark: AUDIT_MARK, commitMs: this.#commitMs, commitRows } });
       w.unref();
       w.on('message', (m: { done?: number; error?: string; written?: WrittenRow[] }) => {
         if (m.done === undefined) return;
         const written = m.written ?? [];
         // every batch up to m.done was in that commit (the map is in the order handed over)
-        for (const [id, rows] of this.#inflight) {
+        for (const [id, b] of this.#inflight) {
           if (id > m.done) break;
           // Not written (a full disk, a broken file): try once more here, then report.
-          if (m.error !== undefined) written.push(...this.#writeHere(rows));
+          if (m.error !== undefined) written.push(...this.#writeHere(b.rows, b.mark));
           this.#inflight.delete(id);
         }
         this.#settle(m.done, written);
@@ -169,15 +175,18 @@ export class AuditWriter {
     return this.#worker;
   }
 
-  /** Hands a batch of rows over, as columns (the caller gives up the arrays). */
-  write(rows: AuditColumns): void {
+  /**
+   * Hands a batch of rows over, as columns (the caller gives up the arrays), with the audit mark to commit
+   * with them (AUDIT_MARK; negative: none).
+   */
+  write(rows: AuditColumns, mark = -1): void {
     const id = ++this.#posted;
     if (this.#worker === undefined) {
-      this.#settle(id, this.#writeHere(rows));
+      this.#settle(id, this.#writeHere(rows, mark));
       return;
     }
-    this.#inflight.set(id, rows);
-    this.#worker.postMessage({ id, rows });
+    this.#inflight.set(id, { rows, mark });
+    this.#worker.postMessage({ id, rows, mark });
   }
 
   /** Resolves when every batch written so far is in the database. */
@@ -204,11 +213,11 @@ export class AuditWriter {
   }
 
   /** Writes a batch on this thread; returns its rows but orders' (writtenRows), none if it failed. */
-  #writeHere(rows: AuditColumns): WrittenRow[] {
+  #writeHere(rows: AuditColumns, mark: number): WrittenRow[] {
     try {
       if (!this.#db.open) return [];
-      this.#local ??= { write: createBatchWriter(this.#db, AUDIT_STATEMENTS, null), lastRowid: this.#db.prepare('SELECT last_insert_rowid() AS id') };
-      const batches = [{ seq: 0, rows: [rows] }];
+      this.#local ??= { write: createBatchWriter(this.#db, AUDIT_STATEMENTS, AUDIT_MARK), lastRowid: this.#db.prepare('SELECT last_insert_rowid() AS id') };
+      const batches = [{ seq: mark, rows: [rows] }];
       this.#local.write(batches);
       return writtenRows(batches, (this.#local.lastRowid.get() as { id: number }).id);
     } catch (e) {
@@ -243,7 +252,7 @@ export class AuditWriter {
     if (this.#worker === undefined) return; // already handled (an 'error' is followed by an 'exit')
     this.#worker = undefined;
     this.#onError(e);
-    for (const [id, rows] of [...this.#inflight].sort((a, b) => a[0] - b[0])) this.#settle(id, this.#writeHere(rows));
+    for (const [id, b] of [...this.#inflight].sort((x, y) => x[0] - y[0])) this.#settle(id, this.#writeHere(b.rows, b.mark));
     this.#inflight.clear();
   }
 }

@@ -181,7 +181,7 @@ export class Backups {
       if (this.#stopping) throw new Error('the server is stopping');
       await o.store.auditSettled();
       const sql = Store.COPY_UPDATES;
-      const amended = await amendCopy(usersCopy, [{ sql: sql.idempotency, rows: [[IDEM_CUT_SHORT, usersFrom, venueAt]] }, { sql: sql.dropRunning }, { sql: sql.audit }], o.usersDb);
+      const amended = await amendCopy(usersCopy, [{ sql: sql.idempotency, rows: [[IDEM_CUT_SHORT, usersFrom, venueAt]] }, { sql: sql.dropRunning }, { sql: sql.audit }, { sql: sql.auditMark, rows: [[String(v.seq)]] }], o.usersDb);
       files.push({ role: 'users', file: names.users, bytes: amended.bytes });
       files.push({ role: 'venue', file: names.venue, bytes: v.venue.bytes }, { role: 'history', file: names.history, bytes: v.history.bytes });
       if (o.keySource === 'file' && existsSync(o.keyFile)) {

@@ -10,7 +10,7 @@ import Database from 'better-sqlite3';
 import { auditActionMatches, type AuditEntry as AuditLogEntry } from '../../engine/protocol/index.js';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { AUDIT_WIDTH, AuditWriter, type AuditColumns } from './audit-writer.js';
+import { AUDIT_MARK, AUDIT_WIDTH, AuditWriter, type AuditColumns } from './audit-writer.js';
 
 export type Db = Database.Database;
 export type Role = 'admin' | 'trader' | 'viewer';
@@ -184,6 +184,8 @@ export class Store {
   /** Audit rows waiting to be written, as AUDIT_WIDTH columns (details already JSON). */
   #auditCols: AuditColumns = noAuditRows();
   #auditTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The audit mark to commit with the next batch (see AUDIT_MARK); -1 until the server sets it. */
+  #auditSeq = -1;
   readonly #auditWriter: AuditWriter;
   readonly #onError: (e: Error) => void;
   /** The audit log's live tail's listeners (onAuditEntries). */
@@ -388,7 +390,30 @@ export class Store {
     dropRunning: 'DELETE FROM main.idempotency WHERE status IS NULL',
     /** The audit entries written since the copy was made. */
     audit: 'INSERT INTO main.audit SELECT * FROM live.audit WHERE id > (SELECT coalesce(max(id), 0) FROM main.audit)',
+    /**
+     * The audit mark (parameter: the venue copy's last seq, as text): every command in the venue's copy is
+     * audited in this one, and a server restored from it makes again the entries of those after it only.
+     */
+    auditMark: "INSERT INTO main.meta (key, value) VALUES ('audit_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
   };
+
+  /**
+   * The audit mark (the journal seq of the last user command whose audit entry is written; market/audit.ts),
+   * or undefined when none was ever written.
+   */
+  auditMark(): number | undefined {
+    const v = this.db.prepare("SELECT value FROM meta WHERE key = 'audit_seq'").pluck().get() as string | undefined;
+    return v === undefined ? undefined : Number(v);
+  }
+
+  /**
+   * Writes the audit mark at once (recoverAudit, at start-up): with no entry made yet, none is waiting for
+   * the writer to commit it with an older mark.
+   */
+  setAuditMark(seq: number): void {
+    if (this.#auditSeq >= 0 || this.#auditCols[0]!.length > 0) throw new Error('The audit mark is set before any entry is made');
+    this.db.prepare(AUDIT_MARK).run(String(seq));
+  }
 
   /** Resolves once every audit entry made so far is in the database (handed to the writer and committed). */
   async auditSettled(): Promise<void> {
@@ -416,7 +441,9 @@ export class Store {
    * Appends to the audit log. Entries are buffered and handed to the audit writer thread once per 50 ms (or
    * per 500 entries), so auditing every order costs no database write on the order path.
    */
-  audit(e: AuditEntry): void {
+  audit(e: AuditEntry, seq?: number): void {
+    // a journaled command's entry (market/audit.ts): they come in seq order, and its seq is the new mark
+    if (seq !== undefined && seq > 0) this.#auditSeq = seq;
     // Kept as column values (no entry object held until the flush).
     const c = this.#auditCols;
     c[0]!.push(e.ts);
@@ -437,7 +464,7 @@ export class Store {
     const cols = this.#auditCols;
     if (cols[0]!.length === 0 || !this.db.open) return;
     this.#auditCols = noAuditRows();
-    this.#auditWriter.write(cols);
+    this.#auditWriter.write(cols, this.#auditSeq);
   }
 
   /** The audit log, newest first; it includes every entry made before the call. */

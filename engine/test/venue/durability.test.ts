@@ -491,7 +491,7 @@ describe('schema migrations', () => {
     const before = v3.db.prepare('SELECT * FROM alerts ORDER BY id').all();
     v3.db.close();
     const v4 = openDatabase(file, { ...base, migrations: all });
-    expect(v4.migrated).toEqual([4]);
+    expect(v4.migrated).toEqual([4, 5]);
     expect(v4.db.prepare('SELECT * FROM alerts ORDER BY id').all()).toEqual(before);
     const insert = v4.db.prepare("INSERT INTO alerts (account_id, symbol, direction, price, created_ts) VALUES (1, 'AAA', 'above', 1040, 10) RETURNING id").pluck();
     const next = insert.get() as number;
@@ -531,6 +531,8 @@ describe('the history file', () => {
       for (const t of tables) db.exec(`INSERT INTO main.${t} SELECT * FROM h.${t}`);
       db.exec("INSERT INTO main.meta (key, value) SELECT key, value FROM h.history_meta");
       db.exec("UPDATE main.meta SET value = '2' WHERE key = 'schema_version'");
+      // version 5's columns
+      db.exec('ALTER TABLE main.journal DROP COLUMN tags; ALTER TABLE main.journal_quarantine DROP COLUMN tags');
     })();
     const rows = db.prepare('SELECT count(*) FROM main.orders').pluck().get() as number;
     expect(rows).toBeGreaterThan(100);
@@ -539,7 +541,7 @@ describe('the history file', () => {
     for (const f of [historyPath(file), `${historyPath(file)}-wal`, `${historyPath(file)}-shm`]) fs.rmSync(f, { force: true });
 
     v = openVenue(file);
-    expect(v.recovery.migrated).toEqual([3, 4]);
+    expect(v.recovery.migrated).toEqual([3, 4, 5]);
     expect(v.recovery.historyRebuilt).toBe(false);
     expect(v.stateHash()).toBe(hash);
     expect(answers(v)).toEqual(before);

@@ -6,7 +6,8 @@
  */
 import { ProtocolError, isProtocolError, requireAccount, type MethodHandlers, type SessionContext } from '../../../engine/protocol/index.js';
 import { CODES } from '../../../engine/protocol/index.js';
-import { venueHandlers, type Venue } from '../../../engine/venue/index.js';
+import { venueHandlers, type Ack, type Venue, type VenueCommand } from '../../../engine/venue/index.js';
+import { originTag } from './audit.js';
 
 /** Who is acting and from where (for the audit log). */
 export interface Origin {
@@ -25,8 +26,17 @@ export interface OrderOutcome {
 }
 
 export interface OrderHooks {
-  /** Called after every order or admin command that reached the venue (metrics, audit); `details` is the hook's to keep or extend. */
-  onOrder(kind: OrderKind, origin: Origin | undefined, outcome: OrderOutcome, ms: number, details: Record<string, unknown>): void;
+  /**
+   * Called after every order or admin command call (metrics, audit), refused or not. `details` (the hook's to
+   * keep or extend) is there for an audit entry: undefined when the call's commands reached the venue, each
+   * audited as it is acknowledged (onCommand). A cancel-all has its own entry besides its cancels'.
+   */
+  onOrder(kind: OrderKind, origin: Origin, outcome: OrderOutcome, ms: number, details: Record<string, unknown> | undefined): void;
+  /**
+   * Called as each command a user's call submitted is acknowledged (journaled with the user's tag), in
+   * sequence order, before the call answers: its audit entry (market/audit.ts).
+   */
+  onCommand(origin: Origin, ack: Ack, submitted: VenueCommand): void;
 }
 
 const ENGINE_STAGES = new Set(['validation', 'risk', 'matching', 'order']);
@@ -48,31 +58,37 @@ export class VenueMethods {
     const b = this.base;
     const v = this.#venue;
     const hooks = this.#hooks;
+    // Guests trade nothing: their calls are refused before any command (requireAccount).
+    const tag = origin === undefined ? undefined : originTag(origin, (ack, cmd) => hooks.onCommand(origin, ack, cmd));
     const wrap = <K extends keyof MethodHandlers>(name: K, kind: OrderKind, details: (p: Parameters<MethodHandlers[K]>[0], r: unknown) => Record<string, unknown>, pre?: (p: Parameters<MethodHandlers[K]>[0], ctx: SessionContext) => void): MethodHandlers[K] => {
       const inner = b[name] as unknown as (p: unknown, ctx: SessionContext) => unknown;
-      const refused = (p: Parameters<MethodHandlers[K]>[0], t0: number, e: unknown): void => {
-        if (isProtocolError(e) && ENGINE_STAGES.has(CODES[e.code].stage))
-          hooks.onOrder(kind, origin, { accepted: false, code: e.code }, performance.now() - t0, { ...details(p, undefined), ...(e.details ?? {}) });
+      const refused = (p: Parameters<MethodHandlers[K]>[0], t0: number, e: unknown, journaled: boolean): void => {
+        if (origin !== undefined && isProtocolError(e) && ENGINE_STAGES.has(CODES[e.code].stage))
+          hooks.onOrder(kind, origin, { accepted: false, code: e.code }, performance.now() - t0, journaled ? undefined : { ...details(p, undefined), ...(e.details ?? {}) });
       };
       // Not async: this is the order path, and an async wrapper costs a promise and a frame per order on
       // top of the handler's own (the protocol server takes a thrown error and a rejection alike).
       const fn = (p: Parameters<MethodHandlers[K]>[0], ctx: SessionContext): Promise<unknown> => {
         pre?.(p, ctx);
         const t0 = performance.now();
+        const before = v.submitted;
         let out: unknown;
         try {
-          out = inner(p, ctx);
+          // the handler submits synchronously: its commands are journaled with the caller's tag
+          out = tag === undefined ? inner(p, ctx) : v.tagged(tag, () => inner(p, ctx));
         } catch (e) {
-          refused(p, t0, e);
+          refused(p, t0, e, v.submitted !== before);
           throw e;
         }
+        const journaled = kind !== 'cancelAll' && v.submitted !== before;
+        if (origin === undefined) return Promise.resolve(out);
         return Promise.resolve(out).then(
           (r) => {
-            hooks.onOrder(kind, origin, ACCEPTED, performance.now() - t0, details(p, r));
+            hooks.onOrder(kind, origin, ACCEPTED, performance.now() - t0, journaled ? undefined : details(p, r));
             return r;
           },
           (e: unknown) => {
-            refused(p, t0, e);
+            refused(p, t0, e, journaled);
             throw e;
           },
         );

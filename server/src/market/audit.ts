@@ -1,0 +1,133 @@
+/**
+ * The audit log's entries for the commands users send to the venue: orders, cancels, replaces and the admin
+ * commands (instruments, funds).
+ *
+ * Each of them is journaled with a tag naming who sent it and from where (Venue.submit's CommandTag, text
+ * `[userId, username, ip, via]`). Its entry is made from the command as the venue acknowledges it, in
+ * sequence order, and handed to the Store with its seq: the Store commits the last one with the entries (its
+ * audit mark). After a crash, the entries of the tagged commands after the mark are made again from the
+ * journal (recoverAudit), so an acknowledged order's entry is as durable as the order. The journal does not
+ * hold a command's outcome: a recovered entry says `recovered: true` instead of whether it was refused
+ * (the order's own history says).
+ */
+import type { Command } from '../../../engine/core/index.js';
+import { decodeCommand, type Ack, type CommandTag, type Venue, type VenueCommand } from '../../../engine/venue/index.js';
+import type { AuditEntry, Store } from '../store.js';
+import type { Origin } from './methods.js';
+
+/** The tag journaled with a user's commands, and its `acknowledged` (one per connection or request). */
+export function originTag(origin: Origin, acknowledged: (ack: Ack, cmd: VenueCommand) => void): CommandTag & { origin: Origin } {
+  const text = JSON.stringify([origin.userId ?? null, origin.username ?? null, origin.ip ?? null, origin.via]);
+  return { text, origin, acknowledged };
+}
+
+/** The origin a journaled tag names, or undefined when the text is not one of originTag's. */
+export function parseTag(text: string): Origin | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(v) || v.length !== 4) return undefined;
+  const [userId, username, ip, via] = v as unknown[];
+  if (!(userId === null || Number.isSafeInteger(userId))) return undefined;
+  if (!(username === null || typeof username === 'string') || !(ip === null || typeof ip === 'string')) return undefined;
+  if (via !== 'ws' && via !== 'rest') return undefined;
+  return { userId: (userId as number | null) ?? undefined, username: (username as string | null) ?? undefined, ip: (ip as string | null) ?? undefined, via };
+}
+
+/** A command as submitted or as journaled: the fields an entry reads (order ids only once journaled). */
+type Loose = { type: string } & Record<string, unknown>;
+
+/**
+ * The audit entry of a user's command: `ack` is its acknowledgement (live), undefined when it is made again
+ * from the journal (recovered). Undefined for a command the audit log does not record.
+ */
+export function commandEntry(origin: Origin, command: Command | VenueCommand, ts: number, ack: Ack | undefined): AuditEntry | undefined {
+  const c = command as unknown as Loose;
+  let action: string;
+  let details: Record<string, unknown>;
+  switch (c.type) {
+    case 'PlaceOrder':
+      action = 'order.place';
+      details = { symbol: c.symbol, side: c.side, orderType: c.orderType, qty: c.qty, price: c.price, orderId: c.orderId };
+      break;
+    case 'PlaceOco': {
+      const legs = c.legs as { symbol: string; orderId?: number }[];
+      action = 'order.placeOco';
+      details = { symbol: legs[0]?.symbol, orderIds: legs.every((l) => l.orderId !== undefined) ? legs.map((l) => l.orderId) : undefined };
+      break;
+    }
+    case 'CancelOrder':
+      action = 'order.cancel';
+      details = { orderId: c.orderId };
+      break;
+    case 'ReplaceOrder':
+      action = 'order.replace';
+      details = { orderId: c.orderId, qty: c.qty, price: c.price, stopPrice: c.stopPrice, trailAmount: c.trailAmount };
+      break;
+    case 'CreateInstrument':
+      action = 'admin.CreateInstrument';
+      details = { type: c.type, symbol: (c.instrument as { symbol?: unknown } | undefined)?.symbol };
+      break;
+    case 'SetInstrumentStatus':
+      action = 'admin.SetInstrumentStatus';
+      details = { type: c.type, symbol: c.symbol, status: c.status };
+      break;
+    case 'Deposit':
+    case 'Withdraw':
+      action = `admin.${c.type}`;
+      details = { type: c.type, accountId: c.accountId, amount: c.amount };
+      break;
+    default:
+      return undefined;
+  }
+  details.via = origin.via;
+  if (ack === undefined) details.recovered = true;
+  else if (ack.rejected !== undefined) {
+    const r = ack.rejected;
+    details.rejected = r.code;
+    if (r.orderId !== undefined) details.orderId = r.orderId;
+    if (r.originalOrderId !== undefined) details.originalOrderId = r.originalOrderId;
+    if (r.clientOrderId !== undefined) details.clientOrderId = r.clientOrderId;
+  }
+  return { ts, userId: origin.userId, username: origin.username, ip: origin.ip, action, details };
+}
+
+/**
+ * Makes again the entries of the tagged commands the journal holds after the Store's audit mark (those a
+ * crash took before they were written); each goes to the Store with its seq, so the mark moves with them.
+ * Runs at start-up, before any entry is made. A Store without a mark (a new users database, or one from
+ * before marks), or with one beyond the venue's last command (a venue restored on its own), is given the
+ * venue's last command. Returns how many entries were made, and how many tags named no command the log
+ * records or could not be read.
+ */
+export function recoverAudit(venue: Venue, store: Store): { recovered: number; skipped: number } {
+  const top = venue.lastSeq;
+  const mark = store.auditMark();
+  let recovered = 0;
+  let skipped = 0;
+  if (mark === undefined || !(mark <= top)) {
+    store.setAuditMark(top);
+    return { recovered, skipped };
+  }
+  for (const f of venue.journalFrames(mark)) {
+    const tags = f.tags;
+    if (tags === undefined) continue;
+    for (let i = 0; i < f.commands.length; i++) {
+      const seq = f.seq + i;
+      const text = tags[i];
+      if (seq <= mark || text === null || text === undefined) continue;
+      const origin = parseTag(text);
+      const entry = origin === undefined ? undefined : commandEntry(origin, decodeCommand(f.commands[i]!, f.ts), f.ts, undefined);
+      if (entry === undefined) {
+        skipped++;
+        continue;
+      }
+      store.audit(entry, seq);
+      recovered++;
+    }
+  }
+  return { recovered, skipped };
+}
