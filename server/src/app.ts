@@ -279,8 +279,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
       if (!outcome.accepted) details.rejected = outcome.code;
       store.audit({ ts: Date.now(), userId: origin.userId, username: origin.username, ip: origin.ip, action: kind === 'admin' ? `admin.${String(details.type)}` : `order.${kind}`, details });
     },
-    onCommand(origin, ack, submitted) {
-      const entry = commandEntry(origin, ack.command ?? submitted, ack.ts, ack);
+    onCommand(origin, ack, submitted, at) {
+      const entry = commandEntry(origin, ack.command ?? submitted, at, ack);
       if (entry !== undefined) store.audit(entry, ack.seq);
     },
   };

@@ -177,11 +177,13 @@ export class AuditWriter {
 
   /**
    * Hands a batch of rows over, as columns (the caller gives up the arrays), with the audit mark to commit
-   * with them (AUDIT_MARK; negative: none).
+   * with them (AUDIT_MARK; negative: none). `here`: written on this thread before this returns (only with
+   * nothing handed to the thread still unwritten: start-up).
    */
-  write(rows: AuditColumns, mark = -1): void {
+  write(rows: AuditColumns, mark = -1, here = false): void {
     const id = ++this.#posted;
-    if (this.#worker === undefined) {
+    if (here && this.#inflight.size > 0) throw new Error('Audit rows are written here only when the writer thread holds none');
+    if (this.#worker === undefined || here) {
       this.#settle(id, this.#writeHere(rows, mark));
       return;
     }

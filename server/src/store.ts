@@ -458,13 +458,20 @@ export class Store {
       this.#auditTimer.unref();
     }
   }
-  flushAudit(): void {
+  /**
+   * While true, entries are written on this thread as they are flushed, not handed to the writer thread
+   * (start-up: recoverAudit, whose entries so never pile up in memory however many there are).
+   */
+  auditHere = false;
+
+  /** Hands the entries made so far to the writer thread, or writes them here (auditHere). */
+  flushAudit(here = this.auditHere): void {
     if (this.#auditTimer !== undefined) clearTimeout(this.#auditTimer);
     this.#auditTimer = undefined;
     const cols = this.#auditCols;
     if (cols[0]!.length === 0 || !this.db.open) return;
     this.#auditCols = noAuditRows();
-    this.#auditWriter.write(cols, this.#auditSeq);
+    this.#auditWriter.write(cols, this.#auditSeq, here);
   }
 
   /** The audit log, newest first; it includes every entry made before the call. */

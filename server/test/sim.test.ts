@@ -50,9 +50,17 @@ describe('the simulated market on the server', () => {
     expect(market.sim.isAgentAccount(alice.user.accountId!)).toBe(false);
     await fund(s, admin, alice.user.accountId!);
     while ((await rpc(s, 'quote.get', { symbol })).body.ask === null) await new Promise((r) => setTimeout(r, 20));
+    const sent = Date.now();
     const buy = await rpc(s, 'order.place', { symbol, side: 'buy', orderType: 'market', qty: 10, tif: 'day' }, alice.accessToken);
+    const answered = Date.now();
     expect(buy.status).toBe(200);
     expect(buy.body).toMatchObject({ status: 'filled', filledQty: 10 });
+    // the venue stamps the simulated market's time; the audit log says when, in wall time
+    expect(Math.abs(buy.body.ts - sent)).toBeGreaterThan(60_000);
+    const entry = (await s.app.store.auditList({ limit: 1, action: 'order.place' }))[0]!;
+    expect(entry.details).toMatchObject({ orderId: buy.body.orderId, via: 'rest' });
+    expect(entry.ts).toBeGreaterThanOrEqual(sent);
+    expect(entry.ts).toBeLessThanOrEqual(answered);
 
     // restart on the same files: the market resumes, nothing is created twice
     const instruments = s.app.venue.view.instruments().length;

@@ -1,8 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { Command } from '../../engine/core/index.js';
+import type { Ack } from '../../engine/venue/index.js';
 import { ServerKey } from '../src/auth/crypto.js';
 import { HashPool, passwordProblems, passwordRule } from '../src/auth/passwords.js';
 import { base32Decode, base32Encode, hotp, matchTotp, totp } from '../src/auth/totp.js';
 import { canonicalJson, queryParams } from '../src/http/api.js';
+import { commandEntry, originTagger, parseTag } from '../src/market/audit.js';
 import { ACK_BUCKETS, bucketQuantile, Histogram, Registry, RateWindow } from '../src/metrics.js';
 import { FAST_ARGON2 } from './helpers.js';
 
@@ -105,5 +109,33 @@ describe('REST helpers and metrics', () => {
     const w = new RateWindow(10);
     for (let i = 0; i < 9; i++) w.add(10, 1_000_000 + i * 1000);
     expect(w.rate(1_009_000)).toBe(10);
+  });
+});
+
+describe('audit tags (market/audit.ts)', () => {
+  it("a call's tag text gives back who, from where and when, whatever the name and address", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ userId: fc.option(fc.nat(), { nil: undefined }), username: fc.option(fc.string({ unit: 'grapheme' }), { nil: undefined }), ip: fc.option(fc.string(), { nil: undefined }), via: fc.constantFrom('ws' as const, 'rest' as const) }),
+        fc.integer({ min: 0, max: 4_102_444_800_000 }),
+        (origin, at) => {
+          const tag = originTagger(origin, () => undefined)(at);
+          expect(parseTag(tag.text)).toEqual({ origin, at });
+        },
+      ),
+    );
+  });
+  it('a text that is not a tag of a call is refused, not guessed at', () => {
+    for (const text of ['', 'null', '[1,"a","b","ws"]', '[1,"a","b","ftp",5]', '["1","a","b","ws",5]', '[1,"a","b","ws",1.5]', '[1,2,"b","ws",5]', '{}', '[1,"a","b","ws",5,6]'])
+      expect(parseTag(text), text).toBeUndefined();
+  });
+  it('an entry from the journal says it was recovered; a live one says whether the engine refused it', () => {
+    const origin = { userId: 3, username: 'ann', ip: '10.0.0.1', via: 'ws' as const };
+    const place = { type: 'PlaceOrder', accountId: 7, orderId: 41, symbol: 'ACME', side: 'buy', orderType: 'limit', price: 100, qty: 5, tif: 'day', ts: 9 } as unknown as Command;
+    expect(commandEntry(origin, place, 1_000, undefined)).toEqual({ ts: 1_000, userId: 3, username: 'ann', ip: '10.0.0.1', action: 'order.place', details: { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 5, price: 100, orderId: 41, via: 'ws', recovered: true } });
+    const rejected = { seq: 5, ts: 9, events: [], orderIds: [41], rejected: { type: 'Rejected', ts: 9, command: 'PlaceOrder', code: 'INSUFFICIENT_FUNDS', message: 'no', orderId: 41 } } as unknown as Ack;
+    expect(commandEntry(origin, place, 1_000, rejected)!.details).toEqual({ symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 5, price: 100, orderId: 41, via: 'ws', rejected: 'INSUFFICIENT_FUNDS' });
+    expect(commandEntry(origin, { type: 'Deposit', accountId: 7, amount: 5 } as unknown as Command, 1, undefined)).toMatchObject({ action: 'admin.Deposit', details: { type: 'Deposit', accountId: 7, amount: 5 } });
+    expect(commandEntry(origin, { type: 'EndSession' } as unknown as Command, 1, undefined)).toBeUndefined();
   });
 });

@@ -2,8 +2,8 @@
  * The audit log's entries for the commands users send to the venue: orders, cancels, replaces and the admin
  * commands (instruments, funds).
  *
- * Each of them is journaled with a tag naming who sent it and from where (Venue.submit's CommandTag, text
- * `[userId, username, ip, via]`). Its entry is made from the command as the venue acknowledges it, in
+ * Each of them is journaled with a tag naming who sent it, from where and when (Venue.submit's CommandTag,
+ * text `[userId, username, ip, via, at]`). Its entry is made from the command as the venue acknowledges it, in
  * sequence order, and handed to the Store with its seq: the Store commits the last one with the entries (its
  * audit mark). After a crash, the entries of the tagged commands after the mark are made again from the
  * journal (recoverAudit), so an acknowledged order's entry is as durable as the order. The journal does not
@@ -15,36 +15,55 @@ import { decodeCommand, type Ack, type CommandTag, type Venue, type VenueCommand
 import type { AuditEntry, Store } from '../store.js';
 import type { Origin } from './methods.js';
 
-/** The tag journaled with a user's commands, and its `acknowledged` (one per connection or request). */
-export function originTag(origin: Origin, acknowledged: (ack: Ack, cmd: VenueCommand) => void): CommandTag & { origin: Origin } {
-  const text = JSON.stringify([origin.userId ?? null, origin.username ?? null, origin.ip ?? null, origin.via]);
-  return { text, origin, acknowledged };
+/**
+ * The tag of one call of a user's: journaled as `[userId, username, ip, via, at]`, `at` being the wall time
+ * of the call (ms; the venue's own time stamps are the simulated market's when it runs). Its
+ * `acknowledged` hands each of the call's commands on with it.
+ */
+export class OriginTag implements CommandTag {
+  constructor(
+    readonly origin: Origin,
+    readonly at: number,
+    readonly text: string,
+    private readonly onAck: (tag: OriginTag, ack: Ack, submitted: VenueCommand) => void,
+  ) {}
+  acknowledged(ack: Ack, submitted: VenueCommand): void {
+    this.onAck(this, ack, submitted);
+  }
 }
 
-/** The origin a journaled tag names, or undefined when the text is not one of originTag's. */
-export function parseTag(text: string): Origin | undefined {
+/** Makes the tags of one connection's (or request's) calls: the origin's part of the text is made once. */
+export function originTagger(origin: Origin, onAck: (tag: OriginTag, ack: Ack, submitted: VenueCommand) => void): (at: number) => OriginTag {
+  const head = JSON.stringify([origin.userId ?? null, origin.username ?? null, origin.ip ?? null, origin.via]).slice(0, -1);
+  return (at) => new OriginTag(origin, at, `${head},${at}]`, onAck);
+}
+
+/** The origin and time a journaled tag names, or undefined when the text is not one of OriginTag's. */
+export function parseTag(text: string): { origin: Origin; at: number } | undefined {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (!Array.isArray(v) || v.length !== 4) return undefined;
-  const [userId, username, ip, via] = v as unknown[];
+  if (!Array.isArray(v) || v.length !== 5) return undefined;
+  const [userId, username, ip, via, at] = v as unknown[];
   if (!(userId === null || Number.isSafeInteger(userId))) return undefined;
   if (!(username === null || typeof username === 'string') || !(ip === null || typeof ip === 'string')) return undefined;
-  if (via !== 'ws' && via !== 'rest') return undefined;
-  return { userId: (userId as number | null) ?? undefined, username: (username as string | null) ?? undefined, ip: (ip as string | null) ?? undefined, via };
+  if ((via !== 'ws' && via !== 'rest') || !Number.isSafeInteger(at)) return undefined;
+  const origin: Origin = { userId: (userId as number | null) ?? undefined, username: (username as string | null) ?? undefined, ip: (ip as string | null) ?? undefined, via };
+  return { origin, at: at as number };
 }
 
 /** A command as submitted or as journaled: the fields an entry reads (order ids only once journaled). */
 type Loose = { type: string } & Record<string, unknown>;
 
 /**
- * The audit entry of a user's command: `ack` is its acknowledgement (live), undefined when it is made again
- * from the journal (recovered). Undefined for a command the audit log does not record.
+ * The audit entry of a user's command, sent at `at` (wall time, ms): `ack` is its acknowledgement (live),
+ * undefined when it is made again from the journal (recovered). Undefined for a command the audit log does
+ * not record.
  */
-export function commandEntry(origin: Origin, command: Command | VenueCommand, ts: number, ack: Ack | undefined): AuditEntry | undefined {
+export function commandEntry(origin: Origin, command: Command | VenueCommand, at: number, ack: Ack | undefined): AuditEntry | undefined {
   const c = command as unknown as Loose;
   let action: string;
   let details: Record<string, unknown>;
@@ -92,13 +111,13 @@ export function commandEntry(origin: Origin, command: Command | VenueCommand, ts
     if (r.originalOrderId !== undefined) details.originalOrderId = r.originalOrderId;
     if (r.clientOrderId !== undefined) details.clientOrderId = r.clientOrderId;
   }
-  return { ts, userId: origin.userId, username: origin.username, ip: origin.ip, action, details };
+  return { ts: at, userId: origin.userId, username: origin.username, ip: origin.ip, action, details };
 }
 
 /**
  * Makes again the entries of the tagged commands the journal holds after the Store's audit mark (those a
- * crash took before they were written); each goes to the Store with its seq, so the mark moves with them.
- * Runs at start-up, before any entry is made. A Store without a mark (a new users database, or one from
+ * crash took before they were written), and writes them, with their seqs: the mark moves with them. Runs at
+ * start-up, before any entry is made. A Store without a mark (a new users database, or one from
  * before marks), or with one beyond the venue's last command (a venue restored on its own), is given the
  * venue's last command. Returns how many entries were made, and how many tags named no command the log
  * records or could not be read.
@@ -112,22 +131,28 @@ export function recoverAudit(venue: Venue, store: Store): { recovered: number; s
     store.setAuditMark(top);
     return { recovered, skipped };
   }
-  for (const f of venue.journalFrames(mark)) {
-    const tags = f.tags;
-    if (tags === undefined) continue;
-    for (let i = 0; i < f.commands.length; i++) {
-      const seq = f.seq + i;
-      const text = tags[i];
-      if (seq <= mark || text === null || text === undefined) continue;
-      const origin = parseTag(text);
-      const entry = origin === undefined ? undefined : commandEntry(origin, decodeCommand(f.commands[i]!, f.ts), f.ts, undefined);
-      if (entry === undefined) {
-        skipped++;
-        continue;
+  store.auditHere = true;
+  try {
+    for (const f of venue.journalFrames(mark)) {
+      const tags = f.tags;
+      if (tags === undefined) continue;
+      for (let i = 0; i < f.commands.length; i++) {
+        const seq = f.seq + i;
+        const text = tags[i];
+        if (seq <= mark || text === null || text === undefined) continue;
+        const tag = parseTag(text);
+        const entry = tag === undefined ? undefined : commandEntry(tag.origin, decodeCommand(f.commands[i]!, f.ts), tag.at, undefined);
+        if (entry === undefined) {
+          skipped++;
+          continue;
+        }
+        store.audit(entry, seq);
+        recovered++;
       }
-      store.audit(entry, seq);
-      recovered++;
     }
+    store.flushAudit();
+  } finally {
+    store.auditHere = false;
   }
   return { recovered, skipped };
 }

@@ -7,7 +7,7 @@
 import { ProtocolError, isProtocolError, requireAccount, type MethodHandlers, type SessionContext } from '../../../engine/protocol/index.js';
 import { CODES } from '../../../engine/protocol/index.js';
 import { venueHandlers, type Ack, type Venue, type VenueCommand } from '../../../engine/venue/index.js';
-import { originTag } from './audit.js';
+import { originTagger } from './audit.js';
 
 /** Who is acting and from where (for the audit log). */
 export interface Origin {
@@ -36,7 +36,7 @@ export interface OrderHooks {
    * Called as each command a user's call submitted is acknowledged (journaled with the user's tag), in
    * sequence order, before the call answers: its audit entry (market/audit.ts).
    */
-  onCommand(origin: Origin, ack: Ack, submitted: VenueCommand): void;
+  onCommand(origin: Origin, ack: Ack, submitted: VenueCommand, at: number): void;
 }
 
 const ENGINE_STAGES = new Set(['validation', 'risk', 'matching', 'order']);
@@ -59,7 +59,7 @@ export class VenueMethods {
     const v = this.#venue;
     const hooks = this.#hooks;
     // Guests trade nothing: their calls are refused before any command (requireAccount).
-    const tag = origin === undefined ? undefined : originTag(origin, (ack, cmd) => hooks.onCommand(origin, ack, cmd));
+    const tagAt = origin === undefined ? undefined : originTagger(origin, (t, ack, cmd) => hooks.onCommand(t.origin, ack, cmd, t.at));
     const wrap = <K extends keyof MethodHandlers>(name: K, kind: OrderKind, details: (p: Parameters<MethodHandlers[K]>[0], r: unknown) => Record<string, unknown>, pre?: (p: Parameters<MethodHandlers[K]>[0], ctx: SessionContext) => void): MethodHandlers[K] => {
       const inner = b[name] as unknown as (p: unknown, ctx: SessionContext) => unknown;
       const refused = (p: Parameters<MethodHandlers[K]>[0], t0: number, e: unknown, journaled: boolean): void => {
@@ -75,7 +75,7 @@ export class VenueMethods {
         let out: unknown;
         try {
           // the handler submits synchronously: its commands are journaled with the caller's tag
-          out = tag === undefined ? inner(p, ctx) : v.tagged(tag, () => inner(p, ctx));
+          out = tagAt === undefined ? inner(p, ctx) : v.tagged(tagAt(Date.now()), () => inner(p, ctx));
         } catch (e) {
           refused(p, t0, e, v.submitted !== before);
           throw e;

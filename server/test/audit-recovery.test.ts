@@ -1,0 +1,78 @@
+// The audit entries of users' commands are made again from the journal when the users database is behind
+// it (server/src/market/audit.ts): after a crash (crash.test.ts kills the process), or a users database
+// put back on its own. Here the users database is taken back by hand: its mark moved back and its order
+// entries deleted.
+import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createUser, fund, listInstrument, login, rpc, setupAdmin, startServer, wsClient, type TestServer } from './helpers.js';
+
+const servers: TestServer[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.stop();
+});
+
+describe('audit entries made again from the journal', () => {
+  it('a users database behind its venue gets an entry for each command after its mark, written before the server answers', async () => {
+    const s = await startServer();
+    const admin = await setupAdmin(s);
+    await listInstrument(s, admin);
+    const tina = await createUser(s, admin, 'tina', 'trader');
+    await fund(s, admin, tina.user.accountId!);
+    const from = s.app.venue.lastSeq;
+    const t0 = Date.now();
+    const { client } = await wsClient(s, { token: tina.accessToken });
+    const placed: number[] = [];
+    for (let k = 0; k < 6; k++)
+      placed.push(...(await Promise.all(Array.from({ length: 100 }, (_, i) => client.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000 + i, tif: 'gtc' }).then((r) => r.orderId)))));
+    const canceled = placed.slice(0, 60);
+    await Promise.all(canceled.map((orderId) => client.call('order.cancel', { orderId })));
+    // refused by the engine: journaled, and audited as refused
+    await expect(client.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1_000_000, price: 9_000, tif: 'gtc' })).rejects.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+    const t1 = Date.now();
+    client.close();
+    const top = s.app.venue.lastSeq;
+    expect(top - from).toBe(661);
+    await s.app.store.auditSettled();
+    expect(s.app.store.auditMark()).toBe(top);
+    const live = s.app.store.db.prepare("SELECT action, details FROM audit WHERE action LIKE 'order.%' ORDER BY id").all() as { action: string; details: string }[];
+    expect(live.length).toBe(661);
+    expect(JSON.parse(live.at(-1)!.details)).toMatchObject({ rejected: 'INSUFFICIENT_FUNDS', via: 'ws' });
+    const db = s.app.config.db;
+    await s.app.close();
+
+    // the users database as it was before the orders
+    const users = new Database(db.replace(/\.db$/, '.users.db'));
+    users.prepare("UPDATE meta SET value = ? WHERE key = 'audit_seq'").run(String(from));
+    users.prepare("DELETE FROM audit WHERE action LIKE 'order.%'").run();
+    users.close();
+
+    const s2 = await startServer({ db }, { env: {} });
+    servers.push(s2);
+    // read through a connection of its own, without waiting for the server's writer: written at start-up
+    const check = new Database(db.replace(/\.db$/, '.users.db'), { readonly: true });
+    const rows = check.prepare("SELECT ts, user_id AS userId, username, ip, action, details FROM audit WHERE action LIKE 'order.%' ORDER BY id").all() as { ts: number; userId: number; username: string; ip: string; action: string; details: string }[];
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'audit_seq'").pluck().get()).toBe(String(top));
+    check.close();
+    expect(rows.map((r) => [r.action, JSON.parse(r.details).orderId])).toEqual(live.map((r) => [r.action, JSON.parse(r.details).orderId]));
+    for (const r of rows) {
+      expect(r).toMatchObject({ userId: tina.user.id, username: 'tina', ip: expect.stringMatching(/127\.0\.0\.1/) });
+      expect(r.ts).toBeGreaterThanOrEqual(t0);
+      expect(r.ts).toBeLessThanOrEqual(t1);
+      expect(JSON.parse(r.details)).toMatchObject({ via: 'ws', recovered: true });
+    }
+    // the outcome is not in the journal: the refused order's entry says it was recovered, not refused
+    expect(JSON.parse(rows.at(-1)!.details).rejected).toBeUndefined();
+
+    // and on from there: the next order has one entry, and the mark follows it
+    const token = ((await login(s2, 'tina')).body as { accessToken: string }).accessToken;
+    const again = await rpc(s2, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_500, tif: 'gtc' }, token);
+    expect(again.status).toBe(200);
+    await s2.app.store.auditSettled();
+    expect(s2.app.store.auditMark()).toBe(top + 1);
+    const entries = (await s2.app.store.auditList({ limit: 1000, action: 'order.place' })).filter((e) => (e.details as { orderId?: number }).orderId === again.body.orderId);
+    expect(entries.length).toBe(1);
+    expect(entries[0]!.details.recovered).toBeUndefined();
+    rmSync(s.dir, { recursive: true, force: true });
+  });
+});
