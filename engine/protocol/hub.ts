@@ -125,7 +125,7 @@ export type HubInfo = z.output<typeof HubInfoSchema>;
 export const AdminPathSchema = z
   .string()
   .max(300)
-  .regex(/^\/admin\/(users(\/[1-9]\d{0,14}\/(disable|enable|role|password|2fa\/reset))?|audit(\?[A-Za-z0-9=&%._-]*)?|backups(\/status)?)$/, 'Not an administration path');
+  .regex(/^\/admin\/(users(\/[1-9]\d{0,14}\/(disable|enable|role|password|2fa\/reset))?|audit(\?[A-Za-z0-9=&%._-]*)?|backups(\/status|\?wait=false)?)$/, 'Not an administration path');
 
 export const HUB_METHODS = {
   'hub.info': method({

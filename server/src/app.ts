@@ -364,7 +364,18 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     log,
     auth,
     store,
-    backups: { make: (p, client) => backup({ userId: p.userId, username: p.username, ip: client.ip }), list: () => backups.list(), status: () => backups.status },
+    backups: {
+      make: (p, client) => backup({ userId: p.userId, username: p.username, ip: client.ip }),
+      start: (p, client) => {
+        const refused = backups.refusal();
+        if (refused !== undefined) throw refused;
+        // logged, counted, audited and its failure kept in the status, as make's
+        backup({ userId: p.userId, username: p.username, ip: client.ip }).catch(() => undefined);
+        return backups.status;
+      },
+      list: () => backups.list(),
+      status: () => backups.status,
+    },
     callMethod: async (name: MethodName, params, p, ip) => {
       const h = (methodsFor(p, ip, 'rest') as AnyMethodHandlers)[name] as ((params: unknown, ctx: unknown) => unknown) | undefined;
       if (h === undefined) throw new ProtocolError('UNKNOWN_METHOD', `${name} is not available on this server`, { method: name });

@@ -127,17 +127,22 @@ export class Backups {
     return out;
   }
 
+  /** Why a backup asked for now would be refused (run): the server is stopping, or one is being made. */
+  refusal(): ProtocolError | undefined {
+    if (this.#stopping) return new ProtocolError('UNAVAILABLE', 'The server is stopping');
+    if (this.#running === undefined) return undefined;
+    const since = new Date(this.#running.startedAt).toISOString();
+    return new ProtocolError('CONFLICT', `A backup is being made (since ${since}); try again when it is done`, { runningSince: since });
+  }
+
   /**
    * Makes a backup (see the file's comment). Rejects with CONFLICT while another is being made, UNAVAILABLE
    * once the server is stopping, and INTERNAL (with the cause's message) when a copy fails; a failed backup
    * leaves nothing in the folder.
    */
   run(trigger: BackupManifest['trigger'], by?: string): Promise<Backup> {
-    if (this.#stopping) return Promise.reject(new ProtocolError('UNAVAILABLE', 'The server is stopping'));
-    if (this.#running !== undefined) {
-      const since = new Date(this.#running.startedAt).toISOString();
-      return Promise.reject(new ProtocolError('CONFLICT', `A backup is being made (since ${since}); try again when it is done`, { runningSince: since }));
-    }
+    const refused = this.refusal();
+    if (refused !== undefined) return Promise.reject(refused);
     const startedAt = this.#now();
     const done = this.#make(startedAt, trigger, by);
     const running = { startedAt, trigger, by, done };

@@ -384,6 +384,40 @@ describe('online backups', () => {
     expect(String(metrics.body)).not.toMatch(/tradedesk_backups_total\{result="failed"\} [1-9]/);
   });
 
+  it('asked for with ?wait=false, a backup is answered as it begins (202, its status), then listed and audited once made', async () => {
+    const s = await startServer({ backupDir: tempDir() });
+    servers.push(s);
+    const admin = await setupAdmin(s);
+    const terry = await createUser(s, admin, 'terry', 'trader');
+    expect((await api(s.url, 'POST', '/api/v1/admin/backups?wait=false', { token: terry.accessToken })).status).toBe(403);
+    const bad = await api(s.url, 'POST', '/api/v1/admin/backups?wait=no', { token: admin.accessToken });
+    expect([bad.status, bad.body.code]).toEqual([400, 'BAD_REQUEST']);
+    // a venue of some size, so that the backup is still being made when the answer comes
+    await listInstrument(s, admin);
+    s.app.venue.importCandles('ACME', '1m', Array.from({ length: 200_000 }, (_, i) => ({ t: 1_600_000_020_000 + i * 60_000, o: 10_000, h: 10_010, l: 9_990, c: 10_000, v: 5 })));
+    const r = await api(s.url, 'POST', '/api/v1/admin/backups?wait=false', { token: admin.accessToken });
+    expect(r.status).toBe(202);
+    expect(r.headers.get('location')).toBe('/api/v1/admin/backups/status');
+    const st = BackupStatusSchema.parse(r.body);
+    expect(st.running).toMatchObject({ trigger: 'admin', by: 'admin' });
+    // one at a time, asked either way
+    for (const path of ['/api/v1/admin/backups?wait=false', '/api/v1/admin/backups']) {
+      const c = await api(s.url, 'POST', path, { token: admin.accessToken });
+      expect([c.status, c.body.code], path).toEqual([409, 'CONFLICT']);
+    }
+    expect((await api(s.url, 'GET', '/api/v1/admin/backups', { token: admin.accessToken })).body).toEqual([]);
+    let now = st;
+    for (let i = 0; i < 600 && now.running !== null; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+      now = BackupStatusSchema.parse((await api(s.url, 'GET', '/api/v1/admin/backups/status', { token: admin.accessToken })).body);
+    }
+    expect(now).toEqual({ running: null, lastFailure: null });
+    const list = (await api(s.url, 'GET', '/api/v1/admin/backups', { token: admin.accessToken })).body as { createdAt: string; by: string; name: string }[];
+    expect(list.map((b) => [b.createdAt, b.by])).toEqual([[st.running!.since, 'admin']]);
+    const audit = await api(s.url, 'GET', '/api/v1/admin/audit?action=admin.backup', { token: admin.accessToken });
+    expect(audit.body.map((a: { username: string; details: { name: string } }) => [a.username, a.details.name])).toEqual([['admin', list[0]!.name]]);
+  });
+
   it('a failed backup leaves nothing behind and says why; the schedule makes them on its own', async () => {
     const backupDir = tempDir();
     // 0.005 minutes: every 300 ms

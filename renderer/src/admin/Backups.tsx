@@ -4,7 +4,7 @@
  * the newest few in its backup folder, whose path is shown so that an operator can find them.
  */
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { z } from 'zod';
 import { BackupSchema, BackupStatusSchema, type Backup, type BackupStatus } from '../../../engine/protocol/index.js';
 import { formatQty, formatTime } from '../format/num.js';
@@ -13,8 +13,6 @@ import { Loaded, Notice, formatDate, type NoticeState } from './parts.js';
 
 const backupsKey = ['admin', 'backups'] as const;
 const statusKey = ['admin', 'backups', 'status'] as const;
-/** How long Back up now waits for the server's answer through the desktop's hub: a 5 GB venue copies in about a minute. */
-const BACKUP_WAIT_MS = 30 * 60_000;
 
 /** 1536 → "1.5 KB", 212_000_000 → "202.2 MB" (binary units, one decimal). */
 export function formatBytes(n: number): string {
@@ -44,28 +42,45 @@ const whose = (r: { trigger: 'admin' | 'schedule'; by?: string | undefined }): s
 export function Backups({ auth }: { auth: AdminApi }) {
   const qc = useQueryClient();
   const list = useQuery({ queryKey: backupsKey, queryFn: () => auth.api('GET', '/admin/backups', z.array(BackupSchema)) });
-  // the backup being made (by anyone: another admin, the schedule) and the last failure; asked again every
-  // 2 s while one runs, and the list once it is done
+  const [notice, setNotice] = useState<NoticeState>();
+  // when the backup this panel asked for began (its status's `since`, its manifest's createdAt)
+  const mine = useRef<string | undefined>(undefined);
+  /** The backup this panel asked for is over: say how it went. */
+  const settled = async (since: string, st: BackupStatus): Promise<void> => {
+    mine.current = undefined;
+    const rows = await qc.fetchQuery({ queryKey: backupsKey, queryFn: () => auth.api('GET', '/admin/backups', z.array(BackupSchema)), staleTime: 0 });
+    const b = rows.find((r) => r.createdAt === since);
+    if (b !== undefined) setNotice({ ok: true, text: `Backup made: ${formatBytes(b.bytes)} up to command ${formatQty(b.seq)}, in ${formatTook(b.tookMs)}.${b.key === 'environment' ? ' The server key is in its environment, not in the backup: keep it too.' : ''}` });
+    else if (st.lastFailure !== null && st.lastFailure.at >= since) setNotice({ ok: false, text: st.lastFailure.message });
+  };
+  // the backup being made (by anyone: another admin, the schedule, this panel) and the last failure; asked
+  // again every 2 s while one runs, and the list once it is done
   const status = useQuery({
     queryKey: statusKey,
     queryFn: async (): Promise<BackupStatus> => {
       const st = await auth.api('GET', '/admin/backups/status', BackupStatusSchema);
       const was = qc.getQueryData<BackupStatus>(statusKey);
-      if (was?.running != null && st.running === null) void qc.invalidateQueries({ queryKey: backupsKey, exact: true });
+      if (was?.running != null && st.running?.since !== was.running.since) {
+        if (was.running.since === mine.current) void settled(was.running.since, st);
+        else void qc.invalidateQueries({ queryKey: backupsKey, exact: true });
+      }
       return st;
     },
-    refetchInterval: (q) => (q.state.data?.running != null ? 2_000 : false),
+    refetchInterval: (q) => (q.state.data?.running != null ? (mine.current !== undefined ? 500 : 2_000) : false),
   });
-  const [notice, setNotice] = useState<NoticeState>();
   const make = useMutation({
-    // answered once the backup is made: on a large venue, minutes (a browser's request has no time limit)
-    mutationFn: () => auth.api('POST', '/admin/backups', BackupSchema, undefined, { timeoutMs: BACKUP_WAIT_MS }),
-    onSuccess: (b) => setNotice({ ok: true, text: `Backup made: ${formatBytes(b.bytes)} up to command ${formatQty(b.seq)}, in ${formatTook(b.tookMs)}.${b.key === 'environment' ? ' The server key is in its environment, not in the backup: keep it too.' : ''}` }),
+    // answered as the backup begins (on a large venue it takes minutes, longer than a proxy may hold a
+    // request): the status then says when it is done
+    mutationFn: () => auth.api('POST', '/admin/backups?wait=false', BackupStatusSchema),
+    onMutate: () => setNotice(undefined),
+    onSuccess: (st) => {
+      mine.current = st.running?.since;
+      qc.setQueryData(statusKey, st);
+    },
     onError: (e: Error) => setNotice({ ok: false, text: e.message }),
-    onSettled: () => void qc.invalidateQueries({ queryKey: backupsKey }),
   });
   const newest = list.data?.[0];
-  const running = make.isPending ? null : (status.data?.running ?? null);
+  const running = status.data?.running ?? null;
   const failed = status.data?.lastFailure ?? null;
   // a failure older than the newest backup is over
   const failure = failed !== null && (newest === undefined || failed.at > newest.createdAt) ? failed : null;

@@ -373,13 +373,22 @@ describe('the Admin panel', () => {
       await page.getByRole('button', { name: 'Refresh' }).click();
       await until(() => page.getByTestId('backup-failed').count(), (n) => n === 1, 5_000, 'the failure shown');
       expect(await page.getByTestId('backup-failed').textContent()).toMatch(/^The last backup, by the schedule at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d, failed: (?!The backup failed)\S/);
+      // one asked for here fails the same way: answered as it began, its failure is this panel's notice
+      await page.getByTestId('backup-now').click();
+      const why = ((await api(ex.url, 'GET', '/api/v1/admin/backups/status', { token: ex.admin!.accessToken })).body as { lastFailure: { message: string } }).lastFailure.message;
+      expect(await noticeText(/\S/)).toBe(why);
+      expect(await page.getByTestId('backup-failed').count()).toBe(0);
     } finally {
       rmSync(dir, { force: true });
       renameSync(`${dir}.aside`, dir);
     }
-    // a later backup ends it
+    // a later backup ends it; the panel says it is being made while it is (the venue is large), then that it is made
     await page.getByTestId('backup-now').click();
+    await until(() => page.getByTestId('backup-running').count(), (n) => n === 1, 5_000, 'our backup being made');
+    expect(await page.getByTestId('backup-running').textContent()).toMatch(/^A backup is being made, since \d\d:\d\d:\d\d, by admin\.$/);
+    await noticeText(/^Backup made: /);
     await until(() => page.getByTestId('backup-failed').count(), (n) => n === 0, 10_000, 'the failure over');
+    expect(await page.getByTestId('backup-running').count()).toBe(0);
     expect(realProblems(w.problems)).toEqual([]);
   });
 });

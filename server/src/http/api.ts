@@ -14,7 +14,8 @@
  *   POST /api/v1/auth/2fa/{enroll,verify,disable}
  *   GET  /api/v1/admin/users, POST /api/v1/admin/users, POST /api/v1/admin/users/{id}/{disable,enable,role,password,2fa/reset}
  *   GET  /api/v1/admin/audit?userId=&action=&before=&limit=
- *   GET  /api/v1/admin/backups, POST /api/v1/admin/backups (makes one now; server/src/backup.ts),
+ *   GET  /api/v1/admin/backups, POST /api/v1/admin/backups[?wait=false] (makes one now and answers once it
+ *        is made, or at once with its status; server/src/backup.ts),
  *   GET  /api/v1/admin/backups/status (the one being made, the last failure)
  *   GET  /health, GET /metrics
  * Mutating RPC calls accept an `Idempotency-Key` header (same key and body: the original response;
@@ -52,8 +53,12 @@ export interface ApiDeps {
   log: Logger;
   auth: AuthService;
   store: Store;
-  /** Online backups: make one now (audited as the admin's), list those in the backup folder. */
-  backups: { make(p: Principal, client: ClientInfo): Promise<Backup>; list(): Backup[]; status(): BackupStatus };
+  /**
+   * Online backups: make one now (audited as the admin's) and answer once it is made, or begin one and
+   * answer with the status at once (start: throws CONFLICT or UNAVAILABLE as make rejects); list those in
+   * the backup folder.
+   */
+  backups: { make(p: Principal, client: ClientInfo): Promise<Backup>; start(p: Principal, client: ClientInfo): BackupStatus; list(): Backup[]; status(): BackupStatus };
   /** Runs a table method for a principal (or a guest). */
   callMethod(name: MethodName, params: unknown, p: Principal | undefined, ip: string): Promise<unknown>;
   health(): Record<string, unknown>;
@@ -183,6 +188,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     disable2fa: z.strictObject({ password: Password, code: z.string().min(1).max(32) }),
     role: z.strictObject({ role: z.enum(ROLES) }),
     resetPassword: z.strictObject({ password: Password }),
+    backup: z.strictObject({ wait: z.enum(['true', 'false']).default('true') }),
     audit: z.strictObject({
       userId: z.coerce.number().int().nonnegative().optional(),
       action: z.string().max(64).optional(),
@@ -313,7 +319,14 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     requireAdmin(c);
     return d.backups.list();
   });
-  route('POST', '/api/v1/admin/backups', async (c) => new HttpReply(201, await d.backups.make(requireAdmin(c), c.client)));
+  // `?wait=false`: 202 with the status as the backup begins (a backup of a large venue takes minutes, longer
+  // than a proxy in front of the server may hold a request); the status and the list then tell the rest
+  route('POST', '/api/v1/admin/backups', async (c) => {
+    const p = requireAdmin(c);
+    const q = parse(S.backup, Object.fromEntries(c.url.searchParams), 'backup request');
+    if (q.wait === 'false') return new HttpReply(202, d.backups.start(p, c.client), { location: '/api/v1/admin/backups/status' });
+    return new HttpReply(201, await d.backups.make(p, c.client));
+  });
   route('GET', '/api/v1/admin/backups/status', async (c) => {
     requireAdmin(c);
     return d.backups.status();
