@@ -216,10 +216,14 @@ describe('hub ↔ firm server', () => {
     for (let i = 0; i < 500 && (await status()).running !== null; i++) await new Promise((r) => setTimeout(r, 20));
     expect(await status()).toEqual({ running: null, lastFailure: null });
     expect(z.array(BackupSchema).parse(await a.call('hub.admin', { method: 'GET', path: '/admin/backups' }))).toHaveLength(2);
+    // as the Admin panel asks: answered as it begins, with its status
+    expect(BackupStatusSchema.parse(await a.call('hub.admin', { method: 'POST', path: '/admin/backups?wait=false' })).running).toMatchObject({ trigger: 'admin', by: 'admin' });
+    for (let i = 0; i < 500 && (await status()).running !== null; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(z.array(BackupSchema).parse(await a.call('hub.admin', { method: 'GET', path: '/admin/backups' }))).toHaveLength(3);
     // the server's refusals come back typed
     await expect(a.call('hub.admin', { method: 'POST', path: `/admin/users/${alice.id}/role`, body: { role: 'king' } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     // only the administration routes: not the session's other powers
-    for (const path of ['/auth/me', '/auth/logout', '/admin/../auth/me', '/admin/users/1/delete', '/admin/users/0/disable', 'admin/users', '/admin/users/1/disable?x=1', '/admin/audit#x', '//evil.example/admin/users', '/admin/backups/x', '/admin/backups/status/x', '/admin/backups?dir=/tmp'])
+    for (const path of ['/auth/me', '/auth/logout', '/admin/../auth/me', '/admin/users/1/delete', '/admin/users/0/disable', 'admin/users', '/admin/users/1/disable?x=1', '/admin/audit#x', '//evil.example/admin/users', '/admin/backups/x', '/admin/backups/status/x', '/admin/backups?dir=/tmp', '/admin/backups?wait=false&dir=/tmp', '/admin/backups/status?wait=false'])
       await expect(a.call('hub.admin', { method: 'GET', path }), path).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     // a trader's session gets the server's FORBIDDEN
     expect(await a.call('hub.login', { profileId, username: 'alice', password: PASSWORD, remember: false })).toMatchObject({ state: 'connected', role: 'trader' });
