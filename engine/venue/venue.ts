@@ -331,6 +331,8 @@ interface SyncGroup {
   committed: CommittedCommand[];
   pubs: OrderRecord[];
   done: boolean;
+  /** Called once it is settled (durable(): with the error when its batch was rejected). */
+  onSettled?: ((err?: unknown) => void)[];
 }
 
 /** A snapshot whose text is being produced (Venue.snapshot). */
@@ -1018,12 +1020,18 @@ export class Venue {
    * Resolves once every command committed so far is acknowledged (its fsync returned): what a copy taken
    * now holds has been answered. Rejects with the venue's failure if it stops first.
    */
-  async durable(): Promise<void> {
+  durable(): Promise<void> {
     const groups = [...this.awaiting, ...this.syncing.flatMap((f) => f.groups)].filter((g) => !g.done);
-    while (groups.some((g) => !g.done)) {
-      this.assertUsable();
-      await new Promise((r) => setTimeout(r, 1));
-    }
+    if (groups.length === 0) return Promise.resolve();
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    return new Promise<void>((resolve, reject) => {
+      let left = groups.length;
+      const one = (err?: unknown): void => {
+        if (err !== undefined) reject(this.failure ?? err);
+        else if (--left === 0) resolve();
+      };
+      for (const g of groups) (g.onSettled ??= []).push(one);
+    });
   }
 
   /**
@@ -1348,10 +1356,12 @@ export class Venue {
       if (err !== undefined) {
         const e = this.failure ?? new VenueError('VENUE_FAILED', `Making a group commit durable failed: ${String((err as Error)?.message ?? err)}`);
         for (const p of g.batch) p.reject(e);
+        if (g.onSettled !== undefined) for (const f of g.onSettled) f(e);
         continue;
       }
       this.acknowledge(g.batch, g.acks);
       if (g.committed.length > 0) this.publish(g.committed, g.pubs);
+      if (g.onSettled !== undefined) for (const f of g.onSettled) f();
     }
   }
 

@@ -94,6 +94,26 @@ describe('overlapping background fsyncs', () => {
     await expect(v.submit({ type: 'OpenAccount', accountId: 4 })).rejects.toMatchObject({ code: 'VENUE_FAILED' });
   });
 
+  it('durable() resolves as the last batch committed before it is acknowledged, and rejects when the venue stops first', async () => {
+    const { v, acked, settled } = await threeBatches();
+    let done = false;
+    const d = v.durable().then(() => (done = true));
+    held[0]!.finish();
+    held[1]!.finish();
+    await Promise.all([settled[0], settled[1]]);
+    await tick();
+    expect(done).toBe(false); // batch 3 is not yet durable
+    held[2]!.finish();
+    await d;
+    expect(acked.length).toBe(3);
+    // committed, then the venue stops before its fsync returns
+    void v.submit({ type: 'OpenAccount', accountId: 9 }).catch(() => undefined);
+    await tick();
+    const d2 = v.durable();
+    held[3]!.finish(eio());
+    await expect(d2).rejects.toMatchObject({ code: 'VENUE_FAILED' });
+  });
+
   it('an error from the later fsync keeps what the first made durable and stops the venue for the rest', async () => {
     const { base, acked, failed, settled } = await threeBatches();
     held[1]!.finish(eio());
