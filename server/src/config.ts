@@ -332,6 +332,9 @@ export const HELP = `tradedesk exchange server
   tradedesk-server restore BACKUP_DIR [flags]
                                       puts a backup where a server with these flags finds its files
                                       (refuses to overwrite any); then start the server with them
+  tradedesk-server reset-admin USERNAME [flags]
+                                      with the server stopped: a temporary password for an admin who
+                                      cannot sign in (printed once), their 2FA off, their sessions revoked
 
   --db FILE              venue database (default ./data/venue.db; users DB and key file beside it)
   --users-db FILE        users, sessions, 2FA and audit log (default <db>.users.db beside the venue database)

@@ -8,6 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { buildServer } from './app.js';
 import { HELP, loadConfig } from './config.js';
+import { resetAdmin } from './reset-admin.js';
 import { restoreBackup } from './restore.js';
 
 /**
@@ -47,9 +48,39 @@ function restore(argv: readonly string[]): never {
   }
 }
 
+/** `tradedesk-server reset-admin <username> [flags]` (server/src/reset-admin.ts): 0 reset, 1 refused or failed, 2 usage. */
+async function resetAdminCommand(argv: readonly string[]): Promise<never> {
+  const [username, ...flags] = argv;
+  let loaded;
+  try {
+    if (username === undefined || username.startsWith('-')) throw new Error('reset-admin: name the admin');
+    loaded = loadConfig(flags, process.env);
+  } catch (e) {
+    process.stderr.write(`${(e as Error).message}\n\n${HELP}\n`);
+    process.exit(2);
+  }
+  try {
+    const r = await resetAdmin(username, loaded.config);
+    process.stdout.write(
+      [
+        `${r.username} can sign in with this temporary password, once, and must then choose a new one:`,
+        '',
+        `  ${r.password}`,
+        '',
+        `${r.twoFactorWasOn ? 'Their two-factor authentication is off (they may turn it on again). ' : ''}${r.sessionsRevoked > 0 ? `${r.sessionsRevoked} session(s) of theirs were revoked. ` : ''}Start the server again.`,
+      ].join('\n') + '\n',
+    );
+    process.exit(0);
+  } catch (e) {
+    process.stderr.write(`reset-admin: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
 async function main(): Promise<void> {
   keepServingWithoutLogReader();
   if (process.argv[2] === 'restore') restore(process.argv.slice(3));
+  if (process.argv[2] === 'reset-admin') await resetAdminCommand(process.argv.slice(3));
   let loaded;
   try {
     loaded = loadConfig(process.argv.slice(2), process.env);
