@@ -99,6 +99,13 @@ describe('local simulation through the headless host', () => {
           expect(it.height, `${width}: ${it.text}`).toBeLessThan(30);
           expect(it.right, `${width}: ${it.text}`).toBeLessThanOrEqual(width);
         }
+        // ... and the ticket, a third of it, shows its order type and the bid and ask whole
+        const ticket = page.getByTestId('ticket');
+        expect((await ticket.locator('#t-type').boundingBox())!.width, `${width}: the order type`).toBeGreaterThan(70);
+        for (const side of ['.quote-strip .bid', '.quote-strip .ask']) {
+          const cut = await ticket.locator(side).evaluate((e) => e.scrollWidth > e.clientWidth);
+          expect(cut, `${width}: ${side} cut`).toBe(false);
+        }
       }
     } finally {
       await page.setViewportSize({ width: 1600, height: 900 });
