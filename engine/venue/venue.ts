@@ -404,6 +404,8 @@ export class Venue {
   /** The tag of commands submitted without one (tagged()). */
   private tag: CommandTag | undefined;
   private submissions = 0;
+  /** The last command acknowledged (or, after recovery, journaled before this open). */
+  private ackedSeq = 0;
   private scheduled = false;
   private immediate: ReturnType<typeof setImmediate> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -1370,6 +1372,7 @@ export class Venue {
     for (let i = 0; i < batch.length; i++) {
       const p = batch[i]!;
       const ack = acks[i]!;
+      if (ack.seq > this.ackedSeq) this.ackedSeq = ack.seq;
       if (p.tag?.acknowledged !== undefined) {
         try {
           p.tag.acknowledged(ack, p.cmd);
@@ -1884,6 +1887,13 @@ export class Venue {
   /** How many commands submit() has taken (a caller can tell whether a call it made reached the venue). */
   get submitted(): number {
     return this.submissions;
+  }
+  /**
+   * Sequence number of the last command acknowledged (its tag told, its promise resolved), or journaled
+   * before this open: every tagged command up to it has had its `acknowledged` called.
+   */
+  get acknowledgedSeq(): number {
+    return Math.max(this.ackedSeq, this.recovery.recoveredTo);
   }
   /** Sequence number of the last committed command. */
   get lastSeq(): number {

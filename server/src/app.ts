@@ -137,6 +137,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     // the audit entries of acknowledged commands a crash took before they were written (market/audit.ts)
     const audit = recoverAudit(venue, store);
     if (audit.recovered > 0 || audit.skipped > 0) log.warn('audit entries made again from the journal', audit);
+    store.auditMarkFrom(() => venue.acknowledgedSeq);
   } catch (e) {
     venue.close({ snapshot: false });
     throw e;
@@ -424,6 +425,10 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     }
   }, 3_600_000);
   purge.unref();
+  // The audit mark follows the journal while no user trades (the simulated market's commands are not
+  // audited), so a start-up after a crash reads only the last few seconds of it for lost entries.
+  const auditMark = setInterval(() => store.advanceAuditMark(), 5_000);
+  auditMark.unref();
 
   const market: Promise<LiveMarket | undefined> = simEnabled(config, venue, opts.env ?? process.env)
     ? startLiveMarket({
@@ -480,6 +485,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
         server.closeAllConnections();
         hub.stop();
         clearInterval(purge);
+        clearInterval(auditMark);
         loopDelay.disable();
         gcObserver.disconnect();
         try {

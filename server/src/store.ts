@@ -184,8 +184,14 @@ export class Store {
   /** Audit rows waiting to be written, as AUDIT_WIDTH columns (details already JSON). */
   #auditCols: AuditColumns = noAuditRows();
   #auditTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The audit mark to commit with the next batch (see AUDIT_MARK); -1 until the server sets it. */
+  /**
+   * The audit mark to commit with the next batch (see AUDIT_MARK): the seq of the last entry made with one;
+   * -1 before any. Once the server gives its source (auditMarkFrom), that source instead.
+   */
   #auditSeq = -1;
+  #auditMarkSource: (() => number) | undefined;
+  /** The mark last handed to the writer. */
+  #auditMarkSent = -1;
   readonly #auditWriter: AuditWriter;
   readonly #onError: (e: Error) => void;
   /** The audit log's live tail's listeners (onAuditEntries). */
@@ -415,6 +421,24 @@ export class Store {
     this.db.prepare(AUDIT_MARK).run(String(seq));
   }
 
+  /**
+   * From now on the audit mark is `source()` (the venue's last acknowledged command: every entry of a command
+   * up to it has been made, so a batch holding every entry made so far may say so), and it moves with
+   * untagged commands too (advanceAuditMark), so that a start-up reads only the journal's tail.
+   */
+  auditMarkFrom(source: () => number): void {
+    this.#auditMarkSource = source;
+  }
+
+  /** Commits the audit mark on its own when it has moved since the last batch (no entries, only the mark). */
+  advanceAuditMark(): void {
+    const mark = this.#auditMarkSource?.();
+    if (mark === undefined || mark <= this.#auditMarkSent || !this.db.open) return;
+    if (this.#auditCols[0]!.length > 0) return this.flushAudit();
+    this.#auditMarkSent = mark;
+    this.#auditWriter.write(noAuditRows(), mark);
+  }
+
   /** Resolves once every audit entry made so far is in the database (handed to the writer and committed). */
   async auditSettled(): Promise<void> {
     this.flushAudit();
@@ -471,7 +495,8 @@ export class Store {
     const cols = this.#auditCols;
     if (cols[0]!.length === 0 || !this.db.open) return;
     this.#auditCols = noAuditRows();
-    this.#auditWriter.write(cols, this.#auditSeq, here);
+    this.#auditMarkSent = this.#auditMarkSource?.() ?? this.#auditSeq;
+    this.#auditWriter.write(cols, this.#auditMarkSent, here);
   }
 
   /** The audit log, newest first; it includes every entry made before the call. */
@@ -557,6 +582,7 @@ export class Store {
   async close(): Promise<void> {
     if (!this.db.open) return;
     this.flushAudit();
+    this.advanceAuditMark();
     await this.#auditWriter.close();
     this.db.close();
   }
