@@ -231,9 +231,10 @@ export interface Ack {
 /**
  * A label its submitter journals with a command (Venue.submit): who sent it, say. The venue keeps `text` in
  * the command's frame, covered by the frame's CRC (journalFrames gives it back), and calls `acknowledged`
- * with the command's ack (and the command as submitted) just before its promise resolves: in sequence order, so what is built from those
- * calls can keep a watermark in the journal's terms. A command rejected before sequencing (not journaled)
- * is passed too, with seq 0. `acknowledged` should not throw (one that does is reported through onError).
+ * with the command's ack (and the command as submitted) just before its promise resolves: in sequence
+ * order, so what is built from those calls can keep a watermark in the journal's terms (acknowledgedSeq).
+ * A command rejected before sequencing (not journaled) is passed too, with seq 0. `acknowledged` should not
+ * throw (one that does is reported through onError).
  */
 export interface CommandTag {
   readonly text: string;

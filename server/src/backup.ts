@@ -25,10 +25,12 @@
  * A backup is written into `.partial-<name>` in the backup folder, every file checked (`quick_check`) and
  * fsynced, then its manifest, then the folder is renamed to `<name>`: a folder named like a backup is a
  * whole one; a `.partial-` folder a crash left is removed by the next backup. After each backup the oldest
- * ones beyond `kept` are deleted. One runs at a time; one server per backup folder.
+ * ones beyond `kept` are deleted. One runs at a time; one server per backup folder (it holds the folder from its
+ * first backup on, and another server's backups there fail).
  */
 import { chmodSync, copyFileSync, existsSync, fsyncSync, closeSync, openSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import Database from 'better-sqlite3';
 import { amendCopy, copyDatabase, historyPath, type Venue } from '../../engine/venue/index.js';
 import { derivedPaths } from './config.js';
 import { IDEM_CUT_SHORT, Store } from './store.js';
@@ -36,6 +38,8 @@ import { BACKUP_ROLES, BackupManifestSchema, ProtocolError, type Backup, type Ba
 
 export type BackupRole = (typeof BACKUP_ROLES)[number];
 
+/** The file by which a server holds its backup folder (Backups.#claimFolder). */
+const LOCK_FILE = '.server.lock';
 /** Backup folders: `20261206T160500Z-seq12345`, so names sort by time. */
 const NAME = /^\d{8}T\d{6}\d{3}Z-seq\d+$/;
 const MANIFEST = 'manifest.json';
@@ -83,6 +87,8 @@ export class Backups {
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** The newest backup in the folder (read from it once, then kept as backups are made); null: none. */
   #newest: Backup | null | undefined;
+  /** This server's hold on the backup folder (#claim), from its first backup until it stops. */
+  #claim: Database.Database | undefined;
 
   constructor(o: BackupOptions) {
     this.#o = o;
@@ -163,6 +169,7 @@ export class Backups {
     const partial = join(o.dir, `.partial-${stamp(startedAt)}`);
     try {
       mkdirSync(o.dir, { recursive: true });
+      this.#claimFolder();
       // what a backup cut short by a crash left (one server per backup folder: none of them is running)
       for (const n of readdirSync(o.dir)) if (n.startsWith('.partial-')) rmSync(join(o.dir, n), { recursive: true, force: true });
       // for the server's account only: it holds the key and the users' password hashes
@@ -264,5 +271,31 @@ export class Backups {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#running?.done.catch(() => undefined);
+    this.#claim?.close();
+    this.#claim = undefined;
+  }
+
+  /**
+   * Holds the backup folder for this server: each server deletes the backups beyond the newest `kept` it
+   * finds there, so two on one folder would delete each other's (and a partial one being made). The hold is
+   * a lock the operating system keeps on `.server.lock` (a SQLite file locked exclusively) while this server
+   * runs and drops when it stops or dies, whatever its process id or host name; another server's backup
+   * then fails, saying so.
+   */
+  #claimFolder(): void {
+    if (this.#claim !== undefined) return;
+    const db = new Database(join(this.#o.dir, LOCK_FILE), { timeout: 0 });
+    try {
+      db.pragma('locking_mode = EXCLUSIVE');
+      db.pragma('journal_mode = MEMORY'); // no journal file beside it: nothing in it needs to survive
+      db.exec('CREATE TABLE IF NOT EXISTS holder (venue TEXT NOT NULL); DELETE FROM holder;');
+      db.prepare('INSERT INTO holder (venue) VALUES (?)').run(this.#o.venuePath);
+    } catch (e) {
+      db.close();
+      if ((e as { code?: string }).code === 'SQLITE_BUSY')
+        throw new Error(`The backup folder ${this.#o.dir} is in use by another server: give each server a --backup-dir of its own`);
+      throw e;
+    }
+    this.#claim = db;
   }
 }

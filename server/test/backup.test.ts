@@ -378,7 +378,8 @@ describe('online backups', () => {
     expect((await api(s.url, 'GET', '/health')).body.backup).toEqual({ newestAt: (await api(s.url, 'GET', '/api/v1/admin/backups', { token: admin.accessToken })).body[0].createdAt, running: false });
     const list = await api(s.url, 'GET', '/api/v1/admin/backups', { token: admin.accessToken });
     expect(list.body.map((x: { name: string }) => x.name)).toEqual([names[2], names[1]]);
-    expect(readdirSync(backupDir).sort()).toEqual([names[1], names[2]]);
+    // (and the file by which the server holds the folder)
+    expect(readdirSync(backupDir).sort()).toEqual(['.server.lock', names[1], names[2]]);
     const metrics = await api(s.url, 'GET', '/metrics');
     expect(String(metrics.body)).toMatch(/tradedesk_backups_total\{result="ok"\} 3\b/);
     expect(String(metrics.body)).not.toMatch(/tradedesk_backups_total\{result="failed"\} [1-9]/);
@@ -416,6 +417,26 @@ describe('online backups', () => {
     expect(list.map((b) => [b.createdAt, b.by])).toEqual([[st.running!.since, 'admin']]);
     const audit = await api(s.url, 'GET', '/api/v1/admin/audit?action=admin.backup', { token: admin.accessToken });
     expect(audit.body.map((a: { username: string; details: { name: string } }) => [a.username, a.details.name])).toEqual([['admin', list[0]!.name]]);
+  });
+
+  it('one server per backup folder: a second server backing up into it is refused, and deletes nothing, until the first stops', async () => {
+    const backupDir = tempDir();
+    const a = await startServer({ backupDir, backupsKept: 1 });
+    const b = await startServer({ backupDir, backupsKept: 1 });
+    servers.push(a, b);
+    const adminA = await setupAdmin(a);
+    const adminB = await setupAdmin(b);
+    const made = await api(a.url, 'POST', '/api/v1/admin/backups', { token: adminA.accessToken });
+    expect(made.status).toBe(201);
+    const refused = await api(b.url, 'POST', '/api/v1/admin/backups', { token: adminB.accessToken });
+    expect([refused.status, refused.body.code]).toEqual([500, 'INTERNAL']);
+    expect(refused.body.message).toContain(`The backup folder ${backupDir} is in use by another server: give each server a --backup-dir of its own`);
+    expect(readdirSync(backupDir).filter((n) => n !== '.server.lock')).toEqual([made.body.name]);
+    // the first server stopped, the folder is the second's (which then keeps its one newest)
+    await a.stop();
+    const second = await api(b.url, 'POST', '/api/v1/admin/backups', { token: adminB.accessToken });
+    expect(second.status).toBe(201);
+    expect(readdirSync(backupDir).filter((n) => n !== '.server.lock')).toEqual([second.body.name]);
   });
 
   it('a failed backup leaves nothing behind and says why; the schedule makes them on its own', async () => {

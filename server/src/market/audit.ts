@@ -3,12 +3,13 @@
  * commands (instruments, funds).
  *
  * Each of them is journaled with a tag naming who sent it, from where and when (Venue.submit's CommandTag,
- * text `[userId, username, ip, via, at]`). Its entry is made from the command as the venue acknowledges it, in
- * sequence order, and handed to the Store with its seq: the Store commits the last one with the entries (its
- * audit mark). After a crash, the entries of the tagged commands after the mark are made again from the
- * journal (recoverAudit), so an acknowledged order's entry is as durable as the order. The journal does not
- * hold a command's outcome: a recovered entry says `recovered: true` instead of whether it was refused
- * (the order's own history says).
+ * text `[userId, username, ip, via, at]`). Its entry is made from the command as the venue acknowledges it,
+ * in sequence order, and the Store commits with each batch of entries its audit mark: the venue's last
+ * acknowledged command then, whose entries, and every earlier one's, are all in the batch or before it
+ * (Store.auditMarkFrom). After a crash, the entries of the tagged commands after the mark are made again
+ * from the journal (recoverAudit), so an acknowledged order's entry is as durable as the order. The journal
+ * does not hold a command's outcome: a recovered entry says `recovered: true` instead of whether it was
+ * refused (the order's own history says).
  */
 import type { Command } from '../../../engine/core/index.js';
 import { decodeCommand, type Ack, type CommandTag, type Venue, type VenueCommand } from '../../../engine/venue/index.js';
