@@ -83,4 +83,22 @@ describe('audit entries made again from the journal', () => {
     expect(entries[0]!.details.recovered).toBeUndefined();
     rmSync(s.dir, { recursive: true, force: true });
   });
+
+  it("a cancel-all is audited as asked, and each order it cancels as a cancel, each with its journal position", async () => {
+    const s = await startServer();
+    servers.push(s);
+    const admin = await setupAdmin(s);
+    await listInstrument(s, admin);
+    const tina = await createUser(s, admin, 'tina', 'trader');
+    await fund(s, admin, tina.user.accountId!);
+    const { client } = await wsClient(s, { token: tina.accessToken });
+    const ids = await Promise.all([9_000, 9_001, 9_002].map((price) => client.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price, tif: 'gtc' }).then((r) => r.orderId)));
+    expect(await client.call('order.cancelAll', {})).toEqual({ canceled: 3 });
+    client.close();
+    await s.app.store.auditSettled();
+    expect(s.app.store.auditMark()).toBe(s.app.venue.lastSeq);
+    const cancels = (await s.app.store.auditList({ limit: 100, action: 'order.cancel' })).map((e) => [e.action, e.username, e.details.orderId, e.details.via]);
+    expect(cancels.filter(([a]) => a === 'order.cancel').sort()).toEqual(ids.map((id) => ['order.cancel', 'tina', id, 'ws']).sort());
+    expect((await s.app.store.auditList({ limit: 100, action: 'order.cancelAll' })).map((e) => e.details)).toEqual([{ canceled: 3, via: 'ws' }]);
+  });
 });

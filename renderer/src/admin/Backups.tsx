@@ -61,7 +61,7 @@ export function Backups({ auth }: { auth: AdminApi }) {
       const st = await auth.api('GET', '/admin/backups/status', BackupStatusSchema);
       const was = qc.getQueryData<BackupStatus>(statusKey);
       if (was?.running != null && st.running?.since !== was.running.since) {
-        if (was.running.since === mine.current) void settled(was.running.since, st);
+        if (was.running.since === mine.current) void settled(was.running.since, st).catch((e: Error) => setNotice({ ok: false, text: e.message }));
         else void qc.invalidateQueries({ queryKey: backupsKey, exact: true });
       }
       return st;
