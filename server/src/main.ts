@@ -7,7 +7,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { buildServer } from './app.js';
-import { HELP, loadConfig } from './config.js';
+import { HELP, loadConfig, type Config } from './config.js';
 import { resetAdmin } from './reset-admin.js';
 import { restoreBackup } from './restore.js';
 
@@ -21,65 +21,58 @@ function keepServingWithoutLogReader(): void {
   ignore(process.stderr);
 }
 
-/** `tradedesk-server restore <backup folder> [flags]` (server/src/restore.ts): 0 restored, 1 refused or failed, 2 usage. */
-function restore(argv: readonly string[]): never {
-  const [from, ...flags] = argv;
+/**
+ * A subcommand, `tradedesk-server <name> <arg> [flags]`: its lines on stdout and exit 0; exit 1 with why
+ * when it is refused or fails; exit 2 with the help when it is not given its argument or its flags are wrong.
+ */
+async function subcommand(name: string, argv: readonly string[], missing: string, run: (arg: string, config: Config, flags: readonly string[]) => string[] | Promise<string[]>): Promise<never> {
+  const [arg, ...flags] = argv;
   let loaded;
   try {
-    if (from === undefined || from.startsWith('-')) throw new Error('restore: name the backup folder');
+    if (arg === undefined || arg.startsWith('-')) throw new Error(`${name}: ${missing}`);
     loaded = loadConfig(flags, process.env);
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n\n${HELP}\n`);
     process.exit(2);
   }
   try {
-    const r = restoreBackup(from, loaded.config);
-    const lines = [
+    const lines = await run(arg, loaded.config, flags);
+    process.stdout.write(lines.join('\n') + '\n');
+    process.exit(0);
+  } catch (e) {
+    process.stderr.write(`${name}: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+/** `tradedesk-server restore <backup folder> [flags]` (server/src/restore.ts). */
+const restore = (argv: readonly string[]): Promise<never> =>
+  subcommand('restore', argv, 'name the backup folder', (from, config, flags) => {
+    const r = restoreBackup(from, config);
+    return [
       `Restored backup ${r.manifest.name} (up to command ${r.manifest.seq}, made ${r.manifest.createdAt}):`,
       ...r.files.map((f) => `  ${f.role.padEnd(8)} ${f.to}`),
       ...r.warnings.map((w) => `Warning: ${w}`),
       `Start the server with the same flags${flags.length > 0 ? ` (${flags.join(' ')})` : ''}.`,
     ];
-    process.stdout.write(lines.join('\n') + '\n');
-    process.exit(0);
-  } catch (e) {
-    process.stderr.write(`restore: ${(e as Error).message}\n`);
-    process.exit(1);
-  }
-}
+  });
 
-/** `tradedesk-server reset-admin <username> [flags]` (server/src/reset-admin.ts): 0 reset, 1 refused or failed, 2 usage. */
-async function resetAdminCommand(argv: readonly string[]): Promise<never> {
-  const [username, ...flags] = argv;
-  let loaded;
-  try {
-    if (username === undefined || username.startsWith('-')) throw new Error('reset-admin: name the admin');
-    loaded = loadConfig(flags, process.env);
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n\n${HELP}\n`);
-    process.exit(2);
-  }
-  try {
-    const r = await resetAdmin(username, loaded.config);
-    process.stdout.write(
-      [
-        `${r.username} can sign in with this temporary password, once, and must then choose a new one:`,
-        '',
-        `  ${r.password}`,
-        '',
-        `${r.twoFactorWasOn ? 'Their two-factor authentication is off (they may turn it on again). ' : ''}${r.sessionsRevoked > 0 ? `${r.sessionsRevoked} session(s) of theirs were revoked. ` : ''}Start the server again.`,
-      ].join('\n') + '\n',
-    );
-    process.exit(0);
-  } catch (e) {
-    process.stderr.write(`reset-admin: ${(e as Error).message}\n`);
-    process.exit(1);
-  }
-}
+/** `tradedesk-server reset-admin <username> [flags]` (server/src/reset-admin.ts). */
+const resetAdminCommand = (argv: readonly string[]): Promise<never> =>
+  subcommand('reset-admin', argv, 'name the admin', async (username, config) => {
+    const r = await resetAdmin(username, config);
+    return [
+      `${r.username} can sign in with this temporary password, once, and must then choose a new one:`,
+      '',
+      `  ${r.password}`,
+      '',
+      `${r.twoFactorWasOn ? 'Their two-factor authentication is off (they may turn it on again). ' : ''}${r.sessionsRevoked > 0 ? `${r.sessionsRevoked} session(s) of theirs were revoked. ` : ''}Start the server again.`,
+    ];
+  });
 
 async function main(): Promise<void> {
   keepServingWithoutLogReader();
-  if (process.argv[2] === 'restore') restore(process.argv.slice(3));
+  if (process.argv[2] === 'restore') await restore(process.argv.slice(3));
   if (process.argv[2] === 'reset-admin') await resetAdminCommand(process.argv.slice(3));
   let loaded;
   try {
