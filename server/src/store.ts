@@ -192,6 +192,8 @@ export class Store {
   #auditMarkSource: (() => number) | undefined;
   /** The mark last handed to the writer. */
   #auditMarkSent = -1;
+  /** Entries made so far that the journal cannot give again (all but those of journaled commands). */
+  #unjournaled = 0;
   readonly #auditWriter: AuditWriter;
   readonly #onError: (e: Error) => void;
   /** The audit log's live tail's listeners (onAuditEntries). */
@@ -439,6 +441,14 @@ export class Store {
     this.#auditWriter.write(noAuditRows(), mark);
   }
 
+  /**
+   * How many entries were made that a crash would lose until they are committed (all but those of journaled
+   * commands): a request that made one answers after auditSettled() (http/api.ts).
+   */
+  get unjournaledEntries(): number {
+    return this.#unjournaled;
+  }
+
   /** Resolves once every audit entry made so far is in the database (handed to the writer and committed). */
   async auditSettled(): Promise<void> {
     this.flushAudit();
@@ -468,6 +478,7 @@ export class Store {
   audit(e: AuditEntry, seq?: number): void {
     // a journaled command's entry (market/audit.ts): they come in seq order, and its seq is the new mark
     if (seq !== undefined && seq > 0) this.#auditSeq = seq;
+    else this.#unjournaled++;
     // Kept as column values (no entry object held until the flush).
     const c = this.#auditCols;
     c[0]!.push(e.ts);

@@ -5,7 +5,7 @@
 // WebSocket, protocol session, venue and journal.) Each acknowledged order also has its one audit entry
 // after the restart. The second kill comes in the middle of a backup.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,9 +24,9 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts the server from the source on the test's files; resolves with its URL once it listens. */
-async function start(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--port', '0', '--sim', 'off', '--setup-token-file', join(dir, 'token')], {
+/** Starts the server from the source on the test's files (in `at`); resolves with its URL once it listens. */
+async function start(at = dir): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(at, 'v.db'), '--port', '0', '--sim', 'off', '--setup-token-file', join(at, 'token')], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TRADEDESK_'))),
@@ -160,6 +160,34 @@ describe('the server killed while it acknowledges orders', () => {
         expect(readdirSync(backups).filter((n) => n !== '.server.lock')).toEqual([b.body.name]);
       }
     }
+    const exit = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exit;
+  });
+
+  it('keeps the audit entries of sign-ins and of changes to users answered just before a kill', { timeout: 60_000 }, async () => {
+    const at = join(dir, 'signins');
+    mkdirSync(at);
+    let { child, url } = await start(at);
+    const tokenFile = join(at, 'token');
+    const setupToken = (): string => (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
+    for (let i = 0; i < 200 && !setupToken().startsWith('tds_'); i++) await new Promise((r) => setTimeout(r, 50));
+    const setup = await api(url, 'POST', '/api/v1/auth/setup', { body: { setupToken: setupToken(), username: 'admin', password: PASSWORD } });
+    expect(setup.status).toBe(201);
+    const admin = setup.body.accessToken as string;
+    const created = await api(url, 'POST', '/api/v1/admin/users', { token: admin, body: { username: 'quick', password: 'temporary quick pass', role: 'trader' } });
+    expect(created.status).toBe(201);
+    const failed = await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'quick', password: 'not the password' } });
+    expect(failed.status).toBe(401);
+    const ok = await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'quick', password: 'temporary quick pass' } });
+    expect(ok.status).toBe(200);
+    // killed as soon as the answers are in: the entries behind them were committed before they were sent
+    await killed(child);
+    ({ child, url } = await start(at));
+    const a = (await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: PASSWORD } })).body.accessToken as string;
+    const log = (await api(url, 'GET', '/api/v1/admin/audit?limit=100', { token: a })).body as { action: string; username: string; details: Record<string, unknown> }[];
+    const seen = log.map((e) => [e.action, e.username]);
+    expect(seen).toEqual(expect.arrayContaining([['user.create', 'admin'], ['auth.login_failed', 'quick'], ['auth.login', 'quick']]));
     const exit = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
     await exit;

@@ -499,6 +499,13 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       return;
     }
     c.route = r.name;
+    // An audit entry this request made that the journal cannot give again (a sign-in or its failure, a
+    // change of a user, a backup) is committed before the answer, so an answer seen is an entry kept.
+    // (Others' entries made meanwhile are committed with it: a commit is all the wait costs.)
+    const made = d.store.unjournaledEntries;
+    const settled = async (): Promise<void> => {
+      if (d.store.unjournaledEntries !== made) await d.store.auditSettled().catch(() => undefined);
+    };
     void (async () => {
       try {
         const auth = req.headers.authorization;
@@ -514,6 +521,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
           if (wait > 0) throw new ProtocolError('RATE_LIMITED', `Too many requests; retry in ${wait} s`, { retryAfter: wait });
         }
         const out = await r.run(c, pathParams(r.pattern.exec(path)!));
+        await settled();
         if (out instanceof HttpReply) send(c, out.status, out.body, out.headers);
         else send(c, 200, out ?? null);
       } catch (e) {
@@ -524,6 +532,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
         }
         const shape = toShape(e);
         if (shape.code === 'INTERNAL') d.log.error('request failed', { reqId, route: r.name, err: e });
+        await settled();
         const headers: Record<string, string> = {};
         const ra = shape.details?.retryAfter;
         if (shape.code === 'RATE_LIMITED') headers['Retry-After'] = String(typeof ra === 'number' ? ra : 1);
