@@ -219,7 +219,11 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
       const info = await backups.run(by === undefined ? 'schedule' : 'admin', by?.username);
       backupsOk.inc();
       log.info('backup made', { name: info.name, seq: info.seq, bytes: info.bytes, tookMs: info.tookMs, trigger: info.trigger });
-      if (by !== undefined) store.audit({ ts: Date.now(), userId: by.userId, username: by.username, ip: by.ip, action: 'admin.backup', details: { name: info.name, seq: info.seq, bytes: info.bytes } });
+      if (by !== undefined) {
+        store.audit({ ts: Date.now(), userId: by.userId, username: by.username, ip: by.ip, action: 'admin.backup', details: { name: info.name, seq: info.seq, bytes: info.bytes } });
+        // written now: one asked with ?wait=false has no request waiting for it (http/api.ts)
+        await store.auditSettled().catch(() => undefined);
+      }
       return info;
     } catch (e) {
       if (!(e instanceof ProtocolError && e.code === 'CONFLICT')) {

@@ -32,6 +32,8 @@ describe('tradedesk-server reset-admin', () => {
     dirs.push(s.dir);
     const admin = await setupAdmin(s);
     await createUser(s, admin, 'terry', 'trader');
+    const dora = await createUser(s, admin, 'dora', 'admin');
+    expect((await api(s.url, 'POST', `/api/v1/admin/users/${dora.user.id}/disable`, { token: admin.accessToken })).status).toBe(200);
     // the admin's 2FA is on (its secret as good as lost), and they hold a session
     const me = s.app.store.userByName('admin')!;
     s.app.store.updateUser(me.id, { totp_enabled: 1, totp_secret: 'lost with the phone' }, Date.now());
@@ -47,6 +49,7 @@ describe('tradedesk-server reset-admin', () => {
     // the refusals, each with what to do
     expect(cli(['nobody', '--db', db])).toMatchObject({ status: 1, err: 'reset-admin: No user nobody. Active admins: admin\n' });
     expect(cli(['terry', '--db', db])).toMatchObject({ status: 1, err: expect.stringMatching(/^reset-admin: terry is a trader, not an admin/) });
+    expect(cli(['dora', '--db', db])).toMatchObject({ status: 1, err: 'reset-admin: dora is disabled. Active admins: admin\n' });
     expect(cli(['admin', '--db', join(s.dir, 'elsewhere.db')])).toMatchObject({ status: 1, err: expect.stringMatching(/^reset-admin: No users database at /) });
     expect(cli([]).status).toBe(2);
     expect(cli(['--db', db]).status).toBe(2);
