@@ -271,18 +271,19 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
 
   // ---------------------------------------------------------------- trading
   const orderHooks: OrderHooks = {
-    onOrder(kind, origin, outcome, ms, details) {
+    onOrder(kind, origin, outcome, ms, entry) {
       if (kind !== 'admin' && kind !== 'cancelAll') {
         m.ack.observe(ms / 1000);
         if (outcome.accepted) m.orders.inc();
         else m.ordersRejected.inc();
         m.rate.add(1);
       }
-      if (details === undefined) return;
-      // `details` is built for this call alone (methods.ts): extended in place rather than copied.
+      if (entry === undefined) return;
+      // its details are built for this call alone (methods.ts): extended in place rather than copied
+      const { action, details } = entry;
       details.via = origin.via;
       if (!outcome.accepted) details.rejected = outcome.code;
-      store.audit({ ts: Date.now(), userId: origin.userId, username: origin.username, ip: origin.ip, action: kind === 'admin' ? `admin.${String(details.type)}` : `order.${kind}`, details });
+      store.audit({ ts: Date.now(), userId: origin.userId, username: origin.username, ip: origin.ip, action, details });
     },
     onCommand(origin, ack, submitted, at) {
       const entry = commandEntry(origin, ack.command ?? submitted, at, ack);

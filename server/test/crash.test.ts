@@ -45,6 +45,17 @@ async function start(at = dir): Promise<{ child: ChildProcess; url: string }> {
   }
 }
 
+/** Creates the first admin of a server started by start(at) with its setup token; the admin's access token. */
+async function firstAdmin(url: string, at = dir): Promise<string> {
+  // the setup token file is written just after the listening line
+  const tokenFile = join(at, 'token');
+  const setupToken = (): string => (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
+  for (let i = 0; i < 200 && !setupToken().startsWith('tds_'); i++) await new Promise((r) => setTimeout(r, 50));
+  const setup = await api(url, 'POST', '/api/v1/auth/setup', { body: { setupToken: setupToken(), username: 'admin', password: PASSWORD } });
+  expect(setup.status).toBe(201);
+  return setup.body.accessToken as string;
+}
+
 function killed(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -56,14 +67,8 @@ function killed(child: ChildProcess): Promise<void> {
 describe('the server killed while it acknowledges orders', () => {
   it('keeps every acknowledged order across three kills and restarts', { timeout: 180_000 }, async () => {
     let { child, url } = await start();
-    // first admin, a trader, an instrument and cash; the setup token file is written just after the
-    // listening line
-    const tokenFile = join(dir, 'token');
-    const setupToken = (): string => (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
-    for (let i = 0; i < 200 && !setupToken().startsWith('tds_'); i++) await new Promise((r) => setTimeout(r, 50));
-    const setup = await api(url, 'POST', '/api/v1/auth/setup', { body: { setupToken: setupToken(), username: 'admin', password: PASSWORD } });
-    expect(setup.status).toBe(201);
-    const admin = setup.body.accessToken as string;
+    // first admin, a trader, an instrument and cash
+    const admin = await firstAdmin(url);
     const created = await api(url, 'POST', '/api/v1/admin/users', { token: admin, body: { username: 'crashy', password: 'temporary crashy pass', role: 'trader' } });
     expect(created.status).toBe(201);
     const first = await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'crashy', password: 'temporary crashy pass' } });
@@ -169,12 +174,7 @@ describe('the server killed while it acknowledges orders', () => {
     const at = join(dir, 'signins');
     mkdirSync(at);
     let { child, url } = await start(at);
-    const tokenFile = join(at, 'token');
-    const setupToken = (): string => (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
-    for (let i = 0; i < 200 && !setupToken().startsWith('tds_'); i++) await new Promise((r) => setTimeout(r, 50));
-    const setup = await api(url, 'POST', '/api/v1/auth/setup', { body: { setupToken: setupToken(), username: 'admin', password: PASSWORD } });
-    expect(setup.status).toBe(201);
-    const admin = setup.body.accessToken as string;
+    const admin = await firstAdmin(url, at);
     const created = await api(url, 'POST', '/api/v1/admin/users', { token: admin, body: { username: 'quick', password: 'temporary quick pass', role: 'trader' } });
     expect(created.status).toBe(201);
     const failed = await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'quick', password: 'not the password' } });

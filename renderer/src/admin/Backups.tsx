@@ -41,14 +41,15 @@ const whose = (r: { trigger: 'admin' | 'schedule'; by?: string | undefined }): s
 
 export function Backups({ auth }: { auth: AdminApi }) {
   const qc = useQueryClient();
-  const list = useQuery({ queryKey: backupsKey, queryFn: () => auth.api('GET', '/admin/backups', z.array(BackupSchema)) });
+  const readList = (): Promise<Backup[]> => auth.api('GET', '/admin/backups', z.array(BackupSchema));
+  const list = useQuery({ queryKey: backupsKey, queryFn: readList });
   const [notice, setNotice] = useState<NoticeState>();
   // when the backup this panel asked for began (its status's `since`, its manifest's createdAt)
   const mine = useRef<string | undefined>(undefined);
   /** The backup this panel asked for is over: say how it went. */
   const settled = async (since: string, st: BackupStatus): Promise<void> => {
     mine.current = undefined;
-    const rows = await qc.fetchQuery({ queryKey: backupsKey, queryFn: () => auth.api('GET', '/admin/backups', z.array(BackupSchema)), staleTime: 0 });
+    const rows = await qc.fetchQuery({ queryKey: backupsKey, queryFn: readList, staleTime: 0 });
     const b = rows.find((r) => r.createdAt === since);
     if (b !== undefined) setNotice({ ok: true, text: `Backup made: ${formatBytes(b.bytes)} up to command ${formatQty(b.seq)}, in ${formatTook(b.tookMs)}.${b.key === 'environment' ? ' The server key is in its environment, not in the backup: keep it too.' : ''}` });
     else if (st.lastFailure !== null && st.lastFailure.at >= since) setNotice({ ok: false, text: st.lastFailure.message });

@@ -65,6 +65,26 @@ type Loose = { type: string } & Record<string, unknown>;
  * not record.
  */
 export function commandEntry(origin: Origin, command: Command | VenueCommand, at: number, ack: Ack | undefined): AuditEntry | undefined {
+  const what = commandAction(command);
+  if (what === undefined) return undefined;
+  const { action, details } = what;
+  details.via = origin.via;
+  if (ack === undefined) details.recovered = true;
+  else if (ack.rejected !== undefined) {
+    const r = ack.rejected;
+    details.rejected = r.code;
+    if (r.orderId !== undefined) details.orderId = r.orderId;
+    if (r.originalOrderId !== undefined) details.originalOrderId = r.originalOrderId;
+    if (r.clientOrderId !== undefined) details.clientOrderId = r.clientOrderId;
+  }
+  return { ts: at, userId: origin.userId, username: origin.username, ip: origin.ip, action, details };
+}
+
+/**
+ * The audit action and details of a command the log records (as submitted, or as journaled with its order
+ * ids), or undefined. The details are a new object each time, the caller's to extend.
+ */
+export function commandAction(command: Command | VenueCommand): { action: string; details: Record<string, unknown> } | undefined {
   const c = command as unknown as Loose;
   let action: string;
   let details: Record<string, unknown>;
@@ -103,16 +123,7 @@ export function commandEntry(origin: Origin, command: Command | VenueCommand, at
     default:
       return undefined;
   }
-  details.via = origin.via;
-  if (ack === undefined) details.recovered = true;
-  else if (ack.rejected !== undefined) {
-    const r = ack.rejected;
-    details.rejected = r.code;
-    if (r.orderId !== undefined) details.orderId = r.orderId;
-    if (r.originalOrderId !== undefined) details.originalOrderId = r.originalOrderId;
-    if (r.clientOrderId !== undefined) details.clientOrderId = r.clientOrderId;
-  }
-  return { ts: at, userId: origin.userId, username: origin.username, ip: origin.ip, action, details };
+  return { action, details };
 }
 
 /**

@@ -7,7 +7,7 @@
 import { ProtocolError, isProtocolError, requireAccount, type MethodHandlers, type SessionContext } from '../../../engine/protocol/index.js';
 import { CODES } from '../../../engine/protocol/index.js';
 import { venueHandlers, type Ack, type Venue, type VenueCommand } from '../../../engine/venue/index.js';
-import { originTagger } from './audit.js';
+import { commandAction, originTagger } from './audit.js';
 
 /** Who is acting and from where (for the audit log). */
 export interface Origin {
@@ -27,11 +27,11 @@ export interface OrderOutcome {
 
 export interface OrderHooks {
   /**
-   * Called after every order or admin command call (metrics, audit), refused or not. `details` (the hook's to
-   * keep or extend) is there for an audit entry: undefined when the call's commands reached the venue, each
-   * audited as it is acknowledged (onCommand). A cancel-all has its own entry besides its cancels'.
+   * Called after every order or admin command call (metrics, audit), refused or not. `entry` (its details the
+   * hook's to keep or extend) is there for an audit entry: undefined when the call's commands reached the
+   * venue, each audited as it is acknowledged (onCommand). A cancel-all has its own entry besides its cancels'.
    */
-  onOrder(kind: OrderKind, origin: Origin, outcome: OrderOutcome, ms: number, details: Record<string, unknown> | undefined): void;
+  onOrder(kind: OrderKind, origin: Origin, outcome: OrderOutcome, ms: number, entry: { action: string; details: Record<string, unknown> } | undefined): void;
   /**
    * Called as each command a user's call submitted is acknowledged (journaled with the user's tag), in
    * sequence order, before the call answers: its audit entry (market/audit.ts).
@@ -60,11 +60,17 @@ export class VenueMethods {
     const hooks = this.#hooks;
     // Guests trade nothing: their calls are refused before any command (requireAccount).
     const tagAt = origin === undefined ? undefined : originTagger(origin, (t, ack, cmd) => hooks.onCommand(t.origin, ack, cmd, t.at));
-    const wrap = <K extends keyof MethodHandlers>(name: K, kind: OrderKind, details: (p: Parameters<MethodHandlers[K]>[0], r: unknown) => Record<string, unknown>, pre?: (p: Parameters<MethodHandlers[K]>[0], ctx: SessionContext) => void): MethodHandlers[K] => {
+    // The audit entry of a call none of whose commands reached the venue (a refusal before any, a cancel-all's
+    // own): made from the command the handler would have submitted, as its acknowledgement's would be
+    // (commandAction; its account, 0 here, is not in the entry, which names the user).
+    const asCommand = (c: VenueCommand): { action: string; details: Record<string, unknown> } => commandAction(c)!;
+    const wrap = <K extends keyof MethodHandlers>(name: K, kind: OrderKind, entry: (p: Parameters<MethodHandlers[K]>[0], r: unknown) => { action: string; details: Record<string, unknown> }, pre?: (p: Parameters<MethodHandlers[K]>[0], ctx: SessionContext) => void): MethodHandlers[K] => {
       const inner = b[name] as unknown as (p: unknown, ctx: SessionContext) => unknown;
       const refused = (p: Parameters<MethodHandlers[K]>[0], t0: number, e: unknown, journaled: boolean): void => {
-        if (origin !== undefined && isProtocolError(e) && ENGINE_STAGES.has(CODES[e.code].stage))
-          hooks.onOrder(kind, origin, { accepted: false, code: e.code }, performance.now() - t0, journaled ? undefined : { ...details(p, undefined), ...(e.details ?? {}) });
+        if (origin === undefined || !isProtocolError(e) || !ENGINE_STAGES.has(CODES[e.code].stage)) return;
+        const en = journaled ? undefined : entry(p, undefined);
+        if (en !== undefined) Object.assign(en.details, e.details ?? {});
+        hooks.onOrder(kind, origin, { accepted: false, code: e.code }, performance.now() - t0, en);
       };
       // Not async: this is the order path, and an async wrapper costs a promise and a frame per order on
       // top of the handler's own (the protocol server takes a thrown error and a rejection alike).
@@ -84,7 +90,7 @@ export class VenueMethods {
         if (origin === undefined) return Promise.resolve(out);
         return Promise.resolve(out).then(
           (r) => {
-            hooks.onOrder(kind, origin, ACCEPTED, performance.now() - t0, journaled ? undefined : details(p, r));
+            hooks.onOrder(kind, origin, ACCEPTED, performance.now() - t0, journaled ? undefined : entry(p, r));
             return r;
           },
           (e: unknown) => {
@@ -100,20 +106,19 @@ export class VenueMethods {
       const r = v.order(p.orderId);
       if (r === undefined || r.accountId !== acct) throw new ProtocolError('NOT_FOUND', `No order ${p.orderId} on this account`, { orderId: p.orderId });
     };
-    const orderId = (r: unknown): number | undefined => (r as { orderId?: number } | undefined)?.orderId;
     const handlers: MethodHandlers = {
       ...b,
-      'order.place': wrap('order.place', 'place', (p, r) => ({ symbol: p.symbol, side: p.side, orderType: p.orderType, qty: p.qty, price: p.price, orderId: orderId(r) })),
-      'order.placeOco': wrap('order.placeOco', 'placeOco', (p, r) => ({ symbol: p.legs[0].symbol, orderIds: Array.isArray(r) ? r.map(orderId) : undefined })),
-      'order.cancel': wrap('order.cancel', 'cancel', (p) => ({ orderId: p.orderId }), mine),
-      'order.replace': wrap('order.replace', 'replace', (p) => ({ ...p }), mine),
-      'order.cancelAll': wrap('order.cancelAll', 'cancelAll', (p, r) => ({ symbol: p.symbol, ...(r as object) })),
-      'admin.instrument.create': wrap('admin.instrument.create', 'admin', (p) => ({ type: 'CreateInstrument', symbol: p.symbol })),
-      'admin.instrument.setStatus': wrap('admin.instrument.setStatus', 'admin', (p) => ({ type: 'SetInstrumentStatus', symbol: p.symbol, status: p.status }), (p) => {
+      'order.place': wrap('order.place', 'place', (p) => asCommand({ type: 'PlaceOrder', accountId: 0, ...p })),
+      'order.placeOco': wrap('order.placeOco', 'placeOco', (p) => asCommand({ type: 'PlaceOco', accountId: 0, ...p })),
+      'order.cancel': wrap('order.cancel', 'cancel', (p) => asCommand({ type: 'CancelOrder', accountId: 0, ...p }), mine),
+      'order.replace': wrap('order.replace', 'replace', (p) => asCommand({ type: 'ReplaceOrder', accountId: 0, ...p }), mine),
+      'order.cancelAll': wrap('order.cancelAll', 'cancelAll', (p, r) => ({ action: 'order.cancelAll', details: { symbol: p.symbol, ...(r as object) } })),
+      'admin.instrument.create': wrap('admin.instrument.create', 'admin', (p) => asCommand({ type: 'CreateInstrument', instrument: p })),
+      'admin.instrument.setStatus': wrap('admin.instrument.setStatus', 'admin', (p) => asCommand({ type: 'SetInstrumentStatus', ...p }), (p) => {
         if (v.view.instrument(p.symbol) === undefined) throw new ProtocolError('UNKNOWN_SYMBOL', `Unknown symbol ${p.symbol}`, { symbol: p.symbol });
       }),
-      'admin.account.fund': wrap('admin.account.fund', 'admin', (p) => ({ type: 'Deposit', accountId: p.accountId, amount: p.amount })),
-      'admin.account.withdraw': wrap('admin.account.withdraw', 'admin', (p) => ({ type: 'Withdraw', accountId: p.accountId, amount: p.amount })),
+      'admin.account.fund': wrap('admin.account.fund', 'admin', (p) => asCommand({ type: 'Deposit', ...p })),
+      'admin.account.withdraw': wrap('admin.account.withdraw', 'admin', (p) => asCommand({ type: 'Withdraw', ...p })),
     };
     return handlers;
   }
