@@ -9,7 +9,8 @@
  * The log is an order flow: 89% order.place, 10% order.cancel, a cancel-all every 200k entries, an admin's
  * action or a sign-in every few thousand, over 50 users. It is written in one transaction per 1,000 entries
  * (as the writer thread commits), once with the store's schema and once without the action indexes, to give
- * `entriesPerSec` for each. Each read is the median of 5 (`ms`), newest first, 100 entries a page. Then the
+ * `entriesPerSec` for each. Each read is the median of 5 (`ms`), newest first, 100 entries a page, of the
+ * latest entries or of those until the log's middle moment (`until`, found by bisecting the log). Then the
  * event loop's busy share while 40,000 orders a second are audited for 3 s, with and without an admin
  * watching the log live (`eventLoopPctAuditing`, `eventLoopPctAuditingWatched`).
  */
@@ -99,12 +100,15 @@ try {
   const indexed = await fill(path, true);
   log(`written, entries/s: ${indexed.toLocaleString('en')} with the action indexes, ${bare.toLocaleString('en')} without`);
   const store = new Store(path);
-  const reads: { action: string | null; userId: number | null; entries: number; ms: number }[] = [];
-  for (const userId of [undefined, 7]) {
+  const reads: { action: string | null; userId: number | null; until: number | null; entries: number; ms: number }[] = [];
+  // `until`: the entries of the log's middle moment and before (the log is stamped a millisecond apart)
+  const middle = 1_700_000_000_000 + Math.floor(N / 2);
+  for (const [userId, until] of [[undefined, undefined], [7, undefined], [undefined, middle], [7, middle]] as const) {
     for (const action of [undefined, 'order', 'order.place', 'order.cancel', 'order.cancelAll', 'admin', 'admin.user', 'admin.deposit', 'auth', 'nothing']) {
       const q: Parameters<Store['auditList']>[0] = { limit: 100 };
       if (action !== undefined) q.action = action;
       if (userId !== undefined) q.userId = userId;
+      if (until !== undefined) q.until = until;
       const times: number[] = [];
       let entries = 0;
       for (let k = 0; k < 5; k++) {
@@ -113,8 +117,8 @@ try {
         times.push(performance.now() - t0);
       }
       const ms = Math.round(median(times) * 100) / 100;
-      reads.push({ action: action ?? null, userId: userId ?? null, entries, ms });
-      log(`  ${(action ?? '(any action)').padEnd(16)} ${(userId === undefined ? 'any user' : `user ${userId}`).padEnd(9)} ${String(entries).padStart(4)} entries  ${ms.toFixed(2).padStart(8)} ms`);
+      reads.push({ action: action ?? null, userId: userId ?? null, until: until ?? null, entries, ms });
+      log(`  ${(action ?? '(any action)').padEnd(16)} ${(userId === undefined ? 'any user' : `user ${userId}`).padEnd(9)} ${(until === undefined ? 'latest' : 'until the middle').padEnd(16)} ${String(entries).padStart(4)} entries  ${ms.toFixed(2).padStart(8)} ms`);
     }
   }
   await store.close();
@@ -122,7 +126,7 @@ try {
   const watched = await watching(path, true);
   log(`auditing 40,000 orders/s: event loop busy ${quiet.eventLoopPct}% with no admin watching the log, ${watched.eventLoopPct}% with one (${watched.told} entries told)`);
   const slowest = reads.reduce((a, b) => (b.ms > a.ms ? b : a));
-  log(`slowest read: ${slowest.ms} ms (${slowest.action ?? 'any action'}, ${slowest.userId === null ? 'any user' : `user ${slowest.userId}`})`);
+  log(`slowest read: ${slowest.ms} ms (${slowest.action ?? 'any action'}, ${slowest.userId === null ? 'any user' : `user ${slowest.userId}`}${slowest.until === null ? '' : ', until the middle'})`);
   if (json) console.log(JSON.stringify({ entries: N, entriesPerSecIndexed: indexed, entriesPerSecWithoutActionIndexes: bare, slowestReadMs: slowest.ms, eventLoopPctAuditing: quiet.eventLoopPct, eventLoopPctAuditingWatched: watched.eventLoopPct, reads }));
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -127,6 +127,11 @@ export const AdminPathSchema = z
   .max(300)
   .regex(/^\/admin\/(users(\/[1-9]\d{0,14}\/(disable|enable|role|password|2fa\/reset))?|audit(\?[A-Za-z0-9=&%._-]*)?|backups(\/status|\?wait=false)?)$/, 'Not an administration path');
 
+/** A file name the desktop offers in its save dialog: a plain name (no folder), of a text file. */
+export const SaveFileNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}\.(csv|json|txt)$/, 'A file name: letters, digits, spaces, ".", "_" and "-", ending .csv, .json or .txt');
+/** Most characters `hub.file.save` takes (a 100,000-entry audit log export is about 20 MB). */
+export const SAVE_FILE_MAX_CHARS = 64 * 1024 * 1024;
+
 export const HUB_METHODS = {
   'hub.info': method({
     access: 'public',
@@ -216,6 +221,13 @@ export const HUB_METHODS = {
     }),
     result: z.unknown(),
     doc: "A request to the active firm server's user administration (/api/v1 + path), sent by the hub with the session it holds, so that a desktop window needs no token: the server's answer as it gave it, which the window checks against the REST schemas (engine/protocol/rest.ts). The server judges the rights (FORBIDDEN unless an admin); UNAVAILABLE without a firm session. `timeoutMs`: how long the hub waits for the answer (default 15 s; a backup answers once it is made, which on a large venue takes minutes), TIMEOUT past it.",
+  }),
+  'hub.file.save': method({
+    access: 'public',
+    readOnly: false,
+    params: z.strictObject({ name: SaveFileNameSchema, text: z.string().max(SAVE_FILE_MAX_CHARS) }),
+    result: z.object({ saved: z.boolean(), path: z.string().optional() }),
+    doc: 'Save a text file (an export) where the user chooses in the system\'s save dialog, offering `name` in the downloads folder: `saved` false when they cancel. The headless host answers UNKNOWN_METHOD: the browser downloads it.',
   }),
   'hub.link.set': method({
     access: 'public',

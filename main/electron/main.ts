@@ -10,7 +10,7 @@
  *   quit ─► remember pop-outs ─► close the core (venue snapshot) ─► exit
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BrowserWindow, Menu, app, dialog, protocol, safeStorage, session, shell } from 'electron';
 import type { PanelKind } from '../../engine/protocol/index.js';
@@ -18,6 +18,7 @@ import { startDesktopCore, type DesktopCore } from '../src/core.js';
 import { resolveStatic } from '../../engine/host/static.js';
 import { aboutText, menuTemplate } from '../src/menu.js';
 import { messagePortMainPort } from '../src/message-port.js';
+import { saveTextFile } from '../src/save-file.js';
 import { SECURITY_HEADERS, strictCsp } from '../src/security/csp.js';
 import { makeRequestFilter, permissionCheckHandler, permissionRequestHandler } from '../src/security/handlers.js';
 import { APP_HOST, APP_SCHEME } from '../src/security/web-preferences.js';
@@ -98,6 +99,19 @@ async function start(): Promise<void> {
       version: app.getVersion(),
       safeStorage,
       openWindow: (panel, params) => w.openPopOut(panel as Exclude<PanelKind, 'workspace'>, params),
+      // an export: the save dialog over the window the user is in (main/src/save-file.ts)
+      saveFile: (name, text) =>
+        saveTextFile(
+          async (defaultPath) => {
+            const opts = { defaultPath, filters: [{ name: extname(name).slice(1).toUpperCase(), extensions: [extname(name).slice(1)] }] };
+            const parent = BrowserWindow.getFocusedWindow() ?? w.main;
+            const r = parent !== undefined ? await dialog.showSaveDialog(parent, opts) : await dialog.showSaveDialog(opts);
+            return r.canceled ? undefined : r.filePath;
+          },
+          app.getPath('downloads'),
+          name,
+          text,
+        ),
       log,
     });
     const c = core;

@@ -42,6 +42,8 @@ export interface DesktopCoreOptions {
   warmupDays?: number;
   /** Desktop only: opens a pop-out window. */
   openWindow?: HubOptions['openWindow'];
+  /** Desktop only: saves an export where the user chooses. */
+  saveFile?: HubOptions['saveFile'];
   /** Venue durability: 'FULL' (default) fsyncs every commit. */
   synchronous?: 'FULL' | 'NORMAL';
   /** Firm reconnect backoff (tests shorten it). */
@@ -128,6 +130,7 @@ export async function startDesktopCore(o: DesktopCoreOptions): Promise<DesktopCo
       onError: (e, where) => log('warn', `firm connection: ${where}`, { err: String(e) }),
     }),
     ...(o.openWindow ? { openWindow: o.openWindow } : {}),
+    ...(o.saveFile ? { saveFile: o.saveFile } : {}),
     onInternalError: (e, where) => log('error', 'hub error', { err: String(e), ...where }),
   });
   await hub.start();

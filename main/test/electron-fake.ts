@@ -24,6 +24,9 @@ export class FakeWebContents extends EventEmitter {
 
 export class BrowserWindow extends EventEmitter {
   static readonly all: BrowserWindow[] = [];
+  static getFocusedWindow(): BrowserWindow | null {
+    return state.focused ?? null;
+  }
   static getAllWindows(): BrowserWindow[] {
     return BrowserWindow.all.filter((w) => !w.destroyed);
   }
@@ -85,6 +88,11 @@ export const state = {
   menu: undefined as unknown,
   aboutOptions: undefined as unknown,
   errors: [] as string[],
+  downloads: '',
+  focused: undefined as BrowserWindow | undefined,
+  /** What the save dialog answers (a path, or undefined: cancelled), and what it was asked. */
+  savePath: undefined as string | undefined,
+  saveAsked: [] as { parent: unknown; options: { defaultPath?: string; filters?: unknown } }[],
   ready: undefined as unknown as () => void,
 };
 const readyPromise = new Promise<void>((resolve) => {
@@ -96,6 +104,7 @@ class FakeApp extends EventEmitter {
   requestSingleInstanceLock = () => state.singleInstance;
   whenReady = () => readyPromise;
   getPath = (name: string) => {
+    if (name === 'downloads') return state.downloads;
     if (name !== 'userData') throw new Error(`getPath(${name})`);
     return state.userData;
   };
@@ -154,6 +163,10 @@ export const Menu = {
 export const dialog = {
   showErrorBox: (title: string, message: string) => void state.errors.push(`${title}: ${message}`),
   showMessageBox: async () => ({ response: 0 }),
+  showSaveDialog: async (parent: unknown, options?: { defaultPath?: string }) => {
+    state.saveAsked.push(options === undefined ? { parent: undefined, options: parent as { defaultPath?: string } } : { parent, options });
+    return state.savePath === undefined ? { canceled: true, filePath: '' } : { canceled: false, filePath: state.savePath };
+  },
 };
 
 export const shell = { openPath: async () => '' };

@@ -5,7 +5,7 @@
  * to the local venue with the simulated market, pop-outs, second instance, quit.
  * What this cannot show (Chromium, the real preload, native dialogs) is listed in main/README.md.
  */
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -150,6 +150,30 @@ describe('bundled Electron main process (fake Electron)', () => {
     const tClient = new ProtocolClient(messagePortMainPort(tWindow), { timeoutMs: 20_000 });
     await tClient.connect({ client: 'fake-ticket' });
     expect((await tClient.call('hub.info')).params).toEqual({ pid: 'ticket-1' });
+
+    // hub.file.save: the save dialog over the window the user is in, offering the name in the downloads
+    // folder; cancelled, nothing is written; chosen, the text is written there whole
+    const downloads = join(out, 'downloads');
+    mkdirSync(downloads, { recursive: true });
+    fake.state.downloads = downloads;
+    fake.state.focused = ticket;
+    const text = 'id,action\r\n1,"a, b"\r\n2,é\r\n';
+    expect(await tClient.call('hub.file.save', { name: 'audit-desk.csv', text })).toEqual({ saved: false });
+    expect(fake.state.saveAsked.at(-1)).toEqual({ parent: ticket, options: { defaultPath: join(downloads, 'audit-desk.csv'), filters: [{ name: 'CSV', extensions: ['csv'] }] } });
+    fake.state.savePath = join(downloads, 'chosen.csv');
+    expect(await tClient.call('hub.file.save', { name: 'audit-desk.csv', text })).toEqual({ saved: true, path: join(downloads, 'chosen.csv') });
+    expect(readFileSync(join(downloads, 'chosen.csv'), 'utf8')).toBe(text);
+    // a name with a folder in it is refused before any dialog
+    const asked = fake.state.saveAsked.length;
+    await expect(tClient.call('hub.file.save', { name: '../evil.csv', text })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(tClient.call('hub.file.save', { name: 'x.exe', text })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(fake.state.saveAsked.length).toBe(asked);
+    // a folder that cannot be written: a typed error, and no file left behind
+    fake.state.savePath = join(downloads, 'no-such-folder', 'x.csv');
+    await expect(tClient.call('hub.file.save', { name: 'x.csv', text })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('could not be saved') });
+    expect(readdirSync(downloads)).toEqual(['chosen.csv']);
+    fake.state.savePath = undefined;
+    fake.state.focused = undefined;
     ticket.close();
   }, 60_000);
 

@@ -101,6 +101,8 @@ describe('headless host', () => {
     expect(order.orderId).toBeGreaterThan(0);
     // hub.window.open is the desktop's: the browser opens its own windows
     await expect(w.call('hub.window.open', { panel: 'chart' })).rejects.toMatchObject({ code: 'UNKNOWN_METHOD' });
+    // ...and so is hub.file.save: the browser downloads an export itself
+    await expect(w.call('hub.file.save', { name: 'audit.csv', text: 'x' })).rejects.toMatchObject({ code: 'UNKNOWN_METHOD' });
     w.close();
   });
 

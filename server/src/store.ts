@@ -57,6 +57,17 @@ export interface AlertRow {
 
 /** An audit log entry as the admin route answers it (engine/protocol/rest.ts). */
 export type AuditRow = AuditLogEntry;
+/**
+ * A read of the audit log (Store.auditList): `limit` entries newest first, those before the id `before`,
+ * stamped at or before `until` (ms), of a user, under an action filter (auditActionMatches).
+ */
+export interface AuditQuery {
+  userId?: number;
+  action?: string;
+  before?: number;
+  until?: number;
+  limit: number;
+}
 
 const MIGRATIONS: string[] = [
   `
@@ -510,10 +521,17 @@ export class Store {
     this.#auditWriter.write(cols, this.#auditMarkSent, here);
   }
 
-  /** The audit log, newest first; it includes every entry made before the call. */
-  async auditList(q: { userId?: number; action?: string; before?: number; limit: number }): Promise<AuditRow[]> {
+  /**
+   * The audit log, newest first; it includes every entry made before the call. `until` (ms): the entries
+   * stamped at or before it, from where they end in the log (auditBefore).
+   */
+  async auditList(q: AuditQuery): Promise<AuditRow[]> {
     this.flushAudit();
     await this.#auditWriter.drained();
+    if (q.until !== undefined) {
+      const end = this.auditBefore(q.until);
+      q = { ...q, before: q.before === undefined ? end : Math.min(q.before, end) };
+    }
     if (q.action !== undefined && !auditActionMatches(q.action, 'order.place')) return this.#auditByAction(q, q.action);
     // Without an action filter, or with one that takes order.place (one entry per order, the most of the
     // log): the log newest first, or a user's (audit_user), until `limit` entries match.
@@ -531,6 +549,10 @@ export class Store {
       where.push('id < ?');
       args.push(q.before);
     }
+    if (q.until !== undefined) {
+      where.push('ts <= ?');
+      args.push(q.until);
+    }
     const rows = this.db
       .prepare(`SELECT ${AUDIT_COLS} FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
       .all(...args, q.limit) as StoredAuditRow[];
@@ -544,7 +566,7 @@ export class Store {
    * index and merged. An admin's or a sign-in's entries among millions of orders cost a few seeks, where a
    * scan of the log held up the event loop for 0.4 s per 2M entries.
    */
-  #auditByAction(q: { userId?: number; before?: number; limit: number }, filter: string): AuditRow[] {
+  #auditByAction(q: AuditQuery, filter: string): AuditRow[] {
     const [from, to] = actionRange(filter);
     const next = this.db.prepare(AUDIT_SQL.nextAction);
     const first = this.db.prepare(AUDIT_SQL.firstAction).get(from, to) as { action: string } | undefined;
@@ -555,11 +577,37 @@ export class Store {
     const entries = this.db.prepare(q.userId === undefined ? AUDIT_SQL.ofAction : AUDIT_SQL.ofUserAction);
     const rows: StoredAuditRow[] = [];
     const before = q.before ?? Number.MAX_SAFE_INTEGER;
+    const until = q.until ?? Number.MAX_SAFE_INTEGER;
     for (const a of actions) {
-      for (const r of (q.userId === undefined ? entries.all(a, before, q.limit) : entries.all(a, before, q.userId, q.limit)) as StoredAuditRow[]) rows.push(r);
+      for (const r of (q.userId === undefined ? entries.all(a, before, until, q.limit) : entries.all(a, before, until, q.userId, q.limit)) as StoredAuditRow[]) rows.push(r);
     }
     rows.sort((x, y) => y.id - x.id);
     return auditEntries(rows.slice(0, q.limit));
+  }
+
+  /**
+   * Where the entries stamped at or before `until` (ms) end in the log: a `before` cursor (an id one past the
+   * last of them), found by bisecting the log by id, about 30 row reads at any size (no index by time: each
+   * order's entry would pay for one). The log is in time order to within the moment a call takes to be
+   * acknowledged (an entry is stamped when the call came and written once it is answered), so the entries
+   * listed from there are those of `until` and before, up to entries a few milliseconds apart.
+   */
+  auditBefore(until: number): number {
+    const last = this.db.prepare('SELECT id, ts FROM audit ORDER BY id DESC LIMIT 1').get() as { id: number; ts: number } | undefined;
+    if (last === undefined || last.ts <= until) return (last?.id ?? 0) + 1;
+    const from = this.db.prepare('SELECT id, ts FROM audit WHERE id >= ? ORDER BY id LIMIT 1');
+    // lo: an id whose entry is stamped at or before `until` (or one below the first id); hi: the first id
+    // at or after it is stamped after `until`
+    let lo = (this.db.prepare('SELECT min(id) FROM audit').pluck().get() as number) - 1;
+    let hi = last.id;
+    while (hi - lo > 1) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      const r = from.get(mid) as { id: number; ts: number };
+      if (r.id >= hi) hi = mid;
+      else if (r.ts <= until) lo = r.id;
+      else hi = r.id;
+    }
+    return lo + 1;
   }
 
   /**
@@ -621,10 +669,10 @@ export const AUDIT_SQL = {
   firstAction: `SELECT action FROM audit WHERE action >= ? COLLATE NOCASE AND action < ? COLLATE NOCASE AND ${NOT_PLACE} ORDER BY action COLLATE NOCASE LIMIT 1`,
   /** The next action after one (in any case) before the range's end. */
   nextAction: `SELECT action FROM audit WHERE action > ? COLLATE NOCASE AND action < ? COLLATE NOCASE AND ${NOT_PLACE} ORDER BY action COLLATE NOCASE LIMIT 1`,
-  /** An action's newest entries before an id. */
-  ofAction: `SELECT ${AUDIT_COLS} FROM audit WHERE action = ? COLLATE NOCASE AND ${NOT_PLACE} AND id < ? ORDER BY id DESC LIMIT ?`,
-  /** A user's newest entries of an action before an id. */
-  ofUserAction: `SELECT ${AUDIT_COLS} FROM audit WHERE action = ? COLLATE NOCASE AND ${NOT_PLACE} AND id < ? AND user_id = ? ORDER BY id DESC LIMIT ?`,
+  /** An action's newest entries before an id, stamped at or before a time. */
+  ofAction: `SELECT ${AUDIT_COLS} FROM audit WHERE action = ? COLLATE NOCASE AND ${NOT_PLACE} AND id < ? AND ts <= ? ORDER BY id DESC LIMIT ?`,
+  /** A user's newest entries of an action before an id, stamped at or before a time. */
+  ofUserAction: `SELECT ${AUDIT_COLS} FROM audit WHERE action = ? COLLATE NOCASE AND ${NOT_PLACE} AND id < ? AND ts <= ? AND user_id = ? ORDER BY id DESC LIMIT ?`,
 } as const;
 type StoredAuditRow = Omit<AuditRow, 'details'> & { details: string };
 function auditEntries(rows: StoredAuditRow[]): AuditRow[] {

@@ -19,7 +19,7 @@ const ACTIONS = [
 const FILTERS = [...ACTIONS, 'ORDER', 'order.PLACE', 'Admin', 'ADMIN.USER', 'auth', 'auth.login_%', 'auth.%', 'é', 'É', 'x', 'admin.user.disable.more'];
 
 describe('audit log filters', () => {
-  it('answer what auditActionMatches takes from the whole log, for any filter, user, cursor and limit (property)', async () => {
+  it('answer what auditActionMatches takes from the whole log, for any filter, user, cursor, time and limit (property)', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(fc.record({ action: fc.constantFrom(...ACTIONS), userId: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }) }), { minLength: 10, maxLength: 60 }),
@@ -28,23 +28,50 @@ describe('audit log filters', () => {
             action: fc.option(fc.constantFrom(...FILTERS), { nil: undefined }),
             userId: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
             before: fc.option(fc.integer({ min: 1, max: 62 }), { nil: undefined }),
+            until: fc.option(fc.integer({ min: 995, max: 1_130 }), { nil: undefined }),
             limit: fc.integer({ min: 1, max: 8 }),
           }),
           { minLength: 10, maxLength: 30 },
         ),
-        async (entries, queries) => {
+        // entries' time stamps: each a few ms after the last, or (out of order) a little before it
+        fc.array(fc.integer({ min: -2, max: 3 }), { minLength: 60, maxLength: 60 }),
+        fc.boolean(),
+        // entries deleted (the ids then have gaps)
+        fc.uniqueArray(fc.integer({ min: 1, max: 60 }), { maxLength: 8 }),
+        async (entries, queries, steps, inOrder, deleted) => {
           const store = new Store(tempDb());
           try {
-            entries.forEach((e, i) => store.audit({ ts: 1_000 + i, userId: e.userId, username: e.userId === undefined ? undefined : `u${e.userId}`, action: e.action, details: { i } }));
+            const stamps: number[] = [];
+            entries.forEach((e, i) => {
+              stamps.push(i === 0 ? 1_000 : stamps[i - 1]! + (inOrder ? Math.abs(steps[i]!) : steps[i]!));
+              store.audit({ ts: stamps[i]!, userId: e.userId, username: e.userId === undefined ? undefined : `u${e.userId}`, action: e.action, details: { i } });
+            });
+            await store.auditList({ limit: 1 }); // written
+            const gone = new Set(deleted.filter((id) => id <= entries.length));
+            if (gone.size > 0) store.db.prepare(`DELETE FROM audit WHERE id IN (${[...gone].join(',')})`).run();
+            const kept = entries.map((e, i) => ({ id: i + 1, ts: stamps[i]!, action: e.action, userId: e.userId ?? null })).filter((e) => !gone.has(e.id));
             for (const q of queries) {
               const f: Parameters<Store['auditList']>[0] = { limit: q.limit };
               if (q.action !== undefined) f.action = q.action;
               if (q.userId !== undefined) f.userId = q.userId;
               if (q.before !== undefined) f.before = q.before;
+              let end = Infinity;
+              if (q.until !== undefined) {
+                f.until = q.until;
+                end = store.auditBefore(q.until);
+                // where the entries stamped after `until` begin: the entry before is stamped at or before it,
+                // the one from there after it (in order, there is one such place)
+                const below = kept.filter((e) => e.id < end).at(-1);
+                const from = kept.find((e) => e.id >= end);
+                if (below !== undefined) expect(below.ts, `until ${q.until}`).toBeLessThanOrEqual(q.until);
+                if (from !== undefined) expect(from.ts, `until ${q.until}`).toBeGreaterThan(q.until);
+                if (inOrder) expect(end).toBe((kept.filter((e) => e.ts <= q.until!).at(-1)?.id ?? kept[0]!.id - 1) + 1);
+              }
               const got = (await store.auditList(f)).map((r) => [r.id, r.action, r.userId]);
-              const want = entries
-                .map((e, i) => [i + 1, e.action, e.userId ?? null] as const)
-                .filter(([id, action, userId]) => (q.action === undefined || auditActionMatches(q.action, action)) && (q.userId === undefined || userId === q.userId) && (q.before === undefined || id < q.before))
+              const want = kept
+                .filter((e) => (q.action === undefined || auditActionMatches(q.action, e.action)) && (q.userId === undefined || e.userId === q.userId) && (q.before === undefined || e.id < q.before))
+                .filter((e) => q.until === undefined || (e.id < end && e.ts <= q.until))
+                .map((e) => [e.id, e.action, e.userId])
                 .reverse()
                 .slice(0, q.limit);
               expect(got, JSON.stringify(q)).toEqual(want);
@@ -67,8 +94,8 @@ describe('audit log filters', () => {
     expect(plan(AUDIT_SQL.firstAction, 'admin', 'admin/')).toMatch(/^SEARCH audit USING COVERING INDEX audit_action \(action>\? AND action<\?\)$/);
     expect(plan(AUDIT_SQL.nextAction, 'admin', 'admin/')).toMatch(/^SEARCH audit USING COVERING INDEX audit_action \(action>\? AND action<\?\)$/);
     // equal actions: their entries come in id order from the index, with no sort
-    expect(plan(AUDIT_SQL.ofAction, 'admin.Deposit', 1e15, 100)).toMatch(/^SEARCH audit USING INDEX audit_action \(action=\? AND id<\?\)$/);
-    expect(plan(AUDIT_SQL.ofUserAction, 'admin.Deposit', 1e15, 7, 100)).toMatch(/^SEARCH audit USING INDEX audit_user_action \(user_id=\? AND action=\? AND id<\?\)$/);
+    expect(plan(AUDIT_SQL.ofAction, 'admin.Deposit', 1e15, 1e15, 100)).toMatch(/^SEARCH audit USING INDEX audit_action \(action=\? AND id<\?\)$/);
+    expect(plan(AUDIT_SQL.ofUserAction, 'admin.Deposit', 1e15, 1e15, 7, 100)).toMatch(/^SEARCH audit USING INDEX audit_user_action \(user_id=\? AND action=\? AND id<\?\)$/);
     db.close();
   });
 });

@@ -90,6 +90,8 @@ export interface HubOptions {
   firm?: FirmConnector;
   /** Desktop only: opens a pop-out window, returns its id. Without it `hub.window.open` is UNKNOWN_METHOD. */
   openWindow?(panel: PanelKind, params: Record<string, string | number | boolean>): Promise<string> | string;
+  /** Desktop only: saves a text file where the user chooses (main/src/save-file.ts). Without it `hub.file.save` is UNKNOWN_METHOD. */
+  saveFile?(name: string, text: string): Promise<{ saved: boolean; path?: string }>;
   now?(): number;
   /** How long an upstream stream nobody uses any more is kept for a quick re-subscribe. Default 2000 ms. */
   lingerMs?: number;
@@ -381,7 +383,7 @@ export class Hub {
       if (isHubMethod(name)) continue;
       out[name] = (params) => this.#forward(name, params) as never;
     }
-    const hub: Omit<HubMethodHandlers, 'hub.info' | 'hub.window.open'> & Partial<Pick<HubMethodHandlers, 'hub.window.open'>> = {
+    const hub: Omit<HubMethodHandlers, 'hub.info' | 'hub.window.open' | 'hub.file.save'> & Partial<Pick<HubMethodHandlers, 'hub.window.open' | 'hub.file.save'>> = {
       'hub.profiles.list': async () => ({
         profiles: await Promise.all(this.#o.profiles.list().map((p) => this.#profileView(p))),
         activeId: this.#active.profile.id,
@@ -431,6 +433,16 @@ export class Hub {
     const open = this.#o.openWindow;
     if (open !== undefined) {
       hub['hub.window.open'] = async ({ panel, params }) => ({ windowId: await open(panel, params) });
+    }
+    const save = this.#o.saveFile;
+    if (save !== undefined) {
+      hub['hub.file.save'] = async ({ name, text }) => {
+        try {
+          return await save(name, text);
+        } catch (e) {
+          throw new ProtocolError('UNAVAILABLE', `The file could not be saved: ${e instanceof Error ? e.message : String(e)}`);
+        }
+      };
     }
     return { ...out, ...hub } as AnyMethodHandlers;
   }

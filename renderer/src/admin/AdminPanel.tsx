@@ -17,6 +17,8 @@ import { actionSuggestions, detailsText } from './audit-text.js';
 import { Instruments } from './Instruments.js';
 import { Backups } from './Backups.js';
 import { ConfirmBar, Loaded, Notice, formatDate, type ConfirmAction, type NoticeState } from './parts.js';
+import { AUDIT_EXPORT_MAX, auditCsv, auditFileName, auditQuery, collectAudit, untilOf, type AuditFilter } from './audit-export.js';
+import { saveTextFile } from '../data/save-file.js';
 
 export type AdminUser = PublicUser;
 type Changed = ChangedUser;
@@ -340,7 +342,9 @@ function useAuditTail() {
         {},
         (e) => {
           for (const [key, data] of qc.getQueriesData<InfiniteData<AuditEntry[]>>({ queryKey: ['admin', 'audit'] })) {
-            const [, , action, who] = key as readonly [string, string, string, string];
+            const [, , action, who, until] = key as readonly [string, string, string, string, number | null];
+            // a log read up to a moment gets nothing newer
+            if (until !== null) continue;
             if (action !== '' && !auditActionMatches(action, e.action)) continue;
             if (who !== '' && String(e.userId) !== who) continue;
             // still loading over HTTP, which may have read the log before this entry: read it again
@@ -361,27 +365,50 @@ function useAuditTail() {
 }
 
 function Audit({ auth }: { auth: AdminApi }) {
+  const live = useLive();
   const [filter, setFilter] = useState('');
   const [who, setWho] = useState('');
+  // "At or before": a local date and time (datetime-local), '' for the latest entries
+  const [at, setAt] = useState('');
   const users = useUsers(auth);
   // asked for once typing pauses, not at every key
   const action = useSettled(filter.trim(), FILTER_SETTLE_MS);
+  const until = untilOf(at);
+  const f: AuditFilter = { action, userId: who, until };
   // Pages of AUDIT_PAGE entries, newest first; "Older entries" asks for the ones before the last shown.
   const pages = useInfiniteQuery({
-    queryKey: ['admin', 'audit', action, who],
+    queryKey: ['admin', 'audit', action, who, until ?? null],
     initialPageParam: undefined as number | undefined,
-    queryFn: ({ pageParam }) => {
-      const q = new URLSearchParams({ limit: String(AUDIT_PAGE) });
-      if (action !== '') q.set('action', action);
-      if (who !== '') q.set('userId', who);
-      if (pageParam !== undefined) q.set('before', String(pageParam));
-      return auth.api('GET', `/admin/audit?${q.toString()}`, z.array(AuditEntrySchema));
-    },
+    queryFn: ({ pageParam }) => auth.api('GET', auditQuery(f, AUDIT_PAGE, pageParam), z.array(AuditEntrySchema)),
     // (the first page grows with the entries pushed on top of it)
     getNextPageParam: (last) => (last.length >= AUDIT_PAGE ? last[last.length - 1]!.id : undefined),
   });
   useAuditTail();
   const q = { data: pages.data?.pages.flat(), error: pages.error, isFetching: pages.isFetching, refetch: pages.refetch };
+  const [notice, setNotice] = useState<NoticeState>();
+  const [exporting, setExporting] = useState<{ n: number; stop: AbortController }>();
+  const serverName = live.backend.name ?? live.hubStatus?.serverName ?? live.hubStatus?.profileName ?? location.host;
+  const exportCsv = async (): Promise<void> => {
+    const stop = new AbortController();
+    setNotice(undefined);
+    setExporting({ n: 0, stop });
+    try {
+      const { entries, more } = await collectAudit(auth, f, { signal: stop.signal, onProgress: (n) => setExporting({ n, stop }) });
+      const out = await saveTextFile(live, auditFileName(serverName, entries), auditCsv(entries));
+      if (!out.saved) return;
+      const last = entries.at(-1);
+      setNotice({
+        ok: true,
+        text:
+          `${entries.length.toLocaleString('en')} ${entries.length === 1 ? 'entry' : 'entries'} exported${out.path !== undefined ? ` to ${out.path}` : ''}.` +
+          (more && last !== undefined ? ` The newest ${AUDIT_EXPORT_MAX.toLocaleString('en')} only: for older ones, set "At or before" to ${formatDate(last.ts)} ${formatTime(last.ts)} and export again.` : ''),
+      });
+    } catch (e) {
+      if (!stop.signal.aborted) setNotice({ ok: false, text: `The export failed: ${(e as Error).message}` });
+    } finally {
+      setExporting(undefined);
+    }
+  };
   return (
     <div className="admin-body">
       <div className="toolbar">
@@ -409,17 +436,39 @@ function Audit({ auth }: { auth: AdminApi }) {
             <option key={a} value={a} />
           ))}
         </datalist>
+        <label className="audit-until">
+          <span className="muted">At or before</span>
+          <input type="datetime-local" step={1} aria-label="At or before" value={at} onChange={(e) => setAt(e.target.value)} data-testid="audit-until" />
+        </label>
+        {at !== '' && (
+          <button type="button" className="btn small" onClick={() => setAt('')} title="The latest entries" data-testid="audit-latest">
+            Latest
+          </button>
+        )}
         <button type="button" className="btn small" onClick={() => void q.refetch()} disabled={q.isFetching}>
           Refresh
         </button>
-        <span className="muted">newest first{q.data !== undefined ? ` · ${q.data.length}${pages.hasNextPage ? '+' : ''} entries` : ''}</span>
-        {(action === '' || auditActionMatches('order', action)) && (
+        {exporting === undefined ? (
+          <button type="button" className="btn small" onClick={() => void exportCsv()} title={`The entries under this filter, newest first (up to ${AUDIT_EXPORT_MAX.toLocaleString('en')}), as a CSV file`} data-testid="audit-export">
+            Export CSV
+          </button>
+        ) : (
+          <button type="button" className="btn small" onClick={() => exporting.stop.abort()} data-testid="audit-export-cancel">
+            Exporting {exporting.n.toLocaleString('en')}… Cancel
+          </button>
+        )}
+        <span className="muted">
+          newest first{until !== undefined ? ` at or before ${formatDate(until)} ${formatTime(until)}` : ''}
+          {q.data !== undefined ? ` · ${q.data.length}${pages.hasNextPage ? '+' : ''} entries` : ''}
+        </span>
+        {until === undefined && (action === '' || auditActionMatches('order', action)) && (
           <span className="muted" data-testid="audit-orders-note" title="One entry per order: they are not pushed as they happen">
             · new orders' entries show on Refresh
           </span>
         )}
       </div>
-      <Loaded q={q} what="the audit log" empty={`No entries${action !== '' || who !== '' ? ' for this filter' : ''}`}>
+      <Notice notice={notice} />
+      <Loaded q={q} what="the audit log" empty={`No entries${action !== '' || who !== '' || until !== undefined ? ' for this filter' : ''}`}>
         {(rows) => (
           <table className="grid" data-testid="admin-audit">
             <thead>
@@ -433,7 +482,7 @@ function Audit({ auth }: { auth: AdminApi }) {
             </thead>
             <tbody>
               {rows.map((r) => (
-                <tr key={r.id} data-testid="audit-row" data-action={r.action} data-id={r.id}>
+                <tr key={r.id} data-testid="audit-row" data-action={r.action} data-id={r.id} data-ts={r.ts}>
                   <td className="l muted">
                     {formatDate(r.ts)} {formatTime(r.ts)}
                   </td>
@@ -465,6 +514,7 @@ function Audit({ auth }: { auth: AdminApi }) {
 const article = (role: string) => (role === 'admin' ? 'an' : 'a');
 const orders = (n: number | undefined) => (n === undefined || n === 0 ? 'no working orders to cancel' : n === 1 ? '1 working order canceled' : `${n} working orders canceled`);
 const sessions = (n: number | undefined) => (n === 1 ? '1 session ended' : `${n ?? 0} sessions ended`);
+
 
 /** How long the audit log's action filter waits after the last key before it asks the server. */
 const FILTER_SETTLE_MS = 250;

@@ -6,6 +6,7 @@
  * real SQLite, real Chromium.
  */
 import { renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
@@ -314,6 +315,60 @@ describe('the Admin panel', () => {
     await until(() => page.getByText('No entries for this filter').count(), (n) => n === 1, 10_000, 'no order.place entries for dana');
     await page.getByLabel('Action').fill('');
     await until(() => attrAll(rows, 'data-action'), (a) => a.length > 0 && a.includes('auth.2fa.enabled') && !a.some((x) => x.startsWith('order.')), 10_000, "dana's entries");
+    expect(realProblems(w.problems)).toEqual([]);
+  });
+
+  it('reads the audit log as it was at a moment, and exports what the filter holds as a CSV file', async () => {
+    const rows = page.locator('[data-testid=audit-row]');
+    await page.getByLabel('User', { exact: true }).selectOption({ label: 'carl' });
+    await page.getByLabel('Action').fill('order.place');
+    await until(() => rows.count(), (n) => n === 200, 10_000, "carl's order.place entries");
+    // a moment among carl's orders: the second of his 100th newest order entry (the input counts seconds)
+    const all = (await api(ex.url, 'GET', '/api/v1/admin/audit?action=order.place&limit=1000', { token: ex.admin!.accessToken })).body as { id: number; ts: number; userId: number }[];
+    const carls = all.filter((e) => e.userId === all[0]!.userId);
+    const second = Math.floor(carls[100]!.ts / 1000) * 1000;
+    const d = new Date(second);
+    const local = `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}T${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}`;
+    const want = carls.filter((e) => e.ts <= second + 999).map((e) => String(e.id));
+    expect(want.length).toBeGreaterThan(100);
+    await page.getByTestId('audit-until').fill(local);
+    // the entries of that second and before, newest first; the first page of them (once the action filter,
+    // asked for when typing pauses, is in too)
+    await until(() => attrAll(rows, 'data-id'), (ids) => JSON.stringify(ids) === JSON.stringify(want.slice(0, 200)), 10_000, "carl's order entries at that moment");
+    expect(await page.locator('.admin-body .toolbar').textContent()).toContain(`newest first at or before ${local.replace('T', ' ')} · ${want.length >= 200 ? '200+' : want.length} entries`);
+    expect((await attrAll(rows, 'data-ts')).every((t) => Number(t) <= second + 999)).toBe(true);
+    expect(await page.getByTestId('audit-orders-note').count()).toBe(0);
+    // a new entry after that moment stays out of it (it is not pushed on top)
+    await ex.rpc('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000, tif: 'gtc' }, await accessToken('carl'));
+    await page.getByRole('button', { name: 'Refresh' }).first().click();
+    await until(() => attrAll(rows, 'data-id'), (ids) => ids[0] === want[0], 5000, 'still the log at that moment');
+
+    // exported: every entry the filter holds (not only the page shown), as the route gives them
+    const download = page.waitForEvent('download', { timeout: 20_000 });
+    await page.getByTestId('audit-export').click();
+    const file = await download;
+    expect(file.suggestedFilename()).toMatch(/^audit-Desk-Test-Exchange-\d{8}T\d{4}-\d{8}T\d{4}\.csv$/);
+    const text = await readFile((await file.path())!, 'utf8');
+    const lines = text.split('\r\n');
+    expect(lines[0]).toBe('id,time_utc,user_id,username,action,details,ip');
+    expect(lines.at(-1)).toBe('');
+    expect(lines.slice(1, -1).map((l) => l.split(',')[0])).toEqual(want);
+    const newest = carls.find((e) => String(e.id) === want[0])!;
+    expect(lines[1]).toMatch(new RegExp(`^${newest.id},${new Date(newest.ts).toISOString().replace(/[.]/g, '\\.')},${newest.userId},carl,order\\.place,"\\{""symbol"":""ACME"",""side"":""buy"",.*""via"":""rest""\\}",127\\.0\\.0\\.1$`));
+    expect(await notice().textContent()).toBe(`${want.length} entries exported.`);
+
+    // everyone's entries at that moment: a failed sign-in now is not pushed on top of them (the live log
+    // pushes it to the latest entries, below)
+    await page.getByLabel('User', { exact: true }).selectOption({ label: 'All users' });
+    await page.getByLabel('Action').fill('');
+    const then = (await api(ex.url, 'GET', `/api/v1/admin/audit?until=${second + 999}&limit=1`, { token: ex.admin!.accessToken })).body[0].id as number;
+    await until(() => attrAll(rows, 'data-id'), (ids) => ids[0] === String(then), 10_000, "everyone's log at that moment");
+    expect((await api(ex.url, 'POST', '/api/v1/auth/login', { body: { username: 'carl', password: 'not the password' } })).status).toBe(401);
+    await page.waitForTimeout(1000);
+    expect((await attrAll(rows, 'data-ts')).every((t) => Number(t) <= second + 999)).toBe(true);
+    await page.getByTestId('audit-latest').click();
+    await until(() => rows.first().getAttribute('data-action'), (a) => a === 'auth.login_failed', 10_000, 'the latest entries, the failed sign-in on top');
+    expect(await page.getByTestId('audit-latest').count()).toBe(0);
     expect(realProblems(w.problems)).toEqual([]);
   });
 

@@ -193,6 +193,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       userId: z.coerce.number().int().nonnegative().optional(),
       action: z.string().max(64).optional(),
       before: z.coerce.number().int().positive().optional(),
+      until: z.coerce.number().int().nonnegative().max(8_640_000_000_000_000).optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
     }),
   };
@@ -312,6 +313,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     if (q.userId !== undefined) f.userId = q.userId;
     if (q.action !== undefined && q.action.trim() !== '') f.action = q.action.trim(); // `?action=` is no filter
     if (q.before !== undefined) f.before = q.before;
+    if (q.until !== undefined) f.until = q.until;
     return d.store.auditList(f);
   });
 
