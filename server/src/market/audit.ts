@@ -8,8 +8,9 @@
  * acknowledged command then, whose entries, and every earlier one's, are all in the batch or before it
  * (Store.auditMarkFrom). After a crash, the entries of the tagged commands after the mark are made again
  * from the journal (recoverAudit), so an acknowledged order's entry is as durable as the order. The journal
- * does not hold a command's outcome: a recovered entry says `recovered: true` instead of whether it was
- * refused (the order's own history says).
+ * does not hold a command's outcome: a recovered entry says `recovered: true`, and a placed order's says
+ * whether it was refused from the order's record; a cancel's or a replace's does not (its refusal leaves no
+ * trace in the state).
  */
 import type { Command } from '../../../engine/core/index.js';
 import { decodeCommand, type Ack, type CommandTag, type Venue, type VenueCommand } from '../../../engine/venue/index.js';
@@ -153,10 +154,16 @@ export function recoverAudit(venue: Venue, store: Store): { recovered: number; s
         const text = tags[i];
         if (seq <= mark || text === null || text === undefined) continue;
         const tag = parseTag(text);
-        const entry = tag === undefined ? undefined : commandEntry(tag.origin, decodeCommand(f.commands[i]!, f.ts), tag.at, undefined);
+        const command = decodeCommand(f.commands[i]!, f.ts);
+        const entry = tag === undefined ? undefined : commandEntry(tag.origin, command, tag.at, undefined);
         if (entry === undefined) {
           skipped++;
           continue;
+        }
+        // An order the engine refused has its record say so: its entry says it too, as a live one would
+        if (command.type === 'PlaceOrder' && command.orderId !== undefined) {
+          const r = venue.order(command.orderId);
+          if (r?.status === 'rejected' && r.rejectCode !== undefined) entry.details = { ...entry.details, rejected: r.rejectCode };
         }
         store.audit(entry, seq);
         recovered++;
