@@ -515,7 +515,6 @@ const article = (role: string) => (role === 'admin' ? 'an' : 'a');
 const orders = (n: number | undefined) => (n === undefined || n === 0 ? 'no working orders to cancel' : n === 1 ? '1 working order canceled' : `${n} working orders canceled`);
 const sessions = (n: number | undefined) => (n === 1 ? '1 session ended' : `${n ?? 0} sessions ended`);
 
-
 /** How long the audit log's action filter waits after the last key before it asks the server. */
 const FILTER_SETTLE_MS = 250;
 
