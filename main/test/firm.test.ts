@@ -203,6 +203,12 @@ describe('hub ↔ firm server', () => {
       ['admin.user.role', 'admin'],
       ['admin.user.role', 'admin'],
     ]);
+    // the panel's reads of the log at a moment (until) and its pages (before) go through the hub too
+    const at = (until: number, before?: number) => a.call('hub.admin', { method: 'GET', path: `/admin/audit?limit=1000&action=admin.user.role&until=${until}${before !== undefined ? `&before=${before}` : ''}` }) as Promise<{ id: number; ts: number }[]>;
+    const both = await at(8_640_000_000_000_000);
+    expect(both.length).toBe(2);
+    expect(await at(both[1]!.ts, both[1]!.id)).toEqual([]);
+    expect(await at(0)).toEqual([]);
     // a backup of the server, and the list of them
     const made = BackupSchema.parse(await a.call('hub.admin', { method: 'POST', path: '/admin/backups' }));
     expect(made).toMatchObject({ trigger: 'admin', by: 'admin' });
