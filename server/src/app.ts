@@ -289,6 +289,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
       const entry = commandEntry(origin, ack.command ?? submitted, at, ack);
       if (entry !== undefined) store.audit(entry, ack.seq);
     },
+    entriesKept: () => store.auditSettled().catch(() => undefined),
   };
   // Count submits in flight for graceful shutdown and the pending-acks gauge.
   const inflight = { n: 0 };

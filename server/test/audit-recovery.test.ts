@@ -86,6 +86,34 @@ describe('audit entries made again from the journal', () => {
     rmSync(s.dir, { recursive: true, force: true });
   });
 
+  it('a WebSocket call whose entry the journal does not hold answers once the entry is committed', async () => {
+    const s = await startServer();
+    servers.push(s);
+    const admin = await setupAdmin(s);
+    await listInstrument(s, admin);
+    const tina = await createUser(s, admin, 'tina', 'trader');
+    await fund(s, admin, tina.user.accountId!);
+    const { client } = await wsClient(s, { token: tina.accessToken });
+    // read through a connection of its own: what is committed, not what the server holds in memory
+    const check = new Database(s.app.config.db.replace(/\.db$/, '.users.db'), { readonly: true });
+    const kept = () => check.prepare("SELECT action, details FROM audit WHERE action LIKE 'order.%' ORDER BY id").all().map((r) => { const { action, details } = r as { action: string; details: string }; return [action, JSON.parse(details)]; });
+    try {
+      const placed = await client.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000, tif: 'day', clientOrderId: 'dup-1' });
+      await s.app.store.auditSettled();
+      expect(kept().length).toBe(1);
+      // refused by the venue before it was journaled: a client order id of an earlier session
+      await s.app.venue.endSession();
+      await expect(client.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000, tif: 'day', clientOrderId: 'dup-1' })).rejects.toMatchObject({ code: 'DUPLICATE_CLIENT_ORDER_ID' });
+      expect(kept().at(-1)).toEqual(['order.place', expect.objectContaining({ rejected: 'DUPLICATE_CLIENT_ORDER_ID', originalOrderId: placed.orderId, via: 'ws' })]);
+      // a cancel-all's own entry
+      expect(await client.call('order.cancelAll', {})).toEqual({ canceled: 0 });
+      expect(kept().at(-1)).toEqual(['order.cancelAll', { canceled: 0, via: 'ws' }]);
+    } finally {
+      check.close();
+      client.close();
+    }
+  });
+
   it("a cancel-all is audited as asked, and each order it cancels as a cancel, each with its journal position", async () => {
     const s = await startServer();
     servers.push(s);

@@ -192,4 +192,30 @@ describe('the server killed while it acknowledges orders', () => {
     child.kill('SIGTERM');
     await exit;
   });
+
+  it('keeps the audit entries of WebSocket calls no command was journaled for, answered just before a kill', { timeout: 60_000 }, async () => {
+    const at = join(dir, 'ws-refusals');
+    mkdirSync(at);
+    let { child, url } = await start(at);
+    const admin = await firstAdmin(url, at);
+    const created = await api(url, 'POST', '/api/v1/admin/users', { token: admin, body: { username: 'wsy', password: 'temporary wsy pass', role: 'trader' } });
+    expect(created.status).toBe(201);
+    const first = await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'wsy', password: 'temporary wsy pass' } });
+    expect((await api(url, 'POST', '/api/v1/auth/password', { token: first.body.accessToken, body: { currentPassword: 'temporary wsy pass', newPassword: PASSWORD } })).status).toBe(204);
+    const token = (await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'wsy', password: PASSWORD } })).body.accessToken as string;
+    const c = new ProtocolClient(wsPort(await connectWs(url.replace(/^http/, 'ws') + '/ws', { token })), { timeoutMs: 10_000 });
+    await c.connect({ client: 'crash-test' });
+    // a cancel-all's own entry is not journaled (its cancels are): killed as soon as its answer is in, the
+    // entry was committed before it was sent
+    expect(await c.call('order.cancelAll', {})).toEqual({ canceled: 0 });
+    await killed(child);
+    c.close();
+    ({ child, url } = await start(at));
+    const a = (await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: PASSWORD } })).body.accessToken as string;
+    const log = (await api(url, 'GET', '/api/v1/admin/audit?action=order&limit=100', { token: a })).body as { action: string; username: string; details: Record<string, unknown> }[];
+    expect(log.map((e) => [e.action, e.username, e.details])).toEqual([['order.cancelAll', 'wsy', { canceled: 0, via: 'ws' }]]);
+    const exit = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exit;
+  });
 });

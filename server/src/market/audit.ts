@@ -23,6 +23,8 @@ import type { Origin } from './methods.js';
  * `acknowledged` hands each of the call's commands on with it.
  */
 export class OriginTag implements CommandTag {
+  /** Whether a command of the call was refused before it was journaled (its entry is not in the journal). */
+  unjournaled = false;
   constructor(
     readonly origin: Origin,
     readonly at: number,
@@ -30,6 +32,7 @@ export class OriginTag implements CommandTag {
     private readonly onAck: (tag: OriginTag, ack: Ack, submitted: VenueCommand) => void,
   ) {}
   acknowledged(ack: Ack, submitted: VenueCommand): void {
+    if (ack.seq === 0) this.unjournaled = true;
     this.onAck(this, ack, submitted);
   }
 }

@@ -37,6 +37,12 @@ export interface OrderHooks {
    * sequence order, before the call answers: its audit entry (market/audit.ts).
    */
   onCommand(origin: Origin, ack: Ack, submitted: VenueCommand, at: number): void;
+  /**
+   * Resolves once every audit entry made so far is committed. A call that made an entry the journal cannot
+   * give again (onOrder's, or a command's refused before it was journaled) answers after it, over WebSocket
+   * as over REST, so an answer seen is an entry kept.
+   */
+  entriesKept(): Promise<void>;
 }
 
 const ENGINE_STAGES = new Set(['validation', 'risk', 'matching', 'order']);
@@ -66,11 +72,19 @@ export class VenueMethods {
     const asCommand = (c: VenueCommand): { action: string; details: Record<string, unknown> } => commandAction(c)!;
     const wrap = <K extends keyof MethodHandlers>(name: K, kind: OrderKind, entry: (p: Parameters<MethodHandlers[K]>[0], r: unknown) => { action: string; details: Record<string, unknown> }, pre?: (p: Parameters<MethodHandlers[K]>[0], ctx: SessionContext) => void): MethodHandlers[K] => {
       const inner = b[name] as unknown as (p: unknown, ctx: SessionContext) => unknown;
-      const refused = (p: Parameters<MethodHandlers[K]>[0], t0: number, e: unknown, journaled: boolean): void => {
-        if (origin === undefined || !isProtocolError(e) || !ENGINE_STAGES.has(CODES[e.code].stage)) return;
+      /** Reports a refusal; true when it made an audit entry (not journaled). */
+      const refused = (p: Parameters<MethodHandlers[K]>[0], t0: number, e: unknown, journaled: boolean): boolean => {
+        if (origin === undefined || !isProtocolError(e) || !ENGINE_STAGES.has(CODES[e.code].stage)) return false;
         const en = journaled ? undefined : entry(p, undefined);
         if (en !== undefined) Object.assign(en.details, e.details ?? {});
         hooks.onOrder(kind, origin, { accepted: false, code: e.code }, performance.now() - t0, en);
+        return en !== undefined;
+      };
+      // the refusal, once the audit entry it made (if it made one the journal does not hold) is kept
+      const refuse = (unjournaled: boolean, e: unknown): Promise<never> => {
+        if (!unjournaled) throw e;
+        const again = (): Promise<never> => Promise.reject(e);
+        return hooks.entriesKept().then(again, again);
       };
       // Not async: this is the order path, and an async wrapper costs a promise and a frame per order on
       // top of the handler's own (the protocol server takes a thrown error and a rejection alike).
@@ -78,25 +92,22 @@ export class VenueMethods {
         pre?.(p, ctx);
         const t0 = performance.now();
         const before = v.submitted;
+        const tag = tagAt?.(Date.now());
         let out: unknown;
         try {
           // the handler submits synchronously: its commands are journaled with the caller's tag
-          out = tagAt === undefined ? inner(p, ctx) : v.tagged(tagAt(Date.now()), () => inner(p, ctx));
+          out = tag === undefined ? inner(p, ctx) : v.tagged(tag, () => inner(p, ctx));
         } catch (e) {
-          refused(p, t0, e, v.submitted !== before);
-          throw e;
+          return refuse(refused(p, t0, e, v.submitted !== before), e);
         }
         const journaled = kind !== 'cancelAll' && v.submitted !== before;
         if (origin === undefined) return Promise.resolve(out);
         return Promise.resolve(out).then(
           (r) => {
             hooks.onOrder(kind, origin, ACCEPTED, performance.now() - t0, journaled ? undefined : entry(p, r));
-            return r;
+            return journaled && tag?.unjournaled !== true ? r : hooks.entriesKept().then(() => r);
           },
-          (e: unknown) => {
-            refused(p, t0, e, journaled);
-            throw e;
-          },
+          (e: unknown) => refuse(refused(p, t0, e, journaled) || tag?.unjournaled === true, e),
         );
       };
       return fn as unknown as MethodHandlers[K];
