@@ -13,8 +13,12 @@ export interface AuditReader {
 
 /** Most entries one export holds (newest first): about 20 MB of CSV. Older ones: export again with an earlier "until". */
 export const AUDIT_EXPORT_MAX = 100_000;
-/** Entries asked for per request while exporting (the server's largest page). */
-export const AUDIT_EXPORT_PAGE = 1_000;
+/**
+ * Entries asked for per request while exporting. The server reads a page on its event loop, between
+ * orders: 250 entries hold it about 1 ms (1,000, the largest page, about 4 ms, up to 8), for the same
+ * total.
+ */
+export const AUDIT_EXPORT_PAGE = 250;
 
 export interface AuditFilter {
   /** An action filter (auditActionMatches), '' for any. */
