@@ -12,6 +12,18 @@ afterAll(async () => {
   for (const s of servers) await s.stop();
 });
 
+/** A server with ACME listed and a funded trader, tina, connected over WebSocket. */
+async function tinaTrading() {
+  const s = await startServer();
+  servers.push(s);
+  const admin = await setupAdmin(s);
+  await listInstrument(s, admin);
+  const tina = await createUser(s, admin, 'tina', 'trader');
+  await fund(s, admin, tina.user.accountId!);
+  const { client } = await wsClient(s, { token: tina.accessToken });
+  return { s, client };
+}
+
 describe('audit entries made again from the journal', () => {
   it('a users database behind its venue gets an entry for each command after its mark, written before the server answers', async () => {
     const s = await startServer();
@@ -87,13 +99,7 @@ describe('audit entries made again from the journal', () => {
   });
 
   it('a WebSocket call whose entry the journal does not hold answers once the entry is committed', async () => {
-    const s = await startServer();
-    servers.push(s);
-    const admin = await setupAdmin(s);
-    await listInstrument(s, admin);
-    const tina = await createUser(s, admin, 'tina', 'trader');
-    await fund(s, admin, tina.user.accountId!);
-    const { client } = await wsClient(s, { token: tina.accessToken });
+    const { s, client } = await tinaTrading();
     // read through a connection of its own: what is committed, not what the server holds in memory
     const check = new Database(s.app.config.db.replace(/\.db$/, '.users.db'), { readonly: true });
     const kept = () => check.prepare("SELECT action, details FROM audit WHERE action LIKE 'order.%' ORDER BY id").all().map((r) => { const { action, details } = r as { action: string; details: string }; return [action, JSON.parse(details)]; });
@@ -115,13 +121,7 @@ describe('audit entries made again from the journal', () => {
   });
 
   it("a cancel-all is audited as asked, and each order it cancels as a cancel, each with its journal position", async () => {
-    const s = await startServer();
-    servers.push(s);
-    const admin = await setupAdmin(s);
-    await listInstrument(s, admin);
-    const tina = await createUser(s, admin, 'tina', 'trader');
-    await fund(s, admin, tina.user.accountId!);
-    const { client } = await wsClient(s, { token: tina.accessToken });
+    const { s, client } = await tinaTrading();
     const ids = await Promise.all([9_000, 9_001, 9_002].map((price) => client.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price, tif: 'gtc' }).then((r) => r.orderId)));
     expect(await client.call('order.cancelAll', {})).toEqual({ canceled: 3 });
     client.close();
