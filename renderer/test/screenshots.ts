@@ -162,6 +162,22 @@ async function firmAdmin(browser: Browser, dir: string): Promise<void> {
         await page.getByTestId('admin-audit').waitFor();
         await page.waitForTimeout(200);
         await page.screenshot({ path: join(OUT, 'admin-audit-dark.png') });
+        // carl's entries at a moment, exported, in a narrower window (the toolbar wraps)
+        await page.setViewportSize({ width: 960, height: 600 });
+        await page.getByLabel('User', { exact: true }).selectOption({ label: 'carl' });
+        const d = new Date(Date.now() + 60_000);
+        const p2 = (n: number) => String(n).padStart(2, '0');
+        await page.getByTestId('audit-until').fill(`${d.getFullYear()}-${p2(d.getMonth() + 1)}-${p2(d.getDate())}T${p2(d.getHours())}:${p2(d.getMinutes())}:00`);
+        await page.getByTestId('audit-latest').waitFor();
+        const download = page.waitForEvent('download');
+        await page.getByTestId('audit-export').click();
+        await download;
+        await page.getByTestId('admin-notice').waitFor();
+        await page.waitForTimeout(200);
+        await page.screenshot({ path: join(OUT, 'admin-audit-export-dark.png') });
+        await page.getByTestId('audit-latest').click();
+        await page.getByLabel('User', { exact: true }).selectOption({ label: 'All users' });
+        await page.setViewportSize({ width: 1280, height: 720 });
         await page.getByRole('tab', { name: 'Instruments' }).click();
         await page.locator('[data-testid=admin-instrument][data-symbol=GLOBEX]').getByRole('button', { name: 'Halt' }).click();
         await page.getByTestId('admin-confirm').getByRole('button', { name: 'Halt' }).click();
