@@ -3,8 +3,8 @@
  * their downloads folder; the file is written whole or not at all (temp file beside it, then renamed). The
  * dialog is Electron's and stays in main/electron; this is the part that runs under plain Node.
  */
-import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { writeTextFileAtomic } from './json-file.js';
 
 /** Asks where to save, offering `defaultPath`; undefined (or '') when the user cancels. */
 export type AskSavePath = (defaultPath: string) => Promise<string | undefined>;
@@ -19,13 +19,6 @@ export async function saveTextFile(ask: AskSavePath, folder: string, name: strin
   if (basename(name) !== name) throw new Error(`Not a plain file name: ${name}`);
   const path = await ask(join(folder, name));
   if (path === undefined || path === '') return { saved: false };
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text, 'utf8');
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
+  writeTextFileAtomic(path, text);
   return { saved: true, path };
 }
