@@ -70,7 +70,7 @@ import { VenueError, isVenueError } from './errors.js';
 import { HISTORY_MARK, HISTORY_STATEMENTS, HistoryWriter, type OrderSink } from './history.js';
 import { HistoryThread, historyPath, type ThreadSnapshot } from './history-thread.js';
 import { HistoryReader, type ReaderArg, type ReaderMethod } from './history-reader.js';
-import { Journal, checkFrame, replayJournal, type FrameRow, type ReplayResult } from './journal.js';
+import { Journal, checkFrame, replayJournal, type FrameRow, type FrameTags, type ReplayResult } from './journal.js';
 import {
   VENUE_QUERY_LIB,
   createHistoryQueries,
@@ -1117,7 +1117,7 @@ export class Venue {
     let nextId = this.nextOrderId;
     const take = (): number => nextId++;
     const frame: Encoded[] = [];
-    let tags: (string | null)[] | undefined;
+    let tags: FrameTags | undefined;
     const acks: Ack[] = new Array<Ack>(batch.length);
     const committed: CommittedCommand[] = [];
     history.sink = this.orderSubs.size > 0 ? this.sink : null;
@@ -2068,7 +2068,7 @@ export class Venue {
    * texts (absent when none of the frame's commands has one). The first frame may start at or before
    * `afterSeq`.
    */
-  *journalFrames(afterSeq = 0): IterableIterator<{ seq: number; ts: number; commands: Encoded[]; tags?: (string | null)[] }> {
+  *journalFrames(afterSeq = 0): IterableIterator<{ seq: number; ts: number; commands: Encoded[]; tags?: FrameTags }> {
     for (const row of this.journal.framesAfter(afterSeq)) {
       const c = checkFrame(row);
       if ('reason' in c) throw new VenueError('JOURNAL_CORRUPT', `Journal frame at ${row.seq} is damaged: ${c.reason}`);

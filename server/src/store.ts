@@ -412,8 +412,9 @@ export class Store {
     /**
      * The audit mark (parameter: the venue copy's last seq, as text): every command in the venue's copy is
      * audited in this one, and a server restored from it makes again the entries of those after it only.
+     * (The writer's own statement: its `meta` is the copy's, main, before the attached `live`.)
      */
-    auditMark: "INSERT INTO main.meta (key, value) VALUES ('audit_seq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    auditMark: AUDIT_MARK,
   };
 
   /**
