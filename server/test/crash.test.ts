@@ -56,6 +56,28 @@ async function firstAdmin(url: string, at = dir): Promise<string> {
   return setup.body.accessToken as string;
 }
 
+/** A trader created by the admin, who has set PASSWORD in place of the temporary one; their user as created. */
+async function trader(url: string, admin: string, username: string): Promise<{ accountId: number }> {
+  const temporary = `temporary ${username} pass`;
+  const created = await api(url, 'POST', '/api/v1/admin/users', { token: admin, body: { username, password: temporary, role: 'trader' } });
+  expect(created.status).toBe(201);
+  const first = await api(url, 'POST', '/api/v1/auth/login', { body: { username, password: temporary } });
+  expect((await api(url, 'POST', '/api/v1/auth/password', { token: first.body.accessToken, body: { currentPassword: temporary, newPassword: PASSWORD } })).status).toBe(204);
+  return created.body as { accountId: number };
+}
+
+/** An access token of a user whose password is PASSWORD. */
+async function signIn(url: string, username: string): Promise<string> {
+  return (await api(url, 'POST', '/api/v1/auth/login', { body: { username, password: PASSWORD } })).body.accessToken as string;
+}
+
+/** Stops the server the usual way (SIGTERM) and waits for it to exit. */
+function stopped(child: ChildProcess): Promise<void> {
+  const exit = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  return exit;
+}
+
 function killed(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) return resolve();
@@ -69,18 +91,15 @@ describe('the server killed while it acknowledges orders', () => {
     let { child, url } = await start();
     // first admin, a trader, an instrument and cash
     const admin = await firstAdmin(url);
-    const created = await api(url, 'POST', '/api/v1/admin/users', { token: admin, body: { username: 'crashy', password: 'temporary crashy pass', role: 'trader' } });
-    expect(created.status).toBe(201);
-    const first = await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'crashy', password: 'temporary crashy pass' } });
-    expect((await api(url, 'POST', '/api/v1/auth/password', { token: first.body.accessToken, body: { currentPassword: 'temporary crashy pass', newPassword: PASSWORD } })).status).toBe(204);
+    const crashy = await trader(url, admin, 'crashy');
     expect((await api(url, 'POST', '/api/v1/rpc/admin.instrument.create', { token: admin, body: { symbol: 'ACME', name: 'Acme', tickSize: 1, lotSize: 1, referencePrice: 10_000, bandBps: 2000 } })).status).toBe(200);
-    expect((await api(url, 'POST', '/api/v1/rpc/admin.account.fund', { token: admin, body: { accountId: created.body.accountId, amount: 10_000_000_000 } })).status).toBe(200);
+    expect((await api(url, 'POST', '/api/v1/rpc/admin.account.fund', { token: admin, body: { accountId: crashy.accountId, amount: 10_000_000_000 } })).status).toBe(200);
 
     /** clientOrderId -> orderId of every acknowledged order */
     const acked = new Map<string, number>();
     let n = 0;
     for (let round = 0; round < 3; round++) {
-      const token = (await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'crashy', password: PASSWORD } })).body.accessToken as string;
+      const token = await signIn(url, 'crashy');
       const wsUrl = url.replace(/^http/, 'ws') + '/ws';
       const clients = await Promise.all(
         Array.from({ length: 4 }, async () => {
@@ -127,7 +146,7 @@ describe('the server killed while it acknowledges orders', () => {
       if (process.env.CRASH_DEBUG !== undefined) console.log(`round ${round}: ${acked.size - before} acknowledged`);
 
       ({ child, url } = await start());
-      const t = (await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'crashy', password: PASSWORD } })).body.accessToken as string;
+      const t = await signIn(url, 'crashy');
       const have = new Map<number, string | undefined>();
       let cursor: string | undefined;
       do {
@@ -140,7 +159,7 @@ describe('the server killed while it acknowledges orders', () => {
       expect(lost, `round ${round}: acknowledged orders missing after the restart`).toEqual([]);
       // ... and each has its one audit entry: those the kill took before they were written are made again
       // from the journal, marked as such
-      const a = (await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: PASSWORD } })).body.accessToken as string;
+      const a = await signIn(url, 'admin');
       const entries = new Map<number, { username: string; ip: string; details: Record<string, unknown> }[]>();
       let below: number | undefined;
       for (;;) {
@@ -165,9 +184,7 @@ describe('the server killed while it acknowledges orders', () => {
         expect(readdirSync(backups).filter((n) => n !== '.server.lock')).toEqual([b.body.name]);
       }
     }
-    const exit = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exit;
+    await stopped(child);
   });
 
   it('keeps the audit entries of sign-ins and of changes to users answered just before a kill', { timeout: 60_000 }, async () => {
@@ -184,13 +201,11 @@ describe('the server killed while it acknowledges orders', () => {
     // killed as soon as the answers are in: the entries behind them were committed before they were sent
     await killed(child);
     ({ child, url } = await start(at));
-    const a = (await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: PASSWORD } })).body.accessToken as string;
+    const a = await signIn(url, 'admin');
     const log = (await api(url, 'GET', '/api/v1/admin/audit?limit=100', { token: a })).body as { action: string; username: string; details: Record<string, unknown> }[];
     const seen = log.map((e) => [e.action, e.username]);
     expect(seen).toEqual(expect.arrayContaining([['user.create', 'admin'], ['auth.login_failed', 'quick'], ['auth.login', 'quick']]));
-    const exit = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exit;
+    await stopped(child);
   });
 
   it('keeps the audit entries of WebSocket calls no command was journaled for, answered just before a kill', { timeout: 60_000 }, async () => {
@@ -198,11 +213,8 @@ describe('the server killed while it acknowledges orders', () => {
     mkdirSync(at);
     let { child, url } = await start(at);
     const admin = await firstAdmin(url, at);
-    const created = await api(url, 'POST', '/api/v1/admin/users', { token: admin, body: { username: 'wsy', password: 'temporary wsy pass', role: 'trader' } });
-    expect(created.status).toBe(201);
-    const first = await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'wsy', password: 'temporary wsy pass' } });
-    expect((await api(url, 'POST', '/api/v1/auth/password', { token: first.body.accessToken, body: { currentPassword: 'temporary wsy pass', newPassword: PASSWORD } })).status).toBe(204);
-    const token = (await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'wsy', password: PASSWORD } })).body.accessToken as string;
+    await trader(url, admin, 'wsy');
+    const token = await signIn(url, 'wsy');
     const c = new ProtocolClient(wsPort(await connectWs(url.replace(/^http/, 'ws') + '/ws', { token })), { timeoutMs: 10_000 });
     await c.connect({ client: 'crash-test' });
     // a cancel-all's own entry is not journaled (its cancels are): killed as soon as its answer is in, the
@@ -211,11 +223,9 @@ describe('the server killed while it acknowledges orders', () => {
     await killed(child);
     c.close();
     ({ child, url } = await start(at));
-    const a = (await api(url, 'POST', '/api/v1/auth/login', { body: { username: 'admin', password: PASSWORD } })).body.accessToken as string;
+    const a = await signIn(url, 'admin');
     const log = (await api(url, 'GET', '/api/v1/admin/audit?action=order&limit=100', { token: a })).body as { action: string; username: string; details: Record<string, unknown> }[];
     expect(log.map((e) => [e.action, e.username, e.details])).toEqual([['order.cancelAll', 'wsy', { canceled: 0, via: 'ws' }]]);
-    const exit = new Promise((r) => child.once('exit', r));
-    child.kill('SIGTERM');
-    await exit;
+    await stopped(child);
   });
 });
