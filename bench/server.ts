@@ -11,6 +11,7 @@
  *   npm run bench:server -- --book 200000 --snap-rate 10000   the snapshot phase's resting book and offered rate
  *   npm run bench:server -- --queries 100   the open-loop phase's clients also read their orders (orders.list)
  *   npm run bench:server -- --queries 50 --query-limit 500   ...pages of up to 500 orders instead of 20
+ *   npm run bench:server -- --background-nice 0   the server's background threads at that nice value (default: the server's, 10)
  *   npm run bench:server -- --history-dir /dev/shm   the history file and the users database there (the
  *                                        server's --history-db and --users-db), the journal where it was
  *   BENCH_TSX=1 npm run bench:server     the server process through tsx instead of bundled (for comparison)
@@ -88,6 +89,8 @@ interface ChildInit {
   dir: string;
   /** Where the history file and the users database go (--history-dir), instead of beside the venue database. */
   sideDir?: string;
+  /** The server's --background-nice (its default when absent). */
+  backgroundNice?: number;
   sync: 'full' | 'normal';
   traders: number;
   symbols: number;
@@ -155,6 +158,7 @@ async function child(init: ChildInit): Promise<void> {
     logLevel: 'silent',
     sim: 'off', // measured without the simulated market's own order flow
     sync: init.sync,
+    ...(init.backgroundNice !== undefined ? { backgroundNice: init.backgroundNice } : {}),
     allowShort: true,
     auth: { argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 } } as never,
     ws: { maxPerIp: 50_000, maxPerUser: 50_000, maxConnections: 50_000, rate: 1_000_000, burst: 1_000_000, highWaterBytes: 1 << 20 } as never,
@@ -893,6 +897,7 @@ async function parent(): Promise<void> {
   const only = args.flatMap((a, i) => (a === '--only' && args[i + 1] !== undefined ? [args[i + 1]!] : []));
   const run = (phase: string): boolean => only.length === 0 || only.includes(phase);
   const historyDir = args.includes('--history-dir') ? opt('--history-dir', '') : undefined;
+  const backgroundNice = args.includes('--background-nice') ? Number(opt('--background-nice', '')) : undefined;
   // the Node flags of the production command (build/server.ts SERVER_NODE_FLAGS), or BENCH_SERVER_ARGS
   const serverFlags = process.env.BENCH_SERVER_ARGS !== undefined ? process.env.BENCH_SERVER_ARGS.split(/\s+/).filter(Boolean) : [...(await import('../build/server.js')).SERVER_NODE_FLAGS];
   /** A server process on a fresh database. */
@@ -900,7 +905,7 @@ async function parent(): Promise<void> {
   const startServer = async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tdbench-'));
     const sideDir = historyDir === undefined ? undefined : mkdtempSync(join(historyDir, 'tdbench-'));
-    const proc = fork(childFile, ['--child', JSON.stringify({ dir, sideDir, sync, traders: cfg.traders, symbols: cfg.symbols } satisfies ChildInit)], {
+    const proc = fork(childFile, ['--child', JSON.stringify({ dir, sideDir, backgroundNice, sync, traders: cfg.traders, symbols: cfg.symbols } satisfies ChildInit)], {
       // The server runs with the Node flags the README gives a firm (SERVER_NODE_FLAGS), or BENCH_SERVER_ARGS
       // instead when set; BENCH_PROF=dir: CPU profile of the server process.
       execArgv: [...(process.env.BENCH_TSX ? process.execArgv : []), ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_PROF] : []), ...serverFlags],
@@ -948,7 +953,7 @@ async function parent(): Promise<void> {
       lat === undefined
         ? undefined
         : (({ rejectedShare: _r, ordersPerServerCpuSec: _c, ...rest }) => rest)(lat);
-    const result = { quick, sync, historyDir: historyDir ?? null, serverNodeFlags: serverFlags.join(' '), cores: (await import('node:os')).cpus().length, ...orders, ...(latencyRun ? { latencyRun } : {}), ...rates, ...snapshot, ...quotes, ...conns };
+    const result = { quick, sync, historyDir: historyDir ?? null, backgroundNice: backgroundNice ?? null, serverNodeFlags: serverFlags.join(' '), cores: (await import('node:os')).cpus().length, ...orders, ...(latencyRun ? { latencyRun } : {}), ...rates, ...snapshot, ...quotes, ...conns };
     const rows: string[][] = [];
     if (orders !== undefined)
       rows.push(

@@ -20,6 +20,7 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { backgroundNice, LOWER_PRIORITY_SOURCE } from './thread-priority.js';
 
 /** What a copy holds once finished. */
 export interface CopiedFile {
@@ -35,6 +36,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const Database = require(workerData.sqlite);
 const { src, dest, probe, steps, attach } = workerData;
+${LOWER_PRIORITY_SOURCE}
 (async () => {
   if (src !== undefined) {
     const from = new Database(src, { readonly: true, fileMustExist: true });
@@ -91,7 +93,7 @@ export interface CopyStep {
 function runWorker(data: { src?: string; dest: string; probe?: string; steps?: CopyStep[]; attach?: string }): Promise<CopiedFile> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const w = new Worker(WORKER, { eval: true, workerData: { ...data, sqlite: createRequire(import.meta.url).resolve('better-sqlite3') } });
+    const w = new Worker(WORKER, { eval: true, workerData: { ...data, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), nice: backgroundNice() } });
     w.once('message', (m: { bytes: number; probe?: unknown } | { error: string }) => {
       settled = true;
       if ('error' in m) reject(new Error(`Copying ${data.src ?? data.dest} failed: ${m.error}`));

@@ -29,6 +29,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { VenueError } from './errors.js';
 import { snapshotStatements, type Db } from './schema.js';
+import { backgroundNice, LOWER_PRIORITY_SOURCE } from './thread-priority.js';
 
 /** Atomics.waitAsync (Node 16+; not in the ES2023 library's types). */
 const waitAsync = (Atomics as unknown as { waitAsync(a: BigInt64Array, i: number, v: bigint, t: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
@@ -140,6 +141,7 @@ const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_th
 const Database = require(workerData.sqlite);
 const createBatchWriter = ${createBatchWriter.toString()};
 const { crc32 } = require('node:zlib');
+${LOWER_PRIORITY_SOURCE}
 const state = new BigInt64Array(workerData.state);
 const errText = new Uint8Array(workerData.err);
 let db;
@@ -329,7 +331,7 @@ export class HistoryThread {
     this.#err = new Uint8Array(err);
     this.#state[WRITTEN] = BigInt(written);
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, commitMs: this.#commitMs, commitCommands: this.#commitCommands, readerGapMs: Math.min(this.#commitMs, READER_GAP_MS), snapshotSql: snapshotStatements('snapshots'), state: sab, err } });
+    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, commitMs: this.#commitMs, commitCommands: this.#commitCommands, readerGapMs: Math.min(this.#commitMs, READER_GAP_MS), snapshotSql: snapshotStatements('snapshots'), state: sab, err, nice: backgroundNice() } });
     this.#worker.unref();
     const lost = (e: Error): void => {
       if (this.#closing || this.#lost !== undefined) return;

@@ -6,6 +6,7 @@ export { Venue } from './venue.js';
 export { amendCopy, copyDatabase, finishCopy, type CopyStep } from './backup.js';
 export type { CopiedFile } from './backup.js';
 export { historyPath, createBatchWriter, rowStatement } from './history-thread.js';
+export { BACKGROUND_NICE, backgroundNice, setBackgroundNice, LOWER_PRIORITY_SOURCE } from './thread-priority.js';
 export type { BatchWriter, HistoryBatch, RowStatement } from './history-thread.js';
 export type { Ack, CommandTag, CommittedCommand, EngineView, HistoryArg, HistoryMethod, HistoryResult, MarketChange, RecoveryReport, VenueOptions } from './venue.js';
 export { VenueError, isVenueError } from './errors.js';

@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
-import { Venue } from '../../engine/venue/index.js';
+import { setBackgroundNice, Venue } from '../../engine/venue/index.js';
 import { MarketClock, startLiveMarket, type LiveMarket } from '../../engine/live/index.js';
 import { ProtocolError, type AnyMethodHandlers, type Backup, type ChannelHandlers, type MethodHandlers, type MethodName } from '../../engine/protocol/index.js';
 import { ServerKey } from './auth/crypto.js';
@@ -91,6 +91,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
 
   // With the simulated market on, the venue stamps its simulated time (see engine/live/README.md).
   const clock = new MarketClock();
+  // before the venue and the Store start their writer threads
+  setBackgroundNice(config.backgroundNice);
   const venue = Venue.open(config.db, {
     now: clock.now,
     synchronous: config.sync === 'full' ? 'FULL' : 'NORMAL',

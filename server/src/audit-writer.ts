@@ -16,7 +16,7 @@
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { createBatchWriter, rowStatement, type BatchWriter, type RowStatement } from '../../engine/venue/index.js';
+import { backgroundNice, createBatchWriter, LOWER_PRIORITY_SOURCE, rowStatement, type BatchWriter, type RowStatement } from '../../engine/venue/index.js';
 
 /** Columns of an audit row: ts, user_id, username, ip, action, details (JSON). */
 export const AUDIT_WIDTH = 6;
@@ -68,6 +68,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const createBatchWriter = ${createBatchWriter.toString()};
 const writtenRows = ${writtenRows.toString()};
+${LOWER_PRIORITY_SOURCE}
 const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
@@ -145,7 +146,7 @@ export class AuditWriter {
     this.#commitMs = Math.max(0, commitMs);
     if (path === ':memory:') return; // another connection would see another database
     try {
-      const w = new Worker(WORKER, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), path, stmts: AUDIT_STATEMENTS, mark: AUDIT_MARK, commitMs: this.#commitMs, commitRows } });
+      const w = new Worker(WORKER, { eval: true, workerData: { sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), path, stmts: AUDIT_STATEMENTS, mark: AUDIT_MARK, commitMs: this.#commitMs, commitRows, nice: backgroundNice() } });
       w.unref();
       w.on('message', (m: { done?: number; error?: string; written?: WrittenRow[] }) => {
         if (m.done === undefined) return;

@@ -47,6 +47,12 @@ export const ConfigSchema = z.strictObject({
    * commands since the last one (about 4 s per million).
    */
   snapshotEvery: z.int().min(0).default(1_000_000),
+  /**
+   * Nice value of the background threads on Linux (the history writer, the audit writer, a backup's
+   * copy; engine/venue/thread-priority.ts): below the event loop, so their work waits for a core instead
+   * of the acknowledgements. 0 runs them as the event loop.
+   */
+  backgroundNice: z.int().min(0).max(19).default(10),
   /** Venue group-commit window (ms); 0 commits on the next tick. */
   commitWindowMs: z.int().min(0).max(1000).default(0),
   /** Who may register: 'closed' = only admins create users; 'open' = anyone, as `openRole`. */
@@ -194,6 +200,7 @@ export const FLAGS: Readonly<Record<string, { key: string; kind: Kind }>> = {
   origins: { key: 'origins', kind: 'list' },
   sync: { key: 'sync', kind: 'string' },
   'commit-window-ms': { key: 'commitWindowMs', kind: 'int' },
+  'background-nice': { key: 'backgroundNice', kind: 'int' },
   'snapshot-every': { key: 'snapshotEvery', kind: 'int' },
   registration: { key: 'registration', kind: 'string' },
   'open-role': { key: 'openRole', kind: 'string' },
@@ -347,6 +354,8 @@ export const HELP = `tradedesk exchange server
   --origins A,B          extra browser origins allowed (same origin is always allowed)
   --sync full|normal     journal durability (default full: fsync every group commit)
   --snapshot-every N     venue snapshot after N commands (default 1000000; 0: every 5 min and at shutdown)
+  --background-nice N    Linux: nice value of the history, audit and backup writer threads (default 10,
+                         below the event loop that acknowledges orders; 0: the same as it)
   --registration closed|open   who may register (default closed: admins create users)
   --renderer-dir DIR     web build served at / (default ./dist/renderer)
   --setup-token-file F   also write the first-admin setup token to F (mode 0600)

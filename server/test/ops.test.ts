@@ -8,6 +8,7 @@ import { METHOD_NAMES } from '../../engine/protocol/index.js';
 import fc from 'fast-check';
 import { FLAGS, OWASP_ARGON2ID_MIN, loadConfig, makeConfig, parseArgs } from '../src/config.js';
 import { createLogger } from '../src/log.js';
+import { newThreads, threadNices } from '../../engine/test/venue/helpers.js';
 import { api, closed, createUser, fund, listInstrument, rpc, setupAdmin, wsClient, type Session, type TestServer, startServer } from './helpers.js';
 
 let s: TestServer;
@@ -117,6 +118,34 @@ describe('config', () => {
       await srv.stop();
       rmSync(other, { recursive: true, force: true });
     }
+  });
+
+  it.runIf(process.platform === 'linux')('runs the history and audit writers below the event loop, at --background-nice (0: as it)', async () => {
+    expect(loadConfig(['--background-nice', '5'], {}).config.backgroundNice).toBe(5);
+    expect(loadConfig([], { TRADEDESK_BACKGROUND_NICE: '0' }).config.backgroundNice).toBe(0);
+    expect(makeConfig({}).backgroundNice).toBe(10);
+    expect(() => loadConfig(['--background-nice', '20'], {})).toThrow(/backgroundNice/);
+    expect(() => loadConfig(['--background-nice', '-1'], {})).toThrow(/backgroundNice/);
+    /** The threads this server started, by nice value, once both writers have run. */
+    const started = async (backgroundNice: number): Promise<number[]> => {
+      const before = threadNices();
+      const srv = await startServer({ backgroundNice });
+      try {
+        const boss = await setupAdmin(srv);
+        await listInstrument(srv, boss);
+        expect((await api(srv.url, 'GET', '/api/v1/admin/audit', { token: boss.accessToken })).status).toBe(200); // the audit writer has answered
+        // a thread lowers itself as it starts: give a lowered one a moment to show
+        for (let i = 0; i < 50 && [...newThreads(before).values()].filter((n) => n > 0).length < (backgroundNice > 0 ? 2 : 0); i++) await new Promise((r) => setTimeout(r, 20));
+        return [...newThreads(before).values()].sort((a, b) => b - a);
+      } finally {
+        await srv.stop();
+      }
+    };
+    const at7 = await started(7);
+    expect(at7.filter((n) => n > 0)).toEqual([7, 7]); // the history writer and the audit writer
+    const at0 = await started(0);
+    expect(at0.filter((n) => n > 0)).toEqual([]);
+    expect(threadNices().get(process.pid)).toBe(0);
   });
 
   it('logs are JSON lines and never contain secrets', () => {

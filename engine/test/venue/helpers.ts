@@ -126,3 +126,26 @@ export function journalRows(file: string, upTo = Number.MAX_SAFE_INTEGER): unkno
     d.close();
   }
 }
+
+/**
+ * Linux: the nice value of each thread of this process, by thread id (/proc/self/task/<tid>/stat, field
+ * 19; a thread that ends while it is read is left out).
+ */
+export function threadNices(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const t of fs.readdirSync('/proc/self/task')) {
+    try {
+      const stat = fs.readFileSync(`/proc/self/task/${t}/stat`, 'utf8');
+      // the fields after "(comm) ": the third field of the line first
+      out.set(Number(t), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]));
+    } catch {
+      // ended
+    }
+  }
+  return out;
+}
+
+/** The threads in `after` that were not in `before`, with their nice values. */
+export function newThreads(before: Map<number, number>, after: Map<number, number> = threadNices()): Map<number, number> {
+  return new Map([...after].filter(([tid]) => !before.has(tid)));
+}
