@@ -125,7 +125,7 @@ export type HubInfo = z.output<typeof HubInfoSchema>;
 export const AdminPathSchema = z
   .string()
   .max(300)
-  .regex(/^\/admin\/(users(\/[1-9]\d{0,14}\/(disable|enable|role|password|2fa\/reset))?|audit(\?[A-Za-z0-9=&%._-]*)?|backups(\/status|\?wait=false)?)$/, 'Not an administration path');
+  .regex(/^\/admin\/(users(\/[1-9]\d{0,14}\/(disable|enable|role|password|2fa\/reset))?|audit(\?[A-Za-z0-9=&%.+_-]*)?|backups(\/status|\?wait=false)?)$/, 'Not an administration path');
 
 /** A file name the desktop offers in its save dialog: a plain name (no folder), of a text file. */
 export const SaveFileNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]{0,99}\.(csv|json|txt)$/, 'A file name: letters, digits, spaces, ".", "_" and "-", ending .csv, .json or .txt');

@@ -209,6 +209,8 @@ describe('hub ↔ firm server', () => {
     expect(both.length).toBe(2);
     expect(await at(both[1]!.ts, both[1]!.id)).toEqual([]);
     expect(await at(0)).toEqual([]);
+    // a typed filter with a space (URLSearchParams writes it as "+") is the server's to answer: no such action
+    expect(await a.call('hub.admin', { method: 'GET', path: `/admin/audit?${new URLSearchParams({ limit: '5', action: 'admin user' })}` })).toEqual([]);
     // a backup of the server, and the list of them
     const made = BackupSchema.parse(await a.call('hub.admin', { method: 'POST', path: '/admin/backups' }));
     expect(made).toMatchObject({ trigger: 'admin', by: 'admin' });
