@@ -162,6 +162,12 @@ async function firmAdmin(browser: Browser, dir: string): Promise<void> {
         await page.getByTestId('admin-audit').waitFor();
         await page.waitForTimeout(200);
         await page.screenshot({ path: join(OUT, 'admin-audit-dark.png') });
+        // the entries from an address, by a click on one
+        await page.locator('[data-testid=audit-row]').first().getByTestId('audit-from').click();
+        await page.getByTestId('audit-ip-note').waitFor();
+        await page.waitForTimeout(400);
+        await page.screenshot({ path: join(OUT, 'admin-audit-address-dark.png') });
+        await page.getByTestId('audit-ip').press('Escape');
         // carl's entries at a moment, exported, in a narrower window (the toolbar wraps)
         await page.setViewportSize({ width: 960, height: 600 });
         await page.getByLabel('User', { exact: true }).selectOption({ label: 'carl' });

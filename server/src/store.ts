@@ -59,11 +59,13 @@ export interface AlertRow {
 export type AuditRow = AuditLogEntry;
 /**
  * A read of the audit log (Store.auditList): `limit` entries newest first, those before the id `before`,
- * stamped at or before `until` (ms), of a user, under an action filter (auditActionMatches).
+ * stamped at or before `until` (ms), of a user, under an action filter (auditActionMatches), from an
+ * address (`ip`, as the entries give it: without a user, every entry but placed orders; see auditList).
  */
 export interface AuditQuery {
   userId?: number;
   action?: string;
+  ip?: string;
   before?: number;
   until?: number;
   limit: number;
@@ -163,6 +165,12 @@ const MIGRATIONS: string[] = [
   `
   CREATE INDEX audit_action ON audit(action COLLATE NOCASE, id) WHERE action <> 'order.place';
   CREATE INDEX audit_user_action ON audit(user_id, action COLLATE NOCASE, id) WHERE action <> 'order.place';
+  `,
+  // "From where": the entries from an address (sign-ins and their failures, 2FA, cancels, admin actions)
+  // without a scan of the log, by action as audit_user_action is by user. As the two above, it leaves out
+  // order.place, the one entry per order; a user's placed orders from an address are read through audit_user.
+  `
+  CREATE INDEX audit_ip ON audit(ip, action COLLATE NOCASE, id) WHERE action <> 'order.place';
   `,
 ];
 
@@ -524,7 +532,9 @@ export class Store {
 
   /**
    * The audit log, newest first; it includes every entry made before the call. `until` (ms): the entries
-   * stamped at or before it, from where they end in the log (auditBefore).
+   * stamped at or before it, from where they end in the log (auditBefore). `ip`: the entries from that
+   * address; without a user, all but order.place (one entry per order, in no index by address: reading
+   * them would scan the log), from the audit_ip index; with one, all of the user's from there.
    */
   async auditList(q: AuditQuery): Promise<AuditRow[]> {
     this.flushAudit();
@@ -533,54 +543,46 @@ export class Store {
       const end = this.auditBefore(q.until);
       q = { ...q, before: q.before === undefined ? end : Math.min(q.before, end) };
     }
-    if (q.action !== undefined && !auditActionMatches(q.action, 'order.place')) return this.#auditByAction(q, q.action);
-    // Without an action filter, or with one that takes order.place (one entry per order, the most of the
-    // log): the log newest first, or a user's (audit_user), until `limit` entries match.
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.userId !== undefined) {
-      where.push('user_id = ?');
-      args.push(q.userId);
-    }
-    if (q.action !== undefined) {
-      where.push(`action >= ? COLLATE NOCASE AND action < ? COLLATE NOCASE AND ${UNDER_ACTION}`);
-      args.push(...actionRange(q.action));
-    }
-    if (q.before !== undefined) {
-      where.push('id < ?');
-      args.push(q.before);
-    }
-    if (q.until !== undefined) {
-      where.push('ts <= ?');
-      args.push(q.until);
-    }
-    const rows = this.db
-      .prepare(`SELECT ${AUDIT_COLS} FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`)
-      .all(...args, q.limit) as StoredAuditRow[];
-    return auditEntries(rows);
+    if ((q.ip !== undefined && q.userId === undefined) || (q.action !== undefined && !auditActionMatches(q.action, 'order.place'))) return this.#auditByAction(q);
+    const { sql, args } = auditScan(q);
+    return auditEntries(this.db.prepare(sql).all(...args) as StoredAuditRow[]);
   }
 
   /**
-   * The entries under an action filter that does not take order.place, from the audit_action index (or
-   * audit_user_action with a user): its actions under the filter are found first, one seek each (any case
-   * of an action is one), then each action's newest `limit` entries, read in id order straight from the
-   * index and merged. An admin's or a sign-in's entries among millions of orders cost a few seeks, where a
-   * scan of the log held up the event loop for 0.4 s per 2M entries.
+   * The entries of the actions but order.place under a filter (all of them without one), from the
+   * audit_action index, or audit_user_action with a user, or audit_ip from an address: the actions are
+   * found first, one seek each (any case of an action is one), then each action's newest `limit` entries,
+   * read in id order straight from the index and merged. An admin's or a sign-in's entries among millions
+   * of orders, or an address's, cost a few seeks, where a scan of the log held up the event loop for 0.4 s
+   * per 2M entries.
    */
-  #auditByAction(q: AuditQuery, filter: string): AuditRow[] {
-    const [from, to] = actionRange(filter);
-    const next = this.db.prepare(AUDIT_SQL.nextAction);
-    const first = this.db.prepare(AUDIT_SQL.firstAction).get(from, to) as { action: string } | undefined;
+  #auditByAction(q: AuditQuery): AuditRow[] {
     const actions: string[] = [];
-    for (let r = first; r !== undefined; r = next.get(r.action, to) as { action: string } | undefined) {
-      if (auditActionMatches(filter, r.action)) actions.push(r.action);
+    if (q.action === undefined) {
+      const next = this.db.prepare(AUDIT_SQL.nextAnyAction);
+      for (let r = this.db.prepare(AUDIT_SQL.firstAnyAction).get() as { action: string } | undefined; r !== undefined; r = next.get(r.action) as { action: string } | undefined) actions.push(r.action);
+    } else {
+      const [from, to] = actionRange(q.action);
+      const next = this.db.prepare(AUDIT_SQL.nextAction);
+      for (let r = this.db.prepare(AUDIT_SQL.firstAction).get(from, to) as { action: string } | undefined; r !== undefined; r = next.get(r.action, to) as { action: string } | undefined) {
+        if (auditActionMatches(q.action, r.action)) actions.push(r.action);
+      }
     }
-    const entries = this.db.prepare(q.userId === undefined ? AUDIT_SQL.ofAction : AUDIT_SQL.ofUserAction);
+    // the statement and what it takes after (action, before, until)
+    const [sql, also] =
+      q.userId === undefined
+        ? q.ip === undefined
+          ? [AUDIT_SQL.ofAction, []]
+          : [AUDIT_SQL.ofActionFrom, [q.ip]]
+        : q.ip === undefined
+          ? [AUDIT_SQL.ofUserAction, [q.userId]]
+          : [AUDIT_SQL.ofUserActionFrom, [q.userId, q.ip]];
+    const entries = this.db.prepare(sql);
     const rows: StoredAuditRow[] = [];
     const before = q.before ?? Number.MAX_SAFE_INTEGER;
     const until = q.until ?? Number.MAX_SAFE_INTEGER;
     for (const a of actions) {
-      for (const r of (q.userId === undefined ? entries.all(a, before, until, q.limit) : entries.all(a, before, until, q.userId, q.limit)) as StoredAuditRow[]) rows.push(r);
+      for (const r of entries.all(a, before, until, ...also, q.limit) as StoredAuditRow[]) rows.push(r);
     }
     rows.sort((x, y) => y.id - x.id);
     return auditEntries(rows.slice(0, q.limit));
@@ -674,7 +676,48 @@ export const AUDIT_SQL = {
   ofAction: `SELECT ${AUDIT_COLS} FROM audit WHERE action = ? COLLATE NOCASE AND ${NOT_PLACE} AND id < ? AND ts <= ? ORDER BY id DESC LIMIT ?`,
   /** A user's newest entries of an action before an id, stamped at or before a time. */
   ofUserAction: `SELECT ${AUDIT_COLS} FROM audit WHERE action = ? COLLATE NOCASE AND ${NOT_PLACE} AND id < ? AND ts <= ? AND user_id = ? ORDER BY id DESC LIMIT ?`,
+  /** ...and from an address (the user's index: an address may be a whole office's). */
+  ofUserActionFrom: `SELECT ${AUDIT_COLS} FROM audit INDEXED BY audit_user_action WHERE action = ? COLLATE NOCASE AND ${NOT_PLACE} AND id < ? AND ts <= ? AND user_id = ? AND ip = ? ORDER BY id DESC LIMIT ?`,
+  /** An action's newest entries from an address before an id, stamped at or before a time. */
+  ofActionFrom: `SELECT ${AUDIT_COLS} FROM audit INDEXED BY audit_ip WHERE action = ? COLLATE NOCASE AND ${NOT_PLACE} AND id < ? AND ts <= ? AND ip = ? ORDER BY id DESC LIMIT ?`,
+  /** The first action but order.place (any case of it), and the next after one. */
+  firstAnyAction: `SELECT action FROM audit WHERE ${NOT_PLACE} ORDER BY action COLLATE NOCASE LIMIT 1`,
+  nextAnyAction: `SELECT action FROM audit WHERE action > ? COLLATE NOCASE AND ${NOT_PLACE} ORDER BY action COLLATE NOCASE LIMIT 1`,
 } as const;
+
+/**
+ * Store.auditList's read but by action: without an action filter, or with one that takes order.place (one
+ * entry per order, the most of the log), the log newest first, or a user's (audit_user; from an address
+ * among them), until `limit` entries match.
+ */
+export function auditScan(q: AuditQuery): { sql: string; args: unknown[] } {
+  if (q.ip !== undefined && q.userId === undefined) throw new Error('An address without a user is read by action (audit_ip)');
+  const where: string[] = [];
+  const args: unknown[] = [];
+  if (q.userId !== undefined) {
+    where.push('user_id = ?');
+    args.push(q.userId);
+  }
+  if (q.ip !== undefined) {
+    where.push('ip = ?');
+    args.push(q.ip);
+  }
+  if (q.action !== undefined) {
+    where.push(`action >= ? COLLATE NOCASE AND action < ? COLLATE NOCASE AND ${UNDER_ACTION}`);
+    args.push(...actionRange(q.action));
+  }
+  if (q.before !== undefined) {
+    where.push('id < ?');
+    args.push(q.before);
+  }
+  if (q.until !== undefined) {
+    where.push('ts <= ?');
+    args.push(q.until);
+  }
+  args.push(q.limit);
+  return { sql: `SELECT ${AUDIT_COLS} FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`, args };
+}
+
 type StoredAuditRow = Omit<AuditRow, 'details'> & { details: string };
 function auditEntries(rows: StoredAuditRow[]): AuditRow[] {
   return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));

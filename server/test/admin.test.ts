@@ -129,5 +129,21 @@ describe('audit log', () => {
     expect(await under('  ')).toEqual(all.map((a) => a.action));
     expect(await under(' auth ')).toEqual(expected((a) => a.startsWith('auth.')));
     expect((await api(s.url, 'GET', '/api/v1/admin/audit?limit=0', { token: admin.accessToken })).status).toBe(400);
+    // from where: an address's entries (every client here is 127.0.0.1); without a user, all but placed
+    // orders, with one all of theirs; an address in either case, none for another, a bad one refused
+    const from = async (q: string) => ((await api(s.url, 'GET', `/api/v1/admin/audit?limit=1000&${q}`, { token: admin.accessToken })).body as typeof all).map((a) => `${a.action} ${a.username}`);
+    const local = all.filter((a) => a.ip === '127.0.0.1');
+    expect(local.length).toBeGreaterThan(10);
+    expect(await from('ip=127.0.0.1')).toEqual(local.filter((a) => a.action !== 'order.place').map((a) => `${a.action} ${a.username}`));
+    expect(await from('ip=127.0.0.1')).toContain('auth.login_failed admin');
+    expect(await from(`ip=127.0.0.1&userId=${trader.user.id}`)).toEqual(local.filter((a) => a.username === 'terry').map((a) => `${a.action} ${a.username}`));
+    expect(await from(`ip=127.0.0.1&userId=${trader.user.id}`)).toContain('order.place terry');
+    expect(await from('ip=127.0.0.1&action=auth.login_failed')).toEqual(local.filter((a) => a.action === 'auth.login_failed').map((a) => `${a.action} ${a.username}`));
+    expect(await from('ip=203.0.113.9')).toEqual([]);
+    expect(await from('ip=')).toEqual(all.map((a) => `${a.action} ${a.username}`));
+    const bad = await api(s.url, 'GET', '/api/v1/admin/audit?ip=127.0.0.1%20OR%201', { token: admin.accessToken });
+    expect(bad.status).toBe(400);
+    expect(bad.body).toMatchObject({ code: 'BAD_REQUEST' });
+    expect(JSON.stringify(bad.body)).toMatch(/IPv4 or IPv6/);
   });
 });

@@ -804,7 +804,7 @@ describe('fuzzing the admin routes', () => {
   it('users created with any name, role and password, changed with any body, the audit log read with any query: typed answers; the list and the log stay readable', { timeout: 120_000 }, async () => {
     const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ maxLength: 40, unit: 'binary' }), fc.constantFrom('', ' ', 'admin', 'Admin', 'constructor', '__proto__', 'x'.repeat(300)));
     const create = fc.record({ username: fc.oneof(text, fc.stringMatching(/^[a-z][a-z0-9._-]{2,12}$/)), password: fc.oneof(text, fc.constant('a perfectly fine passphrase')), role: fc.oneof(fc.constantFrom('admin', 'trader', 'viewer'), text) }, { requiredKeys: [] });
-    const audit = fc.dictionary(fc.constantFrom('userId', 'action', 'before', 'until', 'limit', 'constructor', 'bogus'), fc.oneof(text, fc.integer().map(String), fc.constantFrom('0', '-1', '1e3', '1000', '1001', '0x10', '8640000000000001', String(Date.now()))), { maxKeys: 4 });
+    const audit = fc.dictionary(fc.constantFrom('userId', 'action', 'ip', 'before', 'until', 'limit', 'constructor', 'bogus'), fc.oneof(text, fc.integer().map(String), fc.constantFrom('0', '-1', '1e3', '1000', '1001', '0x10', '8640000000000001', String(Date.now()), '127.0.0.1', '::FFFF:127.0.0.1', '1:2:3:4:5:6:7:8:9:a:b:c:d:e:f:0')), { maxKeys: 4 });
     // changes to a user made so far (or to the admin, or to nobody), with any body
     const change = fc.record({
       pick: fc.nat(),

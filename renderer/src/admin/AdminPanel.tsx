@@ -342,11 +342,12 @@ function useAuditTail() {
         {},
         (e) => {
           for (const [key, data] of qc.getQueriesData<InfiniteData<AuditEntry[]>>({ queryKey: ['admin', 'audit'] })) {
-            const [, , action, who, until] = key as readonly [string, string, string, string, number | null];
+            const [, , action, who, until, ip] = key as readonly [string, string, string, string, number | null, string];
             // a log read up to a moment gets nothing newer
             if (until !== null) continue;
             if (action !== '' && !auditActionMatches(action, e.action)) continue;
             if (who !== '' && String(e.userId) !== who) continue;
+            if (ip !== '' && e.ip !== ip) continue;
             // still loading over HTTP, which may have read the log before this entry: read it again
             if (data === undefined || data.pages.length === 0) {
               void qc.invalidateQueries({ queryKey: key, exact: true });
@@ -368,16 +369,19 @@ function Audit({ auth }: { auth: AdminApi }) {
   const live = useLive();
   const [filter, setFilter] = useState('');
   const [who, setWho] = useState('');
+  const [address, setAddress] = useState('');
   // "At or before": a local date and time (datetime-local), '' for the latest entries
   const [at, setAt] = useState('');
   const users = useUsers(auth);
   // asked for once typing pauses, not at every key
   const action = useSettled(filter.trim(), FILTER_SETTLE_MS);
   const until = untilOf(at);
-  const f: AuditFilter = { action, userId: who, until };
+  // as the server writes addresses (lower case)
+  const ip = useSettled(address.trim().toLowerCase(), FILTER_SETTLE_MS);
+  const f: AuditFilter = { action, userId: who, ip, until };
   // Pages of AUDIT_PAGE entries, newest first; "Older entries" asks for the ones before the last shown.
   const pages = useInfiniteQuery({
-    queryKey: ['admin', 'audit', action, who, until ?? null],
+    queryKey: ['admin', 'audit', action, who, until ?? null, ip],
     initialPageParam: undefined as number | undefined,
     queryFn: ({ pageParam }) => auth.api('GET', auditQuery(f, AUDIT_PAGE, pageParam), z.array(AuditEntrySchema)),
     // (the first page grows with the entries pushed on top of it)
@@ -431,6 +435,18 @@ function Audit({ auth }: { auth: AdminApi }) {
             if (e.key === 'Escape') setFilter('');
           }}
         />
+        <input
+          aria-label="From address"
+          className="audit-ip-filter"
+          placeholder="from address"
+          title="Entries from this address: sign-ins and their failures, 2FA, cancels, admin actions; with a user chosen, their placed orders too"
+          value={address}
+          onChange={(e) => setAddress(e.target.value)}
+          onKeyDown={(e) => {
+            if (e.key === 'Escape') setAddress('');
+          }}
+          data-testid="audit-ip"
+        />
         <datalist id="audit-actions">
           {actionSuggestions(q.data ?? []).map((a) => (
             <option key={a} value={a} />
@@ -461,14 +477,19 @@ function Audit({ auth }: { auth: AdminApi }) {
           newest first{until !== undefined ? ` at or before ${formatDate(until)} ${formatTime(until)}` : ''}
           {q.data !== undefined ? ` · ${q.data.length}${pages.hasNextPage ? '+' : ''} entries` : ''}
         </span>
-        {until === undefined && (action === '' || auditActionMatches('order', action)) && (
+        {ip !== '' && who === '' && (action === '' || auditActionMatches('order', action)) && (
+          <span className="muted" data-testid="audit-ip-note" title="One entry per order: by address, they are read with a user chosen">
+            · placed orders from an address: choose a user
+          </span>
+        )}
+        {until === undefined && !(ip !== '' && who === '') && (action === '' || auditActionMatches('order', action)) && (
           <span className="muted" data-testid="audit-orders-note" title="One entry per order: they are not pushed as they happen">
             · new orders' entries show on Refresh
           </span>
         )}
       </div>
       <Notice notice={notice} />
-      <Loaded q={q} what="the audit log" empty={`No entries${action !== '' || who !== '' || until !== undefined ? ' for this filter' : ''}`}>
+      <Loaded q={q} what="the audit log" empty={`No entries${action !== '' || who !== '' || ip !== '' || until !== undefined ? ' for this filter' : ''}`}>
         {(rows) => (
           <table className="grid" data-testid="admin-audit">
             <thead>
@@ -489,7 +510,15 @@ function Audit({ auth }: { auth: AdminApi }) {
                   <td className="l">{r.username ?? <span className="muted">—</span>}</td>
                   <td className={`l ${/failed|reuse/.test(r.action) ? 'down' : ''}`}>{r.action}</td>
                   <td className="l wide audit-details">{detailsText(r.details)}</td>
-                  <td className="l muted">{r.ip ?? ''}</td>
+                  <td className="l muted">
+                    {r.ip !== null && r.ip !== ip ? (
+                      <button type="button" className="audit-from" title={`Entries from ${r.ip}`} onClick={() => setAddress(r.ip!)} data-testid="audit-from">
+                        {r.ip}
+                      </button>
+                    ) : (
+                      (r.ip ?? '')
+                    )}
+                  </td>
                 </tr>
               ))}
             </tbody>

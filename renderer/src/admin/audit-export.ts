@@ -1,5 +1,5 @@
 /**
- * The audit log as a CSV file: the entries under the panel's filter (user, action, until), newest first,
+ * The audit log as a CSV file: the entries under the panel's filter (user, action, address, until), newest first,
  * read a page at a time, and the file saved where the admin says (desktop: the hub's save dialog,
  * `hub.file.save`; browser: a download).
  */
@@ -25,6 +25,11 @@ export interface AuditFilter {
   action: string;
   /** A user id, '' for any. */
   userId: string;
+  /**
+   * An address, '' for any (the server's answer: without a user, every entry from it but placed orders;
+   * with one, all of theirs).
+   */
+  ip: string;
   /** The entries stamped at or before this time (ms), undefined for the latest. */
   until: number | undefined;
 }
@@ -44,6 +49,7 @@ export function auditQuery(f: AuditFilter, limit: number, before?: number): stri
   const q = new URLSearchParams({ limit: String(limit) });
   if (f.action !== '') q.set('action', f.action);
   if (f.userId !== '') q.set('userId', f.userId);
+  if (f.ip !== '') q.set('ip', f.ip);
   if (f.until !== undefined) q.set('until', String(f.until));
   if (before !== undefined) q.set('before', String(before));
   return `/admin/audit?${q.toString()}`;

@@ -372,6 +372,45 @@ describe('the Admin panel', () => {
     expect(realProblems(w.problems)).toEqual([]);
   });
 
+  it('reads the entries from an address: a click on one, and a user for their placed orders too', async () => {
+    const rows = page.locator('[data-testid=audit-row]');
+    const ids = () => attrAll(rows, 'data-id');
+    const route = async (q: string): Promise<string[]> =>
+      ((await api(ex.url, 'GET', `/api/v1/admin/audit?limit=200&${q}`, { token: ex.admin!.accessToken })).body as { id: number }[]).map((e) => String(e.id));
+    // every client here is 127.0.0.1: a click on the failed sign-in's address
+    // (in the workspace's corner the rows are out of sight under the toolbar: as an admin would, maximised)
+    await page.locator('[data-panel=admin]').getByRole('button', { name: 'Maximise' }).click();
+    await rows.first().getByTestId('audit-from').click();
+    expect(await page.getByTestId('audit-ip').inputValue()).toBe('127.0.0.1');
+    const local = await route('ip=127.0.0.1');
+    expect(local.length).toBeGreaterThan(5);
+    await until(ids, (got) => got.join() === local.join(), 10_000, "the address's entries, as the route gives them");
+    // no placed orders among them (carl placed 205), and the panel says where they are
+    expect(await page.locator('[data-testid=audit-row][data-action="order.place"]').count()).toBe(0);
+    expect(await page.getByTestId('audit-ip-note').textContent()).toMatch(/placed orders from an address: choose a user/);
+    // the address of a row shown is not a link to itself
+    expect(await rows.first().getByTestId('audit-from').count()).toBe(0);
+    // with a user, all of theirs from there, placed orders too
+    const carlId = (await api(ex.url, 'GET', '/api/v1/admin/users', { token: ex.admin!.accessToken })).body.find((u: { username: string }) => u.username === 'carl').id as number;
+    await page.getByLabel('User', { exact: true }).selectOption({ label: 'carl' });
+    const carls = await route(`ip=127.0.0.1&userId=${carlId}`);
+    await until(ids, (got) => got.join() === carls.join(), 10_000, "carl's entries from the address");
+    expect(await page.locator('[data-testid=audit-row][data-action="order.place"]').count()).toBeGreaterThan(100);
+    expect(await page.getByTestId('audit-ip-note').count()).toBe(0);
+    // another address (any case, as typed): nothing from there; Escape clears it
+    await page.getByLabel('User', { exact: true }).selectOption({ label: 'All users' });
+    await page.getByTestId('audit-ip').fill('2001:DB8::1');
+    await page.getByText('No entries for this filter').waitFor({ timeout: 10_000 });
+    await page.getByTestId('audit-ip').press('Escape');
+    expect(await page.getByTestId('audit-ip').inputValue()).toBe('');
+    await rows.first().waitFor({ timeout: 10_000 }); // the whole log as last read
+    await page.getByRole('button', { name: 'Refresh' }).click(); // (the orders' entries show on Refresh)
+    const latest = await route('');
+    await until(ids, (got) => got.join() === latest.join(), 10_000, 'the whole log again');
+    await page.locator('[data-panel=admin]').getByRole('button', { name: 'Restore' }).click();
+    expect(realProblems(w.problems)).toEqual([]);
+  });
+
   it('makes a backup of the server now and lists the backups, newest first', async () => {
     await page.getByRole('tab', { name: 'Backups' }).click();
     await page.getByText('No backups yet').waitFor({ timeout: 10_000 });

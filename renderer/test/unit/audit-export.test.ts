@@ -109,26 +109,26 @@ describe('collecting the entries under a filter', () => {
   it('reads page after page, newest first, with the filter on every request', async () => {
     const { api, asked } = fakeApi(2_345);
     const seen: number[] = [];
-    const r = await collectAudit(api, { action: 'order', userId: '7', until: 123_456 }, { page: 1_000, onProgress: (k) => seen.push(k) });
+    const r = await collectAudit(api, { action: 'order', userId: '7', ip: '203.0.113.5', until: 123_456 }, { page: 1_000, onProgress: (k) => seen.push(k) });
     expect(r.more).toBe(false);
     expect(r.entries.map((e) => e.id)).toEqual(Array.from({ length: 2_345 }, (_, i) => 2_345 - i));
     expect(seen).toEqual([1_000, 2_000, 2_345]);
     expect(asked.map((q) => q.get('before'))).toEqual([null, '1346', '346']);
-    for (const q of asked) expect([q.get('action'), q.get('userId'), q.get('until')]).toEqual(['order', '7', '123456']);
+    for (const q of asked) expect([q.get('action'), q.get('userId'), q.get('ip'), q.get('until')]).toEqual(['order', '7', '203.0.113.5', '123456']);
   });
 
   it('stops at its most, saying whether there were more', async () => {
-    expect((await collectAudit(fakeApi(2_500).api, { action: '', userId: '', until: undefined }, { max: 2_000, page: 1_000 })).more).toBe(true);
-    const exact = await collectAudit(fakeApi(2_000).api, { action: '', userId: '', until: undefined }, { max: 2_000, page: 1_000 });
+    expect((await collectAudit(fakeApi(2_500).api, { action: '', userId: '', ip: '', until: undefined }, { max: 2_000, page: 1_000 })).more).toBe(true);
+    const exact = await collectAudit(fakeApi(2_000).api, { action: '', userId: '', ip: '', until: undefined }, { max: 2_000, page: 1_000 });
     expect([exact.entries.length, exact.more]).toEqual([2_000, false]);
-    const short = await collectAudit(fakeApi(2_500).api, { action: '', userId: '', until: undefined }, { max: 1_500, page: 1_000 });
+    const short = await collectAudit(fakeApi(2_500).api, { action: '', userId: '', ip: '', until: undefined }, { max: 1_500, page: 1_000 });
     expect([short.entries.length, short.entries.at(-1)!.id, short.more]).toEqual([1_500, 1_001, true]);
   });
 
   it('stops when cancelled, between pages', async () => {
     const { api, asked } = fakeApi(5_000);
     const stop = new AbortController();
-    await expect(collectAudit(api, { action: '', userId: '', until: undefined }, { page: 1_000, signal: stop.signal, onProgress: (k) => k >= 2_000 && stop.abort() })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(collectAudit(api, { action: '', userId: '', ip: '', until: undefined }, { page: 1_000, signal: stop.signal, onProgress: (k) => k >= 2_000 && stop.abort() })).rejects.toMatchObject({ name: 'AbortError' });
     expect(asked.length).toBe(2);
   });
 
@@ -141,7 +141,9 @@ describe('collecting the entries under a filter', () => {
   });
 
   it('asks the route with what is set and nothing else', () => {
-    expect(auditQuery({ action: '', userId: '', until: undefined }, 200)).toBe('/admin/audit?limit=200');
-    expect(auditQuery({ action: 'admin.user', userId: '3', until: 1_700_000_000_999 }, 1_000, 42)).toBe('/admin/audit?limit=1000&action=admin.user&userId=3&until=1700000000999&before=42');
+    expect(auditQuery({ action: '', userId: '', ip: '', until: undefined }, 200)).toBe('/admin/audit?limit=200');
+    expect(auditQuery({ action: 'admin.user', userId: '3', ip: '', until: 1_700_000_000_999 }, 1_000, 42)).toBe('/admin/audit?limit=1000&action=admin.user&userId=3&until=1700000000999&before=42');
+    // an address as a query value (the desktop's admin path takes its "%3A")
+    expect(auditQuery({ action: '', userId: '', ip: '::ffff:203.0.113.5', until: undefined }, 5)).toBe('/admin/audit?limit=5&ip=%3A%3Affff%3A203.0.113.5');
   });
 });

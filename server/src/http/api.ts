@@ -192,6 +192,8 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     audit: z.strictObject({
       userId: z.coerce.number().int().nonnegative().optional(),
       action: z.string().max(64).optional(),
+      /** An address as entries give it (IPv4, IPv6, IPv4-mapped IPv6). */
+      ip: z.string().regex(/^[0-9A-Fa-f.:]{0,45}$/, 'an IPv4 or IPv6 address').optional(),
       before: z.coerce.number().int().positive().optional(),
       until: z.coerce.number().int().nonnegative().max(8_640_000_000_000_000).optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -312,6 +314,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     const f: Parameters<Store['auditList']>[0] = { limit: q.limit };
     if (q.userId !== undefined) f.userId = q.userId;
     if (q.action !== undefined && q.action.trim() !== '') f.action = q.action.trim(); // `?action=` is no filter
+    if (q.ip !== undefined && q.ip !== '') f.ip = q.ip.toLowerCase(); // as the server writes them; `?ip=` is no filter
     if (q.before !== undefined) f.before = q.before;
     if (q.until !== undefined) f.until = q.until;
     return d.store.auditList(f);
