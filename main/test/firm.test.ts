@@ -211,6 +211,9 @@ describe('hub ↔ firm server', () => {
     expect(await at(0)).toEqual([]);
     // a typed filter with a space (URLSearchParams writes it as "+") is the server's to answer: no such action
     expect(await a.call('hub.admin', { method: 'GET', path: `/admin/audit?${new URLSearchParams({ limit: '5', action: 'admin user' })}` })).toEqual([]);
+    // ...and an address, an IPv6 one's colons percent-encoded
+    expect(((await a.call('hub.admin', { method: 'GET', path: `/admin/audit?${new URLSearchParams({ limit: '50', ip: '127.0.0.1', action: 'admin.user.role' })}` })) as unknown[]).length).toBe(2);
+    expect(await a.call('hub.admin', { method: 'GET', path: `/admin/audit?${new URLSearchParams({ limit: '5', ip: '::ffff:127.0.0.2' })}` })).toEqual([]);
     // a backup of the server, and the list of them
     const made = BackupSchema.parse(await a.call('hub.admin', { method: 'POST', path: '/admin/backups' }));
     expect(made).toMatchObject({ trigger: 'admin', by: 'admin' });
