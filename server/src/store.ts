@@ -694,26 +694,15 @@ export function auditScan(q: AuditQuery): { sql: string; args: unknown[] } {
   if (q.ip !== undefined && q.userId === undefined) throw new Error('An address without a user is read by action (audit_ip)');
   const where: string[] = [];
   const args: unknown[] = [];
-  if (q.userId !== undefined) {
-    where.push('user_id = ?');
-    args.push(q.userId);
-  }
-  if (q.ip !== undefined) {
-    where.push('ip = ?');
-    args.push(q.ip);
-  }
-  if (q.action !== undefined) {
-    where.push(`action >= ? COLLATE NOCASE AND action < ? COLLATE NOCASE AND ${UNDER_ACTION}`);
-    args.push(...actionRange(q.action));
-  }
-  if (q.before !== undefined) {
-    where.push('id < ?');
-    args.push(q.before);
-  }
-  if (q.until !== undefined) {
-    where.push('ts <= ?');
-    args.push(q.until);
-  }
+  const and = (sql: string, ...values: unknown[]): void => {
+    where.push(sql);
+    args.push(...values);
+  };
+  if (q.userId !== undefined) and('user_id = ?', q.userId);
+  if (q.ip !== undefined) and('ip = ?', q.ip);
+  if (q.action !== undefined) and(`action >= ? COLLATE NOCASE AND action < ? COLLATE NOCASE AND ${UNDER_ACTION}`, ...actionRange(q.action));
+  if (q.before !== undefined) and('id < ?', q.before);
+  if (q.until !== undefined) and('ts <= ?', q.until);
   args.push(q.limit);
   return { sql: `SELECT ${AUDIT_COLS} FROM audit ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY id DESC LIMIT ?`, args };
 }

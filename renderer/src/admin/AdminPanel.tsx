@@ -7,7 +7,7 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { z } from 'zod';
 import { auditActionMatches, AuditEntrySchema, ChangedUserSchema, PublicUserSchema, type AuditEntry, type ChangedUser, type PublicUser } from '../../../engine/protocol/index.js';
-import { useEffect, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type InputHTMLAttributes } from 'react';
 import { useLive } from '../data/live.js';
 import { upsertBy } from '../data/upsert.js';
 import { formatMoney, formatQty, formatTime, parsePrice } from '../format/num.js';
@@ -424,27 +424,14 @@ function Audit({ auth }: { auth: AdminApi }) {
             </option>
           ))}
         </select>
-        <input
-          aria-label="Action"
-          className="audit-action-filter"
-          placeholder="action, e.g. admin or order.cancel"
-          list="audit-actions"
-          value={filter}
-          onChange={(e) => setFilter(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') setFilter('');
-          }}
-        />
-        <input
+        <FilterInput aria-label="Action" className="audit-action-filter" placeholder="action, e.g. admin or order.cancel" list="audit-actions" value={filter} onValue={setFilter} />
+        <FilterInput
           aria-label="From address"
           className="audit-ip-filter"
           placeholder="from address"
           title="Entries from this address: sign-ins and their failures, 2FA, cancels, admin actions; with a user chosen, their placed orders too"
           value={address}
-          onChange={(e) => setAddress(e.target.value)}
-          onKeyDown={(e) => {
-            if (e.key === 'Escape') setAddress('');
-          }}
+          onValue={setAddress}
           data-testid="audit-ip"
         />
         <datalist id="audit-actions">
@@ -543,6 +530,20 @@ function Audit({ auth }: { auth: AdminApi }) {
 const article = (role: string) => (role === 'admin' ? 'an' : 'a');
 const orders = (n: number | undefined) => (n === undefined || n === 0 ? 'no working orders to cancel' : n === 1 ? '1 working order canceled' : `${n} working orders canceled`);
 const sessions = (n: number | undefined) => (n === 1 ? '1 session ended' : `${n ?? 0} sessions ended`);
+
+/** A filter's text box: Escape clears it. */
+function FilterInput({ value, onValue, ...rest }: { value: string; onValue: (v: string) => void } & Omit<InputHTMLAttributes<HTMLInputElement>, 'value' | 'onChange'>) {
+  return (
+    <input
+      {...rest}
+      value={value}
+      onChange={(e) => onValue(e.target.value)}
+      onKeyDown={(e) => {
+        if (e.key === 'Escape') onValue('');
+      }}
+    />
+  );
+}
 
 /** How long the audit log's action filter waits after the last key before it asks the server. */
 const FILTER_SETTLE_MS = 250;
