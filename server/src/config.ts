@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, basename, resolve } from 'node:path';
 import { z } from 'zod';
+import { trustedProxies } from './http/client-address.js';
 
 /** OWASP's minimum for argon2id (Password Storage Cheat Sheet): m = 19 MiB, t = 2, p = 1. */
 export const OWASP_ARGON2ID_MIN = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
@@ -38,6 +39,21 @@ export const ConfigSchema = z.strictObject({
   port: port.default(8787),
   /** Extra browser origins allowed to open WebSockets and call the API (same-origin is always allowed). */
   origins: z.array(z.string().min(1)).default([]),
+  /**
+   * The reverse proxies in front of the server (addresses or subnets, e.g. `127.0.0.1` or `10.0.0.0/8`): a
+   * request from one is taken to come from the address it forwards (`X-Forwarded-For`; http/client-address.ts),
+   * for the audit log, the sign-in throttle and the caps per address. Without any, the header is ignored.
+   */
+  trustedProxies: z
+    .array(z.string().min(1))
+    .default([])
+    .superRefine((list, ctx) => {
+      try {
+        trustedProxies(list);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      }
+    }),
   /** SQLite synchronous level of the venue journal: full fsyncs every group commit. */
   sync: z.enum(['full', 'normal']).default('full'),
   /**
@@ -198,6 +214,7 @@ export const FLAGS: Readonly<Record<string, { key: string; kind: Kind }>> = {
   host: { key: 'host', kind: 'string' },
   port: { key: 'port', kind: 'int' },
   origins: { key: 'origins', kind: 'list' },
+  'trusted-proxies': { key: 'trustedProxies', kind: 'list' },
   sync: { key: 'sync', kind: 'string' },
   'commit-window-ms': { key: 'commitWindowMs', kind: 'int' },
   'background-nice': { key: 'backgroundNice', kind: 'int' },
@@ -352,6 +369,8 @@ export const HELP = `tradedesk exchange server
   --port N               listen port (default 8787; 0 picks a free one)
   --config FILE.json     settings file (every key of ConfigSchema in server/src/config.ts)
   --origins A,B          extra browser origins allowed (same origin is always allowed)
+  --trusted-proxies A,B  reverse proxies (addresses or subnets, e.g. 127.0.0.1,10.0.0.0/8) whose
+                         X-Forwarded-For gives the client's address (default none: the header is ignored)
   --sync full|normal     journal durability (default full: fsync every group commit)
   --snapshot-every N     venue snapshot after N commands (default 1000000; 0: every 5 min and at shutdown)
   --background-nice N    Linux: nice value of the history, audit and backup writer threads (default 10,

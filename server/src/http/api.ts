@@ -41,6 +41,7 @@ import {
   type BackupStatus,
 } from '../../../engine/protocol/index.js';
 import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
+import { clientAddress, plainAddress, trustedProxies } from './client-address.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store, Role } from '../store.js';
@@ -96,6 +97,7 @@ const MAX_IDEM_KEY = 255;
 
 export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const cfg = d.config;
+  const proxies = trustedProxies(cfg.trustedProxies);
   const buckets = new Map<string, { tokens: number; at: number }>();
 
   const take = (key: string): number => {
@@ -314,7 +316,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     const f: Parameters<Store['auditList']>[0] = { limit: q.limit };
     if (q.userId !== undefined) f.userId = q.userId;
     if (q.action !== undefined && q.action.trim() !== '') f.action = q.action.trim(); // `?action=` is no filter
-    if (q.ip !== undefined && q.ip !== '') f.ip = q.ip.toLowerCase(); // as the server writes them; `?ip=` is no filter
+    if (q.ip !== undefined && q.ip !== '') f.ip = plainAddress(q.ip); // as the server writes them; `?ip=` is no filter
     if (q.before !== undefined) f.before = q.before;
     if (q.until !== undefined) f.until = q.until;
     return d.store.auditList(f);
@@ -462,7 +464,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       res,
       reqId,
       url,
-      client: { ip: req.socket.remoteAddress ?? 'unknown', userAgent: String(req.headers['user-agent'] ?? '') },
+      client: { ip: clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], proxies), userAgent: String(req.headers['user-agent'] ?? '') },
       principal: undefined,
       route: 'other',
     };

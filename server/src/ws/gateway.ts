@@ -28,6 +28,8 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { rawErrorResponse } from '../http/errors.js';
 import { Conn, SERVER_CLOSE } from './conn.js';
+import { clientAddress, trustedProxies } from '../http/client-address.js';
+import type { BlockList } from 'node:net';
 
 export interface GatewayDeps {
   config: Config;
@@ -61,6 +63,7 @@ const PRIVATE_CHANNELS = new Set<string>(CHANNEL_NAMES.filter((c) => CHANNELS[c]
 export class Gateway {
   readonly wss: WebSocketServer;
   readonly #d: GatewayDeps;
+  readonly #proxies: BlockList | undefined;
   readonly #all = new Set<ConnState>();
   readonly #byUser = new Map<number, Set<ConnState>>();
   readonly #bySession = new Map<string, Set<ConnState>>();
@@ -70,6 +73,7 @@ export class Gateway {
 
   constructor(deps: GatewayDeps) {
     this.#d = deps;
+    this.#proxies = trustedProxies(deps.config.trustedProxies);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.config.ws.maxPayload,
@@ -97,7 +101,7 @@ export class Gateway {
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', (e) => this.#d.log.debug('upgrade socket error', { err: e.message }));
-    const ip = req.socket.remoteAddress ?? 'unknown';
+    const ip = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.#proxies);
     const refuse = (status: number, code: string, message: string, extra: Record<string, string> = {}): void => {
       this.#d.metrics.rejectedUpgrade(code);
       refuseUpgrade(socket, status, code, message, extra);
