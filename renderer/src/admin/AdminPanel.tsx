@@ -376,8 +376,14 @@ function Audit({ auth }: { auth: AdminApi }) {
   // asked for once typing pauses, not at every key
   const action = useSettled(filter.trim(), FILTER_SETTLE_MS);
   const until = untilOf(at);
-  // as the server writes addresses (lower case)
-  const ip = useSettled(address.trim().toLowerCase(), FILTER_SETTLE_MS);
+  // as the server writes addresses (lower case, an IPv4-mapped IPv6 one as IPv4), so the live tail compares alike
+  const ip = useSettled(
+    address
+      .trim()
+      .toLowerCase()
+      .replace(/^::ffff:(?=\d{1,3}(\.\d{1,3}){3}$)/, ''),
+    FILTER_SETTLE_MS,
+  );
   const f: AuditFilter = { action, userId: who, ip, until };
   // Pages of AUDIT_PAGE entries, newest first; "Older entries" asks for the ones before the last shown.
   const pages = useInfiniteQuery({

@@ -399,6 +399,9 @@ describe('the Admin panel', () => {
     expect(await page.getByTestId('audit-ip-note').count()).toBe(0);
     // another address (any case, as typed): nothing from there; Escape clears it
     await page.getByLabel('User', { exact: true }).selectOption({ label: 'All users' });
+    // the same address written as IPv4-mapped IPv6, in upper case: the same entries
+    await page.getByTestId('audit-ip').fill('::FFFF:127.0.0.1');
+    await until(ids, (got) => got.join() === local.join(), 10_000, 'the address written as IPv4-mapped IPv6');
     await page.getByTestId('audit-ip').fill('2001:DB8::1');
     await page.getByText('No entries for this filter').waitFor({ timeout: 10_000 });
     await page.getByTestId('audit-ip').press('Escape');
