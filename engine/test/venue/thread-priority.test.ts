@@ -1,10 +1,12 @@
-// The background threads' priority (engine/venue/thread-priority.ts): on Linux the history writer and a
+// The background threads' priority (engine/venue/thread-priority.ts): on Linux the history writer, a backup's copy and a
 // thread running the workers' line lower themselves, and only themselves, to the background nice value;
 // the event loop's thread keeps its own; 0 leaves every thread as it is; elsewhere
 // nothing is changed.
+import Database from 'better-sqlite3';
 import fs from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it } from 'vitest';
+import { copyDatabase } from '../../venue/backup.js';
 import { BACKGROUND_NICE, LOWER_PRIORITY_SOURCE, backgroundNice, lowerThreadPriority, setBackgroundNice } from '../../venue/thread-priority.js';
 import { newThreads, openVenue, setUpLoad, tempDb, threadNices } from './helpers.js';
 
@@ -78,6 +80,28 @@ describe('the background threads priority', () => {
     expect([...fresh.values()].filter((n) => n > 0)).toEqual([BACKGROUND_NICE]);
     expect(threadNices().get(selfTid())).toBe(0);
     v.close({ snapshot: false });
+  });
+
+  it.runIf(linux)("a backup's copy runs below the event loop while it copies", async () => {
+    // a file whose copy takes a while (tens of MB), so that the copying thread can be seen at work
+    const src = tempDb();
+    const db = new Database(src);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (b BLOB)');
+    db.prepare('WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 12000) INSERT INTO t SELECT randomblob(4000) FROM n').run();
+    db.close();
+    const before = threadNices();
+    const seen = new Set<number>();
+    const watch = setInterval(() => {
+      for (const n of newThreads(before).values()) seen.add(n);
+    }, 1);
+    try {
+      const copied = await copyDatabase(src, `${src}.copy`);
+      expect(copied.bytes).toBeGreaterThan(40_000_000);
+    } finally {
+      clearInterval(watch);
+    }
+    expect([...seen]).toContain(BACKGROUND_NICE);
   });
 
   it.runIf(linux)('at 0 the history writer keeps the normal priority', async () => {
