@@ -386,15 +386,18 @@ function Audit({ auth }: { auth: AdminApi }) {
   );
   const f: AuditFilter = { action, userId: who, ip, until };
   // Pages of AUDIT_PAGE entries, newest first; "Older entries" asks for the ones before the last shown.
+  // an address the server would refuse is said here, and not asked for
+  const badIp = ip !== '' && !/^[0-9a-f.:]{1,45}$/.test(ip);
   const pages = useInfiniteQuery({
     queryKey: ['admin', 'audit', action, who, until ?? null, ip],
+    enabled: !badIp,
     initialPageParam: undefined as number | undefined,
     queryFn: ({ pageParam }) => auth.api('GET', auditQuery(f, AUDIT_PAGE, pageParam), z.array(AuditEntrySchema)),
     // (the first page grows with the entries pushed on top of it)
     getNextPageParam: (last) => (last.length >= AUDIT_PAGE ? last[last.length - 1]!.id : undefined),
   });
   useAuditTail();
-  const q = { data: pages.data?.pages.flat(), error: pages.error, isFetching: pages.isFetching, refetch: pages.refetch };
+  const q = { data: badIp ? [] : pages.data?.pages.flat(), error: badIp ? null : pages.error, isFetching: pages.isFetching, refetch: pages.refetch };
   const [notice, setNotice] = useState<NoticeState>();
   const [exporting, setExporting] = useState<{ n: number; stop: AbortController }>();
   const serverName = live.backend.name ?? live.hubStatus?.serverName ?? live.hubStatus?.profileName ?? location.host;
@@ -458,7 +461,7 @@ function Audit({ auth }: { auth: AdminApi }) {
           Refresh
         </button>
         {exporting === undefined ? (
-          <button type="button" className="btn small" onClick={() => void exportCsv()} title={`The entries under this filter, newest first (up to ${AUDIT_EXPORT_MAX.toLocaleString('en')}), as a CSV file`} data-testid="audit-export">
+          <button type="button" className="btn small" onClick={() => void exportCsv()} disabled={badIp} title={`The entries under this filter, newest first (up to ${AUDIT_EXPORT_MAX.toLocaleString('en')}), as a CSV file`} data-testid="audit-export">
             Export CSV
           </button>
         ) : (
@@ -482,7 +485,11 @@ function Audit({ auth }: { auth: AdminApi }) {
         )}
       </div>
       <Notice notice={notice} />
-      <Loaded q={q} what="the audit log" empty={`No entries${action !== '' || who !== '' || ip !== '' || until !== undefined ? ' for this filter' : ''}`}>
+      <Loaded
+        q={q}
+        what="the audit log"
+        empty={badIp ? `“${address.trim()}” is not an IP address (IPv4 or IPv6)` : `No entries${action !== '' || who !== '' || ip !== '' || until !== undefined ? ' for this filter' : ''}`}
+      >
         {(rows) => (
           <table className="grid" data-testid="admin-audit">
             <thead>

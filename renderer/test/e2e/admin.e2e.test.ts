@@ -402,6 +402,18 @@ describe('the Admin panel', () => {
     // the same address written as IPv4-mapped IPv6, in upper case: the same entries
     await page.getByTestId('audit-ip').fill('::FFFF:127.0.0.1');
     await until(ids, (got) => got.join() === local.join(), 10_000, 'the address written as IPv4-mapped IPv6');
+    // not an address: said at once, nothing asked, no export
+    const asked: string[] = [];
+    const onRequest = (r: { url(): string }) => {
+      const u = new URL(r.url());
+      if (u.pathname === '/api/v1/admin/audit') asked.push(u.searchParams.get('ip') ?? '');
+    };
+    page.on('request', onRequest);
+    await page.getByTestId('audit-ip').fill('the office');
+    await page.getByText('“the office” is not an IP address (IPv4 or IPv6)').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('audit-export').isDisabled()).toBe(true);
+    page.off('request', onRequest);
+    expect(asked).toEqual([]);
     await page.getByTestId('audit-ip').fill('2001:DB8::1');
     await page.getByText('No entries for this filter').waitFor({ timeout: 10_000 });
     await page.getByTestId('audit-ip').press('Escape');
