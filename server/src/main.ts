@@ -88,7 +88,17 @@ async function main(): Promise<void> {
   const app = buildServer(loaded.config);
   const { url } = await app.listen();
   // the Node version and flags, so an operator sees whether the production flags are in effect
-  app.log.info('listening', { url, db: app.config.db, sync: app.config.sync, registration: app.config.registration, node: process.version, nodeFlags: process.execArgv });
+  app.log.info('listening', {
+    url,
+    db: app.config.db,
+    sync: app.config.sync,
+    registration: app.config.registration,
+    // how a request's address is read (audit log, throttles, caps), and the background threads' priority
+    trustedProxies: app.config.trustedProxies,
+    backgroundNice: app.config.backgroundNice,
+    node: process.version,
+    nodeFlags: process.execArgv,
+  });
 
   if (app.setupToken !== undefined) {
     // Printed once, to stderr only (not the JSON log). It lets one person create the first admin with a

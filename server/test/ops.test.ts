@@ -367,7 +367,7 @@ describe('graceful shutdown', () => {
 
   it('the entry point starts from flags, prints the setup token to stderr only, and stops on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tdmain-'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--port', '0', '--setup-token-file', join(dir, 'token')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--port', '0', '--setup-token-file', join(dir, 'token'), '--trusted-proxies', '10.0.0.0/8'], {
       cwd: fileURLToPath(new URL('../..', import.meta.url)),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -382,6 +382,9 @@ describe('graceful shutdown', () => {
     while ((!out.includes('"listening"') || !/tds_\S+\s/.test(err)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     const url = /"url":"([^"]+)"/.exec(out)?.[1];
     expect(url).toBeDefined();
+    // the listening line says how addresses are read and the background threads' priority
+    const listening = JSON.parse(out.split('\n').find((l) => l.includes('"listening"'))!) as Record<string, unknown>;
+    expect(listening).toMatchObject({ trustedProxies: ['10.0.0.0/8'], backgroundNice: 10 });
     expect(err).toMatch(/tds_[\w-]+/);
     expect(out).not.toMatch(/tds_/);
     expect(existsSync(join(dir, 'token'))).toBe(true);
