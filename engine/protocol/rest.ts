@@ -102,6 +102,16 @@ export function auditActionMatches(filter: string, action: string): boolean {
   const a = asciiLower(action);
   return a === f || (a.length > f.length && a.charCodeAt(f.length) === 46 /* . */ && a.startsWith(f));
 }
+/**
+ * An address filter of the audit log as entries hold addresses, as `GET /api/v1/admin/audit?ip=` and the
+ * Admin panel read it: trimmed, IPv6 in lower case, an IPv4-mapped IPv6 address as IPv4
+ * ("::FFFF:203.0.113.5" is "203.0.113.5"); '' for none; undefined for text no address is written as.
+ */
+export function auditAddress(text: string): string | undefined {
+  const a = text.trim().toLowerCase();
+  return /^[0-9a-f.:]{0,45}$/.test(a) ? a.replace(/^::ffff:(?=\d{1,3}(\.\d{1,3}){3}$)/, '') : undefined;
+}
+
 /** ASCII letters in lower case, the others as they are (as SQLite's NOCASE compares). */
 const asciiLower = (s: string): string => s.replace(/[A-Z]+/g, (m) => m.toLowerCase());
 

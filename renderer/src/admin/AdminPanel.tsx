@@ -6,7 +6,7 @@
  */
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { z } from 'zod';
-import { auditActionMatches, AuditEntrySchema, ChangedUserSchema, PublicUserSchema, type AuditEntry, type ChangedUser, type PublicUser } from '../../../engine/protocol/index.js';
+import { auditActionMatches, auditAddress, AuditEntrySchema, ChangedUserSchema, PublicUserSchema, type AuditEntry, type ChangedUser, type PublicUser } from '../../../engine/protocol/index.js';
 import { useEffect, useRef, useState, type FormEvent, type InputHTMLAttributes } from 'react';
 import { useLive } from '../data/live.js';
 import { upsertBy } from '../data/upsert.js';
@@ -376,18 +376,13 @@ function Audit({ auth }: { auth: AdminApi }) {
   // asked for once typing pauses, not at every key
   const action = useSettled(filter.trim(), FILTER_SETTLE_MS);
   const until = untilOf(at);
-  // as the server writes addresses (lower case, an IPv4-mapped IPv6 one as IPv4), so the live tail compares alike
-  const ip = useSettled(
-    address
-      .trim()
-      .toLowerCase()
-      .replace(/^::ffff:(?=\d{1,3}(\.\d{1,3}){3}$)/, ''),
-    FILTER_SETTLE_MS,
-  );
+  // as the log holds addresses (auditAddress), so the live tail compares alike; undefined: not an address
+  const typedIp = auditAddress(useSettled(address, FILTER_SETTLE_MS));
+  const badIp = typedIp === undefined;
+  const ip = typedIp ?? '';
   const f: AuditFilter = { action, userId: who, ip, until };
   // Pages of AUDIT_PAGE entries, newest first; "Older entries" asks for the ones before the last shown.
   // an address the server would refuse is said here, and not asked for
-  const badIp = ip !== '' && !/^[0-9a-f.:]{1,45}$/.test(ip);
   const pages = useInfiniteQuery({
     queryKey: ['admin', 'audit', action, who, until ?? null, ip],
     enabled: !badIp,

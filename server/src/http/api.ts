@@ -27,6 +27,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import {
   ProtocolError,
+  auditAddress,
   defaultCheckAccess,
   isMethodName,
   issuesToDetails,
@@ -41,7 +42,7 @@ import {
   type BackupStatus,
 } from '../../../engine/protocol/index.js';
 import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
-import { clientAddress, plainAddress, trustedProxies } from './client-address.js';
+import { clientAddress, trustedProxies } from './client-address.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store, Role } from '../store.js';
@@ -194,8 +195,11 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     audit: z.strictObject({
       userId: z.coerce.number().int().nonnegative().optional(),
       action: z.string().max(64).optional(),
-      /** An address as entries give it (IPv4, IPv6, IPv4-mapped IPv6). */
-      ip: z.string().regex(/^[0-9A-Fa-f.:]{0,45}$/, 'an IPv4 or IPv6 address').optional(),
+      /** An address as entries hold it (auditAddress; '' for none). */
+      ip: z
+        .string()
+        .transform((v, ctx) => auditAddress(v) ?? (ctx.addIssue({ code: 'custom', message: 'an IPv4 or IPv6 address' }), z.NEVER))
+        .optional(),
       before: z.coerce.number().int().positive().optional(),
       until: z.coerce.number().int().nonnegative().max(8_640_000_000_000_000).optional(),
       limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -316,7 +320,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     const f: Parameters<Store['auditList']>[0] = { limit: q.limit };
     if (q.userId !== undefined) f.userId = q.userId;
     if (q.action !== undefined && q.action.trim() !== '') f.action = q.action.trim(); // `?action=` is no filter
-    if (q.ip !== undefined && q.ip !== '') f.ip = plainAddress(q.ip); // as the server writes them; `?ip=` is no filter
+    if (q.ip !== undefined && q.ip !== '') f.ip = q.ip; // `?ip=` is no filter
     if (q.before !== undefined) f.before = q.before;
     if (q.until !== undefined) f.until = q.until;
     return d.store.auditList(f);
