@@ -8,6 +8,7 @@
  * header is ignored.
  */
 import { BlockList, isIP } from 'node:net';
+import { auditAddress } from '../../../engine/protocol/index.js';
 
 /**
  * An address as it is logged and compared: an IPv4-mapped IPv6 one as IPv4 ("::ffff:203.0.113.5" is
@@ -22,8 +23,8 @@ export function plainAddress(raw: string): string {
     const v4port = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(a);
     if (v4port !== null) a = v4port[1]!;
   }
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(a);
-  return mapped !== null ? mapped[1]! : a.toLowerCase();
+  // the form the audit log's address filter reads too
+  return auditAddress(a) ?? a.toLowerCase();
 }
 
 /**
