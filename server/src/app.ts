@@ -22,6 +22,7 @@ import { MarketHub } from './market/hub.js';
 import { VenueMethods, type Origin, type OrderHooks } from './market/methods.js';
 import { venueHandlers, venueErrorToProtocol } from '../../engine/venue/index.js';
 import { ACK_BUCKETS, BATCH_BUCKETS, LATENCY_BUCKETS, RateWindow, Registry } from './metrics.js';
+import { registerProcessMetrics } from './process-metrics.js';
 import { Store } from './store.js';
 import { Gateway } from './ws/gateway.js';
 
@@ -208,6 +209,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   metrics.gauge('tradedesk_journal_pending_acks', 'Order commands submitted and not yet acknowledged by the journal', undefined, () => venue.pendingCommands);
   metrics.gauge('tradedesk_market_subscriptions', 'Market-data subscriptions', undefined, () => hub.subscriberCount);
   metrics.gauge('tradedesk_uptime_seconds', 'Seconds since start', undefined, () => (Date.now() - started) / 1000);
+  // CPU, memory, open files and the heap under the client libraries' names, and the database files' sizes
+  registerProcessMetrics(metrics, { venue: config.db, history: venue.historyFile, users: paths.usersDb });
   // Backups: alert when the newest good one is too old (the folder's, so a restart does not reset it).
   metrics.gauge('tradedesk_backup_last_success_timestamp_seconds', 'When the newest backup in the backup folder began (Unix seconds; 0: none)', undefined, () => (backups.newest === null ? 0 : Date.parse(backups.newest.createdAt) / 1000));
   metrics.gauge('tradedesk_backup_last_seq', 'Last journaled command in the newest backup', undefined, () => backups.newest?.seq ?? 0);

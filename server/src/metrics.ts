@@ -12,7 +12,11 @@ function labelText(l: Labels | undefined, extra?: string): string {
 
 export class Counter {
   value = 0;
-  constructor(readonly labels?: Labels) {}
+  constructor(
+    readonly labels?: Labels,
+    /** Read at each scrape instead of `value` (a total kept elsewhere, such as the process's CPU time). */
+    readonly read?: () => number,
+  ) {}
   inc(n = 1): void {
     this.value += n;
   }
@@ -89,8 +93,8 @@ export class Registry {
     if (f === undefined) this.#families.set(name, (f = { name, help, type, series: [] }));
     return f;
   }
-  counter(name: string, help: string, labels?: Labels): Counter {
-    const c = new Counter(labels);
+  counter(name: string, help: string, labels?: Labels, read?: () => number): Counter {
+    const c = new Counter(labels, read);
     this.#family(name, help, 'counter').series.push(c);
     return c;
   }
@@ -138,7 +142,7 @@ export class Registry {
           out.push(`${f.name}_count${labelText(s.labels)} ${s.count}`);
         } else {
           let v = s.value;
-          if (s instanceof Gauge && s.read !== undefined) {
+          if (s.read !== undefined) {
             try {
               v = s.read();
             } catch {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -245,6 +245,62 @@ describe('health, metrics, static files', () => {
       expect(series(`tradedesk_history_query_wait_seconds_sum{method="${method}"}`), method).toBeLessThanOrEqual(series(`tradedesk_history_query_seconds_sum{method="${method}"}`));
     }
     client.close();
+  });
+
+  it("/metrics gives the process's CPU, memory, open files and heap under the usual names, and each database file's size", async () => {
+    const scrape = async (): Promise<(name: string) => number> => {
+      const lines = ((await api(s.url, 'GET', '/metrics')).body as string).split('\n');
+      return (name) => {
+        const l = lines.find((x) => x.startsWith(`${name} `));
+        if (l === undefined) throw new Error(`no ${name}`);
+        return Number(l.slice(name.length + 1));
+      };
+    };
+    // (the server runs in this process: its figures are this process's)
+    const before = await scrape();
+    const cpu0 = process.cpuUsage();
+    const spin = performance.now();
+    while (performance.now() - spin < 200); // 200 ms of CPU
+    const cpuSpent = (process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e6;
+    const fd = openSync(join(s.dir, 'held-open'), 'w');
+    const held = await scrape();
+    closeSync(fd);
+    const cpuDelta = held('process_cpu_seconds_total') - before('process_cpu_seconds_total');
+    expect(cpuDelta).toBeGreaterThanOrEqual(cpuSpent * 0.9);
+    expect(cpuDelta).toBeLessThan(cpuSpent + 1);
+    expect(held('process_cpu_seconds_total')).toBeCloseTo(held('process_cpu_user_seconds_total') + held('process_cpu_system_seconds_total'), 1);
+    expect(Math.abs(held('process_start_time_seconds') - (Date.now() / 1000 - process.uptime()))).toBeLessThanOrEqual(1);
+    const rss = process.memoryUsage.rss();
+    expect(held('process_resident_memory_bytes')).toBeGreaterThan(rss * 0.8);
+    expect(held('process_resident_memory_bytes')).toBeLessThan(rss * 1.25);
+    expect(held('process_virtual_memory_bytes')).toBeGreaterThan(held('process_resident_memory_bytes'));
+    // the file held open is counted, and the count is this process's
+    expect(Math.abs(held('process_open_fds') - readdirSync('/proc/self/fd').length)).toBeLessThanOrEqual(3);
+    expect((await scrape())('process_open_fds')).toBeLessThan(held('process_open_fds'));
+    expect(held('process_max_fds')).toBeGreaterThan(held('process_open_fds'));
+    // the event loop, the history writer and reader, the audit writer, the thread pool, V8's
+    expect(held('process_threads')).toBe(readdirSync('/proc/self/task').length);
+    expect(held('process_threads')).toBeGreaterThanOrEqual(5);
+    expect(held('nodejs_heap_size_used_bytes')).toBeGreaterThan(1e6);
+    expect(held('nodejs_heap_size_used_bytes')).toBeLessThanOrEqual(held('nodejs_heap_size_total_bytes'));
+    expect(held('nodejs_heap_size_total_bytes')).toBeLessThan(held('nodejs_heap_size_limit_bytes'));
+    expect(held('nodejs_external_memory_bytes')).toBeGreaterThan(0);
+    expect(held('nodejs_active_resources')).toBeGreaterThan(0);
+    expect(held(`nodejs_version_info{version="${process.version}"}`)).toBe(1);
+    // each database file with its WAL, as the disk holds them once the writers are idle
+    const files = { venue: join(s.dir, 'venue.db'), history: s.app.venue.historyFile, users: join(s.dir, 'venue.users.db') };
+    const onDisk = (p: string): number => [p, `${p}-wal`].reduce((n, f) => n + (existsSync(f) ? statSync(f).size : 0), 0);
+    let seen: Record<string, [number, number]> = {};
+    for (let i = 0; i < 50; i++) {
+      const m = await scrape();
+      seen = Object.fromEntries(Object.entries(files).map(([file, p]) => [file, [m(`tradedesk_db_file_bytes{file="${file}",path="${p}"}`), onDisk(p)]]));
+      if (Object.values(seen).every(([a, b]) => a === b)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    for (const [file, [reported, disk]] of Object.entries(seen)) {
+      expect(reported, file).toBe(disk);
+      expect(reported, file).toBeGreaterThan(4096);
+    }
   });
 
   it('with a metrics token, /metrics answers only that token, while /health stays open', async () => {
