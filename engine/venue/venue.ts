@@ -58,6 +58,7 @@ import {
   type EngineSnapshot,
   type OrderId,
   type Rejected,
+  type ResultCode,
   type Timestamp,
 } from '../core/index.js';
 import { TIMEFRAMES, TIMEFRAME_MS, type Timeframe } from '../core/types.js';
@@ -238,6 +239,12 @@ export interface Ack {
  */
 export interface CommandTag {
   readonly text: string;
+  /**
+   * The text journaled instead of `text` when the engine refused the command (`code`: its Rejected event's),
+   * so that the journal holds the outcome a refusal leaves no trace of in the state (a cancel of an order
+   * already filled, say). Absent: `text` either way.
+   */
+  refusedText?(code: ResultCode): string;
   acknowledged?(ack: Ack, submitted: VenueCommand): void;
 }
 
@@ -1161,13 +1168,14 @@ export class Venue {
         seq++;
         const events = engine.execute(cmd);
         frame.push(enc);
+        const last = events[events.length - 1];
+        const refused = last !== undefined && last.type === 'Rejected' ? last : undefined;
         const tag = batch[i]!.tag;
-        if (tag !== undefined) (tags ??= new Array<string | null>(frame.length - 1).fill(null)).push(tag.text);
+        if (tag !== undefined) (tags ??= new Array<string | null>(frame.length - 1).fill(null)).push(refused !== undefined && tag.refusedText !== undefined ? tag.refusedText(refused.code) : tag.text);
         else if (tags !== undefined) tags.push(null);
         if (keepHistory) history.apply(seq, cmd, events);
-        const last = events[events.length - 1];
         const ack: Ack = { seq, ts, command: cmd, events, orderIds: orderIdsOf(enc) };
-        if (last !== undefined && last.type === 'Rejected') ack.rejected = last;
+        if (refused !== undefined) ack.rejected = refused;
         acks[i] = ack;
         committed.push({ seq, ts, command: cmd, events });
         if (cmd.type === 'EndSession' && i + 1 < batch.length) {

@@ -39,12 +39,24 @@ describe('audit entries made again from the journal', () => {
       placed.push(...(await Promise.all(Array.from({ length: 100 }, (_, i) => client.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000 + i, tif: 'gtc' }).then((r) => r.orderId)))));
     const canceled = placed.slice(0, 60);
     await Promise.all(canceled.map((orderId) => client.call('order.cancel', { orderId })));
+    // a cancel and a replace of an order already canceled, refused by the engine (a refusal that changes
+    // nothing in the state), and a replace that is not
+    const refusedCancel = await client.call('order.cancel', { orderId: canceled[0]! }).then(
+      () => undefined,
+      (e: { code: string }) => e.code,
+    );
+    const refusedReplace = await client.call('order.replace', { orderId: canceled[1]!, price: 8_000 }).then(
+      () => undefined,
+      (e: { code: string }) => e.code,
+    );
+    expect([refusedCancel, refusedReplace]).toEqual([expect.stringMatching(/^[A-Z_]+$/), expect.stringMatching(/^[A-Z_]+$/)]);
+    await client.call('order.replace', { orderId: placed[100]!, price: 8_500 });
     // refused by the engine: journaled, and audited as refused
     await expect(client.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1_000_000, price: 9_000, tif: 'gtc' })).rejects.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
     const t1 = Date.now();
     client.close();
     const top = s.app.venue.lastSeq;
-    expect(top - from).toBe(661);
+    expect(top - from).toBe(664);
     await s.app.store.auditSettled();
     expect(s.app.store.auditMark()).toBe(top);
     // commands no user sent (the simulated market's, say) are not audited, but the mark follows them, so
@@ -54,7 +66,7 @@ describe('audit entries made again from the journal', () => {
     await s.app.store.auditSettled();
     expect(s.app.store.auditMark()).toBe(top + 50);
     const live = s.app.store.db.prepare("SELECT action, details FROM audit WHERE action LIKE 'order.%' ORDER BY id").all() as { action: string; details: string }[];
-    expect(live.length).toBe(661);
+    expect(live.length).toBe(664);
     expect(JSON.parse(live.at(-1)!.details)).toMatchObject({ rejected: 'INSUFFICIENT_FUNDS', via: 'ws' });
     const db = s.app.config.db;
     await s.app.close();
@@ -81,10 +93,20 @@ describe('audit entries made again from the journal', () => {
       expect(r.ts).toBeLessThanOrEqual(t1);
       expect(JSON.parse(r.details)).toMatchObject({ via: 'ws', recovered: true });
     }
-    // the outcome is not in the journal, but a refused order's record has it: its entry says it was refused,
-    // as the live one did; the others were not
+    // each refused command's entry says so, with the code its live entry gave (the journal holds it with the
+    // command's tag); the others' say nothing
+    const refusals = (list: { action: string; details: string }[]): [string, number, string][] =>
+      list.flatMap((r) => {
+        const d = JSON.parse(r.details) as { orderId: number; rejected?: string };
+        return d.rejected === undefined ? [] : [[r.action, d.orderId, d.rejected] as [string, number, string]];
+      });
+    expect(refusals(rows)).toEqual([
+      ['order.cancel', canceled[0]!, refusedCancel!],
+      ['order.replace', canceled[1]!, refusedReplace!],
+      ['order.place', expect.any(Number) as number, 'INSUFFICIENT_FUNDS'],
+    ]);
+    expect(refusals(rows)).toEqual(refusals(live));
     expect(JSON.parse(rows.at(-1)!.details)).toMatchObject({ rejected: 'INSUFFICIENT_FUNDS', recovered: true });
-    expect(rows.slice(0, -1).filter((r) => JSON.parse(r.details).rejected !== undefined)).toEqual([]);
 
     // and on from there: the next order has one entry, and the mark follows it
     const token = ((await login(s2, 'tina')).body as { accessToken: string }).accessToken;

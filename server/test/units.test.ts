@@ -121,12 +121,14 @@ describe('audit tags (market/audit.ts)', () => {
         (origin, at) => {
           const tag = originTagger(origin, () => undefined)(at);
           expect(parseTag(tag.text)).toEqual({ origin, at });
+          // journaled for a command the engine refused: the code too
+          expect(parseTag(tag.refusedText('UNKNOWN_ORDER'))).toEqual({ origin, at, refused: 'UNKNOWN_ORDER' });
         },
       ),
     );
   });
   it('a text that is not a tag of a call is refused, not guessed at', () => {
-    for (const text of ['', 'null', '[1,"a","b","ws"]', '[1,"a","b","ftp",5]', '["1","a","b","ws",5]', '[1,"a","b","ws",1.5]', '[1,2,"b","ws",5]', '{}', '[1,"a","b","ws",5,6]'])
+    for (const text of ['', 'null', '[1,"a","b","ws"]', '[1,"a","b","ftp",5]', '["1","a","b","ws",5]', '[1,"a","b","ws",1.5]', '[1,2,"b","ws",5]', '{}', '[1,"a","b","ws",5,6]', '[1,"a","b","ws",5,"NOT_A_CODE"]', '[1,"a","b","ws",5,null]', '[1,"a","b","ws",5,"UNKNOWN_ORDER",7]'])
       expect(parseTag(text), text).toBeUndefined();
   });
   it('an entry from the journal says it was recovered; a live one says whether the engine refused it', () => {

@@ -82,6 +82,48 @@ describe('command tags', () => {
     await expect(v.submit(buy(951), { text: 7 } as unknown as CommandTag)).rejects.toMatchObject({ code: 'BAD_COMMAND' });
   });
 
+  it("a command the engine refused is journaled with its tag's refusedText for the code, and kept after a reopen; one it took, with the text", async () => {
+    const file = tempDb();
+    const v = openVenue(file);
+    await v.submitAll(SETUP);
+    const asked: string[] = [];
+    const tag = (text: string): CommandTag => ({
+      text,
+      refusedText(code) {
+        asked.push(code);
+        return `${text}:${code}`;
+      },
+    });
+    const placed = await v.submit(buy(900), tag('place'));
+    const cancel = await v.submit({ type: 'CancelOrder', accountId: 1, orderId: placed.orderIds[0]! }, tag('cancel'));
+    // refused: that order is gone now, and no such symbol; one group commit with an accepted order between
+    const [again, taken, unknown] = await Promise.all([
+      v.submit({ type: 'CancelOrder', accountId: 1, orderId: placed.orderIds[0]! }, tag('again')),
+      v.submit(buy(901), tag('taken')),
+      v.submit({ ...buy(902), symbol: 'ZZZ' } as VenueCommand, tag('unknown')),
+    ]);
+    expect([placed.rejected, cancel.rejected, taken.rejected]).toEqual([undefined, undefined, undefined]);
+    const codes = [again.rejected?.code, unknown.rejected?.code];
+    expect(codes).toEqual([expect.any(String), expect.any(String)]);
+    expect(asked).toEqual(codes);
+    const expected = new Map([
+      [placed.seq, 'place'],
+      [cancel.seq, 'cancel'],
+      [again.seq, `again:${codes[0]!}`],
+      [taken.seq, 'taken'],
+      [unknown.seq, `unknown:${codes[1]!}`],
+    ]);
+    const check = (w: ReturnType<typeof openVenue>): void => {
+      const tags = journaledTags(w);
+      for (const [seq, text] of expected) expect(tags.get(seq), `seq ${seq}`).toBe(text);
+    };
+    check(v);
+    v.close();
+    const w = openVenue(file);
+    check(w);
+    w.close();
+  });
+
   it('are covered by the frame CRC: a changed or removed tag sets the frame aside on recovery; replay ignores them', async () => {
     for (const damage of ['UPDATE journal SET tags = replace(tags, \'alice\', \'mallory\') WHERE seq = ?', 'UPDATE journal SET tags = NULL WHERE seq = ?']) {
       const file = tempDb();

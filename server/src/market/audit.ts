@@ -7,12 +7,13 @@
  * in sequence order, and the Store commits with each batch of entries its audit mark: the venue's last
  * acknowledged command then, whose entries, and every earlier one's, are all in the batch or before it
  * (Store.auditMarkFrom). After a crash, the entries of the tagged commands after the mark are made again
- * from the journal (recoverAudit), so an acknowledged order's entry is as durable as the order. The journal
- * does not hold a command's outcome: a recovered entry says `recovered: true`, and a placed order's says
- * whether it was refused from the order's record; a cancel's or a replace's does not (its refusal leaves no
- * trace in the state).
+ * from the journal (recoverAudit), so an acknowledged order's entry is as durable as the order. A recovered
+ * entry says `recovered: true`, and whether the engine refused the command, as the live one did: a refused
+ * command is journaled with its code at the tag's end (`[..., at, code]`, CommandTag.refusedText), since a
+ * refused cancel or replace leaves no trace in the state. (Journals written before that hold no code: a
+ * placed order's refusal is then read from its record, a cancel's or a replace's is not known.)
  */
-import type { Command } from '../../../engine/core/index.js';
+import { isResultCode, type Command, type ResultCode } from '../../../engine/core/index.js';
 import { decodeCommand, type Ack, type CommandTag, type Venue, type VenueCommand } from '../../../engine/venue/index.js';
 import type { AuditEntry, Store } from '../store.js';
 import type { Origin } from './methods.js';
@@ -25,12 +26,20 @@ import type { Origin } from './methods.js';
 export class OriginTag implements CommandTag {
   /** Whether a command of the call was refused before it was journaled (its entry is not in the journal). */
   unjournaled = false;
+  readonly text: string;
   constructor(
     readonly origin: Origin,
     readonly at: number,
-    readonly text: string,
+    /** The text's start, `[userId, username, ip, via` (originTagger). */
+    private readonly head: string,
     private readonly onAck: (tag: OriginTag, ack: Ack, submitted: VenueCommand) => void,
-  ) {}
+  ) {
+    this.text = `${head},${at}]`;
+  }
+  /** Journaled for a command the engine refused: the code too. */
+  refusedText(code: ResultCode): string {
+    return `${this.head},${this.at},"${code}"]`;
+  }
   acknowledged(ack: Ack, submitted: VenueCommand): void {
     if (ack.seq === 0) this.unjournaled = true;
     this.onAck(this, ack, submitted);
@@ -40,24 +49,28 @@ export class OriginTag implements CommandTag {
 /** Makes the tags of one connection's (or request's) calls: the origin's part of the text is made once. */
 export function originTagger(origin: Origin, onAck: (tag: OriginTag, ack: Ack, submitted: VenueCommand) => void): (at: number) => OriginTag {
   const head = JSON.stringify([origin.userId ?? null, origin.username ?? null, origin.ip ?? null, origin.via]).slice(0, -1);
-  return (at) => new OriginTag(origin, at, `${head},${at}]`, onAck);
+  return (at) => new OriginTag(origin, at, head, onAck);
 }
 
-/** The origin and time a journaled tag names, or undefined when the text is not one of OriginTag's. */
-export function parseTag(text: string): { origin: Origin; at: number } | undefined {
+/**
+ * The origin and time a journaled tag names, and the code the engine refused its command with (when it did,
+ * in a journal that says so), or undefined when the text is not one of OriginTag's.
+ */
+export function parseTag(text: string): { origin: Origin; at: number; refused?: ResultCode } | undefined {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch {
     return undefined;
   }
-  if (!Array.isArray(v) || v.length !== 5) return undefined;
-  const [userId, username, ip, via, at] = v as unknown[];
+  if (!Array.isArray(v) || (v.length !== 5 && v.length !== 6)) return undefined;
+  const [userId, username, ip, via, at, refused] = v as unknown[];
+  if (v.length === 6 && !isResultCode(refused)) return undefined;
   if (!(userId === null || Number.isSafeInteger(userId))) return undefined;
   if (!(username === null || typeof username === 'string') || !(ip === null || typeof ip === 'string')) return undefined;
   if ((via !== 'ws' && via !== 'rest') || !Number.isSafeInteger(at)) return undefined;
   const origin: Origin = { userId: (userId as number | null) ?? undefined, username: (username as string | null) ?? undefined, ip: (ip as string | null) ?? undefined, via };
-  return { origin, at: at as number };
+  return refused === undefined ? { origin, at: at as number } : { origin, at: at as number, refused: refused as ResultCode };
 }
 
 /** A command as submitted or as journaled: the fields an entry reads (order ids only once journaled). */
@@ -159,12 +172,14 @@ export function recoverAudit(venue: Venue, store: Store): { recovered: number; s
         const tag = parseTag(text);
         const command = decodeCommand(f.commands[i]!, f.ts);
         const entry = tag === undefined ? undefined : commandEntry(tag.origin, command, tag.at, undefined);
-        if (entry === undefined) {
+        if (tag === undefined || entry === undefined) {
           skipped++;
           continue;
         }
-        // An order the engine refused has its record say so: its entry says it too, as a live one would
-        if (command.type === 'PlaceOrder' && command.orderId !== undefined) {
+        // A command the engine refused says so, as its live entry did: from the tag, or, in a journal from
+        // before tags held the code, for an order from its record
+        if (tag.refused !== undefined) entry.details = { ...entry.details, rejected: tag.refused };
+        else if (command.type === 'PlaceOrder' && command.orderId !== undefined) {
           const r = venue.order(command.orderId);
           if (r?.status === 'rejected' && r.rejectCode !== undefined) entry.details = { ...entry.details, rejected: r.rejectCode };
         }
