@@ -478,6 +478,9 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
+          // the delays of serving, not of starting (recovery, the simulated market's set-up: seconds)
+          loopDelay.reset();
+          loopSeen = { p99: 0, max: 0, at: 0 };
           const a = server.address() as AddressInfo;
           const h = a.family === 'IPv6' ? `[${a.address}]` : a.address;
           resolve({ port: a.port, host: a.address, url: `http://${h}:${a.port}` });

@@ -303,6 +303,35 @@ describe('health, metrics, static files', () => {
     }
   });
 
+  it("the event-loop delay reported is the serving loop's, not the start-up's (recovery, a market's set-up)", async () => {
+    const { buildServer } = await import('../src/app.js');
+    const { ServerKey } = await import('../src/auth/crypto.js');
+    const dir = mkdtempSync(join(tmpdir(), 'tdsrv-loop-'));
+    const app = buildServer({ db: join(dir, 'venue.db'), logLevel: 'silent', rendererDir: join(dir, 'none'), auth: { argon2: { memoryCost: 256, timeCost: 1, parallelism: 1 } } as never }, { serverKey: ServerKey.forTests() });
+    try {
+      // a start-up that holds the event loop 400 ms before it listens
+      await new Promise((r) => setTimeout(r, 20));
+      const t0 = performance.now();
+      while (performance.now() - t0 < 400);
+      await new Promise((r) => setTimeout(r, 20));
+      const { url } = await app.listen(0, '127.0.0.1');
+      const text = (await api(url, 'GET', '/metrics')).body as string;
+      const max = Number(/^tradedesk_event_loop_delay_max_seconds (\S+)$/m.exec(text)?.[1]);
+      expect(max).toBeGreaterThanOrEqual(0);
+      expect(max).toBeLessThan(0.2);
+      // and a hold while serving is reported
+      await new Promise((r) => setTimeout(r, 1100)); // (the figures are read at most once a second)
+      const t1 = performance.now();
+      while (performance.now() - t1 < 300);
+      await new Promise((r) => setTimeout(r, 20));
+      const after = (await api(url, 'GET', '/metrics')).body as string;
+      expect(Number(/^tradedesk_event_loop_delay_max_seconds (\S+)$/m.exec(after)?.[1])).toBeGreaterThanOrEqual(0.25);
+    } finally {
+      await app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('with a metrics token, /metrics answers only that token, while /health stays open', async () => {
     const token = 'scrape-0123456789abcdef';
     const m = await startServer({ metricsToken: token });
