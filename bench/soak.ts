@@ -295,6 +295,9 @@ interface Minute {
   usersMb: number;
   loopMaxMs: number;
   historyLagMax: number;
+  /** Share of a core each thread was busy over the minute (%): the event loop, the history writer. */
+  eventLoopPct: number;
+  historyWriterPct: number;
   /** Backups and venue snapshots made during the minute (both slow acknowledgements while they run). */
   backups: number;
   snapshots: number;
@@ -422,6 +425,8 @@ async function main(): Promise<void> {
     let prevAcked = 0;
     let prevBackups = 0;
     let prevSnapshots = 0;
+    const busyOf = (m: Map<string, number>, thread: string): number => m.get(`tradedesk_thread_busy_seconds_total{thread="${thread}"}`) ?? NaN;
+    let minuteStart = { at: performance.now(), loop: NaN, writer: NaN };
     while (performance.now() < endAt) {
       await sleep(2_000);
       const m = await scrape(base);
@@ -433,6 +438,9 @@ async function main(): Promise<void> {
           cur.orders = acked - prevAcked;
           prevAcked = acked;
           acks = [];
+          const sec = (performance.now() - minuteStart.at) / 1000;
+          cur.eventLoopPct = Math.round(((busyOf(m, 'event_loop') - minuteStart.loop) / sec) * 100);
+          cur.historyWriterPct = Math.round(((busyOf(m, 'history_writer') - minuteStart.writer) / sec) * 100);
           cur.backups -= prevBackups;
           cur.snapshots -= prevSnapshots;
           prevBackups += cur.backups;
@@ -440,7 +448,8 @@ async function main(): Promise<void> {
           minutes.push(cur);
           say(`  minute ${cur.minute}: ${fmtCount(cur.orders)} acks, p99 ${cur.ackP99Ms} ms, heap ${cur.heapLowMb} MB, RSS ${cur.rssMb} MB, fds ${cur.fds}, conns ${cur.wsConnections}`);
         }
-        cur = { minute, orders: 0, ackP99Ms: 0, heapLowMb: Infinity, rssMb: 0, externalMb: 0, fds: 0, threads: 0, resources: 0, wsConnections: 0, venueMb: 0, historyMb: 0, usersMb: 0, loopMaxMs: 0, historyLagMax: 0, backups: 0, snapshots: 0 };
+        minuteStart = { at: performance.now(), loop: busyOf(m, 'event_loop'), writer: busyOf(m, 'history_writer') };
+        cur = { minute, orders: 0, ackP99Ms: 0, heapLowMb: Infinity, rssMb: 0, externalMb: 0, fds: 0, threads: 0, resources: 0, wsConnections: 0, venueMb: 0, historyMb: 0, usersMb: 0, loopMaxMs: 0, historyLagMax: 0, eventLoopPct: NaN, historyWriterPct: NaN, backups: 0, snapshots: 0 };
       }
       const mb = (x: number | undefined): number => round((x ?? NaN) / 2 ** 20, 1);
       const file = (f: string): number => [...m.entries()].find(([k]) => k.startsWith(`tradedesk_db_file_bytes{file="${f}"`))?.[1] ?? NaN;
@@ -514,8 +523,8 @@ async function main(): Promise<void> {
     console.log('');
     console.log(
       formatTable(
-        ['min', 'acks', 'ack p99 ms', 'backups', 'snapshots', 'heap low MB', 'RSS MB', 'external MB', 'fds', 'threads', 'resources', 'sockets', 'venue MB', 'history MB', 'users MB', 'loop max ms', 'history lag'],
-        minutes.map((r) => [r.minute, fmtCount(r.orders), r.ackP99Ms, r.backups, r.snapshots, r.heapLowMb, r.rssMb, r.externalMb, r.fds, r.threads, r.resources, r.wsConnections, r.venueMb, r.historyMb, r.usersMb, r.loopMaxMs, r.historyLagMax].map(String)),
+        ['min', 'acks', 'ack p99 ms', 'backups', 'snapshots', 'heap low MB', 'RSS MB', 'external MB', 'fds', 'threads', 'resources', 'sockets', 'venue MB', 'history MB', 'users MB', 'loop max ms', 'history lag', 'loop busy %', 'writer busy %'],
+        minutes.map((r) => [r.minute, fmtCount(r.orders), r.ackP99Ms, r.backups, r.snapshots, r.heapLowMb, r.rssMb, r.externalMb, r.fds, r.threads, r.resources, r.wsConnections, r.venueMb, r.historyMb, r.usersMb, r.loopMaxMs, r.historyLagMax, r.eventLoopPct, r.historyWriterPct].map(String)),
       ),
     );
     console.log(`\ntrend over minutes ${steady[0]?.minute ?? '-'}-${steady[steady.length - 1]?.minute ?? '-'} (per hour): heap ${trend.heapLowMbPerHour} MB, RSS ${trend.rssMbPerHour} MB, external ${trend.externalMbPerHour} MB, fds ${trend.fdsPerHour}, threads ${trend.threadsPerHour}, resources ${trend.resourcesPerHour}; files: venue ${trend.venueMbPerHour} MB, history ${trend.historyMbPerHour} MB, users ${trend.usersMbPerHour} MB`);

@@ -100,6 +100,11 @@ export class HistoryReader {
   #ended: VenueError | undefined;
   #openFailed = false;
 
+  /** How long (ms) the thread has been busy since it started (its event loop's time not idle). */
+  busyMs(): number {
+    return this.#worker.performance.eventLoopUtilization().active;
+  }
+
   /** `onLost` is called (on the event loop) if the thread cannot open its file, or ends, without being closed. */
   constructor(path: string, onLost: (e: Error) => void) {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');

@@ -318,6 +318,11 @@ export class HistoryThread {
   #closing = false;
   #lost: Error | undefined;
 
+  /** How long (ms) the thread has been busy since it started (its event loop's time not idle). */
+  busyMs(): number {
+    return this.#worker.performance.eventLoopUtilization().active;
+  }
+
   /** `onLost` is called (on the event loop) if the thread ends or fails without being asked to close. */
   constructor(path: string, stmts: readonly RowStatement[], markSql: string, written: number, onLost: (e: Error) => void, options: HistoryThreadOptions = {}) {
     this.#maxLag = Math.max(1, options.maxLag ?? HISTORY_MAX_LAG);

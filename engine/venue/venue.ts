@@ -872,6 +872,15 @@ export class Venue {
     return r;
   }
 
+  /**
+   * How long (ms) each of the venue's own threads has been busy since it started: the history writer and the
+   * history reader (undefined while there is none; a thread started again after a loss counts from 0).
+   */
+  threadBusyMs(): { historyWriter: number | undefined; historyReader: number | undefined } {
+    const reader = this.reader !== undefined && !this.reader.ended ? this.reader : undefined;
+    return { historyWriter: this.history.thread?.busyMs(), historyReader: reader?.busyMs() };
+  }
+
   /** The reader thread; a new one if the last was lost (one that could not open the file turns readers off). */
   private historyReader(): HistoryReader {
     if (this.reader === undefined || this.reader.ended) {

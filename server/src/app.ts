@@ -211,6 +211,14 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   metrics.gauge('tradedesk_uptime_seconds', 'Seconds since start', undefined, () => (Date.now() - started) / 1000);
   // CPU, memory, open files and the heap under the client libraries' names, and the database files' sizes
   registerProcessMetrics(metrics, { venue: config.db, history: venue.historyFile, users: paths.usersDb });
+  // Which thread is the limit: the event loop sequences and answers everything, the others can fall behind.
+  // (rate() of each is the share of a core it kept busy; NaN for a thread not running)
+  const busy = (thread: string, ms: () => number | undefined): void =>
+    void metrics.counter('tradedesk_thread_busy_seconds_total', "Time a thread of the server was busy (its event loop not idle): the event loop, the history writer and reader, the audit log's writer", { thread }, () => (ms() ?? NaN) / 1000);
+  busy('event_loop', () => performance.eventLoopUtilization().active);
+  busy('history_writer', () => venue.threadBusyMs().historyWriter);
+  busy('history_reader', () => venue.threadBusyMs().historyReader);
+  busy('audit_writer', () => store.auditWriter.thread?.performance.eventLoopUtilization().active);
   // Backups: alert when the newest good one is too old (the folder's, so a restart does not reset it).
   metrics.gauge('tradedesk_backup_last_success_timestamp_seconds', 'When the newest backup in the backup folder began (Unix seconds; 0: none)', undefined, () => (backups.newest === null ? 0 : Date.parse(backups.newest.createdAt) / 1000));
   metrics.gauge('tradedesk_backup_last_seq', 'Last journaled command in the newest backup', undefined, () => backups.newest?.seq ?? 0);

@@ -256,6 +256,12 @@ describe('health, metrics, static files', () => {
         return Number(l.slice(name.length + 1));
       };
     };
+    // an order and a query: work for the history writer and reader and the audit log's writer
+    const t = await createUser(s, admin, 'busy', 'trader');
+    await fund(s, admin, t.user.accountId!);
+    expect((await rpc(s, 'order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000, tif: 'gtc' }, t.accessToken)).status).toBe(200);
+    expect((await rpc(s, 'orders.list', { limit: 5 }, t.accessToken)).status).toBe(200);
+    await s.app.store.auditSettled();
     // (the server runs in this process: its figures are this process's)
     const before = await scrape();
     const cpu0 = process.cpuUsage();
@@ -269,6 +275,15 @@ describe('health, metrics, static files', () => {
     expect(cpuDelta).toBeGreaterThanOrEqual(cpuSpent * 0.9);
     expect(cpuDelta).toBeLessThan(cpuSpent + 1);
     expect(held('process_cpu_seconds_total')).toBeCloseTo(held('process_cpu_user_seconds_total') + held('process_cpu_system_seconds_total'), 1);
+    // the spin kept the event loop busy; the threads have each done work (the orders and the queries of the
+    // test before: the history writer wrote them, the reader answered, the audit writer logged them)
+    const busy = (m: (name: string) => number, thread: string): number => m(`tradedesk_thread_busy_seconds_total{thread="${thread}"}`);
+    expect(busy(held, 'event_loop') - busy(before, 'event_loop')).toBeGreaterThanOrEqual(0.18);
+    expect(busy(held, 'event_loop')).toBeLessThanOrEqual(process.uptime());
+    for (const thread of ['history_writer', 'history_reader', 'audit_writer']) {
+      expect(busy(held, thread), thread).toBeGreaterThan(0);
+      expect(busy(held, thread), thread).toBeLessThan(busy(held, 'event_loop'));
+    }
     expect(Math.abs(held('process_start_time_seconds') - (Date.now() / 1000 - process.uptime()))).toBeLessThanOrEqual(1);
     const rss = process.memoryUsage.rss();
     expect(held('process_resident_memory_bytes')).toBeGreaterThan(rss * 0.8);
