@@ -8,10 +8,13 @@
  *   npm run soak:server -- --quick               3 minutes
  *   npm run soak:server -- --json                last stdout line is one JSON object
  *   npm run soak:server -- --rate 1000 --traders 16 --guests 32 --sim-speed 60
+ *   npm run soak:server -- --no-sim              without the simulated market: the traders' orders alone
  *
  * The load, on one server process (bundled as `npm run build:server` bundles it, started as a firm starts it):
  * - the simulated market on (`--sim on`) at `--sim-speed` (default 60: a 6.5-hour session every 6.5
- *   minutes), so sessions end and begin during the run (day orders expire, client order ids are forgotten);
+ *   minutes), so sessions end and begin during the run (day orders expire, client order ids are forgotten),
+ *   and its agents' orders add to the traders' (about 4,000 commands/s at speed 60); `--no-sim` leaves it
+ *   off, on four instruments of the run's own;
  * - `--traders` trader connections over WebSocket, each subscribed to its orders, executions, account and a
  *   symbol's quotes, placing `--rate` orders/s between them (resting limits near the market, crossing IOCs,
  *   replaces), and cancelling their oldest working order beyond 10, so their books stay bounded;
@@ -55,6 +58,8 @@ const cfg = {
   traders: opt('--traders', 16),
   guests: opt('--guests', 32),
   simSpeed: opt('--sim-speed', 60),
+  /** --no-sim: without the simulated market, so the figures (disk per order, threads' load) are the traders' alone. */
+  sim: !has('--no-sim'),
   backupEvery: opt('--backup-every', 4),
 };
 const say = (s: string): void => {
@@ -74,9 +79,10 @@ interface Server {
 function startServer(dir: string, extra: string[] = []): Promise<Server> {
   const proc = spawn(
     process.execPath,
-    [...SERVER_NODE_FLAGS, SERVER_OUTFILE, '--db', join(dir, 'venue.db'), '--port', '0', '--setup-token-file', join(dir, 'setup-token'), '--sim', 'on', '--sim-speed', String(cfg.simSpeed), '--snapshot-every', '50000', '--backup-every', String(cfg.backupEvery), ...extra],
+    [...SERVER_NODE_FLAGS, SERVER_OUTFILE, '--db', join(dir, 'venue.db'), '--port', '0', '--setup-token-file', join(dir, 'setup-token'), ...(cfg.sim ? ['--sim', 'on', '--sim-speed', String(cfg.simSpeed)] : ['--sim', 'off']), '--snapshot-every', '50000', '--backup-every', String(cfg.backupEvery), ...extra],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_ENV: 'development' } },
   );
+  children.push(proc);
   const problems: Server['problems'] = [];
   const exited = new Promise<number | null>((r) => proc.once('exit', (code) => r(code)));
   proc.stderr!.resume(); // the setup token's banner; the token is read from its file
@@ -98,6 +104,9 @@ function startServer(dir: string, extra: string[] = []): Promise<Server> {
     void exited.then((code) => {
       if (url === undefined) reject(new Error(`the server exited with ${String(code)} before listening`));
     });
+    setTimeout(() => {
+      if (url === undefined) reject(new Error('the server did not listen within 120 s'));
+    }, 120_000).unref();
   });
 }
 
@@ -105,7 +114,7 @@ async function http<T = unknown>(base: string, method: string, path: string, o: 
   const headers: Record<string, string> = { ...(o.headers ?? {}) };
   if (o.token !== undefined) headers.Authorization = `Bearer ${o.token}`;
   if (o.body !== undefined) headers['Content-Type'] = 'application/json';
-  const r = await fetch(base + path, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+  const r = await fetch(base + path, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body), signal: AbortSignal.timeout(30_000) });
   const text = await r.text();
   let body: unknown = text;
   try {
@@ -118,7 +127,7 @@ async function http<T = unknown>(base: string, method: string, path: string, o: 
 
 /** One scrape of /metrics: each series by its full name with labels. */
 async function scrape(base: string): Promise<Map<string, number>> {
-  const r = await fetch(`${base}/metrics`);
+  const r = await fetch(`${base}/metrics`, { signal: AbortSignal.timeout(30_000) });
   const out = new Map<string, number>();
   for (const line of (await r.text()).split('\n')) {
     if (line.startsWith('#') || line === '') continue;
@@ -150,6 +159,11 @@ interface Trader {
   lot: number;
 }
 
+/** The server processes started and the load's timers and sockets, stopped on the way out whatever happens. */
+const children: ChildProcess[] = [];
+const timers: ReturnType<typeof setInterval>[] = [];
+const sockets = new Set<WebSocket>();
+
 let acks: number[] = [];
 let acked = 0;
 let closing = false;
@@ -157,6 +171,8 @@ let closing = false;
 function connect(base: string, token: string | undefined, onMessage: (m: Record<string, unknown>) => void): Promise<WebSocket> {
   const url = base.replace('http:', 'ws:') + '/ws';
   const ws = new WebSocket(url, ['tradedesk.v1'], { headers: token === undefined ? {} : { Authorization: `Bearer ${token}` }, origin: base, perMessageDeflate: false });
+  sockets.add(ws);
+  ws.once('close', () => sockets.delete(ws));
   return new Promise((resolve, reject) => {
     ws.once('error', reject);
     ws.on('message', (d) => onMessage(JSON.parse(d.toString()) as Record<string, unknown>));
@@ -312,7 +328,7 @@ async function main(): Promise<void> {
   try {
     const server = await startServer(dir);
     const base = server.url;
-    say(`server at ${base}, files in ${dir}; ${cfg.minutes} min, ${cfg.rate} orders/s from ${cfg.traders} traders, ${cfg.guests} guests, sim speed ${cfg.simSpeed}`);
+    say(`server at ${base}, files in ${dir}; ${cfg.minutes} min, ${cfg.rate} orders/s from ${cfg.traders} traders, ${cfg.guests} guests, ${cfg.sim ? `sim speed ${cfg.simSpeed}` : 'no simulated market'}`);
     // the first admin, through the one-time token
     for (let i = 0; i < 100 && !existsSync(join(dir, 'setup-token')); i++) await sleep(50);
     const setupToken = readFileSync(join(dir, 'setup-token'), 'utf8').trim();
@@ -320,6 +336,9 @@ async function main(): Promise<void> {
     const setup = await http<{ accessToken: string }>(base, 'POST', '/api/v1/auth/setup', { body: { setupToken, username: 'admin', password: adminPw } });
     if (setup.status !== 200 && setup.status !== 201) throw new Error(`setup: ${setup.status} ${JSON.stringify(setup.body)}`);
     let admin = setup.body.accessToken;
+    if (!cfg.sim)
+      for (let i = 0; i < 4; i++)
+        await http(base, 'POST', '/api/v1/rpc/admin.instrument.create', { token: admin, body: { symbol: `SOAK${i}`, name: `Soak ${i}`, tickSize: 1, lotSize: 1, referencePrice: 10_000, bandBps: 1000 } });
     const listed = (await http<{ symbol: string; tickSize: number; lotSize: number }[]>(base, 'GET', '/api/v1/rpc/instruments.list')).body;
     const instruments = listed.map((i) => i.symbol);
     // the traders: created with a temporary password, changed at first sign-in, funded
@@ -340,7 +359,6 @@ async function main(): Promise<void> {
 
     const started = performance.now();
     const endAt = started + cfg.minutes * 60_000;
-    const timers: ReturnType<typeof setInterval>[] = [];
     // orders: every 20 ms, each trader its share of the rate (carried over in fractions)
     let owed = 0;
     let turn = 0;
@@ -532,6 +550,15 @@ async function main(): Promise<void> {
     console.log(`server warnings and errors: ${server.problems.length}${server.problems.length > 0 ? '\n  ' + result.serverProblemSamples.join('\n  ') : ''}`);
     console.log(`stop (SIGTERM): exit ${String(exitCode)} after ${result.stop.ms} ms; restart on the same files: listening after ${result.restart.ms} ms at seq ${health.venue.lastSeq} (the last seen before the stop: ${lastSeq}; the simulated market trades on until the stop)`);
   } finally {
+    // on an error too: the load stops and no server is left running on the files removed
+    closing = true;
+    for (const t of timers) clearInterval(t);
+    for (const ws of sockets) ws.terminate();
+    for (const c of children) {
+      if (c.exitCode !== null || c.signalCode !== null) continue;
+      c.kill('SIGKILL');
+      await new Promise((r) => c.once('exit', r));
+    }
     rmSync(dir, { recursive: true, force: true });
   }
 }

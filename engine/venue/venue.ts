@@ -248,6 +248,19 @@ export interface CommandTag {
   acknowledged?(ack: Ack, submitted: VenueCommand): void;
 }
 
+/**
+ * A tag's text for a command the engine refused: its refusedText, or its text if that throws or gives
+ * something else than text (it runs inside the group commit, which must not fail for a tag's sake).
+ */
+function refusedText(tag: CommandTag, code: ResultCode): string {
+  try {
+    const t = tag.refusedText?.(code);
+    return typeof t === 'string' ? t : tag.text;
+  } catch {
+    return tag.text;
+  }
+}
+
 /** A journaled command and its events, as given to onCommit listeners. */
 export interface CommittedCommand {
   seq: number;
@@ -1180,7 +1193,7 @@ export class Venue {
         const last = events[events.length - 1];
         const refused = last !== undefined && last.type === 'Rejected' ? last : undefined;
         const tag = batch[i]!.tag;
-        if (tag !== undefined) (tags ??= new Array<string | null>(frame.length - 1).fill(null)).push(refused !== undefined && tag.refusedText !== undefined ? tag.refusedText(refused.code) : tag.text);
+        if (tag !== undefined) (tags ??= new Array<string | null>(frame.length - 1).fill(null)).push(refused !== undefined && tag.refusedText !== undefined ? refusedText(tag, refused.code) : tag.text);
         else if (tags !== undefined) tags.push(null);
         if (keepHistory) history.apply(seq, cmd, events);
         const ack: Ack = { seq, ts, command: cmd, events, orderIds: orderIdsOf(enc) };

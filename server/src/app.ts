@@ -21,7 +21,7 @@ import { commandEntry, recoverAudit } from './market/audit.js';
 import { MarketHub } from './market/hub.js';
 import { VenueMethods, type Origin, type OrderHooks } from './market/methods.js';
 import { venueHandlers, venueErrorToProtocol } from '../../engine/venue/index.js';
-import { ACK_BUCKETS, BATCH_BUCKETS, LATENCY_BUCKETS, RateWindow, Registry } from './metrics.js';
+import { ACK_BUCKETS, BATCH_BUCKETS, LATENCY_BUCKETS, RateWindow, Registry, monotonicTotal } from './metrics.js';
 import { registerProcessMetrics } from './process-metrics.js';
 import { Store } from './store.js';
 import { Gateway } from './ws/gateway.js';
@@ -212,9 +212,14 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   // CPU, memory, open files and the heap under the client libraries' names, and the database files' sizes
   registerProcessMetrics(metrics, { venue: config.db, history: venue.historyFile, users: paths.usersDb });
   // Which thread is the limit: the event loop sequences and answers everything, the others can fall behind.
-  // (rate() of each is the share of a core it kept busy; NaN for a thread not running)
-  const busy = (thread: string, ms: () => number | undefined): void =>
-    void metrics.counter('tradedesk_thread_busy_seconds_total', "Time a thread of the server was busy (its event loop not idle): the event loop, the history writer and reader, the audit log's writer", { thread }, () => (ms() ?? NaN) / 1000);
+  // rate() of each is the share of a core it kept busy. A worker thread may not run yet (the history reader
+  // starts with the first query), or end and be started again, counting from 0: the total keeps the time of
+  // the ones before, so it never goes back (a new thread that passes the old one's total between two scrapes
+  // is counted from there).
+  const busy = (thread: string, ms: () => number | undefined): void => {
+    const total = monotonicTotal(ms);
+    metrics.counter('tradedesk_thread_busy_seconds_total', "Time a thread of the server was busy (its event loop not idle): the event loop, the history writer and reader, the audit log's writer", { thread }, () => total() / 1000);
+  };
   busy('event_loop', () => performance.eventLoopUtilization().active);
   busy('history_writer', () => venue.threadBusyMs().historyWriter);
   busy('history_reader', () => venue.threadBusyMs().historyReader);

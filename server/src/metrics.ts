@@ -149,7 +149,7 @@ export class Registry {
               v = NaN;
             }
           }
-          out.push(`${f.name}${labelText(s.labels)} ${Number.isFinite(v) ? v : 'NaN'}`);
+          out.push(`${f.name}${labelText(s.labels)} ${Number.isFinite(v) ? v : Number.isNaN(v) ? 'NaN' : v > 0 ? '+Inf' : '-Inf'}`);
         }
       }
     }
@@ -176,6 +176,22 @@ export function bucketQuantile(bounds: readonly number[], cumulative: readonly n
     }
   }
   return bounds[bounds.length - 1]!;
+}
+
+/**
+ * A total that never goes back, over a reading that may start again from 0 (a thread's busy time, when the
+ * thread ends and a new one takes over): each drop adds the reading before it to what is kept. A new
+ * reading that passes the old one's before it is seen is counted from there. An undefined reading is 0.
+ */
+export function monotonicTotal(read: () => number | undefined): () => number {
+  let retired = 0;
+  let last = 0;
+  return () => {
+    const now = read() ?? 0;
+    if (now < last) retired += last;
+    last = now;
+    return retired + now;
+  };
 }
 
 /** Events per second over a sliding window of whole seconds. */

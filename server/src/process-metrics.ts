@@ -54,7 +54,8 @@ export function registerProcessMetrics(metrics: Registry, files: Record<string, 
     const u = process.cpuUsage();
     return (u.user + u.system) / 1e6;
   });
-  metrics.gauge('process_start_time_seconds', 'When the process started (Unix seconds)', undefined, () => Math.round(Date.now() / 1000 - process.uptime()));
+  const startTime = Math.round(Date.now() / 1000 - process.uptime());
+  metrics.gauge('process_start_time_seconds', 'When the process started (Unix seconds)', undefined, () => startTime);
   metrics.gauge('process_resident_memory_bytes', 'Resident memory (RSS), bytes', undefined, () => process.memoryUsage.rss());
   if (linux) {
     // /proc/self/stat: vsize is field 23, rss 24, counted from the pid as 1; here from the state as 0.
@@ -69,6 +70,7 @@ export function registerProcessMetrics(metrics: Registry, files: Record<string, 
   metrics.gauge('nodejs_external_memory_bytes', 'Memory of C++ objects bound to JavaScript (buffers, sockets), bytes', undefined, () => process.memoryUsage().external);
   metrics.gauge('nodejs_active_resources', 'Handles and requests keeping the event loop alive (sockets, timers, file operations)', undefined, () => process.getActiveResourcesInfo().length);
   metrics.gauge('nodejs_version_info', 'Node.js version', { version: process.version }, () => 1);
+  // (by role, not path: /metrics may be open to whoever reaches the port, and the paths are the operator's)
   for (const [file, path] of Object.entries(files))
-    metrics.gauge('tradedesk_db_file_bytes', 'Size of a database file with its write-ahead log, bytes', { file, path }, () => fileBytes(path));
+    metrics.gauge('tradedesk_db_file_bytes', 'Size of a database file with its write-ahead log, bytes', { file }, () => fileBytes(path));
 }

@@ -7,7 +7,7 @@ import { HashPool, passwordProblems, passwordRule } from '../src/auth/passwords.
 import { base32Decode, base32Encode, hotp, matchTotp, totp } from '../src/auth/totp.js';
 import { canonicalJson, queryParams } from '../src/http/api.js';
 import { commandEntry, originTagger, parseTag } from '../src/market/audit.js';
-import { ACK_BUCKETS, bucketQuantile, Histogram, Registry, RateWindow } from '../src/metrics.js';
+import { ACK_BUCKETS, bucketQuantile, Histogram, monotonicTotal, Registry, RateWindow } from '../src/metrics.js';
 import { FAST_ARGON2 } from './helpers.js';
 
 describe('TOTP (RFC 6238 / RFC 4226 test vectors)', () => {
@@ -109,6 +109,54 @@ describe('REST helpers and metrics', () => {
     const w = new RateWindow(10);
     for (let i = 0; i < 9; i++) w.add(10, 1_000_000 + i * 1000);
     expect(w.rate(1_009_000)).toBe(10);
+  });
+
+  it("a thread's busy total never goes back when the thread ends or starts again, and counts each thread's time", () => {
+    // readings of threads one after another: each counts up from 0, and none may be running (undefined)
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer({ min: 1, max: 1000 }), { maxLength: 6 }), { maxLength: 5 }), fc.boolean(), (threads, gaps) => {
+        const readings: (number | undefined)[] = [];
+        let sum = 0;
+        for (const steps of threads) {
+          let at = 0;
+          for (const d of steps) readings.push((at += d));
+          sum += at;
+          if (gaps) readings.push(undefined);
+        }
+        let i = 0;
+        const total = monotonicTotal(() => readings[i]);
+        let prev = 0;
+        for (i = 0; i < readings.length; i++) {
+          const t = total();
+          expect(t).toBeGreaterThanOrEqual(prev);
+          prev = t;
+        }
+        // with each thread's end seen (no thread running between them), every thread's time is in the total;
+        // without, a new thread read only once it has passed the old one's total is counted from there
+        if (gaps) expect(prev).toBe(sum);
+        else {
+          expect(prev).toBeLessThanOrEqual(sum);
+          expect(prev).toBeGreaterThanOrEqual(Math.max(0, ...threads.map((steps) => steps.reduce((a, b) => a + b, 0))));
+        }
+      }),
+    );
+    const r = [5, 9, 2, undefined, 4];
+    let k = 0;
+    const t = monotonicTotal(() => r[k++]);
+    expect([t(), t(), t(), t(), t()]).toEqual([5, 9, 11, 11, 15]);
+  });
+
+  it('a value that is not finite is written as Prometheus reads it', () => {
+    const m = new Registry();
+    m.gauge('x_inf', 'h', undefined, () => Infinity);
+    m.gauge('x_minus_inf', 'h', undefined, () => -Infinity);
+    m.gauge('x_nan', 'h', undefined, () => NaN);
+    m.counter('x_read_total', 'h', { a: 'b' }, () => 7);
+    const text = m.render();
+    expect(text).toContain('\nx_inf +Inf\n');
+    expect(text).toContain('\nx_minus_inf -Inf\n');
+    expect(text).toContain('\nx_nan NaN\n');
+    expect(text).toContain('# TYPE x_read_total counter\nx_read_total{a="b"} 7\n');
   });
 });
 

@@ -118,6 +118,21 @@ describe('command tags', () => {
       for (const [seq, text] of expected) expect(tags.get(seq), `seq ${seq}`).toBe(text);
     };
     check(v);
+    // a refusedText that throws, or gives no text, is not the group commit's failure: the text is journaled
+    const broken: CommandTag[] = [
+      {
+        text: 'throws',
+        refusedText() {
+          throw new Error('no');
+        },
+      },
+      { text: 'not text', refusedText: () => 7 as unknown as string },
+    ];
+    const refusedToo = await Promise.all(broken.map((t) => v.submit({ type: 'CancelOrder', accountId: 1, orderId: placed.orderIds[0]! }, t)));
+    expect(refusedToo.map((a) => a.rejected?.code)).toEqual([codes[0], codes[0]]);
+    expected.set(refusedToo[0]!.seq, 'throws').set(refusedToo[1]!.seq, 'not text');
+    check(v);
+    expect((await v.submit(buy(903))).rejected).toBeUndefined();
     v.close();
     const w = openVenue(file);
     check(w);

@@ -38,7 +38,7 @@ export class OriginTag implements CommandTag {
   }
   /** Journaled for a command the engine refused: the code too. */
   refusedText(code: ResultCode): string {
-    return `${this.head},${this.at},"${code}"]`;
+    return `${this.head},${this.at},${JSON.stringify(code)}]`;
   }
   acknowledged(ack: Ack, submitted: VenueCommand): void {
     if (ack.seq === 0) this.unjournaled = true;
