@@ -548,7 +548,7 @@ async function main(): Promise<void> {
     console.log(`\ntrend over minutes ${steady[0]?.minute ?? '-'}-${steady[steady.length - 1]?.minute ?? '-'} (per hour): heap ${trend.heapLowMbPerHour} MB, RSS ${trend.rssMbPerHour} MB, external ${trend.externalMbPerHour} MB, fds ${trend.fdsPerHour}, threads ${trend.threadsPerHour}, resources ${trend.resourcesPerHour}; files: venue ${trend.venueMbPerHour} MB, history ${trend.historyMbPerHour} MB, users ${trend.usersMbPerHour} MB`);
     console.log(`orders acknowledged: ${fmtCount(acked)}; answers with an error, by code: ${JSON.stringify(result.errorsByCode)}`);
     console.log(`server warnings and errors: ${server.problems.length}${server.problems.length > 0 ? '\n  ' + result.serverProblemSamples.join('\n  ') : ''}`);
-    console.log(`stop (SIGTERM): exit ${String(exitCode)} after ${result.stop.ms} ms; restart on the same files: listening after ${result.restart.ms} ms at seq ${health.venue.lastSeq} (the last seen before the stop: ${lastSeq}; the simulated market trades on until the stop)`);
+    console.log(`stop (SIGTERM): exit ${String(exitCode)} after ${result.stop.ms} ms; restart on the same files: listening after ${result.restart.ms} ms at seq ${health.venue.lastSeq} (the last seen before the stop: ${lastSeq}${cfg.sim ? '; the simulated market trades on until the stop' : ''})`);
   } finally {
     // on an error too: the load stops and no server is left running on the files removed
     closing = true;
