@@ -300,6 +300,8 @@ interface Minute {
   orders: number;
   ackP99Ms: number;
   heapLowMb: number;
+  /** The event loop's heap as V8 holds it (its pages, used or not): the largest sample. */
+  heapTotalMb: number;
   rssMb: number;
   externalMb: number;
   fds: number;
@@ -467,11 +469,12 @@ async function main(): Promise<void> {
           say(`  minute ${cur.minute}: ${fmtCount(cur.orders)} acks, p99 ${cur.ackP99Ms} ms, heap ${cur.heapLowMb} MB, RSS ${cur.rssMb} MB, fds ${cur.fds}, conns ${cur.wsConnections}`);
         }
         minuteStart = { at: performance.now(), loop: busyOf(m, 'event_loop'), writer: busyOf(m, 'history_writer') };
-        cur = { minute, orders: 0, ackP99Ms: 0, heapLowMb: Infinity, rssMb: 0, externalMb: 0, fds: 0, threads: 0, resources: 0, wsConnections: 0, venueMb: 0, historyMb: 0, usersMb: 0, loopMaxMs: 0, historyLagMax: 0, eventLoopPct: NaN, historyWriterPct: NaN, backups: 0, snapshots: 0 };
+        cur = { minute, orders: 0, ackP99Ms: 0, heapLowMb: Infinity, heapTotalMb: 0, rssMb: 0, externalMb: 0, fds: 0, threads: 0, resources: 0, wsConnections: 0, venueMb: 0, historyMb: 0, usersMb: 0, loopMaxMs: 0, historyLagMax: 0, eventLoopPct: NaN, historyWriterPct: NaN, backups: 0, snapshots: 0 };
       }
       const mb = (x: number | undefined): number => round((x ?? NaN) / 2 ** 20, 1);
       const file = (f: string): number => [...m.entries()].find(([k]) => k.startsWith(`tradedesk_db_file_bytes{file="${f}"`))?.[1] ?? NaN;
       cur.heapLowMb = Math.min(cur.heapLowMb, mb(m.get('nodejs_heap_size_used_bytes')));
+      cur.heapTotalMb = Math.max(cur.heapTotalMb, mb(m.get('nodejs_heap_size_total_bytes')));
       cur.rssMb = Math.max(cur.rssMb, mb(m.get('process_resident_memory_bytes')));
       cur.externalMb = Math.max(cur.externalMb, mb(m.get('nodejs_external_memory_bytes')));
       cur.fds = Math.max(cur.fds, m.get('process_open_fds') ?? NaN);
@@ -511,6 +514,7 @@ async function main(): Promise<void> {
     const perHour = (f: (r: Minute) => number): number => round(slope(xs, steady.map(f)), 1);
     const trend = {
       heapLowMbPerHour: perHour((r) => r.heapLowMb),
+      heapTotalMbPerHour: perHour((r) => r.heapTotalMb),
       rssMbPerHour: perHour((r) => r.rssMb),
       externalMbPerHour: perHour((r) => r.externalMb),
       fdsPerHour: perHour((r) => r.fds),
@@ -541,11 +545,11 @@ async function main(): Promise<void> {
     console.log('');
     console.log(
       formatTable(
-        ['min', 'acks', 'ack p99 ms', 'backups', 'snapshots', 'heap low MB', 'RSS MB', 'external MB', 'fds', 'threads', 'resources', 'sockets', 'venue MB', 'history MB', 'users MB', 'loop max ms', 'history lag', 'loop busy %', 'writer busy %'],
-        minutes.map((r) => [r.minute, fmtCount(r.orders), r.ackP99Ms, r.backups, r.snapshots, r.heapLowMb, r.rssMb, r.externalMb, r.fds, r.threads, r.resources, r.wsConnections, r.venueMb, r.historyMb, r.usersMb, r.loopMaxMs, r.historyLagMax, r.eventLoopPct, r.historyWriterPct].map(String)),
+        ['min', 'acks', 'ack p99 ms', 'backups', 'snapshots', 'heap low MB', 'heap total MB', 'RSS MB', 'external MB', 'fds', 'threads', 'resources', 'sockets', 'venue MB', 'history MB', 'users MB', 'loop max ms', 'history lag', 'loop busy %', 'writer busy %'],
+        minutes.map((r) => [r.minute, fmtCount(r.orders), r.ackP99Ms, r.backups, r.snapshots, r.heapLowMb, r.heapTotalMb, r.rssMb, r.externalMb, r.fds, r.threads, r.resources, r.wsConnections, r.venueMb, r.historyMb, r.usersMb, r.loopMaxMs, r.historyLagMax, r.eventLoopPct, r.historyWriterPct].map(String)),
       ),
     );
-    console.log(`\ntrend over minutes ${steady[0]?.minute ?? '-'}-${steady[steady.length - 1]?.minute ?? '-'} (per hour): heap ${trend.heapLowMbPerHour} MB, RSS ${trend.rssMbPerHour} MB, external ${trend.externalMbPerHour} MB, fds ${trend.fdsPerHour}, threads ${trend.threadsPerHour}, resources ${trend.resourcesPerHour}; files: venue ${trend.venueMbPerHour} MB, history ${trend.historyMbPerHour} MB, users ${trend.usersMbPerHour} MB`);
+    console.log(`\ntrend over minutes ${steady[0]?.minute ?? '-'}-${steady[steady.length - 1]?.minute ?? '-'} (per hour): heap ${trend.heapLowMbPerHour} MB (its total ${trend.heapTotalMbPerHour} MB), RSS ${trend.rssMbPerHour} MB, external ${trend.externalMbPerHour} MB, fds ${trend.fdsPerHour}, threads ${trend.threadsPerHour}, resources ${trend.resourcesPerHour}; files: venue ${trend.venueMbPerHour} MB, history ${trend.historyMbPerHour} MB, users ${trend.usersMbPerHour} MB`);
     console.log(`orders acknowledged: ${fmtCount(acked)}; answers with an error, by code: ${JSON.stringify(result.errorsByCode)}`);
     console.log(`server warnings and errors: ${server.problems.length}${server.problems.length > 0 ? '\n  ' + result.serverProblemSamples.join('\n  ') : ''}`);
     console.log(`stop (SIGTERM): exit ${String(exitCode)} after ${result.stop.ms} ms; restart on the same files: listening after ${result.restart.ms} ms at seq ${health.venue.lastSeq} (the last seen before the stop: ${lastSeq}${cfg.sim ? '; the simulated market trades on until the stop' : ''})`);
