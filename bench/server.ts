@@ -8,6 +8,7 @@
  *   npm run bench:server -- --sync normal   journal synchronous=NORMAL instead of FULL
  *   npm run bench:server -- --only orders   one phase only (orders, latency, rates, snapshot, quotes or connections; repeatable)
  *   npm run bench:server -- --rates 10000,30000   the offered rates of the open-loop phase (orders/s)
+ *   npm run bench:server -- --rate-sec 10   seconds per offered rate (default 3, 2 with --quick)
  *   npm run bench:server -- --book 200000 --snap-rate 10000   the snapshot phase's resting book and offered rate
  *   npm run bench:server -- --queries 100   the open-loop phase's clients also read their orders (orders.list)
  *   npm run bench:server -- --queries 50 --query-limit 500   ...pages of up to 500 orders instead of 20
@@ -888,7 +889,7 @@ async function parent(): Promise<void> {
       .split(',')
       .map(Number)
       .filter((r) => r > 0),
-    rateSec: quick ? 2 : 3,
+    rateSec: Number(opt('--rate-sec', quick ? '2' : '3')),
     book: Number(opt('--book', quick ? '50000' : '200000')),
     snapRate: Number(opt('--snap-rate', '10000')),
     queries: Number(opt('--queries', '0')),

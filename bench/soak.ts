@@ -25,7 +25,8 @@
  *   admin's audit page;
  * - a venue snapshot every 50,000 commands and a backup every `--backup-every` minutes (default 4).
  *
- * Reported per minute: orders acknowledged and their ack p99 (the generator's), the heap's low point (its
+ * Reported per minute: orders acknowledged and their ack p99 (the generator's; and from the server's histograms
+ * its own part of the ack, the journal fsync's and the group commit's p99), the heap's low point (its
  * size after the young generation's collections; the minimum of samples every 2 s), RSS, external memory,
  * open files, threads, event-loop resources, connections, database files, the event loop's worst delay and
  * the history thread's lag; then the trend of each after the warm-up (least squares, per hour), the server's
@@ -39,6 +40,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import WebSocket from 'ws';
 import { SERVER_NODE_FLAGS, SERVER_OUTFILE, bundleServer } from '../build/server.js';
+import { ACK_BUCKETS, LATENCY_BUCKETS, bucketQuantile } from '../server/src/metrics.js';
 import { percentileSorted } from './lib/stats.js';
 import { formatTable, fmtCount, round } from './lib/table.js';
 
@@ -124,6 +126,28 @@ async function http<T = unknown>(base: string, method: string, path: string, o: 
   }
   return { status: r.status, body: body as T, headers: r.headers };
 }
+
+/** A histogram's cumulative bucket counts (then +Inf) from one scrape. */
+function buckets(m: Map<string, number>, name: string, bounds: readonly number[]): number[] {
+  return [...bounds.map(String), '+Inf'].map((le) => m.get(`${name}_bucket{le="${le}"}`) ?? 0);
+}
+
+/** The q-quantile (ms) of what a histogram counted between two scrapes' bucket counts. */
+function quantileBetween(a: number[], b: number[], bounds: readonly number[], q: number): number {
+  return round(bucketQuantile(bounds, b.map((n, i) => n - (a[i] ?? 0)), q) * 1000, 1);
+}
+
+const HISTOGRAMS = {
+  ack: ['tradedesk_order_ack_seconds', ACK_BUCKETS],
+  fsync: ['tradedesk_journal_fsync_seconds', ACK_BUCKETS],
+  commit: ['tradedesk_journal_commit_seconds', LATENCY_BUCKETS],
+} as const;
+type Counts = Record<keyof typeof HISTOGRAMS, number[]>;
+const countsOf = (m: Map<string, number>): Counts => ({
+  ack: buckets(m, ...HISTOGRAMS.ack),
+  fsync: buckets(m, ...HISTOGRAMS.fsync),
+  commit: buckets(m, ...HISTOGRAMS.commit),
+});
 
 /** One scrape of /metrics: each series by its full name with labels. */
 async function scrape(base: string): Promise<Map<string, number>> {
@@ -299,6 +323,14 @@ interface Minute {
   minute: number;
   orders: number;
   ackP99Ms: number;
+  /**
+   * From the server's histograms over the minute: its own part of an order's ack (submit to durable ack,
+   * without the WebSocket and the generator), the journal fsyncs the acks wait for, and the group commits'
+   * time on the event loop (p99, ms; interpolated within buckets).
+   */
+  serverAckP99Ms: number;
+  fsyncP99Ms: number;
+  commitP99Ms: number;
   heapLowMb: number;
   /** The event loop's heap as V8 holds it (its pages, used or not): the largest sample. */
   heapTotalMb: number;
@@ -446,7 +478,7 @@ async function main(): Promise<void> {
     let prevBackups = 0;
     let prevSnapshots = 0;
     const busyOf = (m: Map<string, number>, thread: string): number => m.get(`tradedesk_thread_busy_seconds_total{thread="${thread}"}`) ?? NaN;
-    let minuteStart = { at: performance.now(), loop: NaN, writer: NaN };
+    let minuteStart = { at: performance.now(), loop: NaN, writer: NaN, counts: countsOf(new Map()) };
     while (performance.now() < endAt) {
       await sleep(2_000);
       const m = await scrape(base);
@@ -461,15 +493,19 @@ async function main(): Promise<void> {
           const sec = (performance.now() - minuteStart.at) / 1000;
           cur.eventLoopPct = Math.round(((busyOf(m, 'event_loop') - minuteStart.loop) / sec) * 100);
           cur.historyWriterPct = Math.round(((busyOf(m, 'history_writer') - minuteStart.writer) / sec) * 100);
+          const counts = countsOf(m);
+          cur.serverAckP99Ms = quantileBetween(minuteStart.counts.ack, counts.ack, ACK_BUCKETS, 0.99);
+          cur.fsyncP99Ms = quantileBetween(minuteStart.counts.fsync, counts.fsync, ACK_BUCKETS, 0.99);
+          cur.commitP99Ms = quantileBetween(minuteStart.counts.commit, counts.commit, LATENCY_BUCKETS, 0.99);
           cur.backups -= prevBackups;
           cur.snapshots -= prevSnapshots;
           prevBackups += cur.backups;
           prevSnapshots += cur.snapshots;
           minutes.push(cur);
-          say(`  minute ${cur.minute}: ${fmtCount(cur.orders)} acks, p99 ${cur.ackP99Ms} ms, heap ${cur.heapLowMb} MB, RSS ${cur.rssMb} MB, fds ${cur.fds}, conns ${cur.wsConnections}`);
+          say(`  minute ${cur.minute}: ${fmtCount(cur.orders)} acks, p99 ${cur.ackP99Ms} ms (server ${cur.serverAckP99Ms}, fsync ${cur.fsyncP99Ms}), heap ${cur.heapLowMb} MB, RSS ${cur.rssMb} MB, fds ${cur.fds}, conns ${cur.wsConnections}`);
         }
-        minuteStart = { at: performance.now(), loop: busyOf(m, 'event_loop'), writer: busyOf(m, 'history_writer') };
-        cur = { minute, orders: 0, ackP99Ms: 0, heapLowMb: Infinity, heapTotalMb: 0, rssMb: 0, externalMb: 0, fds: 0, threads: 0, resources: 0, wsConnections: 0, venueMb: 0, historyMb: 0, usersMb: 0, loopMaxMs: 0, historyLagMax: 0, eventLoopPct: NaN, historyWriterPct: NaN, backups: 0, snapshots: 0 };
+        minuteStart = { at: performance.now(), loop: busyOf(m, 'event_loop'), writer: busyOf(m, 'history_writer'), counts: countsOf(m) };
+        cur = { minute, orders: 0, ackP99Ms: 0, serverAckP99Ms: NaN, fsyncP99Ms: NaN, commitP99Ms: NaN, heapLowMb: Infinity, heapTotalMb: 0, rssMb: 0, externalMb: 0, fds: 0, threads: 0, resources: 0, wsConnections: 0, venueMb: 0, historyMb: 0, usersMb: 0, loopMaxMs: 0, historyLagMax: 0, eventLoopPct: NaN, historyWriterPct: NaN, backups: 0, snapshots: 0 };
       }
       const mb = (x: number | undefined): number => round((x ?? NaN) / 2 ** 20, 1);
       const file = (f: string): number => [...m.entries()].find(([k]) => k.startsWith(`tradedesk_db_file_bytes{file="${f}"`))?.[1] ?? NaN;
@@ -545,8 +581,8 @@ async function main(): Promise<void> {
     console.log('');
     console.log(
       formatTable(
-        ['min', 'acks', 'ack p99 ms', 'backups', 'snapshots', 'heap low MB', 'heap total MB', 'RSS MB', 'external MB', 'fds', 'threads', 'resources', 'sockets', 'venue MB', 'history MB', 'users MB', 'loop max ms', 'history lag', 'loop busy %', 'writer busy %'],
-        minutes.map((r) => [r.minute, fmtCount(r.orders), r.ackP99Ms, r.backups, r.snapshots, r.heapLowMb, r.heapTotalMb, r.rssMb, r.externalMb, r.fds, r.threads, r.resources, r.wsConnections, r.venueMb, r.historyMb, r.usersMb, r.loopMaxMs, r.historyLagMax, r.eventLoopPct, r.historyWriterPct].map(String)),
+        ['min', 'acks', 'ack p99 ms', 'server ack p99', 'fsync p99', 'commit p99', 'backups', 'snapshots', 'heap low MB', 'heap total MB', 'RSS MB', 'external MB', 'fds', 'threads', 'resources', 'sockets', 'venue MB', 'history MB', 'users MB', 'loop max ms', 'history lag', 'loop busy %', 'writer busy %'],
+        minutes.map((r) => [r.minute, fmtCount(r.orders), r.ackP99Ms, r.serverAckP99Ms, r.fsyncP99Ms, r.commitP99Ms, r.backups, r.snapshots, r.heapLowMb, r.heapTotalMb, r.rssMb, r.externalMb, r.fds, r.threads, r.resources, r.wsConnections, r.venueMb, r.historyMb, r.usersMb, r.loopMaxMs, r.historyLagMax, r.eventLoopPct, r.historyWriterPct].map(String)),
       ),
     );
     console.log(`\ntrend over minutes ${steady[0]?.minute ?? '-'}-${steady[steady.length - 1]?.minute ?? '-'} (per hour): heap ${trend.heapLowMbPerHour} MB (its total ${trend.heapTotalMbPerHour} MB), RSS ${trend.rssMbPerHour} MB, external ${trend.externalMbPerHour} MB, fds ${trend.fdsPerHour}, threads ${trend.threadsPerHour}, resources ${trend.resourcesPerHour}; files: venue ${trend.venueMbPerHour} MB, history ${trend.historyMbPerHour} MB, users ${trend.usersMbPerHour} MB`);
