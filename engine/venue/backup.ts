@@ -6,10 +6,16 @@
  *   read-only connection and copies every page with SQLite's backup API in one step, under one read
  *   transaction, so the copy is the file as of one commit; the writers go on meanwhile (WAL readers block
  *   no one). The copy costs the event loop nothing.
- * - The venue's own file, held exclusively by its connection (no other connection can read it): the venue
- *   copies it through that connection a few hundred pages per turn of the event loop (Venue.backup). SQLite
- *   writes every page that connection changes meanwhile into the copy as well, so the copy is the file as of
- *   the last step.
+ * - The venue's own file, held exclusively by its connection (no other connection can open it): a worker
+ *   thread copies its bytes, the database file and then its WAL (copyHeldDatabase), while the venue holds its
+ *   checkpoints (Venue.backup). In WAL mode only a checkpoint writes the database file, so it does not change
+ *   while it is copied, and the WAL is only appended to meanwhile: a WAL starts over (is written again from
+ *   its beginning) only at the first commit after a checkpoint emptied it, and the venue commits once after
+ *   holding the checkpoints, before the copy begins, so that this happens before, not during, the copy.
+ *   The copy of the WAL may catch the venue's latest commits part-written; SQLite's recovery, when the copy
+ *   is opened, keeps the frames up to the last commit whose frames are all intact (each frame's checksum
+ *   covers every frame before it, and a frame of an older WAL fails it), as after a crash. So the copy is the
+ *   venue as of one commit, at or after the copy began. Nothing of it runs on the event loop.
  *
  * Either way a copy is then made self-contained and checked, on a worker thread: journal mode DELETE (a WAL
  * file copies as one: its header says WAL, and a copy should not need a -wal beside it), `quick_check`, and
@@ -18,6 +24,7 @@
  * The worker is a plain CommonJS script given as source (it runs the same under tsx, the tests and the
  * bundled server; better-sqlite3 is resolved here and passed by path), as the history and audit writers.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { backgroundNice, LOWER_PRIORITY_SOURCE } from './thread-priority.js';
@@ -30,14 +37,103 @@ export interface CopiedFile {
   probe?: unknown;
 }
 
+/** The byte where SQLite's lock-byte page begins (its PENDING_BYTE): the page holds no data. */
+export const LOCK_BYTE = 0x40000000;
+
+/** One file copied byte for byte (copyFiles); `zero`: a range [from, to) written as zeros, not read. */
+export interface ByteCopy {
+  from: string;
+  to: string;
+  zero?: [number, number];
+}
+
+/**
+ * Copies `c.from` to `c.to` (which must not exist) up to the size `c.from` had when the copy began, in
+ * `chunk`-byte reads, syncing the copy's data every `syncEvery` bytes (so that it never holds much
+ * unwritten: on one ext4 filesystem other files' fsyncs, the journal's, wait for it) and at the end. The
+ * range `c.zero` is written as zeros: on Windows the range a connection holds locked cannot be read by
+ * another handle, and SQLite keeps no data in it. `stopped()` is asked before each chunk: true throws.
+ * Runs inside the copying thread as source, so it is plain JavaScript that is given its modules. Returns the
+ * bytes copied.
+ */
+export function copyFileBytes(
+  fs: typeof import('node:fs'),
+  c: ByteCopy,
+  chunk: number,
+  syncEvery: number,
+  stopped: () => boolean,
+): number {
+  const src = fs.openSync(c.from, 'r');
+  try {
+    const size = fs.fstatSync(src).size;
+    const out = fs.openSync(c.to, 'wx');
+    try {
+      const buf = Buffer.alloc(chunk);
+      let pos = 0;
+      let unsynced = 0;
+      while (pos < size) {
+        if (stopped()) throw new Error('stopped');
+        let n = Math.min(chunk, size - pos);
+        let zeros = false;
+        if (c.zero !== undefined && pos < c.zero[1] && pos + n > c.zero[0]) {
+          if (pos < c.zero[0]) n = c.zero[0] - pos;
+          else {
+            n = Math.min(c.zero[1], size) - pos;
+            zeros = true;
+          }
+        }
+        if (zeros) buf.fill(0, 0, n);
+        else {
+          n = fs.readSync(src, buf, 0, n, pos);
+          if (n === 0) break; // (shorter than it was: only what was there is copied)
+        }
+        for (let w = 0; w < n; ) w += fs.writeSync(out, buf, w, n - w, pos + w);
+        pos += n;
+        unsynced += n;
+        if (unsynced >= syncEvery) {
+          fs.fdatasyncSync(out);
+          unsynced = 0;
+        }
+      }
+      fs.fsyncSync(out);
+      return pos;
+    } finally {
+      fs.closeSync(out);
+    }
+  } finally {
+    fs.closeSync(src);
+  }
+}
+
+/** A copy's reads (bytes): 1 MB. */
+const COPY_CHUNK = 1 << 20;
+/**
+ * A copy's data is synced every this many bytes (4 MB). On one ext4 filesystem the journal's own fsyncs wait
+ * for other files' data written before them, so the copy keeps little unwritten: with 64 MB between fsyncs
+ * the acks' p99 over a copy of the venue was 43-70 ms, with 4 MB 19-23 (`npm run bench:backup`, 200 MB at
+ * 5,000 orders/s, when the copy went through the venue's connection).
+ */
+const COPY_SYNC_BYTES = 4 << 20;
+
 const WORKER = `
 'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
 const Database = require(workerData.sqlite);
-const { src, dest, probe, steps, attach } = workerData;
+const { src, dest, probe, steps, attach, copies, stop } = workerData;
 ${LOWER_PRIORITY_SOURCE}
+const copyFileBytes = ${copyFileBytes.toString()};
 (async () => {
+  if (copies !== undefined) {
+    // (stop: an Int32Array the caller sets to 1 to stop the copy)
+    const stopped = () => stop !== undefined && Atomics.load(stop, 0) === 1;
+    const done = [];
+    for (const c of copies) done.push(copyFileBytes(fs, c, ${COPY_CHUNK}, ${COPY_SYNC_BYTES}, stopped));
+    if (dest === undefined) {
+      parentPort.postMessage({ bytes: done.reduce((a, b) => a + b, 0) });
+      return;
+    }
+  }
   if (src !== undefined) {
     const from = new Database(src, { readonly: true, fileMustExist: true });
     try {
@@ -90,47 +186,100 @@ export interface CopyStep {
   rows?: unknown[][];
 }
 
-function runWorker(data: { src?: string; dest: string; probe?: string; steps?: CopyStep[]; attach?: string }): Promise<CopiedFile> {
+interface WorkerData {
+  src?: string;
+  dest?: string;
+  probe?: string;
+  steps?: CopyStep[];
+  attach?: string;
+  copies?: ByteCopy[];
+}
+
+/** Thrown when a copy was stopped by its `stop()` (copyFiles, copyHeldDatabase). */
+export class CopyStopped extends Error {
+  constructor() {
+    super('The copy was stopped');
+    this.name = 'CopyStopped';
+  }
+}
+
+/** How often a byte copy's `stop()` is asked (ms). */
+const STOP_POLL_MS = 10;
+
+function runWorker(data: WorkerData, stop?: () => boolean): Promise<CopiedFile> {
   return new Promise((resolve, reject) => {
     let settled = false;
-    const w = new Worker(WORKER, { eval: true, workerData: { ...data, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), nice: backgroundNice() } });
-    w.once('message', (m: { bytes: number; probe?: unknown } | { error: string }) => {
+    const flag = stop === undefined ? undefined : new Int32Array(new SharedArrayBuffer(4));
+    const poll =
+      flag === undefined
+        ? undefined
+        : setInterval(() => {
+            if (stop!()) Atomics.store(flag, 0, 1);
+          }, STOP_POLL_MS);
+    const w = new Worker(WORKER, {
+      eval: true,
+      workerData: { ...data, stop: flag, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), nice: backgroundNice() },
+    });
+    const settle = (): void => {
       settled = true;
-      if ('error' in m) reject(new Error(`Copying ${data.src ?? data.dest} failed: ${m.error}`));
+      if (poll !== undefined) clearInterval(poll);
+    };
+    w.once('message', (m: { bytes: number; probe?: unknown } | { error: string }) => {
+      settle();
+      if ('error' in m) reject(flag !== undefined && Atomics.load(flag, 0) === 1 ? new CopyStopped() : new Error(`Copying ${data.src ?? data.copies?.[0]?.from ?? data.dest} failed: ${m.error}`));
       else resolve(m.probe === undefined ? { bytes: m.bytes } : { bytes: m.bytes, probe: m.probe });
       void w.terminate();
     });
     w.once('error', (e) => {
       if (!settled) reject(e);
-      settled = true;
+      settle();
     });
     w.once('exit', (code) => {
-      if (!settled) reject(new Error(`The copying thread ended (code ${code}) before it finished ${data.dest}`));
-      settled = true;
+      if (!settled) reject(new Error(`The copying thread ended (code ${code}) before it finished ${data.dest ?? 'its copy'}`));
+      settle();
     });
   });
 }
 
 /**
  * Copies the SQLite file `src` (in WAL mode, shared) to `dest` (which must not exist) on a worker thread, as
- * of one commit, and finishes the copy (see finishCopy).
+ * of one commit, with SQLite's backup API, and makes the copy self-contained and checks it: journal mode
+ * DELETE, `quick_check`, fsync.
  */
 export function copyDatabase(src: string, dest: string): Promise<CopiedFile> {
   return runWorker({ src, dest });
 }
 
 /**
- * Makes a copy made with the backup API self-contained and checks it, on a worker thread: journal mode
- * DELETE, `quick_check`, fsync; then runs `probe` on it, if given. Rejects if the copy fails its check.
+ * Copies files byte for byte on a worker thread (see copyFileBytes), one after the other; resolves with the
+ * bytes copied. `stop()` is asked every few ms: true stops the copy (rejects with CopyStopped).
  */
-export function finishCopy(dest: string, probe?: string): Promise<CopiedFile> {
-  return runWorker(probe === undefined ? { dest } : { dest, probe });
+export function copyFiles(copies: ByteCopy[], stop?: () => boolean): Promise<CopiedFile> {
+  return runWorker({ copies }, stop);
+}
+
+/**
+ * Copies an SQLite database in WAL mode that a connection holds exclusively (the venue's file), as of one
+ * commit, to `dest` (which must not exist, nor `dest`-wal), on a worker thread: its file, then its WAL,
+ * byte for byte (SQLite's lock-byte page, of `pageSize` bytes at LOCK_BYTE, as zeros), then made
+ * self-contained and checked as copyDatabase's copies are (opening the copy, SQLite's recovery of its WAL
+ * keeps its whole commits); then runs `probe` on it, if given. The caller must hold the
+ * connection's checkpoints until this settles (see the file's comment). `stop()`: as copyFiles.
+ */
+export function copyHeldDatabase(
+  src: string,
+  dest: string,
+  o: { pageSize: number; probe?: string; stop?: () => boolean },
+): Promise<CopiedFile> {
+  const copies: ByteCopy[] = [{ from: src, to: dest, zero: [LOCK_BYTE, LOCK_BYTE + o.pageSize] }];
+  if (existsSync(`${src}-wal`)) copies.push({ from: `${src}-wal`, to: `${dest}-wal` });
+  return runWorker(o.probe === undefined ? { copies, dest } : { copies, dest, probe: o.probe }, o.stop);
 }
 
 /**
  * Changes a finished copy (in journal mode DELETE) on a worker thread: `steps` in one transaction, then the
- * copy is checked and fsynced again (see finishCopy). For what a copy must say that its source said only
- * after it was copied. With `attach`, that database (a WAL file others write: only read here) is the
+ * copy is checked and fsynced again (as copyDatabase's copies). For what a copy must say that its source
+ * said only after it was copied. With `attach`, that database (a WAL file others write: only read here) is the
  * schema `live` in the steps.
  */
 export function amendCopy(dest: string, steps: CopyStep[], attach?: string): Promise<CopiedFile> {

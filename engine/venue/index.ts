@@ -3,7 +3,7 @@
  * commit), snapshots, recovery, history tables and queries, subscriptions, and the protocol handlers.
  */
 export { Venue } from './venue.js';
-export { amendCopy, copyDatabase, finishCopy, type CopyStep } from './backup.js';
+export { amendCopy, copyDatabase, type CopyStep } from './backup.js';
 export type { CopiedFile } from './backup.js';
 export { historyPath, createBatchWriter, rowStatement } from './history-thread.js';
 export { BACKGROUND_NICE, backgroundNice, setBackgroundNice, LOWER_PRIORITY_SOURCE } from './thread-priority.js';

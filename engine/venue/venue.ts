@@ -66,7 +66,7 @@ import type { Execution, OrderRecord, TradePrint, TradeStatsRow } from '../proto
 import type { PriceAlert } from '../protocol/methods.js';
 import { decodeCommand, encodeCommand, maxOrderId, orderIdsOf, type Encoded, type VenueCommand } from './codec.js';
 import { AlertBook, type NewAlert } from './alerts.js';
-import { copyDatabase, finishCopy, type CopiedFile } from './backup.js';
+import { CopyStopped, copyDatabase, copyHeldDatabase, type CopiedFile } from './backup.js';
 import { VenueError, isVenueError } from './errors.js';
 import { HISTORY_MARK, HISTORY_STATEMENTS, HistoryWriter, type OrderSink } from './history.js';
 import { HistoryThread, historyPath, type ThreadSnapshot } from './history-thread.js';
@@ -373,18 +373,6 @@ interface SnapshotJob {
 }
 
 const DEFAULT_CANDLE_HISTORY = 240;
-/**
- * Pages of the venue's file copied per turn of the event loop by backup() (4 KB each): about 1 MB, under a
- * millisecond of the event loop per turn here (`npm run bench:backup`).
- */
-const BACKUP_PAGES = 256;
-/**
- * backup(): the copy of the venue's file is fsynced (on the thread pool) every this many pages (4 MB). On one
- * ext4 filesystem the journal's own fsyncs wait for other files' data written before them, so the copy
- * keeps little unwritten: with 64 MB between fsyncs the acks' p99 over a copy was 43-70 ms, with 4 MB 19-23
- * (`npm run bench:backup`, 200 MB at 5,000 orders/s).
- */
-const BACKUP_SYNC_PAGES = 1024;
 /** The last command a copy of the venue's file holds (0 for an empty journal). */
 const LAST_SEQ_SQL = 'SELECT coalesce(max(seq + n - 1), 0) FROM journal';
 
@@ -431,6 +419,9 @@ export class Venue {
   private immediate: ReturnType<typeof setImmediate> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private state: 'open' | 'closing' | 'closed' | 'failed' = 'open';
+  /** Copies of the venue's file holding its checkpoints (holdCheckpoints), and the setting they put back. */
+  private checkpointHolds = 0;
+  private autoCheckpoint = 1000;
   private failure: VenueError | undefined;
   private snapSeq = 0;
   private snapAt = 0;
@@ -1589,64 +1580,58 @@ export class Venue {
   /**
    * An online copy of the venue, made while it sequences (see backup.ts): first its history file, to
    * `dest.history`, by a worker thread's own connection as of one commit; then its own file, to `dest.venue`,
-   * through the venue's connection, BACKUP_PAGES pages per turn of the event loop (SQLite writes every page
-   * the venue changes meanwhile into the copy too). The history is copied first so that it is never ahead of
-   * the journal copied after it: a venue opened on the copies derives what the history lacks from the
-   * journal, as after a crash. Both copies are then checked and fsynced on a worker thread. Resolves with
-   * `seq`, the last command the copy of the journal holds (read from the copy). `stop()` is asked before each
-   * step: true abandons the copy (rejects). The destinations must not exist.
+   * by a worker thread that copies its bytes and its WAL's while this connection's checkpoints are held (so
+   * the file does not change meanwhile). Nothing of either copy runs on the event loop; the WAL grows
+   * meanwhile, and the first commit after the copy checkpoints it. The history is copied first so that it is
+   * never ahead of the journal copied after it: a venue opened on the copies derives what the history lacks
+   * from the journal, as after a crash. Both copies are checked and fsynced on the worker thread. Resolves
+   * with `seq`, the last command the copy of the journal holds (read from the copy), at or after the last
+   * one sequenced when the copy of the venue's file began. `stop()` is asked every few ms: true abandons the
+   * copy (rejects). The destinations must not exist.
    */
   async backup(dest: { venue: string; history: string }, stop: () => boolean = () => false): Promise<{ seq: number; venue: CopiedFile; history: CopiedFile }> {
     this.assertUsable();
     const history = await copyDatabase(this.historyFile, dest.history);
     this.assertUsable();
-    // The copy's pages go to the OS as SQLite's page cache of the copy spills them; its last step commits:
-    // it writes what that cache still holds (up to 16 MB, better-sqlite3's cache size) and fsyncs the file,
-    // which would then write back all of it at once on the event loop (70 ms for 60 MB here). So every
-    // BACKUP_SYNC_PAGES, and before the last step, the copy is fsynced on the thread pool while the steps
-    // copy nothing; the last step still writes and fsyncs the cache's pages, about 30 ms.
-    let fd: number | undefined;
-    let syncing = false;
-    let syncError: Error | undefined;
-    let lastCopied = 0;
-    let unsynced = 0;
+    if (stop()) throw new VenueError('VENUE_CLOSED', 'The copy of the venue was stopped');
+    const pageSize = Number(this.db.pragma('page_size', { simple: true }));
+    this.holdCheckpoints(1);
+    let venue: CopiedFile;
+    const seqAtHold = this.seq;
     try {
-      await this.db.backup(dest.venue, {
-        progress: ({ totalPages, remainingPages }) => {
-          this.assertUsable(); // (a venue that failed meanwhile)
-          if (stop()) throw new VenueError('VENUE_CLOSED', 'The copy of the venue was stopped');
-          if (syncError !== undefined) throw syncError;
-          if (syncing) return 0;
-          const copied = totalPages - remainingPages;
-          unsynced += Math.max(0, copied - lastCopied);
-          lastCopied = copied;
-          if (unsynced >= BACKUP_SYNC_PAGES || (remainingPages <= BACKUP_PAGES && unsynced > 0)) {
-            unsynced = 0;
-            fd ??= openSync(dest.venue, 'r');
-            syncing = true;
-            fsync(fd, (e) => {
-              syncing = false;
-              if (e !== null) syncError = e;
-            });
-            return 0;
-          }
-          return BACKUP_PAGES;
-        },
-      });
+      // A WAL that its last checkpoint emptied starts over at the next commit: it writes the WAL's header
+      // and frames from its beginning again, over frames the copy may have read already. This commit (the
+      // time of the copy, kept in meta) makes that happen now, before the copy: no other can until the hold
+      // ends, since the WAL then has frames no checkpoint copied.
+      this.db.transaction(() => setMeta(this.db, 'backup_copied_at', new Date(this.clock()).toISOString()))();
+      venue = await copyHeldDatabase(this.path, dest.venue, { pageSize, probe: LAST_SEQ_SQL, stop: () => stop() || this.state !== 'open' });
     } catch (e) {
-      // a step after close() finds the connection closed: say so as every other call would
-      this.assertUsable();
+      this.assertUsable(); // (closed or failed meanwhile: say so as every other call would)
+      if (e instanceof CopyStopped) throw new VenueError('VENUE_CLOSED', 'The copy of the venue was stopped');
       throw e;
     } finally {
-      if (fd !== undefined) {
-        const f = fd;
-        // (after an fsync still running, if the copy failed during one)
-        const close = (): void => (syncing ? void setTimeout(close, 5) : closeSync(f));
-        close();
-      }
+      this.holdCheckpoints(-1);
     }
-    const venue = await finishCopy(dest.venue, LAST_SEQ_SQL);
-    return { seq: Number(venue.probe), venue: { bytes: venue.bytes }, history };
+    // a venue closed during the copy checkpointed its WAL into the file being copied: the copy is not used
+    this.assertUsable();
+    const seq = Number(venue.probe);
+    // (it holds every command committed before the copy began, or it is not the venue's state)
+    if (!(seq >= seqAtHold)) throw new Error(`The copy of the venue ends at command ${seq}, before ${seqAtHold}, the last one sequenced when it began`);
+    return { seq, venue: { bytes: venue.bytes }, history };
+  }
+
+  /**
+   * Holds (+1) or lets go (-1) the connection's automatic checkpoints: while any copy of the file holds
+   * them, SQLite writes nothing to the venue's file (only to its WAL). The first commit after the last lets
+   * go checkpoints the whole WAL.
+   */
+  private holdCheckpoints(by: 1 | -1): void {
+    this.checkpointHolds += by;
+    if (this.state !== 'open' && this.state !== 'closing') return;
+    if (by === 1 && this.checkpointHolds === 1) {
+      this.autoCheckpoint = Number(this.db.pragma('wal_autocheckpoint', { simple: true }));
+      this.db.pragma('wal_autocheckpoint = 0');
+    } else if (by === -1 && this.checkpointHolds === 0) this.db.pragma(`wal_autocheckpoint = ${this.autoCheckpoint}`);
   }
 
   /**
@@ -1887,8 +1872,11 @@ export class Venue {
 
   // ================================================================ state and queries
 
-  /** The durability settings in effect, read back from the connection. */
-  durability(): { journalMode: string; synchronous: SynchronousLevel; lockingMode: string; busyTimeoutMs: number; fsync?: 'background' } {
+  /**
+   * The durability settings in effect, read back from the connection. `walAutoCheckpoint`: the WAL's pages
+   * after which a commit checkpoints it (0 while a copy of the file holds checkpoints, see backup()).
+   */
+  durability(): { journalMode: string; synchronous: SynchronousLevel; lockingMode: string; busyTimeoutMs: number; walAutoCheckpoint: number; fsync?: 'background' } {
     const p = (name: string): unknown => this.db.pragma(`main.${name}`, { simple: true });
     const sync = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[p('synchronous') as number]!;
     return {
@@ -1896,6 +1884,7 @@ export class Venue {
       synchronous: sync,
       lockingMode: String(p('locking_mode')),
       busyTimeoutMs: Number(p('busy_timeout')),
+      walAutoCheckpoint: Number(this.db.pragma('wal_autocheckpoint', { simple: true })),
       ...(this.bgSync ? { fsync: 'background' as const } : {}),
     };
   }

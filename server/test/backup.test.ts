@@ -102,7 +102,7 @@ describe('online backups', () => {
     expect(info.key).toBe('file');
     expect(info.dir).toBe(join(backupDir, info.name));
     expect(info.name).toMatch(new RegExp(`^\\d{8}T\\d{9}Z-seq${info.seq}$`));
-    // orders went on while the backup was made (the venue's copy is taken a step per turn)
+    // orders went on while the backup was made (its files are copied by worker threads)
     expect(during).toBeGreaterThan(0);
     // the files a server started with --db <folder>/venue.db finds, and nothing else (no -wal: self-contained)
     expect(readdirSync(info.dir).sort()).toEqual(['manifest.json', 'venue.db', 'venue.db-history', 'venue.server.key', 'venue.users.db']);

@@ -1,8 +1,9 @@
 /**
- * Venue.backup: an online copy of the venue (its file through its own connection, a step per turn of the
- * event loop; its history file by a worker thread's connection) while commands are sequenced.
+ * Venue.backup: an online copy of the venue (its file and its WAL byte for byte, its checkpoints held
+ * meanwhile; its history file by a worker thread's connection) while commands are sequenced.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type Venue } from '../../venue/index.js';
@@ -33,9 +34,20 @@ describe('Venue.backup', () => {
     const load = (async () => {
       for (let seed = 2; loading; seed++) await runLoad(v, setup, 5, seed);
     })();
-    const b = await v.backup(dest);
+    const backup = v.backup(dest);
+    // while the venue's file is copied, its checkpoints are held (the file does not change)
+    let heldDuringCopy = false;
+    let done = false;
+    void backup.then(() => (done = true), () => (done = true));
+    while (!done) {
+      if (existsSync(dest.venue)) heldDuringCopy ||= v.durability().walAutoCheckpoint === 0;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const b = await backup;
     loading = false;
     await load;
+    expect(heldDuringCopy).toBe(true);
+    expect(v.durability().walAutoCheckpoint).toBe(1000);
     // commands were sequenced while the copy was made, and it has some of them
     expect(b.seq).toBeGreaterThan(seqAtStart);
     expect(v.lastSeq).toBeGreaterThan(b.seq);
@@ -45,6 +57,11 @@ describe('Venue.backup', () => {
     v.close();
     // its journal is the original's up to its seq
     expect(journalRows(dest.venue, Number.MAX_SAFE_INTEGER)).toEqual(journalRows(file, b.seq));
+    // the copy says when it was made (the commit that starts the copy), and is a file of its own
+    const raw = new Database(dest.venue, { readonly: true });
+    expect(raw.prepare("SELECT value FROM meta WHERE key = 'backup_copied_at'").pluck().get()).toMatch(/^\d{4}-\d\d-\d\dT/);
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('delete');
+    raw.close();
     const copy = openVenue(dest.venue);
     expect(copy.lastSeq).toBe(b.seq);
     expect(copy.stateHash()).toBe(hashAt.get(b.seq));
@@ -65,8 +82,42 @@ describe('Venue.backup', () => {
     await expect(b).rejects.toMatchObject({ code: 'VENUE_CLOSED' });
     // and a copy stopped by its caller
     const w = openVenue(tempDb());
-    await setUpLoad(w);
+    const wSetup = await setUpLoad(w);
     await expect(w.backup({ venue: join(out, 'w.db'), history: join(out, 'w.db-history') }, () => true)).rejects.toMatchObject({ code: 'VENUE_CLOSED', message: 'The copy of the venue was stopped' });
     expect(w.lastSeq).toBeGreaterThan(0);
+    // stopped while its file is copied: the checkpoints are let go
+    bulk(w, wSetup.symbols[0]!);
+    let copying = false;
+    const stopped = w.backup({ venue: join(out, 'w2.db'), history: join(out, 'w2.db-history') }, () => (copying ||= existsSync(join(out, 'w2.db'))));
+    await expect(stopped).rejects.toMatchObject({ code: 'VENUE_CLOSED', message: 'The copy of the venue was stopped' });
+    expect(copying).toBe(true);
+    expect(w.durability().walAutoCheckpoint).toBe(1000);
+    w.close();
+  });
+
+  it('two copies at once both hold the checkpoints until the last is done; then the WAL is checkpointed as before', async () => {
+    const file = tempDb();
+    const v = openVenue(file);
+    const setup = await setUpLoad(v);
+    bulk(v, setup.symbols[0]!);
+    const out = tempDir();
+    const first = v.backup({ venue: join(out, 'a.db'), history: join(out, 'a.db-history') });
+    const second = v.backup({ venue: join(out, 'b.db'), history: join(out, 'b.db-history') });
+    // when the first is done, the other still holds them
+    let whenFirstDone: number | undefined;
+    const settled = (): void => void (whenFirstDone ??= v.durability().walAutoCheckpoint);
+    const [a, b] = await Promise.all([first.finally(settled), second.finally(settled)]);
+    expect(whenFirstDone).toBe(0);
+    expect(v.durability().walAutoCheckpoint).toBe(1000);
+    expect(a.seq).toBe(v.lastSeq);
+    expect(b.seq).toBe(v.lastSeq);
+    // a large commit (more than 1,000 pages of WAL) is checkpointed again, and the WAL starts over at the
+    // next commit (its header's salt changes)
+    const salt = (): string => readFileSync(`${file}-wal`).subarray(16, 24).toString('hex');
+    const before = salt();
+    bulk(v, setup.symbols[1]!);
+    await runLoad(v, setup, 5, 3);
+    expect(salt()).not.toBe(before);
+    v.close();
   });
 });
