@@ -76,48 +76,44 @@ function copied(file: string): { rows: number; agree: boolean; check: string } {
 }
 
 /**
- * Copies `src` and then its WAL, the connection's checkpoints held: the WAL's first 256 KB at once, then 40
- * commits before each next 256 KB (enough to write past it).
+ * A database of 300 commits, copied and then its WAL, its connection's checkpoints held (after one commit,
+ * with `commitFirst`): the WAL's first 256 KB at once, then 40 commits before each next 256 KB (enough to
+ * write past it). The copy's state, the rows when the copy began and when it was done.
  */
-function copyWhileCommitting(src: string, dest: string, live: { db: Database.Database; commit: () => void }, commitFirst: boolean): number {
+function copyWhileCommitting(commitFirst: boolean): { copy: ReturnType<typeof copied>; rowsAtStart: number; rowsAtEnd: number } {
+  const dir = tempDir();
+  const src = join(dir, 'src.db');
+  const dest = join(dir, 'copy.db');
+  const live = held(src);
+  for (let i = 0; i < 300; i++) live.commit();
+  const rows = (): number => live.db.prepare('SELECT count(*) FROM t WHERE id > 0').pluck().get() as number;
   live.db.pragma('wal_checkpoint(PASSIVE)'); // the WAL all copied into the file: the next commit starts it over
   live.db.pragma('wal_autocheckpoint = 0');
   if (commitFirst) live.commit();
-  const rowsAtStart = live.db.prepare('SELECT count(*) FROM t WHERE id > 0').pluck().get() as number;
+  const rowsAtStart = rows();
   copyFileBytes(fs, { from: src, to: dest }, 1 << 20, 1 << 30, () => false);
   let chunk = 0;
   copyFileBytes(fs, { from: `${src}-wal`, to: `${dest}-wal` }, 256 << 10, 1 << 30, () => {
     if (chunk++ > 0) for (let i = 0; i < 40; i++) live.commit();
     return false;
   });
-  live.db.pragma('wal_autocheckpoint = 1000');
-  return rowsAtStart;
+  const rowsAtEnd = rows();
+  live.db.close();
+  return { copy: copied(dest), rowsAtStart, rowsAtEnd };
 }
 
 describe('a byte copy of a held WAL database', () => {
   it('with one commit after the checkpoints are held and before the copy, is the database as of one commit, at or after its start', () => {
-    const dir = tempDir();
-    const src = join(dir, 'src.db');
-    const live = held(src);
-    for (let i = 0; i < 300; i++) live.commit();
-    const rowsAtStart = copyWhileCommitting(src, join(dir, 'copy.db'), live, true);
-    const c = copied(join(dir, 'copy.db'));
-    expect(c.check).toBe('ok');
-    expect(c.agree).toBe(true);
-    expect(c.rows).toBeGreaterThanOrEqual(rowsAtStart);
-    expect(live.db.prepare('SELECT count(*) FROM t WHERE id > 0').pluck().get()).toBeGreaterThan(rowsAtStart + 40);
-    live.db.close();
+    const { copy, rowsAtStart, rowsAtEnd } = copyWhileCommitting(true);
+    expect(copy.check).toBe('ok');
+    expect(copy.agree).toBe(true);
+    expect(copy.rows).toBeGreaterThanOrEqual(rowsAtStart);
+    expect(rowsAtEnd).toBeGreaterThan(rowsAtStart + 40);
   });
 
   it('without that commit, the WAL starts over while it is copied, and the copy is not the database as of the copy', () => {
-    const dir = tempDir();
-    const src = join(dir, 'src.db');
-    const live = held(src);
-    for (let i = 0; i < 300; i++) live.commit();
-    const rowsAtStart = copyWhileCommitting(src, join(dir, 'copy.db'), live, false);
-    const c = copied(join(dir, 'copy.db'));
+    const { copy, rowsAtStart } = copyWhileCommitting(false);
     // (the hazard the commit removes: an older state than the copy's start, or a mixed or damaged one)
-    expect(c.check !== 'ok' || !c.agree || c.rows < rowsAtStart).toBe(true);
-    live.db.close();
+    expect(copy.check !== 'ok' || !copy.agree || copy.rows < rowsAtStart).toBe(true);
   });
 });
