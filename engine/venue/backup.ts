@@ -10,12 +10,13 @@
  *   thread copies its bytes, the database file and then its WAL (copyHeldDatabase), while the venue holds its
  *   checkpoints (Venue.backup). In WAL mode only a checkpoint writes the database file, so it does not change
  *   while it is copied, and the WAL is only appended to meanwhile: a WAL starts over (is written again from
- *   its beginning) only at the first commit after a checkpoint emptied it, and the venue commits once after
+ *   its beginning) only at the first write after a checkpoint emptied it, and the venue commits once after
  *   holding the checkpoints, before the copy begins, so that this happens before, not during, the copy.
  *   The copy of the WAL may catch the venue's latest commits part-written; SQLite's recovery, when the copy
- *   is opened, keeps the frames up to the last commit whose frames are all intact (each frame's checksum
- *   covers every frame before it, and a frame of an older WAL fails it), as after a crash. So the copy is the
- *   venue as of one commit, at or after the copy began. Nothing of it runs on the event loop.
+ *   is opened, keeps the commits before the first frame that is not whole (each frame's checksum covers
+ *   every frame before it, and a frame of an older WAL fails it), as after a crash. So the copy is the venue
+ *   as of one commit, at or after the copy began. The copy reads the venue's file through descriptors the
+ *   venue holds open (see copyFileBytes), and the venue lets go of its checkpoints once the bytes are copied.
  *
  * Either way a copy is then made self-contained and checked, on a worker thread: journal mode DELETE (a WAL
  * file copies as one: its header says WAL, and a copy should not need a -wal beside it), `quick_check`, and
@@ -24,7 +25,6 @@
  * The worker is a plain CommonJS script given as source (it runs the same under tsx, the tests and the
  * bundled server; better-sqlite3 is resolved here and passed by path), as the history and audit writers.
  */
-import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { backgroundNice, LOWER_PRIORITY_SOURCE } from './thread-priority.js';
@@ -40,9 +40,13 @@ export interface CopiedFile {
 /** The byte where SQLite's lock-byte page begins (its PENDING_BYTE): the page holds no data. */
 export const LOCK_BYTE = 0x40000000;
 
-/** One file copied byte for byte (copyFiles); `zero`: a range [from, to) written as zeros, not read. */
+/**
+ * One file copied byte for byte (copyFiles). `fd`: read through this descriptor, which the copy never closes
+ * (`from` then only names the file). `zero`: a range [from, to) written as zeros, not read.
+ */
 export interface ByteCopy {
   from: string;
+  fd?: number;
   to: string;
   zero?: [number, number];
 }
@@ -52,9 +56,16 @@ export interface ByteCopy {
  * `chunk`-byte reads, syncing the copy's data every `syncEvery` bytes (so that it never holds much
  * unwritten: on one ext4 filesystem other files' fsyncs, the journal's, wait for it) and at the end. The
  * range `c.zero` is written as zeros: on Windows the range a connection holds locked cannot be read by
- * another handle, and SQLite keeps no data in it. `stopped()` is asked before each chunk: true throws.
- * Runs inside the copying thread as source, so it is plain JavaScript that is given its modules. Returns the
- * bytes copied.
+ * another handle, and SQLite keeps no data in it. `stopped()` is asked before each chunk: true throws
+ * 'stopped'. Returns the bytes copied.
+ *
+ * A file an SQLite connection of this process holds must be read through a descriptor opened for as long as
+ * that connection (`c.fd`): on Linux and macOS the locks a process holds on a file are all released when
+ * any of its descriptors on that file is closed, so opening and closing one here would let another process
+ * open the venue's file while the venue writes it.
+ *
+ * Runs inside the copying thread as source (its text is the worker's), so it is plain JavaScript that is
+ * given its modules: no imports, no helpers of its own, only the globals a worker has.
  */
 export function copyFileBytes(
   fs: typeof import('node:fs'),
@@ -63,7 +74,7 @@ export function copyFileBytes(
   syncEvery: number,
   stopped: () => boolean,
 ): number {
-  const src = fs.openSync(c.from, 'r');
+  const src = c.fd ?? fs.openSync(c.from, 'r');
   try {
     const size = fs.fstatSync(src).size;
     const out = fs.openSync(c.to, 'wx');
@@ -78,7 +89,7 @@ export function copyFileBytes(
         if (c.zero !== undefined && pos < c.zero[1] && pos + n > c.zero[0]) {
           if (pos < c.zero[0]) n = c.zero[0] - pos;
           else {
-            n = Math.min(c.zero[1], size) - pos;
+            n = Math.min(chunk, c.zero[1] - pos, size - pos);
             zeros = true;
           }
         }
@@ -101,7 +112,7 @@ export function copyFileBytes(
       fs.closeSync(out);
     }
   } finally {
-    fs.closeSync(src);
+    if (c.fd === undefined) fs.closeSync(src);
   }
 }
 
@@ -133,6 +144,8 @@ const copyFileBytes = ${copyFileBytes.toString()};
       parentPort.postMessage({ bytes: done.reduce((a, b) => a + b, 0) });
       return;
     }
+    // the sources are no longer read (the caller may let them change from here)
+    parentPort.postMessage({ copied: true });
   }
   if (src !== undefined) {
     const from = new Database(src, { readonly: true, fileMustExist: true });
@@ -206,27 +219,47 @@ export class CopyStopped extends Error {
 /** How often a byte copy's `stop()` is asked (ms). */
 const STOP_POLL_MS = 10;
 
-function runWorker(data: WorkerData, stop?: () => boolean): Promise<CopiedFile> {
+/**
+ * What a copy's caller hears: `stop()`, asked every few ms (one that throws counts as true); `onCopied()`,
+ * once a byte copy's sources are no longer read.
+ */
+interface Control {
+  stop?: () => boolean;
+  onCopied?: () => void;
+}
+
+function runWorker(data: WorkerData, control: Control = {}): Promise<CopiedFile> {
   return new Promise((resolve, reject) => {
     let settled = false;
+    const { stop, onCopied } = control;
     const flag = stop === undefined ? undefined : new Int32Array(new SharedArrayBuffer(4));
-    const poll =
-      flag === undefined
-        ? undefined
-        : setInterval(() => {
-            if (stop!()) Atomics.store(flag, 0, 1);
-          }, STOP_POLL_MS);
     const w = new Worker(WORKER, {
       eval: true,
       workerData: { ...data, stop: flag, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), nice: backgroundNice() },
     });
+    const poll =
+      flag === undefined
+        ? undefined
+        : setInterval(() => {
+            let yes: boolean;
+            try {
+              yes = stop!();
+            } catch {
+              yes = true;
+            }
+            if (yes) Atomics.store(flag, 0, 1);
+          }, STOP_POLL_MS);
     const settle = (): void => {
       settled = true;
       if (poll !== undefined) clearInterval(poll);
     };
-    w.once('message', (m: { bytes: number; probe?: unknown } | { error: string }) => {
+    w.on('message', (m: { bytes: number; probe?: unknown } | { error: string } | { copied: true }) => {
+      if ('copied' in m) {
+        onCopied?.();
+        return;
+      }
       settle();
-      if ('error' in m) reject(flag !== undefined && Atomics.load(flag, 0) === 1 ? new CopyStopped() : new Error(`Copying ${data.src ?? data.copies?.[0]?.from ?? data.dest} failed: ${m.error}`));
+      if ('error' in m) reject(m.error === 'stopped' ? new CopyStopped() : new Error(`Copying ${data.src ?? data.copies?.[0]?.from ?? data.dest} failed: ${m.error}`));
       else resolve(m.probe === undefined ? { bytes: m.bytes } : { bytes: m.bytes, probe: m.probe });
       void w.terminate();
     });
@@ -244,10 +277,10 @@ function runWorker(data: WorkerData, stop?: () => boolean): Promise<CopiedFile> 
 /**
  * Copies the SQLite file `src` (in WAL mode, shared) to `dest` (which must not exist) on a worker thread, as
  * of one commit, with SQLite's backup API, and makes the copy self-contained and checks it: journal mode
- * DELETE, `quick_check`, fsync.
+ * DELETE, `quick_check`, fsync; then runs `probe` on it, if given.
  */
-export function copyDatabase(src: string, dest: string): Promise<CopiedFile> {
-  return runWorker({ src, dest });
+export function copyDatabase(src: string, dest: string, probe?: string): Promise<CopiedFile> {
+  return runWorker(probe === undefined ? { src, dest } : { src, dest, probe });
 }
 
 /**
@@ -255,25 +288,29 @@ export function copyDatabase(src: string, dest: string): Promise<CopiedFile> {
  * bytes copied. `stop()` is asked every few ms: true stops the copy (rejects with CopyStopped).
  */
 export function copyFiles(copies: ByteCopy[], stop?: () => boolean): Promise<CopiedFile> {
-  return runWorker({ copies }, stop);
+  return runWorker({ copies }, { stop });
 }
 
 /**
- * Copies an SQLite database in WAL mode that a connection holds exclusively (the venue's file), as of one
- * commit, to `dest` (which must not exist, nor `dest`-wal), on a worker thread: its file, then its WAL,
- * byte for byte (SQLite's lock-byte page, of `pageSize` bytes at LOCK_BYTE, as zeros), then made
- * self-contained and checked as copyDatabase's copies are (opening the copy, SQLite's recovery of its WAL
- * keeps its whole commits); then runs `probe` on it, if given. The caller must hold the
- * connection's checkpoints until this settles (see the file's comment). `stop()`: as copyFiles.
+ * Copies an SQLite database in WAL mode that a connection of this process holds exclusively (the venue's),
+ * as of one commit, to `dest` (which must not exist, nor `dest`-wal), on a worker thread: its file, then its
+ * WAL, byte for byte through the descriptors in `src` (see copyFileBytes: open for as long as the
+ * connection; SQLite's lock-byte page, of `pageSize` bytes at LOCK_BYTE, as zeros); then made self-contained
+ * and checked as copyDatabase's copies are (when the copy is opened, SQLite's recovery of its WAL keeps the
+ * commits before the first frame that is not whole or not of that WAL); then runs `probe` on it, if given.
+ * The caller must hold the connection's checkpoints until `onCopied()` (see the file's comment). `stop()`:
+ * as copyFiles.
  */
 export function copyHeldDatabase(
-  src: string,
+  src: { file: string; fd: number; wal: string; walFd: number },
   dest: string,
-  o: { pageSize: number; probe?: string; stop?: () => boolean },
+  o: { pageSize: number; probe?: string } & Control,
 ): Promise<CopiedFile> {
-  const copies: ByteCopy[] = [{ from: src, to: dest, zero: [LOCK_BYTE, LOCK_BYTE + o.pageSize] }];
-  if (existsSync(`${src}-wal`)) copies.push({ from: `${src}-wal`, to: `${dest}-wal` });
-  return runWorker(o.probe === undefined ? { copies, dest } : { copies, dest, probe: o.probe }, o.stop);
+  const copies: ByteCopy[] = [
+    { from: src.file, fd: src.fd, to: dest, zero: [LOCK_BYTE, LOCK_BYTE + o.pageSize] },
+    { from: src.wal, fd: src.walFd, to: `${dest}-wal` },
+  ];
+  return runWorker(o.probe === undefined ? { copies, dest } : { copies, dest, probe: o.probe }, o);
 }
 
 /**

@@ -39,7 +39,7 @@
  * are candidates, newest first.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fsync, fsyncSync, openSync, realpathSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { crc32 } from 'node:zlib';
 import {
@@ -422,6 +422,12 @@ export class Venue {
   /** Copies of the venue's file holding its checkpoints (holdCheckpoints), and the setting they put back. */
   private checkpointHolds = 0;
   private autoCheckpoint = 1000;
+  /**
+   * A file held exclusively: descriptors on it and its WAL for a backup's copy to read (copyFileBytes), open
+   * from open() until the connection is closed and no copy reads them; and the copies running.
+   */
+  private fileFds: { db: number; wal: number; walPath: string } | undefined;
+  private copiesRunning = 0;
   private failure: VenueError | undefined;
   private snapSeq = 0;
   private snapAt = 0;
@@ -545,14 +551,27 @@ export class Venue {
         throw new VenueError('DB_CORRUPT', `${path} is damaged: ${(e as Error).message}`, { sqlite: code }, { cause: e });
       throw e;
     }
-    if (this.bgSync) {
-      try {
-        this.walFd = openSync(`${path}-wal`, 'r');
+    try {
+      // (SQLite names the WAL after the file a symbolic link leads to)
+      const wal = `${realpathSync(path)}-wal`;
+      if (this.bgSync) {
+        this.walFd = openSync(wal, 'r');
         fsyncSync(this.walFd); // whatever recovery wrote
-      } catch (e) {
-        this.db.close();
-        throw e;
       }
+      // read by a backup's copy, and closed only once the connection is (see copyFileBytes)
+      if (this.opts.exclusive) {
+        const db = openSync(path, 'r');
+        try {
+          this.fileFds = { db, wal: openSync(wal, 'r'), walPath: wal };
+        } catch (e) {
+          closeSync(db);
+          throw e;
+        }
+      }
+    } catch (e) {
+      this.db.close();
+      if (this.walFd !== undefined) closeSync(this.walFd);
+      throw e;
     }
     this.sink = {
       wants: (id) => this.orderSubs.has(id),
@@ -1580,9 +1599,11 @@ export class Venue {
   /**
    * An online copy of the venue, made while it sequences (see backup.ts): first its history file, to
    * `dest.history`, by a worker thread's own connection as of one commit; then its own file, to `dest.venue`,
-   * by a worker thread that copies its bytes and its WAL's while this connection's checkpoints are held (so
-   * the file does not change meanwhile). Nothing of either copy runs on the event loop; the WAL grows
-   * meanwhile, and the first commit after the copy checkpoints it. The history is copied first so that it is
+   * by a worker thread that copies its bytes and its WAL's (through descriptors the venue keeps open, see
+   * copyFileBytes) while this connection's checkpoints are held (so the file does not change meanwhile).
+   * Nothing of either copy runs on the event loop but one small commit; the WAL grows meanwhile, and the
+   * first commit after the bytes are copied checkpoints it. (A file not held exclusively is copied as the
+   * history file is.) The history is copied first so that it is
    * never ahead of the journal copied after it: a venue opened on the copies derives what the history lacks
    * from the journal, as after a crash. Both copies are checked and fsynced on the worker thread. Resolves
    * with `seq`, the last command the copy of the journal holds (read from the copy), at or after the last
@@ -1590,34 +1611,66 @@ export class Venue {
    * copy (rejects). The destinations must not exist.
    */
   async backup(dest: { venue: string; history: string }, stop: () => boolean = () => false): Promise<{ seq: number; venue: CopiedFile; history: CopiedFile }> {
+    const stopped = (): VenueError => new VenueError('VENUE_CLOSED', 'The copy of the venue was stopped');
     this.assertUsable();
     const history = await copyDatabase(this.historyFile, dest.history);
     this.assertUsable();
-    if (stop()) throw new VenueError('VENUE_CLOSED', 'The copy of the venue was stopped');
+    if (stop()) throw stopped();
+    const fds = this.fileFds;
+    if (fds === undefined) {
+      // a file shared (exclusive: false): a worker's own connection copies it, as the history file
+      const venue = await copyDatabase(this.path, dest.venue, LAST_SEQ_SQL);
+      this.assertUsable();
+      if (stop()) throw stopped();
+      return { seq: Number(venue.probe), venue: { bytes: venue.bytes }, history };
+    }
     const pageSize = Number(this.db.pragma('page_size', { simple: true }));
+    this.copiesRunning++;
     this.holdCheckpoints(1);
-    let venue: CopiedFile;
+    let held = true;
+    const letGo = (): void => {
+      if (held) this.holdCheckpoints(-1);
+      held = false;
+    };
     const seqAtHold = this.seq;
+    let venue: CopiedFile;
     try {
-      // A WAL that its last checkpoint emptied starts over at the next commit: it writes the WAL's header
+      // A WAL that its last checkpoint emptied starts over at the next write: it writes the WAL's header
       // and frames from its beginning again, over frames the copy may have read already. This commit (the
       // time of the copy, kept in meta) makes that happen now, before the copy: no other can until the hold
       // ends, since the WAL then has frames no checkpoint copied.
       this.db.transaction(() => setMeta(this.db, 'backup_copied_at', new Date(this.clock()).toISOString()))();
-      venue = await copyHeldDatabase(this.path, dest.venue, { pageSize, probe: LAST_SEQ_SQL, stop: () => stop() || this.state !== 'open' });
+      venue = await copyHeldDatabase({ file: this.path, fd: fds.db, wal: fds.walPath, walFd: fds.wal }, dest.venue, {
+        pageSize,
+        probe: LAST_SEQ_SQL,
+        stop: () => stop() || this.state !== 'open',
+        // the bytes are copied: the file may change again (the copy is then checked on the worker thread)
+        onCopied: letGo,
+      });
     } catch (e) {
       this.assertUsable(); // (closed or failed meanwhile: say so as every other call would)
-      if (e instanceof CopyStopped) throw new VenueError('VENUE_CLOSED', 'The copy of the venue was stopped');
+      if (e instanceof CopyStopped) throw stopped();
       throw e;
     } finally {
-      this.holdCheckpoints(-1);
+      letGo();
+      if (--this.copiesRunning === 0 && this.state === 'closed') this.closeFileFds();
     }
     // a venue closed during the copy checkpointed its WAL into the file being copied: the copy is not used
     this.assertUsable();
+    if (stop()) throw stopped();
     const seq = Number(venue.probe);
     // (it holds every command committed before the copy began, or it is not the venue's state)
     if (!(seq >= seqAtHold)) throw new Error(`The copy of the venue ends at command ${seq}, before ${seqAtHold}, the last one sequenced when it began`);
     return { seq, venue: { bytes: venue.bytes }, history };
+  }
+
+  /** Closes the descriptors a backup's copy reads (once the connection is closed and no copy reads them). */
+  private closeFileFds(): void {
+    const fds = this.fileFds;
+    this.fileFds = undefined;
+    if (fds === undefined) return;
+    closeSync(fds.db);
+    closeSync(fds.wal);
   }
 
   /**
@@ -1846,6 +1899,7 @@ export class Venue {
     this.db.close();
     if (this.walFd !== undefined) closeSync(this.walFd);
     this.walFd = undefined;
+    if (this.copiesRunning === 0) this.closeFileFds(); // (else when the last copy ends)
   }
 
   private flushClosing(): void {
