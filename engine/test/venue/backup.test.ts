@@ -118,6 +118,21 @@ describe('Venue.backup', () => {
     w.close();
   });
 
+  it("a venue not held exclusively is copied by a worker thread's own connection", async () => {
+    const v = openVenue(tempDb(), { exclusive: false });
+    const setup = await setUpLoad(v);
+    await runLoad(v, setup, 20, 1);
+    const out = tempDir();
+    const b = await v.backup({ venue: join(out, 'copy.db'), history: join(out, 'copy.db-history') });
+    expect(b.seq).toBe(v.lastSeq);
+    const hash = v.stateHash();
+    v.close();
+    const copy = openVenue(join(out, 'copy.db'));
+    expect(copy.lastSeq).toBe(b.seq);
+    expect(copy.stateHash()).toBe(hash);
+    copy.close();
+  });
+
   it('two copies at once are both the venue as of their seq; then the WAL is checkpointed as before', async () => {
     const file = tempDb();
     const v = openVenue(file);

@@ -35,6 +35,18 @@ describe('copyFileBytes', () => {
     expect(c.length).toBe(310_000);
     expect(c.subarray(305_000).every((b) => b === 0)).toBe(true);
     expect(c[304_999]).toBe(1);
+    // a zero range longer than a read
+    copyFileBytes(fs, { from, to: join(dir, 'g'), zero: [10_000, 200_000] }, 65_536, 1 << 20, () => false);
+    const g = fs.readFileSync(join(dir, 'g'));
+    expect(g.length).toBe(310_000);
+    expect(g.subarray(10_000, 200_000).every((b) => b === 0)).toBe(true);
+    expect(Buffer.compare(g.subarray(0, 10_000), data.subarray(0, 10_000))).toBe(0);
+    expect(Buffer.compare(g.subarray(200_000, 300_000), data.subarray(200_000))).toBe(0);
+    // read through a descriptor the caller holds: the copy leaves it open
+    const fd = fs.openSync(from, 'r');
+    copyFileBytes(fs, { from, fd, to: join(dir, 'h') }, 65_536, 1 << 20, () => false);
+    expect(fs.fstatSync(fd).size).toBe(310_000);
+    fs.closeSync(fd);
     // the destination must not exist
     expect(() => copyFileBytes(fs, { from, to: join(dir, 'c') }, 65_536, 1 << 20, () => false)).toThrow(/EEXIST/);
     expect(() => copyFileBytes(fs, { from, to: join(dir, 'd') }, 65_536, 1 << 20, () => true)).toThrow('stopped');
