@@ -255,7 +255,13 @@ function runWorker(data: WorkerData, control: Control = {}): Promise<CopiedFile>
     };
     w.on('message', (m: { bytes: number; probe?: unknown } | { error: string } | { copied: true }) => {
       if ('copied' in m) {
-        onCopied?.();
+        try {
+          onCopied?.();
+        } catch (e) {
+          if (!settled) reject(e);
+          settle();
+          void w.terminate();
+        }
         return;
       }
       settle();

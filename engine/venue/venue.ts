@@ -39,7 +39,7 @@
  * are candidates, newest first.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, fsync, fsyncSync, openSync, realpathSync } from 'node:fs';
+import { closeSync, fstatSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { crc32 } from 'node:zlib';
 import {
@@ -373,6 +373,12 @@ interface SnapshotJob {
 }
 
 const DEFAULT_CANDLE_HISTORY = 240;
+/**
+ * backup(): how much the venue's WAL may grow while a copy holds its checkpoints (256 MB) before the copy is
+ * abandoned, and how often that is looked at (ms).
+ */
+const BACKUP_MAX_WAL_GROWTH = 256 * 2 ** 20;
+const BACKUP_WATCH_MS = 100;
 /** The last command a copy of the venue's file holds (0 for an empty journal). */
 const LAST_SEQ_SQL = 'SELECT coalesce(max(seq + n - 1), 0) FROM journal';
 
@@ -424,10 +430,10 @@ export class Venue {
   private autoCheckpoint = 1000;
   /**
    * A file held exclusively: descriptors on it and its WAL for a backup's copy to read (copyFileBytes), open
-   * from open() until the connection is closed and no copy reads them; and the copies running.
+   * from open() until the connection is closed (and closed then, even under a copy still reading them: a
+   * venue opened later on the same file in this process would lose its locks when they are).
    */
-  private fileFds: { db: number; wal: number; walPath: string } | undefined;
-  private copiesRunning = 0;
+  private fileFds: { db: number; wal: number; file: string; walPath: string } | undefined;
   private failure: VenueError | undefined;
   private snapSeq = 0;
   private snapAt = 0;
@@ -551,26 +557,30 @@ export class Venue {
         throw new VenueError('DB_CORRUPT', `${path} is damaged: ${(e as Error).message}`, { sqlite: code }, { cause: e });
       throw e;
     }
+    const fds: number[] = [];
     try {
-      // (SQLite names the WAL after the file a symbolic link leads to)
-      const wal = `${realpathSync(path)}-wal`;
+      // the file as SQLite named it (it may have followed a symbolic link), and its WAL beside it
+      const file = (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main')!.file;
+      const wal = `${file}-wal`;
       if (this.bgSync) {
         this.walFd = openSync(wal, 'r');
+        fds.push(this.walFd);
         fsyncSync(this.walFd); // whatever recovery wrote
       }
       // read by a backup's copy, and closed only once the connection is (see copyFileBytes)
       if (this.opts.exclusive) {
-        const db = openSync(path, 'r');
-        try {
-          this.fileFds = { db, wal: openSync(wal, 'r'), walPath: wal };
-        } catch (e) {
-          closeSync(db);
-          throw e;
-        }
+        const db = openSync(file, 'r');
+        fds.push(db);
+        const w = openSync(wal, 'r');
+        fds.push(w);
+        this.fileFds = { db, wal: w, file, walPath: wal };
       }
     } catch (e) {
+      this.history.thread?.close(1000);
       this.db.close();
-      if (this.walFd !== undefined) closeSync(this.walFd);
+      for (const fd of fds) closeSync(fd); // (after the connection: closing one drops its locks)
+      this.walFd = undefined;
+      this.fileFds = undefined;
       throw e;
     }
     this.sink = {
@@ -1602,15 +1612,22 @@ export class Venue {
    * by a worker thread that copies its bytes and its WAL's (through descriptors the venue keeps open, see
    * copyFileBytes) while this connection's checkpoints are held (so the file does not change meanwhile).
    * Nothing of either copy runs on the event loop but one small commit; the WAL grows meanwhile, and the
-   * first commit after the bytes are copied checkpoints it. (A file not held exclusively is copied as the
-   * history file is.) The history is copied first so that it is
-   * never ahead of the journal copied after it: a venue opened on the copies derives what the history lacks
-   * from the journal, as after a crash. Both copies are checked and fsynced on the worker thread. Resolves
-   * with `seq`, the last command the copy of the journal holds (read from the copy), at or after the last
-   * one sequenced when the copy of the venue's file began. `stop()` is asked every few ms: true abandons the
-   * copy (rejects). The destinations must not exist.
+   * first commit after the bytes are copied checkpoints it. A copy during which the WAL's file grows by more
+   * than `limits.walGrowthBytes` (default 256 MB; looked at every `limits.watchMs`, 100) is abandoned
+   * (rejects) and the checkpoints let go. (A file not
+   * held exclusively is copied as the history file is, in one step.) The history is copied first so that it
+   * is never ahead of the journal copied after it: a venue opened on the copies derives what the history
+   * lacks from the journal, as after a crash. Both copies are checked and fsynced on the worker thread.
+   * Resolves with `seq`, the last command the copy of the journal holds (read from the copy), at or after the
+   * last one sequenced when the copy of the venue's file began. `stop()` is asked every few ms while the
+   * venue's file is copied, and before and after each copy: true abandons the copy (rejects with
+   * VENUE_CLOSED). The destinations must not exist.
    */
-  async backup(dest: { venue: string; history: string }, stop: () => boolean = () => false): Promise<{ seq: number; venue: CopiedFile; history: CopiedFile }> {
+  async backup(
+    dest: { venue: string; history: string },
+    stop: () => boolean = () => false,
+    limits: { walGrowthBytes?: number; watchMs?: number } = {},
+  ): Promise<{ seq: number; venue: CopiedFile; history: CopiedFile }> {
     const stopped = (): VenueError => new VenueError('VENUE_CLOSED', 'The copy of the venue was stopped');
     this.assertUsable();
     const history = await copyDatabase(this.historyFile, dest.history);
@@ -1618,42 +1635,59 @@ export class Venue {
     if (stop()) throw stopped();
     const fds = this.fileFds;
     if (fds === undefined) {
-      // a file shared (exclusive: false): a worker's own connection copies it, as the history file
+      // a file shared (exclusive: false): a worker's own connection copies it in one step, as the history file
       const venue = await copyDatabase(this.path, dest.venue, LAST_SEQ_SQL);
       this.assertUsable();
       if (stop()) throw stopped();
       return { seq: Number(venue.probe), venue: { bytes: venue.bytes }, history };
     }
     const pageSize = Number(this.db.pragma('page_size', { simple: true }));
-    this.copiesRunning++;
-    this.holdCheckpoints(1);
-    let held = true;
+    const seqAtHold = this.seq;
+    let held = false;
     const letGo = (): void => {
       if (held) this.holdCheckpoints(-1);
       held = false;
     };
-    const seqAtHold = this.seq;
+    let abandoned: Error | undefined;
+    let watch: ReturnType<typeof setInterval> | undefined;
     let venue: CopiedFile;
     try {
+      this.holdCheckpoints(1);
+      held = true;
       // A WAL that its last checkpoint emptied starts over at the next write: it writes the WAL's header
-      // and frames from its beginning again, over frames the copy may have read already. This commit (the
-      // time of the copy, kept in meta) makes that happen now, before the copy: no other can until the hold
-      // ends, since the WAL then has frames no checkpoint copied.
-      this.db.transaction(() => setMeta(this.db, 'backup_copied_at', new Date(this.clock()).toISOString()))();
-      venue = await copyHeldDatabase({ file: this.path, fd: fds.db, wal: fds.walPath, walFd: fds.wal }, dest.venue, {
+      // and frames from its beginning again, over frames the copy may have read already. This commit (when
+      // the copy was made, kept in meta) makes that happen now, before the copy: no other can until the
+      // hold ends, since the WAL then has frames no checkpoint copied.
+      this.db.transaction(() => setMeta(this.db, 'backup_copied_at', new Date().toISOString()))();
+      const copy = copyHeldDatabase({ file: fds.file, fd: fds.db, wal: fds.walPath, walFd: fds.wal }, dest.venue, {
         pageSize,
         probe: LAST_SEQ_SQL,
-        stop: () => stop() || this.state !== 'open',
+        stop: () => abandoned !== undefined || stop() || this.state !== 'open',
         // the bytes are copied: the file may change again (the copy is then checked on the worker thread)
         onCopied: letGo,
+      });
+      // A copy that does not get on (a backup volume that hangs) must not hold the checkpoints for ever:
+      // the WAL would grow without bound, and the first checkpoint after would write all of it at once.
+      const growth = limits.walGrowthBytes ?? BACKUP_MAX_WAL_GROWTH;
+      const walAtHold = fstatSync(fds.wal).size;
+      venue = await new Promise<CopiedFile>((resolve, reject) => {
+        watch = setInterval(() => {
+          if (!held || abandoned !== undefined || this.fileFds !== fds || fstatSync(fds.wal).size - walAtHold <= growth) return;
+          abandoned = new Error(
+            `The copy of the venue was abandoned: the journal's WAL grew by more than ${Math.round(growth / 2 ** 20)} MB while the copy ran (is the backup folder's volume slow?)`,
+          );
+          letGo();
+          reject(abandoned);
+        }, limits.watchMs ?? BACKUP_WATCH_MS);
+        copy.then(resolve, reject);
       });
     } catch (e) {
       this.assertUsable(); // (closed or failed meanwhile: say so as every other call would)
       if (e instanceof CopyStopped) throw stopped();
       throw e;
     } finally {
+      if (watch !== undefined) clearInterval(watch);
       letGo();
-      if (--this.copiesRunning === 0 && this.state === 'closed') this.closeFileFds();
     }
     // a venue closed during the copy checkpointed its WAL into the file being copied: the copy is not used
     this.assertUsable();
@@ -1679,12 +1713,12 @@ export class Venue {
    * go checkpoints the whole WAL.
    */
   private holdCheckpoints(by: 1 | -1): void {
-    this.checkpointHolds += by;
-    if (this.state !== 'open' && this.state !== 'closing') return;
-    if (by === 1 && this.checkpointHolds === 1) {
+    const open = this.state === 'open' || this.state === 'closing';
+    if (open && by === 1 && this.checkpointHolds === 0) {
       this.autoCheckpoint = Number(this.db.pragma('wal_autocheckpoint', { simple: true }));
       this.db.pragma('wal_autocheckpoint = 0');
-    } else if (by === -1 && this.checkpointHolds === 0) this.db.pragma(`wal_autocheckpoint = ${this.autoCheckpoint}`);
+    } else if (open && by === -1 && this.checkpointHolds === 1) this.db.pragma(`wal_autocheckpoint = ${this.autoCheckpoint}`);
+    this.checkpointHolds += by; // (once the setting is made: a hold that failed to take is not counted)
   }
 
   /**
@@ -1899,7 +1933,7 @@ export class Venue {
     this.db.close();
     if (this.walFd !== undefined) closeSync(this.walFd);
     this.walFd = undefined;
-    if (this.copiesRunning === 0) this.closeFileFds(); // (else when the last copy ends)
+    this.closeFileFds(); // (a copy still reading them fails, and its result is not used)
   }
 
   private flushClosing(): void {

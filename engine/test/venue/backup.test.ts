@@ -2,7 +2,7 @@
  * Venue.backup: an online copy of the venue (its file and its WAL byte for byte, its checkpoints held
  * meanwhile; its history file by a worker thread's connection) while commands are sequenced.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import Database from 'better-sqlite3';
@@ -16,9 +16,9 @@ function bulk(v: Venue, symbol: string): void {
   v.importCandles(symbol, '1m', Array.from({ length: 300_000 }, (_, i) => ({ t: 1_700_000_040_000 + i * 60_000, o: 1000, h: 1010, l: 990, c: 1000, v: 5 })));
 }
 
-/** What another process gets when it tries to write `file` (SQLite's error code, or 'wrote'). */
+/** What another process gets when it tries to take `file`'s write lock (SQLite's error code, or 'free'). */
 function writeFromAnotherProcess(file: string): string {
-  const script = `const D = require(process.argv[1]); try { const db = new D(process.argv[2], { timeout: 0 }); db.exec('BEGIN IMMEDIATE; CREATE TABLE intruder (x); COMMIT'); db.close(); console.log('wrote'); } catch (e) { console.log(e.code); }`;
+  const script = `const D = require(process.argv[1]); try { const db = new D(process.argv[2], { timeout: 0 }); db.exec('BEGIN IMMEDIATE; ROLLBACK'); db.close(); console.log('free'); } catch (e) { console.log(e.code); }`;
   const r = spawnSync(process.execPath, ['-e', script, createRequire(import.meta.url).resolve('better-sqlite3'), file], { encoding: 'utf8' });
   return r.stdout.trim();
 }
@@ -35,7 +35,19 @@ describe('Venue.backup', () => {
     expect(writeFromAnotherProcess(file)).toBe('SQLITE_BUSY');
     v.close();
     // (and the check sees a file no one holds)
-    expect(writeFromAnotherProcess(file)).toBe('wrote');
+    expect(writeFromAnotherProcess(file)).toBe('free');
+    // closed during a copy and opened again: the copy, when it ends, takes nothing of the new venue's hold
+    const w = openVenue(file);
+    bulk(w, setup.symbols[1]!);
+    const copying = w.backup({ venue: join(out, 'again.db'), history: join(out, 'again.db-history') });
+    const outcome = copying.then(() => 'made', (e: { code?: string }) => e.code);
+    while (!existsSync(join(out, 'again.db'))) await new Promise((r) => setImmediate(r));
+    w.close();
+    const x = openVenue(file);
+    expect(await outcome).toBe('VENUE_CLOSED');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(writeFromAnotherProcess(file)).toBe('SQLITE_BUSY');
+    x.close();
   });
 
   it('a copy made while commands are sequenced opens as the venue was at its seq (same state hash), with its history derived', async () => {
@@ -108,14 +120,40 @@ describe('Venue.backup', () => {
     const wSetup = await setUpLoad(w);
     await expect(w.backup({ venue: join(out, 'w.db'), history: join(out, 'w.db-history') }, () => true)).rejects.toMatchObject({ code: 'VENUE_CLOSED', message: 'The copy of the venue was stopped' });
     expect(w.lastSeq).toBeGreaterThan(0);
-    // stopped while its file is copied: the checkpoints are let go
+    // stopped while its file is copied (the checkpoints held): they are let go
     bulk(w, wSetup.symbols[0]!);
-    let copying = false;
-    const stopped = w.backup({ venue: join(out, 'w2.db'), history: join(out, 'w2.db-history') }, () => (copying ||= existsSync(join(out, 'w2.db'))));
+    let stoppedWhileHeld = false;
+    const stopped = w.backup({ venue: join(out, 'w2.db'), history: join(out, 'w2.db-history') }, () => (stoppedWhileHeld ||= existsSync(join(out, 'w2.db')) && w.durability().walAutoCheckpoint === 0));
     await expect(stopped).rejects.toMatchObject({ code: 'VENUE_CLOSED', message: 'The copy of the venue was stopped' });
-    expect(copying).toBe(true);
+    expect(stoppedWhileHeld).toBe(true);
     expect(w.durability().walAutoCheckpoint).toBe(1000);
+    // a copy during which the WAL grows past the limit is abandoned, and the checkpoints let go at once
+    const abandoned = w.backup({ venue: join(out, 'w3.db'), history: join(out, 'w3.db-history') }, undefined, { walGrowthBytes: -1, watchMs: 1 });
+    await expect(abandoned).rejects.toThrow(/^The copy of the venue was abandoned: the journal's WAL grew by more than 0 MB/);
+    expect(w.durability().walAutoCheckpoint).toBe(1000);
+    // and the next one is made as usual
+    const again = await w.backup({ venue: join(out, 'w4.db'), history: join(out, 'w4.db-history') });
+    expect(again.seq).toBe(w.lastSeq);
     w.close();
+  });
+
+  it.runIf(process.platform !== 'win32')('a venue opened through a symbolic link to its file is copied (its WAL is beside the file, where SQLite puts it)', async () => {
+    const real = tempDb();
+    const link = join(tempDir(), 'link.db');
+    symlinkSync(real, link);
+    const v = openVenue(link);
+    const setup = await setUpLoad(v);
+    await runLoad(v, setup, 20, 1);
+    expect(existsSync(`${real}-wal`)).toBe(true);
+    expect(existsSync(`${link}-wal`)).toBe(false);
+    const out = tempDir();
+    const b = await v.backup({ venue: join(out, 'copy.db'), history: join(out, 'copy.db-history') });
+    expect(b.seq).toBe(v.lastSeq);
+    const hash = v.stateHash();
+    v.close();
+    const copy = openVenue(join(out, 'copy.db'));
+    expect(copy.stateHash()).toBe(hash);
+    copy.close();
   });
 
   it("a venue not held exclusively is copied by a worker thread's own connection", async () => {
