@@ -28,7 +28,8 @@
  * ones beyond `kept` are deleted. One runs at a time; one server per backup folder (it holds the folder from its
  * first backup on, and another server's backups there fail).
  */
-import { chmodSync, copyFileSync, existsSync, fsyncSync, closeSync, openSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, fsyncSync, closeSync, openSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { open, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { amendCopy, copyDatabase, historyPath, type Venue } from '../../engine/venue/index.js';
@@ -66,6 +67,16 @@ export interface BackupOptions {
 /** The stamp of a backup's name: 20261206T160500123Z (UTC, to the millisecond). */
 function stamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace('.', '');
+}
+
+/** fsync of a file or a folder (its entries) by path, on the thread pool (a busy disk can take long). */
+async function fsyncPathOffLoop(path: string): Promise<void> {
+  const fh = await open(path, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
 }
 
 /** fsync of a file or a folder (its entries) by path. */
@@ -171,7 +182,7 @@ export class Backups {
       mkdirSync(o.dir, { recursive: true });
       this.#claimFolder();
       // what a backup cut short by a crash left (one server per backup folder: none of them is running)
-      for (const n of readdirSync(o.dir)) if (n.startsWith('.partial-')) rmSync(join(o.dir, n), { recursive: true, force: true });
+      for (const n of readdirSync(o.dir)) if (n.startsWith('.partial-')) await rm(join(o.dir, n), { recursive: true, force: true });
       // for the server's account only: it holds the key and the users' password hashes
       mkdirSync(partial, { mode: 0o700 });
       // The names a server started with `--db <folder>/<venue file>` looks for.
@@ -200,7 +211,7 @@ export class Backups {
         const to = join(partial, names.key);
         copyFileSync(o.keyFile, to);
         chmodSync(to, 0o600);
-        fsyncPath(to);
+        await fsyncPathOffLoop(to);
         files.push({ role: 'key', file: names.key, bytes: statSync(to).size });
       }
       const name = `${stamp(startedAt)}-seq${v.seq}`;
@@ -217,23 +228,23 @@ export class Backups {
         bytes: files.reduce((a, f) => a + f.bytes, 0),
       };
       writeFileSync(join(partial, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-      fsyncPath(join(partial, MANIFEST));
-      fsyncPath(partial);
+      await fsyncPathOffLoop(join(partial, MANIFEST));
+      await fsyncPathOffLoop(partial);
       const dir = join(o.dir, name);
       renameSync(partial, dir);
       this.#newest = { ...manifest, dir };
       // the backup is whole from here on: a failure to sync the folder's entry or to delete an old backup
       // does not make it a failed one
       try {
-        fsyncPath(o.dir);
-        this.#prune();
+        await fsyncPathOffLoop(o.dir);
+        await this.#prune();
       } catch {
         // (the next backup prunes again)
       }
       return this.#newest;
     } catch (e) {
       try {
-        rmSync(partial, { recursive: true, force: true });
+        await rm(partial, { recursive: true, force: true });
       } catch {
         // (the folder could not be made in the first place)
       }
@@ -242,9 +253,12 @@ export class Backups {
     }
   }
 
-  /** Deletes the oldest backups beyond `kept`. */
-  #prune(): void {
-    for (const b of this.list().slice(this.#o.kept)) rmSync(b.dir, { recursive: true, force: true });
+  /**
+   * Deletes the oldest backups beyond `kept`, on the thread pool: deleting a backup's gigabytes holds the
+   * thread that does it (rmSync of 2 GB took 455 ms here, and held the event loop as long).
+   */
+  async #prune(): Promise<void> {
+    for (const b of this.list().slice(this.#o.kept)) await rm(b.dir, { recursive: true, force: true });
   }
 
   /**
