@@ -397,11 +397,18 @@ function Audit({ auth }: { auth: AdminApi }) {
   const [exporting, setExporting] = useState<{ n: number; stop: AbortController }>();
   const serverName = live.backend.name ?? live.hubStatus?.serverName ?? live.hubStatus?.profileName ?? location.host;
   const exportCsv = async (): Promise<void> => {
+    // the filter as typed now: the list waits for typing to pause, an export asked for is of what is typed
+    const typedNow = auditAddress(address);
+    if (typedNow === undefined) {
+      setNotice({ ok: false, text: `“${address.trim()}” is not an IP address (IPv4 or IPv6)` });
+      return;
+    }
+    const exported: AuditFilter = { action: filter.trim(), userId: who, ip: typedNow, until };
     const stop = new AbortController();
     setNotice(undefined);
     setExporting({ n: 0, stop });
     try {
-      const { entries, more } = await collectAudit(auth, f, { signal: stop.signal, onProgress: (n) => setExporting({ n, stop }) });
+      const { entries, more } = await collectAudit(auth, exported, { signal: stop.signal, onProgress: (n) => setExporting({ n, stop }) });
       const out = await saveTextFile(live, auditFileName(serverName, entries), auditCsv(entries));
       if (!out.saved) return;
       const last = entries.at(-1);
