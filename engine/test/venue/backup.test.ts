@@ -23,6 +23,19 @@ function writeFromAnotherProcess(file: string): string {
   return r.stdout.trim();
 }
 
+/** Backs `v` up (no commands running), closes it, and opens the copy: the venue as it was, at its last seq. */
+async function expectCopyIsTheVenue(v: Venue): Promise<void> {
+  const out = tempDir();
+  const b = await v.backup({ venue: join(out, 'copy.db'), history: join(out, 'copy.db-history') });
+  expect(b.seq).toBe(v.lastSeq);
+  const hash = v.stateHash();
+  v.close();
+  const copy = openVenue(join(out, 'copy.db'));
+  expect(copy.lastSeq).toBe(b.seq);
+  expect(copy.stateHash()).toBe(hash);
+  copy.close();
+}
+
 describe('Venue.backup', () => {
   it('the venue keeps its file to itself through a backup: another process can write it neither before nor after', async () => {
     const file = tempDb();
@@ -146,29 +159,14 @@ describe('Venue.backup', () => {
     await runLoad(v, setup, 20, 1);
     expect(existsSync(`${real}-wal`)).toBe(true);
     expect(existsSync(`${link}-wal`)).toBe(false);
-    const out = tempDir();
-    const b = await v.backup({ venue: join(out, 'copy.db'), history: join(out, 'copy.db-history') });
-    expect(b.seq).toBe(v.lastSeq);
-    const hash = v.stateHash();
-    v.close();
-    const copy = openVenue(join(out, 'copy.db'));
-    expect(copy.stateHash()).toBe(hash);
-    copy.close();
+    await expectCopyIsTheVenue(v);
   });
 
   it("a venue not held exclusively is copied by a worker thread's own connection", async () => {
     const v = openVenue(tempDb(), { exclusive: false });
     const setup = await setUpLoad(v);
     await runLoad(v, setup, 20, 1);
-    const out = tempDir();
-    const b = await v.backup({ venue: join(out, 'copy.db'), history: join(out, 'copy.db-history') });
-    expect(b.seq).toBe(v.lastSeq);
-    const hash = v.stateHash();
-    v.close();
-    const copy = openVenue(join(out, 'copy.db'));
-    expect(copy.lastSeq).toBe(b.seq);
-    expect(copy.stateHash()).toBe(hash);
-    copy.close();
+    await expectCopyIsTheVenue(v);
   });
 
   it('two copies at once are both the venue as of their seq; then the WAL is checkpointed as before', async () => {
