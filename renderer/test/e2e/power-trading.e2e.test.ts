@@ -492,7 +492,7 @@ describe('power-trader features', () => {
     await sheet.getByRole('button', { name: 'Default keys' }).click();
     await sheet.getByRole('button', { name: 'Default sizes' }).click();
     await until(() => sheet.locator('tr[data-action=buyAtAsk] kbd').textContent(), (t) => t === 'Shift+B', 5000, 'the standard key back');
-    expect(await sheet.getByRole('textbox', { name: 'Size preset 2', exact: true }).inputValue()).toBe('200');
+    await until(() => sheet.getByRole('textbox', { name: 'Size preset 2', exact: true }).inputValue(), (v) => v === '200', 5000, 'the standard sizes back');
     await page.keyboard.press('Escape');
     await sheet.waitFor({ state: 'detached' });
     expect(realProblems(w.problems)).toEqual([]);
