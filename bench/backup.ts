@@ -5,6 +5,8 @@
  *   npm run bench:backup                    a venue file of about 200 MB
  *   npm run bench:backup -- --mb 50         another size
  *   npm run bench:backup -- --rate 5000     the order flow while copying (orders/s, default 5,000)
+ *   npm run bench:backup -- --shared-mb 800 also a shared WAL file of that size copied as the users database
+ *                                           and the history file are (copyDatabase), under the same flow
  *   npm run bench:backup -- --json          last stdout line is one JSON object
  *
  * Method: a venue on a temp folder with the server's journal settings (synchronous FULL, fsync on the thread
@@ -14,13 +16,16 @@
  * worker threads, the venue's checkpoints held meanwhile), then right after it for as long again (baseline:
  * it includes the first checkpoint after the copy, of the WAL the copy let grow). Each ack is timed from
  * the moment its order was due (ackP99Ms), and the event loop's delay is sampled every millisecond
- * (loopDelayMaxMs). `copyMBPerSec` is the venue file's size over the time of the whole backup.
+ * (loopDelayMaxMs). `copyMBPerSec` is the venue file's size over the time of the whole backup. With
+ * --shared-mb, a third window: the flow while a plain SQLite file in WAL mode of that size, on the same disk,
+ * is copied by copyDatabase (`shared`).
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Venue } from '../engine/venue/index.js';
+import Database from 'better-sqlite3';
+import { copyDatabase, Venue } from '../engine/venue/index.js';
 import { LoadClient, loadSetup } from '../engine/venue/load.js';
 import { summarize } from './lib/stats.js';
 import { formatTable, round } from './lib/table.js';
@@ -33,6 +38,7 @@ const opt = (name: string, dflt: number): number => {
 };
 const MB = opt('--mb', 200);
 const RATE = opt('--rate', 5000);
+const SHARED_MB = opt('--shared-mb', 0);
 const log = (s: string): void => {
   if (!json) console.log(s);
 };
@@ -111,6 +117,24 @@ async function main(): Promise<void> {
     await copying;
     // the same flow for as long, without a copy (its first commit checkpoints the WAL)
     const baseline = await flow(v, clients, new Promise((r) => setTimeout(r, copyMs)));
+    let shared: (Window & { copyMs: number; mb: number }) | undefined;
+    if (SHARED_MB > 0) {
+      const path = join(dir, 'shared.db');
+      const db = new Database(path);
+      db.pragma('journal_mode = WAL');
+      db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB NOT NULL)');
+      const ins = db.prepare('INSERT INTO t (b) VALUES (?)');
+      const row = Buffer.alloc(64_000, 7);
+      db.transaction(() => {
+        for (let i = 0; i < (SHARED_MB * 1e6) / row.length; i++) ins.run(row);
+      })();
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+      const mb = statSync(path).size / 1e6;
+      const c0 = performance.now();
+      const w = await flow(v, clients, copyDatabase(path, join(out, 'shared.db')));
+      shared = { ...w, copyMs: round(performance.now() - c0, 0), mb: round(mb, 1) };
+    }
     v.close();
 
     const copyMBPerSec = venueBytes / 1e6 / (copyMs / 1000);
@@ -122,8 +146,15 @@ async function main(): Promise<void> {
       ['event-loop delay p99 / max, after', `${baseline.loopDelayP99Ms} / ${baseline.loopDelayMaxMs} ms`, 'sampled every 1 ms'],
       ['event-loop delay p99 / max, during a copy', `${during.loopDelayP99Ms} / ${during.loopDelayMaxMs} ms`, ''],
     ];
+    if (shared !== undefined) {
+      rows.push(
+        ['copy of a shared WAL file', `${(shared.copyMs / 1000).toFixed(2)} s`, `${shared.mb.toFixed(0)} MB, ${(shared.mb / (shared.copyMs / 1000)).toFixed(0)} MB/s`],
+        [`acks during it: p50 / p99 / max`, `${shared.ackP50Ms} / ${shared.ackP99Ms} / ${shared.ackMaxMs} ms`, `${shared.acks} orders`],
+        ['event-loop delay p99 / max, during it', `${shared.loopDelayP99Ms} / ${shared.loopDelayMaxMs} ms`, ''],
+      );
+    }
     log(formatTable(['measure', 'value', 'conditions'], rows, ['left', 'right', 'left']));
-    if (json) console.log(JSON.stringify({ venueMB: round(venueBytes / 1e6, 1), rate: RATE, copyMs: round(copyMs, 0), copyMBPerSec: round(copyMBPerSec, 0), seq, baseline, during }));
+    if (json) console.log(JSON.stringify({ venueMB: round(venueBytes / 1e6, 1), rate: RATE, copyMs: round(copyMs, 0), copyMBPerSec: round(copyMBPerSec, 0), seq, baseline, during, ...(shared !== undefined ? { shared } : {}) }));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -3,7 +3,7 @@
  *
  * Two ways, by who holds the file:
  * - A file shared in WAL mode (the history file, the users database): a worker thread opens its own
- *   read-only connection and copies every page with SQLite's backup API in one step, under one read
+ *   read-only connection and copies every page with SQLite's backup API, 4 MB a step, all under one read
  *   transaction, so the copy is the file as of one commit; the writers go on meanwhile (WAL readers block
  *   no one). The copy costs the event loop nothing.
  * - The venue's own file, held exclusively by its connection (no other connection can open it): a worker
@@ -134,10 +134,10 @@ const Database = require(workerData.sqlite);
 const { src, dest, probe, steps, attach, copies, stop } = workerData;
 ${LOWER_PRIORITY_SOURCE}
 const copyFileBytes = ${copyFileBytes.toString()};
+// (stop: an Int32Array the caller sets to 1 to stop the copy)
+const stopped = () => stop !== undefined && Atomics.load(stop, 0) === 1;
 (async () => {
   if (copies !== undefined) {
-    // (stop: an Int32Array the caller sets to 1 to stop the copy)
-    const stopped = () => stop !== undefined && Atomics.load(stop, 0) === 1;
     const done = [];
     for (const c of copies) done.push(copyFileBytes(fs, c, ${COPY_CHUNK}, ${COPY_SYNC_BYTES}, stopped));
     if (dest === undefined) {
@@ -149,11 +149,28 @@ const copyFileBytes = ${copyFileBytes.toString()};
   }
   if (src !== undefined) {
     const from = new Database(src, { readonly: true, fileMustExist: true });
+    let out;
     try {
       from.pragma('busy_timeout = 10000');
-      // The first step only counts the pages; the second copies all of them under one read transaction.
-      await from.backup(dest, { progress: () => 0x7fffffff });
+      // One read transaction for the whole copy, however many steps: the copy is the file as of one commit,
+      // and the backup does not start over when a writer commits between two steps (it would at each step
+      // otherwise, and never end under a steady writer).
+      from.exec('BEGIN');
+      from.prepare('SELECT count(*) FROM sqlite_schema').get();
+      const pageSize = from.pragma('page_size', { simple: true });
+      const pages = Math.max(1, Math.floor(${COPY_SYNC_BYTES} / pageSize));
+      await from.backup(dest, {
+        progress: () => {
+          if (stopped()) throw new Error('stopped');
+          // what the steps so far wrote is synced before the next (see copyFileBytes: COPY_SYNC_BYTES)
+          if (out === undefined) out = fs.openSync(dest, 'r+');
+          fs.fdatasyncSync(out);
+          return pages;
+        },
+      });
+      from.exec('COMMIT');
     } finally {
+      if (out !== undefined) fs.closeSync(out);
       from.close();
     }
   }
@@ -282,11 +299,13 @@ function runWorker(data: WorkerData, control: Control = {}): Promise<CopiedFile>
 
 /**
  * Copies the SQLite file `src` (in WAL mode, shared) to `dest` (which must not exist) on a worker thread, as
- * of one commit, with SQLite's backup API, and makes the copy self-contained and checks it: journal mode
- * DELETE, `quick_check`, fsync; then runs `probe` on it, if given.
+ * of one commit (under one read transaction), with SQLite's backup API in steps of COPY_SYNC_BYTES, the
+ * copy's data synced after each (as a byte copy's, so that it never holds much unwritten); then makes the
+ * copy self-contained and checks it: journal mode DELETE, `quick_check`, fsync; then runs `o.probe` on it,
+ * if given. `o.stop()`: as copyFiles (asked between the steps).
  */
-export function copyDatabase(src: string, dest: string, probe?: string): Promise<CopiedFile> {
-  return runWorker(probe === undefined ? { src, dest } : { src, dest, probe });
+export function copyDatabase(src: string, dest: string, o: { probe?: string; stop?: () => boolean } = {}): Promise<CopiedFile> {
+  return runWorker(o.probe === undefined ? { src, dest } : { src, dest, probe: o.probe }, { stop: o.stop });
 }
 
 /**

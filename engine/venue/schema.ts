@@ -35,6 +35,9 @@ export interface OpenDbOptions {
   migrations?: readonly Migration[];
 }
 
+/** The size (bytes) a venue's WAL is cut back to when it starts over (PRAGMA journal_size_limit): 64 MiB. */
+export const WAL_SIZE_LIMIT = 64 * 2 ** 20;
+
 const SYNC_CODE: Record<SynchronousLevel, number> = { OFF: 0, NORMAL: 1, FULL: 2, EXTRA: 3 };
 
 /** One migration: brings the schema from `version - 1` to `version`. Runs inside an immediate transaction. */
@@ -417,6 +420,9 @@ function setUp(db: Db, path: string, o: OpenDbOptions): OpenedDb {
   assertPragma(db, 'synchronous', SYNC_CODE[o.synchronous], pragma(db, 'synchronous'));
   db.pragma('temp_store = MEMORY');
   db.pragma('cache_size = -65536');
+  // A WAL that grew (a backup holding the checkpoints, a large import) is cut back to this size when it
+  // starts over, rather than keeping its stale tail, which every later backup would copy.
+  db.pragma(`main.journal_size_limit = ${WAL_SIZE_LIMIT}`);
 
   if (o.integrityCheck) {
     const res = db.pragma('quick_check', { simple: false }) as { quick_check: string }[];

@@ -1614,14 +1614,14 @@ export class Venue {
    * Nothing of either copy runs on the event loop but one small commit; the WAL grows meanwhile, and the
    * first commit after the bytes are copied checkpoints it. A copy during which the WAL's file grows by more
    * than `limits.walGrowthBytes` (default 256 MB; looked at every `limits.watchMs`, 100) is abandoned
-   * (rejects) and the checkpoints let go. (A file not
-   * held exclusively is copied as the history file is, in one step.) The history is copied first so that it
-   * is never ahead of the journal copied after it: a venue opened on the copies derives what the history
-   * lacks from the journal, as after a crash. Both copies are checked and fsynced on the worker thread.
-   * Resolves with `seq`, the last command the copy of the journal holds (read from the copy), at or after the
-   * last one sequenced when the copy of the venue's file began. `stop()` is asked every few ms while the
-   * venue's file is copied, and before and after each copy: true abandons the copy (rejects with
-   * VENUE_CLOSED). The destinations must not exist.
+   * (rejects) and the checkpoints let go. (A file not held exclusively is copied as the history file is.)
+   * The history is copied first so that it is never ahead of the journal copied after it: a venue opened on
+   * the copies derives what the history lacks from the journal, as after a crash. Both copies are checked
+   * and fsynced on the worker thread. Resolves with `seq`, the last command the copy of the journal holds
+   * (read from the copy), at or after the last one sequenced when the copy of the venue's file began.
+   * `stop()` is asked every few ms while either file is copied, and before and after each copy: true
+   * abandons the copy (rejects with VENUE_CLOSED), as does closing the venue. The destinations must not
+   * exist.
    */
   async backup(
     dest: { venue: string; history: string },
@@ -1630,13 +1630,23 @@ export class Venue {
   ): Promise<{ seq: number; venue: CopiedFile; history: CopiedFile }> {
     const stopped = (): VenueError => new VenueError('VENUE_CLOSED', 'The copy of the venue was stopped');
     this.assertUsable();
-    const history = await copyDatabase(this.historyFile, dest.history);
+    // a file shared in WAL mode: a worker's own connection copies it (SQLite's backup API, in steps)
+    const copyShared = async (from: string, to: string, probe?: string): Promise<CopiedFile> => {
+      try {
+        return await copyDatabase(from, to, { probe, stop: () => stop() || this.state !== 'open' });
+      } catch (e) {
+        this.assertUsable();
+        if (e instanceof CopyStopped) throw stopped();
+        throw e;
+      }
+    };
+    const history = await copyShared(this.historyFile, dest.history);
     this.assertUsable();
     if (stop()) throw stopped();
     const fds = this.fileFds;
     if (fds === undefined) {
-      // a file shared (exclusive: false): a worker's own connection copies it in one step, as the history file
-      const venue = await copyDatabase(this.path, dest.venue, LAST_SEQ_SQL);
+      // a file shared (exclusive: false): copied as the history file
+      const venue = await copyShared(this.path, dest.venue, LAST_SEQ_SQL);
       this.assertUsable();
       if (stop()) throw stopped();
       return { seq: Number(venue.probe), venue: { bytes: venue.bytes }, history };
@@ -1963,8 +1973,17 @@ export class Venue {
   /**
    * The durability settings in effect, read back from the connection. `walAutoCheckpoint`: the WAL's pages
    * after which a commit checkpoints it (0 while a copy of the file holds checkpoints, see backup()).
+   * `walSizeLimit`: the bytes its WAL is cut back to when it starts over.
    */
-  durability(): { journalMode: string; synchronous: SynchronousLevel; lockingMode: string; busyTimeoutMs: number; walAutoCheckpoint: number; fsync?: 'background' } {
+  durability(): {
+    journalMode: string;
+    synchronous: SynchronousLevel;
+    lockingMode: string;
+    busyTimeoutMs: number;
+    walAutoCheckpoint: number;
+    walSizeLimit: number;
+    fsync?: 'background';
+  } {
     const p = (name: string): unknown => this.db.pragma(`main.${name}`, { simple: true });
     const sync = (['OFF', 'NORMAL', 'FULL', 'EXTRA'] as const)[p('synchronous') as number]!;
     return {
@@ -1973,6 +1992,7 @@ export class Venue {
       lockingMode: String(p('locking_mode')),
       busyTimeoutMs: Number(p('busy_timeout')),
       walAutoCheckpoint: Number(this.db.pragma('wal_autocheckpoint', { simple: true })),
+      walSizeLimit: Number(p('journal_size_limit')),
       ...(this.bgSync ? { fsync: 'background' as const } : {}),
     };
   }

@@ -192,7 +192,7 @@ export class Backups {
       const files: BackupManifest['files'] = [];
       const usersCopy = join(partial, names.users);
       const usersFrom = this.#now();
-      await copyDatabase(o.usersDb, usersCopy);
+      await copyDatabase(o.usersDb, usersCopy, { stop: () => this.#stopping });
       const v = await o.venue.backup({ venue: join(partial, names.venue), history: join(partial, names.history) }, () => this.#stopping);
       // the Idempotency-Key entries and the audit log, up to the venue's copy (see the file's comment):
       // every command in the copy is acknowledged, and so audited, before they are read

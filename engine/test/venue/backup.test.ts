@@ -133,6 +133,8 @@ describe('Venue.backup', () => {
     const wSetup = await setUpLoad(w);
     await expect(w.backup({ venue: join(out, 'w.db'), history: join(out, 'w.db-history') }, () => true)).rejects.toMatchObject({ code: 'VENUE_CLOSED', message: 'The copy of the venue was stopped' });
     expect(w.lastSeq).toBeGreaterThan(0);
+    // (stopped within the history file's copy, not after it: that copy is gone)
+    expect(existsSync(join(out, 'w.db-history'))).toBe(false);
     // stopped while its file is copied (the checkpoints held): they are let go
     bulk(w, wSetup.symbols[0]!);
     let stoppedWhileHeld = false;

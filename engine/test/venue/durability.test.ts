@@ -82,9 +82,9 @@ describe('group commit and acknowledgements', () => {
 
   it('asserts its durability settings: WAL, synchronous FULL by default or NORMAL when asked, lock, busy timeout', () => {
     const a = openVenue(tempDb());
-    expect(a.durability()).toEqual({ journalMode: 'wal', synchronous: 'FULL', lockingMode: 'exclusive', busyTimeoutMs: 5000, walAutoCheckpoint: 1000 });
+    expect(a.durability()).toEqual({ journalMode: 'wal', synchronous: 'FULL', lockingMode: 'exclusive', busyTimeoutMs: 5000, walAutoCheckpoint: 1000, walSizeLimit: 64 * 2 ** 20 });
     const b = openVenue(tempDb(), { synchronous: 'NORMAL', busyTimeoutMs: 250, exclusive: false });
-    expect(b.durability()).toEqual({ journalMode: 'wal', synchronous: 'NORMAL', lockingMode: 'normal', busyTimeoutMs: 250, walAutoCheckpoint: 1000 });
+    expect(b.durability()).toEqual({ journalMode: 'wal', synchronous: 'NORMAL', lockingMode: 'normal', busyTimeoutMs: 250, walAutoCheckpoint: 1000, walSizeLimit: 64 * 2 ** 20 });
   });
 
   it('background fsync: batches are acknowledged and published in order once the WAL is synced; close settles the rest', async () => {

@@ -1,13 +1,14 @@
 /**
  * Copying an SQLite file in WAL mode that one connection holds exclusively (the venue's), byte for byte while
  * that connection commits: copyFileBytes, and why the copy holds the connection's checkpoints and commits
- * once before it starts (Venue.backup).
+ * once before it starts (Venue.backup). And copying a shared one (the history file, the users database)
+ * while another connection commits: copyDatabase.
  */
 import * as fs from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { copyFileBytes, copyFiles, CopyStopped } from '../../venue/backup.js';
+import { copyDatabase, copyFileBytes, copyFiles, CopyStopped } from '../../venue/backup.js';
 import { tempDir } from './helpers.js';
 
 describe('copyFileBytes', () => {
@@ -134,5 +135,60 @@ describe('a byte copy of a held WAL database', () => {
     const { copy, rowsAtStart } = copyWhileCommitting(false);
     // (the hazard the commit removes: an older state than the copy's start, or a mixed or damaged one)
     expect(copy.check !== 'ok' || !copy.agree || copy.rows < rowsAtStart).toBe(true);
+  });
+});
+
+describe('copyDatabase', () => {
+  /** A shared WAL database of about `mb` MB: rows of 4 KB, and a counter row that every commit keeps equal to their count. */
+  function sharedDb(mb: number): { path: string; db: Database.Database; commit: () => void } {
+    const path = join(tempDir(), 'shared.db');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, b BLOB NOT NULL); CREATE TABLE c (n INTEGER NOT NULL); INSERT INTO c VALUES (0)');
+    const ins = db.prepare('INSERT INTO t (b) VALUES (?)');
+    const up = db.prepare('UPDATE c SET n = n + 1');
+    const commit = db.transaction(() => {
+      ins.run(Buffer.alloc(4000, 7));
+      up.run();
+    });
+    for (let i = 0; i < mb * 250; i++) commit();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    return { path, db, commit };
+  }
+
+  it('copies in steps while another connection commits all along, and the copy is the file as of one commit', async () => {
+    // 24 MB: six steps of 4 MB, each a moment for the writer to commit between
+    const { path, db, commit } = sharedDb(24);
+    const rowsAtStart = Number(db.prepare('SELECT count(*) FROM t').pluck().get());
+    let done = false;
+    const copying = copyDatabase(path, `${path}.copy`, { probe: 'SELECT n FROM c' }).finally(() => (done = true));
+    let commits = 0;
+    const deadline = performance.now() + 20_000;
+    while (!done && performance.now() < deadline) {
+      commit();
+      commits++;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    // (a backup that starts over at each commit between its steps would never end under this writer)
+    expect(done, 'the copy finished while the writer committed').toBe(true);
+    const copied = await copying;
+    expect(commits).toBeGreaterThan(5);
+    const c = new Database(`${path}.copy`, { readonly: true });
+    const rows = Number(c.prepare('SELECT count(*) FROM t').pluck().get());
+    expect(c.pragma('quick_check', { simple: true })).toBe('ok');
+    expect(c.pragma('journal_mode', { simple: true })).toBe('delete');
+    expect(Number(c.prepare('SELECT n FROM c').pluck().get())).toBe(rows);
+    expect(copied.probe).toBe(rows);
+    expect(rows).toBeGreaterThanOrEqual(rowsAtStart);
+    expect(rows).toBeLessThanOrEqual(rowsAtStart + commits);
+    c.close();
+    db.close();
+  });
+
+  it('stops between two steps when asked, and leaves no copy', async () => {
+    const { path, db } = sharedDb(32);
+    await expect(copyDatabase(path, `${path}.copy`, { stop: () => true })).rejects.toBeInstanceOf(CopyStopped);
+    expect(fs.existsSync(`${path}.copy`)).toBe(false);
+    db.close();
   });
 });
