@@ -66,6 +66,17 @@ let symbol = '';
 const price = (minor: number) => `${Math.floor(minor / 100)}.${String(minor % 100).padStart(2, '0')}`;
 const ladder = () => page.getByTestId('depth-ladder');
 const row = (p: number): Locator => ladder().locator(`[role=row][data-price="${p}"]`);
+/**
+ * The ladder centred on the last price, and `p` or the nearest price it shows a row for, one row in from its
+ * edge. The ladder shows the rows that fit (15 here) and re-centres only when the market drifts out of their
+ * middle half, so a price a few ticks beyond the best ask or bid can be off it, and a click on a row that is
+ * not there waits for it.
+ */
+async function onLadder(p: number): Promise<number> {
+  await ladder().getByTestId('ladder-recenter').click();
+  const shown = (await attrAll(ladder().locator('[role=row][data-price]'), 'data-price')).map(Number);
+  return Math.min(Math.max(...shown) - inst.tickSize, Math.max(Math.min(...shown) + inst.tickSize, p));
+}
 const bestBid = async (): Promise<number> => Number(await ladder().locator('[role=row].best-bid').first().getAttribute('data-price'));
 const venueOrder = (id: number | string) => host.core.venue.order(Number(id));
 const chartLines = async () => ((await page.getByTestId('chart').getAttribute('data-lines')) ?? '').split(' ').filter((x) => x !== '');
@@ -90,6 +101,7 @@ describe('power-trader features', () => {
   it('opens the ladder, the trading chart and the alerts on a liquid symbol', async () => {
     w = await openPage(browser, 'about:blank');
     page = w.page;
+    page.setDefaultTimeout(10_000); // a step that cannot happen says which, rather than the test's own timeout
     // The first load gets this workspace; later reloads keep whatever the test made of it.
     await page.addInitScript(`if (localStorage.getItem('tradedesk.layout.v1') === null) localStorage.setItem('tradedesk.layout.v1', ${JSON.stringify(JSON.stringify(LAYOUT))});`);
     await page.goto(host.url);
@@ -109,7 +121,7 @@ describe('power-trader features', () => {
 
   let ladderOrder = '';
   it('ladder: a bid click asks once (first use), then places a buy limit at exactly that price', async () => {
-    const target = (await bestBid()) - 6 * inst.tickSize;
+    const target = await onLadder((await bestBid()) - 6 * inst.tickSize);
     await row(target).locator('[data-col=bid]').click();
     const dialog = page.getByTestId('order-preview');
     await dialog.waitFor();
@@ -129,7 +141,7 @@ describe('power-trader features', () => {
   it('ladder: an ask click sells at that price at once (no second confirmation); an own-order click cancels', async () => {
     const bid = await bestBid();
     const ask = Number(await ladder().locator('[role=row].best-ask').first().getAttribute('data-price'));
-    const target = Math.max(ask, bid) + 6 * inst.tickSize;
+    const target = await onLadder(Math.max(ask, bid) + 6 * inst.tickSize);
     const before = new Set(openIds());
     await row(target).locator('[data-col=ask]').click();
     const id = await until(() => Promise.resolve(openIds().filter((x) => !before.has(x))), (l) => l.length === 1, 10_000, 'the sell order');
@@ -378,8 +390,8 @@ describe('power-trader features', () => {
     const ask = Number(await ladder().locator('[role=row].best-ask').first().getAttribute('data-price'));
     const bid = await bestBid();
     const before = new Set(openIds());
-    await row(ask + 4 * inst.tickSize).locator('[data-col=ask]').click();
-    await row(bid - 3 * inst.tickSize).locator('[data-col=bid]').click();
+    await row(await onLadder(ask + 4 * inst.tickSize)).locator('[data-col=ask]').click();
+    await row(await onLadder(bid - 3 * inst.tickSize)).locator('[data-col=bid]').click();
     const ids = await until(() => Promise.resolve(openIds().filter((x) => !before.has(x))), (l) => l.length === 2, 10_000, 'a resting sell and buy');
     await until(chartLines, (l) => ids.every((id) => l.includes(`o${id}`)), 10_000, 'their lines');
     const form = page.getByTestId('alerts-list');
