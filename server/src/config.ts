@@ -54,6 +54,12 @@ export const ConfigSchema = z.strictObject({
         ctx.addIssue({ code: 'custom', message: (e as Error).message });
       }
     }),
+  /**
+   * The header the trusted proxies write the client's address in: `x-forwarded-for` (nginx, HAProxy, most
+   * load balancers) or `forwarded` (RFC 7239). Only that one is read: a proxy passes the other on as the
+   * client wrote it.
+   */
+  proxyHeader: z.enum(['x-forwarded-for', 'forwarded']).default('x-forwarded-for'),
   /** SQLite synchronous level of the venue journal: full fsyncs every group commit. */
   sync: z.enum(['full', 'normal']).default('full'),
   /**
@@ -215,6 +221,7 @@ export const FLAGS: Readonly<Record<string, { key: string; kind: Kind }>> = {
   port: { key: 'port', kind: 'int' },
   origins: { key: 'origins', kind: 'list' },
   'trusted-proxies': { key: 'trustedProxies', kind: 'list' },
+  'proxy-header': { key: 'proxyHeader', kind: 'string' },
   sync: { key: 'sync', kind: 'string' },
   'commit-window-ms': { key: 'commitWindowMs', kind: 'int' },
   'background-nice': { key: 'backgroundNice', kind: 'int' },
@@ -371,6 +378,8 @@ export const HELP = `tradedesk exchange server
   --origins A,B          extra browser origins allowed (same origin is always allowed)
   --trusted-proxies A,B  reverse proxies (addresses or subnets, e.g. 127.0.0.1,10.0.0.0/8) whose
                          X-Forwarded-For gives the client's address (default none: the header is ignored)
+  --proxy-header x-forwarded-for|forwarded   the header those proxies write (default x-forwarded-for;
+                         forwarded: RFC 7239's Forwarded, its for= values)
   --sync full|normal     journal durability (default full: fsync every group commit)
   --snapshot-every N     venue snapshot after N commands (default 1000000; 0: every 5 min and at shutdown)
   --background-nice N    Linux: nice value of the history, audit and backup writer threads (default 10,

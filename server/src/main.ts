@@ -95,6 +95,7 @@ async function main(): Promise<void> {
     registration: app.config.registration,
     // how a request's address is read (audit log, throttles, caps), and the background threads' priority
     trustedProxies: app.config.trustedProxies,
+    proxyHeader: app.config.proxyHeader,
     backgroundNice: app.config.backgroundNice,
     node: process.version,
     nodeFlags: process.execArgv,

@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { clientAddress, plainAddress, trustedProxies } from '../src/http/client-address.js';
+import { clientAddress, forwardedFor, plainAddress, trustedProxies } from '../src/http/client-address.js';
 import { api, fund, listInstrument, login, setupAdmin, startServer, createUser, wsClient, PASSWORD } from './helpers.js';
 
 const PROXIES = trustedProxies(['127.0.0.1', '10.0.0.0/8', 'fd00::/8']);
@@ -32,6 +32,24 @@ describe('the client address', () => {
     expect(plainAddress(' 2001:DB8::A ')).toBe('2001:db8::a');
   });
 
+  it("reads RFC 7239's Forwarded when told to: each element's for=, the same walk from its right end", () => {
+    expect(forwardedFor('for=192.0.2.60;proto=http;by=203.0.113.43, For="[2001:db8:cafe::17]:4711"')).toEqual(['192.0.2.60', '[2001:db8:cafe::17]:4711']);
+    expect(forwardedFor('proto=https, for=unknown, for="_gazonk"; by=10.0.0.1, FOR = 198.51.100.1')).toEqual(['', 'unknown', '_gazonk', '198.51.100.1']);
+    const fwd = (peer: string, header: string | string[]) => clientAddress(peer, header, PROXIES, 'forwarded');
+    expect(fwd('127.0.0.1', 'for=203.0.113.7;proto=https')).toBe('203.0.113.7');
+    expect(fwd('127.0.0.1', 'for=1.1.1.1, for=203.0.113.7, for=10.1.2.3;by=127.0.0.1')).toBe('203.0.113.7');
+    expect(fwd('127.0.0.1', ['for=1.1.1.1', 'for="[2001:DB8::1]:443"'])).toBe('2001:db8::1');
+    // a hop the proxy would not name (unknown, obfuscated, none) stops at the proxy before it
+    expect(fwd('127.0.0.1', 'for=203.0.113.7, for=unknown')).toBe('127.0.0.1');
+    expect(fwd('127.0.0.1', 'for=203.0.113.7, for=_hidden, for=10.1.2.3')).toBe('10.1.2.3');
+    expect(fwd('127.0.0.1', 'proto=https')).toBe('127.0.0.1');
+    // an untrusted peer's header is ignored; X-Forwarded-For's plain list is not read as Forwarded
+    expect(fwd('198.51.100.2', 'for=203.0.113.7')).toBe('198.51.100.2');
+    expect(fwd('127.0.0.1', '203.0.113.7')).toBe('127.0.0.1');
+    // a quote the client left open does not swallow what the proxy appended after it
+    expect(fwd('127.0.0.1', 'for="1.1.1.1, for=203.0.113.7')).toBe('203.0.113.7');
+  });
+
   it('never is an address the client wrote past an untrusted hop (property)', () => {
     const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255)).map((p) => p.join('.'));
     const untrusted = v4.filter((a) => !a.startsWith('10.') && a !== '127.0.0.1');
@@ -46,6 +64,16 @@ describe('the client address', () => {
       }),
       { numRuns: 500, seed: 20261207 },
     );
+    // the same with Forwarded: what the client wrote is any text; each proxy appends `, for=<address>`
+    fc.assert(
+      fc.property(fc.string({ maxLength: 24 }), untrusted, fc.array(proxy, { minLength: 1, maxLength: 4 }), fc.boolean(), (written, client, chain, quoted) => {
+        const q = (a: string) => (quoted ? `"${a}"` : a);
+        const header = [written, ...[client, ...chain.slice(0, -1)].map((a) => `for=${q(a)};proto=https`)].join(', ');
+        expect(clientAddress(chain.at(-1), header, PROXIES, 'forwarded')).toBe(client);
+        expect(clientAddress(client, header, PROXIES, 'forwarded')).toBe(client);
+      }),
+      { numRuns: 500, seed: 20261207 },
+    );
   });
 
   it('trusts only addresses and subnets, refused by name at start-up otherwise', () => {
@@ -54,6 +82,10 @@ describe('the client address', () => {
       expect(() => loadConfig(['--trusted-proxies', bad], {}), bad).toThrow(`"${bad}" is not an IP address or a subnet (address/bits)`);
     expect(loadConfig(['--trusted-proxies', '127.0.0.1,10.0.0.0/8,::1'], {}).config.trustedProxies).toEqual(['127.0.0.1', '10.0.0.0/8', '::1']);
     expect(loadConfig([], { TRADEDESK_TRUSTED_PROXIES: 'fd00::/8' }).config.trustedProxies).toEqual(['fd00::/8']);
+    // the header they write: X-Forwarded-For unless told, Forwarded when told, nothing else
+    expect(loadConfig([], {}).config.proxyHeader).toBe('x-forwarded-for');
+    expect(loadConfig(['--proxy-header', 'forwarded'], {}).config.proxyHeader).toBe('forwarded');
+    expect(() => loadConfig(['--proxy-header', 'x-real-ip'], {})).toThrow(/proxyHeader/);
   });
 
   it('over HTTP and WebSocket: behind a trusted proxy the forwarded address is logged, throttled and capped; otherwise the header is ignored', async () => {
@@ -89,6 +121,23 @@ describe('the client address', () => {
       expect(fromThere.map((e) => e.action)).toEqual(['auth.login_throttled', 'auth.login_failed', 'auth.login_failed']);
     } finally {
       await s.stop();
+    }
+    // a proxy that writes Forwarded: its for= is the address, and X-Forwarded-For is the client's word
+    const f = await startServer({ trustedProxies: ['127.0.0.1'], proxyHeader: 'forwarded', ws: { maxPerIp: 1 } as never });
+    try {
+      const admin = await setupAdmin(f);
+      const headers = { Forwarded: 'for=1.1.1.1, for="[2001:db8::7]:50123";proto=https;by=127.0.0.1', 'X-Forwarded-For': '203.0.113.7' };
+      expect((await api(f.url, 'POST', '/api/v1/auth/login', { body: { username: 'nobody', password: 'not it' }, headers })).status).toBe(401);
+      // over WebSocket: the cap per address counts the forwarded one
+      const from = (ip: string) => ({ token: admin.accessToken, headers: { Forwarded: `for=${ip}`, 'X-Forwarded-For': '203.0.113.7' } });
+      const one = await wsClient(f, from('198.51.100.9'));
+      await expect(wsClient(f, from('198.51.100.9'))).rejects.toThrow(/429|503|too many/i);
+      const other = await wsClient(f, from('198.51.100.10'));
+      for (const x of [one, other]) x.client.close();
+      const log = (await api(f.url, 'GET', '/api/v1/admin/audit?action=auth.login_failed', { token: admin.accessToken })).body as { ip: string }[];
+      expect(log.map((e) => e.ip)).toEqual(['2001:db8::7']);
+    } finally {
+      await f.stop();
     }
     // no trusted proxy: the header is the client's word, and ignored
     const plain = await startServer();

@@ -468,7 +468,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       res,
       reqId,
       url,
-      client: { ip: clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], proxies), userAgent: String(req.headers['user-agent'] ?? '') },
+      client: { ip: clientAddress(req.socket.remoteAddress, req.headers[cfg.proxyHeader], proxies, cfg.proxyHeader), userAgent: String(req.headers['user-agent'] ?? '') },
       principal: undefined,
       route: 'other',
     };

@@ -5,7 +5,9 @@
  * from the address the proxy put in `X-Forwarded-For`. Proxies append the address they received the request
  * from, so the header is read from its right end, past each trusted proxy, to the first address that is not
  * one: what a client wrote on the left of it itself is never taken. From a peer that is not trusted, the
- * header is ignored.
+ * header is ignored. A proxy that writes the standard `Forwarded` header (RFC 7239) instead is read the same
+ * way, from the `for=` of each element, when the server is told so (`proxyHeader`): only the header the
+ * proxies write may be read, since they pass the other on as the client wrote it.
  */
 import { BlockList, isIP } from 'node:net';
 import { auditAddress } from '../../../engine/protocol/index.js';
@@ -53,16 +55,45 @@ function trusted(proxies: BlockList, address: string): boolean {
   return kind !== 0 && proxies.check(address, kind === 4 ? 'ipv4' : 'ipv6');
 }
 
+/** The header the trusted proxies write the client's address in. */
+export type ProxyHeader = 'x-forwarded-for' | 'forwarded';
+
+/**
+ * The `for=` value of each element of a `Forwarded` header (RFC 7239), in order, unquoted
+ * (`for="[2001:db8::1]:4711"` is `[2001:db8::1]:4711`); '' for an element without one. Values that are not
+ * addresses (`unknown`, an obfuscated `_hidden`) are given as they are. Elements and pairs are split at
+ * every comma and semicolon, quoted or not: none is in an address, and a quote the client left open must
+ * not reach over the elements the proxies appended after it (only those, on the right, are read).
+ */
+export function forwardedFor(header: string): string[] {
+  return header.split(',').map((element) => {
+    for (const pair of element.split(';')) {
+      const eq = pair.indexOf('=');
+      if (eq < 0 || pair.slice(0, eq).trim().toLowerCase() !== 'for') continue;
+      const v = pair.slice(eq + 1).trim();
+      return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1).replace(/\\(.)/g, '$1') : v;
+    }
+    return '';
+  });
+}
+
 /**
  * The client's address: the socket's peer (`unknown` without one), or, when the peer is a trusted proxy,
- * the nearest address in `X-Forwarded-For` that is not one (the left-most if all are). A hop that is not an
- * address (a malformed header) ends the walk at the proxy before it.
+ * the nearest address forwarded in `header` (`X-Forwarded-For`, or `Forwarded`'s `for=`) that is not one
+ * (the left-most if all are). A hop that is not an address (a malformed header, `for=unknown`, an
+ * obfuscated one) ends the walk at the proxy before it.
  */
-export function clientAddress(peer: string | undefined, forwarded: string | string[] | undefined, proxies: BlockList | undefined): string {
+export function clientAddress(
+  peer: string | undefined,
+  forwarded: string | string[] | undefined,
+  proxies: BlockList | undefined,
+  header: ProxyHeader = 'x-forwarded-for',
+): string {
   if (peer === undefined) return 'unknown';
   let address = plainAddress(peer);
   if (proxies === undefined || forwarded === undefined) return address;
-  const hops = (Array.isArray(forwarded) ? forwarded.join(',') : forwarded).split(',');
+  const raw = Array.isArray(forwarded) ? forwarded.join(',') : forwarded;
+  const hops = header === 'forwarded' ? forwardedFor(raw) : raw.split(',');
   for (let i = hops.length - 1; i >= 0 && trusted(proxies, address); i--) {
     const hop = plainAddress(hops[i]!);
     if (isIP(hop) === 0) break;

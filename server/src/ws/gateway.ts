@@ -28,7 +28,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { rawErrorResponse } from '../http/errors.js';
 import { Conn, SERVER_CLOSE } from './conn.js';
-import { clientAddress, trustedProxies } from '../http/client-address.js';
+import { clientAddress, trustedProxies, type ProxyHeader } from '../http/client-address.js';
 import type { BlockList } from 'node:net';
 
 export interface GatewayDeps {
@@ -64,6 +64,7 @@ export class Gateway {
   readonly wss: WebSocketServer;
   readonly #d: GatewayDeps;
   readonly #proxies: BlockList | undefined;
+  readonly #proxyHeader: ProxyHeader;
   readonly #all = new Set<ConnState>();
   readonly #byUser = new Map<number, Set<ConnState>>();
   readonly #bySession = new Map<string, Set<ConnState>>();
@@ -74,6 +75,7 @@ export class Gateway {
   constructor(deps: GatewayDeps) {
     this.#d = deps;
     this.#proxies = trustedProxies(deps.config.trustedProxies);
+    this.#proxyHeader = deps.config.proxyHeader;
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.config.ws.maxPayload,
@@ -101,7 +103,7 @@ export class Gateway {
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', (e) => this.#d.log.debug('upgrade socket error', { err: e.message }));
-    const ip = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], this.#proxies);
+    const ip = clientAddress(req.socket.remoteAddress, req.headers[this.#proxyHeader], this.#proxies, this.#proxyHeader);
     const refuse = (status: number, code: string, message: string, extra: Record<string, string> = {}): void => {
       this.#d.metrics.rejectedUpgrade(code);
       refuseUpgrade(socket, status, code, message, extra);
