@@ -170,9 +170,13 @@ const stopped = () => stop !== undefined && Atomics.load(stop, 0) === 1;
       });
       from.exec('COMMIT');
     } finally {
-      if (out !== undefined) fs.closeSync(out);
-      from.close();
+      try {
+        if (out !== undefined) fs.closeSync(out);
+      } finally {
+        from.close();
+      }
     }
+    if (stopped()) throw new Error('stopped');
   }
   const db = new Database(dest, { fileMustExist: true });
   let answer;
@@ -245,11 +249,22 @@ interface Control {
   onCopied?: () => void;
 }
 
+/** A caller's `stop()`: one that throws counts as true. */
+function asked(stop: () => boolean): boolean {
+  try {
+    return stop();
+  } catch {
+    return true;
+  }
+}
+
 function runWorker(data: WorkerData, control: Control = {}): Promise<CopiedFile> {
   return new Promise((resolve, reject) => {
     let settled = false;
     const { stop, onCopied } = control;
     const flag = stop === undefined ? undefined : new Int32Array(new SharedArrayBuffer(4));
+    // (a copy asked to stop before it begins stops at its first look, whenever the worker gets there)
+    if (flag !== undefined && asked(stop!)) Atomics.store(flag, 0, 1);
     const w = new Worker(WORKER, {
       eval: true,
       workerData: { ...data, stop: flag, sqlite: createRequire(import.meta.url).resolve('better-sqlite3'), nice: backgroundNice() },
@@ -258,13 +273,7 @@ function runWorker(data: WorkerData, control: Control = {}): Promise<CopiedFile>
       flag === undefined
         ? undefined
         : setInterval(() => {
-            let yes: boolean;
-            try {
-              yes = stop!();
-            } catch {
-              yes = true;
-            }
-            if (yes) Atomics.store(flag, 0, 1);
+            if (asked(stop!)) Atomics.store(flag, 0, 1);
           }, STOP_POLL_MS);
     const settle = (): void => {
       settled = true;
