@@ -25,6 +25,7 @@
  * The worker is a plain CommonJS script given as source (it runs the same under tsx, the tests and the
  * bundled server; better-sqlite3 is resolved here and passed by path), as the history and audit writers.
  */
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { backgroundNice, LOWER_PRIORITY_SOURCE } from './thread-priority.js';
@@ -307,14 +308,45 @@ function runWorker(data: WorkerData, control: Control = {}): Promise<CopiedFile>
 }
 
 /**
+ * How much a WAL may grow while a copy holds it back before the copy is abandoned (256 MB): a copy that
+ * does not get on (a backup volume that hangs) must not let it grow without bound.
+ */
+export const MAX_WAL_GROWTH = 256 * 2 ** 20;
+
+/** A file's size, 0 when it is not there. */
+function sizeOf(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}
+
+/**
  * Copies the SQLite file `src` (in WAL mode, shared) to `dest` (which must not exist) on a worker thread, as
  * of one commit (under one read transaction), with SQLite's backup API in steps of COPY_SYNC_BYTES, the
  * copy's data synced after each (as a byte copy's, so that it never holds much unwritten); then makes the
  * copy self-contained and checks it: journal mode DELETE, `quick_check`, fsync; then runs `o.probe` on it,
- * if given. `o.stop()`: as copyFiles (asked between the steps).
+ * if given. `o.stop()`: as copyFiles (asked between the steps). The read transaction keeps the writers'
+ * checkpoints from going past it, so their WAL grows meanwhile: a copy during which it grows by more than
+ * `o.walGrowthBytes` (default MAX_WAL_GROWTH) is abandoned at its next step (rejects, saying so).
  */
-export function copyDatabase(src: string, dest: string, o: { probe?: string; stop?: () => boolean } = {}): Promise<CopiedFile> {
-  return runWorker(o.probe === undefined ? { src, dest } : { src, dest, probe: o.probe }, { stop: o.stop });
+export async function copyDatabase(src: string, dest: string, o: { probe?: string; stop?: () => boolean; walGrowthBytes?: number } = {}): Promise<CopiedFile> {
+  const wal = `${src}-wal`;
+  const limit = o.walGrowthBytes ?? MAX_WAL_GROWTH;
+  const walAtStart = sizeOf(wal);
+  let grew = false;
+  const stop = (): boolean => {
+    grew ||= sizeOf(wal) - walAtStart > limit;
+    return grew || (o.stop?.() ?? false);
+  };
+  try {
+    return await runWorker(o.probe === undefined ? { src, dest } : { src, dest, probe: o.probe }, { stop });
+  } catch (e) {
+    if (e instanceof CopyStopped && grew)
+      throw new Error(`The copy of ${src} was abandoned: its WAL grew by more than ${Math.round(limit / 2 ** 20)} MB while the copy ran (is the backup folder's volume slow?)`);
+    throw e;
+  }
 }
 
 /**

@@ -66,7 +66,7 @@ import type { Execution, OrderRecord, TradePrint, TradeStatsRow } from '../proto
 import type { PriceAlert } from '../protocol/methods.js';
 import { decodeCommand, encodeCommand, maxOrderId, orderIdsOf, type Encoded, type VenueCommand } from './codec.js';
 import { AlertBook, type NewAlert } from './alerts.js';
-import { CopyStopped, copyDatabase, copyHeldDatabase, type CopiedFile } from './backup.js';
+import { CopyStopped, copyDatabase, copyHeldDatabase, MAX_WAL_GROWTH, type CopiedFile } from './backup.js';
 import { VenueError, isVenueError } from './errors.js';
 import { HISTORY_MARK, HISTORY_STATEMENTS, HistoryWriter, type OrderSink } from './history.js';
 import { HistoryThread, historyPath, type ThreadSnapshot } from './history-thread.js';
@@ -373,11 +373,7 @@ interface SnapshotJob {
 }
 
 const DEFAULT_CANDLE_HISTORY = 240;
-/**
- * backup(): how much the venue's WAL may grow while a copy holds its checkpoints (256 MB) before the copy is
- * abandoned, and how often that is looked at (ms).
- */
-const BACKUP_MAX_WAL_GROWTH = 256 * 2 ** 20;
+/** backup(): how often the venue's WAL's growth is looked at while a copy holds its checkpoints (ms). */
 const BACKUP_WATCH_MS = 100;
 /** The last command a copy of the venue's file holds (0 for an empty journal). */
 const LAST_SEQ_SQL = 'SELECT coalesce(max(seq + n - 1), 0) FROM journal';
@@ -1614,7 +1610,8 @@ export class Venue {
    * Nothing of either copy runs on the event loop but one small commit; the WAL grows meanwhile, and the
    * first commit after the bytes are copied checkpoints it. A copy during which the WAL's file grows by more
    * than `limits.walGrowthBytes` (default 256 MB; looked at every `limits.watchMs`, 100) is abandoned
-   * (rejects) and the checkpoints let go. (A file not held exclusively is copied as the history file is.)
+   * (rejects) and the checkpoints let go; so is a copy of the history file during which its WAL grows by
+   * more than MAX_WAL_GROWTH. (A file not held exclusively is copied as the history file is.)
    * The history is copied first so that it is never ahead of the journal copied after it: a venue opened on
    * the copies derives what the history lacks from the journal, as after a crash. Both copies are checked
    * and fsynced on the worker thread. Resolves with `seq`, the last command the copy of the journal holds
@@ -1678,7 +1675,7 @@ export class Venue {
       });
       // A copy that does not get on (a backup volume that hangs) must not hold the checkpoints for ever:
       // the WAL would grow without bound, and the first checkpoint after would write all of it at once.
-      const growth = limits.walGrowthBytes ?? BACKUP_MAX_WAL_GROWTH;
+      const growth = limits.walGrowthBytes ?? MAX_WAL_GROWTH;
       const walAtHold = fstatSync(fds.wal).size;
       venue = await new Promise<CopiedFile>((resolve, reject) => {
         watch = setInterval(() => {

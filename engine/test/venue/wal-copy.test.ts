@@ -185,6 +185,25 @@ describe('copyDatabase', () => {
     db.close();
   });
 
+  it('is abandoned when the WAL grows past the limit while it runs (its read transaction holds the checkpoints back)', async () => {
+    const { path, db, commit } = sharedDb(24);
+    let done = false;
+    const copying = copyDatabase(path, `${path}.copy`, { walGrowthBytes: 64 * 1024 }).then(
+      () => new Error('the copy was made'),
+      (e: unknown) => e,
+    );
+    void copying.finally(() => (done = true));
+    // 4 KB rows, 8 commits a turn: 64 KB of WAL in two turns, which no checkpoint can take back past the
+    // copy's snapshot
+    while (!done) {
+      for (let i = 0; i < 8; i++) commit();
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    expect(String(await copying)).toMatch(/^Error: The copy of .*shared\.db was abandoned: its WAL grew by more than 0 MB while the copy ran/);
+    expect(fs.existsSync(`${path}.copy`)).toBe(false);
+    db.close();
+  });
+
   it('stops between two steps when asked, and leaves no copy', async () => {
     const { path, db } = sharedDb(32);
     await expect(copyDatabase(path, `${path}.copy`, { stop: () => true })).rejects.toBeInstanceOf(CopyStopped);
