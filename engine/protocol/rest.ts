@@ -105,10 +105,12 @@ export function auditActionMatches(filter: string, action: string): boolean {
 /**
  * An address filter of the audit log as entries hold addresses, as `GET /api/v1/admin/audit?ip=` and the
  * Admin panel read it: trimmed, IPv6 in lower case, an IPv4-mapped IPv6 address as IPv4
- * ("::FFFF:203.0.113.5" is "203.0.113.5"); '' for none; undefined for text no address is written as.
+ * ("::FFFF:203.0.113.5" is "203.0.113.5"); 'unknown', the address of a request whose connection was gone
+ * before it was read; '' for none; undefined for text no address is written as.
  */
 export function auditAddress(text: string): string | undefined {
   const a = text.trim().toLowerCase();
+  if (a === 'unknown') return a;
   return /^[0-9a-f.:]{0,45}$/.test(a) ? a.replace(/^::ffff:(?=\d{1,3}(\.\d{1,3}){3}$)/, '') : undefined;
 }
 
