@@ -42,7 +42,7 @@ import {
   type BackupStatus,
 } from '../../../engine/protocol/index.js';
 import type { AuthService, ClientInfo, Principal } from '../auth/service.js';
-import { clientAddress, trustedProxies } from './client-address.js';
+import { clientAddressReader } from './client-address.js';
 import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { Store, Role } from '../store.js';
@@ -98,7 +98,7 @@ const MAX_IDEM_KEY = 255;
 
 export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const cfg = d.config;
-  const proxies = trustedProxies(cfg.trustedProxies);
+  const addressOf = clientAddressReader(cfg);
   const buckets = new Map<string, { tokens: number; at: number }>();
 
   const take = (key: string): number => {
@@ -468,7 +468,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       res,
       reqId,
       url,
-      client: { ip: clientAddress(req.socket.remoteAddress, req.headers[cfg.proxyHeader], proxies, cfg.proxyHeader), userAgent: String(req.headers['user-agent'] ?? '') },
+      client: { ip: addressOf(req), userAgent: String(req.headers['user-agent'] ?? '') },
       principal: undefined,
       route: 'other',
     };

@@ -9,6 +9,7 @@
  * way, from the `for=` of each element, when the server is told so (`proxyHeader`): only the header the
  * proxies write may be read, since they pass the other on as the client wrote it.
  */
+import type { IncomingMessage } from 'node:http';
 import { BlockList, isIP } from 'node:net';
 import { auditAddress } from '../../../engine/protocol/index.js';
 
@@ -100,4 +101,14 @@ export function clientAddress(
     address = hop;
   }
   return address;
+}
+
+/**
+ * Where each request comes from, as the server's settings say to read it (`trustedProxies`, `proxyHeader`):
+ * one reader for the HTTP API and the WebSocket upgrade alike.
+ */
+export function clientAddressReader(cfg: { trustedProxies: readonly string[]; proxyHeader: ProxyHeader }): (req: IncomingMessage) => string {
+  const proxies = trustedProxies(cfg.trustedProxies);
+  const header = cfg.proxyHeader;
+  return (req) => clientAddress(req.socket.remoteAddress, req.headers[header], proxies, header);
 }

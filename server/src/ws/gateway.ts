@@ -28,8 +28,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import { rawErrorResponse } from '../http/errors.js';
 import { Conn, SERVER_CLOSE } from './conn.js';
-import { clientAddress, trustedProxies, type ProxyHeader } from '../http/client-address.js';
-import type { BlockList } from 'node:net';
+import { clientAddressReader } from '../http/client-address.js';
 
 export interface GatewayDeps {
   config: Config;
@@ -63,8 +62,7 @@ const PRIVATE_CHANNELS = new Set<string>(CHANNEL_NAMES.filter((c) => CHANNELS[c]
 export class Gateway {
   readonly wss: WebSocketServer;
   readonly #d: GatewayDeps;
-  readonly #proxies: BlockList | undefined;
-  readonly #proxyHeader: ProxyHeader;
+  readonly #addressOf: (req: IncomingMessage) => string;
   readonly #all = new Set<ConnState>();
   readonly #byUser = new Map<number, Set<ConnState>>();
   readonly #bySession = new Map<string, Set<ConnState>>();
@@ -74,8 +72,7 @@ export class Gateway {
 
   constructor(deps: GatewayDeps) {
     this.#d = deps;
-    this.#proxies = trustedProxies(deps.config.trustedProxies);
-    this.#proxyHeader = deps.config.proxyHeader;
+    this.#addressOf = clientAddressReader(deps.config);
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: deps.config.ws.maxPayload,
@@ -103,7 +100,7 @@ export class Gateway {
 
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', (e) => this.#d.log.debug('upgrade socket error', { err: e.message }));
-    const ip = clientAddress(req.socket.remoteAddress, req.headers[this.#proxyHeader], this.#proxies, this.#proxyHeader);
+    const ip = this.#addressOf(req);
     const refuse = (status: number, code: string, message: string, extra: Record<string, string> = {}): void => {
       this.#d.metrics.rejectedUpgrade(code);
       refuseUpgrade(socket, status, code, message, extra);
