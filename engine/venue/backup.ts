@@ -205,7 +205,8 @@ const stopped = () => stop !== undefined && Atomics.load(stop, 0) === 1;
   } finally {
     db.close();
   }
-  const fd = fs.openSync(dest, 'r');
+  // opened for writing: Windows syncs no file through a read-only handle (EPERM)
+  const fd = fs.openSync(dest, 'r+');
   try {
     fs.fsyncSync(fd);
   } finally {

@@ -559,7 +559,8 @@ export class Venue {
       const file = (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main')!.file;
       const wal = `${file}-wal`;
       if (this.bgSync) {
-        this.walFd = openSync(wal, 'r');
+        // opened for writing, never written: Windows syncs no file through a read-only handle (EPERM)
+        this.walFd = openSync(wal, 'r+');
         fds.push(this.walFd);
         fsyncSync(this.walFd); // whatever recovery wrote
       }

@@ -28,12 +28,13 @@
  * ones beyond `kept` are deleted. One runs at a time; one server per backup folder (it holds the folder from its
  * first backup on, and another server's backups there fail).
  */
-import { chmodSync, copyFileSync, existsSync, fsyncSync, closeSync, openSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { amendCopy, copyDatabase, historyPath, type Venue } from '../../engine/venue/index.js';
 import { derivedPaths } from './config.js';
+import { syncFileOffLoop, syncFolderOffLoop } from './fsync.js';
 import { IDEM_CUT_SHORT, Store } from './store.js';
 import { BACKUP_ROLES, BackupManifestSchema, ProtocolError, type Backup, type BackupManifest, type BackupStatus } from '../../engine/protocol/index.js';
 
@@ -67,26 +68,6 @@ export interface BackupOptions {
 /** The stamp of a backup's name: 20261206T160500123Z (UTC, to the millisecond). */
 function stamp(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:]/g, '').replace('.', '');
-}
-
-/** fsync of a file or a folder (its entries) by path, on the thread pool (a busy disk can take long). */
-async function fsyncPathOffLoop(path: string): Promise<void> {
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** fsync of a file or a folder (its entries) by path. */
-export function fsyncPath(path: string): void {
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 export class Backups {
@@ -211,7 +192,7 @@ export class Backups {
         const to = join(partial, names.key);
         copyFileSync(o.keyFile, to);
         chmodSync(to, 0o600);
-        await fsyncPathOffLoop(to);
+        await syncFileOffLoop(to);
         files.push({ role: 'key', file: names.key, bytes: statSync(to).size });
       }
       const name = `${stamp(startedAt)}-seq${v.seq}`;
@@ -228,15 +209,15 @@ export class Backups {
         bytes: files.reduce((a, f) => a + f.bytes, 0),
       };
       writeFileSync(join(partial, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
-      await fsyncPathOffLoop(join(partial, MANIFEST));
-      await fsyncPathOffLoop(partial);
+      await syncFileOffLoop(join(partial, MANIFEST));
+      await syncFolderOffLoop(partial);
       const dir = join(o.dir, name);
       renameSync(partial, dir);
       this.#newest = { ...manifest, dir };
       // the backup is whole from here on: a failure to sync the folder's entry or to delete an old backup
       // does not make it a failed one
       try {
-        await fsyncPathOffLoop(o.dir);
+        await syncFolderOffLoop(o.dir);
         await this.#prune();
       } catch {
         // (the next backup prunes again)

@@ -15,7 +15,8 @@ import Database from 'better-sqlite3';
 import { historyPath } from '../../engine/venue/index.js';
 import { BackupManifestSchema, type BackupManifest } from '../../engine/protocol/index.js';
 import { derivedPaths, type Config } from './config.js';
-import { fsyncPath, type BackupRole } from './backup.js';
+import type { BackupRole } from './backup.js';
+import { syncFile, syncFolder } from './fsync.js';
 
 export interface Restored {
   manifest: BackupManifest;
@@ -76,10 +77,10 @@ export function restoreBackup(from: string, config: Pick<Config, 'db' | 'usersDb
           db.close();
         }
       }
-      fsyncPath(tmp);
+      syncFile(tmp);
       renameSync(tmp, f.to);
       done.push(f.to);
-      fsyncPath(dirname(f.to));
+      syncFolder(dirname(f.to));
     }
   } catch (e) {
     // nothing half-restored: what was put in place is taken out again

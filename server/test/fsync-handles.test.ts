@@ -1,0 +1,150 @@
+/**
+ * Every fsync the server asks for works on Windows too: a file is synced through a descriptor opened for
+ * writing (Windows' FlushFileBuffers fails with EPERM on a read-only handle; POSIX syncs either, so a test
+ * that only syncs passes here whatever the mode), and a folder only where a folder can be synced.
+ *
+ * A server with its production settings (the journal fsynced in the background, a real key file) runs under
+ * the simulated market's orders, makes an online backup, stops, and the backup is restored elsewhere, all under
+ * strace (server/test/fixtures/durable-run.ts). Each fsync and fdatasync of a file in the test's folder is
+ * matched with the open that made its descriptor: a file's must be O_RDWR or O_WRONLY; only folders are synced
+ * read-only. SQLite's own syncs are held to the same rule (its write connections open files read-write).
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { syncFile, syncFolder, syncFolderOffLoop } from '../src/fsync.js';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'tdfsync-'));
+  dirs.push(d);
+  return d;
+}
+
+interface Sync {
+  call: 'fsync' | 'fdatasync';
+  path: string;
+  /** The flags the descriptor was opened with (undefined: its open was not seen). */
+  flags: string | undefined;
+}
+
+/**
+ * The syncs in an `strace -f -y` log, each with its descriptor's open flags. Calls cut in two by another
+ * thread (`<unfinished ...>`, then `<... resumed>`) are joined per thread first.
+ */
+function syncsIn(log: string): Sync[] {
+  const pending = new Map<string, string>();
+  const lines: string[] = [];
+  for (const raw of log.split('\n')) {
+    const m = /^(\d+)\s+(.*)$/.exec(raw);
+    if (m === null) continue;
+    const [, tid, rest] = m as unknown as [string, string, string];
+    if (rest.endsWith('<unfinished ...>')) {
+      pending.set(tid, rest.slice(0, -'<unfinished ...>'.length).trimEnd());
+      continue;
+    }
+    const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(rest);
+    if (resumed !== null) {
+      lines.push((pending.get(tid) ?? '') + resumed[1]);
+      pending.delete(tid);
+    } else lines.push(rest);
+  }
+  const open = new Map<number, string>();
+  const syncs: Sync[] = [];
+  for (const l of lines) {
+    const o = /^openat\([^,]+, "[^"]*", ([A-Z_|]+)(?:, \d+)?\)\s*= (\d+)</.exec(l);
+    if (o !== null) {
+      open.set(Number(o[2]), o[1]!);
+      continue;
+    }
+    const c = /^close\((\d+)</.exec(l);
+    if (c !== null) {
+      open.delete(Number(c[1]));
+      continue;
+    }
+    const s = /^(fsync|fdatasync)\((\d+)<([^>]*)>\)\s*= 0/.exec(l);
+    if (s !== null) syncs.push({ call: s[1] as Sync['call'], path: s[3]!, flags: open.get(Number(s[2])) });
+  }
+  return syncs;
+}
+
+const writable = (flags: string | undefined) => flags !== undefined && /\bO_(RDWR|WRONLY)\b/.test(flags);
+
+describe('fsync on every platform', () => {
+  it('a backup, the journal and a restore sync every file through a descriptor opened for writing; only folders read-only', () => {
+    const dir = tempDir();
+    const log = join(dir, 'trace');
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const run = spawnSync(
+      'strace',
+      ['-f', '-qq', '-y', '-o', log, '-e', 'trace=openat,close,fsync,fdatasync', process.execPath, '--import', 'tsx', 'server/test/fixtures/durable-run.ts', dir],
+      { cwd: root, encoding: 'utf8', timeout: 60_000 },
+    );
+    expect(run.error, 'strace runs (apt-get install strace)').toBeUndefined();
+    expect([run.status, run.stderr]).toEqual([0, '']);
+    const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { backup: string; restored: string; pid: number };
+    const backups = dirname(out.backup);
+    // the backup is written into .partial-<stamp> and renamed to <stamp>-seq<N> (server/src/backup.ts)
+    const partial = join(backups, `.partial-${basename(out.backup).replace(/-seq\d+$/, '')}`);
+    const restored = dirname(out.restored);
+    const folders = new Set([join(dir, 'live'), backups, partial, restored]);
+
+    const syncs = syncsIn(readFileSync(log, 'utf8')).filter((s) => s.path.startsWith(dir + '/'));
+    const seen = new Set(syncs.map((s) => s.path));
+    // the syncs this is about happened (so that the rule below is not kept by their absence): the journal's
+    // background fsync, every file of the backup and the folder it is made in, each file of the restore
+    for (const p of [
+      join(dir, 'live', 'venue.db-wal'),
+      ...['venue.db', 'venue.db-history', 'venue.users.db', 'venue.server.key', 'manifest.json'].map((f) => join(partial, f)),
+      partial,
+      backups,
+      ...['venue.db', 'venue.db-history', 'venue.users.db', 'venue.server.key'].map((f) => `${join(restored, f)}.restoring-${out.pid}`),
+      restored,
+    ])
+      expect(seen, p).toContain(p);
+    const readOnlyFiles = syncs.filter((s) => !folders.has(s.path) && !writable(s.flags));
+    expect(readOnlyFiles).toEqual([]);
+    // the journal's fsyncs are many (one per group commit): all of them counted above
+    expect(syncs.filter((s) => s.path === join(dir, 'live', 'venue.db-wal')).length).toBeGreaterThan(3);
+  });
+
+  it('a folder is synced where it can be, and left to the filesystem on Windows', async () => {
+    const dir = tempDir();
+    const gone = join(dir, 'no-such-folder');
+    expect(() => syncFolder(gone, 'linux')).toThrow(/ENOENT/);
+    await expect(syncFolderOffLoop(gone, 'darwin')).rejects.toThrow(/ENOENT/);
+    // on Windows nothing is opened at all
+    expect(() => syncFolder(gone, 'win32')).not.toThrow();
+    await expect(syncFolderOffLoop(gone, 'win32')).resolves.toBeUndefined();
+    syncFolder(dir);
+    expect(() => syncFile(join(dir, 'no-such-file'))).toThrow(/ENOENT/);
+  });
+
+  it('reads an strace log: descriptors reused after a close, calls cut in two by another thread', () => {
+    const log = [
+      '10 openat(AT_FDCWD</w>, "/t/a", O_RDONLY|O_CLOEXEC) = 21</t/a>',
+      '10 fsync(21</t/a>) = 0',
+      '10 close(21</t/a>) = 0',
+      '11 openat(AT_FDCWD</w>, "/t/b", O_RDWR|O_CREAT|O_CLOEXEC, 0644 <unfinished ...>',
+      '10 openat(AT_FDCWD</w>, "/t/c", O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0666) = 22</t/c>',
+      '11 <... openat resumed>) = 21</t/b>',
+      '12 fdatasync(21</t/b> <unfinished ...>',
+      '10 fsync(22</t/c>) = 0',
+      '12 <... fdatasync resumed>) = 0',
+      '10 fsync(9</t/d>) = 0',
+    ].join('\n');
+    expect(syncsIn(log)).toEqual([
+      { call: 'fsync', path: '/t/a', flags: 'O_RDONLY|O_CLOEXEC' },
+      { call: 'fsync', path: '/t/c', flags: 'O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC' },
+      { call: 'fdatasync', path: '/t/b', flags: 'O_RDWR|O_CREAT|O_CLOEXEC' },
+      { call: 'fsync', path: '/t/d', flags: undefined },
+    ]);
+    expect(syncsIn(log).map((s) => writable(s.flags))).toEqual([false, true, true, false]);
+  });
+});
