@@ -16,6 +16,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { syncFile, syncFolder, syncFolderOffLoop } from '../src/fsync.js';
+import { syncsIn, writable } from '../../engine/test/support/strace.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -26,55 +27,6 @@ function tempDir(): string {
   dirs.push(d);
   return d;
 }
-
-interface Sync {
-  call: 'fsync' | 'fdatasync';
-  path: string;
-  /** The flags the descriptor was opened with (undefined: its open was not seen). */
-  flags: string | undefined;
-}
-
-/**
- * The syncs in an `strace -f -y` log, each with its descriptor's open flags. Calls cut in two by another
- * thread (`<unfinished ...>`, then `<... resumed>`) are joined per thread first.
- */
-function syncsIn(log: string): Sync[] {
-  const pending = new Map<string, string>();
-  const lines: string[] = [];
-  for (const raw of log.split('\n')) {
-    const m = /^(\d+)\s+(.*)$/.exec(raw);
-    if (m === null) continue;
-    const [, tid, rest] = m as unknown as [string, string, string];
-    if (rest.endsWith('<unfinished ...>')) {
-      pending.set(tid, rest.slice(0, -'<unfinished ...>'.length).trimEnd());
-      continue;
-    }
-    const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(rest);
-    if (resumed !== null) {
-      lines.push((pending.get(tid) ?? '') + resumed[1]);
-      pending.delete(tid);
-    } else lines.push(rest);
-  }
-  const open = new Map<number, string>();
-  const syncs: Sync[] = [];
-  for (const l of lines) {
-    const o = /^openat\([^,]+, "[^"]*", ([A-Z_|]+)(?:, \d+)?\)\s*= (\d+)</.exec(l);
-    if (o !== null) {
-      open.set(Number(o[2]), o[1]!);
-      continue;
-    }
-    const c = /^close\((\d+)</.exec(l);
-    if (c !== null) {
-      open.delete(Number(c[1]));
-      continue;
-    }
-    const s = /^(fsync|fdatasync)\((\d+)<([^>]*)>\)\s*= 0/.exec(l);
-    if (s !== null) syncs.push({ call: s[1] as Sync['call'], path: s[3]!, flags: open.get(Number(s[2])) });
-  }
-  return syncs;
-}
-
-const writable = (flags: string | undefined) => flags !== undefined && /\bO_(RDWR|WRONLY)\b/.test(flags);
 
 describe('fsync on every platform', () => {
   it('a backup, the journal and a restore sync every file through a descriptor opened for writing; only folders read-only', () => {
@@ -124,27 +76,5 @@ describe('fsync on every platform', () => {
     await expect(syncFolderOffLoop(gone, 'win32')).resolves.toBeUndefined();
     syncFolder(dir);
     expect(() => syncFile(join(dir, 'no-such-file'))).toThrow(/ENOENT/);
-  });
-
-  it('reads an strace log: descriptors reused after a close, calls cut in two by another thread', () => {
-    const log = [
-      '10 openat(AT_FDCWD</w>, "/t/a", O_RDONLY|O_CLOEXEC) = 21</t/a>',
-      '10 fsync(21</t/a>) = 0',
-      '10 close(21</t/a>) = 0',
-      '11 openat(AT_FDCWD</w>, "/t/b", O_RDWR|O_CREAT|O_CLOEXEC, 0644 <unfinished ...>',
-      '10 openat(AT_FDCWD</w>, "/t/c", O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC, 0666) = 22</t/c>',
-      '11 <... openat resumed>) = 21</t/b>',
-      '12 fdatasync(21</t/b> <unfinished ...>',
-      '10 fsync(22</t/c>) = 0',
-      '12 <... fdatasync resumed>) = 0',
-      '10 fsync(9</t/d>) = 0',
-    ].join('\n');
-    expect(syncsIn(log)).toEqual([
-      { call: 'fsync', path: '/t/a', flags: 'O_RDONLY|O_CLOEXEC' },
-      { call: 'fsync', path: '/t/c', flags: 'O_WRONLY|O_CREAT|O_EXCL|O_CLOEXEC' },
-      { call: 'fdatasync', path: '/t/b', flags: 'O_RDWR|O_CREAT|O_CLOEXEC' },
-      { call: 'fsync', path: '/t/d', flags: undefined },
-    ]);
-    expect(syncsIn(log).map((s) => writable(s.flags))).toEqual([false, true, true, false]);
   });
 });
