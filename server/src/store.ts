@@ -1,14 +1,17 @@
 /**
  * The server's own database (users.db, next to the venue's): users, sessions and refresh tokens, 2FA,
- * idempotency keys and the audit log (price alerts live in the venue). better-sqlite3 in WAL mode with synchronous=NORMAL:
- * commits survive a process crash; the last few may roll back on power loss, which for this file costs at
- * most a refresh-token rotation or a few audit rows (orders themselves are in the venue's journal, which is
- * fsynced). Secrets are never stored in the clear: tokens and backup codes as keyed hashes, TOTP secrets
- * sealed with the server key, passwords as argon2id hashes.
+ * idempotency keys and the audit log (price alerts live in the venue). better-sqlite3 in WAL mode with
+ * synchronous=NORMAL: commits survive a process crash, and are not fsynced on the event loop. What must also
+ * survive a power cut is made durable by `durable()`, an fsync of the WAL on the thread pool (one for all the
+ * commits before it): an Idempotency-Key's claim before its request runs (else a retry after a power cut
+ * could place an order the journal already holds again), and any change of users, sessions or 2FA before it
+ * is answered (a revoked session or a disabled user must not come back). Audit rows of journaled commands are
+ * recovered from the journal. Secrets are never stored in the clear: tokens and backup codes as keyed hashes,
+ * TOTP secrets sealed with the server key, passwords as argon2id hashes.
  */
 import Database from 'better-sqlite3';
 import { auditActionMatches, type AuditEntry as AuditLogEntry } from '../../engine/protocol/index.js';
-import { mkdirSync } from 'node:fs';
+import { closeSync, fsync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AUDIT_MARK, AUDIT_WIDTH, AuditWriter, type AuditColumns } from './audit-writer.js';
 
@@ -220,6 +223,12 @@ export class Store {
   readonly #userListeners = new Set<(userId: number) => void>();
   /** Users written since the listeners were last told. */
   readonly #usersChanged = new Set<number>();
+  /** The WAL file (opened for writing, never written: Windows syncs no read-only handle); none in memory. */
+  #walFd: number | undefined;
+  /** The fsync running, and the one to start after it (joined by every caller until it starts). */
+  #syncing: Promise<void> | undefined;
+  #nextSync: Promise<void> | undefined;
+  readonly #totalChanges: Database.Statement;
   /** The audit writer (exposed for tests). */
   get auditWriter(): AuditWriter {
     return this.#auditWriter;
@@ -247,6 +256,42 @@ export class Store {
     // The audit thread commits every 250 ms or 1,000 rows (at once for a reader): a commit of every batch
     // wrote 5 MB/s to the users database at 2k orders/s and 12 MB/s at 10k/s, this 2 and 8 (bench:server).
     this.#auditWriter = new AuditWriter(this.db, path, onError, 250, 1_000);
+    this.#totalChanges = this.db.prepare('SELECT total_changes()').pluck();
+    // the WAL exists from the first write above on (SQLite's file beside the database, as it names it)
+    if (path !== ':memory:') {
+      const file = (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main')!.file;
+      this.#walFd = openSync(`${file}-wal`, 'r+');
+    }
+  }
+
+  /** Rows this connection has changed since it opened (a request compares it before and after). */
+  get changes(): number {
+    return this.#totalChanges.get() as number;
+  }
+
+  /**
+   * Resolves once every commit made before the call (by this connection or the audit writer's) is on the
+   * disk: an fsync of the WAL on the thread pool, started after the call; callers while one waits to start
+   * share it.
+   */
+  durable(): Promise<void> {
+    const fd = this.#walFd;
+    if (fd === undefined) return Promise.resolve();
+    if (this.#nextSync !== undefined) return this.#nextSync;
+    const start = (): Promise<void> => {
+      this.#nextSync = undefined;
+      const run = new Promise<void>((resolve, reject) => fsync(fd, (e) => (e === null ? resolve() : reject(e))));
+      this.#syncing = run;
+      const clear = (): void => {
+        if (this.#syncing === run) this.#syncing = undefined;
+      };
+      run.then(clear, clear);
+      return run;
+    };
+    if (this.#syncing === undefined) return start();
+    const next = this.#syncing.then(start, start);
+    this.#nextSync = next;
+    return next;
   }
 
   // ---------------------------------------------------------------- users
@@ -646,7 +691,11 @@ export class Store {
     this.flushAudit();
     this.advanceAuditMark();
     await this.#auditWriter.close();
+    await this.#syncing?.catch(() => undefined);
     this.db.close();
+    // (after the connection: closing a descriptor of a file drops the locks this process holds on it)
+    if (this.#walFd !== undefined) closeSync(this.#walFd);
+    this.#walFd = undefined;
   }
 }
 

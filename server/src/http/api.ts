@@ -401,6 +401,9 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       return new HttpReply(prev.status, JSON.parse(prev.response!), { 'Idempotent-Replayed': 'true' });
     }
     try {
+      // The claim is on the disk before the request runs: an order that reached the journal always has its
+      // key after a power cut, so a retry is answered IDEMPOTENCY_UNKNOWN rather than placing it again.
+      await d.store.durable();
       const result = await rpc(c, name, body);
       d.store.idemFinish(p.userId, key, 200, JSON.stringify(result ?? null));
       return result;
@@ -514,8 +517,13 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     // change of a user, a backup) is committed before the answer, so an answer seen is an entry kept.
     // (Others' entries made meanwhile are committed with it: a commit is all the wait costs.)
     const made = d.store.unjournaledEntries;
+    // And what it changed in the users database (a session, a user, 2FA, an Idempotency-Key's answer) is on the
+    // disk before it is answered, so a power cut cannot bring back a revoked session or a disabled user.
+    const changes = d.store.changes;
     const settled = async (): Promise<void> => {
-      if (d.store.unjournaledEntries !== made) await d.store.auditSettled().catch(() => undefined);
+      const entries = d.store.unjournaledEntries !== made;
+      if (entries) await d.store.auditSettled().catch(() => undefined);
+      if (entries || d.store.changes !== changes) await d.store.durable();
     };
     void (async () => {
       try {
