@@ -14,6 +14,7 @@ import { Worker } from 'node:worker_threads';
 import { VenueError } from './errors.js';
 import { ORDER_SELECT, orderRecord } from './history.js';
 import { createHistoryQueries, periodStart, type HistoryQueries } from './queries.js';
+import { FULL_SYNC_ON_MAC_SOURCE } from './schema.js';
 
 /** The queries a reader thread answers. */
 export const READER_METHODS = ['orders', 'executions', 'recentTrades', 'statement', 'tradeStats'] as const;
@@ -50,6 +51,8 @@ try {
   db = new Database(workerData.path, { fileMustExist: true });
   db.pragma('busy_timeout = 10000');
   db.pragma('query_only = ON');
+  // (it writes nothing, but may checkpoint the file when it closes last)
+  ${FULL_SYNC_ON_MAC_SOURCE}
   db.pragma('cache_size = -16384');
   const q = createHistoryQueries(db, lib);
   read = db.transaction((method, arg) => q[method](arg));

@@ -28,7 +28,7 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import { VenueError } from './errors.js';
-import { snapshotStatements, type Db } from './schema.js';
+import { FULL_SYNC_ON_MAC_SOURCE, snapshotStatements, type Db } from './schema.js';
 import { backgroundNice, LOWER_PRIORITY_SOURCE } from './thread-priority.js';
 
 /** Atomics.waitAsync (Node 16+; not in the ES2023 library's types). */
@@ -166,6 +166,7 @@ try {
   db = new Database(workerData.path);
   db.pragma('busy_timeout = 10000');
   db.pragma('synchronous = NORMAL');
+  ${FULL_SYNC_ON_MAC_SOURCE}
   db.pragma('temp_store = MEMORY');
   db.pragma('cache_size = -65536');
   write = createBatchWriter(db, workerData.stmts, workerData.mark);

@@ -8,7 +8,8 @@
  *   A transaction is therefore either entirely in the journal or not at all.
  * - synchronous=FULL (default): the WAL is fsynced at every commit, so a commit that returned survives power
  *   loss. NORMAL fsyncs only at checkpoints: commits survive a process crash (the OS has the data) but the
- *   last ones may roll back after a power cut or kernel crash. EXTRA also syncs the directory.
+ *   last ones may roll back after a power cut or kernel crash. EXTRA also syncs the directory. On macOS every
+ *   sync is an F_FULLFSYNC (fullSyncOnMac): a plain fsync there leaves the data in the drive's cache.
  * - locking_mode=EXCLUSIVE (default): the first write transaction takes the file lock and keeps it until
  *   close, so a second venue (another process or this one) on the same file fails with DB_LOCKED instead of
  *   sequencing a second, diverging history. The WAL index then lives in process memory (no -shm file).
@@ -33,7 +34,24 @@ export interface OpenDbOptions {
   now: number;
   /** The migrations to run (default MIGRATIONS; tests pass their own). */
   migrations?: readonly Migration[];
+  /** The system whose sync rules apply (fullSyncOnMac); default process.platform (tests pass another). */
+  platform?: NodeJS.Platform;
 }
+
+/**
+ * On macOS, SQLite's syncs (of a commit with synchronous=FULL, and of every checkpoint) use F_FULLFSYNC, as
+ * Node's own fsync does there: Apple's fsync() leaves the data in the drive's cache, where a power cut loses
+ * it. Elsewhere fsync() reaches the disk and the PRAGMAs do nothing. Returns whether they were set.
+ */
+export function fullSyncOnMac(db: Db, platform: NodeJS.Platform = process.platform): boolean {
+  if (platform !== 'darwin') return false;
+  db.pragma('fullfsync = ON');
+  db.pragma('checkpoint_fullfsync = ON');
+  return true;
+}
+
+/** fullSyncOnMac as source, for the worker threads that open their own connection (`db` in scope). */
+export const FULL_SYNC_ON_MAC_SOURCE = `if (process.platform === 'darwin') { db.pragma('fullfsync = ON'); db.pragma('checkpoint_fullfsync = ON'); }`;
 
 /** The size (bytes) a venue's WAL is cut back to when it starts over (PRAGMA journal_size_limit): 64 MiB. */
 export const WAL_SIZE_LIMIT = 64 * 2 ** 20;
@@ -418,6 +436,7 @@ function setUp(db: Db, path: string, o: OpenDbOptions): OpenedDb {
   assertPragma(db, 'journal_mode', 'wal', mode);
   db.pragma(`synchronous = ${o.synchronous}`);
   assertPragma(db, 'synchronous', SYNC_CODE[o.synchronous], pragma(db, 'synchronous'));
+  fullSyncOnMac(db, o.platform);
   db.pragma('temp_store = MEMORY');
   db.pragma('cache_size = -65536');
   // A WAL that grew (a backup holding the checkpoints, a large import) is cut back to this size when it

@@ -108,6 +108,8 @@ export interface VenueOptions {
   fsync?: 'commit' | 'background';
   /** SQLite busy timeout (ms). Default 5000. */
   busyTimeoutMs?: number;
+  /** The system whose sync rules apply to the venue's connection (schema.ts fullSyncOnMac); tests pass another. */
+  platform?: NodeJS.Platform;
   /** Hold the database lock from open to close so no second venue can sequence into it. Default true. */
   exclusive?: boolean;
   /** The venue's clock (ms since the epoch). Default Date.now. Stamped times never go backwards. */
@@ -400,7 +402,7 @@ export class Venue {
   private readonly alertBook: AlertBook;
   private engine: Engine;
   private readonly engineOptions: EngineOptions;
-  private readonly opts: Required<Omit<VenueOptions, 'onFatal' | 'engine' | 'historyFile' | Hook>> & Pick<VenueOptions, 'onFatal' | Hook>;
+  private readonly opts: Required<Omit<VenueOptions, 'onFatal' | 'engine' | 'historyFile' | 'platform' | Hook>> & Pick<VenueOptions, 'onFatal' | Hook>;
   private readonly clock: () => number;
   /** Background fsync: the WAL file, batches committed and waiting for an fsync, the fsyncs running (in the order they started). */
   private readonly bgSync: boolean;
@@ -511,6 +513,7 @@ export class Venue {
       exclusive: this.opts.exclusive,
       integrityCheck: this.opts.integrityCheck,
       now: Math.floor(this.clock()),
+      ...(o.platform !== undefined ? { platform: o.platform } : {}),
     });
     this.db = opened.db;
     try {
@@ -1980,6 +1983,8 @@ export class Venue {
     busyTimeoutMs: number;
     walAutoCheckpoint: number;
     walSizeLimit: number;
+    /** SQLite syncs with F_FULLFSYNC (macOS; fullSyncOnMac). */
+    fullFsync: boolean;
     fsync?: 'background';
   } {
     const p = (name: string): unknown => this.db.pragma(`main.${name}`, { simple: true });
@@ -1991,6 +1996,7 @@ export class Venue {
       busyTimeoutMs: Number(p('busy_timeout')),
       walAutoCheckpoint: Number(this.db.pragma('wal_autocheckpoint', { simple: true })),
       walSizeLimit: Number(p('journal_size_limit')),
+      fullFsync: this.db.pragma('fullfsync', { simple: true }) === 1 && this.db.pragma('checkpoint_fullfsync', { simple: true }) === 1,
       ...(this.bgSync ? { fsync: 'background' as const } : {}),
     };
   }

@@ -14,6 +14,7 @@ import { auditActionMatches, type AuditEntry as AuditLogEntry } from '../../engi
 import { closeSync, fsync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AUDIT_MARK, AUDIT_WIDTH, AuditWriter, type AuditColumns } from './audit-writer.js';
+import { fullSyncOnMac } from '../../engine/venue/index.js';
 
 export type Db = Database.Database;
 export type Role = 'admin' | 'trader' | 'viewer';
@@ -241,6 +242,7 @@ export class Store {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    fullSyncOnMac(this.db);
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');
     const version = this.db.pragma('user_version', { simple: true }) as number;

@@ -81,10 +81,17 @@ describe('group commit and acknowledgements', () => {
   });
 
   it('asserts its durability settings: WAL, synchronous FULL by default or NORMAL when asked, lock, busy timeout', () => {
-    const a = openVenue(tempDb());
-    expect(a.durability()).toEqual({ journalMode: 'wal', synchronous: 'FULL', lockingMode: 'exclusive', busyTimeoutMs: 5000, walAutoCheckpoint: 1000, walSizeLimit: 64 * 2 ** 20 });
-    const b = openVenue(tempDb(), { synchronous: 'NORMAL', busyTimeoutMs: 250, exclusive: false });
-    expect(b.durability()).toEqual({ journalMode: 'wal', synchronous: 'NORMAL', lockingMode: 'normal', busyTimeoutMs: 250, walAutoCheckpoint: 1000, walSizeLimit: 64 * 2 ** 20 });
+    const a = openVenue(tempDb(), { platform: 'linux' });
+    expect(a.durability()).toEqual({ journalMode: 'wal', synchronous: 'FULL', lockingMode: 'exclusive', busyTimeoutMs: 5000, walAutoCheckpoint: 1000, walSizeLimit: 64 * 2 ** 20, fullFsync: false });
+    const b = openVenue(tempDb(), { synchronous: 'NORMAL', busyTimeoutMs: 250, exclusive: false, platform: 'linux' });
+    expect(b.durability()).toEqual({ journalMode: 'wal', synchronous: 'NORMAL', lockingMode: 'normal', busyTimeoutMs: 250, walAutoCheckpoint: 1000, walSizeLimit: 64 * 2 ** 20, fullFsync: false });
+  });
+
+  it("on macOS SQLite syncs with F_FULLFSYNC (Apple's fsync leaves the data in the drive's cache); elsewhere as it is", () => {
+    expect(openVenue(tempDb(), { platform: 'darwin' }).durability()).toMatchObject({ synchronous: 'FULL', fullFsync: true });
+    expect(openVenue(tempDb(), { platform: 'darwin', fsync: 'background' }).durability()).toMatchObject({ fsync: 'background', fullFsync: true });
+    expect(openVenue(tempDb(), { platform: 'win32' }).durability().fullFsync).toBe(false);
+    expect(openVenue(tempDb()).durability().fullFsync).toBe(process.platform === 'darwin');
   });
 
   it('background fsync: batches are acknowledged and published in order once the WAL is synced; close settles the rest', async () => {
