@@ -1,7 +1,6 @@
 /**
  * The user-data folder's small files (main/src/json-file.ts): each write leaves the old file or the new one
- * whole, even across a power cut, and a rename refused on Windows because another program holds the file
- * open for a moment is tried again.
+ * whole, even across a power cut (the rename into place is engine/host/rename.ts, tested there).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -9,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readJsonFile, renameOver, writeJsonFileAtomic } from '../src/json-file.js';
+import { readJsonFile, writeJsonFileAtomic } from '../src/json-file.js';
 import { straceCalls } from '../../engine/test/support/strace.js';
 
 const dirs: string[] = [];
@@ -22,7 +21,6 @@ function tempDir(): string {
   return d;
 }
 
-const fail = (code: string) => Object.assign(new Error(`${code}: operation not permitted, rename`), { code });
 
 describe('writeJsonFileAtomic', () => {
   it('replaces the file whole, mode 0600, with no temp file left', () => {
@@ -58,63 +56,5 @@ describe('writeJsonFileAtomic', () => {
     // (writes of one text may be one call or several)
     const once = ['open-for-writing', 'write', 'fsync', 'close', 'rename-over-file'];
     expect(steps.filter((s, i) => !(s === 'write' && steps[i - 1] === 'write'))).toEqual([...once, ...once]);
-  });
-});
-
-describe('renameOver', () => {
-  it('on Windows, tries again while the file is held open elsewhere, then renames', () => {
-    const waits: number[] = [];
-    const calls: string[][] = [];
-    let refusals = ['EPERM', 'EBUSY', 'EACCES'];
-    renameOver('a.tmp', 'a', {
-      platform: 'win32',
-      pause: (ms) => void waits.push(ms),
-      rename: (f, t) => {
-        calls.push([f, t]);
-        const code = refusals.shift();
-        if (code !== undefined) throw fail(code);
-      },
-    });
-    expect(calls).toEqual(Array.from({ length: 4 }, () => ['a.tmp', 'a']));
-    expect(waits).toEqual([10, 20, 40]);
-    // held open for good: the refusal is given up after about 1.3 s of waiting
-    waits.length = 0;
-    refusals = [];
-    expect(() => renameOver('a.tmp', 'a', { platform: 'win32', pause: (ms) => void waits.push(ms), rename: () => { throw fail('EPERM'); } })).toThrow(/^EPERM/);
-    expect(waits.reduce((a, b) => a + b, 0)).toBe(1270);
-  });
-
-  it('any other error, or any error on Linux and macOS, is thrown at once', () => {
-    for (const [platform, code] of [['win32', 'ENOENT'], ['linux', 'EPERM'], ['darwin', 'EBUSY']] as const) {
-      const waits: number[] = [];
-      let tries = 0;
-      const rename = () => {
-        tries++;
-        throw fail(code);
-      };
-      expect(() => renameOver('a.tmp', 'a', { platform, pause: (ms) => void waits.push(ms), rename })).toThrow(new RegExp(`^${code}`));
-      expect([tries, waits]).toEqual([1, []]);
-    }
-  });
-
-  it('the real rename, and its real pause between attempts', () => {
-    const dir = tempDir();
-    writeJsonFileAtomic(join(dir, 'x.json'), 1);
-    renameOver(join(dir, 'x.json'), join(dir, 'y.json'));
-    expect(readdirSync(dir)).toEqual(['y.json']);
-    let first = true;
-    const t0 = performance.now();
-    renameOver(join(dir, 'y.json'), join(dir, 'z.json'), {
-      platform: 'win32',
-      rename: (f, t) => {
-        if (first) {
-          first = false;
-          throw fail('EBUSY');
-        }
-        renameOver(f, t);
-      },
-    });
-    expect(performance.now() - t0).toBeGreaterThanOrEqual(9);
-    expect(readdirSync(dir)).toEqual(['z.json']);
   });
 });

@@ -28,13 +28,14 @@
  * ones beyond `kept` are deleted. One runs at a time; one server per backup folder (it holds the folder from its
  * first backup on, and another server's backups there fail).
  */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import { amendCopy, copyDatabase, historyPath, type Venue } from '../../engine/venue/index.js';
 import { derivedPaths } from './config.js';
 import { syncFileOffLoop, syncFolderOffLoop } from './fsync.js';
+import { renameOverAsync } from '../../engine/host/rename.js';
 import { IDEM_CUT_SHORT, Store } from './store.js';
 import { BACKUP_ROLES, BackupManifestSchema, ProtocolError, type Backup, type BackupManifest, type BackupStatus } from '../../engine/protocol/index.js';
 
@@ -212,7 +213,8 @@ export class Backups {
       await syncFileOffLoop(join(partial, MANIFEST));
       await syncFolderOffLoop(partial);
       const dir = join(o.dir, name);
-      renameSync(partial, dir);
+      // (tried again for a while on Windows, where a scanner may still have a file in it open: engine/host/rename.ts)
+      await renameOverAsync(partial, dir);
       this.#newest = { ...manifest, dir };
       // the backup is whole from here on: a failure to sync the folder's entry or to delete an old backup
       // does not make it a failed one

@@ -9,7 +9,7 @@
  * name beside its destination, checked (`quick_check`), fsynced and renamed into place, so a destination
  * holds a whole copy or nothing. The key file keeps mode 0600.
  */
-import { copyFileSync, chmodSync, existsSync, readFileSync, renameSync, rmSync, statSync, mkdirSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, readFileSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { historyPath } from '../../engine/venue/index.js';
@@ -17,6 +17,7 @@ import { BackupManifestSchema, type BackupManifest } from '../../engine/protocol
 import { derivedPaths, type Config } from './config.js';
 import type { BackupRole } from './backup.js';
 import { syncFile, syncFolder } from './fsync.js';
+import { renameOver } from '../../engine/host/rename.js';
 
 export interface Restored {
   manifest: BackupManifest;
@@ -78,7 +79,7 @@ export function restoreBackup(from: string, config: Pick<Config, 'db' | 'usersDb
         }
       }
       syncFile(tmp);
-      renameSync(tmp, f.to);
+      renameOver(tmp, f.to);
       done.push(f.to);
       syncFolder(dirname(f.to));
     }
