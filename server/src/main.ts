@@ -10,6 +10,7 @@ import { buildServer } from './app.js';
 import { HELP, loadConfig, type Config } from './config.js';
 import { resetAdmin } from './reset-admin.js';
 import { restoreBackup } from './restore.js';
+import { setupCommand, stopSignals } from './per-os.js';
 
 /**
  * A log reader that goes away (a shipper restarting, `| head`) must not take the exchange down with it:
@@ -112,8 +113,7 @@ async function main(): Promise<void> {
         '',
         `   ${app.setupToken}`,
         '',
-        ` curl -X POST ${url}/api/v1/auth/setup -H 'Content-Type: application/json' \\`,
-        `   -d '{"setupToken":"<token>","username":"admin","password":"<your password>"}'`,
+        ...setupCommand(url),
         '==================================================================',
         '',
       ].join('\n'),
@@ -137,8 +137,7 @@ async function main(): Promise<void> {
       },
     );
   };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  for (const signal of stopSignals()) process.on(signal, () => stop(signal));
 }
 
 main().catch((e: unknown) => {

@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { FLAGS, OWASP_ARGON2ID_MIN, loadConfig, makeConfig, parseArgs } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { newThreads, threadNices } from '../../engine/test/venue/helpers.js';
+import { setupCommand, stopSignals } from '../src/per-os.js';
 import { api, closed, createUser, fund, listInstrument, rpc, setupAdmin, wsClient, type Session, type TestServer, startServer } from './helpers.js';
 
 let s: TestServer;
@@ -497,5 +498,37 @@ describe('graceful shutdown', () => {
     expect(out).toContain('"stopped"');
     for (const line of out.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
     rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('its terminal closed (SIGHUP), the server stops as gracefully as on SIGTERM; the signals and the setup command per system', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdmain-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--port', '0', '--sim', 'off'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const deadline = Date.now() + 20_000;
+    while (!out.includes('"listening"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const url = /"url":"([^"]+)"/.exec(out)?.[1];
+    const { ws } = await wsClient({ url: url!, wsUrl: url!.replace('http:', 'ws:') + '/ws', origin: url! } as TestServer);
+    const closedBy = closed(ws);
+    const exit = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('exit', (code, signal) => r([code, signal])));
+    child.kill('SIGHUP');
+    // (without a handler SIGHUP ends the process at once: exit by the signal, sockets cut without a close frame)
+    expect(await exit).toEqual([0, null]);
+    expect((await closedBy).code).toBe(1001);
+    expect(out).toContain('"signal":"SIGHUP"');
+    expect(out).toContain('"stopped"');
+
+    expect(stopSignals('linux')).toEqual(['SIGINT', 'SIGTERM', 'SIGHUP']);
+    expect(stopSignals('darwin')).toEqual(['SIGINT', 'SIGTERM', 'SIGHUP']);
+    expect(stopSignals('win32')).toEqual(['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']);
+    expect(setupCommand('http://127.0.0.1:8787', 'linux').join('\n')).toMatch(/^ curl -X POST http:\/\/127\.0\.0\.1:8787\/api\/v1\/auth\/setup .*\\\n {3}-d '\{"setupToken"/);
+    const win = setupCommand('http://127.0.0.1:8787', 'win32').join('\n');
+    expect(win).toContain("Invoke-RestMethod -Method Post -Uri http://127.0.0.1:8787/api/v1/auth/setup -ContentType 'application/json' `\n");
+    expect(win).not.toContain('curl');
   }, 30_000);
 });

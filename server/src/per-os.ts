@@ -1,0 +1,25 @@
+/**
+ * What the server's entry point (main.ts) does differently per operating system.
+ */
+
+/**
+ * The signals that stop the server gracefully (close sockets with 1001, drain, snapshot): SIGINT (Ctrl+C),
+ * SIGTERM (a service manager; never raised on Windows), SIGHUP (its terminal was closed; on Windows the
+ * console window was closed, or the user logged off, which Windows follows with a kill after about 10 s), and
+ * on Windows SIGBREAK (Ctrl+Break). Without a handler each of them ends the process at once.
+ */
+export function stopSignals(platform: NodeJS.Platform = process.platform): NodeJS.Signals[] {
+  return platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
+}
+
+/**
+ * The command that creates the first admin with the setup token, for the shell of the system: curl with
+ * POSIX quoting, or on Windows PowerShell's Invoke-RestMethod (cmd.exe takes neither single quotes nor a
+ * backslash at the end of a line, and PowerShell 5.1's `curl` is another command).
+ */
+export function setupCommand(url: string, platform: NodeJS.Platform = process.platform): string[] {
+  const body = '{"setupToken":"<token>","username":"admin","password":"<your password>"}';
+  return platform === 'win32'
+    ? [` PowerShell:`, `   Invoke-RestMethod -Method Post -Uri ${url}/api/v1/auth/setup -ContentType 'application/json' \``, `     -Body '${body}'`]
+    : [` curl -X POST ${url}/api/v1/auth/setup -H 'Content-Type: application/json' \\`, `   -d '${body}'`];
+}
