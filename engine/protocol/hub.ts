@@ -38,8 +38,15 @@ export const ServerUrlSchema = z
   );
 
 export const UsernameSchema = z.string().min(1).max(64);
-/** A secret on its way into the keychain (never sent back out). */
+/** A password on its way to a firm server (up to the server's own limit; never stored). */
 export const SecretSchema = z.string().min(1).max(4096);
+/** Most bytes a secret can have in every keychain: Windows' Credential Manager holds 2,560 (5 x 512). */
+export const KEYCHAIN_SECRET_BYTES = 2560;
+/** A secret on its way into the keychain (never sent back out), of a size every system's keychain holds. */
+export const KeychainSecretSchema = z
+  .string()
+  .min(1)
+  .refine((s) => new TextEncoder().encode(s).length <= KEYCHAIN_SECRET_BYTES, `At most ${KEYCHAIN_SECRET_BYTES} bytes in UTF-8 (the most Windows' Credential Manager holds)`);
 export const TotpCodeSchema = z.string().regex(/^(\d{6}|[A-Za-z0-9-]{8,20})$/, 'A 6-digit code or a backup code');
 
 export const ProfileSchema = z.object({
@@ -192,7 +199,7 @@ export const HUB_METHODS = {
   'hub.credentials.set': method({
     access: 'public',
     readOnly: false,
-    params: z.strictObject({ profileId: ProfileIdSchema, kind: z.enum(['apiKey']), secret: SecretSchema }),
+    params: z.strictObject({ profileId: ProfileIdSchema, kind: z.enum(['apiKey']), secret: KeychainSecretSchema }),
     result: Empty,
     doc: 'Store a secret for a profile in the OS keychain. It can be checked and deleted, never read back.',
   }),

@@ -208,6 +208,14 @@ describe('hub: profiles and keychain', () => {
 
     await expect(a.call('hub.credentials.set', { profileId: 'nope', kind: 'apiKey', secret: 'x' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(a.call('hub.credentials.set', { profileId: 'local', kind: 'apiKey', secret: 'x' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    // as large as every keychain holds (Windows' Credential Manager: 2,560 bytes), counted in UTF-8 bytes
+    await a.call('hub.credentials.set', { profileId: p.id, kind: 'apiKey', secret: 'é'.repeat(1280) });
+    expect(await fx.credentials.get(`${p.id}/apiKey`)).toBe('é'.repeat(1280));
+    await expect(a.call('hub.credentials.set', { profileId: p.id, kind: 'apiKey', secret: 'é'.repeat(1280) + 'x' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      details: { issues: [expect.objectContaining({ message: expect.stringContaining('At most 2560 bytes in UTF-8') })] },
+    });
+    expect(await fx.credentials.get(`${p.id}/apiKey`)).toBe('é'.repeat(1280));
     await expect(a.call('hub.profiles.save', { name: 'x', url: 'https://u:p@host.example' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(a.call('hub.profiles.save', { id: 'local', name: 'x', url: 'https://host.example' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     await expect(a.call('hub.profiles.delete', { id: 'local' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });

@@ -10,7 +10,7 @@ import { buildServer } from './app.js';
 import { HELP, loadConfig, type Config } from './config.js';
 import { resetAdmin } from './reset-admin.js';
 import { restoreBackup } from './restore.js';
-import { setupCommand, stopSignals } from './per-os.js';
+import { permissionsWarning, setupCommand, stopSignals } from './per-os.js';
 
 /**
  * A log reader that goes away (a shipper restarting, `| head`) must not take the exchange down with it:
@@ -102,6 +102,8 @@ async function main(): Promise<void> {
     nodeFlags: process.execArgv,
   });
 
+  const permissions = permissionsWarning();
+  if (permissions !== undefined) app.log.warn(permissions);
   if (app.setupToken !== undefined) {
     // Printed once, to stderr only (not the JSON log). It lets one person create the first admin with a
     // password of their own; it dies with this process and after its first use.

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { FLAGS, OWASP_ARGON2ID_MIN, loadConfig, makeConfig, parseArgs } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { newThreads, threadNices } from '../../engine/test/venue/helpers.js';
-import { setupCommand, stopSignals } from '../src/per-os.js';
+import { permissionsWarning, setupCommand, stopSignals } from '../src/per-os.js';
 import { api, closed, createUser, fund, listInstrument, rpc, setupAdmin, wsClient, type Session, type TestServer, startServer } from './helpers.js';
 
 let s: TestServer;
@@ -530,5 +530,9 @@ describe('graceful shutdown', () => {
     const win = setupCommand('http://127.0.0.1:8787', 'win32').join('\n');
     expect(win).toContain("Invoke-RestMethod -Method Post -Uri http://127.0.0.1:8787/api/v1/auth/setup -ContentType 'application/json' `\n");
     expect(win).not.toContain('curl');
+    expect(permissionsWarning('win32')).toMatch(/^File modes \(0600, 0700\) do not restrict access on Windows/);
+    expect([permissionsWarning('linux'), permissionsWarning('darwin')]).toEqual([undefined, undefined]);
+    // (not said here)
+    expect(out).not.toContain('File modes');
   }, 30_000);
 });
