@@ -142,9 +142,19 @@ async function start(): Promise<void> {
         ),
       ),
     );
+    let quitting = false;
+    const quit = (): void => {
+      quitting = true;
+      void c.close().finally(() => app.exit(0));
+    };
     openSession = () => {
       sessionSaved = false;
-      w.openWorkspace();
+      // Windows ends the app at a shutdown, restart or logoff without 'before-quit' or 'will-quit' (Electron's
+      // docs): there the workspace's 'session-end' remembers the pop-outs and closes the venue instead.
+      w.openWorkspace().once('session-end', () => {
+        saveSession();
+        if (!quitting) quit();
+      });
       for (const p of loadOpenPopOuts(sessionFile)) w.openPopOut(p.panel as Exclude<PanelKind, 'workspace'>, p.params);
     };
     openSession();
@@ -154,16 +164,14 @@ async function start(): Promise<void> {
     app.on('window-all-closed', () => {
       if (process.platform !== 'darwin') app.quit();
     });
-    let quitting = false;
     // Quitting closes the windows in no particular order: remember the pop-outs before that starts.
     app.on('before-quit', () => {
       if (w.main !== undefined && !w.main.isDestroyed()) saveSession();
     });
     app.on('will-quit', (e) => {
       if (quitting) return;
-      quitting = true;
       e.preventDefault();
-      void c.close().finally(() => app.exit(0));
+      quit();
     });
   } catch (e) {
     fatal(e);

@@ -225,4 +225,18 @@ describe('bundled Electron main process (fake Electron)', () => {
       await until(() => second.state.exitCode !== undefined, 30_000, 'exit');
     }
   }, 90_000);
+
+  it("Windows' shutdown or logoff (the workspace's 'session-end', with no 'before-quit' nor 'will-quit'): the pop-outs are remembered and the venue closed", async () => {
+    const third = await launch('third');
+    const ws = third.BrowserWindow.all.filter((w) => !w.destroyed);
+    expect(ws.length).toBe(2);
+    rmSync(join(userData, 'windows.json'));
+    ws[0]!.emit('session-end', {});
+    await until(() => third.state.exitCode !== undefined, 30_000, 'exit');
+    expect(third.state.exitCode).toBe(0);
+    const saved = JSON.parse(readFileSync(join(userData, 'windows.json'), 'utf8')) as { popOuts: { panel: string }[] };
+    expect(saved.popOuts.map((p) => p.panel)).toEqual(['chart']);
+    // the venue was closed: its lock is released
+    Venue.open(join(userData, 'venue.sqlite')).close({ snapshot: false });
+  }, 90_000);
 });
