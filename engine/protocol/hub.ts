@@ -46,6 +46,8 @@ export const KEYCHAIN_SECRET_BYTES = 2560;
 export const KeychainSecretSchema = z
   .string()
   .min(1)
+  // (no more characters than bytes: a longer text is refused before it is encoded)
+  .max(KEYCHAIN_SECRET_BYTES)
   .refine((s) => new TextEncoder().encode(s).length <= KEYCHAIN_SECRET_BYTES, `At most ${KEYCHAIN_SECRET_BYTES} bytes in UTF-8 (the most Windows' Credential Manager holds)`);
 export const TotpCodeSchema = z.string().regex(/^(\d{6}|[A-Za-z0-9-]{8,20})$/, 'A 6-digit code or a backup code');
 

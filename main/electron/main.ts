@@ -150,7 +150,9 @@ async function start(): Promise<void> {
     openSession = () => {
       sessionSaved = false;
       // Windows ends the app at a shutdown, restart or logoff without 'before-quit' or 'will-quit' (Electron's
-      // docs): there the workspace's 'session-end' remembers the pop-outs and closes the venue instead.
+      // docs): there the workspace's 'session-end' remembers the pop-outs (at once) and starts closing the
+      // venue, which Windows may cut short (every commit is on the disk already, synchronous=FULL: the next
+      // start replays the journal from the last snapshot).
       w.openWorkspace().once('session-end', () => {
         saveSession();
         if (!quitting) quit();

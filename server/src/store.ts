@@ -229,6 +229,13 @@ export class Store {
   /** The fsync running, and the one to start after it (joined by every caller until it starts). */
   #syncing: Promise<void> | undefined;
   #nextSync: Promise<void> | undefined;
+  /**
+   * The first fsync that failed: every later durable() fails with it. After a failed fsync Linux marks the
+   * pages clean and the next fsync of the file succeeds, so its success would prove nothing (the venue stops
+   * on its journal's first failed fsync for the same reason).
+   */
+  #syncFailed: Error | undefined;
+  readonly #fsync: (fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => void;
   readonly #totalChanges: Database.Statement;
   /** The audit writer (exposed for tests). */
   get auditWriter(): AuditWriter {
@@ -236,8 +243,9 @@ export class Store {
   }
 
   /** `onError`: an audit batch that could not be written (reported, never thrown at the order path). */
-  constructor(path: string, onError: (e: Error) => void = () => undefined) {
+  constructor(path: string, onError: (e: Error) => void = () => undefined, seams: { fsync?: (fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => void } = {}) {
     this.#onError = onError;
+    this.#fsync = seams.fsync ?? fsync;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
@@ -278,11 +286,23 @@ export class Store {
    */
   durable(): Promise<void> {
     const fd = this.#walFd;
+    if (this.#syncFailed !== undefined) return Promise.reject(this.#syncFailed);
     if (fd === undefined) return Promise.resolve();
     if (this.#nextSync !== undefined) return this.#nextSync;
     const start = (): Promise<void> => {
       this.#nextSync = undefined;
-      const run = new Promise<void>((resolve, reject) => fsync(fd, (e) => (e === null ? resolve() : reject(e))));
+      if (this.#syncFailed !== undefined) return Promise.reject(this.#syncFailed);
+      const run = new Promise<void>((resolve, reject) =>
+        this.#fsync(fd, (e) => {
+          if (e === null) return resolve();
+          const failed = new Error(`The users database could not be synced to the disk: ${e.message}`, { cause: e });
+          if (this.#syncFailed === undefined) {
+            this.#syncFailed = failed;
+            this.#onError(failed);
+          }
+          reject(this.#syncFailed);
+        }),
+      );
       this.#syncing = run;
       const clear = (): void => {
         if (this.#syncing === run) this.#syncing = undefined;
@@ -693,7 +713,8 @@ export class Store {
     this.flushAudit();
     this.advanceAuditMark();
     await this.#auditWriter.close();
-    await this.#syncing?.catch(() => undefined);
+    // (the one queued too: it starts as the running one ends, on this descriptor)
+    while (this.#nextSync !== undefined || this.#syncing !== undefined) await (this.#nextSync ?? this.#syncing)!.catch(() => undefined);
     this.db.close();
     // (after the connection: closing a descriptor of a file drops the locks this process holds on it)
     if (this.#walFd !== undefined) closeSync(this.#walFd);

@@ -12,8 +12,10 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { straceCalls } from '../../engine/test/support/strace.js';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { straceEvents } from '../../engine/test/support/strace.js';
+import { Store } from '../src/store.js';
+import { api, setupAdmin, SPEC, startServer } from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -37,43 +39,166 @@ describe('the users database across a power cut', () => {
     const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { port: number; orderId: number; usersWal: string; venueWal: string };
     expect(out.orderId).toBeGreaterThan(0);
 
-    // the steps between two marks of the run, as words
-    const calls = straceCalls(readFileSync(log, 'utf8'));
-    const between = (name: string): Step[] => {
-      const from = calls.findIndex((l) => l.includes(`/MARK-${name}-start"`));
-      const to = calls.findIndex((l) => l.includes(`/MARK-${name}-end"`));
-      expect([from, to].every((i) => i >= 0) && from < to, name).toBe(true);
-      return calls.slice(from + 1, to).flatMap((l): Step[] => {
-        const m = /^(\w+)\(\d+<(TCP:\[[^\]]*\]|[^>]*)>/.exec(l);
+    // the steps between two marks of the run, each with the log's lines where it began and returned
+    const events = straceEvents(readFileSync(log, 'utf8'));
+    const between = (name: string): { step: Step; start: number; end: number }[] => {
+      const from = events.find((e) => e.call.includes(`/MARK-${name}-start"`))?.end;
+      const to = events.find((e) => e.call.includes(`/MARK-${name}-end"`))?.start;
+      expect(from !== undefined && to !== undefined && from < to, name).toBe(true);
+      return events.flatMap((e) => {
+        if (e.start < from! || e.end > to!) return [];
+        const m = /^(\w+)\(\d+<(TCP:\[[^\]]*\]|[^>]*)>/.exec(e.call);
         if (m === null) return [];
         const [, call, file] = m as unknown as [string, string, string];
-        if (call === 'pwrite64' && file === out.usersWal) return ['users-write'];
-        if ((call === 'fsync' || call === 'fdatasync') && file === out.usersWal) return ['users-sync'];
-        if (call === 'pwrite64' && file === out.venueWal) return ['journal-write'];
-        // the server's answer: a write on its side of a connection (TCP:[<its address>-><the client's>])
-        if ((call === 'write' || call === 'writev') && file.startsWith(`TCP:[127.0.0.1:${out.port}->`)) return ['answer'];
-        return [];
+        const step: Step | undefined =
+          call === 'pwrite64' && file === out.usersWal
+            ? 'users-write'
+            : (call === 'fsync' || call === 'fdatasync') && file === out.usersWal
+              ? 'users-sync'
+              : call === 'pwrite64' && file === out.venueWal
+                ? 'journal-write'
+                : // the server's answer: a write on its side of a connection (TCP:[<its address>-><the client's>])
+                  (call === 'write' || call === 'writev') && file.startsWith(`TCP:[127.0.0.1:${out.port}->`)
+                  ? 'answer'
+                  : undefined;
+        return step === undefined ? [] : [{ step, start: e.start, end: e.end }];
       });
     };
-    /** Every write of the users database before `at` is followed by its fsync before `at`. */
-    const syncedBefore = (steps: Step[], at: number): boolean => {
-      const lastWrite = steps.lastIndexOf('users-write', at);
-      return lastWrite < 0 || steps.slice(lastWrite, at).includes('users-sync');
+    type Ev = ReturnType<typeof between>[number];
+    const first = (evs: Ev[], step: Step): Ev => {
+      const found = evs.filter((e) => e.step === step).sort((x, y) => x.start - y.start)[0];
+      expect(found, step).toBeDefined();
+      return found!;
     };
+    /**
+     * Every write of the users database that returned before `b` began was synced before it: an fsync that
+     * began after the last of those writes returned and itself returned before `b` began (an fsync that began
+     * earlier does not count, even if it returned later).
+     */
+    const syncedBefore = (evs: Ev[], b: Ev): boolean => {
+      const writes = evs.filter((e) => e.step === 'users-write' && e.end < b.start);
+      if (writes.length === 0) return true;
+      const last = Math.max(...writes.map((e) => e.end));
+      return evs.some((e) => e.step === 'users-sync' && e.start > last && e.end < b.start);
+    };
+    const show = (evs: Ev[]) => evs.map((e) => `${e.step}@${e.start}-${e.end}`).join(' ');
 
     const order = between('order');
-    const journaled = order.indexOf('journal-write');
-    const answered = order.indexOf('answer');
-    expect(order.indexOf('users-write'), 'the key is claimed').toBeGreaterThanOrEqual(0);
-    expect(journaled, 'the order is journaled').toBeGreaterThan(order.indexOf('users-write'));
-    expect(syncedBefore(order, journaled), `the claim is fsynced before the journal has the order: ${order.join(' ')}`).toBe(true);
-    expect(answered).toBeGreaterThan(journaled);
-    expect(syncedBefore(order, answered), `the key's answer is fsynced before it is sent: ${order.join(' ')}`).toBe(true);
+    const claimed = first(order, 'users-write');
+    const journaled = first(order, 'journal-write');
+    expect(journaled.start, 'the order is journaled after its key is claimed').toBeGreaterThan(claimed.end);
+    expect(syncedBefore(order, journaled), `the claim is fsynced before the journal has the order: ${show(order)}`).toBe(true);
+    const answered = first(order, 'answer');
+    expect(answered.start).toBeGreaterThan(journaled.end);
+    expect(syncedBefore(order, answered), `the key's answer is fsynced before it is sent: ${show(order)}`).toBe(true);
 
     const disable = between('disable');
-    const told = disable.indexOf('answer');
-    expect(disable.indexOf('users-write'), 'the user is written').toBeGreaterThanOrEqual(0);
-    expect(told).toBeGreaterThan(disable.indexOf('users-write'));
-    expect(syncedBefore(disable, told), `the change (and its audit entry) is fsynced before it is answered: ${disable.join(' ')}`).toBe(true);
+    const written = first(disable, 'users-write');
+    const told = first(disable, 'answer');
+    expect(told.start).toBeGreaterThan(written.end);
+    expect(syncedBefore(disable, told), `the change (and its audit entry) is fsynced before it is answered: ${show(disable)}`).toBe(true);
+  });
+});
+
+describe('Store.durable()', () => {
+  /** A store whose fsyncs wait until the test lets them return (each with an error or none). */
+  function heldStore() {
+    const dir = mkdtempSync(join(tmpdir(), 'tdusers-'));
+    dirs.push(dir);
+    const started: ((e: NodeJS.ErrnoException | null) => void)[] = [];
+    const errors: Error[] = [];
+    const store = new Store(join(dir, 'u.db'), (e) => errors.push(e), { fsync: (_fd, cb) => void started.push(cb) });
+    return { store, started, errors };
+  }
+  const tick = () => new Promise((r) => setImmediate(r));
+
+  it('a caller never shares an fsync that began before it called; callers waiting for the next one share it', async () => {
+    const { store, started } = heldStore();
+    const done: string[] = [];
+    const a = store.durable().then(() => done.push('a'));
+    expect(started.length).toBe(1);
+    // while A's fsync runs: B and C wait for the next one, which starts when A's returns
+    const b = store.durable().then(() => done.push('b'));
+    const c = store.durable().then(() => done.push('c'));
+    await tick();
+    expect(started.length).toBe(1);
+    started[0]!(null);
+    await a;
+    await tick();
+    expect(done).toEqual(['a']);
+    expect(started.length).toBe(2);
+    // D calls while the second runs: a third
+    const d = store.durable().then(() => done.push('d'));
+    started[1]!(null);
+    await Promise.all([b, c]);
+    expect(done).toEqual(['a', 'b', 'c']);
+    await tick();
+    expect(started.length).toBe(3);
+    started[2]!(null);
+    await d;
+    expect(done).toEqual(['a', 'b', 'c', 'd']);
+    await store.close();
+  });
+
+  it('after an fsync failed, every later call fails with it (a later fsync that succeeds proves nothing); reported once', async () => {
+    const { store, started, errors } = heldStore();
+    const a = store.durable();
+    const b = store.durable();
+    started[0]!(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
+    await expect(a).rejects.toThrow(/^The users database could not be synced to the disk: EIO/);
+    await expect(b).rejects.toThrow(/^The users database could not be synced to the disk: EIO/);
+    await expect(store.durable()).rejects.toThrow(/could not be synced/);
+    expect(started.length).toBe(1);
+    expect(errors.map((e) => e.message)).toEqual(['The users database could not be synced to the disk: EIO: i/o error, fsync']);
+    await store.close();
+  });
+
+  it('close waits for the fsync running and the one queued behind it, then closes', async () => {
+    const { store, started } = heldStore();
+    const a = store.durable();
+    const b = store.durable();
+    let closed = false;
+    const closing = store.close().then(() => (closed = true));
+    // (the audit writer's thread ends first: then close waits on the fsyncs)
+    await new Promise((r) => setTimeout(r, 300));
+    started[0]!(null);
+    await a;
+    for (let i = 0; i < 5; i++) await tick();
+    // the second fsync runs on the WAL's descriptor: the store is not closed under it
+    expect([started.length, closed, store.db.open]).toEqual([2, false, true]);
+    started[1]!(null);
+    await b;
+    await closing;
+    expect(store.db.open).toBe(false);
+  });
+
+  it('the real fsync, and none in memory', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdusers-'));
+    dirs.push(dir);
+    const store = new Store(join(dir, 'u.db'));
+    await Promise.all([store.durable(), store.durable(), store.durable()]);
+    await store.close();
+    const mem = new Store(':memory:');
+    await mem.durable();
+    await mem.close();
+  });
+});
+
+describe('a users database that cannot be synced', () => {
+  it('a request whose change cannot be made durable is answered 500, and the server goes on (no unhandled failure)', async () => {
+    const s = await startServer();
+    onTestFinished(() => s.stop());
+    const admin = await setupAdmin(s);
+    const failing = vi.fn(() => Promise.reject(new Error('The users database could not be synced to the disk: EIO')));
+    (s.app.store as { durable: () => Promise<void> }).durable = failing;
+    const created = await api(s.url, 'POST', '/api/v1/admin/users', { token: admin.accessToken, body: { username: 'ulla', password: 'temporary ulla password', role: 'viewer' } });
+    expect(created.status).toBe(500);
+    expect(created.body).toMatchObject({ code: 'INTERNAL' });
+    // with an Idempotency-Key: refused before it runs, and the key is released for a retry
+    const keyed = await api(s.url, 'POST', '/api/v1/rpc/admin.instrument.create', { token: admin.accessToken, body: SPEC, headers: { 'Idempotency-Key': 'k-1' } });
+    expect(keyed.status).toBe(500);
+    expect(failing.mock.calls.length).toBeGreaterThanOrEqual(3);
+    expect((await api(s.url, 'GET', '/health')).status).toBe(200);
+    expect((await api(s.url, 'GET', '/api/v1/rpc/instruments.list', { token: admin.accessToken })).body).toEqual([]);
   });
 });

@@ -1,6 +1,6 @@
 /** The strace log reader of the tests that check what a program asks of the OS. */
 import { describe, expect, it } from 'vitest';
-import { straceCalls, syncsIn, writable } from './strace.js';
+import { straceCalls, straceEvents, syncsIn, writable } from './strace.js';
 
 describe('strace logs', () => {
   it('reads the syncs: descriptors reused after a close, calls cut in two by another thread', () => {
@@ -28,5 +28,10 @@ describe('strace logs', () => {
   it('joins a call cut in two by another thread at the place it ended', () => {
     const log = ['7 rename("/t/a.tmp", "/t/a" <unfinished ...>', '8 write(3<pipe:[1]>, "x", 1) = 1', '7 <... rename resumed>) = 0', 'not a call'].join('\n');
     expect(straceCalls(log)).toEqual(['write(3<pipe:[1]>, "x", 1) = 1', 'rename("/t/a.tmp", "/t/a") = 0']);
+    // and where each began: the rename before the write, which it outlasted
+    expect(straceEvents(log)).toEqual([
+      { call: 'write(3<pipe:[1]>, "x", 1) = 1', start: 1, end: 1 },
+      { call: 'rename("/t/a.tmp", "/t/a") = 0', start: 0, end: 2 },
+    ]);
   });
 });

@@ -9,23 +9,41 @@
  * into one line at the place it ended.
  */
 export function straceCalls(log: string): string[] {
-  const pending = new Map<string, string>();
-  const lines: string[] = [];
-  for (const raw of log.split('\n')) {
+  return straceEvents(log).map((e) => e.call);
+}
+
+/** A call of an strace log: its text (whole), and the log's lines where it began and where it returned. */
+export interface StraceEvent {
+  call: string;
+  start: number;
+  end: number;
+}
+
+/**
+ * The calls of an `strace -f` log in the order they returned, each with where it began: a call that another
+ * thread's calls cut in two began before them and returned after them, so "A returned before B began"
+ * (`a.end < b.start`) is what "A happened before B" means.
+ */
+export function straceEvents(log: string): StraceEvent[] {
+  const pending = new Map<string, { text: string; start: number }>();
+  const events: StraceEvent[] = [];
+  const lines = log.split('\n');
+  for (const [i, raw] of lines.entries()) {
     const m = /^(\d+)\s+(.*)$/.exec(raw);
     if (m === null) continue;
     const [, tid, rest] = m as unknown as [string, string, string];
     if (rest.endsWith('<unfinished ...>')) {
-      pending.set(tid, rest.slice(0, -'<unfinished ...>'.length).trimEnd());
+      pending.set(tid, { text: rest.slice(0, -'<unfinished ...>'.length).trimEnd(), start: i });
       continue;
     }
     const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(rest);
     if (resumed !== null) {
-      lines.push((pending.get(tid) ?? '') + resumed[1]);
+      const p = pending.get(tid);
+      events.push({ call: (p?.text ?? '') + resumed[1], start: p?.start ?? i, end: i });
       pending.delete(tid);
-    } else lines.push(rest);
+    } else events.push({ call: rest, start: i, end: i });
   }
-  return lines;
+  return events;
 }
 
 export interface Sync {

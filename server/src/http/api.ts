@@ -519,11 +519,14 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     const made = d.store.unjournaledEntries;
     // And what it changed in the users database (a session, a user, 2FA, an Idempotency-Key's answer) is on the
     // disk before it is answered, so a power cut cannot bring back a revoked session or a disabled user.
-    const changes = d.store.changes;
+    // (GET requests write nothing there. The count is the connection's: a write of another request meanwhile
+    // makes this one wait for the fsync too, never the other way round.)
+    const writes = req.method !== 'GET';
+    const changes = writes ? d.store.changes : 0;
     const settled = async (): Promise<void> => {
       const entries = d.store.unjournaledEntries !== made;
       if (entries) await d.store.auditSettled().catch(() => undefined);
-      if (entries || d.store.changes !== changes) await d.store.durable();
+      if (entries || (writes && d.store.changes !== changes)) await d.store.durable();
     };
     void (async () => {
       try {
@@ -551,7 +554,8 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
         }
         const shape = toShape(e);
         if (shape.code === 'INTERNAL') d.log.error('request failed', { reqId, route: r.name, err: e });
-        await settled();
+        // (a failed fsync was the store's to report; the request's own error is answered)
+        await settled().catch(() => undefined);
         const headers: Record<string, string> = {};
         const ra = shape.details?.retryAfter;
         if (shape.code === 'RATE_LIMITED') headers['Retry-After'] = String(typeof ra === 'number' ? ra : 1);
