@@ -136,7 +136,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   });
   let store: Store;
   try {
-    store = new Store(paths.usersDb, (e) => log.error('audit write failed', { err: e }));
+    store = new Store(paths.usersDb, (e) => log.error('users database write failed', { err: e }));
     // the audit entries of acknowledged commands a crash took before they were written (market/audit.ts)
     const audit = recoverAudit(venue, store);
     if (audit.recovered > 0 || audit.skipped > 0) log.warn('audit entries made again from the journal', audit);

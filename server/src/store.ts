@@ -242,7 +242,7 @@ export class Store {
     return this.#auditWriter;
   }
 
-  /** `onError`: an audit batch that could not be written (reported, never thrown at the order path). */
+  /** `onError`: an audit batch that could not be written, or an fsync of the WAL that failed (reported, never thrown at the order path). */
   constructor(path: string, onError: (e: Error) => void = () => undefined, seams: { fsync?: (fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => void } = {}) {
     this.#onError = onError;
     this.#fsync = seams.fsync ?? fsync;
