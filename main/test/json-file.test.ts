@@ -2,14 +2,12 @@
  * The user-data folder's small files (main/src/json-file.ts): each write leaves the old file or the new one
  * whole, even across a power cut (the rename into place is engine/host/rename.ts, tested there).
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readJsonFile, writeJsonFileAtomic } from '../src/json-file.js';
-import { straceCalls } from '../../engine/test/support/strace.js';
+import { runTraced, straceCalls } from '../../engine/test/support/strace.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -37,17 +35,11 @@ describe('writeJsonFileAtomic', () => {
   it("syncs the new text to the disk before it renames it over the file (so a power cut can't leave an empty file)", () => {
     const dir = tempDir();
     const log = join(dir, 'trace');
-    const run = spawnSync(
-      'strace',
-      ['-f', '-qq', '-y', '-o', log, '-e', 'trace=openat,write,fsync,fdatasync,close,rename,renameat,renameat2', process.execPath, '--import', 'tsx', 'main/test/run/atomic-write.ts', dir],
-      { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(run.error, 'strace runs (apt-get install strace)').toBeUndefined();
-    expect([run.status, run.stderr]).toEqual([0, '']);
-    const { file, tmp } = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { file: string; tmp: string };
+    const { log: trace, out } = runTraced<{ file: string; tmp: string }>('main/test/run/atomic-write.ts', [dir], ['openat', 'write', 'fsync', 'fdatasync', 'close', 'rename', 'renameat', 'renameat2'], log);
+    const { file, tmp } = out;
     expect(readJsonFile(file)).toEqual({ profiles: [{ name: 'second' }] });
     // the calls on the temp file, in order, as one word each
-    const steps = straceCalls(readFileSync(log, 'utf8')).flatMap((l) => {
+    const steps = straceCalls(trace).flatMap((l) => {
       if (l.startsWith('openat(') && l.includes(`"${tmp}"`)) return [/O_WRONLY|O_RDWR/.test(l) ? 'open-for-writing' : 'open'];
       if (/^rename(at2?)?\(/.test(l) && l.includes(`"${tmp}"`)) return [l.includes(`"${file}"`) && /= 0$/.test(l) ? 'rename-over-file' : 'rename'];
       const on = /^(write|fsync|fdatasync|close)\(\d+<([^>]*)>/.exec(l);

@@ -9,14 +9,12 @@
  * matched with the open that made its descriptor: a file's must be O_RDWR or O_WRONLY; only folders are synced
  * read-only. SQLite's own syncs are held to the same rule (its write connections open files read-write).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { syncFile, syncFolder, syncFolderOffLoop } from '../src/fsync.js';
-import { syncsIn, writable } from '../../engine/test/support/strace.js';
+import { runTraced, syncsIn, writable } from '../../engine/test/support/strace.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -32,22 +30,14 @@ describe('fsync on every platform', () => {
   it('a backup, the journal and a restore sync every file through a descriptor opened for writing; only folders read-only', () => {
     const dir = tempDir();
     const log = join(dir, 'trace');
-    const root = fileURLToPath(new URL('../..', import.meta.url));
-    const run = spawnSync(
-      'strace',
-      ['-f', '-qq', '-y', '-o', log, '-e', 'trace=openat,close,fsync,fdatasync', process.execPath, '--import', 'tsx', 'server/test/fixtures/durable-run.ts', dir],
-      { cwd: root, encoding: 'utf8', timeout: 60_000 },
-    );
-    expect(run.error, 'strace runs (apt-get install strace)').toBeUndefined();
-    expect([run.status, run.stderr]).toEqual([0, '']);
-    const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { backup: string; restored: string; pid: number };
+    const { log: trace, out } = runTraced<{ backup: string; restored: string; pid: number }>('server/test/fixtures/durable-run.ts', [dir], ['openat', 'close', 'fsync', 'fdatasync'], log);
     const backups = dirname(out.backup);
     // the backup is written into .partial-<stamp> and renamed to <stamp>-seq<N> (server/src/backup.ts)
     const partial = join(backups, `.partial-${basename(out.backup).replace(/-seq\d+$/, '')}`);
     const restored = dirname(out.restored);
     const folders = new Set([join(dir, 'live'), backups, partial, restored]);
 
-    const syncs = syncsIn(readFileSync(log, 'utf8')).filter((s) => s.path.startsWith(dir + '/'));
+    const syncs = syncsIn(trace).filter((s) => s.path.startsWith(dir + '/'));
     const seen = new Set(syncs.map((s) => s.path));
     // the syncs this is about happened (so that the rule below is not kept by their absence): the journal's
     // background fsync, every file of the backup and the folder it is made in, each file of the restore

@@ -7,13 +7,11 @@
  * the journal (else a retry after a power cut could place an order the journal holds again), and an admin's
  * change of a user is fsynced before it is answered (a disabled user must not come back).
  */
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { straceEvents } from '../../engine/test/support/strace.js';
+import { runTraced, straceEvents } from '../../engine/test/support/strace.js';
 import { Store } from '../src/store.js';
 import { api, setupAdmin, SPEC, startServer } from './helpers.js';
 
@@ -29,18 +27,16 @@ describe('the users database across a power cut', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tdusers-'));
     dirs.push(dir);
     const log = join(dir, 'trace');
-    const run = spawnSync(
-      'strace',
-      ['-f', '-qq', '-yy', '-o', log, '-e', 'trace=pwrite64,write,writev,fsync,fdatasync,access,faccessat,faccessat2', process.execPath, '--import', 'tsx', 'server/test/fixtures/users-durable-run.ts', dir],
-      { cwd: fileURLToPath(new URL('../..', import.meta.url)), encoding: 'utf8', timeout: 60_000 },
+    const { log: trace, out } = runTraced<{ port: number; orderId: number; usersWal: string; venueWal: string }>(
+      'server/test/fixtures/users-durable-run.ts',
+      [dir],
+      ['pwrite64', 'write', 'writev', 'fsync', 'fdatasync', 'access', 'faccessat', 'faccessat2'],
+      log,
     );
-    expect(run.error, 'strace runs (apt-get install strace)').toBeUndefined();
-    expect([run.status, run.stderr]).toEqual([0, '']);
-    const out = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as { port: number; orderId: number; usersWal: string; venueWal: string };
     expect(out.orderId).toBeGreaterThan(0);
 
     // the steps between two marks of the run, each with the log's lines where it began and returned
-    const events = straceEvents(readFileSync(log, 'utf8'));
+    const events = straceEvents(trace);
     const between = (name: string): { step: Step; start: number; end: number }[] => {
       const from = events.find((e) => e.call.includes(`/MARK-${name}-start"`))?.end;
       const to = events.find((e) => e.call.includes(`/MARK-${name}-end"`))?.start;

@@ -2,6 +2,23 @@
  * Reading `strace -f -y` logs in tests that check what a program asks of the OS (which descriptor it syncs,
  * in what order it writes, syncs and renames): what can be seen on Linux of behaviour other systems need.
  */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Runs a TypeScript file of the repository (`script`, from its root, through tsx) under
+ * `strace -f -qq -yy -o <log> -e trace=<calls>`, and returns the log and the JSON value the script printed on
+ * its last line. Throws saying what went wrong: strace missing (CI installs it), the script failing.
+ */
+export function runTraced<T>(script: string, args: readonly string[], calls: readonly string[], logFile: string): { log: string; out: T } {
+  const root = fileURLToPath(new URL('../../..', import.meta.url));
+  const argv = ['-f', '-qq', '-yy', '-o', logFile, '-e', `trace=${calls.join(',')}`, process.execPath, '--import', 'tsx', script, ...args];
+  const run = spawnSync('strace', argv, { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  if (run.error !== undefined) throw new Error(`strace did not run (apt-get install strace): ${run.error.message}`);
+  if (run.status !== 0 || run.stderr !== '') throw new Error(`${script} under strace: exit ${run.status}, stderr: ${run.stderr.slice(0, 2000)}`);
+  return { log: readFileSync(logFile, 'utf8'), out: JSON.parse(run.stdout.trim().split('\n').at(-1)!) as T };
+}
 
 /**
  * The calls of an `strace -f` log (`-o`, one line per call, each starting with the thread's id), the thread
