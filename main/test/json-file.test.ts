@@ -2,22 +2,14 @@
  * The user-data folder's small files (main/src/json-file.ts): each write leaves the old file or the new one
  * whole, even across a power cut (the rename into place is engine/host/rename.ts, tested there).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../engine/test/support/temp.js';
 import { readJsonFile, writeJsonFileAtomic } from '../src/json-file.js';
 import { runTraced, straceCalls } from '../../engine/test/support/strace.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'td-json-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs('td-json-');
 
 
 describe('writeJsonFileAtomic', () => {

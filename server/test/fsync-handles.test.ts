@@ -9,22 +9,13 @@
  * matched with the open that made its descriptor: a file's must be O_RDWR or O_WRONLY; only folders are synced
  * read-only. SQLite's own syncs are held to the same rule (its write connections open files read-write).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../../engine/test/support/temp.js';
 import { syncFile, syncFolder, syncFolderOffLoop } from '../src/fsync.js';
 import { runTraced, syncsIn, writable } from '../../engine/test/support/strace.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'tdfsync-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs('tdfsync-');
 
 describe('fsync on every platform', () => {
   it('a backup, the journal and a restore sync every file through a descriptor opened for writing; only folders read-only', () => {

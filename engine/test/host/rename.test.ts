@@ -3,21 +3,13 @@
  * file open for a moment is tried again; elsewhere, and for any other error, the first error is thrown.
  * Windows cannot run here: its refusals are given by the rename seam.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { tempDirs } from '../support/temp.js';
 import { RENAME_WAITS_ASYNC, renameOver, renameOverAsync } from '../../host/rename.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const d = mkdtempSync(join(tmpdir(), 'td-rename-'));
-  dirs.push(d);
-  return d;
-}
+const tempDir = tempDirs('td-rename-');
 const fail = (code: string) => Object.assign(new Error(`${code}: operation not permitted, rename`), { code });
 
 describe('renameOver', () => {
