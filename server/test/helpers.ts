@@ -14,22 +14,15 @@ import { ServerKey } from '../src/auth/crypto.js';
 import type { ConfigInput } from '../src/config.js';
 import { connectWs, wsPort, type ConnectWsOptions } from '../src/ws/client-port.js';
 import type WebSocket from 'ws';
-import { afterEach } from 'vitest';
+import { tempDirs } from '../../engine/test/support/temp.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON bodies in tests are checked by expect(), not by types
 export type Json = any;
 
 /** Paths of fresh users databases (`users.db` in a temp folder each), the folders removed after each test. */
 export function tempDbs(prefix: string): () => string {
-  const dirs: string[] = [];
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-  });
-  return () => {
-    const d = mkdtempSync(join(tmpdir(), prefix));
-    dirs.push(d);
-    return join(d, 'users.db');
-  };
+  const dir = tempDirs(prefix);
+  return () => join(dir(), 'users.db');
 }
 
 export const FAST_ARGON2 = { memoryCost: 256, timeCost: 1, parallelism: 1 };
