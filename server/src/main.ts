@@ -10,7 +10,8 @@ import { buildServer } from './app.js';
 import { HELP, loadConfig, type Config } from './config.js';
 import { resetAdmin } from './reset-admin.js';
 import { restoreBackup } from './restore.js';
-import { permissionsWarning, setupCommand, stopSignals } from './per-os.js';
+import { permissionsWarning, setupCommand } from './per-os.js';
+import { stopSignals } from '../../engine/host/signals.js';
 
 /**
  * A log reader that goes away (a shipper restarting, `| head`) must not take the exchange down with it:

@@ -1,18 +1,7 @@
 /**
- * What the server's entry point (main.ts) does differently per operating system.
+ * What the server's entry point (main.ts) does differently per operating system (and the signals it stops
+ * on: engine/host/signals.ts).
  */
-
-/**
- * The signals that stop the server gracefully (close sockets with 1001, drain, snapshot): SIGINT (Ctrl+C),
- * SIGTERM (a service manager; never raised on Windows), SIGHUP (its terminal was closed; on Windows its
- * console window was closed, which Windows follows with a kill after about 10 s), and on Windows SIGBREAK
- * (Ctrl+Break). Without a handler each of them ends the process at once. A logoff or a shutdown raises no
- * signal on Windows (libuv maps only the console's close): there the server stops gracefully only as a
- * service whose manager stops it first.
- */
-export function stopSignals(platform: NodeJS.Platform = process.platform): NodeJS.Signals[] {
-  return platform === 'win32' ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] : ['SIGINT', 'SIGTERM', 'SIGHUP'];
-}
 
 /**
  * The command that creates the first admin with the setup token, for the shell of the system: curl with

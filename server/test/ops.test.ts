@@ -9,7 +9,8 @@ import fc from 'fast-check';
 import { FLAGS, OWASP_ARGON2ID_MIN, loadConfig, makeConfig, parseArgs } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { newThreads, threadNices } from '../../engine/test/venue/helpers.js';
-import { permissionsWarning, setupCommand, stopSignals } from '../src/per-os.js';
+import { permissionsWarning, setupCommand } from '../src/per-os.js';
+import { stopSignals } from '../../engine/host/signals.js';
 import { api, closed, createUser, fund, listInstrument, rpc, setupAdmin, wsClient, type Session, type TestServer, startServer } from './helpers.js';
 
 let s: TestServer;

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startHeadlessHost } from './headless.js';
+import { stopSignals } from '../../../engine/host/signals.js';
 
 const USAGE = `Usage: npm run host -- [options]
   --user-data DIR      user-data folder (venue.sqlite, profiles.json, links.json); default: a temporary one
@@ -73,8 +74,7 @@ async function main(): Promise<void> {
       process.exit(0);
     });
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  for (const signal of stopSignals()) process.on(signal, stop);
 }
 
 main().catch((e: unknown) => {
