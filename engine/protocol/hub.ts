@@ -42,13 +42,30 @@ export const UsernameSchema = z.string().min(1).max(64);
 export const SecretSchema = z.string().min(1).max(4096);
 /** Most bytes a secret can have in every keychain: Windows' Credential Manager holds 2,560 (5 x 512). */
 export const KEYCHAIN_SECRET_BYTES = 2560;
+/**
+ * The length of a text in UTF-8 bytes, as it is stored (a lone surrogate as U+FFFD, 3 bytes, as every
+ * encoder writes it). Counted here: this layer uses no host API, TextEncoder included.
+ */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
 /** A secret on its way into the keychain (never sent back out), of a size every system's keychain holds. */
 export const KeychainSecretSchema = z
   .string()
   .min(1)
-  // (no more characters than bytes: a longer text is refused before it is encoded)
+  // (no more characters than bytes: a longer text is refused before it is counted)
   .max(KEYCHAIN_SECRET_BYTES)
-  .refine((s) => new TextEncoder().encode(s).length <= KEYCHAIN_SECRET_BYTES, `At most ${KEYCHAIN_SECRET_BYTES} bytes in UTF-8 (the most Windows' Credential Manager holds)`);
+  .refine((s) => utf8Length(s) <= KEYCHAIN_SECRET_BYTES, `At most ${KEYCHAIN_SECRET_BYTES} bytes in UTF-8 (the most Windows' Credential Manager holds)`);
 export const TotpCodeSchema = z.string().regex(/^(\d{6}|[A-Za-z0-9-]{8,20})$/, 'A 6-digit code or a backup code');
 
 export const ProfileSchema = z.object({
