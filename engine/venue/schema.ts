@@ -51,7 +51,7 @@ export function fullSyncOnMac(db: Db, platform: NodeJS.Platform = process.platfo
 }
 
 /** fullSyncOnMac as source, for the worker threads that open their own connection (`db` in scope). */
-export const FULL_SYNC_ON_MAC_SOURCE = `if (process.platform === 'darwin') { db.pragma('fullfsync = ON'); db.pragma('checkpoint_fullfsync = ON'); }`;
+export const FULL_SYNC_ON_MAC_SOURCE = `(${fullSyncOnMac.toString()})(db, process.platform);`;
 
 /** The size (bytes) a venue's WAL is cut back to when it starts over (PRAGMA journal_size_limit): 64 MiB. */
 export const WAL_SIZE_LIMIT = 64 * 2 ** 20;

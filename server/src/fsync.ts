@@ -10,9 +10,9 @@
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 
-/** fsync of a file. */
-export function syncFile(path: string): void {
-  const fd = openSync(path, 'r+');
+/** fsync of a path opened with `flags` (a file 'r+', a folder 'r'). */
+function syncAt(path: string, flags: 'r' | 'r+'): void {
+  const fd = openSync(path, flags);
   try {
     fsyncSync(fd);
   } finally {
@@ -20,9 +20,9 @@ export function syncFile(path: string): void {
   }
 }
 
-/** fsync of a file on the thread pool (a busy disk can take long). */
-export async function syncFileOffLoop(path: string): Promise<void> {
-  const fh = await open(path, 'r+');
+/** syncAt on the thread pool (a busy disk can take long). */
+async function syncAtOffLoop(path: string, flags: 'r' | 'r+'): Promise<void> {
+  const fh = await open(path, flags);
   try {
     await fh.sync();
   } finally {
@@ -30,24 +30,18 @@ export async function syncFileOffLoop(path: string): Promise<void> {
   }
 }
 
+/** fsync of a file. */
+export const syncFile = (path: string): void => syncAt(path, 'r+');
+
+/** fsync of a file on the thread pool. */
+export const syncFileOffLoop = (path: string): Promise<void> => syncAtOffLoop(path, 'r+');
+
 /** fsync of a folder's entries; nothing on Windows (see above). */
 export function syncFolder(path: string, platform: NodeJS.Platform = process.platform): void {
-  if (platform === 'win32') return;
-  const fd = openSync(path, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  if (platform !== 'win32') syncAt(path, 'r');
 }
 
 /** fsync of a folder's entries on the thread pool; nothing on Windows (see above). */
 export async function syncFolderOffLoop(path: string, platform: NodeJS.Platform = process.platform): Promise<void> {
-  if (platform === 'win32') return;
-  const fh = await open(path, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
+  if (platform !== 'win32') await syncAtOffLoop(path, 'r');
 }
