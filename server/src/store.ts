@@ -274,6 +274,11 @@ export class Store {
     }
   }
 
+  /** The fsync of the WAL that failed, if one did: every durable() since has failed with it (until a restart). */
+  get syncFailure(): Error | undefined {
+    return this.#syncFailed;
+  }
+
   /** Rows this connection has changed since it opened (a request compares it before and after). */
   get changes(): number {
     return this.#totalChanges.get() as number;

@@ -205,6 +205,7 @@ describe('health, metrics, static files', () => {
     expect(sample('tradedesk_journal_commit_commands_sum')).toBe(sample('tradedesk_journal_last_seq'));
     expect(sample('tradedesk_journal_fsync_seconds_count')).toBeGreaterThanOrEqual(1);
     expect(sample('tradedesk_journal_fsync_seconds_count')).toBeLessThanOrEqual(commits);
+    expect(sample('tradedesk_users_db_sync_failed')).toBe(0);
     for (const kind of ['minor', 'major', 'incremental', 'weakcb']) expect(text).toContain(`tradedesk_gc_pause_seconds_count{kind="${kind}"} `);
     // short-lived garbage (tens of MB) makes the young generation collect: the pauses are counted
     const keep: { i: number }[] = [];

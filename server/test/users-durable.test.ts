@@ -140,12 +140,15 @@ describe('Store.durable()', () => {
     const { store, started, errors } = heldStore();
     const a = store.durable();
     const b = store.durable();
+    expect(store.syncFailure).toBeUndefined();
     started[0]!(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' }));
     await expect(a).rejects.toThrow(/^The users database could not be synced to the disk: EIO/);
     await expect(b).rejects.toThrow(/^The users database could not be synced to the disk: EIO/);
     await expect(store.durable()).rejects.toThrow(/could not be synced/);
     expect(started.length).toBe(1);
     expect(errors.map((e) => e.message)).toEqual(['The users database could not be synced to the disk: EIO: i/o error, fsync']);
+    // (what /health and /metrics read)
+    expect(store.syncFailure?.message).toBe('The users database could not be synced to the disk: EIO: i/o error, fsync');
     await store.close();
   });
 
@@ -181,12 +184,16 @@ describe('Store.durable()', () => {
 });
 
 describe('a users database that cannot be synced', () => {
-  it('a request whose change cannot be made durable is answered 500, and the server goes on (no unhandled failure)', async () => {
+  it('a request whose change cannot be made durable is answered 500, and the server goes on (no unhandled failure), degraded', async () => {
     const s = await startServer();
     onTestFinished(() => s.stop());
     const admin = await setupAdmin(s);
-    const failing = vi.fn(() => Promise.reject(new Error('The users database could not be synced to the disk: EIO')));
+    expect(await api(s.url, 'GET', '/health')).toMatchObject({ status: 200, body: { status: 'ok', usersDb: {} } });
+    // a store whose fsync failed (Store.durable()'s own tests: the failure is kept and every later call fails)
+    const failure = new Error('The users database could not be synced to the disk: EIO');
+    const failing = vi.fn(() => Promise.reject(failure));
     (s.app.store as { durable: () => Promise<void> }).durable = failing;
+    Object.defineProperty(s.app.store, 'syncFailure', { get: () => failure });
     const created = await api(s.url, 'POST', '/api/v1/admin/users', { token: admin.accessToken, body: { username: 'ulla', password: 'temporary ulla password', role: 'viewer' } });
     expect(created.status).toBe(500);
     expect(created.body).toMatchObject({ code: 'INTERNAL' });
@@ -194,7 +201,9 @@ describe('a users database that cannot be synced', () => {
     const keyed = await api(s.url, 'POST', '/api/v1/rpc/admin.instrument.create', { token: admin.accessToken, body: SPEC, headers: { 'Idempotency-Key': 'k-1' } });
     expect(keyed.status).toBe(500);
     expect(failing.mock.calls.length).toBeGreaterThanOrEqual(3);
-    expect((await api(s.url, 'GET', '/health')).status).toBe(200);
+    // /health says so, with a status a supervisor acts on (a restart clears it); /metrics too
+    expect(await api(s.url, 'GET', '/health')).toMatchObject({ status: 503, body: { status: 'degraded', usersDb: { failed: failure.message }, venue: { lastSeq: expect.any(Number) } } });
+    expect((await api(s.url, 'GET', '/metrics')).body).toMatch(/^tradedesk_users_db_sync_failed 1$/m);
     expect((await api(s.url, 'GET', '/api/v1/rpc/instruments.list', { token: admin.accessToken })).body).toEqual([]);
   });
 });

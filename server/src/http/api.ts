@@ -216,7 +216,11 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     routes.push({ method, pattern, name: `${method} ${path}`, run });
   };
 
-  route('GET', '/health', async () => d.health());
+  // 503 unless 'ok', with the same body, so that a supervisor or load balancer acts on the status code alone
+  route('GET', '/health', async () => {
+    const h = d.health();
+    return h.status === 'ok' ? h : new HttpReply(503, h);
+  });
   // The web UI reads this first: which kind of backend served it and where its WebSocket is.
   route('GET', '/config.json', async () => ({ kind: 'server', wsPath: '/ws', name: cfg.serverName }));
   const metricsKey = cfg.metricsToken === undefined ? undefined : createHash('sha256').update(cfg.metricsToken).digest();
