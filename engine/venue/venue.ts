@@ -13,9 +13,10 @@
  * Apply first, commit second. History rows are derived from the engine's events, so the engine has to run
  * before they exist. They are kept in a file of their own, written by a thread of its own, with their
  * watermark in the same transaction (history-thread.ts); they are handed over only after the journal holds
- * their commands, so history is never ahead of the journal (except after a power cut that took commits the
- * history thread had already written: recovery sees a watermark beyond the journal and re-derives the
- * history). The price of apply-first is that the engine has already applied the batch when COMMIT runs.
+ * their commands, so history is never ahead of the journal; with fsync 'background' the journal's frames
+ * may not be on the disk yet when they are, so the thread syncs the journal's WAL before it commits rows of
+ * commands not yet acknowledged (HistoryThreadOptions.journalWal): a power cut cannot leave the history ahead
+ * of the journal (recovery would see a watermark beyond it and re-derive all the history). The price of apply-first is that the engine has already applied the batch when COMMIT runs.
  * If the commit (or anything in the flush) throws, the transaction is rolled back and the venue fails fast
  * (as it does at the next group commit after a history write failed on its thread): it rejects the batch
  * and every later submit with VENUE_FAILED and stops touching the database. Nothing of the batch was acknowledged, so no
@@ -558,8 +559,7 @@ export class Venue {
     }
     const fds: number[] = [];
     try {
-      // the file as SQLite named it (it may have followed a symbolic link), and its WAL beside it
-      const file = (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main')!.file;
+      const file = this.fileName();
       const wal = `${file}-wal`;
       if (this.bgSync) {
         // opened for writing, never written: Windows syncs no file through a read-only handle (EPERM)
@@ -807,7 +807,13 @@ export class Venue {
       const onHistoryWait = this.opts.onHistoryWait;
       thread = new HistoryThread(this.historyFile, HISTORY_STATEMENTS, HISTORY_MARK, this.history.watermark, (e) => {
         if (this.state === 'open' || this.state === 'closing') this.fail(e, []);
-      }, { commitMs: this.opts.historyCommitMs, commitCommands: this.opts.historyCommitCommands, onWait: onHistoryWait === undefined ? undefined : (ms) => this.observe('onHistoryWait', () => onHistoryWait(ms)) });
+      }, {
+        commitMs: this.opts.historyCommitMs,
+        commitCommands: this.opts.historyCommitCommands,
+        onWait: onHistoryWait === undefined ? undefined : (ms) => this.observe('onHistoryWait', () => onHistoryWait(ms)),
+        // with the journal fsynced after COMMIT, the history may not get ahead of what is on the disk
+        ...(this.bgSync ? { journalWal: `${this.fileName()}-wal`, durable: this.ackedSeq } : {}),
+      });
       thread.waitReady();
       this.history.thread = thread;
     } catch (e) {
@@ -1416,6 +1422,8 @@ export class Venue {
       if (g.committed.length > 0) this.publish(g.committed, g.pubs);
       if (g.onSettled !== undefined) for (const f of g.onSettled) f();
     }
+    // (acknowledged: on the disk)
+    this.history.thread?.durableTo(this.ackedSeq);
   }
 
   /** Resolves a batch's promises, in order, each after its tag heard of it. */
@@ -1707,6 +1715,11 @@ export class Venue {
     // (it holds every command committed before the copy began, or it is not the venue's state)
     if (!(seq >= seqAtHold)) throw new Error(`The copy of the venue ends at command ${seq}, before ${seqAtHold}, the last one sequenced when it began`);
     return { seq, venue: { bytes: venue.bytes }, history };
+  }
+
+  /** The venue's file as SQLite named it (it may have followed a symbolic link); its WAL is beside it. */
+  private fileName(): string {
+    return (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main')!.file;
   }
 
   /** Closes the descriptors a backup's copy reads (once the connection is closed and no copy reads them). */

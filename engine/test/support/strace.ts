@@ -29,8 +29,9 @@ export function straceCalls(log: string): string[] {
   return straceEvents(log).map((e) => e.call);
 }
 
-/** A call of an strace log: its text (whole), and the log's lines where it began and where it returned. */
+/** A call of an strace log: its thread, its text (whole), and the log's lines where it began and where it returned. */
 export interface StraceEvent {
+  tid: number;
   call: string;
   start: number;
   end: number;
@@ -56,9 +57,9 @@ export function straceEvents(log: string): StraceEvent[] {
     const resumed = /^<\.\.\. \w+ resumed>(.*)$/.exec(rest);
     if (resumed !== null) {
       const p = pending.get(tid);
-      events.push({ call: (p?.text ?? '') + resumed[1], start: p?.start ?? i, end: i });
+      events.push({ tid: Number(tid), call: (p?.text ?? '') + resumed[1], start: p?.start ?? i, end: i });
       pending.delete(tid);
-    } else events.push({ call: rest, start: i, end: i });
+    } else events.push({ tid: Number(tid), call: rest, start: i, end: i });
   }
   return events;
 }

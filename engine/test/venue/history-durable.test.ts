@@ -1,0 +1,39 @@
+/**
+ * With the journal fsynced after COMMIT (fsync 'background', the server's setting), the history thread never
+ * commits rows for commands whose journal frames may not be on the disk yet: it fdatasyncs the venue's WAL
+ * first, unless the venue has told it they are (HistoryThread.durableTo). Otherwise a power cut could keep
+ * the history file's commit and lose the journal's frames: history ahead of the journal, which the next open
+ * can only mend by deriving all of it again. Seen under strace (fixtures/history-durable-run.ts).
+ */
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runTraced, straceEvents, type StraceEvent } from '../support/strace.js';
+import { tempDir } from './helpers.js';
+
+describe('history and a journal fsynced in the background', () => {
+  it('rows written before their journal fsync returned: the history thread syncs the journal first; rows acknowledged: it does not', () => {
+    const dir = tempDir();
+    const { log, out } = runTraced<{ pid: number }>('engine/test/venue/fixtures/history-durable-run.ts', [dir], ['openat', 'fsync', 'fdatasync', 'pwrite64'], join(dir, 'trace'));
+    const events = straceEvents(log);
+    const at = (marker: string): number => events.findIndex((e) => e.call.startsWith('openat(') && e.call.includes(`"${join(dir, marker)}"`));
+    const window = (from: string, to: string): StraceEvent[] => events.slice(at(from), at(to));
+    const historyWrite = (e: StraceEvent): boolean => /^pwrite64\(\d+<[^>]*\/venue\.db-history-wal>/.test(e.call);
+    const journalSync = (e: StraceEvent): boolean => /^f(data)?sync\(\d+<[^>]*\/venue\.db-wal>\)\s*= 0/.test(e.call);
+
+    const first = window('before', 'handed');
+    const writers = new Set(first.filter(historyWrite).map((e) => e.tid));
+    // one thread writes the history, and it is not the event loop's
+    expect(writers.size).toBe(1);
+    const [writer] = writers;
+    expect(writer).not.toBe(out.pid);
+    const firstWrite = first.findIndex((e) => e.tid === writer && historyWrite(e));
+    const sync = first.findIndex((e) => e.tid === writer && journalSync(e));
+    expect(sync).toBeGreaterThanOrEqual(0);
+    // its sync of the journal returned before its first write of the history began
+    expect(first[sync]!.end).toBeLessThan(first[firstWrite]!.start);
+
+    const second = window('acked', 'closing');
+    expect(second.some((e) => e.tid === writer && historyWrite(e))).toBe(true);
+    expect(second.filter((e) => e.tid === writer && journalSync(e))).toEqual([]);
+  });
+});
