@@ -38,6 +38,12 @@ export interface DesktopCoreOptions {
   speed?: number;
   /** Start the simulated market paused (tests). */
   paused?: boolean;
+  /**
+   * Where a new simulated market starts (ms since the epoch; default now): tests fix it, so that what they
+   * see does not depend on the time of day they run at (within trading hours the market starts there, outside
+   * them at the next open).
+   */
+  simStart?: number;
   /** Warm-up history sessions on first start (default 30). */
   warmupDays?: number;
   /** Desktop only: opens a pop-out window. */
@@ -97,6 +103,7 @@ export async function startDesktopCore(o: DesktopCoreOptions): Promise<DesktopCo
       seed: o.seed ?? DEFAULT_SEED,
       speed: o.speed ?? 1,
       paused: o.paused ?? false,
+      ...(o.simStart !== undefined ? { now: () => o.simStart! } : {}),
       ...(o.warmupDays !== undefined ? { warmupDays: o.warmupDays } : {}),
       clock,
       // Every agent command is journaled with a full fsync on a desktop disk: the light preset keeps it calm.

@@ -12,7 +12,7 @@ import { startHeadlessHost } from '../../main/src/host/headless.js';
 import { launch } from './e2e/browser.js';
 import { REPO, rendererBuild } from './e2e/build.js';
 import { PASSWORD, TestExchange } from './e2e/exchange.js';
-import { fillTicket, setConfirm, submitTicket, tab, until } from './e2e/ui.js';
+import { SIM_START, fillTicket, setConfirm, submitTicket, tab, until } from './e2e/ui.js';
 
 const OUT = join(REPO, 'docs', 'screenshots');
 const VIEW = { width: 1600, height: 900 };
@@ -28,7 +28,7 @@ const price = (minor: number) => `${Math.floor(minor / 100)}.${String(minor % 10
 
 async function workstation(browser: Browser, dir: string): Promise<void> {
   const data = mkdtempSync(join(tmpdir(), 'td-shots-'));
-  const host = await startHeadlessHost({ userDataDir: data, rendererDir: dir, credentials: new MemoryStore(), seed: 20_240_601 });
+  const host = await startHeadlessHost({ userDataDir: data, rendererDir: dir, credentials: new MemoryStore(), seed: 20_240_601, simStart: SIM_START });
   try {
     const ctx = await browser.newContext({ viewport: VIEW });
     const page = await ctx.newPage();

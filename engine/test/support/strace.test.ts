@@ -28,10 +28,10 @@ describe('strace logs', () => {
   it('joins a call cut in two by another thread at the place it ended', () => {
     const log = ['7 rename("/t/a.tmp", "/t/a" <unfinished ...>', '8 write(3<pipe:[1]>, "x", 1) = 1', '7 <... rename resumed>) = 0', 'not a call'].join('\n');
     expect(straceCalls(log)).toEqual(['write(3<pipe:[1]>, "x", 1) = 1', 'rename("/t/a.tmp", "/t/a") = 0']);
-    // and where each began: the rename before the write, which it outlasted
+    // and where each began: the rename before the write, which it outlasted; and which thread made each
     expect(straceEvents(log)).toEqual([
-      { call: 'write(3<pipe:[1]>, "x", 1) = 1', start: 1, end: 1 },
-      { call: 'rename("/t/a.tmp", "/t/a") = 0', start: 0, end: 2 },
+      { tid: 8, call: 'write(3<pipe:[1]>, "x", 1) = 1', start: 1, end: 1 },
+      { tid: 7, call: 'rename("/t/a.tmp", "/t/a") = 0', start: 0, end: 2 },
     ]);
   });
 });

@@ -38,6 +38,8 @@ export interface HeadlessHostOptions {
   seed?: number;
   /** Simulated market speed (1 = real time). */
   speed?: number;
+  /** Where a new simulated market starts (DesktopCoreOptions.simStart; tests). */
+  simStart?: number;
   /** Secrets: default keytar if a keyring answers, otherwise memory only (nothing persisted). */
   credentials?: CredentialStore;
   /** Logs one line per event (default: nothing). */
@@ -63,6 +65,7 @@ export async function startHeadlessHost(o: HeadlessHostOptions): Promise<Headles
     ...(o.credentials ? { credentials: o.credentials } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.speed !== undefined ? { speed: o.speed } : {}),
+    ...(o.simStart !== undefined ? { simStart: o.simStart } : {}),
     ...(o.log ? { log: o.log } : {}),
   });
   let port = 0;

@@ -14,7 +14,7 @@ import { launch, openPage, realProblems } from './browser.js';
 import { rendererBuild } from './build.js';
 import { api } from '../../../server/test/helpers.js';
 import { PASSWORD, TestExchange } from './exchange.js';
-import { attrAll, until, waitConnected } from './ui.js';
+import { SIM_START, attrAll, until, waitConnected } from './ui.js';
 
 let host: HeadlessHost;
 let ex: TestExchange;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   const bob = await ex.trader('bob', 5_000_000);
   code = await ex.enableTotp(bob);
   dataDir = mkdtempSync(join(tmpdir(), 'td-hubfirm-'));
-  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 5 });
+  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 5, simStart: SIM_START });
   browser = await launch();
 }, 60_000);
 

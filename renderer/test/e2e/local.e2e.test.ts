@@ -13,7 +13,7 @@ import { MemoryStore } from '../../../main/src/credentials/store.js';
 import { startHeadlessHost, type HeadlessHost } from '../../../main/src/host/headless.js';
 import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
 import { rendererBuild } from './build.js';
-import { attrAll, chartLines, fillTicket, pickSymbol, setConfirm, submitTicket, tab, until, waitConnected, workingRow, workingRows } from './ui.js';
+import { SIM_START, attrAll, chartLines, fillTicket, pickSymbol, setConfirm, submitTicket, tab, until, waitConnected, workingRow, workingRows } from './ui.js';
 
 let host: HeadlessHost;
 let dataDir: string;
@@ -32,7 +32,7 @@ function below(ref: number, pct: number): string {
 beforeAll(async () => {
   const dir = rendererBuild();
   dataDir = mkdtempSync(join(tmpdir(), 'td-host-'));
-  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 42 });
+  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 42, simStart: SIM_START });
   browser = await launch();
 }, 60_000);
 
@@ -195,7 +195,7 @@ describe('local simulation through the headless host', () => {
     await host.close();
     await page.locator('[data-testid=connection][data-state=reconnecting]').waitFor({ timeout: 10_000 });
     await page.getByTestId('stale-banner').waitFor();
-    host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: rendererBuild(), credentials: new MemoryStore(), port });
+    host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: rendererBuild(), credentials: new MemoryStore(), port, simStart: SIM_START });
     await waitConnected(page, 20_000);
     await until(async () => (await attrAll(workingRows(page), 'data-order-id')).sort().join(), (v) => v === [...before].sort().join(), 10_000, 'the same working orders');
     expect(await page.locator(`[data-testid=positions] tr[data-symbol="${inst.symbol}"] [data-field=qty]`).textContent()).toBe(`+${inst.lotSize * 5}`);

@@ -15,7 +15,7 @@ import { startHeadlessHost, type HeadlessHost } from '../../../main/src/host/hea
 import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
 import { REPO, rendererBuild } from './build.js';
 import { PASSWORD, TestExchange } from './exchange.js';
-import { attrAll, pickSymbol, signIn, until, waitConnected } from './ui.js';
+import { SIM_START, attrAll, pickSymbol, signIn, until, waitConnected } from './ui.js';
 
 const SHOTS = process.env['TRADEDESK_SCREENSHOTS'] !== undefined ? resolve(REPO, process.env['TRADEDESK_SCREENSHOTS']) : mkdtempSync(join(tmpdir(), 'td-shots-'));
 
@@ -51,7 +51,7 @@ beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   const dir = rendererBuild();
   dataDir = mkdtempSync(join(tmpdir(), 'td-mw-'));
-  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 7 });
+  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 7, simStart: SIM_START });
   browser = await launch();
   w = await openPage(browser, host.url);
   page = w.page;

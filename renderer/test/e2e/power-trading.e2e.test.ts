@@ -17,7 +17,7 @@ import { MemoryStore } from '../../../main/src/credentials/store.js';
 import { startHeadlessHost, type HeadlessHost } from '../../../main/src/host/headless.js';
 import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
 import { REPO, rendererBuild } from './build.js';
-import { attrAll, until, waitConnected, workingRow, workingRows } from './ui.js';
+import { SIM_START, attrAll, until, waitConnected, workingRow, workingRows } from './ui.js';
 
 const SHOTS = process.env['TRADEDESK_SCREENSHOTS'] !== undefined ? resolve(REPO, process.env['TRADEDESK_SCREENSHOTS']) : mkdtempSync(join(tmpdir(), 'td-shots-'));
 
@@ -81,13 +81,22 @@ const bestBid = async (): Promise<number> => Number(await ladder().locator('[rol
 const venueOrder = (id: number | string) => host.core.venue.order(Number(id));
 const chartLines = async () => ((await page.getByTestId('chart').getAttribute('data-lines')) ?? '').split(' ').filter((x) => x !== '');
 /** My (the local account's) open orders in the symbol; the simulated market's agents have theirs too. */
+/**
+ * One print on the symbol: a market buy of one lot by the local account, at the best ask. An alert "below" a
+ * level above the market is reached by it at once, rather than by the simulated market's next trade (which
+ * on a busy CI machine did not come within 15 s).
+ */
+const printOnce = async (): Promise<void> => {
+  const ack = await host.core.venue.submit({ type: 'PlaceOrder', accountId: LOCAL_ACCOUNT_ID, symbol, side: 'buy', orderType: 'market', qty: inst.lotSize, tif: 'ioc' });
+  expect(ack.rejected).toBeUndefined();
+};
 const openIds = () => host.core.venue.orders({ accountId: LOCAL_ACCOUNT_ID, status: 'open', symbol }).items.map((o) => o.orderId);
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
   const dir = rendererBuild();
   dataDir = mkdtempSync(join(tmpdir(), 'td-power-'));
-  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 7 });
+  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 7, simStart: SIM_START });
   browser = await launch();
 }, 60_000);
 
@@ -269,8 +278,9 @@ describe('power-trader features', () => {
 
   it('alerts: a triggered alert is announced and listed as hit', async () => {
     // "Below" a level above the market: the next print reaches it.
-    const level = (await bestBid()) + 20 * inst.tickSize;
+    const level = (await bestBid()) + 100 * inst.tickSize;
     await page.evaluate(`window.__tradedesk.conn.call('alerts.create', ${JSON.stringify({ symbol, direction: 'below', price: level })})`);
+    await printOnce();
     await page.getByTestId('toasts').getByText(new RegExp(`^🔔 ${symbol} fell to ${price(level).replace('.', '\\.')}`)).waitFor({ timeout: 15_000 });
     const r = page.getByTestId('alerts-list').locator('tbody tr.triggered').first();
     await r.waitFor({ timeout: 5000 });
@@ -330,6 +340,8 @@ describe('power-trader features', () => {
     await input.fill(price(level));
     await page.keyboard.press('Enter');
     await menu.waitFor({ state: 'detached' });
+    await until(() => Promise.resolve(host.core.venue.alerts(LOCAL_ACCOUNT_ID).some((a) => a.price === level && a.direction === 'below')), (b) => b, 10_000, 'the alert below at the venue');
+    await printOnce();
     await page.getByTestId('toasts').getByText(new RegExp(`^🔔 ${symbol} fell to ${price(level).replace('.', '\\.')}`)).waitFor({ timeout: 15_000 });
     const hit = list.locator('tbody tr.triggered', { hasText: price(level) }).first();
     await hit.waitFor({ timeout: 5000 });

@@ -9,6 +9,13 @@ export async function signIn(page: Page, username: string, password: string): Pr
 
 export const conn = (page: Page): Locator => page.getByTestId('connection');
 
+/**
+ * Where the local simulated market starts in the tests (a Monday at 12:00 UTC, before its open): within
+ * trading hours it would start at the wall clock's time, outside them at the next open, and the tests would
+ * see a different market by the time of day they run at.
+ */
+export const SIM_START = Date.UTC(2026, 0, 5, 12);
+
 export async function waitConnected(page: Page, timeout = 20_000): Promise<void> {
   await page.locator('[data-testid=connection][data-state=connected]').waitFor({ timeout });
 }
