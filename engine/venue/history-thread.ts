@@ -135,6 +135,8 @@ const FAILED = 1n;
 const CLOSED = 2n;
 const RUNNING = 3n;
 const ERR_BYTES = 1024;
+/** With commitMs 0: how soon batches left for their journal fsync are looked at again (ms). */
+const DURABLE_RETRY_MS = 2;
 
 const WORKER = `
 'use strict';
@@ -213,25 +215,43 @@ let batches = [];
 let timer;
 let timerAt = Infinity;
 let lastCommit = -Infinity;
-function commitPending() {
+// With a journal to wait for (journalWal), a commit takes only the batches whose commands the venue has
+// acknowledged, so on the disk; the rest wait for the next turn. Unless forced (a waiter that blocks, a
+// snapshot, close): then the thread syncs the journal itself and commits everything.
+function commitPending(force) {
   if (timer !== undefined) {
     clearTimeout(timer);
     timer = undefined;
     timerAt = Infinity;
   }
   if (batches.length === 0) return;
-  lastCommit = performance.now();
-  journalDurable(batches[batches.length - 1].seq);
-  write(batches);
-  Atomics.store(state, ${WRITTEN}, BigInt(batches[batches.length - 1].seq));
-  Atomics.notify(state, ${WRITTEN});
-  batches = [];
+  let n = batches.length;
+  if (journalFd !== undefined && !force) {
+    const durable = Atomics.load(state, ${DURABLE});
+    n = 0;
+    while (n < batches.length && BigInt(batches[n].seq) <= durable) n++;
+  }
+  if (n > 0) {
+    const take = n === batches.length ? batches : batches.slice(0, n);
+    const last = take[take.length - 1].seq;
+    lastCommit = performance.now();
+    journalDurable(last);
+    write(take);
+    Atomics.store(state, ${WRITTEN}, BigInt(last));
+    Atomics.notify(state, ${WRITTEN});
+    batches = n === batches.length ? [] : batches.slice(n);
+  }
+  if (batches.length > 0) {
+    const wait = commitMs > 0 ? commitMs : ${DURABLE_RETRY_MS};
+    timer = setTimeout(onTimer, wait);
+    timerAt = performance.now() + wait;
+  }
 }
 function onTimer() {
   timer = undefined;
   timerAt = Infinity;
   try {
-    if (Atomics.load(state, ${STATUS}) === ${RUNNING}n) commitPending();
+    if (Atomics.load(state, ${STATUS}) === ${RUNNING}n) commitPending(false);
   } catch (e) {
     fail(e);
   }
@@ -241,12 +261,13 @@ parentPort.on('message', (first) => {
   // snapshot in its own after the rows it covers.
   let closing = false;
   let now = commitMs === 0;
+  let forced = false;
   let soon = false;
   try {
     for (let m = first; m !== undefined; ) {
       if (m === 'close') { closing = true; break; }
       if (Atomics.load(state, ${STATUS}) !== ${RUNNING}n) break;
-      if (m === 'sync') now = true;
+      if (m === 'sync') now = forced = true;
       else if (m === 'soon') soon = true;
       else if (m.snapshot !== undefined) {
         snap = m.snapshot;
@@ -257,7 +278,7 @@ parentPort.on('message', (first) => {
           snapParts.push(m.snapshotPart.json);
           // the last part carries the hash
           if (m.snapshotPart.hash !== undefined) {
-            commitPending();
+            commitPending(true);
             journalDurable(snap.seq);
             writeSnapshot(snap, m.snapshotPart.hash, snapParts);
             snap = undefined;
@@ -275,7 +296,7 @@ parentPort.on('message', (first) => {
       if (batches.length > 0 && batches[batches.length - 1].seq - Number(Atomics.load(state, ${WRITTEN})) >= commitCommands) now = true;
       const t = performance.now();
       if (soon && !now && lastCommit + readerGapMs <= t) now = true;
-      if (now || closing) commitPending();
+      if (now || closing) commitPending(forced || closing);
       else if (batches.length > 0) {
         const at = soon ? lastCommit + readerGapMs : timer === undefined ? t + commitMs : timerAt;
         if (at < timerAt) {
@@ -317,11 +338,12 @@ export interface HistoryThreadOptions {
    */
   commitCommands?: number;
   /**
-   * The venue's WAL, when the venue fsyncs its journal after COMMIT (fsync 'background'): before it commits
-   * rows or a snapshot of commands whose journal frames may not be on the disk yet (past durableTo()), the
-   * thread fdatasyncs this file. Otherwise a power cut could keep the history file's commit (its checkpoint
-   * syncs it) and lose the journal's frames, leaving the history ahead of the journal, which the next open
-   * can only mend by deriving the whole history again (about 19 s per million commands).
+   * The venue's WAL, when the venue fsyncs its journal after COMMIT (fsync 'background'): the thread commits
+   * on its own only the batches of commands the venue has acknowledged (durableTo()), leaving the rest for
+   * its next turn; when it must commit them now (a waiter that blocks, a snapshot, close), it fdatasyncs this
+   * file first. Otherwise a power cut could keep the history file's commit (its checkpoint syncs it) and lose
+   * the journal's frames, leaving the history ahead of the journal, which the next open can only mend by
+   * deriving the whole history again (about 19 s per million commands).
    */
   journalWal?: string;
   /** The last seq whose journal frames are on the disk when the thread starts (default 0). */
@@ -450,8 +472,8 @@ export class HistoryThread {
    * thread failed or did not answer within `timeoutMs`.
    */
   waitWritten(seq: number, timeoutMs = 60_000): void {
-    // batches the thread holds for its next commit are committed now
-    if (this.#commitMs > 0 && this.written < seq) this.#worker.postMessage('sync');
+    // batches the thread holds for its next commit (or for their journal fsync) are committed now
+    if (this.written < seq) this.#worker.postMessage('sync');
     this.#waitUntil(WRITTEN, (w) => Number(w) >= seq, this.#writtenTimeout(seq, timeoutMs), timeoutMs);
   }
 

@@ -1,7 +1,8 @@
 /**
  * With the journal fsynced after COMMIT (fsync 'background', the server's setting), the history thread never
- * commits rows for commands whose journal frames may not be on the disk yet: it fdatasyncs the venue's WAL
- * first, unless the venue has told it they are (HistoryThread.durableTo). Otherwise a power cut could keep
+ * commits rows for commands whose journal frames may not be on the disk yet: on its own it commits only what
+ * the venue has acknowledged (HistoryThread.durableTo); asked to commit now, it fdatasyncs the venue's WAL
+ * first. Otherwise a power cut could keep
  * the history file's commit and lose the journal's frames: history ahead of the journal, which the next open
  * can only mend by deriving all of it again. Seen under strace (fixtures/history-durable-run.ts).
  */
@@ -35,5 +36,15 @@ describe('history and a journal fsynced in the background', () => {
     const second = window('acked', 'closing');
     expect(second.some((e) => e.tid === writer && historyWrite(e))).toBe(true);
     expect(second.filter((e) => e.tid === writer && journalSync(e))).toEqual([]);
+
+    // rows handed over at every group commit and committed by the thread on its own: it waits for their
+    // acknowledgement (it commits what the venue has acknowledged) and never syncs the journal itself
+    const flow = events.slice(at('flow'), at('flow-end'));
+    const flowWrite = (e: StraceEvent): boolean => /^pwrite64\(\d+<[^>]*\/flow\.db-history-wal>/.test(e.call);
+    const flowWriters = new Set(flow.filter(flowWrite).map((e) => e.tid));
+    expect(flowWriters.size).toBe(1);
+    const [flowWriter] = flowWriters;
+    expect(flowWriter).not.toBe(out.pid);
+    expect(flow.filter((e) => e.tid === flowWriter && /^f(data)?sync\(\d+<[^>]*\/flow\.db-wal>\)/.test(e.call))).toEqual([]);
   });
 });
