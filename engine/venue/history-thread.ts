@@ -135,7 +135,10 @@ const FAILED = 1n;
 const CLOSED = 2n;
 const RUNNING = 3n;
 const ERR_BYTES = 1024;
-/** With commitMs 0: how soon batches left for their journal fsync are looked at again (ms). */
+/**
+ * How soon batches left for their journal fsync are looked at again (ms), with commitMs 0 or while a reader
+ * waits for them: the venue hears the fsync return and says so (durableTo) within moments.
+ */
 const DURABLE_RETRY_MS = 2;
 
 const WORKER = `
@@ -215,6 +218,8 @@ let batches = [];
 let timer;
 let timerAt = Infinity;
 let lastCommit = -Infinity;
+// a reader waits (without blocking) for batches not yet committed
+let waiting = false;
 // With a journal to wait for (journalWal), a commit takes only the batches whose commands the venue has
 // acknowledged, so on the disk; the rest wait for the next turn. Unless forced (a waiter that blocks, a
 // snapshot, close): then the thread syncs the journal itself and commits everything.
@@ -224,7 +229,10 @@ function commitPending(force) {
     timer = undefined;
     timerAt = Infinity;
   }
-  if (batches.length === 0) return;
+  if (batches.length === 0) {
+    waiting = false;
+    return;
+  }
   let n = batches.length;
   if (journalFd !== undefined && !force) {
     const durable = Atomics.load(state, ${DURABLE});
@@ -242,10 +250,13 @@ function commitPending(force) {
     batches = n === batches.length ? [] : batches.slice(n);
   }
   if (batches.length > 0) {
-    const wait = commitMs > 0 ? commitMs : ${DURABLE_RETRY_MS};
+    // A reader asks only for what was acknowledged when it asked, but the venue may say so a moment after:
+    // one early look for it, then the usual turn.
+    const wait = commitMs > 0 && !waiting ? commitMs : ${DURABLE_RETRY_MS};
     timer = setTimeout(onTimer, wait);
     timerAt = performance.now() + wait;
   }
+  waiting = false;
 }
 function onTimer() {
   timer = undefined;
@@ -268,7 +279,7 @@ parentPort.on('message', (first) => {
       if (m === 'close') { closing = true; break; }
       if (Atomics.load(state, ${STATUS}) !== ${RUNNING}n) break;
       if (m === 'sync') now = forced = true;
-      else if (m === 'soon') soon = true;
+      else if (m === 'soon') soon = waiting = true;
       else if (m.snapshot !== undefined) {
         snap = m.snapshot;
         snapParts = [];
