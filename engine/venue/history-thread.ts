@@ -218,8 +218,9 @@ let batches = [];
 let timer;
 let timerAt = Infinity;
 let lastCommit = -Infinity;
-// a reader waits (without blocking) for batches not yet committed
-let waiting = false;
+// the highest seq a reader waits for without blocking ('soon'): batches held back for their journal fsync
+// are looked at again every DURABLE_RETRY_MS until it is written
+let waitFor = 0;
 // With a journal to wait for (journalWal), a commit takes only the batches whose commands the venue has
 // acknowledged, so on the disk; the rest wait for the next turn. Unless forced (a waiter that blocks, a
 // snapshot, close): then the thread syncs the journal itself and commits everything.
@@ -229,10 +230,7 @@ function commitPending(force) {
     timer = undefined;
     timerAt = Infinity;
   }
-  if (batches.length === 0) {
-    waiting = false;
-    return;
-  }
+  if (batches.length === 0) return;
   let n = batches.length;
   if (journalFd !== undefined && !force) {
     const durable = Atomics.load(state, ${DURABLE});
@@ -250,13 +248,11 @@ function commitPending(force) {
     batches = n === batches.length ? [] : batches.slice(n);
   }
   if (batches.length > 0) {
-    // A reader asks only for what was acknowledged when it asked, but the venue may say so a moment after:
-    // one early look for it, then the usual turn.
-    const wait = commitMs > 0 && !waiting ? commitMs : ${DURABLE_RETRY_MS};
+    // a reader waits for what only the journal's fsync holds back: the venue says so within moments
+    const wait = commitMs > 0 && Number(Atomics.load(state, ${WRITTEN})) >= waitFor ? commitMs : ${DURABLE_RETRY_MS};
     timer = setTimeout(onTimer, wait);
     timerAt = performance.now() + wait;
   }
-  waiting = false;
 }
 function onTimer() {
   timer = undefined;
@@ -279,7 +275,10 @@ parentPort.on('message', (first) => {
       if (m === 'close') { closing = true; break; }
       if (Atomics.load(state, ${STATUS}) !== ${RUNNING}n) break;
       if (m === 'sync') now = forced = true;
-      else if (m === 'soon') soon = waiting = true;
+      else if (m.soon !== undefined) {
+        soon = true;
+        if (m.soon > waitFor) waitFor = m.soon;
+      }
       else if (m.snapshot !== undefined) {
         snap = m.snapshot;
         snapParts = [];
@@ -387,6 +386,8 @@ export class HistoryThread {
   readonly #err: Uint8Array;
   #closing = false;
   #lost: Error | undefined;
+  /** Set by abandonWaits(). */
+  #abandoned: Error | undefined;
 
   /** How long (ms) the thread has been busy since it started (its event loop's time not idle). */
   busyMs(): number {
@@ -424,6 +425,14 @@ export class HistoryThread {
    */
   waitReady(timeoutMs = 30_000): void {
     this.#waitUntil(STATUS, (st) => st === RUNNING, `The history writer thread did not start within ${timeoutMs} ms`, timeoutMs);
+  }
+
+  /**
+   * The venue failed (`e`): waits for rows still held back for their journal fsync (which will not come)
+   * end with `e` at their next look, rather than at their timeout.
+   */
+  abandonWaits(e: Error): void {
+    this.#abandoned ??= e;
   }
 
   /** Tells the thread that the journal's frames up to `seq` are on the disk (it then syncs nothing for them). */
@@ -493,7 +502,7 @@ export class HistoryThread {
    * committed, while the caller's event loop goes on; rejects as waitWritten throws.
    */
   async whenWritten(seq: number, timeoutMs = 60_000): Promise<void> {
-    if (this.#commitMs > 0 && this.written < seq) this.#worker.postMessage('soon');
+    if (this.#commitMs > 0 && this.written < seq) this.#worker.postMessage({ soon: seq });
     const deadline = performance.now() + timeoutMs;
     const reached = (w: bigint): boolean => Number(w) >= seq;
     const text = this.#writtenTimeout(seq, timeoutMs);
@@ -530,7 +539,7 @@ export class HistoryThread {
   #unreached(slot: number, reached: (v: bigint) => boolean, timeoutText: string, deadline: number): bigint | undefined {
     const v = Atomics.load(this.#state, slot);
     if (reached(v)) return undefined;
-    const f = this.failure();
+    const f = this.failure() ?? this.#abandoned;
     if (f !== undefined) throw f;
     if (deadline - performance.now() <= 0) throw new VenueError('VENUE_FAILED', timeoutText);
     return v;

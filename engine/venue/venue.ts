@@ -889,7 +889,10 @@ export class Venue {
       await thread.whenWritten(this.history.watermark);
       waitMs = performance.now() - t0;
       this.assertUsable();
-      if (method === 'candles' || this.readerOff) r = this.queryHere(method, arg);
+      // candles from here, as the wait above covered them (candles() would make the thread commit again now,
+      // syncing the journal for commands committed meanwhile, with this thread waiting)
+      if (method === 'candles') r = this.q.candles(arg as CandleQuery) as HistoryResult<K>;
+      else if (this.readerOff) r = this.queryHere(method, arg);
       else {
         const reader = this.historyReader();
         try {
@@ -1331,6 +1334,8 @@ export class Venue {
     this.state = 'failed';
     this.failure = err;
     this.closeReader(err);
+    // (its rows held back for their journal fsync are not coming: queries waiting for them fail now)
+    this.history.thread?.abandonWaits(err);
     for (const p of batch) p.reject(err);
     for (const p of this.queue) p.reject(err);
     this.queue = [];

@@ -9,7 +9,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runTraced, straceEvents, type StraceEvent } from '../support/strace.js';
-import { tempDir } from './helpers.js';
+import { openVenue, setUpLoad, tempDb, tempDir } from './helpers.js';
+
+/** Holds the event loop (so that it cannot hear a journal fsync return) for `ms`. */
+function holdLoop(ms: number): void {
+  for (const end = performance.now() + ms; performance.now() < end; );
+}
 
 describe('history and a journal fsynced in the background', () => {
   it('rows written before their journal fsync returned: the history thread syncs the journal first; rows acknowledged: it does not', () => {
@@ -47,4 +52,28 @@ describe('history and a journal fsynced in the background', () => {
     expect(flowWriter).not.toBe(out.pid);
     expect(flow.filter((e) => e.tid === flowWriter && /^f(data)?sync\(\d+<[^>]*\/flow\.db-wal>\)/.test(e.call))).toEqual([]);
   });
+
+  it("a query waiting for rows held back for their journal fsync is answered once it returns, not at the thread's next turn; if the venue fails, at once", async () => {
+    // the thread's turn is a minute away: only its looks for the waiting reader can answer within the test
+    const v = openVenue(tempDb(), { fsync: 'background', historyCommitMs: 60_000, historyFlushMs: 60_000 });
+    const setup = await setUpLoad(v, { symbols: 1, accounts: 1 });
+    const accountId = setup.accounts[0]!;
+    const order = { type: 'PlaceOrder', accountId, symbol: setup.symbols[0]!, side: 'buy', orderType: 'limit', price: 9_000, qty: 10, tif: 'day' } as const;
+    const placed = v.submit(order);
+    await new Promise((r) => setImmediate(r)); // committed; its fsync runs on the thread pool
+    const query = v.queryHistory('orders', { accountId, status: 'all' });
+    // the thread looks while the event loop cannot yet say the fsync returned; it must look again
+    holdLoop(50);
+    const ack = await placed;
+    expect((await query).items.map((o) => o.orderId)).toContain(ack.orderIds[0]);
+
+    // a venue that fails while a query waits for rows that will not be acknowledged: the query fails now
+    const again = v.submit(order);
+    await new Promise((r) => setImmediate(r));
+    const waiting = expect(v.queryHistory('orders', { accountId, status: 'all' })).rejects.toMatchObject({ code: 'VENUE_FAILED' });
+    const refused = expect(again).rejects.toMatchObject({ code: 'VENUE_FAILED' });
+    (v as unknown as { fail(e: unknown, batch: unknown[]): void }).fail(new Error('a journal fsync failed'), []);
+    await waiting;
+    await refused;
+  }, 20_000);
 });
