@@ -277,8 +277,9 @@ describe('power-trader features', () => {
   });
 
   it('alerts: a triggered alert is announced and listed as hit', async () => {
-    // "Below" a level above the market: the next print reaches it.
-    const level = (await bestBid()) + 100 * inst.tickSize;
+    // "Below" a level above the market: the next print reaches it. (60 ticks: not the next test's 100, whose
+    // toast would otherwise have the same text as this one's, still shown)
+    const level = (await bestBid()) + 60 * inst.tickSize;
     await page.evaluate(`window.__tradedesk.conn.call('alerts.create', ${JSON.stringify({ symbol, direction: 'below', price: level })})`);
     await printOnce();
     await page.getByTestId('toasts').getByText(new RegExp(`^🔔 ${symbol} fell to ${price(level).replace('.', '\\.')}`)).waitFor({ timeout: 15_000 });
