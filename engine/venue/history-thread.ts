@@ -155,7 +155,8 @@ const fs = require('node:fs');
 // The venue's WAL, when its journal is fsynced after COMMIT (fsync 'background'): nothing is committed here
 // for commands whose journal frames may not be on the disk yet (see HistoryThreadOptions.journalWal).
 let journalFd;
-// the last seq this thread made durable itself (every batch it was handed was committed to the journal first)
+// the last seq this thread made durable itself (the batches it was handed were committed to the journal
+// first, but a session's end's, handed inside its group commit's transaction)
 let syncedTo = 0n;
 let handedTo = 0n;
 function journalDurable(seq) {
@@ -278,8 +279,7 @@ parentPort.on('message', (first) => {
       else if (m.soon !== undefined) {
         soon = true;
         if (m.soon > waitFor) waitFor = m.soon;
-      }
-      else if (m.snapshot !== undefined) {
+      } else if (m.snapshot !== undefined) {
         snap = m.snapshot;
         snapParts = [];
         if (BigInt(snap.seq) > handedTo) handedTo = BigInt(snap.seq);

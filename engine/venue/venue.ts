@@ -13,10 +13,12 @@
  * Apply first, commit second. History rows are derived from the engine's events, so the engine has to run
  * before they exist. They are kept in a file of their own, written by a thread of its own, with their
  * watermark in the same transaction (history-thread.ts); they are handed over only after the journal holds
- * their commands, so history is never ahead of the journal; with fsync 'background' the journal's frames
- * may not be on the disk yet when they are, so the thread syncs the journal's WAL before it commits rows of
- * commands not yet acknowledged (HistoryThreadOptions.journalWal): a power cut cannot leave the history ahead
- * of the journal (recovery would see a watermark beyond it and re-derive all the history). The price of apply-first is that the engine has already applied the batch when COMMIT runs.
+ * their commands (a session's end excepted: its batch goes inside the transaction), so history is never
+ * ahead of the journal. With fsync 'background' the journal's frames may not be on the disk yet when they
+ * are, so the thread commits on its own only what is acknowledged, and syncs the journal's WAL before a
+ * commit that cannot wait (HistoryThreadOptions.journalWal): a power cut cannot leave the history ahead of
+ * the journal (recovery would see a watermark beyond it and re-derive all the history). The price of
+ * apply-first is that the engine has already applied the batch when COMMIT runs.
  * If the commit (or anything in the flush) throws, the transaction is rolled back and the venue fails fast
  * (as it does at the next group commit after a history write failed on its thread): it rejects the batch
  * and every later submit with VENUE_FAILED and stops touching the database. Nothing of the batch was acknowledged, so no
