@@ -156,7 +156,7 @@ const fs = require('node:fs');
 // for commands whose journal frames may not be on the disk yet (see HistoryThreadOptions.journalWal).
 let journalFd;
 // the last seq this thread made durable itself (the batches it was handed were committed to the journal
-// first, but a session's end's, handed inside its group commit's transaction)
+// first, so a sync of the journal's WAL covers every one handed over before it)
 let syncedTo = 0n;
 let handedTo = 0n;
 function journalDurable(seq) {

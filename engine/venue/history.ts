@@ -328,6 +328,8 @@ export class HistoryWriter {
   flushedAt = 0;
   /** The last flush that holds a trading session's end (its orders are looked up by later sessions). */
   sessionMark = 0;
+  /** A session's end applied and not flushed yet (0: none): the venue flushes right after its commit. */
+  sessionDue = 0;
   /** The engine's current session number (orders record the session they were placed in). */
   private session = 0;
   /** Set by the venue while subscribers want order records. */
@@ -375,6 +377,7 @@ export class HistoryWriter {
     this.watermark = watermark;
     this.session = engine.sessionNumber;
     this.pendingRows = 0;
+    this.sessionDue = 0;
     this.cache.clear();
     this.retired = [];
     this.dirty = [];
@@ -547,9 +550,10 @@ export class HistoryWriter {
           sc[2]!.push(seq);
           // Orders of the ended session must be in the table for the venue's client-order-id check of the
           // commands that follow (it looks at earlier sessions; the engine itself checks the current one):
-          // the venue waits for this flush (sessionMark) before it sequences them.
-          this.flush(seq);
-          this.sessionMark = seq;
+          // the venue flushes right after the session end's COMMIT (sessionDue), and waits for that flush
+          // (sessionMark) before it sequences them. Not here: inside the transaction, rows handed over would
+          // be of a command the journal may never hold, should the COMMIT fail.
+          this.sessionDue = seq;
           break;
         }
         default:
@@ -787,11 +791,16 @@ export class HistoryWriter {
     this.watermark = seq;
     this.pendingRows = 0;
     this.flushedAt = performance.now();
+    if (this.sessionDue !== 0) {
+      this.sessionMark = this.sessionDue;
+      this.sessionDue = 0;
+    }
   }
 
   /** Drops everything buffered (after a failed transaction; the venue is then unusable anyway). */
   discard(): void {
     this.pendingRows = 0;
+    this.sessionDue = 0;
     this.dirty = [];
     this.cache.clear();
     this.retired = [];

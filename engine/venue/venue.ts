@@ -13,8 +13,8 @@
  * Apply first, commit second. History rows are derived from the engine's events, so the engine has to run
  * before they exist. They are kept in a file of their own, written by a thread of its own, with their
  * watermark in the same transaction (history-thread.ts); they are handed over only after the journal holds
- * their commands (a session's end excepted: its batch goes inside the transaction), so history is never
- * ahead of the journal. With fsync 'background' the journal's frames may not be on the disk yet when they
+ * their commands (after the group commit's COMMIT), so history is never ahead of the journal. With fsync
+ * 'background' the journal's frames may not be on the disk yet when they
  * are, so the thread commits on its own only what is acknowledged, and syncs the journal's WAL before a
  * commit that cannot wait (HistoryThreadOptions.journalWal): a power cut cannot leave the history ahead of
  * the journal (recovery would see a watermark beyond it and re-derive all the history). The price of
@@ -42,7 +42,7 @@
  * are candidates, newest first.
  */
 import { randomUUID } from 'node:crypto';
-import { closeSync, fstatSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasyncSync, fstatSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { crc32 } from 'node:zlib';
 import {
@@ -825,6 +825,8 @@ export class Venue {
   }
 
   private rebuildHere(): void {
+    // the journal up to this.seq is read back: none of it may be ahead of what is on the disk
+    this.journalDurableHere();
     this.db.transaction(() => setHistoryMeta(this.db, 'history_rebuild', '1'))();
     const fresh = new Engine(this.engineOptions);
     const w = this.history;
@@ -996,11 +998,22 @@ export class Venue {
       }
       return;
     }
+    this.writeHistoryHere();
+  }
+
+  /**
+   * Writes the buffered history rows up to this.seq on this connection, in a transaction of their own. With
+   * fsync 'background', the journal's WAL is synced first unless everything is acknowledged: a checkpoint
+   * could otherwise put these rows on the disk before the journal frames of their commands (the history
+   * thread does the same, HistoryThreadOptions.journalWal). A failure stops the venue, and is thrown.
+   */
+  private writeHistoryHere(): void {
     // A history-only transaction needs no fsync of its own: history is derived from the journal, and the
     // next journal commit syncs the WAL up to and including these frames (the WAL is written in order), so
     // losing them to a power cut loses nothing that recovery cannot re-derive.
     const relax = this.opts.synchronous !== 'NORMAL' && !this.bgSync;
     try {
+      this.journalDurableHere();
       if (relax) this.db.pragma('synchronous = NORMAL');
       this.begin.run();
       this.history.flush(this.seq);
@@ -1243,7 +1256,9 @@ export class Venue {
       historyDue =
         history.pending >= this.opts.historyFlushRows ||
         (history.pending > 0 && performance.now() - history.flushedAt >= this.opts.historyFlushMs);
-      if (historyDue && thread === undefined) history.flush(seq);
+      // Written on this connection: inside the transaction, unless the journal is fsynced after COMMIT
+      // (then after its fsync, below), so the history file never holds a command the journal's file does not.
+      if (historyDue && thread === undefined && !this.bgSync) history.flush(seq);
       this.commit.run();
     } catch (e) {
       if (this.db.inTransaction) {
@@ -1274,14 +1289,23 @@ export class Venue {
       if (committed.length > 0) this.publish(committed, pubs);
     }
     // Handed to the thread only once the journal holds the commands, and after the batch's fsync started:
-    // the hand-over takes a few ms now and then, which the acknowledgements need not wait for.
-    if (historyDue && thread !== undefined) {
-      try {
-        history.flush(seq);
-      } catch (e) {
-        history.discard();
-        this.fail(e, []);
-        return;
+    // the hand-over takes a few ms now and then, which the acknowledgements need not wait for. A session's
+    // end (always the batch's last command) is flushed now, for the next group commit's checks.
+    if (history.sessionDue !== 0 || (historyDue && (thread !== undefined || this.bgSync))) {
+      if (thread !== undefined) {
+        try {
+          history.flush(seq);
+        } catch (e) {
+          history.discard();
+          this.fail(e, []);
+          return;
+        }
+      } else {
+        try {
+          this.writeHistoryHere();
+        } catch {
+          return; // the venue has failed
+        }
       }
     }
     if (this.queue.length > 0 && !this.scheduled) this.schedule();
@@ -1448,6 +1472,15 @@ export class Venue {
       }
       p.resolve(ack);
     }
+  }
+
+  /**
+   * With fsync 'background': fdatasyncs the journal's WAL on the event loop, unless every command is
+   * acknowledged (then it is on the disk). For history written on this connection (not by the thread).
+   * The fsyncs in flight settle as usual when they return.
+   */
+  private journalDurableHere(): void {
+    if (this.bgSync && this.walFd !== undefined && this.acknowledgedSeq < this.seq) fdatasyncSync(this.walFd);
   }
 
   /** Synchronously makes everything committed durable and settles it (close). */

@@ -602,3 +602,31 @@ describe('the history file', () => {
     v.close();
   });
 });
+
+describe("a session's end", () => {
+  it('whose commit fails leaves no history behind: the history file never gets ahead of the journal', async () => {
+    const file = tempDb();
+    const v = openVenue(file, { onFatal: () => undefined });
+    const s = await setUpLoad(v, { accounts: 2 });
+    await runLoad(v, s, 20, 5);
+    const seq = v.lastSeq;
+    const journal = (v as unknown as { journal: { append: (...a: unknown[]) => void } }).journal;
+    journal.append = () => {
+      throw new Error('disk I/O error (simulated)');
+    };
+    // the session's end is applied (its orders flushed for the next session's checks) before its commit fails
+    await expect(v.submit({ type: 'EndSession' })).rejects.toMatchObject({ code: 'VENUE_FAILED' });
+    v.close();
+    const hist = new Database(historyPath(file), { readonly: true });
+    const watermark = Number(hist.prepare("SELECT value FROM history_meta WHERE key = 'history_seq'").pluck().get());
+    const sessions = hist.prepare('SELECT COUNT(*) FROM sessions').pluck().get();
+    hist.close();
+    expect(watermark).toBeLessThanOrEqual(seq);
+    expect(sessions).toBe(0);
+    const r = openVenue(file);
+    expect(r.recovery.recoveredTo).toBe(seq);
+    expect(r.recovery.historyRebuilt).toBe(false);
+    expectHistoryMatchesEngine(r);
+    r.close();
+  });
+});

@@ -4,7 +4,8 @@
  * the venue has acknowledged (HistoryThread.durableTo); asked to commit now, it fdatasyncs the venue's WAL
  * first. Otherwise a power cut could keep
  * the history file's commit and lose the journal's frames: history ahead of the journal, which the next open
- * can only mend by deriving all of it again. Seen under strace (fixtures/history-durable-run.ts).
+ * can only mend by deriving all of it again. Without the thread, the venue writes history on its own
+ * connection after syncing the journal itself. Seen under strace (fixtures/history-durable-run.ts).
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -51,6 +52,20 @@ describe('history and a journal fsynced in the background', () => {
     const [flowWriter] = flowWriters;
     expect(flowWriter).not.toBe(out.pid);
     expect(flow.filter((e) => e.tid === flowWriter && /^f(data)?sync\(\d+<[^>]*\/flow\.db-wal>\)/.test(e.call))).toEqual([]);
+
+    // without the thread: every write of the history file's WAL comes after a sync of every journal frame
+    // written before it (the last journal write before it is followed by a sync that returned before it)
+    const direct = events.slice(at('direct'), at('direct-end'));
+    const directHistory = direct.filter((e) => /^pwrite64\(\d+<[^>]*\/direct\.db-history-wal>/.test(e.call));
+    const directJournal = direct.filter((e) => /^pwrite64\(\d+<[^>]*\/direct\.db-wal>/.test(e.call));
+    const directSyncs = direct.filter((e) => /^f(data)?sync\(\d+<[^>]*\/direct\.db-wal>\)\s*= 0/.test(e.call));
+    expect(directHistory.length).toBeGreaterThan(20);
+    const unsynced = directHistory.filter((h) => {
+      const before = directJournal.filter((j) => j.end < h.start);
+      const last = before[before.length - 1];
+      return last !== undefined && !directSyncs.some((f) => f.start > last.end && f.end < h.start);
+    });
+    expect(unsynced).toEqual([]);
   });
 
   it("a query waiting for rows held back for their journal fsync is answered once it returns, not at the thread's next turn; if the venue fails, at once", async () => {
