@@ -16,7 +16,7 @@
 import type Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { backgroundNice, createBatchWriter, FULL_SYNC_ON_MAC_SOURCE, LOWER_PRIORITY_SOURCE, rowStatement, type BatchWriter, type RowStatement } from '../../engine/venue/index.js';
+import { backgroundNice, createBatchWriter, FULL_SYNC_ON_MAC_SOURCE, LOWER_PRIORITY_SOURCE, rowStatement, WAL_SIZE_LIMIT, type BatchWriter, type RowStatement } from '../../engine/venue/index.js';
 
 /** Columns of an audit row: ts, user_id, username, ip, action, details (JSON). */
 export const AUDIT_WIDTH = 6;
@@ -72,6 +72,7 @@ ${LOWER_PRIORITY_SOURCE}
 const db = new Database(workerData.path);
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = NORMAL');
+db.pragma('journal_size_limit = ${WAL_SIZE_LIMIT}');
 ${FULL_SYNC_ON_MAC_SOURCE}
 db.pragma('busy_timeout = 5000');
 db.pragma('temp_store = MEMORY');

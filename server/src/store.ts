@@ -14,7 +14,7 @@ import { auditActionMatches, type AuditEntry as AuditLogEntry } from '../../engi
 import { closeSync, fsync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AUDIT_MARK, AUDIT_WIDTH, AuditWriter, type AuditColumns } from './audit-writer.js';
-import { fullSyncOnMac } from '../../engine/venue/index.js';
+import { fullSyncOnMac, WAL_SIZE_LIMIT } from '../../engine/venue/index.js';
 
 export type Db = Database.Database;
 export type Role = 'admin' | 'trader' | 'viewer';
@@ -250,6 +250,8 @@ export class Store {
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
+    // a WAL that grew while a backup held its checkpoints back is cut back when it starts over (as the venue's)
+    this.db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT}`);
     fullSyncOnMac(this.db);
     this.db.pragma('foreign_keys = ON');
     this.db.pragma('busy_timeout = 5000');

@@ -7,11 +7,13 @@
  * the journal (else a retry after a power cut could place an order the journal holds again), and an admin's
  * change of a user is fsynced before it is answered (a disabled user must not come back).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { runTraced, straceEvents } from '../../engine/test/support/strace.js';
+import { WAL_SIZE_LIMIT } from '../../engine/venue/index.js';
 import { Store } from '../src/store.js';
 import { api, setupAdmin, SPEC, startServer } from './helpers.js';
 
@@ -180,6 +182,29 @@ describe('Store.durable()', () => {
     const mem = new Store(':memory:');
     await mem.durable();
     await mem.close();
+  });
+});
+
+describe("the users database's WAL", () => {
+  it('grown past 64 MiB while a reader held checkpoints back, is cut back to 64 MiB when it starts over', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdusers-'));
+    dirs.push(dir);
+    const file = join(dir, 'u.db');
+    const store = new Store(file);
+    store.db.exec('CREATE TABLE filler (b BLOB)');
+    const reader = new Database(file, { readonly: true });
+    reader.exec('BEGIN');
+    reader.prepare('SELECT count(*) FROM users').get(); // a read transaction: no checkpoint gets past it
+    const add = store.db.prepare('INSERT INTO filler (b) VALUES (?)');
+    const mb = Buffer.alloc(1 << 20, 7);
+    for (let i = 0; i < 72; i++) add.run(mb);
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(WAL_SIZE_LIMIT);
+    reader.exec('COMMIT');
+    reader.close();
+    store.db.pragma('wal_checkpoint(PASSIVE)');
+    add.run(Buffer.alloc(16)); // the WAL starts over
+    expect(statSync(`${file}-wal`).size).toBeLessThanOrEqual(WAL_SIZE_LIMIT);
+    await store.close();
   });
 });
 
