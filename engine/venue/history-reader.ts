@@ -6,18 +6,19 @@
  * (WAL: a consistent view of the file while its writer thread goes on).
  *
  * The queries are the venue's own (queries.ts createHistoryQueries, whose source the thread runs), so a
- * query answers the same on either side. Candles stay on the venue's connection: imported bars are in the
- * venue file, which the venue holds exclusively.
+ * query answers the same on either side. Candles too: imported bars are read from the history file's copy
+ * of them (schema.ts copyImportedCandles), as the venue holds its own file exclusively.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import type { Candle } from '../core/types.js';
 import { VenueError } from './errors.js';
 import { ORDER_SELECT, orderRecord } from './history.js';
 import { createHistoryQueries, periodStart, type HistoryQueries } from './queries.js';
 import { FULL_SYNC_ON_MAC_SOURCE } from './schema.js';
 
 /** The queries a reader thread answers. */
-export const READER_METHODS = ['orders', 'executions', 'recentTrades', 'statement', 'tradeStats'] as const;
+export const READER_METHODS = ['orders', 'executions', 'recentTrades', 'statement', 'tradeStats', 'candles'] as const;
 export type ReaderMethod = (typeof READER_METHODS)[number];
 export type ReaderArg<K extends ReaderMethod> = NonNullable<Parameters<HistoryQueries[K]>[0]>;
 export type ReaderResult<K extends ReaderMethod> = ReturnType<HistoryQueries[K]>;
@@ -73,7 +74,17 @@ parentPort.on('message', (m) => {
   if (Atomics.load(state, ${CLOSING}) === 1 || read === undefined) return;
   try {
     if (!methods.has(m.method)) throw new Error('no query ' + String(m.method));
-    parentPort.postMessage({ id: m.id, result: read(m.method, m.arg) });
+    const result = read(m.method, m.arg);
+    if (m.method === 'candles') {
+      // as numbers in one buffer, moved rather than copied: thousands of small objects cost the receiving
+      // event loop milliseconds to copy (bar fields are safe integers, exact in a double)
+      const bars = new Float64Array(result.length * 6);
+      let j = 0;
+      for (const b of result) {
+        bars[j++] = b.t; bars[j++] = b.o; bars[j++] = b.h; bars[j++] = b.l; bars[j++] = b.c; bars[j++] = b.v;
+      }
+      parentPort.postMessage({ id: m.id, bars }, [bars.buffer]);
+    } else parentPort.postMessage({ id: m.id, result });
   } catch (e) {
     parentPort.postMessage({ id: m.id, error: { message: String((e && e.message) || e), code: e && e.queryCode, sqlite: e && typeof e.code === 'string' ? e.code : undefined } });
   }
@@ -88,7 +99,14 @@ interface Pending {
 type Reply =
   | { opened: true }
   | { openFailed: string }
-  | { id: number; result?: unknown; error?: { message: string; code?: 'BAD_QUERY' | 'BAD_CURSOR'; sqlite?: string } };
+  | { id: number; result?: unknown; bars?: Float64Array; error?: { message: string; code?: 'BAD_QUERY' | 'BAD_CURSOR'; sqlite?: string } };
+
+/** Candles from the thread's buffer of them (t, o, h, l, c, v each). */
+function barsOf(f: Float64Array): Candle[] {
+  const out = new Array<Candle>(f.length / 6);
+  for (let i = 0, j = 0; j < f.length; i++, j += 6) out[i] = { t: f[j]!, o: f[j + 1]!, h: f[j + 2]!, l: f[j + 3]!, c: f[j + 4]!, v: f[j + 5]! };
+  return out;
+}
 
 /**
  * A reader thread over one history file. Queries are answered in the order asked. If the thread cannot
@@ -131,7 +149,8 @@ export class HistoryReader {
       const p = this.#pending.get(m.id);
       if (p === undefined) return;
       this.#settled(m.id);
-      if (m.error === undefined) p.resolve(m.result);
+      if (m.bars !== undefined) p.resolve(barsOf(m.bars));
+      else if (m.error === undefined) p.resolve(m.result);
       else if (m.error.code !== undefined) p.reject(new VenueError(m.error.code, m.error.message));
       // a failure of the read itself (not of the reader): an internal error, not the venue's
       else p.reject(Object.assign(new Error(`Reading history failed: ${m.error.message}`), m.error.sqlite === undefined ? {} : { code: m.error.sqlite }));

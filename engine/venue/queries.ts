@@ -338,7 +338,7 @@ export function createHistoryQueries(db: Db, lib: QueryLib) {
       return out;
     },
 
-    /** Bars of the venue's own trades and, under them, imported bars (in the venue file: not on a reader thread). */
+    /** Bars of the venue's own trades and, under them, imported bars (the venue file's, or the history file's copy). */
     candles(q: CandleQuery): Candle[] {
       const limit = clampLimit(q.limit, 500, 10_000);
       const args = [q.symbol, q.timeframe, q.from ?? MIN_TS, q.to ?? MAX_TS, limit] as const;

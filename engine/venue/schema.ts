@@ -312,7 +312,28 @@ function historyDdl(s: string): string {
     -- Engine snapshots written by the history thread (the venue file's own table holds those written on the
     -- sequencer's thread): state after applying every command up to and including seq.
     ${snapshotsTableDdl(`${s}.snapshots`)}
+    -- A copy of the venue file's imported bars (see copyImportedCandles), for the history reader's candles.
+    ${candleTableDdl(`${s}.imported_candles`)}
   `;
+}
+
+/**
+ * The history file's copy of the imported bars: the venue file's imported_candles is their record (a history
+ * file can be deleted and made again from the journal; imported bars are not journaled), and the copy lets
+ * the history reader answer candle queries off the sequencer's thread. Copied whole at open whenever its
+ * revision (history_meta imported_rev) is not the venue file's (meta imported_rev): a new history file, a
+ * crash between the two files' commits of an import (Venue.importCandles writes both, and bumps both
+ * revisions), or imports by a venue without the history thread (which has no reader, and keeps no copy).
+ */
+export function copyImportedCandles(db: Db): void {
+  const s = HISTORY_SCHEMA;
+  const rev = getMeta(db, 'imported_rev') ?? '0';
+  if (getHistoryMeta(db, 'imported_rev') === rev) return;
+  db.transaction(() => {
+    db.exec(`DELETE FROM ${s}.imported_candles`);
+    db.exec(`INSERT INTO ${s}.imported_candles (symbol, tf, t, o, h, l, c, v) SELECT symbol, tf, t, o, h, l, c, v FROM main.imported_candles`);
+    setHistoryMeta(db, 'imported_rev', rev);
+  })();
 }
 
 /** The schema name the history file is attached as. */

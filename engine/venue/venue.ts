@@ -89,7 +89,7 @@ import {
   type StatementQuery,
   type StatsQuery,
 } from './queries.js';
-import { HISTORY_SCHEMA, attachHistory, snapshotStatements, getHistoryMeta, getMeta, openDatabase, setHistoryMeta, setMeta, type Db, type SynchronousLevel } from './schema.js';
+import { HISTORY_SCHEMA, attachHistory, copyImportedCandles, snapshotStatements, getHistoryMeta, getMeta, openDatabase, setHistoryMeta, setMeta, type Db, type SynchronousLevel } from './schema.js';
 
 // ---------------------------------------------------------------- options and results
 
@@ -420,6 +420,10 @@ export class Venue {
   /** The tag of commands submitted without one (tagged()). */
   private tag: CommandTag | undefined;
   private submissions = 0;
+  /** Whether history queries may run on the reader thread, which reads the history file's copy of the imported bars. */
+  private get readsCopy(): boolean {
+    return this.opts.history && this.opts.historyThread;
+  }
   /** The last command acknowledged (or, after recovery, journaled before this open). */
   private ackedSeq = 0;
   private scheduled = false;
@@ -521,6 +525,8 @@ export class Venue {
     this.db = opened.db;
     try {
       attachHistory(this.db, this.historyFile, this.venueId());
+      // the reader thread's copy of the imported bars (none without the history thread, which has no reader)
+      if (this.readsCopy) copyImportedCandles(this.db);
       this.engineOptions = this.engineConfig(o.engine ?? {});
       this.journal = new Journal(this.db);
       this.history = new HistoryWriter(this.db);
@@ -893,10 +899,7 @@ export class Venue {
       await thread.whenWritten(this.history.watermark);
       waitMs = performance.now() - t0;
       this.assertUsable();
-      // candles from here, as the wait above covered them (candles() would make the thread commit again now,
-      // syncing the journal for commands committed meanwhile, with this thread waiting)
-      if (method === 'candles') r = this.q.candles(arg as CandleQuery) as HistoryResult<K>;
-      else if (this.readerOff) r = this.queryHere(method, arg);
+      if (this.readerOff) r = this.queryHere(method, arg);
       else {
         const reader = this.historyReader();
         try {
@@ -2201,12 +2204,22 @@ export class Venue {
         b.v >= 0;
       if (!ok) throw new VenueError('BAD_QUERY', `Bad ${timeframe} bar for ${symbol} at ${String(b.t)}`, { bar: b });
     }
-    const ins = this.db.prepare(
-      'INSERT INTO imported_candles (symbol, tf, t, o, h, l, c, v) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ' +
-        'ON CONFLICT (symbol, tf, t) DO UPDATE SET o = excluded.o, h = excluded.h, l = excluded.l, c = excluded.c, v = excluded.v',
-    );
+    // into the venue file (their record) and the history file's copy (read by the history reader), with
+    // both files' revision (copyImportedCandles makes the copy again when they differ)
+    const upsert = (table: string) =>
+      this.db.prepare(
+        `INSERT INTO ${table} (symbol, tf, t, o, h, l, c, v) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ` +
+          'ON CONFLICT (symbol, tf, t) DO UPDATE SET o = excluded.o, h = excluded.h, l = excluded.l, c = excluded.c, v = excluded.v',
+      );
+    const ins = upsert('main.imported_candles');
+    const copy = this.readsCopy ? upsert(`${HISTORY_SCHEMA}.imported_candles`) : undefined;
+    const rev = String(Number(getMeta(this.db, 'imported_rev') ?? '0') + 1);
     this.db.transaction(() => {
       for (const b of bars) ins.run(symbol, timeframe, b.t, b.o, b.h, b.l, b.c, b.v);
+      setMeta(this.db, 'imported_rev', rev);
+      if (copy === undefined) return;
+      for (const b of bars) copy.run(symbol, timeframe, b.t, b.o, b.h, b.l, b.c, b.v);
+      setHistoryMeta(this.db, 'imported_rev', rev);
     })();
     return bars.length;
   }

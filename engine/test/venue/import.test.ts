@@ -1,8 +1,10 @@
 // Imported bars (warm-up history): validated, shown under the live candles, kept through a history rebuild
 // and a restart, never journaled.
+import Database from 'better-sqlite3';
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { Candle } from '../../core/index.js';
-import { Venue } from '../../venue/index.js';
+import { Venue, historyPath } from '../../venue/index.js';
 import { openVenue, tempDb, testClock, T0 } from './helpers.js';
 
 const MIN = 60_000;
@@ -46,14 +48,60 @@ describe('imported candles', () => {
     expect(v.candles({ symbol: 'ACME', timeframe: '1m', from: T0 - 2 * MIN, to: T0 + MIN }).map((c) => c.c)).toEqual([9_993, 9_994, 10_000]);
     expect(v.candles({ symbol: 'ACME', timeframe: '1m', limit: 1 }).map((c) => c.c)).toEqual([10_010]);
 
+    // the history reader answers the same from the history file's copy of the imported bars, off the
+    // event loop (the venue connection's query is not called)
+    const onLoop = (v as unknown as { q: { candles: unknown } }).q;
+    const loopCandles = onLoop.candles;
+    onLoop.candles = () => {
+      throw new Error('candles read on the event loop');
+    };
+    expect(await v.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' })).toEqual(all);
+    expect((await v.queryHistory('candles', { symbol: 'ACME', timeframe: '1m', limit: 3 })).map((c) => c.c)).toEqual([9_994, 10_000, 10_010]);
+    onLoop.candles = loopCandles;
+
     v.rebuildHistory();
     expect(v.candles({ symbol: 'ACME', timeframe: '1m' })).toEqual(all);
+    expect(await v.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' })).toEqual(all);
     v.close();
     const again = openVenue(file, { now: clock.now });
     expect(again.candles({ symbol: 'ACME', timeframe: '1m' })).toEqual(all);
+    expect(await again.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' })).toEqual(all);
     // nothing of the import is in the journal
     const journaled = [...again.journalFrames()].flatMap((f) => f.commands).length;
     expect(journaled).toBe(again.lastSeq);
+    again.close();
+
+    // a new history file (made again from the journal) gets the imported bars from the venue file
+    for (const f of [historyPath(file), `${historyPath(file)}-wal`, `${historyPath(file)}-shm`]) rmSync(f, { force: true });
+    const fresh = openVenue(file, { now: clock.now });
+    expect(await fresh.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' })).toEqual(all);
+    fresh.close();
+
+    // a copy left behind by a crash between the two files' commits of an import is made again
+    const h = new Database(historyPath(file));
+    h.exec("DELETE FROM imported_candles WHERE t < " + String(T0 - 2 * MIN));
+    h.exec("UPDATE history_meta SET value = 'stale' WHERE key = 'imported_rev'");
+    h.close();
+    const mended = openVenue(file, { now: clock.now });
+    expect(await mended.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' })).toEqual(all);
+    // a later import reaches both (and the copy is not made again at the next open: the revisions agree)
+    expect(mended.importCandles('ACME', '1m', [bar(T0 - 10 * MIN, 9_980)])).toBe(1);
+    expect((await mended.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' }))[0]).toEqual(bar(T0 - 10 * MIN, 9_980));
+    mended.close();
+    const h2 = new Database(historyPath(file), { readonly: true });
+    const v2 = new Database(file, { readonly: true });
+    expect(h2.prepare("SELECT value FROM history_meta WHERE key = 'imported_rev'").pluck().get()).toBe(v2.prepare("SELECT value FROM meta WHERE key = 'imported_rev'").pluck().get());
+    h2.close();
+    v2.close();
+
+    // a venue without the history thread (no reader) keeps no copy; one with it makes the copy at open
+    const plain = openVenue(file, { now: clock.now, historyThread: false });
+    plain.importCandles('ACME', '1m', [bar(T0 - 11 * MIN, 9_970)]);
+    expect(plain.candles({ symbol: 'ACME', timeframe: '1m' })[0]).toEqual(bar(T0 - 11 * MIN, 9_970));
+    plain.close();
+    const threaded = openVenue(file, { now: clock.now });
+    expect((await threaded.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' })).slice(0, 2)).toEqual([bar(T0 - 11 * MIN, 9_970), bar(T0 - 10 * MIN, 9_980)]);
+    threaded.close();
   });
 
   it('refuses unknown symbols and timeframes and inconsistent bars', async () => {
