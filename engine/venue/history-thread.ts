@@ -34,6 +34,14 @@ import { backgroundNice, LOWER_PRIORITY_SOURCE } from './thread-priority.js';
 /** Atomics.waitAsync (Node 16+; not in the ES2023 library's types). */
 const waitAsync = (Atomics as unknown as { waitAsync(a: BigInt64Array, i: number, v: bigint, t: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
 
+/** Upserting an imported bar (symbol, tf, t, o, h, l, c, v) into `table`: a later import of a bar replaces it. */
+export const IMPORTED_UPSERT = (table: string): string =>
+  `INSERT INTO ${table} (symbol, tf, t, o, h, l, c, v) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ` +
+  'ON CONFLICT (symbol, tf, t) DO UPDATE SET o = excluded.o, h = excluded.h, l = excluded.l, c = excluded.c, v = excluded.v';
+
+/** Storing the revision of the history file's copy of the imported bars (its history_meta, plain name). */
+const IMPORTED_REV = "INSERT INTO history_meta (key, value) VALUES ('imported_rev', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
+
 /** The history file of a venue database. */
 export function historyPath(venuePath: string): string {
   return `${venuePath}-history`;
@@ -125,11 +133,13 @@ export function createBatchWriter(db: Db, stmts: readonly RowStatement[], markSq
   }) as BatchWriter;
 }
 
-// Shared state slots (BigInt64Array): the last seq written, the thread's status, and the last seq whose
-// journal frames are known to be on the disk (HistoryThread.durableTo).
+// Shared state slots (BigInt64Array): the last seq written, the thread's status, the last seq whose
+// journal frames are known to be on the disk (HistoryThread.durableTo), and how many imports of bars the
+// thread has written to its copy of them (HistoryThread.postImported).
 const WRITTEN = 0;
 const STATUS = 1;
 const DURABLE = 2;
+const IMPORTED = 3;
 const STARTING = 0n;
 const FAILED = 1n;
 const CLOSED = 2n;
@@ -169,6 +179,7 @@ function journalDurable(seq) {
 let db;
 let write;
 let writeSnapshot;
+let writeImported;
 // a snapshot being handed over: its header, and the parts of its orders received so far
 let snap;
 let snapParts = [];
@@ -279,6 +290,19 @@ parentPort.on('message', (first) => {
       else if (m.soon !== undefined) {
         soon = true;
         if (m.soon > waitFor) waitFor = m.soon;
+      } else if (m.imported !== undefined) {
+        // reference data, not derived from the journal: written now, in a transaction of its own
+        if (writeImported === undefined) {
+          // imported bars (t, o, h, l, c, v each, in one buffer) into the copy of them, with the venue file's revision
+          const upsert = db.prepare(workerData.importedSql);
+          const rev = db.prepare(workerData.importedRevSql);
+          writeImported = db.transaction((symbol, tf, bars, r) => {
+            for (let j = 0; j < bars.length; j += 6) upsert.run(symbol, tf, bars[j], bars[j + 1], bars[j + 2], bars[j + 3], bars[j + 4], bars[j + 5]);
+            rev.run(r);
+          });
+        }
+        writeImported(m.imported.symbol, m.imported.tf, m.imported.bars, m.imported.rev);
+        Atomics.add(state, ${IMPORTED}, 1n);
       } else if (m.snapshot !== undefined) {
         snap = m.snapshot;
         snapParts = [];
@@ -382,6 +406,8 @@ export class HistoryThread {
   readonly #commitCommands: number;
   /** The seq of the last batch handed over. */
   #posted: number;
+  /** Imports of bars handed over (postImported). */
+  #imports = 0;
   readonly #state: BigInt64Array;
   readonly #err: Uint8Array;
   #closing = false;
@@ -401,14 +427,14 @@ export class HistoryThread {
     this.#commitMs = Math.max(0, options.commitMs ?? 0);
     this.#commitCommands = Math.max(1, options.commitCommands ?? Number.MAX_SAFE_INTEGER);
     this.#posted = written;
-    const sab = new SharedArrayBuffer(24);
+    const sab = new SharedArrayBuffer(32);
     const err = new SharedArrayBuffer(ERR_BYTES);
     this.#state = new BigInt64Array(sab);
     this.#err = new Uint8Array(err);
     this.#state[WRITTEN] = BigInt(written);
     this.#state[DURABLE] = BigInt(options.durable ?? 0);
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, commitMs: this.#commitMs, commitCommands: this.#commitCommands, readerGapMs: Math.min(this.#commitMs, READER_GAP_MS), snapshotSql: snapshotStatements('snapshots'), state: sab, err, nice: backgroundNice(), journalWal: options.journalWal } });
+    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, commitMs: this.#commitMs, commitCommands: this.#commitCommands, readerGapMs: Math.min(this.#commitMs, READER_GAP_MS), snapshotSql: snapshotStatements('snapshots'), importedSql: IMPORTED_UPSERT('imported_candles'), importedRevSql: IMPORTED_REV, state: sab, err, nice: backgroundNice(), journalWal: options.journalWal } });
     this.#worker.unref();
     const lost = (e: Error): void => {
       if (this.#closing || this.#lost !== undefined) return;
@@ -480,6 +506,22 @@ export class HistoryThread {
    */
   postSnapshot(snapshot: ThreadSnapshot): void {
     this.#worker.postMessage({ snapshot });
+  }
+
+  /**
+   * Hands over imported bars of one symbol and timeframe (`bars`: t, o, h, l, c, v each; the caller gives
+   * the buffer up) for the history file's copy of them, with the venue file's revision of its imported bars
+   * after this import (schema.ts copyImportedCandles). The thread writes them at once, in a transaction of
+   * their own; importsPending says whether it has not yet.
+   */
+  postImported(symbol: string, tf: string, bars: Float64Array, rev: string): void {
+    this.#worker.postMessage({ imported: { symbol, tf, bars, rev } }, [bars.buffer as ArrayBuffer]);
+    this.#imports++;
+  }
+
+  /** Whether imports handed over (postImported) are not all in the copy yet. */
+  get importsPending(): boolean {
+    return Atomics.load(this.#state, IMPORTED) < BigInt(this.#imports);
   }
 
   /** One part of the snapshot's JSON text, in order; the last part carries the snapshot's hash. */

@@ -72,7 +72,7 @@ import { AlertBook, type NewAlert } from './alerts.js';
 import { CopyStopped, copyDatabase, copyHeldDatabase, MAX_WAL_GROWTH, type CopiedFile } from './backup.js';
 import { VenueError, isVenueError } from './errors.js';
 import { HISTORY_MARK, HISTORY_STATEMENTS, HistoryWriter, type OrderSink } from './history.js';
-import { HistoryThread, historyPath, type ThreadSnapshot } from './history-thread.js';
+import { HistoryThread, IMPORTED_UPSERT, historyPath, type ThreadSnapshot } from './history-thread.js';
 import { HistoryReader, type ReaderArg, type ReaderMethod } from './history-reader.js';
 import { Journal, checkFrame, replayJournal, type FrameRow, type FrameTags, type ReplayResult } from './journal.js';
 import {
@@ -300,8 +300,24 @@ export interface RecoveryReport {
   ms: number;
 }
 
+/** fsyncs a file if it exists (opened for writing, never written: Windows syncs no read-only handle). */
+function syncExisting(path: string): void {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r+');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The history queries Venue.queryHistory answers, by name, and their argument and result. */
-export type HistoryMethod = ReaderMethod | 'candles';
+export type HistoryMethod = ReaderMethod;
 export type HistoryArg<K extends HistoryMethod> = NonNullable<Parameters<HistoryQueries[K]>[0]>;
 export type HistoryResult<K extends HistoryMethod> = ReturnType<HistoryQueries[K]>;
 
@@ -537,6 +553,9 @@ export class Venue {
       this.begin = this.db.prepare('BEGIN');
       this.commit = this.db.prepare('COMMIT');
       this.rollback = this.db.prepare('ROLLBACK');
+      // A process killed before its journal fsync returned leaves frames that may be in the page cache only:
+      // synced before recovery derives history from them (with fsync 'background'; see journalDurableHere).
+      if (this.bgSync) syncExisting(`${this.fileName()}-wal`);
       const rec = this.recover();
       this.engine = rec.engine;
       let historyRebuilt = false;
@@ -879,8 +898,8 @@ export class Venue {
    * A history query (by name, with its one argument) answered once everything acknowledged before the call
    * is written, without blocking sequencing meanwhile: with the history thread, the rows are handed over
    * and their commit awaited, and the query then runs on a reader thread of its own (history-reader.ts;
-   * candles, which also read the venue file, run here, and so does any query if the reader is lost while
-   * it answers, or could not open the file). Without the thread, for an account's open orders (read from
+   * any query runs here if the reader is lost while it answers, or could not open the file, and candles
+   * while the thread has not yet copied an import of bars). Without the thread, for an account's open orders (read from
    * the engine) and while the venue is not open, it is the query called directly. A query called directly
    * (`orders()`, ...) blocks the event loop, sequencing included, until the thread has written the rows,
    * and runs its SQL there.
@@ -899,7 +918,8 @@ export class Venue {
       await thread.whenWritten(this.history.watermark);
       waitMs = performance.now() - t0;
       this.assertUsable();
-      if (this.readerOff) r = this.queryHere(method, arg);
+      // (candles here while the thread has not written an import to the reader's copy of the bars)
+      if (this.readerOff || (method === 'candles' && thread.importsPending)) r = this.queryHere(method, arg);
       else {
         const reader = this.historyReader();
         try {
@@ -1011,9 +1031,9 @@ export class Venue {
    * thread does the same, HistoryThreadOptions.journalWal). A failure stops the venue, and is thrown.
    */
   private writeHistoryHere(): void {
-    // A history-only transaction needs no fsync of its own: history is derived from the journal, and the
-    // next journal commit syncs the WAL up to and including these frames (the WAL is written in order), so
-    // losing them to a power cut loses nothing that recovery cannot re-derive.
+    // A history-only transaction needs no fsync of its own: history is derived from the journal, and
+    // losing it to a power cut loses nothing that recovery cannot re-derive (from the watermark committed
+    // with it, which is never ahead of the journal on the disk: journalDurableHere).
     const relax = this.opts.synchronous !== 'NORMAL' && !this.bgSync;
     try {
       this.journalDurableHere();
@@ -2204,23 +2224,30 @@ export class Venue {
         b.v >= 0;
       if (!ok) throw new VenueError('BAD_QUERY', `Bad ${timeframe} bar for ${symbol} at ${String(b.t)}`, { bar: b });
     }
-    // into the venue file (their record) and the history file's copy (read by the history reader), with
-    // both files' revision (copyImportedCandles makes the copy again when they differ)
-    const upsert = (table: string) =>
-      this.db.prepare(
-        `INSERT INTO ${table} (symbol, tf, t, o, h, l, c, v) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ` +
-          'ON CONFLICT (symbol, tf, t) DO UPDATE SET o = excluded.o, h = excluded.h, l = excluded.l, c = excluded.c, v = excluded.v',
-      );
-    const ins = upsert('main.imported_candles');
-    const copy = this.readsCopy ? upsert(`${HISTORY_SCHEMA}.imported_candles`) : undefined;
-    const rev = String(Number(getMeta(this.db, 'imported_rev') ?? '0') + 1);
+    // Into the venue file, their record, with a new revision; the history thread writes the history file's
+    // copy (read by the history reader) and that revision, on its own connection: the event loop never waits
+    // for the history file's lock. Until it has, candle queries are answered here. A copy that missed an
+    // import (a crash, a venue without the thread) is made again at the next open (copyImportedCandles).
+    const ins = this.db.prepare(IMPORTED_UPSERT('main.imported_candles'));
+    const rev = randomUUID();
     this.db.transaction(() => {
       for (const b of bars) ins.run(symbol, timeframe, b.t, b.o, b.h, b.l, b.c, b.v);
       setMeta(this.db, 'imported_rev', rev);
-      if (copy === undefined) return;
-      for (const b of bars) copy.run(symbol, timeframe, b.t, b.o, b.h, b.l, b.c, b.v);
-      setHistoryMeta(this.db, 'imported_rev', rev);
     })();
+    const thread = this.history.thread;
+    if (thread !== undefined && this.readsCopy) {
+      const f = new Float64Array(bars.length * 6);
+      let j = 0;
+      for (const b of bars) {
+        f[j++] = b.t;
+        f[j++] = b.o;
+        f[j++] = b.h;
+        f[j++] = b.l;
+        f[j++] = b.c;
+        f[j++] = b.v;
+      }
+      thread.postImported(symbol, timeframe, f, rev);
+    }
     return bars.length;
   }
   // ---------------------------------------------------------------- price alerts (see alerts.ts)

@@ -2,7 +2,7 @@
 // and a restart, never journaled.
 import Database from 'better-sqlite3';
 import { rmSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Candle } from '../../core/index.js';
 import { Venue, historyPath } from '../../venue/index.js';
 import { openVenue, tempDb, testClock, T0 } from './helpers.js';
@@ -19,6 +19,11 @@ async function setUp(v: Venue): Promise<void> {
     { type: 'Deposit', accountId: 2, amount: 10_000_000 },
   ]);
   for (const a of acks) expect(a.rejected).toBeUndefined();
+}
+
+/** Whether the venue's history thread has imports of bars it has not yet written to its copy. */
+function importsPending(v: Venue): boolean {
+  return (v as unknown as { history: { thread: { importsPending: boolean } } }).history.thread.importsPending;
 }
 
 describe('imported candles', () => {
@@ -49,7 +54,8 @@ describe('imported candles', () => {
     expect(v.candles({ symbol: 'ACME', timeframe: '1m', limit: 1 }).map((c) => c.c)).toEqual([10_010]);
 
     // the history reader answers the same from the history file's copy of the imported bars, off the
-    // event loop (the venue connection's query is not called)
+    // event loop (the venue connection's query is not called), once the thread has written the import
+    await vi.waitFor(() => expect(importsPending(v)).toBe(false));
     const onLoop = (v as unknown as { q: { candles: unknown } }).q;
     const loopCandles = onLoop.candles;
     onLoop.candles = () => {
@@ -84,21 +90,45 @@ describe('imported candles', () => {
     h.close();
     const mended = openVenue(file, { now: clock.now });
     expect(await mended.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' })).toEqual(all);
-    // a later import reaches both (and the copy is not made again at the next open: the revisions agree)
+    // a later import: answered at once (on the event loop while the thread has not copied it), and then
+    // from the copy, which the thread writes with the venue file's revision
     expect(mended.importCandles('ACME', '1m', [bar(T0 - 10 * MIN, 9_980)])).toBe(1);
     expect((await mended.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' }))[0]).toEqual(bar(T0 - 10 * MIN, 9_980));
+    await vi.waitFor(() => expect(importsPending(mended)).toBe(false));
+    expect((await mended.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' }))[0]).toEqual(bar(T0 - 10 * MIN, 9_980));
     mended.close();
-    const h2 = new Database(historyPath(file), { readonly: true });
-    const v2 = new Database(file, { readonly: true });
-    expect(h2.prepare("SELECT value FROM history_meta WHERE key = 'imported_rev'").pluck().get()).toBe(v2.prepare("SELECT value FROM meta WHERE key = 'imported_rev'").pluck().get());
-    h2.close();
-    v2.close();
+    const revs = (): [unknown, unknown] => {
+      const h = new Database(historyPath(file), { readonly: true });
+      const m = new Database(file, { readonly: true });
+      try {
+        return [h.prepare("SELECT value FROM history_meta WHERE key = 'imported_rev'").pluck().get(), m.prepare("SELECT value FROM meta WHERE key = 'imported_rev'").pluck().get()];
+      } finally {
+        h.close();
+        m.close();
+      }
+    };
+    const [copyRev, venueRev] = revs();
+    expect(copyRev).toBe(venueRev);
+    // with the revisions equal, an open keeps the copy as it is (a marker only in the copy survives it)
+    const marker = (db: Database.Database): unknown => db.prepare("SELECT count(*) FROM imported_candles WHERE symbol = 'MARK'").pluck().get();
+    const hm = new Database(historyPath(file));
+    hm.exec("INSERT INTO imported_candles (symbol, tf, t, o, h, l, c, v) VALUES ('MARK', '1m', 0, 1, 1, 1, 1, 0)");
+    hm.close();
+    openVenue(file, { now: clock.now }).close();
+    const hk = new Database(historyPath(file));
+    expect(marker(hk)).toBe(1);
+    hk.exec("DELETE FROM imported_candles WHERE symbol = 'MARK'");
+    hk.close();
 
     // a venue without the history thread (no reader) keeps no copy; one with it makes the copy at open
     const plain = openVenue(file, { now: clock.now, historyThread: false });
     plain.importCandles('ACME', '1m', [bar(T0 - 11 * MIN, 9_970)]);
     expect(plain.candles({ symbol: 'ACME', timeframe: '1m' })[0]).toEqual(bar(T0 - 11 * MIN, 9_970));
     plain.close();
+    const hp = new Database(historyPath(file), { readonly: true });
+    expect(hp.prepare('SELECT count(*) FROM imported_candles WHERE t = ?').pluck().get(T0 - 11 * MIN)).toBe(0);
+    hp.close();
+    expect(revs()[0]).not.toBe(revs()[1]);
     const threaded = openVenue(file, { now: clock.now });
     expect((await threaded.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' })).slice(0, 2)).toEqual([bar(T0 - 11 * MIN, 9_970), bar(T0 - 10 * MIN, 9_980)]);
     threaded.close();
