@@ -66,6 +66,14 @@ describe('history and a journal fsynced in the background', () => {
       return last !== undefined && !directSyncs.some((f) => f.start > last.end && f.end < h.start);
     });
     expect(unsynced).toEqual([]);
+
+    // reopening a killed venue's files: recovery writes history only after a sync of the journal it found
+    const reopen = events.slice(at('reopen'), at('reopen-end'));
+    const firstHistory = reopen.findIndex((e) => /^pwrite64\(\d+<[^>]*\/crashed\.db-history-wal>/.test(e.call));
+    expect(firstHistory).toBeGreaterThan(0);
+    const syncedFirst = reopen.findIndex((e) => /^f(data)?sync\(\d+<[^>]*\/crashed\.db-wal>\)\s*= 0/.test(e.call));
+    expect(syncedFirst).toBeGreaterThanOrEqual(0);
+    expect(reopen[syncedFirst]!.end).toBeLessThan(reopen[firstHistory]!.start);
   });
 
   it("a query waiting for rows held back for their journal fsync is answered once it returns, not at the thread's next turn; if the venue fails, at once", async () => {
