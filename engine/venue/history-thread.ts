@@ -39,7 +39,8 @@ export const IMPORTED_UPSERT = (table: string): string =>
   `INSERT INTO ${table} (symbol, tf, t, o, h, l, c, v) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ` +
   'ON CONFLICT (symbol, tf, t) DO UPDATE SET o = excluded.o, h = excluded.h, l = excluded.l, c = excluded.c, v = excluded.v';
 
-/** Storing the revision of the history file's copy of the imported bars (its history_meta, plain name). */
+/** Reading and storing the revision of the history file's copy of the imported bars (its history_meta, plain names). */
+const IMPORTED_REV_GET = "SELECT value FROM history_meta WHERE key = 'imported_rev'";
 const IMPORTED_REV = "INSERT INTO history_meta (key, value) VALUES ('imported_rev', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value";
 
 /** The history file of a venue database. */
@@ -134,12 +135,13 @@ export function createBatchWriter(db: Db, stmts: readonly RowStatement[], markSq
 }
 
 // Shared state slots (BigInt64Array): the last seq written, the thread's status, the last seq whose
-// journal frames are known to be on the disk (HistoryThread.durableTo), and how many imports of bars the
-// thread has written to its copy of them (HistoryThread.postImported).
+// journal frames are known to be on the disk (HistoryThread.durableTo), how many imports of bars the
+// thread has dealt with (HistoryThread.postImported), and whether its copy of them is stale (1).
 const WRITTEN = 0;
 const STATUS = 1;
 const DURABLE = 2;
 const IMPORTED = 3;
+const IMPORTED_STALE = 4;
 const STARTING = 0n;
 const FAILED = 1n;
 const CLOSED = 2n;
@@ -291,17 +293,31 @@ parentPort.on('message', (first) => {
         soon = true;
         if (m.soon > waitFor) waitFor = m.soon;
       } else if (m.imported !== undefined) {
-        // reference data, not derived from the journal: written now, in a transaction of its own
-        if (writeImported === undefined) {
-          // imported bars (t, o, h, l, c, v each, in one buffer) into the copy of them, with the venue file's revision
-          const upsert = db.prepare(workerData.importedSql);
-          const rev = db.prepare(workerData.importedRevSql);
-          writeImported = db.transaction((symbol, tf, bars, r) => {
-            for (let j = 0; j < bars.length; j += 6) upsert.run(symbol, tf, bars[j], bars[j + 1], bars[j + 2], bars[j + 3], bars[j + 4], bars[j + 5]);
-            rev.run(r);
-          });
+        // Reference data, not derived from the journal: written now, in a transaction of its own, onto a copy
+        // at the revision the import was made on. A copy that is not (an import it missed), or that cannot be
+        // written, is left stale: candle queries are then answered by the venue, and the next open copies
+        // the bars again (the revisions differ). Either way the history goes on.
+        try {
+          if (writeImported === undefined) {
+            // imported bars (t, o, h, l, c, v each, in one buffer) into the copy, with the venue file's revision
+            const upsert = db.prepare(workerData.importedSql);
+            const getRev = db.prepare(workerData.importedRevGetSql).pluck();
+            const setRev = db.prepare(workerData.importedRevSql);
+            writeImported = db.transaction((im) => {
+              if (getRev.get() !== im.prev) {
+                setRev.run('stale');
+                return false;
+              }
+              const bars = im.bars;
+              for (let j = 0; j < bars.length; j += 6) upsert.run(im.symbol, im.tf, bars[j], bars[j + 1], bars[j + 2], bars[j + 3], bars[j + 4], bars[j + 5]);
+              setRev.run(im.rev);
+              return true;
+            });
+          }
+          if (Atomics.load(state, ${IMPORTED_STALE}) === 1n || !writeImported(m.imported)) Atomics.store(state, ${IMPORTED_STALE}, 1n);
+        } catch (e) {
+          Atomics.store(state, ${IMPORTED_STALE}, 1n);
         }
-        writeImported(m.imported.symbol, m.imported.tf, m.imported.bars, m.imported.rev);
         Atomics.add(state, ${IMPORTED}, 1n);
       } else if (m.snapshot !== undefined) {
         snap = m.snapshot;
@@ -427,14 +443,14 @@ export class HistoryThread {
     this.#commitMs = Math.max(0, options.commitMs ?? 0);
     this.#commitCommands = Math.max(1, options.commitCommands ?? Number.MAX_SAFE_INTEGER);
     this.#posted = written;
-    const sab = new SharedArrayBuffer(32);
+    const sab = new SharedArrayBuffer(40);
     const err = new SharedArrayBuffer(ERR_BYTES);
     this.#state = new BigInt64Array(sab);
     this.#err = new Uint8Array(err);
     this.#state[WRITTEN] = BigInt(written);
     this.#state[DURABLE] = BigInt(options.durable ?? 0);
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, commitMs: this.#commitMs, commitCommands: this.#commitCommands, readerGapMs: Math.min(this.#commitMs, READER_GAP_MS), snapshotSql: snapshotStatements('snapshots'), importedSql: IMPORTED_UPSERT('imported_candles'), importedRevSql: IMPORTED_REV, state: sab, err, nice: backgroundNice(), journalWal: options.journalWal } });
+    this.#worker = new Worker(WORKER, { eval: true, workerData: { sqlite, path, stmts, mark: markSql, commitMs: this.#commitMs, commitCommands: this.#commitCommands, readerGapMs: Math.min(this.#commitMs, READER_GAP_MS), snapshotSql: snapshotStatements('snapshots'), importedSql: IMPORTED_UPSERT('imported_candles'), importedRevGetSql: IMPORTED_REV_GET, importedRevSql: IMPORTED_REV, state: sab, err, nice: backgroundNice(), journalWal: options.journalWal } });
     this.#worker.unref();
     const lost = (e: Error): void => {
       if (this.#closing || this.#lost !== undefined) return;
@@ -511,17 +527,18 @@ export class HistoryThread {
   /**
    * Hands over imported bars of one symbol and timeframe (`bars`: t, o, h, l, c, v each; the caller gives
    * the buffer up) for the history file's copy of them, with the venue file's revision of its imported bars
-   * after this import (schema.ts copyImportedCandles). The thread writes them at once, in a transaction of
-   * their own; importsPending says whether it has not yet.
+   * before (`prev`) and after this import (schema.ts copyImportedCandles). The thread writes them at once, in
+   * a transaction of their own, if the copy is at `prev`; otherwise, or if the write fails, it leaves the
+   * copy stale. importsPending says whether the copy lacks them (not yet written, or stale).
    */
-  postImported(symbol: string, tf: string, bars: Float64Array, rev: string): void {
-    this.#worker.postMessage({ imported: { symbol, tf, bars, rev } }, [bars.buffer as ArrayBuffer]);
+  postImported(symbol: string, tf: string, bars: Float64Array, prev: string, rev: string): void {
+    this.#worker.postMessage({ imported: { symbol, tf, bars, prev, rev } }, [bars.buffer as ArrayBuffer]);
     this.#imports++;
   }
 
-  /** Whether imports handed over (postImported) are not all in the copy yet. */
+  /** Whether the copy of the imported bars may lack some of those handed over (postImported). */
   get importsPending(): boolean {
-    return Atomics.load(this.#state, IMPORTED) < BigInt(this.#imports);
+    return Atomics.load(this.#state, IMPORTED_STALE) === 1n || Atomics.load(this.#state, IMPORTED) < BigInt(this.#imports);
   }
 
   /** One part of the snapshot's JSON text, in order; the last part carries the snapshot's hash. */

@@ -321,9 +321,10 @@ function historyDdl(s: string): string {
  * The history file's copy of the imported bars: the venue file's imported_candles is their record (a history
  * file can be deleted and made again from the journal; imported bars are not journaled), and the copy lets
  * the history reader answer candle queries off the sequencer's thread. Copied whole at open whenever its
- * revision (history_meta imported_rev) is not the venue file's (meta imported_rev): a new history file, a
- * crash between the two files' commits of an import (Venue.importCandles writes both, and bumps both
- * revisions), or imports by a venue without the history thread (which has no reader, and keeps no copy).
+ * revision (history_meta imported_rev) is not the venue file's (meta imported_rev, a new random one at each
+ * import): a new history file, an import whose copy the history thread did not write (a crash, a copy it
+ * found stale or could not write; see HistoryThread.postImported), or imports by a venue without the history
+ * thread (which has no reader, and keeps no copy).
  */
 export function copyImportedCandles(db: Db): void {
   const s = HISTORY_SCHEMA;

@@ -553,9 +553,10 @@ export class Venue {
       this.begin = this.db.prepare('BEGIN');
       this.commit = this.db.prepare('COMMIT');
       this.rollback = this.db.prepare('ROLLBACK');
-      // A process killed before its journal fsync returned leaves frames that may be in the page cache only:
-      // synced before recovery derives history from them (with fsync 'background'; see journalDurableHere).
-      if (this.bgSync) syncExisting(`${this.fileName()}-wal`);
+      // A process killed before its journal fsync returned leaves frames that may be in the page cache only
+      // (with fsync 'background', or in a commit's own fsync): synced before recovery derives history from
+      // them, whatever this open's settings (see journalDurableHere).
+      syncExisting(`${this.fileName()}-wal`);
       const rec = this.recover();
       this.engine = rec.engine;
       let historyRebuilt = false;
@@ -2229,6 +2230,8 @@ export class Venue {
     // for the history file's lock. Until it has, candle queries are answered here. A copy that missed an
     // import (a crash, a venue without the thread) is made again at the next open (copyImportedCandles).
     const ins = this.db.prepare(IMPORTED_UPSERT('main.imported_candles'));
+    // (as copyImportedCandles reads it: '0' before the first import)
+    const prev = getMeta(this.db, 'imported_rev') ?? '0';
     const rev = randomUUID();
     this.db.transaction(() => {
       for (const b of bars) ins.run(symbol, timeframe, b.t, b.o, b.h, b.l, b.c, b.v);
@@ -2246,7 +2249,7 @@ export class Venue {
         f[j++] = b.c;
         f[j++] = b.v;
       }
-      thread.postImported(symbol, timeframe, f, rev);
+      thread.postImported(symbol, timeframe, f, prev, rev);
     }
     return bars.length;
   }

@@ -120,17 +120,38 @@ describe('imported candles', () => {
     hk.exec("DELETE FROM imported_candles WHERE symbol = 'MARK'");
     hk.close();
 
+    // an import onto a copy that is not at the revision it was made on (one it missed) leaves the copy
+    // stale: candle queries are answered by the venue from then on, and the next open copies the bars again
+    const missed = openVenue(file, { now: clock.now });
+    const hx = new Database(historyPath(file));
+    hx.pragma('busy_timeout = 5000');
+    hx.exec("DELETE FROM imported_candles WHERE t = " + String(T0 - 5 * MIN));
+    hx.exec("UPDATE history_meta SET value = 'missed' WHERE key = 'imported_rev'");
+    hx.close();
+    missed.importCandles('ACME', '1m', [bar(T0 - 12 * MIN, 9_960)]);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(importsPending(missed)).toBe(true);
+    const withMissed = missed.candles({ symbol: 'ACME', timeframe: '1m' });
+    expect(withMissed[0]).toEqual(bar(T0 - 12 * MIN, 9_960));
+    expect(withMissed.map((c) => c.t)).toContain(T0 - 5 * MIN);
+    expect(await missed.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' })).toEqual(withMissed);
+    missed.close();
+    const recopied = openVenue(file, { now: clock.now });
+    expect(importsPending(recopied)).toBe(false);
+    expect(await recopied.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' })).toEqual(withMissed);
+    recopied.close();
+
     // a venue without the history thread (no reader) keeps no copy; one with it makes the copy at open
     const plain = openVenue(file, { now: clock.now, historyThread: false });
     plain.importCandles('ACME', '1m', [bar(T0 - 11 * MIN, 9_970)]);
-    expect(plain.candles({ symbol: 'ACME', timeframe: '1m' })[0]).toEqual(bar(T0 - 11 * MIN, 9_970));
+    expect(plain.candles({ symbol: 'ACME', timeframe: '1m' })[1]).toEqual(bar(T0 - 11 * MIN, 9_970));
     plain.close();
     const hp = new Database(historyPath(file), { readonly: true });
     expect(hp.prepare('SELECT count(*) FROM imported_candles WHERE t = ?').pluck().get(T0 - 11 * MIN)).toBe(0);
     hp.close();
     expect(revs()[0]).not.toBe(revs()[1]);
     const threaded = openVenue(file, { now: clock.now });
-    expect((await threaded.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' })).slice(0, 2)).toEqual([bar(T0 - 11 * MIN, 9_970), bar(T0 - 10 * MIN, 9_980)]);
+    expect((await threaded.queryHistory('candles', { symbol: 'ACME', timeframe: '1m' })).slice(0, 3)).toEqual([bar(T0 - 12 * MIN, 9_960), bar(T0 - 11 * MIN, 9_970), bar(T0 - 10 * MIN, 9_980)]);
     threaded.close();
   });
 
