@@ -115,6 +115,9 @@ interface JournalTotals {
   /** Times sequencing waited for the history thread (over 100,000 commands behind), and how long in all. */
   historyWaits: number;
   historyWaitSec: number;
+  /** Busy time (s) of the server's own worker threads: the history writer and the audit log's writer. */
+  historyWriterSec: number;
+  auditWriterSec: number;
   /** tradedesk_order_ack_seconds, cumulative counts per bucket (ACK_BUCKETS, then +Inf): the server's own part of an ack. */
   ackCumulative: number[];
 }
@@ -134,6 +137,8 @@ function journalTotals(metrics: string): JournalTotals {
     fsyncsOver5Ms: fsyncs - v('tradedesk_journal_fsync_seconds_bucket{le="0.005"}'),
     historyWaits: v('tradedesk_history_waits_total'),
     historyWaitSec: v('tradedesk_history_wait_seconds_total'),
+    historyWriterSec: v('tradedesk_thread_busy_seconds_total{thread="history_writer"}'),
+    auditWriterSec: v('tradedesk_thread_busy_seconds_total{thread="audit_writer"}'),
     ackCumulative: [...ACK_BUCKETS.map(String), '+Inf'].map((le) => v(`tradedesk_order_ack_seconds_bucket{le="${le}"}`)),
   };
 }
@@ -631,6 +636,9 @@ function journalStep(a: JournalTotals, b: JournalTotals, sec: number) {
     // on it, so a phase can fall behind with its main thread far from busy.
     historyWaits: b.historyWaits - a.historyWaits,
     historyWaitMs: Math.round((b.historyWaitSec - a.historyWaitSec) * 1000),
+    // the share of a core each writer thread kept busy (part of the server's CPU above)
+    historyWriterPct: Math.round((100 * (b.historyWriterSec - a.historyWriterSec)) / sec),
+    auditWriterPct: Math.round((100 * (b.auditWriterSec - a.auditWriterSec)) / sec),
   };
 }
 
@@ -639,7 +647,8 @@ function serverAckText(j: ReturnType<typeof journalStep>): string {
 }
 
 function journalText(j: ReturnType<typeof journalStep>): string {
-  return `${j.groupCommitMeanMs} ms each on the event loop; journal fsync mean ${j.fsyncMeanMs} ms, ${j.fsyncsOver5MsPct}% over 5 ms${j.historyWaits > 0 ? `; sequencing waited for the history thread ${j.historyWaits} times, ${j.historyWaitMs} ms in all` : ''}`;
+  const threads = Number.isFinite(j.historyWriterPct) ? `; history writer thread ${j.historyWriterPct}%, audit writer ${j.auditWriterPct}% of a core` : '';
+  return `${j.groupCommitMeanMs} ms each on the event loop; journal fsync mean ${j.fsyncMeanMs} ms, ${j.fsyncsOver5MsPct}% over 5 ms${threads}${j.historyWaits > 0 ? `; sequencing waited for the history thread ${j.historyWaits} times, ${j.historyWaitMs} ms in all` : ''}`;
 }
 
 /** A minimal raw WebSocket client: handshake, masked text frames out, frames counted by header in. */
