@@ -45,7 +45,8 @@
  *   behind is charged the whole delay; a closed loop instead lets clients wait out a stall without counting
  *   it. Reported as rateSteps (with how late the generator sent, sendLag, and the CPU of both processes
  *   over the timed window: user + system, system alone, and on Linux the server's main thread, which shows
- *   whether the event loop or the machine ran out), maxRateWithAckP99Under10Ms, and
+ *   whether the event loop or the machine ran out; and the busy share of a core of the server's history
+ *   and audit writer threads), maxRateWithAckP99Under10Ms, and
  *   maxRateWithServerAckP99Under10Ms (the same for the server's own part of the ack). With --queries Q, the
  *   clients also send Q orders.list requests a second between them (a blotter's latest orders, read from the
  *   history), whose replies are timed apart from the acks (queryP50Ms, queryP99Ms): what reading the history costs the order flow, and how long a blotter waits for it.
