@@ -919,8 +919,11 @@ export class Venue {
       await thread.whenWritten(this.history.watermark);
       waitMs = performance.now() - t0;
       this.assertUsable();
-      // (candles here while the thread has not written an import to the reader's copy of the bars)
-      if (this.readerOff || (method === 'candles' && thread.importsPending)) r = this.queryHere(method, arg);
+      // Candles here while the thread has not written an import to the reader's copy of the bars: read at
+      // once, as the wait above covered them (candles() would make the thread commit again now, syncing the
+      // journal for commands committed meanwhile, with this thread waiting).
+      if (method === 'candles' && thread.importsPending) r = this.q.candles(arg as CandleQuery) as HistoryResult<K>;
+      else if (this.readerOff) r = this.queryHere(method, arg);
       else {
         const reader = this.historyReader();
         try {
