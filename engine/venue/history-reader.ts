@@ -40,6 +40,7 @@ const lib = {
   fail(code, message) { return Object.assign(new Error(message), { queryCode: code }); },
 };
 const createHistoryQueries = ${createHistoryQueries.toString()};
+const packBars = ${packBars.toString()};
 const methods = new Set(${JSON.stringify(READER_METHODS)});
 let db;
 let read;
@@ -77,12 +78,8 @@ parentPort.on('message', (m) => {
     const result = read(m.method, m.arg);
     if (m.method === 'candles') {
       // as numbers in one buffer, moved rather than copied: thousands of small objects cost the receiving
-      // event loop milliseconds to copy (bar fields are safe integers, exact in a double)
-      const bars = new Float64Array(result.length * 6);
-      let j = 0;
-      for (const b of result) {
-        bars[j++] = b.t; bars[j++] = b.o; bars[j++] = b.h; bars[j++] = b.l; bars[j++] = b.c; bars[j++] = b.v;
-      }
+      // event loop milliseconds to copy
+      const bars = packBars(result);
       parentPort.postMessage({ id: m.id, bars }, [bars.buffer]);
     } else parentPort.postMessage({ id: m.id, result });
   } catch (e) {
@@ -101,7 +98,25 @@ type Reply =
   | { openFailed: string }
   | { id: number; result?: unknown; bars?: Float64Array; error?: { message: string; code?: 'BAD_QUERY' | 'BAD_CURSOR'; sqlite?: string } };
 
-/** Candles from the thread's buffer of them (t, o, h, l, c, v each). */
+/**
+ * Bars as one buffer of numbers, t, o, h, l, c, v each (bar fields are safe integers, exact in a double): moved
+ * to or from a thread rather than copied. Self-contained: the reader thread runs its source.
+ */
+export function packBars(bars: readonly Candle[]): Float64Array {
+  const f = new Float64Array(bars.length * 6);
+  let j = 0;
+  for (const b of bars) {
+    f[j++] = b.t;
+    f[j++] = b.o;
+    f[j++] = b.h;
+    f[j++] = b.l;
+    f[j++] = b.c;
+    f[j++] = b.v;
+  }
+  return f;
+}
+
+/** Candles from a buffer of them (packBars). */
 function barsOf(f: Float64Array): Candle[] {
   const out = new Array<Candle>(f.length / 6);
   for (let i = 0, j = 0; j < f.length; i++, j += 6) out[i] = { t: f[j]!, o: f[j + 1]!, h: f[j + 2]!, l: f[j + 3]!, c: f[j + 4]!, v: f[j + 5]! };

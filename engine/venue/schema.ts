@@ -328,13 +328,18 @@ function historyDdl(s: string): string {
  */
 export function copyImportedCandles(db: Db): void {
   const s = HISTORY_SCHEMA;
-  const rev = getMeta(db, 'imported_rev') ?? '0';
+  const rev = importedRevision(db);
   if (getHistoryMeta(db, 'imported_rev') === rev) return;
   db.transaction(() => {
     db.exec(`DELETE FROM ${s}.imported_candles`);
     db.exec(`INSERT INTO ${s}.imported_candles (symbol, tf, t, o, h, l, c, v) SELECT symbol, tf, t, o, h, l, c, v FROM main.imported_candles`);
     setHistoryMeta(db, 'imported_rev', rev);
   })();
+}
+
+/** The venue file's revision of its imported bars ('0' before the first import). */
+export function importedRevision(db: Db): string {
+  return getMeta(db, 'imported_rev') ?? '0';
 }
 
 /** The schema name the history file is attached as. */

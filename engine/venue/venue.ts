@@ -14,8 +14,8 @@
  * before they exist. They are kept in a file of their own, written by a thread of its own, with their
  * watermark in the same transaction (history-thread.ts); they are handed over only after the journal holds
  * their commands (after the group commit's COMMIT), so history is never ahead of the journal. With fsync
- * 'background' the journal's frames may not be on the disk yet when they
- * are, so the thread commits on its own only what is acknowledged, and syncs the journal's WAL before a
+ * 'background' the journal's frames may not be on the disk yet when they are, so the thread commits on its
+ * own only what is acknowledged, and syncs the journal's WAL before a
  * commit that cannot wait (HistoryThreadOptions.journalWal): a power cut cannot leave the history ahead of
  * the journal (recovery would see a watermark beyond it and re-derive all the history). The price of
  * apply-first is that the engine has already applied the batch when COMMIT runs.
@@ -73,7 +73,7 @@ import { CopyStopped, copyDatabase, copyHeldDatabase, MAX_WAL_GROWTH, type Copie
 import { VenueError, isVenueError } from './errors.js';
 import { HISTORY_MARK, HISTORY_STATEMENTS, HistoryWriter, type OrderSink } from './history.js';
 import { HistoryThread, IMPORTED_UPSERT, historyPath, type ThreadSnapshot } from './history-thread.js';
-import { HistoryReader, type ReaderArg, type ReaderMethod } from './history-reader.js';
+import { HistoryReader, packBars, type ReaderArg, type ReaderMethod } from './history-reader.js';
 import { Journal, checkFrame, replayJournal, type FrameRow, type FrameTags, type ReplayResult } from './journal.js';
 import {
   VENUE_QUERY_LIB,
@@ -89,7 +89,7 @@ import {
   type StatementQuery,
   type StatsQuery,
 } from './queries.js';
-import { HISTORY_SCHEMA, attachHistory, copyImportedCandles, snapshotStatements, getHistoryMeta, getMeta, openDatabase, setHistoryMeta, setMeta, type Db, type SynchronousLevel } from './schema.js';
+import { HISTORY_SCHEMA, attachHistory, copyImportedCandles, importedRevision, snapshotStatements, getHistoryMeta, getMeta, openDatabase, setHistoryMeta, setMeta, type Db, type SynchronousLevel } from './schema.js';
 
 // ---------------------------------------------------------------- options and results
 
@@ -436,10 +436,6 @@ export class Venue {
   /** The tag of commands submitted without one (tagged()). */
   private tag: CommandTag | undefined;
   private submissions = 0;
-  /** Whether history queries may run on the reader thread, which reads the history file's copy of the imported bars. */
-  private get readsCopy(): boolean {
-    return this.opts.history && this.opts.historyThread;
-  }
   /** The last command acknowledged (or, after recovery, journaled before this open). */
   private ackedSeq = 0;
   private scheduled = false;
@@ -542,7 +538,7 @@ export class Venue {
     try {
       attachHistory(this.db, this.historyFile, this.venueId());
       // the reader thread's copy of the imported bars (none without the history thread, which has no reader)
-      if (this.readsCopy) copyImportedCandles(this.db);
+      if (this.opts.history && this.opts.historyThread) copyImportedCandles(this.db);
       this.engineOptions = this.engineConfig(o.engine ?? {});
       this.journal = new Journal(this.db);
       this.history = new HistoryWriter(this.db);
@@ -2233,27 +2229,13 @@ export class Venue {
     // for the history file's lock. Until it has, candle queries are answered here. A copy that missed an
     // import (a crash, a venue without the thread) is made again at the next open (copyImportedCandles).
     const ins = this.db.prepare(IMPORTED_UPSERT('main.imported_candles'));
-    // (as copyImportedCandles reads it: '0' before the first import)
-    const prev = getMeta(this.db, 'imported_rev') ?? '0';
+    const prev = importedRevision(this.db);
     const rev = randomUUID();
     this.db.transaction(() => {
       for (const b of bars) ins.run(symbol, timeframe, b.t, b.o, b.h, b.l, b.c, b.v);
       setMeta(this.db, 'imported_rev', rev);
     })();
-    const thread = this.history.thread;
-    if (thread !== undefined && this.readsCopy) {
-      const f = new Float64Array(bars.length * 6);
-      let j = 0;
-      for (const b of bars) {
-        f[j++] = b.t;
-        f[j++] = b.o;
-        f[j++] = b.h;
-        f[j++] = b.l;
-        f[j++] = b.c;
-        f[j++] = b.v;
-      }
-      thread.postImported(symbol, timeframe, f, prev, rev);
-    }
+    this.history.thread?.postImported(symbol, timeframe, packBars(bars), prev, rev);
     return bars.length;
   }
   // ---------------------------------------------------------------- price alerts (see alerts.ts)
