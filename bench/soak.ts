@@ -17,7 +17,10 @@
  *   off, on four instruments of the run's own;
  * - `--traders` trader connections over WebSocket, each subscribed to its orders, executions, account and a
  *   symbol's quotes, placing `--rate` orders/s between them (resting limits near the market, crossing IOCs,
- *   replaces), and cancelling their oldest working order beyond 10, so their books stay bounded;
+ *   replaces), and cancelling their oldest working order beyond 10, so their books stay bounded; they sell
+ *   only shares they hold (the accounts may not sell short), as their account pushes and the sells in
+ *   flight tell them; a cancel or replace of an order that traded meanwhile is refused (UNKNOWN_ORDER), as
+ *   it would be for a trader;
  * - churn: every 5 s one trader's socket closes and a new one opens with a refreshed token (refresh
  *   rotation); `--guests` guest connections subscribe to quotes, depth and trades and live 5-30 s each;
  * - REST each second: a trader's orders and executions, an order with an Idempotency-Key sent twice, a price
@@ -174,13 +177,23 @@ interface Trader {
   password: string;
   access: string;
   refresh: string;
+  /** Refreshes begun: a token read before one began may be refused (the refresh rotates it) before the reply. */
+  refreshes: number;
   ws?: WebSocket;
   working: number[];
   nextId: number;
-  sent: Map<number, { at: number; kind: 'place' | 'cancel' | 'replace' }>;
+  sent: Map<number, { at: number; kind: 'place' | 'cancel' | 'replace'; sells: number }>;
   symbol: string;
   tick: number;
   lot: number;
+  /**
+   * Shares of its symbol the trader may still sell: the account's position less what working sells reserve
+   * (from its last account push), less the sells sent since whose replies are not in yet. Sells wait for
+   * shares, as a trader's would: the accounts may not sell short.
+   */
+  free: number;
+  /** Shares of the sells sent and not yet answered. */
+  selling: number;
 }
 
 /** The server processes started and the load's timers and sockets, stopped on the way out whatever happens. */
@@ -217,6 +230,7 @@ async function openTrader(base: string, t: Trader): Promise<void> {
       const s = t.sent.get(m.id as number);
       if (s === undefined) return;
       t.sent.delete(m.id as number);
+      t.selling -= s.sells;
       acks.push(performance.now() - s.at);
       acked++;
       if (m.ok === true) {
@@ -227,7 +241,14 @@ async function openTrader(base: string, t: Trader): Promise<void> {
         count(`ws ${s.kind} ${code}`);
       }
     } else if (m.t === 'push') {
-      const d = m.data as { symbol?: string; bid?: number | null; ask?: number | null; last?: number | null; orderId?: number; status?: string } | undefined;
+      const d = m.data as
+        | { symbol?: string; bid?: number | null; ask?: number | null; last?: number | null; orderId?: number; status?: string; positions?: { symbol: string; qty: number; reservedQty: number }[] }
+        | undefined;
+      if (d?.positions !== undefined) {
+        const p = d.positions.find((x) => x.symbol === t.symbol);
+        t.free = (p === undefined ? 0 : Math.max(0, p.qty - p.reservedQty)) - t.selling;
+        return;
+      }
       if (d?.orderId !== undefined && (d.status === 'filled' || d.status === 'canceled' || d.status === 'rejected')) {
         const i = t.working.indexOf(d.orderId);
         if (i >= 0) t.working.splice(i, 1);
@@ -242,6 +263,7 @@ async function openTrader(base: string, t: Trader): Promise<void> {
   });
   t.ws = ws;
   t.sent.clear();
+  t.selling = 0;
   let sub = 1;
   for (const channel of ['orders', 'executions', 'account']) ws.send(JSON.stringify({ t: 'sub', id: 1_000_000 + sub++, channel }));
   ws.send(JSON.stringify({ t: 'sub', id: 1_000_000 + sub++, channel: 'quotes', params: { symbols: [t.symbol] } }));
@@ -263,20 +285,26 @@ function traderStep(t: Trader, n: number): void {
     const r = id % 10;
     let msg: Record<string, unknown>;
     let kind: 'place' | 'cancel' | 'replace' = 'place';
+    let sells = 0;
     if (t.working.length > 10) {
       kind = 'cancel';
       msg = { orderId: t.working.shift() };
     } else if (r === 9 && t.working.length > 0) {
       kind = 'replace';
       msg = { orderId: t.working[t.working.length - 1], price: mid - tk * (2 + (id % 5)) };
-    } else if (r < 6) {
-      const buy = id % 2 === 0;
-      msg = { symbol: t.symbol, side: buy ? 'buy' : 'sell', orderType: 'limit', qty: t.lot * (1 + (id % 5)), price: buy ? mid - tk * (1 + (id % 8)) : mid + tk * (1 + (id % 8)), tif: 'day' };
     } else {
-      const buy = id % 2 === 0;
-      msg = { symbol: t.symbol, side: buy ? 'buy' : 'sell', orderType: 'limit', qty: t.lot, price: buy ? mid + 5 * tk : mid - 5 * tk, tif: 'ioc' };
+      const qty = r < 6 ? t.lot * (1 + (id % 5)) : t.lot;
+      const buy = id % 2 === 0 || t.free < qty;
+      if (!buy) {
+        sells = qty;
+        t.free -= qty;
+        t.selling += qty;
+      }
+      const side = buy ? 'buy' : 'sell';
+      if (r < 6) msg = { symbol: t.symbol, side, orderType: 'limit', qty, price: buy ? mid - tk * (1 + (id % 8)) : mid + tk * (1 + (id % 8)), tif: 'day' };
+      else msg = { symbol: t.symbol, side, orderType: 'limit', qty, price: buy ? mid + 5 * tk : mid - 5 * tk, tif: 'ioc' };
     }
-    t.sent.set(id, { at: performance.now(), kind });
+    t.sent.set(id, { at: performance.now(), kind, sells });
     ws.send(JSON.stringify({ t: 'req', id, method: kind === 'place' ? 'order.place' : kind === 'cancel' ? 'order.cancel' : 'order.replace', params: msg }));
   }
 }
@@ -386,7 +414,7 @@ async function main(): Promise<void> {
       const first = await http<{ accessToken: string }>(base, 'POST', '/api/v1/auth/login', { body: { username, password: temp } });
       await http(base, 'POST', '/api/v1/auth/password', { token: first.body.accessToken, body: { currentPassword: temp, newPassword: password } });
       const s = await http<{ accessToken: string; refreshToken: string }>(base, 'POST', '/api/v1/auth/login', { body: { username, password } });
-      traders.push({ username, password, access: s.body.accessToken, refresh: s.body.refreshToken, working: [], nextId: 1, sent: new Map(), symbol: listed[i % listed.length]!.symbol, tick: listed[i % listed.length]!.tickSize, lot: listed[i % listed.length]!.lotSize });
+      traders.push({ username, password, access: s.body.accessToken, refresh: s.body.refreshToken, refreshes: 0, working: [], nextId: 1, sent: new Map(), symbol: listed[i % listed.length]!.symbol, tick: listed[i % listed.length]!.tickSize, lot: listed[i % listed.length]!.lotSize, free: 0, selling: 0 });
     }
     for (const t of traders) await openTrader(base, t);
     for (const t of traders) mids.set(t.symbol, mids.get(t.symbol) ?? (await http<{ last: number | null; previousClose: number }>(base, 'GET', `/api/v1/rpc/quote.get?symbol=${t.symbol}`)).body.previousClose);
@@ -410,6 +438,7 @@ async function main(): Promise<void> {
       setInterval(() => {
         const t = traders[rc++ % traders.length]!;
         void (async () => {
+          t.refreshes++;
           const r = await http<{ accessToken: string; refreshToken: string; code?: string }>(base, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: t.refresh } });
           if (r.status !== 200) return count(`refresh ${r.status} ${r.body.code ?? ''}`);
           t.access = r.body.accessToken;
@@ -430,9 +459,10 @@ async function main(): Promise<void> {
     const rest = async (): Promise<void> => {
       const t = traders[tick % traders.length]!;
       const token = t.access;
+      const refreshes = t.refreshes;
       const check = (what: string, r: { status: number; body: unknown }): void => {
         // (a reconnect's refresh may have rotated the session's tokens meanwhile: that 401 is expected)
-        if (r.status === 401 && t.access !== token) return;
+        if (r.status === 401 && t.refreshes !== refreshes) return;
         if (r.status >= 300) count(`rest ${what} ${r.status} ${(r.body as { code?: string } | undefined)?.code ?? ''}`);
       };
       check('orders.list', await http(base, 'GET', '/api/v1/rpc/orders.list?limit=50', { token }));
