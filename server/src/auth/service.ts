@@ -76,10 +76,17 @@ export interface AuthHooks {
 /** A user after an admin's change, with the working orders that change canceled. */
 export type ChangedUser = PublicUser & { canceledOrders: number };
 
+/**
+ * Failed attempts of one key (an account and address, an address, a signed-in user re-entering a
+ * password): after `free` of them, each further one locks the key for longer. `inflight` counts the attempts
+ * being checked (a password hash takes a while): a key admits only as many at once as may still fail
+ * without a lock, so a burst of guesses sent together gets no more tries than guesses sent one by one.
+ */
 interface Throttle {
   failures: number;
   lockedUntil: number;
   lastAt: number;
+  inflight: number;
 }
 
 const ISSUER = 'TradeDesk';
@@ -96,6 +103,8 @@ export class AuthService {
   readonly #cache = new Map<string, { p: Principal; exp: number }>();
   readonly #throttle = new Map<string, Throttle>();
   readonly #ipFailures = new Map<string, Throttle>();
+  /** Password and 2FA checks of signed-in users (changing the password, enrolling or disabling 2FA), by user id. */
+  readonly #reauth = new Map<string, Throttle>();
   #setupHash: string | undefined;
   #dummyHash: Promise<string> | undefined;
 
@@ -305,19 +314,49 @@ export class AuthService {
     return `${username.toLowerCase()}|${ip}`;
   }
 
-  /** Seconds to wait before the next attempt, or 0. */
-  #blocked(map: Map<string, Throttle>, key: string, now: number): number {
+  /**
+   * Seconds to wait before the next attempt, or 0: the key is locked, or as many attempts are being checked
+   * as may still fail without a lock (at least one once it has been locked: that one's failure locks it
+   * again); those take about a second.
+   */
+  #blocked(map: Map<string, Throttle>, key: string, now: number, free: number): number {
     const t = map.get(key);
-    return t !== undefined && t.lockedUntil > now ? Math.ceil((t.lockedUntil - now) / 1000) : 0;
+    if (t === undefined || now - t.lastAt > this.#cfg.loginMaxDelaySec * 1000 * 2) return 0;
+    if (t.lockedUntil > now) return Math.ceil((t.lockedUntil - now) / 1000);
+    return t.inflight >= Math.max(1, free - t.failures) ? 1 : 0;
   }
 
-  #fail(map: Map<string, Throttle>, key: string, now: number, free: number): void {
+  /** The key's record, a new one if it has none or its last failure is long past. */
+  #entry(map: Map<string, Throttle>, key: string, now: number): Throttle {
     let t = map.get(key);
     if (t === undefined || now - t.lastAt > this.#cfg.loginMaxDelaySec * 1000 * 2) {
-      t = { failures: 0, lockedUntil: 0, lastAt: now };
+      t = { failures: 0, lockedUntil: 0, lastAt: now, inflight: t?.inflight ?? 0 };
       if (map.size > 100_000) map.clear(); // bound memory under a spray of names
       map.set(key, t);
     }
+    return t;
+  }
+
+  /** An attempt of these keys is being checked until the returned function is called. */
+  #attempt(keys: readonly [Map<string, Throttle>, string][], now: number): () => void {
+    const entries = keys.map(([map, key]) => {
+      const t = this.#entry(map, key, now);
+      t.inflight++;
+      return [map, key, t] as const;
+    });
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      for (const [map, key, t] of entries) {
+        t.inflight--;
+        if (t.failures === 0 && t.inflight === 0 && map.get(key) === t) map.delete(key);
+      }
+    };
+  }
+
+  #fail(map: Map<string, Throttle>, key: string, now: number, free: number): void {
+    const t = this.#entry(map, key, now);
     t.failures++;
     t.lastAt = now;
     if (t.failures >= free) {
@@ -329,22 +368,33 @@ export class AuthService {
   async login(input: { username: string; password: string; code?: string | undefined }, client: ClientInfo): Promise<TokenPair> {
     const now = this.#now();
     const key = this.#throttleKey(input.username, client.ip);
-    const wait = Math.max(this.#blocked(this.#throttle, key, now), this.#blocked(this.#ipFailures, client.ip, now));
+    const free = this.#cfg.loginFreeFailures;
+    const wait = Math.max(this.#blocked(this.#throttle, key, now, free), this.#blocked(this.#ipFailures, client.ip, now, free * 10));
     if (wait > 0) {
       this.#audit(undefined, client, 'auth.login_throttled', { username: input.username.slice(0, 64), retryAfter: wait });
       throw new ProtocolError('RATE_LIMITED', `Too many failed sign-ins; retry in ${wait} s`, { retryAfter: wait });
     }
-    const found = this.#store.userByName(input.username);
-    // Verify against a dummy hash for unknown users so timing does not reveal which names exist.
-    const stored = found?.passwordHash ?? (await (this.#dummyHash ??= this.hashes.hash(randomToken(16))));
-    const verified = await this.hashes.verify(stored, input.password);
+    // Counted as being checked until judged (below, with no await between): a failure is recorded before
+    // the next attempt of these keys is looked at.
+    const judged = this.#attempt([[this.#throttle, key], [this.#ipFailures, client.ip]], now);
+    let found: UserRow | undefined;
+    let stored: string;
+    let verified: boolean;
+    try {
+      found = this.#store.userByName(input.username);
+      // Verify against a dummy hash for unknown users so timing does not reveal which names exist.
+      stored = found?.passwordHash ?? (await (this.#dummyHash ??= this.hashes.hash(randomToken(16))));
+      verified = await this.hashes.verify(stored, input.password);
+    } finally {
+      judged();
+    }
     // The user as of now: while the hash was checked, an admin may have disabled them, reset their
     // password or their 2FA, or changed their role. A password replaced meanwhile no longer counts.
     const user = found === undefined ? undefined : this.#store.userById(found.id);
     const ok = verified && user?.passwordHash === stored;
     const failed = (reason: string, code: 'INVALID_CREDENTIALS' | 'INVALID_TWO_FACTOR_CODE'): never => {
-      this.#fail(this.#throttle, key, now, this.#cfg.loginFreeFailures);
-      this.#fail(this.#ipFailures, client.ip, now, this.#cfg.loginFreeFailures * 10);
+      this.#fail(this.#throttle, key, now, free);
+      this.#fail(this.#ipFailures, client.ip, now, free * 10);
       this.#audit(user, client, 'auth.login_failed', { username: input.username.slice(0, 64), reason });
       throw new ProtocolError(code);
     };
@@ -514,7 +564,7 @@ export class AuthService {
 
   async changePassword(p: Principal, current: string, next: string, client: ClientInfo): Promise<void> {
     const u = this.#store.userById(p.userId)!;
-    if (!(await this.#passwordHolds(u, current))) {
+    if ((await this.#recheck(p, client, async () => ((await this.#passwordHolds(u, current)) ? undefined : 'wrong password'))) !== undefined) {
       this.#audit(p, client, 'auth.password_change_failed', {});
       throw new ProtocolError('INVALID_CREDENTIALS', 'The current password is wrong');
     }
@@ -534,6 +584,32 @@ export class AuthService {
   }
 
   /**
+   * A signed-in user's password (and 2FA code) checked again before a change of their credentials, throttled
+   * per user as sign-ins are per account and address: a stolen access token gets no more guesses here than
+   * at the sign-in. `check` resolves with why it failed, or undefined; a failure counts, a success clears.
+   */
+  async #recheck<R extends string>(p: Principal, client: ClientInfo, check: () => Promise<R | undefined>): Promise<R | undefined> {
+    const key = String(p.userId);
+    const now = this.#now();
+    const free = this.#cfg.loginFreeFailures;
+    const wait = this.#blocked(this.#reauth, key, now, free);
+    if (wait > 0) {
+      this.#audit(p, client, 'auth.reauth_throttled', { retryAfter: wait });
+      throw new ProtocolError('RATE_LIMITED', `Too many wrong passwords or codes; retry in ${wait} s`, { retryAfter: wait });
+    }
+    const judged = this.#attempt([[this.#reauth, key]], now);
+    let failure: R | undefined;
+    try {
+      failure = await check();
+    } finally {
+      judged();
+    }
+    if (failure !== undefined) this.#fail(this.#reauth, key, now, free);
+    else this.#reauth.delete(key);
+    return failure;
+  }
+
+  /**
    * Whether `password` is the user's password, still: the check takes a while, and an admin's reset
    * meanwhile makes the password it was checked against no longer the user's.
    */
@@ -548,7 +624,10 @@ export class AuthService {
   async enrollTotp(p: Principal, password: string, client: ClientInfo): Promise<{ secret: string; otpauthUri: string }> {
     const u = this.#store.userById(p.userId)!;
     if (u.totpEnabled === 1) throw new ProtocolError('CONFLICT', 'Two-factor authentication is already on; disable it first');
-    if (!(await this.#passwordHolds(u, password))) throw new ProtocolError('INVALID_CREDENTIALS', 'The password is wrong');
+    if ((await this.#recheck(p, client, async () => ((await this.#passwordHolds(u, password)) ? undefined : 'wrong password'))) !== undefined) {
+      this.#audit(p, client, 'auth.2fa.enroll_failed', { reason: 'wrong password' });
+      throw new ProtocolError('INVALID_CREDENTIALS', 'The password is wrong');
+    }
     const secret = newTotpSecret();
     this.#store.updateUser(u.id, { totp_secret: this.#key.seal(secret), totp_enabled: 0, totp_last_step: 0 }, this.#now());
     this.#audit(p, client, 'auth.2fa.enroll', {});
@@ -576,14 +655,12 @@ export class AuthService {
   async disableTotp(p: Principal, password: string, code: string, client: ClientInfo): Promise<void> {
     const u = this.#store.userById(p.userId)!;
     if (u.totpEnabled !== 1) throw new ProtocolError('CONFLICT', 'Two-factor authentication is not on');
-    const pwOk = await this.#passwordHolds(u, password);
-    if (!pwOk) {
-      this.#audit(p, client, 'auth.2fa.disable_failed', { reason: 'wrong password' });
-      throw new ProtocolError('INVALID_CREDENTIALS', 'The password is wrong');
-    }
-    if (!this.#checkSecondFactor(u, code, client)) {
-      this.#audit(p, client, 'auth.2fa.disable_failed', { reason: 'wrong code' });
-      throw new ProtocolError('INVALID_TWO_FACTOR_CODE');
+    const failure = await this.#recheck(p, client, async () =>
+      !(await this.#passwordHolds(u, password)) ? 'wrong password' : !this.#checkSecondFactor(u, code, client) ? 'wrong code' : undefined,
+    );
+    if (failure !== undefined) {
+      this.#audit(p, client, 'auth.2fa.disable_failed', { reason: failure });
+      throw failure === 'wrong password' ? new ProtocolError('INVALID_CREDENTIALS', 'The password is wrong') : new ProtocolError('INVALID_TWO_FACTOR_CODE');
     }
     this.#store.updateUser(u.id, { totp_enabled: 0, totp_secret: null, totp_last_step: 0 }, this.#now());
     this.#store.setBackupCodes(u.id, []);

@@ -404,10 +404,18 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       if (prev.status === null) return new HttpReply(409, toShape(new ProtocolError('CONFLICT', 'The first request with this key is still running', { key })), { 'Retry-After': '1' });
       return new HttpReply(prev.status, JSON.parse(prev.response!), { 'Idempotent-Replayed': 'true' });
     }
+    // whether the request failed because its user or session no longer holds after the wait below: the key
+    // is then let go, not answered, so the user may send it again from a session that does
+    let stale = false;
     try {
       // The claim is on the disk before the request runs: an order that reached the journal always has its
       // key after a power cut, so a retry is answered IDEMPOTENCY_UNKNOWN rather than placing it again.
       await d.store.durable();
+      // The user as of now: a session revoked, a user disabled or made a viewer during the sync counts (a
+      // disable's sweep of the user's orders has run by then, so an order placed after it would stay).
+      stale = true;
+      c.principal = d.auth.authenticate(c.token!);
+      stale = false;
       const result = await rpc(c, name, body);
       d.store.idemFinish(p.userId, key, 200, JSON.stringify(result ?? null));
       return result;
@@ -415,7 +423,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       const shape = toShape(e);
       const status = httpStatus(shape.code);
       // Outcomes are replayed; failures to reach a decision (5xx, throttling) may be retried with the key.
-      if (status >= 500 || status === 429) d.store.idemRelease(p.userId, key);
+      if (stale || status >= 500 || status === 429) d.store.idemRelease(p.userId, key);
       else d.store.idemFinish(p.userId, key, status, JSON.stringify(shape));
       throw e;
     }
@@ -467,7 +475,10 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     try {
       url = new URL(req.url ?? '/', 'http://localhost');
     } catch {
-      res.writeHead(400).end();
+      const text = JSON.stringify(toShape(new ProtocolError('BAD_REQUEST', 'The request target is not a valid URL')));
+      res.on('error', () => undefined);
+      res.writeHead(400, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)), 'X-Request-Id': reqId, 'X-Content-Type-Options': 'nosniff' });
+      res.end(text);
       return;
     }
     const c: Ctx = {
@@ -636,11 +647,15 @@ function queryValue(s: string): unknown {
   return s;
 }
 
-/** JSON with object keys sorted (for request hashes). */
-export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return '[' + v.map(canonicalJson).join(',') + ']';
+/** How deep a request body may nest (no method's parameters come near it). */
+export const MAX_BODY_DEPTH = 32;
+
+/** JSON with object keys sorted (for request hashes); a body nested deeper than MAX_BODY_DEPTH is refused. */
+export function canonicalJson(v: unknown, depth = 0): string {
+  if (depth > MAX_BODY_DEPTH) throw new ProtocolError('BAD_REQUEST', `The body nests deeper than ${MAX_BODY_DEPTH} levels`, { limit: MAX_BODY_DEPTH });
+  if (Array.isArray(v)) return '[' + v.map((x) => canonicalJson(x, depth + 1)).join(',') + ']';
   if (v !== null && typeof v === 'object') {
-    return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canonicalJson((v as Record<string, unknown>)[k])).join(',') + '}';
+    return '{' + Object.keys(v).sort().map((k) => JSON.stringify(k) + ':' + canonicalJson((v as Record<string, unknown>)[k], depth + 1)).join(',') + '}';
   }
   return JSON.stringify(v) ?? 'null';
 }

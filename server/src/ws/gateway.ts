@@ -105,8 +105,13 @@ export class Gateway {
       this.#d.metrics.rejectedUpgrade(code);
       refuseUpgrade(socket, status, code, message, extra);
     };
+    let url: URL;
     try {
-      const url = new URL(req.url ?? '/', 'http://x');
+      url = new URL(req.url ?? '/', 'http://x');
+    } catch {
+      return refuse(400, 'BAD_REQUEST', 'The request target is not a valid URL');
+    }
+    try {
       if (url.pathname !== '/ws' && url.pathname !== '/api/v1/ws') return refuse(404, 'NOT_FOUND', 'WebSocket endpoint is /ws');
       if (!this.#accepting) return refuse(503, 'UNAVAILABLE', 'The server is shutting down', { 'Retry-After': '5' });
       for (const k of url.searchParams.keys()) {
