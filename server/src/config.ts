@@ -152,6 +152,11 @@ export const ConfigSchema = z.strictObject({
       maxConnections: positive.default(20_000),
       /** Outgoing buffer (bytes) above which pushes queue in the session (conflated or counted). */
       highWaterBytes: positive.default(256 * 1024),
+      /**
+       * Outgoing buffer (bytes) above which the connection is closed as a slow consumer (RESYNC_REQUIRED): a
+       * peer that sends requests and reads none of the replies.
+       */
+      maxBufferedBytes: positive.default(4 * 1024 * 1024),
       /** Pushes queued per subscription before a private stream's consumer is disconnected (resync). */
       maxPendingPushes: positive.default(2000),
       /** Market data is coalesced and sent every this many ms (latest value wins). */
@@ -168,6 +173,7 @@ export const ConfigSchema = z.strictObject({
       maxPerUser: 32,
       maxConnections: 20_000,
       highWaterBytes: 256 * 1024,
+      maxBufferedBytes: 4 * 1024 * 1024,
       maxPendingPushes: 2000,
       quoteIntervalMs: 50,
       helloTimeoutMs: 10_000,

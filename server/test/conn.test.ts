@@ -23,7 +23,7 @@ describe('Conn batches', () => {
     const got: unknown[] = [];
     const all = new Promise<void>((r) => client.on('message', (d) => got.push(JSON.parse(d.toString())) === 6 && r()));
     await new Promise((r) => client.once('open', r));
-    const conn = new Conn(await accepted, '127.0.0.1', { rate: 100, burst: 100, abuseLimit: 100, highWaterBytes: 1 << 20 });
+    const conn = new Conn(await accepted, '127.0.0.1', { rate: 100, burst: 100, abuseLimit: 100, highWaterBytes: 1 << 20, maxBufferedBytes: 1 << 22 });
     const small = preEncode({ s: 'a' });
     const mid = preEncode({ s: 'é'.repeat(200) }); // multi-byte UTF-8, 16-bit length
     const big = preEncode({ s: 'x'.repeat(70_000) }); // 64-bit length
@@ -57,7 +57,7 @@ describe('Conn batches', () => {
     client.on('message', (d) => got.push(JSON.parse(d.toString())));
     const closed = new Promise<number>((r) => client.on('close', (code) => r(code)));
     await new Promise((r) => client.once('open', r));
-    const conn = new Conn(await accepted, '127.0.0.1', { rate: 100, burst: 100, abuseLimit: 100, highWaterBytes: 1 << 20 });
+    const conn = new Conn(await accepted, '127.0.0.1', { rate: 100, burst: 100, abuseLimit: 100, highWaterBytes: 1 << 20, maxBufferedBytes: 1 << 22 });
     conn.send({ t: 'res', id: 1, ok: true, result: {} });
     conn.closeWithError(4000, { code: 'RESYNC_REQUIRED', message: 'behind' }, 'RESYNC_REQUIRED');
     expect(await closed).toBe(4000);

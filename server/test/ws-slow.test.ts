@@ -8,7 +8,8 @@ let s: TestServer;
 let trader: Session;
 
 beforeAll(async () => {
-  s = await startServer({ ws: { maxPendingPushes: 5, highWaterBytes: 1024, rate: 10_000, burst: 10_000 } as never });
+  // (a large outgoing bound: this part is about pushes queued in the session, not replies left unread)
+  s = await startServer({ ws: { maxPendingPushes: 5, highWaterBytes: 1024, maxBufferedBytes: 256 * 1024 * 1024, rate: 10_000, burst: 10_000 } as never });
   const admin = await setupAdmin(s);
   trader = await createUser(s, admin, 'slowpoke', 'trader');
   await listInstrument(s, admin);
@@ -51,4 +52,77 @@ describe('slow consumer of a private stream', () => {
     expect(m.body).toMatch(/tradedesk_ws_slow_consumer_disconnects_total 1/);
     fast.close();
   }, 30_000);
+});
+
+describe('a peer that reads nothing', () => {
+  it('sending requests and reading none of the replies, is closed once the server holds maxBufferedBytes for it', async () => {
+    const LIMIT = 512 * 1024;
+    const t = await startServer({ ws: { maxBufferedBytes: LIMIT, rate: 10_000, burst: 10_000 } as never });
+    try {
+      const admin = await setupAdmin(t);
+      const u = await createUser(t, admin, 'reader', 'trader');
+      await listInstrument(t, admin);
+      await fund(t, admin, u.user.accountId!, 10_000_000_000);
+      const { client } = await wsClient(t, { token: u.accessToken });
+      await Promise.all(Array.from({ length: 300 }, (_, i) => client.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_000 + (i % 100), tif: 'gtc' })));
+      client.close();
+      // the server's side of the connection, to watch what it holds
+      const held: Socket[] = [];
+      t.app.server.prependListener('upgrade', (_req, sock: Socket) => held.push(sock));
+      const ws = await connectWs(t.wsUrl, { token: u.accessToken });
+      const frames: Json[] = [];
+      ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+      ws.send(JSON.stringify({ t: 'hello', v: 1 }));
+      await sleep(100);
+      const sock = (ws as unknown as { _socket: Socket })._socket;
+      sock.pause();
+      const gone = closed(ws, 20_000);
+      let most = 0;
+      // pages of 300 orders (about 100 KB each) asked for and never read, a few at a time
+      for (let i = 0; i < 400 && ws.readyState === ws.OPEN; i++) {
+        ws.send(JSON.stringify({ t: 'req', id: 10 + i, method: 'orders.list', params: { limit: 300 } }));
+        if (i % 8 === 7) {
+          await sleep(20);
+          most = Math.max(most, held[0]!.writableLength);
+        }
+      }
+      await sleep(200);
+      most = Math.max(most, held[0]?.destroyed === false ? held[0].writableLength : 0);
+      sock.resume();
+      const info = await gone;
+      // held to the bound (plus the one batch being written when it was reached), then closed with why
+      expect(most).toBeLessThan(LIMIT + 256 * 1024);
+      expect(info.code === 4000 || info.code === 1006).toBe(true);
+      const error = frames.find((f) => f.t === 'error');
+      if (info.code === 4000) expect(error?.error).toMatchObject({ code: 'RESYNC_REQUIRED', details: { limit: LIMIT } });
+      expect((await api(t.url, 'GET', '/metrics')).body).toMatch(/tradedesk_ws_slow_consumer_disconnects_total 1/);
+    } finally {
+      await t.stop();
+    }
+  }, 30_000);
+
+  it('is cut off by the heartbeat even when it sends pongs of its own; a peer that reads stays', async () => {
+    const t = await startServer({ ws: { pingIntervalMs: 150 } as never });
+    try {
+      const { ws: reader } = await wsClient(t);
+      const deaf = await connectWs(t.wsUrl, { origin: t.url });
+      deaf.send(JSON.stringify({ t: 'hello', v: 1 }));
+      await sleep(50);
+      // reads nothing, and answers pings it never saw with pongs it makes up
+      (deaf as unknown as { _socket: Socket })._socket.pause();
+      const pongs = setInterval(() => deaf.pong(), 30);
+      const gone = closed(deaf, 5_000);
+      try {
+        const info = await gone;
+        expect(info.code).toBe(1006);
+      } finally {
+        clearInterval(pongs);
+      }
+      await sleep(500);
+      expect(reader.readyState).toBe(reader.OPEN);
+      reader.close();
+    } finally {
+      await t.stop();
+    }
+  });
 });

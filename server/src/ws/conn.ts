@@ -4,6 +4,7 @@
  * JSON parsing with a clear error for non-JSON, encode-once frames (market/encoded.ts), cork/uncork for
  * batched writes, and backpressure (`flow`) from the socket's buffered amount.
  */
+import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
 import { addCloseListener, type CloseInfo, type FlowControl, type Port } from '../../../engine/protocol/index.js';
@@ -15,6 +16,12 @@ export interface ConnLimits {
   burst: number;
   abuseLimit: number;
   highWaterBytes: number;
+  /**
+   * Bytes the socket may hold unsent (the peer not reading) before the connection is closed as a slow
+   * consumer (RESYNC_REQUIRED): replies are not held back by `flow` as pushes are, so without this bound a
+   * client that sends requests and reads nothing would make the server buffer without limit.
+   */
+  maxBufferedBytes: number;
 }
 
 export interface ConnEvents {
@@ -23,6 +30,8 @@ export interface ConnEvents {
   onRateLimited?(): void;
   onAbuse?(): void;
   onFramesOut?(n: number): void;
+  /** The peer left more than maxBufferedBytes unread: the connection is being closed. */
+  onOverflow?(): void;
 }
 
 /** Server close codes beyond the protocol's (engine/protocol/messages.ts CLOSE_CODES). */
@@ -35,7 +44,12 @@ export const SERVER_CLOSE = {
 export class Conn implements Port, Corkable {
   readonly ws: WebSocket;
   readonly ip: string;
+  /** Whether the peer answered the last ping (see ping()). */
   alive = true;
+  /** The last ping's payload: only a pong that echoes it counts (an unsolicited pong proves no reading). */
+  #pingData: Buffer | undefined;
+  /** Closing for overflow: the error frame and the close frame may still be written. */
+  #overflowed = false;
   /** See Corkable.hubTick. */
   hubTick = -1;
   #closed = false;
@@ -73,9 +87,22 @@ export class Conn implements Port, Corkable {
     this.#lastRefill = performance.now();
     ws.on('message', (data, isBinary) => this.#onRaw(data, isBinary));
     ws.on('close', (code, reason) => this.#onClosed({ code, reason: reason.toString() }));
-    ws.on('pong', () => {
-      this.alive = true;
+    ws.on('pong', (data) => {
+      if (this.#pingData !== undefined && data.equals(this.#pingData)) this.alive = true;
     });
+  }
+
+  /**
+   * A heartbeat: false if the peer did not answer the previous ping (then terminate it); else pings again,
+   * with a payload of its own that the pong must echo, so that only a peer that reads what the server sends
+   * can answer (RFC 6455 §5.5.3).
+   */
+  ping(): boolean {
+    if (!this.alive) return false;
+    this.alive = false;
+    this.#pingData = randomBytes(8);
+    this.ws.ping(this.#pingData);
+    return true;
   }
 
   get socket(): Socket | undefined {
@@ -200,6 +227,21 @@ export class Conn implements Port, Corkable {
     const sock = this.socket;
     if (sock === undefined || this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
     const size = assembledSize(batch);
+    if (!this.#overflowed && sock.writableLength + size > this.#limits.maxBufferedBytes) {
+      // the peer reads nothing (or far too little): the batch is dropped and the connection closed with why
+      this.#overflowed = true;
+      this.events.onOverflow?.();
+      this.closeWithError(
+        SERVER_CLOSE.RESYNC,
+        {
+          code: 'RESYNC_REQUIRED',
+          message: 'You left too much of what the server sent unread; reconnect and resynchronise',
+          details: { bufferedBytes: sock.writableLength, limit: this.#limits.maxBufferedBytes },
+        },
+        'RESYNC_REQUIRED',
+      );
+      return;
+    }
     if (size < SPARE_MIN) sock.write(assemble(batch, Buffer.allocUnsafe(size)));
     else {
       // A large batch (a hub tick to a subscriber of many symbols) is written from this connection's spare

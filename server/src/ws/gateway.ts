@@ -164,9 +164,10 @@ export class Gateway {
     const conn = new Conn(
       ws,
       ip,
-      { rate: cfg.rate, burst: cfg.burst, abuseLimit: cfg.abuseLimit, highWaterBytes: cfg.highWaterBytes },
+      { rate: cfg.rate, burst: cfg.burst, abuseLimit: cfg.abuseLimit, highWaterBytes: cfg.highWaterBytes, maxBufferedBytes: cfg.maxBufferedBytes },
       {
         onRateLimited: () => m.rateLimited(),
+        onOverflow: () => m.slowConsumer(),
         onFramesOut: (n) => m.framesOut(n),
         intercept: () => {
           m.messagesIn();
@@ -271,13 +272,8 @@ export class Gateway {
   #heartbeat(): void {
     for (const s of this.#all) {
       const c = s.conn;
-      if (!c.alive) {
-        c.terminate();
-        continue;
-      }
-      c.alive = false;
       try {
-        c.ws.ping();
+        if (!c.ping()) c.terminate();
       } catch {
         c.terminate();
       }
