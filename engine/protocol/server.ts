@@ -17,8 +17,8 @@
  * is full passes `flow`: while `flow.congested()` is true, pushes are queued per subscription instead of
  * sent. On conflated channels (market data) a queued push is replaced by a newer one with the same
  * `conflateKey` (latest value wins); on the others (private streams) pushes queue in order. A subscription
- * whose queue would exceed `maxPendingPushes` is ended with RESYNC_REQUIRED (the client re-subscribes and
- * gets a fresh snapshot), so nothing is dropped silently. The queues are sent when `flow.onDrain` fires or
+ * whose queue would exceed `maxPendingPushes` (beyond what it pushed while starting: its snapshot) is ended
+ * with RESYNC_REQUIRED (the client re-subscribes and gets a fresh snapshot), so nothing is dropped silently. The queues are sent when `flow.onDrain` fires or
  * when the transport calls `handle.flush()`. Replies to calls are never queued or dropped.
  */
 import { CODES, isResultCode } from '../core/codes.js';
@@ -192,6 +192,11 @@ interface ServerSub {
   readonly latest: Map<string | number, unknown>;
   /** `end` asked for while starting: sent right after the `res` that confirms the subscription. */
   endError: ErrorShape | undefined;
+  /**
+   * Pushes queued while starting (the channel's snapshot, however large: every user, every instrument):
+   * allowed beyond maxPendingPushes, which bounds only how far the consumer falls behind after them.
+   */
+  snapshot: number;
   /** Where a failed push is reported from (one object per subscription, not one per push). */
   readonly pushWhere: { phase: string; channel: ChannelName };
 }
@@ -444,6 +449,7 @@ class Session {
       queue: [],
       latest: new Map(),
       endError: undefined,
+      snapshot: 0,
       pushWhere: { phase: 'push', channel },
     };
     this.#subs.set(sub.id, sub);
@@ -573,11 +579,14 @@ class Session {
         }
       }
       sub.latest.set(key, data);
-      if (sub.latest.size <= this.#maxPending) return;
+      if (sub.state === 'starting') sub.snapshot = sub.latest.size;
+      else if (sub.latest.size <= this.#maxPending + sub.snapshot) return;
     } else {
       sub.queue.push(data);
-      if (sub.queue.length <= this.#maxPending) return;
+      if (sub.state === 'starting') sub.snapshot = sub.queue.length;
+      else if (sub.queue.length <= this.#maxPending + sub.snapshot) return;
     }
+    if (sub.state === 'starting') return;
     // Too far behind: end the stream rather than drop anything silently; the client resynchronises.
     this.#endSub(sub, {
       code: 'RESYNC_REQUIRED',

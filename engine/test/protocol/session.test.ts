@@ -558,6 +558,44 @@ describe.each([false, true])('protocol session (serialize=%s)', (serialize) => {
       expect(got).toEqual([1, 2, 3, 8]);
     });
 
+    it('a snapshot larger than maxPendingPushes starts whole; the bound then counts pushes beyond it', async () => {
+      let congested = false;
+      const sinks: PushSink<'executions'>[] = [];
+      const exec = (tradeId: number) => ({ tradeId, orderId: 1, symbol: 'ACME', side: 'buy' as const, price: 100, qty: 1, liquidity: 'taker' as const, ts: TS });
+      const { client, server } = await connected(serialize, {
+        channels: {
+          executions: (_p, _ctx, sink) => {
+            sinks.push(sink);
+            // a snapshot of 10 with a bound of 3 (every user of a firm to an admin, every instrument)
+            for (let i = 1; i <= 10; i++) sink.push(exec(i));
+            return () => {};
+          },
+        },
+        maxPendingPushes: 3,
+        flow: { congested: () => congested, onDrain: () => () => {} },
+      });
+      const got: number[] = [];
+      const errors: string[] = [];
+      // the consumer is behind while it subscribes: the snapshot waits whole, then three more may
+      congested = true;
+      const sub = client.subscribe('executions', {}, { data: (e) => got.push(e.tradeId), error: (e) => errors.push(e.code) });
+      await settle();
+      for (let i = 11; i <= 13; i++) sinks[0]!.push(exec(i));
+      congested = false;
+      server.flush();
+      await sub;
+      await settle();
+      expect(errors).toEqual([]);
+      expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+      expect(sinks).toHaveLength(1);
+      // and past the snapshot and the bound, the stream ends as before
+      congested = true;
+      for (let i = 14; i <= 27; i++) sinks[0]!.push(exec(i));
+      congested = false;
+      await settle();
+      expect(errors).toEqual(['RESYNC_REQUIRED']);
+    });
+
     it('supports async channel handlers and end() during start (res first, then end)', async () => {
       let stops = 0;
       const { client } = await connected(serialize, {
