@@ -272,9 +272,9 @@ export const METHODS = {
   'statement.get': method({
     access: 'viewer',
     readOnly: true,
-    params: z.strictObject(fromTo).refine(rangeOk, rangeError),
-    result: z.object({ entries: z.array(LedgerEntrySchema), openingCash: MoneySchema, closingCash: MoneySchema }),
-    doc: 'My cash ledger in [from, to), oldest first, with the cash before and after.',
+    params: z.strictObject({ ...fromTo, limit: limit(10_000, 10_000), cursor: CursorSchema.optional() }).refine(rangeOk, rangeError),
+    result: z.object({ entries: z.array(LedgerEntrySchema), openingCash: MoneySchema, closingCash: MoneySchema, nextCursor: CursorSchema.optional() }),
+    doc: 'My cash ledger in [from, to), oldest first, with the cash before and after the whole range; up to `limit` entries a page (default and most 10,000), the next page from `nextCursor` when there is one.',
   }),
   'stats.get': method({
     access: 'viewer',

@@ -152,6 +152,8 @@ export function createHistoryQueries(db: Db, lib: QueryLib) {
     if (c === undefined) return undefined;
     const parts = typeof c === 'string' ? c.split('.') : [];
     if (parts.length !== n + 1 || parts[0] !== tag) throw lib.fail('BAD_CURSOR', BAD_CURSOR);
+    // digits only, as made: Number() would read '' as 0, and take '-5' or '1e3'
+    if (!parts.slice(1).every((p) => /^\d{1,16}$/.test(p))) throw lib.fail('BAD_CURSOR', BAD_CURSOR);
     const nums = parts.slice(1).map(Number);
     if (!nums.every(Number.isSafeInteger)) throw lib.fail('BAD_CURSOR', BAD_CURSOR);
     return nums;

@@ -25,7 +25,7 @@ export interface VenueHandlers {
   channels: VenueChannelHandlers;
 }
 
-/** Most ledger entries `statement.get` returns (the protocol's statement has no cursor). */
+/** Most ledger entries a page of `statement.get` holds (the rest from its nextCursor). */
 export const STATEMENT_MAX_ENTRIES = 10_000;
 /** Most armed price alerts per account. */
 export const MAX_ARMED_ALERTS = 200;
@@ -179,10 +179,13 @@ export function venueHandlers(venue: Venue): VenueHandlers {
         return page.nextCursor === undefined ? { items } : { items, nextCursor: page.nextCursor };
       }),
     ),
-    'statement.get': guard(({ from, to }, ctx) =>
+    'statement.get': guard(({ from, to, limit, cursor }, ctx) =>
       venue
-        .queryHistory('statement', { accountId: acct(ctx), from, to, limit: STATEMENT_MAX_ENTRIES })
-        .then((st) => ({ entries: st.items, openingCash: st.openingCash, closingCash: st.closingCash })),
+        .queryHistory('statement', { accountId: acct(ctx), from, to, limit: Math.min(limit, STATEMENT_MAX_ENTRIES), cursor })
+        .then((st) => {
+          const out = { entries: st.items, openingCash: st.openingCash, closingCash: st.closingCash };
+          return st.nextCursor === undefined ? out : { ...out, nextCursor: st.nextCursor };
+        }),
     ),
     'stats.get': guard(({ from, to, period }, ctx) => venue.queryHistory('tradeStats', { accountId: acct(ctx), from, to, period })),
 

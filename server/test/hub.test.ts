@@ -97,3 +97,46 @@ describe('market-data hub ticks', () => {
     close();
   });
 });
+
+describe('market-data hub: the index channel', () => {
+  it("a new subscriber is told of every change after its snapshot, and a session's end re-basing the previous close is pushed", async () => {
+    const { v, hub, close } = await setUp(20);
+    await v.submit({ type: 'CreateIndex', name: 'TDX', baseValue: 100_000, constituents: [{ symbol: 'AAA', weightBps: 10_000 }] });
+    // a seller that may sell short
+    await v.submit({ type: 'OpenAccount', accountId: 3, allowShort: true });
+    await v.submit({ type: 'Deposit', accountId: 3, amount: 1e12 });
+    const at = async (price: number): Promise<void> => {
+      await v.submitAll([
+        { type: 'PlaceOrder', accountId: 3, symbol: 'AAA', side: 'sell', orderType: 'limit', qty: 1, price, tif: 'gtc' },
+        { type: 'PlaceOrder', accountId: 2, symbol: 'AAA', side: 'buy', orderType: 'limit', qty: 1, price, tif: 'ioc' },
+      ]);
+      await sleep(60);
+    };
+    const subscribe = () => {
+      const got: ChannelData<'index'>[] = [];
+      const sink: PushSink<'index'> = { push: (d) => got.push(d), end: () => undefined, active: true };
+      const stop = hub.channels({ cork: () => undefined, uncork: () => undefined }).index({ name: 'TDX' }, {} as never, sink) as () => void;
+      return { got, stop };
+    };
+    const a = subscribe();
+    await at(1010);
+    expect(a.got.at(-1)!.value).toBe(v.view.index('TDX')!.value);
+    a.stop();
+    const before = v.view.index('TDX')!.value;
+    await at(1030); // nobody subscribed
+    expect(v.view.index('TDX')!.value).not.toBe(before);
+    const b = subscribe();
+    expect(b.got.at(-1)!.value).toBe(v.view.index('TDX')!.value);
+    await at(1010); // back to the value the last subscriber saw
+    expect(v.view.index('TDX')!.value).toBe(before);
+    expect(b.got.at(-1)).toEqual(v.view.index('TDX'));
+    // the session's end: the same value, a new previous close
+    await v.submit({ type: 'EndSession' });
+    await sleep(60);
+    const now = v.view.index('TDX')!;
+    expect(now.previousClose).toBe(now.value);
+    expect(b.got.at(-1)).toEqual(now);
+    b.stop();
+    close();
+  });
+});

@@ -86,6 +86,10 @@ describe('orders over REST', () => {
     expect(stats.body[0]).toMatchObject({ trades: 1, buys: 1, volume: 30 });
     const st = await rpc(s, 'statement.get', {}, alice.accessToken);
     expect(st.body.entries.map((e: { kind: string }) => e.kind)).toEqual(['deposit', 'trade']);
+    // a body of null is no parameters over REST, as `params: null` is over WebSocket
+    const none = await rpc(s, 'statement.get', null, alice.accessToken);
+    expect(none.status).toBe(200);
+    expect(none.body).toEqual(st.body);
   });
 
   it('market data: symbols and search, quotes, depth, trades, candles, time — public to guests', async () => {

@@ -86,6 +86,10 @@ describe('orders', () => {
     const second = v.orders({ accountId: 1, limit: 4, cursor: first.nextCursor });
     expect(second.items[0]!.orderId).toBe(all[4]!.orderId);
     expect(() => v.orders({ cursor: 'x.1.2' })).toThrow(/cursor/);
+    // a cursor is read as made (digits), not as Number() reads it: '' as 0, '-5', '1e3'
+    expect(first.nextCursor).toMatch(/^o\.\d+$/);
+    for (const bad of ['o.', 'o.-5', 'o.1e3', 'o.0x10', 'o. 6', 'o.6.5'])
+      expect(() => v.orders({ accountId: 1, cursor: bad }), bad).toThrow(/cursor/);
 
     // records carry the terminal details
     const rej = v.order(ids.rejected![0]!)!;

@@ -147,6 +147,15 @@ describe('venue over the protocol', () => {
     const st = await buyer.call('statement.get', {});
     expect(st.entries.map((e) => e.amount)).toEqual([1_000_000, -4040]);
     expect(st.closingCash).toBe(1_000_000 - 4040);
+    expect(st.nextCursor).toBeUndefined();
+    // a page at a time: the entries of all pages add up from the opening cash to the closing cash
+    const first = await buyer.call('statement.get', { limit: 1 });
+    expect(first.entries.map((e) => e.amount)).toEqual([1_000_000]);
+    expect(first.nextCursor).toEqual(expect.any(String));
+    const second = await buyer.call('statement.get', { limit: 1, cursor: first.nextCursor });
+    expect(second.entries.map((e) => e.amount)).toEqual([-4040]);
+    expect(second.nextCursor).toBeUndefined();
+    expect(second.openingCash + [...first.entries, ...second.entries].reduce((a, e) => a + e.amount, 0)).toBe(second.closingCash);
     expect(await buyer.call('stats.get', { period: 'day' })).toMatchObject([{ trades: 1, buys: 1, volume: 4, notional: 4040 }]);
     expect(await buyer.call('candles.get', { symbol: 'AAA', timeframe: '1m' })).toEqual(v.view.candles('AAA', '1m'));
     expect(await buyer.call('trades.recent', { symbol: 'AAA' })).toEqual(trades);

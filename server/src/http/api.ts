@@ -152,7 +152,8 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
         const ct = req.headers['content-type'] ?? '';
         if (!/^application\/json\b/i.test(ct)) return reject(new ProtocolError('BAD_REQUEST', 'Send the body as application/json'));
         try {
-          resolve(JSON.parse(text));
+          // a body of null is no parameters, as `params: null` is over WebSocket
+          resolve(JSON.parse(text) ?? {});
         } catch {
           reject(new ProtocolError('BAD_REQUEST', 'The body is not valid JSON'));
         }

@@ -56,7 +56,8 @@ export class MarketHub {
   /** Index name -> its constituent symbols (for indexes with subscribers). */
   readonly #indexSymbols = new Map<string, readonly string[]>();
   readonly #lastCandle = new Map<string, string>();
-  readonly #lastIndex = new Map<string, number>();
+  /** Index name -> the value and previous close last pushed (for indexes with subscribers). */
+  readonly #lastIndex = new Map<string, string>();
   #dirty = new Set<string>();
   #timer: ReturnType<typeof setTimeout> | undefined;
   /** performance.now() when the last tick began. */
@@ -188,8 +189,11 @@ export class MarketHub {
         const subs = this.#index.get(name);
         if (subs === undefined || subs.size === 0) continue;
         const iv = view.index(name);
-        if (iv === undefined || this.#lastIndex.get(name) === iv.value) continue;
-        this.#lastIndex.set(name, iv.value);
+        if (iv === undefined) continue;
+        // (its previous close changes alone at a session's end: re-based, the value unchanged)
+        const sig = `${iv.value},${iv.previousClose}`;
+        if (this.#lastIndex.get(name) === sig) continue;
+        this.#lastIndex.set(name, sig);
         const data = preEncode(iv);
         for (const s of subs) {
           this.#cork(s.conn);
@@ -254,7 +258,10 @@ export class MarketHub {
         sink.push(iv);
         return () => {
           stop();
-          if (!this.#index.has(name)) this.#indexSymbols.delete(name);
+          if (this.#index.has(name)) return;
+          // nobody to have seen it: the next subscriber's snapshot is its value, and any change after is pushed
+          this.#indexSymbols.delete(name);
+          this.#lastIndex.delete(name);
         };
       },
     };
