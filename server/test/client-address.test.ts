@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { clientAddress, forwardedFor, plainAddress, trustedProxies } from '../src/http/client-address.js';
+import { clientAddress, forwardedFor, plainAddress, throttleNetwork, trustedProxies } from '../src/http/client-address.js';
 import { api, fund, listInstrument, login, setupAdmin, startServer, createUser, wsClient, PASSWORD } from './helpers.js';
 
 const PROXIES = trustedProxies(['127.0.0.1', '10.0.0.0/8', 'fd00::/8']);
@@ -86,6 +86,31 @@ describe('the client address', () => {
     expect(loadConfig([], {}).config.proxyHeader).toBe('x-forwarded-for');
     expect(loadConfig(['--proxy-header', 'forwarded'], {}).config.proxyHeader).toBe('forwarded');
     expect(() => loadConfig(['--proxy-header', 'x-real-ip'], {})).toThrow(/proxyHeader/);
+  });
+
+  it('the sign-in throttle counts an IPv6 address as its /64, an IPv4 address as itself', async () => {
+    expect(throttleNetwork('203.0.113.7')).toBe('203.0.113.7');
+    expect(throttleNetwork('2001:db8::1')).toBe('2001:db8:0:0::/64');
+    expect(throttleNetwork('2001:0db8:0000:0000:ffff:1:2:3')).toBe('2001:db8:0:0::/64');
+    expect(throttleNetwork('2001:db8:0:1::1')).toBe('2001:db8:0:1::/64');
+    expect(throttleNetwork('2001:db8:aa:bb:cc::')).toBe('2001:db8:aa:bb::/64');
+    expect(throttleNetwork('::1')).toBe('0:0:0:0::/64');
+    expect(throttleNetwork('::')).toBe('0:0:0:0::/64');
+    expect(throttleNetwork('64:ff9b::192.0.2.1')).toBe('64:ff9b:0:0::/64');
+    expect(throttleNetwork('fe80:1:2:3:4:5:6:7')).toBe('fe80:1:2:3::/64');
+    const s = await startServer({ trustedProxies: ['127.0.0.1'], auth: { loginFreeFailures: 2 } as never });
+    try {
+      const admin = await setupAdmin(s);
+      await createUser(s, admin, 'vera', 'trader');
+      const from = (ip: string, password: string) => api(s.url, 'POST', '/api/v1/auth/login', { body: { username: 'vera', password }, headers: { 'X-Forwarded-For': ip } });
+      // two failures from two addresses of one /64 lock the /64, not the next one
+      expect((await from('2001:db8::1', 'not it')).status).toBe(401);
+      expect((await from('2001:db8::2', 'not it')).status).toBe(401);
+      expect((await from('2001:db8::ffff:3', PASSWORD)).status).toBe(429);
+      expect((await from('2001:db8:0:1::1', PASSWORD)).status).toBe(200);
+    } finally {
+      await s.stop();
+    }
   });
 
   it('over HTTP and WebSocket: behind a trusted proxy the forwarded address is logged, throttled and capped; otherwise the header is ignored', async () => {

@@ -15,6 +15,7 @@ import type { Store, Role, UserRow, SessionRow } from '../store.js';
 import { randomToken, type ServerKey } from './crypto.js';
 import { HashPool, passwordProblems, passwordRule } from './passwords.js';
 import { base32Decode, matchTotp, newTotpSecret, otpauthUri } from './totp.js';
+import { throttleNetwork } from '../http/client-address.js';
 
 export interface Principal {
   userId: number;
@@ -311,7 +312,7 @@ export class AuthService {
   // ---------------------------------------------------------------- login
 
   #throttleKey(username: string, ip: string): string {
-    return `${username.toLowerCase()}|${ip}`;
+    return `${username.toLowerCase()}|${throttleNetwork(ip)}`;
   }
 
   /**
@@ -369,14 +370,15 @@ export class AuthService {
     const now = this.#now();
     const key = this.#throttleKey(input.username, client.ip);
     const free = this.#cfg.loginFreeFailures;
-    const wait = Math.max(this.#blocked(this.#throttle, key, now, free), this.#blocked(this.#ipFailures, client.ip, now, free * 10));
+    const net = throttleNetwork(client.ip);
+    const wait = Math.max(this.#blocked(this.#throttle, key, now, free), this.#blocked(this.#ipFailures, net, now, free * 10));
     if (wait > 0) {
       this.#audit(undefined, client, 'auth.login_throttled', { username: input.username.slice(0, 64), retryAfter: wait });
       throw new ProtocolError('RATE_LIMITED', `Too many failed sign-ins; retry in ${wait} s`, { retryAfter: wait });
     }
     // Counted as being checked until judged (below, with no await between): a failure is recorded before
     // the next attempt of these keys is looked at.
-    const judged = this.#attempt([[this.#throttle, key], [this.#ipFailures, client.ip]], now);
+    const judged = this.#attempt([[this.#throttle, key], [this.#ipFailures, net]], now);
     let found: UserRow | undefined;
     let stored: string;
     let verified: boolean;
@@ -394,7 +396,7 @@ export class AuthService {
     const ok = verified && user?.passwordHash === stored;
     const failed = (reason: string, code: 'INVALID_CREDENTIALS' | 'INVALID_TWO_FACTOR_CODE'): never => {
       this.#fail(this.#throttle, key, now, free);
-      this.#fail(this.#ipFailures, client.ip, now, free * 10);
+      this.#fail(this.#ipFailures, net, now, free * 10);
       this.#audit(user, client, 'auth.login_failed', { username: input.username.slice(0, 64), reason });
       throw new ProtocolError(code);
     };

@@ -31,6 +31,20 @@ export function plainAddress(raw: string): string {
 }
 
 /**
+ * What the sign-in throttle counts an address as: an IPv4 address itself, an IPv6 address its /64 (written
+ * "2001:db8:0:1::/64"). A /64 is the smallest network a host or a subscriber is given, and any address in it
+ * is theirs to take: counted one by one, each of them would get its own free failures.
+ */
+export function throttleNetwork(address: string): string {
+  if (isIP(address) !== 6) return address;
+  const [head, tail] = address.split('::') as [string, string | undefined];
+  const groups = (part: string): string[] => (part === '' ? [] : part.split(':').flatMap((g) => (g.includes('.') ? ['0', '0'] : [g])));
+  const h = groups(head);
+  const all = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - groups(tail).length).fill('0'), ...groups(tail)];
+  return all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':') + '::/64';
+}
+
+/**
  * The trusted proxies: addresses ("10.0.0.5", "::1") and subnets ("10.0.0.0/8", "fd00::/8"). Undefined for
  * none. Throws an error naming the entry for anything else.
  */
