@@ -28,14 +28,23 @@ export const ProfileIdSchema = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'A 
 /** The built-in profile: the local venue with the simulated market. */
 export const LOCAL_PROFILE_ID = 'local';
 
-/** A firm server's base URL: http(s) only, no credentials or fragment in it. */
+/** Whether a server URL's host is this machine (localhost, 127.x.x.x, [::1]): the only place plain http may go. */
+export const isLoopbackUrl = (url: string): boolean => /^https?:\/\/(?:localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?(?:\/|$)/i.test(url);
+
+/**
+ * A firm server's base URL: http(s) only, no credentials or fragment in it; plain http only to this machine
+ * (a sign-in sends the password and the session's tokens, which must not cross a network in clear).
+ */
 export const ServerUrlSchema = z
   .string()
   .max(300)
   .regex(
     /^https?:\/\/(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?(?:\/[A-Za-z0-9._~%!$&'()*+,;=:-]*)*\/?$/,
     'A server URL is http(s)://host[:port][/path], without user name, password, query or fragment',
-  );
+  )
+  .refine((u) => /^https:/i.test(u) || isLoopbackUrl(u), {
+    message: 'Use https:// for a server on another machine: plain http would send your password and session in clear (http:// is for this machine only)',
+  });
 
 export const UsernameSchema = z.string().min(1).max(64);
 /** A password on its way to a firm server (up to the server's own limit; never stored). */
@@ -72,8 +81,11 @@ export const ProfileSchema = z.object({
   id: ProfileIdSchema,
   name: z.string().min(1).max(64),
   kind: z.enum(['local', 'firm']),
-  /** Firm profiles: the server's base URL. */
-  url: ServerUrlSchema.optional(),
+  /**
+   * Firm profiles: the server's base URL (as saved: one saved before ServerUrlSchema's rules of now is shown
+   * so that it can be edited, and is not connected to).
+   */
+  url: z.string().max(300).optional(),
   username: UsernameSchema.optional(),
   /** Whether the keychain holds a refresh token (the user can connect without typing a password). */
   signedIn: z.boolean(),

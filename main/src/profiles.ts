@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { LOCAL_PROFILE_ID, ProfileIdSchema, ServerUrlSchema, UsernameSchema } from '../../engine/protocol/index.js';
+import { LOCAL_PROFILE_ID, ProfileIdSchema, UsernameSchema } from '../../engine/protocol/index.js';
 import { readJsonFile, writeJsonFileAtomic } from './json-file.js';
 
 export interface StoredProfile {
@@ -16,10 +16,12 @@ export interface StoredProfile {
   username?: string;
 }
 
+// A URL saved before the rules it must meet now (ServerUrlSchema: plain http only to this machine) is read back
+// as it was, so the profile is kept for its owner to edit; it is checked before it is connected to.
 const FileSchema = z.object({
   activeId: ProfileIdSchema.optional(),
   profiles: z.array(
-    z.object({ id: ProfileIdSchema, name: z.string().min(1).max(64), url: ServerUrlSchema, username: UsernameSchema.optional() }),
+    z.object({ id: ProfileIdSchema, name: z.string().min(1).max(64), url: z.string().max(300), username: UsernameSchema.optional() }),
   ),
 });
 
@@ -67,7 +69,7 @@ export class ProfileStore {
     this.#save();
   }
 
-  /** Creates (no id) or updates a firm profile. Returns the stored profile. */
+  /** Creates (no id) or updates a firm profile (its URL checked by the caller: ServerUrlSchema). Returns the stored profile. */
   save(input: { id?: string | undefined; name: string; url: string; username?: string | undefined }): StoredProfile {
     if (input.id === LOCAL_PROFILE_ID) throw new Error('The local profile cannot be changed');
     const url = input.url.replace(/\/+$/, '');

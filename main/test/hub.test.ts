@@ -2,6 +2,9 @@
  * The hub with several windows over a real local venue: routing, stream sharing, link groups, status,
  * window readiness, profiles and keychain methods.
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPortPair, type Links, type Quote } from '../../engine/protocol/index.js';
 import { LinkGroups } from '../src/links.js';
@@ -225,6 +228,52 @@ describe('hub: profiles and keychain', () => {
     await a.call('hub.credentials.set', { profileId: p.id, kind: 'apiKey', secret: 'again' });
     await a.call('hub.profiles.delete', { id: p.id });
     expect(await fx.credentials.accounts()).toEqual([]); // deleting a profile deletes its secrets
+  });
+
+  it('plain http only to this machine; a profile moved to another server keeps none of its secrets', async () => {
+    fx = await hubFixture();
+    const a = await fx.window();
+    for (const url of ['http://192.0.2.2:8787', 'http://desk.acme.example', 'http://127.0.0.1.evil.example', 'http://localhost.example'])
+      await expect(a.call('hub.profiles.save', { name: 'x', url }), url).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        details: { issues: [expect.objectContaining({ message: expect.stringContaining('https://') })] },
+      });
+    for (const url of ['http://localhost:8787', 'http://127.0.0.1:9', 'http://[::1]:8787/', 'http://LocalHost', 'https://desk.acme.example']) {
+      const p = await a.call('hub.profiles.save', { name: 'ok', url });
+      await a.call('hub.profiles.delete', { id: p.id });
+    }
+    const p = await a.call('hub.profiles.save', { name: 'Acme', url: 'https://desk.acme.example/desk' });
+    const secrets = async () => [await fx!.credentials.get(`${p.id}/refreshToken`), await fx!.credentials.get(`${p.id}/apiKey`)];
+    await fx.credentials.set(`${p.id}/refreshToken`, 'issued-by-acme');
+    await a.call('hub.credentials.set', { profileId: p.id, kind: 'apiKey', secret: 'acme-key' });
+    // the same server (another path, a new name): kept
+    await a.call('hub.profiles.save', { id: p.id, name: 'Acme desk', url: 'https://desk.acme.example/' });
+    expect(await secrets()).toEqual(['issued-by-acme', 'acme-key']);
+    // another server: gone, so the next connect sends the new one nothing of the old
+    const moved = await a.call('hub.profiles.save', { id: p.id, name: 'Acme desk', url: 'https://other.example' });
+    expect(moved).toMatchObject({ url: 'https://other.example', signedIn: false, hasApiKey: false });
+    expect(await secrets()).toEqual([undefined, undefined]);
+    // not while it is the connection in use
+    await a.call('hub.connect', { profileId: p.id });
+    await expect(a.call('hub.profiles.save', { id: p.id, name: 'Acme desk', url: 'https://third.example' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    expect(fx.profiles.get(p.id)?.url).toBe('https://other.example');
+  });
+
+  it('a profile saved with plain http to another machine before it was refused is kept, and not connected to', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'td-hub-profiles-'));
+    try {
+      writeFileSync(join(dir, 'profiles.json'), JSON.stringify({ activeId: 'local', profiles: [{ id: 'lan-1', name: 'LAN', url: 'http://192.0.2.2:8787' }, { id: 'ok-1', name: 'OK', url: 'https://desk.acme.example' }] }));
+      fx = await hubFixture({ dir, firm: { resume: () => Promise.reject(new Error('must not be asked')), login: () => Promise.reject(new Error('must not be asked')) } as never });
+      const a = await fx.window();
+      expect((await a.call('hub.profiles.list')).profiles.map((x) => x.id)).toEqual(['local', 'lan-1', 'ok-1']);
+      expect(await a.call('hub.connect', { profileId: 'lan-1' })).toMatchObject({ profileId: 'lan-1', error: { code: 'BAD_REQUEST', message: expect.stringContaining('edit the profile') } });
+      await expect(a.call('hub.login', { profileId: 'lan-1', username: 'alice', password: 'secret passphrase' })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+      await a.call('hub.connect', { profileId: 'local' });
+      await fx.close();
+      fx = undefined;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('without a firm connector a firm profile is offline, and exchange calls say so', async () => {

@@ -16,6 +16,7 @@ import {
   LOCAL_PROFILE_ID,
   METHOD_NAMES,
   ProtocolError,
+  ServerUrlSchema,
   isHubChannel,
   isHubMethod,
   serveSession,
@@ -209,7 +210,10 @@ export class Hub {
           return options.settle === false ? this.#status : this.#settled(seq);
         }
       }
-      if (firm === undefined && this.#o.firm !== undefined) {
+      const badUrl = urlProblem(profile);
+      if (badUrl !== undefined) {
+        error = { code: 'BAD_REQUEST', message: badUrl };
+      } else if (firm === undefined && this.#o.firm !== undefined) {
         try {
           firm = await this.#o.firm.resume(profile);
         } catch (e) {
@@ -232,6 +236,8 @@ export class Hub {
     if (profile === undefined) throw new ProtocolError('NOT_FOUND', `No profile ${profileId}`);
     if (profile.kind !== 'firm') throw new ProtocolError('BAD_REQUEST', 'Sign-in is for firm servers; the local simulation needs none');
     if (this.#o.firm === undefined) throw new ProtocolError('UNAVAILABLE', 'Firm servers are not available in this host');
+    const badUrl = urlProblem(profile);
+    if (badUrl !== undefined) throw new ProtocolError('BAD_REQUEST', badUrl);
     const seq = ++this.#switch;
     const firm = await this.#o.firm.login(profile, creds);
     if (seq !== this.#switch || this.#closed) {
@@ -389,11 +395,23 @@ export class Hub {
         activeId: this.#active.profile.id,
       }),
       'hub.profiles.save': async (p) => {
+        // A profile moved to another server keeps none of its secrets: its refresh token and API key were
+        // issued by the old one, and would otherwise be sent to the new one at the next connect.
+        const before = p.id === undefined ? undefined : this.#o.profiles.get(p.id);
+        const moved = before?.url !== undefined && originOf(before.url) !== originOf(p.url);
+        if (moved && this.#active.profile.id === p.id && this.#active.profile.kind === 'firm')
+          throw new ProtocolError('CONFLICT', 'Connect to another profile before moving this one to another server');
+        let saved: StoredProfile;
         try {
-          return await this.#profileView(this.#o.profiles.save(p));
+          saved = this.#o.profiles.save(p);
         } catch (e) {
           throw new ProtocolError(p.id === LOCAL_PROFILE_ID ? 'BAD_REQUEST' : 'NOT_FOUND', e instanceof Error ? e.message : String(e));
         }
+        if (moved) {
+          await this.#o.credentials.delete(secretAccount(saved.id, 'refreshToken'));
+          await this.#o.credentials.delete(secretAccount(saved.id, 'apiKey'));
+        }
+        return await this.#profileView(saved);
       },
       'hub.profiles.delete': async ({ id }) => {
         if (id === LOCAL_PROFILE_ID) throw new ProtocolError('BAD_REQUEST', 'The local profile cannot be deleted');
@@ -514,4 +532,22 @@ export class Hub {
 function toShape(e: unknown): ErrorShape {
   if (e instanceof ProtocolError) return e.toShape();
   return { code: 'UNAVAILABLE', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** A server URL's origin (scheme, host, port): where its tokens are good. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * Why a firm profile's URL may not be connected to (one saved before the rules it must meet now, such as
+ * plain http to another machine), or undefined. Edited, it is checked when saved.
+ */
+function urlProblem(profile: StoredProfile): string | undefined {
+  const r = ServerUrlSchema.safeParse(profile.url);
+  return r.success ? undefined : `${r.error.issues[0]?.message ?? 'Not a server URL'}: edit the profile (${profile.url})`;
 }

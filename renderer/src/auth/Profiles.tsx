@@ -47,7 +47,7 @@ export function ProfileMenu() {
       >
         {profiles.data.profiles.map((p) => (
           <option key={p.id} value={p.id}>
-            {p.kind === 'local' ? 'Local simulation' : `${p.name}${p.url ? ` (${new URL(p.url).host})` : ''}`}
+            {p.kind === 'local' ? 'Local simulation' : `${p.name}${p.url ? ` (${hostOf(p.url)})` : ''}`}
           </option>
         ))}
         <option value={ADD}>+ Add firm server…</option>
@@ -84,7 +84,14 @@ function AddProfile({ onCancel, onSaved }: { onCancel(): void; onSaved(id: strin
             .then((p) => onSaved(p.id))
             .catch((err: unknown) => {
               const code = isProtocolError(err) ? err.code : undefined;
-              setError(code === 'BAD_REQUEST' ? 'Check the name and the address: http(s)://host[:port], no user name or password in it.' : reasonFor(code, err instanceof Error ? err.message : undefined));
+              // what is wrong with the address, when that is it (plain http to another machine, a password in it)
+              const issues = isProtocolError(err) ? (err.details as { issues?: { path?: unknown[]; message?: string }[] } | undefined)?.issues : undefined;
+              const about = issues?.find((i) => i.path?.[0] === 'url')?.message;
+              setError(
+                code === 'BAD_REQUEST'
+                  ? (about ?? 'Check the name and the address: https://host[:port], no user name or password in it.')
+                  : reasonFor(code, err instanceof Error ? err.message : undefined),
+              );
             });
         }}
       >
@@ -111,4 +118,13 @@ function AddProfile({ onCancel, onSaved }: { onCancel(): void; onSaved(id: strin
       </form>
     </div>
   );
+}
+
+/** A profile's server as shown in the list: its host, or the address as saved when it is not a URL. */
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
 }
