@@ -1,8 +1,9 @@
 /** Window state (bounds and display clamped to the screens present), pop-out bookkeeping, single instance, menu. */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CREDITS, aboutText, menuTemplate } from '../src/menu.js';
-import { WindowRegistry, loadOpenPopOuts, saveOpenPopOuts } from '../src/windows/registry.js';
+import { MAX_POP_OUTS, WindowRegistry, loadOpenPopOuts, saveOpenPopOuts } from '../src/windows/registry.js';
 import { focusFirstInstance, type FocusableWindow } from '../src/windows/single-instance.js';
 import { MIN_SIZES, WindowStateStore, boundsFromParams, clampToArea, minSizeOf, restoreWindowState, type DisplayLike } from '../src/windows/state.js';
 import { tempDir } from './helpers.js';
@@ -122,6 +123,21 @@ describe('pop-out bookkeeping', () => {
     expect(r.windowOf(2)).toBeUndefined();
     expect(r.popOuts().map((w) => w.id)).toEqual([ticket.id]);
     expect(loadOpenPopOuts(join(tmp.dir, 'none.json'))).toEqual([]);
+  });
+
+  it(`at most ${MAX_POP_OUTS} pop-outs open, saved and reopened; a file with more reopens the first ones`, () => {
+    tmp = tempDir();
+    const r = new WindowRegistry();
+    r.add('workspace');
+    for (let i = 0; i < MAX_POP_OUTS; i++) r.add('chart', { symbol: `S${i}` });
+    expect(() => r.add('ticket')).toThrow(expect.objectContaining({ code: 'CONFLICT' }));
+    const file = join(tmp.dir, 'windows.json');
+    saveOpenPopOuts(file, r.list());
+    expect(loadOpenPopOuts(file)).toHaveLength(MAX_POP_OUTS);
+    writeFileSync(file, JSON.stringify({ popOuts: Array.from({ length: MAX_POP_OUTS + 5 }, (_, i) => ({ panel: 'chart', params: { symbol: `S${i}` } })) }));
+    const back = loadOpenPopOuts(file);
+    expect(back).toHaveLength(MAX_POP_OUTS);
+    expect(back[0]).toEqual({ panel: 'chart', params: { symbol: 'S0' } });
   });
 });
 

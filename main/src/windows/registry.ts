@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { PanelKindSchema, PanelParamsSchema, type PanelKind } from '../../../engine/protocol/index.js';
+import { PanelKindSchema, PanelParamsSchema, ProtocolError, type PanelKind } from '../../../engine/protocol/index.js';
 import { readJsonFile, writeJsonFileAtomic } from '../json-file.js';
 
 export interface ManagedWindow {
@@ -16,7 +16,10 @@ export interface ManagedWindow {
   webContentsId: number | undefined;
 }
 
-const SessionSchema = z.object({ popOuts: z.array(z.object({ panel: PanelKindSchema, params: PanelParamsSchema })).max(50) });
+/** Most pop-out windows open at once (each is a renderer process): more are refused, and no more are reopened. */
+export const MAX_POP_OUTS = 50;
+
+const SessionSchema = z.object({ popOuts: z.array(z.object({ panel: PanelKindSchema, params: PanelParamsSchema })) });
 
 export class WindowRegistry {
   readonly #byId = new Map<string, ManagedWindow>();
@@ -24,6 +27,8 @@ export class WindowRegistry {
 
   add(panel: PanelKind, params: Record<string, string | number | boolean> = {}, id: string = panel === 'workspace' ? 'main' : `${panel}-${randomUUID().slice(0, 8)}`): ManagedWindow {
     if (this.#byId.has(id)) throw new Error(`Window ${id} exists`);
+    if (panel !== 'workspace' && this.popOuts().length >= MAX_POP_OUTS)
+      throw new ProtocolError('CONFLICT', `${MAX_POP_OUTS} windows are open already: close one first`, { max: MAX_POP_OUTS });
     const w: ManagedWindow = { id, panel, params: { ...params }, webContentsId: undefined };
     this.#byId.set(id, w);
     return w;
@@ -65,12 +70,14 @@ export class WindowRegistry {
 
 /** The pop-outs to reopen at the next start. */
 export function saveOpenPopOuts(file: string, windows: readonly ManagedWindow[]): void {
-  writeJsonFileAtomic(file, { popOuts: windows.filter((w) => w.panel !== 'workspace').map((w) => ({ panel: w.panel, params: w.params })) });
+  const popOuts = windows.filter((w) => w.panel !== 'workspace').slice(0, MAX_POP_OUTS);
+  writeJsonFileAtomic(file, { popOuts: popOuts.map((w) => ({ panel: w.panel, params: w.params })) });
 }
 
 export function loadOpenPopOuts(file: string): { panel: PanelKind; params: Record<string, string | number | boolean> }[] {
   const p = SessionSchema.safeParse(readJsonFile(file));
-  return p.success ? p.data.popOuts.filter((w) => w.panel !== 'workspace') : [];
+  // (a file with more than could be open, written by hand or by an older build: the first ones)
+  return p.success ? p.data.popOuts.filter((w) => w.panel !== 'workspace').slice(0, MAX_POP_OUTS) : [];
 }
 
 /** The window role whose bounds a window restores: one per panel kind (the last chart's place for a new chart). */
