@@ -634,7 +634,9 @@ export class Engine {
       if (isMarket) {
         q = this.affordable(o, a, inst, px, q);
         if (q === 0) {
-          this.cancelLive(o, inst, buy || a.allowShort ? 'insufficient_funds' : 'insufficient_shares');
+          const p = a.positions.get(inst.idx);
+          const sharesHeld = !a.allowShort || (p !== undefined && p.reserved > 0);
+          this.cancelLive(o, inst, buy || !sharesHeld ? 'insufficient_funds' : 'insufficient_shares');
           return;
         }
       }
@@ -652,7 +654,9 @@ export class Engine {
     }
     const p = a.pos(inst.idx);
     const avail = Math.max(0, p.qty - p.reserved);
-    if (!a.allowShort) return q < avail ? q : avail;
+    // Shares held for working sells are theirs: selling past the free ones would leave those orders promising
+    // shares the account no longer has. So a short sale starts only once no long shares are held.
+    if (!a.allowShort || p.reserved > 0) return q < avail ? q : avail;
     if (q <= avail) return q;
     const shortMax = Math.floor(Math.max(0, a.buyingPower) / px / lot) * lot;
     return Math.min(q, avail + shortMax);
@@ -660,6 +664,19 @@ export class Engine {
 
   /** One trade between a resting maker and the incoming taker at the maker's price. */
   private fill(m: Order, t: Order, inst: Instrument, px: Price, q: Qty): void {
+    // A cancel-mode OCO leg trades alone, so it must be able to carry its own reservation once the pair's is
+    // gone. One that cannot (its account's shares went to other sales and its cash was withdrawn) is canceled
+    // with its sibling before anything trades: nothing may be half applied.
+    if (m.oco !== null && m.oco.mode === 'cancel' && !this.legCanStandAlone(m, inst)) {
+      this.dissolveOnTrade(m, inst);
+      if (m.live) this.cancelLive(m, inst, 'insufficient_funds');
+      return;
+    }
+    if (t.oco !== null && t.oco.mode === 'cancel' && !this.legCanStandAlone(t, inst)) {
+      this.dissolveOnTrade(t, inst);
+      if (t.live) this.cancelLive(t, inst, 'insufficient_funds');
+      return;
+    }
     this.ev.push({
       type: 'Trade',
       ts: this.ts,
@@ -959,6 +976,21 @@ export class Engine {
     if (this.orders.get(other.id) === other) this.cancelLive(other, inst, 'oco');
   }
 
+  /** Whether leg `o` of a cancel-mode group could reserve for itself alone once the group's reservation is
+   * released. Changes nothing. */
+  private legCanStandAlone(o: Order, inst: Instrument): boolean {
+    const g = o.oco!;
+    const a = this.accounts.get(o.accountId)!;
+    const pos = a.pos(inst.idx);
+    const gs = saveResv(g);
+    const os = saveResv(o);
+    this.release(g, a, pos);
+    const code = this.reserve(o, a, pos, o.side, o.leaves, this.resvPrice(o), -1);
+    this.restoreResv(o, a, pos, os);
+    this.restoreResv(g, a, pos, gs);
+    return code === null;
+  }
+
   /** Unlinks a group; each still-live leg re-reserves for itself (except `doomed`, about to be canceled: it
    * must not take shares or cash the surviving leg needs). */
   private dissolve(g: OcoGroup, inst: Instrument, doomed: Order | null = null): void {
@@ -1063,6 +1095,16 @@ export class Engine {
     pos.reserved -= h.resvShares;
     h.resvCash = 0;
     h.resvShares = 0;
+  }
+
+  /** Puts a holder's reservation back exactly as saved (whatever it holds now is released first). */
+  private restoreResv(h: Holder, a: Account, pos: Position, s: SavedResv): void {
+    this.release(h, a, pos);
+    h.resvCash = s.cash;
+    h.resvShares = s.shares;
+    h.resvPx = s.px;
+    a.reservedCash += s.cash;
+    pos.reserved += s.shares;
   }
 
   private reReserve(o: Order, inst: Instrument): void {
@@ -1491,6 +1533,17 @@ export class Engine {
   get liveOrders(): number {
     return this.orders.size;
   }
+}
+
+/** A holder's reservation as it stands, to put back exactly (see Engine.restoreResv). */
+interface SavedResv {
+  cash: number;
+  shares: Qty;
+  px: Price;
+}
+
+function saveResv(h: Holder): SavedResv {
+  return { cash: h.resvCash, shares: h.resvShares, px: h.resvPx };
 }
 
 function roundHalfAway(x: number): number {

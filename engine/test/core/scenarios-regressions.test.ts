@@ -1,0 +1,53 @@
+// Regressions: command sequences that once crashed the engine, broke an invariant or gave a wrong result.
+// Every command runs through the harness, which checks the invariants and that a rejection changes nothing.
+import { describe, expect, it } from 'vitest';
+import { BOOKS, only, setup, trades } from './helpers.js';
+
+describe.each(BOOKS)('regressions (%s book)', (book) => {
+  describe('a short-capable account whose long shares are held by an OCO pair', () => {
+    /** Account 1 (may short) holds 10 shares, all held by an OCO sell pair (limit 110 / stop 90). */
+    function held() {
+      const h = setup(book, { 1: 1_000, 2: 1_000_000 }, { short: [1] });
+      h.seed(1, 10, 100);
+      h.deposit(1, 500);
+      const pair = h.oco(
+        1,
+        { side: 'sell', qty: 10, orderType: 'limit', price: 110 },
+        { side: 'sell', qty: 10, orderType: 'stop', stopPrice: 90 },
+      );
+      expect(h.pos(1)).toMatchObject({ qty: 10, reservedQty: 10 });
+      return { h, pair };
+    }
+
+    it('cannot market-sell the shares the pair holds', () => {
+      const { h, pair } = held();
+      h.limit(2, 'buy', 5, 100, { tif: 'gtc' });
+      const s = h.market(1, 'sell', 5, { tif: 'ioc' });
+      expect(trades(s.events)).toEqual([]);
+      expect(only(s.events, 'OrderCanceled')).toMatchObject([{ orderId: s.id, reason: 'insufficient_shares', canceledQty: 5 }]);
+      expect(h.pos(1)).toMatchObject({ qty: 10, reservedQty: 10 });
+      // the cash is free; the pair still trades in full when its limit leg is hit
+      h.withdraw(1, h.money(1).buyingPower);
+      const b = h.limit(2, 'buy', 10, 110, { tif: 'gtc' });
+      expect(trades(b.events)).toEqual([[110, 10, pair.ids[0], b.id]]);
+      expect(h.shares(1)).toBe(0);
+    });
+
+    it('a leg that can no longer stand alone is canceled with its sibling instead of trading, without a crash', () => {
+      const { h, pair } = held();
+      // a cash-backed limit sell delivers 5 of the shares the pair holds
+      h.limit(1, 'sell', 5, 100, { tif: 'gtc' });
+      h.limit(2, 'buy', 5, 100, { tif: 'ioc' });
+      expect(h.pos(1)).toMatchObject({ qty: 5, reservedQty: 10 });
+      h.withdraw(1, h.money(1).buyingPower);
+      const b = h.limit(2, 'buy', 10, 110, { tif: 'gtc' });
+      expect(trades(b.events)).toEqual([]);
+      expect(only(b.events, 'OrderCanceled').map((e) => [e.orderId, e.reason])).toEqual([
+        [pair.ids[0], 'insufficient_funds'],
+        [pair.ids[1], 'oco'],
+      ]);
+      expect(h.engine.order(b.id)).toMatchObject({ status: 'working', leaves: 10 });
+      expect(h.pos(1)).toMatchObject({ qty: 5, reservedQty: 0 });
+    });
+  });
+});
