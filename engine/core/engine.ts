@@ -1265,6 +1265,9 @@ export class Engine {
     const pos = a.pos(inst.idx);
     const old = { qty: o.qty, leaves: o.leaves, price: o.price, stopPrice: o.stopPrice, trail: o.trail };
     const h: Holder = o.oco ?? o;
+    // what the holder holds now, to put back exactly on a rejection: recomputing it from the old terms could
+    // give another amount (a trailing stop's stop has moved since it reserved) or fail and free it all
+    const saved = saveResv(h);
     this.release(h, a, pos);
     o.qty = qty;
     o.leaves = leaves;
@@ -1282,8 +1285,7 @@ export class Engine {
       o.price = old.price;
       o.stopPrice = old.stopPrice;
       o.trail = old.trail;
-      if (o.oco !== null) this.reserveGroup(o.oco, a, pos);
-      else this.reserve(o, a, pos, o.side, o.leaves, this.resvPrice(o), -1);
+      this.restoreResv(h, a, pos, saved);
       fail(code, msg);
     }
     if (resting) {

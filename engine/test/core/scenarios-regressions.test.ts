@@ -1,7 +1,7 @@
 // Regressions: command sequences that once crashed the engine, broke an invariant or gave a wrong result.
 // Every command runs through the harness, which checks the invariants and that a rejection changes nothing.
 import { describe, expect, it } from 'vitest';
-import { BOOKS, only, setup, trades } from './helpers.js';
+import { BOOKS, DEALER, code, only, setup, trades } from './helpers.js';
 
 describe.each(BOOKS)('regressions (%s book)', (book) => {
   describe('a short-capable account whose long shares are held by an OCO pair', () => {
@@ -49,5 +49,18 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
       expect(h.engine.order(b.id)).toMatchObject({ status: 'working', leaves: 10 });
       expect(h.pos(1)).toMatchObject({ qty: 5, reservedQty: 0 });
     });
+  });
+
+  it('a rejected replace of a trailing stop whose stop moved leaves its reservation exactly as it was', () => {
+    const h = setup(book, { 1: 1_000, 2: 100_000 }, { short: [1] });
+    const ts = h.place(1, 'sell', 10, { orderType: 'trailing_stop', trailAmount: 5, tif: 'gtc' });
+    expect(h.money(1)).toEqual({ cash: 1_000, reservedCash: 950, buyingPower: 50 });
+    h.limit(DEALER, 'sell', 1, 110, { tif: 'gtc' });
+    const up = h.limit(2, 'buy', 1, 110, { tif: 'ioc' });
+    expect(only(up.events, 'StopMoved')).toMatchObject([{ orderId: ts.id, stopPrice: 105 }]);
+    // the harness checks that the rejection leaves the state hash unchanged
+    expect(code(h.replace(1, ts.id, { qty: 20 }))).toBe('INSUFFICIENT_FUNDS');
+    expect(h.money(1)).toEqual({ cash: 1_000, reservedCash: 950, buyingPower: 50 });
+    expect(code(h.withdraw(1, 1_000))).toBe('INSUFFICIENT_FUNDS');
   });
 });
