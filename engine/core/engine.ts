@@ -419,11 +419,18 @@ export class Engine {
     if (o.tif === 'fok' && (o.type === 'limit' || o.type === 'market')) {
       let need = o.qty;
       let cost = 0;
+      // the first trade on a leg of a cancel-mode OCO pair cancels the other leg: only one leg per pair counts
+      let pairs: Set<OcoGroup> | null = null;
       for (let m = inst.book.best(opp); m !== null && need > 0; m = inst.book.next(m)) {
         if (o.type === 'limit' && (o.side === 'buy' ? m.price > o.price : m.price < o.price)) break;
         if (m.accountId === o.accountId) {
           if (o.stp === 'cancel_maker') continue;
           break; // self-trade prevention would stop the order here
+        }
+        if (m.oco !== null && m.oco.mode === 'cancel') {
+          if (pairs === null) pairs = new Set();
+          else if (pairs.has(m.oco)) continue;
+          pairs.add(m.oco);
         }
         const q = need < m.leaves ? need : m.leaves;
         need -= q;

@@ -63,4 +63,20 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
     expect(h.money(1)).toEqual({ cash: 1_000, reservedCash: 950, buyingPower: 50 });
     expect(code(h.withdraw(1, 1_000))).toBe('INSUFFICIENT_FUNDS');
   });
+
+  it('a fill-or-kill order counts only one leg of an OCO pair when it checks it can fill whole', () => {
+    const h = setup(book, { 1: 100_000, 2: 100_000 });
+    h.seed(1, 20, 100);
+    const pair = h.oco(1, { side: 'sell', qty: 10, orderType: 'limit', price: 100 }, { side: 'sell', qty: 10, orderType: 'limit', price: 101 });
+    expect(code(h.limit(2, 'buy', 20, 101, { tif: 'fok' }).events)).toBe('FOK_NOT_FILLABLE');
+    expect(code(h.market(2, 'buy', 20, { tif: 'fok' }).events)).toBe('FOK_NOT_FILLABLE');
+    // with more liquidity behind the pair it fills whole: one leg trades, the other is canceled
+    const d = h.limit(DEALER, 'sell', 10, 101, { tif: 'gtc' });
+    const f = h.limit(2, 'buy', 20, 101, { tif: 'fok' });
+    expect(trades(f.events)).toEqual([
+      [100, 10, pair.ids[0], f.id],
+      [101, 10, d.id, f.id],
+    ]);
+    expect(h.shares(2)).toBe(20);
+  });
 });
