@@ -218,8 +218,18 @@ export class Engine {
   private setInstrumentStatus(c: SetInstrumentStatus): void {
     const inst = this.inst(c.symbol);
     if (c.status !== 'open' && c.status !== 'halted') fail('INVALID_INSTRUMENT', 'Status must be open or halted');
+    const reopens = inst.status !== 'open' && c.status === 'open';
     inst.status = c.status;
     this.ev.push({ type: 'InstrumentStatusChanged', ts: this.ts, symbol: inst.symbol, status: c.status });
+    if (reopens) {
+      // bracket children whose entry ended during the halt go live now, in order of their ids
+      const due: Order[] = [];
+      for (const o of this.orders.values())
+        if (o.instIdx === inst.idx && o.status === 'pending_parent' && o.parent === null) due.push(o);
+      due.sort((x, y) => x.id - y.id);
+      for (const o of due) this.work.push(o);
+      this.drain();
+    }
   }
 
   private createIndex(c: CreateIndex): void {
@@ -815,8 +825,11 @@ export class Engine {
       const o = w.shift()!;
       if (this.orders.get(o.id) !== o) continue;
       const inst = this.insts[o.instIdx]!;
-      if (o.status === 'pending_parent') this.activateChild(o, inst);
-      else this.trigger(o, inst);
+      if (o.status === 'pending_parent') {
+        // a bracket child whose entry ended during a halt waits, unreserved, for the symbol to reopen: going
+        // live now could trade (or cross the book) while trading is halted
+        if (inst.status === 'open') this.activateChild(o, inst);
+      } else this.trigger(o, inst);
     }
   }
 

@@ -1,7 +1,8 @@
 // Regressions: command sequences that once crashed the engine, broke an invariant or gave a wrong result.
 // Every command runs through the harness, which checks the invariants and that a rejection changes nothing.
 import { describe, expect, it } from 'vitest';
-import { BOOKS, DEALER, code, only, setup, trades } from './helpers.js';
+import { Engine } from '../../core/index.js';
+import { BOOKS, DEALER, code, only, setup, strip, trades } from './helpers.js';
 
 describe.each(BOOKS)('regressions (%s book)', (book) => {
   describe('a short-capable account whose long shares are held by an OCO pair', () => {
@@ -78,5 +79,49 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
       [101, 10, d.id, f.id],
     ]);
     expect(h.shares(2)).toBe(20);
+  });
+
+  describe('bracket children of an entry that ends while the symbol is halted', () => {
+    function partlyFilled() {
+      const h = setup(book, { 1: 100_000, 2: 100_000 });
+      const [entry, tp, sl] = [h.id(), h.id(), h.id()];
+      h.place(1, 'buy', 10, { orderId: entry, price: 100, bracket: { takeProfit: { orderId: tp, price: 105 }, stopLoss: { orderId: sl, stopPrice: 95 } } });
+      h.limit(DEALER, 'sell', 4, 100);
+      const bid = h.limit(2, 'buy', 10, 106, { tif: 'gtc' });
+      h.halt();
+      return { h, entry, tp, sl, bid: bid.id };
+    }
+
+    it('wait for the reopening to go live, and only then trade', () => {
+      const { h, entry, tp, sl, bid } = partlyFilled();
+      expect(strip(h.cancel(1, entry))).toEqual([
+        { type: 'OrderCanceled', orderId: entry, accountId: 1, symbol: 'ACME', reason: 'user', canceledQty: 6 },
+      ]);
+      expect(h.engine.order(tp)).toMatchObject({ status: 'pending_parent', qty: 4 });
+      expect(h.engine.order(sl)).toMatchObject({ status: 'pending_parent', qty: 4 });
+      expect(h.engine.depth('ACME')!.asks).toEqual([]);
+      const r = h.resume();
+      expect(strip(r).map((e) => e.type)).toEqual(['InstrumentStatusChanged', 'OrderActivated', 'OrderActivated', 'Trade', 'OrderCanceled']);
+      expect(trades(r)).toEqual([[106, 4, bid, tp]]);
+      expect(only(r, 'OrderCanceled')).toMatchObject([{ orderId: sl, reason: 'oco' }]);
+      expect(h.shares(1)).toBe(0);
+    });
+
+    it('do not trade at the end of a halted session either', () => {
+      const { h, tp, sl } = partlyFilled();
+      const ev = h.endSession();
+      expect(trades(ev)).toEqual([]);
+      expect(only(ev, 'OrderActivated')).toEqual([]);
+      expect(h.engine.order(tp)).toMatchObject({ status: 'pending_parent', qty: 4 });
+      // a snapshot taken meanwhile restores to the same state, and the children go live on reopening
+      const restored = Engine.restore(h.engine.snapshot(), { book });
+      expect(restored.stateHash()).toBe(h.engine.stateHash());
+      const r = h.resume();
+      const r2 = restored.execute(h.cmds[h.cmds.length - 1]!);
+      expect(r2).toEqual(r);
+      expect(restored.stateHash()).toBe(h.engine.stateHash());
+      expect(only(r, 'OrderActivated').map((e) => e.orderId)).toEqual([tp, sl]);
+      expect(trades(r)).toHaveLength(1);
+    });
   });
 });
