@@ -794,8 +794,11 @@ export class Engine {
 
   private trailOnPrint(inst: Instrument, px: Price): void {
     const tr = inst.trailing;
-    for (let i = 0; i < tr.length; ) {
-      const o = tr[i]!;
+    // Moving a stop can cancel orders (an OCO pair that can no longer back its legs dissolves), which takes
+    // them out of the list: walk a copy, and only orders still in the list.
+    let moved = false;
+    for (const o of tr.slice()) {
+      if (!o.live || o.status !== 'pending_trigger' || (moved && !tr.includes(o))) continue;
       const sell = o.side === 'sell';
       if (sell ? px > o.trailRef : px < o.trailRef) {
         o.trailRef = px;
@@ -803,14 +806,19 @@ export class Engine {
         if (sell ? stop > o.stopPrice : stop < o.stopPrice) {
           o.stopPrice = stop;
           if (!sell && o.oco === null) this.reReserve(o, inst); // a buy trailing stop holds cash at its trigger
-          else if (o.oco !== null) this.rebalanceGroup(o.oco, inst);
+          else if (o.oco !== null) {
+            this.rebalanceGroup(o.oco, inst);
+            moved = true;
+          }
+          if (!o.live) continue;
           this.ev.push({ type: 'StopMoved', ts: this.ts, orderId: o.id, accountId: o.accountId, stopPrice: stop });
         }
       }
       if (sell ? px <= o.stopPrice : px >= o.stopPrice) {
-        tr.splice(i, 1);
+        const i = tr.indexOf(o);
+        if (i >= 0) tr.splice(i, 1);
         this.queueTrigger(o);
-      } else i++;
+      }
     }
   }
 

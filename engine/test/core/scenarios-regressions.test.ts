@@ -124,4 +124,24 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
       expect(trades(r)).toHaveLength(1);
     });
   });
+
+  it('a trailing stop canceled while the stops move does not make the next trailing stop miss its trigger', () => {
+    const h = setup(book, { 1: 950, 2: 100_000 }, { short: [1] });
+    const pair = h.oco(
+      1,
+      { side: 'sell', qty: 10, orderType: 'trailing_stop', trailAmount: 5 },
+      { side: 'sell', qty: 10, orderType: 'stop', stopPrice: 90 },
+    );
+    const buyTrail = h.place(2, 'buy', 1, { orderType: 'trailing_stop', trailAmount: 2, tif: 'gtc' });
+    h.limit(DEALER, 'sell', 1, 103, { tif: 'gtc' });
+    const far = h.limit(DEALER, 'sell', 50, 110, { tif: 'gtc' });
+    // the print at 103 lifts the short sale's trailing stop to 98, which its 950 cannot back: it is canceled
+    // (the pair's stop at 90 carries on alone), and the buy trailing stop at 102 fires
+    const p = h.limit(2, 'buy', 1, 103, { tif: 'ioc' });
+    expect(only(p.events, 'StopMoved')).toEqual([]);
+    expect(only(p.events, 'OrderCanceled').map((e) => [e.orderId, e.reason])).toContainEqual([pair.ids[0], 'insufficient_funds']);
+    expect(only(p.events, 'OrderTriggered').map((e) => e.orderId)).toEqual([buyTrail.id]);
+    expect(trades(p.events)).toContainEqual([110, 1, far.id, buyTrail.id]);
+    expect(h.engine.order(pair.ids[1])).toMatchObject({ status: 'pending_trigger', stopPrice: 90 });
+  });
 });
