@@ -102,6 +102,8 @@ export class Engine {
   private ts: Timestamp = 0;
   /** Orders to trigger or activate once the current order has finished matching. */
   private work: Order[] = [];
+  /** Cash left to back the short part of the market sell being matched (see match). */
+  private shortRoom = 0;
 
   constructor(opts: EngineOptions = {}) {
     this.opts = { book: opts.book ?? 'fast', candleHistory: opts.candleHistory ?? 240 };
@@ -431,6 +433,11 @@ export class Engine {
       let cost = 0;
       // the first trade on a leg of a cancel-mode OCO pair cancels the other leg: only one leg per pair counts
       let pairs: Set<OcoGroup> | null = null;
+      // a market sale beyond the free long shares is a short sale, backed by the buying power (see match)
+      const shortSale = o.type === 'market' && o.side === 'sell' && a.allowShort;
+      const p = shortSale ? a.positions.get(inst.idx) : undefined;
+      const free = p === undefined ? 0 : Math.max(0, p.qty - p.reserved);
+      let shortCost = 0;
       for (let m = inst.book.best(opp); m !== null && need > 0; m = inst.book.next(m)) {
         if (o.type === 'limit' && (o.side === 'buy' ? m.price > o.price : m.price < o.price)) break;
         if (m.accountId === o.accountId) {
@@ -443,10 +450,18 @@ export class Engine {
           pairs.add(m.oco);
         }
         const q = need < m.leaves ? need : m.leaves;
+        if (shortSale) {
+          const sold = o.qty - need;
+          shortCost += (Math.max(0, sold + q - free) - Math.max(0, sold - free)) * m.price;
+        }
         need -= q;
         cost += q * m.price;
       }
       if (need > 0) fail('FOK_NOT_FILLABLE', `Only ${o.qty - need} of ${o.qty} available for fill-or-kill`);
+      if (shortSale && p !== undefined && p.reserved > 0 && o.qty > free)
+        fail('INSUFFICIENT_SHARES', `Only ${free} shares are free to sell; the rest are held for working orders`);
+      if (shortSale && shortCost > Math.max(0, a.buyingPower))
+        fail('INSUFFICIENT_FUNDS', `The short part needs ${shortCost}; buying power is ${a.buyingPower}`);
       if (o.type === 'market' && o.side === 'buy' && cost > a.buyingPower)
         fail('INSUFFICIENT_FUNDS', `Needs ${cost}; buying power is ${a.buyingPower}`);
     }
@@ -633,6 +648,10 @@ export class Engine {
     const isMarket = o.type === 'market';
     const limit = o.price;
     const a = this.accounts.get(o.accountId)!;
+    // A market short sale holds no reservation, and a trade that opens a short leaves the buying power as it
+    // was (the proceeds are held): so the buying power at the start backs the order's whole short part, and
+    // each fill uses up what its short part costs.
+    this.shortRoom = isMarket && !buy && a.allowShort ? Math.max(0, a.buyingPower) : 0;
     while (o.leaves > 0) {
       const m = book.best(opp);
       if (m === null) break;
@@ -675,8 +694,10 @@ export class Engine {
     // shares the account no longer has. So a short sale starts only once no long shares are held.
     if (!a.allowShort || p.reserved > 0) return q < avail ? q : avail;
     if (q <= avail) return q;
-    const shortMax = Math.floor(Math.max(0, a.buyingPower) / px / lot) * lot;
-    return Math.min(q, avail + shortMax);
+    const shortMax = Math.floor(this.shortRoom / px / lot) * lot;
+    const take = Math.min(q, avail + shortMax);
+    this.shortRoom -= (take - avail) * px;
+    return take;
   }
 
   /** One trade between a resting maker and the incoming taker at the maker's price. */

@@ -144,4 +144,38 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
     expect(trades(p.events)).toContainEqual([110, 1, far.id, buyTrail.id]);
     expect(h.engine.order(pair.ids[1])).toMatchObject({ status: 'pending_trigger', stopPrice: 90 });
   });
+
+  describe('market short sales', () => {
+    it('are backed once per order: the buying power at the start pays for the whole short part', () => {
+      const h = setup(book, { 1: 100, 2: 100_000 }, { short: [1] });
+      const bid = h.limit(2, 'buy', 1_000, 100, { tif: 'gtc' });
+      const s = h.market(1, 'sell', 1_000, { tif: 'ioc' });
+      expect(trades(s.events)).toEqual([[100, 1, bid.id, s.id]]);
+      expect(only(s.events, 'OrderCanceled')).toMatchObject([{ orderId: s.id, reason: 'insufficient_funds', canceledQty: 999 }]);
+      expect(h.pos(1)).toMatchObject({ qty: -1, cost: -100 });
+    });
+
+    it('sell the long shares first, then short as far as the cash goes, across price levels', () => {
+      const h = setup(book, { 1: 100_000, 2: 100_000 }, { short: [1] });
+      h.seed(1, 3, 100);
+      h.withdraw(1, h.money(1).buyingPower - 1_000);
+      const b1 = h.limit(2, 'buy', 10, 100, { tif: 'gtc' });
+      const b2 = h.limit(2, 'buy', 20, 90, { tif: 'gtc' });
+      const s = h.market(1, 'sell', 30, { tif: 'ioc' });
+      // 3 long + 7 short at 100 (700 of the 1000), then 3 short at 90 (270)
+      expect(trades(s.events)).toEqual([
+        [100, 10, b1.id, s.id],
+        [90, 3, b2.id, s.id],
+      ]);
+      expect(h.pos(1)).toMatchObject({ qty: -10 });
+    });
+
+    it('as fill-or-kill, are rejected when the cash does not back the whole short part', () => {
+      const h = setup(book, { 1: 500, 2: 10_000 }, { short: [1] });
+      h.limit(2, 'buy', 10, 100, { tif: 'gtc' });
+      expect(code(h.market(1, 'sell', 10, { tif: 'fok' }).events)).toBe('INSUFFICIENT_FUNDS');
+      const s = h.market(1, 'sell', 5, { tif: 'fok' });
+      expect(only(s.events, 'Trade')).toMatchObject([{ qty: 5 }]);
+    });
+  });
 });
