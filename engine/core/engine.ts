@@ -279,9 +279,24 @@ export class Engine {
   private setAccountLimits(c: SetAccountLimits): void {
     const a = this.account(c.accountId);
     const limits = this.checkLimits(c.limits);
+    if (c.allowShort !== undefined && c.allowShort !== true && a.allowShort) this.checkNoShortExposure(a);
     a.limits = limits;
     if (c.allowShort !== undefined) a.allowShort = c.allowShort === true;
     this.ev.push({ type: 'AccountLimitsChanged', ts: this.ts, accountId: a.id });
+  }
+
+  /** An account may stop short selling only when nothing it holds or works depends on it: no short position,
+   * and no sell order (or OCO pair) backed by cash rather than by shares held. */
+  private checkNoShortExposure(a: Account): void {
+    for (const [idx, p] of a.positions)
+      if (p.qty < 0)
+        fail('INSUFFICIENT_SHARES', `Account ${a.id} is short ${-p.qty} ${this.insts[idx]!.symbol}; short selling stays on until it is covered`);
+    const backed = (h: Holder, side: Side, id: OrderId): void => {
+      if (side === 'sell' && h.resvCash > 0)
+        fail('INSUFFICIENT_SHARES', `Sell order ${id} of account ${a.id} is a short sale backed by cash; short selling stays on until it ends`);
+    };
+    for (const o of this.orders.values()) if (o.accountId === a.id && o.oco === null) backed(o, o.side, o.id);
+    for (const g of this.groups) if (g.a.accountId === a.id) backed(g, g.a.side, g.a.id);
   }
 
   private moveCash(kind: 'Deposit' | 'Withdraw', accountId: AccountId, amount: number): void {

@@ -178,4 +178,22 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
       expect(only(s.events, 'Trade')).toMatchObject([{ qty: 5 }]);
     });
   });
+
+  it('short selling cannot be turned off while the account is short or has sells backed by cash', () => {
+    const h = setup(book, { 1: 10_000, 2: 10_000 }, { short: [1] });
+    const off = { type: 'SetAccountLimits', accountId: 1, limits: {}, allowShort: false } as const;
+    const s = h.limit(1, 'sell', 10, 100, { tif: 'gtc' });
+    expect(code(h.exec(off))).toBe('INSUFFICIENT_SHARES');
+    h.limit(2, 'buy', 10, 100, { tif: 'gtc' });
+    expect(h.shares(1)).toBe(-10);
+    expect(code(h.exec(off))).toBe('INSUFFICIENT_SHARES');
+    expect(h.acct(1).allowShort).toBe(true);
+    // once flat, and with every sell covered by shares held, it can
+    h.limit(DEALER, 'sell', 15, 100, { tif: 'gtc' });
+    h.limit(1, 'buy', 15, 100, { tif: 'ioc' });
+    h.limit(1, 'sell', 5, 120, { tif: 'gtc' });
+    expect(h.engine.order(s.id)).toBeUndefined();
+    expect(only(h.exec(off), 'AccountLimitsChanged')).toHaveLength(1);
+    expect(h.acct(1).allowShort).toBe(false);
+  });
 });
