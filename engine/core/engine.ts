@@ -74,6 +74,15 @@ function fail(code: ResultCode, message?: string, extra?: Partial<Rejected>): ne
 /** The largest quantity one order may have (shares). */
 export const MAX_ORDER_QTY = 1_000_000_000;
 
+/**
+ * The most ticks an instrument's band may span either side of its reference price. The fast book keeps an
+ * array slot per tick between the lowest and highest prices it has seen, so the span must stay bounded.
+ */
+export const MAX_BAND_TICKS = 1_000_000;
+
+/** The fast book starts with room for this many ticks either side of the reference and grows as prices come. */
+const MAX_INITIAL_BOOK_TICKS = 16_384;
+
 /** An order's quantity: a positive multiple of the lot, at most MAX_ORDER_QTY; each failure says which. */
 function checkQty(inst: Instrument, qty: unknown): asserts qty is number {
   if (!isPosInt(qty) || qty % inst.lot !== 0) fail('INVALID_QUANTITY', `Quantity must be a positive multiple of the lot size ${inst.lot}`);
@@ -190,6 +199,9 @@ export class Engine {
     if (!isPosInt(s.referencePrice) || s.referencePrice % s.tickSize !== 0 || s.referencePrice > 1e11)
       fail('INVALID_INSTRUMENT', 'Reference price must be a positive multiple of the tick size');
     if (!isPosInt(s.bandBps) || s.bandBps > 10_000) fail('INVALID_INSTRUMENT', 'Band must be 1-10000 bps');
+    const halfBand = Math.ceil((s.referencePrice * s.bandBps) / 10_000 / s.tickSize);
+    if (halfBand > MAX_BAND_TICKS)
+      fail('INVALID_INSTRUMENT', `The band spans ${halfBand} ticks either side of the reference price; at most ${MAX_BAND_TICKS} (use a larger tick)`);
     const prev = s.previousClose ?? s.referencePrice;
     if (!isPosInt(prev) || prev % s.tickSize !== 0) fail('INVALID_INSTRUMENT', 'Previous close is not on the tick');
     const status = s.status ?? 'open';
@@ -197,7 +209,7 @@ export class Engine {
     const book: Book =
       this.opts.book === 'reference'
         ? new RefBook()
-        : new FastBook(s.tickSize, s.referencePrice, Math.max(64, Math.ceil((s.referencePrice * s.bandBps) / 10_000 / s.tickSize)));
+        : new FastBook(s.tickSize, s.referencePrice, Math.min(MAX_INITIAL_BOOK_TICKS, Math.max(64, halfBand)));
     const inst = new Instrument(
       this.insts.length,
       s.symbol,

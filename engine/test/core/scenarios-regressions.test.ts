@@ -2,7 +2,7 @@
 // Every command runs through the harness, which checks the invariants and that a rejection changes nothing.
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../../core/index.js';
-import { BOOKS, DEALER, code, only, setup, strip, trades } from './helpers.js';
+import { BOOKS, DEALER, Harness, code, only, setup, strip, trades } from './helpers.js';
 
 describe.each(BOOKS)('regressions (%s book)', (book) => {
   describe('a short-capable account whose long shares are held by an OCO pair', () => {
@@ -195,5 +195,18 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
     expect(h.engine.order(s.id)).toBeUndefined();
     expect(only(h.exec(off), 'AccountLimitsChanged')).toHaveLength(1);
     expect(h.acct(1).allowShort).toBe(false);
+  });
+
+  it('an instrument whose band spans too many ticks is rejected, not a crash; a wide one grows its book as orders come', () => {
+    const h = new Harness(book);
+    const big = { symbol: 'BIG', name: 'Big', tickSize: 1, lotSize: 1, referencePrice: 5_000_000_000, bandBps: 10_000 };
+    expect(code(h.exec({ type: 'CreateInstrument', instrument: big }))).toBe('INVALID_INSTRUMENT');
+    expect(code(h.exec({ type: 'CreateInstrument', instrument: { ...big, referencePrice: 1e11 } }))).toBe('INVALID_INSTRUMENT');
+    // the same prices on a coarser tick are fine, and orders at both ends of the band rest
+    h.instrument({ ...big, tickSize: 10_000 });
+    h.account(1, 1e15, { allowShort: true });
+    h.exec({ type: 'PlaceOrder', orderId: 1, accountId: 1, symbol: 'BIG', side: 'buy', orderType: 'limit', qty: 1, price: 10_000, tif: 'gtc' });
+    h.exec({ type: 'PlaceOrder', orderId: 2, accountId: 1, symbol: 'BIG', side: 'sell', orderType: 'limit', qty: 1, price: 10_000_000_000, tif: 'gtc' });
+    expect(h.engine.quote('BIG')).toMatchObject({ bid: 10_000, ask: 10_000_000_000 });
   });
 });
