@@ -19,6 +19,7 @@ import type {
   Depth,
   EngineEvent,
   IndexView,
+  InstrumentStatus,
   InstrumentView,
   OpenAccount,
   OrderId,
@@ -206,27 +207,38 @@ export class Engine {
     if (!isPosInt(prev) || prev % s.tickSize !== 0) fail('INVALID_INSTRUMENT', 'Previous close is not on the tick');
     const status = s.status ?? 'open';
     if (status !== 'open' && status !== 'halted') fail('INVALID_INSTRUMENT', 'Status must be open or halted');
+    const inst = this.newInstrument(s.symbol, s.name, s.tickSize, s.lotSize, s.referencePrice, s.bandBps, prev, status);
+    if (inst.bandHigh < inst.bandLow) fail('INVALID_INSTRUMENT', 'The band is narrower than one tick');
+    this.addInstrument(inst);
+    this.ev.push({ type: 'InstrumentCreated', ts: this.ts, symbol: s.symbol });
+  }
+
+  /** @internal An instrument with its book, not yet added; no checks (CreateInstrument validates first, a
+   * restore takes the snapshot's values as they are: a session's end may have moved the reference price
+   * past what CreateInstrument accepts). */
+  newInstrument(
+    symbol: string,
+    name: string,
+    tick: Price,
+    lot: Qty,
+    referencePrice: Price,
+    bandBps: number,
+    previousClose: Price,
+    status: InstrumentStatus,
+  ): Instrument {
+    const halfBand = Math.ceil((referencePrice * bandBps) / 10_000 / tick);
     const book: Book =
       this.opts.book === 'reference'
         ? new RefBook()
-        : new FastBook(s.tickSize, s.referencePrice, Math.min(MAX_INITIAL_BOOK_TICKS, Math.max(64, halfBand)));
-    const inst = new Instrument(
-      this.insts.length,
-      s.symbol,
-      s.name,
-      s.tickSize,
-      s.lotSize,
-      s.referencePrice,
-      s.bandBps,
-      prev,
-      status,
-      book,
-      this.opts.candleHistory,
-    );
-    if (inst.bandHigh < inst.bandLow) fail('INVALID_INSTRUMENT', 'The band is narrower than one tick');
+        : new FastBook(tick, referencePrice, Math.min(MAX_INITIAL_BOOK_TICKS, Math.max(64, halfBand)));
+    const idx = this.insts.length;
+    return new Instrument(idx, symbol, name, tick, lot, referencePrice, bandBps, previousClose, status, book, this.opts.candleHistory);
+  }
+
+  /** @internal */
+  addInstrument(inst: Instrument): void {
     this.insts.push(inst);
-    this.instBySymbol.set(s.symbol, inst);
-    this.ev.push({ type: 'InstrumentCreated', ts: this.ts, symbol: s.symbol });
+    this.instBySymbol.set(inst.symbol, inst);
   }
 
   private setInstrumentStatus(c: SetInstrumentStatus): void {

@@ -209,4 +209,18 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
     h.exec({ type: 'PlaceOrder', orderId: 2, accountId: 1, symbol: 'BIG', side: 'sell', orderType: 'limit', qty: 1, price: 10_000_000_000, tif: 'gtc' });
     expect(h.engine.quote('BIG')).toMatchObject({ bid: 10_000, ask: 10_000_000_000 });
   });
+
+  it('a snapshot restores after the end of a session moved the reference price past what CreateInstrument accepts', () => {
+    const h = new Harness(book);
+    h.instrument({ symbol: 'HI', name: 'Hi', tickSize: 1_000_000, lotSize: 1, referencePrice: 100_000_000_000, bandBps: 10_000 });
+    h.account(1, 1e15, { allowShort: true });
+    h.account(2, 1e15);
+    h.exec({ type: 'PlaceOrder', orderId: 1, accountId: 1, symbol: 'HI', side: 'sell', orderType: 'limit', qty: 1, price: 200_000_000_000, tif: 'gtc' });
+    h.exec({ type: 'PlaceOrder', orderId: 2, accountId: 2, symbol: 'HI', side: 'buy', orderType: 'limit', qty: 1, price: 200_000_000_000, tif: 'gtc' });
+    h.endSession();
+    expect(h.engine.instrument('HI')).toMatchObject({ referencePrice: 200_000_000_000 });
+    const restored = Engine.restore(JSON.parse(JSON.stringify(h.engine.snapshot())) as ReturnType<Engine['snapshot']>, { book });
+    expect(restored.stateHash()).toBe(h.engine.stateHash());
+    expect(restored.instrument('HI')).toEqual(h.engine.instrument('HI'));
+  });
 });
