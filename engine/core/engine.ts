@@ -618,6 +618,8 @@ export class Engine {
     const l1 = c.legs[1];
     const o0 = this.buildOrder(l0, l0.orderId, a, null);
     const o1 = this.buildOrder(l1, l1.orderId, a, new Set([o0.id]));
+    if (o0.clientOrderId !== undefined && o0.clientOrderId === o1.clientOrderId)
+      fail('DUPLICATE_CLIENT_ORDER_ID', `Both legs of the OCO pair carry client order id ${o0.clientOrderId}`);
     if (o0.instIdx !== o1.instIdx || o0.side !== o1.side)
       fail('INVALID_ORDER', 'Both legs of an OCO pair must have the same symbol and side');
     if (o0.type === 'market' || o1.type === 'market' || o0.tif === 'ioc' || o0.tif === 'fok' || o1.tif === 'ioc' || o1.tif === 'fok')

@@ -223,4 +223,15 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
     expect(restored.stateHash()).toBe(h.engine.stateHash());
     expect(restored.instrument('HI')).toEqual(h.engine.instrument('HI'));
   });
+
+  it('the two legs of an OCO pair cannot share a client order id', () => {
+    const h = setup(book, { 1: 10_000 });
+    const legs = [
+      { orderId: 1, symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 10, price: 90, tif: 'gtc', clientOrderId: 'X' },
+      { orderId: 2, symbol: 'ACME', side: 'buy', orderType: 'stop', qty: 10, stopPrice: 110, tif: 'gtc', clientOrderId: 'X' },
+    ] as const;
+    expect(code(h.exec({ type: 'PlaceOco', accountId: 1, legs: [legs[0], legs[1]] }))).toBe('DUPLICATE_CLIENT_ORDER_ID');
+    const ok = h.exec({ type: 'PlaceOco', accountId: 1, legs: [legs[0], { ...legs[1], clientOrderId: 'Y' }] });
+    expect(only(ok, 'OrderAccepted').map((e) => e.clientOrderId)).toEqual(['X', 'Y']);
+  });
 });
