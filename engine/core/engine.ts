@@ -19,6 +19,7 @@ import type {
   Depth,
   EngineEvent,
   IndexView,
+  InstrumentStatus,
   InstrumentView,
   OpenAccount,
   OrderId,
@@ -74,6 +75,15 @@ function fail(code: ResultCode, message?: string, extra?: Partial<Rejected>): ne
 /** The largest quantity one order may have (shares). */
 export const MAX_ORDER_QTY = 1_000_000_000;
 
+/**
+ * The most ticks an instrument's band may span either side of its reference price. The fast book keeps an
+ * array slot per tick between the lowest and highest prices it has seen, so the span must stay bounded.
+ */
+export const MAX_BAND_TICKS = 1_000_000;
+
+/** The fast book starts with room for this many ticks either side of the reference and grows as prices come. */
+const MAX_INITIAL_BOOK_TICKS = 16_384;
+
 /** An order's quantity: a positive multiple of the lot, at most MAX_ORDER_QTY; each failure says which. */
 function checkQty(inst: Instrument, qty: unknown): asserts qty is number {
   if (!isPosInt(qty) || qty % inst.lot !== 0) fail('INVALID_QUANTITY', `Quantity must be a positive multiple of the lot size ${inst.lot}`);
@@ -102,6 +112,8 @@ export class Engine {
   private ts: Timestamp = 0;
   /** Orders to trigger or activate once the current order has finished matching. */
   private work: Order[] = [];
+  /** Cash left to back the short part of the market sell being matched (see match). */
+  private shortRoom = 0;
 
   constructor(opts: EngineOptions = {}) {
     this.opts = { book: opts.book ?? 'fast', candleHistory: opts.candleHistory ?? 240 };
@@ -188,38 +200,62 @@ export class Engine {
     if (!isPosInt(s.referencePrice) || s.referencePrice % s.tickSize !== 0 || s.referencePrice > 1e11)
       fail('INVALID_INSTRUMENT', 'Reference price must be a positive multiple of the tick size');
     if (!isPosInt(s.bandBps) || s.bandBps > 10_000) fail('INVALID_INSTRUMENT', 'Band must be 1-10000 bps');
+    const halfBand = Math.ceil((s.referencePrice * s.bandBps) / 10_000 / s.tickSize);
+    if (halfBand > MAX_BAND_TICKS)
+      fail('INVALID_INSTRUMENT', `The band spans ${halfBand} ticks either side of the reference price; at most ${MAX_BAND_TICKS} (use a larger tick)`);
     const prev = s.previousClose ?? s.referencePrice;
     if (!isPosInt(prev) || prev % s.tickSize !== 0) fail('INVALID_INSTRUMENT', 'Previous close is not on the tick');
     const status = s.status ?? 'open';
     if (status !== 'open' && status !== 'halted') fail('INVALID_INSTRUMENT', 'Status must be open or halted');
+    const inst = this.newInstrument(s.symbol, s.name, s.tickSize, s.lotSize, s.referencePrice, s.bandBps, prev, status);
+    if (inst.bandHigh < inst.bandLow) fail('INVALID_INSTRUMENT', 'The band is narrower than one tick');
+    this.addInstrument(inst);
+    this.ev.push({ type: 'InstrumentCreated', ts: this.ts, symbol: s.symbol });
+  }
+
+  /** @internal An instrument with its book, not yet added; no checks (CreateInstrument validates first, a
+   * restore takes the snapshot's values as they are: a session's end may have moved the reference price
+   * past what CreateInstrument accepts). */
+  newInstrument(
+    symbol: string,
+    name: string,
+    tick: Price,
+    lot: Qty,
+    referencePrice: Price,
+    bandBps: number,
+    previousClose: Price,
+    status: InstrumentStatus,
+  ): Instrument {
+    const halfBand = Math.ceil((referencePrice * bandBps) / 10_000 / tick);
     const book: Book =
       this.opts.book === 'reference'
         ? new RefBook()
-        : new FastBook(s.tickSize, s.referencePrice, Math.max(64, Math.ceil((s.referencePrice * s.bandBps) / 10_000 / s.tickSize)));
-    const inst = new Instrument(
-      this.insts.length,
-      s.symbol,
-      s.name,
-      s.tickSize,
-      s.lotSize,
-      s.referencePrice,
-      s.bandBps,
-      prev,
-      status,
-      book,
-      this.opts.candleHistory,
-    );
-    if (inst.bandHigh < inst.bandLow) fail('INVALID_INSTRUMENT', 'The band is narrower than one tick');
+        : new FastBook(tick, referencePrice, Math.min(MAX_INITIAL_BOOK_TICKS, Math.max(64, halfBand)));
+    const idx = this.insts.length;
+    return new Instrument(idx, symbol, name, tick, lot, referencePrice, bandBps, previousClose, status, book, this.opts.candleHistory);
+  }
+
+  /** @internal */
+  addInstrument(inst: Instrument): void {
     this.insts.push(inst);
-    this.instBySymbol.set(s.symbol, inst);
-    this.ev.push({ type: 'InstrumentCreated', ts: this.ts, symbol: s.symbol });
+    this.instBySymbol.set(inst.symbol, inst);
   }
 
   private setInstrumentStatus(c: SetInstrumentStatus): void {
     const inst = this.inst(c.symbol);
     if (c.status !== 'open' && c.status !== 'halted') fail('INVALID_INSTRUMENT', 'Status must be open or halted');
+    const reopens = inst.status !== 'open' && c.status === 'open';
     inst.status = c.status;
     this.ev.push({ type: 'InstrumentStatusChanged', ts: this.ts, symbol: inst.symbol, status: c.status });
+    if (reopens) {
+      // bracket children whose entry ended during the halt go live now, in order of their ids
+      const due: Order[] = [];
+      for (const o of this.orders.values())
+        if (o.instIdx === inst.idx && o.status === 'pending_parent' && o.parent === null) due.push(o);
+      due.sort((x, y) => x.id - y.id);
+      for (const o of due) this.work.push(o);
+      this.drain();
+    }
   }
 
   private createIndex(c: CreateIndex): void {
@@ -267,9 +303,24 @@ export class Engine {
   private setAccountLimits(c: SetAccountLimits): void {
     const a = this.account(c.accountId);
     const limits = this.checkLimits(c.limits);
+    if (c.allowShort !== undefined && c.allowShort !== true && a.allowShort) this.checkNoShortExposure(a);
     a.limits = limits;
     if (c.allowShort !== undefined) a.allowShort = c.allowShort === true;
     this.ev.push({ type: 'AccountLimitsChanged', ts: this.ts, accountId: a.id });
+  }
+
+  /** An account may stop short selling only when nothing it holds or works depends on it: no short position,
+   * and no sell order (or OCO pair) backed by cash rather than by shares held. */
+  private checkNoShortExposure(a: Account): void {
+    for (const [idx, p] of a.positions)
+      if (p.qty < 0)
+        fail('INSUFFICIENT_SHARES', `Account ${a.id} is short ${-p.qty} ${this.insts[idx]!.symbol}; short selling stays on until it is covered`);
+    const backed = (h: Holder, side: Side, id: OrderId): void => {
+      if (side === 'sell' && h.resvCash > 0)
+        fail('INSUFFICIENT_SHARES', `Sell order ${id} of account ${a.id} is a short sale backed by cash; short selling stays on until it ends`);
+    };
+    for (const o of this.orders.values()) if (o.accountId === a.id && o.oco === null) backed(o, o.side, o.id);
+    for (const g of this.groups) if (g.a.accountId === a.id) backed(g, g.a.side, g.a.id);
   }
 
   private moveCash(kind: 'Deposit' | 'Withdraw', accountId: AccountId, amount: number): void {
@@ -419,17 +470,37 @@ export class Engine {
     if (o.tif === 'fok' && (o.type === 'limit' || o.type === 'market')) {
       let need = o.qty;
       let cost = 0;
+      // the first trade on a leg of a cancel-mode OCO pair cancels the other leg: only one leg per pair counts
+      let pairs: Set<OcoGroup> | null = null;
+      // a market sale beyond the free long shares is a short sale, backed by the buying power (see match)
+      const shortSale = o.type === 'market' && o.side === 'sell' && a.allowShort;
+      const p = shortSale ? a.positions.get(inst.idx) : undefined;
+      const free = p === undefined ? 0 : Math.max(0, p.qty - p.reserved);
+      let shortCost = 0;
       for (let m = inst.book.best(opp); m !== null && need > 0; m = inst.book.next(m)) {
         if (o.type === 'limit' && (o.side === 'buy' ? m.price > o.price : m.price < o.price)) break;
         if (m.accountId === o.accountId) {
           if (o.stp === 'cancel_maker') continue;
           break; // self-trade prevention would stop the order here
         }
+        if (m.oco !== null && m.oco.mode === 'cancel') {
+          if (pairs === null) pairs = new Set();
+          else if (pairs.has(m.oco)) continue;
+          pairs.add(m.oco);
+        }
         const q = need < m.leaves ? need : m.leaves;
+        if (shortSale) {
+          const sold = o.qty - need;
+          shortCost += (Math.max(0, sold + q - free) - Math.max(0, sold - free)) * m.price;
+        }
         need -= q;
         cost += q * m.price;
       }
       if (need > 0) fail('FOK_NOT_FILLABLE', `Only ${o.qty - need} of ${o.qty} available for fill-or-kill`);
+      if (shortSale && p !== undefined && p.reserved > 0 && o.qty > free)
+        fail('INSUFFICIENT_SHARES', `Only ${free} shares are free to sell; the rest are held for working orders`);
+      if (shortSale && shortCost > Math.max(0, a.buyingPower))
+        fail('INSUFFICIENT_FUNDS', `The short part needs ${shortCost}; buying power is ${a.buyingPower}`);
       if (o.type === 'market' && o.side === 'buy' && cost > a.buyingPower)
         fail('INSUFFICIENT_FUNDS', `Needs ${cost}; buying power is ${a.buyingPower}`);
     }
@@ -547,6 +618,8 @@ export class Engine {
     const l1 = c.legs[1];
     const o0 = this.buildOrder(l0, l0.orderId, a, null);
     const o1 = this.buildOrder(l1, l1.orderId, a, new Set([o0.id]));
+    if (o0.clientOrderId !== undefined && o0.clientOrderId === o1.clientOrderId)
+      fail('DUPLICATE_CLIENT_ORDER_ID', `Both legs of the OCO pair carry client order id ${o0.clientOrderId}`);
     if (o0.instIdx !== o1.instIdx || o0.side !== o1.side)
       fail('INVALID_ORDER', 'Both legs of an OCO pair must have the same symbol and side');
     if (o0.type === 'market' || o1.type === 'market' || o0.tif === 'ioc' || o0.tif === 'fok' || o1.tif === 'ioc' || o1.tif === 'fok')
@@ -616,6 +689,10 @@ export class Engine {
     const isMarket = o.type === 'market';
     const limit = o.price;
     const a = this.accounts.get(o.accountId)!;
+    // A market short sale holds no reservation, and a trade that opens a short leaves the buying power as it
+    // was (the proceeds are held): so the buying power at the start backs the order's whole short part, and
+    // each fill uses up what its short part costs.
+    this.shortRoom = isMarket && !buy && a.allowShort ? Math.max(0, a.buyingPower) : 0;
     while (o.leaves > 0) {
       const m = book.best(opp);
       if (m === null) break;
@@ -634,7 +711,9 @@ export class Engine {
       if (isMarket) {
         q = this.affordable(o, a, inst, px, q);
         if (q === 0) {
-          this.cancelLive(o, inst, buy || a.allowShort ? 'insufficient_funds' : 'insufficient_shares');
+          const p = a.positions.get(inst.idx);
+          const sharesHeld = !a.allowShort || (p !== undefined && p.reserved > 0);
+          this.cancelLive(o, inst, buy || !sharesHeld ? 'insufficient_funds' : 'insufficient_shares');
           return;
         }
       }
@@ -652,14 +731,31 @@ export class Engine {
     }
     const p = a.pos(inst.idx);
     const avail = Math.max(0, p.qty - p.reserved);
-    if (!a.allowShort) return q < avail ? q : avail;
+    // Shares held for working sells are theirs: selling past the free ones would leave those orders promising
+    // shares the account no longer has. So a short sale starts only once no long shares are held.
+    if (!a.allowShort || p.reserved > 0) return q < avail ? q : avail;
     if (q <= avail) return q;
-    const shortMax = Math.floor(Math.max(0, a.buyingPower) / px / lot) * lot;
-    return Math.min(q, avail + shortMax);
+    const shortMax = Math.floor(this.shortRoom / px / lot) * lot;
+    const take = Math.min(q, avail + shortMax);
+    this.shortRoom -= (take - avail) * px;
+    return take;
   }
 
   /** One trade between a resting maker and the incoming taker at the maker's price. */
   private fill(m: Order, t: Order, inst: Instrument, px: Price, q: Qty): void {
+    // A cancel-mode OCO leg trades alone, so it must be able to carry its own reservation once the pair's is
+    // gone. One that cannot (its account's shares went to other sales and its cash was withdrawn) is canceled
+    // with its sibling before anything trades: nothing may be half applied.
+    if (m.oco !== null && m.oco.mode === 'cancel' && !this.legCanStandAlone(m, inst)) {
+      this.dissolveOnTrade(m, inst);
+      if (m.live) this.cancelLive(m, inst, 'insufficient_funds');
+      return;
+    }
+    if (t.oco !== null && t.oco.mode === 'cancel' && !this.legCanStandAlone(t, inst)) {
+      this.dissolveOnTrade(t, inst);
+      if (t.live) this.cancelLive(t, inst, 'insufficient_funds');
+      return;
+    }
     this.ev.push({
       type: 'Trade',
       ts: this.ts,
@@ -760,8 +856,11 @@ export class Engine {
 
   private trailOnPrint(inst: Instrument, px: Price): void {
     const tr = inst.trailing;
-    for (let i = 0; i < tr.length; ) {
-      const o = tr[i]!;
+    // Moving a stop can cancel orders (an OCO pair that can no longer back its legs dissolves), which takes
+    // them out of the list: walk a copy, and only orders still in the list.
+    let moved = false;
+    for (const o of tr.slice()) {
+      if (!o.live || o.status !== 'pending_trigger' || (moved && !tr.includes(o))) continue;
       const sell = o.side === 'sell';
       if (sell ? px > o.trailRef : px < o.trailRef) {
         o.trailRef = px;
@@ -769,14 +868,19 @@ export class Engine {
         if (sell ? stop > o.stopPrice : stop < o.stopPrice) {
           o.stopPrice = stop;
           if (!sell && o.oco === null) this.reReserve(o, inst); // a buy trailing stop holds cash at its trigger
-          else if (o.oco !== null) this.rebalanceGroup(o.oco, inst);
+          else if (o.oco !== null) {
+            this.rebalanceGroup(o.oco, inst);
+            moved = true;
+          }
+          if (!o.live) continue;
           this.ev.push({ type: 'StopMoved', ts: this.ts, orderId: o.id, accountId: o.accountId, stopPrice: stop });
         }
       }
       if (sell ? px <= o.stopPrice : px >= o.stopPrice) {
-        tr.splice(i, 1);
+        const i = tr.indexOf(o);
+        if (i >= 0) tr.splice(i, 1);
         this.queueTrigger(o);
-      } else i++;
+      }
     }
   }
 
@@ -791,8 +895,11 @@ export class Engine {
       const o = w.shift()!;
       if (this.orders.get(o.id) !== o) continue;
       const inst = this.insts[o.instIdx]!;
-      if (o.status === 'pending_parent') this.activateChild(o, inst);
-      else this.trigger(o, inst);
+      if (o.status === 'pending_parent') {
+        // a bracket child whose entry ended during a halt waits, unreserved, for the symbol to reopen: going
+        // live now could trade (or cross the book) while trading is halted
+        if (inst.status === 'open') this.activateChild(o, inst);
+      } else this.trigger(o, inst);
     }
   }
 
@@ -959,6 +1066,21 @@ export class Engine {
     if (this.orders.get(other.id) === other) this.cancelLive(other, inst, 'oco');
   }
 
+  /** Whether leg `o` of a cancel-mode group could reserve for itself alone once the group's reservation is
+   * released. Changes nothing. */
+  private legCanStandAlone(o: Order, inst: Instrument): boolean {
+    const g = o.oco!;
+    const a = this.accounts.get(o.accountId)!;
+    const pos = a.pos(inst.idx);
+    const gs = saveResv(g);
+    const os = saveResv(o);
+    this.release(g, a, pos);
+    const code = this.reserve(o, a, pos, o.side, o.leaves, this.resvPrice(o), -1);
+    this.restoreResv(o, a, pos, os);
+    this.restoreResv(g, a, pos, gs);
+    return code === null;
+  }
+
   /** Unlinks a group; each still-live leg re-reserves for itself (except `doomed`, about to be canceled: it
    * must not take shares or cash the surviving leg needs). */
   private dissolve(g: OcoGroup, inst: Instrument, doomed: Order | null = null): void {
@@ -1063,6 +1185,16 @@ export class Engine {
     pos.reserved -= h.resvShares;
     h.resvCash = 0;
     h.resvShares = 0;
+  }
+
+  /** Puts a holder's reservation back exactly as saved (whatever it holds now is released first). */
+  private restoreResv(h: Holder, a: Account, pos: Position, s: SavedResv): void {
+    this.release(h, a, pos);
+    h.resvCash = s.cash;
+    h.resvShares = s.shares;
+    h.resvPx = s.px;
+    a.reservedCash += s.cash;
+    pos.reserved += s.shares;
   }
 
   private reReserve(o: Order, inst: Instrument): void {
@@ -1223,6 +1355,9 @@ export class Engine {
     const pos = a.pos(inst.idx);
     const old = { qty: o.qty, leaves: o.leaves, price: o.price, stopPrice: o.stopPrice, trail: o.trail };
     const h: Holder = o.oco ?? o;
+    // what the holder holds now, to put back exactly on a rejection: recomputing it from the old terms could
+    // give another amount (a trailing stop's stop has moved since it reserved) or fail and free it all
+    const saved = saveResv(h);
     this.release(h, a, pos);
     o.qty = qty;
     o.leaves = leaves;
@@ -1240,8 +1375,7 @@ export class Engine {
       o.price = old.price;
       o.stopPrice = old.stopPrice;
       o.trail = old.trail;
-      if (o.oco !== null) this.reserveGroup(o.oco, a, pos);
-      else this.reserve(o, a, pos, o.side, o.leaves, this.resvPrice(o), -1);
+      this.restoreResv(h, a, pos, saved);
       fail(code, msg);
     }
     if (resting) {
@@ -1491,6 +1625,17 @@ export class Engine {
   get liveOrders(): number {
     return this.orders.size;
   }
+}
+
+/** A holder's reservation as it stands, to put back exactly (see Engine.restoreResv). */
+interface SavedResv {
+  cash: number;
+  shares: Qty;
+  px: Price;
+}
+
+function saveResv(h: Holder): SavedResv {
+  return { cash: h.resvCash, shares: h.resvShares, px: h.resvPx };
 }
 
 function roundHalfAway(x: number): number {

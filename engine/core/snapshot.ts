@@ -453,21 +453,10 @@ export function restoreEngine(s: EngineSnapshot, opts: Omit<EngineOptions, 'cand
   if (s.v !== 1) throw new Error(`Unsupported engine snapshot version ${String(s.v)}`);
   const e = new Engine({ ...opts, candleHistory: s.candleHistory });
   for (const i of s.instruments) {
-    e.execute({
-      type: 'CreateInstrument',
-      ts: 0,
-      instrument: {
-        symbol: i.symbol,
-        name: i.name,
-        tickSize: i.tick,
-        lotSize: i.lot,
-        referencePrice: i.referencePrice,
-        bandBps: i.bandBps,
-        previousClose: i.previousClose,
-        status: i.status,
-      },
-    });
-    const inst = e.instBySymbol.get(i.symbol)!;
+    // built as they were, not validated again as a CreateInstrument: a session's end may have moved the
+    // reference price past what CreateInstrument accepts
+    const inst = e.newInstrument(i.symbol, i.name, i.tick, i.lot, i.referencePrice, i.bandBps, i.previousClose, i.status);
+    e.addInstrument(inst);
     Object.assign(inst, {
       last: i.last,
       lastSize: i.lastSize,

@@ -8,7 +8,10 @@
  * - conservation: a shadow ledger built only from events (deposits, withdrawals, trades) must equal every
  *   touched account's cash and positions, so total cash and total shares per symbol are conserved;
  * - every fill at or better than its limit (limits tracked from the events), makers fill at their own price;
- * - price-time priority: the first maker hit by an incoming order is the book's best order before it came.
+ * - price-time priority: the first maker hit by an incoming order is the book's best order before it came;
+ * - a fill-or-kill order fills completely or not at all; nothing trades in a symbol halted before the command
+ *   (unless the command reopens it);
+ * - with `checkRejections`, a rejected command leaves the state hash unchanged.
  */
 import { Engine, type EngineOptions } from '../core/engine.js';
 import { checkInvariants } from '../core/invariants.js';
@@ -25,6 +28,8 @@ export interface StressOptions {
   gen?: GenOptions;
   /** Stop at the first violation (default true). */
   stopOnViolation?: boolean;
+  /** Hash the state around every command to check rejections change nothing (slower; default false). */
+  checkRejections?: boolean;
 }
 
 export interface StressResult {
@@ -63,8 +68,19 @@ export function runStress(opts: StressOptions): StressResult {
       const inst = sym === undefined ? undefined : e.instBySymbol.get(sym);
       if (inst !== undefined) preBest = { buy: inst.book.best('buy')?.id ?? null, sell: inst.book.best('sell')?.id ?? null };
     }
+    const hashBefore = opts.checkRejections === true ? e.stateHash() : '';
+    const haltedBefore = new Set(e.insts.filter((i) => i.status !== 'open').map((i) => i.symbol));
     const ev = e.execute(c);
     events += ev.length;
+    if (ev[0]?.type === 'Rejected') {
+      if (ev.length !== 1) violations.push(`#${n}: a rejection came with other events`);
+      if (opts.checkRejections === true && e.stateHash() !== hashBefore) violations.push(`#${n}: rejected ${c.type} changed the state`);
+    }
+    if (c.type === 'PlaceOrder' && c.tif === 'fok' && ev[0]?.type === 'OrderAccepted') {
+      let filled = 0;
+      for (const x of ev) if (x.type === 'Trade' && x.takerOrderId === c.orderId) filled += x.qty;
+      if (filled !== c.qty) violations.push(`#${n}: fill-or-kill ${c.orderId} filled ${filled} of ${c.qty}`);
+    }
     const touched = new Set<number>();
     let firstTradeSeen = false;
     let selfCancelSeen = false;
@@ -99,6 +115,8 @@ export function runStress(opts: StressOptions): StressResult {
           break;
         case 'Trade': {
           trades++;
+          if (haltedBefore.has(x.symbol) && !(c.type === 'SetInstrumentStatus' && c.status === 'open' && c.symbol === x.symbol))
+            violations.push(`#${n}: trade ${x.tradeId} in ${x.symbol} while halted`);
           const buyer = x.aggressor === 'buy' ? x.takerAccountId : x.makerAccountId;
           const seller = x.aggressor === 'buy' ? x.makerAccountId : x.takerAccountId;
           if (buyer === seller) violations.push(`#${n}: self trade ${x.tradeId}`);

@@ -79,7 +79,26 @@ interface Live {
 
 export interface GenOptions {
   /** Relative weights of command kinds. */
-  weights?: Partial<Record<'limit' | 'market' | 'stop' | 'bracket' | 'oco' | 'cancel' | 'replace' | 'cash' | 'halt' | 'endSession' | 'bad', number>>;
+  weights?: Partial<
+    Record<
+      | 'limit'
+      | 'market'
+      | 'stop'
+      | 'bracket'
+      | 'oco'
+      | 'cancel'
+      | 'replace'
+      | 'cash'
+      | 'halt'
+      | 'endSession'
+      | 'bad'
+      // off by default (so existing seeds keep their sequences):
+      | 'ocoPair' // an OCO pair of two limits, or of a limit and a trailing stop
+      | 'shortSale' // a short-capable account sells at market, or withdraws a large part of its cash
+      | 'shortToggle', // SetAccountLimits turning an account's short selling on or off
+      number
+    >
+  >;
   /** Price offsets are drawn within ±spreadTicks of the mark. */
   spreadTicks?: number;
 }
@@ -119,6 +138,9 @@ export class CommandGenerator {
       halt: 0.3,
       endSession: 0.2,
       bad: 2,
+      ocoPair: 0,
+      shortSale: 0,
+      shortToggle: 0,
       ...opts.weights,
     };
     this.w = Object.entries(w);
@@ -244,6 +266,25 @@ export class CommandGenerator {
         this.orderId += 2;
         return cmd;
       }
+      case 'ocoPair': {
+        const a = this.spec(side, 'limit', symbol);
+        const b = this.spec(side, rng.chance(0.5) ? 'limit' : 'trailing_stop', symbol);
+        for (const l of [a, b]) {
+          if (l.tif === 'ioc' || l.tif === 'fok') l.tif = 'gtc';
+          delete l.postOnly;
+        }
+        if (rng.chance(0.5)) b.qty = a.qty;
+        const cmd: Command = { type: 'PlaceOco', ts, accountId, legs: [{ ...a, orderId: this.orderId }, { ...b, orderId: this.orderId + 1 }] };
+        this.orderId += 2;
+        return cmd;
+      }
+      case 'shortSale': {
+        const seller = rng.int(m.accounts - m.shortAccounts + 1, m.accounts);
+        if (rng.chance(0.3)) return { type: 'Withdraw', ts, accountId: seller, amount: rng.int(1, m.cashPerAccount) };
+        return { type: 'PlaceOrder', ts, orderId: this.orderId++, accountId: seller, ...this.spec('sell', 'market', symbol) };
+      }
+      case 'shortToggle':
+        return { type: 'SetAccountLimits', ts, accountId, limits: {}, allowShort: rng.chance(0.5) };
       case 'cancel':
       case 'replace': {
         const target = this.pickLive();

@@ -24,4 +24,20 @@ describe('seeded stress', () => {
     expect(b.violations).toEqual([]);
     expect(a.stateHash).toBe(b.stateHash);
   });
+
+  // The corners the run above seldom reaches: OCO pairs of two limits or with a trailing leg, short-capable
+  // accounts with little cash selling at market and withdrawing, short selling turned on and off, halts.
+  // Checked besides: a rejection changes nothing, fill-or-kill is all or nothing, no trade while halted.
+  const corners = { limit: 30, market: 10, stop: 10, bracket: 4, oco: 3, ocoPair: 8, shortSale: 8, shortToggle: 2, cash: 4, halt: 1, endSession: 0.5 };
+  it.each([1, 2])('seed %i: corners (OCO pairs, short sales on little cash, toggles, halts) on both books', (seed) => {
+    const opts = { seed, commands: 3_000, accounts: 12, symbols: 2, fullCheckEvery: 1, checkRejections: true, gen: { weights: corners, spreadTicks: 6 } };
+    const a = runStress(opts);
+    const b = runStress({ ...opts, book: 'reference' });
+    expect(a.violations).toEqual([]);
+    expect(b.violations).toEqual([]);
+    expect(a.stateHash).toBe(b.stateHash);
+    expect(a.trades).toBeGreaterThan(300);
+    expect(a.eventCounts.StopMoved ?? 0).toBeGreaterThan(0);
+    expect(a.eventCounts.AccountLimitsChanged ?? 0).toBeGreaterThan(0);
+  });
 });
