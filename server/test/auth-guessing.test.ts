@@ -50,11 +50,15 @@ describe('sign-in guesses sent together', () => {
     await createUser(s, admin, 'someone', 'trader');
     // one wrong, then two at once: all three are checked (three may fail before a lock)
     expect((await login(s, 'someone', 'wrong 1')).body.code).toBe('INVALID_CREDENTIALS');
-    const two = await Promise.all([login(s, 'someone', 'wrong 2'), login(s, 'someone')]);
-    expect(two.map((r) => r.status).sort()).toEqual([200, 401]);
-    // the right password cleared the failures: a fresh budget of three
-    const three = await Promise.all([1, 2, 3].map((i) => login(s!, 'someone', `wrong again ${i}`)));
+    const two = await Promise.all([login(s, 'someone', 'wrong 2'), login(s, 'someone', 'wrong 3')]);
+    expect(count(two.map((r) => r.body.code as string))).toEqual({ INVALID_CREDENTIALS: 2 });
+    // three failures: locked, the right password too
+    expect((await login(s, 'someone')).body.code).toBe('RATE_LIMITED');
+    // another account is not
+    await createUser(s, admin, 'other', 'trader');
+    const three = await Promise.all([1, 2, 3].map((i) => login(s!, 'other', `wrong ${i}`)));
     expect(count(three.map((r) => r.body.code as string))).toEqual({ INVALID_CREDENTIALS: 3 });
+    expect((await login(s, 'other')).body.code).toBe('RATE_LIMITED');
   });
 });
 
