@@ -184,9 +184,10 @@ function HubLogin() {
           initialUser={st?.username}
           note={st?.error?.code === 'SESSION_REVOKED' ? sessionEndedNote(st.error) : st?.error?.message}
           onCancel={() => setDismissed(`${st?.profileId}|${st?.since}`)}
-          signIn={async (username, password, code) => {
+          offerRemember
+          signIn={async (username, password, code, remember) => {
             await live.conn.call('hub.login', {
-              remember: false,
+              remember,
               profileId: st?.profileId ?? 'local',
               username,
               password,

@@ -9,8 +9,13 @@ import { reasonFor } from '../format/reasons.js';
 
 export interface LoginProps {
   serverName: string;
-  /** Throws a ProtocolError with the server's code on refusal. */
-  signIn(username: string, password: string, code: string | undefined): Promise<void>;
+  /** Throws a ProtocolError with the server's code on refusal. `remember`: as the user chose (see offerRemember). */
+  signIn(username: string, password: string, code: string | undefined, remember: boolean): Promise<void>;
+  /**
+   * Offer "Keep me signed in on this computer" (the desktop hub: the session's refresh token in the OS
+   * keychain, so the next start connects without a password). Unchecked unless the user checks it.
+   */
+  offerRemember?: boolean;
   initialUser?: string | undefined;
   note?: string | undefined;
   onCancel?(): void;
@@ -21,6 +26,7 @@ export function LoginForm(p: LoginProps) {
   const [password, setPassword] = useState('');
   const [code, setCode] = useState('');
   const [needCode, setNeedCode] = useState(false);
+  const [remember, setRemember] = useState(false);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<{ code: string; text: string } | undefined>();
   const codeRef = useRef<HTMLInputElement>(null);
@@ -32,7 +38,7 @@ export function LoginForm(p: LoginProps) {
     if (busy) return;
     setBusy(true);
     try {
-      await p.signIn(username.trim(), password, needCode ? code.trim() : undefined);
+      await p.signIn(username.trim(), password, needCode ? code.trim() : undefined, p.offerRemember === true && remember);
       setError(undefined);
     } catch (e) {
       const c = isProtocolError(e) ? e.code : 'UNAVAILABLE';
@@ -87,6 +93,12 @@ export function LoginForm(p: LoginProps) {
           />
           <p className="hint">Open your authenticator app and enter the current code for this account.</p>
         </>
+      )}
+      {p.offerRemember === true && (
+        <label className="check small" title="The session is kept in the system keychain until you sign out">
+          <input type="checkbox" data-testid="login-remember" checked={remember} onChange={(e) => setRemember(e.target.checked)} />
+          Keep me signed in on this computer
+        </label>
       )}
       {error && (
         <div className="field-error block" role="alert" data-testid="login-error" data-code={error.code}>

@@ -22,6 +22,9 @@ let dataDir: string;
 let browser: Browser;
 let code: (ms: number) => string;
 
+/** The host's keychain: what a sign-in keeps there. */
+const credentials = new MemoryStore();
+
 beforeAll(async () => {
   const dir = rendererBuild();
   ex = new TestExchange(dir);
@@ -30,7 +33,7 @@ beforeAll(async () => {
   const bob = await ex.trader('bob', 5_000_000);
   code = await ex.enableTotp(bob);
   dataDir = mkdtempSync(join(tmpdir(), 'td-hubfirm-'));
-  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials: new MemoryStore(), seed: 5, simStart: SIM_START });
+  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials, seed: 5, simStart: SIM_START });
   browser = await launch();
 }, 60_000);
 
@@ -101,11 +104,19 @@ describe('firm server through the hub', () => {
     const menu = () => attrAll(page.locator('select[aria-label="Add panel"] option'), 'value');
     expect(await menu()).not.toContain('admin'); // not in the local simulation
 
+    // bob's sign-in in the test before did not ask to be kept: nothing of his is in the keychain
+    expect((await credentials.accounts()).filter((a) => a.endsWith('/refreshToken'))).toEqual([]);
     await addProfile(page, 'Desk admin', 'admin');
     await page.locator('[data-testid=connection][data-state=login_required]').waitFor({ timeout: 15_000 });
     await page.locator('#login-pass').fill(PASSWORD);
+    // kept: the session's refresh token goes to the keychain, so the next start connects without a password
+    expect(await page.getByTestId('login-remember').isChecked()).toBe(false);
+    await page.getByTestId('login-remember').check();
     await page.click('form.login button[type=submit]');
     await waitConnected(page, 20_000);
+    const kept = (await credentials.accounts()).filter((a) => a.endsWith('/refreshToken'));
+    expect(kept).toHaveLength(1);
+    expect(kept[0]).toMatch(/^desk-admin-[0-9a-f]{6}\/refreshToken$/);
     await until(menu, (m) => m.includes('admin'), 10_000, 'Admin in the Add-panel menu');
 
     await page.selectOption('select[aria-label="Add panel"]', 'admin');
