@@ -109,6 +109,14 @@ describe('held keys', () => {
     await setConfirm(page, false);
   });
 
+  it('ladder without confirmation: a held Enter or Space places one order', async () => {
+    if (await ladder().getByLabel('Confirm').isChecked()) await ladder().getByLabel('Confirm').uncheck();
+    await focusBidCell();
+    expect(await placedBy(() => hold('Enter', 5))).toHaveLength(1);
+    await focusBidCell();
+    expect(await placedBy(() => hold(' ', 5))).toHaveLength(1);
+  });
+
   for (const key of ['Enter', ' ']) {
     it(`ladder with confirmation: a held ${key === ' ' ? 'Space' : key} opens the preview and does not send`, async () => {
       await ladder().getByLabel('Confirm').check();
