@@ -130,3 +130,31 @@ describe('held keys', () => {
     });
   }
 });
+
+describe('hotkeys in a linked panel', () => {
+  it('trade the symbol the focused panel shows (its link group), not the window selection', async () => {
+    const other = (await attrAll(page.locator('[data-testid=watchlist] tbody tr'), 'data-symbol')).find(
+      (s) => s !== symbol && host.core.venue.view.quote(s)?.bid != null && host.core.venue.view.quote(s)?.ask != null,
+    )!;
+    await page.locator('section[data-panel=ladder] [data-testid=link-chip]').selectOption('red');
+    host.core.links.set('red', { symbol: other });
+    await until(() => ladder().locator('.sym').textContent(), (t) => t === other, 10_000, 'the red ladder on the other symbol');
+    expect(await page.locator('#t-symbol').inputValue()).toBe(symbol); // the window's selection (the unlinked ticket)
+    await ladder().locator('[role=row].best-ask').first().waitFor({ timeout: 15_000 });
+    await ladder().locator('[role=grid]').focus();
+    await page.keyboard.press('Shift+B');
+    const preview = page.getByTestId('order-preview');
+    await preview.waitFor();
+    expect(await preview.locator('.confirm-summary').textContent()).toContain(` ${other} `);
+    const placed = await placedBy(() => page.keyboard.press('Enter'));
+    expect(placed).toHaveLength(1);
+    expect(host.core.venue.order(placed[0]!)).toMatchObject({ symbol: other, side: 'buy' });
+    // the ticket, unlinked, trades the window's selection (focused outside its text fields, which keep their keys)
+    await page.getByTestId('ticket').locator('.seg.side button.buy').focus();
+    await page.keyboard.press('Shift+B');
+    await preview.waitFor();
+    expect(await preview.locator('.confirm-summary').textContent()).toContain(` ${symbol} `);
+    await page.keyboard.press('Escape');
+    expect(await preview.count()).toBe(0);
+  });
+});
