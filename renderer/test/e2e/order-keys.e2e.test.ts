@@ -158,3 +158,40 @@ describe('hotkeys in a linked panel', () => {
     expect(await preview.count()).toBe(0);
   });
 });
+
+describe('confirmation settings across windows', () => {
+  it('a confirmation switched in one window applies at once in another open window', async () => {
+    const other = await page.context().newPage();
+    other.setDefaultTimeout(10_000);
+    await other.goto(host.url);
+    await waitConnected(other);
+    const box = (p: Page) => p.getByTestId('ticket').getByLabel('Confirm before sending');
+    await setConfirm(page, false);
+    await until(() => box(other).isChecked(), (c) => !c, 5000, 'the ticket confirmation off in the other window');
+    await setConfirm(page, true);
+    await until(() => box(other).isChecked(), (c) => c, 5000, 'the ticket confirmation on in the other window');
+    await setConfirm(page, false);
+
+    // Hotkey previews: switched off here, the other window's ladder sends Shift+B at once ...
+    const otherLadder = other.getByTestId('depth-ladder');
+    await otherLadder.locator('[role=row].best-ask').first().waitFor({ timeout: 15_000 });
+    const previewBox = () => page.getByLabel('Preview orders from hotkeys (Enter sends)');
+    await page.getByTestId('hotkey-settings').click();
+    await previewBox().uncheck();
+    await page.keyboard.press('Escape');
+    await otherLadder.locator('[role=grid]').focus();
+    const before = newest();
+    await other.keyboard.press('Shift+B');
+    await until(() => Promise.resolve(mine().filter((id) => id > before).length), (n) => n === 1, 5000, 'the hotkey order sent at once');
+    expect(await other.getByTestId('order-preview').count()).toBe(0);
+    // ... and switched back on, it asks first.
+    await page.getByTestId('hotkey-settings').click();
+    await previewBox().check();
+    await page.keyboard.press('Escape');
+    await otherLadder.locator('[role=grid]').focus();
+    await other.keyboard.press('Shift+B');
+    await other.getByTestId('order-preview').waitFor({ timeout: 5000 });
+    await other.keyboard.press('Escape');
+    await other.close();
+  });
+});
