@@ -5,7 +5,7 @@
  * where they meet the protocol.
  */
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { isProtocolError, TIMEFRAMES, type Depth, type OrderRecord, type PanelKind, type ParamsOf } from '../../../engine/protocol/index.js';
 import { keys, loadOlderCandles, useAccount, useCandleBook, useExecutions, useInstrument, useInstruments, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
 import type { Execution, Quote, Timeframe } from '../data/types.js';
@@ -66,13 +66,38 @@ export function useDepth(symbol: string, levels = 50): Depth | null {
   return depth;
 }
 
-/** Volume at price from the prints of the tape (the recent page, then every live print). */
+/**
+ * Whose trades the connection shows: through the desktop's hub, the venue profile and account (a switch of
+ * profile is another venue, with trade ids of its own); a direct connection is one venue.
+ */
+function useVenueKey(): string {
+  const live = useLive();
+  const hub = useSyncExternalStore(
+    (cb) => live.onHubStatus(cb),
+    () => live.hubStatus,
+  );
+  return hub === undefined ? '' : `${hub.profileId ?? ''}|${hub.accountId ?? ''}`;
+}
+
+/**
+ * Volume at price from the prints of the tape (the recent page, then every live print), for the symbol at
+ * the venue connected to: another venue, or the trades query reset (a new session), starts it over.
+ */
 export function useVolumeAtPrice(symbol: string): ReadonlyMap<number, number> {
   const trades = useTrades(symbol);
-  const profile = useMemo(() => new VolumeProfile(symbol), [symbol]);
+  const venue = useVenueKey();
+  const profile = useMemo(() => new VolumeProfile(symbol, venue), [symbol, venue]);
   const [rev, setRev] = useState(0);
   useEffect(() => {
-    if (trades.data !== undefined && profile.add(trades.data) > 0) setRev((r) => r + 1);
+    if (trades.data === undefined) {
+      // reset (another venue or sign-in) or not loaded yet: what was counted is not this list's
+      if (profile.lastTradeId > 0) {
+        profile.reset();
+        setRev((r) => r + 1);
+      }
+      return;
+    }
+    if (profile.add(trades.data) > 0) setRev((r) => r + 1);
   }, [trades.data, profile]);
   return useMemo(() => new Map(profile.byPrice), [profile, rev]);
 }
