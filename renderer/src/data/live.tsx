@@ -20,7 +20,7 @@ import type {
   HubStatus,
 } from '../../../engine/protocol/index.js';
 import type { Backend } from './backend.js';
-import { upsertBy } from './upsert.js';
+import { upsertBy, upsertOrderList } from './upsert.js';
 import type { AccountView, Candle, Execution, IndexView, InstrumentView, OrderRecord, Quote, Timeframe, TradePrint } from './types.js';
 
 export const keys = {
@@ -79,6 +79,9 @@ export class Live {
       new QueryClient({
         defaultOptions: { queries: { staleTime: Infinity, gcTime: 5 * 60_000, retry: 2, retryDelay: 500, refetchOnWindowFocus: false } },
       });
+    // Orders and executions change one item per push and the upserts keep the other items as they were:
+    // comparing the whole new list with the old one, deeply, on every push is work for nothing.
+    for (const key of [keys.orders, keys.executions]) this.qc.setQueryDefaults(key, { structuralSharing: false });
   }
 
   get conn() {
@@ -193,16 +196,9 @@ export class Live {
     return () => this.#quoteListeners.delete(cb);
   }
 
+  /** Every working order and the newest ended ones (MAX_ENDED_ORDERS): the list does not grow for the session. */
   upsertOrder = (o: OrderRecord): void => {
-    this.qc.setQueryData<OrderRecord[]>(keys.orders, (prev) => {
-      const list = prev ?? [];
-      const i = list.findIndex((x) => x.orderId === o.orderId);
-      if (i < 0) return [o, ...list];
-      if (list[i]!.updatedTs > o.updatedTs) return list;
-      const next = list.slice();
-      next[i] = o;
-      return next;
-    });
+    this.qc.setQueryData<OrderRecord[]>(keys.orders, (prev) => upsertOrderList(prev, o));
   };
 
   /** Before the list has loaded a push is dropped: the list, answered after it on the same connection, holds it. */

@@ -97,15 +97,26 @@ export function formatAvgPrice(avgMinor: number): string {
 export type ParseResult = { ok: true; value: number } | { ok: false; error: string };
 
 /**
+ * Typed whole digits without their thousands separators, or undefined when a comma is anywhere but
+ * between groups of three ("1,500" and "12,345,678"; not "1,5", "0,50", "12,34,5", ",100" or "0,500"):
+ * a decimal comma or a slip of the finger must not turn into a thousandfold value.
+ */
+function ungroup(digits: string): string | undefined {
+  if (!digits.includes(',')) return digits;
+  return /^[1-9]\d{0,2}(?:,\d{3})+$/.test(digits) ? digits.replace(/,/g, '') : undefined;
+}
+
+/**
  * Parses typed price text into integer minor units without floats: "100.5" -> 10050, "1,000" -> 100000.
- * More than two decimals, signs, exponents and junk are refused.
+ * More than two decimals, signs, exponents, commas other than thousands grouping and junk are refused.
  */
 export function parsePrice(text: string): ParseResult {
-  const t = text.trim().replace(/,/g, '');
+  const t = text.trim();
   if (t === '') return { ok: false, error: 'Enter a price' };
-  const m = /^(\d*)(?:\.(\d*))?$/.exec(t);
-  if (m === null || (m[1] === '' && (m[2] ?? '') === '')) return { ok: false, error: 'Not a number' };
-  const whole = m[1] === '' ? '0' : m[1]!;
+  const m = /^([\d,]*)(?:\.(\d*))?$/.exec(t);
+  const digits = m === null ? undefined : ungroup(m[1]!);
+  if (m === null || digits === undefined || (digits === '' && (m[2] ?? '') === '')) return { ok: false, error: 'Not a number' };
+  const whole = digits === '' ? '0' : digits;
   const frac = m[2] ?? '';
   if (frac.length > MINOR_DIGITS) {
     if (/^0*$/.test(frac.slice(MINOR_DIGITS))) return parsePrice(`${whole}.${frac.slice(0, MINOR_DIGITS)}`);
@@ -116,11 +127,12 @@ export function parsePrice(text: string): ParseResult {
   return { ok: true, value };
 }
 
-/** Parses a whole number of shares: "1,500" -> 1500; decimals and signs are refused. */
+/** Parses a whole number of shares: "1,500" -> 1500; decimals, signs and commas other than grouping are refused. */
 export function parseQty(text: string): ParseResult {
-  const t = text.trim().replace(/,/g, '');
-  if (t === '') return { ok: false, error: 'Enter a quantity' };
-  if (!/^\d+$/.test(t)) return { ok: false, error: 'Whole shares only' };
+  const typed = text.trim();
+  if (typed === '') return { ok: false, error: 'Enter a quantity' };
+  const t = ungroup(typed);
+  if (t === undefined || !/^\d+$/.test(t)) return { ok: false, error: 'Whole shares only' };
   const value = Number(t);
   if (!Number.isSafeInteger(value)) return { ok: false, error: 'Too large' };
   return { ok: true, value };

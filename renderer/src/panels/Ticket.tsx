@@ -12,6 +12,7 @@ import type { OrderType, TimeInForce } from '../data/types.js';
 import { formatMoney, formatPrice, formatQty, parsePrice, parseQty, priceInput } from '../format/num.js';
 import { reasonFor } from '../format/reasons.js';
 import { needsPrice, needsStop, needsTrail, validateTicket, type TicketDraft } from '../ticket/validate.js';
+import { useFreshPressOnly } from '../ui/heldKeys.js';
 import { HaltedTag, haltedText, ModeBadge } from '../ui/StatusBits.js';
 import { useActiveSymbol } from '../ui/symbol.js';
 import { PREF, usePref } from '../workspace/prefs.js';
@@ -148,7 +149,8 @@ export function Ticket(_props: PanelProps) {
       e.preventDefault();
     } else if (e.key === 'Enter' && !confirming && (e.target as HTMLElement).tagName !== 'BUTTON') {
       e.preventDefault();
-      submit();
+      // a held Enter submits once: its auto-repeats neither send again nor press the confirmation's Send
+      if (!e.repeat) submit();
     }
   };
 
@@ -337,9 +339,12 @@ export function Ticket(_props: PanelProps) {
 function ConfirmDialog(p: { summary: string; buy: boolean; estCost: number | undefined; bpAfter: number | undefined; tif: TimeInForce; onSend(): void; onCancel(): void }) {
   const sendRef = useRef<HTMLButtonElement>(null);
   useEffect(() => sendRef.current?.focus(), []);
+  // Send has the focus: the repeats of the Enter that opened the dialog must not press it
+  const fresh = useFreshPressOnly();
   return (
     <div
       className="modal-backdrop"
+      {...fresh}
       onKeyDown={(e) => {
         if (e.key === 'Escape') {
           e.stopPropagation();

@@ -1,8 +1,9 @@
 /**
  * The order preview shown before something sends an order (a ladder click on first use, a hotkey while
- * confirmation is on). Enter sends, Escape cancels; "Don't ask again" switches the confirmation off.
+ * confirmation is on). A fresh press of Enter sends (not the repeats of a key held since before it opened), Escape cancels; "Don't ask again" switches the confirmation off.
  */
 import { useEffect, useRef, useState } from 'react';
+import { useFreshPressOnly } from '../ui/heldKeys.js';
 
 export interface ConfirmOrderProps {
   title: string;
@@ -21,6 +22,8 @@ export function ConfirmOrder(p: ConfirmOrderProps) {
   const [dontAsk, setDontAsk] = useState(false);
   const send = useRef<HTMLButtonElement>(null);
   useEffect(() => send.current?.focus(), []);
+  // the Send button has the focus: the held key that opened the preview must not press it
+  const fresh = useFreshPressOnly();
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && p.onCancel()}>
       <div
@@ -29,6 +32,7 @@ export function ConfirmOrder(p: ConfirmOrderProps) {
         aria-modal="true"
         aria-label={p.title}
         data-testid="order-preview"
+        {...fresh}
         onKeyDown={(e) => {
           if (e.key === 'Escape') {
             e.preventDefault();

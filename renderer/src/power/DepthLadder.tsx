@@ -1,8 +1,8 @@
 /**
  * The depth ladder (DOM). Columns: my buy orders | bid size | price | ask size | my sell orders | volume.
  * Click a bid cell to buy at that price, an ask cell to sell, one of my order cells to cancel those orders.
- * Keyboard: the ladder is one tab stop; arrow keys move between cells, Enter/Space acts, PageUp/PageDown
- * scroll, C re-centres on the last price. The first order from the ladder asks for confirmation (which
+ * Keyboard: the ladder is one tab stop; arrow keys move between cells, Enter/Space acts (once per press: a
+ * held key's auto-repeats do nothing), PageUp/PageDown scroll, C re-centres on the last price. The first order from the ladder asks for confirmation (which
  * the trader can switch off). Plain props and callbacks: the ladder fetches and sends nothing itself.
  */
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
@@ -161,6 +161,8 @@ export function DepthLadder(p: DepthLadderProps) {
         const row = model.rows[focus.row];
         if (row === undefined) return;
         e.preventDefault();
+        // a held key acts once: its auto-repeats would place (or cancel) once per repeat
+        if (e.repeat) return;
         return act(row, COLUMNS[focus.col]!);
       }
     }

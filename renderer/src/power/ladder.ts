@@ -249,30 +249,46 @@ export function ladderClick(row: LadderRow, column: LadderColumn, ctx: LadderCli
 /** Volume at price accumulated from trade prints, each print counted once (by trade id). */
 export class VolumeProfile {
   readonly #byPrice = new Map<number, number>();
-  readonly #seen = new Set<number>();
+  /** The highest trade id counted: a venue numbers its trades in order, so a lower or equal id is counted already. */
+  #last = 0;
   #symbol: string;
-  constructor(symbol: string) {
+  #venue: string;
+  /** `venue`: whose trade ids these are (the connection or profile); another venue numbers its own. */
+  constructor(symbol: string, venue = '') {
     this.#symbol = symbol;
+    this.#venue = venue;
   }
   get symbol(): string {
     return this.#symbol;
   }
-  /** Adds prints (any order; duplicates and other symbols ignored). Returns how many were new. */
+  get lastTradeId(): number {
+    return this.#last;
+  }
+  get venue(): string {
+    return this.#venue;
+  }
+  /** Adds prints (any order; already counted ones, by trade id, and other symbols ignored). Returns how many were new. */
   add(prints: Iterable<TradePrint>): number {
+    const from = this.#last;
     let added = 0;
+    let last = from;
+    const batch = new Set<number>(); // a list may hold a print twice
     for (const p of prints) {
-      if (p.symbol !== this.#symbol || this.#seen.has(p.tradeId)) continue;
-      this.#seen.add(p.tradeId);
+      if (p.symbol !== this.#symbol || p.tradeId <= from || batch.has(p.tradeId)) continue;
+      batch.add(p.tradeId);
       this.#byPrice.set(p.price, (this.#byPrice.get(p.price) ?? 0) + p.qty);
+      if (p.tradeId > last) last = p.tradeId;
       added++;
     }
+    this.#last = last;
     return added;
   }
-  /** Start over (a new session or a new symbol). */
-  reset(symbol = this.#symbol): void {
+  /** Start over (a new session, symbol or venue). */
+  reset(symbol = this.#symbol, venue = this.#venue): void {
     this.#symbol = symbol;
+    this.#venue = venue;
     this.#byPrice.clear();
-    this.#seen.clear();
+    this.#last = 0;
   }
   get byPrice(): ReadonlyMap<number, number> {
     return this.#byPrice;

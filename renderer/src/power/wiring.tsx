@@ -5,13 +5,14 @@
  * where they meet the protocol.
  */
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { isProtocolError, TIMEFRAMES, type Depth, type OrderRecord, type PanelKind, type ParamsOf } from '../../../engine/protocol/index.js';
-import { loadOlderCandles, useAccount, useCandleBook, useExecutions, useInstrument, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
-import type { Execution, Timeframe } from '../data/types.js';
+import { keys, loadOlderCandles, useAccount, useCandleBook, useExecutions, useInstrument, useInstruments, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
+import type { Execution, Quote, Timeframe } from '../data/types.js';
 import { formatPrice } from '../format/num.js';
 import { panelDef, panelKind, registerPanel, type PanelProps } from '../panels/registry.js';
-import { useLinkedTimeframe } from '../links/links.js';
+import { isLinkColor, type LinkColor, type LinkSnapshot } from '../links/groups.js';
+import { linkStore, useLinkedTimeframe } from '../links/links.js';
 import { useActiveSymbol } from '../ui/symbol.js';
 import { restorePopoutWindows } from '../windows/workspaceWindows.js';
 import { useTheme } from '../ui/theme.js';
@@ -65,13 +66,38 @@ export function useDepth(symbol: string, levels = 50): Depth | null {
   return depth;
 }
 
-/** Volume at price from the prints of the tape (the recent page, then every live print). */
+/**
+ * Whose trades the connection shows: through the desktop's hub, the venue profile and account (a switch of
+ * profile is another venue, with trade ids of its own); a direct connection is one venue.
+ */
+function useVenueKey(): string {
+  const live = useLive();
+  const hub = useSyncExternalStore(
+    (cb) => live.onHubStatus(cb),
+    () => live.hubStatus,
+  );
+  return hub === undefined ? '' : `${hub.profileId ?? ''}|${hub.accountId ?? ''}`;
+}
+
+/**
+ * Volume at price from the prints of the tape (the recent page, then every live print), for the symbol at
+ * the venue connected to: another venue, or the trades query reset (a new session), starts it over.
+ */
 export function useVolumeAtPrice(symbol: string): ReadonlyMap<number, number> {
   const trades = useTrades(symbol);
-  const profile = useMemo(() => new VolumeProfile(symbol), [symbol]);
+  const venue = useVenueKey();
+  const profile = useMemo(() => new VolumeProfile(symbol, venue), [symbol, venue]);
   const [rev, setRev] = useState(0);
   useEffect(() => {
-    if (trades.data !== undefined && profile.add(trades.data) > 0) setRev((r) => r + 1);
+    if (trades.data === undefined) {
+      // reset (another venue or sign-in) or not loaded yet: what was counted is not this list's
+      if (profile.lastTradeId > 0) {
+        profile.reset();
+        setRev((r) => r + 1);
+      }
+      return;
+    }
+    if (profile.add(trades.data) > 0) setRev((r) => r + 1);
   }, [trades.data, profile]);
   return useMemo(() => new Map(profile.byPrice), [profile, rev]);
 }
@@ -179,12 +205,29 @@ const focusedPanel = (): PanelKind | null => {
   return k === null ? null : (panelKind(k) as PanelKind);
 };
 
+/** The link group of the focused panel (its frame's data-link), or null when it is in none. */
+const focusedLink = (): LinkColor | null => {
+  const c = document.activeElement?.closest('[data-panel]')?.getAttribute('data-link') ?? null;
+  return isLinkColor(c) ? c : null;
+};
+
+/**
+ * The symbol the focused panel shows, as useActiveSymbol reads it inside the panel: its link group's
+ * symbol (or, while the group has none, the window's selection); a panel in no group, or no panel, shows
+ * the window's selection.
+ */
+const symbolOf = (link: LinkColor | null, groups: LinkSnapshot['groups'], windowSymbol: string): string =>
+  link === null ? windowSymbol : (groups[link]?.symbol ?? windowSymbol);
+
 export function PowerLayer() {
   const live = useLive();
   const keymap = useKeymap();
-  const [symbol] = useActiveSymbol();
-  const instrument = useInstrument(symbol);
-  const quote = useQuote(symbol);
+  // The layer sits outside every panel's link group: useActiveSymbol here is the window's selection. Order
+  // hotkeys trade the symbol of the panel focused when the key is pressed, which its link group may set to
+  // another one; its instrument and quote are read from the cache then (the panel keeps its quote live).
+  const [windowSymbol] = useActiveSymbol();
+  const instruments = useInstruments();
+  useQuote(windowSymbol);
   const account = useAccount();
   const [qty, setQty] = usePref<number>(POWER_PREF.qty, keymap.sizePresets[0]);
   const [sheet, setSheet] = useState<PanelKind | null | false>(false);
@@ -227,10 +270,13 @@ export function PowerLayer() {
           return;
       }
       e.preventDefault();
-      if (instrument === undefined) {
-        toast('Pick a symbol first', 'error');
+      const symbol = symbolOf(focusedLink(), linkStore.snapshot.groups, windowSymbol);
+      const instrument = instruments.data?.find((i) => i.symbol === symbol);
+      if (symbol === '' || instrument === undefined) {
+        toast(symbol === '' ? 'Not sent: the focused panel shows no symbol; pick one first' : `Not sent: ${symbol} is not loaded yet`, 'error');
         return;
       }
+      const quote = live.qc.getQueryData<Quote>(keys.quote(symbol));
       const position = account.data?.positions.find((p) => p.symbol === symbol) ?? null;
       const r = intentToRequests(intent, { instrument, quote: quote ?? null, position });
       if (!r.ok) {
@@ -245,7 +291,7 @@ export function PowerLayer() {
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [keymap, qty, setQty, instrument, quote, account.data, symbol, live, preview]);
+  }, [keymap, qty, setQty, instruments.data, account.data, windowSymbol, live, preview]);
 
   return (
     <>

@@ -14,6 +14,28 @@ function read<T>(key: string, fallback: T): T {
 
 const cache = new Map<string, unknown>();
 
+/**
+ * Kept per window: the window's own symbol selection (a panel in no link group follows its window's; the
+ * stored value only seeds the next start). Every other preference is the same in every window.
+ */
+const WINDOW_LOCAL: ReadonlySet<string> = new Set(['tradedesk.symbol']);
+
+/**
+ * Another window (same origin) changed a preference: localStorage tells the others with a `storage` event.
+ * The cached value goes and the subscribers read the stored one, so a confirmation switched on in one
+ * window is honoured at once by every open window. A clear (key null) drops every cached preference.
+ */
+function onStorage(e: StorageEvent): void {
+  if (e.storageArea !== null && e.storageArea !== localStorage) return;
+  const keys = e.key === null ? [...cache.keys()] : [e.key];
+  for (const key of keys) {
+    if (WINDOW_LOCAL.has(key)) continue;
+    cache.delete(key);
+    for (const l of listeners.get(key) ?? []) l();
+  }
+}
+if (typeof window !== 'undefined') window.addEventListener('storage', onStorage);
+
 export function getPref<T>(key: string, fallback: T): T {
   if (!cache.has(key)) cache.set(key, read(key, fallback));
   return cache.get(key) as T;

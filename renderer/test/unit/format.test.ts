@@ -90,4 +90,44 @@ describe('typed text becomes integers without floats', () => {
     expect(parseQty('-3').ok).toBe(false);
     expect(parseQty('99999999999999999999').ok).toBe(false);
   });
+
+  it('accepts commas only as thousands separators', () => {
+    // a decimal comma or a misplaced one is refused, not read as digits ("1,5" was 1.500,00)
+    for (const t of ['1,5', '0,50', '12,34,5', '1,,000', ',100', '100,', '1,000,', '1,0000', '0,500', '1,000,00', '1.000,5', '1,5.5', '.5,0']) {
+      expect(parsePrice(t), t).toEqual({ ok: false, error: 'Not a number' });
+    }
+    for (const t of ['1,5', '1,,0', ',100', '15,00', '1,000,0', '0,100', '100,']) {
+      expect(parseQty(t), t).toEqual({ ok: false, error: 'Whole shares only' });
+    }
+    expect(parsePrice('1,000')).toEqual({ ok: true, value: 100000 });
+    expect(parsePrice('1,000.5')).toEqual({ ok: true, value: 100050 });
+    expect(parsePrice('12,345,678.90')).toEqual({ ok: true, value: 1234567890 });
+    expect(parsePrice(' 1,000. ')).toEqual({ ok: true, value: 100000 });
+    expect(parseQty('1,500')).toEqual({ ok: true, value: 1500 });
+    expect(parseQty('12,500,000')).toEqual({ ok: true, value: 12500000 });
+    expect(parseQty('007')).toEqual({ ok: true, value: 7 });
+  });
+
+  it('round-trips grouped prices, money and quantities (format, then parse, gives the same integer)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }), (n) => {
+        expect(parsePrice(formatPrice(n))).toEqual({ ok: true, value: n });
+        expect(parsePrice(formatMoney(n))).toEqual({ ok: true, value: n });
+        expect(parseQty(formatQty(n))).toEqual({ ok: true, value: n });
+      }),
+    );
+  });
+
+  it('refuses any text with a comma that is not thousands grouping', () => {
+    const grouped = /^(?:\d+|[1-9]\d{0,2}(?:,\d{3})+)(?:\.\d*)?$|^\.\d+$/;
+    fc.assert(
+      fc.property(fc.stringMatching(/^[0-9,.]{1,12}$/), (t) => {
+        if (!t.includes(',')) return;
+        const p = parsePrice(t);
+        if (p.ok) expect(t).toMatch(grouped);
+        const q = parseQty(t);
+        if (q.ok) expect(t).toMatch(/^[1-9]\d{0,2}(?:,\d{3})+$/);
+      }),
+    );
+  });
 });

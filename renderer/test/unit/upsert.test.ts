@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { upsertBy } from '../../src/data/upsert.js';
+import { keys, Live } from '../../src/data/live.js';
+import type { OrderRecord } from '../../src/data/types.js';
+import { MAX_ENDED_ORDERS, upsertBy } from '../../src/data/upsert.js';
 
 describe('a cached list with one pushed item', () => {
   const list = [
@@ -19,5 +21,40 @@ describe('a cached list with one pushed item', () => {
     expect(upsertBy<{ id: number; name: string; on: boolean; extra?: number }>(list, { id: 1, name: 'a', on: true, extra: 1 }, (x) => x.id === 1)).not.toBe(list);
     // not loaded yet: stays so (the list's own answer holds the item)
     expect(upsertBy(undefined, { id: 1, name: 'a', on: true }, () => true)).toBeUndefined();
+  });
+});
+
+describe('the cached order list', () => {
+  const rec = (orderId: number, status: OrderRecord['status'], updatedTs = orderId): OrderRecord =>
+    ({ orderId, accountId: 1, symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 100, price: 10000, tif: 'day', status, filledQty: 0, leaves: 100, ts: orderId, updatedTs }) as OrderRecord;
+  const bare = () => new Live({ kind: 'hub', conn: {} as never, auth: undefined, hub: true, name: undefined } as never);
+  const cached = (live: Live) => live.qc.getQueryData<OrderRecord[]>(keys.orders)!;
+
+  it('keeps every working order and the newest 1,000 ended ones, newest first', () => {
+    const live = bare();
+    for (let id = 1; id <= 5; id++) live.upsertOrder(rec(id, id === 2 ? 'pending_trigger' : 'working'));
+    for (let id = 6; id <= 12_000; id++) live.upsertOrder(rec(id, id % 3 === 0 ? 'filled' : id % 3 === 1 ? 'canceled' : 'rejected'));
+    const list = cached(live);
+    expect(list.filter((o) => o.status === 'working' || o.status === 'pending_trigger').map((o) => o.orderId)).toEqual([5, 4, 3, 2, 1]);
+    const ended = list.filter((o) => o.status !== 'working' && o.status !== 'pending_trigger');
+    expect(ended).toHaveLength(MAX_ENDED_ORDERS);
+    expect(ended[0]!.orderId).toBe(12_000);
+    expect(ended.at(-1)!.orderId).toBe(12_000 - MAX_ENDED_ORDERS + 1);
+    // a working order that ends counts among the ended ones, and a late (older) push does not undo it
+    live.upsertOrder(rec(3, 'canceled', 20_000));
+    live.upsertOrder(rec(3, 'working', 3));
+    expect(cached(live).find((o) => o.orderId === 3)!.status).toBe('canceled');
+    expect(cached(live).filter((o) => o.status !== 'working' && o.status !== 'pending_trigger')).toHaveLength(MAX_ENDED_ORDERS);
+    expect(cached(live)).toHaveLength(MAX_ENDED_ORDERS + 4);
+  });
+
+  it('upserts without deep-comparing the whole list on each push', () => {
+    const live = bare();
+    expect(live.qc.getQueryDefaults(keys.orders).structuralSharing).toBe(false);
+    expect(live.qc.getQueryDefaults(keys.executions).structuralSharing).toBe(false);
+    const t = performance.now();
+    for (let id = 1; id <= 20_000; id++) live.upsertOrder(rec(id, 'canceled'));
+    expect(cached(live)).toHaveLength(MAX_ENDED_ORDERS);
+    expect(performance.now() - t).toBeLessThan(5000);
   });
 });

@@ -213,4 +213,33 @@ describe('VolumeProfile', () => {
     expect(vp.byPrice.size).toBe(0);
     expect(vp.symbol).toBe('XYZ');
   });
+
+  const print = (tradeId: number, price: number, qty: number) => ({ tradeId, symbol: 'ACME', price, qty, aggressor: 'buy' as const, ts: tradeId });
+
+  it('remembers only the newest trade id it counted, whatever the order of a list', () => {
+    const vp = new VolumeProfile('ACME');
+    // the tape's list, newest first, as it grows by one print at a time
+    const tape = [3, 2, 1].map((id) => print(id, 100, 1));
+    expect(vp.add(tape)).toBe(3);
+    expect(vp.lastTradeId).toBe(3);
+    expect(vp.add([print(5, 101, 2), print(4, 100, 1), ...tape])).toBe(2);
+    expect(vp.lastTradeId).toBe(5);
+    expect(vp.add([print(4, 100, 1)])).toBe(0);
+    expect(Object.fromEntries(vp.byPrice)).toEqual({ 100: 4, 101: 2 });
+    // a long session: the one id is all it remembers of the prints
+    for (let id = 6; id < 100_006; id++) vp.add([print(id, 100, 1)]);
+    expect(vp.byPrice.get(100)).toBe(100_004);
+    expect(vp.lastTradeId).toBe(100_005);
+  });
+
+  it("starts over for another venue: its prints count even where the old venue's trade ids were higher", () => {
+    const vp = new VolumeProfile('ACME', 'local|1');
+    vp.add([3, 2, 1].map((id) => print(id, 20_000, 500)));
+    // without starting over, the firm's prints 1..3 would pass for counted ones
+    expect(vp.add([print(3, 10_000, 100)])).toBe(0);
+    vp.reset('ACME', 'firm|7');
+    expect(vp.venue).toBe('firm|7');
+    expect(vp.add([4, 3, 2, 1].map((id) => print(id, 10_000, 100)))).toBe(4);
+    expect(Object.fromEntries(vp.byPrice)).toEqual({ 10000: 400 });
+  });
 });
