@@ -74,7 +74,7 @@ beforeAll(async () => {
   await waitConnected(page);
   const rows = page.locator('[data-testid=watchlist] tbody tr');
   await rows.first().waitFor();
-  const syms = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-symbol')!));
+  const syms = await attrAll(rows, 'data-symbol');
   symbol = await until(
     () => Promise.resolve(syms.find((s) => host.core.venue.view.quote(s)?.bid != null && host.core.venue.view.quote(s)?.ask != null) ?? ''),
     (s) => s !== '',
