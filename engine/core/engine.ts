@@ -503,6 +503,9 @@ export class Engine {
         fail('INSUFFICIENT_FUNDS', `The short part needs ${shortCost}; buying power is ${a.buyingPower}`);
       if (o.type === 'market' && o.side === 'buy' && cost > a.buyingPower)
         fail('INSUFFICIENT_FUNDS', `Needs ${cost}; buying power is ${a.buyingPower}`);
+      const maxNotional = a.limits.maxOrderNotional;
+      if (o.type === 'market' && maxNotional !== undefined && cost > maxNotional)
+        fail('LIMIT_EXCEEDED', `Filling it whole would trade ${cost}; the account's maximum order notional is ${maxNotional}`);
     }
   }
 
@@ -693,6 +696,11 @@ export class Engine {
     // was (the proceeds are held): so the buying power at the start backs the order's whole short part, and
     // each fill uses up what its short part costs.
     this.shortRoom = isMarket && !buy && a.allowShort ? Math.max(0, a.buyingPower) : 0;
+    // A market order was checked against the account's maximum notional at the mark: what it trades at
+    // worse prices through a thin book counts too, and it stops (limit_exceeded) where the next fill would
+    // take it past the maximum.
+    const maxNotional = isMarket ? a.limits.maxOrderNotional : undefined;
+    let traded = 0;
     while (o.leaves > 0) {
       const m = book.best(opp);
       if (m === null) break;
@@ -709,6 +717,14 @@ export class Engine {
       }
       let q = o.leaves < m.leaves ? o.leaves : m.leaves;
       if (isMarket) {
+        if (maxNotional !== undefined) {
+          const room = Math.floor((maxNotional - traded) / px / inst.lot) * inst.lot;
+          if (room < q) q = Math.max(0, room);
+          if (q === 0) {
+            this.cancelLive(o, inst, 'limit_exceeded');
+            return;
+          }
+        }
         q = this.affordable(o, a, inst, px, q);
         if (q === 0) {
           const p = a.positions.get(inst.idx);
@@ -717,7 +733,9 @@ export class Engine {
           return;
         }
       }
+      const leaves = o.leaves;
       this.fill(m, o, inst, px, q);
+      traded += (leaves - o.leaves) * px;
       if (!this.orders.has(o.id)) return;
     }
   }

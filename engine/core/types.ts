@@ -45,7 +45,8 @@ export type CancelReason =
   | 'parent_canceled' // bracket entry canceled before any fill
   | 'insufficient_funds' // market order ran out of buying power mid-way
   | 'insufficient_shares' // a bracket child could not reserve shares on activation
-  | 'no_liquidity'; // a triggered stop found nothing to trade against
+  | 'no_liquidity' // a triggered stop found nothing to trade against
+  | 'limit_exceeded'; // a market order's next fill would take it past the account's maximum order notional
 
 export interface InstrumentSpec {
   symbol: string;

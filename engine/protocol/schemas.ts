@@ -75,6 +75,7 @@ export const CancelReasonSchema = z.enum([
   'insufficient_funds',
   'insufficient_shares',
   'no_liquidity',
+  'limit_exceeded',
 ]);
 export const ResultCodeSchema = z.enum(RESULT_CODES);
 export const LiquiditySchema = z.enum(['maker', 'taker']);

@@ -1,7 +1,7 @@
 // Accounts and risk: cash, reservations, buying power, positions and P&L, short selling, deposits and
 // withdrawals, account limits.
 import { describe, expect, it } from 'vitest';
-import { BOOKS, DEALER, code, setup, strip } from './helpers.js';
+import { BOOKS, DEALER, code, only, setup, strip, trades } from './helpers.js';
 
 describe.each(BOOKS)('cash, reservations and buying power (%s book)', (book) => {
   it('follows every step of a partly filled buy order', () => {
@@ -167,7 +167,10 @@ describe.each(BOOKS)('account limits (%s book)', (book) => {
     expect(code(h.market(1, 'buy', 101).events)).toBe('LIMIT_EXCEEDED'); // qty
     h.exec({ type: 'SetAccountLimits', accountId: 1, limits: { maxOrderNotional: 10_000 } });
     expect(code(h.market(1, 'buy', 101).events)).toBe('LIMIT_EXCEEDED'); // 101 x mark 100
-    expect(h.market(1, 'buy', 100).events.map((e) => e.type)).toEqual(['OrderAccepted', 'Trade']);
+    // 100 x mark 100 is accepted; the book's 101 would take it to 10,100: it trades 99 and stops there
+    const m = h.market(1, 'buy', 100);
+    expect(trades(m.events).map(([px, qty]) => [px, qty])).toEqual([[101, 99]]);
+    expect(only(m.events, 'OrderCanceled')).toMatchObject([{ orderId: m.id, reason: 'limit_exceeded', canceledQty: 1 }]);
     // replace is held to the same limits
     const o = h.engine.openOrders(1)[0]!.orderId;
     expect(code(h.replace(1, o, { price: 101 }))).toBe('LIMIT_EXCEEDED');

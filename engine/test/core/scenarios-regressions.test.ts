@@ -234,4 +234,28 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
     const ok = h.exec({ type: 'PlaceOco', accountId: 1, legs: [legs[0], { ...legs[1], clientOrderId: 'Y' }] });
     expect(only(ok, 'OrderAccepted').map((e) => e.clientOrderId)).toEqual(['X', 'Y']);
   });
+  it("a market order stops at the account's maximum order notional, whatever prices it trades at", () => {
+    const h = setup(book);
+    h.account(1, 100_000, { limits: { maxOrderNotional: 1_000 } });
+    // checked at the mark (100 x 10 = 1,000: accepted), then the book is thin above it
+    h.limit(DEALER, 'sell', 5, 100, { tif: 'gtc' });
+    h.limit(DEALER, 'sell', 10, 150, { tif: 'gtc' });
+    const m = h.market(1, 'buy', 10, { tif: 'ioc' });
+    expect(trades(m.events).map(([px, q]) => [px, q])).toEqual([
+      [100, 5],
+      [150, 3],
+    ]);
+    expect(only(m.events, 'OrderCanceled')).toMatchObject([{ orderId: m.id, reason: 'limit_exceeded', canceledQty: 2 }]);
+    expect(h.money(1).cash).toBe(100_000 - 950);
+    // a fill-or-kill market order that would trade past it is refused before it trades: a print at 60 makes
+    // the mark 60 (8 x 60 is within it), and the book offers 1 at 60 and 7 at 150 (1,110 in all)
+    h.account(2, 100_000);
+    h.limit(DEALER, 'sell', 2, 60, { tif: 'gtc' });
+    expect(trades(h.market(2, 'buy', 1, { tif: 'ioc' }).events).map(([px, q]) => [px, q])).toEqual([[60, 1]]);
+    const fok = h.place(1, 'buy', 8, { tif: 'fok' });
+    expect(code(fok.events)).toBe('LIMIT_EXCEEDED');
+    // within it, as before
+    const ok = h.market(1, 'buy', 1, { tif: 'ioc' });
+    expect(trades(ok.events).map(([px, q]) => [px, q])).toEqual([[60, 1]]);
+  });
 });

@@ -65,4 +65,5 @@ export const CANCEL_REASONS: Record<string, string> = {
   insufficient_funds: 'Canceled: not enough buying power',
   insufficient_shares: 'Canceled: not enough shares',
   no_liquidity: 'Canceled: no liquidity',
+  limit_exceeded: "Canceled: the account's maximum order value reached",
 };
