@@ -3,7 +3,8 @@ import { CODES, type ResultCode } from './codes.js';
 import { OcoGroup, Order, type Holder } from './order.js';
 import { RefBook } from './refbook.js';
 import { captureEngine, restoreEngine, snapshotEngine, stateHash, type CaptureArrays, type EngineSnapshot, type StateCapture } from './snapshot.js';
-import { Account, IndexDef, Instrument, Position, proportion } from './state.js';
+import { Account, IndexDef, Instrument, MAX_BAND_TICKS, Position, proportion } from './state.js';
+export { MAX_BAND_TICKS } from './state.js';
 import type {
   AccountId,
   AccountLimits,
@@ -75,11 +76,6 @@ function fail(code: ResultCode, message?: string, extra?: Partial<Rejected>): ne
 /** The largest quantity one order may have (shares). */
 export const MAX_ORDER_QTY = 1_000_000_000;
 
-/**
- * The most ticks an instrument's band may span either side of its reference price. The fast book keeps an
- * array slot per tick between the lowest and highest prices it has seen, so the span must stay bounded.
- */
-export const MAX_BAND_TICKS = 1_000_000;
 
 /** The fast book starts with room for this many ticks either side of the reference and grows as prices come. */
 const MAX_INITIAL_BOOK_TICKS = 16_384;
@@ -484,6 +480,8 @@ export class Engine {
           break; // self-trade prevention would stop the order here
         }
         if (m.oco !== null && m.oco.mode === 'cancel') {
+          // a leg that cannot carry its own reservation is canceled when hit, not traded (see fill)
+          if (!this.legCanStandAlone(m, inst)) continue;
           if (pairs === null) pairs = new Set();
           else if (pairs.has(m.oco)) continue;
           pairs.add(m.oco);
@@ -875,10 +873,9 @@ export class Engine {
   private trailOnPrint(inst: Instrument, px: Price): void {
     const tr = inst.trailing;
     // Moving a stop can cancel orders (an OCO pair that can no longer back its legs dissolves), which takes
-    // them out of the list: walk a copy, and only orders still in the list.
-    let moved = false;
+    // them out of the list: walk a copy, and skip what is no longer live.
     for (const o of tr.slice()) {
-      if (!o.live || o.status !== 'pending_trigger' || (moved && !tr.includes(o))) continue;
+      if (!o.live || o.status !== 'pending_trigger') continue;
       const sell = o.side === 'sell';
       if (sell ? px > o.trailRef : px < o.trailRef) {
         o.trailRef = px;
@@ -886,10 +883,7 @@ export class Engine {
         if (sell ? stop > o.stopPrice : stop < o.stopPrice) {
           o.stopPrice = stop;
           if (!sell && o.oco === null) this.reReserve(o, inst); // a buy trailing stop holds cash at its trigger
-          else if (o.oco !== null) {
-            this.rebalanceGroup(o.oco, inst);
-            moved = true;
-          }
+          else if (o.oco !== null) this.rebalanceGroup(o.oco, inst);
           if (!o.live) continue;
           this.ev.push({ type: 'StopMoved', ts: this.ts, orderId: o.id, accountId: o.accountId, stopPrice: stop });
         }

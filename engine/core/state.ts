@@ -13,6 +13,13 @@ import type {
 } from './types.js';
 import { TIMEFRAME_MS, TIMEFRAMES } from './types.js';
 
+/**
+ * The most ticks an instrument's band may span either side of its reference price. The fast book keeps an
+ * array slot per tick between the lowest and highest prices it has seen, so the span must stay bounded:
+ * CreateInstrument refuses a wider one, and a session's end re-centring it keeps it within.
+ */
+export const MAX_BAND_TICKS = 1_000_000;
+
 
 export class Position {
   qty: Qty = 0;
@@ -130,13 +137,17 @@ export class Instrument {
     this.candles = c;
   }
 
-  /** Re-centres the band on a reference price, rounding inwards to whole ticks. */
+  /**
+   * Re-centres the band on a reference price, rounding inwards to whole ticks, and at most MAX_BAND_TICKS
+   * either side: a session's end re-centres it on the close, and a book keeps a slot per tick it spans.
+   */
   setBand(ref: Price): void {
     this.referencePrice = ref;
     const lo = Math.ceil((ref * (10_000 - this.bandBps)) / 10_000 / this.tick) * this.tick;
     const hi = Math.floor((ref * (10_000 + this.bandBps)) / 10_000 / this.tick) * this.tick;
-    this.bandLow = Math.max(this.tick, lo);
-    this.bandHigh = hi;
+    const span = MAX_BAND_TICKS * this.tick;
+    this.bandLow = Math.max(this.tick, lo, ref - span);
+    this.bandHigh = Math.min(hi, ref + span);
   }
 
   /** Last trade price, or the previous close when nothing traded this session. */

@@ -491,6 +491,9 @@ export class HistoryWriter {
           break;
         case 'OrderCanceled': {
           const r = this.row(e.orderId);
+          // a bracket child canceled before it went live (its entry ended during a halt and was cut to what
+          // the entry filled, with no event of its own): its quantity is what it held
+          if (r.status === 'pending_parent') r.qty = r.filledQty + e.canceledQty;
           r.status = 'canceled';
           r.cancelReason = e.reason;
           r.leaves = 0;

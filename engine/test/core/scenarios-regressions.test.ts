@@ -1,7 +1,7 @@
 // Regressions: command sequences that once crashed the engine, broke an invariant or gave a wrong result.
 // Every command runs through the harness, which checks the invariants and that a rejection changes nothing.
 import { describe, expect, it } from 'vitest';
-import { Engine } from '../../core/index.js';
+import { Engine, MAX_BAND_TICKS } from '../../core/index.js';
 import { BOOKS, DEALER, Harness, code, only, setup, strip, trades } from './helpers.js';
 
 describe.each(BOOKS)('regressions (%s book)', (book) => {
@@ -49,6 +49,19 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
       ]);
       expect(h.engine.order(b.id)).toMatchObject({ status: 'working', leaves: 10 });
       expect(h.pos(1)).toMatchObject({ qty: 5, reservedQty: 0 });
+    });
+
+    it('a fill-or-kill order does not count a leg that cannot stand alone (it is canceled when hit, not traded)', () => {
+      const { h } = held();
+      h.limit(1, 'sell', 5, 100, { tif: 'gtc' });
+      h.limit(2, 'buy', 5, 100, { tif: 'ioc' });
+      h.withdraw(1, h.money(1).buyingPower);
+      h.limit(DEALER, 'sell', 10, 110, { tif: 'gtc' });
+      // 10 of the dealer's and 10 of the pair's leg at 110: only the dealer's 10 can trade
+      const f = h.limit(2, 'buy', 20, 110, { tif: 'fok' });
+      expect(code(f.events)).toBe('FOK_NOT_FILLABLE');
+      const ok = h.limit(2, 'buy', 10, 110, { tif: 'fok' });
+      expect(trades(ok.events).reduce((n, t) => n + t[1], 0)).toBe(10);
     });
   });
 
@@ -257,5 +270,24 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
     // within it, as before
     const ok = h.market(1, 'buy', 1, { tif: 'ioc' });
     expect(trades(ok.events).map(([px, q]) => [px, q])).toEqual([[60, 1]]);
+  });
+  it("a session's end keeps the band within MAX_BAND_TICKS either side, however far the close moved", () => {
+    const h = new Harness(book);
+    h.instrument({ symbol: 'WIDE', name: 'Wide', tickSize: 1, lotSize: 1, referencePrice: 1_000_000, bandBps: 10_000 });
+    h.dealer();
+    h.account(2, 1e12);
+    for (let session = 0; session < 3; session++) {
+      const top = h.engine.instrument('WIDE')!.bandHigh;
+      h.exec({ type: 'PlaceOrder', orderId: h.id(), accountId: DEALER, symbol: 'WIDE', side: 'sell', orderType: 'limit', qty: 1, price: top, tif: 'gtc' });
+      h.exec({ type: 'PlaceOrder', orderId: h.id(), accountId: 2, symbol: 'WIDE', side: 'buy', orderType: 'limit', qty: 1, price: top, tif: 'ioc' });
+      h.endSession();
+      const i = h.engine.instrument('WIDE')!;
+      expect(i.referencePrice).toBe(top);
+      expect(i.bandHigh - i.referencePrice).toBeLessThanOrEqual(MAX_BAND_TICKS);
+      expect(i.referencePrice - i.bandLow).toBeLessThanOrEqual(MAX_BAND_TICKS);
+    }
+    const restored = Engine.restore(JSON.parse(JSON.stringify(h.engine.snapshot())) as ReturnType<Engine['snapshot']>, { book });
+    expect(restored.stateHash()).toBe(h.engine.stateHash());
+    expect(restored.instrument('WIDE')).toEqual(h.engine.instrument('WIDE'));
   });
 });
