@@ -193,8 +193,8 @@ interface ServerSub {
   /** `end` asked for while starting: sent right after the `res` that confirms the subscription. */
   endError: ErrorShape | undefined;
   /**
-   * Pushes queued while starting (the channel's snapshot, however large: every user, every instrument):
-   * allowed beyond maxPendingPushes, which bounds only how far the consumer falls behind after them.
+   * Pushes queued while starting (the channel's snapshot, however large: every user, every instrument) and
+   * not sent yet: allowed beyond maxPendingPushes, which bounds how far the consumer falls behind after them.
    */
   snapshot: number;
   /** Where a failed push is reported from (one object per subscription, not one per push). */
@@ -626,6 +626,8 @@ class Session {
     while (sub.state === 'live') {
       if (sub.queue.length === 0 && sub.latest.size === 0) return true;
       if (this.#congested()) return false;
+      // (a snapshot's allowance shrinks as it is sent: past it, the bound is maxPendingPushes again)
+      if (sub.snapshot > 0) sub.snapshot--;
       if (sub.queue.length > 0) {
         this.#sendPush(sub, sub.queue.shift());
       } else {

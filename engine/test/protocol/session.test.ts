@@ -588,9 +588,12 @@ describe.each([false, true])('protocol session (serialize=%s)', (serialize) => {
       expect(errors).toEqual([]);
       expect(got).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
       expect(sinks).toHaveLength(1);
-      // and past the snapshot and the bound, the stream ends as before
+      // once the snapshot is sent, the bound is 3 again: a 4th queued push ends the stream
       congested = true;
-      for (let i = 14; i <= 27; i++) sinks[0]!.push(exec(i));
+      for (let i = 14; i <= 16; i++) sinks[0]!.push(exec(i));
+      await settle();
+      expect(errors).toEqual([]);
+      sinks[0]!.push(exec(17));
       congested = false;
       await settle();
       expect(errors).toEqual(['RESYNC_REQUIRED']);

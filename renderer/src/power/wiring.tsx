@@ -276,18 +276,33 @@ export function PowerLayer() {
         toast(symbol === '' ? 'Not sent: the focused panel shows no symbol; pick one first' : `Not sent: ${symbol} is not loaded yet`, 'error');
         return;
       }
-      const quote = live.qc.getQueryData<Quote>(keys.quote(symbol));
-      const position = account.data?.positions.find((p) => p.symbol === symbol) ?? null;
-      const r = intentToRequests(intent, { instrument, quote: quote ?? null, position });
-      if (!r.ok) {
-        toast(r.message, 'error');
-        return;
-      }
-      const side = r.requests.find((x) => x.method === 'order.place')?.params as { side?: 'buy' | 'sell' } | undefined;
       // The preview takes focus; it goes back to the panel afterwards so the next hotkey has its scope.
       const back = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-      if (keymap.confirm && r.requests.some((x) => x.method === 'order.place')) setPreview({ lines: [r.summary], requests: r.requests, back, ...(side?.side === undefined ? {} : { side: side.side }) });
-      else void runRequests(live, r.requests);
+      const position = account.data?.positions.find((p) => p.symbol === symbol) ?? null;
+      // Prices from the quote (buy at the ask, sell at the bid): the cached one only while a panel streams it
+      // (the watchlist, the ticket); otherwise it may be minutes old, and the venue is asked for it now.
+      const cached = live.qc.getQueryCache().find<Quote>({ queryKey: keys.quote(symbol), exact: true });
+      const streaming = cached !== undefined && cached.getObserversCount() > 0 && cached.state.data !== undefined;
+      void (async () => {
+        let quote: Quote | null;
+        if (streaming) quote = cached.state.data ?? null;
+        else {
+          try {
+            quote = await live.conn.call('quote.get', { symbol });
+          } catch (err) {
+            toast(`Not sent: no quote for ${symbol} (${err instanceof Error ? err.message : String(err)})`, 'error');
+            return;
+          }
+        }
+        const r = intentToRequests(intent, { instrument, quote, position });
+        if (!r.ok) {
+          toast(r.message, 'error');
+          return;
+        }
+        const side = r.requests.find((x) => x.method === 'order.place')?.params as { side?: 'buy' | 'sell' } | undefined;
+        if (keymap.confirm && r.requests.some((x) => x.method === 'order.place')) setPreview({ lines: [r.summary], requests: r.requests, back, ...(side?.side === undefined ? {} : { side: side.side }) });
+        else void runRequests(live, r.requests);
+      })();
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);

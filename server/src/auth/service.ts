@@ -278,7 +278,7 @@ export class AuthService {
     this.#store.updateUser(userId, { password_hash: hash, must_change_password: 1 }, now);
     const revoked = this.#signOut(u, 'password reset', now);
     const name = u.username.toLowerCase() + '|';
-    for (const k of this.#throttle.keys()) if (k.startsWith(name)) this.#throttle.delete(k);
+    for (const k of [...this.#throttle.keys()]) if (k.startsWith(name)) this.#clear(this.#throttle, k);
     this.#audit(actor, client, 'admin.user.password_reset', { userId, username: u.username, sessionsRevoked: revoked });
     return { ...publicUser(this.#store.userById(userId)!), sessionsRevoked: revoked };
   }
@@ -327,15 +327,31 @@ export class AuthService {
     return t.inflight >= Math.max(1, free - t.failures) ? 1 : 0;
   }
 
-  /** The key's record, a new one if it has none or its last failure is long past. */
+  /**
+   * The key's record: a new one if it has none, the same one started over if its last failure is long past
+   * (the same object: attempts being checked hold it, and count themselves out of it).
+   */
   #entry(map: Map<string, Throttle>, key: string, now: number): Throttle {
     let t = map.get(key);
-    if (t === undefined || now - t.lastAt > this.#cfg.loginMaxDelaySec * 1000 * 2) {
-      t = { failures: 0, lockedUntil: 0, lastAt: now, inflight: t?.inflight ?? 0 };
+    if (t === undefined) {
+      t = { failures: 0, lockedUntil: 0, lastAt: now, inflight: 0 };
       if (map.size > 100_000) map.clear(); // bound memory under a spray of names
       map.set(key, t);
+    } else if (now - t.lastAt > this.#cfg.loginMaxDelaySec * 1000 * 2) {
+      t.failures = 0;
+      t.lockedUntil = 0;
+      t.lastAt = now;
     }
     return t;
+  }
+
+  /** A success clears the key's failures (its record goes once no attempt holds it). */
+  #clear(map: Map<string, Throttle>, key: string): void {
+    const t = map.get(key);
+    if (t === undefined) return;
+    t.failures = 0;
+    t.lockedUntil = 0;
+    if (t.inflight === 0) map.delete(key);
   }
 
   /** An attempt of these keys is being checked until the returned function is called. */
@@ -412,7 +428,7 @@ export class AuthService {
       }
       if (!this.#checkSecondFactor(user, input.code, client)) return failed('wrong two-factor code', 'INVALID_TWO_FACTOR_CODE');
     }
-    this.#throttle.delete(key);
+    this.#clear(this.#throttle, key);
     if (this.hashes.needsRehash(user.passwordHash)) {
       const rehashed = await this.hashes.hash(input.password);
       // unless the password was replaced while hashing (an admin's reset must not be undone)
@@ -607,7 +623,7 @@ export class AuthService {
       judged();
     }
     if (failure !== undefined) this.#fail(this.#reauth, key, now, free);
-    else this.#reauth.delete(key);
+    else this.#clear(this.#reauth, key);
     return failure;
   }
 

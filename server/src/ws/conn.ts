@@ -19,7 +19,8 @@ export interface ConnLimits {
   /**
    * Bytes the socket may hold unsent (the peer not reading) before the connection is closed as a slow
    * consumer (RESYNC_REQUIRED): replies are not held back by `flow` as pushes are, so without this bound a
-   * client that sends requests and reads nothing would make the server buffer without limit.
+   * client that sends requests and reads nothing would make the server buffer without limit. A batch is
+   * written while what waits is within it, so the most held is the bound plus one turn's batch.
    */
   maxBufferedBytes: number;
 }
@@ -227,8 +228,9 @@ export class Conn implements Port, Corkable {
     const sock = this.socket;
     if (sock === undefined || this.#closed || this.ws.readyState !== WebSocket.OPEN) return;
     const size = assembledSize(batch);
-    if (!this.#overflowed && sock.writableLength + size > this.#limits.maxBufferedBytes) {
-      // the peer reads nothing (or far too little): the batch is dropped and the connection closed with why
+    if (!this.#overflowed && sock.writableLength > this.#limits.maxBufferedBytes) {
+      // the peer left more than the bound unread (judged by what waits, not by this batch: one turn's replies
+      // may be large for a peer that reads): the batch is dropped and the connection closed with why
       this.#overflowed = true;
       this.events.onOverflow?.();
       this.closeWithError(
