@@ -401,15 +401,16 @@ export class Hub {
         const moved = before?.url !== undefined && originOf(before.url) !== originOf(p.url);
         if (moved && this.#active.profile.id === p.id && this.#active.profile.kind === 'firm')
           throw new ProtocolError('CONFLICT', 'Connect to another profile before moving this one to another server');
+        // (gone before the move is saved: a keychain that fails leaves the profile where it was)
+        if (moved) {
+          await this.#o.credentials.delete(secretAccount(before.id, 'refreshToken'));
+          await this.#o.credentials.delete(secretAccount(before.id, 'apiKey'));
+        }
         let saved: StoredProfile;
         try {
           saved = this.#o.profiles.save(p);
         } catch (e) {
           throw new ProtocolError(p.id === LOCAL_PROFILE_ID ? 'BAD_REQUEST' : 'NOT_FOUND', e instanceof Error ? e.message : String(e));
-        }
-        if (moved) {
-          await this.#o.credentials.delete(secretAccount(saved.id, 'refreshToken'));
-          await this.#o.credentials.delete(secretAccount(saved.id, 'apiKey'));
         }
         return await this.#profileView(saved);
       },
