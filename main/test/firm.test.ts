@@ -275,6 +275,31 @@ describe('hub ↔ firm server', () => {
     await expect(a.call('account.get')).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 
+  it('a profile moved to another server while a sign-in to it runs keeps nothing of the old server', async () => {
+    const store = new MemoryStore();
+    const real = firmConnector({ credentials: store, clientName: 'tradedesk-test/1', backoff: { initialMs: 20, maxMs: 200, jitter: 0 } });
+    let move!: () => void;
+    const moved = new Promise<void>((r) => (move = r));
+    let signingIn!: () => void;
+    const started = new Promise<void>((r) => (signingIn = r));
+    // the sign-in reaches the old server (and keeps its token) only after the move was saved
+    const gated = { resume: real.resume, login: async (p: Parameters<typeof real.login>[0], c: Parameters<typeof real.login>[1]) => (signingIn(), await moved, real.login(p, c)) };
+    const hx = await hubFixture({ credentials: store, firm: gated });
+    try {
+      const a = await hx.window();
+      const profile = await a.call('hub.profiles.save', { name: 'Mover', url: server.url });
+      const signIn = a.call('hub.login', { profileId: profile.id, username: 'alice', password: PASSWORD, remember: true });
+      await started;
+      await a.call('hub.profiles.save', { id: profile.id, name: 'Mover', url: 'https://elsewhere.example' });
+      move();
+      await expect(signIn).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await store.get(secretAccount(profile.id, 'refreshToken'))).toBeUndefined();
+      expect(hx.hub.status).not.toMatchObject({ profileId: profile.id, state: 'connected' });
+    } finally {
+      await hx.close();
+    }
+  });
+
   it('a renewal that times out is a passing trouble: the stored refresh token stays, and the error says TIMEOUT', async () => {
     // a server that takes the request and never answers
     const sockets = new Set<Socket>();

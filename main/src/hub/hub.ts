@@ -219,6 +219,11 @@ export class Hub {
         } catch (e) {
           error = toShape(e);
         }
+        if (firm !== undefined && this.#movedSince(profile)) {
+          firm.close();
+          firm = undefined;
+          error = { code: 'CONFLICT', message: 'The profile was moved to another server while connecting: connect again' };
+        }
       } else if (this.#o.firm === undefined) {
         error = { code: 'UNAVAILABLE', message: 'Firm servers are not available in this host' };
       }
@@ -240,6 +245,12 @@ export class Hub {
     if (badUrl !== undefined) throw new ProtocolError('BAD_REQUEST', badUrl);
     const seq = ++this.#switch;
     const firm = await this.#o.firm.login(profile, creds);
+    if (this.#movedSince(profile)) {
+      // moved to another server while signing in: the session and the token it kept are the old server's
+      firm.close();
+      await this.#o.credentials.delete(secretAccount(profile.id, 'refreshToken'));
+      throw new ProtocolError('CONFLICT', 'The profile was moved to another server during the sign-in: sign in again');
+    }
     if (seq !== this.#switch || this.#closed) {
       firm.close();
       throw new ProtocolError('CONFLICT', 'Another connection was chosen meanwhile');
@@ -265,6 +276,12 @@ export class Hub {
       await this.#o.credentials.delete(secretAccount(a.profile.id, 'refreshToken'));
     }
     return this.#status;
+  }
+
+  /** Whether the profile's server changed (another origin) since `profile` was read. */
+  #movedSince(profile: StoredProfile): boolean {
+    const now = this.#o.profiles.get(profile.id);
+    return now === undefined || (now.url !== undefined && profile.url !== undefined && originOf(now.url) !== originOf(profile.url));
   }
 
   /** Closes every window session and the upstreams. */
