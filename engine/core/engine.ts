@@ -196,7 +196,7 @@ export class Engine {
     if (!isPosInt(s.referencePrice) || s.referencePrice % s.tickSize !== 0 || s.referencePrice > 1e11)
       fail('INVALID_INSTRUMENT', 'Reference price must be a positive multiple of the tick size');
     if (!isPosInt(s.bandBps) || s.bandBps > 10_000) fail('INVALID_INSTRUMENT', 'Band must be 1-10000 bps');
-    const halfBand = Math.ceil((s.referencePrice * s.bandBps) / 10_000 / s.tickSize);
+    const halfBand = bandTicks(s.referencePrice, s.bandBps, s.tickSize);
     if (halfBand > MAX_BAND_TICKS)
       fail('INVALID_INSTRUMENT', `The band spans ${halfBand} ticks either side of the reference price; at most ${MAX_BAND_TICKS} (use a larger tick)`);
     const prev = s.previousClose ?? s.referencePrice;
@@ -222,7 +222,7 @@ export class Engine {
     previousClose: Price,
     status: InstrumentStatus,
   ): Instrument {
-    const halfBand = Math.ceil((referencePrice * bandBps) / 10_000 / tick);
+    const halfBand = bandTicks(referencePrice, bandBps, tick);
     const book: Book =
       this.opts.book === 'reference'
         ? new RefBook()
@@ -481,7 +481,7 @@ export class Engine {
         }
         if (m.oco !== null && m.oco.mode === 'cancel') {
           // a leg that cannot carry its own reservation is canceled when hit, not traded (see fill)
-          if (!this.legCanStandAlone(m, inst)) continue;
+          if (this.cannotStandAlone(m, inst)) continue;
           if (pairs === null) pairs = new Set();
           else if (pairs.has(m.oco)) continue;
           pairs.add(m.oco);
@@ -762,14 +762,10 @@ export class Engine {
     // A cancel-mode OCO leg trades alone, so it must be able to carry its own reservation once the pair's is
     // gone. One that cannot (its account's shares went to other sales and its cash was withdrawn) is canceled
     // with its sibling before anything trades: nothing may be half applied.
-    if (m.oco !== null && m.oco.mode === 'cancel' && !this.legCanStandAlone(m, inst)) {
-      this.dissolveOnTrade(m, inst);
-      if (m.live) this.cancelLive(m, inst, 'insufficient_funds');
-      return;
-    }
-    if (t.oco !== null && t.oco.mode === 'cancel' && !this.legCanStandAlone(t, inst)) {
-      this.dissolveOnTrade(t, inst);
-      if (t.live) this.cancelLive(t, inst, 'insufficient_funds');
+    const alone = this.cannotStandAlone(m, inst) ? m : this.cannotStandAlone(t, inst) ? t : null;
+    if (alone !== null) {
+      this.dissolveOnTrade(alone, inst);
+      if (alone.live) this.cancelLive(alone, inst, 'insufficient_funds');
       return;
     }
     this.ev.push({
@@ -1078,10 +1074,11 @@ export class Engine {
     if (this.orders.get(other.id) === other) this.cancelLive(other, inst, 'oco');
   }
 
-  /** Whether leg `o` of a cancel-mode group could reserve for itself alone once the group's reservation is
-   * released. Changes nothing. */
-  private legCanStandAlone(o: Order, inst: Instrument): boolean {
-    const g = o.oco!;
+  /** Whether `o` is a leg of a cancel-mode group that could not reserve for itself alone once the group's
+   * reservation is released (it is canceled when hit, not traded). Changes nothing. */
+  private cannotStandAlone(o: Order, inst: Instrument): boolean {
+    const g = o.oco;
+    if (g === null || g.mode !== 'cancel') return false;
     const a = this.accounts.get(o.accountId)!;
     const pos = a.pos(inst.idx);
     const gs = saveResv(g);
@@ -1090,7 +1087,7 @@ export class Engine {
     const code = this.reserve(o, a, pos, o.side, o.leaves, this.resvPrice(o), -1);
     this.restoreResv(o, a, pos, os);
     this.restoreResv(g, a, pos, gs);
-    return code === null;
+    return code !== null;
   }
 
   /** Unlinks a group; each still-live leg re-reserves for itself (except `doomed`, about to be canceled: it
@@ -1648,6 +1645,11 @@ interface SavedResv {
 
 function saveResv(h: Holder): SavedResv {
   return { cash: h.resvCash, shares: h.resvShares, px: h.resvPx };
+}
+
+/** How many ticks a band of `bps` spans either side of `ref` (rounded up). */
+function bandTicks(ref: Price, bps: number, tick: Price): number {
+  return Math.ceil((ref * bps) / 10_000 / tick);
 }
 
 function roundHalfAway(x: number): number {

@@ -281,7 +281,7 @@ export class Hub {
   /** Whether the profile's server changed (another origin) since `profile` was read. */
   #movedSince(profile: StoredProfile): boolean {
     const now = this.#o.profiles.get(profile.id);
-    return now === undefined || (now.url !== undefined && profile.url !== undefined && originOf(now.url) !== originOf(profile.url));
+    return now === undefined || otherServer(profile.url, now.url);
   }
 
   /** Closes every window session and the upstreams. */
@@ -415,7 +415,7 @@ export class Hub {
         // A profile moved to another server keeps none of its secrets: its refresh token and API key were
         // issued by the old one, and would otherwise be sent to the new one at the next connect.
         const before = p.id === undefined ? undefined : this.#o.profiles.get(p.id);
-        const moved = before?.url !== undefined && originOf(before.url) !== originOf(p.url);
+        const moved = before !== undefined && otherServer(before.url, p.url);
         if (moved && this.#active.profile.id === p.id && this.#active.profile.kind === 'firm')
           throw new ProtocolError('CONFLICT', 'Connect to another profile before moving this one to another server');
         // (gone before the move is saved: a keychain that fails leaves the profile where it was)
@@ -552,13 +552,17 @@ function toShape(e: unknown): ErrorShape {
   return { code: 'UNAVAILABLE', message: e instanceof Error ? e.message : String(e) };
 }
 
-/** A server URL's origin (scheme, host, port): where its tokens are good. */
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
+/** Whether two server URLs are other servers (another origin: scheme, host, port), where tokens are not good. */
+function otherServer(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return false;
+  const origin = (url: string): string => {
+    try {
+      return new URL(url).origin;
+    } catch {
+      return url;
+    }
+  };
+  return origin(a) !== origin(b);
 }
 
 /**

@@ -322,7 +322,7 @@ export class AuthService {
    */
   #blocked(map: Map<string, Throttle>, key: string, now: number, free: number): number {
     const t = map.get(key);
-    if (t === undefined || now - t.lastAt > this.#cfg.loginMaxDelaySec * 1000 * 2) return 0;
+    if (t === undefined || this.#stale(t, now)) return 0;
     if (t.lockedUntil > now) return Math.ceil((t.lockedUntil - now) / 1000);
     return t.inflight >= Math.max(1, free - t.failures) ? 1 : 0;
   }
@@ -337,12 +337,17 @@ export class AuthService {
       t = { failures: 0, lockedUntil: 0, lastAt: now, inflight: 0 };
       if (map.size > 100_000) map.clear(); // bound memory under a spray of names
       map.set(key, t);
-    } else if (now - t.lastAt > this.#cfg.loginMaxDelaySec * 1000 * 2) {
+    } else if (this.#stale(t, now)) {
       t.failures = 0;
       t.lockedUntil = 0;
       t.lastAt = now;
     }
     return t;
+  }
+
+  /** Whether a key's last failure is long past (twice the longest lock): its failures count no more. */
+  #stale(t: Throttle, now: number): boolean {
+    return now - t.lastAt > this.#cfg.loginMaxDelaySec * 1000 * 2;
   }
 
   /** A success clears the key's failures (its record goes once no attempt holds it). */
