@@ -3,8 +3,8 @@ import { CODES, type ResultCode } from './codes.js';
 import { OcoGroup, Order, type Holder } from './order.js';
 import { RefBook } from './refbook.js';
 import { captureEngine, restoreEngine, snapshotEngine, stateHash, type CaptureArrays, type EngineSnapshot, type StateCapture } from './snapshot.js';
-import { Account, IndexDef, Instrument, MAX_BAND_TICKS, Position, proportion } from './state.js';
-export { MAX_BAND_TICKS } from './state.js';
+import { Account, IndexDef, Instrument, MAX_BAND_TICKS, MAX_MONEY, Position, moneyRoom, proportion } from './state.js';
+export { MAX_BAND_TICKS, MAX_MONEY } from './state.js';
 import type {
   AccountId,
   AccountLimits,
@@ -30,6 +30,7 @@ import type {
   PlaceOrder,
   PositionView,
   Price,
+  Money,
   Qty,
   Quote,
   Rejected,
@@ -75,6 +76,12 @@ function fail(code: ResultCode, message?: string, extra?: Partial<Rejected>): ne
 
 /** The largest quantity one order may have (shares). */
 export const MAX_ORDER_QTY = 1_000_000_000;
+
+/** Whether trades of notional n and quantity q keep a symbol's session turnover and volumes within MAX_MONEY. */
+function symbolRoom(inst: Instrument, n: Money, q: Qty): boolean {
+  const day = inst.candles['1d'].cur;
+  return inst.turnover + n <= MAX_MONEY && inst.volume + q <= MAX_MONEY && (day === null ? 0 : day.v) + q <= MAX_MONEY;
+}
 
 
 /** The fast book starts with room for this many ticks either side of the reference and grows as prices come. */
@@ -473,6 +480,7 @@ export class Engine {
       const p = shortSale ? a.positions.get(inst.idx) : undefined;
       const free = p === undefined ? 0 : Math.max(0, p.qty - p.reserved);
       let shortCost = 0;
+      let bounds: Map<AccountId, number[]> | undefined;
       for (let m = inst.book.best(opp); m !== null && need > 0; m = inst.book.next(m)) {
         if (o.type === 'limit' && (o.side === 'buy' ? m.price > o.price : m.price < o.price)) break;
         if (m.accountId === o.accountId) {
@@ -487,6 +495,10 @@ export class Engine {
           pairs.add(m.oco);
         }
         const q = need < m.leaves ? need : m.leaves;
+        // fill() cancels a side whose money totals a trade could take past MAX_MONEY: not whole, so refused
+        bounds ??= new Map();
+        if (!this.walkRoom(bounds, m.accountId, inst, q * m.price) || !this.walkRoom(bounds, o.accountId, inst, q * m.price))
+          fail('LIMIT_EXCEEDED', `Filling it whole would take an account's money totals past the maximum ${MAX_MONEY}`);
         if (shortSale) {
           const sold = o.qty - need;
           shortCost += (Math.max(0, sold + q - free) - Math.max(0, sold - free)) * m.price;
@@ -495,6 +507,8 @@ export class Engine {
         cost += q * m.price;
       }
       if (need > 0) fail('FOK_NOT_FILLABLE', `Only ${o.qty - need} of ${o.qty} available for fill-or-kill`);
+      if (!symbolRoom(inst, cost, o.qty))
+        fail('LIMIT_EXCEEDED', `Filling it whole would take ${inst.symbol}'s session turnover past the maximum ${MAX_MONEY}`);
       if (shortSale && p !== undefined && p.reserved > 0 && o.qty > free)
         fail('INSUFFICIENT_SHARES', `Only ${free} shares are free to sell; the rest are held for working orders`);
       if (shortSale && shortCost > Math.max(0, a.buyingPower))
@@ -768,6 +782,15 @@ export class Engine {
       if (alone.live) this.cancelLive(alone, inst, 'insufficient_funds');
       return;
     }
+    // Money stays exact: a trade that could take the maker's totals past MAX_MONEY cancels the maker (the
+    // taker goes on to the next one); one that could take the taker's or the symbol's cancels the taker.
+    const n = px * q;
+    const over = !this.moneyRoomFor(m, inst, n) ? m : !this.moneyRoomFor(t, inst, n) || !symbolRoom(inst, n, q) ? t : null;
+    if (over !== null) {
+      if (over.oco !== null && over.oco.mode === 'cancel') this.dissolveOnTrade(over, inst);
+      if (over.live) this.cancelLive(over, inst, 'limit_exceeded');
+      return;
+    }
     this.ev.push({
       type: 'Trade',
       ts: this.ts,
@@ -798,6 +821,39 @@ export class Engine {
       m.resting = false;
       this.retire(m, inst);
     }
+  }
+
+  /** Whether a trade of notional n surely keeps the money totals of o's account and position within MAX_MONEY. */
+  private moneyRoomFor(o: Order, inst: Instrument, n: Money): boolean {
+    const a = this.accounts.get(o.accountId)!;
+    const p = a.positions.get(inst.idx);
+    return p === undefined
+      ? moneyRoom(a.cash, a.shortCost, a.realized, 0, 0, n)
+      : moneyRoom(a.cash, a.shortCost, a.realized, p.cost, p.realized, n);
+  }
+
+  /**
+   * The fill-or-kill walk's form of moneyRoomFor, over the trades it counts: `bounds` keeps, per account, upper
+   * bounds of its totals' magnitudes as those trades add up (moneyRoom is monotone, so the walk passes a
+   * trade only where fill's check on the real totals will).
+   */
+  private walkRoom(bounds: Map<AccountId, number[]>, accountId: AccountId, inst: Instrument, n: Money): boolean {
+    let b = bounds.get(accountId);
+    if (b === undefined) {
+      const a = this.accounts.get(accountId)!;
+      const p = a.positions.get(inst.idx);
+      b = [Math.abs(a.cash), a.shortCost, Math.abs(a.realized), Math.abs(p?.cost ?? 0), Math.abs(p?.realized ?? 0)];
+      bounds.set(accountId, b);
+    }
+    const [cash, shortCost, realized, cost, posRealized] = b as [number, number, number, number, number];
+    if (!moneyRoom(cash, shortCost, realized, cost, posRealized, n)) return false;
+    const r = n > cost ? n : cost;
+    b[0] = cash + n;
+    b[1] = shortCost + n;
+    b[2] = realized + r;
+    b[3] = cost + n;
+    b[4] = posRealized + r;
+    return true;
   }
 
   /** Cash, position and reservation effects of one side of a trade. */

@@ -1,5 +1,6 @@
 import type { Engine } from './engine.js';
 import type { Order } from './order.js';
+import { MAX_MONEY } from './state.js';
 import type { Side } from './types.js';
 
 /**
@@ -8,7 +9,7 @@ import type { Side } from './types.js';
  *   and strictly monotone prices across levels;
  * - the order index equals the books: every resting order is live and working, and every live resting order
  *   is in its book exactly once;
- * - no negative cash; no negative position for accounts that may not short; buying power never negative;
+ * - every money total an exact integer within MAX_MONEY; no negative cash; no negative position for accounts that may not short; buying power never negative;
  * - reservations equal what working orders need, and account totals equal the sum over their holders.
  * O(orders + accounts): meant for tests and stress runs, not the hot path.
  */
@@ -112,7 +113,22 @@ export function checkInvariants(e: Engine): string[] {
     add(cashBy, g.a.accountId, g.resvCash);
     add(sharesBy, `${g.a.accountId}:${g.a.instIdx}`, g.resvShares);
   }
+  const exact = (what: string, v: number): void => {
+    if (!Number.isSafeInteger(v) || Math.abs(v) > MAX_MONEY) bad.push(`${what} ${v} is not an exact amount`);
+  };
+  for (const inst of e.insts) {
+    exact(`${inst.symbol} turnover`, inst.turnover);
+    exact(`${inst.symbol} volume`, inst.volume);
+  }
   for (const a of e.accounts.values()) {
+    exact(`account ${a.id} cash`, a.cash);
+    exact(`account ${a.id} reserved cash`, a.reservedCash);
+    exact(`account ${a.id} short proceeds`, a.shortCost);
+    exact(`account ${a.id} realized`, a.realized);
+    for (const [idx, p] of a.positions) {
+      exact(`account ${a.id} ${e.insts[idx]!.symbol} cost`, p.cost);
+      exact(`account ${a.id} ${e.insts[idx]!.symbol} realized`, p.realized);
+    }
     if (a.cash < 0) bad.push(`account ${a.id} has negative cash ${a.cash}`);
     if (a.buyingPower < 0) bad.push(`account ${a.id} has negative buying power ${a.buyingPower}`);
     if (a.reservedCash !== (cashBy.get(a.id) ?? 0))

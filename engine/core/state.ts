@@ -20,6 +20,34 @@ import { TIMEFRAME_MS, TIMEFRAMES } from './types.js';
  */
 export const MAX_BAND_TICKS = 1_000_000;
 
+/**
+ * The most any money total may reach, in minor units: an account's cash, short proceeds held and realized
+ * P&L, a position's cost and realized P&L, a symbol's session turnover. Beyond it numbers are no longer
+ * exact. Deposits are bounded, but trading moves money between accounts and short sales add proceeds, so a
+ * trade that could take a total past it does not happen (see Engine's fill).
+ */
+export const MAX_MONEY = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Whether one side of a trade of notional `n` surely keeps the totals of an account and its position
+ * within MAX_MONEY, given their sizes now (magnitudes; shortCost is never negative). A bound rather than the
+ * settled result: cash moves by n; the position's cost and the short proceeds held grow by at most n; what
+ * the trade realizes is at most n or the position's cost, whichever is larger. Monotone in every magnitude,
+ * so a check against upper bounds of the totals (the fill-or-kill walk's) passes only where the real one would.
+ */
+export function moneyRoom(cash: Money, shortCost: Money, realized: Money, cost: Money, posRealized: Money, n: Money): boolean {
+  const c = Math.abs(cost);
+  const r = n > c ? n : c;
+  return (
+    Math.abs(cash) + n <= MAX_MONEY &&
+    c + n <= MAX_MONEY &&
+    shortCost + n <= MAX_MONEY &&
+    Math.abs(realized) + r <= MAX_MONEY &&
+    Math.abs(posRealized) + r <= MAX_MONEY
+  );
+}
+
+
 
 export class Position {
   qty: Qty = 0;

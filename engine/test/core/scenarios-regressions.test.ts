@@ -290,4 +290,73 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
     expect(restored.stateHash()).toBe(h.engine.stateHash());
     expect(restored.instrument('WIDE')).toEqual(h.engine.instrument('WIDE'));
   });
+
+  describe('money totals stay exact integers (each within MAX_MONEY); a trade that could pass it does not happen', () => {
+    const BIG = { symbol: 'BIG', name: 'Big', tickSize: 1, lotSize: 1, referencePrice: 1_000_000, bandBps: 5_000 };
+    const LOT = 1_000_000_000; // 1e9 shares at 1e6: a notional of 1e15, the most one deposit may be
+    const order = (h: Harness, accountId: number, side: 'buy' | 'sell', tif: 'gtc' | 'ioc' | 'fok') => {
+      const id = h.id();
+      const events = h.exec({ type: 'PlaceOrder', orderId: id, accountId, symbol: 'BIG', side, orderType: 'limit', qty: LOT, price: 1_000_000, tif });
+      return { id, events };
+    };
+    /** Account 50 (may short, 1e15 of cash) has sold 1e15 short to each of accounts 1..8; account 9 has 1e15 left to buy with. */
+    function shortSeller(): Harness {
+      const h = new Harness(book);
+      h.instrument(BIG);
+      h.account(50, 1e15, { allowShort: true });
+      for (let k = 1; k <= 9; k++) h.account(k, 1e15);
+      for (let k = 1; k <= 8; k++) {
+        order(h, k, 'buy', 'gtc');
+        expect(only(order(h, 50, 'sell', 'ioc').events, 'Trade')).toHaveLength(1);
+      }
+      // each sale adds its proceeds to the cash (held, not spendable), so the buying power stays 1e15
+      expect(h.money(50)).toEqual({ cash: 9e15, reservedCash: 0, buyingPower: 1e15 });
+      return h;
+    }
+
+    it("a sale whose proceeds would take the seller's cash past it: the seller's order is canceled, taker or maker", () => {
+      const h = shortSeller();
+      const bid = order(h, 9, 'buy', 'gtc');
+      const taker = order(h, 50, 'sell', 'ioc');
+      expect(trades(taker.events)).toEqual([]);
+      expect(only(taker.events, 'OrderCanceled')).toMatchObject([{ orderId: taker.id, reason: 'limit_exceeded', canceledQty: LOT }]);
+      expect(h.engine.order(bid.id)).toMatchObject({ status: 'working', leaves: LOT });
+      h.cancel(9, bid.id);
+      // resting: the buyer's order goes on (it rests) and the seller's is canceled
+      const ask = order(h, 50, 'sell', 'gtc');
+      const buy = order(h, 9, 'buy', 'gtc');
+      expect(trades(buy.events)).toEqual([]);
+      expect(only(buy.events, 'OrderCanceled')).toMatchObject([{ orderId: ask.id, reason: 'limit_exceeded' }]);
+      expect(h.engine.order(buy.id)).toMatchObject({ status: 'working', leaves: LOT });
+      expect(h.money(50).cash).toBe(9e15);
+    });
+
+    it('a fill-or-kill order that would pass it is rejected, changing nothing', () => {
+      const h = shortSeller();
+      order(h, 9, 'buy', 'gtc');
+      expect(code(order(h, 50, 'sell', 'fok').events)).toBe('LIMIT_EXCEEDED');
+    });
+
+    it("a symbol's session turnover: the trade that would pass it is canceled, a fill-or-kill one rejected", () => {
+      const h = new Harness(book);
+      h.instrument(BIG);
+      h.account(1, 1e15);
+      h.account(2, 1e15, { allowShort: true });
+      // 1e15 a trade, back and forth: account 2 sells short and buys back
+      for (let k = 0; k < 9; k++) {
+        order(h, k % 2 === 0 ? 1 : 2, 'buy', 'gtc');
+        expect(only(order(h, k % 2 === 0 ? 2 : 1, 'sell', 'ioc').events, 'Trade')).toHaveLength(1);
+      }
+      expect(h.engine.quote('BIG')!.turnover).toBe(9e15);
+      // account 1 holds the shares, account 2 buys them back: the 10th trade
+      order(h, 2, 'buy', 'gtc');
+      expect(code(order(h, 1, 'sell', 'fok').events)).toBe('LIMIT_EXCEEDED');
+      const s = order(h, 1, 'sell', 'ioc');
+      expect(only(s.events, 'OrderCanceled')).toMatchObject([{ orderId: s.id, reason: 'limit_exceeded' }]);
+      expect(h.engine.quote('BIG')!.turnover).toBe(9e15);
+      // a new session starts the count again
+      h.endSession();
+      expect(only(order(h, 1, 'sell', 'ioc').events, 'Trade')).toHaveLength(1);
+    });
+  });
 });
