@@ -77,6 +77,12 @@ function fail(code: ResultCode, message?: string, extra?: Partial<Rejected>): ne
 /** The largest quantity one order may have (shares). */
 export const MAX_ORDER_QTY = 1_000_000_000;
 
+/** A map's numeric keys, ascending: views and messages list in this order, which a snapshot's restore keeps
+ * (maps keep insertion order, and a restore inserts in another). */
+function sortedKeys(m: Map<number, unknown>): number[] {
+  return [...m.keys()].sort((x, y) => x - y);
+}
+
 /** Whether trades of notional n and quantity q keep a symbol's session turnover and volumes within MAX_MONEY. */
 function symbolRoom(inst: Instrument, n: Money, q: Qty): boolean {
   const day = inst.candles['1d'].cur;
@@ -315,15 +321,21 @@ export class Engine {
   /** An account may stop short selling only when nothing it holds or works depends on it: no short position,
    * and no sell order (or OCO pair) backed by cash rather than by shares held. */
   private checkNoShortExposure(a: Account): void {
-    for (const [idx, p] of a.positions)
+    // The message names the first symbol (in creation order) and the lowest order id: not whatever a map's
+    // order gives, which a snapshot's restore does not keep.
+    for (const idx of sortedKeys(a.positions)) {
+      const p = a.positions.get(idx)!;
       if (p.qty < 0)
         fail('INSUFFICIENT_SHARES', `Account ${a.id} is short ${-p.qty} ${this.insts[idx]!.symbol}; short selling stays on until it is covered`);
+    }
+    let first = 0;
     const backed = (h: Holder, side: Side, id: OrderId): void => {
-      if (side === 'sell' && h.resvCash > 0)
-        fail('INSUFFICIENT_SHARES', `Sell order ${id} of account ${a.id} is a short sale backed by cash; short selling stays on until it ends`);
+      if (side === 'sell' && h.resvCash > 0 && (first === 0 || id < first)) first = id;
     };
     for (const o of this.orders.values()) if (o.accountId === a.id && o.oco === null) backed(o, o.side, o.id);
     for (const g of this.groups) if (g.a.accountId === a.id) backed(g, g.a.side, g.a.id);
+    if (first !== 0)
+      fail('INSUFFICIENT_SHARES', `Sell order ${first} of account ${a.id} is a short sale backed by cash; short selling stays on until it ends`);
   }
 
   private moveCash(kind: 'Deposit' | 'Withdraw', accountId: AccountId, amount: number): void {
@@ -1643,7 +1655,8 @@ export class Engine {
     const positions: PositionView[] = [];
     let unrealized = 0;
     let marketValue = 0;
-    for (const [idx, p] of a.positions) {
+    for (const idx of sortedKeys(a.positions)) {
+      const p = a.positions.get(idx)!;
       if (p.qty === 0 && p.realized === 0 && p.reserved === 0) continue;
       const inst = this.insts[idx]!;
       const mark = inst.mark;
@@ -1677,8 +1690,9 @@ export class Engine {
     };
   }
 
+  /** Every account's id, ascending. */
   accountIds(): AccountId[] {
-    return [...this.accounts.keys()];
+    return sortedKeys(this.accounts);
   }
 
   /** The current session number (0 before the first EndSession). */

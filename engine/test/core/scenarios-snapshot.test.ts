@@ -87,8 +87,10 @@ function replayOn(engine: Engine, cmds: Command[]): ReturnType<Engine['execute']
 }
 
 function queries(e: Engine): unknown {
-  const ids = e.accountIds().sort((a, b) => a - b);
+  // as the engine gives them: a restore must not change the order of accounts or of an account's positions
+  const ids = e.accountIds();
   return {
+    ids,
     instruments: e.instruments(),
     quotes: ['ACME', 'LOTS', 'BETA'].map((s) => e.quote(s)),
     depth: ['ACME', 'LOTS', 'BETA'].map((s) => e.depth(s, 50)),
@@ -144,6 +146,40 @@ describe('both books', () => {
     expect(events).toEqual(a.log);
     expect(b.stateHash()).toBe(a.engine.stateHash());
     expect(queries(b)).toEqual(queries(a.engine));
+  });
+
+  it('views and messages list accounts and positions in one order, whatever order they were touched in', () => {
+    // account 9 opened before 1; account 1 trades BETA before ACME and is short both, with a cash-backed sell
+    // working in each. A restore rebuilds the engine's maps in another order than they were filled in.
+    const h = setup('fast');
+    h.instrument({ symbol: 'BETA', name: 'Beta', tickSize: 1, lotSize: 1, referencePrice: 100, bandBps: 5000 });
+    h.account(9, 1_000_000, { allowShort: true });
+    h.account(1, 1_000_000, { allowShort: true });
+    const sells: number[] = [];
+    for (const symbol of ['BETA', 'ACME']) {
+      h.limit(9, 'buy', 5, 100, { symbol, tif: 'gtc' });
+      h.limit(1, 'sell', 5, 100, { symbol, tif: 'gtc' });
+      sells.unshift(h.limit(1, 'sell', 5, 120, { symbol, tif: 'gtc' }).id);
+    }
+    const r = Engine.restore(JSON.parse(JSON.stringify(h.engine.snapshot())) as EngineSnapshot);
+    for (const e of [h.engine, r]) {
+      expect(e.accountIds()).toEqual([1, 9, DEALER]);
+      expect(e.accountView(1)!.positions.map((p) => p.symbol)).toEqual(['ACME', 'BETA']);
+    }
+    const off: Command = { type: 'SetAccountLimits', ts: h.ts, accountId: 1, limits: {}, allowShort: false };
+    const live = h.engine.execute(structuredClone(off));
+    expect(live).toMatchObject([{ type: 'Rejected', code: 'INSUFFICIENT_SHARES', message: expect.stringContaining('short 5 ACME') }]);
+    expect(r.execute(structuredClone(off))).toEqual(live);
+    // covered, the first cash-backed sell by order id is named, on both
+    for (const symbol of ['ACME', 'BETA']) {
+      const c: Command = { type: 'PlaceOrder', ts: h.ts, orderId: 500 + symbol.length, accountId: 1, symbol, side: 'buy', orderType: 'limit', qty: 5, price: 100, tif: 'ioc' };
+      h.limit(DEALER, 'sell', 5, 100, { symbol, tif: 'gtc' });
+      r.execute(structuredClone(h.cmds.at(-1)!));
+      expect(r.execute(structuredClone(c))).toEqual(h.exec(c));
+    }
+    const again = h.engine.execute(structuredClone(off));
+    expect(again).toMatchObject([{ type: 'Rejected', message: expect.stringContaining(`Sell order ${Math.min(...sells)} `) }]);
+    expect(r.execute(structuredClone(off))).toEqual(again);
   });
 
   it('a snapshot of a fresh engine restores to an equal fresh engine', () => {
