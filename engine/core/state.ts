@@ -1,4 +1,5 @@
 import type { Book } from './book.js';
+import { IndexFormula } from './index-formula.js';
 import type { Order } from './order.js';
 import type {
   AccountId,
@@ -186,19 +187,20 @@ export class Instrument {
 
 export class IndexDef {
   previousClose: number;
+  readonly #formula: IndexFormula;
+  readonly #mark = (i: number): Price => this.constituents[i]!.inst.mark;
   constructor(
     readonly name: string,
     readonly baseValue: number,
-    readonly constituents: { inst: Instrument; weightBps: number; basePrice: Price }[],
+    readonly constituents: readonly { readonly inst: Instrument; readonly weightBps: number; readonly basePrice: Price }[],
   ) {
     this.previousClose = baseValue;
+    this.#formula = new IndexFormula(baseValue, constituents);
   }
 
-  /** Index points in hundredths, recomputed from scratch from current marks (no accumulated drift). */
+  /** Index points in hundredths, recomputed from scratch from current marks (no accumulated drift), exactly. */
   value(): number {
-    let sum = 0;
-    for (const c of this.constituents) sum += (c.weightBps * c.inst.mark) / c.basePrice;
-    return Math.round((this.baseValue * sum) / 10_000);
+    return this.#formula.value(this.#mark);
   }
 }
 

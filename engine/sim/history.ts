@@ -21,6 +21,7 @@
  * bars) take well under a second.
  */
 import type { Candle, Price, Timeframe, Timestamp } from '../core/types.js';
+import { IndexFormula } from '../core/index-formula.js';
 import { TIMEFRAME_MS } from '../core/types.js';
 import { Calendar, type CalendarSpec } from './calendar.js';
 import { Fundamental, intradayVol, MarketFactor } from './fairvalue.js';
@@ -193,28 +194,24 @@ export function aggregateCandles(bars: readonly Candle[], tf: Timeframe): Candle
 }
 
 /**
- * The index's 1-minute history from the constituents' bars, computed the way the engine computes the index
- * (baseValue × Σ weight × price / basePrice, in hundredths of a point), with base prices = the constituents'
- * last closes (what the engine takes when CreateIndex runs after the warm-up), so the last value equals the
- * base value. o and c come from the constituents' opens and closes; h and l are max/min(o, c) (the true
+ * The index's 1-minute history from the constituents' bars, computed as the engine computes the index (the
+ * same IndexFormula: baseValue × Σ weight × price / basePrice, in hundredths of a point, exact), with base
+ * prices = the constituents' last closes (what the engine takes when CreateIndex runs after the warm-up), so
+ * the last value equals the base value. o and c come from the constituents' opens and closes; h and l are max/min(o, c) (the true
  * intra-minute extremes of a weighted sum are not known from the bars); v is 0.
  */
 export function indexHistory(h: History, index: IndexSpec): Candle[] {
   const cons = index.constituents.map((c) => {
     const bars = h.bars.get(c.symbol);
     if (bars === undefined) throw new RangeError(`indexHistory: no bars for ${c.symbol}`);
-    return { w: c.weightBps, bars, base: bars[bars.length - 1]!.c };
+    return { weightBps: c.weightBps, bars, basePrice: bars[bars.length - 1]!.c };
   });
   const n = Math.min(...cons.map((c) => c.bars.length));
-  const value = (k: number, f: (b: Candle) => number): number => {
-    let s = 0;
-    for (const c of cons) s += (c.w * f(c.bars[k]!)) / c.base;
-    return Math.round((index.baseValue * s) / 10_000);
-  };
+  const formula = new IndexFormula(index.baseValue, cons);
   const out: Candle[] = [];
   for (let k = 0; k < n; k++) {
-    const o = value(k, (b) => b.o);
-    const c = value(k, (b) => b.c);
+    const o = formula.value((i) => cons[i]!.bars[k]!.o);
+    const c = formula.value((i) => cons[i]!.bars[k]!.c);
     out.push({ t: cons[0]!.bars[k]!.t, o, h: Math.max(o, c), l: Math.min(o, c), c, v: 0 });
   }
   return out;

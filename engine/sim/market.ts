@@ -511,7 +511,8 @@ export class MarketSim {
       if (this.endSessions) out.push({ type: 'EndSession', ts: t });
       this.needsOpen = true;
       this.counters.sessions++;
-      this.nextTs = this.calendar.nextOpen(t + 1);
+      // the session just closed opened before t; with a 24:00 close the next one may open at t itself
+      this.nextTs = this.calendar.nextOpen(t);
     } else {
       this.trade(t);
       this.nextTs = Math.min(t + this.stepMs, this.closeTs);

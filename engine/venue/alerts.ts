@@ -2,7 +2,9 @@
  * Price alerts of the venue's accounts: stored in the venue database (table `alerts`), armed in memory by
  * symbol, checked against every trade print the venue commits (in journal order, after the commit),
  * triggered once (stored with the print's time and price) and pushed to the account's listeners on create,
- * trigger and delete.
+ * trigger and delete. An alert is triggered only by a print committed after it was created: prints are
+ * published (and checked) when their commit is durable, which can be after an alert made meanwhile, so each
+ * alert keeps the venue's committed seq at its creation and prints at or before it are passed over.
  *
  * Alerts are not journaled: they are a notification preference, not a command to the engine. A trigger is
  * written right after the commit that printed the trade; if the process dies in between, the alert stays
@@ -22,6 +24,11 @@ interface Row {
   createdTs: Timestamp;
   triggeredTs: Timestamp | null;
   triggerPrice: Price | null;
+  /**
+   * The venue's last committed seq when the alert was armed (not stored): prints of commands up to it do
+   * not trigger it. 0 for alerts restored at open, which every print after the open may trigger.
+   */
+  armedSeq?: number;
 }
 
 const COLS =
@@ -128,8 +135,10 @@ export class AlertBook {
     return n;
   }
 
-  create(accountId: AccountId, a: NewAlert, ts: Timestamp): PriceAlert {
+  /** Stores and arms an alert; `seq` is the venue's last committed seq (prints up to it do not trigger it). */
+  create(accountId: AccountId, a: NewAlert, ts: Timestamp, seq: number): PriceAlert {
     const r = this.insert.get(accountId, a.symbol, a.direction, a.price, a.note ?? null, ts) as Row;
+    r.armedSeq = seq;
     this.arm(r);
     const v = view(r);
     this.emit(accountId, v);
@@ -145,12 +154,15 @@ export class AlertBook {
     return true;
   }
 
-  /** A trade printed (called in journal order, after its commit). */
-  print(symbol: string, price: Price, ts: Timestamp): void {
+  /** A trade printed by the command at `seq` (called in journal order, after its commit). */
+  print(symbol: string, price: Price, ts: Timestamp, seq: number): void {
     const l = this.armed.get(symbol);
     if (l === undefined) return;
     let hit: Row[] | undefined;
-    for (const r of l) if (r.direction === 'above' ? price >= r.price : price <= r.price) (hit ??= []).push(r);
+    for (const r of l) {
+      if (seq <= (r.armedSeq ?? 0)) continue; // committed before the alert was created
+      if (r.direction === 'above' ? price >= r.price : price <= r.price) (hit ??= []).push(r);
+    }
     if (hit === undefined) return;
     for (const r of hit) {
       this.disarm(r);

@@ -26,6 +26,7 @@ export type {
 } from './queries.js';
 export { SCHEMA_VERSION, MIGRATIONS, fullSyncOnMac, FULL_SYNC_ON_MAC_SOURCE, WAL_SIZE_LIMIT } from './schema.js';
 export type { SynchronousLevel } from './schema.js';
+export { CandleFeed } from './candle-feed.js';
 export { venueHandlers, venueErrorToProtocol, STATEMENT_MAX_ENTRIES, MAX_ARMED_ALERTS } from './serve.js';
 export type { NewAlert } from './alerts.js';
 export type { VenueHandlers } from './serve.js';

@@ -13,6 +13,7 @@ import { ProtocolError } from '../protocol/errors.js';
 import type { ChannelHandlers, MethodHandlers, SessionContext } from '../protocol/server.js';
 import { requireAccount } from '../protocol/server.js';
 import type { Execution, OrderRecord } from '../protocol/schemas.js';
+import { CandleFeed } from './candle-feed.js';
 import type { VenueCommand } from './codec.js';
 import { isVenueError } from './errors.js';
 import type { Ack, Venue } from './venue.js';
@@ -269,12 +270,16 @@ export function venueHandlers(venue: Venue): VenueHandlers {
     },
     candles: ({ symbol, timeframe }, _ctx, sink) => {
       knownSymbol(venue, symbol);
+      const feed = new CandleFeed(symbol, timeframe);
       const cur = venue.view.candles(symbol, timeframe, 1)[0];
-      if (cur !== undefined) sink.push(cur);
+      if (cur !== undefined) {
+        sink.push(cur);
+        feed.pushed(cur);
+      }
       return venue.subscribeMarket(symbol, (c) => {
         if (c.trades.length === 0) return;
-        const bar = venue.view.candles(symbol, timeframe, 1)[0];
-        if (bar !== undefined) sink.push(bar);
+        // with background fsync the view may be past this commit: a bar that closed since goes out first
+        for (const bar of feed.next(venue.view)) sink.push(bar);
       });
     },
     index: ({ name }, _ctx, sink) => {

@@ -1527,7 +1527,7 @@ export class Venue {
     const alerts = this.alertBook;
     if (alerts.active)
       for (const c of batch)
-        for (const e of c.events) if (e.type === 'Trade' && alerts.watches(e.symbol)) alerts.print(e.symbol, e.price, e.ts);
+        for (const e of c.events) if (e.type === 'Trade' && alerts.watches(e.symbol)) alerts.print(e.symbol, e.price, e.ts, c.seq);
     const call = <T>(cb: (x: T) => void, x: T, where: string): void => {
       try {
         cb(x);
@@ -2249,12 +2249,17 @@ export class Venue {
   armedAlerts(accountId: AccountId): number {
     return this.alertBook.armedOf(accountId);
   }
-  /** Stores and arms an alert on a listed symbol (stamped with the venue clock); pushes it to subscribers. */
+  /**
+   * Stores and arms an alert on a listed symbol (stamped with the venue clock); pushes it to subscribers.
+   * Only trades committed after this call trigger it.
+   */
   createAlert(accountId: AccountId, a: NewAlert): PriceAlert {
     this.assertUsable();
     if (this.engine.instrument(a.symbol) === undefined) throw new VenueError('BAD_QUERY', `Unknown symbol ${a.symbol}`);
     if (!(Number.isSafeInteger(a.price) && a.price > 0)) throw new VenueError('BAD_QUERY', 'An alert price is a positive whole number of minor units');
-    return this.alertBook.create(accountId, a, this.stamp());
+    // armed after the last committed command: a print committed before now but published later (its fsync
+    // still running) does not trigger it
+    return this.alertBook.create(accountId, a, this.stamp(), this.seq);
   }
   /** Deletes one of the account's alerts; false when it has none with that id. */
   deleteAlert(accountId: AccountId, id: number): boolean {

@@ -140,3 +140,47 @@ describe('market-data hub: the index channel', () => {
     close();
   });
 });
+
+describe('market-data hub: the candles channel', () => {
+  it("pushes a bar's final state before the next bar when the next bar begins within the same tick", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdhub-'));
+    dirs.push(dir);
+    let t = Date.UTC(2024, 0, 2, 14, 30, 59, 900);
+    const v = Venue.open(join(dir, 'venue.db'), { synchronous: 'NORMAL', now: () => t });
+    for (const a of await v.submitAll([
+      { type: 'CreateInstrument', instrument: { symbol: 'AAA', name: 'A', tickSize: 1, lotSize: 1, referencePrice: 1000, bandBps: 5000 } },
+      { type: 'OpenAccount', accountId: 1 },
+      { type: 'OpenAccount', accountId: 2, allowShort: true },
+      { type: 'Deposit', accountId: 1, amount: 1e12 },
+      { type: 'Deposit', accountId: 2, amount: 1e12 },
+    ]))
+      expect(a.rejected).toBeUndefined();
+    // a long interval: the ticks below are the test's own (the timer set by a change finds them done)
+    const hub = new MarketHub(v, 60_000);
+    hub.start();
+    const got: ChannelData<'candles'>[] = [];
+    const sink: PushSink<'candles'> = { push: (c) => got.push({ ...c }), end: () => undefined, active: true };
+    hub.channels({ cork: () => undefined, uncork: () => undefined }).candles({ symbol: 'AAA', timeframe: '1m' }, {} as never, sink);
+    const trade = (price: number, qty: number) =>
+      v.submitAll([
+        { type: 'PlaceOrder', accountId: 2, symbol: 'AAA', side: 'sell', orderType: 'limit', qty, price, tif: 'gtc' },
+        { type: 'PlaceOrder', accountId: 1, symbol: 'AAA', side: 'buy', orderType: 'limit', qty, price, tif: 'ioc' },
+      ]);
+    await trade(1000, 1); // the 14:30 bar begins
+    hub.tick();
+    await trade(1010, 5); // the 14:30 bar's last trade...
+    t += 100;
+    await trade(1005, 2); // ...and the 14:31 bar's first, before the next tick
+    hub.tick();
+    const [closed, open] = v.view.candles('AAA', '1m');
+    expect(closed).toMatchObject({ t: Date.UTC(2024, 0, 2, 14, 30), o: 1000, h: 1010, l: 1000, c: 1010, v: 6 });
+    expect(open).toMatchObject({ t: Date.UTC(2024, 0, 2, 14, 31), o: 1005, v: 2 });
+    expect(got).toEqual([{ ...closed, c: 1000, h: 1000, v: 1 }, closed, open]);
+    hub.tick(); // nothing changed: nothing pushed
+    await trade(1006, 1);
+    hub.tick();
+    expect(got.slice(3)).toEqual([v.view.candles('AAA', '1m', 1)[0]]);
+    hub.stop();
+    v.close({ snapshot: false });
+  });
+});

@@ -208,6 +208,20 @@ describe.each(BOOKS)('market data (%s book)', (book) => {
     expect(h.engine.index('ONE')!.value).toBe(Math.round((5_000 * 209) / 199));
   });
 
+  it('index: the value is exact, a half-way value rounding half away from zero (not the float sum)', () => {
+    const h = setup(book, { 1: 1_000_000 });
+    h.instrument({ symbol: 'AA', name: 'A', tickSize: 1, lotSize: 1, referencePrice: 2, bandBps: 10_000 });
+    h.instrument({ symbol: 'BB', name: 'B', tickSize: 1, lotSize: 1, referencePrice: 20, bandBps: 10_000 });
+    h.exec({ type: 'CreateIndex', name: 'HALF', baseValue: 100_000, constituents: [{ symbol: 'AA', weightBps: 3333 }, { symbol: 'BB', weightBps: 6667 }] });
+    print(h, 1, 1, undefined, 1, 'AA');
+    print(h, 9, 1, undefined, 1, 'BB');
+    // 100000 x (3333 x 1/2 + 6667 x 9/20) / 10000 = 46666.5 exactly (as doubles the sum is 4666.6499..., 46666)
+    expect(h.engine.index('HALF')!.value).toBe(46_667);
+    // and the session's end keeps that value as the previous close
+    h.endSession();
+    expect(h.engine.index('HALF')).toMatchObject({ value: 46_667, previousClose: 46_667 });
+  });
+
   it('instrument and index definitions are validated', () => {
     const h = setup(book);
     expect(code(h.exec({ type: 'CreateInstrument', instrument: ACME }))).toBe('DUPLICATE_SYMBOL');

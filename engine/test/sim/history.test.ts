@@ -87,4 +87,17 @@ describe('warm-up history', () => {
     expect(engine.index('SIM10')!.value).toBe(idx[idx.length - 1]!.c);
     for (const b of idx) expect(b.l <= Math.min(b.o, b.c) && b.h >= Math.max(b.o, b.c)).toBe(true);
   });
+
+  it("computes the index history exactly, as the engine does: a half-way value rounds half away from zero", () => {
+    const bar = (t: number, c: number) => ({ t, o: c, h: c, l: c, c, v: 1 });
+    // base prices are the last closes (2 and 20); the first minute is at 1 and 9
+    const bars = new Map([
+      ['AA', [bar(MONDAY, 1), bar(MONDAY + 60_000, 2)]],
+      ['BB', [bar(MONDAY, 9), bar(MONDAY + 60_000, 20)]],
+    ]);
+    const h = { bars, closes: new Map(), universe: { instruments: [], index: null }, sessions: [MONDAY] };
+    const idx = indexHistory(h, { name: 'HALF', baseValue: 100_000, constituents: [{ symbol: 'AA', weightBps: 3333 }, { symbol: 'BB', weightBps: 6667 }] });
+    // 100000 x (3333 x 1/2 + 6667 x 9/20) / 10000 = 46666.5 exactly
+    expect(idx.map((b) => b.c)).toEqual([46_667, 100_000]);
+  });
 });

@@ -134,6 +134,20 @@ describe('sessions', () => {
     expect(r.sim.now).toBeLessThan(MONDAY + 7 * 86_400_000 + 15 * 3_600_000);
   });
 
+  it('a session closing at 24:00 is followed by the next trading day\'s, opening at that midnight: no day is skipped', () => {
+    const DAY = 86_400_000;
+    const r = startRun({ seed: 6, universe: smallUniverse(2), calendar: { openMs: 0, closeMs: DAY }, stepMs: 60_000, keepCommands: true });
+    expect(r.sim.firstStepTs).toBe(MONDAY);
+    r.sessions(5);
+    // Monday to Friday, each ended at the midnight after it
+    expect(r.commands.filter((c) => c.type === 'EndSession').map((c) => c.ts)).toEqual([1, 2, 3, 4, 5].map((k) => MONDAY + k * DAY));
+    const traded = new Set(r.commands.filter((c) => c.type === 'PlaceOrder').map((c) => Math.floor((c.ts - MONDAY) / DAY)));
+    expect([...traded]).toEqual([0, 1, 2, 3, 4]);
+    expect(r.engine.sessionNumber).toBe(5);
+    // after Friday's close (Saturday 00:00) the next open is Monday's
+    expect(r.sim.nextStepTs).toBe(MONDAY + 7 * DAY);
+  });
+
   it('with endSessions: false the sim never ends a session itself', () => {
     const r = startRun({ seed: 6, universe: smallUniverse(2), endSessions: false, keepCommands: true });
     r.steps(23_500);

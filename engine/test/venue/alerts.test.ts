@@ -94,6 +94,40 @@ describe('price alerts in the venue', () => {
     expect(got).toEqual([expect.objectContaining({ id: a.id, status: 'triggered', triggerPrice: 995 })]);
   });
 
+  it('are not triggered by a trade committed before they were created (published later, after its fsync)', async () => {
+    const file = tempDb();
+    const clock = testClock();
+    const v1 = openVenue(file, { now: clock.now, fsync: 'background' });
+    await market(v1);
+    await v1.submit({ type: 'PlaceOrder', accountId: 2, symbol: 'AAA', side: 'sell', orderType: 'limit', price: 1050, qty: 1, tif: 'day' });
+    clock.t += 1000;
+    const taken = v1.submit({ type: 'PlaceOrder', accountId: 1, symbol: 'AAA', side: 'buy', orderType: 'limit', price: 1050, qty: 1, tif: 'ioc' });
+    // the trade is committed (the quote shows it) while its batch still waits for its fsync to be published
+    for (let i = 0; i < 1000 && v1.view.quote('AAA')?.last !== 1050; i++) await new Promise((r) => setImmediate(r));
+    expect(v1.view.quote('AAA')?.last).toBe(1050);
+    let acked = false;
+    void taken.then(() => (acked = true));
+    clock.t += 5000;
+    const late = v1.createAlert(1, { symbol: 'AAA', direction: 'above', price: 1040 });
+    expect(acked).toBe(false);
+    await taken;
+    expect(v1.alerts(1)).toEqual([expect.objectContaining({ id: late.id, status: 'armed' })]);
+    // the next print does trigger it, also when the alert was restored by a restart
+    await print(v1, 1041);
+    expect(v1.alerts(1)).toEqual([expect.objectContaining({ id: late.id, status: 'triggered', triggerPrice: 1041, triggeredAt: clock.t })]);
+    const kept = v1.createAlert(1, { symbol: 'AAA', direction: 'above', price: 1045 });
+    v1.close();
+    const v2 = openVenue(file, { now: clock.now, fsync: 'background' });
+    clock.t += 1000;
+    const fresh = v2.createAlert(1, { symbol: 'AAA', direction: 'above', price: 1046 });
+    await print(v2, 1046);
+    expect(v2.alerts(1).map((x) => [x.id, x.status, x.triggerPrice])).toEqual([
+      [fresh.id, 'triggered', 1046],
+      [kept.id, 'triggered', 1046],
+      [late.id, 'triggered', 1041],
+    ]);
+  });
+
   it('caps the armed alerts of an account', async () => {
     const v = openVenue(tempDb(), { now: testClock().now });
     await market(v);

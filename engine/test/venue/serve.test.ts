@@ -184,3 +184,53 @@ describe('venue over the protocol', () => {
     await expect(t.call('order.place', { symbol: 'AAA', side: 'buy', orderType: 'limit', qty: 1, price: 1000, tif: 'day' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
   });
 });
+
+describe('the candles channel', () => {
+  it("pushes a bar's final state before the next bar when, with background fsync, the commit is published after the next bar began", async () => {
+    const clock = testClock(Date.UTC(2024, 0, 2, 14, 30, 59, 900));
+    let next: number | undefined; // the clock after the next group commit
+    const v = openVenue(tempDb(), {
+      now: clock.now,
+      fsync: 'background',
+      maxBatch: 2, // one trade (two orders) per group commit
+      onGroupCommit: () => {
+        if (next !== undefined) [clock.t, next] = [next, undefined];
+      },
+    });
+    for (const a of await v.submitAll([
+      { type: 'CreateInstrument', instrument: { symbol: 'AAA', name: 'Triple A', tickSize: 1, lotSize: 1, referencePrice: 1000, bandBps: 2000 } },
+      { type: 'OpenAccount', accountId: 1 },
+      { type: 'OpenAccount', accountId: 2, allowShort: true },
+      { type: 'Deposit', accountId: 1, amount: 1_000_000 },
+      { type: 'Deposit', accountId: 2, amount: 1_000_000 },
+    ]))
+      expect(a.rejected).toBeUndefined();
+    const { handlers, channels } = venueHandlers(v);
+    const [a, b] = createPortPair({ serialize: true });
+    serveSession(b, { serverName: 'venue-test', authenticate: () => ({ accountId: 1, role: 'trader' }), handlers, channels, validateOutgoing: true });
+    const client = new ProtocolClient(a);
+    await client.connect({ client: 'test' });
+    const candles = await collect(client, 'candles', { symbol: 'AAA', timeframe: '1m' });
+    const trade = (price: number, qty: number) =>
+      v.submitAll([
+        { type: 'PlaceOrder', accountId: 2, symbol: 'AAA', side: 'sell', orderType: 'limit', qty, price, tif: 'gtc' },
+        { type: 'PlaceOrder', accountId: 1, symbol: 'AAA', side: 'buy', orderType: 'limit', qty, price, tif: 'ioc' },
+      ]);
+    await trade(1000, 1); // the 14:30 bar begins
+    await tick();
+    // The 14:30 bar's last trade and the 14:31 bar's first, each its own group commit, both committed before
+    // the first one's fsync returns: close() commits the queue, then syncs and publishes both in order (the
+    // first one's publish sees the engine after the second).
+    next = clock.t + 100;
+    const done = Promise.all([trade(1010, 5), trade(1005, 2)]);
+    v.close({ snapshot: false });
+    for (const [ack] of await done) expect(ack!.rejected).toBeUndefined();
+    await tick();
+    const bar = (t: number, o: number, h: number, l: number, c: number, vol: number) => ({ t, o, h, l, c, v: vol });
+    expect(candles).toEqual([
+      bar(Date.UTC(2024, 0, 2, 14, 30), 1000, 1000, 1000, 1000, 1),
+      bar(Date.UTC(2024, 0, 2, 14, 30), 1000, 1010, 1000, 1010, 6),
+      bar(Date.UTC(2024, 0, 2, 14, 31), 1005, 1005, 1005, 1005, 2),
+    ]);
+  });
+});

@@ -2,7 +2,8 @@
  * The market-data hub: subscribes once to the venue's market changes and serves the public channels to
  * every session. Quotes, depth, candles and index values are coalesced: a change marks the symbol dirty,
  * and a tick reads the latest value per dirty symbol once, encodes it once and pushes it to each subscriber
- * (latest wins; a subscriber that is behind conflates further inside its session). Ticks start at most
+ * (latest wins; a subscriber that is behind conflates further inside its session; a candle bar that closed
+ * within a tick goes out in its final state before the next bar, see CandleFeed). Ticks start at most
  * every `intervalMs` and only when something changed: the first change after a quiet spell goes out at
  * the next turn of the event loop, and after a tick that took longer than the interval the next one waits
  * for the changes that arrive meanwhile (a fixed timer would fire at once, find nothing and wait a whole
@@ -21,7 +22,7 @@ import {
   type PushSink,
   type Timeframe,
 } from '../../../engine/protocol/index.js';
-import type { MarketChange, Venue } from '../../../engine/venue/index.js';
+import { CandleFeed, type MarketChange, type Venue } from '../../../engine/venue/index.js';
 import { preEncode } from './encoded.js';
 
 /** What the hub needs from a connection: batching of its writes. */
@@ -55,7 +56,8 @@ export class MarketHub {
   readonly #index = new Map<string, Set<Sub<'index'>>>();
   /** Index name -> its constituent symbols (for indexes with subscribers). */
   readonly #indexSymbols = new Map<string, readonly string[]>();
-  readonly #lastCandle = new Map<string, string>();
+  /** `symbol|timeframe` -> what its subscribers were pushed last (for keys with subscribers). */
+  readonly #candleFeeds = new Map<string, CandleFeed>();
   /** Index name -> the value and previous close last pushed (for indexes with subscribers). */
   readonly #lastIndex = new Map<string, string>();
   #dirty = new Set<string>();
@@ -171,17 +173,17 @@ export class MarketHub {
           const key = `${symbol}|${tf}`;
           const cs = this.#candles.get(key);
           if (cs === undefined || cs.size === 0) continue;
-          const bar = view.candles(symbol, tf, 1).at(-1);
-          if (bar === undefined) continue;
-          const sig = `${bar.t},${bar.o},${bar.h},${bar.l},${bar.c},${bar.v}`;
-          if (this.#lastCandle.get(key) === sig) continue;
-          this.#lastCandle.set(key, sig);
-          const data = preEncode({ ...bar });
-          for (const s of cs) {
-            this.#cork(s.conn);
-            s.sink.push(data);
+          const feed = this.#candleFeeds.get(key);
+          if (feed === undefined) continue;
+          // the bar being built, after the final state of one that closed within this tick
+          for (const bar of feed.next(view)) {
+            const data = preEncode(bar);
+            for (const s of cs) {
+              this.#cork(s.conn);
+              s.sink.push(data);
+            }
+            this.stats.framesSent += cs.size;
           }
-          this.stats.framesSent += cs.size;
         }
       }
       for (const [name, symbols] of this.#indexSymbols) if (symbols.some((s) => dirty.has(s))) indexes.add(name);
@@ -241,10 +243,20 @@ export class MarketHub {
       },
       candles: ({ symbol, timeframe }, _ctx, sink) => {
         known(symbol);
-        const stop = add(this.#candles, `${symbol}|${timeframe satisfies Timeframe}`, { sink, conn });
+        const key = `${symbol}|${timeframe satisfies Timeframe}`;
+        const stop = add(this.#candles, key, { sink, conn });
         const bar = v.view.candles(symbol, timeframe, 1).at(-1);
         if (bar !== undefined) sink.push(bar);
-        return stop;
+        if (!this.#candleFeeds.has(key)) {
+          // the first subscriber: the feed starts from its value (a later one is pushed what the others are)
+          const feed = new CandleFeed(symbol, timeframe);
+          if (bar !== undefined) feed.pushed(bar);
+          this.#candleFeeds.set(key, feed);
+        }
+        return () => {
+          stop();
+          if (!this.#candles.has(key)) this.#candleFeeds.delete(key);
+        };
       },
       trades: ({ symbol }, _ctx, sink) => {
         known(symbol);
