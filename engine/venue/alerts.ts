@@ -49,6 +49,13 @@ function view(r: Row, status?: PriceAlert['status']): PriceAlert {
   return a;
 }
 
+/**
+ * Triggered alerts kept per account, the most recently triggered: older ones are deleted (and pushed as
+ * deleted) when another triggers. Armed ones are bounded where they are created (MAX_ARMED_ALERTS), so an
+ * account's list stays short however long alerts are made and hit.
+ */
+export const MAX_TRIGGERED_ALERTS = 200;
+
 export interface NewAlert {
   symbol: string;
   direction: 'above' | 'below';
@@ -65,6 +72,7 @@ export class AlertBook {
   private readonly one;
   private readonly del;
   private readonly trig;
+  private readonly pastKept;
   /** Alerts triggered since open (for tests and metrics). */
   triggered = 0;
 
@@ -79,6 +87,9 @@ export class AlertBook {
     this.one = db.prepare(`SELECT ${COLS} FROM alerts WHERE id = ? AND account_id = ?`);
     this.del = db.prepare('DELETE FROM alerts WHERE id = ? AND account_id = ?');
     this.trig = db.prepare('UPDATE alerts SET triggered_ts = ?, trigger_price = ? WHERE id = ? AND triggered_ts IS NULL');
+    this.pastKept = db.prepare(
+      `SELECT ${COLS} FROM alerts WHERE account_id = ? AND triggered_ts IS NOT NULL ORDER BY triggered_ts DESC, id DESC LIMIT -1 OFFSET ${MAX_TRIGGERED_ALERTS}`,
+    );
     for (const r of db.prepare(`SELECT ${COLS} FROM alerts WHERE triggered_ts IS NULL ORDER BY id`).all() as Row[]) this.arm(r);
   }
 
@@ -175,6 +186,21 @@ export class AlertBook {
       r.triggerPrice = price;
       this.triggered++;
       this.emit(r.accountId, view(r));
+    }
+    const accounts = new Set<AccountId>();
+    for (const r of hit) accounts.add(r.accountId);
+    for (const a of accounts) this.prune(a);
+  }
+
+  /** Deletes an account's triggered alerts beyond the MAX_TRIGGERED_ALERTS most recent, pushing each. */
+  private prune(accountId: AccountId): void {
+    try {
+      for (const r of this.pastKept.all(accountId) as Row[]) {
+        this.del.run(r.id, accountId);
+        this.emit(accountId, view(r, 'deleted'));
+      }
+    } catch (e) {
+      this.onError(e, 'alert prune');
     }
   }
 

@@ -28,5 +28,5 @@ export { SCHEMA_VERSION, MIGRATIONS, fullSyncOnMac, FULL_SYNC_ON_MAC_SOURCE, WAL
 export type { SynchronousLevel } from './schema.js';
 export { CandleFeed } from './candle-feed.js';
 export { venueHandlers, venueErrorToProtocol, STATEMENT_MAX_ENTRIES, MAX_ARMED_ALERTS } from './serve.js';
-export type { NewAlert } from './alerts.js';
+export { MAX_TRIGGERED_ALERTS, type NewAlert } from './alerts.js';
 export type { VenueHandlers } from './serve.js';

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ProtocolClient, createPortPair, serveSession, type PriceAlert } from '../../protocol/index.js';
-import { MAX_ARMED_ALERTS, venueHandlers, type Venue } from '../../venue/index.js';
+import { MAX_ARMED_ALERTS, MAX_TRIGGERED_ALERTS, venueHandlers, type Venue } from '../../venue/index.js';
 import { openVenue, tempDb, testClock } from './helpers.js';
 
 async function market(v: Venue): Promise<void> {
@@ -71,6 +71,38 @@ describe('price alerts in the venue', () => {
     expect(pushes.at(-1)).toMatchObject({ id: down.id, status: 'deleted' });
     await print(v, 980); // the deleted alert does not fire
     expect(pushes).toHaveLength(4);
+  });
+
+  it('keep the most recently triggered MAX_TRIGGERED_ALERTS per account: older ones are deleted and pushed as deleted', async () => {
+    const clock = testClock();
+    const v = openVenue(tempDb(), { now: clock.now });
+    await market(v);
+    const c = await session(v, 1);
+    const pushes: PriceAlert[] = [];
+    await c.subscribe('alerts', {}, { data: (a) => pushes.push(a) });
+    const make = async (n: number): Promise<number[]> => {
+      const ids: number[] = [];
+      for (let i = 0; i < n; i++) ids.push((await c.call('alerts.create', { symbol: 'AAA', direction: 'above', price: 1010 })).id);
+      return ids;
+    };
+    const first = await make(150);
+    await print(v, 1010);
+    clock.t += 1_000;
+    const second = await make(100);
+    await print(v, 1011);
+    const list = await c.call('alerts.list', {});
+    expect(list).toHaveLength(MAX_TRIGGERED_ALERTS);
+    expect(list.every((a) => a.status === 'triggered')).toBe(true);
+    // the 50 triggered first (lowest ids among those triggered together) went
+    const gone = first.slice(0, 50);
+    expect(new Set(list.map((a) => a.id))).toEqual(new Set([...first.slice(50), ...second]));
+    expect(pushes.filter((a) => a.status === 'deleted').map((a) => a.id).sort((x, y) => x - y)).toEqual(gone);
+    // another account's triggered alerts do not count
+    const other = await session(v, 2);
+    await other.call('alerts.create', { symbol: 'AAA', direction: 'above', price: 1010 });
+    await print(v, 1012);
+    expect(await other.call('alerts.list', {})).toHaveLength(1);
+    expect(await c.call('alerts.list', {})).toHaveLength(MAX_TRIGGERED_ALERTS);
   });
 
   it('persist in the venue file: armed ones stay armed after a restart and trigger then', async () => {
