@@ -28,6 +28,12 @@ export type VenueErrorCode =
   | 'VENUE_CLOSED'
   /** A commit failed; the in-memory state may be ahead of the journal, so the venue stopped (reopen to recover). */
   | 'VENUE_FAILED'
+  /**
+   * The command was committed to the journal, but making it durable failed (an fsync of the journal that
+   * returned an error): whether it is still there after a restart depends on the disk. It may have been
+   * carried out: never retry it blindly. The venue stopped (reopen it, then look).
+   */
+  | 'VENUE_OUTCOME_UNKNOWN'
   /** The command could not be encoded for the journal (e.g. a BigInt or a cycle in it). */
   | 'BAD_COMMAND'
   /** A paging cursor that this venue did not hand out. */

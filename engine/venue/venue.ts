@@ -26,8 +26,12 @@
  * the last snapshot and the journal, which is exactly the state of all committed commands. (Rolling the
  * engine back in place would need an undo log or a full reload; a supervisor reopening the venue does the
  * same more simply, and a failing disk is not something to keep writing to.) A hand-over of history rows
- * that fails after the COMMIT stops the venue the same way; its batch is then rejected if its background
- * fsync has not returned, and was acknowledged already if its COMMIT synced it.
+ * that fails after the COMMIT stops the venue the same way. Batches it had committed whose background fsync
+ * had not returned are in the journal: they are acknowledged once that fsync returns (it still runs, or is
+ * started, after the venue stopped; close() syncs at once), never refused. Only an fsync that fails leaves a
+ * committed batch's fate open (the kernel may have dropped its pages, or written them): such a batch, and
+ * every one committed after it, is answered VENUE_OUTCOME_UNKNOWN, as is a batch whose COMMIT itself failed
+ * with an I/O error (with fsync 'commit', the fsync is inside it). VENUE_FAILED always means "not done".
  *
  * Acknowledgements are released only after COMMIT returned, so a command whose ack anyone saw is in the
  * journal. Rejected commands are journaled too (they are deterministic no-ops for the state) so their
@@ -1221,6 +1225,7 @@ export class Venue {
     const checkCid = keepHistory && this.opts.clientOrderIdScope === 'account';
     const thread = history.thread;
     let historyDue = false;
+    let committing = false;
 
     try {
       if (thread !== undefined) {
@@ -1282,6 +1287,7 @@ export class Venue {
       // Written on this connection: inside the transaction, unless the journal is fsynced after COMMIT
       // (then after its fsync, below), so the history file never holds a command the journal's file does not.
       if (historyDue && thread === undefined && !this.bgSync) history.flush(seq);
+      committing = true;
       this.commit.run();
     } catch (e) {
       if (this.db.inTransaction) {
@@ -1293,7 +1299,10 @@ export class Venue {
       }
       history.discard();
       this.orderPubs = [];
-      this.fail(e, batch);
+      // A COMMIT that failed with an I/O error may have left the batch's frames in the WAL (an fsync inside
+      // it that failed after they were written): a reopen could find them. Anything else rolled back.
+      const code = (e as { code?: unknown } | null)?.code;
+      this.fail(e, batch, { batchUnknown: committing && typeof code === 'string' && code.startsWith('SQLITE_IOERR') });
       return;
     }
 
@@ -1373,7 +1382,13 @@ export class Venue {
     return undefined;
   }
 
-  private fail(e: unknown, batch: Pending[]): void {
+  /**
+   * Stops the venue: `batch` (not committed; with `batchUnknown`, its COMMIT failed with an I/O error and it
+   * is answered VENUE_OUTCOME_UNKNOWN) and every queued command are refused VENUE_FAILED. Batches committed
+   * and waiting for their background fsync are in the journal: they are left to it (acknowledged once it
+   * returns), unless `syncFailed` (an fsync failed: they are answered VENUE_OUTCOME_UNKNOWN).
+   */
+  private fail(e: unknown, batch: Pending[], o: { batchUnknown?: boolean; syncFailed?: boolean } = {}): void {
     const err = new VenueError(
       'VENUE_FAILED',
       `The venue stopped: a group commit failed (${(e as Error)?.message ?? String(e)}). Reopen it to recover from the journal.`,
@@ -1385,14 +1400,13 @@ export class Venue {
     this.closeReader(err);
     // (its rows held back for their journal fsync are not coming: queries waiting for them fail now)
     this.history.thread?.abandonWaits(err);
-    for (const p of batch) p.reject(err);
+    const outcome = o.batchUnknown === true ? outcomeUnknown(e) : err;
+    for (const p of batch) p.reject(outcome);
     for (const p of this.queue) p.reject(err);
     this.queue = [];
-    // committed but not known to be durable: not acknowledged
-    const unsynced = [...this.syncing.flatMap((f) => f.groups), ...this.awaiting];
-    this.syncing = [];
-    this.awaiting = [];
-    this.settle(unsynced, e);
+    if (o.syncFailed === true) this.settleUnknown(e);
+    // else: committed, with their fsync running or about to start: in the journal, acknowledged once it returns
+    else this.startSync();
     this.stopTimers();
     this.dropSnapshot();
     try {
@@ -1439,11 +1453,14 @@ export class Venue {
         this.observe('onSync', () => onSync(performance.now() - f.startedAt, commands));
       }
       const started = this.syncing;
+      if (!started.includes(f)) return; // settled meanwhile (close() synced everything at once)
       while (started.length > 0 && started[0]!.done) {
         const first = started.shift()!;
         if (first.err !== null) {
-          if (this.state === 'open' || this.state === 'closing') this.fail(first.err, []);
-          this.settle(first.groups, first.err);
+          // its batches, and every one after them: committed, but maybe not on the disk
+          started.unshift(first);
+          if (this.state === 'open' || this.state === 'closing') this.fail(first.err, [], { syncFailed: true });
+          else this.settleUnknown(first.err);
           return;
         }
         this.settle(first.groups);
@@ -1461,19 +1478,33 @@ export class Venue {
     }
   }
 
-  /** Acknowledges and publishes synced batches (or rejects them, with the error that stopped the venue). */
-  private settle(group: SyncGroup[], err?: unknown): void {
+  /**
+   * Answers every batch committed and not yet acknowledged with VENUE_OUTCOME_UNKNOWN (`e`: the fsync's
+   * error): they are in the journal, and may or may not be on the disk.
+   */
+  private settleUnknown(e: unknown): void {
+    const unsynced = [...this.syncing.flatMap((f) => f.groups), ...this.awaiting];
+    this.syncing = [];
+    this.awaiting = [];
+    this.settle(unsynced, outcomeUnknown(e));
+  }
+
+  /**
+   * Acknowledges and publishes synced batches, or rejects them with `err`. A venue that has stopped (for
+   * another reason than an fsync) still acknowledges what its fsyncs made durable, without publishing it:
+   * its subscribers are done with it.
+   */
+  private settle(group: SyncGroup[], err?: VenueError): void {
     for (const g of group) {
       if (g.done) continue;
       g.done = true;
       if (err !== undefined) {
-        const e = this.failure ?? new VenueError('VENUE_FAILED', `Making a group commit durable failed: ${String((err as Error)?.message ?? err)}`);
-        for (const p of g.batch) p.reject(e);
-        if (g.onSettled !== undefined) for (const f of g.onSettled) f(e);
+        for (const p of g.batch) p.reject(err);
+        if (g.onSettled !== undefined) for (const f of g.onSettled) f(err);
         continue;
       }
       this.acknowledge(g.batch, g.acks);
-      if (g.committed.length > 0) this.publish(g.committed, g.pubs);
+      if (g.committed.length > 0 && this.state !== 'failed') this.publish(g.committed, g.pubs);
       if (g.onSettled !== undefined) for (const f of g.onSettled) f();
     }
     // (acknowledged: on the disk)
@@ -1516,7 +1547,7 @@ export class Venue {
     try {
       fsyncSync(this.walFd);
     } catch (e) {
-      this.settle(all, e);
+      this.settle(all, outcomeUnknown(e));
       return;
     }
     this.settle(all);
@@ -2287,6 +2318,17 @@ export class Venue {
       yield c.tags === undefined ? { seq: row.seq, ts: row.ts, commands: c.commands } : { seq: row.seq, ts: row.ts, commands: c.commands, tags: c.tags };
     }
   }
+}
+
+/** The answer to a command committed to the journal whose fsync (or COMMIT) failed with `e`. */
+function outcomeUnknown(e: unknown): VenueError {
+  return new VenueError(
+    'VENUE_OUTCOME_UNKNOWN',
+    `The command was journaled, but making it durable failed (${String((e as Error)?.message ?? e)}): whether it ` +
+      'was kept is unknown until the venue is reopened. It may have been carried out: do not send it again without looking.',
+    undefined,
+    { cause: e },
+  );
 }
 
 function preRejected(ts: Timestamp, cmd: VenueCommand, code: Rejected['code'], message: string): Ack {

@@ -1,9 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProtocolError } from '../../engine/protocol/index.js';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '../src/http/api.js';
 import { api, PASSWORD, createUser, fund, listInstrument, rpc, setupAdmin, sleep, watch, wsClient, SPEC, type Session, type TestServer, startServer } from './helpers.js';
 import type { Json } from './helpers.js';
+
+// An fsync of one descriptor (the venue's journal) can be made to fail; every other fsync is the real one.
+const ctl = vi.hoisted(() => ({ failFd: undefined as number | undefined }));
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  const fsync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void => {
+    if (fd !== ctl.failFd) return real.fsync(fd, cb);
+    setImmediate(() => cb(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })));
+  };
+  return { ...real, default: { ...real, fsync }, fsync };
+});
+afterEach(() => {
+  ctl.failFd = undefined;
+});
 
 let s: TestServer;
 let admin: Session;
@@ -207,6 +221,41 @@ describe('idempotency', () => {
         // nothing was placed; a new key places it
         expect((await rpc(again, 'orders.list', { limit: 10 }, tok)).body.items).toEqual([]);
         expect((await rpc(again, 'order.place', body, tok, { 'Idempotency-Key': 'cut-short-2' })).status).toBe(200);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe('a command journaled whose fsync failed', () => {
+  it('is answered OUTCOME_UNKNOWN, not as failed: its Idempotency-Key is kept, so a retry with it never places the order again', async () => {
+    const t = await startServer();
+    try {
+      const admin = await setupAdmin(t);
+      await listInstrument(t, admin);
+      const tom = await createUser(t, admin, 'tom', 'trader');
+      await fund(t, admin, tom.user.accountId!);
+      const body = limit('buy', 9_000, 3);
+      const key = { 'Idempotency-Key': 'order-fsync-failed' };
+      // the journal's fsync fails: the order is committed to the journal, but maybe not on the disk
+      ctl.failFd = (t.app.venue as unknown as { walFd: number }).walFd;
+      const first = await rpc(t, 'order.place', body, tom.accessToken, key);
+      expect([first.status, first.body.code]).toEqual([500, 'OUTCOME_UNKNOWN']);
+      const retry = await rpc(t, 'order.place', body, tom.accessToken, key);
+      expect([retry.status, retry.body.code]).toEqual([409, 'IDEMPOTENCY_UNKNOWN']);
+      ctl.failFd = undefined;
+      await t.app.close();
+      const again = await startServer({ db: t.app.config.db });
+      try {
+        const tok = (await api(again.url, 'POST', '/api/v1/auth/login', { body: { username: 'tom', password: PASSWORD } })).body.accessToken as string;
+        const r = await rpc(again, 'order.place', body, tok, key);
+        expect([r.status, r.body.code]).toEqual([409, 'IDEMPOTENCY_UNKNOWN']);
+        // the process lived on, so the page cache kept the journal's frame: the order is there, once
+        const open = (await rpc(again, 'orders.list', { status: 'open', limit: 10 }, tok)).body.items as Json[];
+        expect(open.map((o) => o.qty)).toEqual([3]);
       } finally {
         await again.stop();
       }
