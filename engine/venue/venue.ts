@@ -78,7 +78,7 @@ import { VenueError, isVenueError } from './errors.js';
 import { HISTORY_MARK, HISTORY_STATEMENTS, HistoryWriter, type OrderSink } from './history.js';
 import { HistoryThread, IMPORTED_UPSERT, historyPath, type ThreadSnapshot } from './history-thread.js';
 import { HistoryReader, packBars, type ReaderArg, type ReaderMethod } from './history-reader.js';
-import { Journal, checkFrame, replayJournal, type FrameRow, type FrameTags, type ReplayResult } from './journal.js';
+import { Journal, checkFrame, replayJournal, setAsideRanges, wasSetAside, type FrameRow, type FrameTags, type ReplayResult } from './journal.js';
 import {
   VENUE_QUERY_LIB,
   createHistoryQueries,
@@ -205,10 +205,12 @@ export interface VenueOptions {
   /** Run SQLite's quick_check on open (default false: it reads the whole file). */
   integrityCheck?: boolean;
   /**
-   * A damaged journal frame that is followed by intact ones means acknowledged commands would be lost:
+   * A damaged journal frame (the last one too: SQLite's WAL never leaves a torn commit, so every frame in
+   * the journal was committed, and may have been acknowledged) means acknowledged commands would be lost:
    * 'error' (default) refuses to open (JOURNAL_CORRUPT); 'truncate' sets the damaged frame and everything
-   * after it aside in journal_quarantine and recovers to the last intact entry, with a report. Damage
-   * confined to the tail is always set aside with a report.
+   * after it aside in journal_quarantine and recovers to the last intact entry, with a report
+   * (RecoveryReport.discarded). The sequence numbers and order ids of what was set aside are never given
+   * out again: the journal goes on after them.
    */
   onDamagedJournal?: 'error' | 'truncate';
   /** Engine settings. `candleHistory` is fixed when the database is created (CONFIG_MISMATCH if it differs). */
@@ -295,7 +297,10 @@ export interface RecoveryReport {
   snapshotsSkipped: { seq: number; reason: string }[];
   /** Commands replayed from the journal after the snapshot. */
   replayed: number;
-  /** Last sequence number applied: the state is that of every command up to here. */
+  /**
+   * The journal's last sequence number: the state is that of every command up to here (but those set aside
+   * on this or an earlier recovery, which are not given out again).
+   */
   recoveredTo: number;
   /** Damaged journal frames set aside (in journal_quarantine). Empty in every normal recovery. */
   discarded: { seq: number; n: number; reason: string }[];
@@ -401,7 +406,8 @@ const DEFAULT_CANDLE_HISTORY = 240;
 /** backup(): how often the venue's WAL's growth is looked at while a copy holds its checkpoints (ms). */
 const BACKUP_WATCH_MS = 100;
 /** The last command a copy of the venue's file holds (0 for an empty journal). */
-const LAST_SEQ_SQL = 'SELECT coalesce(max(seq + n - 1), 0) FROM journal';
+const LAST_SEQ_SQL =
+  'SELECT max((SELECT coalesce(max(seq + n - 1), 0) FROM journal), (SELECT coalesce(max(seq + n - 1), 0) FROM journal_quarantine))';
 
 /** An account's open orders: answered from the engine's live orders, not the history tables. */
 function readsLiveOrders(q: OrderQuery): q is OrderQuery & { accountId: AccountId } {
@@ -662,7 +668,9 @@ export class Venue {
     rebuild: boolean;
   } {
     const skipped: RecoveryReport['snapshotsSkipped'] = [];
-    const journalEnd = this.journal.lastSeq();
+    // commands set aside by an earlier recovery: their seqs are not given out again (the journal goes on after them)
+    let aside = setAsideRanges(this.db);
+    const journalEnd = Math.max(this.journal.lastSeq(), aside.at(-1)?.[1] ?? 0);
     const hw = Number(getHistoryMeta(this.db, 'history_seq') ?? '0');
     const rebuildPending = getHistoryMeta(this.db, 'history_rebuild') === '1' || !(hw <= journalEnd);
     // History rows exist up to hw: the replay must pass through hw with the writer attached from there on,
@@ -738,6 +746,7 @@ export class Venue {
       }
       const end = row.seq + row.n - 1;
       if (end <= seq) continue; // the snapshot already covers this frame
+      if (row.seq > seq + 1 && wasSetAside(aside, seq + 1, row.seq - 1)) seq = row.seq - 1;
       if (row.seq > seq + 1 || row.seq + row.n <= seq) {
         bad = { row, reason: `gap: expected a frame holding ${seq + 1}` };
         continue;
@@ -761,16 +770,41 @@ export class Venue {
       lastTs = row.ts;
     }
     if (bad !== undefined) {
+      // The last frame is no different: SQLite's WAL keeps a commit whole or drops it, so a frame in the
+      // journal was committed (and its batch perhaps acknowledged); damage in it is damage to the file.
       const intactAfter = later.filter((l) => l.reason === 'follows a damaged frame');
-      if (intactAfter.length > 0 && this.opts.onDamagedJournal !== 'truncate')
+      if (this.opts.onDamagedJournal !== 'truncate')
         throw new VenueError(
           'JOURNAL_CORRUPT',
-          `Journal frame at ${bad.row.seq} is damaged (${bad.reason}) but ${intactAfter.length} intact frame(s) follow it: ` +
-            'recovering would drop acknowledged commands. Restore the database from a backup, or open with ' +
-            "onDamagedJournal: 'truncate' to keep everything before the damage.",
+          `Journal frame at ${bad.row.seq} is damaged (${bad.reason})` +
+            (intactAfter.length > 0 ? ` and ${intactAfter.length} intact frame(s) follow it` : later.length > 0 ? ', as are the frames after it' : ' (the last frame)') +
+            ': its commands were committed, and may have been acknowledged; recovering would drop them. Restore the ' +
+            "database from a backup, or open with onDamagedJournal: 'truncate' to keep everything before the damage.",
           { seq: bad.row.seq, reason: bad.reason, intactAfter: intactAfter.map((l) => l.row.seq) },
         );
       const all = [bad, ...later];
+      // order ids given out by what is set aside (as far as can be told: its commands if they parse, the
+      // snapshots and the history rows it drops): the next ones start above them
+      let idFloor = Number(getMeta(this.db, 'order_id_floor') ?? '0');
+      for (const { row } of all) {
+        try {
+          const cmds: unknown = JSON.parse(row.data);
+          if (Array.isArray(cmds)) for (const a of cmds) if (Array.isArray(a)) idFloor = Math.max(idFloor, maxOrderId(a));
+        } catch {
+          // damaged beyond parsing: the bounds below
+        }
+      }
+      for (const sql of [
+        'SELECT max(next_order_id) - 1 FROM main.snapshots WHERE seq > ?',
+        `SELECT max(next_order_id) - 1 FROM ${HISTORY_SCHEMA}.snapshots WHERE seq > ?`,
+      ]) {
+        const m = this.db.prepare(sql).pluck().get(seq);
+        if (typeof m === 'number') idFloor = Math.max(idFloor, m);
+      }
+      if (keep) {
+        const m = this.db.prepare(`SELECT max(order_id) FROM ${HISTORY_SCHEMA}.orders`).pluck().get();
+        if (typeof m === 'number') idFloor = Math.max(idFloor, m);
+      }
       this.db.transaction(() => {
         const q = this.db.prepare(
           'INSERT INTO journal_quarantine (seq, n, ts, data, crc, tags, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -781,15 +815,19 @@ export class Venue {
           del.run(row.seq);
           discarded.push({ seq: row.seq, n: row.n, reason });
         }
+        setMeta(this.db, 'order_id_floor', String(idFloor));
         // snapshots beyond the recovered point describe commands that are no longer journaled
         this.db.prepare('DELETE FROM main.snapshots WHERE seq > ?').run(seq);
         this.db.prepare(`DELETE FROM ${HISTORY_SCHEMA}.snapshots WHERE seq > ?`).run(seq);
         setHistoryMeta(this.db, 'history_rebuild', '1');
       })();
     }
+    // what was set aside (now or before) keeps its seqs and order ids: the next command comes after them
+    aside = setAsideRanges(this.db);
+    seq = Math.max(seq, aside.at(-1)?.[1] ?? 0);
     this.seq = seq;
     this.snapSeq = snapshotSeq;
-    this.nextOrderId = Math.max(nextId, maxId + 1);
+    this.nextOrderId = Math.max(nextId, maxId + 1, Number(getMeta(this.db, 'order_id_floor') ?? '0') + 1);
     this.lastTs = lastTs;
     const rebuild = keep && (discarded.length > 0 || rebuildPending);
     if (!keep) {
@@ -862,12 +900,14 @@ export class Venue {
     w.reset(fresh, 0);
     let seq = 0;
     let inTx = 0;
+    const aside = setAsideRanges(this.db);
     this.begin.run();
     try {
       for (const row of this.journal.framesAfter(0)) {
         if (row.seq > this.seq) break;
         const c = checkFrame(row);
         if ('reason' in c) throw new VenueError('JOURNAL_CORRUPT', `Journal frame at ${row.seq} is damaged: ${c.reason}`);
+        if (row.seq > seq + 1 && wasSetAside(aside, seq + 1, row.seq - 1)) seq = row.seq - 1;
         if (row.seq !== seq + 1) throw new VenueError('JOURNAL_CORRUPT', `Journal gap before ${row.seq}`);
         for (const a of c.commands) {
           seq++;

@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProtocolError } from '../../engine/protocol/index.js';
 import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { canonicalJson } from '../src/http/api.js';
+import { createLogger } from '../src/log.js';
 import { api, PASSWORD, createUser, fund, listInstrument, rpc, setupAdmin, sleep, watch, wsClient, SPEC, type Session, type TestServer, startServer } from './helpers.js';
 import type { Json } from './helpers.js';
 
@@ -259,6 +261,37 @@ describe('a command journaled whose fsync failed', () => {
       } finally {
         await again.stop();
       }
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe('a damaged journal at start', () => {
+  it('refuses to start; with --on-damaged-journal truncate it starts and logs what it set aside as an error', async () => {
+    const t = await startServer();
+    const db = t.app.config.db;
+    try {
+      const admin = await setupAdmin(t);
+      await listInstrument(t, admin);
+      await t.app.close();
+      // the last frame damaged (and no snapshot covering it, so that recovery reads it)
+      for (const [file, sql] of [
+        [db, 'UPDATE journal SET crc = crc + 1 WHERE seq = (SELECT max(seq) FROM journal)'],
+        [db, 'DELETE FROM snapshots'],
+        [`${db}-history`, 'DELETE FROM snapshots'],
+      ] as const) {
+        const d = new Database(file);
+        d.exec(sql);
+        d.close();
+      }
+      await expect(startServer({ db })).rejects.toMatchObject({ code: 'JOURNAL_CORRUPT' });
+      const logs: { level: string; msg: string; discarded?: unknown[] }[] = [];
+      const again = await startServer({ db, onDamagedJournal: 'truncate' }, { logger: createLogger('debug', (line) => void logs.push(JSON.parse(line) as (typeof logs)[number])) });
+      await again.stop();
+      const said = logs.filter((l) => l.msg.startsWith('venue journal: damaged frames were set aside'));
+      expect(said.map((l) => [l.level, l.discarded?.length])).toEqual([['error', 1]]);
+      expect(logs.some((l) => l.level === 'warn' && l.msg === 'venue history was re-derived from the journal')).toBe(true);
     } finally {
       await t.stop();
     }
