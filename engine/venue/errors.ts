@@ -20,6 +20,12 @@ export type VenueErrorCode =
   | 'PRAGMA_NOT_APPLIED'
   /** A journal frame before the tail is damaged, or frames are missing: acknowledged commands would be lost. */
   | 'JOURNAL_CORRUPT'
+  /**
+   * The journal ends before the history watermark or a snapshot: commands journaled (and acknowledged)
+   * after its end are missing (a venue file rolled back, or copied without its WAL; a history file newer
+   * than it).
+   */
+  | 'JOURNAL_TRUNCATED'
   /** The engine configuration asked for differs from the one the journal was written with. */
   | 'CONFIG_MISMATCH'
   /** No snapshot could be used and the journal does not start at sequence 1. */

@@ -213,6 +213,16 @@ export interface VenueOptions {
    * out again: the journal goes on after them.
    */
   onDamagedJournal?: 'error' | 'truncate';
+  /**
+   * A journal that ends before the history file's watermark or before a snapshot (of either file): both are
+   * written only after the journal holds their commands, so the commands after its end were journaled and
+   * are missing (the venue file rolled back or copied without its WAL; a history file newer than it).
+   * 'error' (default) refuses to open (JOURNAL_TRUNCATED) and leaves the history as it is; 'proceed' opens
+   * at the journal's end, skips those snapshots and re-derives the history from the journal. A history file
+   * behind the journal, new or missing is not this: it is filled from the journal either way. Default
+   * 'error'; 'proceed' with synchronous 'NORMAL', under which a power cut may take the journal's last commits.
+   */
+  onJournalBehind?: 'error' | 'proceed';
   /** Engine settings. `candleHistory` is fixed when the database is created (CONFIG_MISMATCH if it differs). */
   engine?: EngineOptions;
   /**
@@ -527,6 +537,8 @@ export class Venue {
       verifySnapshot: o.verifySnapshot ?? true,
       integrityCheck: o.integrityCheck ?? false,
       onDamagedJournal: o.onDamagedJournal ?? 'error',
+      // with synchronous NORMAL a power cut may take commits the history file kept: that is the setting's price
+      onJournalBehind: o.onJournalBehind ?? (o.synchronous === 'NORMAL' ? 'proceed' : 'error'),
       clientOrderIdScope: o.clientOrderIdScope ?? 'account',
       onFatal: o.onFatal,
       onHistoryWait: o.onHistoryWait,
@@ -690,6 +702,22 @@ export class Venue {
       main: this.db.prepare(`SELECT ${cols} FROM main.snapshots WHERE seq = ?`),
       [HISTORY_SCHEMA]: this.db.prepare(`SELECT ${cols} FROM ${HISTORY_SCHEMA}.snapshots WHERE seq = ?`),
     } as Record<string, ReturnType<Db['prepare']>>;
+    // The history's watermark and every snapshot are written after the journal holds their commands: one
+    // beyond its end means journaled commands are missing, not a crash (SQLite drops only uncommitted work).
+    const newestSnap = snapSeqs[0]?.seq ?? 0;
+    if ((hw > journalEnd || newestSnap > journalEnd) && this.opts.onJournalBehind !== 'proceed') {
+      const ahead = [hw > journalEnd ? `the history file's watermark is at ${hw}` : '', newestSnap > journalEnd ? `a snapshot is at ${newestSnap}` : '']
+        .filter((t) => t !== '')
+        .join(' and ');
+      throw new VenueError(
+        'JOURNAL_TRUNCATED',
+        `The journal ends at ${journalEnd}, but ${ahead}: commands journaled after ${journalEnd} are missing (the venue ` +
+          'file rolled back, or copied without its -wal; or a history file newer than it). Put back the venue file ' +
+          "that goes with the history file (or restore both from one backup), or open with onJournalBehind: 'proceed' " +
+          `to start at ${journalEnd} and re-derive the history from the journal.`,
+        { journalEnd, historySeq: hw, snapshotSeq: newestSnap },
+      );
+    }
     for (const sq of snapSeqs) {
       const s = snapAt[sq.db]!.get(sq.seq) as { seq: number; ts: number; hash: string; nextOrderId: number; crc: number; data: string };
       if (s.seq > journalEnd) {

@@ -304,6 +304,59 @@ describe('crash recovery', () => {
     expectHistoryMatchesEngine(t);
   });
 
+  it('a journal that ends before its history watermark and snapshots refuses to open (JOURNAL_TRUNCATED) and leaves the history as it was; proceeds when asked', async () => {
+    const file = tempDb();
+    let v = openVenue(file);
+    const s = await setUpLoad(v, { accounts: 4 });
+    await runLoad(v, s, 30, 21);
+    v.close();
+    // an older copy of the venue file (a rolled-back volume, a backup of it alone)
+    const old = path.join(tempDir(), 'old.db');
+    fs.copyFileSync(file, old);
+    if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${old}-wal`);
+    v = openVenue(file);
+    const oldEnd = v.lastSeq;
+    await runLoad(v, s, 30, 22);
+    v.snapshot();
+    await runLoad(v, s, 10, 23);
+    const end = v.lastSeq;
+    v.close();
+    const orderRows = (): number => {
+      const h = new Database(historyPath(file), { readonly: true });
+      try {
+        return h.prepare('SELECT count(*) FROM orders').pluck().get() as number;
+      } finally {
+        h.close();
+      }
+    };
+    const rows = orderRows();
+    expect(rows).toBeGreaterThan(0);
+    // the venue file goes back; the newer history file stays
+    fs.copyFileSync(old, file);
+    fs.rmSync(`${file}-wal`, { force: true });
+    if (fs.existsSync(`${old}-wal`)) fs.copyFileSync(`${old}-wal`, `${file}-wal`);
+    try {
+      Venue.open(file).close();
+      throw new Error('opened');
+    } catch (e) {
+      expect(isVenueError(e, 'JOURNAL_TRUNCATED'), String(e)).toBe(true);
+      expect((e as Error).message).toContain(`ends at ${oldEnd}`);
+      expect((e as Error).message).toContain(`${end}`);
+    }
+    expect(orderRows()).toBe(rows); // the history that shows the loss is left alone
+    v = openVenue(file, { onJournalBehind: 'proceed' });
+    expect(v.lastSeq).toBe(oldEnd);
+    expect(v.recovery.historyRebuilt).toBe(true);
+    expectHistoryMatchesEngine(v);
+    v.close();
+    // a history file that is missing (or behind) is still filled from the journal, without being asked
+    fs.rmSync(historyPath(file), { force: true });
+    fs.rmSync(`${historyPath(file)}-wal`, { force: true });
+    v = openVenue(file);
+    expect(v.lastSeq).toBe(oldEnd);
+    expectHistoryMatchesEngine(v);
+  });
+
   // Snapshots taken with the history thread are written by it to the history file; without it, to the venue
   // file. 'data' changes a snapshot's JSON under its CRC; 'join' also recomputes the CRC, which is what a wrong
   // join of the parts by the thread would leave (the thread joins them, the sequencer hashes them): data that
