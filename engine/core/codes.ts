@@ -44,6 +44,7 @@ export const CODES = {
   UNSUPPORTED_VERSION: { stage: 'protocol', text: 'Unsupported protocol version' },
   IDEMPOTENCY_CONFLICT: { stage: 'protocol', text: 'Idempotency key reused with a different request' },
   IDEMPOTENCY_UNKNOWN: { stage: 'protocol', text: 'The first request with this key was cut short; its outcome is unknown' },
+  OUTCOME_UNKNOWN: { stage: 'protocol', text: 'The request was journaled but could not be made durable; its outcome is unknown' },
   NOT_FOUND: { stage: 'protocol', text: 'Not found' },
   CONFLICT: { stage: 'protocol', text: 'Conflicts with the current state' },
   RESYNC_REQUIRED: { stage: 'protocol', text: 'The stream fell behind; resynchronise from a snapshot' },

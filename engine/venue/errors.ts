@@ -20,6 +20,12 @@ export type VenueErrorCode =
   | 'PRAGMA_NOT_APPLIED'
   /** A journal frame before the tail is damaged, or frames are missing: acknowledged commands would be lost. */
   | 'JOURNAL_CORRUPT'
+  /**
+   * The journal ends before the history watermark or a snapshot: commands journaled (and acknowledged)
+   * after its end are missing (a venue file rolled back, or copied without its WAL; a history file newer
+   * than it).
+   */
+  | 'JOURNAL_TRUNCATED'
   /** The engine configuration asked for differs from the one the journal was written with. */
   | 'CONFIG_MISMATCH'
   /** No snapshot could be used and the journal does not start at sequence 1. */
@@ -28,6 +34,12 @@ export type VenueErrorCode =
   | 'VENUE_CLOSED'
   /** A commit failed; the in-memory state may be ahead of the journal, so the venue stopped (reopen to recover). */
   | 'VENUE_FAILED'
+  /**
+   * The command was committed to the journal, but making it durable failed (an fsync of the journal that
+   * returned an error): whether it is still there after a restart depends on the disk. It may have been
+   * carried out: never retry it blindly. The venue stopped (reopen it, then look).
+   */
+  | 'VENUE_OUTCOME_UNKNOWN'
   /** The command could not be encoded for the journal (e.g. a BigInt or a cycle in it). */
   | 'BAD_COMMAND'
   /** A paging cursor that this venue did not hand out. */

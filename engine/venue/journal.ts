@@ -97,6 +97,28 @@ export class Journal {
   }
 }
 
+/**
+ * The sequence numbers of frames set aside on recovery (journal_quarantine, onDamagedJournal 'truncate'),
+ * as ranges [first, last], merged and in order. They are never given out again: the journal goes on after
+ * them, and a gap they cover is not a gap.
+ */
+export function setAsideRanges(db: Db): [number, number][] {
+  const rows = db.prepare('SELECT seq, n FROM journal_quarantine WHERE n > 0 ORDER BY seq').all() as { seq: number; n: number }[];
+  const out: [number, number][] = [];
+  for (const r of rows) {
+    const last = out[out.length - 1];
+    const end = r.seq + r.n - 1;
+    if (last !== undefined && r.seq <= last[1] + 1) last[1] = Math.max(last[1], end);
+    else out.push([r.seq, end]);
+  }
+  return out;
+}
+
+/** Whether every sequence number from `from` to `to` was set aside (setAsideRanges). */
+export function wasSetAside(ranges: readonly (readonly [number, number])[], from: number, to: number): boolean {
+  return ranges.some(([a, b]) => a <= from && to <= b);
+}
+
 export interface ReplayResult {
   engine: Engine;
   /** Last sequence number applied. */
@@ -109,7 +131,8 @@ export interface ReplayResult {
 
 /**
  * Replays the journal from an empty engine (the proof that recovery is right: the recovered state must hash
- * equal to this). Stops after `upTo` when given. Throws JOURNAL_CORRUPT on any damaged frame or gap.
+ * equal to this). Stops after `upTo` when given. Throws JOURNAL_CORRUPT on any damaged frame or gap (but for
+ * the commands set aside on a recovery, setAsideRanges, which are skipped).
  */
 export function replayJournal(
   db: Db,
@@ -119,10 +142,13 @@ export function replayJournal(
 ): ReplayResult {
   const engine = new Engine(engineOptions);
   const j = new Journal(db);
+  const aside = setAsideRanges(db);
   let seq = 0;
   let maxId = 0;
   let lastTs = 0;
   for (const row of j.framesAfter(0)) {
+    if (seq >= upTo) break;
+    if (row.seq > seq + 1 && wasSetAside(aside, seq + 1, row.seq - 1)) seq = Math.min(row.seq - 1, upTo);
     if (seq >= upTo) break;
     if (row.seq !== seq + 1)
       throw new VenueError('JOURNAL_CORRUPT', `Journal gap: expected frame at ${seq + 1}, found ${row.seq}`, { seq: seq + 1 });

@@ -6,7 +6,8 @@
  *
  * Errors: engine rejections answer with their engine code (details: orderId, originalOrderId for a duplicate
  * client order id); unknown symbols/orders with UNKNOWN_SYMBOL/NOT_FOUND; a closed or failed venue with
- * UNAVAILABLE; a bad paging cursor with BAD_REQUEST.
+ * UNAVAILABLE (the command was not carried out); a command journaled whose fsync failed with OUTCOME_UNKNOWN (it
+ * may have been carried out: never answered as failed); a bad paging cursor with BAD_REQUEST.
  */
 import type { AccountId, AccountView, OrderId } from '../core/types.js';
 import { ProtocolError } from '../protocol/errors.js';
@@ -38,6 +39,11 @@ export function venueErrorToProtocol(e: unknown): unknown {
     case 'VENUE_CLOSED':
     case 'VENUE_FAILED':
       return new ProtocolError('UNAVAILABLE', 'The venue is not available right now');
+    case 'VENUE_OUTCOME_UNKNOWN':
+      return new ProtocolError(
+        'OUTCOME_UNKNOWN',
+        'The venue stopped while it made this command durable: it may have been carried out. Check your orders before you send it again.',
+      );
     case 'BAD_CURSOR':
     case 'BAD_QUERY':
     case 'BAD_COMMAND':

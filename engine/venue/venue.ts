@@ -26,8 +26,12 @@
  * the last snapshot and the journal, which is exactly the state of all committed commands. (Rolling the
  * engine back in place would need an undo log or a full reload; a supervisor reopening the venue does the
  * same more simply, and a failing disk is not something to keep writing to.) A hand-over of history rows
- * that fails after the COMMIT stops the venue the same way; its batch is then rejected if its background
- * fsync has not returned, and was acknowledged already if its COMMIT synced it.
+ * that fails after the COMMIT stops the venue the same way. Batches it had committed whose background fsync
+ * had not returned are in the journal: they are acknowledged once that fsync returns (it still runs, or is
+ * started, after the venue stopped; close() syncs at once), never refused. Only an fsync that fails leaves a
+ * committed batch's fate open (the kernel may have dropped its pages, or written them): such a batch, and
+ * every one committed after it, is answered VENUE_OUTCOME_UNKNOWN, as is a batch whose COMMIT itself failed
+ * with an I/O error (with fsync 'commit', the fsync is inside it). VENUE_FAILED always means "not done".
  *
  * Acknowledgements are released only after COMMIT returned, so a command whose ack anyone saw is in the
  * journal. Rejected commands are journaled too (they are deterministic no-ops for the state) so their
@@ -74,7 +78,7 @@ import { VenueError, isVenueError } from './errors.js';
 import { HISTORY_MARK, HISTORY_STATEMENTS, HistoryWriter, type OrderSink } from './history.js';
 import { HistoryThread, IMPORTED_UPSERT, historyPath, type ThreadSnapshot } from './history-thread.js';
 import { HistoryReader, packBars, type ReaderArg, type ReaderMethod } from './history-reader.js';
-import { Journal, checkFrame, replayJournal, type FrameRow, type FrameTags, type ReplayResult } from './journal.js';
+import { Journal, checkFrame, replayJournal, setAsideRanges, wasSetAside, type FrameRow, type FrameTags, type ReplayResult } from './journal.js';
 import {
   VENUE_QUERY_LIB,
   createHistoryQueries,
@@ -201,12 +205,24 @@ export interface VenueOptions {
   /** Run SQLite's quick_check on open (default false: it reads the whole file). */
   integrityCheck?: boolean;
   /**
-   * A damaged journal frame that is followed by intact ones means acknowledged commands would be lost:
+   * A damaged journal frame (the last one too: SQLite's WAL never leaves a torn commit, so every frame in
+   * the journal was committed, and may have been acknowledged) means acknowledged commands would be lost:
    * 'error' (default) refuses to open (JOURNAL_CORRUPT); 'truncate' sets the damaged frame and everything
-   * after it aside in journal_quarantine and recovers to the last intact entry, with a report. Damage
-   * confined to the tail is always set aside with a report.
+   * after it aside in journal_quarantine and recovers to the last intact entry, with a report
+   * (RecoveryReport.discarded). The sequence numbers and order ids of what was set aside are never given
+   * out again: the journal goes on after them.
    */
   onDamagedJournal?: 'error' | 'truncate';
+  /**
+   * A journal that ends before the history file's watermark or before a snapshot (of either file): both are
+   * written only after the journal holds their commands, so the commands after its end were journaled and
+   * are missing (the venue file rolled back or copied without its WAL; a history file newer than it).
+   * 'error' (default) refuses to open (JOURNAL_TRUNCATED) and leaves the history as it is; 'proceed' opens
+   * at the journal's end, skips those snapshots and re-derives the history from the journal. A history file
+   * behind the journal, new or missing is not this: it is filled from the journal either way. Default
+   * 'error'; 'proceed' with synchronous 'NORMAL', under which a power cut may take the journal's last commits.
+   */
+  onJournalBehind?: 'error' | 'proceed';
   /** Engine settings. `candleHistory` is fixed when the database is created (CONFIG_MISMATCH if it differs). */
   engine?: EngineOptions;
   /**
@@ -291,7 +307,10 @@ export interface RecoveryReport {
   snapshotsSkipped: { seq: number; reason: string }[];
   /** Commands replayed from the journal after the snapshot. */
   replayed: number;
-  /** Last sequence number applied: the state is that of every command up to here. */
+  /**
+   * The journal's last sequence number: the state is that of every command up to here (but those set aside
+   * on this or an earlier recovery, which are not given out again).
+   */
   recoveredTo: number;
   /** Damaged journal frames set aside (in journal_quarantine). Empty in every normal recovery. */
   discarded: { seq: number; n: number; reason: string }[];
@@ -397,7 +416,8 @@ const DEFAULT_CANDLE_HISTORY = 240;
 /** backup(): how often the venue's WAL's growth is looked at while a copy holds its checkpoints (ms). */
 const BACKUP_WATCH_MS = 100;
 /** The last command a copy of the venue's file holds (0 for an empty journal). */
-const LAST_SEQ_SQL = 'SELECT coalesce(max(seq + n - 1), 0) FROM journal';
+const LAST_SEQ_SQL =
+  'SELECT max((SELECT coalesce(max(seq + n - 1), 0) FROM journal), (SELECT coalesce(max(seq + n - 1), 0) FROM journal_quarantine))';
 
 /** An account's open orders: answered from the engine's live orders, not the history tables. */
 function readsLiveOrders(q: OrderQuery): q is OrderQuery & { accountId: AccountId } {
@@ -517,6 +537,8 @@ export class Venue {
       verifySnapshot: o.verifySnapshot ?? true,
       integrityCheck: o.integrityCheck ?? false,
       onDamagedJournal: o.onDamagedJournal ?? 'error',
+      // with synchronous NORMAL a power cut may take commits the history file kept: that is the setting's price
+      onJournalBehind: o.onJournalBehind ?? (o.synchronous === 'NORMAL' ? 'proceed' : 'error'),
       clientOrderIdScope: o.clientOrderIdScope ?? 'account',
       onFatal: o.onFatal,
       onHistoryWait: o.onHistoryWait,
@@ -658,7 +680,9 @@ export class Venue {
     rebuild: boolean;
   } {
     const skipped: RecoveryReport['snapshotsSkipped'] = [];
-    const journalEnd = this.journal.lastSeq();
+    // commands set aside by an earlier recovery: their seqs are not given out again (the journal goes on after them)
+    let aside = setAsideRanges(this.db);
+    const journalEnd = Math.max(this.journal.lastSeq(), aside.at(-1)?.[1] ?? 0);
     const hw = Number(getHistoryMeta(this.db, 'history_seq') ?? '0');
     const rebuildPending = getHistoryMeta(this.db, 'history_rebuild') === '1' || !(hw <= journalEnd);
     // History rows exist up to hw: the replay must pass through hw with the writer attached from there on,
@@ -678,6 +702,22 @@ export class Venue {
       main: this.db.prepare(`SELECT ${cols} FROM main.snapshots WHERE seq = ?`),
       [HISTORY_SCHEMA]: this.db.prepare(`SELECT ${cols} FROM ${HISTORY_SCHEMA}.snapshots WHERE seq = ?`),
     } as Record<string, ReturnType<Db['prepare']>>;
+    // The history's watermark and every snapshot are written after the journal holds their commands: one
+    // beyond its end means journaled commands are missing, not a crash (SQLite drops only uncommitted work).
+    const newestSnap = snapSeqs[0]?.seq ?? 0;
+    if ((hw > journalEnd || newestSnap > journalEnd) && this.opts.onJournalBehind !== 'proceed') {
+      const ahead = [hw > journalEnd ? `the history file's watermark is at ${hw}` : '', newestSnap > journalEnd ? `a snapshot is at ${newestSnap}` : '']
+        .filter((t) => t !== '')
+        .join(' and ');
+      throw new VenueError(
+        'JOURNAL_TRUNCATED',
+        `The journal ends at ${journalEnd}, but ${ahead}: commands journaled after ${journalEnd} are missing (the venue ` +
+          'file rolled back, or copied without its -wal; or a history file newer than it). Put back the venue file ' +
+          "that goes with the history file (or restore both from one backup), or open with onJournalBehind: 'proceed' " +
+          `to start at ${journalEnd} and re-derive the history from the journal.`,
+        { journalEnd, historySeq: hw, snapshotSeq: newestSnap },
+      );
+    }
     for (const sq of snapSeqs) {
       const s = snapAt[sq.db]!.get(sq.seq) as { seq: number; ts: number; hash: string; nextOrderId: number; crc: number; data: string };
       if (s.seq > journalEnd) {
@@ -734,6 +774,7 @@ export class Venue {
       }
       const end = row.seq + row.n - 1;
       if (end <= seq) continue; // the snapshot already covers this frame
+      if (row.seq > seq + 1 && wasSetAside(aside, seq + 1, row.seq - 1)) seq = row.seq - 1;
       if (row.seq > seq + 1 || row.seq + row.n <= seq) {
         bad = { row, reason: `gap: expected a frame holding ${seq + 1}` };
         continue;
@@ -757,16 +798,41 @@ export class Venue {
       lastTs = row.ts;
     }
     if (bad !== undefined) {
+      // The last frame is no different: SQLite's WAL keeps a commit whole or drops it, so a frame in the
+      // journal was committed (and its batch perhaps acknowledged); damage in it is damage to the file.
       const intactAfter = later.filter((l) => l.reason === 'follows a damaged frame');
-      if (intactAfter.length > 0 && this.opts.onDamagedJournal !== 'truncate')
+      if (this.opts.onDamagedJournal !== 'truncate')
         throw new VenueError(
           'JOURNAL_CORRUPT',
-          `Journal frame at ${bad.row.seq} is damaged (${bad.reason}) but ${intactAfter.length} intact frame(s) follow it: ` +
-            'recovering would drop acknowledged commands. Restore the database from a backup, or open with ' +
-            "onDamagedJournal: 'truncate' to keep everything before the damage.",
+          `Journal frame at ${bad.row.seq} is damaged (${bad.reason})` +
+            (intactAfter.length > 0 ? ` and ${intactAfter.length} intact frame(s) follow it` : later.length > 0 ? ', as are the frames after it' : ' (the last frame)') +
+            ': its commands were committed, and may have been acknowledged; recovering would drop them. Restore the ' +
+            "database from a backup, or open with onDamagedJournal: 'truncate' to keep everything before the damage.",
           { seq: bad.row.seq, reason: bad.reason, intactAfter: intactAfter.map((l) => l.row.seq) },
         );
       const all = [bad, ...later];
+      // order ids given out by what is set aside (as far as can be told: its commands if they parse, the
+      // snapshots and the history rows it drops): the next ones start above them
+      let idFloor = Number(getMeta(this.db, 'order_id_floor') ?? '0');
+      for (const { row } of all) {
+        try {
+          const cmds: unknown = JSON.parse(row.data);
+          if (Array.isArray(cmds)) for (const a of cmds) if (Array.isArray(a)) idFloor = Math.max(idFloor, maxOrderId(a));
+        } catch {
+          // damaged beyond parsing: the bounds below
+        }
+      }
+      for (const sql of [
+        'SELECT max(next_order_id) - 1 FROM main.snapshots WHERE seq > ?',
+        `SELECT max(next_order_id) - 1 FROM ${HISTORY_SCHEMA}.snapshots WHERE seq > ?`,
+      ]) {
+        const m = this.db.prepare(sql).pluck().get(seq);
+        if (typeof m === 'number') idFloor = Math.max(idFloor, m);
+      }
+      if (keep) {
+        const m = this.db.prepare(`SELECT max(order_id) FROM ${HISTORY_SCHEMA}.orders`).pluck().get();
+        if (typeof m === 'number') idFloor = Math.max(idFloor, m);
+      }
       this.db.transaction(() => {
         const q = this.db.prepare(
           'INSERT INTO journal_quarantine (seq, n, ts, data, crc, tags, reason, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -777,15 +843,19 @@ export class Venue {
           del.run(row.seq);
           discarded.push({ seq: row.seq, n: row.n, reason });
         }
+        setMeta(this.db, 'order_id_floor', String(idFloor));
         // snapshots beyond the recovered point describe commands that are no longer journaled
         this.db.prepare('DELETE FROM main.snapshots WHERE seq > ?').run(seq);
         this.db.prepare(`DELETE FROM ${HISTORY_SCHEMA}.snapshots WHERE seq > ?`).run(seq);
         setHistoryMeta(this.db, 'history_rebuild', '1');
       })();
     }
+    // what was set aside (now or before) keeps its seqs and order ids: the next command comes after them
+    aside = setAsideRanges(this.db);
+    seq = Math.max(seq, aside.at(-1)?.[1] ?? 0);
     this.seq = seq;
     this.snapSeq = snapshotSeq;
-    this.nextOrderId = Math.max(nextId, maxId + 1);
+    this.nextOrderId = Math.max(nextId, maxId + 1, Number(getMeta(this.db, 'order_id_floor') ?? '0') + 1);
     this.lastTs = lastTs;
     const rebuild = keep && (discarded.length > 0 || rebuildPending);
     if (!keep) {
@@ -858,12 +928,14 @@ export class Venue {
     w.reset(fresh, 0);
     let seq = 0;
     let inTx = 0;
+    const aside = setAsideRanges(this.db);
     this.begin.run();
     try {
       for (const row of this.journal.framesAfter(0)) {
         if (row.seq > this.seq) break;
         const c = checkFrame(row);
         if ('reason' in c) throw new VenueError('JOURNAL_CORRUPT', `Journal frame at ${row.seq} is damaged: ${c.reason}`);
+        if (row.seq > seq + 1 && wasSetAside(aside, seq + 1, row.seq - 1)) seq = row.seq - 1;
         if (row.seq !== seq + 1) throw new VenueError('JOURNAL_CORRUPT', `Journal gap before ${row.seq}`);
         for (const a of c.commands) {
           seq++;
@@ -1221,6 +1293,7 @@ export class Venue {
     const checkCid = keepHistory && this.opts.clientOrderIdScope === 'account';
     const thread = history.thread;
     let historyDue = false;
+    let committing = false;
 
     try {
       if (thread !== undefined) {
@@ -1282,6 +1355,7 @@ export class Venue {
       // Written on this connection: inside the transaction, unless the journal is fsynced after COMMIT
       // (then after its fsync, below), so the history file never holds a command the journal's file does not.
       if (historyDue && thread === undefined && !this.bgSync) history.flush(seq);
+      committing = true;
       this.commit.run();
     } catch (e) {
       if (this.db.inTransaction) {
@@ -1293,7 +1367,10 @@ export class Venue {
       }
       history.discard();
       this.orderPubs = [];
-      this.fail(e, batch);
+      // A COMMIT that failed with an I/O error may have left the batch's frames in the WAL (an fsync inside
+      // it that failed after they were written): a reopen could find them. Anything else rolled back.
+      const code = (e as { code?: unknown } | null)?.code;
+      this.fail(e, batch, { batchUnknown: committing && typeof code === 'string' && code.startsWith('SQLITE_IOERR') });
       return;
     }
 
@@ -1373,7 +1450,13 @@ export class Venue {
     return undefined;
   }
 
-  private fail(e: unknown, batch: Pending[]): void {
+  /**
+   * Stops the venue: `batch` (not committed; with `batchUnknown`, its COMMIT failed with an I/O error and it
+   * is answered VENUE_OUTCOME_UNKNOWN) and every queued command are refused VENUE_FAILED. Batches committed
+   * and waiting for their background fsync are in the journal: they are left to it (acknowledged once it
+   * returns), unless `syncFailed` (an fsync failed: they are answered VENUE_OUTCOME_UNKNOWN).
+   */
+  private fail(e: unknown, batch: Pending[], o: { batchUnknown?: boolean; syncFailed?: boolean } = {}): void {
     const err = new VenueError(
       'VENUE_FAILED',
       `The venue stopped: a group commit failed (${(e as Error)?.message ?? String(e)}). Reopen it to recover from the journal.`,
@@ -1385,14 +1468,13 @@ export class Venue {
     this.closeReader(err);
     // (its rows held back for their journal fsync are not coming: queries waiting for them fail now)
     this.history.thread?.abandonWaits(err);
-    for (const p of batch) p.reject(err);
+    const outcome = o.batchUnknown === true ? outcomeUnknown(e) : err;
+    for (const p of batch) p.reject(outcome);
     for (const p of this.queue) p.reject(err);
     this.queue = [];
-    // committed but not known to be durable: not acknowledged
-    const unsynced = [...this.syncing.flatMap((f) => f.groups), ...this.awaiting];
-    this.syncing = [];
-    this.awaiting = [];
-    this.settle(unsynced, e);
+    if (o.syncFailed === true) this.settleUnknown(e);
+    // else: committed, with their fsync running or about to start: in the journal, acknowledged once it returns
+    else this.startSync();
     this.stopTimers();
     this.dropSnapshot();
     try {
@@ -1439,11 +1521,14 @@ export class Venue {
         this.observe('onSync', () => onSync(performance.now() - f.startedAt, commands));
       }
       const started = this.syncing;
+      if (!started.includes(f)) return; // settled meanwhile (close() synced everything at once)
       while (started.length > 0 && started[0]!.done) {
         const first = started.shift()!;
         if (first.err !== null) {
-          if (this.state === 'open' || this.state === 'closing') this.fail(first.err, []);
-          this.settle(first.groups, first.err);
+          // its batches, and every one after them: committed, but maybe not on the disk
+          started.unshift(first);
+          if (this.state === 'open' || this.state === 'closing') this.fail(first.err, [], { syncFailed: true });
+          else this.settleUnknown(first.err);
           return;
         }
         this.settle(first.groups);
@@ -1461,19 +1546,33 @@ export class Venue {
     }
   }
 
-  /** Acknowledges and publishes synced batches (or rejects them, with the error that stopped the venue). */
-  private settle(group: SyncGroup[], err?: unknown): void {
+  /**
+   * Answers every batch committed and not yet acknowledged with VENUE_OUTCOME_UNKNOWN (`e`: the fsync's
+   * error): they are in the journal, and may or may not be on the disk.
+   */
+  private settleUnknown(e: unknown): void {
+    const unsynced = [...this.syncing.flatMap((f) => f.groups), ...this.awaiting];
+    this.syncing = [];
+    this.awaiting = [];
+    this.settle(unsynced, outcomeUnknown(e));
+  }
+
+  /**
+   * Acknowledges and publishes synced batches, or rejects them with `err`. A venue that has stopped (for
+   * another reason than an fsync) still acknowledges what its fsyncs made durable, without publishing it:
+   * its subscribers are done with it.
+   */
+  private settle(group: SyncGroup[], err?: VenueError): void {
     for (const g of group) {
       if (g.done) continue;
       g.done = true;
       if (err !== undefined) {
-        const e = this.failure ?? new VenueError('VENUE_FAILED', `Making a group commit durable failed: ${String((err as Error)?.message ?? err)}`);
-        for (const p of g.batch) p.reject(e);
-        if (g.onSettled !== undefined) for (const f of g.onSettled) f(e);
+        for (const p of g.batch) p.reject(err);
+        if (g.onSettled !== undefined) for (const f of g.onSettled) f(err);
         continue;
       }
       this.acknowledge(g.batch, g.acks);
-      if (g.committed.length > 0) this.publish(g.committed, g.pubs);
+      if (g.committed.length > 0 && this.state !== 'failed') this.publish(g.committed, g.pubs);
       if (g.onSettled !== undefined) for (const f of g.onSettled) f();
     }
     // (acknowledged: on the disk)
@@ -1516,7 +1615,7 @@ export class Venue {
     try {
       fsyncSync(this.walFd);
     } catch (e) {
-      this.settle(all, e);
+      this.settle(all, outcomeUnknown(e));
       return;
     }
     this.settle(all);
@@ -2292,6 +2391,17 @@ export class Venue {
       yield c.tags === undefined ? { seq: row.seq, ts: row.ts, commands: c.commands } : { seq: row.seq, ts: row.ts, commands: c.commands, tags: c.tags };
     }
   }
+}
+
+/** The answer to a command committed to the journal whose fsync (or COMMIT) failed with `e`. */
+function outcomeUnknown(e: unknown): VenueError {
+  return new VenueError(
+    'VENUE_OUTCOME_UNKNOWN',
+    `The command was journaled, but making it durable failed (${String((e as Error)?.message ?? e)}): whether it ` +
+      'was kept is unknown until the venue is reopened. It may have been carried out: do not send it again without looking.',
+    undefined,
+    { cause: e },
+  );
 }
 
 function preRejected(ts: Timestamp, cmd: VenueCommand, code: Rejected['code'], message: string): Ack {

@@ -97,6 +97,8 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const venue = Venue.open(config.db, {
     now: clock.now,
     synchronous: config.sync === 'full' ? 'FULL' : 'NORMAL',
+    onDamagedJournal: config.onDamagedJournal,
+    onJournalBehind: config.onJournalBehind,
     ...(config.historyDb !== undefined ? { historyFile: config.historyDb } : {}),
     onHistoryWait: (ms) => {
       historyWaits.inc();
@@ -134,6 +136,12 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     onFatal: (e) => log.error('venue stopped', { err: e }),
     onError: (e, where) => log.error('venue error', { err: e, where }),
   });
+  // What recovery could not keep, or had to do over, is said loudly: acknowledged commands set aside are lost.
+  const rec = venue.recovery;
+  if (rec.discarded.length > 0)
+    log.error('venue journal: damaged frames were set aside (their acknowledged commands are lost; journal_quarantine keeps them)', { discarded: rec.discarded, recoveredTo: rec.recoveredTo });
+  if (rec.snapshotsSkipped.length > 0) log.warn('venue recovery skipped snapshots it could not use', { snapshotsSkipped: rec.snapshotsSkipped, snapshotSeq: rec.snapshotSeq });
+  if (rec.historyRebuilt) log.warn('venue history was re-derived from the journal', { recoveredTo: rec.recoveredTo });
   let store: Store;
   try {
     store = new Store(paths.usersDb, (e) => log.error('users database write failed', { err: e }));

@@ -63,6 +63,17 @@ export const ConfigSchema = z.strictObject({
   /** SQLite synchronous level of the venue journal: full fsyncs every group commit. */
   sync: z.enum(['full', 'normal']).default('full'),
   /**
+   * A damaged journal frame (acknowledged commands would be lost): 'error' refuses to start; 'truncate' sets
+   * it and everything after it aside and starts from the last intact command (VenueOptions.onDamagedJournal).
+   */
+  onDamagedJournal: z.enum(['error', 'truncate']).default('error'),
+  /**
+   * A journal that ends before the history file's watermark or a snapshot (journaled commands are missing):
+   * 'error' refuses to start; 'proceed' starts at the journal's end and re-derives the history from it
+   * (VenueOptions.onJournalBehind).
+   */
+  onJournalBehind: z.enum(['error', 'proceed']).default('error'),
+  /**
    * Snapshot the venue after this many journaled commands (0 = only every 5 minutes and at shutdown). A
    * snapshot pauses sequencing while the state is captured (about 15 ms for 200,000 resting orders), then
    * serializes it a part per turn while trading goes on; recovery replays the
@@ -229,6 +240,8 @@ export const FLAGS: Readonly<Record<string, { key: string; kind: Kind }>> = {
   'trusted-proxies': { key: 'trustedProxies', kind: 'list' },
   'proxy-header': { key: 'proxyHeader', kind: 'string' },
   sync: { key: 'sync', kind: 'string' },
+  'on-damaged-journal': { key: 'onDamagedJournal', kind: 'string' },
+  'on-journal-behind': { key: 'onJournalBehind', kind: 'string' },
   'commit-window-ms': { key: 'commitWindowMs', kind: 'int' },
   'background-nice': { key: 'backgroundNice', kind: 'int' },
   'snapshot-every': { key: 'snapshotEvery', kind: 'int' },
@@ -387,6 +400,10 @@ export const HELP = `tradedesk exchange server
   --proxy-header x-forwarded-for|forwarded   the header those proxies write (default x-forwarded-for;
                          forwarded: RFC 7239's Forwarded, its for= values)
   --sync full|normal     journal durability (default full: fsync every group commit)
+  --on-damaged-journal error|truncate   a damaged journal frame: refuse to start (default), or set it
+                         and all after it aside and start from the last intact command (logged)
+  --on-journal-behind error|proceed   a journal that ends before its history or a snapshot (commands
+                         missing): refuse to start (default), or start at its end, history re-derived
   --snapshot-every N     venue snapshot after N commands (default 1000000; 0: every 5 min and at shutdown)
   --background-nice N    Linux: nice value of the history, audit and backup writer threads (default 10,
                          below the event loop that acknowledges orders; 0: the same as it)

@@ -1,9 +1,25 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ProtocolError } from '../../engine/protocol/index.js';
 import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { canonicalJson } from '../src/http/api.js';
+import { createLogger } from '../src/log.js';
 import { api, PASSWORD, createUser, fund, listInstrument, rpc, setupAdmin, sleep, watch, wsClient, SPEC, type Session, type TestServer, startServer } from './helpers.js';
 import type { Json } from './helpers.js';
+
+// An fsync of one descriptor (the venue's journal) can be made to fail; every other fsync is the real one.
+const ctl = vi.hoisted(() => ({ failFd: undefined as number | undefined }));
+vi.mock('node:fs', async (importOriginal) => {
+  const real = await importOriginal<typeof import('node:fs')>();
+  const fsync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void): void => {
+    if (fd !== ctl.failFd) return real.fsync(fd, cb);
+    setImmediate(() => cb(Object.assign(new Error('EIO: i/o error, fsync'), { code: 'EIO' })));
+  };
+  return { ...real, default: { ...real, fsync }, fsync };
+});
+afterEach(() => {
+  ctl.failFd = undefined;
+});
 
 let s: TestServer;
 let admin: Session;
@@ -210,6 +226,72 @@ describe('idempotency', () => {
       } finally {
         await again.stop();
       }
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe('a command journaled whose fsync failed', () => {
+  it('is answered OUTCOME_UNKNOWN, not as failed: its Idempotency-Key is kept, so a retry with it never places the order again', async () => {
+    const t = await startServer();
+    try {
+      const admin = await setupAdmin(t);
+      await listInstrument(t, admin);
+      const tom = await createUser(t, admin, 'tom', 'trader');
+      await fund(t, admin, tom.user.accountId!);
+      const body = limit('buy', 9_000, 3);
+      const key = { 'Idempotency-Key': 'order-fsync-failed' };
+      // the journal's fsync fails: the order is committed to the journal, but maybe not on the disk
+      ctl.failFd = (t.app.venue as unknown as { walFd: number }).walFd;
+      const first = await rpc(t, 'order.place', body, tom.accessToken, key);
+      expect([first.status, first.body.code]).toEqual([500, 'OUTCOME_UNKNOWN']);
+      const retry = await rpc(t, 'order.place', body, tom.accessToken, key);
+      expect([retry.status, retry.body.code]).toEqual([409, 'IDEMPOTENCY_UNKNOWN']);
+      ctl.failFd = undefined;
+      await t.app.close();
+      const again = await startServer({ db: t.app.config.db });
+      try {
+        const tok = (await api(again.url, 'POST', '/api/v1/auth/login', { body: { username: 'tom', password: PASSWORD } })).body.accessToken as string;
+        const r = await rpc(again, 'order.place', body, tok, key);
+        expect([r.status, r.body.code]).toEqual([409, 'IDEMPOTENCY_UNKNOWN']);
+        // the process lived on, so the page cache kept the journal's frame: the order is there, once
+        const open = (await rpc(again, 'orders.list', { status: 'open', limit: 10 }, tok)).body.items as Json[];
+        expect(open.map((o) => o.qty)).toEqual([3]);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe('a damaged journal at start', () => {
+  it('refuses to start; with --on-damaged-journal truncate it starts and logs what it set aside as an error', async () => {
+    const t = await startServer();
+    const db = t.app.config.db;
+    try {
+      const admin = await setupAdmin(t);
+      await listInstrument(t, admin);
+      await t.app.close();
+      // the last frame damaged (and no snapshot covering it, so that recovery reads it)
+      for (const [file, sql] of [
+        [db, 'UPDATE journal SET crc = crc + 1 WHERE seq = (SELECT max(seq) FROM journal)'],
+        [db, 'DELETE FROM snapshots'],
+        [`${db}-history`, 'DELETE FROM snapshots'],
+      ] as const) {
+        const d = new Database(file);
+        d.exec(sql);
+        d.close();
+      }
+      await expect(startServer({ db })).rejects.toMatchObject({ code: 'JOURNAL_CORRUPT' });
+      const logs: { level: string; msg: string; discarded?: unknown[] }[] = [];
+      const again = await startServer({ db, onDamagedJournal: 'truncate' }, { logger: createLogger('debug', (line) => void logs.push(JSON.parse(line) as (typeof logs)[number])) });
+      await again.stop();
+      const said = logs.filter((l) => l.msg.startsWith('venue journal: damaged frames were set aside'));
+      expect(said.map((l) => [l.level, l.discarded?.length])).toEqual([['error', 1]]);
+      expect(logs.some((l) => l.level === 'warn' && l.msg === 'venue history was re-derived from the journal')).toBe(true);
     } finally {
       await t.stop();
     }

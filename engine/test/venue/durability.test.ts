@@ -238,28 +238,47 @@ describe('crash recovery', () => {
     }
   });
 
-  it('a damaged tail frame is set aside with a report, and the history is re-derived', async () => {
+  it('a damaged last frame refuses to open, as damage before it does (SQLite leaves no torn commit: it was acknowledged); set aside when asked, its seqs and order ids are never given out again', async () => {
     const file = tempDb();
     let v = openVenue(file);
     const s = await setUpLoad(v, { accounts: 6 });
     await runLoad(v, s, 60, 8);
-    const frames = [...v.journalFrames()];
-    const last = frames.at(-1)!;
-    const hashBefore = v.replayFromScratch(last.seq - 1).engine.stateHash();
+    const order = { type: 'PlaceOrder', accountId: s.accounts[0]!, symbol: s.symbols[0]!, side: 'buy', orderType: 'limit', price: 9_000, qty: 10, tif: 'gtc' } as const;
+    const lastAck = await v.submit(order); // the last frame, alone
+    expect(lastAck.orderIds.length).toBe(1);
+    const hashBefore = v.replayFromScratch(lastAck.seq - 1).engine.stateHash();
     v.close({ snapshot: false });
     const db = new Database(file);
-    db.prepare('UPDATE journal SET crc = crc + 1 WHERE seq = ?').run(last.seq);
+    db.prepare('UPDATE journal SET crc = crc + 1 WHERE seq = ?').run(lastAck.seq);
     db.close();
-    v = openVenue(file);
-    expect(v.recovery.discarded).toEqual([{ seq: last.seq, n: last.commands.length, reason: 'CRC mismatch' }]);
-    expect(v.recovery.recoveredTo).toBe(last.seq - 1);
+    expectVenueError(() => Venue.open(file), 'JOURNAL_CORRUPT');
+    v = openVenue(file, { onDamagedJournal: 'truncate' });
+    expect(v.recovery.discarded).toEqual([{ seq: lastAck.seq, n: 1, reason: 'CRC mismatch' }]);
+    expect(v.recovery.recoveredTo).toBe(lastAck.seq); // the journal's position: what is set aside is not given out again
     expect(v.recovery.historyRebuilt).toBe(true);
     expect(v.stateHash()).toBe(hashBefore);
     expect(v.replayFromScratch().engine.stateHash()).toBe(hashBefore);
     expectHistoryMatchesEngine(v);
+    v.close({ snapshot: false });
+    // opened again (nothing damaged now), before any new command: the counters still pass what was set aside
+    v = openVenue(file);
+    expect(v.lastSeq).toBe(lastAck.seq);
+    const next = await v.submit(order);
+    expect(next.seq).toBe(lastAck.seq + 1);
+    expect(next.orderIds[0]).toBeGreaterThan(lastAck.orderIds[0]!);
+    const hash = v.stateHash();
+    v.close({ snapshot: false });
+    v = openVenue(file);
+    expect(v.recovery.discarded).toEqual([]);
+    expect(v.lastSeq).toBe(next.seq);
+    expect(v.stateHash()).toBe(hash);
+    expect(v.replayFromScratch().engine.stateHash()).toBe(hash);
+    expect(v.order(next.orderIds[0]!)?.orderId).toBe(next.orderIds[0]);
+    expect(v.order(lastAck.orderIds[0]!)).toBeUndefined();
+    expectHistoryMatchesEngine(v);
     v.close();
     const check = new Database(file, { readonly: true });
-    expect(check.prepare('SELECT seq, n, reason FROM journal_quarantine').all()).toEqual([{ seq: last.seq, n: last.commands.length, reason: 'CRC mismatch' }]);
+    expect(check.prepare('SELECT seq, n, reason FROM journal_quarantine').all()).toEqual([{ seq: lastAck.seq, n: 1, reason: 'CRC mismatch' }]);
     check.close();
   });
 
@@ -270,17 +289,72 @@ describe('crash recovery', () => {
     await runLoad(v, s, 60, 9);
     const frames = [...v.journalFrames()];
     const bad = frames[Math.floor(frames.length / 2)]!;
+    const end = v.lastSeq;
     v.close({ snapshot: false });
     const db = new Database(file);
     db.prepare("UPDATE journal SET data = replace(data, '[', '{') WHERE seq = ?").run(bad.seq);
     db.close();
     expectVenueError(() => Venue.open(file), 'JOURNAL_CORRUPT');
     const t = openVenue(file, { onDamagedJournal: 'truncate' });
-    expect(t.recovery.recoveredTo).toBe(bad.seq - 1);
+    expect(t.recovery.recoveredTo).toBe(end); // the state is that of the commands before bad.seq; the rest is set aside
+    expect(t.stateHash()).toBe(t.replayFromScratch(bad.seq - 1).engine.stateHash());
     expect(t.recovery.discarded.map((d) => d.seq)).toEqual(frames.filter((f) => f.seq >= bad.seq).map((f) => f.seq));
     expect(t.recovery.discarded[0]!.reason).toBe('CRC mismatch');
     expect(t.replayFromScratch().engine.stateHash()).toBe(t.stateHash());
     expectHistoryMatchesEngine(t);
+  });
+
+  it('a journal that ends before its history watermark and snapshots refuses to open (JOURNAL_TRUNCATED) and leaves the history as it was; proceeds when asked', async () => {
+    const file = tempDb();
+    let v = openVenue(file);
+    const s = await setUpLoad(v, { accounts: 4 });
+    await runLoad(v, s, 30, 21);
+    v.close();
+    // an older copy of the venue file (a rolled-back volume, a backup of it alone)
+    const old = path.join(tempDir(), 'old.db');
+    fs.copyFileSync(file, old);
+    if (fs.existsSync(`${file}-wal`)) fs.copyFileSync(`${file}-wal`, `${old}-wal`);
+    v = openVenue(file);
+    const oldEnd = v.lastSeq;
+    await runLoad(v, s, 30, 22);
+    v.snapshot();
+    await runLoad(v, s, 10, 23);
+    const end = v.lastSeq;
+    v.close();
+    const orderRows = (): number => {
+      const h = new Database(historyPath(file), { readonly: true });
+      try {
+        return h.prepare('SELECT count(*) FROM orders').pluck().get() as number;
+      } finally {
+        h.close();
+      }
+    };
+    const rows = orderRows();
+    expect(rows).toBeGreaterThan(0);
+    // the venue file goes back; the newer history file stays
+    fs.copyFileSync(old, file);
+    fs.rmSync(`${file}-wal`, { force: true });
+    if (fs.existsSync(`${old}-wal`)) fs.copyFileSync(`${old}-wal`, `${file}-wal`);
+    try {
+      Venue.open(file).close();
+      throw new Error('opened');
+    } catch (e) {
+      expect(isVenueError(e, 'JOURNAL_TRUNCATED'), String(e)).toBe(true);
+      expect((e as Error).message).toContain(`ends at ${oldEnd}`);
+      expect((e as Error).message).toContain(`${end}`);
+    }
+    expect(orderRows()).toBe(rows); // the history that shows the loss is left alone
+    v = openVenue(file, { onJournalBehind: 'proceed' });
+    expect(v.lastSeq).toBe(oldEnd);
+    expect(v.recovery.historyRebuilt).toBe(true);
+    expectHistoryMatchesEngine(v);
+    v.close();
+    // a history file that is missing (or behind) is still filled from the journal, without being asked
+    fs.rmSync(historyPath(file), { force: true });
+    fs.rmSync(`${historyPath(file)}-wal`, { force: true });
+    v = openVenue(file);
+    expect(v.lastSeq).toBe(oldEnd);
+    expectHistoryMatchesEngine(v);
   });
 
   // Snapshots taken with the history thread are written by it to the history file; without it, to the venue

@@ -4,7 +4,8 @@
  * error does to the batches around it. The fsync itself is the real one; only its return is held.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { isVenueError, type Ack } from '../../venue/index.js';
+import Database from 'better-sqlite3';
+import { historyPath, isVenueError, type Ack } from '../../venue/index.js';
 import { openVenue, tempDb } from './helpers.js';
 
 interface Held {
@@ -80,7 +81,7 @@ describe('overlapping background fsyncs', () => {
     expect(failed).toEqual([]);
   });
 
-  it('an error from the first fsync stops the venue and acknowledges nothing after it, even when a later fsync succeeded', async () => {
+  it('an error from the first fsync stops the venue and acknowledges nothing after it, even when a later fsync succeeded: their outcome is unknown', async () => {
     const { v, acked, failed, settled } = await threeBatches();
     expect(held.length).toBe(2);
     held[1]!.finish(); // the later one succeeds first ...
@@ -89,7 +90,8 @@ describe('overlapping background fsyncs', () => {
     await Promise.all(settled);
     expect(acked).toEqual([]);
     expect(failed.length).toBe(3);
-    expect(failed.every((e) => isVenueError(e, 'VENUE_FAILED'))).toBe(true);
+    // committed to the journal, maybe not on the disk: neither done nor refused
+    expect(failed.every((e) => isVenueError(e, 'VENUE_OUTCOME_UNKNOWN'))).toBe(true);
     expect(v.failed?.code).toBe('VENUE_FAILED');
     await expect(v.submit({ type: 'OpenAccount', accountId: 4 })).rejects.toMatchObject({ code: 'VENUE_FAILED' });
   });
@@ -114,7 +116,7 @@ describe('overlapping background fsyncs', () => {
     await expect(d2).rejects.toMatchObject({ code: 'VENUE_FAILED' });
   });
 
-  it('an error from the later fsync keeps what the first made durable and stops the venue for the rest', async () => {
+  it('an error from the later fsync keeps what the first made durable and stops the venue; the rest have an unknown outcome', async () => {
     const { base, acked, failed, settled } = await threeBatches();
     held[1]!.finish(eio());
     await tick();
@@ -123,7 +125,7 @@ describe('overlapping background fsyncs', () => {
     await Promise.all(settled);
     expect(acked).toEqual([base + 1]);
     expect(failed.length).toBe(2);
-    expect(failed.every((e) => isVenueError(e, 'VENUE_FAILED'))).toBe(true);
+    expect(failed.every((e) => isVenueError(e, 'VENUE_OUTCOME_UNKNOWN'))).toBe(true);
   });
 
   it('close makes everything durable at once; fsyncs that return afterwards change nothing', async () => {
@@ -140,6 +142,50 @@ describe('overlapping background fsyncs', () => {
   });
 });
 
+
+describe('a venue that stops for another reason than an fsync', () => {
+  it('acknowledges the batches it had committed once their fsync returns: they are in the journal', async () => {
+    const file = tempDb();
+    const v = openVenue(file, { fsync: 'background', historyFlushMs: 0, onError: () => undefined });
+    await v.submitAll([{ type: 'OpenAccount', accountId: 1 }, { type: 'Deposit', accountId: 1, amount: 1 }]);
+    v.syncHistory();
+    // the history file refuses writes (as a full history volume would): the thread's next commit fails
+    const other = new Database(historyPath(file));
+    other.exec("CREATE TRIGGER refuse BEFORE INSERT ON ledger BEGIN SELECT RAISE(ABORT, 'the history volume is full'); END");
+    other.close();
+    ctl.holding = true;
+    const acked: number[] = [];
+    const failed: unknown[] = [];
+    const settled: Promise<unknown>[] = [];
+    for (let i = 0; i < 3; i++) {
+      settled.push(v.submit({ type: 'Deposit', accountId: 1, amount: 100 + i }).then((a: Ack) => acked.push(a.seq), (e: unknown) => failed.push(e)));
+      await tick();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const committed = v.lastSeq;
+    expect(held.length).toBe(2); // the third batch waits for a running fsync
+    // a query makes the thread commit those rows now: it fails, and the venue stops
+    expect(() => v.syncHistory()).toThrow(/the history volume is full/);
+    expect(v.failed?.code).toBe('VENUE_FAILED');
+    await expect(v.submit({ type: 'Deposit', accountId: 1, amount: 7 })).rejects.toMatchObject({ code: 'VENUE_FAILED' });
+    await tick();
+    expect(failed).toEqual([]);
+    for (const h of held.splice(0)) h.finish();
+    await tick();
+    for (const h of held.splice(0)) h.finish(); // the third batch's fsync, started once one returned
+    await Promise.all(settled);
+    expect(failed).toEqual([]);
+    expect(acked).toEqual([committed - 2, committed - 1, committed]);
+    v.close();
+    ctl.holding = false;
+    const fixed = new Database(historyPath(file));
+    fixed.exec('DROP TRIGGER refuse');
+    fixed.close();
+    const again = openVenue(file, { fsync: 'background' });
+    expect(again.lastSeq).toBe(committed);
+    expect(again.view.accountView(1)!.cash).toBe(1 + 100 + 101 + 102);
+  });
+});
 
 describe('group commit and fsync observers', () => {
   it('report each group commit with its commands and time, and each fsync with its time and the commands it made durable', async () => {
@@ -177,7 +223,7 @@ describe('group commit and fsync observers', () => {
     ctl.holding = true;
     const refused = v.submit({ type: 'OpenAccount', accountId: 1 }).then(
       () => 'acked',
-      (e: unknown) => (isVenueError(e, 'VENUE_FAILED') ? 'refused' : String(e)),
+      (e: unknown) => (isVenueError(e, 'VENUE_OUTCOME_UNKNOWN') ? 'refused' : String(e)),
     );
     await tick();
     held.shift()!.finish(eio());

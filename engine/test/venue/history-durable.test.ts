@@ -94,8 +94,9 @@ describe('history and a journal fsynced in the background', () => {
     const again = v.submit(order);
     await new Promise((r) => setImmediate(r));
     const waiting = expect(v.queryHistory('orders', { accountId, status: 'all' })).rejects.toMatchObject({ code: 'VENUE_FAILED' });
-    const refused = expect(again).rejects.toMatchObject({ code: 'VENUE_FAILED' });
-    (v as unknown as { fail(e: unknown, batch: unknown[]): void }).fail(new Error('a journal fsync failed'), []);
+    // (committed: a failed fsync leaves its outcome unknown)
+    const refused = expect(again).rejects.toMatchObject({ code: 'VENUE_OUTCOME_UNKNOWN' });
+    (v as unknown as { fail(e: unknown, batch: unknown[], o: { syncFailed: boolean }): void }).fail(new Error('a journal fsync failed'), [], { syncFailed: true });
     await waiting;
     await refused;
   }, 20_000);

@@ -40,6 +40,7 @@ export const REASONS = {
   UNSUPPORTED_VERSION: 'This app and the server speak different protocol versions. Update the app.',
   IDEMPOTENCY_CONFLICT: 'This request was already sent with different details.',
   IDEMPOTENCY_UNKNOWN: 'The exchange restarted while this request was being handled, so its outcome is unknown. Check the blotter before sending it again.',
+  OUTCOME_UNKNOWN: 'The exchange failed while saving this request, so its outcome is unknown. Check the blotter before sending it again.',
   NOT_FOUND: 'Not found.',
   CONFLICT: 'This conflicts with the current state. Refresh and try again.',
   RESYNC_REQUIRED: 'The data stream fell behind and is being reloaded.',

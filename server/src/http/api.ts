@@ -19,8 +19,8 @@
  *   GET  /api/v1/admin/backups/status (the one being made, the last failure)
  *   GET  /health, GET /metrics
  * Mutating RPC calls accept an `Idempotency-Key` header (same key and body: the original response;
- * same key, different body: 409 IDEMPOTENCY_CONFLICT; a first request cut short by a restart of the server:
- * 409 IDEMPOTENCY_UNKNOWN), kept 24 h per user.
+ * same key, different body: 409 IDEMPOTENCY_CONFLICT; a first request cut short by a restart of the server,
+ * or answered OUTCOME_UNKNOWN: 409 IDEMPOTENCY_UNKNOWN), kept 24 h per user.
  */
 import { randomUUID, createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -401,7 +401,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       if (prev.bodyHash !== bodyHash)
         throw new ProtocolError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was used with a different request', { key });
       if (prev.status === IDEM_CUT_SHORT)
-        throw new ProtocolError('IDEMPOTENCY_UNKNOWN', 'The first request with this key was cut short by a restart of the server and its outcome is unknown: check your orders before you send it again, with a new key', { key });
+        throw new ProtocolError('IDEMPOTENCY_UNKNOWN', 'The first request with this key was cut short by a restart of the server (or by a failure of the venue while it made it durable) and its outcome is unknown: check your orders before you send it again, with a new key', { key });
       if (prev.status === null) return new HttpReply(409, toShape(new ProtocolError('CONFLICT', 'The first request with this key is still running', { key })), { 'Retry-After': '1' });
       return new HttpReply(prev.status, JSON.parse(prev.response!), { 'Idempotent-Replayed': 'true' });
     }
@@ -423,8 +423,11 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     } catch (e) {
       const shape = toShape(e);
       const status = httpStatus(shape.code);
-      // Outcomes are replayed; failures to reach a decision (5xx, throttling) may be retried with the key.
-      if (stale || status >= 500 || status === 429) d.store.idemRelease(p.userId, key);
+      // Outcomes are replayed; failures to reach a decision (5xx, throttling) may be retried with the key. A
+      // request whose command was journaled but not made durable (OUTCOME_UNKNOWN) may have been carried out:
+      // its key is kept as cut short, so a retry with it is refused (IDEMPOTENCY_UNKNOWN), never placed again.
+      if (shape.code === 'OUTCOME_UNKNOWN') d.store.idemFinish(p.userId, key, IDEM_CUT_SHORT, JSON.stringify(shape));
+      else if (stale || status >= 500 || status === 429) d.store.idemRelease(p.userId, key);
       else d.store.idemFinish(p.userId, key, status, JSON.stringify(shape));
       throw e;
     }
