@@ -98,7 +98,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     now: clock.now,
     synchronous: config.sync === 'full' ? 'FULL' : 'NORMAL',
     onDamagedJournal: config.onDamagedJournal,
-    onJournalBehind: config.onJournalBehind,
+    ...(config.onJournalBehind !== undefined ? { onJournalBehind: config.onJournalBehind } : {}),
     ...(config.historyDb !== undefined ? { historyFile: config.historyDb } : {}),
     onHistoryWait: (ms) => {
       historyWaits.inc();

@@ -70,9 +70,10 @@ export const ConfigSchema = z.strictObject({
   /**
    * A journal that ends before the history file's watermark or a snapshot (journaled commands are missing):
    * 'error' refuses to start; 'proceed' starts at the journal's end and re-derives the history from it
-   * (VenueOptions.onJournalBehind).
+   * (VenueOptions.onJournalBehind). Default: 'error' with --sync full; 'proceed' with --sync normal, under which
+   * a power cut may take the journal's last commits while the history file keeps them.
    */
-  onJournalBehind: z.enum(['error', 'proceed']).default('error'),
+  onJournalBehind: z.enum(['error', 'proceed']).optional(),
   /**
    * Snapshot the venue after this many journaled commands (0 = only every 5 minutes and at shutdown). A
    * snapshot pauses sequencing while the state is captured (about 15 ms for 200,000 resting orders), then
@@ -403,7 +404,8 @@ export const HELP = `tradedesk exchange server
   --on-damaged-journal error|truncate   a damaged journal frame: refuse to start (default), or set it
                          and all after it aside and start from the last intact command (logged)
   --on-journal-behind error|proceed   a journal that ends before its history or a snapshot (commands
-                         missing): refuse to start (default), or start at its end, history re-derived
+                         missing): refuse to start (default with --sync full), or start at its end, history
+                         re-derived (default with --sync normal: a power cut may take its last commits)
   --snapshot-every N     venue snapshot after N commands (default 1000000; 0: every 5 min and at shutdown)
   --background-nice N    Linux: nice value of the history, audit and backup writer threads (default 10,
                          below the event loop that acknowledges orders; 0: the same as it)
