@@ -268,6 +268,7 @@ export class Store {
     // The audit thread commits every 250 ms or 1,000 rows (at once for a reader): a commit of every batch
     // wrote 5 MB/s to the users database at 2k orders/s and 12 MB/s at 10k/s, this 2 and 8 (bench:server).
     this.#auditWriter = new AuditWriter(this.db, path, onError, 250, 1_000);
+    this.#auditWriter.markSet(this.auditMark() ?? -1);
     this.#totalChanges = this.db.prepare('SELECT total_changes()').pluck();
     // the WAL exists from the first write above on (SQLite's file beside the database, as it names it)
     if (path !== ':memory:') {
@@ -515,6 +516,7 @@ export class Store {
   setAuditMark(seq: number): void {
     if (this.#auditSeq >= 0 || this.#auditCols[0]!.length > 0) throw new Error('The audit mark is set before any entry is made');
     this.db.prepare(AUDIT_MARK).run(String(seq));
+    this.#auditWriter.markSet(seq);
   }
 
   /**
