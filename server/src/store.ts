@@ -202,8 +202,38 @@ export interface AuditEntry {
  */
 export const IDEM_CUT_SHORT = 0;
 
+/** Thrown when another server (or reset-admin) holds the users database (holdUsersDb). */
+export class UsersDbInUse extends Error {}
+
+/**
+ * Holds the users database `path` for this process: an exclusive lock the operating system keeps on
+ * `<path>.lock` (a SQLite file locked exclusively, as a backup folder is held) until the connection returned
+ * is closed or the process dies, whatever its process id or host name. The database itself cannot be locked
+ * so: the audit writer's thread and a backup's copy open it with connections of their own. Throws
+ * UsersDbInUse when another holds it: two servers on one users database would rewind each other's audit
+ * mark, and a reset-admin would change users under a running server.
+ */
+export function holdUsersDb(path: string): Database.Database {
+  const file = `${path}.lock`;
+  const lock = new Database(file, { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.pragma('journal_mode = MEMORY'); // no journal file beside it: nothing in it needs to survive
+    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL); DELETE FROM holder;');
+    lock.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+  } catch (e) {
+    lock.close();
+    if ((e as { code?: string }).code === 'SQLITE_BUSY')
+      throw new UsersDbInUse(`The users database ${path} is in use by another server (it holds ${file}): give each server a users database of its own (--users-db), or stop the other one first`);
+    throw e;
+  }
+  return lock;
+}
+
 export class Store {
   readonly db: Db;
+  /** This process's hold on the users database (holdUsersDb); none in memory. */
+  readonly #lock: Database.Database | undefined;
   /** Audit rows waiting to be written, as AUDIT_WIDTH columns (details already JSON). */
   #auditCols: AuditColumns = noAuditRows();
   #auditTimer: ReturnType<typeof setTimeout> | undefined;
@@ -246,8 +276,33 @@ export class Store {
   constructor(path: string, onError: (e: Error) => void = () => undefined, seams: { fsync?: (fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => void } = {}) {
     this.#onError = onError;
     this.#fsync = seams.fsync ?? fsync;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+      this.#lock = holdUsersDb(path);
+    }
+    try {
+      this.db = new Database(path);
+    } catch (e) {
+      this.#lock?.close();
+      throw e;
+    }
+    try {
+      this.#auditWriter = this.#open(path, onError);
+    } catch (e) {
+      this.db.close();
+      this.#lock?.close();
+      throw e;
+    }
+    this.#totalChanges = this.db.prepare('SELECT total_changes()').pluck();
+    // the WAL exists from the first write above on (SQLite's file beside the database, as it names it)
+    if (path !== ':memory:') {
+      const file = (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main')!.file;
+      this.#walFd = openSync(`${file}-wal`, 'r+');
+    }
+  }
+
+  /** Sets the connection up, brings the schema up to date and starts the audit writer. */
+  #open(path: string, onError: (e: Error) => void): AuditWriter {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     // a WAL that grew while a backup held its checkpoints back is cut back when it starts over (as the venue's)
@@ -267,14 +322,9 @@ export class Store {
     this.db.prepare('UPDATE idempotency SET status = ? WHERE status IS NULL').run(IDEM_CUT_SHORT);
     // The audit thread commits every 250 ms or 1,000 rows (at once for a reader): a commit of every batch
     // wrote 5 MB/s to the users database at 2k orders/s and 12 MB/s at 10k/s, this 2 and 8 (bench:server).
-    this.#auditWriter = new AuditWriter(this.db, path, onError, 250, 1_000);
-    this.#auditWriter.markSet(this.auditMark() ?? -1);
-    this.#totalChanges = this.db.prepare('SELECT total_changes()').pluck();
-    // the WAL exists from the first write above on (SQLite's file beside the database, as it names it)
-    if (path !== ':memory:') {
-      const file = (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main')!.file;
-      this.#walFd = openSync(`${file}-wal`, 'r+');
-    }
+    const writer = new AuditWriter(this.db, path, onError, 250, 1_000);
+    writer.markSet(this.auditMark() ?? -1);
+    return writer;
   }
 
   /** The fsync of the WAL that failed, if one did: every durable() since has failed with it (until a restart). */
@@ -728,6 +778,7 @@ export class Store {
     // (after the connection: closing a descriptor of a file drops the locks this process holds on it)
     if (this.#walFd !== undefined) closeSync(this.#walFd);
     this.#walFd = undefined;
+    this.#lock?.close();
   }
 }
 

@@ -441,6 +441,38 @@ describe('bad input over REST', () => {
   });
 });
 
+describe('one server per users database', () => {
+  it('a second server given a running server\'s users database is refused, with its reason and exit 1, and changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdmain-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const usersDb = s.app.config.db.replace(/\.db$/, '.users.db');
+    await s.app.store.auditSettled();
+    s.app.store.advanceAuditMark();
+    await s.app.store.auditSettled();
+    const mark = s.app.store.auditMark();
+    expect(mark).toBeGreaterThan(0);
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--users-db', usersDb, '--port', '0', '--sim', 'off'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const deadline = Date.now() + 20_000;
+    while (child.exitCode === null && !out.includes('"listening"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(out).not.toContain('"listening"');
+    const exit = await exited;
+    expect(err).toContain(`The users database ${usersDb} is in use by another server`);
+    expect(exit).toBe(1);
+    // the running server's audit mark is where it was, and it goes on
+    expect(s.app.store.auditMark()).toBe(mark);
+    expect((await api(s.url, 'GET', '/health')).status).toBe(200);
+  }, 30_000);
+});
+
 describe('graceful shutdown', () => {
   it('closes sockets with 1001, snapshots the venue and keeps everything across a restart', async () => {
     const t = await startServer();
