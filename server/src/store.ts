@@ -11,7 +11,7 @@
  */
 import Database from 'better-sqlite3';
 import { auditActionMatches, type AuditEntry as AuditLogEntry } from '../../engine/protocol/index.js';
-import { closeSync, fsync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AUDIT_MARK, AUDIT_WIDTH, AuditWriter, type AuditColumns } from './audit-writer.js';
 import { fullSyncOnMac, WAL_SIZE_LIMIT } from '../../engine/venue/index.js';
@@ -215,6 +215,7 @@ export class UsersDbInUse extends Error {}
  */
 export function holdUsersDb(path: string): Database.Database {
   const file = `${path}.lock`;
+  closeSync(openSync(file, 'a', 0o600));
   const lock = new Database(file, { timeout: 0 });
   try {
     lock.pragma('locking_mode = EXCLUSIVE');
@@ -281,6 +282,12 @@ export class Store {
       this.#lock = holdUsersDb(path);
     }
     try {
+      // argon2id hashes and sessions: no one else's to read. Made 0600 before SQLite creates it (its -wal and
+      // -shm take its mode), and one an earlier version made readable by all is made 0600 too.
+      if (path !== ':memory:') {
+        closeSync(openSync(path, 'a', 0o600));
+        chmodSync(path, 0o600);
+      }
       this.db = new Database(path);
     } catch (e) {
       this.#lock?.close();
@@ -298,6 +305,7 @@ export class Store {
     if (path !== ':memory:') {
       const file = (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main')!.file;
       this.#walFd = openSync(`${file}-wal`, 'r+');
+      for (const f of [`${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
     }
   }
 

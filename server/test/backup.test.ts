@@ -279,8 +279,11 @@ describe('online backups', () => {
     expect(Object.fromEntries(r.files.map((f) => [f.role, f.to]))).toEqual({ venue: join(there, 'ex.db'), history: join(there, 'ex.db-history'), users: join(there, 'ex.users.db'), key: join(there, 'ex.server.key') });
     expect(readdirSync(there).sort()).toEqual(['ex.db', 'ex.db-history', 'ex.server.key', 'ex.users.db']);
     expect(statSync(join(there, 'ex.server.key')).mode & 0o777).toBe(0o600);
+    // the users database (argon2id hashes, sessions) is no one else's to read either
+    expect(statSync(join(there, 'ex.users.db')).mode & 0o777).toBe(0o600);
     const restored = await startServer({ db: join(there, 'ex.db') }, { serverKey: undefined });
     servers.push(restored);
+    expect(['ex.users.db', 'ex.users.db-wal', 'ex.users.db-shm'].map((f) => statSync(join(there, f)).mode & 0o777)).toEqual([0o600, 0o600, 0o600]);
     expect(restored.app.venue.lastSeq).toBe(b.seq);
     const tok = ((await login(restored, 'tess')).body as Session).accessToken;
     for (const id of placed) expect((await rpc(restored, 'order.get', { orderId: id }, tok)).status).toBe(200);

@@ -8,7 +8,7 @@
  * change of a user is fsynced before it is answered (a disabled user must not come back).
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -182,6 +182,25 @@ describe('Store.durable()', () => {
     const mem = new Store(':memory:');
     await mem.durable();
     await mem.close();
+  });
+});
+
+describe("the users database's file modes", () => {
+  it('is made 0600 with its -wal and -shm (argon2id hashes, sessions), and an existing one is made 0600 when opened', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdusers-'));
+    dirs.push(dir);
+    const file = join(dir, 'u.db');
+    const modes = (): number[] => [file, `${file}-wal`, `${file}-shm`].map((f) => statSync(f).mode & 0o777);
+    const store = new Store(file);
+    expect(modes()).toEqual([0o600, 0o600, 0o600]);
+    await store.close();
+    // one made by an earlier version, readable by all
+    const old = join(dir, 'old.db');
+    new Database(old).close();
+    chmodSync(old, 0o644);
+    const again = new Store(old);
+    expect([old, `${old}-wal`, `${old}-shm`].map((f) => statSync(f).mode & 0o777)).toEqual([0o600, 0o600, 0o600]);
+    await again.close();
   });
 });
 
