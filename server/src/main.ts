@@ -5,7 +5,7 @@
  * gracefully on SIGINT/SIGTERM: stop accepting, close WebSockets with 1001, drain in-flight requests and
  * acknowledgements, snapshot the venue, close the databases.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { buildServer } from './app.js';
 import { HELP, loadConfig, type Config } from './config.js';
 import { resetAdmin } from './reset-admin.js';
@@ -21,6 +21,16 @@ function keepServingWithoutLogReader(): void {
   const ignore = (stream: NodeJS.WriteStream) => stream.on('error', () => undefined);
   ignore(process.stdout);
   ignore(process.stderr);
+}
+
+/**
+ * Writes the setup token to `file`, mode 0600: a file there before (left readable by all, or a link to
+ * somewhere else) is removed, not written into, and the new one is created exclusively (O_EXCL, which
+ * follows no link), so the mode is always the one given and the token goes nowhere else.
+ */
+function writeSetupToken(file: string, token: string): void {
+  rmSync(file, { force: true });
+  writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' });
 }
 
 /**
@@ -121,7 +131,7 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-    if (app.config.setupTokenFile !== undefined) writeFileSync(app.config.setupTokenFile, app.setupToken + '\n', { mode: 0o600 });
+    if (app.config.setupTokenFile !== undefined) writeSetupToken(app.config.setupTokenFile, app.setupToken);
   }
 
   let stopping = false;
