@@ -150,6 +150,7 @@ export class AuditWriter {
    * journal (recoverAudit) rather than passing over them.
    */
   #heldMark: number | undefined;
+  #lostError: Error | undefined;
   #waiters: Waiter[] = [];
 
   /**
@@ -211,6 +212,11 @@ export class AuditWriter {
     this.#lastMark = mark;
   }
 
+  /** Why the first batch that could not be written was not (its entries are made again at the next start). */
+  get lost(): Error | undefined {
+    return this.#lostError;
+  }
+
   /** The mark every batch is committed with since one could not be written (see #heldMark), if one could not. */
   get heldMark(): number | undefined {
     return this.#heldMark;
@@ -263,7 +269,10 @@ export class AuditWriter {
       return writtenRows(batches, (this.#local.lastRowid.get() as { id: number }).id);
     } catch (e) {
       this.#onError(e as Error);
-      if (rows[0]!.length > 0) this.#hold(before);
+      if (rows[0]!.length > 0) {
+        this.#lostError ??= e as Error;
+        this.#hold(before);
+      }
       return [];
     }
   }

@@ -202,6 +202,9 @@ export interface AuditEntry {
  */
 export const IDEM_CUT_SHORT = 0;
 
+/** SQLite's codes for storage that cannot be written or read (a full disk, an I/O error, a file gone read-only or bad). */
+const STORAGE_FAILURE = /^SQLITE_(FULL|IOERR|READONLY|CORRUPT|NOTADB|CANTOPEN|PERM)/;
+
 /** Thrown when another server (or reset-admin) holds the users database (holdUsersDb). */
 export class UsersDbInUse extends Error {}
 
@@ -266,6 +269,8 @@ export class Store {
    * on its journal's first failed fsync for the same reason).
    */
   #syncFailed: Error | undefined;
+  /** The first failure of the database's storage a statement of this connection met (writeFailure). */
+  #writeFailed: Error | undefined;
   readonly #fsync: (fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => void;
   readonly #totalChanges: Database.Statement;
   /** The audit writer (exposed for tests). */
@@ -300,6 +305,7 @@ export class Store {
       this.#lock?.close();
       throw e;
     }
+    this.#watchFailures();
     this.#totalChanges = this.db.prepare('SELECT total_changes()').pluck();
     // the WAL exists from the first write above on (SQLite's file beside the database, as it names it)
     if (path !== ':memory:') {
@@ -333,6 +339,49 @@ export class Store {
     const writer = new AuditWriter(this.db, path, onError, 250, 1_000);
     writer.markSet(this.auditMark() ?? -1);
     return writer;
+  }
+
+  /**
+   * The first write (or read) of the users database that failed for want of space or a working file (SQLITE_FULL,
+   * SQLITE_IOERR...; not a refused constraint), through this connection or the audit writer's: reported in
+   * /health until a restart, as a failed fsync is (the audit entries lost are made again at the next start).
+   */
+  get writeFailure(): Error | undefined {
+    if (this.#writeFailed !== undefined) return this.#writeFailed;
+    const lost = this.#auditWriter.lost;
+    return lost === undefined ? undefined : new Error(`Audit entries could not be written: ${lost.message}`, { cause: lost });
+  }
+
+  /** Notes a failure of the database as the connection's statements and transactions throw it (writeFailure). */
+  #watchFailures(): void {
+    const note = (e: unknown): void => {
+      const code = (e as { code?: unknown }).code;
+      if (this.#writeFailed === undefined && typeof code === 'string' && STORAGE_FAILURE.test(code))
+        this.#writeFailed = new Error(`The users database could not be written: ${(e as Error).message}`, { cause: e });
+    };
+    const watched = <A extends unknown[], R>(f: (...a: A) => R, self: unknown): ((...a: A) => R) =>
+      function (...a: A): R {
+        try {
+          return f.apply(self, a);
+        } catch (e) {
+          note(e);
+          throw e;
+        }
+      };
+    const db = this.db;
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      const st = prepare(sql);
+      st.run = watched(st.run, st);
+      st.get = watched(st.get, st);
+      st.all = watched(st.all, st);
+      return st;
+    }) as typeof db.prepare;
+    const transaction = db.transaction.bind(db);
+    db.transaction = ((fn: (...a: unknown[]) => unknown) => {
+      const t = transaction(fn);
+      return Object.assign(watched(t, undefined), { default: t.default, deferred: t.deferred, immediate: t.immediate, exclusive: t.exclusive });
+    }) as typeof db.transaction;
   }
 
   /** The fsync of the WAL that failed, if one did: every durable() since has failed with it (until a restart). */
