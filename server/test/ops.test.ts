@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { METHOD_NAMES } from '../../engine/protocol/index.js';
 import fc from 'fast-check';
-import { FLAGS, OWASP_ARGON2ID_MIN, loadConfig, makeConfig, parseArgs } from '../src/config.js';
+import { FLAGS, HELP, OWASP_ARGON2ID_MIN, loadConfig, makeConfig, parseArgs } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { newThreads, threadNices } from '../../engine/test/venue/helpers.js';
 import { permissionsWarning, setupCommand } from '../src/per-os.js';
@@ -47,6 +47,10 @@ describe('config', () => {
     expect(c.host).toBe('127.0.0.1');
     expect(c.sync).toBe('full');
     expect(c.registration).toBe('closed');
+  });
+
+  it('--help lists every flag the command line takes', () => {
+    for (const flag of [...Object.keys(FLAGS), 'config', 'help']) expect(HELP, `--${flag}`).toMatch(new RegExp(`^  --${flag}[ =,]`, 'm'));
   });
 
   it('flags beat the environment, which beats the config file; bad input is a clear error', () => {
