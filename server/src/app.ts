@@ -3,7 +3,9 @@
  * WebSocket gateway, REST API, metrics) without listening; tests call it and listen on 127.0.0.1:0, and
  * server/src/main.ts listens and shuts down gracefully.
  */
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { dirname, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setBackgroundNice, Venue } from '../../engine/venue/index.js';
@@ -94,6 +96,14 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const clock = new MarketClock();
   // before the venue and the Store start their writer threads
   setBackgroundNice(config.backgroundNice);
+  // the default ./data/venue.db on a fresh install: its folder is made, for this server's files only
+  if (config.db !== ':memory:') {
+    try {
+      mkdirSync(dirname(resolve(config.db)), { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new Error(`Cannot make the folder of the venue database ${config.db}: ${(e as Error).message}`, { cause: e });
+    }
+  }
   const venue = Venue.open(config.db, {
     now: clock.now,
     synchronous: config.sync === 'full' ? 'FULL' : 'NORMAL',

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { METHOD_NAMES } from '../../engine/protocol/index.js';
+import { Venue } from '../../engine/venue/index.js';
 import fc from 'fast-check';
 import { FLAGS, HELP, OWASP_ARGON2ID_MIN, loadConfig, makeConfig, parseArgs } from '../src/config.js';
 import { createLogger } from '../src/log.js';
@@ -107,6 +108,22 @@ describe('config', () => {
       { numRuns: 3000, seed: 20261206 },
     );
     expect(ok).toBeGreaterThan(100);
+  });
+
+  it("makes the venue database's folder (0700) when it is not there, as the default ./data/venue.db on a fresh install; an open error names the file", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdfresh-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const db = join(dir, 'data', 'venue.db');
+    const srv = await startServer({ db });
+    await srv.stop();
+    expect(statSync(join(dir, 'data')).mode & 0o777).toBe(0o700);
+    // a venue database that cannot be opened (a file where its folder should be): the error names it
+    writeFileSync(join(dir, 'taken'), '');
+    const bad = join(dir, 'taken', 'venue.db');
+    await expect(startServer({ db: bad })).rejects.toThrow(bad);
+    // and the venue's own open, which better-sqlite3 answers "the directory does not exist" without a name
+    const nowhere = join(dir, 'nowhere', 'venue.db');
+    expect(() => Venue.open(nowhere)).toThrow(`Cannot open ${nowhere}: `);
   });
 
   it('keeps the venue history where --history-db says (flag or environment), and nothing beside the venue', async () => {
