@@ -82,6 +82,9 @@ const resetAdminCommand = (argv: readonly string[]): Promise<never> =>
     ];
   });
 
+/** How soon a repeat of the signal that began the stop is taken as the same one (see main). */
+const REPEAT_MS = 1_000;
+
 async function main(): Promise<void> {
   keepServingWithoutLogReader();
   if (process.argv[2] === 'restore') await restore(process.argv.slice(3));
@@ -134,13 +137,17 @@ async function main(): Promise<void> {
     if (app.config.setupTokenFile !== undefined) writeSetupToken(app.config.setupTokenFile, app.setupToken);
   }
 
-  let stopping = false;
+  // A second signal exits at once, but not a repeat of the first within a second: under tsx (npm run
+  // server:dev) one signal to the process group reaches node from the group and again from tsx, which
+  // relays it when node has not told it within 30 ms that it got it.
+  let stopping: { signal: string; at: number } | undefined;
   const stop = (signal: string): void => {
-    if (stopping) {
+    if (stopping !== undefined) {
+      if (signal === stopping.signal && performance.now() - stopping.at < REPEAT_MS) return void app.log.debug('signal repeated: still stopping', { signal });
       app.log.warn('second signal: exiting now', { signal });
       process.exit(1);
     }
-    stopping = true;
+    stopping = { signal, at: performance.now() };
     app.log.info('signal', { signal });
     app.close().then(
       () => process.exit(0),
