@@ -6,7 +6,7 @@
  * acknowledgements, snapshot the venue, close the databases.
  */
 import { rmSync, writeFileSync } from 'node:fs';
-import { buildServer } from './app.js';
+import { buildServer, type App } from './app.js';
 import { HELP, loadConfig, type Config } from './config.js';
 import { resetAdmin } from './reset-admin.js';
 import { restoreBackup } from './restore.js';
@@ -100,8 +100,41 @@ async function main(): Promise<void> {
     process.stdout.write(HELP + '\n');
     return;
   }
-  const app = buildServer(loaded.config);
-  const { url } = await app.listen();
+  // The stop signals are handled from before the server is built: without a handler a signal ends the process
+  // at once, and one while it starts (the simulated market's warm-up: seconds on a first start) cut its set-up
+  // part way. Now such a signal stops it gracefully once it is set up (the handler runs when the start-up's
+  // synchronous work is done), so what it imports is whole.
+  // A second signal exits at once, but not a repeat of the first within a second: under tsx (npm run
+  // server:dev) one signal to the process group reaches node from the group and again from tsx, which
+  // relays it when node has not told it within 30 ms that it got it.
+  let app: App | undefined = undefined; // (assigned below: the handlers are installed first)
+  let started: Promise<unknown> = Promise.resolve();
+  let stopping: { signal: string; at: number } | undefined;
+  const stop = (signal: string): void => {
+    if (app === undefined) process.exit(1); // (not built: a handler runs only after buildServer returns or throws)
+    const log = app.log;
+    if (stopping !== undefined) {
+      if (signal === stopping.signal && performance.now() - stopping.at < REPEAT_MS) return void log.debug('signal repeated: still stopping', { signal });
+      log.warn('second signal: exiting now', { signal });
+      process.exit(1);
+    }
+    stopping = { signal, at: performance.now() };
+    log.info('signal', { signal });
+    const running = app;
+    const close = (): Promise<void> => running.close();
+    started.then(close, close).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error('shutdown failed', { err: e });
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of stopSignals()) process.on(signal, () => stop(signal));
+  app = buildServer(loaded.config);
+  const listening = app.listen();
+  started = listening;
+  const { url } = await listening;
   // the Node version and flags, so an operator sees whether the production flags are in effect
   app.log.info('listening', {
     url,
@@ -118,7 +151,7 @@ async function main(): Promise<void> {
 
   const permissions = permissionsWarning();
   if (permissions !== undefined) app.log.warn(permissions);
-  if (app.setupToken !== undefined) {
+  if (app.setupToken !== undefined && stopping === undefined) {
     // Printed once, to stderr only (not the JSON log). It lets one person create the first admin with a
     // password of their own; it dies with this process and after its first use.
     process.stderr.write(
@@ -137,27 +170,6 @@ async function main(): Promise<void> {
     if (app.config.setupTokenFile !== undefined) writeSetupToken(app.config.setupTokenFile, app.setupToken);
   }
 
-  // A second signal exits at once, but not a repeat of the first within a second: under tsx (npm run
-  // server:dev) one signal to the process group reaches node from the group and again from tsx, which
-  // relays it when node has not told it within 30 ms that it got it.
-  let stopping: { signal: string; at: number } | undefined;
-  const stop = (signal: string): void => {
-    if (stopping !== undefined) {
-      if (signal === stopping.signal && performance.now() - stopping.at < REPEAT_MS) return void app.log.debug('signal repeated: still stopping', { signal });
-      app.log.warn('second signal: exiting now', { signal });
-      process.exit(1);
-    }
-    stopping = { signal, at: performance.now() };
-    app.log.info('signal', { signal });
-    app.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        app.log.error('shutdown failed', { err: e });
-        process.exit(1);
-      },
-    );
-  };
-  for (const signal of stopSignals()) process.on(signal, () => stop(signal));
 }
 
 main().catch((e: unknown) => {
