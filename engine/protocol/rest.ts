@@ -74,6 +74,8 @@ export const BackupManifestSchema = z.strictObject({
   key: z.enum(['file', 'environment', 'none']),
   files: z.array(z.strictObject({ role: z.enum(BACKUP_ROLES), file: z.string(), bytes: z.int().nonnegative() })),
   bytes: z.int().nonnegative(),
+  /** The identity of the venue backed up (Venue.id); absent in backups made before it was written. */
+  venue: z.string().optional(),
 });
 export type BackupManifest = z.output<typeof BackupManifestSchema>;
 

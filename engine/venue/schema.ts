@@ -437,7 +437,8 @@ export function openDatabase(path: string, o: OpenDbOptions): OpenedDb {
   try {
     db = new Database(path, { fileMustExist: false });
   } catch (e) {
-    throw sqliteOpenError(e, path) ?? e;
+    // (better-sqlite3 says "the directory does not exist" without naming it, and with no SQLite code)
+    throw sqliteOpenError(e, path) ?? new VenueError('DB_CANTOPEN', `Cannot open ${path}: ${(e as Error).message}`, undefined, { cause: e });
   }
   try {
     return setUp(db, path, o);

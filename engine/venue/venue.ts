@@ -1250,6 +1250,11 @@ export class Venue {
     if (this.state === 'failed' || this.state === 'closed') throw this.unavailable();
   }
 
+  /** This venue's identity (venueId): it marks its history file, and a server's backups of it (their manifests). */
+  get id(): string {
+    return this.venueId();
+  }
+
   /** This venue's identity (a random id kept in its meta, made on first use), which marks its history file. */
   private venueId(): string {
     let id = getMeta(this.db, 'venue_id');

@@ -3,7 +3,9 @@
  * WebSocket gateway, REST API, metrics) without listening; tests call it and listen on 127.0.0.1:0, and
  * server/src/main.ts listens and shuts down gracefully.
  */
+import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { dirname, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setBackgroundNice, Venue } from '../../engine/venue/index.js';
@@ -94,6 +96,14 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   const clock = new MarketClock();
   // before the venue and the Store start their writer threads
   setBackgroundNice(config.backgroundNice);
+  // the default ./data/venue.db on a fresh install: its folder is made, for this server's files only
+  if (config.db !== ':memory:') {
+    try {
+      mkdirSync(dirname(resolve(config.db)), { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new Error(`Cannot make the folder of the venue database ${config.db}: ${(e as Error).message}`, { cause: e });
+    }
+  }
   const venue = Venue.open(config.db, {
     now: clock.now,
     synchronous: config.sync === 'full' ? 'FULL' : 'NORMAL',
@@ -217,7 +227,12 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
   metrics.gauge('tradedesk_journal_pending_acks', 'Order commands submitted and not yet acknowledged by the journal', undefined, () => venue.pendingCommands);
   metrics.gauge('tradedesk_market_subscriptions', 'Market-data subscriptions', undefined, () => hub.subscriberCount);
   metrics.gauge('tradedesk_uptime_seconds', 'Seconds since start', undefined, () => (Date.now() - started) / 1000);
-  metrics.gauge('tradedesk_users_db_sync_failed', 'Whether an fsync of the users database failed (1: requests that change it are refused until a restart)', undefined, () => (store.syncFailure === undefined ? 0 : 1));
+  metrics.gauge(
+    'tradedesk_users_db_sync_failed',
+    'Whether an fsync of the users database failed (1: requests that change it are refused until a restart), or a write to it (1 until a restart)',
+    undefined,
+    () => (store.syncFailure === undefined && store.writeFailure === undefined ? 0 : 1),
+  );
   // CPU, memory, open files and the heap under the client libraries' names, and the database files' sizes
   registerProcessMetrics(metrics, { venue: config.db, history: venue.historyFile, users: paths.usersDb });
   // Which thread is the limit: the event loop sequences and answers everything, the others can fall behind.
@@ -418,13 +433,15 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
     },
     // 'failed': the venue stopped (a group commit failed); 'degraded': the users database cannot be synced,
     // so every request that changes it is refused (sign-ins, keyed requests, admin changes) while trading
-    // over WebSocket goes on. A restart clears either, so both answer 503 (GET /health is what a supervisor asks).
+    // over WebSocket goes on, or a write to it failed (a full disk: sign-ins fail, audit entries were lost,
+    // which the next start makes again from the journal). A restart clears either, so both answer 503 (GET
+    // /health is what a supervisor asks).
     health: () => ({
-      status: venue.failed !== undefined ? 'failed' : store.syncFailure !== undefined ? 'degraded' : 'ok',
+      status: venue.failed !== undefined ? 'failed' : store.syncFailure !== undefined || store.writeFailure !== undefined ? 'degraded' : 'ok',
       server: config.serverName,
       uptimeSec: Math.round((Date.now() - started) / 1000),
       venue: { lastSeq: venue.lastSeq, snapshotSeq: venue.snapshotSeq, failed: venue.failed?.message },
-      usersDb: { failed: store.syncFailure?.message },
+      usersDb: { failed: (store.syncFailure ?? store.writeFailure)?.message },
       connections: gw.size,
       setupPending: auth.setupPending,
       // when the newest backup in the folder began (no names or paths: /health is open), and whether one runs

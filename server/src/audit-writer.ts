@@ -125,6 +125,10 @@ parentPort.on('message', (m) => {
 });
 `;
 
+function noRows(): AuditColumns {
+  return Array.from({ length: AUDIT_WIDTH }, () => []);
+}
+
 export class AuditWriter {
   readonly #db: Database.Database;
   readonly #onError: (e: Error) => void;
@@ -133,8 +137,20 @@ export class AuditWriter {
   #local: { write: BatchWriter; lastRowid: Database.Statement } | undefined;
   #posted = 0;
   #done = 0;
-  /** Rows (and their mark) handed to the worker and not yet confirmed, by batch id: written here if the worker dies. */
-  readonly #inflight = new Map<number, { rows: AuditColumns; mark: number }>();
+  /**
+   * Rows (and their mark, and the mark handed over before them) handed to the worker and not yet confirmed,
+   * by batch id: written here if the worker dies or its commit fails.
+   */
+  readonly #inflight = new Map<number, { rows: AuditColumns; mark: number; before: number }>();
+  /** The last mark handed over (or set at start-up: markSet), -1 before any. */
+  #lastMark = -1;
+  /**
+   * Once a batch could not be written at all, the mark before it: every later batch is committed with this
+   * mark instead of its own, until a restart, so that the next start makes the lost entries again from the
+   * journal (recoverAudit) rather than passing over them.
+   */
+  #heldMark: number | undefined;
+  #lostError: Error | undefined;
   #waiters: Waiter[] = [];
 
   /**
@@ -157,7 +173,7 @@ export class AuditWriter {
         for (const [id, b] of this.#inflight) {
           if (id > m.done) break;
           // Not written (a full disk, a broken file): try once more here, then report.
-          if (m.error !== undefined) written.push(...this.#writeHere(b.rows, b.mark));
+          if (m.error !== undefined) written.push(...this.#writeHere(b.rows, b.mark, b.before));
           this.#inflight.delete(id);
         }
         this.#settle(m.done, written);
@@ -184,13 +200,35 @@ export class AuditWriter {
    * nothing handed to the thread still unwritten: start-up).
    */
   write(rows: AuditColumns, mark = -1, here = false): void {
-    const id = ++this.#posted;
     if (here && this.#inflight.size > 0) throw new Error('Audit rows are written here only when the writer thread holds none');
+    const before = this.#lastMark;
+    if (mark >= 0) this.#lastMark = mark;
+    if (this.#heldMark !== undefined) mark = this.#heldMark;
+    this.#post(rows, mark, before, here);
+  }
+
+  /** The audit mark was written at start-up, outside this writer (Store.setAuditMark). */
+  markSet(mark: number): void {
+    this.#lastMark = mark;
+  }
+
+  /** Why the first batch that could not be written was not (its entries are made again at the next start). */
+  get lost(): Error | undefined {
+    return this.#lostError;
+  }
+
+  /** The mark every batch is committed with since one could not be written (see #heldMark), if one could not. */
+  get heldMark(): number | undefined {
+    return this.#heldMark;
+  }
+
+  #post(rows: AuditColumns, mark: number, before: number, here = false): void {
+    const id = ++this.#posted;
     if (this.#worker === undefined || here) {
-      this.#settle(id, this.#writeHere(rows, mark));
+      this.#settle(id, this.#writeHere(rows, mark, before));
       return;
     }
-    this.#inflight.set(id, { rows, mark });
+    this.#inflight.set(id, { rows, mark, before });
     this.#worker.postMessage({ id, rows, mark });
   }
 
@@ -217,18 +255,37 @@ export class AuditWriter {
     await w.terminate();
   }
 
-  /** Writes a batch on this thread; returns its rows but orders' (writtenRows), none if it failed. */
-  #writeHere(rows: AuditColumns, mark: number): WrittenRow[] {
+  /**
+   * Writes a batch on this thread; returns its rows but orders' (writtenRows), none if it failed. A batch
+   * that fails here too is lost: the mark is held at `before` (the mark handed over before it, which its
+   * entries all come after) from now on.
+   */
+  #writeHere(rows: AuditColumns, mark: number, before: number): WrittenRow[] {
     try {
       if (!this.#db.open) return [];
       this.#local ??= { write: createBatchWriter(this.#db, AUDIT_STATEMENTS, AUDIT_MARK), lastRowid: this.#db.prepare('SELECT last_insert_rowid() AS id') };
-      const batches = [{ seq: mark, rows: [rows] }];
+      const batches = [{ seq: this.#heldMark ?? mark, rows: [rows] }];
       this.#local.write(batches);
       return writtenRows(batches, (this.#local.lastRowid.get() as { id: number }).id);
     } catch (e) {
       this.#onError(e as Error);
+      if (rows[0]!.length > 0) {
+        this.#lostError ??= e as Error;
+        this.#hold(before);
+      }
       return [];
     }
+  }
+
+  /**
+   * A batch of entries is lost: the mark goes no further than `before` until a restart. Batches handed to
+   * the thread before this was known may commit a later mark: a batch of no rows with the held mark, handed
+   * over after them, takes it back (the last batch of a commit gives its mark).
+   */
+  #hold(before: number): void {
+    if (this.#heldMark !== undefined && this.#heldMark <= before) return;
+    this.#heldMark = before;
+    if (this.#worker !== undefined) this.#post(noRows(), before, before);
   }
 
   #settle(id: number, written: WrittenRow[]): void {
@@ -257,7 +314,7 @@ export class AuditWriter {
     if (this.#worker === undefined) return; // already handled (an 'error' is followed by an 'exit')
     this.#worker = undefined;
     this.#onError(e);
-    for (const [id, b] of [...this.#inflight].sort((x, y) => x[0] - y[0])) this.#settle(id, this.#writeHere(b.rows, b.mark));
+    for (const [id, b] of [...this.#inflight].sort((x, y) => x[0] - y[0])) this.#settle(id, this.#writeHere(b.rows, b.mark, b.before));
     this.#inflight.clear();
   }
 }

@@ -82,10 +82,13 @@ export class Backups {
   #newest: Backup | null | undefined;
   /** This server's hold on the backup folder (#claim), from its first backup until it stops. */
   #claim: Database.Database | undefined;
+  /** The venue's identity, written in each manifest (BackupManifest.venue). */
+  readonly #venueId: string;
 
   constructor(o: BackupOptions) {
     this.#o = o;
     this.#now = o.now ?? Date.now;
+    this.#venueId = o.venue.id;
   }
 
   get dir(): string {
@@ -101,9 +104,13 @@ export class Backups {
     };
   }
 
-  /** The newest backup in the folder, without reading the folder each time (for /health and /metrics). */
+  /**
+   * The newest backup of this venue in the folder (its manifest names this venue), without reading the folder
+   * each time (for /health and /metrics): another server's backups there are not this one's, nor are those
+   * made before manifests named their venue.
+   */
   get newest(): Backup | null {
-    return (this.#newest ??= this.list()[0] ?? null);
+    return (this.#newest ??= this.list().find((b) => b.venue === this.#venueId) ?? null);
   }
 
   /** The backups in the folder, newest first (folders without a readable manifest are left out). */
@@ -208,6 +215,7 @@ export class Backups {
         key: o.keySource === 'file' && !files.some((f) => f.role === 'key') ? 'none' : o.keySource,
         files,
         bytes: files.reduce((a, f) => a + f.bytes, 0),
+        venue: this.#venueId,
       };
       writeFileSync(join(partial, MANIFEST), JSON.stringify(manifest, null, 2) + '\n');
       await syncFileOffLoop(join(partial, MANIFEST));

@@ -406,10 +406,13 @@ export const HELP = `tradedesk exchange server
   --on-journal-behind error|proceed   a journal that ends before its history or a snapshot (commands
                          missing): refuse to start (default with --sync full), or start at its end, history
                          re-derived (default with --sync normal: a power cut may take its last commits)
+  --commit-window-ms N   wait up to N ms for more commands before a group commit (default 0: commit on
+                         the next turn of the event loop; at most 1000)
   --snapshot-every N     venue snapshot after N commands (default 1000000; 0: every 5 min and at shutdown)
   --background-nice N    Linux: nice value of the history, audit and backup writer threads (default 10,
                          below the event loop that acknowledges orders; 0: the same as it)
   --registration closed|open   who may register (default closed: admins create users)
+  --open-role trader|viewer    the role of those who register with --registration open (default trader)
   --renderer-dir DIR     web build served at / (default ./dist/renderer)
   --setup-token-file F   also write the first-admin setup token to F (mode 0600)
   --log-level L          debug|info|warn|error|silent (default info)
@@ -423,6 +426,7 @@ export const HELP = `tradedesk exchange server
   --backup-dir DIR       online backups go here (default <db folder>/backups; better another volume)
   --backup-every MIN     make a backup every MIN minutes (default 0: only when an admin asks for one)
   --backups-kept N       keep the N newest backups (default 7)
+  --help, -h             this text
 
 Every flag also reads from TRADEDESK_<FLAG> (e.g. TRADEDESK_PORT=9000); flags win over the
 environment, which wins over the config file.`;

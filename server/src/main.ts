@@ -5,8 +5,8 @@
  * gracefully on SIGINT/SIGTERM: stop accepting, close WebSockets with 1001, drain in-flight requests and
  * acknowledgements, snapshot the venue, close the databases.
  */
-import { writeFileSync } from 'node:fs';
-import { buildServer } from './app.js';
+import { rmSync, writeFileSync } from 'node:fs';
+import { buildServer, type App } from './app.js';
 import { HELP, loadConfig, type Config } from './config.js';
 import { resetAdmin } from './reset-admin.js';
 import { restoreBackup } from './restore.js';
@@ -21,6 +21,16 @@ function keepServingWithoutLogReader(): void {
   const ignore = (stream: NodeJS.WriteStream) => stream.on('error', () => undefined);
   ignore(process.stdout);
   ignore(process.stderr);
+}
+
+/**
+ * Writes the setup token to `file`, mode 0600: a file there before (left readable by all, or a link to
+ * somewhere else) is removed, not written into, and the new one is created exclusively (O_EXCL, which
+ * follows no link), so the mode is always the one given and the token goes nowhere else.
+ */
+function writeSetupToken(file: string, token: string): void {
+  rmSync(file, { force: true });
+  writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' });
 }
 
 /**
@@ -72,6 +82,9 @@ const resetAdminCommand = (argv: readonly string[]): Promise<never> =>
     ];
   });
 
+/** How soon a repeat of the signal that began the stop is taken as the same one (see main). */
+const REPEAT_MS = 1_000;
+
 async function main(): Promise<void> {
   keepServingWithoutLogReader();
   if (process.argv[2] === 'restore') await restore(process.argv.slice(3));
@@ -87,8 +100,41 @@ async function main(): Promise<void> {
     process.stdout.write(HELP + '\n');
     return;
   }
-  const app = buildServer(loaded.config);
-  const { url } = await app.listen();
+  // The stop signals are handled from before the server is built: without a handler a signal ends the process
+  // at once, and one while it starts (the simulated market's warm-up: seconds on a first start) cut its set-up
+  // part way. Now such a signal stops it gracefully once it is set up (the handler runs when the start-up's
+  // synchronous work is done), so what it imports is whole.
+  // A second signal exits at once, but not a repeat of the first within a second: under tsx (npm run
+  // server:dev) one signal to the process group reaches node from the group and again from tsx, which
+  // relays it when node has not told it within 30 ms that it got it.
+  let app: App | undefined = undefined; // (assigned below: the handlers are installed first)
+  let started: Promise<unknown> = Promise.resolve();
+  let stopping: { signal: string; at: number } | undefined;
+  const stop = (signal: string): void => {
+    if (app === undefined) process.exit(1); // (not built: a handler runs only after buildServer returns or throws)
+    const log = app.log;
+    if (stopping !== undefined) {
+      if (signal === stopping.signal && performance.now() - stopping.at < REPEAT_MS) return void log.debug('signal repeated: still stopping', { signal });
+      log.warn('second signal: exiting now', { signal });
+      process.exit(1);
+    }
+    stopping = { signal, at: performance.now() };
+    log.info('signal', { signal });
+    const running = app;
+    const close = (): Promise<void> => running.close();
+    started.then(close, close).then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error('shutdown failed', { err: e });
+        process.exit(1);
+      },
+    );
+  };
+  for (const signal of stopSignals()) process.on(signal, () => stop(signal));
+  app = buildServer(loaded.config);
+  const listening = app.listen();
+  started = listening;
+  const { url } = await listening;
   // the Node version and flags, so an operator sees whether the production flags are in effect
   app.log.info('listening', {
     url,
@@ -105,7 +151,7 @@ async function main(): Promise<void> {
 
   const permissions = permissionsWarning();
   if (permissions !== undefined) app.log.warn(permissions);
-  if (app.setupToken !== undefined) {
+  if (app.setupToken !== undefined && stopping === undefined) {
     // Printed once, to stderr only (not the JSON log). It lets one person create the first admin with a
     // password of their own; it dies with this process and after its first use.
     process.stderr.write(
@@ -121,26 +167,9 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-    if (app.config.setupTokenFile !== undefined) writeFileSync(app.config.setupTokenFile, app.setupToken + '\n', { mode: 0o600 });
+    if (app.config.setupTokenFile !== undefined) writeSetupToken(app.config.setupTokenFile, app.setupToken);
   }
 
-  let stopping = false;
-  const stop = (signal: string): void => {
-    if (stopping) {
-      app.log.warn('second signal: exiting now', { signal });
-      process.exit(1);
-    }
-    stopping = true;
-    app.log.info('signal', { signal });
-    app.close().then(
-      () => process.exit(0),
-      (e: unknown) => {
-        app.log.error('shutdown failed', { err: e });
-        process.exit(1);
-      },
-    );
-  };
-  for (const signal of stopSignals()) process.on(signal, () => stop(signal));
 }
 
 main().catch((e: unknown) => {

@@ -5,7 +5,8 @@
  * someone with the server's files can let them in again, as only they can restore a backup.
  *
  * Run on the server's machine with the server's flags, and the server stopped (its sessions, sockets and
- * login throttle live in its memory; a running server holds its venue database, which is how this tells):
+ * login throttle live in its memory; a running server holds its venue database and its users database
+ * (Store: holdUsersDb), which is how this tells):
  * the admin gets a temporary password, printed once, to be changed at the next sign-in; their 2FA is turned
  * off (they may enrol again) and every session of theirs is revoked. Audited as `admin.user.password_reset`
  * with `by: "console"`.
@@ -17,7 +18,7 @@ import Database from 'better-sqlite3';
 import { HashPool, passwordProblems } from './auth/passwords.js';
 import { base32Encode } from './auth/totp.js';
 import { derivedPaths, type Config } from './config.js';
-import { Store } from './store.js';
+import { Store, UsersDbInUse } from './store.js';
 
 /** Refused: the message says why and what to do. */
 export class ResetError extends Error {}
@@ -56,8 +57,16 @@ export async function resetAdmin(username: string, config: Pick<Config, 'db' | '
   const venueFile = resolve(config.db);
   const usersFile = resolve(derivedPaths(config).usersDb);
   if (!existsSync(usersFile)) throw new ResetError(`No users database at ${usersFile}: give the server's flags (--db, --users-db or its config file)`);
+  if (!existsSync(venueFile)) throw new ResetError(`No venue database at ${venueFile}: give the server's flags (--db or its config file)`);
   if (serverRunning(venueFile)) throw new ResetError(`A server is running on ${venueFile}: stop it first, then run this again`);
-  const store = new Store(usersFile);
+  let store: Store;
+  try {
+    store = new Store(usersFile);
+  } catch (e) {
+    // a server on another venue database holds this users database
+    if (e instanceof UsersDbInUse) throw new ResetError(`A server is running on ${usersFile}: stop it first, then run this again`);
+    throw e;
+  }
   try {
     const u = store.userByName(username);
     const admins = store

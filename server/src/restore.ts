@@ -7,7 +7,7 @@
  * that none of the destinations exists (with a `-wal`, `-shm` or `-journal` beside it): a restore never
  * overwrites a server's files; the operator moves them aside first. Each database is copied to a temporary
  * name beside its destination, checked (`quick_check`), fsynced and renamed into place, so a destination
- * holds a whole copy or nothing. The key file keeps mode 0600.
+ * holds a whole copy or nothing. The key file and the users database are mode 0600.
  */
 import { copyFileSync, chmodSync, existsSync, readFileSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -68,8 +68,9 @@ export function restoreBackup(from: string, config: Pick<Config, 'db' | 'usersDb
       mkdirSync(dirname(f.to), { recursive: true });
       const tmp = `${f.to}.restoring-${process.pid}`;
       copyFileSync(f.from, tmp);
-      if (f.role === 'key') chmodSync(tmp, 0o600);
-      else {
+      // the key, and the users database's argon2id hashes and sessions (its -wal and -shm take its mode)
+      if (f.role === 'key' || f.role === 'users') chmodSync(tmp, 0o600);
+      if (f.role !== 'key') {
         const db = new Database(tmp, { readonly: true, fileMustExist: true });
         try {
           const check = db.pragma('quick_check', { simple: true });

@@ -11,7 +11,7 @@
  */
 import Database from 'better-sqlite3';
 import { auditActionMatches, type AuditEntry as AuditLogEntry } from '../../engine/protocol/index.js';
-import { closeSync, fsync, mkdirSync, openSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, fsync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { AUDIT_MARK, AUDIT_WIDTH, AuditWriter, type AuditColumns } from './audit-writer.js';
 import { fullSyncOnMac, WAL_SIZE_LIMIT } from '../../engine/venue/index.js';
@@ -202,8 +202,42 @@ export interface AuditEntry {
  */
 export const IDEM_CUT_SHORT = 0;
 
+/** SQLite's codes for storage that cannot be written or read (a full disk, an I/O error, a file gone read-only or bad). */
+const STORAGE_FAILURE = /^SQLITE_(FULL|IOERR|READONLY|CORRUPT|NOTADB|CANTOPEN|PERM)/;
+
+/** Thrown when another server (or reset-admin) holds the users database (holdUsersDb). */
+export class UsersDbInUse extends Error {}
+
+/**
+ * Holds the users database `path` for this process: an exclusive lock the operating system keeps on
+ * `<path>.lock` (a SQLite file locked exclusively, as a backup folder is held) until the connection returned
+ * is closed or the process dies, whatever its process id or host name. The database itself cannot be locked
+ * so: the audit writer's thread and a backup's copy open it with connections of their own. Throws
+ * UsersDbInUse when another holds it: two servers on one users database would rewind each other's audit
+ * mark, and a reset-admin would change users under a running server.
+ */
+export function holdUsersDb(path: string): Database.Database {
+  const file = `${path}.lock`;
+  closeSync(openSync(file, 'a', 0o600));
+  const lock = new Database(file, { timeout: 0 });
+  try {
+    lock.pragma('locking_mode = EXCLUSIVE');
+    lock.pragma('journal_mode = MEMORY'); // no journal file beside it: nothing in it needs to survive
+    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL); DELETE FROM holder;');
+    lock.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
+  } catch (e) {
+    lock.close();
+    if ((e as { code?: string }).code === 'SQLITE_BUSY')
+      throw new UsersDbInUse(`The users database ${path} is in use by another server (it holds ${file}): give each server a users database of its own (--users-db), or stop the other one first`);
+    throw e;
+  }
+  return lock;
+}
+
 export class Store {
   readonly db: Db;
+  /** This process's hold on the users database (holdUsersDb); none in memory. */
+  readonly #lock: Database.Database | undefined;
   /** Audit rows waiting to be written, as AUDIT_WIDTH columns (details already JSON). */
   #auditCols: AuditColumns = noAuditRows();
   #auditTimer: ReturnType<typeof setTimeout> | undefined;
@@ -235,6 +269,8 @@ export class Store {
    * on its journal's first failed fsync for the same reason).
    */
   #syncFailed: Error | undefined;
+  /** The first failure of the database's storage a statement of this connection met (writeFailure). */
+  #writeFailed: Error | undefined;
   readonly #fsync: (fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => void;
   readonly #totalChanges: Database.Statement;
   /** The audit writer (exposed for tests). */
@@ -246,8 +282,41 @@ export class Store {
   constructor(path: string, onError: (e: Error) => void = () => undefined, seams: { fsync?: (fd: number, cb: (e: NodeJS.ErrnoException | null) => void) => void } = {}) {
     this.#onError = onError;
     this.#fsync = seams.fsync ?? fsync;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true });
+      this.#lock = holdUsersDb(path);
+    }
+    try {
+      // argon2id hashes and sessions: no one else's to read. Made 0600 before SQLite creates it (its -wal and
+      // -shm take its mode), and one an earlier version made readable by all is made 0600 too.
+      if (path !== ':memory:') {
+        closeSync(openSync(path, 'a', 0o600));
+        chmodSync(path, 0o600);
+      }
+      this.db = new Database(path);
+    } catch (e) {
+      this.#lock?.close();
+      throw e;
+    }
+    try {
+      this.#auditWriter = this.#open(path, onError);
+    } catch (e) {
+      this.db.close();
+      this.#lock?.close();
+      throw e;
+    }
+    this.#watchFailures();
+    this.#totalChanges = this.db.prepare('SELECT total_changes()').pluck();
+    // the WAL exists from the first write above on (SQLite's file beside the database, as it names it)
+    if (path !== ':memory:') {
+      const file = (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main')!.file;
+      this.#walFd = openSync(`${file}-wal`, 'r+');
+      for (const f of [`${file}-wal`, `${file}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+    }
+  }
+
+  /** Sets the connection up, brings the schema up to date and starts the audit writer. */
+  #open(path: string, onError: (e: Error) => void): AuditWriter {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     // a WAL that grew while a backup held its checkpoints back is cut back when it starts over (as the venue's)
@@ -267,13 +336,52 @@ export class Store {
     this.db.prepare('UPDATE idempotency SET status = ? WHERE status IS NULL').run(IDEM_CUT_SHORT);
     // The audit thread commits every 250 ms or 1,000 rows (at once for a reader): a commit of every batch
     // wrote 5 MB/s to the users database at 2k orders/s and 12 MB/s at 10k/s, this 2 and 8 (bench:server).
-    this.#auditWriter = new AuditWriter(this.db, path, onError, 250, 1_000);
-    this.#totalChanges = this.db.prepare('SELECT total_changes()').pluck();
-    // the WAL exists from the first write above on (SQLite's file beside the database, as it names it)
-    if (path !== ':memory:') {
-      const file = (this.db.pragma('database_list') as { name: string; file: string }[]).find((d) => d.name === 'main')!.file;
-      this.#walFd = openSync(`${file}-wal`, 'r+');
-    }
+    const writer = new AuditWriter(this.db, path, onError, 250, 1_000);
+    writer.markSet(this.auditMark() ?? -1);
+    return writer;
+  }
+
+  /**
+   * The first write (or read) of the users database that failed for want of space or a working file (SQLITE_FULL,
+   * SQLITE_IOERR...; not a refused constraint), through this connection or the audit writer's: reported in
+   * /health until a restart, as a failed fsync is (the audit entries lost are made again at the next start).
+   */
+  get writeFailure(): Error | undefined {
+    if (this.#writeFailed !== undefined) return this.#writeFailed;
+    const lost = this.#auditWriter.lost;
+    return lost === undefined ? undefined : new Error(`Audit entries could not be written: ${lost.message}`, { cause: lost });
+  }
+
+  /** Notes a failure of the database as the connection's statements and transactions throw it (writeFailure). */
+  #watchFailures(): void {
+    const note = (e: unknown): void => {
+      const code = (e as { code?: unknown }).code;
+      if (this.#writeFailed === undefined && typeof code === 'string' && STORAGE_FAILURE.test(code))
+        this.#writeFailed = new Error(`The users database could not be written: ${(e as Error).message}`, { cause: e });
+    };
+    const watched = <A extends unknown[], R>(f: (...a: A) => R, self: unknown): ((...a: A) => R) =>
+      function (...a: A): R {
+        try {
+          return f.apply(self, a);
+        } catch (e) {
+          note(e);
+          throw e;
+        }
+      };
+    const db = this.db;
+    const prepare = db.prepare.bind(db);
+    db.prepare = ((sql: string) => {
+      const st = prepare(sql);
+      st.run = watched(st.run, st);
+      st.get = watched(st.get, st);
+      st.all = watched(st.all, st);
+      return st;
+    }) as typeof db.prepare;
+    const transaction = db.transaction.bind(db);
+    db.transaction = ((fn: (...a: unknown[]) => unknown) => {
+      const t = transaction(fn);
+      return Object.assign(watched(t, undefined), { default: t.default, deferred: t.deferred, immediate: t.immediate, exclusive: t.exclusive });
+    }) as typeof db.transaction;
   }
 
   /** The fsync of the WAL that failed, if one did: every durable() since has failed with it (until a restart). */
@@ -515,6 +623,7 @@ export class Store {
   setAuditMark(seq: number): void {
     if (this.#auditSeq >= 0 || this.#auditCols[0]!.length > 0) throw new Error('The audit mark is set before any entry is made');
     this.db.prepare(AUDIT_MARK).run(String(seq));
+    this.#auditWriter.markSet(seq);
   }
 
   /**
@@ -726,6 +835,7 @@ export class Store {
     // (after the connection: closing a descriptor of a file drops the locks this process holds on it)
     if (this.#walFd !== undefined) closeSync(this.#walFd);
     this.#walFd = undefined;
+    this.#lock?.close();
   }
 }
 

@@ -154,3 +154,38 @@ describe('audit entries made again from the journal', () => {
     expect((await s.app.store.auditList({ limit: 100, action: 'order.cancelAll' })).map((e) => e.details)).toEqual([{ canceled: 3, via: 'ws' }]);
   });
 });
+
+describe('audit entries lost to a failed write', () => {
+  it('a batch the users database refused holds the mark below it, so the next start makes its entries again', async () => {
+    const { s, client } = await tinaTrading();
+    const usersDb = s.app.config.db.replace(/\.db$/, '.users.db');
+    await s.app.store.auditSettled();
+    const before = s.app.store.auditMark()!;
+    expect(before).toBe(s.app.venue.lastSeq);
+    // the users database refuses audit rows, on every connection (the writer thread's and the fallback's)
+    s.app.store.db.exec("CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    const lost = await Promise.all([9_000, 9_001, 9_002].map((price) => client.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price, tif: 'gtc' }).then((r) => r.orderId as number)));
+    await s.app.store.auditSettled();
+    // writes work again: the next order's batch and the mark on its own (every 5 s) are committed
+    s.app.store.db.exec('DROP TRIGGER no_audit');
+    const kept = (await client.call('order.place', { symbol: 'ACME', side: 'buy', orderType: 'limit', qty: 1, price: 9_003, tif: 'gtc' })).orderId as number;
+    client.close();
+    await s.app.store.auditSettled();
+    await s.app.venue.submit({ type: 'Deposit', accountId: 1, amount: 1 });
+    s.app.store.advanceAuditMark();
+    await s.app.store.auditSettled();
+    expect(s.app.store.auditMark()).toBe(before);
+    const db = s.app.config.db;
+    await s.app.close();
+    const check = new Database(usersDb, { readonly: true });
+    expect(check.prepare("SELECT value FROM meta WHERE key = 'audit_seq'").pluck().get()).toBe(String(before));
+    check.close();
+
+    // the next start makes the lost entries again from the journal
+    const s2 = await startServer({ db }, { env: {} });
+    servers.push(s2);
+    const placed = (await s2.app.store.auditList({ limit: 100, action: 'order.place' })).map((e) => [e.details.orderId, e.details.recovered === true]);
+    for (const id of lost) expect(placed, `order ${id}`).toContainEqual([id, true]);
+    expect(placed.filter(([id]) => id === kept).length).toBeGreaterThanOrEqual(1);
+  });
+});

@@ -279,8 +279,11 @@ describe('online backups', () => {
     expect(Object.fromEntries(r.files.map((f) => [f.role, f.to]))).toEqual({ venue: join(there, 'ex.db'), history: join(there, 'ex.db-history'), users: join(there, 'ex.users.db'), key: join(there, 'ex.server.key') });
     expect(readdirSync(there).sort()).toEqual(['ex.db', 'ex.db-history', 'ex.server.key', 'ex.users.db']);
     expect(statSync(join(there, 'ex.server.key')).mode & 0o777).toBe(0o600);
+    // the users database (argon2id hashes, sessions) is no one else's to read either
+    expect(statSync(join(there, 'ex.users.db')).mode & 0o777).toBe(0o600);
     const restored = await startServer({ db: join(there, 'ex.db') }, { serverKey: undefined });
     servers.push(restored);
+    expect(['ex.users.db', 'ex.users.db-wal', 'ex.users.db-shm'].map((f) => statSync(join(there, f)).mode & 0o777)).toEqual([0o600, 0o600, 0o600]);
     expect(restored.app.venue.lastSeq).toBe(b.seq);
     const tok = ((await login(restored, 'tess')).body as Session).accessToken;
     for (const id of placed) expect((await rpc(restored, 'order.get', { orderId: id }, tok)).status).toBe(200);
@@ -432,11 +435,19 @@ describe('online backups', () => {
     expect([refused.status, refused.body.code]).toEqual([500, 'INTERNAL']);
     expect(refused.body.message).toContain(`The backup folder ${backupDir} is in use by another server: give each server a --backup-dir of its own`);
     expect(readdirSync(backupDir).filter((n) => n !== '.server.lock')).toEqual([made.body.name]);
+    // the first server's backup is not the second's: its /health and /metrics say it has none
+    expect((await api(a.url, 'GET', '/health')).body.backup.newestAt).toBe(made.body.createdAt);
+    expect((await api(b.url, 'GET', '/health')).body.backup).toEqual({ newestAt: null, running: false });
+    const metricsB = (await api(b.url, 'GET', '/metrics')).body as string;
+    expect(metricsB).toMatch(/^tradedesk_backup_last_seq 0$/m);
+    expect(metricsB).toMatch(/^tradedesk_backup_last_success_timestamp_seconds 0$/m);
     // the first server stopped, the folder is the second's (which then keeps its one newest)
     await a.stop();
     const second = await api(b.url, 'POST', '/api/v1/admin/backups', { token: adminB.accessToken });
     expect(second.status).toBe(201);
     expect(readdirSync(backupDir).filter((n) => n !== '.server.lock')).toEqual([second.body.name]);
+    expect((await api(b.url, 'GET', '/health')).body.backup.newestAt).toBe(second.body.createdAt);
+    expect(second.body.venue).toBe(b.app.venue.id);
   });
 
   it('a failed backup leaves nothing behind and says why; the schedule makes them on its own', async () => {

@@ -1,7 +1,7 @@
 // `tradedesk-server reset-admin`: the way back in for an admin who cannot sign in, through the command line
 // as an operator runs it (server/src/main.ts), on the files of a server stopped for it.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -77,5 +77,25 @@ describe('tradedesk-server reset-admin', () => {
     expect(before).toBe('password reset');
     const log = await api(s2.url, 'GET', '/api/v1/admin/audit?action=admin.user.password_reset', { token: again.body.accessToken });
     expect(log.body).toEqual([expect.objectContaining({ userId: null, username: null, ip: null, details: { userId: me.id, username: 'admin', sessionsRevoked: 1, twoFactorReset: true, by: 'console' } })]);
+  });
+
+  it("refuses while a server holds the users database, given only --users-db, and a venue database that is not there", { timeout: 120_000 }, async () => {
+    const s = await startServer();
+    dirs.push(s.dir);
+    const admin = await setupAdmin(s);
+    const usersDb = s.app.config.db.replace(/\.db$/, '.users.db');
+    // the server's users database without its venue's flag (the default --db is not there): refused, nothing changed
+    const running = cli(['admin', '--users-db', usersDb]);
+    expect(running).toMatchObject({ status: 1, out: '', err: expect.stringMatching(/^reset-admin: No venue database at .*data[/\\]venue\.db: /) });
+    // with a venue database of another (stopped) server: the users database is held by the running one
+    const other = join(s.dir, 'other.db');
+    writeFileSync(other, '');
+    expect(cli(['admin', '--db', other, '--users-db', usersDb])).toEqual({ status: 1, out: '', err: `reset-admin: A server is running on ${usersDb}: stop it first, then run this again\n` });
+    expect((await login(s, 'admin')).status).toBe(200);
+    expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: admin.accessToken })).status).toBe(200);
+    await s.app.close();
+    // stopped: a venue database that is not there is still refused, saying which
+    expect(cli(['admin', '--db', join(s.dir, 'elsewhere.db'), '--users-db', usersDb])).toMatchObject({ status: 1, err: `reset-admin: No venue database at ${join(s.dir, 'elsewhere.db')}: give the server's flags (--db or its config file)\n` });
+    expect(cli(['admin', '--db', s.app.config.db, '--users-db', usersDb]).status).toBe(0);
   });
 });

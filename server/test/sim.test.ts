@@ -1,9 +1,12 @@
 // The server's simulated market (engine/live): on by configuration, liquidity a trader's order fills
 // against, warm-up bars in candles.get, quotes over WebSocket, and a restart on the same database that
 // resumes it without duplicates.
-import { rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { Venue } from '../../engine/venue/index.js';
 import { simEnabled } from '../src/app.js';
 import { makeConfig, parseArgs, fromEnv } from '../src/config.js';
@@ -114,4 +117,31 @@ describe('the simulated market on the server', () => {
     expect(fromEnv({ TRADEDESK_SIM: '1', TRADEDESK_SIM_WARMUP_DAYS: '5' }).config).toEqual({ sim: 'on', simWarmupDays: 5 });
     expect(makeConfig({}).sim).toBe('auto');
   });
+
+  it('a first start stopped by a signal during the warm-up stops gracefully once it is set up, and the next start has every symbol\'s history', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdsim-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const db = join(dir, 'v.db');
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', db, '--port', '0', '--sim', 'on', '--sim-warmup-days', '30'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exit = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('exit', (code, signal) => r([code, signal])));
+    // stopped while it starts: its database is there, the simulated market not set up yet (seconds)
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(db) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(out).not.toContain('"listening"');
+    child.kill('SIGTERM');
+    expect(await exit).toEqual([0, null]);
+    expect(out).toContain('"stopped"');
+    const s = await startServer({ db, sim: 'on' }, { env: {} });
+    servers.push(s);
+    const market = (await s.app.market)!;
+    const empty = market.sim.symbols().filter((symbol) => s.app.venue.importedCandleCount(symbol) === 0);
+    expect(empty).toEqual([]);
+  }, 60_000);
 });

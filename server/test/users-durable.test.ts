@@ -8,14 +8,14 @@
  * change of a user is fsynced before it is answered (a disabled user must not come back).
  */
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { runTraced, straceEvents } from '../../engine/test/support/strace.js';
 import { WAL_SIZE_LIMIT } from '../../engine/venue/index.js';
 import { Store } from '../src/store.js';
-import { api, setupAdmin, SPEC, startServer } from './helpers.js';
+import { api, login, setupAdmin, SPEC, startServer } from './helpers.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -185,6 +185,25 @@ describe('Store.durable()', () => {
   });
 });
 
+describe("the users database's file modes", () => {
+  it('is made 0600 with its -wal and -shm (argon2id hashes, sessions), and an existing one is made 0600 when opened', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdusers-'));
+    dirs.push(dir);
+    const file = join(dir, 'u.db');
+    const modes = (): number[] => [file, `${file}-wal`, `${file}-shm`].map((f) => statSync(f).mode & 0o777);
+    const store = new Store(file);
+    expect(modes()).toEqual([0o600, 0o600, 0o600]);
+    await store.close();
+    // one made by an earlier version, readable by all
+    const old = join(dir, 'old.db');
+    new Database(old).close();
+    chmodSync(old, 0o644);
+    const again = new Store(old);
+    expect([old, `${old}-wal`, `${old}-shm`].map((f) => statSync(f).mode & 0o777)).toEqual([0o600, 0o600, 0o600]);
+    await again.close();
+  });
+});
+
 describe("the users database's WAL", () => {
   it('grown past 64 MiB while a reader held checkpoints back, is cut back to 64 MiB when it starts over', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tdusers-'));
@@ -230,5 +249,40 @@ describe('a users database that cannot be synced', () => {
     expect(await api(s.url, 'GET', '/health')).toMatchObject({ status: 503, body: { status: 'degraded', usersDb: { failed: failure.message }, venue: { lastSeq: expect.any(Number) } } });
     expect((await api(s.url, 'GET', '/metrics')).body).toMatch(/^tradedesk_users_db_sync_failed 1$/m);
     expect((await api(s.url, 'GET', '/api/v1/rpc/instruments.list', { token: admin.accessToken })).body).toEqual([]);
+  });
+});
+
+describe('a users database that cannot be written', () => {
+  it('a sign-in whose session cannot be written is answered 500, and /health and /metrics say so until a restart', async () => {
+    const s = await startServer();
+    onTestFinished(() => s.stop());
+    await setupAdmin(s);
+    // the users database is full: its connection may not grow it by a page (as a full disk would answer)
+    const pages = s.app.store.db.pragma('page_count', { simple: true }) as number;
+    s.app.store.db.pragma(`max_page_count = ${pages}`);
+    let failed: Awaited<ReturnType<typeof login>> | undefined;
+    for (let i = 0; i < 200 && failed === undefined; i++) {
+      const r = await login(s, 'admin');
+      if (r.status !== 200) failed = r;
+    }
+    expect(failed).toMatchObject({ status: 500, body: { code: 'INTERNAL' } });
+    expect(await api(s.url, 'GET', '/health')).toMatchObject({ status: 503, body: { status: 'degraded', usersDb: { failed: expect.stringMatching(/^The users database could not be written: /) } } });
+    expect((await api(s.url, 'GET', '/metrics')).body).toMatch(/^tradedesk_users_db_sync_failed 1$/m);
+    // as a failed fsync, it stays until a restart (audit entries it lost are made again at the next start)
+    s.app.store.db.pragma('max_page_count = 1073741823');
+    expect((await login(s, 'admin')).status).toBe(200);
+    expect((await api(s.url, 'GET', '/health')).status).toBe(503);
+  });
+
+  it('an audit batch it could not write makes the server degraded until a restart', async () => {
+    const s = await startServer();
+    onTestFinished(() => s.stop());
+    await setupAdmin(s);
+    s.app.store.db.exec("CREATE TRIGGER no_audit BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    s.app.store.audit({ ts: Date.now(), action: 'order.place', details: {} }, s.app.venue.lastSeq);
+    await s.app.store.auditSettled();
+    s.app.store.db.exec('DROP TRIGGER no_audit');
+    expect(await api(s.url, 'GET', '/health')).toMatchObject({ status: 503, body: { status: 'degraded', usersDb: { failed: expect.stringMatching(/^Audit entries could not be written: .*disk full/) } } });
+    expect((await api(s.url, 'GET', '/metrics')).body).toMatch(/^tradedesk_users_db_sync_failed 1$/m);
   });
 });
