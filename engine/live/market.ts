@@ -195,13 +195,18 @@ export async function startLiveMarket(o: LiveMarketOptions): Promise<LiveMarket>
       if (bad !== undefined) throw new Error(`Setting up the simulated market failed: ${bad.rejected!.code} ${bad.rejected!.message}`);
     }
 
-    // Warm-up history, once per database.
+    // Warm-up history, once per database. Each symbol and timeframe is imported on its own (a transaction
+    // each), the listed symbols in order and the timeframes in order: the import is whole when the last one
+    // has bars. One cut short (the process killed while it ran) is made again whole (an import of a bar
+    // already there replaces it).
     let importedBars = 0;
     const days = o.warmupDays ?? 30;
-    if (days > 0 && venue.importedCandleCount() === 0) {
+    const listed = sim.universe.instruments.map((i) => i.symbol).filter((symbol) => view.instrument(symbol) !== undefined);
+    const lastImport = listed.at(-1);
+    if (days > 0 && lastImport !== undefined && venue.importedCandleCount(lastImport, TIMEFRAMES.at(-1)) === 0) {
       const h = generateHistory({ seed: o.seed, universe: sim.universe, days, endBefore: sim.firstStepTs });
-      for (const [symbol, bars] of h.bars) {
-        if (view.instrument(symbol) === undefined) continue;
+      for (const symbol of listed) {
+        const bars = h.bars.get(symbol) ?? [];
         for (const tf of TIMEFRAMES) importedBars += venue.importCandles(symbol, tf, tf === '1m' ? bars : aggregateCandles(bars, tf));
       }
     }

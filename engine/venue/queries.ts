@@ -359,9 +359,13 @@ export function createHistoryQueries(db: Db, lib: QueryLib) {
     },
 
     /** Number of imported bars (all symbols, or one). */
-    importedCandleCount(symbol?: string): number {
+    importedCandleCount(symbol?: string, timeframe?: Timeframe): number {
       return (
-        symbol === undefined ? stmt('SELECT count(*) FROM imported_candles').pluck().get() : stmt('SELECT count(*) FROM imported_candles WHERE symbol = ?').pluck().get(symbol)
+        symbol === undefined
+          ? stmt('SELECT count(*) FROM imported_candles').pluck().get()
+          : timeframe === undefined
+            ? stmt('SELECT count(*) FROM imported_candles WHERE symbol = ?').pluck().get(symbol)
+            : stmt('SELECT count(*) FROM imported_candles WHERE symbol = ? AND tf = ?').pluck().get(symbol, timeframe)
       ) as number;
     },
   };

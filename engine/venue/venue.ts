@@ -2375,10 +2375,10 @@ export class Venue {
     return this.alertBook.subscribe(accountId, cb);
   }
 
-  /** Number of imported bars (all symbols, or one). */
-  importedCandleCount(symbol?: string): number {
+  /** Number of imported bars (all symbols, or one; all its timeframes, or one). */
+  importedCandleCount(symbol?: string, timeframe?: Timeframe): number {
     this.assertUsable();
-    return this.q.importedCandleCount(symbol);
+    return this.q.importedCandleCount(symbol, timeframe);
   }
   /** Time stamp of the last committed batch (0 before the first). */
   get lastCommitTs(): Timestamp {

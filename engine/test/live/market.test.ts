@@ -114,6 +114,33 @@ describe('the live market on a venue', () => {
     expect(v.positions.filter((p) => p.qty !== 0)).toEqual([]);
   });
 
+  it('makes a warm-up import cut short (the process killed while it ran) again whole at the next start', async () => {
+    const file = tempFile();
+    const clock1 = new MarketClock();
+    const v1 = Venue.open(file, { now: clock1.now, synchronous: 'NORMAL' });
+    const m1 = await startLiveMarket({ venue: v1, clock: clock1, seed: 11, speed: 600, warmupDays: 0, paused: true, now: () => MONDAY_1500, universe: smallUniverse(3) });
+    const symbols = smallUniverse(3).instruments.map((i) => i.symbol);
+    // what a kill part way through the import leaves: the first symbol's 1-minute bars, nothing else
+    v1.importCandles(symbols[0]!, '1m', [{ t: MONDAY_1500 - 86_400_000, o: 100, h: 101, l: 99, c: 100, v: 10 }]);
+    await m1.stop();
+    v1.close();
+
+    const clock2 = new MarketClock();
+    const v2 = open(file, clock2);
+    const m2 = await start(v2, clock2, { paused: true });
+    expect(m2.importedBars).toBeGreaterThan(0);
+    for (const symbol of symbols) for (const tf of ['1m', '1d'] as const) expect(v2.importedCandleCount(symbol, tf), `${symbol} ${tf}`).toBeGreaterThan(0);
+    // whole now: the next start imports nothing
+    const imported = v2.importedCandleCount();
+    await m2.stop();
+    v2.close({ snapshot: false });
+    const clock3 = new MarketClock();
+    const v3 = open(file, clock3);
+    const m3 = await start(v3, clock3, { paused: true });
+    expect(m3.importedBars).toBe(0);
+    expect(v3.importedCandleCount()).toBe(imported);
+  });
+
   it('resumes on an existing journal without duplicates and continues the simulated timeline', async () => {
     const file = tempFile();
     const clock1 = new MarketClock();
