@@ -305,20 +305,22 @@ export function Ticket(_props: PanelProps) {
         <dt>After order</dt>
         <dd className={check.bpAfter !== undefined && check.bpAfter < 0 ? 'down' : ''}>{check.bpAfter === undefined ? '—' : formatMoney(check.bpAfter)}</dd>
       </dl>
-      {touched && check.errors.funds && (
-        <div className="field-error block" data-testid="funds-error" data-code={check.code}>
-          {check.errors.funds}
-        </div>
-      )}
-
-      {halted && (
-        <div className="ticket-halted" role="status" data-testid="ticket-halted">
-          {haltedText(inst.symbol)}.
-        </div>
-      )}
-      <button type="button" className={`btn send ${buy ? 'buy' : 'sell'}`} disabled={sending || halted} onClick={submit} data-testid="ticket-submit">
-        {sending ? 'Sending…' : summary}
-      </button>
+      {/* sticks to the foot of a ticket that scrolls: why it cannot send stays in view with the button */}
+      <div className="ticket-foot">
+        {touched && check.errors.funds && (
+          <div className="field-error block" data-testid="funds-error" data-code={check.code}>
+            {check.errors.funds}
+          </div>
+        )}
+        {halted && (
+          <div className="ticket-halted" role="status" data-testid="ticket-halted">
+            {haltedText(inst.symbol)}.
+          </div>
+        )}
+        <button type="button" className={`btn send ${buy ? 'buy' : 'sell'}`} disabled={sending || halted} onClick={submit} data-testid="ticket-submit">
+          {sending ? 'Sending…' : summary}
+        </button>
+      </div>
       <label className="check small">
         <input type="checkbox" checked={confirm} onChange={(e) => setConfirm(e.target.checked)} /> Confirm before sending
       </label>
