@@ -76,6 +76,9 @@ function AddProfile({ onCancel, onSaved }: { onCancel(): void; onSaved(id: strin
     <div className="modal-backdrop" onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
       <form
         className="modal login"
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby="pf-title"
         data-testid="add-profile"
         onSubmit={(e) => {
           e.preventDefault();
@@ -95,7 +98,7 @@ function AddProfile({ onCancel, onSaved }: { onCancel(): void; onSaved(id: strin
             });
         }}
       >
-        <h2>Add a firm server</h2>
+        <h2 id="pf-title">Add a firm server</h2>
         <label htmlFor="pf-name">Name</label>
         <input id="pf-name" value={name} onChange={(e) => setName(e.target.value)} placeholder="e.g. Desk prod" required autoFocus />
         <label htmlFor="pf-url">Server address</label>

@@ -13,6 +13,7 @@ import { formatMoney, formatPrice, formatQty, parsePrice, parseQty, priceInput }
 import { reasonFor } from '../format/reasons.js';
 import { needsPrice, needsStop, needsTrail, validateTicket, type TicketDraft } from '../ticket/validate.js';
 import { useFreshPressOnly } from '../ui/heldKeys.js';
+import { useModalKeys } from '../ui/modal.js';
 import { HaltedTag, haltedText, ModeBadge } from '../ui/StatusBits.js';
 import { useActiveSymbol } from '../ui/symbol.js';
 import { PREF, usePref } from '../workspace/prefs.js';
@@ -304,20 +305,22 @@ export function Ticket(_props: PanelProps) {
         <dt>After order</dt>
         <dd className={check.bpAfter !== undefined && check.bpAfter < 0 ? 'down' : ''}>{check.bpAfter === undefined ? '—' : formatMoney(check.bpAfter)}</dd>
       </dl>
-      {touched && check.errors.funds && (
-        <div className="field-error block" data-testid="funds-error" data-code={check.code}>
-          {check.errors.funds}
-        </div>
-      )}
-
-      {halted && (
-        <div className="ticket-halted" role="status" data-testid="ticket-halted">
-          {haltedText(inst.symbol)}.
-        </div>
-      )}
-      <button type="button" className={`btn send ${buy ? 'buy' : 'sell'}`} disabled={sending || halted} onClick={submit} data-testid="ticket-submit">
-        {sending ? 'Sending…' : summary}
-      </button>
+      {/* sticks to the foot of a ticket that scrolls: why it cannot send stays in view with the button */}
+      <div className="ticket-foot">
+        {touched && check.errors.funds && (
+          <div className="field-error block" data-testid="funds-error" data-code={check.code}>
+            {check.errors.funds}
+          </div>
+        )}
+        {halted && (
+          <div className="ticket-halted" role="status" data-testid="ticket-halted">
+            {haltedText(inst.symbol)}.
+          </div>
+        )}
+        <button type="button" className={`btn send ${buy ? 'buy' : 'sell'}`} disabled={sending || halted} onClick={submit} data-testid="ticket-submit">
+          {sending ? 'Sending…' : summary}
+        </button>
+      </div>
       <label className="check small">
         <input type="checkbox" checked={confirm} onChange={(e) => setConfirm(e.target.checked)} /> Confirm before sending
       </label>
@@ -338,21 +341,14 @@ export function Ticket(_props: PanelProps) {
 
 function ConfirmDialog(p: { summary: string; buy: boolean; estCost: number | undefined; bpAfter: number | undefined; tif: TimeInForce; onSend(): void; onCancel(): void }) {
   const sendRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => sendRef.current?.focus(), []);
   // Send has the focus: the repeats of the Enter that opened the dialog must not press it
   const fresh = useFreshPressOnly();
+  // Send has the focus; Tab stays inside, Escape cancels wherever the focus is, the focus goes back on close
+  const dialog = useRef<HTMLDivElement>(null);
+  useModalKeys(dialog, p.onCancel, sendRef);
   return (
-    <div
-      className="modal-backdrop"
-      {...fresh}
-      onKeyDown={(e) => {
-        if (e.key === 'Escape') {
-          e.stopPropagation();
-          p.onCancel();
-        }
-      }}
-    >
-      <div className="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title" data-testid="confirm-dialog">
+    <div className="modal-backdrop" {...fresh}>
+      <div ref={dialog} tabIndex={-1} className="modal" role="dialog" aria-modal="true" aria-labelledby="confirm-title" data-testid="confirm-dialog">
         <h3 id="confirm-title">Confirm order</h3>
         <ModeBadge />
         <p className={`confirm-summary ${p.buy ? 'buy' : 'sell'}`}>{p.summary}</p>

@@ -111,7 +111,7 @@ export function Watchlist(_props: PanelProps) {
           <colgroup>
             <col className="c-sym" />
             <col />
-            <col />
+            <col className="c-chg" />
             <col className="c-bid" />
             <col className="c-ask" />
             <col className="c-vol" />

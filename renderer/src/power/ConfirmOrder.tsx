@@ -1,9 +1,11 @@
 /**
  * The order preview shown before something sends an order (a ladder click on first use, a hotkey while
  * confirmation is on). A fresh press of Enter sends (not the repeats of a key held since before it opened), Escape cancels; "Don't ask again" switches the confirmation off.
+ * Tab stays inside it and Escape cancels wherever the focus is (useModalKeys).
  */
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 import { useFreshPressOnly } from '../ui/heldKeys.js';
+import { useModalKeys } from '../ui/modal.js';
 
 export interface ConfirmOrderProps {
   title: string;
@@ -21,26 +23,14 @@ export interface ConfirmOrderProps {
 export function ConfirmOrder(p: ConfirmOrderProps) {
   const [dontAsk, setDontAsk] = useState(false);
   const send = useRef<HTMLButtonElement>(null);
-  useEffect(() => send.current?.focus(), []);
   // the Send button has the focus: the held key that opened the preview must not press it
   const fresh = useFreshPressOnly();
+  // Send has the focus; Tab stays inside, Escape cancels wherever the focus is, the focus goes back on close
+  const dialog = useRef<HTMLDivElement>(null);
+  useModalKeys(dialog, p.onCancel, send);
   return (
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && p.onCancel()}>
-      <div
-        className="modal pw-confirm"
-        role="dialog"
-        aria-modal="true"
-        aria-label={p.title}
-        data-testid="order-preview"
-        {...fresh}
-        onKeyDown={(e) => {
-          if (e.key === 'Escape') {
-            e.preventDefault();
-            e.stopPropagation();
-            p.onCancel();
-          }
-        }}
-      >
+      <div ref={dialog} tabIndex={-1} className="modal pw-confirm" role="dialog" aria-modal="true" aria-label={p.title} data-testid="order-preview" {...fresh}>
         <h3>{p.title}</h3>
         {p.lines.map((l) => (
           <p key={l} className={`confirm-summary ${p.side ?? ''}`}>

@@ -126,13 +126,17 @@ export function popOutPanel(l: Layout, id: string): Layout {
   const columns = l.columns
     .map((c) => ({ w: c.w, panels: c.panels.filter((p) => p.id !== id).map((p) => ({ ...p, params: { ...p.params } })) }))
     .filter((c) => c.panels.length > 0);
-  const popped: PoppedPanel = { ...panel, params: { ...panel.params }, col: at.col, row: at.row };
+  // its height kept as its share of the column (percent): the rest of the column grows into its place meanwhile
+  const total = l.columns[at.col]!.panels.reduce((s, p) => s + p.h, 0);
+  const h = total > 0 ? (panel.h * 100) / total : panel.h;
+  const popped: PoppedPanel = { ...panel, h, params: { ...panel.params }, col: at.col, row: at.row };
   return { v: 1, columns, popouts: [...(l.popouts ?? []).filter((p) => p.id !== id), popped] };
 }
 
 /**
  * Puts a popped panel back where it was (its column, at its row; a new column at the end when that
- * column is gone). A panel the layout does not know (a window left over from another layout) is added.
+ * column is gone), with the share of the column's height it had, the other panels keeping their
+ * proportions. A panel the layout does not know (a window left over from another layout) is added.
  */
 export function dockBackPanel(l: Layout, p: Pick<PanelInstance, 'id' | 'kind' | 'params'>): Layout {
   if (find(l, p.id) !== undefined) return { ...l, ...withoutPopout(l, p.id) };
@@ -142,8 +146,10 @@ export function dockBackPanel(l: Layout, p: Pick<PanelInstance, 'id' | 'kind' | 
   const col = popped?.col ?? columns.length - 1;
   const target = columns[col];
   if (target !== undefined) {
-    const avg = target.panels.reduce((s, x) => s + x.h, 0) / Math.max(1, target.panels.length);
-    target.panels.splice(Math.min(popped?.row ?? target.panels.length, target.panels.length), 0, { ...panel, h: avg || 50 });
+    const rest = target.panels.reduce((s, x) => s + x.h, 0);
+    const share = popped?.h;
+    const h = share !== undefined && share > 0 && share < 100 && rest > 0 ? (share * rest) / (100 - share) : rest / Math.max(1, target.panels.length);
+    target.panels.splice(Math.min(popped?.row ?? target.panels.length, target.panels.length), 0, { ...panel, h: h || 50 });
   } else {
     const w = columns.length === 0 ? 100 : columns.reduce((s, c) => s + c.w, 0) / columns.length;
     columns.push({ w, panels: [{ ...panel, h: 100 }] });

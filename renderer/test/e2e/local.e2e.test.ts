@@ -221,4 +221,58 @@ describe('local simulation through the headless host', () => {
     expect(await columns()).toEqual(['watchlist,tape', 'chart,blotter,positions', 'ticket,account']);
     expect(realProblems(w.problems)).toEqual([]);
   });
+
+  it("the default layout on a laptop's 1280 x 720 cuts nothing: change %, the buying-power message above Buy, Cancel, the account's last row", async () => {
+    // a working stop order (its status is the blotter's longest), and an order beyond buying power in the ticket
+    await fillTicket(page, { side: 'sell', type: 'stop', qty: String(inst.lotSize), tif: 'gtc' });
+    await page.fill('#t-stop', below(inst.previousClose, 20));
+    await submitTicket(page);
+    await until(() => page.locator('[data-testid=working-row]', { hasText: 'Waiting for trigger' }).count(), (n) => n >= 1, 10_000, 'a working stop order');
+    await fillTicket(page, { side: 'buy', type: 'limit', qty: String(inst.lotSize * 1_000_000), price: below(inst.previousClose, 5), tif: 'day' });
+    await submitTicket(page);
+    await page.getByTestId('funds-error').waitFor();
+    await page.setViewportSize({ width: 1280, height: 720 });
+    try {
+      await page.waitForTimeout(300);
+      // (each finding on its own: one cut does not hide the others)
+      type Box = { x: number; y: number; width: number; height: number };
+      const box = async (l: ReturnType<Page['locator']>): Promise<Box> => (await l.boundingBox())!;
+      const inside = (a: Box, b: Box) => a.x >= b.x - 0.5 && a.y >= b.y - 0.5 && a.x + a.width <= b.x + b.width + 0.5 && a.y + a.height <= b.y + b.height + 0.5;
+      const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+      // every number in the watchlist whole (its rows scroll: the scroll bar takes its share of the width)
+      const cut = await page.evaluate(
+        `[...document.querySelectorAll('[data-testid=watchlist] td[data-field]')].filter((e) => e.offsetParent !== null && e.scrollWidth > e.clientWidth).map((e) => e.dataset.field + ' ' + e.textContent + ' ' + e.scrollWidth + '>' + e.clientWidth)`,
+      );
+      expect.soft(cut).toEqual([]);
+      // ... and the change % column holds a rise to two whole digits ("+99.99%"), whatever the market shows now
+      const room = (await page.evaluate(`(() => {
+        const td = document.querySelector('[data-testid=watchlist] td[data-field=change]');
+        const s = document.createElement('span');
+        s.textContent = '+99.99%';
+        s.style.cssText = 'position: absolute; visibility: hidden; white-space: nowrap';
+        td.appendChild(s);
+        const w = s.getBoundingClientRect().width;
+        s.remove();
+        const cs = getComputedStyle(td);
+        return { need: w, have: td.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) };
+      })()`)) as { need: number; have: number };
+      expect.soft(room.have, `the change % column: ${JSON.stringify(room)}`).toBeGreaterThanOrEqual(room.need);
+      // the ticket's form scrolls under Buy; the reason Buy does nothing stays in view above it
+      const funds = await box(page.getByTestId('funds-error'));
+      const send = await box(page.getByTestId('ticket-submit'));
+      expect.soft(overlap(funds, send), `message ${JSON.stringify(funds)}, button ${JSON.stringify(send)}`).toBe(false);
+      expect.soft(inside(funds, await box(page.locator('[data-panel=ticket] .panel-body')))).toBe(true);
+      // Cancel of every working order inside the blotter's visible box
+      const wrap = await box(page.locator('[data-panel=blotter] .table-wrap'));
+      for (const cancel of await page.locator('[data-testid=blotter] [data-testid=working-row] button[aria-label^="Cancel order"]').all()) {
+        expect.soft(inside(await box(cancel), wrap), `${await cancel.getAttribute('aria-label')} ${JSON.stringify(await box(cancel))} in ${JSON.stringify(wrap)}`).toBe(true);
+      }
+      // the account's last row (short selling) in view without scrolling
+      const account = await box(page.locator('[data-panel=account] .panel-body'));
+      const last = page.locator('[data-testid=account] dd').last();
+      expect.soft(inside(await box(last), account), 'the last row of the account').toBe(true);
+    } finally {
+      await page.setViewportSize({ width: 1600, height: 900 });
+    }
+  });
 });

@@ -195,3 +195,63 @@ describe('confirmation settings across windows', () => {
     await other.close();
   });
 });
+
+describe('confirmation dialogs keep the keyboard', () => {
+  /** Where the focus is: inside which dialog (its test id, '' for none) and the element's id. */
+  const focusAt = () =>
+    page.evaluate(`(() => { const e = document.activeElement; return { dialog: e?.closest('[role=dialog]')?.dataset.testid ?? '', id: e?.id ?? '' }; })()`) as Promise<{ dialog: string; id: string }>;
+
+  /** Tab and Shift+Tab, several times each way, never take the focus out of dialog `id`. */
+  async function tabsStayIn(id: string): Promise<void> {
+    const seen: string[] = [];
+    for (const key of ['Tab', 'Tab', 'Tab', 'Tab', 'Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab']) {
+      await page.keyboard.press(key);
+      seen.push((await focusAt()).dialog);
+    }
+    expect(seen).toEqual(seen.map(() => id));
+  }
+
+  it('the ticket confirmation: Tab stays inside, Escape closes it from anywhere, the focus goes back', async () => {
+    await setConfirm(page, true);
+    await page.locator('#t-qty').focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor();
+    expect(await dialog.getAttribute('role')).toBe('dialog');
+    expect(await dialog.getAttribute('aria-modal')).toBe('true');
+    await tabsStayIn('confirm-dialog');
+    // the focus taken away from it (a click outside, a script): Escape still closes it
+    await page.evaluate(`document.activeElement?.blur()`);
+    expect((await focusAt()).dialog).toBe('');
+    await page.keyboard.press('Escape');
+    expect(await dialog.count()).toBe(0);
+    await until(focusAt, (f) => f.id === 't-qty', 2000, 'the focus back on the quantity');
+    // and Tab from outside goes back into it
+    const placed = await placedBy(async () => {
+      await page.keyboard.press('Enter');
+      await dialog.waitFor();
+      await page.evaluate(`document.activeElement?.blur()`);
+      await page.keyboard.press('Tab');
+      expect((await focusAt()).dialog).toBe('confirm-dialog');
+      await page.keyboard.press('Escape');
+    });
+    expect(placed).toEqual([]);
+    expect(await dialog.count()).toBe(0);
+    await setConfirm(page, false);
+  });
+
+  it('the hotkey preview: Tab stays inside, Escape closes it from anywhere, the focus goes back', async () => {
+    await ladder().locator('[role=grid]').focus();
+    await page.keyboard.press('Shift+B');
+    const preview = page.getByTestId('order-preview');
+    await preview.waitFor();
+    expect(await preview.getAttribute('role')).toBe('dialog');
+    expect(await preview.getAttribute('aria-modal')).toBe('true');
+    await tabsStayIn('order-preview');
+    await page.evaluate(`document.activeElement?.blur()`);
+    const placed = await placedBy(() => page.keyboard.press('Escape'));
+    expect(placed).toEqual([]);
+    expect(await preview.count()).toBe(0);
+    expect(await page.evaluate(`document.activeElement?.getAttribute('role')`)).toBe('grid');
+  });
+});

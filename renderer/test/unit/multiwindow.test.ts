@@ -17,6 +17,23 @@ describe('a popped-out panel leaves the grid, persists with the layout and docks
     expect(back.popouts).toBeUndefined();
   });
 
+  it('docks back at the height it had: its share of the column, the others keeping theirs', () => {
+    const share = (l: Layout, col: number) => {
+      const ps = l.columns[col]!.panels;
+      const total = ps.reduce((s, p) => s + p.h, 0);
+      return ps.map((p) => Math.round((p.h * 1000) / total) / 10);
+    };
+    expect(share(DEFAULT_LAYOUT, 1)).toEqual([58, 24, 18]);
+    const back = dockBackPanel(popOutPanel(DEFAULT_LAYOUT, 'chart-1'), { id: 'chart-1', kind: 'chart', params: {} });
+    expect(share(back, 1)).toEqual([58, 24, 18]);
+    // a column whose heights do not add up to 100 (saved by an older version, or resized)
+    const l: Layout = { v: 1, columns: [{ w: 100, panels: [{ id: 'a', kind: 'chart', h: 45, params: {} }, { id: 'b', kind: 'blotter', h: 15, params: {} }, { id: 'c', kind: 'positions', h: 30, params: {} }] }] };
+    const out = popOutPanel(l, 'b');
+    expect(share(dockBackPanel(out, { id: 'b', kind: 'blotter', params: {} }), 0)).toEqual([50, 16.7, 33.3]);
+    // ... and the same after save + load
+    expect(share(dockBackPanel(parseLayout(JSON.stringify(out), () => true)!, { id: 'b', kind: 'blotter', params: {} }), 0)).toEqual([50, 16.7, 33.3]);
+  });
+
   it('keeps pop-outs through the other layout edits and through save + load', () => {
     let l = popOutPanel(DEFAULT_LAYOUT, 'ticket-1');
     l = removePanel(l, 'account-1'); // the ticket's whole column is now gone from the grid
