@@ -5,7 +5,7 @@
  * gracefully on SIGINT/SIGTERM: stop accepting, close WebSockets with 1001, drain in-flight requests and
  * acknowledgements, snapshot the venue, close the databases.
  */
-import { rmSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
 import { buildServer, type App } from './app.js';
 import { HELP, loadConfig, type Config } from './config.js';
 import { resetAdmin } from './reset-admin.js';
@@ -24,13 +24,30 @@ function keepServingWithoutLogReader(): void {
 }
 
 /**
- * Writes the setup token to `file`, mode 0600: a file there before (left readable by all, or a link to
- * somewhere else) is removed, not written into, and the new one is created exclusively (O_EXCL, which
- * follows no link), so the mode is always the one given and the token goes nowhere else.
+ * Writes the setup token to `file`, mode 0600, or says why it did not (the token is printed anyway, and a
+ * server already listening goes on). The file is opened without following a link (a link there is refused,
+ * not replaced: it might be /dev/stdout, or lead anywhere) and must be a regular file; one there before
+ * (made by hand for the service's user in a folder it may not write to, or left readable by all) is
+ * truncated and made 0600 before the token is written into it.
  */
-function writeSetupToken(file: string, token: string): void {
-  rmSync(file, { force: true });
-  writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' });
+function writeSetupToken(file: string, token: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0), 0o600);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    return code === 'ELOOP' ? 'it is a symbolic link' : String((e as Error).message);
+  }
+  try {
+    if (!fstatSync(fd).isFile()) return 'it is not a regular file';
+    fchmodSync(fd, 0o600);
+    writeSync(fd, token + '\n');
+    return undefined;
+  } catch (e) {
+    return String((e as Error).message);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**
@@ -167,7 +184,11 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
-    if (app.config.setupTokenFile !== undefined) writeSetupToken(app.config.setupTokenFile, app.setupToken);
+    const tokenFile = app.config.setupTokenFile;
+    if (tokenFile !== undefined) {
+      const why = writeSetupToken(tokenFile, app.setupToken);
+      if (why !== undefined) app.log.error('setup token file not written (the token is on stderr)', { file: tokenFile, reason: why });
+    }
   }
 
 }

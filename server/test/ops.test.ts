@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -525,8 +525,10 @@ describe('graceful shutdown', () => {
 
   it('the entry point starts from flags, prints the setup token to stderr only, and stops on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tdmain-'));
-    // a token file left readable by all (by hand, or by an older version): written 0600 all the same
+    // a token file left readable by all (by hand, or by an older version): written 0600 all the same, in
+    // place (not removed and made again: its folder may be one the server's user cannot write to)
     writeFileSync(join(dir, 'token'), 'an old token\n', { mode: 0o644 });
+    linkSync(join(dir, 'token'), join(dir, 'same-file')); // a second name of the same file sees what is written in place
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--port', '0', '--setup-token-file', join(dir, 'token'), '--trusted-proxies', '10.0.0.0/8'], {
       cwd: fileURLToPath(new URL('../..', import.meta.url)),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -549,6 +551,7 @@ describe('graceful shutdown', () => {
     expect(out).not.toMatch(/tds_/);
     expect(existsSync(join(dir, 'token'))).toBe(true);
     expect(statSync(join(dir, 'token')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, 'same-file'), 'utf8')).toBe(readFileSync(join(dir, 'token'), 'utf8'));
     expect(readFileSync(join(dir, 'token'), 'utf8')).toBe(`${/tds_\S+/.exec(err)![0]}\n`);
     expect((await fetch(url + '/health')).status).toBe(200);
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -589,8 +592,8 @@ describe('graceful shutdown', () => {
   it('its terminal closed (SIGHUP), the server stops as gracefully as on SIGTERM; the signals and the setup command per system', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tdmain-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    // (and a setup token file that is a link: the link is replaced by a file of its own, 0600; what it
-    // pointed at is left as it was)
+    // (and a setup token file that is a link: refused, said in the log, the server serving on; the link and
+    // what it points at are left as they were)
     writeFileSync(join(dir, 'elsewhere'), 'not the token\n', { mode: 0o644 });
     symlinkSync(join(dir, 'elsewhere'), join(dir, 'token'));
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--port', '0', '--sim', 'off', '--setup-token-file', join(dir, 'token')], {
@@ -611,9 +614,8 @@ describe('graceful shutdown', () => {
     expect(await exit).toEqual([0, null]);
     expect((await closedBy).code).toBe(1001);
     expect(out).toContain('"signal":"SIGHUP"');
-    expect(lstatSync(join(dir, 'token')).isFile()).toBe(true);
-    expect(statSync(join(dir, 'token')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(dir, 'token'), 'utf8')).toMatch(/^tds_\S+\n$/);
+    expect(lstatSync(join(dir, 'token')).isSymbolicLink()).toBe(true);
+    expect(out).toMatch(/"setup token file not written[^"]*".*"reason":"it is a symbolic link"/);
     expect([readFileSync(join(dir, 'elsewhere'), 'utf8'), statSync(join(dir, 'elsewhere')).mode & 0o777]).toEqual(['not the token\n', 0o644]);
     expect(out).toContain('"stopped"');
 
