@@ -8,6 +8,7 @@ import { useConnStatus, useLink, useLive, useNow } from './data/live.js';
 import { allPanels } from './panels/registry.js';
 import { PowerLayer, openHotkeySettings } from './power/wiring.js';
 import { ConnectionIndicator, ModeBadge, StaleBanner } from './ui/StatusBits.js';
+import { useModalKeys } from './ui/modal.js';
 import { useApplyTheme, useTheme } from './ui/theme.js';
 import { PopoutWindow, usePopoutTarget } from './windows/PopoutWindow.js';
 import { PoppedOutBar } from './windows/workspaceWindows.js';
@@ -176,14 +177,24 @@ function HubLogin() {
   const st0 = live.hubStatus;
   if (!live.backend.hub || link.state !== 'login_required' || dismissed === `${st0?.profileId}|${st0?.since}`) return null;
   const st = live.hubStatus;
+  return <HubLoginDialog onDismiss={() => setDismissed(`${st?.profileId}|${st?.since}`)} />;
+}
+
+function HubLoginDialog({ onDismiss }: { onDismiss(): void }) {
+  const live = useLive();
+  const link = useLink();
+  const st = live.hubStatus;
+  const ref = useRef<HTMLDivElement>(null);
+  // it may open over an order's confirmation: the keyboard is its while it is open
+  useModalKeys(ref, onDismiss);
   return (
-    <div className="modal-backdrop" onKeyDown={(e) => e.key === 'Escape' && setDismissed(`${st?.profileId}|${st?.since}`)}>
-      <div className="modal">
+    <div className="modal-backdrop">
+      <div className="modal" ref={ref} role="dialog" aria-modal="true" aria-label="Sign in" tabIndex={-1} data-testid="hub-login">
         <LoginForm
           serverName={st?.profileName ?? link.serverName}
           initialUser={st?.username}
           note={st?.error?.code === 'SESSION_REVOKED' ? sessionEndedNote(st.error) : st?.error?.message}
-          onCancel={() => setDismissed(`${st?.profileId}|${st?.since}`)}
+          onCancel={onDismiss}
           offerRemember
           signIn={async (username, password, code, remember) => {
             await live.conn.call('hub.login', {

@@ -4,10 +4,11 @@
  * goes through `hub.login`, so the password and tokens stay in main and the OS keychain.
  */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { isProtocolError } from '../../../engine/protocol/index.js';
 import { useLink, useLive } from '../data/live.js';
 import { reasonFor } from '../format/reasons.js';
+import { useModalKeys } from '../ui/modal.js';
 
 const ADD = '__add__';
 
@@ -72,9 +73,13 @@ function AddProfile({ onCancel, onSaved }: { onCancel(): void; onSaved(id: strin
   const [url, setUrl] = useState('https://');
   const [username, setUsername] = useState('');
   const [error, setError] = useState<string | undefined>();
+  const ref = useRef<HTMLFormElement>(null);
+  useModalKeys(ref, onCancel);
   return (
-    <div className="modal-backdrop" onKeyDown={(e) => e.key === 'Escape' && onCancel()}>
+    <div className="modal-backdrop">
       <form
+        ref={ref}
+        tabIndex={-1}
         className="modal login"
         role="dialog"
         aria-modal="true"

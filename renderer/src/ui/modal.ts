@@ -18,8 +18,9 @@ function focusables(root: HTMLElement): HTMLElement[] {
 
 /**
  * Makes the element `ref` points at (the element with role="dialog") modal for the keyboard while the
- * calling component is mounted, and moves the focus to `initial` (else the dialog) when it opens; `onClose`
- * runs on Escape.
+ * calling component is mounted, and moves the focus to `initial` (else the dialog) when it opens, unless a
+ * control of the dialog has it already; `onClose` runs on Escape. Every modal of the app uses it, so the one
+ * on top is known (a sign-in that opens over an order's confirmation takes the keyboard from it).
  */
 export function useModalKeys(ref: RefObject<HTMLElement | null>, onClose: () => void, initial?: RefObject<HTMLElement | null>): void {
   const close = useRef(onClose);
@@ -29,7 +30,8 @@ export function useModalKeys(ref: RefObject<HTMLElement | null>, onClose: () => 
     open.push(me);
     const el = ref.current;
     const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    (initial?.current ?? el)?.focus();
+    // (a control inside that took the focus as it mounted, an autofocused field, keeps it)
+    if (el === null || !el.contains(document.activeElement)) (initial?.current ?? el)?.focus();
     const onKey = (e: KeyboardEvent) => {
       if (open[open.length - 1] !== me || el === null) return;
       if (e.key === 'Escape') {

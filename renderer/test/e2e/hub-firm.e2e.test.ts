@@ -61,6 +61,17 @@ describe('firm server through the hub', () => {
     const badge = page.locator('.topbar [data-testid=mode-badge]');
     expect(await badge.textContent()).toBe('SIMULATION');
 
+    // The add-server form keeps the keyboard (Tab cycles inside it) and Escape closes it
+    const focusIn = (id: string): Promise<boolean> => page.evaluate((t) => document.activeElement?.closest(`[data-testid=${t}]`) != null, id);
+    await page.getByLabel('Connection').selectOption('__add__');
+    await page.getByTestId('add-profile').getByLabel('Name', { exact: true }).focus();
+    for (let i = 0; i < 8; i++) {
+      await page.keyboard.press(i % 3 === 2 ? 'Shift+Tab' : 'Tab');
+      expect(await focusIn('add-profile'), `Tab ${i + 1} stays in the form`).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    await page.getByTestId('add-profile').waitFor({ state: 'detached', timeout: 5_000 });
+
     await addProfile(page, 'Desk test', 'bob');
 
     // The hub needs a sign-in for this profile: the form asks, then asks for the code.
@@ -69,6 +80,13 @@ describe('firm server through the hub', () => {
     await until(() => page.locator('[data-testid=watchlist] tbody tr').count(), (n) => n === 0, 5000, 'the local watchlist to clear');
     expect(await page.locator('[data-testid=account] [data-field=cash]').count()).toBe(0);
     expect(await page.getByTestId('chart').getAttribute('data-bars')).toBe('0');
+    // The sign-in is a modal of its own: the keyboard stays in it
+    await page.getByTestId('hub-login').waitFor({ timeout: 10_000 });
+    await page.locator('#login-pass').focus();
+    for (let i = 0; i < 6; i++) {
+      await page.keyboard.press('Tab');
+      expect(await focusIn('hub-login'), `Tab ${i + 1} stays in the sign-in`).toBe(true);
+    }
     await page.locator('#login-pass').fill(PASSWORD);
     await page.click('form.login button[type=submit]');
     await page.locator('#login-code').waitFor({ timeout: 10_000 });
