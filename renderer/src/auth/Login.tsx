@@ -49,7 +49,7 @@ export function LoginForm(p: LoginProps) {
       } else {
         if (c === 'INVALID_TWO_FACTOR_CODE') setCode('');
         if (c === 'INVALID_CREDENTIALS') setPassword('');
-        setError({ code: c, text: c === 'RATE_LIMITED' ? `${reasonFor(c)} (${msg})` : reasonFor(c, msg) });
+        setError({ code: c, text: c === 'RATE_LIMITED' ? `${reasonFor(c)} (${msg})` : reasonFor(c, msg, 'signin') });
       }
     } finally {
       setBusy(false);
@@ -149,7 +149,7 @@ export function ChangePasswordForm(p: { serverName: string; username: string; ch
     } catch (e) {
       const c = isProtocolError(e) ? e.code : 'UNAVAILABLE';
       // The server names what the policy wants ("at least 12 characters", ...): show that too.
-      setError({ code: c, text: c === 'WEAK_PASSWORD' && e instanceof Error ? `${reasonFor(c)} ${e.message}.` : reasonFor(c, e instanceof Error ? e.message : undefined) });
+      setError({ code: c, text: c === 'WEAK_PASSWORD' && e instanceof Error ? `${reasonFor(c)} ${e.message}.` : reasonFor(c, e instanceof Error ? e.message : undefined, 'signin') });
     } finally {
       setBusy(false);
     }

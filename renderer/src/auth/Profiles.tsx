@@ -30,7 +30,7 @@ export function ProfileMenu() {
       setError(undefined);
       await live.conn.call('hub.connect', { profileId });
     } catch (e) {
-      setError(reasonFor(isProtocolError(e) ? e.code : undefined, e instanceof Error ? e.message : undefined));
+      setError(reasonFor(isProtocolError(e) ? e.code : undefined, e instanceof Error ? e.message : undefined, 'signin'));
     }
   };
 
@@ -98,7 +98,7 @@ function AddProfile({ onCancel, onSaved }: { onCancel(): void; onSaved(id: strin
               setError(
                 code === 'BAD_REQUEST'
                   ? (about ?? 'Check the name and the address: https://host[:port], no user name or password in it.')
-                  : reasonFor(code, err instanceof Error ? err.message : undefined),
+                  : reasonFor(code, err instanceof Error ? err.message : undefined, 'signin'),
               );
             });
         }}

@@ -5,7 +5,7 @@
  * counted by channel + params; after a reconnect the snapshot queries are refetched (the stream's first push
  * is fresh anyway). Quotes are coalesced per animation frame: the latest quote per symbol wins.
  */
-import { QueryClient, QueryClientProvider, notifyManager, useQuery, useQueryClient } from '@tanstack/react-query';
+import { QueryClient, QueryClientProvider, notifyManager, useQueries, useQuery, useQueryClient } from '@tanstack/react-query';
 
 // Render cache changes in the same frame they happen in (a microtask), not in a later timer task: quote
 // batches are written in requestAnimationFrame, so the UI paints them in that very frame.
@@ -16,10 +16,10 @@ import type {
   ChannelName,
   ChannelParams,
   ConnectionStatus,
-  ConnectionSubscription,
   HubStatus,
 } from '../../../engine/protocol/index.js';
 import type { Backend } from './backend.js';
+import { SharedStreams, VenueClock } from './streams.js';
 import { upsertBy, upsertOrderList } from './upsert.js';
 import type { AccountView, Candle, Execution, IndexView, InstrumentView, OrderRecord, Quote, Timeframe, TradePrint } from './types.js';
 
@@ -59,21 +59,21 @@ export interface CandleBook {
   complete: boolean;
 }
 
-type Listener<T> = (v: T) => void;
-
 export class Live {
   readonly qc: QueryClient;
   readonly backend: Backend;
-  #streams = new Map<string, { count: number; sub: ConnectionSubscription; handlers: Set<Listener<unknown>>; stop?: ReturnType<typeof setTimeout> }>();
+  readonly #streams: SharedStreams;
   #quoteBuf = new Map<string, Quote>();
   #quoteFlush = 0;
   #quoteListeners = new Set<(qs: Quote[]) => void>();
   hubStatus: HubStatus | undefined;
   #hubListeners = new Set<() => void>();
   quotesReceived = 0;
+  #clock = new VenueClock();
 
   constructor(backend: Backend, qc?: QueryClient) {
     this.backend = backend;
+    this.#streams = new SharedStreams((channel, params, handlers) => this.conn.subscribe(channel, params, handlers));
     this.qc =
       qc ??
       new QueryClient({
@@ -99,8 +99,11 @@ export class Live {
           // Another venue (profile switch) or a fresh sign-in: everything cached belongs to the old session.
           const other = prev !== undefined && (prev.profileId !== s.profileId || prev.accountId !== s.accountId);
           const mine = (q: { queryKey: readonly unknown[] }) => !String(q.queryKey[0]).startsWith('hub.');
-          // The old venue's quotes, orders and account must not stay on screen under the new badge.
-          if (other) void this.qc.resetQueries({ predicate: mine });
+          // The old venue's quotes, orders and account must not stay on screen under the new badge; nor its clock.
+          if (other) {
+            void this.qc.resetQueries({ predicate: mine });
+            this.#clock = new VenueClock();
+          }
           if (s.state !== 'connected') return;
           if (!other && prev?.state === 'login_required') void this.qc.resetQueries({ predicate: mine });
           else if (prev !== undefined && prev.state !== 'connected') void this.qc.invalidateQueries({ predicate: mine });
@@ -119,64 +122,18 @@ export class Live {
     return () => this.#hubListeners.delete(cb);
   }
 
-  /** Shares one stream per channel + params; `onResubscribed` runs after reconnects (refetch snapshots). */
-  retain<C extends ChannelName>(
-    channel: C,
-    params: ChannelParams<C>,
-    onData: (d: ChannelData<C>) => void,
-    onResubscribed?: () => void,
-  ): () => void {
-    const key = `${channel}|${JSON.stringify(params)}`;
-    let s = this.#streams.get(key);
-    const handler = onData as Listener<unknown>;
-    if (s !== undefined && !s.sub.active) {
-      // Ended for good (refused, or the connection was closed by sign-out): open a fresh one.
-      if (s.stop !== undefined) clearTimeout(s.stop);
-      this.#streams.delete(key);
-      s = undefined;
-    }
-    if (s === undefined) {
-      const handlers = new Set<Listener<unknown>>();
-      const resub = new Set<() => void>();
-      const sub = this.conn.subscribe(channel, params, {
-        data: (d) => {
-          for (const h of handlers) h(d);
-        },
-        resubscribed: () => {
-          for (const r of resub) r();
-        },
-        error: () => {
-          this.#streams.delete(key);
-        },
-      });
-      s = { count: 0, sub, handlers };
-      (s as unknown as { resub: Set<() => void> }).resub = resub;
-      this.#streams.set(key, s);
-    }
-    const entry = s;
-    if (entry.stop !== undefined) {
-      clearTimeout(entry.stop);
-      entry.stop = undefined;
-    }
-    entry.count++;
-    entry.handlers.add(handler);
-    const resubs = (entry as unknown as { resub: Set<() => void> }).resub;
-    if (onResubscribed) resubs.add(onResubscribed);
-    return () => {
-      entry.handlers.delete(handler);
-      if (onResubscribed) resubs.delete(onResubscribed);
-      if (--entry.count > 0) return;
-      entry.stop = setTimeout(() => {
-        if (entry.count > 0) return;
-        this.#streams.delete(key);
-        void entry.sub.unsubscribe();
-      }, 1000);
-    };
+  /**
+   * Shares one stream per channel + params (SharedStreams: every call is a subscriber of its own, even with
+   * the same handler function as another); `onResubscribed` runs after reconnects (refetch snapshots).
+   */
+  retain<C extends ChannelName>(channel: C, params: ChannelParams<C>, onData: (d: ChannelData<C>) => void, onResubscribed?: () => void): () => void {
+    return this.#streams.retain(channel, params, onData, onResubscribed);
   }
 
   /** Quotes are buffered and written to the cache once per frame (latest per symbol wins). */
   pushQuote = (q: Quote): void => {
     this.quotesReceived++;
+    this.#clock.note(q.ts);
     this.#quoteBuf.set(q.symbol, q);
     if (this.#quoteFlush !== 0) return;
     const flush = () => {
@@ -198,6 +155,7 @@ export class Live {
 
   /** Every working order and the newest ended ones (MAX_ENDED_ORDERS): the list does not grow for the session. */
   upsertOrder = (o: OrderRecord): void => {
+    this.noteVenueTime(o.updatedTs);
     this.qc.setQueryData<OrderRecord[]>(keys.orders, (prev) => upsertOrderList(prev, o));
   };
 
@@ -207,6 +165,7 @@ export class Live {
   };
 
   addExecution = (e: Execution): void => {
+    this.noteVenueTime(e.ts);
     this.qc.setQueryData<Execution[]>(keys.executions, (prev) => {
       const list = prev ?? [];
       if (list.some((x) => x.tradeId === e.tradeId && x.orderId === e.orderId)) return list;
@@ -214,9 +173,25 @@ export class Live {
     });
   };
 
-  addReject = (r: LocalReject): void => {
-    this.qc.setQueryData<LocalReject[]>(keys.rejects, (prev) => [r, ...(prev ?? [])].slice(0, 200));
+  /**
+   * A refusal the venue answered, for the blotter's Rejected tab. Stamped, unless `ts` is given, with the
+   * venue's clock (venueNow), as the venue stamps its own records: in the simulation that clock is not the
+   * wall clock, and a refusal stamped by the wall clock would sort and read apart from the orders around it.
+   */
+  addReject = (r: Omit<LocalReject, 'ts'> & { ts?: number | undefined }): void => {
+    const row: LocalReject = { ...r, ts: r.ts ?? this.venueNow() };
+    this.qc.setQueryData<LocalReject[]>(keys.rejects, (prev) => [row, ...(prev ?? [])].slice(0, 200));
   };
+
+  /** Notes a time the venue stamped (a quote, an order, a fill, a trade): venueNow is the latest of them. */
+  noteVenueTime(ts: number): void {
+    this.#clock.note(ts);
+  }
+
+  /** The venue's time as far as this client knows (VenueClock); the wall clock before anything came. */
+  venueNow(): number {
+    return this.#clock.now();
+  }
 }
 
 const LiveContext = createContext<Live | undefined>(undefined);
@@ -325,6 +300,31 @@ export function useCachedQuote(symbol: string): Quote | undefined {
   return q.data;
 }
 
+/**
+ * The last trade price of each symbol whose quote is in the cache (someone else keeps the streams open), by
+ * symbol. The component re-renders when one of them changes, and only then (the combined object is kept
+ * while equal), in the same commit as every other reader of those quotes (a positions row): figures derived
+ * from them agree on screen.
+ */
+export function useCachedLasts(symbols: readonly string[]): Readonly<Record<string, number | null>> {
+  const live = useLive();
+  return useQueries({
+    queries: symbols.map((symbol) => ({
+      queryKey: keys.quote(symbol),
+      queryFn: () => live.conn.call('quote.get', { symbol }),
+      enabled: false,
+      select: (q: Quote) => q.last,
+    })),
+    combine: (rs) => {
+      const m: Record<string, number | null> = {};
+      rs.forEach((r, i) => {
+        if (r.data !== undefined) m[symbols[i]!] = r.data;
+      });
+      return m;
+    },
+  });
+}
+
 export function useIndex(name: string) {
   const live = useLive();
   const qc = useQueryClient();
@@ -350,12 +350,14 @@ export function useTrades(symbol: string) {
     return live.retain(
       'trades',
       { symbol },
-      (t: TradePrint) =>
+      (t: TradePrint) => {
+        live.noteVenueTime(t.ts);
         qc.setQueryData<TradePrint[]>(keys.trades(symbol), (prev) => {
           const list = prev ?? [];
           if (list.length > 0 && list[0]!.tradeId >= t.tradeId) return list;
           return [t, ...list].slice(0, 300);
-        }),
+        });
+      },
       () => void qc.invalidateQueries({ queryKey: keys.trades(symbol) }),
     );
   }, [live, qc, symbol]);

@@ -2,7 +2,8 @@
  * Every result code in words a trader understands, for the blotter, the ticket and the login form. The
  * `satisfies` makes the build fail when engine/core gains a code without a sentence here.
  */
-import type { ResultCode } from '../../../engine/protocol/index.js';
+import { CODES, type ResultCode } from '../../../engine/protocol/index.js';
+import { formatMoney, formatPrice } from './num.js';
 
 export const REASONS = {
   UNKNOWN_SYMBOL: 'This symbol is not listed on the exchange.',
@@ -49,10 +50,98 @@ export const REASONS = {
   INTERNAL: 'The exchange had an internal error.',
 } as const satisfies Record<ResultCode, string>;
 
-/** The sentence for a code; unknown strings (a newer server) fall back to the server's own message. */
-export function reasonFor(code: string | undefined, fallback?: string): string {
-  if (code !== undefined && Object.hasOwn(REASONS, code)) return REASONS[code as ResultCode];
-  return fallback ?? 'The exchange refused this request.';
+/** Where a refusal is shown: order entry (the blotter, the ticket) or signing in / connecting to a server. */
+export type ReasonContext = 'order' | 'signin';
+
+/** The sentence for a code on a sign-in or connection form, where REASONS' words (about orders) do not fit. */
+const SIGNIN_REASONS: Partial<Record<ResultCode, string>> = {
+  UNAVAILABLE: 'The server could not be reached. Check its address and your network, then try again.',
+  TIMEOUT: 'The server did not answer in time. Try again.',
+  INTERNAL: 'The server had an internal error. Try again later.',
+};
+
+/**
+ * Codes whose sentence is what the trader needs whatever the message says: the message names a transport
+ * failure or an internal detail ("Not connected (still trying)", "The connection is closed"), while the
+ * sentence says what to do (check the blotter before sending again).
+ */
+const SENTENCE_ONLY: ReadonlySet<string> = new Set<ResultCode>([
+  'UNAVAILABLE',
+  'TIMEOUT',
+  'INTERNAL',
+  'RESYNC_REQUIRED',
+  'IDEMPOTENCY_UNKNOWN',
+  'UNSUPPORTED_VERSION',
+  'UNKNOWN_METHOD',
+  // "Unknown access token", "Sign in first (Authorization: Bearer <access token>)": the sentence says it plainly
+  'UNAUTHENTICATED',
+]);
+
+/** Messages that describe the request's encoding, not the trader's input: the code's sentence says more. */
+const TECHNICAL = [/^Invalid parameters for /, /^Malformed message/, /^Could not send the request/, /^The first message must be/];
+
+/**
+ * The engine's refusals that carry prices or money as integers of minor units ("Limit price 50000 is outside
+ * the band 45000-55000"), with what each number is: they are shown with the amounts formatted as everywhere
+ * else ("500.00"), never as raw cents.
+ */
+const MINOR_UNIT_MESSAGES: readonly [RegExp, (m: RegExpExecArray) => string][] = [
+  [/^(.+) (\d+) is outside the band (\d+)-(\d+)$/, (m) => `${m[1]} ${px(m[2])} is outside today's band ${px(m[3])}–${px(m[4])}`],
+  [/^(.+) must be a positive multiple of the tick(?: size)? (\d+)( below the price)?$/, (m) => `${m[1]} must be a positive multiple of the tick ${px(m[2])}${m[3] ?? ''}`],
+  [/^Needs (\d+); buying power is (-?\d+)$/, (m) => `Not enough buying power: needs ${money(m[1])}, available ${money(m[2])}`],
+  [/^The short part needs (\d+); buying power is (-?\d+)$/, (m) => `Not enough buying power for the short sale: needs ${money(m[1])}, available ${money(m[2])}`],
+  [/^Buying power (-?\d+) does not cover one lot at (\d+)$/, (m) => `Buying power ${money(m[1])} does not cover one lot at ${px(m[2])}`],
+  [/^Post-only (buy|sell) at (\d+) would trade against (\d+)$/, (m) => `Post-only ${m[1]} at ${px(m[2])} would trade against ${px(m[3])}, so it was not placed`],
+  [/^Notional (\d+) exceeds the account's maximum (\d+)$/, (m) => `Order value ${money(m[1])} exceeds the account's maximum ${money(m[2])}`],
+  [/^Filling it whole would trade (\d+); the account's maximum order notional is (\d+)$/, (m) => `Filling it whole would trade ${money(m[1])}; the account's maximum order value is ${money(m[2])}`],
+  [/^(Filling it whole would take .+ past the maximum) (\d+)$/, (m) => `${m[1]} ${money(m[2])}`],
+  [/^Withdrawal of (\d+) exceeds available cash (-?\d+)$/, (m) => `Withdrawal of ${money(m[1])} exceeds available cash ${money(m[2])}`],
+];
+
+function px(digits: string | undefined): string {
+  const n = Number(digits);
+  return Number.isSafeInteger(n) ? formatPrice(n) : String(digits);
+}
+
+function money(digits: string | undefined): string {
+  const n = Number(digits);
+  return Number.isSafeInteger(n) ? formatMoney(n) : String(digits);
+}
+
+/** A server's message as a sentence: amounts in minor units formatted, a full stop at the end. */
+export function venueSentence(message: string): string {
+  let text = message.trim();
+  for (const [re, words] of MINOR_UNIT_MESSAGES) {
+    const m = re.exec(text);
+    if (m !== null) {
+      text = words(m);
+      break;
+    }
+  }
+  if (text === '') return text;
+  text = text[0]!.toUpperCase() + text.slice(1);
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
+
+/**
+ * What to tell the trader about a refusal: the server's own message when it sent one (it names what is wrong
+ * with this very request: "Quantity must exceed the 292 already filled"), in words and without the code;
+ * the code's sentence when there is no message, when the message is about the request's encoding rather
+ * than its content, or for the codes whose sentence says what to do (the connection is down: check the blotter).
+ * `context` picks the sentences for a sign-in or connection form, which speak of the server, not of an order.
+ */
+export function reasonFor(code: string | undefined, message?: string, context: ReasonContext = 'order'): string {
+  const known = code !== undefined && Object.hasOwn(REASONS, code);
+  const sentence = known ? ((context === 'signin' ? SIGNIN_REASONS[code as ResultCode] : undefined) ?? REASONS[code as ResultCode]) : undefined;
+  // a server that gave no message of its own sends the code's stock text (CODES): the sentence says it better
+  const said = message === undefined || (known && message.trim() === CODES[code as ResultCode].text) ? '' : message.trim();
+  if (sentence !== undefined && SENTENCE_ONLY.has(code!)) {
+    // on a sign-in form a connection's failure is told too: it says what to fix (the address, a refused port)
+    const detail = context === 'signin' && (code === 'UNAVAILABLE' || code === 'TIMEOUT') && said !== '';
+    return detail ? `${sentence} (${said.replace(/[.\s]+$/, '')})` : sentence;
+  }
+  if (said !== '' && !TECHNICAL.some((re) => re.test(said))) return venueSentence(said);
+  return sentence ?? 'The exchange refused this request.';
 }
 
 /** Cancel reasons in words. */

@@ -1,36 +1,21 @@
 /** Account: cash, reserved, buying power, equity and P&L (live marks), orders today and the risk limits. */
-import { useQueryClient } from '@tanstack/react-query';
-import { useAccount, useLive, useQuoteStream, keys } from '../data/live.js';
-import type { Quote } from '../data/types.js';
+import { useAccount, useCachedLasts, useQuoteStream } from '../data/live.js';
 import { formatMoney, formatQty } from '../format/num.js';
 import { liveAccount } from './pnl.js';
 import type { PanelProps } from './registry.js';
-import { useEffect, useReducer } from 'react';
 
 export function AccountPanel(_props: PanelProps) {
   const account = useAccount();
-  const qc = useQueryClient();
-  const live = useLive();
   const a = account.data;
-  useQuoteStream((a?.positions ?? []).filter((p) => p.qty !== 0).map((p) => p.symbol));
-  const [, bump] = useReducer((n: number) => n + 1, 0);
-  // Live marks: re-render at most four times a second, however fast quotes arrive.
-  useEffect(() => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const off = live.onQuotes(() => {
-      timer ??= setTimeout(() => {
-        timer = undefined;
-        bump();
-      }, 250);
-    });
-    return () => {
-      off();
-      if (timer !== undefined) clearTimeout(timer);
-    };
-  }, [live]);
+  const held = (a?.positions ?? []).filter((p) => p.qty !== 0).map((p) => p.symbol);
+  useQuoteStream(held);
+  // Live marks: the last trades of the symbols held, read as the Positions panel reads them, so both redraw
+  // in the same commit with the same figures (at most once per frame: quotes land in the cache per frame),
+  // and only when a last trade changes.
+  const lasts = useCachedLasts(held);
   if (account.isError) return <div className="empty">Could not load the account: {account.error.message}</div>;
   if (a === undefined) return <div className="empty">Loading…</div>;
-  const la = liveAccount(a, (s) => qc.getQueryData<Quote>(keys.quote(s)));
+  const la = liveAccount(a, (s) => (Object.hasOwn(lasts, s) ? { last: lasts[s]! } : undefined));
   const row = (label: string, value: string, cls = '', field?: string) => (
     <>
       <dt>{label}</dt>
@@ -51,7 +36,7 @@ export function AccountPanel(_props: PanelProps) {
         {row('Equity', formatMoney(la.equity), 'strong', 'equity')}
         {row('Unrealized P&L', formatMoney(la.unrealized, { sign: true }), pnl(la.unrealized), 'unrealized')}
         {row('Realized P&L', formatMoney(a.realizedPnl, { sign: true }), pnl(a.realizedPnl), 'realized')}
-        {row('Open orders', formatQty(a.openOrders) + (a.limits.maxOpenOrders !== undefined ? ` / ${formatQty(a.limits.maxOpenOrders)}` : ''))}
+        {row('Open orders', formatQty(a.openOrders) + (a.limits.maxOpenOrders !== undefined ? ` / ${formatQty(a.limits.maxOpenOrders)}` : ''), '', 'openOrders')}
         {row('Orders today', formatQty(a.dailyOrders) + (a.limits.maxDailyOrders !== undefined ? ` / ${formatQty(a.limits.maxDailyOrders)}` : ''))}
         {a.limits.maxOrderQty !== undefined && row('Max order size', formatQty(a.limits.maxOrderQty))}
         {a.limits.maxOrderNotional !== undefined && row('Max order value', formatMoney(a.limits.maxOrderNotional))}

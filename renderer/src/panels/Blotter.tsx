@@ -5,9 +5,10 @@
  */
 import { useMemo, useState, type KeyboardEvent } from 'react';
 import { isProtocolError } from '../../../engine/protocol/index.js';
-import { useExecutions, useLive, useOrders, useRejects, type LocalReject } from '../data/live.js';
+import { useExecutions, useInstrument, useLive, useOrders, useRejects, type LocalReject } from '../data/live.js';
 import type { OrderRecord } from '../data/types.js';
-import { formatAvgPrice, formatPrice, formatQty, formatTime, parsePrice, parseQty, priceInput } from '../format/num.js';
+import { formatAvgPrice, formatPrice, formatQty, formatTime, priceInput } from '../format/num.js';
+import { validateModify } from '../ticket/validate.js';
 import { CANCEL_REASONS, reasonFor } from '../format/reasons.js';
 import type { PanelProps } from './registry.js';
 import { GridHead } from '../ui/GridHead.js';
@@ -124,7 +125,7 @@ function WorkingRow({ o, onModify, onError }: { o: OrderRecord; onModify(): void
       onError(undefined);
     } catch (e) {
       const code = isProtocolError(e) ? e.code : 'UNAVAILABLE';
-      onError(`Cancel #${o.orderId} refused (${code}): ${reasonFor(code)}`);
+      onError(`Cancel #${o.orderId} refused: ${reasonFor(code, e instanceof Error ? e.message : undefined)}`);
     } finally {
       setBusy(false);
     }
@@ -158,25 +159,16 @@ function WorkingRow({ o, onModify, onError }: { o: OrderRecord; onModify(): void
 
 function ModifyRow({ o, done, onError }: { o: OrderRecord; done(): void; onError(s: string | undefined): void }) {
   const live = useLive();
+  const inst = useInstrument(o.symbol);
   const [qty, setQty] = useState(String(o.qty));
   const [price, setPrice] = useState(o.price === undefined ? '' : priceInput(o.price));
   const [stop, setStop] = useState(o.stopPrice === undefined ? '' : priceInput(o.stopPrice));
-  const [err, setErr] = useState<string | undefined>();
+  const [err, setErr] = useState<{ text: string; code?: string } | undefined>();
   const submit = async () => {
-    const q = parseQty(qty);
-    if (!q.ok) return setErr(q.error);
-    const params: { orderId: number; qty?: number; price?: number; stopPrice?: number } = { orderId: o.orderId };
-    if (q.value !== o.qty) params.qty = q.value;
-    if (o.price !== undefined) {
-      const p = parsePrice(price);
-      if (!p.ok) return setErr(p.error);
-      if (p.value !== o.price) params.price = p.value;
-    }
-    if (o.stopPrice !== undefined) {
-      const p = parsePrice(stop);
-      if (!p.ok) return setErr(p.error);
-      if (p.value !== o.stopPrice) params.stopPrice = p.value;
-    }
+    // the ticket's checks first: a refusal here is not the exchange's (nothing is sent, no Rejected row)
+    const check = validateModify(o, { qty, price, stopPrice: stop }, inst);
+    if (check.error !== undefined) return setErr({ text: check.error });
+    const params = check.params!;
     if (Object.keys(params).length === 1) return done();
     try {
       const rec = await live.conn.call('order.replace', params);
@@ -186,8 +178,8 @@ function ModifyRow({ o, done, onError }: { o: OrderRecord; done(): void; onError
     } catch (e) {
       const code = isProtocolError(e) ? e.code : 'UNAVAILABLE';
       const message = e instanceof Error ? e.message : String(e);
-      live.addReject({ key: `m${o.orderId}-${Date.now()}`, ts: Date.now(), symbol: o.symbol, side: o.side, orderType: o.orderType, qty: q.value, price: params.price ?? o.price, code, message, action: 'modify' });
-      setErr(`${code}: ${reasonFor(code, message)}`);
+      live.addReject({ key: `m${o.orderId}-${Date.now()}`, symbol: o.symbol, side: o.side, orderType: o.orderType, qty: params.qty ?? o.qty, price: params.price ?? o.price, code, message, action: 'modify' });
+      setErr({ text: reasonFor(code, message), code });
     }
   };
   const keys = (e: KeyboardEvent) => {
@@ -212,7 +204,15 @@ function ModifyRow({ o, done, onError }: { o: OrderRecord; done(): void; onError
       <td className="num">{o.price !== undefined ? <input aria-label="New price" className="cell-input" value={price} onChange={(e) => setPrice(e.target.value)} /> : '—'}</td>
       <td className="num">{o.stopPrice !== undefined ? <input aria-label="New stop price" className="cell-input" value={stop} onChange={(e) => setStop(e.target.value)} /> : '—'}</td>
       <td className="l opt">{o.tif.toUpperCase()}</td>
-      <td className="l">{err !== undefined ? <span className="field-error" data-testid="modify-error">{err}</span> : <span className="muted">Enter to send · Esc</span>}</td>
+      <td className="l">
+        {err !== undefined ? (
+          <span className="field-error" data-testid="modify-error" data-code={err.code} role="alert">
+            {err.text}
+          </span>
+        ) : (
+          <span className="muted">Enter to send · Esc</span>
+        )}
+      </td>
       <td className="l actions">
         <button type="button" className="btn tiny primary" onClick={() => void submit()}>
           Send

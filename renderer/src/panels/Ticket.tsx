@@ -37,7 +37,8 @@ const TYPE_SHORT: Record<OrderType, string> = { market: 'MKT', limit: 'LMT', sto
 let seq = 0;
 const clientOrderId = () => `td-${Date.now().toString(36)}-${(seq++).toString(36)}`;
 
-type Outcome = { kind: 'ok'; text: string } | { kind: 'error'; code: string; text: string };
+/** The last order's result, with the symbol it was for (the ticket may be on another symbol by now). */
+type Outcome = { kind: 'ok'; symbol: string; text: string } | { kind: 'error'; symbol: string; code: string; text: string };
 
 export function Ticket(_props: PanelProps) {
   const live = useLive();
@@ -112,13 +113,12 @@ export function Ticket(_props: PanelProps) {
       const rec = await live.conn.call('order.place', { ...params, clientOrderId: coid });
       live.upsertOrder(rec);
       const fill = rec.filledQty > 0 ? `, filled ${formatQty(rec.filledQty)}` : '';
-      setOutcome({ kind: 'ok', text: `Order #${rec.orderId} ${rec.status.replace('_', ' ')}${fill}` });
+      setOutcome({ kind: 'ok', symbol: rec.symbol, text: `${rec.symbol} order #${rec.orderId} ${rec.status.replace('_', ' ')}${fill}` });
     } catch (e) {
       const code = isProtocolError(e) ? e.code : 'UNAVAILABLE';
       const message = e instanceof Error ? e.message : String(e);
       live.addReject({
         key: coid,
-        ts: Date.now(),
         symbol: params.symbol,
         side: params.side,
         orderType: params.orderType,
@@ -128,7 +128,7 @@ export function Ticket(_props: PanelProps) {
         message,
         action: 'place',
       });
-      setOutcome({ kind: 'error', code, text: reasonFor(code, message) });
+      setOutcome({ kind: 'error', symbol: params.symbol, code, text: reasonFor(code, message) });
     } finally {
       setSending(false);
     }
@@ -165,8 +165,9 @@ export function Ticket(_props: PanelProps) {
   const err = touched ? check.errors : {};
   const halted = inst?.status === 'halted';
   const buy = d.side === 'buy';
-  const px = check.params?.price ?? check.params?.stopPrice;
-  const summary = `${buy ? 'Buy' : 'Sell'} ${check.params ? formatQty(check.params.qty) : d.qty} ${d.symbol || '—'} ${TYPE_SHORT[d.orderType]}${px !== undefined ? ` @ ${formatPrice(px)}` : ''}`;
+  // what the fields say once parsed: a quantity or price that is not valid is left out, never repeated as typed
+  const px = check.price ?? check.stopPrice;
+  const summary = `${buy ? 'Buy' : 'Sell'} ${check.qty !== undefined ? `${formatQty(check.qty)} ` : ''}${d.symbol || '—'} ${TYPE_SHORT[d.orderType]}${px !== undefined ? ` @ ${formatPrice(px)}` : ''}`;
 
   return (
     <div className={`ticket ${buy ? 'is-buy' : 'is-sell'}`} onKeyDown={onKeyDown} data-testid="ticket">
@@ -326,8 +327,8 @@ export function Ticket(_props: PanelProps) {
       </label>
 
       {outcome !== undefined && (
-        <div className={`outcome ${outcome.kind}`} role="status" data-testid="ticket-outcome" data-code={outcome.kind === 'error' ? outcome.code : undefined}>
-          {outcome.kind === 'error' ? <b>Rejected ({outcome.code}): </b> : null}
+        <div className={`outcome ${outcome.kind}`} role="status" data-testid="ticket-outcome" data-symbol={outcome.symbol} data-code={outcome.kind === 'error' ? outcome.code : undefined}>
+          {outcome.kind === 'error' ? <b>{outcome.symbol} order rejected: </b> : null}
           {outcome.text}
         </div>
       )}

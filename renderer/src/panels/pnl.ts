@@ -11,7 +11,7 @@ export interface LivePosition extends PositionView {
   marketValue: number;
 }
 
-export function livePosition(p: PositionView, q: Quote | undefined): LivePosition {
+export function livePosition(p: PositionView, q: Pick<Quote, 'last'> | undefined): LivePosition {
   const mark = q?.last ?? p.mark;
   return { ...p, liveMark: mark, liveUnrealized: p.qty * mark - p.cost, marketValue: p.qty * mark };
 }
@@ -22,7 +22,7 @@ export interface LiveAccount {
   marketValue: number;
 }
 
-export function liveAccount(a: AccountView, quotes: (symbol: string) => Quote | undefined): LiveAccount {
+export function liveAccount(a: AccountView, quotes: (symbol: string) => Pick<Quote, 'last'> | undefined): LiveAccount {
   let unrealized = 0;
   let marketValue = 0;
   for (const p of a.positions) {

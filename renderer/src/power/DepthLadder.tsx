@@ -7,6 +7,7 @@
  */
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import type { Depth, OrderRecord, ParamsOf } from '../../../engine/protocol/index.js';
+import { formatQty } from '../format/num.js';
 import { HaltedTag, haltedText } from '../ui/StatusBits.js';
 import { ConfirmOrder } from './ConfirmOrder.js';
 import { formatPrice as defaultFormatPrice } from './intents.js';
@@ -172,17 +173,17 @@ export function DepthLadder(p: DepthLadderProps) {
   const label = (row: LadderRow, col: LadderColumn): string => {
     switch (col) {
       case 'bid':
-        return `Buy ${p.qty} at ${fmt(row.price)}; bid size ${row.bidSize}`;
+        return `Buy ${formatQty(p.qty)} at ${fmt(row.price)}; bid size ${formatQty(row.bidSize)}`;
       case 'ask':
-        return `Sell ${p.qty} at ${fmt(row.priceHigh)}; ask size ${row.askSize}`;
+        return `Sell ${formatQty(p.qty)} at ${fmt(row.priceHigh)}; ask size ${formatQty(row.askSize)}`;
       case 'buyOrders':
-        return row.buyQty > 0 ? `Cancel my buy orders at ${fmt(row.price)} (${row.buyQty})` : `No buy orders at ${fmt(row.price)}`;
+        return row.buyQty > 0 ? `Cancel my buy orders at ${fmt(row.price)} (${formatQty(row.buyQty)})` : `No buy orders at ${fmt(row.price)}`;
       case 'sellOrders':
-        return row.sellQty > 0 ? `Cancel my sell orders at ${fmt(row.price)} (${row.sellQty})` : `No sell orders at ${fmt(row.price)}`;
+        return row.sellQty > 0 ? `Cancel my sell orders at ${fmt(row.price)} (${formatQty(row.sellQty)})` : `No sell orders at ${fmt(row.price)}`;
       case 'price':
         return `Price ${fmt(row.price)}${row.isLast ? ', last' : ''}`;
       case 'volume':
-        return `Volume at ${fmt(row.price)}: ${row.volume}`;
+        return `Volume at ${fmt(row.price)}: ${formatQty(row.volume)}`;
     }
   };
 
@@ -201,7 +202,7 @@ export function DepthLadder(p: DepthLadderProps) {
           </div>
         )}
         <span className="muted">
-          Size <b className="strong" data-testid="ladder-qty">{p.qty}</b>
+          Size <b className="strong" data-testid="ladder-qty">{formatQty(p.qty)}</b>
         </span>
         {p.onGroupChange !== undefined && (
           <label className="muted">
@@ -290,7 +291,7 @@ export function DepthLadder(p: DepthLadderProps) {
       {pending !== null && (
         <ConfirmOrder
           title={pending.params.side === 'buy' ? 'Buy from the ladder' : 'Sell from the ladder'}
-          lines={[`${pending.params.side === 'buy' ? 'Buy' : 'Sell'} ${pending.params.qty} ${pending.params.symbol} limit ${fmt(pending.params.price!)} ${pending.params.tif.toUpperCase()}`]}
+          lines={[`${pending.params.side === 'buy' ? 'Buy' : 'Sell'} ${formatQty(pending.params.qty)} ${pending.params.symbol} limit ${fmt(pending.params.price!)} ${pending.params.tif.toUpperCase()}`]}
           side={pending.params.side}
           warning={pending.marketable ? `This limit is through the ${pending.params.side === 'buy' ? 'ask' : 'bid'}: it trades at once.` : undefined}
           offerDontAsk={p.confirm}
@@ -318,27 +319,27 @@ function Cell({ row, col, model, fmt }: { row: LadderRow; col: LadderColumn; mod
       return (
         <>
           {bar(row.bidSize, model.maxBookSize)}
-          <span className="pw-v">{row.bidSize > 0 ? row.bidSize : ''}</span>
+          <span className="pw-v">{row.bidSize > 0 ? formatQty(row.bidSize) : ''}</span>
         </>
       );
     case 'ask':
       return (
         <>
           {bar(row.askSize, model.maxBookSize)}
-          <span className="pw-v">{row.askSize > 0 ? row.askSize : ''}</span>
+          <span className="pw-v">{row.askSize > 0 ? formatQty(row.askSize) : ''}</span>
         </>
       );
     case 'buyOrders':
-      return row.buyQty > 0 ? <span className="pw-own buy" data-testid="own-buy">{row.buyQty} ×</span> : null;
+      return row.buyQty > 0 ? <span className="pw-own buy" data-testid="own-buy">{formatQty(row.buyQty)} ×</span> : null;
     case 'sellOrders':
-      return row.sellQty > 0 ? <span className="pw-own sell" data-testid="own-sell">× {row.sellQty}</span> : null;
+      return row.sellQty > 0 ? <span className="pw-own sell" data-testid="own-sell">× {formatQty(row.sellQty)}</span> : null;
     case 'price':
       return <span className="pw-v">{fmt(row.price)}</span>;
     case 'volume':
       return (
         <>
           {bar(row.volume, model.maxVolume)}
-          <span className="pw-v">{row.volume > 0 ? row.volume : ''}</span>
+          <span className="pw-v">{row.volume > 0 ? formatQty(row.volume) : ''}</span>
         </>
       );
   }

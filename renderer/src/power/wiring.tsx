@@ -10,6 +10,7 @@ import { isProtocolError, TIMEFRAMES, type Depth, type OrderRecord, type PanelKi
 import { keys, loadOlderCandles, useAccount, useCandleBook, useExecutions, useInstrument, useInstruments, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
 import type { Execution, Quote, Timeframe } from '../data/types.js';
 import { formatPrice } from '../format/num.js';
+import { reasonFor } from '../format/reasons.js';
 import { panelDef, panelKind, registerPanel, type PanelProps } from '../panels/registry.js';
 import { isLinkColor, type LinkColor, type LinkSnapshot } from '../links/groups.js';
 import { linkStore, useLinkedTimeframe } from '../links/links.js';
@@ -120,8 +121,9 @@ export function saveKeymap(km: Keymap): void {
 function reportError(live: Live, e: unknown, what: { symbol: string; side: string; orderType: string; qty: number; price?: number | undefined; action: 'place' | 'modify' | 'cancel' }): void {
   const code = isProtocolError(e) ? e.code : 'UNAVAILABLE';
   const message = e instanceof Error ? e.message : String(e);
-  live.addReject({ key: `pw-${Date.now()}-${toastCount()}`, ts: Date.now(), code, message, ...what });
-  toast(`${code}: ${message}`, 'error');
+  live.addReject({ key: `pw-${Date.now()}-${toastCount()}`, code, message, ...what });
+  const refused = what.action === 'place' ? 'Order refused' : what.action === 'modify' ? 'Change refused' : 'Cancel refused';
+  toast(`${refused}${what.symbol !== '' ? ` (${what.symbol})` : ''}: ${reasonFor(code, message)}`, 'error');
 }
 
 export async function placeOrder(live: Live, params: ParamsOf<'order.place'>): Promise<OrderRecord | undefined> {

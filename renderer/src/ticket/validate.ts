@@ -39,6 +39,12 @@ export interface TicketCheck {
   estCost: number | undefined;
   /** Buying power after a buy (or unchanged for a sell). */
   bpAfter: number | undefined;
+  /** The quantity when it is valid on its own (whole lots, above zero), whatever else is wrong. */
+  qty?: number | undefined;
+  /** The limit price when the order type has one and it is valid on its own (tick, band). */
+  price?: number | undefined;
+  /** The stop price when the order type has one and it is valid on its own. */
+  stopPrice?: number | undefined;
   /** The result code the venue would answer for a funds/shares problem. */
   code?: 'INSUFFICIENT_FUNDS' | 'INSUFFICIENT_SHARES';
 }
@@ -47,12 +53,15 @@ export const needsPrice = (t: OrderType): boolean => t === 'limit' || t === 'sto
 export const needsStop = (t: OrderType): boolean => t === 'stop' || t === 'stop_limit';
 export const needsTrail = (t: OrderType): boolean => t === 'trailing_stop';
 
-function onTick(
-  text: string,
-  label: string,
-  inst: InstrumentView,
-  band: boolean,
-): { value?: number; error?: string } {
+/** Typed text that is a number with a minus sign ("-1", "-0.50", "- 5"): below zero, rather than not a number. */
+const negative = (text: string): boolean => /^-\s*[\d,]*\.?\d/.test(text.trim());
+
+/**
+ * A typed price for `inst`: on the tick and, with `band`, inside today's band. `label` starts the message
+ * ("Limit price must be above zero").
+ */
+export function checkPrice(text: string, label: string, inst: InstrumentView, band: boolean): { value?: number; error?: string } {
+  if (negative(text)) return { error: `${label} must be above zero` };
   const p = parsePrice(text);
   if (!p.ok) return { error: `${label}: ${p.error}` };
   if (p.value <= 0) return { error: `${label} must be above zero` };
@@ -61,6 +70,16 @@ function onTick(
     return { error: `${label} is outside the band ${formatPrice(inst.bandLow)}–${formatPrice(inst.bandHigh)}` };
   }
   return { value: p.value };
+}
+
+/** A typed quantity for `inst` (whole lots, above zero); without an instrument only above zero. */
+export function checkQty(text: string, inst: InstrumentView | undefined): { value?: number; error?: string } {
+  if (negative(text)) return { error: 'Quantity must be above zero' };
+  const q = parseQty(text);
+  if (!q.ok) return { error: q.error };
+  if (q.value <= 0) return { error: 'Quantity must be above zero' };
+  if (inst !== undefined && q.value % inst.lotSize !== 0) return { error: `Quantity must be a multiple of the lot (${formatQty(inst.lotSize)})` };
+  return { value: q.value };
 }
 
 export function validateTicket(d: TicketDraft, ctx: TicketContext): TicketCheck {
@@ -73,28 +92,25 @@ export function validateTicket(d: TicketDraft, ctx: TicketContext): TicketCheck 
   }
   if (inst.status === 'halted') errors.symbol = `${inst.symbol} is halted`;
 
-  let qty: number | undefined;
-  const q = parseQty(d.qty);
-  if (!q.ok) errors.qty = q.error;
-  else if (q.value <= 0) errors.qty = 'Quantity must be above zero';
-  else if (q.value % inst.lotSize !== 0) errors.qty = `Quantity must be a multiple of the lot (${formatQty(inst.lotSize)})`;
-  else qty = q.value;
+  const q = checkQty(d.qty, inst);
+  if (q.error !== undefined) errors.qty = q.error;
+  const qty = q.value;
 
   let price: number | undefined;
   let stopPrice: number | undefined;
   let trailAmount: number | undefined;
   if (needsPrice(d.orderType)) {
-    const r = onTick(d.price, 'Limit price', inst, true);
+    const r = checkPrice(d.price, 'Limit price', inst, true);
     if (r.error !== undefined) errors.price = r.error;
     price = r.value;
   }
   if (needsStop(d.orderType)) {
-    const r = onTick(d.stopPrice, 'Stop price', inst, true);
+    const r = checkPrice(d.stopPrice, 'Stop price', inst, true);
     if (r.error !== undefined) errors.stopPrice = r.error;
     stopPrice = r.value;
   }
   if (needsTrail(d.orderType)) {
-    const r = onTick(d.trailAmount, 'Trail amount', inst, false);
+    const r = checkPrice(d.trailAmount, 'Trail amount', inst, false);
     if (r.error !== undefined) errors.trailAmount = r.error;
     trailAmount = r.value;
   }
@@ -102,12 +118,19 @@ export function validateTicket(d: TicketDraft, ctx: TicketContext): TicketCheck 
     // Market orders never rest; the venue treats day/gtc as immediate. Nothing to refuse.
   }
 
-  // Estimate: the limit price, else where a market order would trade now (the far touch), else the last.
+  out.qty = qty;
+  out.price = price;
+  out.stopPrice = stopPrice;
+
+  // Estimate: the limit price, else a stop order's stop, else where a market order would trade now (the far
+  // touch), else the last. A price the order type needs that is not valid gives no estimate (and so no funds
+  // check): the market price is not what this order would cost.
   const q0 = ctx.quote;
   const touch = d.side === 'buy' ? (q0?.ask ?? q0?.last ?? null) : (q0?.bid ?? q0?.last ?? null);
-  const estPrice = price ?? (d.orderType === 'stop' ? stopPrice : undefined) ?? touch ?? undefined;
-  out.estPrice = estPrice ?? undefined;
-  if (qty !== undefined && estPrice !== undefined && estPrice !== null) {
+  const priceMissing = (needsPrice(d.orderType) && price === undefined) || (d.orderType === 'stop' && stopPrice === undefined);
+  const estPrice = priceMissing ? undefined : (price ?? (d.orderType === 'stop' ? stopPrice : undefined) ?? touch ?? undefined);
+  out.estPrice = estPrice;
+  if (qty !== undefined && estPrice !== undefined) {
     const cost = mulExact(qty, estPrice);
     if (cost === undefined) errors.qty = 'Order value is too large';
     out.estCost = cost;
@@ -135,8 +158,8 @@ export function validateTicket(d: TicketDraft, ctx: TicketContext): TicketCheck 
   let bracket: PlaceOrderParams['bracket'];
   if (d.bracket) {
     const entry = price ?? stopPrice ?? estPrice ?? undefined;
-    const tp = d.takeProfit.trim() === '' ? undefined : onTick(d.takeProfit, 'Take profit', inst, true);
-    const sl = d.stopLoss.trim() === '' ? undefined : onTick(d.stopLoss, 'Stop loss', inst, true);
+    const tp = d.takeProfit.trim() === '' ? undefined : checkPrice(d.takeProfit, 'Take profit', inst, true);
+    const sl = d.stopLoss.trim() === '' ? undefined : checkPrice(d.stopLoss, 'Stop loss', inst, true);
     if (tp === undefined && sl === undefined) errors.takeProfit = 'Give a take-profit or a stop-loss price';
     if (tp?.error !== undefined) errors.takeProfit = tp.error;
     if (sl?.error !== undefined) errors.stopLoss = sl.error;
@@ -163,4 +186,64 @@ export function validateTicket(d: TicketDraft, ctx: TicketContext): TicketCheck 
     out.params = params;
   }
   return out;
+}
+
+/** A working order as the blotter's modify row changes it. */
+export interface ModifiedOrder {
+  orderId: number;
+  qty: number;
+  filledQty: number;
+  price?: number | undefined;
+  stopPrice?: number | undefined;
+}
+
+/** What the modify row's fields say: the quantity and the prices the order has, as typed. */
+export interface ModifyDraft {
+  qty: string;
+  price: string;
+  stopPrice: string;
+}
+
+export interface ModifyCheck {
+  /** What is wrong, in words, when the change should not be sent. */
+  error?: string;
+  /** The replace to send: only the fields that change (none: nothing to send). */
+  params?: { orderId: number; qty?: number; price?: number; stopPrice?: number };
+}
+
+/**
+ * The modify row's checks before a replace is sent, the ticket's own: the quantity in whole lots, above zero
+ * and above what has already filled; a changed price on the tick and inside the band. A price left as it
+ * was is not checked again (the band may have moved since the order was placed; it stays as it is). Without
+ * the instrument (not loaded) only what needs none is checked; the venue checks again either way.
+ */
+export function validateModify(o: ModifiedOrder, d: ModifyDraft, inst: InstrumentView | undefined): ModifyCheck {
+  const q = checkQty(d.qty, inst);
+  if (q.error !== undefined) return { error: q.error };
+  const qty = q.value!;
+  const params: NonNullable<ModifyCheck['params']> = { orderId: o.orderId };
+  if (qty !== o.qty) {
+    if (qty <= o.filledQty) return { error: `Quantity must be more than the ${formatQty(o.filledQty)} already filled` };
+    params.qty = qty;
+  }
+  const price = (text: string, label: string, was: number): { value?: number; error?: string } => {
+    const p = parsePrice(text);
+    if (p.ok && p.value === was) return { value: was };
+    if (inst !== undefined) return checkPrice(text, label, inst, true);
+    if (negative(text) || (p.ok && p.value <= 0)) return { error: `${label} must be above zero` };
+    return p.ok ? { value: p.value } : { error: `${label}: ${p.error}` };
+  };
+  if (o.price !== undefined) {
+    const r = price(d.price, 'Limit price', o.price);
+    if (r.error !== undefined) return { error: r.error };
+    if (r.value !== o.price) params.price = r.value!;
+  }
+  if (o.stopPrice !== undefined) {
+    const r = price(d.stopPrice, 'Stop price', o.stopPrice);
+    if (r.error !== undefined) return { error: r.error };
+    if (r.value !== o.stopPrice) params.stopPrice = r.value!;
+  }
+  const ref = params.price ?? o.price ?? params.stopPrice ?? o.stopPrice;
+  if (ref !== undefined && mulExact(qty, ref) === undefined) return { error: 'Order value is too large' };
+  return { params };
 }

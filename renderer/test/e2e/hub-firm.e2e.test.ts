@@ -44,12 +44,12 @@ afterAll(async () => {
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Adds a firm profile for the test exchange from the Connection menu, and connects to it. */
-async function addProfile(page: Page, name: string, username: string): Promise<void> {
+/** Adds a firm profile for the test exchange (or `url`) from the Connection menu, and connects to it. */
+async function addProfile(page: Page, name: string, username: string, url = ex.url): Promise<void> {
   await page.getByLabel('Connection').selectOption('__add__');
   const form = page.getByTestId('add-profile');
   await form.getByLabel('Name', { exact: true }).fill(name);
-  await form.getByLabel('Server address').fill(ex.url);
+  await form.getByLabel('Server address').fill(url);
   await form.getByLabel('User name (optional)').fill(username);
   await form.getByRole('button', { name: 'Save and connect' }).click();
 }
@@ -155,6 +155,30 @@ describe('firm server through the hub', () => {
 
     await page.getByLabel('Connection').selectOption('local');
     await until(menu, (m) => !m.includes('admin'), 15_000, 'Admin gone from the menu in the simulation');
+    expect(realProblems(problems)).toEqual([]);
+    await context.close();
+  });
+
+  it('explains a sign-in to a server that cannot be reached in words about the server, not about an order', async () => {
+    const { page, problems, context } = await openPage(browser, host.url);
+    page.setDefaultTimeout(10_000);
+    await waitConnected(page);
+    // nothing listens there
+    const gone = new URL(ex.url);
+    gone.port = '9';
+    await addProfile(page, 'Desk gone', 'bob', gone.origin);
+    await page.locator('[data-testid=connection][data-state=login_required]').waitFor({ timeout: 15_000 });
+    await page.locator('#login-pass').fill(PASSWORD);
+    await page.click('form.login button[type=submit]');
+    const err = page.getByTestId('login-error');
+    await err.waitFor({ timeout: 20_000 });
+    expect(await err.getAttribute('data-code')).toBe('UNAVAILABLE');
+    const text = (await err.textContent()) ?? '';
+    expect(text).toMatch(/^The server could not be reached\. Check its address and your network, then try again\. \(.+\)$/);
+    expect(text).not.toMatch(/order|blotter|exchange/i);
+    await page.locator('.modal').getByRole('button', { name: 'Cancel' }).click();
+    await page.getByLabel('Connection').selectOption('local');
+    await waitConnected(page, 15_000);
     expect(realProblems(problems)).toEqual([]);
     await context.close();
   });

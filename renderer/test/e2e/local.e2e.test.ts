@@ -9,9 +9,11 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InstrumentView } from '../../../engine/protocol/index.js';
+import { LOCAL_ACCOUNT_ID } from '../../../main/src/core.js';
 import { MemoryStore } from '../../../main/src/credentials/store.js';
 import { startHeadlessHost, type HeadlessHost } from '../../../main/src/host/headless.js';
 import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
+import { formatQty } from '../../src/format/num.js';
 import { rendererBuild } from './build.js';
 import { SIM_START, attrAll, chartLines, fillTicket, pickSymbol, setConfirm, submitTicket, tab, until, waitConnected, workingRow, workingRows } from './ui.js';
 
@@ -151,6 +153,21 @@ describe('local simulation through the headless host', () => {
     await until(() => chartLines(page), (l) => l.includes(`o${orderId}`), 10_000, 'the order line');
 
     await row.getByRole('button', { name: 'Modify' }).click();
+    // a quantity of zero is refused beside the row, in words, before anything is sent: not an exchange rejection
+    const rejectedTab = page.locator('[data-testid=blotter] button[data-tab=rejected]');
+    const rejectedBefore = await rejectedTab.textContent();
+    await page.getByLabel('New quantity').fill('0');
+    await page.keyboard.press('Enter');
+    const modifyError = page.getByTestId('modify-error');
+    await modifyError.waitFor();
+    expect(await modifyError.textContent()).toBe('Quantity must be above zero');
+    expect(await modifyError.getAttribute('data-code')).toBeNull();
+    await page.getByLabel('New price').fill('-1');
+    await page.getByLabel('New quantity').fill(String(inst.lotSize * 10));
+    await page.keyboard.press('Enter');
+    await until(() => modifyError.textContent(), (t) => t === 'Limit price must be above zero', 5000, 'the price refused');
+    expect(await rejectedTab.textContent()).toBe(rejectedBefore);
+    expect(host.core.venue.order(Number(orderId))).toMatchObject({ status: 'working', qty: inst.lotSize * 10, price: Number(below(ref, 6).replace('.', '')) });
     await page.getByLabel('New price').fill(below(ref, 7));
     await page.keyboard.press('Enter');
     await until(() => workingRow(page, orderId).locator('[data-field=price]').textContent(), (t) => t === below(ref, 7), 10_000, 'the modified price');
@@ -175,6 +192,23 @@ describe('local simulation through the headless host', () => {
     expect(await page.locator('[data-testid=account] [data-field=equity]').textContent()).toMatch(/^[\d,]+\.\d{2}$/);
   });
 
+  it("shows the same unrealized P&L in the Account panel as the Positions panel's rows add up to, at every moment", async () => {
+    // both are read in one go (one task): the figures on screen at that moment
+    const read = () =>
+      page.evaluate(`(() => {
+        const minor = (t) => Number((t ?? '').replace(/[+,.]/g, ''));
+        const rows = [...document.querySelectorAll('[data-testid=positions] [data-field=unrealized]')].map((e) => minor(e.textContent));
+        const account = minor(document.querySelector('[data-testid=account] [data-field=unrealized]')?.textContent);
+        return { rows: rows.reduce((a, b) => a + b, 0), account, n: rows.length };
+      })()`) as Promise<{ rows: number; account: number; n: number }>;
+    for (let i = 0; i < 60; i++) {
+      const r = await read();
+      expect(r.n).toBeGreaterThan(0);
+      expect(r.account, `sample ${i}`).toBe(r.rows);
+      await new Promise((res) => setTimeout(res, 40));
+    }
+  });
+
   it('refuses an order beyond buying power before sending, with the INSUFFICIENT_FUNDS reason', async () => {
     const before = await workingRows(page).count();
     await fillTicket(page, { side: 'buy', type: 'limit', qty: String(inst.lotSize * 1_000_000), price: below(inst.previousClose, 5) });
@@ -184,6 +218,14 @@ describe('local simulation through the headless host', () => {
     expect(await funds.getAttribute('data-code')).toBe('INSUFFICIENT_FUNDS');
     expect(await funds.textContent()).toMatch(/^Not enough buying power for this order\./);
     expect(await workingRows(page).count()).toBe(before);
+    // the send button shows the quantity as a number (grouped), never the text as typed
+    expect(await page.getByTestId('ticket-submit').textContent()).toBe(`Buy ${formatQty(inst.lotSize * 1_000_000)} ${inst.symbol} LMT @ ${below(inst.previousClose, 5)}`);
+    // while the limit price is not valid: no estimate, no funds error, no price on the button
+    await page.fill('#t-price', '-1');
+    await until(() => page.locator('[data-testid=ticket] .field-error').allTextContents(), (e) => e.includes('Limit price must be above zero'), 5000, 'the price refused');
+    expect(await funds.count()).toBe(0);
+    expect(await page.getByTestId('estimate').locator('dd').first().textContent()).toBe('—');
+    expect(await page.getByTestId('ticket-submit').textContent()).toBe(`Buy ${formatQty(inst.lotSize * 1_000_000)} ${inst.symbol} LMT`);
   });
 
   it('rides through a restart of the host: reconnecting, then the same orders and position', async () => {
@@ -274,5 +316,50 @@ describe('local simulation through the headless host', () => {
     } finally {
       await page.setViewportSize({ width: 1600, height: 900 });
     }
+  });
+
+  it('keeps every panel live when another panel on the same feeds goes: a depth ladder closed, the Fills tab left', async () => {
+    await pickSymbol(page, inst.symbol);
+    // the ladder follows orders, fills and instruments with the very handlers the blotter and the chart use
+    await page.selectOption('select[aria-label="Add panel"]', 'ladder');
+    const ladder = page.locator('[data-panel=ladder]');
+    await ladder.getByTestId('depth-ladder').waitFor();
+    await page.getByRole('button', { name: 'Close Depth ladder' }).click();
+    await until(() => ladder.count(), (n) => n === 0, 5000, 'the ladder closed');
+    // the Fills tab's table shares the fills feed with the tab's count
+    await tab(page, 'fills');
+    await tab(page, 'working');
+    // longer than a stream is kept for a panel that comes back
+    await new Promise((r) => setTimeout(r, 1500));
+
+    const ids: string[] = [];
+    for (const pct of [9, 10]) {
+      const n = await workingRows(page).count();
+      await fillTicket(page, { side: 'buy', type: 'limit', qty: String(inst.lotSize), price: below(inst.previousClose, pct), tif: 'day' });
+      await submitTicket(page);
+      await until(() => workingRows(page).count(), (c) => c === n + 1, 10_000, 'the order in the blotter');
+      ids.push(...(await attrAll(workingRows(page), 'data-order-id')).filter((id) => !ids.includes(id)));
+    }
+    await until(() => chartLines(page), (l) => ids.every((id) => l.includes(`o${id}`)), 10_000, 'the order lines');
+    const openOrders = page.locator('[data-testid=account] [data-field=openOrders]');
+    await until(() => openOrders.textContent(), (t) => Number(t?.split(' ')[0]) >= 2, 10_000, 'the open orders counted');
+
+    await page.locator('[data-testid=blotter]').getByRole('button', { name: 'Cancel all' }).click();
+    await until(() => workingRows(page).count(), (n) => n === 0, 10_000, 'the blotter emptied by Cancel all');
+    expect(host.core.venue.orders({ accountId: LOCAL_ACCOUNT_ID, status: 'open' }).items.length).toBe(0);
+    expect(await page.locator('[data-testid=blotter] button[data-tab=working]').textContent()).toBe('Working (0)');
+    await until(() => chartLines(page), (l) => !l.some((x) => /^o\d+$/.test(x)), 10_000, 'the order lines gone');
+    await until(() => openOrders.textContent(), (t) => t?.split(' ')[0] === '0', 10_000, 'no open orders in the account');
+
+    // a fill still reaches the Fills tab's count
+    const fillsTab = page.locator('[data-testid=blotter] button[data-tab=fills]');
+    const fills = async () => Number(/\((\d+)\)/.exec((await fillsTab.textContent()) ?? '')?.[1]);
+    const before = await fills();
+    await fillTicket(page, { side: 'buy', type: 'market', qty: String(inst.lotSize), tif: 'ioc' });
+    await submitTicket(page);
+    await until(() => page.getByTestId('ticket-outcome').textContent(), (t) => /filled/.test(t ?? ''), 10_000, 'a fill');
+    expect(await page.getByTestId('ticket-outcome').textContent()).toContain(inst.symbol);
+    await until(fills, (n) => n > before, 10_000, 'the Fills count to grow');
+    expect(realProblems(w.problems)).toEqual([]);
   });
 });

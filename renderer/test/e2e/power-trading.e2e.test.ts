@@ -124,6 +124,10 @@ describe('power-trader features', () => {
     await page.locator(`[data-testid=watchlist] tr[data-symbol="${symbol}"]`).click();
     await until(() => ladder().locator('.sym').textContent(), (t) => t === symbol, 10_000, 'the ladder on the symbol');
     await ladder().locator('[role=row].best-bid').first().waitFor({ timeout: 15_000 });
+    // sizes and volumes with thousands separators, as everywhere else ("19,200", never "19200")
+    const sizes = await ladder().locator('.pw-c-bid .pw-v, .pw-c-ask .pw-v, .pw-c-volume .pw-v').allTextContents();
+    expect(sizes.filter((t) => t !== '').length).toBeGreaterThan(0);
+    for (const t of sizes) expect(t).toMatch(/^(?:[1-9]\d{0,2}(?:,\d{3})*)?$/);
     await page.getByTestId('indicator-legend').waitFor();
     expect(await page.getByTestId('indicator-legend').textContent()).toMatch(/SMA 20 [\d,]+\.\d{2}.*RSI 14 \d+\.\d{2}.*MACD 12 26 9/);
   });

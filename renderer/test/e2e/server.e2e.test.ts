@@ -333,11 +333,14 @@ describe('firm server in a browser', () => {
     await page.keyboard.press('Enter');
     const err = page.getByTestId('modify-error');
     await err.waitFor({ timeout: 10_000 });
-    expect(await err.textContent()).toBe('INSUFFICIENT_FUNDS: Not enough buying power for this order.');
+    // the venue's own reason, its amounts formatted, without the code
+    const venueSays = /^Not enough buying power: needs [\d,]+\.\d{2}, available [\d,]+\.\d{2}\.$/;
+    expect(await err.textContent()).toMatch(venueSays);
+    expect(await err.getAttribute('data-code')).toBe('INSUFFICIENT_FUNDS');
     await page.keyboard.press('Escape');
     await tab(page, 'rejected');
     const rej = page.locator('[data-testid=blotter] [data-testid=reject-row][data-code=INSUFFICIENT_FUNDS]').first();
-    expect(await rej.locator('.reason').textContent()).toBe('Not enough buying power for this order.');
+    expect(await rej.locator('.reason').textContent()).toMatch(venueSays);
     await tab(page, 'working');
     expect(await workingRow(page, id).locator('[data-field=qty]').textContent()).toBe('100');
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AccountView, InstrumentView, Quote } from '../../../engine/protocol/index.js';
-import { validateTicket, type TicketDraft } from '../../src/ticket/validate.js';
+import { validateModify, validateTicket, type TicketDraft } from '../../src/ticket/validate.js';
 
 const inst: InstrumentView = {
   symbol: 'INITECH',
@@ -93,5 +93,80 @@ describe('order ticket validation', () => {
   it('names an unknown symbol and a halted one', () => {
     expect(validateTicket(draft({ symbol: 'NOPE' }), { instrument: undefined, quote: undefined, account: undefined }).errors.symbol).toMatch(/Unknown symbol NOPE/);
     expect(validateTicket(draft(), { ...ctx(), instrument: { ...inst, status: 'halted' } }).errors.symbol).toMatch(/halted/);
+  });
+});
+
+describe('the ticket while a field is not valid', () => {
+  it('says a price below zero must be above zero, not that it is not a number', () => {
+    expect(validateTicket(draft({ price: '-1' }), ctx()).errors.price).toBe('Limit price must be above zero');
+    expect(validateTicket(draft({ price: '-0.50' }), ctx()).errors.price).toBe('Limit price must be above zero');
+    expect(validateTicket(draft({ price: '0' }), ctx()).errors.price).toBe('Limit price must be above zero');
+    expect(validateTicket(draft({ orderType: 'stop', stopPrice: '-2' }), ctx()).errors.stopPrice).toBe('Stop price must be above zero');
+    expect(validateTicket(draft({ price: 'abc' }), ctx()).errors.price).toBe('Limit price: Not a number');
+    expect(validateTicket(draft({ qty: '-5' }), ctx()).errors.qty).toBe('Quantity must be above zero');
+  });
+
+  it('estimates nothing, and so checks no funds, while the limit or stop price is not valid', () => {
+    for (const price of ['-1', 'abc', '', '250.02', '300.00']) {
+      const r = validateTicket(draft({ qty: '100000', price }), ctx(1_000_000));
+      expect(r.errors.price, price).toBeTruthy();
+      expect(r.estPrice, price).toBeUndefined();
+      expect(r.estCost, price).toBeUndefined();
+      expect(r.bpAfter, price).toBeUndefined();
+      expect(r.errors.funds, price).toBeUndefined();
+    }
+    const stop = validateTicket(draft({ orderType: 'stop', stopPrice: '-1', qty: '100000' }), ctx(1_000_000));
+    expect([stop.estCost, stop.errors.funds]).toEqual([undefined, undefined]);
+    // a market order has no price of its own: it is estimated at the touch, as before
+    expect(validateTicket(draft({ orderType: 'market', price: '-1' }), ctx()).estPrice).toBe(25_005);
+  });
+
+  it('gives the quantity and prices that are valid on their own, for the send button to show', () => {
+    const funds = validateTicket(draft({ qty: '1000000' }), ctx(1_000_000));
+    expect(funds.params).toBeUndefined();
+    expect([funds.qty, funds.price]).toEqual([1_000_000, 25_000]);
+    const bad = validateTicket(draft({ qty: '-5', price: '-1' }), ctx());
+    expect([bad.qty, bad.price]).toEqual([undefined, undefined]);
+    expect(validateTicket(draft({ qty: '99999999999999999' }), ctx()).qty).toBeUndefined();
+  });
+});
+
+describe('a modify of a working order, checked before it is sent', () => {
+  const order = { orderId: 7, qty: 300, filledQty: 0, price: 25_000 };
+
+  it('refuses a quantity of zero, off the lot or not a number, in words', () => {
+    expect(validateModify(order, { qty: '0', price: '250.00', stopPrice: '' }, inst)).toEqual({ error: 'Quantity must be above zero' });
+    expect(validateModify(order, { qty: '-10', price: '250.00', stopPrice: '' }, inst)).toEqual({ error: 'Quantity must be above zero' });
+    expect(validateModify(order, { qty: '105', price: '250.00', stopPrice: '' }, inst).error).toBe('Quantity must be a multiple of the lot (10)');
+    expect(validateModify(order, { qty: 'ten', price: '250.00', stopPrice: '' }, inst).error).toBe('Whole shares only');
+  });
+
+  it('refuses a quantity at or below what has filled', () => {
+    const part = { ...order, filledQty: 290 };
+    expect(validateModify(part, { qty: '10', price: '250.00', stopPrice: '' }, inst).error).toBe('Quantity must be more than the 290 already filled');
+    expect(validateModify(part, { qty: '290', price: '250.00', stopPrice: '' }, inst).error).toBe('Quantity must be more than the 290 already filled');
+    expect(validateModify(part, { qty: '310', price: '250.00', stopPrice: '' }, inst)).toEqual({ params: { orderId: 7, qty: 310 } });
+  });
+
+  it('checks a changed price as the ticket does: above zero, on the tick, inside the band', () => {
+    expect(validateModify(order, { qty: '300', price: '-1', stopPrice: '' }, inst).error).toBe('Limit price must be above zero');
+    expect(validateModify(order, { qty: '300', price: '250.02', stopPrice: '' }, inst).error).toMatch(/multiple of the tick 0\.05/);
+    expect(validateModify(order, { qty: '300', price: '300.00', stopPrice: '' }, inst).error).toMatch(/outside the band 225\.00–275\.00/);
+    const stop = { orderId: 8, qty: 100, filledQty: 0, stopPrice: 24_000 };
+    expect(validateModify(stop, { qty: '100', price: '', stopPrice: '0' }, inst).error).toBe('Stop price must be above zero');
+    expect(validateModify(stop, { qty: '100', price: '', stopPrice: '241.00' }, inst)).toEqual({ params: { orderId: 8, stopPrice: 24_100 } });
+  });
+
+  it('sends only what changed, and leaves a price that was not changed unchecked', () => {
+    expect(validateModify(order, { qty: '300', price: '250.00', stopPrice: '' }, inst)).toEqual({ params: { orderId: 7 } });
+    expect(validateModify(order, { qty: '400', price: '251.00', stopPrice: '' }, inst)).toEqual({ params: { orderId: 7, qty: 400, price: 25_100 } });
+    // the band moved since the order was placed: its price, left as it was, does not stop a quantity change
+    const outside = { ...order, price: 28_000 };
+    expect(validateModify(outside, { qty: '200', price: '280.00', stopPrice: '' }, inst)).toEqual({ params: { orderId: 7, qty: 200 } });
+  });
+
+  it('without the instrument checks what needs none', () => {
+    expect(validateModify(order, { qty: '0', price: '250.00', stopPrice: '' }, undefined).error).toBe('Quantity must be above zero');
+    expect(validateModify(order, { qty: '105', price: '250.02', stopPrice: '' }, undefined)).toEqual({ params: { orderId: 7, qty: 105, price: 25_002 } });
   });
 });
