@@ -62,7 +62,7 @@ describe('firm server through the hub', () => {
     expect(await badge.textContent()).toBe('SIMULATION');
 
     // The add-server form keeps the keyboard (Tab cycles inside it) and Escape closes it
-    const focusIn = (id: string): Promise<boolean> => page.evaluate((t) => document.activeElement?.closest(`[data-testid=${t}]`) != null, id);
+    const focusIn = async (id: string): Promise<boolean> => (await page.locator(`[data-testid=${id}]:focus, [data-testid=${id}] :focus`).count()) > 0;
     await page.getByLabel('Connection').selectOption('__add__');
     await page.getByTestId('add-profile').getByLabel('Name', { exact: true }).focus();
     for (let i = 0; i < 8; i++) {

@@ -333,12 +333,13 @@ describe('local simulation through the headless host', () => {
     await new Promise((r) => setTimeout(r, 1500));
 
     const ids: string[] = [];
+    const earlier = await attrAll(workingRows(page), 'data-order-id'); // (an earlier test's stop order works on)
     for (const pct of [9, 10]) {
       const n = await workingRows(page).count();
       await fillTicket(page, { side: 'buy', type: 'limit', qty: String(inst.lotSize), price: below(inst.previousClose, pct), tif: 'day' });
       await submitTicket(page);
       await until(() => workingRows(page).count(), (c) => c === n + 1, 10_000, 'the order in the blotter');
-      ids.push(...(await attrAll(workingRows(page), 'data-order-id')).filter((id) => !ids.includes(id)));
+      ids.push(...(await attrAll(workingRows(page), 'data-order-id')).filter((id) => !ids.includes(id) && !earlier.includes(id)));
     }
     await until(() => chartLines(page), (l) => ids.every((id) => l.includes(`o${id}`)), 10_000, 'the order lines');
     const openOrders = page.locator('[data-testid=account] [data-field=openOrders]');
