@@ -18,7 +18,7 @@ export type VenueErrorCode =
   | 'DB_CANTOPEN'
   /** A PRAGMA the durability contract depends on did not take effect (read back differently). */
   | 'PRAGMA_NOT_APPLIED'
-  /** A journal frame before the tail is damaged, or frames are missing: acknowledged commands would be lost. */
+  /** A journal frame is damaged (the last one too), or frames are missing: acknowledged commands would be lost. */
   | 'JOURNAL_CORRUPT'
   /**
    * The journal ends before the history watermark or a snapshot: commands journaled (and acknowledged)

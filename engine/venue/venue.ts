@@ -756,10 +756,10 @@ export class Venue {
     };
     if (histFrom !== Infinity && snapshotSeq >= histFrom) attach(snapshotSeq);
 
-    // Replay the tail. A damaged frame followed only by damaged frames is a torn/damaged tail: set it aside.
-    // Because acknowledgements are sent only after COMMIT, and SQLite's WAL drops a transaction torn by a
-    // crash as a whole, a frame that was ever acknowledged is intact unless the file was damaged after
-    // the fact; damage before the end therefore refuses to open unless the operator asks to truncate.
+    // Replay the tail. Because acknowledgements are sent only after COMMIT, and SQLite's WAL drops a
+    // transaction torn by a crash as a whole, every frame here was committed and may have been acknowledged:
+    // a damaged one (the last too) is damage after the fact, and refuses to open unless the operator asks to
+    // truncate (the frame and all after it set aside, their seqs and order ids never given out again).
     let seq = snapshotSeq;
     let replayed = 0;
     let maxId = 0;
@@ -1109,6 +1109,14 @@ export class Venue {
     const relax = this.opts.synchronous !== 'NORMAL' && !this.bgSync;
     try {
       this.journalDurableHere();
+    } catch (e) {
+      // the fdatasync that failed covered the committed batches not yet acknowledged: a later fsync of the
+      // same file can report success (the kernel reports an error once), so their fate is open
+      this.history.discard();
+      this.fail(e, [], { syncFailed: true });
+      throw this.failure!;
+    }
+    try {
       if (relax) this.db.pragma('synchronous = NORMAL');
       this.begin.run();
       this.history.flush(this.seq);
