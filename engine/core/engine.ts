@@ -3,7 +3,7 @@ import { CODES, type ResultCode } from './codes.js';
 import { OcoGroup, Order, type Holder } from './order.js';
 import { RefBook } from './refbook.js';
 import { captureEngine, restoreEngine, snapshotEngine, stateHash, type CaptureArrays, type EngineSnapshot, type StateCapture } from './snapshot.js';
-import { Account, IndexDef, Instrument, MAX_BAND_TICKS, MAX_MONEY, Position, moneyRoom, proportion } from './state.js';
+import { Account, IndexDef, Instrument, MAX_BAND_TICKS, MAX_MONEY, Position, moneyRoom, proportion, walkMoneyRoom } from './state.js';
 export { MAX_BAND_TICKS, MAX_MONEY } from './state.js';
 import type {
   AccountId,
@@ -509,7 +509,7 @@ export class Engine {
         const q = need < m.leaves ? need : m.leaves;
         // fill() cancels a side whose money totals a trade could take past MAX_MONEY: not whole, so refused
         bounds ??= new Map();
-        if (!this.walkRoom(bounds, m.accountId, inst, q * m.price) || !this.walkRoom(bounds, o.accountId, inst, q * m.price))
+        if (!this.walkRoom(bounds, m, inst, q * m.price) || !this.walkRoom(bounds, o, inst, q * m.price))
           fail('LIMIT_EXCEEDED', `Filling it whole would take an account's money totals past the maximum ${MAX_MONEY}`);
         if (shortSale) {
           const sold = o.qty - need;
@@ -797,7 +797,11 @@ export class Engine {
     // Money stays exact: a trade that could take the maker's totals past MAX_MONEY cancels the maker (the
     // taker goes on to the next one); one that could take the taker's or the symbol's cancels the taker.
     const n = px * q;
-    const over = !this.moneyRoomFor(m, inst, n) ? m : !this.moneyRoomFor(t, inst, n) || !symbolRoom(inst, n, q) ? t : null;
+    const ma = this.accounts.get(m.accountId)!;
+    const ta = this.accounts.get(t.accountId)!;
+    const mp = ma.positions.get(inst.idx);
+    const tp = ta.positions.get(inst.idx);
+    const over = !moneyRoom(ma, mp, m.side === 'buy', n) ? m : !moneyRoom(ta, tp, t.side === 'buy', n) || !symbolRoom(inst, n, q) ? t : null;
     if (over !== null) {
       if (over.oco !== null && over.oco.mode === 'cancel') this.dissolveOnTrade(over, inst);
       if (over.live) this.cancelLive(over, inst, 'limit_exceeded');
@@ -823,8 +827,8 @@ export class Engine {
     if (t.oco !== null && t.oco.mode === 'cancel') this.dissolveOnTrade(t, inst);
     inst.book.reduce(m, q);
     t.leaves -= q;
-    this.settle(this.accounts.get(m.accountId)!, m, inst, px, q);
-    this.settle(this.accounts.get(t.accountId)!, t, inst, px, q);
+    this.settle(ma, mp ?? ma.pos(inst.idx), m, inst, px, q);
+    this.settle(ta, tp ?? ta.pos(inst.idx), t, inst, px, q);
     this.onPrint(inst, px, q);
     if (m.oco !== null) this.afterLegTrade(m, inst, q);
     if (t.oco !== null) this.afterLegTrade(t, inst, q);
@@ -835,42 +839,23 @@ export class Engine {
     }
   }
 
-  /** Whether a trade of notional n surely keeps the money totals of o's account and position within MAX_MONEY. */
-  private moneyRoomFor(o: Order, inst: Instrument, n: Money): boolean {
-    const a = this.accounts.get(o.accountId)!;
-    const p = a.positions.get(inst.idx);
-    return p === undefined
-      ? moneyRoom(a.cash, a.shortCost, a.realized, 0, 0, n)
-      : moneyRoom(a.cash, a.shortCost, a.realized, p.cost, p.realized, n);
-  }
-
   /**
-   * The fill-or-kill walk's form of moneyRoomFor, over the trades it counts: `bounds` keeps, per account, upper
-   * bounds of its totals' magnitudes as those trades add up (moneyRoom is monotone, so the walk passes a
-   * trade only where fill's check on the real totals will).
+   * The fill-or-kill walk's form of fill's money check for `o`'s side of a trade of notional n: `bounds`
+   * keeps, per account, upper bounds of its totals' magnitudes as the walk's trades add up (walkMoneyRoom).
    */
-  private walkRoom(bounds: Map<AccountId, number[]>, accountId: AccountId, inst: Instrument, n: Money): boolean {
-    let b = bounds.get(accountId);
+  private walkRoom(bounds: Map<AccountId, number[]>, o: Order, inst: Instrument, n: Money): boolean {
+    let b = bounds.get(o.accountId);
     if (b === undefined) {
-      const a = this.accounts.get(accountId)!;
+      const a = this.accounts.get(o.accountId)!;
       const p = a.positions.get(inst.idx);
       b = [Math.abs(a.cash), a.shortCost, Math.abs(a.realized), Math.abs(p?.cost ?? 0), Math.abs(p?.realized ?? 0)];
-      bounds.set(accountId, b);
+      bounds.set(o.accountId, b);
     }
-    const [cash, shortCost, realized, cost, posRealized] = b as [number, number, number, number, number];
-    if (!moneyRoom(cash, shortCost, realized, cost, posRealized, n)) return false;
-    const r = n > cost ? n : cost;
-    b[0] = cash + n;
-    b[1] = shortCost + n;
-    b[2] = realized + r;
-    b[3] = cost + n;
-    b[4] = posRealized + r;
-    return true;
+    return walkMoneyRoom(b, o.side === 'buy', n);
   }
 
   /** Cash, position and reservation effects of one side of a trade. */
-  private settle(a: Account, o: Order, inst: Instrument, px: Price, q: Qty): void {
-    const p = a.pos(inst.idx);
+  private settle(a: Account, p: Position, o: Order, inst: Instrument, px: Price, q: Qty): void {
     // release the reservation for the traded quantity (group reservations are rebalanced afterwards)
     if (o.oco === null && (o.resvCash !== 0 || o.resvShares !== 0)) {
       if (o.side === 'buy') {

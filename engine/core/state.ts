@@ -30,22 +30,39 @@ export const MAX_BAND_TICKS = 1_000_000;
 export const MAX_MONEY = Number.MAX_SAFE_INTEGER;
 
 /**
- * Whether one side of a trade of notional `n` surely keeps the totals of an account and its position
- * within MAX_MONEY, given their sizes now (magnitudes; shortCost is never negative). A bound rather than the
- * settled result: cash moves by n; the position's cost and the short proceeds held grow by at most n; what
- * the trade realizes is at most n or the position's cost, whichever is larger. Monotone in every magnitude,
- * so a check against upper bounds of the totals (the fill-or-kill walk's) passes only where the real one would.
+ * Whether one side of a trade of notional `n` (a buy when `buy`) surely keeps the money totals of an account
+ * and its position within MAX_MONEY. What each total can become, from the settlement's arithmetic: a sale adds
+ * n to the cash and at most n to the short proceeds held (a buy lowers both: cash never goes below zero); a
+ * trade that adds to the position (or opens one) adds n to its cost's magnitude and realizes nothing; one
+ * that reduces it leaves the cost's magnitude at most max(|cost|, n) (turning to the other side, the rest at
+ * this price) and realizes at most max(n, |cost|) in magnitude.
  */
-export function moneyRoom(cash: Money, shortCost: Money, realized: Money, cost: Money, posRealized: Money, n: Money): boolean {
-  const c = Math.abs(cost);
-  const r = n > c ? n : c;
-  return (
-    Math.abs(cash) + n <= MAX_MONEY &&
-    c + n <= MAX_MONEY &&
-    shortCost + n <= MAX_MONEY &&
-    Math.abs(realized) + r <= MAX_MONEY &&
-    Math.abs(posRealized) + r <= MAX_MONEY
-  );
+export function moneyRoom(a: Account, p: Position | undefined, buy: boolean, n: Money): boolean {
+  if (n > MAX_MONEY || (!buy && (a.cash + n > MAX_MONEY || a.shortCost + n > MAX_MONEY))) return false;
+  if (p === undefined || p.qty === 0 || p.qty > 0 === buy) return p === undefined || Math.abs(p.cost) + n <= MAX_MONEY;
+  const r = Math.max(n, Math.abs(p.cost));
+  return Math.abs(a.realized) + r <= MAX_MONEY && Math.abs(p.realized) + r <= MAX_MONEY;
+}
+
+/**
+ * The fill-or-kill walk's form of moneyRoom, on upper bounds of the totals' magnitudes (`b`: cash, short
+ * proceeds held, realized, the position's cost and realized) as the walk's trades add up, and not knowing
+ * whether each adds to the position or reduces it (it may turn): every limit at once, each at its largest.
+ * So it passes a trade only where moneyRoom, on the real totals then, will. Updates `b` when it passes.
+ */
+export function walkMoneyRoom(b: number[], buy: boolean, n: Money): boolean {
+  const [cash, shortCost, realized, cost, posRealized] = b as [number, number, number, number, number];
+  const r = Math.max(n, cost);
+  if (n > MAX_MONEY || cost + n > MAX_MONEY || realized + r > MAX_MONEY || posRealized + r > MAX_MONEY) return false;
+  if (!buy && (cash + n > MAX_MONEY || shortCost + n > MAX_MONEY)) return false;
+  if (!buy) {
+    b[0] = cash + n;
+    b[1] = shortCost + n;
+  }
+  b[2] = realized + r;
+  b[3] = cost + n;
+  b[4] = posRealized + r;
+  return true;
 }
 
 

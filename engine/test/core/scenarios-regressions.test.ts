@@ -331,6 +331,17 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
       expect(h.money(50).cash).toBe(9e15);
     });
 
+    it('a trade that lowers the totals near it still happens: the short seller buys back, a holder sells down', () => {
+      const h = shortSeller();
+      // account 1 sells back the 1e9 shares it bought; account 50 covers with them: its cash, short proceeds
+      // held and cost all go down
+      const bid = order(h, 50, 'buy', 'gtc');
+      const sale = order(h, 1, 'sell', 'ioc');
+      expect(trades(sale.events)).toEqual([[1_000_000, LOT, bid.id, sale.id]]);
+      expect(h.money(50).cash).toBe(8e15);
+      expect(h.pos(50, 'BIG')).toMatchObject({ qty: -7 * LOT, cost: -7e15 });
+    });
+
     it('a fill-or-kill order that would pass it is rejected, changing nothing', () => {
       const h = shortSeller();
       order(h, 9, 'buy', 'gtc');
