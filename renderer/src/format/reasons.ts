@@ -91,7 +91,7 @@ const MINOR_UNIT_MESSAGES: readonly [RegExp, (m: RegExpExecArray) => string][] =
   [/^Needs (\d+); buying power is (-?\d+)$/, (m) => `Not enough buying power: needs ${money(m[1])}, available ${money(m[2])}`],
   [/^The short part needs (\d+); buying power is (-?\d+)$/, (m) => `Not enough buying power for the short sale: needs ${money(m[1])}, available ${money(m[2])}`],
   [/^Buying power (-?\d+) does not cover one lot at (\d+)$/, (m) => `Buying power ${money(m[1])} does not cover one lot at ${px(m[2])}`],
-  [/^Post-only (buy|sell) at (\d+) would trade against (\d+)$/, (m) => `Post-only ${m[1]} at ${px(m[2])} would trade against ${px(m[3])}, so it was not placed`],
+  [/^Post-only (buy|sell) at (\d+) would trade against (\d+)$/, (m) => `Post-only ${m[1]} at ${px(m[2])} would trade against ${px(m[3])}`],
   [/^Notional (\d+) exceeds the account's maximum (\d+)$/, (m) => `Order value ${money(m[1])} exceeds the account's maximum ${money(m[2])}`],
   [/^Filling it whole would trade (\d+); the account's maximum order notional is (\d+)$/, (m) => `Filling it whole would trade ${money(m[1])}; the account's maximum order value is ${money(m[2])}`],
   [/^(Filling it whole would take .+ past the maximum) (\d+)$/, (m) => `${m[1]} ${money(m[2])}`],

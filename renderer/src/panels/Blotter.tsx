@@ -163,10 +163,12 @@ function ModifyRow({ o, done, onError }: { o: OrderRecord; done(): void; onError
   const [qty, setQty] = useState(String(o.qty));
   const [price, setPrice] = useState(o.price === undefined ? '' : priceInput(o.price));
   const [stop, setStop] = useState(o.stopPrice === undefined ? '' : priceInput(o.stopPrice));
+  // the prices the fields opened with: a field left as it was is no change, though the order's stop moved on
+  const [opened] = useState(() => ({ price: o.price, stopPrice: o.stopPrice }));
   const [err, setErr] = useState<{ text: string; code?: string } | undefined>();
   const submit = async () => {
     // the ticket's checks first: a refusal here is not the exchange's (nothing is sent, no Rejected row)
-    const check = validateModify(o, { qty, price, stopPrice: stop }, inst);
+    const check = validateModify({ ...o, ...opened }, { qty, price, stopPrice: stop }, inst);
     if (check.error !== undefined) return setErr({ text: check.error });
     const params = check.params!;
     if (Object.keys(params).length === 1) return done();

@@ -137,21 +137,21 @@ export function validateTicket(d: TicketDraft, ctx: TicketContext): TicketCheck 
   }
 
   const acct = ctx.account;
-  if (acct !== undefined && out.estCost !== undefined) {
-    if (d.side === 'buy') {
-      out.bpAfter = acct.buyingPower - out.estCost;
-      if (out.bpAfter < 0) {
-        errors.funds = `${REASONS.INSUFFICIENT_FUNDS} Needs ${formatMoney(out.estCost)}, available ${formatMoney(acct.buyingPower)}.`;
-        out.code = 'INSUFFICIENT_FUNDS';
-      }
-    } else {
-      out.bpAfter = acct.buyingPower;
-      const pos = acct.positions.find((p) => p.symbol === inst.symbol);
-      const free = pos === undefined ? 0 : pos.qty - pos.reservedQty;
-      if (!acct.allowShort && qty !== undefined && qty > free) {
-        errors.funds = `${REASONS.INSUFFICIENT_SHARES} Selling ${formatQty(qty)}, ${formatQty(Math.max(0, free))} available.`;
-        out.code = 'INSUFFICIENT_SHARES';
-      }
+  // buying power needs the estimate; the shares to sell do not (they are checked whatever the price says)
+  if (acct !== undefined && d.side === 'buy' && out.estCost !== undefined) {
+    out.bpAfter = acct.buyingPower - out.estCost;
+    if (out.bpAfter < 0) {
+      errors.funds = `${REASONS.INSUFFICIENT_FUNDS} Needs ${formatMoney(out.estCost)}, available ${formatMoney(acct.buyingPower)}.`;
+      out.code = 'INSUFFICIENT_FUNDS';
+    }
+  }
+  if (acct !== undefined && d.side === 'sell') {
+    if (out.estCost !== undefined) out.bpAfter = acct.buyingPower;
+    const pos = acct.positions.find((p) => p.symbol === inst.symbol);
+    const free = pos === undefined ? 0 : pos.qty - pos.reservedQty;
+    if (!acct.allowShort && qty !== undefined && qty > free) {
+      errors.funds = `${REASONS.INSUFFICIENT_SHARES} Selling ${formatQty(qty)}, ${formatQty(Math.max(0, free))} available.`;
+      out.code = 'INSUFFICIENT_SHARES';
     }
   }
 
@@ -188,11 +188,16 @@ export function validateTicket(d: TicketDraft, ctx: TicketContext): TicketCheck 
   return out;
 }
 
-/** A working order as the blotter's modify row changes it. */
+/**
+ * A working order as the blotter's modify row changes it: its prices as they were when the row opened (a
+ * trailing stop's stop moves on meanwhile; a field left as it opened is not a change).
+ */
 export interface ModifiedOrder {
   orderId: number;
   qty: number;
   filledQty: number;
+  orderType?: string | undefined;
+  status?: string | undefined;
   price?: number | undefined;
   stopPrice?: number | undefined;
 }
@@ -241,7 +246,12 @@ export function validateModify(o: ModifiedOrder, d: ModifyDraft, inst: Instrumen
   if (o.stopPrice !== undefined) {
     const r = price(d.stopPrice, 'Stop price', o.stopPrice);
     if (r.error !== undefined) return { error: r.error };
-    if (r.value !== o.stopPrice) params.stopPrice = r.value!;
+    if (r.value !== o.stopPrice) {
+      // what the venue refuses: a trailing stop's stop follows the market; a triggered order has no stop left
+      if (o.orderType === 'trailing_stop') return { error: "A trailing stop's stop price follows the market: change the quantity, or cancel it and place another" };
+      if (o.status !== undefined && o.status !== 'pending_trigger') return { error: 'This order has triggered: its stop price can no longer change' };
+      params.stopPrice = r.value!;
+    }
   }
   const ref = params.price ?? o.price ?? params.stopPrice ?? o.stopPrice;
   if (ref !== undefined && mulExact(qty, ref) === undefined) return { error: 'Order value is too large' };

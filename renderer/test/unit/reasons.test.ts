@@ -63,7 +63,7 @@ describe("a refusal in words: the server's own reason, not a stock sentence", ()
     expect(reasonFor('PRICE_OUT_OF_BAND', 'Limit price 50000 is outside the band 45000-55000')).toBe("Limit price 500.00 is outside today's band 450.00–550.00.");
     expect(reasonFor('INVALID_PRICE', 'Stop price must be a positive multiple of the tick size 5')).toBe('Stop price must be a positive multiple of the tick 0.05.');
     expect(reasonFor('INSUFFICIENT_FUNDS', 'Needs 3194500; buying power is 100000')).toBe('Not enough buying power: needs 31,945.00, available 1,000.00.');
-    expect(reasonFor('WOULD_CROSS', 'Post-only buy at 10050 would trade against 10045')).toBe('Post-only buy at 100.50 would trade against 100.45, so it was not placed.');
+    expect(reasonFor('WOULD_CROSS', 'Post-only buy at 10050 would trade against 10045')).toBe('Post-only buy at 100.50 would trade against 100.45.'); // (a modify refused so leaves the order working: not "not placed")
     expect(reasonFor('LIMIT_EXCEEDED', "Notional 12345600 exceeds the account's maximum 10000000")).toBe("Order value 123,456.00 exceeds the account's maximum 100,000.00.");
     // share counts stay as they are
     expect(reasonFor('INSUFFICIENT_SHARES', 'Only 40 shares available to sell')).toBe('Only 40 shares available to sell.');

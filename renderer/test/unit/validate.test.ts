@@ -68,6 +68,9 @@ describe('order ticket validation', () => {
   it('refuses to sell shares the account does not have when it may not short', () => {
     const r = validateTicket(draft({ side: 'sell', qty: '100' }), ctx());
     expect(r.code).toBe('INSUFFICIENT_SHARES');
+    // whatever the price field says: the shares do not depend on it
+    const offTick = validateTicket(draft({ side: 'sell', qty: '100', price: '250.02' }), ctx());
+    expect([offTick.code, offTick.errors.price !== undefined]).toEqual(['INSUFFICIENT_SHARES', true]);
     const shortOk = validateTicket(draft({ side: 'sell' }), { instrument: inst, quote, account: account(0, [], true) });
     expect(shortOk.errors).toEqual({});
   });
@@ -163,6 +166,15 @@ describe('a modify of a working order, checked before it is sent', () => {
     // the band moved since the order was placed: its price, left as it was, does not stop a quantity change
     const outside = { ...order, price: 28_000 };
     expect(validateModify(outside, { qty: '200', price: '280.00', stopPrice: '' }, inst)).toEqual({ params: { orderId: 7, qty: 200 } });
+  });
+
+  it("a trailing stop's quantity changes whatever its stop did meanwhile; its stop, or a triggered order's, is not sent", () => {
+    // the row opened with the stop at 240.00 (the blotter passes the prices the fields opened with)
+    const trail = { orderId: 9, qty: 100, filledQty: 0, orderType: 'trailing_stop', status: 'pending_trigger', stopPrice: 24_000 };
+    expect(validateModify(trail, { qty: '200', price: '', stopPrice: '240.00' }, inst)).toEqual({ params: { orderId: 9, qty: 200 } });
+    expect(validateModify(trail, { qty: '200', price: '', stopPrice: '241.00' }, inst).error).toMatch(/^A trailing stop's stop price follows the market/);
+    const triggered = { orderId: 10, qty: 100, filledQty: 0, orderType: 'stop_limit', status: 'working', price: 24_000, stopPrice: 24_100 };
+    expect(validateModify(triggered, { qty: '100', price: '240.00', stopPrice: '242.00' }, inst).error).toBe('This order has triggered: its stop price can no longer change');
   });
 
   it('without the instrument checks what needs none', () => {
