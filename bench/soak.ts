@@ -179,6 +179,8 @@ interface Trader {
   refresh: string;
   /** Refreshes begun: a token read before one began may be refused (the refresh rotates it) before the reply. */
   refreshes: number;
+  /** Refreshes ended (answered): one begun and not yet ended when a token was read may refuse it too. */
+  refreshed: number;
   ws?: WebSocket;
   working: number[];
   nextId: number;
@@ -414,7 +416,7 @@ async function main(): Promise<void> {
       const first = await http<{ accessToken: string }>(base, 'POST', '/api/v1/auth/login', { body: { username, password: temp } });
       await http(base, 'POST', '/api/v1/auth/password', { token: first.body.accessToken, body: { currentPassword: temp, newPassword: password } });
       const s = await http<{ accessToken: string; refreshToken: string }>(base, 'POST', '/api/v1/auth/login', { body: { username, password } });
-      traders.push({ username, password, access: s.body.accessToken, refresh: s.body.refreshToken, refreshes: 0, working: [], nextId: 1, sent: new Map(), symbol: listed[i % listed.length]!.symbol, tick: listed[i % listed.length]!.tickSize, lot: listed[i % listed.length]!.lotSize, free: 0, selling: 0 });
+      traders.push({ username, password, access: s.body.accessToken, refresh: s.body.refreshToken, refreshes: 0, refreshed: 0, working: [], nextId: 1, sent: new Map(), symbol: listed[i % listed.length]!.symbol, tick: listed[i % listed.length]!.tickSize, lot: listed[i % listed.length]!.lotSize, free: 0, selling: 0 });
     }
     for (const t of traders) await openTrader(base, t);
     for (const t of traders) mids.set(t.symbol, mids.get(t.symbol) ?? (await http<{ last: number | null; previousClose: number }>(base, 'GET', `/api/v1/rpc/quote.get?symbol=${t.symbol}`)).body.previousClose);
@@ -439,7 +441,9 @@ async function main(): Promise<void> {
         const t = traders[rc++ % traders.length]!;
         void (async () => {
           t.refreshes++;
-          const r = await http<{ accessToken: string; refreshToken: string; code?: string }>(base, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: t.refresh } });
+          const r = await http<{ accessToken: string; refreshToken: string; code?: string }>(base, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: t.refresh } }).finally(
+            () => t.refreshed++,
+          );
           if (r.status !== 200) return count(`refresh ${r.status} ${r.body.code ?? ''}`);
           t.access = r.body.accessToken;
           t.refresh = r.body.refreshToken;
@@ -460,9 +464,11 @@ async function main(): Promise<void> {
       const t = traders[tick % traders.length]!;
       const token = t.access;
       const refreshes = t.refreshes;
+      // a refresh begun before this round and still unanswered rotates the token during it
+      const pending = t.refreshed !== t.refreshes;
       const check = (what: string, r: { status: number; body: unknown }): void => {
         // (a reconnect's refresh may have rotated the session's tokens meanwhile: that 401 is expected)
-        if (r.status === 401 && t.refreshes !== refreshes) return;
+        if (r.status === 401 && (pending || t.refreshes !== refreshes)) return;
         if (r.status >= 300) count(`rest ${what} ${r.status} ${(r.body as { code?: string } | undefined)?.code ?? ''}`);
       };
       check('orders.list', await http(base, 'GET', '/api/v1/rpc/orders.list?limit=50', { token }));
