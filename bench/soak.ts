@@ -394,8 +394,10 @@ async function main(): Promise<void> {
     const base = server.url;
     say(`server at ${base}, files in ${dir}; ${cfg.minutes} min, ${cfg.rate} orders/s from ${cfg.traders} traders, ${cfg.guests} guests, ${cfg.sim ? `sim speed ${cfg.simSpeed}` : 'no simulated market'}`);
     // the first admin, through the one-time token
-    for (let i = 0; i < 100 && !existsSync(join(dir, 'setup-token')); i++) await sleep(50);
-    const setupToken = readFileSync(join(dir, 'setup-token'), 'utf8').trim();
+    const tokenFile = join(dir, 'setup-token');
+    const readToken = (): string => (existsSync(tokenFile) ? readFileSync(tokenFile, 'utf8').trim() : '');
+    for (let i = 0; i < 100 && readToken() === ''; i++) await sleep(50);
+    const setupToken = readToken();
     const adminPw = 'soak admin passphrase';
     const setup = await http<{ accessToken: string }>(base, 'POST', '/api/v1/auth/setup', { body: { setupToken, username: 'admin', password: adminPw } });
     if (setup.status !== 200 && setup.status !== 201) throw new Error(`setup: ${setup.status} ${JSON.stringify(setup.body)}`);

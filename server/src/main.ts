@@ -5,7 +5,7 @@
  * gracefully on SIGINT/SIGTERM: stop accepting, close WebSockets with 1001, drain in-flight requests and
  * acknowledgements, snapshot the venue, close the databases.
  */
-import { closeSync, constants, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { buildServer, type App } from './app.js';
 import { HELP, loadConfig, type Config } from './config.js';
 import { resetAdmin } from './reset-admin.js';
@@ -25,12 +25,28 @@ function keepServingWithoutLogReader(): void {
 
 /**
  * Writes the setup token to `file`, mode 0600, or says why it did not (the token is printed anyway, and a
- * server already listening goes on). The file is opened without following a link (a link there is refused,
- * not replaced: it might be /dev/stdout, or lead anywhere) and must be a regular file; one there before
- * (made by hand for the service's user in a folder it may not write to, or left readable by all) is
- * truncated and made 0600 before the token is written into it.
+ * server already listening goes on). A link there is refused, not replaced or followed (it might be
+ * /dev/stdout, or lead anywhere). The token is written whole into a new file beside it, renamed over it, so a
+ * reader that sees the file sees the token; when the folder cannot be written to (a file made beforehand for
+ * the service's user in a folder owned by root), into the file itself: truncated, made 0600, then written.
  */
 function writeSetupToken(file: string, token: string): string | undefined {
+  const text = token + '\n';
+  try {
+    if (lstatSync(file).isSymbolicLink()) return 'it is a symbolic link';
+  } catch {
+    // not there yet
+  }
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text, { mode: 0o600, flag: 'wx' });
+    renameSync(tmp, file);
+    return undefined;
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EPERM' && code !== 'EROFS') return String((e as Error).message);
+  }
   let fd: number;
   try {
     fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0), 0o600);
@@ -41,7 +57,7 @@ function writeSetupToken(file: string, token: string): string | undefined {
   try {
     if (!fstatSync(fd).isFile()) return 'it is not a regular file';
     fchmodSync(fd, 0o600);
-    writeSync(fd, token + '\n');
+    writeSync(fd, text);
     return undefined;
   } catch (e) {
     return String((e as Error).message);

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -525,10 +525,10 @@ describe('graceful shutdown', () => {
 
   it('the entry point starts from flags, prints the setup token to stderr only, and stops on SIGTERM', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'tdmain-'));
-    // a token file left readable by all (by hand, or by an older version): written 0600 all the same, in
-    // place (not removed and made again: its folder may be one the server's user cannot write to)
+    // a token file left readable by all (by hand, or by an older version): replaced by one made 0600 with the
+    // token whole (a file beside it renamed over it: a reader that sees it sees the token); where the folder
+    // cannot be written to, it is written in place (made 0600 first)
     writeFileSync(join(dir, 'token'), 'an old token\n', { mode: 0o644 });
-    linkSync(join(dir, 'token'), join(dir, 'same-file')); // a second name of the same file sees what is written in place
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--port', '0', '--setup-token-file', join(dir, 'token'), '--trusted-proxies', '10.0.0.0/8'], {
       cwd: fileURLToPath(new URL('../..', import.meta.url)),
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -551,7 +551,7 @@ describe('graceful shutdown', () => {
     expect(out).not.toMatch(/tds_/);
     expect(existsSync(join(dir, 'token'))).toBe(true);
     expect(statSync(join(dir, 'token')).mode & 0o777).toBe(0o600);
-    expect(readFileSync(join(dir, 'same-file'), 'utf8')).toBe(readFileSync(join(dir, 'token'), 'utf8'));
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
     expect(readFileSync(join(dir, 'token'), 'utf8')).toBe(`${/tds_\S+/.exec(err)![0]}\n`);
     expect((await fetch(url + '/health')).status).toBe(200);
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
