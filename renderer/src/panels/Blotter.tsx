@@ -193,7 +193,7 @@ function ModifyRow({ o, done, onError }: { o: OrderRecord; done(): void; onError
       done();
     }
   };
-  return (
+  const row = (
     <tr className="editing" data-order-id={o.orderId} data-testid="modify-row" onKeyDown={keys}>
       <td className="l muted opt">{formatTime(o.ts)}</td>
       <td className="l sym">{o.symbol}</td>
@@ -206,15 +206,7 @@ function ModifyRow({ o, done, onError }: { o: OrderRecord; done(): void; onError
       <td className="num">{o.price !== undefined ? <input aria-label="New price" className="cell-input" value={price} onChange={(e) => setPrice(e.target.value)} /> : '—'}</td>
       <td className="num">{o.stopPrice !== undefined ? <input aria-label="New stop price" className="cell-input" value={stop} onChange={(e) => setStop(e.target.value)} /> : '—'}</td>
       <td className="l opt">{o.tif.toUpperCase()}</td>
-      <td className="l">
-        {err !== undefined ? (
-          <span className="field-error" data-testid="modify-error" data-code={err.code} role="alert">
-            {err.text}
-          </span>
-        ) : (
-          <span className="muted">Enter to send · Esc</span>
-        )}
-      </td>
+      <td className="l">{err !== undefined ? <span className="field-error">Not sent</span> : <span className="muted">Enter to send · Esc</span>}</td>
       <td className="l actions">
         <button type="button" className="btn tiny primary" onClick={() => void submit()}>
           Send
@@ -224,6 +216,21 @@ function ModifyRow({ o, done, onError }: { o: OrderRecord; done(): void; onError
         </button>
       </td>
     </tr>
+  );
+  // why it was not sent, whole, on a row of its own under the one being changed (the status cell is narrow)
+  return (
+    <>
+      {row}
+      {err !== undefined && (
+        <tr className="editing modify-note">
+          <td className="l wide" colSpan={11}>
+            <span className="field-error" data-testid="modify-error" data-code={err.code} role="alert">
+              {err.text}
+            </span>
+          </td>
+        </tr>
+      )}
+    </>
   );
 }
 
