@@ -16,9 +16,9 @@ export function Positions(_props: PanelProps) {
   if (account.isError) return <div className="empty">Could not load positions: {account.error.message}</div>;
   if (positions.length === 0) return <div className="empty">No positions</div>;
   return (
-    <div className="table-wrap" data-testid="positions">
+    <div className="table-wrap positions" data-testid="positions">
       <table className="grid">
-        <GridHead cols={[['Symbol', 'l'], ['Qty'], ['Avg cost'], ['Last'], ['Mkt value'], ['Unrealized'], ['Realized']]} />
+        <GridHead cols={[['Symbol', 'l'], ['Qty'], ['Avg cost'], ['Last'], ['Mkt value', 'opt'], ['Unrealized'], ['Realized']]} />
         <tbody>
           {positions.map((p) => (
             <PositionRow key={p.symbol} p={p} onPick={setSymbol} />
@@ -40,7 +40,7 @@ function PositionRow({ p, onPick }: { p: Parameters<typeof livePosition>[0]; onP
       </td>
       <td className="num" data-field="avg">{p.qty === 0 ? '—' : formatAvgPrice(p.avgPrice)}</td>
       <td className="num" data-field="last">{formatPrice(lp.liveMark)}</td>
-      <td className="num">{formatMoney(lp.marketValue)}</td>
+      <td className="num opt">{formatMoney(lp.marketValue)}</td>
       <td className={`num ${pnlClass(lp.liveUnrealized)}`} data-field="unrealized">
         {formatMoney(lp.liveUnrealized, { sign: true })}
       </td>

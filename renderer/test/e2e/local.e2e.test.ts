@@ -324,6 +324,16 @@ describe('local simulation through the headless host', () => {
     await page.selectOption('select[aria-label="Add panel"]', 'ladder');
     const ladder = page.locator('[data-panel=ladder]');
     await ladder.getByTestId('depth-ladder').waitFor();
+    // beside it at 1600 x 900 nothing is cut: the positions' last column (the market value goes first) and the
+    // ladder's title (its link chip shows its dot only)
+    await page.waitForTimeout(200);
+    const edges = (await page.evaluate(`(() => {
+      const r = (s) => document.querySelector(s).getBoundingClientRect();
+      const title = document.querySelector('[data-panel=ladder] .panel-title');
+      return { realized: r('[data-testid=positions] th:last-child').right, panel: r('[data-panel=positions] .panel-body').right, titleCut: title.scrollWidth > title.clientWidth };
+    })()`)) as { realized: number; panel: number; titleCut: boolean };
+    expect(edges.realized).toBeLessThanOrEqual(edges.panel + 0.5);
+    expect(edges.titleCut).toBe(false);
     await page.getByRole('button', { name: 'Close Depth ladder' }).click();
     await until(() => ladder.count(), (n) => n === 0, 5000, 'the ladder closed');
     // the Fills tab's table shares the fills feed with the tab's count
