@@ -89,7 +89,6 @@ function symbolRoom(inst: Instrument, n: Money, q: Qty): boolean {
   return inst.turnover + n <= MAX_MONEY && inst.volume + q <= MAX_MONEY && (day === null ? 0 : day.v) + q <= MAX_MONEY;
 }
 
-
 /** The fast book starts with room for this many ticks either side of the reference and grows as prices come. */
 const MAX_INITIAL_BOOK_TICKS = 16_384;
 
@@ -789,11 +788,7 @@ export class Engine {
     // gone. One that cannot (its account's shares went to other sales and its cash was withdrawn) is canceled
     // with its sibling before anything trades: nothing may be half applied.
     const alone = this.cannotStandAlone(m, inst) ? m : this.cannotStandAlone(t, inst) ? t : null;
-    if (alone !== null) {
-      this.dissolveOnTrade(alone, inst);
-      if (alone.live) this.cancelLive(alone, inst, 'insufficient_funds');
-      return;
-    }
+    if (alone !== null) return this.cancelBeforeTrade(alone, inst, 'insufficient_funds');
     // Money stays exact: a trade that could take the maker's totals past MAX_MONEY cancels the maker (the
     // taker goes on to the next one); one that could take the taker's or the symbol's cancels the taker.
     const n = px * q;
@@ -802,11 +797,7 @@ export class Engine {
     const mp = ma.positions.get(inst.idx);
     const tp = ta.positions.get(inst.idx);
     const over = !moneyRoom(ma, mp, m.side === 'buy', n) ? m : !moneyRoom(ta, tp, t.side === 'buy', n) || !symbolRoom(inst, n, q) ? t : null;
-    if (over !== null) {
-      if (over.oco !== null && over.oco.mode === 'cancel') this.dissolveOnTrade(over, inst);
-      if (over.live) this.cancelLive(over, inst, 'limit_exceeded');
-      return;
-    }
+    if (over !== null) return this.cancelBeforeTrade(over, inst, 'limit_exceeded');
     this.ev.push({
       type: 'Trade',
       ts: this.ts,
@@ -837,6 +828,13 @@ export class Engine {
       m.resting = false;
       this.retire(m, inst);
     }
+  }
+
+  /** Cancels an order instead of the trade it was about to take part in; a cancel-mode OCO leg with its
+   * sibling, as a trade on it would have. */
+  private cancelBeforeTrade(o: Order, inst: Instrument, reason: CancelReason): void {
+    if (o.oco !== null && o.oco.mode === 'cancel') this.dissolveOnTrade(o, inst);
+    if (o.live) this.cancelLive(o, inst, reason);
   }
 
   /**

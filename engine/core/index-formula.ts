@@ -14,6 +14,15 @@ export interface IndexWeight {
   basePrice: Price;
 }
 
+/** Rounds a/b half away from zero (b > 0), exactly: roundDiv (state.ts) for products past a safe integer. */
+export function roundDivBig(a: bigint, b: bigint): number {
+  const neg = a < 0n;
+  const abs = neg ? -a : a;
+  let q = abs / b;
+  if (2n * (abs - q * b) >= b) q += 1n;
+  return Number(neg ? -q : q);
+}
+
 function gcd(a: bigint, b: bigint): bigint {
   while (b !== 0n) [a, b] = [b, a % b];
   return a;
@@ -40,10 +49,6 @@ export class IndexFormula {
   value(price: (i: number) => Price): number {
     let num = 0n;
     for (let i = 0; i < this.#coef.length; i++) num += this.#coef[i]! * BigInt(price(i));
-    const neg = num < 0n;
-    const abs = neg ? -num : num;
-    let q = abs / this.#den;
-    if (2n * (abs - q * this.#den) >= this.#den) q += 1n;
-    return Number(neg ? -q : q);
+    return roundDivBig(num, this.#den);
   }
 }

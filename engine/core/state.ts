@@ -1,5 +1,5 @@
 import type { Book } from './book.js';
-import { IndexFormula } from './index-formula.js';
+import { IndexFormula, roundDivBig } from './index-formula.js';
 import type { Order } from './order.js';
 import type {
   AccountId,
@@ -64,8 +64,6 @@ export function walkMoneyRoom(b: number[], buy: boolean, n: Money): boolean {
   b[4] = posRealized + r;
   return true;
 }
-
-
 
 export class Position {
   qty: Qty = 0;
@@ -242,11 +240,5 @@ export function proportion(cost: Money, part: Qty, whole: Qty): Money {
   if (part === whole) return cost;
   const prod = cost * part;
   if (Number.isSafeInteger(prod)) return roundDiv(prod, whole);
-  const p = BigInt(cost) * BigInt(part);
-  const w = BigInt(whole);
-  const neg = p < 0n;
-  const ap = neg ? -p : p;
-  let q = ap / w;
-  if (2n * (ap - q * w) >= w) q += 1n;
-  return Number(neg ? -q : q);
+  return roundDivBig(BigInt(cost) * BigInt(part), BigInt(whole));
 }
