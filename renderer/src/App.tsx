@@ -174,10 +174,10 @@ function HubLogin() {
   const live = useLive();
   const link = useLink();
   const [dismissed, setDismissed] = useState<string | undefined>();
-  const st0 = live.hubStatus;
-  if (!live.backend.hub || link.state !== 'login_required' || dismissed === `${st0?.profileId}|${st0?.since}`) return null;
   const st = live.hubStatus;
-  return <HubLoginDialog onDismiss={() => setDismissed(`${st?.profileId}|${st?.since}`)} />;
+  const key = `${st?.profileId}|${st?.since}`;
+  if (!live.backend.hub || link.state !== 'login_required' || dismissed === key) return null;
+  return <HubLoginDialog onDismiss={() => setDismissed(key)} />;
 }
 
 function HubLoginDialog({ onDismiss }: { onDismiss(): void }) {

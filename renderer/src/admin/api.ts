@@ -3,10 +3,10 @@
  * server, with its own session (ServerAuth); in the desktop app on a firm profile, through the hub, which
  * holds the session in the main process (`hub.admin`). Either way every answer is read through its schema.
  */
-import { useMemo, useSyncExternalStore } from 'react';
+import { useMemo } from 'react';
 import type { z } from 'zod';
 import { readAnswer } from '../../../engine/protocol/index.js';
-import { useLive } from '../data/live.js';
+import { useHubStatus, useLive } from '../data/live.js';
 
 export interface AdminApi {
   /** The administrator's user name (their own account's actions are refused). */
@@ -18,10 +18,7 @@ export interface AdminApi {
 /** The administration, when an administrator of a server is signed in; undefined otherwise. */
 export function useAdminApi(): AdminApi | undefined {
   const live = useLive();
-  const hub = useSyncExternalStore(
-    (cb) => live.onHubStatus(cb),
-    () => live.hubStatus,
-  );
+  const hub = useHubStatus();
   const auth = live.backend.auth;
   const user = auth?.user;
   const firmAdmin = live.backend.hub && hub?.mode === 'firm' && hub.state === 'connected' && hub.role === 'admin' ? (hub.username ?? '') : undefined;

@@ -65,7 +65,6 @@ export class Live {
   readonly #streams: SharedStreams;
   #quoteBuf = new Map<string, Quote>();
   #quoteFlush = 0;
-  #quoteListeners = new Set<(qs: Quote[]) => void>();
   hubStatus: HubStatus | undefined;
   #hubListeners = new Set<() => void>();
   quotesReceived = 0;
@@ -143,15 +142,9 @@ export class Live {
       notifyManager.batch(() => {
         for (const x of batch) this.qc.setQueryData(keys.quote(x.symbol), x);
       });
-      for (const l of this.#quoteListeners) l(batch);
     };
     this.#quoteFlush = requestAnimationFrame(flush);
   };
-
-  onQuotes(cb: (qs: Quote[]) => void): () => void {
-    this.#quoteListeners.add(cb);
-    return () => this.#quoteListeners.delete(cb);
-  }
 
   /** Every working order and the newest ended ones (MAX_ENDED_ORDERS): the list does not grow for the session. */
   upsertOrder = (o: OrderRecord): void => {
@@ -174,12 +167,11 @@ export class Live {
   };
 
   /**
-   * A refusal the venue answered, for the blotter's Rejected tab. Stamped, unless `ts` is given, with the
-   * venue's clock (venueNow), as the venue stamps its own records: in the simulation that clock is not the
+   * A refusal the venue answered, for the blotter's Rejected tab. Stamped with the venue's clock (venueNow), as the venue stamps its own records: in the simulation that clock is not the
    * wall clock, and a refusal stamped by the wall clock would sort and read apart from the orders around it.
    */
-  addReject = (r: Omit<LocalReject, 'ts'> & { ts?: number | undefined }): void => {
-    const row: LocalReject = { ...r, ts: r.ts ?? this.venueNow() };
+  addReject = (r: Omit<LocalReject, 'ts'>): void => {
+    const row: LocalReject = { ...r, ts: this.venueNow() };
     this.qc.setQueryData<LocalReject[]>(keys.rejects, (prev) => [row, ...(prev ?? [])].slice(0, 200));
   };
 
@@ -231,13 +223,19 @@ export function useConnStatus(): ConnectionStatus {
   );
 }
 
-export function useLink(): LinkInfo {
+/** The desktop hub's status (undefined without a hub, or before it is known). */
+export function useHubStatus(): Live['hubStatus'] {
   const live = useLive();
-  const cs = useConnStatus();
-  const hub = useSyncExternalStore(
+  return useSyncExternalStore(
     (cb) => live.onHubStatus(cb),
     () => live.hubStatus,
   );
+}
+
+export function useLink(): LinkInfo {
+  const live = useLive();
+  const cs = useConnStatus();
+  const hub = useHubStatus();
   const transport: LinkState =
     cs.state === 'open' ? 'connected' : cs.state === 'closed' ? 'offline' : cs.state === 'idle' || (cs.state === 'connecting' && cs.attempt === 0) ? 'connecting' : 'reconnecting';
   const err = cs.error !== undefined ? cs.error.message : undefined;

@@ -5,9 +5,9 @@
  * where they meet the protocol.
  */
 import { useQueryClient } from '@tanstack/react-query';
-import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { isProtocolError, TIMEFRAMES, type Depth, type OrderRecord, type PanelKind, type ParamsOf } from '../../../engine/protocol/index.js';
-import { keys, loadOlderCandles, useAccount, useCandleBook, useExecutions, useInstrument, useInstruments, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
+import { keys, loadOlderCandles, useAccount, useCandleBook, useExecutions, useHubStatus, useInstrument, useInstruments, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
 import type { Execution, Quote, Timeframe } from '../data/types.js';
 import { formatPrice } from '../format/num.js';
 import { reasonFor } from '../format/reasons.js';
@@ -72,11 +72,7 @@ export function useDepth(symbol: string, levels = 50): Depth | null {
  * profile is another venue, with trade ids of its own); a direct connection is one venue.
  */
 function useVenueKey(): string {
-  const live = useLive();
-  const hub = useSyncExternalStore(
-    (cb) => live.onHubStatus(cb),
-    () => live.hubStatus,
-  );
+  const hub = useHubStatus();
   return hub === undefined ? '' : `${hub.profileId ?? ''}|${hub.accountId ?? ''}`;
 }
 

@@ -14,11 +14,20 @@ function read<T>(key: string, fallback: T): T {
 
 const cache = new Map<string, unknown>();
 
+export const PREF = {
+  layout: 'tradedesk.layout.v1',
+  theme: 'tradedesk.theme',
+  symbol: 'tradedesk.symbol',
+  watchlist: 'tradedesk.watchlist',
+  confirmOrders: 'tradedesk.confirmOrders',
+  qtyPresets: 'tradedesk.qtyPresets',
+} as const;
+
 /**
  * Kept per window: the window's own symbol selection (a panel in no link group follows its window's; the
  * stored value only seeds the next start). Every other preference is the same in every window.
  */
-const WINDOW_LOCAL: ReadonlySet<string> = new Set(['tradedesk.symbol']);
+const WINDOW_LOCAL: ReadonlySet<string> = new Set([PREF.symbol]);
 
 /**
  * Another window (same origin) changed a preference: localStorage tells the others with a `storage` event.
@@ -65,11 +74,3 @@ export function usePref<T>(key: string, fallback: T): [T, (v: T) => void] {
   return [value, set];
 }
 
-export const PREF = {
-  layout: 'tradedesk.layout.v1',
-  theme: 'tradedesk.theme',
-  symbol: 'tradedesk.symbol',
-  watchlist: 'tradedesk.watchlist',
-  confirmOrders: 'tradedesk.confirmOrders',
-  qtyPresets: 'tradedesk.qtyPresets',
-} as const;
