@@ -1564,10 +1564,15 @@ export class Venue {
    * error): they are in the journal, and may or may not be on the disk.
    */
   private settleUnknown(e: unknown): void {
+    this.settle(this.takeUnsynced(), outcomeUnknown(e));
+  }
+
+  /** Every batch committed and not yet acknowledged (their fsyncs running, or not started), taken off the lists. */
+  private takeUnsynced(): SyncGroup[] {
     const unsynced = [...this.syncing.flatMap((f) => f.groups), ...this.awaiting];
     this.syncing = [];
     this.awaiting = [];
-    this.settle(unsynced, outcomeUnknown(e));
+    return unsynced;
   }
 
   /**
@@ -1621,9 +1626,7 @@ export class Venue {
   /** Synchronously makes everything committed durable and settles it (close). */
   private syncNow(): void {
     if (!this.bgSync || this.walFd === undefined) return;
-    const all = [...this.syncing.flatMap((f) => f.groups), ...this.awaiting];
-    this.syncing = [];
-    this.awaiting = [];
+    const all = this.takeUnsynced();
     if (all.length === 0) return;
     try {
       fsyncSync(this.walFd);

@@ -125,7 +125,8 @@ parentPort.on('message', (m) => {
 });
 `;
 
-function noRows(): AuditColumns {
+/** An empty batch of audit rows, column by column. */
+export function noAuditRows(): AuditColumns {
   return Array.from({ length: AUDIT_WIDTH }, () => []);
 }
 
@@ -217,10 +218,6 @@ export class AuditWriter {
     return this.#lostError;
   }
 
-  /** The mark every batch is committed with since one could not be written (see #heldMark), if one could not. */
-  get heldMark(): number | undefined {
-    return this.#heldMark;
-  }
 
   #post(rows: AuditColumns, mark: number, before: number, here = false): void {
     const id = ++this.#posted;
@@ -285,7 +282,7 @@ export class AuditWriter {
   #hold(before: number): void {
     if (this.#heldMark !== undefined && this.#heldMark <= before) return;
     this.#heldMark = before;
-    if (this.#worker !== undefined) this.#post(noRows(), before, before);
+    if (this.#worker !== undefined) this.#post(noAuditRows(), before, before);
   }
 
   #settle(id: number, written: WrittenRow[]): void {

@@ -35,6 +35,7 @@ import Database from 'better-sqlite3';
 import { amendCopy, copyDatabase, historyPath, type Venue } from '../../engine/venue/index.js';
 import { derivedPaths } from './config.js';
 import { syncFileOffLoop, syncFolderOffLoop } from './fsync.js';
+import { holdLockFile } from './lock-file.js';
 import { renameOverAsync } from '../../engine/host/rename.js';
 import { IDEM_CUT_SHORT, Store } from './store.js';
 import { BACKUP_ROLES, BackupManifestSchema, ProtocolError, type Backup, type BackupManifest, type BackupStatus } from '../../engine/protocol/index.js';
@@ -289,18 +290,10 @@ export class Backups {
    */
   #claimFolder(): void {
     if (this.#claim !== undefined) return;
-    const db = new Database(join(this.#o.dir, LOCK_FILE), { timeout: 0 });
-    try {
-      db.pragma('locking_mode = EXCLUSIVE');
-      db.pragma('journal_mode = MEMORY'); // no journal file beside it: nothing in it needs to survive
-      db.exec('CREATE TABLE IF NOT EXISTS holder (venue TEXT NOT NULL); DELETE FROM holder;');
-      db.prepare('INSERT INTO holder (venue) VALUES (?)').run(this.#o.venuePath);
-    } catch (e) {
-      db.close();
-      if ((e as { code?: string }).code === 'SQLITE_BUSY')
-        throw new Error(`The backup folder ${this.#o.dir} is in use by another server: give each server a --backup-dir of its own`);
-      throw e;
-    }
-    this.#claim = db;
+    this.#claim = holdLockFile(
+      join(this.#o.dir, LOCK_FILE),
+      { column: 'venue', type: 'TEXT', value: this.#o.venuePath },
+      () => new Error(`The backup folder ${this.#o.dir} is in use by another server: give each server a --backup-dir of its own`),
+    );
   }
 }

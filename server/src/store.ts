@@ -13,8 +13,9 @@ import Database from 'better-sqlite3';
 import { auditActionMatches, type AuditEntry as AuditLogEntry } from '../../engine/protocol/index.js';
 import { chmodSync, closeSync, existsSync, fsync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { AUDIT_MARK, AUDIT_WIDTH, AuditWriter, type AuditColumns } from './audit-writer.js';
+import { AUDIT_MARK, AuditWriter, noAuditRows, type AuditColumns } from './audit-writer.js';
 import { fullSyncOnMac, WAL_SIZE_LIMIT } from '../../engine/venue/index.js';
+import { holdLockFile } from './lock-file.js';
 
 export type Db = Database.Database;
 export type Role = 'admin' | 'trader' | 'viewer';
@@ -219,19 +220,11 @@ export class UsersDbInUse extends Error {}
 export function holdUsersDb(path: string): Database.Database {
   const file = `${path}.lock`;
   closeSync(openSync(file, 'a', 0o600));
-  const lock = new Database(file, { timeout: 0 });
-  try {
-    lock.pragma('locking_mode = EXCLUSIVE');
-    lock.pragma('journal_mode = MEMORY'); // no journal file beside it: nothing in it needs to survive
-    lock.exec('CREATE TABLE IF NOT EXISTS holder (pid INTEGER NOT NULL); DELETE FROM holder;');
-    lock.prepare('INSERT INTO holder (pid) VALUES (?)').run(process.pid);
-  } catch (e) {
-    lock.close();
-    if ((e as { code?: string }).code === 'SQLITE_BUSY')
-      throw new UsersDbInUse(`The users database ${path} is in use by another server (it holds ${file}): give each server a users database of its own (--users-db), or stop the other one first`);
-    throw e;
-  }
-  return lock;
+  return holdLockFile(
+    file,
+    { column: 'pid', type: 'INTEGER', value: process.pid },
+    () => new UsersDbInUse(`The users database ${path} is in use by another server (it holds ${file}): give each server a users database of its own (--users-db), or stop the other one first`),
+  );
 }
 
 export class Store {
@@ -899,8 +892,4 @@ export function auditScan(q: AuditQuery): { sql: string; args: unknown[] } {
 type StoredAuditRow = Omit<AuditRow, 'details'> & { details: string };
 function auditEntries(rows: StoredAuditRow[]): AuditRow[] {
   return rows.map((r) => ({ ...r, details: JSON.parse(r.details) as Record<string, unknown> }));
-}
-
-function noAuditRows(): AuditColumns {
-  return Array.from({ length: AUDIT_WIDTH }, () => []);
 }

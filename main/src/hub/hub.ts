@@ -419,10 +419,7 @@ export class Hub {
         if (moved && this.#active.profile.id === p.id && this.#active.profile.kind === 'firm')
           throw new ProtocolError('CONFLICT', 'Connect to another profile before moving this one to another server');
         // (gone before the move is saved: a keychain that fails leaves the profile where it was)
-        if (moved) {
-          await this.#o.credentials.delete(secretAccount(before.id, 'refreshToken'));
-          await this.#o.credentials.delete(secretAccount(before.id, 'apiKey'));
-        }
+        if (moved) await this.#forgetSecrets(before.id);
         let saved: StoredProfile;
         try {
           saved = this.#o.profiles.save(p);
@@ -435,8 +432,7 @@ export class Hub {
         if (id === LOCAL_PROFILE_ID) throw new ProtocolError('BAD_REQUEST', 'The local profile cannot be deleted');
         if (id === this.#active.profile.id) throw new ProtocolError('CONFLICT', 'Connect to another profile before deleting this one');
         if (!this.#o.profiles.delete(id)) throw new ProtocolError('NOT_FOUND', `No profile ${id}`);
-        await this.#o.credentials.delete(secretAccount(id, 'refreshToken'));
-        await this.#o.credentials.delete(secretAccount(id, 'apiKey'));
+        await this.#forgetSecrets(id);
         return {};
       },
       'hub.connect': ({ profileId }) => this.connect(profileId),
@@ -514,6 +510,12 @@ export class Hub {
       );
     }
     return up.call(method, params);
+  }
+
+  /** Deletes a profile's secrets from the keychain: its refresh token and its API key. */
+  async #forgetSecrets(profileId: string): Promise<void> {
+    await this.#o.credentials.delete(secretAccount(profileId, 'refreshToken'));
+    await this.#o.credentials.delete(secretAccount(profileId, 'apiKey'));
   }
 
   /** A firm profile (the local simulation has no secrets). */
