@@ -1,11 +1,13 @@
 /**
  * Guessing a password or code: a burst of sign-ins sent together gets no more tries than the same sent one
- * by one; a signed-in user's password and code checks (changing the password, enrolling or disabling 2FA)
+ * by one; two-factor codes guessed with the right password are locked per account, from any address; a
+ * signed-in user's password and code checks (changing the password, enrolling or disabling 2FA)
  * are throttled as sign-ins are; and the request edges found with them (an idempotent order whose user is
  * disabled while its key is synced, a body nested too deep to hash, a request target that is no URL).
  */
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { base32Decode, totp } from '../src/auth/totp.js';
 import { createLogger } from '../src/log.js';
 import { api, createUser, fund, listInstrument, login, PASSWORD, rawUpgrade, rpc, setupAdmin, startServer, type TestServer } from './helpers.js';
 
@@ -59,6 +61,63 @@ describe('sign-in guesses sent together', () => {
     const three = await Promise.all([1, 2, 3].map((i) => login(s!, 'other', `wrong ${i}`)));
     expect(count(three.map((r) => r.body.code as string))).toEqual({ INVALID_CREDENTIALS: 3 });
     expect((await login(s, 'other')).body.code).toBe('RATE_LIMITED');
+  });
+});
+
+describe('two-factor codes guessed by someone who knows the password', () => {
+  /** Turns 2FA on for `username` (signed in as them); returns the secret. */
+  const enableTwoFactor = async (t: TestServer, username: string, at: number): Promise<Buffer> => {
+    const token = (await login(t, username)).body.accessToken as string;
+    const e = await api(t.url, 'POST', '/api/v1/auth/2fa/enroll', { token, body: { password: PASSWORD } });
+    const secret = base32Decode(e.body.secret as string);
+    expect((await api(t.url, 'POST', '/api/v1/auth/2fa/verify', { token, body: { code: totp(secret, at) } })).status).toBe(200);
+    return secret;
+  };
+
+  it('are locked for the account from every address after a few wrong ones, with Retry-After; a right one clears the count', async () => {
+    const clock = { t: Math.floor(Date.now() / 30_000) * 30_000 + 15_000 };
+    s = await startServer({ trustedProxies: ['127.0.0.1'], auth: { loginFreeFailures: 3, loginBaseDelaySec: 60 } as never }, { now: () => clock.t });
+    const admin = await setupAdmin(s);
+    await createUser(s, admin, 'alice', 'trader');
+    const secret = await enableTwoFactor(s, 'alice', clock.t);
+    const from = (net: number, code: string, password = PASSWORD) =>
+      api(s!.url, 'POST', '/api/v1/auth/login', { body: { username: 'alice', password, code }, headers: { 'X-Forwarded-For': `2001:db8:0:${net.toString(16)}::1` } });
+    // two wrong codes, then the right one (the next step's): the count starts over
+    clock.t += 30_000;
+    expect((await from(1, '111111')).body.code).toBe('INVALID_TWO_FACTOR_CODE');
+    expect((await from(2, '222222')).body.code).toBe('INVALID_TWO_FACTOR_CODE');
+    expect((await from(3, totp(secret, clock.t))).status).toBe(200);
+    // 20 guesses spread over 10 networks (2 each, under the per-address lock): 3 are checked, then the account's codes lock
+    const codes: string[] = [];
+    for (let net = 10; net < 20; net++) for (let i = 0; i < 2; i++) codes.push((await from(net, String(300_000 + net * 10 + i))).body.code as string);
+    expect(count(codes)).toEqual({ INVALID_TWO_FACTOR_CODE: 3, RATE_LIMITED: 17 });
+    // the right code from a new network too, for the lock's time
+    clock.t += 30_000;
+    const locked = await from(99, totp(secret, clock.t));
+    expect(locked.status).toBe(429);
+    expect(locked.body.code).toBe('RATE_LIMITED');
+    expect(locked.body.details.retryAfter).toBeGreaterThan(25);
+    expect(Number(locked.headers.get('retry-after'))).toBe(locked.body.details.retryAfter);
+    // a wrong password is told so without the lock (it takes the right one to reach the codes)
+    expect((await from(98, '123456', 'not the password at all')).body.code).toBe('INVALID_CREDENTIALS');
+    // and once the lock has passed, the right code signs in
+    clock.t += 120_000;
+    expect((await from(97, totp(secret, clock.t))).status).toBe(200);
+    const audit = await api(s.url, 'GET', '/api/v1/admin/audit?action=auth.login_throttled&limit=100', { token: admin.accessToken });
+    expect((audit.body as { details: { reason?: string } }[]).filter((e) => e.details.reason === 'two-factor codes')).toHaveLength(18);
+  });
+
+  it('cannot be locked by wrong passwords: only the right password reaches the code check', async () => {
+    const clock = { t: Math.floor(Date.now() / 30_000) * 30_000 + 15_000 };
+    s = await startServer({ trustedProxies: ['127.0.0.1'], auth: { loginFreeFailures: 3, loginBaseDelaySec: 60 } as never }, { now: () => clock.t });
+    const admin = await setupAdmin(s);
+    await createUser(s, admin, 'bob', 'trader');
+    const secret = await enableTwoFactor(s, 'bob', clock.t);
+    const from = (net: number, password: string, code: string) =>
+      api(s!.url, 'POST', '/api/v1/auth/login', { body: { username: 'bob', password, code }, headers: { 'X-Forwarded-For': `2001:db8:1:${net.toString(16)}::1` } });
+    for (let net = 0; net < 10; net++) for (let i = 0; i < 2; i++) expect((await from(net, `wrong password ${i}`, '123456')).body.code).toBe('INVALID_CREDENTIALS');
+    clock.t += 30_000;
+    expect((await from(50, PASSWORD, totp(secret, clock.t))).status).toBe(200);
   });
 });
 

@@ -106,6 +106,11 @@ export class AuthService {
   readonly #ipFailures = new Map<string, Throttle>();
   /** Password and 2FA checks of signed-in users (changing the password, enrolling or disabling 2FA), by user id. */
   readonly #reauth = new Map<string, Throttle>();
+  /**
+   * Wrong second factors at sign-in (given with the right password), by user id, from any address: someone who
+   * knows the password gets no more code guesses by spreading them over many networks.
+   */
+  readonly #secondFactor = new Map<string, Throttle>();
   #setupHash: string | undefined;
   #dummyHash: Promise<string> | undefined;
 
@@ -295,6 +300,7 @@ export class AuthService {
     const now = this.#now();
     this.#store.updateUser(userId, { totp_enabled: 0, totp_secret: null, totp_last_step: 0 }, now);
     this.#store.setBackupCodes(userId, []);
+    this.#clear(this.#secondFactor, String(userId));
     const revoked = this.#signOut(u, '2FA reset', now);
     this.#audit(actor, client, 'admin.user.2fa_reset', { userId, username: u.username, sessionsRevoked: revoked });
     return { ...publicUser(this.#store.userById(userId)!), sessionsRevoked: revoked };
@@ -431,7 +437,18 @@ export class AuthService {
         this.#audit(user, client, 'auth.login_2fa_required', { username: user.username });
         throw new ProtocolError('TWO_FACTOR_REQUIRED', 'Enter the code from your authenticator app (or a backup code)');
       }
-      if (!this.#checkSecondFactor(user, input.code, client)) return failed('wrong two-factor code', 'INVALID_TWO_FACTOR_CODE');
+      // Only the right password gets here, so only someone who knows it can lock the account's codes.
+      const userKey = String(user.id);
+      const codeWait = this.#blocked(this.#secondFactor, userKey, now, free);
+      if (codeWait > 0) {
+        this.#audit(user, client, 'auth.login_throttled', { username: user.username, reason: 'two-factor codes', retryAfter: codeWait });
+        throw new ProtocolError('RATE_LIMITED', `Too many wrong two-factor codes for this account; retry in ${codeWait} s`, { retryAfter: codeWait });
+      }
+      if (!this.#checkSecondFactor(user, input.code, client)) {
+        this.#fail(this.#secondFactor, userKey, now, free);
+        return failed('wrong two-factor code', 'INVALID_TWO_FACTOR_CODE');
+      }
+      this.#clear(this.#secondFactor, userKey);
     }
     this.#clear(this.#throttle, key);
     if (this.hashes.needsRehash(user.passwordHash)) {
