@@ -2,7 +2,7 @@
  * Guessing a password or code: a burst of sign-ins sent together gets no more tries than the same sent one
  * by one; two-factor codes guessed with the right password are locked per account, from any address; a
  * signed-in user's password and code checks (changing the password, enrolling or disabling 2FA)
- * are throttled as sign-ins are; and the request edges found with them (an idempotent order whose user is
+ * are throttled as sign-ins are; an enrolment checked while another is verified does not turn 2FA off; and the request edges found with them (an idempotent order whose user is
  * disabled while its key is synced, a body nested too deep to hash, a request target that is no URL).
  */
 import { connect } from 'node:net';
@@ -118,6 +118,32 @@ describe('two-factor codes guessed by someone who knows the password', () => {
     for (let net = 0; net < 10; net++) for (let i = 0; i < 2; i++) expect((await from(net, `wrong password ${i}`, '123456')).body.code).toBe('INVALID_CREDENTIALS');
     clock.t += 30_000;
     expect((await from(50, PASSWORD, totp(secret, clock.t))).status).toBe(200);
+  });
+});
+
+describe('2FA enrolment', () => {
+  it('a second enrolment still checking its password when the first is verified is refused, and 2FA stays on', async () => {
+    // one password check at a time, each a while (argon2id at 5 times OWASP's passes), so that the second
+    // enrolment is still waiting for its check when the first is verified
+    s = await startServer({ auth: { argon2: { ...OWASP_ARGON2, timeCost: 10 }, maxConcurrentHashes: 1 } as never });
+    const admin = await setupAdmin(s);
+    await createUser(s, admin, 'alice', 'trader');
+    const token = (await login(s, 'alice')).body.accessToken as string;
+    const enroll = () => api(s!.url, 'POST', '/api/v1/auth/2fa/enroll', { token, body: { password: PASSWORD } });
+    const first = await enroll();
+    expect(first.status).toBe(200);
+    const ahead = [1, 2, 3, 4, 5].map((i) => login(s!, `nobody${i}`, 'not a password'));
+    await new Promise((r) => setTimeout(r, 20));
+    const second = enroll();
+    await new Promise((r) => setTimeout(r, 40));
+    const verify = await api(s.url, 'POST', '/api/v1/auth/2fa/verify', { token, body: { code: totp(base32Decode(first.body.secret as string), Date.now()) } });
+    expect(verify.body).toMatchObject({ enabled: true });
+    const late = await second;
+    await Promise.all(ahead);
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('already on') });
+    expect((await api(s.url, 'GET', '/api/v1/auth/me', { token })).body).toMatchObject({ totpEnabled: true, backupCodesLeft: 10 });
+    expect((await login(s, 'alice')).body.code).toBe('TWO_FACTOR_REQUIRED');
   });
 });
 

@@ -668,6 +668,9 @@ export class AuthService {
       this.#audit(p, client, 'auth.2fa.enroll_failed', { reason: 'wrong password' });
       throw new ProtocolError('INVALID_CREDENTIALS', 'The password is wrong');
     }
+    // 2FA may have been turned on while the password was checked (an enrolment verified meanwhile): a new
+    // secret written now would turn it off again.
+    if (this.#store.userById(u.id)?.totpEnabled === 1) throw new ProtocolError('CONFLICT', 'Two-factor authentication is already on; disable it first');
     const secret = newTotpSecret();
     this.#store.updateUser(u.id, { totp_secret: this.#key.seal(secret), totp_enabled: 0, totp_last_step: 0 }, this.#now());
     this.#audit(p, client, 'auth.2fa.enroll', {});
