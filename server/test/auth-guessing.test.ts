@@ -1,8 +1,8 @@
 /**
  * Guessing a password or code: a burst of sign-ins sent together gets no more tries than the same sent one
  * by one; two-factor codes guessed with the right password are locked per account, from any address; a
- * signed-in user's password and code checks (changing the password, enrolling or disabling 2FA)
- * are throttled as sign-ins are; an enrolment checked while another is verified does not turn 2FA off; and the request edges found with them (an idempotent order whose user is
+ * signed-in user's password and code checks (changing the password, enrolling, confirming or disabling
+ * 2FA) are throttled as sign-ins are; an enrolment checked while another is verified does not turn 2FA off; and the request edges found with them (an idempotent order whose user is
  * disabled while its key is synced, a body nested too deep to hash, a request target that is no URL).
  */
 import { connect } from 'node:net';
@@ -180,6 +180,36 @@ describe("a signed-in user's password and code checks", () => {
     expect(actions['auth.password_change_failed']).toBe(2);
     expect(actions['auth.2fa.enroll_failed']).toBe(1);
     expect(actions['auth.reauth_throttled']).toBe(2);
+  });
+
+  it("wrong codes confirming an enrolment count in the same throttle: a stolen access token gets no more guesses there", async () => {
+    const clock = { t: Math.floor(Date.now() / 30_000) * 30_000 + 15_000 };
+    s = await startServer({ auth: { loginFreeFailures: 3, loginBaseDelaySec: 60 } as never }, { now: () => clock.t });
+    const admin = await setupAdmin(s);
+    const v = await createUser(s, admin, 'victim', 'trader');
+    const token = (await login(s, 'victim')).body.accessToken as string;
+    const secret = base32Decode((await api(s.url, 'POST', '/api/v1/auth/2fa/enroll', { token, body: { password: PASSWORD } })).body.secret as string);
+    const verify = (code: string) => api(s!.url, 'POST', '/api/v1/auth/2fa/verify', { token, body: { code } });
+    // three wrong codes, then the lock, for the right code too
+    for (const code of ['100000', '100007', '100014']) expect((await verify(code)).body.code).toBe('INVALID_TWO_FACTOR_CODE');
+    for (const code of ['100021', totp(secret, clock.t)]) {
+      const r = await verify(code);
+      expect(r.status).toBe(429);
+      expect(r.body.code).toBe('RATE_LIMITED');
+      expect(r.body.details.retryAfter).toBeGreaterThan(50);
+      expect(Number(r.headers.get('retry-after'))).toBe(r.body.details.retryAfter);
+    }
+    // the password re-check shares the lock
+    expect((await api(s.url, 'POST', '/api/v1/auth/2fa/enroll', { token, body: { password: PASSWORD } })).body.code).toBe('RATE_LIMITED');
+    // once it has passed, the right code turns 2FA on
+    clock.t += 90_000;
+    const ok = await verify(totp(secret, clock.t));
+    expect(ok.status).toBe(200);
+    expect(ok.body.backupCodes).toHaveLength(10);
+    const audit = await api(s.url, 'GET', `/api/v1/admin/audit?userId=${v.user.id}&limit=100`, { token: admin.accessToken });
+    const actions = count((audit.body as { action: string }[]).map((e) => e.action));
+    expect(actions['auth.2fa.verify_failed']).toBe(3);
+    expect(actions['auth.reauth_throttled']).toBe(3);
   });
 
   it('a right password clears the failures counted before it', async () => {

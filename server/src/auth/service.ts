@@ -104,7 +104,7 @@ export class AuthService {
   readonly #cache = new Map<string, { p: Principal; exp: number }>();
   readonly #throttle = new Map<string, Throttle>();
   readonly #ipFailures = new Map<string, Throttle>();
-  /** Password and 2FA checks of signed-in users (changing the password, enrolling or disabling 2FA), by user id. */
+  /** Password and 2FA checks of signed-in users (changing the password, enrolling, verifying or disabling 2FA), by user id. */
   readonly #reauth = new Map<string, Throttle>();
   /**
    * Wrong second factors at sign-in (given with the right password), by user id, from any address: someone who
@@ -677,16 +677,25 @@ export class AuthService {
     return { secret, otpauthUri: otpauthUri(ISSUER, u.username, secret) };
   }
 
-  /** Confirms enrolment with a current code; turns 2FA on and returns fresh backup codes (shown once). */
-  verifyTotp(p: Principal, code: string, client: ClientInfo): { enabled: true; backupCodes: string[] } {
+  /**
+   * Confirms enrolment with a current code; turns 2FA on and returns fresh backup codes (shown once). Wrong
+   * codes count in the user's throttle of password and code checks.
+   */
+  async verifyTotp(p: Principal, code: string, client: ClientInfo): Promise<{ enabled: true; backupCodes: string[] }> {
     const u = this.#store.userById(p.userId)!;
     if (u.totpSecret === null || u.totpEnabled === 1) throw new ProtocolError('CONFLICT', 'Start enrolment first');
-    const secret = base32Decode(this.#key.open(u.totpSecret));
-    const step = matchTotp(secret, code.trim(), this.#now());
-    if (step === undefined || !this.#store.useTotpStep(u.id, step, this.#now())) {
+    const sealed = u.totpSecret;
+    const failure = await this.#recheck(p, client, async () => {
+      const step = matchTotp(base32Decode(this.#key.open(sealed)), code.trim(), this.#now());
+      return step !== undefined && this.#store.useTotpStep(u.id, step, this.#now()) ? undefined : 'wrong code';
+    });
+    if (failure !== undefined) {
       this.#audit(p, client, 'auth.2fa.verify_failed', {});
       throw new ProtocolError('INVALID_TWO_FACTOR_CODE');
     }
+    // the code was checked against this secret: another enrolment or a reset meanwhile makes it not the user's
+    const now = this.#store.userById(u.id);
+    if (now === undefined || now.totpSecret !== sealed || now.totpEnabled === 1) throw new ProtocolError('CONFLICT', 'Start enrolment first');
     const codes = Array.from({ length: BACKUP_CODES }, () => backupCode());
     this.#store.setBackupCodes(u.id, codes.map((c) => this.#key.mac('backup', c)));
     this.#store.updateUser(u.id, { totp_enabled: 1 }, this.#now());
