@@ -29,6 +29,37 @@ describe('first admin', () => {
   });
 });
 
+describe('first admin, refused setups', () => {
+  it('a setup refused for its input (weak password, bad or taken name) leaves the token usable and setup pending', async () => {
+    const t = await startServer({ registration: 'open' });
+    try {
+      const setup = (username: string, password: string) => api(t.url, 'POST', '/api/v1/auth/setup', { body: { setupToken: t.app.setupToken, username, password } });
+      const pending = async () => (await api(t.url, 'GET', '/health')).body.setupPending as boolean;
+      // a guest took the name 'admin' first
+      expect((await api(t.url, 'POST', '/api/v1/auth/register', { body: { username: 'admin', password: 'anything long enough 1' } })).status).toBe(201);
+      for (const [username, password, status, code] of [
+        ['admin', PASSWORD, 409, 'CONFLICT'],
+        ['root', 'password123', 422, 'WEAK_PASSWORD'],
+        ['x', PASSWORD, 400, 'BAD_REQUEST'],
+      ] as const) {
+        const r = await setup(username, password);
+        expect(r.status, `${username} ${password}`).toBe(status);
+        expect(r.body.code).toBe(code);
+        expect(await pending()).toBe(true);
+      }
+      const ok = await setup('root', PASSWORD);
+      expect(ok.status).toBe(201);
+      expect(ok.body.user).toMatchObject({ username: 'root', role: 'admin' });
+      // then it is spent
+      expect((await setup('root2', PASSWORD)).status).toBe(403);
+      expect(await pending()).toBe(false);
+      expect(t.app.store.adminCount()).toBe(1);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
 describe('register and password policy', () => {
   it('refuses short, common and name-based passwords; accepts 64+ characters untruncated', async () => {
     const reg = (username: string, password: string) => api(s.url, 'POST', '/api/v1/auth/register', { body: { username, password } });

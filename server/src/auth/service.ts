@@ -147,8 +147,18 @@ export class AuthService {
       this.#audit(undefined, client, 'auth.setup_failed', {});
       throw new ProtocolError('FORBIDDEN', 'Setup is not available: the token is wrong, used, or an admin exists');
     }
-    this.#setupHash = undefined; // one use, even if what follows fails
-    const user = await this.createUser({ username: input.username, password: input.password, role: 'admin' }, undefined, client);
+    // A request refused for its input (a weak password, a name taken) leaves the token for the next try.
+    this.#checkNewUser(input.username, input.password);
+    const token = this.#setupHash;
+    this.#setupHash = undefined; // one use: another request with it meanwhile is refused
+    let user: UserRow;
+    try {
+      user = await this.createUser({ username: input.username, password: input.password, role: 'admin' }, undefined, client);
+    } catch (e) {
+      // refused all the same (the name taken meanwhile, the venue closing): the token works again
+      if (this.#setupHash === undefined && this.#store.adminCount() === 0) this.#setupHash = token;
+      throw e;
+    }
     this.#audit(user, client, 'auth.setup', { username: user.username });
     return this.#issue(user, client);
   }
@@ -160,13 +170,7 @@ export class AuthService {
     actor: Principal | undefined,
     client: ClientInfo,
   ): Promise<UserRow> {
-    if (!USERNAME_PATTERN.test(input.username))
-      throw new ProtocolError('BAD_REQUEST', 'A user name is 3-32 characters of letters, digits, ".", "_" and "-", starting with a letter or digit', {
-        field: 'username',
-      });
-    const problems = passwordProblems(input.password, input.username);
-    if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must ${passwordRule(problems)}`, { problems });
-    if (this.#store.userByName(input.username) !== undefined) throw new ProtocolError('CONFLICT', 'That user name is taken', { field: 'username' });
+    this.#checkNewUser(input.username, input.password);
     const hash = await this.hashes.hash(input.password);
     const accountId = input.accountId ?? (await this.#hooks.openAccount());
     // An admin creating the user must still be one after the hashing (another admin may have demoted them).
@@ -182,6 +186,17 @@ export class AuthService {
     const user = this.#store.userById(id)!;
     this.#audit(actor, client, 'user.create', { id, username: user.username, role: user.role, accountId });
     return user;
+  }
+
+  /** A new user's name and password are acceptable, and the name is free; else the ProtocolError saying why. */
+  #checkNewUser(username: string, password: string): void {
+    if (!USERNAME_PATTERN.test(username))
+      throw new ProtocolError('BAD_REQUEST', 'A user name is 3-32 characters of letters, digits, ".", "_" and "-", starting with a letter or digit', {
+        field: 'username',
+      });
+    const problems = passwordProblems(password, username);
+    if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must ${passwordRule(problems)}`, { problems });
+    if (this.#store.userByName(username) !== undefined) throw new ProtocolError('CONFLICT', 'That user name is taken', { field: 'username' });
   }
 
   async register(input: { username: string; password: string; role?: Role }, actor: Principal | undefined, client: ClientInfo, openRole: Role | undefined): Promise<PublicUser> {
