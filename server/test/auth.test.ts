@@ -170,6 +170,33 @@ describe('login, me, refresh rotation, logout', () => {
   });
 });
 
+describe('an old access token a client still sends', () => {
+  it('does not stop the first setup, signing in or refreshing; other routes still read it', async () => {
+    const c = { t: Date.now() };
+    const t = await startServer({ registration: 'open' }, { now: () => c.t });
+    try {
+      const post = (path: string, token: string, body: unknown) => api(t.url, 'POST', path, { token, body });
+      const first = await post('/api/v1/auth/setup', 'tda_not_a_token_at_all', { setupToken: t.app.setupToken, username: 'admin', password: PASSWORD });
+      expect(first.status).toBe(201);
+      const l = await post('/api/v1/auth/login', 'tda_not_a_token_at_all', { username: 'admin', password: PASSWORD });
+      expect(l.status).toBe(200);
+      c.t += 16 * 60_000; // the access token expired
+      expect((await api(t.url, 'GET', '/api/v1/auth/me', { token: l.body.accessToken })).body.details).toMatchObject({ expired: true });
+      const r = await post('/api/v1/auth/refresh', l.body.accessToken, { refreshToken: l.body.refreshToken });
+      expect(r.status).toBe(200);
+      // signed out: its token is revoked, and still in the header of the next sign-in
+      expect((await api(t.url, 'POST', '/api/v1/auth/logout', { token: r.body.accessToken })).status).toBe(204);
+      expect((await api(t.url, 'GET', '/api/v1/auth/me', { token: r.body.accessToken })).body.code).toBe('SESSION_REVOKED');
+      expect((await post('/api/v1/auth/login', r.body.accessToken, { username: 'admin', password: PASSWORD })).status).toBe(200);
+      // registration reads it (an admin's token makes it the admin's): a revoked one is refused, not taken for a guest's
+      const reg = await post('/api/v1/auth/register', r.body.accessToken, { username: 'someone', password: 'a long enough passphrase' });
+      expect(reg.body.code).toBe('SESSION_REVOKED');
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
 describe('login throttling', () => {
   it('per account+IP, with a clear Retry-After; other accounts are unaffected', async () => {
     await api(s.url, 'POST', '/api/v1/auth/register', { body: { username: 'victim', password: 'victims good passphrase' } });
