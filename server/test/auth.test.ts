@@ -89,6 +89,28 @@ describe('register and password policy', () => {
     expect((await login(s, 'longpw', long)).status).toBe(200);
   });
 
+  it('refuses passwords that are not Unicode text (lone surrogates), which never match a password either', async () => {
+    const reg = (username: string, password: string) => api(s.url, 'POST', '/api/v1/auth/register', { body: { username, password } });
+    const lone = '\ud800\udc05\ud833\ud81f\ud855\ud87a\ud8c0\ud9aa'.replace(/\udc05/, '\ud911');
+    const r = await reg('loneuser', lone);
+    expect(r.status).toBe(422);
+    expect(r.body.code).toBe('WEAK_PASSWORD');
+    expect(r.body.message).toContain('valid Unicode text');
+    expect(r.body.details.problems).toEqual(['be valid Unicode text (it has a lone surrogate code unit)']);
+    // a password with U+FFFD in it, which lone surrogates would have become when hashed
+    const real = 'k\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdq';
+    const u = await reg('replchar', real);
+    expect(u.status).toBe(201);
+    const forged = 'k\udc00\udc31\udc02\ud853\udc04\ud875\udc06q';
+    expect((await login(s, 'replchar', forged)).body.code).toBe('INVALID_CREDENTIALS');
+    const l = await login(s, 'replchar', real);
+    expect(l.status).toBe(200);
+    // nor at the re-check of a signed-in user, nor as a new password
+    const change = (currentPassword: string, newPassword: string) => api(s.url, 'POST', '/api/v1/auth/password', { token: l.body.accessToken, body: { currentPassword, newPassword } });
+    expect((await change(forged, 'a brand new passphrase')).body.code).toBe('INVALID_CREDENTIALS');
+    expect((await change(real, lone)).body.code).toBe('WEAK_PASSWORD');
+  });
+
   it('refuses taken and malformed names, and self-registration as admin', async () => {
     const dup = await api(s.url, 'POST', '/api/v1/auth/register', { body: { username: 'LONGPW', password: 'another good passphrase' } });
     expect(dup.status).toBe(409);
