@@ -1,6 +1,6 @@
 /**
  * Guessing a password or code: a burst of sign-ins sent together gets no more tries than the same sent one
- * by one; two-factor codes guessed with the right password are locked per account, from any address; a
+ * by one; the throttle keeps its locks under a spray of names and addresses; two-factor codes guessed with the right password are locked per account, from any address; a
  * signed-in user's password and code checks (changing the password, enrolling, confirming or disabling
  * 2FA) are throttled as sign-ins are; an enrolment checked while another is verified does not turn 2FA off; and the request edges found with them (an idempotent order whose user is
  * disabled while its key is synced, a body nested too deep to hash, a request target that is no URL).
@@ -119,6 +119,29 @@ describe('two-factor codes guessed by someone who knows the password', () => {
     clock.t += 30_000;
     expect((await from(50, PASSWORD, totp(secret, clock.t))).status).toBe(200);
   });
+});
+
+describe('the sign-in throttle under a spray of names and addresses', () => {
+  it('keeps its locks when it passes its size: the oldest unlocked records go first', async () => {
+    s = await startServer({ trustedProxies: ['127.0.0.1'], auth: { loginFreeFailures: 3, loginBaseDelaySec: 600 } as never });
+    const admin = await setupAdmin(s);
+    await createUser(s, admin, 'victim', 'trader');
+    const from = (ip: string, password: string) => api(s!.url, 'POST', '/api/v1/auth/login', { body: { username: 'victim', password }, headers: { 'X-Forwarded-For': ip } });
+    for (let i = 0; i < 3; i++) expect((await from('203.0.113.7', `wrong guess ${i}`)).body.code).toBe('INVALID_CREDENTIALS');
+    expect((await from('203.0.113.7', PASSWORD)).body.code).toBe('RATE_LIMITED');
+    // more than the throttle keeps (100,000 records) of failed sign-ins, each from its own address: sent in the
+    // process (over HTTP it would take minutes), with a password that is not Unicode text, refused unhashed
+    const auth = s.app.auth;
+    const lone = '\ud800 not text';
+    for (let i = 0; i < 110_000; i++) {
+      const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      await auth.login({ username: `sprayed${i}`, password: lone }, { ip, userAgent: 'test' }).catch(() => undefined);
+    }
+    // the victim's account and address are still locked, the right password too
+    const after = await from('203.0.113.7', PASSWORD);
+    expect(after.body.code).toBe('RATE_LIMITED');
+    expect(after.body.details.retryAfter).toBeGreaterThan(500);
+  }, 120_000);
 });
 
 describe('2FA enrolment', () => {

@@ -91,6 +91,8 @@ interface Throttle {
 }
 
 const ISSUER = 'TradeDesk';
+/** Records a throttle keeps before it lets the oldest unlocked ones go. */
+const THROTTLE_KEEP = 100_000;
 const BACKUP_CODES = 10;
 
 export class AuthService {
@@ -111,6 +113,8 @@ export class AuthService {
    * knows the password gets no more code guesses by spreading them over many networks.
    */
   readonly #secondFactor = new Map<string, Throttle>();
+  /** The size at which each throttle is next looked at for records to let go (#evict). */
+  readonly #evictAt = new Map<Map<string, Throttle>, number>();
   #setupHash: string | undefined;
   #dummyHash: Promise<string> | undefined;
 
@@ -356,7 +360,11 @@ export class AuthService {
     let t = map.get(key);
     if (t === undefined) {
       t = { failures: 0, lockedUntil: 0, lastAt: now, inflight: 0 };
-      if (map.size > 100_000) map.clear(); // bound memory under a spray of names
+      if (map.size >= (this.#evictAt.get(map) ?? THROTTLE_KEEP)) {
+        this.#evict(map, now);
+        // (when locks kept it full, the next look waits until it has grown a tenth more)
+        this.#evictAt.set(map, Math.max(THROTTLE_KEEP, map.size + THROTTLE_KEEP / 10));
+      }
       map.set(key, t);
     } else if (this.#stale(t, now)) {
       t.failures = 0;
@@ -364,6 +372,23 @@ export class AuthService {
       t.lastAt = now;
     }
     return t;
+  }
+
+  /**
+   * Bounds the memory of a throttle under a spray of names and addresses: its oldest records go, but not a
+   * lock or a record being checked (a spray must not set a locked account free), down to 90% of the
+   * limit. Only when locks alone fill it past ten times the limit do the oldest of them go too.
+   */
+  #evict(map: Map<string, Throttle>, now: number): void {
+    const target = Math.floor(THROTTLE_KEEP * 0.9);
+    for (const [k, t] of map) {
+      if (map.size <= target) return;
+      if (t.inflight === 0 && (t.lockedUntil <= now || this.#stale(t, now))) map.delete(k);
+    }
+    for (const [k, t] of map) {
+      if (map.size < THROTTLE_KEEP * 10) return;
+      if (t.inflight === 0) map.delete(k);
+    }
   }
 
   /** Whether a key's last failure is long past (twice the longest lock): its failures count no more. */
