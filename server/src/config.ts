@@ -11,6 +11,26 @@ import { trustedProxies } from './http/client-address.js';
 /** OWASP's minimum for argon2id (Password Storage Cheat Sheet): m = 19 MiB, t = 2, p = 1. */
 export const OWASP_ARGON2ID_MIN = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
 
+/**
+ * OWASP's equivalent argon2id settings (p = 1): the least memory (KiB) for each number of passes; 5 passes or
+ * more need 7 MiB.
+ */
+const OWASP_ARGON2ID_MEMORY_BY_PASSES: readonly number[] = [47_104, 19_456, 12_288, 9_216, 7_168];
+
+/**
+ * A warning naming OWASP's minimum when argon2id is set below it (the config file's `auth.argon2`), or
+ * undefined. Only a warning: tests and benchmarks set a low cost on purpose.
+ */
+export function argon2Warning(p: Argon2Params): string | undefined {
+  const least = OWASP_ARGON2ID_MEMORY_BY_PASSES[Math.min(p.timeCost, OWASP_ARGON2ID_MEMORY_BY_PASSES.length) - 1]!;
+  if (p.memoryCost >= least) return undefined;
+  const m = OWASP_ARGON2ID_MIN;
+  return (
+    `argon2id is set below OWASP's minimum (m=${p.memoryCost} KiB, t=${p.timeCost}, p=${p.parallelism}): stored passwords are cheaper to crack. ` +
+    `The minimum, and the default, is m=${m.memoryCost} KiB, t=${m.timeCost}, p=${m.parallelism} (or as much work another way: m=47104 t=1, m=12288 t=3, m=9216 t=4, m=7168 t=5)`
+  );
+}
+
 export const Argon2ParamsSchema = z.strictObject({
   /** KiB. */
   memoryCost: z.int().min(8).max(4_194_304),

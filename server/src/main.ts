@@ -7,7 +7,7 @@
  */
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { buildServer, type App } from './app.js';
-import { HELP, loadConfig, type Config } from './config.js';
+import { HELP, OWASP_ARGON2ID_MIN, argon2Warning, loadConfig, type Config } from './config.js';
 import { resetAdmin } from './reset-admin.js';
 import { restoreBackup } from './restore.js';
 import { permissionsWarning, setupCommand } from './per-os.js';
@@ -184,6 +184,8 @@ async function main(): Promise<void> {
 
   const permissions = permissionsWarning();
   if (permissions !== undefined) app.log.warn(permissions);
+  const weakHashing = argon2Warning(app.config.auth.argon2);
+  if (weakHashing !== undefined) app.log.warn(weakHashing, { argon2: app.config.auth.argon2, minimum: OWASP_ARGON2ID_MIN });
   if (app.setupToken !== undefined && stopping === undefined) {
     // Printed once, to stderr only (not the JSON log). It lets one person create the first admin with a
     // password of their own; it dies with this process and after its first use.

@@ -1,11 +1,13 @@
 /**
  * Guessing a password or code: a burst of sign-ins sent together gets no more tries than the same sent one
- * by one; a signed-in user's password and code checks (changing the password, enrolling or disabling 2FA)
- * are throttled as sign-ins are; and the request edges found with them (an idempotent order whose user is
+ * by one; the throttle keeps its locks under a spray of names and addresses; two-factor codes guessed with the right password are locked per account, from any address; a
+ * signed-in user's password and code checks (changing the password, enrolling, confirming or disabling
+ * 2FA) are throttled as sign-ins are; an enrolment checked while another is verified does not turn 2FA off; and the request edges found with them (an idempotent order whose user is
  * disabled while its key is synced, a body nested too deep to hash, a request target that is no URL).
  */
 import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { base32Decode, totp } from '../src/auth/totp.js';
 import { createLogger } from '../src/log.js';
 import { api, createUser, fund, listInstrument, login, PASSWORD, rawUpgrade, rpc, setupAdmin, startServer, type TestServer } from './helpers.js';
 
@@ -62,6 +64,112 @@ describe('sign-in guesses sent together', () => {
   });
 });
 
+describe('two-factor codes guessed by someone who knows the password', () => {
+  /** Turns 2FA on for `username` (signed in as them); returns the secret. */
+  const enableTwoFactor = async (t: TestServer, username: string, at: number): Promise<Buffer> => {
+    const token = (await login(t, username)).body.accessToken as string;
+    const e = await api(t.url, 'POST', '/api/v1/auth/2fa/enroll', { token, body: { password: PASSWORD } });
+    const secret = base32Decode(e.body.secret as string);
+    expect((await api(t.url, 'POST', '/api/v1/auth/2fa/verify', { token, body: { code: totp(secret, at) } })).status).toBe(200);
+    return secret;
+  };
+
+  it('are locked for the account from every address after a few wrong ones, with Retry-After; a right one clears the count', async () => {
+    const clock = { t: Math.floor(Date.now() / 30_000) * 30_000 + 15_000 };
+    s = await startServer({ trustedProxies: ['127.0.0.1'], auth: { loginFreeFailures: 3, loginBaseDelaySec: 60 } as never }, { now: () => clock.t });
+    const admin = await setupAdmin(s);
+    await createUser(s, admin, 'alice', 'trader');
+    const secret = await enableTwoFactor(s, 'alice', clock.t);
+    const from = (net: number, code: string, password = PASSWORD) =>
+      api(s!.url, 'POST', '/api/v1/auth/login', { body: { username: 'alice', password, code }, headers: { 'X-Forwarded-For': `2001:db8:0:${net.toString(16)}::1` } });
+    // two wrong codes, then the right one (the next step's): the count starts over
+    clock.t += 30_000;
+    expect((await from(1, '111111')).body.code).toBe('INVALID_TWO_FACTOR_CODE');
+    expect((await from(2, '222222')).body.code).toBe('INVALID_TWO_FACTOR_CODE');
+    expect((await from(3, totp(secret, clock.t))).status).toBe(200);
+    // 20 guesses spread over 10 networks (2 each, under the per-address lock): 3 are checked, then the account's codes lock
+    const codes: string[] = [];
+    for (let net = 10; net < 20; net++) for (let i = 0; i < 2; i++) codes.push((await from(net, String(300_000 + net * 10 + i))).body.code as string);
+    expect(count(codes)).toEqual({ INVALID_TWO_FACTOR_CODE: 3, RATE_LIMITED: 17 });
+    // the right code from a new network too, for the lock's time
+    clock.t += 30_000;
+    const locked = await from(99, totp(secret, clock.t));
+    expect(locked.status).toBe(429);
+    expect(locked.body.code).toBe('RATE_LIMITED');
+    expect(locked.body.details.retryAfter).toBeGreaterThan(25);
+    expect(Number(locked.headers.get('retry-after'))).toBe(locked.body.details.retryAfter);
+    // a wrong password is told so without the lock (it takes the right one to reach the codes)
+    expect((await from(98, '123456', 'not the password at all')).body.code).toBe('INVALID_CREDENTIALS');
+    // and once the lock has passed, the right code signs in
+    clock.t += 120_000;
+    expect((await from(97, totp(secret, clock.t))).status).toBe(200);
+    const audit = await api(s.url, 'GET', '/api/v1/admin/audit?action=auth.login_throttled&limit=100', { token: admin.accessToken });
+    expect((audit.body as { details: { reason?: string } }[]).filter((e) => e.details.reason === 'two-factor codes')).toHaveLength(18);
+  });
+
+  it('cannot be locked by wrong passwords: only the right password reaches the code check', async () => {
+    const clock = { t: Math.floor(Date.now() / 30_000) * 30_000 + 15_000 };
+    s = await startServer({ trustedProxies: ['127.0.0.1'], auth: { loginFreeFailures: 3, loginBaseDelaySec: 60 } as never }, { now: () => clock.t });
+    const admin = await setupAdmin(s);
+    await createUser(s, admin, 'bob', 'trader');
+    const secret = await enableTwoFactor(s, 'bob', clock.t);
+    const from = (net: number, password: string, code: string) =>
+      api(s!.url, 'POST', '/api/v1/auth/login', { body: { username: 'bob', password, code }, headers: { 'X-Forwarded-For': `2001:db8:1:${net.toString(16)}::1` } });
+    for (let net = 0; net < 10; net++) for (let i = 0; i < 2; i++) expect((await from(net, `wrong password ${i}`, '123456')).body.code).toBe('INVALID_CREDENTIALS');
+    clock.t += 30_000;
+    expect((await from(50, PASSWORD, totp(secret, clock.t))).status).toBe(200);
+  });
+});
+
+describe('the sign-in throttle under a spray of names and addresses', () => {
+  it('keeps its locks when it passes its size: the oldest unlocked records go first', async () => {
+    s = await startServer({ trustedProxies: ['127.0.0.1'], auth: { loginFreeFailures: 3, loginBaseDelaySec: 600 } as never });
+    const admin = await setupAdmin(s);
+    await createUser(s, admin, 'victim', 'trader');
+    const from = (ip: string, password: string) => api(s!.url, 'POST', '/api/v1/auth/login', { body: { username: 'victim', password }, headers: { 'X-Forwarded-For': ip } });
+    for (let i = 0; i < 3; i++) expect((await from('203.0.113.7', `wrong guess ${i}`)).body.code).toBe('INVALID_CREDENTIALS');
+    expect((await from('203.0.113.7', PASSWORD)).body.code).toBe('RATE_LIMITED');
+    // more than the throttle keeps (100,000 records) of failed sign-ins, each from its own address: sent in the
+    // process (over HTTP it would take minutes), with a password that is not Unicode text, refused unhashed
+    const auth = s.app.auth;
+    const lone = '\ud800 not text';
+    for (let i = 0; i < 110_000; i++) {
+      const ip = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      await auth.login({ username: `sprayed${i}`, password: lone }, { ip, userAgent: 'test' }).catch(() => undefined);
+    }
+    // the victim's account and address are still locked, the right password too
+    const after = await from('203.0.113.7', PASSWORD);
+    expect(after.body.code).toBe('RATE_LIMITED');
+    expect(after.body.details.retryAfter).toBeGreaterThan(500);
+  }, 120_000);
+});
+
+describe('2FA enrolment', () => {
+  it('a second enrolment still checking its password when the first is verified is refused, and 2FA stays on', async () => {
+    // one password check at a time, each a while (argon2id at 5 times OWASP's passes), so that the second
+    // enrolment is still waiting for its check when the first is verified
+    s = await startServer({ auth: { argon2: { ...OWASP_ARGON2, timeCost: 10 }, maxConcurrentHashes: 1 } as never });
+    const admin = await setupAdmin(s);
+    await createUser(s, admin, 'alice', 'trader');
+    const token = (await login(s, 'alice')).body.accessToken as string;
+    const enroll = () => api(s!.url, 'POST', '/api/v1/auth/2fa/enroll', { token, body: { password: PASSWORD } });
+    const first = await enroll();
+    expect(first.status).toBe(200);
+    const ahead = [1, 2, 3, 4, 5].map((i) => login(s!, `nobody${i}`, 'not a password'));
+    await new Promise((r) => setTimeout(r, 20));
+    const second = enroll();
+    await new Promise((r) => setTimeout(r, 40));
+    const verify = await api(s.url, 'POST', '/api/v1/auth/2fa/verify', { token, body: { code: totp(base32Decode(first.body.secret as string), Date.now()) } });
+    expect(verify.body).toMatchObject({ enabled: true });
+    const late = await second;
+    await Promise.all(ahead);
+    expect(late.status).toBe(409);
+    expect(late.body).toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('already on') });
+    expect((await api(s.url, 'GET', '/api/v1/auth/me', { token })).body).toMatchObject({ totpEnabled: true, backupCodesLeft: 10 });
+    expect((await login(s, 'alice')).body.code).toBe('TWO_FACTOR_REQUIRED');
+  });
+});
+
 describe("a signed-in user's password and code checks", () => {
   it('changing the password, enrolling and disabling 2FA share a throttle per user, with Retry-After, and are audited', async () => {
     s = await startServer({ auth: { loginFreeFailures: 3, loginBaseDelaySec: 60 } as never });
@@ -95,6 +203,36 @@ describe("a signed-in user's password and code checks", () => {
     expect(actions['auth.password_change_failed']).toBe(2);
     expect(actions['auth.2fa.enroll_failed']).toBe(1);
     expect(actions['auth.reauth_throttled']).toBe(2);
+  });
+
+  it("wrong codes confirming an enrolment count in the same throttle: a stolen access token gets no more guesses there", async () => {
+    const clock = { t: Math.floor(Date.now() / 30_000) * 30_000 + 15_000 };
+    s = await startServer({ auth: { loginFreeFailures: 3, loginBaseDelaySec: 60 } as never }, { now: () => clock.t });
+    const admin = await setupAdmin(s);
+    const v = await createUser(s, admin, 'victim', 'trader');
+    const token = (await login(s, 'victim')).body.accessToken as string;
+    const secret = base32Decode((await api(s.url, 'POST', '/api/v1/auth/2fa/enroll', { token, body: { password: PASSWORD } })).body.secret as string);
+    const verify = (code: string) => api(s!.url, 'POST', '/api/v1/auth/2fa/verify', { token, body: { code } });
+    // three wrong codes, then the lock, for the right code too
+    for (const code of ['100000', '100007', '100014']) expect((await verify(code)).body.code).toBe('INVALID_TWO_FACTOR_CODE');
+    for (const code of ['100021', totp(secret, clock.t)]) {
+      const r = await verify(code);
+      expect(r.status).toBe(429);
+      expect(r.body.code).toBe('RATE_LIMITED');
+      expect(r.body.details.retryAfter).toBeGreaterThan(50);
+      expect(Number(r.headers.get('retry-after'))).toBe(r.body.details.retryAfter);
+    }
+    // the password re-check shares the lock
+    expect((await api(s.url, 'POST', '/api/v1/auth/2fa/enroll', { token, body: { password: PASSWORD } })).body.code).toBe('RATE_LIMITED');
+    // once it has passed, the right code turns 2FA on
+    clock.t += 90_000;
+    const ok = await verify(totp(secret, clock.t));
+    expect(ok.status).toBe(200);
+    expect(ok.body.backupCodes).toHaveLength(10);
+    const audit = await api(s.url, 'GET', `/api/v1/admin/audit?userId=${v.user.id}&limit=100`, { token: admin.accessToken });
+    const actions = count((audit.body as { action: string }[]).map((e) => e.action));
+    expect(actions['auth.2fa.verify_failed']).toBe(3);
+    expect(actions['auth.reauth_throttled']).toBe(3);
   });
 
   it('a right password clears the failures counted before it', async () => {

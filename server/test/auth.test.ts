@@ -29,6 +29,37 @@ describe('first admin', () => {
   });
 });
 
+describe('first admin, refused setups', () => {
+  it('a setup refused for its input (weak password, bad or taken name) leaves the token usable and setup pending', async () => {
+    const t = await startServer({ registration: 'open' });
+    try {
+      const setup = (username: string, password: string) => api(t.url, 'POST', '/api/v1/auth/setup', { body: { setupToken: t.app.setupToken, username, password } });
+      const pending = async () => (await api(t.url, 'GET', '/health')).body.setupPending as boolean;
+      // a guest took the name 'admin' first
+      expect((await api(t.url, 'POST', '/api/v1/auth/register', { body: { username: 'admin', password: 'anything long enough 1' } })).status).toBe(201);
+      for (const [username, password, status, code] of [
+        ['admin', PASSWORD, 409, 'CONFLICT'],
+        ['root', 'password123', 422, 'WEAK_PASSWORD'],
+        ['x', PASSWORD, 400, 'BAD_REQUEST'],
+      ] as const) {
+        const r = await setup(username, password);
+        expect(r.status, `${username} ${password}`).toBe(status);
+        expect(r.body.code).toBe(code);
+        expect(await pending()).toBe(true);
+      }
+      const ok = await setup('root', PASSWORD);
+      expect(ok.status).toBe(201);
+      expect(ok.body.user).toMatchObject({ username: 'root', role: 'admin' });
+      // then it is spent
+      expect((await setup('root2', PASSWORD)).status).toBe(403);
+      expect(await pending()).toBe(false);
+      expect(t.app.store.adminCount()).toBe(1);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
 describe('register and password policy', () => {
   it('refuses short, common and name-based passwords; accepts 64+ characters untruncated', async () => {
     const reg = (username: string, password: string) => api(s.url, 'POST', '/api/v1/auth/register', { body: { username, password } });
@@ -56,6 +87,28 @@ describe('register and password policy', () => {
     const truncated = long.slice(0, 72) + 'z'.repeat(long.length - 72);
     expect((await login(s, 'longpw', truncated)).status).toBe(401);
     expect((await login(s, 'longpw', long)).status).toBe(200);
+  });
+
+  it('refuses passwords that are not Unicode text (lone surrogates), which never match a password either', async () => {
+    const reg = (username: string, password: string) => api(s.url, 'POST', '/api/v1/auth/register', { body: { username, password } });
+    const lone = '\ud800\udc05\ud833\ud81f\ud855\ud87a\ud8c0\ud9aa'.replace(/\udc05/, '\ud911');
+    const r = await reg('loneuser', lone);
+    expect(r.status).toBe(422);
+    expect(r.body.code).toBe('WEAK_PASSWORD');
+    expect(r.body.message).toContain('valid Unicode text');
+    expect(r.body.details.problems).toEqual(['be valid Unicode text (it has a lone surrogate code unit)']);
+    // a password with U+FFFD in it, which lone surrogates would have become when hashed
+    const real = 'k\ufffd\ufffd\ufffd\ufffd\ufffd\ufffd\ufffdq';
+    const u = await reg('replchar', real);
+    expect(u.status).toBe(201);
+    const forged = 'k\udc00\udc31\udc02\ud853\udc04\ud875\udc06q';
+    expect((await login(s, 'replchar', forged)).body.code).toBe('INVALID_CREDENTIALS');
+    const l = await login(s, 'replchar', real);
+    expect(l.status).toBe(200);
+    // nor at the re-check of a signed-in user, nor as a new password
+    const change = (currentPassword: string, newPassword: string) => api(s.url, 'POST', '/api/v1/auth/password', { token: l.body.accessToken, body: { currentPassword, newPassword } });
+    expect((await change(forged, 'a brand new passphrase')).body.code).toBe('INVALID_CREDENTIALS');
+    expect((await change(real, lone)).body.code).toBe('WEAK_PASSWORD');
   });
 
   it('refuses taken and malformed names, and self-registration as admin', async () => {
@@ -136,6 +189,33 @@ describe('login, me, refresh rotation, logout', () => {
     expect((await api(s.url, 'GET', '/api/v1/auth/me', { token: a.accessToken })).status).toBe(200);
     // someone else's session id is not found
     expect((await api(s.url, 'DELETE', `/api/v1/auth/sessions/${admin.sessionId}`, { token: a.accessToken })).status).toBe(404);
+  });
+});
+
+describe('an old access token a client still sends', () => {
+  it('does not stop the first setup, signing in or refreshing; other routes still read it', async () => {
+    const c = { t: Date.now() };
+    const t = await startServer({ registration: 'open' }, { now: () => c.t });
+    try {
+      const post = (path: string, token: string, body: unknown) => api(t.url, 'POST', path, { token, body });
+      const first = await post('/api/v1/auth/setup', 'tda_not_a_token_at_all', { setupToken: t.app.setupToken, username: 'admin', password: PASSWORD });
+      expect(first.status).toBe(201);
+      const l = await post('/api/v1/auth/login', 'tda_not_a_token_at_all', { username: 'admin', password: PASSWORD });
+      expect(l.status).toBe(200);
+      c.t += 16 * 60_000; // the access token expired
+      expect((await api(t.url, 'GET', '/api/v1/auth/me', { token: l.body.accessToken })).body.details).toMatchObject({ expired: true });
+      const r = await post('/api/v1/auth/refresh', l.body.accessToken, { refreshToken: l.body.refreshToken });
+      expect(r.status).toBe(200);
+      // signed out: its token is revoked, and still in the header of the next sign-in
+      expect((await api(t.url, 'POST', '/api/v1/auth/logout', { token: r.body.accessToken })).status).toBe(204);
+      expect((await api(t.url, 'GET', '/api/v1/auth/me', { token: r.body.accessToken })).body.code).toBe('SESSION_REVOKED');
+      expect((await post('/api/v1/auth/login', r.body.accessToken, { username: 'admin', password: PASSWORD })).status).toBe(200);
+      // registration reads it (an admin's token makes it the admin's): a revoked one is refused, not taken for a guest's
+      const reg = await post('/api/v1/auth/register', r.body.accessToken, { username: 'someone', password: 'a long enough passphrase' });
+      expect(reg.body.code).toBe('SESSION_REVOKED');
+    } finally {
+      await t.stop();
+    }
   });
 });
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vites
 import { METHOD_NAMES } from '../../engine/protocol/index.js';
 import { Venue } from '../../engine/venue/index.js';
 import fc from 'fast-check';
-import { FLAGS, HELP, OWASP_ARGON2ID_MIN, loadConfig, makeConfig, parseArgs } from '../src/config.js';
+import { FLAGS, HELP, OWASP_ARGON2ID_MIN, argon2Warning, loadConfig, makeConfig, parseArgs } from '../src/config.js';
 import { createLogger } from '../src/log.js';
 import { newThreads, threadNices } from '../../engine/test/venue/helpers.js';
 import { permissionsWarning, setupCommand } from '../src/per-os.js';
@@ -560,6 +560,33 @@ describe('graceful shutdown', () => {
     expect(out).toContain('"stopped"');
     for (const line of out.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
     rmSync(dir, { recursive: true, force: true });
+  }, 30_000);
+
+  it('started with argon2id below OWASP\'s minimum (config file), the server says so in its log, naming the minimum', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdmain-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'server.json'), JSON.stringify({ auth: { argon2: { memoryCost: 4096, timeCost: 2, parallelism: 1 } } }));
+    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--config', join(dir, 'server.json'), '--db', join(dir, 'v.db'), '--port', '0', '--sim', 'off'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const deadline = Date.now() + 20_000;
+    while (!out.includes('OWASP') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const line = out.split('\n').find((l) => l.includes('OWASP'));
+    expect(line).toBeDefined();
+    const entry = JSON.parse(line!) as Record<string, unknown>;
+    expect(entry).toMatchObject({ level: 'warn', argon2: { memoryCost: 4096, timeCost: 2, parallelism: 1 }, minimum: OWASP_ARGON2ID_MIN });
+    expect(entry.msg).toContain('m=19456 KiB, t=2, p=1');
+    const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    // the defaults and OWASP's other settings of as much work are not warned about
+    expect(argon2Warning(makeConfig({}).auth.argon2)).toBeUndefined();
+    for (const [memoryCost, timeCost] of [[47_104, 1], [12_288, 3], [9_216, 4], [7_168, 5], [7_168, 9]]) expect(argon2Warning({ memoryCost: memoryCost!, timeCost: timeCost!, parallelism: 1 })).toBeUndefined();
+    expect(argon2Warning({ memoryCost: 19_455, timeCost: 2, parallelism: 1 })).toContain('below');
   }, 30_000);
 
   it('a repeat of the signal within a second (the copy tsx relays of a SIGTERM to the process group) does not cut the graceful stop short', async () => {

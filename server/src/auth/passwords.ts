@@ -4,7 +4,8 @@
  * Policy (NIST SP 800-63B / OWASP ASVS 2.1): at least 8 characters; anything up to 1024 characters is
  * accepted and hashed whole (no truncation, no composition rules); common passwords, the user name and
  * trivial patterns are refused. Length is counted in Unicode code points after NFC normalisation, and the
- * normalised form is what gets hashed, so the same password typed on two systems matches.
+ * normalised form is what gets hashed, so the same password typed on two systems matches. A string that is not
+ * Unicode text (a lone UTF-16 surrogate) is refused as a password and never matches one.
  */
 import { hash as argonHash, verify as argonVerify } from '@node-rs/argon2';
 import { readFileSync } from 'node:fs';
@@ -33,11 +34,23 @@ export function normalizePassword(pw: string): string {
   return pw.normalize('NFC');
 }
 
+/** A UTF-16 code unit of a surrogate pair without its other half (in a `u` regex a whole pair is one code point). */
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/**
+ * Whether a password is Unicode text: one with a lone surrogate is not (as UTF-8, for hashing, each would become
+ * U+FFFD, and different such passwords the same one), so it is refused when set and never matches.
+ */
+export function wellFormedPassword(pw: string): boolean {
+  return !LONE_SURROGATE.test(pw);
+}
+
 /**
  * The reasons a password is refused (empty when it is acceptable), each what the password must do:
  * `The password must ${passwordRule(problems)}` reads as a sentence.
  */
 export function passwordProblems(password: string, username?: string): string[] {
+  if (!wellFormedPassword(password)) return ['be valid Unicode text (it has a lone surrogate code unit)'];
   const pw = normalizePassword(password);
   const len = [...pw].length;
   const out: string[] = [];
@@ -90,6 +103,8 @@ export class HashPool {
   }
 
   hash(password: string): Promise<string> {
+    // (callers check the policy first, which refuses these)
+    if (!wellFormedPassword(password)) return Promise.reject(new Error('A password with a lone surrogate is not hashed'));
     const p = this.params;
     return this.#slot(() =>
       argonHash(normalizePassword(password), {
@@ -101,7 +116,9 @@ export class HashPool {
     );
   }
 
+  /** Whether the password matches the stored hash; one that is not Unicode text never does (and is not hashed). */
   verify(stored: string, password: string): Promise<boolean> {
+    if (!wellFormedPassword(password)) return Promise.resolve(false);
     return this.#slot(async () => {
       try {
         return await argonVerify(stored, normalizePassword(password));

@@ -91,6 +91,8 @@ interface Throttle {
 }
 
 const ISSUER = 'TradeDesk';
+/** Records a throttle keeps before it lets the oldest unlocked ones go. */
+const THROTTLE_KEEP = 100_000;
 const BACKUP_CODES = 10;
 
 export class AuthService {
@@ -104,8 +106,15 @@ export class AuthService {
   readonly #cache = new Map<string, { p: Principal; exp: number }>();
   readonly #throttle = new Map<string, Throttle>();
   readonly #ipFailures = new Map<string, Throttle>();
-  /** Password and 2FA checks of signed-in users (changing the password, enrolling or disabling 2FA), by user id. */
+  /** Password and 2FA checks of signed-in users (changing the password, enrolling, verifying or disabling 2FA), by user id. */
   readonly #reauth = new Map<string, Throttle>();
+  /**
+   * Wrong second factors at sign-in (given with the right password), by user id, from any address: someone who
+   * knows the password gets no more code guesses by spreading them over many networks.
+   */
+  readonly #secondFactor = new Map<string, Throttle>();
+  /** The size at which each throttle is next looked at for records to let go (#evict). */
+  readonly #evictAt = new Map<Map<string, Throttle>, number>();
   #setupHash: string | undefined;
   #dummyHash: Promise<string> | undefined;
 
@@ -142,8 +151,18 @@ export class AuthService {
       this.#audit(undefined, client, 'auth.setup_failed', {});
       throw new ProtocolError('FORBIDDEN', 'Setup is not available: the token is wrong, used, or an admin exists');
     }
-    this.#setupHash = undefined; // one use, even if what follows fails
-    const user = await this.createUser({ username: input.username, password: input.password, role: 'admin' }, undefined, client);
+    // A request refused for its input (a weak password, a name taken) leaves the token for the next try.
+    this.#checkNewUser(input.username, input.password);
+    const token = this.#setupHash;
+    this.#setupHash = undefined; // one use: another request with it meanwhile is refused
+    let user: UserRow;
+    try {
+      user = await this.createUser({ username: input.username, password: input.password, role: 'admin' }, undefined, client);
+    } catch (e) {
+      // refused all the same (the name taken meanwhile, the venue closing): the token works again
+      if (this.#setupHash === undefined && this.#store.adminCount() === 0) this.#setupHash = token;
+      throw e;
+    }
     this.#audit(user, client, 'auth.setup', { username: user.username });
     return this.#issue(user, client);
   }
@@ -155,13 +174,7 @@ export class AuthService {
     actor: Principal | undefined,
     client: ClientInfo,
   ): Promise<UserRow> {
-    if (!USERNAME_PATTERN.test(input.username))
-      throw new ProtocolError('BAD_REQUEST', 'A user name is 3-32 characters of letters, digits, ".", "_" and "-", starting with a letter or digit', {
-        field: 'username',
-      });
-    const problems = passwordProblems(input.password, input.username);
-    if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must ${passwordRule(problems)}`, { problems });
-    if (this.#store.userByName(input.username) !== undefined) throw new ProtocolError('CONFLICT', 'That user name is taken', { field: 'username' });
+    this.#checkNewUser(input.username, input.password);
     const hash = await this.hashes.hash(input.password);
     const accountId = input.accountId ?? (await this.#hooks.openAccount());
     // An admin creating the user must still be one after the hashing (another admin may have demoted them).
@@ -177,6 +190,17 @@ export class AuthService {
     const user = this.#store.userById(id)!;
     this.#audit(actor, client, 'user.create', { id, username: user.username, role: user.role, accountId });
     return user;
+  }
+
+  /** A new user's name and password are acceptable, and the name is free; else the ProtocolError saying why. */
+  #checkNewUser(username: string, password: string): void {
+    if (!USERNAME_PATTERN.test(username))
+      throw new ProtocolError('BAD_REQUEST', 'A user name is 3-32 characters of letters, digits, ".", "_" and "-", starting with a letter or digit', {
+        field: 'username',
+      });
+    const problems = passwordProblems(password, username);
+    if (problems.length > 0) throw new ProtocolError('WEAK_PASSWORD', `The password must ${passwordRule(problems)}`, { problems });
+    if (this.#store.userByName(username) !== undefined) throw new ProtocolError('CONFLICT', 'That user name is taken', { field: 'username' });
   }
 
   async register(input: { username: string; password: string; role?: Role }, actor: Principal | undefined, client: ClientInfo, openRole: Role | undefined): Promise<PublicUser> {
@@ -295,6 +319,7 @@ export class AuthService {
     const now = this.#now();
     this.#store.updateUser(userId, { totp_enabled: 0, totp_secret: null, totp_last_step: 0 }, now);
     this.#store.setBackupCodes(userId, []);
+    this.#clear(this.#secondFactor, String(userId));
     const revoked = this.#signOut(u, '2FA reset', now);
     this.#audit(actor, client, 'admin.user.2fa_reset', { userId, username: u.username, sessionsRevoked: revoked });
     return { ...publicUser(this.#store.userById(userId)!), sessionsRevoked: revoked };
@@ -335,7 +360,11 @@ export class AuthService {
     let t = map.get(key);
     if (t === undefined) {
       t = { failures: 0, lockedUntil: 0, lastAt: now, inflight: 0 };
-      if (map.size > 100_000) map.clear(); // bound memory under a spray of names
+      if (map.size >= (this.#evictAt.get(map) ?? THROTTLE_KEEP)) {
+        this.#evict(map, now);
+        // (when locks kept it full, the next look waits until it has grown a tenth more)
+        this.#evictAt.set(map, Math.max(THROTTLE_KEEP, map.size + THROTTLE_KEEP / 10));
+      }
       map.set(key, t);
     } else if (this.#stale(t, now)) {
       t.failures = 0;
@@ -343,6 +372,23 @@ export class AuthService {
       t.lastAt = now;
     }
     return t;
+  }
+
+  /**
+   * Bounds the memory of a throttle under a spray of names and addresses: its oldest records go, but not a
+   * lock or a record being checked (a spray must not set a locked account free), down to 90% of the
+   * limit. Only when locks alone fill it past ten times the limit do the oldest of them go too.
+   */
+  #evict(map: Map<string, Throttle>, now: number): void {
+    const target = Math.floor(THROTTLE_KEEP * 0.9);
+    for (const [k, t] of map) {
+      if (map.size <= target) return;
+      if (t.inflight === 0 && (t.lockedUntil <= now || this.#stale(t, now))) map.delete(k);
+    }
+    for (const [k, t] of map) {
+      if (map.size < THROTTLE_KEEP * 10) return;
+      if (t.inflight === 0) map.delete(k);
+    }
   }
 
   /** Whether a key's last failure is long past (twice the longest lock): its failures count no more. */
@@ -431,7 +477,18 @@ export class AuthService {
         this.#audit(user, client, 'auth.login_2fa_required', { username: user.username });
         throw new ProtocolError('TWO_FACTOR_REQUIRED', 'Enter the code from your authenticator app (or a backup code)');
       }
-      if (!this.#checkSecondFactor(user, input.code, client)) return failed('wrong two-factor code', 'INVALID_TWO_FACTOR_CODE');
+      // Only the right password gets here, so only someone who knows it can lock the account's codes.
+      const userKey = String(user.id);
+      const codeWait = this.#blocked(this.#secondFactor, userKey, now, free);
+      if (codeWait > 0) {
+        this.#audit(user, client, 'auth.login_throttled', { username: user.username, reason: 'two-factor codes', retryAfter: codeWait });
+        throw new ProtocolError('RATE_LIMITED', `Too many wrong two-factor codes for this account; retry in ${codeWait} s`, { retryAfter: codeWait });
+      }
+      if (!this.#checkSecondFactor(user, input.code, client)) {
+        this.#fail(this.#secondFactor, userKey, now, free);
+        return failed('wrong two-factor code', 'INVALID_TWO_FACTOR_CODE');
+      }
+      this.#clear(this.#secondFactor, userKey);
     }
     this.#clear(this.#throttle, key);
     if (this.hashes.needsRehash(user.passwordHash)) {
@@ -651,22 +708,34 @@ export class AuthService {
       this.#audit(p, client, 'auth.2fa.enroll_failed', { reason: 'wrong password' });
       throw new ProtocolError('INVALID_CREDENTIALS', 'The password is wrong');
     }
+    // 2FA may have been turned on while the password was checked (an enrolment verified meanwhile): a new
+    // secret written now would turn it off again.
+    if (this.#store.userById(u.id)?.totpEnabled === 1) throw new ProtocolError('CONFLICT', 'Two-factor authentication is already on; disable it first');
     const secret = newTotpSecret();
     this.#store.updateUser(u.id, { totp_secret: this.#key.seal(secret), totp_enabled: 0, totp_last_step: 0 }, this.#now());
     this.#audit(p, client, 'auth.2fa.enroll', {});
     return { secret, otpauthUri: otpauthUri(ISSUER, u.username, secret) };
   }
 
-  /** Confirms enrolment with a current code; turns 2FA on and returns fresh backup codes (shown once). */
-  verifyTotp(p: Principal, code: string, client: ClientInfo): { enabled: true; backupCodes: string[] } {
+  /**
+   * Confirms enrolment with a current code; turns 2FA on and returns fresh backup codes (shown once). Wrong
+   * codes count in the user's throttle of password and code checks.
+   */
+  async verifyTotp(p: Principal, code: string, client: ClientInfo): Promise<{ enabled: true; backupCodes: string[] }> {
     const u = this.#store.userById(p.userId)!;
     if (u.totpSecret === null || u.totpEnabled === 1) throw new ProtocolError('CONFLICT', 'Start enrolment first');
-    const secret = base32Decode(this.#key.open(u.totpSecret));
-    const step = matchTotp(secret, code.trim(), this.#now());
-    if (step === undefined || !this.#store.useTotpStep(u.id, step, this.#now())) {
+    const sealed = u.totpSecret;
+    const failure = await this.#recheck(p, client, async () => {
+      const step = matchTotp(base32Decode(this.#key.open(sealed)), code.trim(), this.#now());
+      return step !== undefined && this.#store.useTotpStep(u.id, step, this.#now()) ? undefined : 'wrong code';
+    });
+    if (failure !== undefined) {
       this.#audit(p, client, 'auth.2fa.verify_failed', {});
       throw new ProtocolError('INVALID_TWO_FACTOR_CODE');
     }
+    // the code was checked against this secret: another enrolment or a reset meanwhile makes it not the user's
+    const now = this.#store.userById(u.id);
+    if (now === undefined || now.totpSecret !== sealed || now.totpEnabled === 1) throw new ProtocolError('CONFLICT', 'Start enrolment first');
     const codes = Array.from({ length: BACKUP_CODES }, () => backupCode());
     this.#store.setBackupCodes(u.id, codes.map((c) => this.#key.mac('backup', c)));
     this.#store.updateUser(u.id, { totp_enabled: 1 }, this.#now());

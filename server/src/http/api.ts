@@ -550,8 +550,9 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     void (async () => {
       try {
         const auth = req.headers.authorization;
-        // /metrics checks a token of its own (not a session's)
-        if (auth !== undefined && r.name !== 'GET /metrics') {
+        // /metrics checks a token of its own (not a session's); signing in, refreshing and the first admin's
+        // setup act on no session, so an old access token a client still sends (expired, revoked) is not read
+        if (auth !== undefined && r.name !== 'GET /metrics' && !SESSIONLESS.has(r.name)) {
           c.token = bearer(auth);
           if (c.token === undefined) throw new ProtocolError('UNAUTHENTICATED', 'Use Authorization: Bearer <access token>');
           c.principal = d.auth.authenticate(c.token);
@@ -584,6 +585,12 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     })();
   };
 }
+
+/**
+ * Routes that use no session, whose Authorization header is not read. (Registration reads it: an admin's
+ * token makes it the admin creating a user, and an expired one must not make it a self-registration.)
+ */
+const SESSIONLESS: ReadonlySet<string> = new Set(['POST /api/v1/auth/login', 'POST /api/v1/auth/refresh', 'POST /api/v1/auth/setup']);
 
 /** A matched route's path parameters, percent-decoded; malformed encoding is the client's error. */
 function pathParams(m: RegExpExecArray): string[] {
