@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { buildServer, type App } from '../../server/src/app.js';
 import { ServerKey } from '../../server/src/auth/crypto.js';
 import type { ConfigInput } from '../../server/src/config.js';
-import { FAST_ARGON2, PASSWORD, api, createUser, fund, listInstrument, login, setupAdmin, type Session, type TestServer } from '../../server/test/helpers.js';
+import { FAST_ARGON2, PASSWORD, api, createUser, fund, listInstrument, login, setupAdmin, startServer, type Session, type TestServer } from '../../server/test/helpers.js';
 import { base32Decode, totp } from '../../server/src/auth/totp.js';
 import { MemoryStore, secretAccount } from '../src/credentials/store.js';
 import { firmConnector } from '../src/hub/firm.js';
@@ -325,3 +325,51 @@ describe('hub ↔ firm server', () => {
   });
 });
 
+
+describe('hub ↔ firm server: one stored session, never replayed nor sent elsewhere', () => {
+  let firmServer: TestServer;
+  let otherServer: TestServer;
+  const account = (profileId: string) => secretAccount(profileId, 'refreshToken');
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  beforeAll(async () => {
+    firmServer = await startServer({ sim: 'off', auth: { argon2: FAST_ARGON2 } });
+    otherServer = await startServer({ sim: 'off', auth: { argon2: FAST_ARGON2 } });
+    const admin = await setupAdmin(firmServer);
+    await createUser(firmServer, admin, 'alice', 'trader');
+  });
+  afterAll(async () => {
+    await firmServer?.stop();
+    await otherServer?.stop();
+  });
+
+  /** How many times the firm's server saw a spent refresh token again (and revoked the session for it). */
+  const replays = async () => (await firmServer.app.store.auditList({ action: 'auth.refresh_reuse', limit: 1000 })).length;
+
+  /** A hub of its own, signed in to the firm (the token remembered), then switched back to the local simulation. */
+  async function signedIn(store: MemoryStore = new MemoryStore()) {
+    const hx = await hubFixture({ credentials: store, firm: firmConnector({ credentials: store, clientName: 'tradedesk-test/1', backoff: { initialMs: 20, maxMs: 200, jitter: 0 } }) });
+    const a = await hx.window({ windowId: 'main' });
+    const p = await a.call('hub.profiles.save', { name: 'Firm', url: firmServer.url });
+    expect(await a.call('hub.login', { profileId: p.id, username: 'alice', password: PASSWORD, remember: true })).toMatchObject({ state: 'connected' });
+    await a.call('hub.connect', { profileId: 'local' });
+    return { hx, a, p, store };
+  }
+
+  it('two windows connecting to a signed-in profile at once share one resume: both are connected and the session is not revoked', async () => {
+    const { hx, a, p, store } = await signedIn();
+    try {
+      const b = await hx.window({ windowId: 'chart-1', panel: 'chart' });
+      const before = await replays();
+      const [ra, rb] = await Promise.all([a.call('hub.connect', { profileId: p.id }), b.call('hub.connect', { profileId: p.id })]);
+      expect(ra).toMatchObject({ state: 'connected', profileId: p.id });
+      expect(rb).toMatchObject({ state: 'connected', profileId: p.id });
+      await sleep(300);
+      expect(hx.hub.status).toMatchObject({ state: 'connected', profileId: p.id });
+      expect(await store.has(account(p.id))).toBe(true);
+      expect(await replays()).toBe(before);
+    } finally {
+      await hx.close();
+    }
+  });
+});

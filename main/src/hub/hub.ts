@@ -122,6 +122,8 @@ export class Hub {
   #status: HubStatus;
   #switch = 0;
   #closed = false;
+  /** The connect to a firm profile under way, shared by the windows that ask for the same one meanwhile. */
+  #connecting: { profileId: string; seq: number; done: Promise<void> } | undefined;
   readonly #methods: AnyMethodHandlers;
   readonly #channels: AnyChannelHandlers;
 
@@ -193,47 +195,68 @@ export class Hub {
   async connect(profileId: string, options: { settle?: boolean } = {}): Promise<HubStatus> {
     const profile = this.#o.profiles.get(profileId);
     if (profile === undefined) throw new ProtocolError('NOT_FOUND', `No profile ${profileId}`);
-    const seq = ++this.#switch;
     if (profile.kind === 'local') {
+      const seq = ++this.#switch;
       this.#activate(profile, this.#local(), undefined, undefined);
-    } else {
-      let firm: FirmSession | undefined;
-      let error: ErrorShape | undefined;
-      if (this.#active.profile.id === profile.id && this.#active.firm !== undefined) {
-        firm = this.#active.firm; // already connected (or trying): keep it
-        if (firm.upstream.status.state === 'closed') {
-          // e.g. it gave up on a refused token: try the stored session again
-          firm.close();
-          firm = undefined;
-        } else {
-          this.#o.profiles.setActive(profile.id);
-          return options.settle === false ? this.#status : this.#settled(seq);
-        }
-      }
-      const badUrl = urlProblem(profile);
-      if (badUrl !== undefined) {
-        error = { code: 'BAD_REQUEST', message: badUrl };
-      } else if (firm === undefined && this.#o.firm !== undefined) {
-        try {
-          firm = await this.#o.firm.resume(profile);
-        } catch (e) {
-          error = toShape(e);
-        }
-        if (firm !== undefined && this.#movedSince(profile)) {
-          firm.close();
-          firm = undefined;
-          error = { code: 'CONFLICT', message: 'The profile was moved to another server while connecting: connect again' };
-        }
-      } else if (this.#o.firm === undefined) {
-        error = { code: 'UNAVAILABLE', message: 'Firm servers are not available in this host' };
-      }
-      if (seq !== this.#switch) {
-        firm?.close();
-        return this.#status;
-      }
-      this.#activate(profile, firm?.upstream, firm, error);
+      return options.settle === false ? this.#status : this.#settled(seq);
     }
-    return options.settle === false ? this.#status : this.#settled(seq);
+    // Another window is connecting to this profile (and nothing else was chosen since): one resume for both.
+    // Two would each present the same stored refresh token, which the server takes as a replay.
+    const pending = this.#connecting;
+    if (pending !== undefined && pending.profileId === profileId && pending.seq === this.#switch) {
+      await pending.done;
+      return options.settle === false || pending.seq !== this.#switch ? this.#status : this.#settled(pending.seq);
+    }
+    const seq = ++this.#switch;
+    const op = { profileId, seq, done: this.#connectFirm(profileId, seq) };
+    this.#connecting = op;
+    try {
+      await op.done;
+    } finally {
+      if (this.#connecting === op) this.#connecting = undefined;
+    }
+    return options.settle === false || seq !== this.#switch ? this.#status : this.#settled(seq);
+  }
+
+  /** Activates a firm profile: its session (kept, or resumed from the keychain) or why there is none. */
+  async #connectFirm(profileId: string, seq: number): Promise<void> {
+    const profile = this.#o.profiles.get(profileId);
+    if (profile === undefined) throw new ProtocolError('NOT_FOUND', `No profile ${profileId}`);
+    let firm: FirmSession | undefined;
+    let error: ErrorShape | undefined;
+    if (this.#active.profile.id === profile.id && this.#active.firm !== undefined) {
+      firm = this.#active.firm; // already connected (or trying): keep it
+      if (firm.upstream.status.state === 'closed') {
+        // e.g. it gave up on a refused token: try the stored session again
+        firm.close();
+        firm = undefined;
+      } else {
+        this.#o.profiles.setActive(profile.id);
+        return;
+      }
+    }
+    const badUrl = urlProblem(profile);
+    if (badUrl !== undefined) {
+      error = { code: 'BAD_REQUEST', message: badUrl };
+    } else if (this.#o.firm !== undefined) {
+      try {
+        firm = await this.#o.firm.resume(profile);
+      } catch (e) {
+        error = toShape(e);
+      }
+      if (firm !== undefined && this.#movedSince(profile)) {
+        firm.close();
+        firm = undefined;
+        error = { code: 'CONFLICT', message: 'The profile was moved to another server while connecting: connect again' };
+      }
+    } else {
+      error = { code: 'UNAVAILABLE', message: 'Firm servers are not available in this host' };
+    }
+    if (seq !== this.#switch) {
+      firm?.close();
+      return;
+    }
+    this.#activate(profile, firm?.upstream, firm, error);
   }
 
   async login(profileId: string, creds: FirmLogin): Promise<HubStatus> {
