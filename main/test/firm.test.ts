@@ -356,6 +356,22 @@ describe('hub ↔ firm server: one stored session, never replayed nor sent elsew
     return { hx, a, p, store };
   }
 
+  /** The refresh requests this process sends (origin, token), their answers held back `delayMs` (a slow network). */
+  function watchRefresh(delayMs = 0) {
+    const sent: { origin: string; token: string }[] = [];
+    const real = globalThis.fetch;
+    globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const url = String(input instanceof Request ? input.url : input);
+      const res = await real(input, init);
+      if (url.endsWith('/api/v1/auth/refresh')) {
+        sent.push({ origin: new URL(url).origin, token: (JSON.parse(String(init?.body)) as { refreshToken: string }).refreshToken });
+        await sleep(delayMs);
+      }
+      return res;
+    }) as typeof fetch;
+    return { sent, restore: () => void (globalThis.fetch = real) };
+  }
+
   it('two windows connecting to a signed-in profile at once share one resume: both are connected and the session is not revoked', async () => {
     const { hx, a, p, store } = await signedIn();
     try {
@@ -369,6 +385,39 @@ describe('hub ↔ firm server: one stored session, never replayed nor sent elsew
       expect(await store.has(account(p.id))).toBe(true);
       expect(await replays()).toBe(before);
     } finally {
+      await hx.close();
+    }
+  });
+
+  it('leaving a profile while its session is being renewed keeps the renewed token: connecting again (at once, or later) resumes it', async () => {
+    const { a, hx, p, store } = await signedIn();
+    const net = watchRefresh(200);
+    try {
+      const before = await replays();
+      const stored = await store.get(account(p.id));
+      const firm = a.call('hub.connect', { profileId: p.id });
+      await until(() => net.sent.length === 1, 5000, 'the renewal sent');
+      expect(await a.call('hub.connect', { profileId: 'local' })).toMatchObject({ mode: 'local', state: 'connected' });
+      await firm;
+      // back at once: the renewal that was on its way is awaited, its token used (the stored one is spent)
+      expect(await a.call('hub.connect', { profileId: p.id })).toMatchObject({ state: 'connected', profileId: p.id });
+      expect(await store.get(account(p.id))).not.toBe(stored);
+      await a.call('hub.connect', { profileId: 'local' });
+      await until(() => firmServer.app.gateway.size === 0, 5000, 'firm socket closed');
+      // and later: the keychain holds a token the server has not seen yet
+      expect(await a.call('hub.connect', { profileId: p.id })).toMatchObject({ state: 'connected', profileId: p.id });
+      expect(new Set(net.sent.map((s) => s.token)).size).toBe(net.sent.length);
+      expect(await replays()).toBe(before);
+      // signing out while a renewal is on its way: what it brings is not stored, and the session is over
+      await a.call('hub.connect', { profileId: 'local' });
+      const sent = net.sent.length;
+      void a.call('hub.connect', { profileId: p.id });
+      await until(() => net.sent.length === sent + 1 && hx.hub.status.profileId === p.id, 5000, 'the renewal sent');
+      expect(await a.call('hub.logout')).toMatchObject({ state: 'login_required', profileId: p.id });
+      await sleep(400);
+      expect(await store.has(account(p.id))).toBe(false);
+    } finally {
+      net.restore();
       await hx.close();
     }
   });

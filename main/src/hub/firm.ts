@@ -52,11 +52,16 @@ export interface FirmOptions {
 }
 
 export function firmConnector(o: FirmOptions): FirmConnector {
+  // Per stored refresh token (keychain account): the renewal under way of any link, also of one already
+  // closed. A resume reads the token only after it: the one it would read is about to be spent.
+  const renewals = new Map<string, Promise<unknown>>();
   return {
     async resume(profile) {
-      const refresh = await o.credentials.get(secretAccount(profile.id, 'refreshToken'));
+      const account = secretAccount(profile.id, 'refreshToken');
+      await renewals.get(account)?.catch(() => undefined);
+      const refresh = await o.credentials.get(account);
       if (refresh === undefined || profile.url === undefined) return undefined;
-      const s = new FirmLink(o, profile, { refreshToken: refresh, remember: true, username: profile.username ?? '' });
+      const s = new FirmLink(o, profile, { refreshToken: refresh, remember: true, username: profile.username ?? '', renewals });
       s.start();
       return s;
     },
@@ -71,7 +76,7 @@ export function firmConnector(o: FirmOptions): FirmConnector {
       const account = secretAccount(profile.id, 'refreshToken');
       if (creds.remember) await o.credentials.set(account, pair.refreshToken);
       else await o.credentials.delete(account);
-      const s = new FirmLink(o, profile, { refreshToken: pair.refreshToken, remember: creds.remember, username: pair.user.username });
+      const s = new FirmLink(o, profile, { refreshToken: pair.refreshToken, remember: creds.remember, username: pair.user.username, renewals });
       s.setAccess(pair.accessToken, pair.expiresIn);
       s.start();
       return s;
@@ -86,6 +91,7 @@ class FirmLink implements FirmSession {
   readonly #base: string;
   readonly #account: string;
   readonly #remember: boolean;
+  readonly #renewals: Map<string, Promise<unknown>>;
   readonly #conn: Connection;
   #refreshToken: string;
   #access: string | undefined;
@@ -95,14 +101,22 @@ class FirmLink implements FirmSession {
   #attemptToken: string | undefined;
   #attemptRefreshed = false;
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Closed: no more connections (the session stays valid, its rotated tokens are still kept). */
   #closed = false;
+  /** Signed out: nothing is stored any more. */
+  #loggedOut = false;
 
-  constructor(o: FirmOptions, profile: StoredProfile, s: { refreshToken: string; remember: boolean; username: string }) {
+  constructor(
+    o: FirmOptions,
+    profile: StoredProfile,
+    s: { refreshToken: string; remember: boolean; username: string; renewals: Map<string, Promise<unknown>> },
+  ) {
     this.#o = o;
     this.#base = profile.url!.replace(/\/+$/, '');
     this.#account = secretAccount(profile.id, 'refreshToken');
     this.#refreshToken = s.refreshToken;
     this.#remember = s.remember;
+    this.#renewals = s.renewals;
     this.username = s.username;
     const wsUrl = `${this.#base.replace(/^http/, 'ws')}/ws`;
     this.#conn = new Connection({
@@ -131,8 +145,11 @@ class FirmLink implements FirmSession {
   }
 
   async logout(): Promise<void> {
-    const access = this.#access;
+    this.#loggedOut = true;
     this.close();
+    // a renewal under way ends first (it stores nothing now), so the token it may have stored is deleted too
+    await this.#refreshing?.catch(() => undefined);
+    const access = this.#access;
     await this.#o.credentials.delete(this.#account);
     if (access !== undefined && this.#accessExpiresAt > this.#now()) {
       try {
@@ -173,26 +190,36 @@ class FirmLink implements FirmSession {
   }
 
   #refresh(): Promise<string> {
-    this.#refreshing ??= (async () => {
+    if (this.#refreshing !== undefined) return this.#refreshing;
+    const renewal = (async () => {
       try {
         const pair = await postTokens(this.#o, this.#base, '/api/v1/auth/refresh', { refreshToken: this.#refreshToken });
         this.#refreshToken = pair.refreshToken;
         this.setAccess(pair.accessToken, pair.expiresIn);
-        // The old refresh token is now spent: replace it in the keychain before anything else can use it.
-        if (this.#remember && !this.#closed) await this.#o.credentials.set(this.#account, pair.refreshToken);
+        // The old refresh token is now spent: replace it in the keychain before anything else can use it, also
+        // when the link was closed meanwhile (switched away from: the session stays stored). Not once signed out.
+        if (this.#keeps()) await this.#o.credentials.set(this.#account, pair.refreshToken);
         return pair.accessToken;
       } catch (e) {
         if (e instanceof ProtocolError && e.code !== 'UNAVAILABLE' && e.code !== 'TIMEOUT' && e.code !== 'RATE_LIMITED' && e.code !== 'INTERNAL') {
           // The session is over (expired, revoked, user disabled): forget it and ask for a sign-in.
-          if (this.#remember) await this.#o.credentials.delete(this.#account).catch(() => false);
+          if (this.#keeps()) await this.#o.credentials.delete(this.#account).catch(() => false);
           throw new ProtocolError('UNAUTHENTICATED', `Sign in again: ${e.message}`, { cause: e.code });
         }
         throw e;
       } finally {
+        if (this.#renewals.get(this.#account) === this.#refreshing) this.#renewals.delete(this.#account);
         this.#refreshing = undefined;
       }
     })();
-    return this.#refreshing;
+    this.#refreshing = renewal;
+    this.#renewals.set(this.#account, renewal);
+    return renewal;
+  }
+
+  /** Whether this link keeps its session in the keychain. */
+  #keeps(): boolean {
+    return this.#remember && !this.#loggedOut;
   }
 
   async #open(wsUrl: string): Promise<Port> {
