@@ -421,4 +421,60 @@ describe('hub ↔ firm server: one stored session, never replayed nor sent elsew
       await hx.close();
     }
   });
+
+  it('an edit moving a profile to another server while a window connects to it waits for that connect and is refused: no token reaches the other server', async () => {
+    /** The OS keychain answers over D-Bus: a few ms per call. */
+    class SlowKeychain extends MemoryStore {
+      override async get(a: string) {
+        await sleep(10);
+        return super.get(a);
+      }
+      override async set(a: string, s: string) {
+        await sleep(10);
+        return super.set(a, s);
+      }
+      override async delete(a: string) {
+        await sleep(10);
+        return super.delete(a);
+      }
+    }
+    const { a, hx, p, store } = await signedIn(new SlowKeychain());
+    const net = watchRefresh();
+    try {
+      const b = await hx.window({ windowId: 'chart-1', panel: 'chart' });
+      const connecting = b.call('hub.connect', { profileId: p.id });
+      await sleep(1);
+      await expect(a.call('hub.profiles.save', { id: p.id, name: 'Firm', url: otherServer.url })).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await connecting).toMatchObject({ state: 'connected', profileId: p.id });
+      expect(hx.profiles.get(p.id)?.url).toBe(firmServer.url);
+      // moved once it is not in use: it keeps nothing, and the other server is sent nothing of the firm's
+      await a.call('hub.connect', { profileId: 'local' });
+      expect(await a.call('hub.profiles.save', { id: p.id, name: 'Firm', url: otherServer.url })).toMatchObject({ url: otherServer.url, signedIn: false });
+      expect(await a.call('hub.connect', { profileId: p.id })).toMatchObject({ state: 'login_required' });
+      expect(await store.has(account(p.id))).toBe(false);
+      expect(net.sent.filter((s) => s.origin !== firmServer.url)).toEqual([]);
+    } finally {
+      net.restore();
+      await hx.close();
+    }
+  });
+
+  it('a session left while being renewed does not store its token under its profile once that was moved to another server', async () => {
+    const { a, hx, p, store } = await signedIn();
+    const net = watchRefresh(300);
+    try {
+      const firm = a.call('hub.connect', { profileId: p.id });
+      await until(() => net.sent.length === 1, 5000, 'the renewal sent');
+      await a.call('hub.connect', { profileId: 'local' });
+      await firm;
+      expect(await a.call('hub.profiles.save', { id: p.id, name: 'Firm', url: otherServer.url })).toMatchObject({ url: otherServer.url, signedIn: false });
+      await sleep(500); // the renewal's answer (the firm's new token) has arrived
+      expect(await store.has(account(p.id))).toBe(false);
+      expect(await a.call('hub.connect', { profileId: p.id })).toMatchObject({ state: 'login_required' });
+      expect(net.sent.filter((s) => s.origin !== firmServer.url)).toEqual([]);
+    } finally {
+      net.restore();
+      await hx.close();
+    }
+  });
 });

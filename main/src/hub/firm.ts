@@ -35,7 +35,7 @@ import type { CredentialStore } from '../credentials/store.js';
 import { secretAccount } from '../credentials/store.js';
 import type { StoredProfile } from '../profiles.js';
 import { UpgradeRefused, dialWebSocket, wsPort } from '../ws-port.js';
-import type { FirmConnector, FirmSession } from './hub.js';
+import type { FirmConnector, FirmSession, StillOwned } from './hub.js';
 import type { Upstream, UpstreamHandlers, UpstreamStatus, UpstreamSubscription } from './upstream.js';
 
 export interface FirmOptions {
@@ -56,16 +56,16 @@ export function firmConnector(o: FirmOptions): FirmConnector {
   // closed. A resume reads the token only after it: the one it would read is about to be spent.
   const renewals = new Map<string, Promise<unknown>>();
   return {
-    async resume(profile) {
+    async resume(profile, owned) {
       const account = secretAccount(profile.id, 'refreshToken');
       await renewals.get(account)?.catch(() => undefined);
       const refresh = await o.credentials.get(account);
       if (refresh === undefined || profile.url === undefined) return undefined;
-      const s = new FirmLink(o, profile, { refreshToken: refresh, remember: true, username: profile.username ?? '', renewals });
+      const s = new FirmLink(o, profile, { refreshToken: refresh, remember: true, username: profile.username ?? '', owned, renewals });
       s.start();
       return s;
     },
-    async login(profile, creds) {
+    async login(profile, creds, owned) {
       if (profile.url === undefined) throw new ProtocolError('BAD_REQUEST', 'This profile has no server URL');
       const body: Record<string, string> = { username: creds.username, password: creds.password };
       if (creds.totp !== undefined) body.code = creds.totp;
@@ -74,9 +74,11 @@ export function firmConnector(o: FirmOptions): FirmConnector {
         throw new ProtocolError('FORBIDDEN', 'The server asks you to change your password first (in its web sign-in)');
       }
       const account = secretAccount(profile.id, 'refreshToken');
-      if (creds.remember) await o.credentials.set(account, pair.refreshToken);
-      else await o.credentials.delete(account);
-      const s = new FirmLink(o, profile, { refreshToken: pair.refreshToken, remember: creds.remember, username: pair.user.username, renewals });
+      if (owned === undefined || owned()) {
+        if (creds.remember) await o.credentials.set(account, pair.refreshToken);
+        else await o.credentials.delete(account);
+      }
+      const s = new FirmLink(o, profile, { refreshToken: pair.refreshToken, remember: creds.remember, username: pair.user.username, owned, renewals });
       s.setAccess(pair.accessToken, pair.expiresIn);
       s.start();
       return s;
@@ -91,6 +93,7 @@ class FirmLink implements FirmSession {
   readonly #base: string;
   readonly #account: string;
   readonly #remember: boolean;
+  readonly #owned: StillOwned | undefined;
   readonly #renewals: Map<string, Promise<unknown>>;
   readonly #conn: Connection;
   #refreshToken: string;
@@ -109,13 +112,14 @@ class FirmLink implements FirmSession {
   constructor(
     o: FirmOptions,
     profile: StoredProfile,
-    s: { refreshToken: string; remember: boolean; username: string; renewals: Map<string, Promise<unknown>> },
+    s: { refreshToken: string; remember: boolean; username: string; owned: StillOwned | undefined; renewals: Map<string, Promise<unknown>> },
   ) {
     this.#o = o;
     this.#base = profile.url!.replace(/\/+$/, '');
     this.#account = secretAccount(profile.id, 'refreshToken');
     this.#refreshToken = s.refreshToken;
     this.#remember = s.remember;
+    this.#owned = s.owned;
     this.#renewals = s.renewals;
     this.username = s.username;
     const wsUrl = `${this.#base.replace(/^http/, 'ws')}/ws`;
@@ -197,7 +201,8 @@ class FirmLink implements FirmSession {
         this.#refreshToken = pair.refreshToken;
         this.setAccess(pair.accessToken, pair.expiresIn);
         // The old refresh token is now spent: replace it in the keychain before anything else can use it, also
-        // when the link was closed meanwhile (switched away from: the session stays stored). Not once signed out.
+        // when the link was closed meanwhile (switched away from: the session stays stored). Not once signed
+        // out, nor when the profile was moved to another server or deleted (the token is not its any more).
         if (this.#keeps()) await this.#o.credentials.set(this.#account, pair.refreshToken);
         return pair.accessToken;
       } catch (e) {
@@ -217,9 +222,9 @@ class FirmLink implements FirmSession {
     return renewal;
   }
 
-  /** Whether this link keeps its session in the keychain. */
+  /** Whether this link keeps its session in the keychain (see StillOwned). */
   #keeps(): boolean {
-    return this.#remember && !this.#loggedOut;
+    return this.#remember && !this.#loggedOut && (this.#owned === undefined || this.#owned());
   }
 
   async #open(wsUrl: string): Promise<Port> {
