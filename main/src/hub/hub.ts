@@ -130,7 +130,7 @@ export class Hub {
   #closed = false;
   /** Per profile: the tail of its queue (a connect to it, an edit or a delete of it: one at a time). */
   readonly #profileLocks = new Map<string, Promise<void>>();
-  /** Profiles whose secrets are being forgotten (moved elsewhere): no session stores a token for them. */
+  /** Profiles whose secrets are being forgotten (moved or deleted): no session stores a token for them. */
   readonly #forgetting = new Set<string>();
   /** The connect to a firm profile under way, shared by the windows that ask for the same one meanwhile. */
   #connecting: { profileId: string; seq: number; done: Promise<void> } | undefined;
@@ -491,8 +491,15 @@ export class Hub {
         if (id === LOCAL_PROFILE_ID) throw new ProtocolError('BAD_REQUEST', 'The local profile cannot be deleted');
         return this.#exclusive(id, async () => {
           if (id === this.#active.profile.id) throw new ProtocolError('CONFLICT', 'Connect to another profile before deleting this one');
-          if (!this.#o.profiles.delete(id)) throw new ProtocolError('NOT_FOUND', `No profile ${id}`);
-          await this.#forgetSecrets(id);
+          if (this.#o.profiles.get(id) === undefined) throw new ProtocolError('NOT_FOUND', `No profile ${id}`);
+          // its secrets first: a keychain that fails leaves the profile (and a way to delete them) in place
+          this.#forgetting.add(id);
+          try {
+            await this.#forgetSecrets(id);
+            this.#o.profiles.delete(id);
+          } finally {
+            this.#forgetting.delete(id);
+          }
           return {};
         });
       },
@@ -575,8 +582,16 @@ export class Hub {
 
   /** Deletes a profile's secrets from the keychain: its refresh token and its API key. */
   async #forgetSecrets(profileId: string): Promise<void> {
-    await this.#o.credentials.delete(secretAccount(profileId, 'refreshToken'));
-    await this.#o.credentials.delete(secretAccount(profileId, 'apiKey'));
+    try {
+      await this.#o.credentials.delete(secretAccount(profileId, 'refreshToken'));
+      await this.#o.credentials.delete(secretAccount(profileId, 'apiKey'));
+    } catch (e) {
+      if (e instanceof ProtocolError) throw e;
+      throw new ProtocolError(
+        'UNAVAILABLE',
+        `The keychain did not remove the profile's stored secrets (${e instanceof Error ? e.message : String(e)}): the profile is unchanged. Unlock the keychain and try again`,
+      );
+    }
   }
 
   /** Creates or updates a firm profile in the store (its errors typed). */
