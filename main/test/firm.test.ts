@@ -477,4 +477,22 @@ describe('hub ↔ firm server: one stored session, never replayed nor sent elsew
       await hx.close();
     }
   });
+
+  it('a token renewal answered by something other than the server refusing the token (a wrong path: 404) keeps the stored session', async () => {
+    const store = new MemoryStore();
+    await store.set(account('misrouted'), 'tdr_kept');
+    const errors: unknown[] = [];
+    const connector = firmConnector({ credentials: store, clientName: 'test', backoff: { initialMs: 50, maxMs: 100 }, onError: (e) => errors.push(e) });
+    // the firm's server, with a path before /api/v1 that it does not serve
+    const link = await connector.resume({ id: 'misrouted', name: 'Misrouted', kind: 'firm', url: `${firmServer.url}/desk`, username: 'alice' });
+    expect(link).toBeDefined();
+    try {
+      await until(() => link!.upstream.status.error !== undefined, 5000, 'a failed attempt');
+      expect(link!.upstream.status).toMatchObject({ state: 'reconnecting', error: { code: 'UNAVAILABLE', message: expect.stringContaining('No route') } });
+      await sleep(300); // a few more attempts
+      expect(await store.get(account('misrouted'))).toBe('tdr_kept');
+    } finally {
+      link!.close();
+    }
+  });
 });

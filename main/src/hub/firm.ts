@@ -86,6 +86,9 @@ export function firmConnector(o: FirmOptions): FirmConnector {
   };
 }
 
+/** How the server's token renewal refuses a refresh token (server/src/auth/service.ts refresh). */
+const TOKEN_REFUSALS = new Set(['UNAUTHENTICATED', 'SESSION_REVOKED', 'FORBIDDEN']);
+
 class FirmLink implements FirmSession {
   readonly upstream: Upstream;
   readonly username: string;
@@ -207,8 +210,14 @@ class FirmLink implements FirmSession {
         return pair.accessToken;
       } catch (e) {
         if (e instanceof ProtocolError && e.code !== 'UNAVAILABLE' && e.code !== 'TIMEOUT' && e.code !== 'RATE_LIMITED' && e.code !== 'INTERNAL') {
-          // The session is over (expired, revoked, user disabled): forget it and ask for a sign-in.
-          if (this.#keeps()) await this.#o.credentials.delete(this.#account).catch(() => false);
+          if (!TOKEN_REFUSALS.has(e.code)) {
+            // Not the server refusing the token (a proxy or a wrong path answering 404, 400...): the session
+            // may well be good. Kept, and tried again.
+            throw new ProtocolError('UNAVAILABLE', `The token renewal at ${this.#base} failed (${e.code}: ${e.message}): is the profile's URL right?`, { cause: e.code });
+          }
+          // The session is over (expired, revoked): forget it and ask for a sign-in. (A disabled user's is
+          // kept: it works again once the user is enabled.)
+          if (e.code !== 'FORBIDDEN' && this.#keeps()) await this.#o.credentials.delete(this.#account).catch(() => false);
           throw new ProtocolError('UNAUTHENTICATED', `Sign in again: ${e.message}`, { cause: e.code });
         }
         throw e;
