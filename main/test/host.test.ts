@@ -2,7 +2,7 @@
  * The headless host end to end: a real HTTP server on 127.0.0.1, real SQLite in a temp folder, the live
  * simulated market, and windows as WebSocket clients of `/hub`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,22 +17,39 @@ describe('headless host', () => {
   const tmp = tempDir();
   let host: HeadlessHost;
   const renderer = join(tmp.dir, 'renderer');
+  const logs: { level: string; message: string; data?: Record<string, unknown> }[] = [];
+  // a profiles file cut short (a crash of another tool, a disk error)
+  const damagedProfiles = '{"activeId":"acme-aaaaaa","profiles":[{"id":"acme-aaaaaa","name":"Acme","url":"https://acme.example"';
 
   beforeAll(async () => {
     mkdirSync(renderer);
     writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>t</title>');
     writeFileSync(join(renderer, 'app.js'), 'console.log(1)');
+    mkdirSync(join(tmp.dir, 'data'));
+    writeFileSync(join(tmp.dir, 'data', 'profiles.json'), damagedProfiles);
     host = await startHeadlessHost({
       userDataDir: join(tmp.dir, 'data'),
       rendererDir: renderer,
       credentials: new MemoryStore(),
       seed: 7,
       speed: 50,
+      log: (level, message, data) => logs.push({ level, message, ...(data ? { data } : {}) }),
     });
   });
   afterAll(async () => {
     await host?.close();
     tmp.remove();
+  });
+
+  it('a damaged profiles file is renamed aside and logged as a warning; the host starts on the local simulation', async () => {
+    const kept = readdirSync(join(tmp.dir, 'data')).filter((f) => f.startsWith('profiles.json.corrupt-'));
+    expect(kept).toHaveLength(1);
+    expect(readFileSync(join(tmp.dir, 'data', kept[0]!), 'utf8')).toBe(damagedProfiles);
+    expect(logs.filter((l) => l.level === 'warn' && l.message.includes('profiles'))).toEqual([
+      { level: 'warn', message: expect.stringContaining(`renamed to ${join(tmp.dir, 'data', kept[0]!)}`), data: expect.objectContaining({ keptAs: join(tmp.dir, 'data', kept[0]!) }) },
+    ]);
+    expect(host.core.profiles.list().map((p) => p.id)).toEqual(['local']);
+    expect(host.core.hub.status).toMatchObject({ mode: 'local' });
   });
 
   it('serves /config.json saying it is a hub', async () => {
