@@ -3,7 +3,9 @@
  * simulated market, and windows as WebSocket clients of `/hub`.
  */
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { spawnSync } from 'node:child_process';
+import { createServer, get, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -136,5 +138,56 @@ describe('headless host', () => {
     off();
     socket.emit('drain');
     expect(drained).toBe(1);
+  });
+});
+
+describe('headless host: a start that fails leaves nothing behind', () => {
+  const tmp = tempDir();
+  let blocker: Server;
+  let busyPort = 0;
+  beforeAll(async () => {
+    blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    busyPort = (blocker.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((r) => blocker.close(r));
+    tmp.remove();
+  });
+
+  it('a host that cannot listen (its port is taken) closes its venue again: the next start on the same folder works', async () => {
+    const o = { userDataDir: join(tmp.dir, 'data'), rendererDir: join(tmp.dir, 'none'), credentials: new MemoryStore(), seed: 7, speed: 50 };
+    await expect(startHeadlessHost({ ...o, port: busyPort })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(startHeadlessHost({ ...o, port: 1.5 })).rejects.toThrow('The port must be a whole number from 0 to 65535 (got 1.5)');
+    const host = await startHeadlessHost({ ...o, port: 0 });
+    expect((await fetch(new URL('health', host.url))).status).toBe(200);
+    await host.close();
+  });
+
+  it('the host command checks its flags before starting anything, and removes its temporary folder when it cannot start', () => {
+    const tmpRoot = join(tmp.dir, 'tmp');
+    mkdirSync(tmpRoot);
+    const run = (...args: string[]) => {
+      const started = Date.now();
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/src/host/cli.ts', '--quiet', ...args], {
+        env: { ...process.env, TMPDIR: tmpRoot },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      return { status: r.status, stderr: r.stderr.trim(), ms: Date.now() - started, left: readdirSync(tmpRoot).filter((f) => f.startsWith('tradedesk-host-')) };
+    };
+    for (const [args, message] of [
+      [['--port', '1.5'], '--port must be a whole number from 0 to 65535 (got 1.5)'],
+      [['--port', '99999'], '--port must be a whole number from 0 to 65535 (got 99999)'],
+      [['--port', ''], '--port must be a whole number from 0 to 65535 (got )'],
+      [['--speed', '0'], '--speed must be a number above 0 (got 0)'],
+      [['--seed', '1e12'], '--seed must be a whole number from 0 to 4294967295 (got 1e12)'],
+    ] as const) {
+      const r = run(...args);
+      expect(r, args.join(' ')).toMatchObject({ status: 1, stderr: message, left: [] });
+    }
+    // past the checks: the port is taken only at listen, after the start-up
+    const r = run('--port', String(busyPort));
+    expect(r).toMatchObject({ status: 1, stderr: expect.stringContaining('EADDRINUSE'), left: [] });
   });
 });
