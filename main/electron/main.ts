@@ -132,7 +132,16 @@ async function start(): Promise<void> {
         menuTemplate(
           { appName: APP_NAME, platform: process.platform, devTools: DEV },
           {
-            openPanel: (panel) => w.openPopOut(panel, {}),
+            openPanel: (panel) => {
+              try {
+                w.openPopOut(panel, {});
+              } catch (e) {
+                // (the most pop-outs are open already): said to the user, not thrown out of a menu click
+                const detail = e instanceof Error ? e.message : String(e);
+                log('warn', 'window not opened', { panel, err: detail });
+                dialog.showMessageBox({ type: 'warning', title: APP_NAME, message: 'The window could not be opened', detail }).catch(() => undefined);
+              }
+            },
             about: () => {
               if (process.platform === 'win32') void dialog.showMessageBox({ type: 'info', title: about.title, message: about.message, detail: about.detail });
               else app.showAboutPanel();

@@ -115,7 +115,7 @@ export async function startDesktopCore(o: DesktopCoreOptions): Promise<DesktopCo
     venue.close({ snapshot: false });
     throw e;
   }
-  const profiles = new ProfileStore(join(o.userDataDir, USER_DATA_FILES.profiles));
+  const profiles = new ProfileStore(join(o.userDataDir, USER_DATA_FILES.profiles), { onWarning: (m, data) => log('warn', m, data) });
   const links = new LinkGroups(join(o.userDataDir, USER_DATA_FILES.links));
   const clientName = `tradedesk-${o.host === 'electron' ? 'desktop' : 'headless'}/${version}`;
   const hub = new Hub({

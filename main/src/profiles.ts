@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { LOCAL_PROFILE_ID, ProfileIdSchema, UsernameSchema } from '../../engine/protocol/index.js';
-import { readJsonFile, writeJsonFileAtomic } from './json-file.js';
+import { readJsonFileOrSetAside, setFileAside, writeJsonFileAtomic, type DamagedFile } from './json-file.js';
 
 export interface StoredProfile {
   id: string;
@@ -18,12 +18,14 @@ export interface StoredProfile {
 
 // A URL saved before the rules it must meet now (ServerUrlSchema: plain http only to this machine) is read back
 // as it was, so the profile is kept for its owner to edit; it is checked before it is connected to.
-const FileSchema = z.object({
-  activeId: ProfileIdSchema.optional(),
-  profiles: z.array(
-    z.object({ id: ProfileIdSchema, name: z.string().min(1).max(64), url: z.string().max(300), username: UsernameSchema.optional() }),
-  ),
-});
+// Read entry by entry: one the schema refuses (written by hand, by another version) is dropped alone.
+const FileSchema = z.object({ activeId: z.unknown().optional(), profiles: z.array(z.unknown()) });
+const EntrySchema = z.object({ id: ProfileIdSchema, name: z.string().min(1).max(64), url: z.string().max(300), username: UsernameSchema.optional() });
+
+export interface ProfileStoreOptions {
+  /** Told when the file is damaged (set aside) or an entry in it was dropped. */
+  onWarning?(message: string, data?: Record<string, unknown>): void;
+}
 
 export const LOCAL_PROFILE: StoredProfile = Object.freeze({ id: LOCAL_PROFILE_ID, name: 'Local simulation', kind: 'local' });
 
@@ -32,20 +34,56 @@ export class ProfileStore {
   #firms: StoredProfile[] = [];
   #activeId: string = LOCAL_PROFILE_ID;
 
-  /** `file`: profiles.json (omit for memory only). A missing or unreadable file starts with the local profile. */
-  constructor(file?: string) {
+  /**
+   * `file`: profiles.json (omit for memory only). A missing file starts with the local profile; so does an
+   * unreadable one, after it was renamed aside (`profiles.json.corrupt-<timestamp>`, and a warning). An entry
+   * that is not a valid profile is dropped alone (a warning, and a copy of the file is kept aside).
+   */
+  constructor(file?: string, o: ProfileStoreOptions = {}) {
     this.#file = file;
     if (file === undefined) return;
-    const parsed = FileSchema.safeParse(readJsonFile(file));
-    if (!parsed.success) return;
+    const damaged = (d: DamagedFile): void =>
+      o.onWarning?.(
+        d.keptAs !== undefined
+          ? `The connection profiles file ${d.reason}: it was renamed to ${d.keptAs} and the profiles start afresh`
+          : `The connection profiles file ${d.reason}: the profiles start afresh`,
+        { file: d.file, ...(d.keptAs !== undefined ? { keptAs: d.keptAs } : {}) },
+      );
+    const raw = readJsonFileOrSetAside(file, damaged);
+    if (raw === undefined) return;
+    const parsed = FileSchema.safeParse(raw);
+    if (!parsed.success) {
+      setFileAside(file, 'is not a list of profiles', damaged);
+      return;
+    }
     const seen = new Set<string>([LOCAL_PROFILE_ID]);
-    for (const p of parsed.data.profiles) {
+    const dropped: unknown[] = [];
+    for (const entry of parsed.data.profiles) {
+      const e = EntrySchema.safeParse(entry);
+      if (!e.success) {
+        dropped.push(entry);
+        continue;
+      }
+      const p = e.data;
       if (seen.has(p.id)) continue;
       seen.add(p.id);
       this.#firms.push({ id: p.id, name: p.name, kind: 'firm', url: p.url, ...(p.username !== undefined ? { username: p.username } : {}) });
     }
-    const a = parsed.data.activeId;
-    if (a !== undefined && seen.has(a)) this.#activeId = a;
+    if (dropped.length > 0) {
+      setFileAside(
+        file,
+        `has ${dropped.length} entr${dropped.length === 1 ? 'y' : 'ies'} that ${dropped.length === 1 ? 'is' : 'are'} not a valid connection profile`,
+        (d) =>
+          o.onWarning?.(`The connection profiles file ${d.reason}: ${dropped.length === 1 ? 'it was' : 'they were'} dropped${d.keptAs !== undefined ? ` (the file as it was is kept as ${d.keptAs})` : ''}`, {
+            file: d.file,
+            dropped: JSON.stringify(dropped).slice(0, 2000),
+            ...(d.keptAs !== undefined ? { keptAs: d.keptAs } : {}),
+          }),
+        { copy: true },
+      );
+    }
+    const a = ProfileIdSchema.safeParse(parsed.data.activeId);
+    if (a.success && seen.has(a.data)) this.#activeId = a.data;
   }
 
   list(): StoredProfile[] {

@@ -93,6 +93,8 @@ export const state = {
   /** What the save dialog answers (a path, or undefined: cancelled), and what it was asked. */
   savePath: undefined as string | undefined,
   saveAsked: [] as { parent: unknown; options: { defaultPath?: string; filters?: unknown } }[],
+  /** The message boxes shown (their options). */
+  messageBoxes: [] as { type?: string; title?: string; message: string; detail?: string }[],
   ready: undefined as unknown as () => void,
 };
 const readyPromise = new Promise<void>((resolve) => {
@@ -162,7 +164,10 @@ export const Menu = {
 
 export const dialog = {
   showErrorBox: (title: string, message: string) => void state.errors.push(`${title}: ${message}`),
-  showMessageBox: async () => ({ response: 0 }),
+  showMessageBox: async (parent: unknown, options?: (typeof state.messageBoxes)[number]) => {
+    state.messageBoxes.push(options ?? (parent as (typeof state.messageBoxes)[number]));
+    return { response: 0 };
+  },
   showSaveDialog: async (parent: unknown, options?: { defaultPath?: string }) => {
     state.saveAsked.push(options === undefined ? { parent: undefined, options: parent as { defaultPath?: string } } : { parent, options });
     return state.savePath === undefined ? { canceled: true, filePath: '' } : { canceled: false, filePath: state.savePath };

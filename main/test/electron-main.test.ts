@@ -14,6 +14,7 @@ import { ProtocolClient } from '../../engine/protocol/index.js';
 import { Venue } from '../../engine/venue/index.js';
 import { messagePortMainPort } from '../src/message-port.js';
 import { webPreferences } from '../src/security/web-preferences.js';
+import { MAX_POP_OUTS } from '../src/windows/registry.js';
 import type { BrowserWindow as FakeWindow, handle as FakeHandle } from './electron-fake.js';
 import { until } from './helpers.js';
 
@@ -176,6 +177,30 @@ describe('bundled Electron main process (fake Electron)', () => {
     fake.state.focused = undefined;
     ticket.close();
   }, 60_000);
+
+  it('a "New … Window" menu item past the most pop-outs open says so in a message box (no exception out of the click)', () => {
+    type Item = { label?: string; submenu?: Item[]; click?: () => void };
+    const file = (fake.state.menu as { template: Item[] }).template.find((m) => m.label === '&File')!;
+    const newChart = file.submenu!.find((i) => i.label === 'New Chart Window')!;
+    const before = windows().filter((w) => !w.destroyed);
+    const popOuts = before.length - 1; // all but the workspace
+    for (let i = popOuts; i < MAX_POP_OUTS; i++) newChart.click!();
+    const opened = windows().filter((w) => !w.destroyed && !before.includes(w));
+    expect(opened.length).toBe(MAX_POP_OUTS - popOuts);
+    expect(fake.state.messageBoxes).toEqual([]);
+    // one more: refused, and told
+    expect(() => newChart.click!()).not.toThrow();
+    expect(windows().filter((w) => !w.destroyed).length).toBe(before.length + opened.length);
+    expect(fake.state.messageBoxes).toEqual([
+      { type: 'warning', title: 'TradeDesk', message: 'The window could not be opened', detail: `${MAX_POP_OUTS} windows are open already: close one first` },
+    ]);
+    for (const w of opened) w.close();
+    // with one closed, the menu opens windows again
+    newChart.click!();
+    const again = windows().filter((w) => !w.destroyed && !before.includes(w));
+    expect(again.length).toBe(1);
+    again[0]!.close();
+  });
 
   it('a second launch focuses the first; closing the workspace closes and remembers its pop-outs; quitting closes the venue', async () => {
     const main = windows()[0]!;

@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { buildServer, type App } from '../../server/src/app.js';
 import { ServerKey } from '../../server/src/auth/crypto.js';
 import type { ConfigInput } from '../../server/src/config.js';
-import { FAST_ARGON2, PASSWORD, api, createUser, fund, listInstrument, login, setupAdmin, type Session, type TestServer } from '../../server/test/helpers.js';
+import { FAST_ARGON2, PASSWORD, api, createUser, fund, listInstrument, login, setupAdmin, startServer, type Session, type TestServer } from '../../server/test/helpers.js';
 import { base32Decode, totp } from '../../server/src/auth/totp.js';
 import { MemoryStore, secretAccount } from '../src/credentials/store.js';
 import { firmConnector } from '../src/hub/firm.js';
@@ -325,3 +325,174 @@ describe('hub ↔ firm server', () => {
   });
 });
 
+
+describe('hub ↔ firm server: one stored session, never replayed nor sent elsewhere', () => {
+  let firmServer: TestServer;
+  let otherServer: TestServer;
+  const account = (profileId: string) => secretAccount(profileId, 'refreshToken');
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  beforeAll(async () => {
+    firmServer = await startServer({ sim: 'off', auth: { argon2: FAST_ARGON2 } });
+    otherServer = await startServer({ sim: 'off', auth: { argon2: FAST_ARGON2 } });
+    const admin = await setupAdmin(firmServer);
+    await createUser(firmServer, admin, 'alice', 'trader');
+  });
+  afterAll(async () => {
+    await firmServer?.stop();
+    await otherServer?.stop();
+  });
+
+  /** How many times the firm's server saw a spent refresh token again (and revoked the session for it). */
+  const replays = async () => (await firmServer.app.store.auditList({ action: 'auth.refresh_reuse', limit: 1000 })).length;
+
+  /** A hub of its own, signed in to the firm (the token remembered), then switched back to the local simulation. */
+  async function signedIn(store: MemoryStore = new MemoryStore()) {
+    const hx = await hubFixture({ credentials: store, firm: firmConnector({ credentials: store, clientName: 'tradedesk-test/1', backoff: { initialMs: 20, maxMs: 200, jitter: 0 } }) });
+    const a = await hx.window({ windowId: 'main' });
+    const p = await a.call('hub.profiles.save', { name: 'Firm', url: firmServer.url });
+    expect(await a.call('hub.login', { profileId: p.id, username: 'alice', password: PASSWORD, remember: true })).toMatchObject({ state: 'connected' });
+    await a.call('hub.connect', { profileId: 'local' });
+    return { hx, a, p, store };
+  }
+
+  /** The refresh requests this process sends (origin, token), their answers held back `delayMs` (a slow network). */
+  function watchRefresh(delayMs = 0) {
+    const sent: { origin: string; token: string }[] = [];
+    const real = globalThis.fetch;
+    globalThis.fetch = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const url = String(input instanceof Request ? input.url : input);
+      const res = await real(input, init);
+      if (url.endsWith('/api/v1/auth/refresh')) {
+        sent.push({ origin: new URL(url).origin, token: (JSON.parse(String(init?.body)) as { refreshToken: string }).refreshToken });
+        await sleep(delayMs);
+      }
+      return res;
+    }) as typeof fetch;
+    return { sent, restore: () => void (globalThis.fetch = real) };
+  }
+
+  it('two windows connecting to a signed-in profile at once share one resume: both are connected and the session is not revoked', async () => {
+    const { hx, a, p, store } = await signedIn();
+    try {
+      const b = await hx.window({ windowId: 'chart-1', panel: 'chart' });
+      const before = await replays();
+      const [ra, rb] = await Promise.all([a.call('hub.connect', { profileId: p.id }), b.call('hub.connect', { profileId: p.id })]);
+      expect(ra).toMatchObject({ state: 'connected', profileId: p.id });
+      expect(rb).toMatchObject({ state: 'connected', profileId: p.id });
+      await sleep(300);
+      expect(hx.hub.status).toMatchObject({ state: 'connected', profileId: p.id });
+      expect(await store.has(account(p.id))).toBe(true);
+      expect(await replays()).toBe(before);
+    } finally {
+      await hx.close();
+    }
+  });
+
+  it('leaving a profile while its session is being renewed keeps the renewed token: connecting again (at once, or later) resumes it', async () => {
+    const { a, hx, p, store } = await signedIn();
+    const net = watchRefresh(200);
+    try {
+      const before = await replays();
+      const stored = await store.get(account(p.id));
+      const firm = a.call('hub.connect', { profileId: p.id });
+      await until(() => net.sent.length === 1, 5000, 'the renewal sent');
+      expect(await a.call('hub.connect', { profileId: 'local' })).toMatchObject({ mode: 'local', state: 'connected' });
+      await firm;
+      // back at once: the renewal that was on its way is awaited, its token used (the stored one is spent)
+      expect(await a.call('hub.connect', { profileId: p.id })).toMatchObject({ state: 'connected', profileId: p.id });
+      expect(await store.get(account(p.id))).not.toBe(stored);
+      await a.call('hub.connect', { profileId: 'local' });
+      await until(() => firmServer.app.gateway.size === 0, 5000, 'firm socket closed');
+      // and later: the keychain holds a token the server has not seen yet
+      expect(await a.call('hub.connect', { profileId: p.id })).toMatchObject({ state: 'connected', profileId: p.id });
+      expect(new Set(net.sent.map((s) => s.token)).size).toBe(net.sent.length);
+      expect(await replays()).toBe(before);
+      // signing out while a renewal is on its way: what it brings is not stored, and the session is over
+      await a.call('hub.connect', { profileId: 'local' });
+      const sent = net.sent.length;
+      void a.call('hub.connect', { profileId: p.id });
+      await until(() => net.sent.length === sent + 1 && hx.hub.status.profileId === p.id, 5000, 'the renewal sent');
+      expect(await a.call('hub.logout')).toMatchObject({ state: 'login_required', profileId: p.id });
+      await sleep(400);
+      expect(await store.has(account(p.id))).toBe(false);
+    } finally {
+      net.restore();
+      await hx.close();
+    }
+  });
+
+  it('an edit moving a profile to another server while a window connects to it waits for that connect and is refused: no token reaches the other server', async () => {
+    /** The OS keychain answers over D-Bus: a few ms per call. */
+    class SlowKeychain extends MemoryStore {
+      override async get(a: string) {
+        await sleep(10);
+        return super.get(a);
+      }
+      override async set(a: string, s: string) {
+        await sleep(10);
+        return super.set(a, s);
+      }
+      override async delete(a: string) {
+        await sleep(10);
+        return super.delete(a);
+      }
+    }
+    const { a, hx, p, store } = await signedIn(new SlowKeychain());
+    const net = watchRefresh();
+    try {
+      const b = await hx.window({ windowId: 'chart-1', panel: 'chart' });
+      const connecting = b.call('hub.connect', { profileId: p.id });
+      await sleep(1);
+      await expect(a.call('hub.profiles.save', { id: p.id, name: 'Firm', url: otherServer.url })).rejects.toMatchObject({ code: 'CONFLICT' });
+      expect(await connecting).toMatchObject({ state: 'connected', profileId: p.id });
+      expect(hx.profiles.get(p.id)?.url).toBe(firmServer.url);
+      // moved once it is not in use: it keeps nothing, and the other server is sent nothing of the firm's
+      await a.call('hub.connect', { profileId: 'local' });
+      expect(await a.call('hub.profiles.save', { id: p.id, name: 'Firm', url: otherServer.url })).toMatchObject({ url: otherServer.url, signedIn: false });
+      expect(await a.call('hub.connect', { profileId: p.id })).toMatchObject({ state: 'login_required' });
+      expect(await store.has(account(p.id))).toBe(false);
+      expect(net.sent.filter((s) => s.origin !== firmServer.url)).toEqual([]);
+    } finally {
+      net.restore();
+      await hx.close();
+    }
+  });
+
+  it('a session left while being renewed does not store its token under its profile once that was moved to another server', async () => {
+    const { a, hx, p, store } = await signedIn();
+    const net = watchRefresh(300);
+    try {
+      const firm = a.call('hub.connect', { profileId: p.id });
+      await until(() => net.sent.length === 1, 5000, 'the renewal sent');
+      await a.call('hub.connect', { profileId: 'local' });
+      await firm;
+      expect(await a.call('hub.profiles.save', { id: p.id, name: 'Firm', url: otherServer.url })).toMatchObject({ url: otherServer.url, signedIn: false });
+      await sleep(500); // the renewal's answer (the firm's new token) has arrived
+      expect(await store.has(account(p.id))).toBe(false);
+      expect(await a.call('hub.connect', { profileId: p.id })).toMatchObject({ state: 'login_required' });
+      expect(net.sent.filter((s) => s.origin !== firmServer.url)).toEqual([]);
+    } finally {
+      net.restore();
+      await hx.close();
+    }
+  });
+
+  it('a token renewal answered by something other than the server refusing the token (a wrong path: 404) keeps the stored session', async () => {
+    const store = new MemoryStore();
+    await store.set(account('misrouted'), 'tdr_kept');
+    const errors: unknown[] = [];
+    const connector = firmConnector({ credentials: store, clientName: 'test', backoff: { initialMs: 50, maxMs: 100 }, onError: (e) => errors.push(e) });
+    // the firm's server, with a path before /api/v1 that it does not serve
+    const link = await connector.resume({ id: 'misrouted', name: 'Misrouted', kind: 'firm', url: `${firmServer.url}/desk`, username: 'alice' });
+    expect(link).toBeDefined();
+    try {
+      await until(() => link!.upstream.status.error !== undefined, 5000, 'a failed attempt');
+      expect(link!.upstream.status).toMatchObject({ state: 'reconnecting', error: { code: 'UNAVAILABLE', message: expect.stringContaining('No route') } });
+      await sleep(300); // a few more attempts
+      expect(await store.get(account('misrouted'))).toBe('tdr_kept');
+    } finally {
+      link!.close();
+    }
+  });
+});

@@ -2,8 +2,10 @@
  * The headless host end to end: a real HTTP server on 127.0.0.1, real SQLite in a temp folder, the live
  * simulated market, and windows as WebSocket clients of `/hub`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { get } from 'node:http';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createServer, get, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
@@ -17,22 +19,39 @@ describe('headless host', () => {
   const tmp = tempDir();
   let host: HeadlessHost;
   const renderer = join(tmp.dir, 'renderer');
+  const logs: { level: string; message: string; data?: Record<string, unknown> }[] = [];
+  // a profiles file cut short (a crash of another tool, a disk error)
+  const damagedProfiles = '{"activeId":"acme-aaaaaa","profiles":[{"id":"acme-aaaaaa","name":"Acme","url":"https://acme.example"';
 
   beforeAll(async () => {
     mkdirSync(renderer);
     writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>t</title>');
     writeFileSync(join(renderer, 'app.js'), 'console.log(1)');
+    mkdirSync(join(tmp.dir, 'data'));
+    writeFileSync(join(tmp.dir, 'data', 'profiles.json'), damagedProfiles);
     host = await startHeadlessHost({
       userDataDir: join(tmp.dir, 'data'),
       rendererDir: renderer,
       credentials: new MemoryStore(),
       seed: 7,
       speed: 50,
+      log: (level, message, data) => logs.push({ level, message, ...(data ? { data } : {}) }),
     });
   });
   afterAll(async () => {
     await host?.close();
     tmp.remove();
+  });
+
+  it('a damaged profiles file is renamed aside and logged as a warning; the host starts on the local simulation', async () => {
+    const kept = readdirSync(join(tmp.dir, 'data')).filter((f) => f.startsWith('profiles.json.corrupt-'));
+    expect(kept).toHaveLength(1);
+    expect(readFileSync(join(tmp.dir, 'data', kept[0]!), 'utf8')).toBe(damagedProfiles);
+    expect(logs.filter((l) => l.level === 'warn' && l.message.includes('profiles'))).toEqual([
+      { level: 'warn', message: expect.stringContaining(`renamed to ${join(tmp.dir, 'data', kept[0]!)}`), data: expect.objectContaining({ keptAs: join(tmp.dir, 'data', kept[0]!) }) },
+    ]);
+    expect(host.core.profiles.list().map((p) => p.id)).toEqual(['local']);
+    expect(host.core.hub.status).toMatchObject({ mode: 'local' });
   });
 
   it('serves /config.json saying it is a hub', async () => {
@@ -119,5 +138,56 @@ describe('headless host', () => {
     off();
     socket.emit('drain');
     expect(drained).toBe(1);
+  });
+});
+
+describe('headless host: a start that fails leaves nothing behind', () => {
+  const tmp = tempDir();
+  let blocker: Server;
+  let busyPort = 0;
+  beforeAll(async () => {
+    blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    busyPort = (blocker.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    await new Promise((r) => blocker.close(r));
+    tmp.remove();
+  });
+
+  it('a host that cannot listen (its port is taken) closes its venue again: the next start on the same folder works', async () => {
+    const o = { userDataDir: join(tmp.dir, 'data'), rendererDir: join(tmp.dir, 'none'), credentials: new MemoryStore(), seed: 7, speed: 50 };
+    await expect(startHeadlessHost({ ...o, port: busyPort })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(startHeadlessHost({ ...o, port: 1.5 })).rejects.toThrow('The port must be a whole number from 0 to 65535 (got 1.5)');
+    const host = await startHeadlessHost({ ...o, port: 0 });
+    expect((await fetch(new URL('health', host.url))).status).toBe(200);
+    await host.close();
+  });
+
+  it('the host command checks its flags before starting anything, and removes its temporary folder when it cannot start', () => {
+    const tmpRoot = join(tmp.dir, 'tmp');
+    mkdirSync(tmpRoot);
+    const run = (...args: string[]) => {
+      const started = Date.now();
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'main/src/host/cli.ts', '--quiet', ...args], {
+        env: { ...process.env, TMPDIR: tmpRoot },
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      return { status: r.status, stderr: r.stderr.trim(), ms: Date.now() - started, left: readdirSync(tmpRoot).filter((f) => f.startsWith('tradedesk-host-')) };
+    };
+    for (const [args, message] of [
+      [['--port', '1.5'], '--port must be a whole number from 0 to 65535 (got 1.5)'],
+      [['--port', '99999'], '--port must be a whole number from 0 to 65535 (got 99999)'],
+      [['--port', ''], '--port must be a whole number from 0 to 65535 (got )'],
+      [['--speed', '0'], '--speed must be a number above 0 (got 0)'],
+      [['--seed', '1e12'], '--seed must be a whole number from 0 to 4294967295 (got 1e12)'],
+    ] as const) {
+      const r = run(...args);
+      expect(r, args.join(' ')).toMatchObject({ status: 1, stderr: message, left: [] });
+    }
+    // past the checks: the port is taken only at listen, after the start-up
+    const r = run('--port', String(busyPort));
+    expect(r).toMatchObject({ status: 1, stderr: expect.stringContaining('EADDRINUSE'), left: [] });
   });
 });

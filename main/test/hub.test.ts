@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPortPair, type Links, type Quote } from '../../engine/protocol/index.js';
+import { MemoryStore } from '../src/credentials/store.js';
 import { LinkGroups } from '../src/links.js';
 import { ProfileStore } from '../src/profiles.js';
 import { readyGatedPort } from '../src/hub/ready-port.js';
@@ -274,6 +275,32 @@ describe('hub: profiles and keychain', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('a profile whose secrets the keychain cannot delete is kept (UNAVAILABLE, said so), and deleted with them once it can', async () => {
+    /** A keychain the user locked: reads work, deletes are refused. */
+    class LockedKeychain extends MemoryStore {
+      locked = false;
+      override async delete(account: string): Promise<boolean> {
+        if (this.locked) throw new Error('The keyring is locked');
+        return super.delete(account);
+      }
+    }
+    const keychain = new LockedKeychain();
+    fx = await hubFixture({ credentials: keychain });
+    const a = await fx.window();
+    const p = await a.call('hub.profiles.save', { name: 'Firm', url: 'https://firm.example' });
+    await a.call('hub.credentials.set', { profileId: p.id, kind: 'apiKey', secret: 'firm-api-key' });
+    keychain.locked = true;
+    await expect(a.call('hub.profiles.delete', { id: p.id })).rejects.toMatchObject({ code: 'UNAVAILABLE', message: expect.stringContaining('The keyring is locked') });
+    expect((await a.call('hub.profiles.list')).profiles.map((x) => x.id)).toEqual(['local', p.id]);
+    // moving it to another server is refused the same way, and leaves it where it was
+    await expect(a.call('hub.profiles.save', { id: p.id, name: 'Firm', url: 'https://other.example' })).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    expect(fx.profiles.get(p.id)?.url).toBe('https://firm.example');
+    keychain.locked = false;
+    await a.call('hub.profiles.delete', { id: p.id });
+    expect((await a.call('hub.profiles.list')).profiles.map((x) => x.id)).toEqual(['local']);
+    expect(await keychain.accounts()).toEqual([]);
   });
 
   it('without a firm connector a firm profile is offline, and exchange calls say so', async () => {

@@ -25,7 +25,7 @@ export async function createCredentialStore(o: CredentialStoreOptions): Promise<
   const keytar = await openKeytarStore({ service: o.service ?? SERVICE_NAME, ...(o.loadKeytar ? { load: o.loadKeytar } : {}) });
   if (keytar !== undefined) return keytar;
   if (o.safeStorage !== undefined && safeStorageUsable(o.safeStorage, o.platform)) {
-    return new SafeStorageStore(o.safeStorage, join(o.userDataDir, SAFE_STORAGE_FILE));
+    return new SafeStorageStore(o.safeStorage, join(o.userDataDir, SAFE_STORAGE_FILE), o.onWarning ? { onWarning: o.onWarning } : {});
   }
   o.onWarning?.('No OS keychain is available: sign-ins and API keys are kept in memory only until the app quits.');
   return new MemoryStore();

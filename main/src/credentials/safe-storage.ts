@@ -7,7 +7,7 @@
  * Refused when encryption is unavailable, and on Linux when safeStorage would use its `basic_text` backend
  * (a hard-coded key: that is obfuscation, not protection).
  */
-import { readJsonFile, writeJsonFileAtomic } from '../json-file.js';
+import { readJsonFileOrSetAside, setFileAside, writeJsonFileAtomic, type DamagedFile } from '../json-file.js';
 import type { CredentialStore } from './store.js';
 
 /** The part of Electron's `safeStorage` this store needs. */
@@ -36,10 +36,13 @@ export class SafeStorageStore implements CredentialStore {
   readonly backend = 'safeStorage' as const;
   readonly #s: SafeStorageLike;
   readonly #file: string;
+  readonly #onWarning: ((message: string) => void) | undefined;
 
-  constructor(safeStorage: SafeStorageLike, file: string) {
+  /** `onWarning`: told when the file was damaged (renamed aside: its secrets are lost, sign in again). */
+  constructor(safeStorage: SafeStorageLike, file: string, o: { onWarning?(message: string): void } = {}) {
     this.#s = safeStorage;
     this.#file = file;
+    this.#onWarning = o.onWarning;
   }
 
   async get(account: string): Promise<string | undefined> {
@@ -71,8 +74,16 @@ export class SafeStorageStore implements CredentialStore {
   }
 
   #read(): Record<string, string> {
-    const j = readJsonFile(this.#file);
-    if (typeof j !== 'object' || j === null || Array.isArray(j)) return {};
+    const damaged = (d: DamagedFile): void =>
+      this.#onWarning?.(
+        `The stored secrets file ${d.reason}${d.keptAs !== undefined ? `: it was renamed to ${d.keptAs}` : ''}. Sign-ins and API keys kept there have to be entered again.`,
+      );
+    const j = readJsonFileOrSetAside(this.#file, damaged);
+    if (j === undefined) return {};
+    if (typeof j !== 'object' || j === null || Array.isArray(j)) {
+      setFileAside(this.#file, 'is not a table of secrets', damaged);
+      return {};
+    }
     const out: Record<string, string> = Object.create(null) as Record<string, string>;
     for (const [k, v] of Object.entries(j)) if (typeof v === 'string') out[k] = v;
     return out;

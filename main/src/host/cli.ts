@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startHeadlessHost } from './headless.js';
+import { startHeadlessHost, type HeadlessHost } from './headless.js';
 import { stopSignals } from '../../../engine/host/signals.js';
 
 const USAGE = `Usage: npm run host -- [options]
@@ -37,26 +37,32 @@ async function main(): Promise<void> {
     process.stdout.write(USAGE + '\n');
     return;
   }
-  const num = (name: string, v: string | undefined): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number`);
-    return n;
-  };
+  // Every flag is checked before anything starts (the first start warms up weeks of simulated history).
+  const port = values.port === undefined ? 0 : integerFlag('port', values.port, 0, 65_535);
+  const seed = values.seed === undefined ? undefined : integerFlag('seed', values.seed, 0, 0xffff_ffff);
+  const speed = values.speed === undefined ? undefined : Number(values.speed);
+  if (speed !== undefined && !(Number.isFinite(speed) && speed > 0)) throw new Error(`--speed must be a number above 0 (got ${values.speed})`);
+  if (values.host === '') throw new Error('--host must name an address');
   const temp = values['user-data'] === undefined ? mkdtempSync(join(tmpdir(), 'tradedesk-host-')) : undefined;
   const userDataDir = values['user-data'] ?? temp!;
   const quiet = values.quiet === true;
-  const host = await startHeadlessHost({
-    userDataDir,
-    port: num('port', values.port) ?? 0,
-    host: values.host ?? '127.0.0.1',
-    ...(values['renderer-dir'] !== undefined ? { rendererDir: values['renderer-dir'] } : {}),
-    ...(values.seed !== undefined ? { seed: num('seed', values.seed)! } : {}),
-    ...(values.speed !== undefined ? { speed: num('speed', values.speed)! } : {}),
-    log: (level, message, data) => {
-      if (!quiet || level === 'error') process.stderr.write(`${JSON.stringify({ level, message, ...data })}\n`);
-    },
-  });
+  let host: HeadlessHost;
+  try {
+    host = await startHeadlessHost({
+      userDataDir,
+      port,
+      host: values.host ?? '127.0.0.1',
+      ...(values['renderer-dir'] !== undefined ? { rendererDir: values['renderer-dir'] } : {}),
+      ...(seed !== undefined ? { seed } : {}),
+      ...(speed !== undefined ? { speed } : {}),
+      log: (level, message, data) => {
+        if (!quiet || level === 'error') process.stderr.write(`${JSON.stringify({ level, message, ...data })}\n`);
+      },
+    });
+  } catch (e) {
+    if (temp !== undefined) rmSync(temp, { recursive: true, force: true });
+    throw e;
+  }
   process.stderr.write(`TradeDesk headless host: ${host.url} (user data: ${userDataDir})\n`);
   const addr = values.host ?? '127.0.0.1';
   if (!['127.0.0.1', 'localhost', '::1'].includes(addr)) {
@@ -75,6 +81,13 @@ async function main(): Promise<void> {
     });
   };
   for (const signal of stopSignals()) process.on(signal, stop);
+}
+
+/** A whole number from `min` to `max`, or an error that names the flag. */
+function integerFlag(name: string, v: string, min: number, max: number): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new Error(`--${name} must be a whole number from ${min} to ${max} (got ${v})`);
+  return n;
 }
 
 main().catch((e: unknown) => {

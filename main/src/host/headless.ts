@@ -59,6 +59,8 @@ const MAX_FRAME = 1024 * 1024;
 export async function startHeadlessHost(o: HeadlessHostOptions): Promise<HeadlessHost> {
   const rendererDir = o.rendererDir ?? 'dist/renderer';
   const hostName = o.host ?? '127.0.0.1';
+  if (o.port !== undefined && !(Number.isInteger(o.port) && o.port >= 0 && o.port <= 65_535))
+    throw new RangeError(`The port must be a whole number from 0 to 65535 (got ${o.port})`);
   const core = await startDesktopCore({
     userDataDir: o.userDataDir,
     host: 'headless',
@@ -152,13 +154,21 @@ export async function startHeadlessHost(o: HeadlessHostOptions): Promise<Headles
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port ?? 0, hostName, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port ?? 0, hostName, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    // (the port is taken, the address is not this machine's): the venue is closed again, so the folder can
+    // be opened by the next start
+    wss.close();
+    await core.close();
+    throw e;
+  }
   port = (server.address() as AddressInfo).port;
   const display = hostName.includes(':') ? `[${hostName}]` : hostName;
   const url = `http://${display}:${port}/`;

@@ -35,7 +35,7 @@ import type { CredentialStore } from '../credentials/store.js';
 import { secretAccount } from '../credentials/store.js';
 import type { StoredProfile } from '../profiles.js';
 import { UpgradeRefused, dialWebSocket, wsPort } from '../ws-port.js';
-import type { FirmConnector, FirmSession } from './hub.js';
+import type { FirmConnector, FirmSession, StillOwned } from './hub.js';
 import type { Upstream, UpstreamHandlers, UpstreamStatus, UpstreamSubscription } from './upstream.js';
 
 export interface FirmOptions {
@@ -52,15 +52,20 @@ export interface FirmOptions {
 }
 
 export function firmConnector(o: FirmOptions): FirmConnector {
+  // Per stored refresh token (keychain account): the renewal under way of any link, also of one already
+  // closed. A resume reads the token only after it: the one it would read is about to be spent.
+  const renewals = new Map<string, Promise<unknown>>();
   return {
-    async resume(profile) {
-      const refresh = await o.credentials.get(secretAccount(profile.id, 'refreshToken'));
+    async resume(profile, owned) {
+      const account = secretAccount(profile.id, 'refreshToken');
+      await renewals.get(account)?.catch(() => undefined);
+      const refresh = await o.credentials.get(account);
       if (refresh === undefined || profile.url === undefined) return undefined;
-      const s = new FirmLink(o, profile, { refreshToken: refresh, remember: true, username: profile.username ?? '' });
+      const s = new FirmLink(o, profile, { refreshToken: refresh, remember: true, username: profile.username ?? '', owned, renewals });
       s.start();
       return s;
     },
-    async login(profile, creds) {
+    async login(profile, creds, owned) {
       if (profile.url === undefined) throw new ProtocolError('BAD_REQUEST', 'This profile has no server URL');
       const body: Record<string, string> = { username: creds.username, password: creds.password };
       if (creds.totp !== undefined) body.code = creds.totp;
@@ -69,15 +74,20 @@ export function firmConnector(o: FirmOptions): FirmConnector {
         throw new ProtocolError('FORBIDDEN', 'The server asks you to change your password first (in its web sign-in)');
       }
       const account = secretAccount(profile.id, 'refreshToken');
-      if (creds.remember) await o.credentials.set(account, pair.refreshToken);
-      else await o.credentials.delete(account);
-      const s = new FirmLink(o, profile, { refreshToken: pair.refreshToken, remember: creds.remember, username: pair.user.username });
+      if (owned === undefined || owned()) {
+        if (creds.remember) await o.credentials.set(account, pair.refreshToken);
+        else await o.credentials.delete(account);
+      }
+      const s = new FirmLink(o, profile, { refreshToken: pair.refreshToken, remember: creds.remember, username: pair.user.username, owned, renewals });
       s.setAccess(pair.accessToken, pair.expiresIn);
       s.start();
       return s;
     },
   };
 }
+
+/** How the server's token renewal refuses a refresh token (server/src/auth/service.ts refresh). */
+const TOKEN_REFUSALS = new Set(['UNAUTHENTICATED', 'SESSION_REVOKED', 'FORBIDDEN']);
 
 class FirmLink implements FirmSession {
   readonly upstream: Upstream;
@@ -86,6 +96,8 @@ class FirmLink implements FirmSession {
   readonly #base: string;
   readonly #account: string;
   readonly #remember: boolean;
+  readonly #owned: StillOwned | undefined;
+  readonly #renewals: Map<string, Promise<unknown>>;
   readonly #conn: Connection;
   #refreshToken: string;
   #access: string | undefined;
@@ -95,14 +107,23 @@ class FirmLink implements FirmSession {
   #attemptToken: string | undefined;
   #attemptRefreshed = false;
   #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Closed: no more connections (the session stays valid, its rotated tokens are still kept). */
   #closed = false;
+  /** Signed out: nothing is stored any more. */
+  #loggedOut = false;
 
-  constructor(o: FirmOptions, profile: StoredProfile, s: { refreshToken: string; remember: boolean; username: string }) {
+  constructor(
+    o: FirmOptions,
+    profile: StoredProfile,
+    s: { refreshToken: string; remember: boolean; username: string; owned: StillOwned | undefined; renewals: Map<string, Promise<unknown>> },
+  ) {
     this.#o = o;
     this.#base = profile.url!.replace(/\/+$/, '');
     this.#account = secretAccount(profile.id, 'refreshToken');
     this.#refreshToken = s.refreshToken;
     this.#remember = s.remember;
+    this.#owned = s.owned;
+    this.#renewals = s.renewals;
     this.username = s.username;
     const wsUrl = `${this.#base.replace(/^http/, 'ws')}/ws`;
     this.#conn = new Connection({
@@ -131,8 +152,11 @@ class FirmLink implements FirmSession {
   }
 
   async logout(): Promise<void> {
-    const access = this.#access;
+    this.#loggedOut = true;
     this.close();
+    // a renewal under way ends first (it stores nothing now), so the token it may have stored is deleted too
+    await this.#refreshing?.catch(() => undefined);
+    const access = this.#access;
     await this.#o.credentials.delete(this.#account);
     if (access !== undefined && this.#accessExpiresAt > this.#now()) {
       try {
@@ -173,26 +197,43 @@ class FirmLink implements FirmSession {
   }
 
   #refresh(): Promise<string> {
-    this.#refreshing ??= (async () => {
+    if (this.#refreshing !== undefined) return this.#refreshing;
+    const renewal = (async () => {
       try {
         const pair = await postTokens(this.#o, this.#base, '/api/v1/auth/refresh', { refreshToken: this.#refreshToken });
         this.#refreshToken = pair.refreshToken;
         this.setAccess(pair.accessToken, pair.expiresIn);
-        // The old refresh token is now spent: replace it in the keychain before anything else can use it.
-        if (this.#remember && !this.#closed) await this.#o.credentials.set(this.#account, pair.refreshToken);
+        // The old refresh token is now spent: replace it in the keychain before anything else can use it, also
+        // when the link was closed meanwhile (switched away from: the session stays stored). Not once signed
+        // out, nor when the profile was moved to another server or deleted (the token is not its any more).
+        if (this.#keeps()) await this.#o.credentials.set(this.#account, pair.refreshToken);
         return pair.accessToken;
       } catch (e) {
         if (e instanceof ProtocolError && e.code !== 'UNAVAILABLE' && e.code !== 'TIMEOUT' && e.code !== 'RATE_LIMITED' && e.code !== 'INTERNAL') {
-          // The session is over (expired, revoked, user disabled): forget it and ask for a sign-in.
-          if (this.#remember) await this.#o.credentials.delete(this.#account).catch(() => false);
+          if (!TOKEN_REFUSALS.has(e.code)) {
+            // Not the server refusing the token (a proxy or a wrong path answering 404, 400...): the session
+            // may well be good. Kept, and tried again.
+            throw new ProtocolError('UNAVAILABLE', `The token renewal at ${this.#base} failed (${e.code}: ${e.message}): is the profile's URL right?`, { cause: e.code });
+          }
+          // The session is over (expired, revoked): forget it and ask for a sign-in. (A disabled user's is
+          // kept: it works again once the user is enabled.)
+          if (e.code !== 'FORBIDDEN' && this.#keeps()) await this.#o.credentials.delete(this.#account).catch(() => false);
           throw new ProtocolError('UNAUTHENTICATED', `Sign in again: ${e.message}`, { cause: e.code });
         }
         throw e;
       } finally {
+        if (this.#renewals.get(this.#account) === this.#refreshing) this.#renewals.delete(this.#account);
         this.#refreshing = undefined;
       }
     })();
-    return this.#refreshing;
+    this.#refreshing = renewal;
+    this.#renewals.set(this.#account, renewal);
+    return renewal;
+  }
+
+  /** Whether this link keeps its session in the keychain (see StillOwned). */
+  #keeps(): boolean {
+    return this.#remember && !this.#loggedOut && (this.#owned === undefined || this.#owned());
   }
 
   async #open(wsUrl: string): Promise<Port> {

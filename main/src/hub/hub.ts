@@ -65,12 +65,18 @@ export interface FirmLogin {
   remember: boolean;
 }
 
+/**
+ * Whether a session may still keep its (rotated) refresh token under its profile: the profile exists, still
+ * names the server the session was opened with, and is not being moved or deleted right now.
+ */
+export type StillOwned = () => boolean;
+
 /** Opens firm sessions (firm.ts). */
 export interface FirmConnector {
   /** A session from the refresh token in the keychain; undefined when there is none. */
-  resume(profile: StoredProfile): Promise<FirmSession | undefined>;
+  resume(profile: StoredProfile, owned?: StillOwned): Promise<FirmSession | undefined>;
   /** Signs in (REST), keeps the refresh token when `remember`. Throws the server's ProtocolError. */
-  login(profile: StoredProfile, credentials: FirmLogin): Promise<FirmSession>;
+  login(profile: StoredProfile, credentials: FirmLogin, owned?: StillOwned): Promise<FirmSession>;
 }
 
 export interface WindowInfo {
@@ -122,6 +128,12 @@ export class Hub {
   #status: HubStatus;
   #switch = 0;
   #closed = false;
+  /** Per profile: the tail of its queue (a connect to it, an edit or a delete of it: one at a time). */
+  readonly #profileLocks = new Map<string, Promise<void>>();
+  /** Profiles whose secrets are being forgotten (moved or deleted): no session stores a token for them. */
+  readonly #forgetting = new Set<string>();
+  /** The connect to a firm profile under way, shared by the windows that ask for the same one meanwhile. */
+  #connecting: { profileId: string; seq: number; done: Promise<void> } | undefined;
   readonly #methods: AnyMethodHandlers;
   readonly #channels: AnyChannelHandlers;
 
@@ -193,47 +205,89 @@ export class Hub {
   async connect(profileId: string, options: { settle?: boolean } = {}): Promise<HubStatus> {
     const profile = this.#o.profiles.get(profileId);
     if (profile === undefined) throw new ProtocolError('NOT_FOUND', `No profile ${profileId}`);
-    const seq = ++this.#switch;
     if (profile.kind === 'local') {
+      const seq = ++this.#switch;
       this.#activate(profile, this.#local(), undefined, undefined);
-    } else {
-      let firm: FirmSession | undefined;
-      let error: ErrorShape | undefined;
-      if (this.#active.profile.id === profile.id && this.#active.firm !== undefined) {
-        firm = this.#active.firm; // already connected (or trying): keep it
-        if (firm.upstream.status.state === 'closed') {
-          // e.g. it gave up on a refused token: try the stored session again
-          firm.close();
-          firm = undefined;
-        } else {
-          this.#o.profiles.setActive(profile.id);
-          return options.settle === false ? this.#status : this.#settled(seq);
-        }
-      }
-      const badUrl = urlProblem(profile);
-      if (badUrl !== undefined) {
-        error = { code: 'BAD_REQUEST', message: badUrl };
-      } else if (firm === undefined && this.#o.firm !== undefined) {
-        try {
-          firm = await this.#o.firm.resume(profile);
-        } catch (e) {
-          error = toShape(e);
-        }
-        if (firm !== undefined && this.#movedSince(profile)) {
-          firm.close();
-          firm = undefined;
-          error = { code: 'CONFLICT', message: 'The profile was moved to another server while connecting: connect again' };
-        }
-      } else if (this.#o.firm === undefined) {
-        error = { code: 'UNAVAILABLE', message: 'Firm servers are not available in this host' };
-      }
-      if (seq !== this.#switch) {
-        firm?.close();
-        return this.#status;
-      }
-      this.#activate(profile, firm?.upstream, firm, error);
+      return options.settle === false ? this.#status : this.#settled(seq);
     }
-    return options.settle === false ? this.#status : this.#settled(seq);
+    // Another window is connecting to this profile (and nothing else was chosen since): one resume for both.
+    // Two would each present the same stored refresh token, which the server takes as a replay.
+    const pending = this.#connecting;
+    if (pending !== undefined && pending.profileId === profileId && pending.seq === this.#switch) {
+      await pending.done;
+      return options.settle === false || pending.seq !== this.#switch ? this.#status : this.#settled(pending.seq);
+    }
+    const seq = ++this.#switch;
+    const op = { profileId, seq, done: this.#exclusive(profileId, () => this.#connectFirm(profileId, seq)) };
+    this.#connecting = op;
+    try {
+      await op.done;
+    } finally {
+      if (this.#connecting === op) this.#connecting = undefined;
+    }
+    return options.settle === false || seq !== this.#switch ? this.#status : this.#settled(seq);
+  }
+
+  /** Activates a firm profile: its session (kept, or resumed from the keychain) or why there is none. Under the profile's lock. */
+  async #connectFirm(profileId: string, seq: number): Promise<void> {
+    if (seq !== this.#switch) return; // another connection was chosen while an edit of this profile finished
+    const profile = this.#o.profiles.get(profileId);
+    if (profile === undefined) throw new ProtocolError('NOT_FOUND', `No profile ${profileId}`);
+    let firm: FirmSession | undefined;
+    let error: ErrorShape | undefined;
+    if (this.#active.profile.id === profile.id && this.#active.firm !== undefined) {
+      firm = this.#active.firm; // already connected (or trying): keep it
+      if (firm.upstream.status.state === 'closed') {
+        // e.g. it gave up on a refused token: try the stored session again
+        firm.close();
+        firm = undefined;
+      } else {
+        this.#o.profiles.setActive(profile.id);
+        return;
+      }
+    }
+    const badUrl = urlProblem(profile);
+    if (badUrl !== undefined) {
+      error = { code: 'BAD_REQUEST', message: badUrl };
+    } else if (this.#o.firm !== undefined) {
+      try {
+        firm = await this.#o.firm.resume(profile, () => this.#owns(profile));
+      } catch (e) {
+        error = toShape(e);
+      }
+      if (firm !== undefined && this.#movedSince(profile)) {
+        firm.close();
+        firm = undefined;
+        error = { code: 'CONFLICT', message: 'The profile was moved to another server while connecting: connect again' };
+      }
+    } else {
+      error = { code: 'UNAVAILABLE', message: 'Firm servers are not available in this host' };
+    }
+    if (seq !== this.#switch) {
+      firm?.close();
+      return;
+    }
+    this.#activate(profile, firm?.upstream, firm, error);
+  }
+
+  /** Runs `fn` when the profile's earlier connects, edits and deletes have finished; later ones wait for it. */
+  async #exclusive<T>(profileId: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.#profileLocks.get(profileId) ?? Promise.resolve();
+    let release!: () => void;
+    const tail = before.then(() => new Promise<void>((r) => (release = r)));
+    this.#profileLocks.set(profileId, tail);
+    await before;
+    try {
+      return await fn();
+    } finally {
+      release();
+      if (this.#profileLocks.get(profileId) === tail) this.#profileLocks.delete(profileId);
+    }
+  }
+
+  /** Whether a session opened for `profile` may still store its tokens (see StillOwned). */
+  #owns(profile: StoredProfile): boolean {
+    return !this.#forgetting.has(profile.id) && !this.#movedSince(profile);
   }
 
   async login(profileId: string, creds: FirmLogin): Promise<HubStatus> {
@@ -244,7 +298,7 @@ export class Hub {
     const badUrl = urlProblem(profile);
     if (badUrl !== undefined) throw new ProtocolError('BAD_REQUEST', badUrl);
     const seq = ++this.#switch;
-    const firm = await this.#o.firm.login(profile, creds);
+    const firm = await this.#o.firm.login(profile, creds, () => this.#owns(profile));
     if (this.#movedSince(profile)) {
       // moved to another server while signing in: the session and the token it kept are the old server's
       firm.close();
@@ -412,28 +466,42 @@ export class Hub {
         activeId: this.#active.profile.id,
       }),
       'hub.profiles.save': async (p) => {
-        // A profile moved to another server keeps none of its secrets: its refresh token and API key were
-        // issued by the old one, and would otherwise be sent to the new one at the next connect.
-        const before = p.id === undefined ? undefined : this.#o.profiles.get(p.id);
-        const moved = before !== undefined && otherServer(before.url, p.url);
-        if (moved && this.#active.profile.id === p.id && this.#active.profile.kind === 'firm')
-          throw new ProtocolError('CONFLICT', 'Connect to another profile before moving this one to another server');
-        // (gone before the move is saved: a keychain that fails leaves the profile where it was)
-        if (moved) await this.#forgetSecrets(before.id);
-        let saved: StoredProfile;
-        try {
-          saved = this.#o.profiles.save(p);
-        } catch (e) {
-          throw new ProtocolError(p.id === LOCAL_PROFILE_ID ? 'BAD_REQUEST' : 'NOT_FOUND', e instanceof Error ? e.message : String(e));
-        }
-        return await this.#profileView(saved);
+        const id = p.id;
+        if (id === undefined || id === LOCAL_PROFILE_ID) return this.#profileView(this.#saveProfile(p));
+        // after a connect to it under way (which may activate it: then a move is refused), before the next one
+        return this.#exclusive(id, async () => {
+          // A profile moved to another server keeps none of its secrets: its refresh token and API key were
+          // issued by the old one, and would otherwise be sent to the new one at the next connect.
+          const before = this.#o.profiles.get(id);
+          const moved = before !== undefined && otherServer(before.url, p.url);
+          if (moved && this.#active.profile.id === id && this.#active.profile.kind === 'firm')
+            throw new ProtocolError('CONFLICT', 'Connect to another profile before moving this one to another server');
+          if (!moved) return this.#profileView(this.#saveProfile(p));
+          // (gone before the move is saved: a keychain that fails leaves the profile where it was)
+          this.#forgetting.add(id);
+          try {
+            await this.#forgetSecrets(id);
+            return await this.#profileView(this.#saveProfile(p));
+          } finally {
+            this.#forgetting.delete(id);
+          }
+        });
       },
       'hub.profiles.delete': async ({ id }) => {
         if (id === LOCAL_PROFILE_ID) throw new ProtocolError('BAD_REQUEST', 'The local profile cannot be deleted');
-        if (id === this.#active.profile.id) throw new ProtocolError('CONFLICT', 'Connect to another profile before deleting this one');
-        if (!this.#o.profiles.delete(id)) throw new ProtocolError('NOT_FOUND', `No profile ${id}`);
-        await this.#forgetSecrets(id);
-        return {};
+        return this.#exclusive(id, async () => {
+          if (id === this.#active.profile.id) throw new ProtocolError('CONFLICT', 'Connect to another profile before deleting this one');
+          if (this.#o.profiles.get(id) === undefined) throw new ProtocolError('NOT_FOUND', `No profile ${id}`);
+          // its secrets first: a keychain that fails leaves the profile (and a way to delete them) in place
+          this.#forgetting.add(id);
+          try {
+            await this.#forgetSecrets(id);
+            this.#o.profiles.delete(id);
+          } finally {
+            this.#forgetting.delete(id);
+          }
+          return {};
+        });
       },
       'hub.connect': ({ profileId }) => this.connect(profileId),
       'hub.login': ({ profileId, username, password, totp, remember }) => this.login(profileId, { username, password, totp, remember }),
@@ -514,8 +582,25 @@ export class Hub {
 
   /** Deletes a profile's secrets from the keychain: its refresh token and its API key. */
   async #forgetSecrets(profileId: string): Promise<void> {
-    await this.#o.credentials.delete(secretAccount(profileId, 'refreshToken'));
-    await this.#o.credentials.delete(secretAccount(profileId, 'apiKey'));
+    try {
+      await this.#o.credentials.delete(secretAccount(profileId, 'refreshToken'));
+      await this.#o.credentials.delete(secretAccount(profileId, 'apiKey'));
+    } catch (e) {
+      if (e instanceof ProtocolError) throw e;
+      throw new ProtocolError(
+        'UNAVAILABLE',
+        `The keychain did not remove the profile's stored secrets (${e instanceof Error ? e.message : String(e)}): the profile is unchanged. Unlock the keychain and try again`,
+      );
+    }
+  }
+
+  /** Creates or updates a firm profile in the store (its errors typed). */
+  #saveProfile(p: { id?: string | undefined; name: string; url: string; username?: string | undefined }): StoredProfile {
+    try {
+      return this.#o.profiles.save(p);
+    } catch (e) {
+      throw new ProtocolError(p.id === LOCAL_PROFILE_ID ? 'BAD_REQUEST' : 'NOT_FOUND', e instanceof Error ? e.message : String(e));
+    }
   }
 
   /** A firm profile (the local simulation has no secrets). */
