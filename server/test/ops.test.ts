@@ -38,6 +38,31 @@ afterAll(async () => {
   rmSync(outsideDir, { recursive: true, force: true });
 });
 
+/**
+ * The server's entry point run from source (as `npm run server:dev`) with `args`, its output collected; it is
+ * killed when the test ends if it is still running (a failed expectation must not leave it behind).
+ * `until(done)` polls every 50 ms, for up to 20 s, until `done()` holds or the process has exited.
+ */
+function runServer(args: string[]) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', ...args], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
+  const run = {
+    child,
+    out: '',
+    err: '',
+    async until(done: () => boolean): Promise<void> {
+      const deadline = Date.now() + 20_000;
+      while (child.exitCode === null && !done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    },
+  };
+  child.stdout.on('data', (d) => (run.out += d));
+  child.stderr.on('data', (d) => (run.err += d));
+  return run;
+}
+
 describe('config', () => {
   it('production argon2id defaults are at or above the OWASP minimum (m=19456 KiB, t=2, p=1)', () => {
     const c = makeConfig({});
@@ -472,21 +497,12 @@ describe('one server per users database', () => {
     await s.app.store.auditSettled();
     const mark = s.app.store.auditMark();
     expect(mark).toBeGreaterThan(0);
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--users-db', usersDb, '--port', '0', '--sim', 'off'], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const deadline = Date.now() + 20_000;
-    while (child.exitCode === null && !out.includes('"listening"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(out).not.toContain('"listening"');
+    const run = runServer(['--db', join(dir, 'v.db'), '--users-db', usersDb, '--port', '0', '--sim', 'off']);
+    const exited = new Promise<number | null>((r) => run.child.once('exit', (code) => r(code)));
+    await run.until(() => run.out.includes('"listening"'));
+    expect(run.out).not.toContain('"listening"');
     const exit = await exited;
-    expect(err).toContain(`The users database ${usersDb} is in use by another server`);
+    expect(run.err).toContain(`The users database ${usersDb} is in use by another server`);
     expect(exit).toBe(1);
     // the running server's audit mark is where it was, and it goes on
     expect(s.app.store.auditMark()).toBe(mark);
@@ -529,36 +545,27 @@ describe('graceful shutdown', () => {
     // token whole (a file beside it renamed over it: a reader that sees it sees the token); where the folder
     // cannot be written to, it is written in place (made 0600 first)
     writeFileSync(join(dir, 'token'), 'an old token\n', { mode: 0o644 });
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--port', '0', '--setup-token-file', join(dir, 'token'), '--trusted-proxies', '10.0.0.0/8'], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    // a failed expectation below must not leave the server running
-    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    const deadline = Date.now() + 20_000;
+    const run = runServer(['--db', join(dir, 'v.db'), '--port', '0', '--setup-token-file', join(dir, 'token'), '--trusted-proxies', '10.0.0.0/8']);
+    const { child } = run;
     // stdout and stderr are separate pipes: the token (stderr) may arrive after the listening line (stdout)
-    while ((!out.includes('"listening"') || !/tds_\S+\s/.test(err)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const url = /"url":"([^"]+)"/.exec(out)?.[1];
+    await run.until(() => run.out.includes('"listening"') && /tds_\S+\s/.test(run.err));
+    const url = /"url":"([^"]+)"/.exec(run.out)?.[1];
     expect(url).toBeDefined();
     // the listening line says how addresses are read and the background threads' priority
-    const listening = JSON.parse(out.split('\n').find((l) => l.includes('"listening"'))!) as Record<string, unknown>;
+    const listening = JSON.parse(run.out.split('\n').find((l) => l.includes('"listening"'))!) as Record<string, unknown>;
     expect(listening).toMatchObject({ trustedProxies: ['10.0.0.0/8'], backgroundNice: 10 });
-    expect(err).toMatch(/tds_[\w-]+/);
-    expect(out).not.toMatch(/tds_/);
+    expect(run.err).toMatch(/tds_[\w-]+/);
+    expect(run.out).not.toMatch(/tds_/);
     expect(existsSync(join(dir, 'token'))).toBe(true);
     expect(statSync(join(dir, 'token')).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
-    expect(readFileSync(join(dir, 'token'), 'utf8')).toBe(`${/tds_\S+/.exec(err)![0]}\n`);
+    expect(readFileSync(join(dir, 'token'), 'utf8')).toBe(`${/tds_\S+/.exec(run.err)![0]}\n`);
     expect((await fetch(url + '/health')).status).toBe(200);
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exit).toBe(0);
-    expect(out).toContain('"stopped"');
-    for (const line of out.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+    expect(run.out).toContain('"stopped"');
+    for (const line of run.out.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
     rmSync(dir, { recursive: true, force: true });
   }, 30_000);
 
@@ -566,16 +573,10 @@ describe('graceful shutdown', () => {
     const dir = mkdtempSync(join(tmpdir(), 'tdmain-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'server.json'), JSON.stringify({ auth: { argon2: { memoryCost: 4096, timeCost: 2, parallelism: 1 } } }));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--config', join(dir, 'server.json'), '--db', join(dir, 'v.db'), '--port', '0', '--sim', 'off'], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const deadline = Date.now() + 20_000;
-    while (!out.includes('OWASP') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const line = out.split('\n').find((l) => l.includes('OWASP'));
+    const run = runServer(['--config', join(dir, 'server.json'), '--db', join(dir, 'v.db'), '--port', '0', '--sim', 'off']);
+    const { child } = run;
+    await run.until(() => run.out.includes('OWASP'));
+    const line = run.out.split('\n').find((l) => l.includes('OWASP'));
     expect(line).toBeDefined();
     const entry = JSON.parse(line!) as Record<string, unknown>;
     expect(entry).toMatchObject({ level: 'warn', argon2: { memoryCost: 4096, timeCost: 2, parallelism: 1 }, minimum: OWASP_ARGON2ID_MIN });
@@ -595,25 +596,19 @@ describe('graceful shutdown', () => {
     // here to node itself, twice, 5 ms apart; a second signal a second or more later still exits at once.
     const dir = mkdtempSync(join(tmpdir(), 'tdmain-'));
     onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--port', '0', '--sim', 'off'], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const deadline = Date.now() + 20_000;
-    while (!out.includes('"listening"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(out).toContain('"listening"');
+    const run = runServer(['--db', join(dir, 'v.db'), '--port', '0', '--sim', 'off']);
+    const { child } = run;
+    await run.until(() => run.out.includes('"listening"'));
+    expect(run.out).toContain('"listening"');
     await new Promise((r) => setTimeout(r, 200));
     const exit = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('exit', (code, signal) => r([code, signal])));
     child.kill('SIGTERM');
     await new Promise((r) => setTimeout(r, 5));
     if (child.exitCode === null) child.kill('SIGTERM');
     const code = await exit;
-    expect(out).not.toContain('second signal');
+    expect(run.out).not.toContain('second signal');
     expect(code).toEqual([0, null]);
-    expect(out).toContain('"stopped"');
+    expect(run.out).toContain('"stopped"');
   }, 30_000);
 
   it('its terminal closed (SIGHUP), the server stops as gracefully as on SIGTERM; the signals and the setup command per system', async () => {
@@ -623,16 +618,10 @@ describe('graceful shutdown', () => {
     // what it points at are left as they were)
     writeFileSync(join(dir, 'elsewhere'), 'not the token\n', { mode: 0o644 });
     symlinkSync(join(dir, 'elsewhere'), join(dir, 'token'));
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts', '--db', join(dir, 'v.db'), '--port', '0', '--sim', 'off', '--setup-token-file', join(dir, 'token')], {
-      cwd: fileURLToPath(new URL('../..', import.meta.url)),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    onTestFinished(() => void (child.exitCode === null && child.signalCode === null && child.kill('SIGKILL')));
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    const deadline = Date.now() + 20_000;
-    while (!out.includes('"listening"') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    const url = /"url":"([^"]+)"/.exec(out)?.[1];
+    const run = runServer(['--db', join(dir, 'v.db'), '--port', '0', '--sim', 'off', '--setup-token-file', join(dir, 'token')]);
+    const { child } = run;
+    await run.until(() => run.out.includes('"listening"'));
+    const url = /"url":"([^"]+)"/.exec(run.out)?.[1];
     const { ws } = await wsClient({ url: url!, wsUrl: url!.replace('http:', 'ws:') + '/ws', origin: url! } as TestServer);
     const closedBy = closed(ws);
     const exit = new Promise<[number | null, NodeJS.Signals | null]>((r) => child.once('exit', (code, signal) => r([code, signal])));
@@ -640,11 +629,11 @@ describe('graceful shutdown', () => {
     // (without a handler SIGHUP ends the process at once: exit by the signal, sockets cut without a close frame)
     expect(await exit).toEqual([0, null]);
     expect((await closedBy).code).toBe(1001);
-    expect(out).toContain('"signal":"SIGHUP"');
+    expect(run.out).toContain('"signal":"SIGHUP"');
     expect(lstatSync(join(dir, 'token')).isSymbolicLink()).toBe(true);
-    expect(out).toMatch(/"setup token file not written[^"]*".*"reason":"it is a symbolic link"/);
+    expect(run.out).toMatch(/"setup token file not written[^"]*".*"reason":"it is a symbolic link"/);
     expect([readFileSync(join(dir, 'elsewhere'), 'utf8'), statSync(join(dir, 'elsewhere')).mode & 0o777]).toEqual(['not the token\n', 0o644]);
-    expect(out).toContain('"stopped"');
+    expect(run.out).toContain('"stopped"');
 
     expect(stopSignals('linux')).toEqual(['SIGINT', 'SIGTERM', 'SIGHUP']);
     expect(stopSignals('darwin')).toEqual(['SIGINT', 'SIGTERM', 'SIGHUP']);
@@ -656,6 +645,6 @@ describe('graceful shutdown', () => {
     expect(permissionsWarning('win32')).toMatch(/^File modes \(0600, 0700\) do not restrict access on Windows/);
     expect([permissionsWarning('linux'), permissionsWarning('darwin')]).toEqual([undefined, undefined]);
     // (not said here)
-    expect(out).not.toContain('File modes');
+    expect(run.out).not.toContain('File modes');
   }, 30_000);
 });
