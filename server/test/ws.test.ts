@@ -118,6 +118,17 @@ describe('bad input keeps the connection where it should', () => {
     b.send('x'.repeat(5000));
     expect((await done).code).toBe(1009);
   });
+
+  it('a first message that is not JSON fails the handshake as any other non-hello: error BAD_REQUEST, close 1002, no welcome after it', async () => {
+    const ws = await connectWs(s.wsUrl, { token: trader.accessToken });
+    const inbox = rawInbox(ws);
+    const done = closed(ws);
+    ws.send('this is not json');
+    ws.send(JSON.stringify({ t: 'hello', v: 1 }));
+    expect(await inbox.next()).toMatchObject({ t: 'error', error: { code: 'BAD_REQUEST', message: expect.stringMatching(/^The first message must be a valid hello/) } });
+    expect(await done).toMatchObject({ code: 1002, reason: 'BAD_REQUEST' });
+    expect(inbox.all.map((m) => m.t)).toEqual(['error']);
+  });
 });
 
 describe('rate limits and caps', () => {

@@ -28,6 +28,11 @@ export interface ConnLimits {
 export interface ConnEvents {
   /** Called for every inbound message before the protocol session sees it; return true to consume it. */
   intercept?(msg: unknown): boolean;
+  /**
+   * Called for a frame that is not JSON; return true when it was dealt with (the handshake failed and the
+   * connection is closing), else the connection answers a non-fatal `error` BAD_REQUEST.
+   */
+  unparsable?(): boolean;
   onRateLimited?(): void;
   onAbuse?(): void;
   onFramesOut?(n: number): void;
@@ -317,7 +322,7 @@ export class Conn implements Port, Corkable {
     try {
       msg = JSON.parse(textOf(data, isBinary));
     } catch {
-      this.send({ t: 'error', error: { code: 'BAD_REQUEST', message: 'A message must be one JSON object (text frame)' } });
+      if (this.events.unparsable?.() !== true) this.send({ t: 'error', error: { code: 'BAD_REQUEST', message: 'A message must be one JSON object (text frame)' } });
       return;
     }
     if (this.events.intercept?.(msg) === true) return;
