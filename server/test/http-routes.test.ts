@@ -1,0 +1,92 @@
+// The HTTP router (server/src/http/api.ts) beside the web build (server/src/http/static.ts): HEAD requests,
+// the API's own paths never answered with the build's index.html, no dotfile of the build served.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, startServer, type TestServer } from './helpers.js';
+
+let web: TestServer;
+let bare: TestServer;
+let rendererDir: string;
+
+beforeAll(async () => {
+  rendererDir = mkdtempSync(join(tmpdir(), 'tdweb-'));
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>TradeDesk</title>');
+  mkdirSync(join(rendererDir, 'assets'));
+  writeFileSync(join(rendererDir, 'assets', 'app.js'), 'console.log(1)');
+  writeFileSync(join(rendererDir, 'assets', '.hidden.js'), 'hidden in the build');
+  writeFileSync(join(rendererDir, '.env'), 'SECRET=in the build');
+  mkdirSync(join(rendererDir, '.git'));
+  writeFileSync(join(rendererDir, '.git', 'config'), '[core] in the build');
+  web = await startServer({ sim: 'off', rendererDir });
+  // the default: no web build
+  bare = await startServer({ sim: 'off' });
+});
+afterAll(async () => {
+  await web.stop();
+  await bare.stop();
+  rmSync(rendererDir, { recursive: true, force: true });
+});
+
+describe('HEAD', () => {
+  it('is routed as GET and answered without a body, with or without a web build; a failed /health is a 503 to HEAD too', async () => {
+    for (const s of [web, bare]) {
+      for (const [path, type] of [
+        ['/health', /^application\/json/],
+        ['/config.json', /^application\/json/],
+        ['/metrics', /^text\/plain/],
+        ['/api/v1/rpc/time.get', /^application\/json/],
+        ['/api/v1/methods', /^application\/json/],
+      ] as const) {
+        const r = await api(s.url, 'HEAD', path);
+        expect(r.status, `${s === web ? 'web' : 'bare'} HEAD ${path}`).toBe(200);
+        expect(r.headers.get('content-type'), path).toMatch(type);
+        expect(Number(r.headers.get('content-length')), path).toBeGreaterThan(0);
+        expect(r.body, path).toBeUndefined();
+      }
+    }
+    // a HEAD-based health probe sees the failure
+    Object.defineProperty(web.app.store, 'syncFailure', { get: () => new Error('EIO'), configurable: true });
+    try {
+      expect((await api(web.url, 'HEAD', '/health')).status).toBe(503);
+      expect((await api(web.url, 'GET', '/health')).status).toBe(503);
+    } finally {
+      delete (web.app.store as { syncFailure?: unknown }).syncFailure;
+    }
+    expect((await api(web.url, 'HEAD', '/health')).status).toBe(200);
+    // the web build answers HEAD as before
+    const page = await api(web.url, 'HEAD', '/trade/ACME');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.body).toBeUndefined();
+  });
+});
+
+describe('the web build beside the API', () => {
+  it("the API's paths get a typed 404, never the build's index.html; client-side routes still do", async () => {
+    for (const path of ['/api', '/api/', '/api/v1/nope', '/api/v1/ws', '/health/', '/metrics/', '/config.json/', '/ws', '/ws/']) {
+      for (const method of ['GET', 'HEAD']) {
+        const r = await api(web.url, method, path);
+        expect(r.status, `${method} ${path}`).toBe(404);
+        expect(r.headers.get('content-type'), `${method} ${path}`).toMatch(/^application\/json/);
+        if (method === 'GET') expect(r.body, path).toMatchObject({ code: 'NOT_FOUND' });
+      }
+    }
+    expect((await api(web.url, 'GET', '/ws')).body.message).toMatch(/WebSocket upgrade/);
+    const route = await api(web.url, 'GET', '/trade/ACME');
+    expect(route.status).toBe(200);
+    expect(route.body).toContain('TradeDesk');
+    expect((await api(web.url, 'GET', '/apiary')).body).toContain('TradeDesk');
+  });
+
+  it('serves no dotfile or dot-folder of the build', async () => {
+    for (const path of ['/.env', '/.git/config', '/assets/.hidden.js', '/%2eenv', '/assets/%2Ehidden.js', '/.env/']) {
+      const r = await api(web.url, 'GET', path);
+      expect(r.status, path).toBe(404);
+      expect(r.body, path).toMatchObject({ code: 'NOT_FOUND' });
+      expect(JSON.stringify(r.body), path).not.toContain('in the build');
+    }
+    expect((await api(web.url, 'GET', '/assets/app.js')).status).toBe(200);
+  });
+});
