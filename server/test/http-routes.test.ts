@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, startServer, type TestServer } from './helpers.js';
+import { api, rawUpgrade, startServer, type TestServer } from './helpers.js';
 
 let web: TestServer;
 let bare: TestServer;
@@ -88,5 +88,49 @@ describe('the web build beside the API', () => {
       expect(JSON.stringify(r.body), path).not.toContain('in the build');
     }
     expect((await api(web.url, 'GET', '/assets/app.js')).status).toBe(200);
+  });
+});
+
+describe('refusals in the one error shape', () => {
+  it('a method the path does not take: 405 METHOD_NOT_ALLOWED with an Allow header of the methods it takes', async () => {
+    for (const s of [web, bare]) {
+      for (const [method, path, allow] of [
+        ['DELETE', '/health', 'GET, HEAD'],
+        ['POST', '/metrics', 'GET, HEAD'],
+        ['PUT', '/api/v1/rpc/time.get', 'GET, HEAD, POST'],
+        ['PUT', '/api/v1/auth/login', 'POST'],
+        ['GET', '/api/v1/auth/login', 'POST'],
+        ['HEAD', '/api/v1/auth/logout', 'POST'],
+        ['POST', '/api/v1/auth/sessions/abc', 'DELETE'],
+        ['DELETE', '/api/v1/admin/users', 'GET, HEAD, POST'],
+      ] as const) {
+        const r = await api(s.url, method, path, method === 'HEAD' || method === 'GET' ? {} : { body: {} });
+        expect(r.status, `${method} ${path}`).toBe(405);
+        expect(r.headers.get('allow'), `${method} ${path}`).toBe(allow);
+        if (method !== 'HEAD') {
+          expect(Object.keys(r.body).sort(), `${method} ${path}`).toEqual(['code', 'details', 'message']);
+          expect(r.body).toMatchObject({ code: 'METHOD_NOT_ALLOWED', details: { allow: allow.split(', ') } });
+        }
+      }
+    }
+    // a WebSocket upgrade by another method than GET
+    const up = await rawUpgrade(bare, { Origin: bare.origin }, '/ws', 'POST');
+    expect(up.status).toBe(405);
+    expect(up.headers.allow).toBe('GET');
+    expect(JSON.parse(up.body)).toMatchObject({ code: 'METHOD_NOT_ALLOWED' });
+  });
+
+  it('a CORS preflight from no Origin or a foreign one: 403 FORBIDDEN with the error body; an allowed one: 204', async () => {
+    const none = await api(web.url, 'OPTIONS', '/api/v1/rpc/time.get');
+    expect(none.status).toBe(403);
+    expect(none.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(none.body).toMatchObject({ code: 'FORBIDDEN', message: expect.stringMatching(/Origin/) });
+    const evil = await api(web.url, 'OPTIONS', '/api/v1/rpc/time.get', { headers: { Origin: 'https://evil.example', 'Access-Control-Request-Method': 'POST' } });
+    expect(evil.status).toBe(403);
+    expect(evil.body).toMatchObject({ code: 'FORBIDDEN', message: 'Origin not allowed' });
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+    const ok = await api(web.url, 'OPTIONS', '/api/v1/rpc/time.get', { headers: { Origin: web.origin, 'Access-Control-Request-Method': 'POST' } });
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get('access-control-allow-origin')).toBe(web.origin);
   });
 });

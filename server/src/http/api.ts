@@ -435,6 +435,13 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
 
   // ---------------------------------------------------------------- dispatch
 
+  /** The methods some route takes on this path (HEAD wherever GET), for a 405's Allow header. */
+  const allowedMethods = (path: string): string[] => {
+    const ms = new Set(routes.filter((x) => x.pattern.test(path)).map((x) => x.method));
+    if (ms.has('GET')) ms.add('HEAD');
+    return ['GET', 'HEAD', 'POST', 'DELETE'].filter((m) => ms.has(m));
+  };
+
   const send = (c: Ctx, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     const res = c.res;
     if (res.headersSent) return;
@@ -518,8 +525,12 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
           'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key, X-Request-Id',
           'Access-Control-Max-Age': '600',
         });
-      } else res.writeHead(403);
-      res.end();
+        res.end();
+        return;
+      }
+      // a preflight from no Origin or a foreign one: refused in the one error shape
+      const why = origin === undefined ? 'A CORS preflight needs an Origin' : 'Origin not allowed';
+      send(c, 403, toShape(new ProtocolError('FORBIDDEN', why, origin === undefined ? {} : { origin: origin.slice(0, 200) })));
       return;
     }
 
@@ -532,9 +543,13 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
         c.route = 'static';
         return;
       }
-      const allowed = routes.some((x) => x.pattern.test(path));
+      const allow = allowedMethods(path);
+      if (allow.length > 0) {
+        send(c, 405, toShape(new ProtocolError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allow.join(' or ')}`, { allow })), { Allow: allow.join(', ') });
+        return;
+      }
       const missing = WS_PATHS.has(path) ? `${path} is the WebSocket endpoint: connect with a WebSocket upgrade` : `No route ${path}`;
-      send(c, allowed ? 405 : 404, toShape(new ProtocolError(allowed ? 'BAD_REQUEST' : 'NOT_FOUND', allowed ? `${req.method} is not allowed here` : missing)));
+      send(c, 404, toShape(new ProtocolError('NOT_FOUND', missing)));
       return;
     }
     c.route = r.name;

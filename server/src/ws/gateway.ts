@@ -86,7 +86,7 @@ export class Gateway {
     // error shape here instead of the library's plain text. The socket's close gives its address slot back.
     this.wss.on('wsClientError', (e: Error, socket: Duplex, req: IncomingMessage) => {
       deps.metrics.rejectedUpgrade('BAD_REQUEST');
-      if (req.method !== 'GET') return refuseUpgrade(socket, 405, 'BAD_REQUEST', e.message);
+      if (req.method !== 'GET') return refuseUpgrade(socket, 405, 'METHOD_NOT_ALLOWED', e.message, { Allow: 'GET' });
       refuseUpgrade(socket, 400, 'BAD_REQUEST', e.message, /Version/.test(e.message) ? { 'Sec-WebSocket-Version': '13, 8' } : {});
     });
     this.#timer = setInterval(() => this.#heartbeat(), deps.config.ws.pingIntervalMs);
