@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, rawUpgrade, startServer, type TestServer } from './helpers.js';
+import { api, rawUpgrade, setupAdmin, startServer, type TestServer } from './helpers.js';
 
 let web: TestServer;
 let bare: TestServer;
@@ -132,5 +132,19 @@ describe('refusals in the one error shape', () => {
     const ok = await api(web.url, 'OPTIONS', '/api/v1/rpc/time.get', { headers: { Origin: web.origin, 'Access-Control-Request-Method': 'POST' } });
     expect(ok.status).toBe(204);
     expect(ok.headers.get('access-control-allow-origin')).toBe(web.origin);
+  });
+});
+
+describe('query strings', () => {
+  it('a number in a query string is read in any JSON form (1e2, 2.5e1), as it is over WebSocket', async () => {
+    const admin = await setupAdmin(bare);
+    const list = (q: string) => api(bare.url, 'GET', `/api/v1/rpc/orders.list?${q}`, { token: admin.accessToken });
+    for (const q of ['limit=1e2', 'limit=2.5e1', 'limit=1E2', 'limit=5e%2B1', 'limit=100']) expect((await list(q)).status, q).toBe(200);
+    // out of range whatever the form: the schema's error, not a type error
+    const big = await list('limit=1e3');
+    expect(big.status).toBe(400);
+    expect(JSON.stringify(big.body.details)).not.toMatch(/expected number, received string/);
+    // still strings where a string is meant
+    expect((await api(bare.url, 'GET', '/api/v1/rpc/instruments.search?query=1e3')).status).toBe(200);
   });
 });

@@ -675,9 +675,12 @@ export function queryParams(q: URLSearchParams, name: string): unknown {
   );
 }
 
-/** A query value as JSON when it reads as a number, boolean, array or object; else the string. */
+/**
+ * A query value as JSON when it reads as a number (in any of JSON's forms, exponents included, as over
+ * WebSocket), boolean, array or object; else the string.
+ */
 function queryValue(s: string): unknown {
-  if (/^-?\d+(\.\d+)?$/.test(s) || s === 'true' || s === 'false' || s.startsWith('[') || s.startsWith('{')) {
+  if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s) || s === 'true' || s === 'false' || s.startsWith('[') || s.startsWith('{')) {
     try {
       return JSON.parse(s);
     } catch {
