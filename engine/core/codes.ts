@@ -46,6 +46,7 @@ export const CODES = {
   IDEMPOTENCY_UNKNOWN: { stage: 'protocol', text: 'The first request with this key was cut short; its outcome is unknown' },
   OUTCOME_UNKNOWN: { stage: 'protocol', text: 'The request was journaled but could not be made durable; its outcome is unknown' },
   NOT_FOUND: { stage: 'protocol', text: 'Not found' },
+  METHOD_NOT_ALLOWED: { stage: 'protocol', text: 'That HTTP method is not allowed on this path' },
   CONFLICT: { stage: 'protocol', text: 'Conflicts with the current state' },
   RESYNC_REQUIRED: { stage: 'protocol', text: 'The stream fell behind; resynchronise from a snapshot' },
   UNAVAILABLE: { stage: 'protocol', text: 'The service is not available right now' },

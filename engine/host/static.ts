@@ -1,8 +1,9 @@
 /**
  * Files of the renderer's build (dist/renderer), for every host that serves it: the exchange server (to a
  * browser), the desktop's headless host and its `tradedesk://` protocol. A path is resolved inside the root
- * only (no `..`, no NUL, no symlink tricks past the root), unknown extension-less paths get index.html
- * (client-side routes), with a content type per extension. Node layer: `node:*` only.
+ * only (no `..`, no NUL, no symlink tricks past the root), never to a dotfile or into a dot-folder (.env,
+ * .git), unknown extension-less paths get index.html (client-side routes), with a content type per
+ * extension. Node layer: `node:*` only.
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
@@ -40,6 +41,8 @@ export function resolveStatic(rootDir: string, urlPath: string): ResolvedFile | 
     return undefined;
   }
   if (rel.includes('\0')) return undefined;
+  // no dotfile or dot-folder of the build (.env, .git): `.` and `..` are left to the checks below
+  if (rel.split(/[\\/]/).some((seg) => seg.startsWith('.') && seg !== '.' && seg !== '..')) return undefined;
   const inside = (p: string): boolean => p === root || p.startsWith(root + sep);
   let file = normalize(join(root, rel));
   if (!inside(file)) return undefined;

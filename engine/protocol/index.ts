@@ -37,7 +37,7 @@ export type {
   SubscriptionHandlers,
 } from './client.js';
 
-export { serveSession, requireAccount, defaultCheckAccess } from './server.js';
+export { serveSession, requireAccount, defaultCheckAccess, usableId } from './server.js';
 export type {
   AnyChannelHandlers,
   AnyMethodHandlers,

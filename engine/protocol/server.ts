@@ -777,8 +777,12 @@ function isThenable(v: unknown): v is Promise<unknown> {
   );
 }
 
-/** The request id of a malformed message, if it has one we can answer to. */
-function usableId(raw: unknown): number | undefined {
+/**
+ * The request id of a message the session will not serve (malformed, or refused by the transport before it
+ * is read: rate-limited), if its envelope has one a reply can go to: a `req`, `sub` or `unsub` whose top-level
+ * `id` is a non-negative safe integer.
+ */
+export function usableId(raw: unknown): number | undefined {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return undefined;
   const { t, id } = raw as { t?: unknown; id?: unknown };
   if (t !== 'req' && t !== 'sub' && t !== 'unsub') return undefined;

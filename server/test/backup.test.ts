@@ -350,7 +350,7 @@ describe('online backups', () => {
     expect((await api(s.url, 'GET', '/api/v1/admin/backups', { token: terry.accessToken })).status).toBe(403);
     // no other routes: a typed refusal
     const refused = [
-      ['DELETE', '/api/v1/admin/backups', 405, 'BAD_REQUEST'],
+      ['DELETE', '/api/v1/admin/backups', 405, 'METHOD_NOT_ALLOWED'],
       ['POST', '/api/v1/admin/backups/x', 404, 'NOT_FOUND'],
       ['GET', '/api/v1/admin/backups/..%2f..%2fetc', 404, 'NOT_FOUND'],
     ] as const;

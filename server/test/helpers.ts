@@ -205,22 +205,23 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * A WebSocket upgrade request as raw HTTP (any headers, even ones a WebSocket client would refuse to send):
  * the status, and the body when the server refused. A fresh Sec-WebSocket-Key unless `headers` give one.
  */
-export function rawUpgrade(s: Pick<TestServer, 'url'>, headers: Record<string, string>, path = '/ws'): Promise<{ status: number; body: string }> {
+export function rawUpgrade(s: Pick<TestServer, 'url'>, headers: Record<string, string>, path = '/ws', method = 'GET'): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({
       host: '127.0.0.1',
       port: Number(new URL(s.url).port),
       path,
+      method,
       headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': randomBytes(16).toString('base64'), ...headers },
     });
     req.on('upgrade', (res, socket) => {
       socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '' });
+      resolve({ status: res.statusCode ?? 0, body: '', headers: res.headers });
     });
     req.on('response', (res) => {
       let body = '';
       res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.on('error', reject);
     req.end();

@@ -1,8 +1,8 @@
 import { connect as tcpConnect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { CHANNEL_NAMES, METHOD_NAMES } from '../../engine/protocol/index.js';
-import { connectWs } from '../src/ws/client-port.js';
+import { CHANNEL_NAMES, METHOD_NAMES, ProtocolClient } from '../../engine/protocol/index.js';
+import { connectWs, wsPort } from '../src/ws/client-port.js';
 import { closed, createUser, listInstrument, rawInbox, rawUpgrade, setupAdmin, sleep, wsClient, type Session, type TestServer, startServer } from './helpers.js';
 import type { Json } from './helpers.js';
 
@@ -118,6 +118,17 @@ describe('bad input keeps the connection where it should', () => {
     b.send('x'.repeat(5000));
     expect((await done).code).toBe(1009);
   });
+
+  it('a first message that is not JSON fails the handshake as any other non-hello: error BAD_REQUEST, close 1002, no welcome after it', async () => {
+    const ws = await connectWs(s.wsUrl, { token: trader.accessToken });
+    const inbox = rawInbox(ws);
+    const done = closed(ws);
+    ws.send('this is not json');
+    ws.send(JSON.stringify({ t: 'hello', v: 1 }));
+    expect(await inbox.next()).toMatchObject({ t: 'error', error: { code: 'BAD_REQUEST', message: expect.stringMatching(/^The first message must be a valid hello/) } });
+    expect(await done).toMatchObject({ code: 1002, reason: 'BAD_REQUEST' });
+    expect(inbox.all.map((m) => m.t)).toEqual(['error']);
+  });
 });
 
 describe('rate limits and caps', () => {
@@ -135,6 +146,47 @@ describe('rate limits and caps', () => {
     const gone = closed(ws);
     for (let i = 0; i < 200 && ws.readyState === WebSocket.OPEN; i++) ws.send(JSON.stringify({ t: 'req', id: 2000 + i, method: 'time.get' }));
     expect(await gone).toMatchObject({ code: 1008, reason: 'RATE_LIMITED' });
+  });
+
+  it('a rate-limited request is refused under its own id (the envelope\'s, never a params key named id), or with a plain error', async () => {
+    const t = await startServer({ ws: { rate: 1, burst: 3, abuseLimit: 1000 } as never });
+    try {
+      const a = await setupAdmin(t);
+      const ws = await connectWs(t.wsUrl, { token: a.accessToken });
+      const inbox = rawInbox(ws);
+      // the burst of 3: hello and two requests; every frame after them is over the limit
+      ws.send(JSON.stringify({ t: 'hello', v: 1 }));
+      expect((await inbox.next()).t).toBe('welcome');
+      ws.send(JSON.stringify({ t: 'req', id: 1, method: 'time.get' }));
+      ws.send(JSON.stringify({ t: 'req', id: 2, method: 'time.get' }));
+      ws.send('{"t":"req","method":"alerts.delete","params":{"id":9003},"id":3}'); // the id after the params
+      ws.send('{"t":"req","id":1234567890123456,"method":"time.get"}'); // 16 digits, a safe integer
+      ws.send('{"t":"req","method":"alerts.delete","params":{"id":9005}}'); // no id of its own
+      ws.send('{"t":"req","method":"alerts.delete","params":{"id":9006},"id":6.5}'); // not a usable id
+      ws.send('{"t":"req","params":{"id":9007},"id":'); // not JSON
+      const got: Json[] = [];
+      for (let i = 0; i < 7; i++) got.push(await inbox.next());
+      expect(got.map((m) => ({ t: m.t, id: m.id, code: m.error?.code }))).toEqual([
+        { t: 'res', id: 1, code: undefined },
+        { t: 'res', id: 2, code: undefined },
+        { t: 'res', id: 3, code: 'RATE_LIMITED' },
+        { t: 'res', id: 1234567890123456, code: 'RATE_LIMITED' },
+        { t: 'error', id: undefined, code: 'RATE_LIMITED' },
+        { t: 'error', id: undefined, code: 'RATE_LIMITED' },
+        { t: 'error', id: undefined, code: 'RATE_LIMITED' },
+      ]);
+      ws.close();
+      // the product's client puts the id last ({...msg, id}): a call whose params hold an id is answered, not left to time out
+      const ws2 = await connectWs(t.wsUrl, { token: a.accessToken });
+      const client = new ProtocolClient(wsPort(ws2), { timeoutMs: 2000 });
+      await client.connect({ client: 'test' });
+      const calls = [client.call('time.get'), client.call('time.get'), client.call('alerts.delete', { id: 1 })];
+      const out = await Promise.allSettled(calls);
+      expect(out.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code))).toEqual(['ok', 'ok', 'RATE_LIMITED']);
+      client.close();
+    } finally {
+      await t.stop();
+    }
   });
 
   it('caps connections per user (and per IP)', async () => {

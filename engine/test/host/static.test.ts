@@ -19,6 +19,10 @@ beforeAll(() => {
   mkdirSync(join(root, 'assets', 'deep'), { recursive: true });
   writeFileSync(join(root, 'index.html'), '<!doctype html>');
   writeFileSync(join(root, 'app.js'), 'app');
+  // dotfiles in the build are never served
+  writeFileSync(join(root, '.env'), 'secret');
+  mkdirSync(join(root, '.git'));
+  writeFileSync(join(root, '.git', 'config'), 'secret');
   writeFileSync(join(root, 'assets', 'deep', 'a.css'), 'css');
   // outside the root: a sibling whose name starts with the root's, and a secret beside it
   mkdirSync(join(base, 'web-evil'));
@@ -64,7 +68,7 @@ describe('resolveStatic', () => {
     expect(got('/alias.js')).toBe('app.js');
     expect(got('/assets/deep/a.css')).toBe(join('assets', 'deep', 'a.css'));
     expect(got('/trade/ACME')).toBe('index.html');
-    for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/leak.txt', '/evil/secret.txt', '/../web-evil/secret.txt', '/app.js%00', '/%E0%A4%A', '/nope.js'])
+    for (const p of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/leak.txt', '/evil/secret.txt', '/../web-evil/secret.txt', '/app.js%00', '/%E0%A4%A', '/nope.js', '/.env', '/%2eenv', '/.git/config', '/.git', '/assets/../.env', '/.env/'])
       expect(got(p), p).toBeUndefined();
   });
 

@@ -43,6 +43,7 @@ export const REASONS = {
   IDEMPOTENCY_UNKNOWN: 'The exchange restarted while this request was being handled, so its outcome is unknown. Check the blotter before sending it again.',
   OUTCOME_UNKNOWN: 'The exchange failed while saving this request, so its outcome is unknown. Check the blotter before sending it again.',
   NOT_FOUND: 'Not found.',
+  METHOD_NOT_ALLOWED: 'The server does not accept this kind of request here. Update the app.',
   CONFLICT: 'This conflicts with the current state. Refresh and try again.',
   RESYNC_REQUIRED: 'The data stream fell behind and is being reloaded.',
   UNAVAILABLE: 'The exchange is not reachable right now. The order may not have been sent; check the blotter.',

@@ -435,6 +435,13 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
 
   // ---------------------------------------------------------------- dispatch
 
+  /** The methods some route takes on this path (HEAD wherever GET), for a 405's Allow header. */
+  const allowedMethods = (path: string): string[] => {
+    const ms = new Set(routes.filter((x) => x.pattern.test(path)).map((x) => x.method));
+    if (ms.has('GET')) ms.add('HEAD');
+    return ['GET', 'HEAD', 'POST', 'DELETE'].filter((m) => ms.has(m));
+  };
+
   const send = (c: Ctx, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     const res = c.res;
     if (res.headersSent) return;
@@ -451,14 +458,16 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       res.end();
       return;
     }
+    // a HEAD request gets the headers a GET would, without the body
+    const head = c.req.method === 'HEAD';
     if (typeof body === 'string' && headers['Content-Type'] !== undefined) {
-      res.writeHead(status, base);
-      res.end(body);
+      res.writeHead(status, { 'Content-Length': String(Buffer.byteLength(body)), ...base });
+      res.end(head ? undefined : body);
       return;
     }
     const text = JSON.stringify(body);
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': String(Buffer.byteLength(text)), ...base });
-    res.end(text);
+    res.end(head ? undefined : text);
   };
 
   const corsHeaders = (c: Ctx): Record<string, string> => {
@@ -516,19 +525,31 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
           'Access-Control-Allow-Headers': 'Authorization, Content-Type, Idempotency-Key, X-Request-Id',
           'Access-Control-Max-Age': '600',
         });
-      } else res.writeHead(403);
-      res.end();
+        res.end();
+        return;
+      }
+      // a preflight from no Origin or a foreign one: refused in the one error shape
+      const why = origin === undefined ? 'A CORS preflight needs an Origin' : 'Origin not allowed';
+      send(c, 403, toShape(new ProtocolError('FORBIDDEN', why, origin === undefined ? {} : { origin: origin.slice(0, 200) })));
       return;
     }
 
-    const r = routes.find((x) => x.method === req.method && x.pattern.test(path));
+    // HEAD is routed as GET and answered without the body (RFC 9110 §9.3.2)
+    const method = req.method === 'HEAD' ? 'GET' : req.method;
+    const r = routes.find((x) => x.method === method && x.pattern.test(path));
     if (r === undefined) {
-      if (!path.startsWith('/api/') && d.staticFiles.serve(req, res, path)) {
+      // the web build's client-side routes never cover the API's paths: those get a typed 404 or 405
+      if (!API_PATHS.test(path) && d.staticFiles.serve(req, res, path)) {
         c.route = 'static';
         return;
       }
-      const allowed = routes.some((x) => x.pattern.test(path));
-      send(c, allowed ? 405 : 404, toShape(new ProtocolError(allowed ? 'BAD_REQUEST' : 'NOT_FOUND', allowed ? `${req.method} is not allowed here` : `No route ${path}`)));
+      const allow = allowedMethods(path);
+      if (allow.length > 0) {
+        send(c, 405, toShape(new ProtocolError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allow.join(' or ')}`, { allow })), { Allow: allow.join(', ') });
+        return;
+      }
+      const missing = WS_PATHS.has(path) ? `${path} is the WebSocket endpoint: connect with a WebSocket upgrade` : `No route ${path}`;
+      send(c, 404, toShape(new ProtocolError('NOT_FOUND', missing)));
       return;
     }
     c.route = r.name;
@@ -540,7 +561,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     // disk before it is answered, so a power cut cannot bring back a revoked session or a disabled user.
     // (GET requests write nothing there. The count is the connection's: a write of another request meanwhile
     // makes this one wait for the fsync too, never the other way round.)
-    const writes = req.method !== 'GET';
+    const writes = method !== 'GET';
     const changes = writes ? d.store.changes : 0;
     const settled = async (): Promise<void> => {
       const entries = d.store.unjournaledEntries !== made;
@@ -585,6 +606,14 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
     })();
   };
 }
+
+/**
+ * Paths of the API and of the server itself (/api and everything under it, /health, /metrics, /config.json,
+ * /ws): never answered with the web build's index.html, even where no route matches.
+ */
+const API_PATHS = /^\/(?:api(?:\/.*)?|health\/?|metrics\/?|config\.json\/?|ws\/?)$/;
+/** The WebSocket endpoints (gateway.ts), reached over HTTP without an upgrade. */
+const WS_PATHS: ReadonlySet<string> = new Set(['/ws', '/ws/', '/api/v1/ws']);
 
 /**
  * Routes that use no session, whose Authorization header is not read. (Registration reads it: an admin's
@@ -646,9 +675,12 @@ export function queryParams(q: URLSearchParams, name: string): unknown {
   );
 }
 
-/** A query value as JSON when it reads as a number, boolean, array or object; else the string. */
+/**
+ * A query value as JSON when it reads as a number (in any of JSON's forms, exponents included, as over
+ * WebSocket), boolean, array or object; else the string.
+ */
 function queryValue(s: string): unknown {
-  if (/^-?\d+(\.\d+)?$/.test(s) || s === 'true' || s === 'false' || s.startsWith('[') || s.startsWith('{')) {
+  if (/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(s) || s === 'true' || s === 'false' || s.startsWith('[') || s.startsWith('{')) {
     try {
       return JSON.parse(s);
     } catch {

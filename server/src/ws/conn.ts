@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { WebSocket, type RawData } from 'ws';
-import { addCloseListener, type CloseInfo, type FlowControl, type Port } from '../../../engine/protocol/index.js';
+import { addCloseListener, usableId, type CloseInfo, type FlowControl, type Port } from '../../../engine/protocol/index.js';
 import { encodedBytesOf } from '../market/encoded.js';
 import type { Corkable } from '../market/hub.js';
 
@@ -28,6 +28,11 @@ export interface ConnLimits {
 export interface ConnEvents {
   /** Called for every inbound message before the protocol session sees it; return true to consume it. */
   intercept?(msg: unknown): boolean;
+  /**
+   * Called for a frame that is not JSON; return true when it was dealt with (the handshake failed and the
+   * connection is closing), else the connection answers a non-fatal `error` BAD_REQUEST.
+   */
+  unparsable?(): boolean;
   onRateLimited?(): void;
   onAbuse?(): void;
   onFramesOut?(n: number): void;
@@ -307,7 +312,7 @@ export class Conn implements Port, Corkable {
         this.closeWithError(1008, { code: 'RATE_LIMITED', message: 'Too many messages; the connection is closed' }, 'RATE_LIMITED');
         return;
       }
-      const id = peekId(data);
+      const id = requestIdOf(data, isBinary);
       const error = { code: 'RATE_LIMITED', message: 'Too many messages; slow down', details: { ratePerSec: this.#limits.rate } };
       if (id !== undefined) this.send({ t: 'res', id, ok: false, error });
       else this.send({ t: 'error', error });
@@ -315,10 +320,9 @@ export class Conn implements Port, Corkable {
     }
     let msg: unknown;
     try {
-      const text = isBinary || !Buffer.isBuffer(data) ? Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data as ArrayBuffer)]).toString('utf8') : data.toString('utf8');
-      msg = JSON.parse(text);
+      msg = JSON.parse(textOf(data, isBinary));
     } catch {
-      this.send({ t: 'error', error: { code: 'BAD_REQUEST', message: 'A message must be one JSON object (text frame)' } });
+      if (this.events.unparsable?.() !== true) this.send({ t: 'error', error: { code: 'BAD_REQUEST', message: 'A message must be one JSON object (text frame)' } });
       return;
     }
     if (this.events.intercept?.(msg) === true) return;
@@ -352,11 +356,25 @@ export class Conn implements Port, Corkable {
   }
 }
 
-/** The request id of a message we will not parse in full (rate-limited), if cheaply visible. */
-function peekId(data: RawData): number | undefined {
-  if (!Buffer.isBuffer(data) || data.length > 4096) return undefined;
-  const m = /"id"\s*:\s*(\d{1,15})/.exec(data.toString('utf8'));
-  return m === null ? undefined : Number(m[1]);
+/** A frame's payload as text (a binary frame's bytes read as UTF-8). */
+function textOf(data: RawData, isBinary: boolean): string {
+  return isBinary || !Buffer.isBuffer(data) ? Buffer.concat(Array.isArray(data) ? data : [Buffer.from(data as ArrayBuffer)]).toString('utf8') : data.toString('utf8');
+}
+
+/**
+ * The request id a refused (rate-limited) message's reply goes to: its envelope's own `id`, as the session
+ * would read it (usableId), never a key of the same name inside its params; undefined when the frame is not
+ * JSON or has no usable id (then the refusal is a plain `error`). The frame is within ws.maxPayload, and this
+ * runs only for a message over the limit.
+ */
+function requestIdOf(data: RawData, isBinary: boolean): number | undefined {
+  let msg: unknown;
+  try {
+    msg = JSON.parse(textOf(data, isBinary));
+  } catch {
+    return undefined;
+  }
+  return usableId(msg);
 }
 
 const P_SUB = Buffer.from('{"t":"push","sub":', 'latin1');

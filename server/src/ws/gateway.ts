@@ -15,6 +15,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import {
   CHANNEL_NAMES,
   CHANNELS,
+  CLOSE_CODES,
   ProtocolError,
   serveSession,
   toErrorShape,
@@ -85,7 +86,7 @@ export class Gateway {
     // error shape here instead of the library's plain text. The socket's close gives its address slot back.
     this.wss.on('wsClientError', (e: Error, socket: Duplex, req: IncomingMessage) => {
       deps.metrics.rejectedUpgrade('BAD_REQUEST');
-      if (req.method !== 'GET') return refuseUpgrade(socket, 405, 'BAD_REQUEST', e.message);
+      if (req.method !== 'GET') return refuseUpgrade(socket, 405, 'METHOD_NOT_ALLOWED', e.message, { Allow: 'GET' });
       refuseUpgrade(socket, 400, 'BAD_REQUEST', e.message, /Version/.test(e.message) ? { 'Sec-WebSocket-Version': '13, 8' } : {});
     });
     this.#timer = setInterval(() => this.#heartbeat(), deps.config.ws.pingIntervalMs);
@@ -172,6 +173,16 @@ export class Gateway {
         intercept: () => {
           m.messagesIn();
           return false;
+        },
+        // Before the welcome the first message must be hello: a frame that is not JSON fails the handshake
+        // as any other message that is not a hello does (error BAD_REQUEST, close 1002). (authenticate() below
+        // answers at once, so no frame is read between the hello and the welcome.)
+        unparsable: () => {
+          const h = state.handle;
+          if (h === undefined || h.closed || h.session !== undefined) return false;
+          conn.send({ t: 'error', error: { code: 'BAD_REQUEST', message: 'The first message must be a valid hello (one JSON object, in a text frame)' } });
+          h.close(CLOSE_CODES.PROTOCOL_ERROR, 'BAD_REQUEST');
+          return true;
         },
       },
     );
