@@ -629,10 +629,7 @@ export class Engine {
     const sl = b.stopLoss !== undefined ? kids[kids.length - 1]! : null;
     if (tp !== null && sl !== null && (entry.side === 'buy' ? tp.price <= sl.stopPrice : tp.price >= sl.stopPrice))
       fail('INVALID_ORDER', 'Take-profit must be on the profitable side of the stop-loss');
-    if (entry.price !== 0 && tp !== null && (entry.side === 'buy' ? tp.price <= entry.price : tp.price >= entry.price))
-      fail('INVALID_ORDER', 'Take-profit must be beyond the entry price');
-    if (entry.price !== 0 && sl !== null && (entry.side === 'buy' ? sl.stopPrice >= entry.price : sl.stopPrice <= entry.price))
-      fail('INVALID_ORDER', 'Stop-loss must be on the losing side of the entry price');
+    if (entry.price !== 0) checkBracketSides(entry.side, entry.price, kids);
     for (const k of kids) k.status = 'pending_parent';
     return kids;
   }
@@ -1381,6 +1378,8 @@ export class Engine {
     if (c.price !== undefined) {
       if (o.type !== 'limit' && o.type !== 'stop_limit') fail('INVALID_ORDER', 'Only limit prices can be changed');
       price = this.checkPrice(inst, c.price, 'Limit price');
+      // a bracket entry whose children still wait for it keeps them on the sides placement required
+      if (o.children !== null && price !== o.price && c.rules !== 1) checkBracketSides(o.side, price, o.children);
     }
     let stopPrice = o.stopPrice;
     if (c.stopPrice !== undefined) {
@@ -1698,6 +1697,20 @@ interface SavedResv {
 
 function saveResv(h: Holder): SavedResv {
   return { cash: h.resvCash, shares: h.resvShares, px: h.resvPx };
+}
+
+/** A bracket's take-profit (its limit child) beyond the entry price and its stop-loss (its stop or stop-limit
+ * child) on the losing side of it: checked at placement and when a replace re-prices a waiting entry. */
+function checkBracketSides(side: Side, entryPrice: Price, kids: readonly Order[]): void {
+  const buy = side === 'buy';
+  for (const k of kids) {
+    if (k.type === 'limit' && (buy ? k.price <= entryPrice : k.price >= entryPrice))
+      fail('INVALID_ORDER', 'Take-profit must be beyond the entry price');
+  }
+  for (const k of kids) {
+    if (k.type !== 'limit' && (buy ? k.stopPrice >= entryPrice : k.stopPrice <= entryPrice))
+      fail('INVALID_ORDER', 'Stop-loss must be on the losing side of the entry price');
+  }
 }
 
 /** How many ticks a band of `bps` spans either side of `ref` (rounded up). */

@@ -31,6 +31,17 @@ export const TIMEFRAME_MS: Record<Timeframe, number> = {
   '1d': 86_400_000,
 };
 
+/**
+ * The engine's rules, numbered. A rule change that would give an already-journaled command another outcome
+ * applies only to commands that do not say they ran under earlier rules: the venue's journal encoding marks
+ * the commands it writes as current, and decodes older entries of the commands whose outcome changed with
+ * `rules: 1`, so an old journal replays as it ran. A command without `rules` runs under the current ones.
+ *  1: the rules before they were numbered.
+ *  2: a replace that re-prices a bracket entry is checked against its take-profit and stop-loss as a
+ *     placement is.
+ */
+export const RULES = 2;
+
 export type OrderStatus =
   | 'working' // resting in the book
   | 'pending_trigger' // stop / trailing stop waiting for its trigger
@@ -166,6 +177,8 @@ export interface ReplaceOrder extends CommandBase {
   price?: Price;
   stopPrice?: Price;
   trailAmount?: Price;
+  /** Journaled under rules 1 (see RULES): a bracket entry's new price is not checked against its children. */
+  rules?: number;
 }
 /** Ends the trading session: day orders expire, previous close and band re-centre, daily candles close. */
 export interface EndSession extends CommandBase {
