@@ -18,6 +18,7 @@ import type {
   CreateIndex,
   CreateInstrument,
   Depth,
+  EndSession,
   EngineEvent,
   IndexView,
   InstrumentStatus,
@@ -41,6 +42,7 @@ import type {
   Timeframe,
   Timestamp,
 } from './types.js';
+import { RULES } from './types.js';
 
 export interface EngineOptions {
   /** Which book implementation to use: the fast one (default) or the simple reference one. */
@@ -169,7 +171,7 @@ export class Engine {
           this.createIndex(cmd);
           break;
         case 'EndSession':
-          this.endSession();
+          this.endSession(cmd);
           break;
         default: {
           const t = (cmd as { type?: unknown }).type;
@@ -1379,7 +1381,7 @@ export class Engine {
       if (o.type !== 'limit' && o.type !== 'stop_limit') fail('INVALID_ORDER', 'Only limit prices can be changed');
       price = this.checkPrice(inst, c.price, 'Limit price');
       // a bracket entry whose children still wait for it keeps them on the sides placement required
-      if (o.children !== null && price !== o.price && c.rules !== 1) checkBracketSides(o.side, price, o.children);
+      if (o.children !== null && price !== o.price && (c.rules ?? RULES) >= 2) checkBracketSides(o.side, price, o.children);
     }
     let stopPrice = o.stopPrice;
     if (c.stopPrice !== undefined) {
@@ -1467,7 +1469,7 @@ export class Engine {
 
   // ------------------------------------------------------------------------------------ end of session
 
-  private endSession(): void {
+  private endSession(c: EndSession): void {
     this.session++;
     for (const o of [...this.orders.values()]) {
       if (o.tif !== 'day' || this.orders.get(o.id) !== o) continue;
@@ -1481,6 +1483,7 @@ export class Engine {
       inst.volume = inst.turnover = inst.open = inst.high = inst.low = 0;
     }
     for (const idx of this.indexes.values()) idx.previousClose = idx.value();
+    if ((c.rules ?? RULES) >= 3) this.cancelOutsideBand();
     for (const a of this.accounts.values()) {
       a.dailyOrders = 0;
       a.clientIds = new Map(); // replaced, not cleared: a capture may still hold the old one
@@ -1489,6 +1492,21 @@ export class Engine {
       if (o.clientOrderId !== undefined) this.accounts.get(o.accountId)!.clientIds.set(o.clientOrderId, o.id);
     }
     this.ev.push({ type: 'SessionEnded', ts: this.ts, session: this.session });
+  }
+
+  /** Cancels (price_band) every order whose limit price is outside its symbol's band, lowest id first: resting
+   * limits, waiting stop-limits and waiting bracket children (see EndSession). */
+  private cancelOutsideBand(): void {
+    const out: Order[] = [];
+    for (const o of this.orders.values()) {
+      if (o.price === 0) continue;
+      const inst = this.insts[o.instIdx]!;
+      if (o.price < inst.bandLow || o.price > inst.bandHigh) out.push(o);
+    }
+    out.sort((x, y) => x.id - y.id);
+    for (const o of out) if (this.orders.get(o.id) === o) this.cancelLive(o, this.insts[o.instIdx]!, 'price_band');
+    // children of entries canceled after a partial fill go live (those outside the band were canceled above)
+    this.drain();
   }
 
   // ========================================================================================= state image

@@ -21,7 +21,7 @@
  *   8 PlaceOco            [8, accountId, [[orderId, ...spec(11)], [orderId, ...spec(11)]]]
  *   9 CancelOrder         [9, accountId, orderId]
  *  10 ReplaceOrder        [10, accountId, orderId, qty, price, stopPrice, trailAmount, rules]
- *  11 EndSession          [11]
+ *  11 EndSession          [11, rules]
  * spec = symbol, side, orderType, qty, price, stopPrice, trailAmount, tif, postOnly, stp, clientOrderId;
  * side/orderType/tif/stp are small integers when they are known values, strings otherwise;
  * bracket = null | [takeProfitId, takeProfitPrice, stopLossId, stopLossStop, stopLossPrice].
@@ -249,7 +249,7 @@ export function encodeCommand(cmd: VenueCommand, nextId: () => OrderId): Encoded
     case 10:
       return [10, prim(c.accountId), prim(c.orderId), prim(c.qty), prim(c.price), prim(c.stopPrice), prim(c.trailAmount), RULES];
     default:
-      return [11];
+      return [11, RULES];
   }
 }
 
@@ -352,8 +352,11 @@ export function decodeCommand(a: readonly unknown[], ts: Timestamp): Command {
       if (has(a[3])) c.allowShort = a[3] as boolean;
       return c;
     }
-    case 11:
-      return { type: 'EndSession', ts } as EndSession;
+    case 11: {
+      const c = { type: 'EndSession', ts } as EndSession;
+      decRules(c, a[1]);
+      return c;
+    }
     default:
       throw new VenueError('JOURNAL_CORRUPT', `Unknown command code ${JSON.stringify(a[0])} in the journal`);
   }

@@ -139,6 +139,14 @@ describe('codec', () => {
     expect(decodeCommand([10, 3, 9, null, 120], 5)).toEqual({ type: 'ReplaceOrder', ts: 5, accountId: 3, orderId: 9, price: 120, rules: 1 });
   });
 
+  it('writes the rules a session end runs under; one journaled before they were written runs under rules 1', () => {
+    const enc = encodeCommand({ type: 'EndSession' }, () => 1);
+    expect(enc).toEqual([11, RULES]);
+    expect(decodeCommand(JSON.parse(JSON.stringify(enc)) as unknown[], 5)).toEqual({ type: 'EndSession', ts: 5 });
+    expect(decodeCommand([11], 5)).toEqual({ type: 'EndSession', ts: 5, rules: 1 });
+    expect(decodeCommand([11, 2], 5)).toEqual({ type: 'EndSession', ts: 5, rules: 2 });
+  });
+
   it('is compact', () => {
     const enc = encodeCommand({ type: 'PlaceOrder', accountId: 17, symbol: 'AAPL', side: 'buy', orderType: 'limit', qty: 100, price: 18_950, tif: 'day' }, () => 123_456);
     expect(JSON.stringify(enc)).toBe('[7,123456,17,"AAPL",0,1,100,18950,null,null,0]');
