@@ -190,6 +190,9 @@ export interface ReplaceOrder extends CommandBase {
  * bracket children waiting for their entry (an entry canceled so activates its children for what it filled,
  * an OCO leg canceled so leaves its sibling alone, as any cancel does). Stops and trailing stops have no limit
  * and stay; triggered, they trade only against orders inside the band.
+ * Candles are not touched: a 1d bar is a UTC day, as every timeframe is a fixed UTC bucket (the history writer's
+ * bars are the same), so two sessions on one UTC day share one bar; the simulated market's calendar keeps one
+ * session per UTC day (engine/sim/calendar.ts).
  */
 export interface EndSession extends CommandBase {
   type: 'EndSession';

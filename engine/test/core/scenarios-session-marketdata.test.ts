@@ -123,6 +123,19 @@ describe.each(BOOKS)('end of session (%s book)', (book) => {
     expect(h.engine.order(ask)).toMatchObject({ price: 145, status: 'working' });
   });
 
+  it('leaves candles alone: a daily bar is a UTC day, shared by two sessions on one day', () => {
+    const h = setup(book, { 1: 100_000 });
+    print(h, 100, 10, T0);
+    h.at(T0 + 60_000).endSession();
+    print(h, 110, 5, T0 + 120_000);
+    print(h, 90, 1, T0 + 86_400_000); // the next UTC day, no session end between
+    const day = Date.UTC(2024, 0, 2);
+    expect(h.engine.candles('ACME', '1d')).toEqual([
+      { t: day, o: 100, h: 110, l: 100, c: 110, v: 15 },
+      { t: day + 86_400_000, o: 90, h: 90, l: 90, c: 90, v: 1 },
+    ]);
+  });
+
   it('changeBps rounds half away from zero', () => {
     const h = setup(book, { 1: 1_000_000 });
     h.instrument({ symbol: 'HALF', name: 'Half', tickSize: 1, lotSize: 1, referencePrice: 20_000, bandBps: 1000 });
