@@ -1110,7 +1110,11 @@ export class Engine {
         if (k.oco !== null) this.dissolve(k.oco, inst);
         this.cancelLive(k, inst, 'parent_canceled');
       } else {
+        const cut = k.qty !== filled;
         k.qty = k.leaves = filled;
+        // a child that will wait for its halted symbol to reopen says now what it holds (one going live at once
+        // says it in its OrderActivated)
+        if (cut && inst.status !== 'open') this.emitReplaced(k, inst, true);
         this.work.push(k);
       }
     }
