@@ -18,6 +18,7 @@ import type {
   CreateIndex,
   CreateInstrument,
   Depth,
+  EndSession,
   EngineEvent,
   IndexView,
   InstrumentStatus,
@@ -41,6 +42,7 @@ import type {
   Timeframe,
   Timestamp,
 } from './types.js';
+import { RULES } from './types.js';
 
 export interface EngineOptions {
   /** Which book implementation to use: the fast one (default) or the simple reference one. */
@@ -169,7 +171,7 @@ export class Engine {
           this.createIndex(cmd);
           break;
         case 'EndSession':
-          this.endSession();
+          this.endSession(cmd);
           break;
         default: {
           const t = (cmd as { type?: unknown }).type;
@@ -629,10 +631,7 @@ export class Engine {
     const sl = b.stopLoss !== undefined ? kids[kids.length - 1]! : null;
     if (tp !== null && sl !== null && (entry.side === 'buy' ? tp.price <= sl.stopPrice : tp.price >= sl.stopPrice))
       fail('INVALID_ORDER', 'Take-profit must be on the profitable side of the stop-loss');
-    if (entry.price !== 0 && tp !== null && (entry.side === 'buy' ? tp.price <= entry.price : tp.price >= entry.price))
-      fail('INVALID_ORDER', 'Take-profit must be beyond the entry price');
-    if (entry.price !== 0 && sl !== null && (entry.side === 'buy' ? sl.stopPrice >= entry.price : sl.stopPrice <= entry.price))
-      fail('INVALID_ORDER', 'Stop-loss must be on the losing side of the entry price');
+    if (entry.price !== 0) checkBracketSides(entry.side, entry.price, kids);
     for (const k of kids) k.status = 'pending_parent';
     return kids;
   }
@@ -1111,7 +1110,11 @@ export class Engine {
         if (k.oco !== null) this.dissolve(k.oco, inst);
         this.cancelLive(k, inst, 'parent_canceled');
       } else {
+        const cut = k.qty !== filled;
         k.qty = k.leaves = filled;
+        // a child that will wait for its halted symbol to reopen says now what it holds (one going live at once
+        // says it in its OrderActivated)
+        if (cut && inst.status !== 'open') this.emitReplaced(k, inst, true);
         this.work.push(k);
       }
     }
@@ -1381,6 +1384,8 @@ export class Engine {
     if (c.price !== undefined) {
       if (o.type !== 'limit' && o.type !== 'stop_limit') fail('INVALID_ORDER', 'Only limit prices can be changed');
       price = this.checkPrice(inst, c.price, 'Limit price');
+      // a bracket entry whose children still wait for it keeps them on the sides placement required
+      if (o.children !== null && price !== o.price && (c.rules ?? RULES) >= 2) checkBracketSides(o.side, price, o.children);
     }
     let stopPrice = o.stopPrice;
     if (c.stopPrice !== undefined) {
@@ -1468,7 +1473,7 @@ export class Engine {
 
   // ------------------------------------------------------------------------------------ end of session
 
-  private endSession(): void {
+  private endSession(c: EndSession): void {
     this.session++;
     for (const o of [...this.orders.values()]) {
       if (o.tif !== 'day' || this.orders.get(o.id) !== o) continue;
@@ -1482,6 +1487,7 @@ export class Engine {
       inst.volume = inst.turnover = inst.open = inst.high = inst.low = 0;
     }
     for (const idx of this.indexes.values()) idx.previousClose = idx.value();
+    if ((c.rules ?? RULES) >= 3) this.cancelOutsideBand();
     for (const a of this.accounts.values()) {
       a.dailyOrders = 0;
       a.clientIds = new Map(); // replaced, not cleared: a capture may still hold the old one
@@ -1490,6 +1496,21 @@ export class Engine {
       if (o.clientOrderId !== undefined) this.accounts.get(o.accountId)!.clientIds.set(o.clientOrderId, o.id);
     }
     this.ev.push({ type: 'SessionEnded', ts: this.ts, session: this.session });
+  }
+
+  /** Cancels (price_band) every order whose limit price is outside its symbol's band, lowest id first: resting
+   * limits, waiting stop-limits and waiting bracket children (see EndSession). */
+  private cancelOutsideBand(): void {
+    const out: Order[] = [];
+    for (const o of this.orders.values()) {
+      if (o.price === 0) continue;
+      const inst = this.insts[o.instIdx]!;
+      if (o.price < inst.bandLow || o.price > inst.bandHigh) out.push(o);
+    }
+    out.sort((x, y) => x.id - y.id);
+    for (const o of out) if (this.orders.get(o.id) === o) this.cancelLive(o, this.insts[o.instIdx]!, 'price_band');
+    // children of entries canceled after a partial fill go live (those outside the band were canceled above)
+    this.drain();
   }
 
   // ========================================================================================= state image
@@ -1698,6 +1719,20 @@ interface SavedResv {
 
 function saveResv(h: Holder): SavedResv {
   return { cash: h.resvCash, shares: h.resvShares, px: h.resvPx };
+}
+
+/** A bracket's take-profit (its limit child) beyond the entry price and its stop-loss (its stop or stop-limit
+ * child) on the losing side of it: checked at placement and when a replace re-prices a waiting entry. */
+function checkBracketSides(side: Side, entryPrice: Price, kids: readonly Order[]): void {
+  const buy = side === 'buy';
+  for (const k of kids) {
+    if (k.type === 'limit' && (buy ? k.price <= entryPrice : k.price >= entryPrice))
+      fail('INVALID_ORDER', 'Take-profit must be beyond the entry price');
+  }
+  for (const k of kids) {
+    if (k.type !== 'limit' && (buy ? k.stopPrice >= entryPrice : k.stopPrice <= entryPrice))
+      fail('INVALID_ORDER', 'Stop-loss must be on the losing side of the entry price');
+  }
 }
 
 /** How many ticks a band of `bps` spans either side of `ref` (rounded up). */

@@ -31,6 +31,18 @@ export const TIMEFRAME_MS: Record<Timeframe, number> = {
   '1d': 86_400_000,
 };
 
+/**
+ * The engine's rules, numbered. A rule change that would give an already-journaled command another outcome
+ * applies only to commands that do not say they ran under earlier rules: the venue's journal encoding marks
+ * the commands it writes as current, and decodes older entries of the commands whose outcome changed with
+ * `rules: 1`, so an old journal replays as it ran. A command without `rules` runs under the current ones.
+ *  1: the rules before they were numbered.
+ *  2: a replace that re-prices a bracket entry is checked against its take-profit and stop-loss as a
+ *     placement is.
+ *  3: a session's end cancels the orders whose limit price is outside the re-centred band (price_band).
+ */
+export const RULES = 3;
+
 export type OrderStatus =
   | 'working' // resting in the book
   | 'pending_trigger' // stop / trailing stop waiting for its trigger
@@ -46,7 +58,8 @@ export type CancelReason =
   | 'insufficient_funds' // market order ran out of buying power mid-way
   | 'insufficient_shares' // a bracket child could not reserve shares on activation
   | 'no_liquidity' // a triggered stop found nothing to trade against
-  | 'limit_exceeded'; // a market order's next fill would take it past the account's maximum order notional
+  | 'limit_exceeded' // a market order's next fill would take it past the account's maximum order notional
+  | 'price_band'; // its limit price is outside the band re-centred at the end of a session
 
 export interface InstrumentSpec {
   symbol: string;
@@ -166,10 +179,25 @@ export interface ReplaceOrder extends CommandBase {
   price?: Price;
   stopPrice?: Price;
   trailAmount?: Price;
+  /** Journaled under rules before 2 (see RULES): a bracket entry's new price is not checked against its children. */
+  rules?: number;
 }
-/** Ends the trading session: day orders expire, previous close and band re-centre, daily candles close. */
+/**
+ * Ends the trading session: day orders expire (bracket children of partly filled day entries go live), the
+ * last price becomes the previous close and the band re-centres on it, session statistics reset. Then every
+ * order whose limit price is outside the new band is canceled (reason price_band), so nothing trades at a
+ * price no new order could be entered at: resting limits, stop-limits still waiting for their trigger, and
+ * bracket children waiting for their entry (an entry canceled so activates its children for what it filled,
+ * an OCO leg canceled so leaves its sibling alone, as any cancel does). Stops and trailing stops have no limit
+ * and stay; triggered, they trade only against orders inside the band.
+ * Candles are not touched: a 1d bar is a UTC day, as every timeframe is a fixed UTC bucket (the history writer's
+ * bars are the same), so two sessions on one UTC day share one bar; the simulated market's calendar keeps one
+ * session per UTC day (engine/sim/calendar.ts).
+ */
 export interface EndSession extends CommandBase {
   type: 'EndSession';
+  /** Journaled under rules before 3 (see RULES): orders outside the new band are kept. */
+  rules?: number;
 }
 
 export type Command =

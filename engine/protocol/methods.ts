@@ -152,7 +152,8 @@ export type _MethodChecks = [
   >,
   Expect<Equals<z.output<typeof OrderSpecParamsSchema>, core.OrderSpec>>,
   Expect<Equals<Omit<z.output<typeof PlaceOrderParamsSchema>, 'bracket'>, core.OrderSpec>>,
-  Expect<Equals<z.output<typeof ReplaceOrderParamsSchema>, Omit<core.ReplaceOrder, 'type' | 'ts' | 'accountId'>>>,
+  // `rules` is the journal's (see core RULES), never a caller's
+  Expect<Equals<z.output<typeof ReplaceOrderParamsSchema>, Omit<core.ReplaceOrder, 'type' | 'ts' | 'accountId' | 'rules'>>>,
   Expect<Equals<z.output<typeof InstrumentSpecSchema>, core.InstrumentSpec>>,
 ];
 

@@ -76,6 +76,7 @@ export const CancelReasonSchema = z.enum([
   'insufficient_shares',
   'no_liquidity',
   'limit_exceeded',
+  'price_band',
 ]);
 export const ResultCodeSchema = z.enum(RESULT_CODES);
 export const LiquiditySchema = z.enum(['maker', 'taker']);

@@ -20,12 +20,16 @@
  *   7 PlaceOrder          [7, orderId, accountId, ...spec(11), bracket]
  *   8 PlaceOco            [8, accountId, [[orderId, ...spec(11)], [orderId, ...spec(11)]]]
  *   9 CancelOrder         [9, accountId, orderId]
- *  10 ReplaceOrder        [10, accountId, orderId, qty, price, stopPrice, trailAmount]
- *  11 EndSession          [11]
+ *  10 ReplaceOrder        [10, accountId, orderId, qty, price, stopPrice, trailAmount, rules]
+ *  11 EndSession          [11, rules]
  * spec = symbol, side, orderType, qty, price, stopPrice, trailAmount, tif, postOnly, stp, clientOrderId;
  * side/orderType/tif/stp are small integers when they are known values, strings otherwise;
  * bracket = null | [takeProfitId, takeProfitPrice, stopLossId, stopLossStop, stopLossPrice].
  * Trailing nulls are dropped.
+ *
+ * Rules (core/types.ts RULES): a command whose outcome a rule change altered carries the rules it is written
+ * under, always the current ones; an entry written before it carried them (no `rules` element) is decoded with
+ * `rules: 1`, so the engine runs it as it ran then. A current entry decodes without `rules`.
  */
 import type {
   AccountId,
@@ -49,6 +53,7 @@ import type {
   Withdraw,
   CancelOrder,
 } from '../core/types.js';
+import { RULES } from '../core/types.js';
 import { VenueError } from './errors.js';
 
 // ---------------------------------------------------------------- request types
@@ -242,15 +247,21 @@ export function encodeCommand(cmd: VenueCommand, nextId: () => OrderId): Encoded
     case 9:
       return trim([9, prim(c.accountId), prim(c.orderId)]);
     case 10:
-      return trim([10, prim(c.accountId), prim(c.orderId), prim(c.qty), prim(c.price), prim(c.stopPrice), prim(c.trailAmount)]);
+      return [10, prim(c.accountId), prim(c.orderId), prim(c.qty), prim(c.price), prim(c.stopPrice), prim(c.trailAmount), RULES];
     default:
-      return [11];
+      return [11, RULES];
   }
 }
 
 // ---------------------------------------------------------------- decode
 
 const has = (v: unknown): boolean => v !== null && v !== undefined;
+
+/** The rules an entry was written under (see the layout's note): none given is 1, the current ones are left out. */
+function decRules(c: { rules?: number }, v: unknown): void {
+  if (!has(v)) c.rules = 1;
+  else if (v !== RULES) c.rules = typeof v === 'number' ? v : 1;
+}
 
 /** Builds the engine command for an encoded one, stamped with the frame's time. */
 export function decodeCommand(a: readonly unknown[], ts: Timestamp): Command {
@@ -288,6 +299,7 @@ export function decodeCommand(a: readonly unknown[], ts: Timestamp): Command {
       if (has(a[4])) c.price = a[4] as number;
       if (has(a[5])) c.stopPrice = a[5] as number;
       if (has(a[6])) c.trailAmount = a[6] as number;
+      decRules(c, a[7]);
       return c;
     }
     case 8: {
@@ -340,8 +352,11 @@ export function decodeCommand(a: readonly unknown[], ts: Timestamp): Command {
       if (has(a[3])) c.allowShort = a[3] as boolean;
       return c;
     }
-    case 11:
-      return { type: 'EndSession', ts } as EndSession;
+    case 11: {
+      const c = { type: 'EndSession', ts } as EndSession;
+      decRules(c, a[1]);
+      return c;
+    }
     default:
       throw new VenueError('JOURNAL_CORRUPT', `Unknown command code ${JSON.stringify(a[0])} in the journal`);
   }

@@ -491,8 +491,8 @@ export class HistoryWriter {
           break;
         case 'OrderCanceled': {
           const r = this.row(e.orderId);
-          // a bracket child canceled before it went live (its entry ended during a halt and was cut to what
-          // the entry filled, with no event of its own): its quantity is what it held
+          // a bracket child canceled before it went live (its entry ended during a halt and cut it to what the
+          // entry filled, which its OrderReplaced already said): its quantity is what it held
           if (r.status === 'pending_parent') r.qty = r.filledQty + e.canceledQty;
           r.status = 'canceled';
           r.cancelReason = e.reason;

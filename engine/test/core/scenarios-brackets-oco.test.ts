@@ -190,6 +190,36 @@ describe.each(BOOKS)('brackets (%s book)', (book) => {
     expect(h.engine.openOrders(1)).toEqual([]);
   });
 
+  it('re-pricing a waiting entry keeps its take-profit beyond it and its stop-loss below it (INVALID_ORDER)', () => {
+    const h = setup(book, { 1: 100_000 });
+    const b = bracket(h); // buy 100 @ 100, take-profit 110, stop-loss 90
+    const before = h.engine.stateHash();
+    expect(strip(h.replace(1, b.entry, { price: 120 }))).toEqual([
+      { type: 'Rejected', command: 'ReplaceOrder', code: 'INVALID_ORDER', message: 'Take-profit must be beyond the entry price', accountId: 1, orderId: b.entry },
+    ]);
+    expect(strip(h.replace(1, b.entry, { price: 110 }))[0]).toMatchObject({ code: 'INVALID_ORDER', message: 'Take-profit must be beyond the entry price' });
+    expect(strip(h.replace(1, b.entry, { price: 90, qty: 50 }))[0]).toMatchObject({ code: 'INVALID_ORDER', message: 'Stop-loss must be on the losing side of the entry price' });
+    expect(h.engine.stateHash()).toBe(before);
+    expect(h.engine.order(b.entry)).toMatchObject({ price: 100, qty: 100 });
+    // a price between the two is fine, and the check holds after a partial fill too
+    expect(strip(h.replace(1, b.entry, { price: 105 }))[0]).toMatchObject({ type: 'OrderReplaced', price: 105 });
+    h.limit(DEALER, 'sell', 30, 105);
+    expect(code(h.replace(1, b.entry, { price: 112 }))).toBe('INVALID_ORDER');
+    // a sell entry: the take-profit below it, the stop-loss above it
+    const [se, stp, ssl] = [h.id(), h.id(), h.id()];
+    h.place(DEALER, 'sell', 10, { orderId: se, price: 120, tif: 'gtc', bracket: { takeProfit: { orderId: stp, price: 115 }, stopLoss: { orderId: ssl, stopPrice: 124 } } });
+    expect(strip(h.replace(DEALER, se, { price: 114 }))[0]).toMatchObject({ code: 'INVALID_ORDER', message: 'Take-profit must be beyond the entry price' });
+    expect(strip(h.replace(DEALER, se, { price: 124 }))[0]).toMatchObject({ code: 'INVALID_ORDER', message: 'Stop-loss must be on the losing side of the entry price' });
+    // once the children are live the entry is done: nothing left to re-price against them
+  });
+
+  it('a replace journaled under rules 1 re-prices a waiting entry unchecked, as it ran then', () => {
+    const h = setup(book, { 1: 100_000 });
+    const b = bracket(h);
+    const ev = h.exec({ type: 'ReplaceOrder', accountId: 1, orderId: b.entry, price: 120, rules: 1 });
+    expect(strip(ev)[0]).toMatchObject({ type: 'OrderReplaced', orderId: b.entry, price: 120 });
+  });
+
   it('a pending child cannot be modified (ORDER_NOT_MODIFIABLE) but an active one can', () => {
     const h = setup(book, { 1: 100_000 });
     const b = bracket(h);

@@ -109,6 +109,9 @@ describe.each(BOOKS)('regressions (%s book)', (book) => {
       const { h, entry, tp, sl, bid } = partlyFilled();
       expect(strip(h.cancel(1, entry))).toEqual([
         { type: 'OrderCanceled', orderId: entry, accountId: 1, symbol: 'ACME', reason: 'user', canceledQty: 6 },
+        // the children, cut to what the entry filled, say so while they wait
+        { type: 'OrderReplaced', orderId: tp, accountId: 1, symbol: 'ACME', qty: 4, leaves: 4, price: 105, keptPriority: true },
+        { type: 'OrderReplaced', orderId: sl, accountId: 1, symbol: 'ACME', qty: 4, leaves: 4, stopPrice: 95, keptPriority: true },
       ]);
       expect(h.engine.order(tp)).toMatchObject({ status: 'pending_parent', qty: 4 });
       expect(h.engine.order(sl)).toMatchObject({ status: 'pending_parent', qty: 4 });

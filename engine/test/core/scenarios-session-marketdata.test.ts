@@ -80,6 +80,62 @@ describe.each(BOOKS)('end of session (%s book)', (book) => {
     expect(h.pos(1)).toMatchObject({ qty: 30, reservedQty: 30 });
   });
 
+  it("cancels the orders whose limit price is outside the re-centred band ('price_band'); nothing trades outside it", () => {
+    const h = setup(book, { 1: 1_000_000, 2: 1_000_000 });
+    h.seed(1, 10, 100);
+    print(h, 80, 1); // the close: the band goes from 50..150 to 40..120
+    const ask = h.limit(DEALER, 'sell', 10, 145, { tif: 'gtc' }).id;
+    const stopLimit = h.stop(2, 'buy', 10, 140, { price: 145, tif: 'gtc' }).id; // waits for its trigger
+    const stop = h.stop(2, 'buy', 10, 140, { tif: 'gtc' }).id; // no limit: stays
+    const [e1, tp1, sl1] = [h.id(), h.id(), h.id()]; // entry inside, take-profit outside
+    h.place(2, 'buy', 10, { orderId: e1, price: 100, tif: 'gtc', bracket: { takeProfit: { orderId: tp1, price: 130 }, stopLoss: { orderId: sl1, stopPrice: 90 } } });
+    const [e2, tp2, sl2] = [h.id(), h.id(), h.id()]; // entry outside
+    h.place(2, 'buy', 10, { orderId: e2, price: 125, tif: 'gtc', bracket: { takeProfit: { orderId: tp2, price: 140 }, stopLoss: { orderId: sl2, stopPrice: 110 } } });
+    const [limitLeg, stopLeg] = h.oco(1, { side: 'sell', qty: 10, orderType: 'limit', price: 148, tif: 'gtc' }, { side: 'sell', qty: 10, orderType: 'stop', stopPrice: 70, tif: 'gtc' }).ids;
+    const inside = h.limit(2, 'buy', 5, 120, { tif: 'gtc' }).id; // on the band's edge: stays
+    expect(strip(h.endSession())).toEqual([
+      { type: 'OrderCanceled', orderId: ask, accountId: DEALER, symbol: 'ACME', reason: 'price_band', canceledQty: 10 },
+      { type: 'OrderCanceled', orderId: stopLimit, accountId: 2, symbol: 'ACME', reason: 'price_band', canceledQty: 10 },
+      { type: 'OrderCanceled', orderId: tp1, accountId: 2, symbol: 'ACME', reason: 'price_band', canceledQty: 10 },
+      { type: 'OrderCanceled', orderId: e2, accountId: 2, symbol: 'ACME', reason: 'price_band', canceledQty: 10 },
+      { type: 'OrderCanceled', orderId: tp2, accountId: 2, symbol: 'ACME', reason: 'parent_canceled', canceledQty: 10 },
+      { type: 'OrderCanceled', orderId: sl2, accountId: 2, symbol: 'ACME', reason: 'parent_canceled', canceledQty: 10 },
+      { type: 'OrderCanceled', orderId: limitLeg, accountId: 1, symbol: 'ACME', reason: 'price_band', canceledQty: 10 },
+      { type: 'SessionEnded', session: 1 },
+    ]);
+    expect(h.engine.instrument('ACME')).toMatchObject({ bandLow: 40, bandHigh: 120 });
+    expect(h.engine.openOrders().map((o) => o.orderId).sort((x, y) => x - y)).toEqual([stop, e1, sl1, stopLeg, inside]);
+    // the survivors of a bracket or a pair stand alone, as after any cancel
+    expect(h.engine.order(sl1)).toMatchObject({ status: 'pending_parent', parentId: e1 });
+    expect(h.engine.order(sl1)?.linkedId).toBeUndefined();
+    expect(h.engine.order(stopLeg)?.linkedId).toBeUndefined();
+    expect(h.pos(1)).toMatchObject({ qty: 11, reservedQty: 10 });
+    // a market buy finds no offer at 145 to trade with
+    expect(code(h.market(2, 'buy', 1).events)).toBe('NO_LIQUIDITY');
+    expect(h.engine.depth('ACME')!.asks).toEqual([]);
+  });
+
+  it('a session end journaled under rules before 3 keeps the orders outside the new band, as it ran then', () => {
+    const h = setup(book, { 1: 1_000_000 });
+    print(h, 80, 1);
+    const ask = h.limit(DEALER, 'sell', 10, 145, { tif: 'gtc' }).id;
+    expect(strip(h.exec({ type: 'EndSession', rules: 2 }))).toEqual([{ type: 'SessionEnded', session: 1 }]);
+    expect(h.engine.order(ask)).toMatchObject({ price: 145, status: 'working' });
+  });
+
+  it('leaves candles alone: a daily bar is a UTC day, shared by two sessions on one day', () => {
+    const h = setup(book, { 1: 100_000 });
+    print(h, 100, 10, T0);
+    h.at(T0 + 60_000).endSession();
+    print(h, 110, 5, T0 + 120_000);
+    print(h, 90, 1, T0 + 86_400_000); // the next UTC day, no session end between
+    const day = Date.UTC(2024, 0, 2);
+    expect(h.engine.candles('ACME', '1d')).toEqual([
+      { t: day, o: 100, h: 110, l: 100, c: 110, v: 15 },
+      { t: day + 86_400_000, o: 90, h: 90, l: 90, c: 90, v: 1 },
+    ]);
+  });
+
   it('changeBps rounds half away from zero', () => {
     const h = setup(book, { 1: 1_000_000 });
     h.instrument({ symbol: 'HALF', name: 'Half', tickSize: 1, lotSize: 1, referencePrice: 20_000, bandBps: 1000 });

@@ -2,7 +2,7 @@
 // for garbage requests alike, and ids are assigned in a fixed order.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Engine, type Command } from '../../core/index.js';
+import { Engine, RULES, type Command } from '../../core/index.js';
 import { decodeCommand, encodeCommand, orderIdsOf, type VenueCommand } from '../../venue/codec.js';
 import { isVenueError } from '../../venue/errors.js';
 
@@ -129,6 +129,22 @@ describe('codec', () => {
   it('refuses what cannot be journaled', () => {
     expect(() => encodeCommand({ type: 'Nope' } as unknown as VenueCommand, () => 1)).toThrow(/Unknown command type/);
     expect(() => encodeCommand({ type: 'OpenAccount', accountId: 1, limits: { maxOrderQty: 10n } } as unknown as VenueCommand, () => 1)).toThrow(/cannot be journaled/);
+  });
+
+  it('writes the rules a replace runs under; a replace journaled before they were written runs under rules 1', () => {
+    const enc = encodeCommand({ type: 'ReplaceOrder', accountId: 3, orderId: 9, price: 120 }, () => 1);
+    expect(enc).toEqual([10, 3, 9, null, 120, null, null, RULES]);
+    expect(decodeCommand(JSON.parse(JSON.stringify(enc)) as unknown[], 5)).toEqual({ type: 'ReplaceOrder', ts: 5, accountId: 3, orderId: 9, price: 120 });
+    // an entry as journals held it before: trailing nulls dropped, no rules
+    expect(decodeCommand([10, 3, 9, null, 120], 5)).toEqual({ type: 'ReplaceOrder', ts: 5, accountId: 3, orderId: 9, price: 120, rules: 1 });
+  });
+
+  it('writes the rules a session end runs under; one journaled before they were written runs under rules 1', () => {
+    const enc = encodeCommand({ type: 'EndSession' }, () => 1);
+    expect(enc).toEqual([11, RULES]);
+    expect(decodeCommand(JSON.parse(JSON.stringify(enc)) as unknown[], 5)).toEqual({ type: 'EndSession', ts: 5 });
+    expect(decodeCommand([11], 5)).toEqual({ type: 'EndSession', ts: 5, rules: 1 });
+    expect(decodeCommand([11, 2], 5)).toEqual({ type: 'EndSession', ts: 5, rules: 2 });
   });
 
   it('is compact', () => {

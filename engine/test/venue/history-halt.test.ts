@@ -1,6 +1,6 @@
-// The history writer's order record of a bracket child canceled while it waits for its symbol to reopen:
-// its entry ended during a halt (cut to what the entry filled, with no event of its own), so the record's
-// quantity comes from the cancel.
+// The history writer's order record of a bracket child waiting for its symbol to reopen after its entry ended
+// during a halt: the entry's end cuts it to what the entry filled (an OrderReplaced), and a cancel meanwhile
+// records the quantity it held.
 import { describe, expect, it } from 'vitest';
 import { Venue } from '../../venue/index.js';
 import { tempDb } from './helpers.js';
@@ -29,6 +29,10 @@ describe('history of a bracket child canceled during a halt', () => {
       await v.submit({ type: 'PlaceOrder', accountId: 99, symbol: 'ACME', side: 'sell', orderType: 'limit', qty: 4, price: 100, tif: 'gtc' });
       await v.submit({ type: 'SetInstrumentStatus', symbol: 'ACME', status: 'halted' });
       await v.submit({ type: 'CancelOrder', accountId: 1, orderId: entryId! });
+      // while they wait, the children's records show the quantity the engine holds for them
+      expect(v.order(tp!)).toMatchObject({ status: 'pending_parent', qty: 4, leaves: 4 });
+      expect(v.order(sl!)).toMatchObject({ status: 'pending_parent', qty: 4, leaves: 4 });
+      expect(v.view.order(sl!)).toMatchObject({ qty: 4, leaves: 4 });
       await v.submit({ type: 'CancelOrder', accountId: 1, orderId: tp! });
       expect(v.order(tp!)).toMatchObject({ status: 'canceled', qty: 4, filledQty: 0, leaves: 0 });
       // the other child goes live at the reopen with the same quantity

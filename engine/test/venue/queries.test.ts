@@ -254,6 +254,26 @@ describe('executions, statement, statistics', () => {
 });
 
 describe('candles and the trading day', () => {
+  it('a daily bar is a UTC day, whatever the sessions: two sessions on one day share one bar, as in the engine', async () => {
+    const clock = testClock(START);
+    const { v, trade } = await market(clock);
+    await trade(1, 2, 1000);
+    clock.t = START + 60_000;
+    await v.endSession();
+    clock.t = START + 120_000;
+    await trade(1, 2, 1010);
+    clock.t = START + 86_400_000; // the next UTC day, no session end between
+    await trade(1, 2, 990);
+    const day = Date.UTC(2024, 0, 25);
+    const want = [
+      { t: day, o: 1000, h: 1010, l: 1000, c: 1010, v: 20 },
+      { t: day + 86_400_000, o: 990, h: 990, l: 990, c: 990, v: 10 },
+    ];
+    expect(v.candles({ symbol: 'AAA', timeframe: '1d' })).toEqual(want);
+    expect(v.view.candles('AAA', '1d')).toEqual(want);
+    v.close({ snapshot: false });
+  });
+
   it('candles by symbol, timeframe and range survive a restart, beyond what the engine keeps', async () => {
     const clock = testClock(START);
     const { v, trade, file } = await market(clock, tempDb(), { engine: { candleHistory: 3 } });
