@@ -1,6 +1,8 @@
 // The HTTP router (server/src/http/api.ts) beside the web build (server/src/http/static.ts): HEAD requests,
 // the API's own paths never answered with the build's index.html, no dotfile of the build served.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -60,6 +62,35 @@ describe('HEAD', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.body).toBeUndefined();
+  });
+});
+
+describe('HEAD answered as GET, refusals too', () => {
+  it("a refusal's Content-Length is the GET's (a 405), and a refused WebSocket upgrade by HEAD gets the headers without the body", async () => {
+    // sign-in takes POST only: GET and HEAD are refused alike (the message names GET for both)
+    const got = await fetch(web.url + '/api/v1/auth/login');
+    const text = await got.text();
+    expect(got.status).toBe(405);
+    const head = await fetch(web.url + '/api/v1/auth/login', { method: 'HEAD' });
+    expect(head.status).toBe(405);
+    expect(Number(head.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+    expect(await head.text()).toBe('');
+    // raw, so that a body after the headers would be seen (Node's client fails on one after a HEAD)
+    for (const path of ['/ws', '/nope']) {
+      const answer = await new Promise<string>((resolve, reject) => {
+        const sock = connect(Number(new URL(web.url).port), '127.0.0.1', () =>
+          sock.write(`HEAD ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\n\r\n`),
+        );
+        let data = '';
+        sock.on('data', (d) => (data += d.toString()));
+        sock.on('close', () => resolve(data));
+        sock.on('error', reject);
+      });
+      const [headers, body] = answer.split('\r\n\r\n');
+      expect(headers, path).toMatch(/^HTTP\/1\.1 4\d\d /);
+      expect(Number(/Content-Length: (\d+)/i.exec(headers!)?.[1]), path).toBeGreaterThan(0);
+      expect(body, path).toBe('');
+    }
   });
 });
 

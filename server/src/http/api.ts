@@ -545,7 +545,7 @@ export function createApi(d: ApiDeps): (req: IncomingMessage, res: ServerRespons
       }
       const allow = allowedMethods(path);
       if (allow.length > 0) {
-        send(c, 405, toShape(new ProtocolError('METHOD_NOT_ALLOWED', `${req.method} is not allowed here; use ${allow.join(' or ')}`, { allow })), { Allow: allow.join(', ') });
+        send(c, 405, toShape(new ProtocolError('METHOD_NOT_ALLOWED', `${method} is not allowed here; use ${allow.join(' or ')}`, { allow })), { Allow: allow.join(', ') });
         return;
       }
       const missing = WS_PATHS.has(path) ? `${path} is the WebSocket endpoint: connect with a WebSocket upgrade` : `No route ${path}`;

@@ -43,7 +43,7 @@ export function httpStatus(code: ResultCode): number {
  * A whole HTTP error response, body in the one error shape, for a socket no ServerResponse wraps (an
  * upgrade refused, a request the HTTP parser refused); it closes the connection.
  */
-export function rawErrorResponse(status: number, code: string, message: string, headers: Record<string, string> = {}): string {
+export function rawErrorResponse(status: number, code: string, message: string, headers: Record<string, string> = {}, omitBody = false): string {
   const body = JSON.stringify({ code, message });
   const head = [
     `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}`,
@@ -52,5 +52,6 @@ export function rawErrorResponse(status: number, code: string, message: string, 
     'Connection: close',
     ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
   ];
-  return head.join('\r\n') + '\r\n\r\n' + body;
+  // a HEAD request gets the headers, Content-Length included, without the body (RFC 9110 §9.3.2)
+  return head.join('\r\n') + '\r\n\r\n' + (omitBody ? '' : body);
 }

@@ -86,8 +86,8 @@ export class Gateway {
     // error shape here instead of the library's plain text. The socket's close gives its address slot back.
     this.wss.on('wsClientError', (e: Error, socket: Duplex, req: IncomingMessage) => {
       deps.metrics.rejectedUpgrade('BAD_REQUEST');
-      if (req.method !== 'GET') return refuseUpgrade(socket, 405, 'METHOD_NOT_ALLOWED', e.message, { Allow: 'GET' });
-      refuseUpgrade(socket, 400, 'BAD_REQUEST', e.message, /Version/.test(e.message) ? { 'Sec-WebSocket-Version': '13, 8' } : {});
+      if (req.method !== 'GET') return refuseUpgrade(socket, req, 405, 'METHOD_NOT_ALLOWED', e.message, { Allow: 'GET' });
+      refuseUpgrade(socket, req, 400, 'BAD_REQUEST', e.message, /Version/.test(e.message) ? { 'Sec-WebSocket-Version': '13, 8' } : {});
     });
     this.#timer = setInterval(() => this.#heartbeat(), deps.config.ws.pingIntervalMs);
     this.#timer.unref();
@@ -104,7 +104,7 @@ export class Gateway {
     const ip = this.#addressOf(req);
     const refuse = (status: number, code: string, message: string, extra: Record<string, string> = {}): void => {
       this.#d.metrics.rejectedUpgrade(code);
-      refuseUpgrade(socket, status, code, message, extra);
+      refuseUpgrade(socket, req, status, code, message, extra);
     };
     let url: URL;
     try {
@@ -328,8 +328,8 @@ function remove<K, V>(m: Map<K, Set<V>>, k: K, v: V): void {
 }
 
 /** Answers an upgrade with an HTTP error in the API's shape `{code, message}` and closes the socket. */
-function refuseUpgrade(socket: Duplex, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
-  if (socket.writable) socket.end(rawErrorResponse(status, code, message, extra));
+function refuseUpgrade(socket: Duplex, req: IncomingMessage, status: number, code: string, message: string, extra: Record<string, string> = {}): void {
+  if (socket.writable) socket.end(rawErrorResponse(status, code, message, extra, req.method === 'HEAD'));
   else socket.destroy();
 }
 
