@@ -337,6 +337,7 @@ describe('hub ↔ firm server: one stored session, never replayed nor sent elsew
     otherServer = await startServer({ sim: 'off', auth: { argon2: FAST_ARGON2 } });
     const admin = await setupAdmin(firmServer);
     await createUser(firmServer, admin, 'alice', 'trader');
+    await createUser(firmServer, admin, 'bob', 'trader');
   });
   afterAll(async () => {
     await firmServer?.stop();
@@ -419,6 +420,32 @@ describe('hub ↔ firm server: one stored session, never replayed nor sent elsew
     } finally {
       net.restore();
       await hx.close();
+    }
+  });
+
+  it("a session left while being renewed never overwrites a newer sign-in to its profile: the keychain keeps the new session, or nothing when it was not to be remembered", async () => {
+    for (const remember of [true, false]) {
+      const { a, hx, p, store } = await signedIn();
+      const net = watchRefresh(400);
+      try {
+        const firm = a.call('hub.connect', { profileId: p.id });
+        await until(() => net.sent.length === 1, 5000, 'the renewal sent');
+        await a.call('hub.connect', { profileId: 'local' });
+        // another user signs in to the profile while alice's renewal is on its way
+        expect(await a.call('hub.login', { profileId: p.id, username: 'bob', password: PASSWORD, remember })).toMatchObject({ state: 'connected' });
+        await firm;
+        await sleep(600); // alice's renewal has come back
+        const held = await store.get(account(p.id));
+        if (!remember) expect(held).toBeUndefined();
+        else {
+          const who = await api(firmServer.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: held } });
+          expect(who.status).toBe(200);
+          expect((who.body as { user: { username: string } }).user.username).toBe('bob');
+        }
+      } finally {
+        net.restore();
+        await hx.close();
+      }
     }
   });
 

@@ -74,6 +74,9 @@ export function firmConnector(o: FirmOptions): FirmConnector {
         throw new ProtocolError('FORBIDDEN', 'The server asks you to change your password first (in its web sign-in)');
       }
       const account = secretAccount(profile.id, 'refreshToken');
+      // A renewal of an earlier session of this profile still on its way (a link left meanwhile) ends first:
+      // it stores its token only while the keychain still holds the one it spent, so it cannot overwrite this.
+      await renewals.get(account)?.catch(() => undefined);
       if (owned === undefined || owned()) {
         if (creds.remember) await o.credentials.set(account, pair.refreshToken);
         else await o.credentials.delete(account);
@@ -198,15 +201,18 @@ class FirmLink implements FirmSession {
 
   #refresh(): Promise<string> {
     if (this.#refreshing !== undefined) return this.#refreshing;
+    const spent = this.#refreshToken;
     const renewal = (async () => {
       try {
-        const pair = await postTokens(this.#o, this.#base, '/api/v1/auth/refresh', { refreshToken: this.#refreshToken });
+        const pair = await postTokens(this.#o, this.#base, '/api/v1/auth/refresh', { refreshToken: spent });
         this.#refreshToken = pair.refreshToken;
         this.setAccess(pair.accessToken, pair.expiresIn);
         // The old refresh token is now spent: replace it in the keychain before anything else can use it, also
         // when the link was closed meanwhile (switched away from: the session stays stored). Not once signed
-        // out, nor when the profile was moved to another server or deleted (the token is not its any more).
-        if (this.#keeps()) await this.#o.credentials.set(this.#account, pair.refreshToken);
+        // out, nor when the profile was moved to another server or deleted (the token is not its any more), nor
+        // when the keychain no longer holds the token spent: a newer sign-in to the profile stored its own
+        // session there (or, not remembered, deleted it).
+        if (this.#keeps() && (await this.#holds(spent))) await this.#o.credentials.set(this.#account, pair.refreshToken);
         return pair.accessToken;
       } catch (e) {
         if (e instanceof ProtocolError && e.code !== 'UNAVAILABLE' && e.code !== 'TIMEOUT' && e.code !== 'RATE_LIMITED' && e.code !== 'INTERNAL') {
@@ -217,7 +223,7 @@ class FirmLink implements FirmSession {
           }
           // The session is over (expired, revoked): forget it and ask for a sign-in. (A disabled user's is
           // kept: it works again once the user is enabled.)
-          if (e.code !== 'FORBIDDEN' && this.#keeps()) await this.#o.credentials.delete(this.#account).catch(() => false);
+          if (e.code !== 'FORBIDDEN' && this.#keeps() && (await this.#holds(spent))) await this.#o.credentials.delete(this.#account).catch(() => false);
           throw new ProtocolError('UNAUTHENTICATED', `Sign in again: ${e.message}`, { cause: e.code });
         }
         throw e;
@@ -229,6 +235,11 @@ class FirmLink implements FirmSession {
     this.#refreshing = renewal;
     this.#renewals.set(this.#account, renewal);
     return renewal;
+  }
+
+  /** Whether the keychain still holds `token` as this profile's session (a failure to read it counts as no). */
+  async #holds(token: string): Promise<boolean> {
+    return (await this.#o.credentials.get(this.#account).catch(() => undefined)) === token;
   }
 
   /** Whether this link keeps its session in the keychain (see StillOwned). */
