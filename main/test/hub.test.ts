@@ -11,6 +11,7 @@ import { MemoryStore } from '../src/credentials/store.js';
 import { LinkGroups } from '../src/links.js';
 import { ProfileStore } from '../src/profiles.js';
 import { readyGatedPort } from '../src/hub/ready-port.js';
+import type { FirmConnector, FirmSession } from '../src/hub/hub.js';
 import { hubFixture, type HubFixture } from './fixtures.js';
 import { Inbox, until } from './helpers.js';
 
@@ -301,6 +302,37 @@ describe('hub: profiles and keychain', () => {
     await a.call('hub.profiles.delete', { id: p.id });
     expect((await a.call('hub.profiles.list')).profiles.map((x) => x.id)).toEqual(['local']);
     expect(await keychain.accounts()).toEqual([]);
+  });
+
+  it("a connect whose stored session cannot be read (a keychain that never answers) gives up after resumeTimeoutMs; the profile's edits and deletes then go ahead", async () => {
+    let resumes = 0;
+    let closedLate = 0;
+    let answer: ((f: FirmSession) => void) | undefined;
+    const firm: FirmConnector = {
+      resume: () => {
+        resumes++;
+        return new Promise<FirmSession>((r) => (answer = r)); // a keychain waiting on an unlock prompt
+      },
+      login: () => new Promise<FirmSession>(() => undefined),
+    };
+    fx = await hubFixture({ firm, hub: { resumeTimeoutMs: 300 } });
+    const a = await fx.window();
+    const p = await a.call('hub.profiles.save', { name: 'Firm', url: 'https://firm.example' });
+    const connecting = a.call('hub.connect', { profileId: p.id });
+    await until(() => resumes === 1, 2000, 'the resume began');
+    await a.call('hub.connect', { profileId: 'local' }); // the user goes back to the local market
+    // the edit waits for the connect, which gives up in time
+    expect(await a.call('hub.profiles.save', { id: p.id, name: 'Renamed', url: 'https://firm.example' })).toMatchObject({ name: 'Renamed' });
+    await connecting;
+    // a session the keychain hands over after all is closed, not used
+    answer!({ close: () => void closedLate++ } as unknown as FirmSession);
+    await until(() => closedLate === 1, 2000, 'the late session closed');
+    // a connect that gives up says why
+    const again = await a.call('hub.connect', { profileId: p.id });
+    expect(again).toMatchObject({ profileId: p.id, error: { code: 'UNAVAILABLE', message: expect.stringContaining('could not be read within') } });
+    await a.call('hub.connect', { profileId: 'local' });
+    await a.call('hub.profiles.delete', { id: p.id });
+    expect((await a.call('hub.profiles.list')).profiles.map((x) => x.id)).toEqual(['local']);
   });
 
   it('without a firm connector a firm profile is offline, and exchange calls say so', async () => {

@@ -104,6 +104,12 @@ export interface HubOptions {
   lingerMs?: number;
   /** How long hub.connect / hub.login wait for the connection to settle before answering. Default 10 s. */
   settleMs?: number;
+  /**
+   * How long a connect waits to read a firm profile's stored session (the keychain, which may be waiting for
+   * an unlock prompt, or a renewal of it still on its way) before it gives up with UNAVAILABLE. The profile's
+   * edits and deletes wait for its connect, so this bounds their wait too. Default 20 s.
+   */
+  resumeTimeoutMs?: number;
   onInternalError?(error: unknown, where: Record<string, unknown>): void;
 }
 
@@ -250,10 +256,21 @@ export class Hub {
     if (badUrl !== undefined) {
       error = { code: 'BAD_REQUEST', message: badUrl };
     } else if (this.#o.firm !== undefined) {
+      const resumed = this.#o.firm.resume(profile, () => this.#owns(profile));
+      const limitMs = this.#o.resumeTimeoutMs ?? 20_000;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), limitMs)));
       try {
-        firm = await this.#o.firm.resume(profile, () => this.#owns(profile));
+        const got = await Promise.race([resumed, late]);
+        if (got === 'late') {
+          // a session it reads after all is not wanted any more: closed at once
+          void resumed.then((f) => f?.close(), () => undefined);
+          error = { code: 'UNAVAILABLE', message: `The stored session could not be read within ${Math.round(limitMs / 1000)} s (is the keychain locked?): connect again` };
+        } else firm = got;
       } catch (e) {
         error = toShape(e);
+      } finally {
+        clearTimeout(timer);
       }
       if (firm !== undefined && this.#movedSince(profile)) {
         firm.close();
