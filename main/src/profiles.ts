@@ -37,7 +37,8 @@ export class ProfileStore {
   /**
    * `file`: profiles.json (omit for memory only). A missing file starts with the local profile; so does an
    * unreadable one, after it was renamed aside (`profiles.json.corrupt-<timestamp>`, and a warning). An entry
-   * that is not a valid profile is dropped alone (a warning, and a copy of the file is kept aside).
+   * that is not a valid profile is dropped alone (a warning, and a copy of the file is kept aside), and the file
+   * is written again without it.
    */
   constructor(file?: string, o: ProfileStoreOptions = {}) {
     this.#file = file;
@@ -84,6 +85,14 @@ export class ProfileStore {
     }
     const a = ProfileIdSchema.safeParse(parsed.data.activeId);
     if (a.success && seen.has(a.data)) this.#activeId = a.data;
+    if (dropped.length > 0) {
+      // written again without them, so the next start reads a clean file (and sets no copy aside again)
+      try {
+        this.#save();
+      } catch (e) {
+        o.onWarning?.(`The connection profiles file could not be written without its invalid entries: ${e instanceof Error ? e.message : String(e)}`, { file });
+      }
+    }
   }
 
   list(): StoredProfile[] {

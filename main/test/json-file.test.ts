@@ -100,6 +100,12 @@ describe('a damaged file in the user-data folder is set aside, said so, and neve
     expect(warnings[0]!.data?.dropped).toContain('gamma-cccccc');
     const [kept] = asides(dir, 'profiles.json');
     expect(readFileSync(join(dir, kept!), 'utf8')).toBe(text);
+    // the file is written again without it: the next start reads it clean, sets nothing more aside, warns of nothing
+    const next = new ProfileStore(file, { onWarning: (message) => warnings.push({ message }) });
+    expect(next.list().map((p) => p.id)).toEqual(['local', 'acme-aaaaaa', 'beta-bbbbbb']);
+    expect(next.activeId).toBe('acme-aaaaaa');
+    expect(warnings).toHaveLength(1);
+    expect(asides(dir, 'profiles.json')).toHaveLength(1);
     // a file of another shape altogether is set aside whole
     writeFileSync(file, JSON.stringify([good]));
     expect(new ProfileStore(file, { onWarning: (message) => warnings.push({ message }) }).list()).toHaveLength(1);
