@@ -391,6 +391,7 @@ export function buildServer(input: Config | ConfigInput = {}, opts: BuildOptions
       return { ...pub, instruments: venueChannels.instruments, 'admin.users': usersChannel, 'admin.audit': auditChannel, orders: venueChannels.orders, executions: venueChannels.executions, account: venueChannels.account, alerts: venueChannels.alerts };
     },
     isAllowedOrigin,
+    ...(opts.now !== undefined ? { now: opts.now } : {}),
     metrics: {
       connections: (d) => m.wsConns.inc(d),
       messagesIn: () => m.wsIn.inc(),

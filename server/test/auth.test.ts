@@ -192,6 +192,32 @@ describe('login, me, refresh rotation, logout', () => {
   });
 });
 
+describe('a session that ends', () => {
+  it('closes its WebSockets when it expires (within a heartbeat), telling the client to sign in again; a live session\'s stay open', async () => {
+    let offset = 0;
+    const t = await startServer({ sim: 'off', ws: { pingIntervalMs: 100 } as never }, { now: () => Date.now() + offset });
+    try {
+      await setupAdmin(t);
+      const a = (await login(t, 'admin')).body as Session;
+      const { ws, client } = await wsClient(t, { token: a.accessToken });
+      const closedInfo = new Promise((r) => client.onClose(r));
+      const gone = closed(ws, 10_000);
+      // a few heartbeats: still open, and answering
+      await new Promise((r) => setTimeout(r, 400));
+      expect(ws.readyState).toBe(ws.OPEN);
+      expect(await client.call('time.get', {})).toBeDefined();
+      // the session's end (30 days after the sign-in by default) passes
+      offset = 31 * 24 * 3600 * 1000;
+      expect((await gone).reason).toBe('UNAUTHENTICATED');
+      expect(((await closedInfo) as { error?: unknown }).error).toMatchObject({ code: 'UNAUTHENTICATED', details: { reason: 'session expired' } });
+      // and it cannot be renewed
+      expect((await api(t.url, 'POST', '/api/v1/auth/refresh', { body: { refreshToken: a.refreshToken } })).status).toBe(401);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
 describe('an old access token a client still sends', () => {
   it('does not stop the first setup, signing in or refreshing; other routes still read it', async () => {
     const c = { t: Date.now() };

@@ -24,6 +24,8 @@ export interface Principal {
   accountId: number | undefined;
   sessionId: string;
   mustChangePassword: boolean;
+  /** When the session ends (ms; it cannot be renewed past it): a WebSocket opened in it is closed then. */
+  sessionExpiresAt?: number;
 }
 
 export interface ClientInfo {
@@ -631,6 +633,7 @@ export class AuthService {
       accountId: u.accountId ?? undefined,
       sessionId: s.id,
       mustChangePassword: u.mustChangePassword === 1,
+      sessionExpiresAt: s.expiresAt,
     };
     if (this.#cache.size > 50_000) this.#cache.clear();
     this.#cache.set(hash, { p, exp: t.expiresAt });

@@ -41,6 +41,8 @@ export interface GatewayDeps {
   methods(p: Principal | undefined, ip: string): MethodHandlers;
   channels(conn: Conn): ChannelHandlers;
   isAllowedOrigin(origin: string, host: string | undefined): boolean;
+  /** The clock sessions end by (the auth service's; default Date.now). */
+  now?: () => number;
   metrics: {
     connections(delta: number): void;
     messagesIn(): void;
@@ -281,8 +283,17 @@ export class Gateway {
   }
 
   #heartbeat(): void {
-    for (const s of this.#all) {
+    const now = this.#d.now?.() ?? Date.now();
+    for (const s of [...this.#all]) {
       const c = s.conn;
+      // A session ends at its expiry, renewed or not: its sockets end with it (within a heartbeat), as a
+      // revoked one's do at once. The client is told to sign in again.
+      const ends = s.principal?.sessionExpiresAt;
+      if (ends !== undefined && ends <= now) {
+        c.closeWithError(1008, { code: 'UNAUTHENTICATED', message: 'The session expired; sign in again', details: { reason: 'session expired' } }, 'UNAUTHENTICATED');
+        this.#unregister(s);
+        continue;
+      }
       try {
         if (!c.ping()) c.terminate();
       } catch {
