@@ -422,6 +422,10 @@ describe('power-trader features', () => {
   });
 
   it('hotkeys: flatten previews, then cancels the symbol and closes the position at market', async () => {
+    // The earlier tests' resting orders go first: one filling while the preview opens (the simulated market
+    // moves on) would change the position it sizes
+    await page.evaluate(`window.__tradedesk.conn.call('order.cancelAll', ${JSON.stringify({ symbol })})`);
+    await until(() => Promise.resolve(openIds()), (l) => l.length === 0, 10_000, 'no order of the symbol working');
     await page.evaluate(`window.__tradedesk.conn.call('order.place', ${JSON.stringify({ symbol, side: 'buy', orderType: 'market', qty: 200, tif: 'ioc' })})`);
     const pos = () => host.core.venue.view.accountView(LOCAL_ACCOUNT_ID)?.positions.find((p) => p.symbol === symbol)?.qty ?? 0;
     await until(() => Promise.resolve(pos()), (q) => q > 0, 10_000, 'a long position');
