@@ -13,7 +13,7 @@ for (const name of ['better-sqlite3', 'keytar']) {
     const m = require(name);
     if (name === 'better-sqlite3') new m(':memory:').close(); // its binding loads with the first database
   } catch (e) {
-    if (builtForAnother.test(String(e?.message ?? e))) rebuild.push(name);
+    if (builtForAnother.test(e instanceof Error ? e.message : String(e))) rebuild.push(name);
   }
 }
 if (rebuild.length > 0) {
