@@ -8,6 +8,7 @@
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { buildServer, type App } from './app.js';
 import { HELP, OWASP_ARGON2ID_MIN, argon2Warning, loadConfig, type Config } from './config.js';
+import { StaticFiles } from './http/static.js';
 import { resetAdmin } from './reset-admin.js';
 import { restoreBackup } from './restore.js';
 import { permissionsWarning, setupCommand } from './per-os.js';
@@ -182,6 +183,9 @@ async function main(): Promise<void> {
     nodeFlags: process.execArgv,
   });
 
+  // without the renderer's build the API works, but / answers 404: said once, with where it was looked for
+  const web = new StaticFiles(app.config.rendererDir);
+  if (!web.available) app.log.warn('no web build: the browser UI is not served at / (npm run build:renderer makes it; --renderer-dir names another folder)', { rendererDir: web.root });
   const permissions = permissionsWarning();
   if (permissions !== undefined) app.log.warn(permissions);
   const weakHashing = argon2Warning(app.config.auth.argon2);

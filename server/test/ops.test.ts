@@ -590,6 +590,26 @@ describe('graceful shutdown', () => {
     expect(argon2Warning({ memoryCost: 19_455, timeCost: 2, parallelism: 1 })).toContain('below');
   }, 30_000);
 
+  it('without the web build, the server says once in its log that / serves no browser UI, naming the folder; with it, nothing is said', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tdmain-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(join(dir, 'web'));
+    for (const withBuild of [false, true]) {
+      if (withBuild) writeFileSync(join(dir, 'web', 'index.html'), '<!doctype html><title>TradeDesk</title>');
+      const run = runServer(['--db', join(dir, `v${withBuild ? 2 : 1}.db`), '--port', '0', '--sim', 'off', '--renderer-dir', join(dir, 'web')]);
+      await run.until(() => run.out.includes('"listening"') && (withBuild || run.out.includes('no web build')));
+      const warned = run.out.split('\n').filter((l) => l.includes('no web build'));
+      if (withBuild) expect(warned).toEqual([]);
+      else {
+        expect(warned).toHaveLength(1);
+        expect(JSON.parse(warned[0]!)).toMatchObject({ level: 'warn', rendererDir: join(dir, 'web') });
+      }
+      const exit = new Promise<number | null>((r) => run.child.once('exit', (code) => r(code)));
+      run.child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+    }
+  }, 30_000);
+
   it('a repeat of the signal within a second (the copy tsx relays of a SIGTERM to the process group) does not cut the graceful stop short', async () => {
     // Under tsx (npm run server:dev) a signal to the process group reaches node twice: from the group, and
     // the copy tsx sends when node has not told it within 30 ms that it got it (a busy event loop). Sent
