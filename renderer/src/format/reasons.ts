@@ -157,5 +157,5 @@ export const CANCEL_REASONS: Record<string, string> = {
   insufficient_shares: 'Canceled: not enough shares',
   no_liquidity: 'Canceled: no liquidity',
   limit_exceeded: "Canceled: the account's maximum order value reached",
-  price_band: "Canceled: price outside the new session's band",
+  price_band: 'Canceled: outside the new band',
 };

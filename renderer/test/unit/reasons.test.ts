@@ -24,6 +24,13 @@ describe('every result code has words for the trader', () => {
   it('explains every cancel reason', () => {
     for (const r of CancelReasonSchema.options) expect(CANCEL_REASONS[r], r).toBeTruthy();
   });
+
+  it("says an order canceled by the new session's price band in a line the blotter's status column holds at 1280 x 720", () => {
+    // the column is 220 px (204 inside its padding): about 33 characters of the 12 px UI font
+    const text = CANCEL_REASONS.price_band!;
+    expect(text).toMatch(/^Canceled: .*band$/);
+    expect(text.length, text).toBeLessThanOrEqual(32);
+  });
 });
 
 describe("a refusal in words: the server's own reason, not a stock sentence", () => {
