@@ -151,7 +151,7 @@ export const CANCEL_REASONS: Record<string, string> = {
   ioc: 'Canceled: IOC remainder',
   expired: 'Expired (end of day)',
   self_trade: 'Canceled: would trade with yourself',
-  oco: 'Canceled: other OCO leg traded',
+  oco: 'Canceled: other OCO leg traded or triggered',
   parent_canceled: 'Canceled with its parent order',
   insufficient_funds: 'Canceled: not enough buying power',
   insufficient_shares: 'Canceled: not enough shares',

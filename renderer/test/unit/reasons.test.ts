@@ -25,6 +25,10 @@ describe('every result code has words for the trader', () => {
     for (const r of CancelReasonSchema.options) expect(CANCEL_REASONS[r], r).toBeTruthy();
   });
 
+  it("says an OCO leg's cancel came from the other leg trading or (a stop leg) triggering: the engine cancels on either", () => {
+    expect(CANCEL_REASONS.oco).toBe('Canceled: other OCO leg traded or triggered');
+  });
+
   it("says an order canceled by the new session's price band in a line the blotter's status column holds at 1280 x 720", () => {
     // the column is 220 px (204 inside its padding): about 33 characters of the 12 px UI font
     const text = CANCEL_REASONS.price_band!;
