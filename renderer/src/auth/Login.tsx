@@ -5,7 +5,7 @@
  */
 import { useEffect, useRef, useState } from 'react';
 import { isProtocolError } from '../../../engine/protocol/index.js';
-import { reasonFor } from '../format/reasons.js';
+import { reasonFor, throttledSignIn } from '../format/reasons.js';
 
 export interface LoginProps {
   serverName: string;
@@ -49,7 +49,8 @@ export function LoginForm(p: LoginProps) {
       } else {
         if (c === 'INVALID_TWO_FACTOR_CODE') setCode('');
         if (c === 'INVALID_CREDENTIALS') setPassword('');
-        setError({ code: c, text: c === 'RATE_LIMITED' ? `${reasonFor(c)} (${msg})` : reasonFor(c, msg, 'signin') });
+        const details = isProtocolError(e) ? e.details : undefined;
+        setError({ code: c, text: c === 'RATE_LIMITED' ? throttledSignIn(msg, details) : reasonFor(c, msg, 'signin') });
       }
     } finally {
       setBusy(false);

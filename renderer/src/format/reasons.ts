@@ -151,11 +151,32 @@ export const CANCEL_REASONS: Record<string, string> = {
   ioc: 'Canceled: IOC remainder',
   expired: 'Expired (end of day)',
   self_trade: 'Canceled: would trade with yourself',
-  oco: 'Canceled: other OCO leg traded',
+  oco: 'Canceled: other OCO leg traded or triggered',
   parent_canceled: 'Canceled with its parent order',
   insufficient_funds: 'Canceled: not enough buying power',
   insufficient_shares: 'Canceled: not enough shares',
   no_liquidity: 'Canceled: no liquidity',
   limit_exceeded: "Canceled: the account's maximum order value reached",
-  price_band: "Canceled: price outside the new session's band",
+  price_band: 'Canceled: outside the new band',
 };
+
+/** A wait in words, rounded up: "40 seconds" up to a minute and a half, then "15 minutes", then "2 hours". */
+export function waitInWords(seconds: number): string {
+  const s = Math.max(1, Math.ceil(seconds));
+  const unit = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+  if (s <= 90) return unit(s, 'second');
+  const m = Math.ceil(s / 60);
+  return m <= 90 ? unit(m, 'minute') : unit(Math.ceil(s / 3600), 'hour');
+}
+
+/**
+ * A throttled sign-in (RATE_LIMITED) in words: how long to wait, from the refusal's `details.retryAfter`
+ * (seconds; the server's lock lasts up to 15 minutes), and whether it was wrong two-factor codes that locked
+ * the account (the server's message says so). The server's own sentence is not repeated.
+ */
+export function throttledSignIn(message: string | undefined, details: Record<string, unknown> | undefined): string {
+  const twoFactor = /two-factor|2fa/i.test(message ?? '');
+  const what = twoFactor ? 'Too many wrong two-factor codes for this account.' : 'Too many attempts.';
+  const wait = details?.retryAfter;
+  return typeof wait === 'number' && Number.isFinite(wait) && wait > 0 ? `${what} Try again in ${waitInWords(wait)}.` : `${what} Wait a moment and try again.`;
+}

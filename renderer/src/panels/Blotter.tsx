@@ -3,7 +3,7 @@
  * words for each code, and the full order history. Modify: click Modify (or press Enter on a row), change
  * quantity/price, Enter sends, Esc leaves it as it was.
  */
-import { useMemo, useState, type KeyboardEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { isProtocolError } from '../../../engine/protocol/index.js';
 import { useExecutions, useInstrument, useLive, useOrders, useRejects, type LocalReject } from '../data/live.js';
 import type { OrderRecord } from '../data/types.js';
@@ -74,7 +74,8 @@ export function Blotter(_props: PanelProps) {
           {actionError}
         </div>
       )}
-      <div className="table-wrap">
+      {/* (one per tab: each tab opens at its top, not where the last one was scrolled to) */}
+      <div className="table-wrap" key={tab}>
         {tab === 'working' && <WorkingTable orders={working} onError={setActionError} />}
         {tab === 'fills' && <FillsTable />}
         {tab === 'rejected' && <RejectsTable rows={rejected} />}
@@ -166,6 +167,11 @@ function ModifyRow({ o, done, onError }: { o: OrderRecord; done(): void; onError
   // the prices the fields opened with: a field left as it was is no change, though the order's stop moved on
   const [opened] = useState(() => ({ price: o.price, stopPrice: o.stopPrice }));
   const [err, setErr] = useState<{ text: string; code?: string } | undefined>();
+  // the row that says why nothing was sent comes into view under the row (a short blotter scrolls to it)
+  const noteRef = useRef<HTMLTableRowElement>(null);
+  useEffect(() => {
+    if (err !== undefined) noteRef.current?.scrollIntoView({ block: 'nearest' });
+  }, [err]);
   const submit = async () => {
     // the ticket's checks first: a refusal here is not the exchange's (nothing is sent, no Rejected row)
     const check = validateModify({ ...o, ...opened }, { qty, price, stopPrice: stop }, inst);
@@ -222,7 +228,7 @@ function ModifyRow({ o, done, onError }: { o: OrderRecord; done(): void; onError
     <>
       {row}
       {err !== undefined && (
-        <tr className="editing modify-note">
+        <tr className="editing modify-note" ref={noteRef}>
           <td className="l wide" colSpan={11}>
             <span className="field-error" data-testid="modify-error" data-code={err.code} role="alert">
               {err.text}

@@ -318,6 +318,47 @@ describe('local simulation through the headless host', () => {
     }
   });
 
+  it("at 1280 x 720 a blotter with more orders than fit scrolls inside its panel, and a refused modify's reason comes into view", async () => {
+    // more working orders than the short blotter shows (the earlier tests left a stop and a GTC limit)
+    for (const pct of [11, 12, 13, 14, 15, 16]) {
+      const n = await workingRows(page).count();
+      await fillTicket(page, { side: 'buy', type: 'limit', qty: String(inst.lotSize), price: below(inst.previousClose, pct), tif: 'day' });
+      await submitTicket(page);
+      await until(() => workingRows(page).count(), (c) => c === n + 1, 10_000, 'the order in the blotter');
+    }
+    await page.setViewportSize({ width: 1280, height: 720 });
+    try {
+      await page.waitForTimeout(300);
+      type Box = { x: number; y: number; width: number; height: number };
+      const box = async (l: ReturnType<Page['locator']>): Promise<Box> => (await l.boundingBox())!;
+      const inside = (a: Box, b: Box) => a.x >= b.x - 0.5 && a.y >= b.y - 0.5 && a.x + a.width <= b.x + b.width + 0.5 && a.y + a.height <= b.y + b.height + 0.5;
+      const wrapLoc = page.locator('[data-panel=blotter] .table-wrap');
+      const sizes = (await page.evaluate(`(() => {
+        const e = document.querySelector('[data-panel=blotter] .table-wrap');
+        return { scroll: e.scrollHeight, client: e.clientHeight };
+      })()`)) as { scroll: number; client: number };
+      // the rows that do not fit are scrolled to, not cut off below the panel
+      expect.soft(sizes.scroll, `the table area: ${JSON.stringify(sizes)}`).toBeGreaterThan(sizes.client);
+      const panel = await box(page.locator('[data-panel=blotter] .panel-body'));
+      expect.soft(inside(await box(wrapLoc), panel), `the table area ${JSON.stringify(await box(wrapLoc))} in the panel ${JSON.stringify(panel)}`).toBe(true);
+      // the lowest order modified to nothing: why it was not sent shows without scrolling
+      const last = workingRows(page).last();
+      await last.getByRole('button', { name: 'Modify' }).click();
+      await page.getByLabel('New quantity').fill('0');
+      await page.keyboard.press('Enter');
+      const note = page.getByTestId('modify-error');
+      await note.waitFor();
+      await page.waitForTimeout(200);
+      const wrap = await box(wrapLoc);
+      expect.soft(inside(await box(note), wrap), `the reason ${JSON.stringify(await box(note))} in the table area ${JSON.stringify(wrap)}`).toBe(true);
+      expect.soft(inside(await box(note), await box(page.locator('[data-panel=blotter] .panel-body'))), 'the reason in the panel').toBe(true);
+      await page.keyboard.press('Escape');
+      await page.getByTestId('modify-row').waitFor({ state: 'detached' });
+    } finally {
+      await page.setViewportSize({ width: 1600, height: 900 });
+    }
+  });
+
   it('keeps every panel live when another panel on the same feeds goes: a depth ladder closed, the Fills tab left', async () => {
     await pickSymbol(page, inst.symbol);
     // the ladder follows orders, fills and instruments with the very handlers the blotter and the chart use

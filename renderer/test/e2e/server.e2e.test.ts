@@ -82,6 +82,23 @@ describe('firm server in a browser', () => {
     await b.context.close();
   });
 
+  it('says once, in words, how long to wait when wrong passwords have locked the sign-in', async () => {
+    await ex.trader('dave', 0);
+    const b = await openPage(browser, `${ex.url}/`);
+    const p = b.page;
+    const err = p.getByTestId('login-error');
+    // five wrong passwords lock the name for a while (a wrong one clears the password field)
+    for (let i = 0; i < 5; i++) {
+      await signIn(p, 'dave', `wrong password ${i}`);
+      await until(() => p.inputValue('#login-pass'), (v) => v === '', 10_000, `wrong password ${i} refused`);
+    }
+    await signIn(p, 'dave', 'wrong password again');
+    await until(() => err.getAttribute('data-code'), (c) => c === 'RATE_LIMITED', 10_000, 'the sign-in throttled');
+    expect(await err.textContent()).toMatch(/^Too many attempts\. Try again in \d+ seconds?\.$/);
+    expect(realProblems(b.problems)).toEqual([]);
+    await b.context.close();
+  });
+
   it('has a new user replace the temporary password at first sign-in, explaining the policy', async () => {
     await ex.newUser('carol', 'temporary carol password', 1_000_000);
     const b = await openPage(browser, `${ex.url}/`);

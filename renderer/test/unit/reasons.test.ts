@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Engine, type Command } from '../../../engine/core/index.js';
 import { CODES, ProtocolError, RESULT_CODES } from '../../../engine/protocol/index.js';
-import { CANCEL_REASONS, REASONS, reasonFor } from '../../src/format/reasons.js';
+import { CANCEL_REASONS, REASONS, reasonFor, throttledSignIn, waitInWords } from '../../src/format/reasons.js';
 import { CancelReasonSchema } from '../../../engine/protocol/index.js';
 
 describe('every result code has words for the trader', () => {
@@ -23,6 +23,17 @@ describe('every result code has words for the trader', () => {
 
   it('explains every cancel reason', () => {
     for (const r of CancelReasonSchema.options) expect(CANCEL_REASONS[r], r).toBeTruthy();
+  });
+
+  it("says an OCO leg's cancel came from the other leg trading or (a stop leg) triggering: the engine cancels on either", () => {
+    expect(CANCEL_REASONS.oco).toBe('Canceled: other OCO leg traded or triggered');
+  });
+
+  it("says an order canceled by the new session's price band in a line the blotter's status column holds at 1280 x 720", () => {
+    // the column is 220 px (204 inside its padding): about 33 characters of the 12 px UI font
+    const text = CANCEL_REASONS.price_band!;
+    expect(text).toMatch(/^Canceled: .*band$/);
+    expect(text.length, text).toBeLessThanOrEqual(32);
   });
 });
 
@@ -99,5 +110,37 @@ describe("a refusal in words: the server's own reason, not a stock sentence", ()
       expect(text, c.message).toMatch(/\d\.\d\d/);
       expect(text, c.message).not.toMatch(/(?<![\d.,])\d{3,}(?![\d.,])/);
     }
+  });
+});
+
+describe('a throttled sign-in in words: how long to wait, once', () => {
+  it("says the wait from the refusal's retryAfter, without the server's own sentence", () => {
+    const text = throttledSignIn('Too many failed sign-ins; retry in 900 s', { retryAfter: 900 });
+    expect(text).toBe('Too many attempts. Try again in 15 minutes.');
+    expect(throttledSignIn('Too many failed sign-ins; retry in 40 s', { retryAfter: 40 })).toBe('Too many attempts. Try again in 40 seconds.');
+    expect(throttledSignIn('Too many failed sign-ins; retry in 1 s', { retryAfter: 1 })).toBe('Too many attempts. Try again in 1 second.');
+    for (const t of [text, throttledSignIn('Too many failed sign-ins; retry in 2 s', { retryAfter: 2 })]) {
+      expect(t).not.toMatch(/retry in|\(|Wait a moment/);
+      expect(t.match(/Too many/g)).toHaveLength(1);
+    }
+  });
+
+  it('tells a lock for wrong two-factor codes from one for wrong passwords', () => {
+    expect(throttledSignIn('Too many wrong two-factor codes for this account; retry in 120 s', { retryAfter: 120 })).toBe(
+      'Too many wrong two-factor codes for this account. Try again in 2 minutes.',
+    );
+  });
+
+  it('asks for a moment when the server gives no wait', () => {
+    expect(throttledSignIn('Too many connections from this address', undefined)).toBe('Too many attempts. Wait a moment and try again.');
+    expect(throttledSignIn(undefined, { retryAfter: 'soon' })).toBe('Too many attempts. Wait a moment and try again.');
+  });
+
+  it('rounds a wait up to whole seconds, minutes or hours', () => {
+    expect(waitInWords(0.2)).toBe('1 second');
+    expect(waitInWords(90)).toBe('90 seconds');
+    expect(waitInWords(91)).toBe('2 minutes');
+    expect(waitInWords(3600)).toBe('60 minutes');
+    expect(waitInWords(2 * 3600)).toBe('2 hours');
   });
 });
