@@ -53,7 +53,7 @@ export type CancelReason =
   | 'ioc' // unfilled remainder of an IOC or market order
   | 'expired' // day order at end of session
   | 'self_trade' // self-trade prevention
-  | 'oco' // the other leg of its OCO group traded
+  | 'oco' // the other leg of its OCO group traded, or (a stop leg) triggered
   | 'parent_canceled' // bracket entry canceled before any fill
   | 'insufficient_funds' // market order ran out of buying power mid-way
   | 'insufficient_shares' // a bracket child could not reserve shares on activation
