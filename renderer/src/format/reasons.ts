@@ -159,3 +159,13 @@ export const CANCEL_REASONS: Record<string, string> = {
   limit_exceeded: "Canceled: the account's maximum order value reached",
   price_band: "Canceled: price outside the new session's band",
 };
+
+/** The words for how an order was canceled (CANCEL_REASONS; "Canceled" for a reason without words here). */
+export const cancelText = (reason: string | undefined): string => CANCEL_REASONS[reason ?? 'user'] ?? 'Canceled';
+
+/**
+ * An order the exchange canceled without the trader asking (a session's end, a risk check, another order's
+ * outcome): anything but the trader's own cancel ('user'). The trader is told of these as they happen.
+ */
+export const canceledByExchange = (o: { status: string; cancelReason?: string | undefined }): boolean =>
+  o.status === 'canceled' && o.cancelReason !== undefined && o.cancelReason !== 'user';
