@@ -54,6 +54,8 @@ export interface DesktopCoreOptions {
   synchronous?: 'FULL' | 'NORMAL';
   /** Firm reconnect backoff (tests shorten it). */
   firmBackoff?: { initialMs?: number; maxMs?: number };
+  /** How long a connect waits to read a firm profile's stored session (HubOptions.resumeTimeoutMs; tests shorten it). */
+  resumeTimeoutMs?: number;
   log?(level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>): void;
 }
 
@@ -138,6 +140,7 @@ export async function startDesktopCore(o: DesktopCoreOptions): Promise<DesktopCo
     }),
     ...(o.openWindow ? { openWindow: o.openWindow } : {}),
     ...(o.saveFile ? { saveFile: o.saveFile } : {}),
+    ...(o.resumeTimeoutMs !== undefined ? { resumeTimeoutMs: o.resumeTimeoutMs } : {}),
     onInternalError: (e, where) => log('error', 'hub error', { err: String(e), ...where }),
   });
   await hub.start();

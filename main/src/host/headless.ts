@@ -42,6 +42,8 @@ export interface HeadlessHostOptions {
   simStart?: number;
   /** Secrets: default keytar if a keyring answers, otherwise memory only (nothing persisted). */
   credentials?: CredentialStore;
+  /** How long a connect waits to read a firm profile's stored session (DesktopCoreOptions.resumeTimeoutMs; tests). */
+  resumeTimeoutMs?: number;
   /** Logs one line per event (default: nothing). */
   log?(level: 'info' | 'warn' | 'error', message: string, data?: Record<string, unknown>): void;
 }
@@ -68,6 +70,7 @@ export async function startHeadlessHost(o: HeadlessHostOptions): Promise<Headles
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     ...(o.speed !== undefined ? { speed: o.speed } : {}),
     ...(o.simStart !== undefined ? { simStart: o.simStart } : {}),
+    ...(o.resumeTimeoutMs !== undefined ? { resumeTimeoutMs: o.resumeTimeoutMs } : {}),
     ...(o.log ? { log: o.log } : {}),
   });
   let port = 0;

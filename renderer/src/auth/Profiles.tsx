@@ -6,7 +6,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState } from 'react';
 import { isProtocolError } from '../../../engine/protocol/index.js';
-import { useLink, useLive } from '../data/live.js';
+import { useConnecting, useLink, useLive } from '../data/live.js';
 import { reasonFor } from '../format/reasons.js';
 import { useModalKeys } from '../ui/modal.js';
 
@@ -19,16 +19,17 @@ export function ProfileMenu() {
   const profiles = useQuery({ queryKey: ['hub.profiles'], queryFn: () => live.conn.call('hub.profiles.list'), enabled: live.backend.hub });
   const [adding, setAdding] = useState(false);
   const [error, setError] = useState<string | undefined>();
+  const connecting = useConnecting();
   const active = live.hubStatus?.profileId ?? profiles.data?.activeId;
   useEffect(() => {
     void qc.invalidateQueries({ queryKey: ['hub.profiles'] });
   }, [qc, active, link.state]);
   if (!live.backend.hub || profiles.data === undefined) return null;
 
-  const connect = async (profileId: string) => {
+  const connect = async (profileId: string, name: string) => {
     try {
       setError(undefined);
-      await live.conn.call('hub.connect', { profileId });
+      await live.connectProfile(profileId, name);
     } catch (e) {
       setError(reasonFor(isProtocolError(e) ? e.code : undefined, e instanceof Error ? e.message : undefined, 'signin'));
     }
@@ -40,10 +41,12 @@ export function ProfileMenu() {
         className="menu"
         aria-label="Connection"
         title={error ?? 'Where orders go: the local simulation or a firm server'}
-        value={active ?? ''}
+        // the profile picked shows while the hub is still connecting to it
+        value={connecting?.profileId ?? active ?? ''}
         onChange={(e) => {
-          if (e.target.value === ADD) setAdding(true);
-          else void connect(e.target.value);
+          const id = e.target.value;
+          if (id === ADD) setAdding(true);
+          else void connect(id, profiles.data.profiles.find((p) => p.id === id)?.name ?? id);
         }}
       >
         {profiles.data.profiles.map((p) => (
@@ -56,10 +59,10 @@ export function ProfileMenu() {
       {adding && (
         <AddProfile
           onCancel={() => setAdding(false)}
-          onSaved={async (id) => {
+          onSaved={async (id, name) => {
             setAdding(false);
             await qc.invalidateQueries({ queryKey: ['hub.profiles'] });
-            await connect(id);
+            await connect(id, name);
           }}
         />
       )}
@@ -67,7 +70,7 @@ export function ProfileMenu() {
   );
 }
 
-function AddProfile({ onCancel, onSaved }: { onCancel(): void; onSaved(id: string): Promise<void> }) {
+function AddProfile({ onCancel, onSaved }: { onCancel(): void; onSaved(id: string, name: string): Promise<void> }) {
   const live = useLive();
   const [name, setName] = useState('');
   const [url, setUrl] = useState('https://');
@@ -89,7 +92,7 @@ function AddProfile({ onCancel, onSaved }: { onCancel(): void; onSaved(id: strin
           e.preventDefault();
           live.conn
             .call('hub.profiles.save', { name: name.trim(), url: url.trim(), ...(username.trim() !== '' ? { username: username.trim() } : {}) })
-            .then((p) => onSaved(p.id))
+            .then((p) => onSaved(p.id, p.name))
             .catch((err: unknown) => {
               const code = isProtocolError(err) ? err.code : undefined;
               // what is wrong with the address, when that is it (plain http to another machine, a password in it)

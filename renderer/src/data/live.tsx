@@ -66,6 +66,11 @@ export class Live {
   #quoteBuf = new Map<string, Quote>();
   #quoteFlush = 0;
   hubStatus: HubStatus | undefined;
+  /**
+   * The profile a hub.connect from this window is switching to, until the hub has switched to it or answered:
+   * the hub's status still names the profile before (reading a stored session may wait for the keychain).
+   */
+  connecting: { profileId: string; name: string } | undefined;
   #hubListeners = new Set<() => void>();
   quotesReceived = 0;
   #clock = new VenueClock();
@@ -94,6 +99,8 @@ export class Live {
         data: (s) => {
           const prev = this.hubStatus;
           this.hubStatus = s;
+          // the hub switched to the profile being connected: its status tells from here on
+          if (this.connecting?.profileId === s.profileId) this.connecting = undefined;
           for (const l of this.#hubListeners) l();
           // Another venue (profile switch) or a fresh sign-in: everything cached belongs to the old session.
           const other = prev !== undefined && (prev.profileId !== s.profileId || prev.accountId !== s.accountId);
@@ -114,6 +121,21 @@ export class Live {
       if (s.state === 'open') void this.qc.invalidateQueries({ predicate: (q) => q.state.status === 'error' });
     });
     conn.start();
+  }
+
+  /** hub.connect: `connecting` names the profile meanwhile. Throws what the hub answered. */
+  async connectProfile(profileId: string, name: string): Promise<void> {
+    const mine = { profileId, name };
+    this.connecting = mine;
+    for (const l of this.#hubListeners) l();
+    try {
+      await this.conn.call('hub.connect', { profileId });
+    } finally {
+      if (this.connecting === mine) {
+        this.connecting = undefined;
+        for (const l of this.#hubListeners) l();
+      }
+    }
   }
 
   onHubStatus(cb: () => void): () => void {
@@ -229,6 +251,15 @@ export function useHubStatus(): Live['hubStatus'] {
   return useSyncExternalStore(
     (cb) => live.onHubStatus(cb),
     () => live.hubStatus,
+  );
+}
+
+/** The profile this window is connecting to while the hub has not switched to it yet (Live.connecting). */
+export function useConnecting(): Live['connecting'] {
+  const live = useLive();
+  return useSyncExternalStore(
+    (cb) => live.onHubStatus(cb),
+    () => live.connecting,
   );
 }
 

@@ -180,3 +180,13 @@ export function throttledSignIn(message: string | undefined, details: Record<str
   const wait = details?.retryAfter;
   return typeof wait === 'number' && Number.isFinite(wait) && wait > 0 ? `${what} Try again in ${waitInWords(wait)}.` : `${what} Wait a moment and try again.`;
 }
+
+/** The words for how an order was canceled (CANCEL_REASONS; "Canceled" for a reason without words here). */
+export const cancelText = (reason: string | undefined): string => CANCEL_REASONS[reason ?? 'user'] ?? 'Canceled';
+
+/**
+ * An order the exchange canceled without the trader asking (a session's end, a risk check, another order's
+ * outcome): anything but the trader's own cancel ('user'). The trader is told of these as they happen.
+ */
+export const canceledByExchange = (o: { status: string; cancelReason?: string | undefined }): boolean =>
+  o.status === 'canceled' && o.cancelReason !== undefined && o.cancelReason !== 'user';

@@ -7,10 +7,10 @@
  */
 import { useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { isProtocolError } from '../../../engine/protocol/index.js';
-import { useAccount, useInstrument, useInstruments, useLive, useQuote } from '../data/live.js';
-import type { OrderType, TimeInForce } from '../data/types.js';
+import { useAccount, useInstrument, useInstruments, useLive, useOrders, useQuote } from '../data/live.js';
+import type { OrderRecord, OrderType, TimeInForce } from '../data/types.js';
 import { formatMoney, formatPrice, formatQty, parsePrice, parseQty, priceInput } from '../format/num.js';
-import { reasonFor } from '../format/reasons.js';
+import { canceledByExchange, cancelText, reasonFor } from '../format/reasons.js';
 import { needsPrice, needsStop, needsTrail, validateTicket, type TicketDraft } from '../ticket/validate.js';
 import { useFreshPressOnly } from '../ui/heldKeys.js';
 import { useModalKeys } from '../ui/modal.js';
@@ -37,8 +37,18 @@ const TYPE_SHORT: Record<OrderType, string> = { market: 'MKT', limit: 'LMT', sto
 let seq = 0;
 const clientOrderId = () => `td-${Date.now().toString(36)}-${(seq++).toString(36)}`;
 
-/** The last order's result, with the symbol it was for (the ticket may be on another symbol by now). */
-type Outcome = { kind: 'ok'; symbol: string; text: string } | { kind: 'error'; symbol: string; code: string; text: string };
+/**
+ * The last order's result, with the symbol it was for (the ticket may be on another symbol by now). An order
+ * the venue took is shown as it is now (its record in the order list, kept live by the orders stream).
+ */
+type Outcome = { kind: 'ok'; symbol: string; orderId: number; text: string } | { kind: 'error'; symbol: string; code: string; text: string };
+
+/** An order as the ticket's outcome line tells it: "AQLN order #6 working", "… — Canceled: no liquidity". */
+function orderLine(rec: OrderRecord): string {
+  const fill = rec.filledQty > 0 ? `, filled ${formatQty(rec.filledQty)}` : '';
+  const head = `${rec.symbol} order #${rec.orderId}`;
+  return canceledByExchange(rec) ? `${head}${fill} — ${cancelText(rec.cancelReason)}` : `${head} ${rec.status.replace('_', ' ')}${fill}`;
+}
 
 export function Ticket(_props: PanelProps) {
   const live = useLive();
@@ -47,6 +57,7 @@ export function Ticket(_props: PanelProps) {
   const inst = useInstrument(symbol);
   const quote = useQuote(symbol);
   const account = useAccount();
+  const orders = useOrders();
   const [confirm, setConfirm] = usePref<boolean>(PREF.confirmOrders, true);
   const [presets] = usePref<number[]>(PREF.qtyPresets, [100, 500, 1000, 5000]);
   const [d, setD] = useState<TicketDraft>({
@@ -112,8 +123,7 @@ export function Ticket(_props: PanelProps) {
     try {
       const rec = await live.conn.call('order.place', { ...params, clientOrderId: coid });
       live.upsertOrder(rec);
-      const fill = rec.filledQty > 0 ? `, filled ${formatQty(rec.filledQty)}` : '';
-      setOutcome({ kind: 'ok', symbol: rec.symbol, text: `${rec.symbol} order #${rec.orderId} ${rec.status.replace('_', ' ')}${fill}` });
+      setOutcome({ kind: 'ok', symbol: rec.symbol, orderId: rec.orderId, text: orderLine(rec) });
     } catch (e) {
       const code = isProtocolError(e) ? e.code : 'UNAVAILABLE';
       const message = e instanceof Error ? e.message : String(e);
@@ -161,6 +171,10 @@ export function Ticket(_props: PanelProps) {
       step(field, e.key === 'ArrowUp' ? 1 : -1);
     }
   };
+
+  // the order sent last as it is now: filled, or canceled by the exchange (a session's end, a risk check)
+  const now = outcome?.kind === 'ok' ? orders.data?.find((o) => o.orderId === outcome.orderId) : undefined;
+  const ended = now !== undefined && canceledByExchange(now);
 
   const err = touched ? check.errors : {};
   const halted = inst?.status === 'halted';
@@ -327,9 +341,16 @@ export function Ticket(_props: PanelProps) {
       </label>
 
       {outcome !== undefined && (
-        <div className={`outcome ${outcome.kind}`} role="status" data-testid="ticket-outcome" data-symbol={outcome.symbol} data-code={outcome.kind === 'error' ? outcome.code : undefined}>
+        <div
+          className={`outcome ${ended ? 'ended' : outcome.kind}`}
+          role="status"
+          data-testid="ticket-outcome"
+          data-symbol={outcome.symbol}
+          data-code={outcome.kind === 'error' ? outcome.code : undefined}
+          data-status={now?.status}
+        >
           {outcome.kind === 'error' ? <b>{outcome.symbol} order rejected: </b> : null}
-          {outcome.text}
+          {now !== undefined ? orderLine(now) : outcome.text}
         </div>
       )}
 

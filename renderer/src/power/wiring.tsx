@@ -9,8 +9,8 @@ import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { isProtocolError, TIMEFRAMES, type Depth, type OrderRecord, type PanelKind, type ParamsOf } from '../../../engine/protocol/index.js';
 import { keys, loadOlderCandles, useAccount, useCandleBook, useExecutions, useHubStatus, useInstrument, useInstruments, useLive, useOrders, useQuote, useTrades, type Live } from '../data/live.js';
 import type { Execution, Quote, Timeframe } from '../data/types.js';
-import { formatPrice } from '../format/num.js';
-import { reasonFor } from '../format/reasons.js';
+import { formatPrice, formatQty } from '../format/num.js';
+import { canceledByExchange, cancelText, reasonFor } from '../format/reasons.js';
 import { panelDef, panelKind, registerPanel, type PanelProps } from '../panels/registry.js';
 import { isLinkColor, type LinkColor, type LinkSnapshot } from '../links/groups.js';
 import { linkStore, useLinkedTimeframe } from '../links/links.js';
@@ -193,6 +193,30 @@ function AlertWatcher() {
   return null;
 }
 
+// ---------------------------------------------------------------- orders the exchange canceled
+
+/**
+ * Follows the `orders` channel: tells the trader when the exchange cancels one of their orders without being
+ * asked (a session's end outside the new band, expiry, no liquidity, buying power...), once per order. The
+ * stream sends changes only: nothing is told again for an order that ended before the window opened.
+ */
+function CancelWatcher() {
+  const live = useLive();
+  useEffect(() => {
+    const told = new Set<number>();
+    return live.retain('orders', {}, (o: OrderRecord) => {
+      if (!canceledByExchange(o) || told.has(o.orderId)) return;
+      told.add(o.orderId);
+      const px = o.price ?? o.stopPrice;
+      const what = `${o.side === 'buy' ? 'Buy' : 'Sell'} ${formatQty(o.qty)} ${o.symbol}${px !== undefined ? ` @ ${formatPrice(px)}` : ''} (order #${o.orderId})`;
+      // a remainder or a leg that went with another order of the trader's is news, not a warning
+      const follows = o.cancelReason === 'ioc' || o.cancelReason === 'oco' || o.cancelReason === 'parent_canceled';
+      toast(`${what} — ${cancelText(o.cancelReason)}`, follows ? 'info' : 'error');
+    });
+  }, [live]);
+  return null;
+}
+
 // ---------------------------------------------------------------- the layer (mounted once by the app)
 
 const isTextField = (el: Element | null): boolean =>
@@ -309,6 +333,7 @@ export function PowerLayer() {
   return (
     <>
       <AlertWatcher />
+      <CancelWatcher />
       {sheet !== false && <HotkeyCheatSheet keymap={keymap} platform={platform} focused={sheet} onChange={changeKeymap} onClose={() => setSheet(false)} />}
       {preview !== null && (
         <ConfirmOrder

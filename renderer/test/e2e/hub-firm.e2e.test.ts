@@ -22,8 +22,27 @@ let dataDir: string;
 let browser: Browser;
 let code: (ms: number) => string;
 
+/** A keychain whose reads can be held (one waiting for an unlock prompt) until it answers. */
+class SlowKeychain extends MemoryStore {
+  #held: Promise<void> | undefined;
+  #answer: (() => void) | undefined;
+  hold(): void {
+    this.#held = new Promise((r) => (this.#answer = r));
+  }
+  answer(): void {
+    this.#answer?.();
+    this.#held = undefined;
+  }
+  override async get(account: string): Promise<string | undefined> {
+    await this.#held;
+    return super.get(account);
+  }
+}
+
 /** The host's keychain: what a sign-in keeps there. */
-const credentials = new MemoryStore();
+const credentials = new SlowKeychain();
+/** How long the hub waits for the keychain to read a stored session (3 s: the desktop's 20 s, shortened). */
+const RESUME_MS = 3000;
 
 beforeAll(async () => {
   const dir = rendererBuild();
@@ -33,7 +52,7 @@ beforeAll(async () => {
   const bob = await ex.trader('bob', 5_000_000);
   code = await ex.enableTotp(bob);
   dataDir = mkdtempSync(join(tmpdir(), 'td-hubfirm-'));
-  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials, seed: 5, simStart: SIM_START });
+  host = await startHeadlessHost({ userDataDir: dataDir, rendererDir: dir, credentials, seed: 5, simStart: SIM_START, resumeTimeoutMs: RESUME_MS });
   browser = await launch();
 }, 60_000);
 
@@ -178,6 +197,48 @@ describe('firm server through the hub', () => {
     expect(text).not.toMatch(/order|blotter|exchange/i);
     await page.locator('.modal').getByRole('button', { name: 'Cancel' }).click();
     await page.getByLabel('Connection').selectOption('local');
+    await waitConnected(page, 15_000);
+    expect(realProblems(problems)).toEqual([]);
+    await context.close();
+  });
+
+  it('a connect waiting for the keychain shows the profile connecting; once the hub gives up, Retry connects when the keychain answers', { timeout: 60_000 }, async () => {
+    const { page, problems, context } = await openPage(browser, host.url);
+    page.setDefaultTimeout(10_000);
+    await waitConnected(page);
+    const menu = page.getByLabel('Connection');
+    const connection = page.getByTestId('connection');
+    const banner = page.getByTestId('stale-banner');
+    const badge = page.locator('.topbar [data-testid=mode-badge]');
+    // "Desk admin" keeps its session in the keychain (the test before): a connect reads it from there
+    const kept = (await credentials.accounts()).find((a) => a.endsWith('/refreshToken'))!;
+    const adminId = kept.slice(0, kept.indexOf('/'));
+
+    credentials.hold();
+    await menu.selectOption(adminId);
+    await until(() => connection.textContent(), (t) => t === 'Connecting to Desk admin…', 5000, 'the connecting state');
+    expect(await connection.getAttribute('data-state')).toBe('connecting');
+    expect(await menu.inputValue()).toBe(adminId); // the profile picked, not the one still active
+    expect(await banner.textContent()).toBe('Connecting to Desk admin… Until it connects, orders go to the local simulation.');
+    expect(await badge.textContent()).toBe('SIMULATION'); // true: the hub has not switched yet
+
+    // the hub gives up: offline, in words, with a way to connect again
+    await until(() => banner.getAttribute('data-state'), (s) => s === 'offline', RESUME_MS + 10_000, 'the offline banner');
+    expect(await banner.locator('span').textContent()).toBe(
+      `Offline — The stored session could not be read within ${RESUME_MS / 1000} s (is the keychain locked?): connect again.`,
+    );
+    expect(await menu.inputValue()).toBe(adminId);
+    expect(await connection.getAttribute('data-state')).toBe('offline');
+
+    // the keychain answers now; Retry connects
+    credentials.answer();
+    await banner.getByRole('button', { name: 'Retry' }).click();
+    await waitConnected(page, 20_000);
+    await until(() => badge.textContent(), (t) => t === 'FIRM · Desk Test Exchange', 10_000, 'the firm badge');
+    expect(await banner.count()).toBe(0);
+
+    await menu.selectOption('local');
+    await until(() => badge.textContent(), (t) => t === 'SIMULATION', 15_000, 'back to the simulation');
     await waitConnected(page, 15_000);
     expect(realProblems(problems)).toEqual([]);
     await context.close();

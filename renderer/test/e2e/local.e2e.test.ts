@@ -13,7 +13,7 @@ import { LOCAL_ACCOUNT_ID } from '../../../main/src/core.js';
 import { MemoryStore } from '../../../main/src/credentials/store.js';
 import { startHeadlessHost, type HeadlessHost } from '../../../main/src/host/headless.js';
 import { launch, openPage, realProblems, type WatchedPage } from './browser.js';
-import { formatQty } from '../../src/format/num.js';
+import { formatPrice, formatQty, priceInput } from '../../src/format/num.js';
 import { rendererBuild } from './build.js';
 import { SIM_START, attrAll, chartLines, fillTicket, pickSymbol, setConfirm, submitTicket, tab, until, waitConnected, workingRow, workingRows } from './ui.js';
 
@@ -413,5 +413,47 @@ describe('local simulation through the headless host', () => {
     expect(await page.getByTestId('ticket-outcome').textContent()).toContain(inst.symbol);
     await until(fills, (n) => n > before, 10_000, 'the Fills count to grow');
     expect(realProblems(w.problems)).toEqual([]);
+  });
+
+  it("tells the trader when the exchange cancels a resting order itself: a GTC left outside the new band by a session's end", async () => {
+    // the market holds still, so the price the new band centres on is the one read here
+    host.core.market.pause();
+    try {
+      const v = host.core.venue.view;
+      // an order at the edge of today's band that the band of the next session (centred on the last price) leaves out
+      let pick: { symbol: string; side: 'buy' | 'sell'; price: number; lot: number } | undefined;
+      for (const i of v.instruments()) {
+        const last = v.quote(i.symbol)?.last;
+        if (last === null || last === undefined || i.status !== 'open') continue;
+        const low = Math.max(i.tickSize, Math.ceil((last * (10_000 - i.bandBps)) / 10_000 / i.tickSize) * i.tickSize);
+        const high = Math.floor((last * (10_000 + i.bandBps)) / 10_000 / i.tickSize) * i.tickSize;
+        if (low > i.bandLow) pick = { symbol: i.symbol, side: 'buy', price: i.bandLow, lot: i.lotSize };
+        else if (high < i.bandHigh) pick = { symbol: i.symbol, side: 'sell', price: i.bandHigh, lot: i.lotSize };
+        if (pick !== undefined) break;
+      }
+      expect(pick, 'a symbol whose price moved since the close').toBeDefined();
+      const { symbol, side, price, lot } = pick!;
+      await pickSymbol(page, symbol);
+      await fillTicket(page, { side, type: 'limit', qty: String(lot), price: priceInput(price), tif: 'gtc' });
+      await submitTicket(page);
+      const outcome = page.getByTestId('ticket-outcome');
+      await until(() => outcome.textContent(), (t) => t?.startsWith(`${symbol} order #`) === true && t.endsWith(' working'), 10_000, 'the order working');
+      const orderId = /#(\d+)/.exec((await outcome.textContent())!)![1]!;
+
+      await host.core.venue.submit({ type: 'EndSession' });
+      expect(host.core.venue.order(Number(orderId))).toMatchObject({ status: 'canceled', cancelReason: 'price_band' });
+      const told = page.getByTestId('toasts').locator('.pw-toast', { hasText: `(order #${orderId})` });
+      await told.waitFor({ timeout: 10_000 });
+      expect(await told.textContent()).toBe(
+        `${side === 'buy' ? 'Buy' : 'Sell'} ${formatQty(lot)} ${symbol} @ ${formatPrice(price)} (order #${orderId}) — Canceled: outside the new band`,
+      );
+      expect(await told.getAttribute('class')).toContain('error');
+      // the ticket's line follows the order: no longer "working"
+      await until(() => outcome.textContent(), (t) => t === `${symbol} order #${orderId} — Canceled: outside the new band`, 5000, 'the ticket line');
+      expect(await outcome.getAttribute('data-status')).toBe('canceled');
+      expect(realProblems(w.problems)).toEqual([]);
+    } finally {
+      host.core.market.resume();
+    }
   });
 });
