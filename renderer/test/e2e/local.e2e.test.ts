@@ -25,6 +25,13 @@ let page: Page;
 let inst: InstrumentView;
 
 /** A price `pct` percent below the market, on the tick and inside the band, as the ticket would type it. */
+/** Layout checks: a locator's box on the page; whether one box lies within another (half a pixel of rounding
+ * allowed), or overlaps it. */
+type Box = { x: number; y: number; width: number; height: number };
+const box = async (l: ReturnType<Page['locator']>): Promise<Box> => (await l.boundingBox())!;
+const inside = (a: Box, b: Box) => a.x >= b.x - 0.5 && a.y >= b.y - 0.5 && a.x + a.width <= b.x + b.width + 0.5 && a.y + a.height <= b.y + b.height + 0.5;
+const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+
 function below(ref: number, pct: number): string {
   const raw = Math.max(inst.bandLow, Math.floor((ref * (100 - pct)) / 100));
   const p = raw - (raw % inst.tickSize) + (raw % inst.tickSize === 0 ? 0 : inst.tickSize);
@@ -277,10 +284,6 @@ describe('local simulation through the headless host', () => {
     try {
       await page.waitForTimeout(300);
       // (each finding on its own: one cut does not hide the others)
-      type Box = { x: number; y: number; width: number; height: number };
-      const box = async (l: ReturnType<Page['locator']>): Promise<Box> => (await l.boundingBox())!;
-      const inside = (a: Box, b: Box) => a.x >= b.x - 0.5 && a.y >= b.y - 0.5 && a.x + a.width <= b.x + b.width + 0.5 && a.y + a.height <= b.y + b.height + 0.5;
-      const overlap = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
       // every number in the watchlist whole (its rows scroll: the scroll bar takes its share of the width)
       const cut = await page.evaluate(
         `[...document.querySelectorAll('[data-testid=watchlist] td[data-field]')].filter((e) => e.offsetParent !== null && e.scrollWidth > e.clientWidth).map((e) => e.dataset.field + ' ' + e.textContent + ' ' + e.scrollWidth + '>' + e.clientWidth)`,
@@ -329,9 +332,6 @@ describe('local simulation through the headless host', () => {
     await page.setViewportSize({ width: 1280, height: 720 });
     try {
       await page.waitForTimeout(300);
-      type Box = { x: number; y: number; width: number; height: number };
-      const box = async (l: ReturnType<Page['locator']>): Promise<Box> => (await l.boundingBox())!;
-      const inside = (a: Box, b: Box) => a.x >= b.x - 0.5 && a.y >= b.y - 0.5 && a.x + a.width <= b.x + b.width + 0.5 && a.y + a.height <= b.y + b.height + 0.5;
       const wrapLoc = page.locator('[data-panel=blotter] .table-wrap');
       const sizes = (await page.evaluate(`(() => {
         const e = document.querySelector('[data-panel=blotter] .table-wrap');
