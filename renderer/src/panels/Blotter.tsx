@@ -9,7 +9,7 @@ import { useExecutions, useInstrument, useLive, useOrders, useRejects, type Loca
 import type { OrderRecord } from '../data/types.js';
 import { formatAvgPrice, formatPrice, formatQty, formatTime, priceInput } from '../format/num.js';
 import { validateModify } from '../ticket/validate.js';
-import { CANCEL_REASONS, reasonFor } from '../format/reasons.js';
+import { cancelText, reasonFor } from '../format/reasons.js';
 import type { PanelProps } from './registry.js';
 import { GridHead } from '../ui/GridHead.js';
 
@@ -310,7 +310,7 @@ function AllTable({ orders }: { orders: OrderRecord[] }) {
               {o.status === 'rejected'
                 ? `Rejected: ${reasonFor(o.rejectCode, o.rejectMessage)}`
                 : o.status === 'canceled'
-                  ? (CANCEL_REASONS[o.cancelReason ?? 'user'] ?? 'Canceled')
+                  ? cancelText(o.cancelReason)
                   : o.status === 'filled'
                     ? 'Filled'
                     : statusText(o)}
