@@ -287,7 +287,8 @@ export class Gateway {
 
   #heartbeat(): void {
     const now = this.#d.now?.() ?? Date.now();
-    for (const s of [...this.#all]) {
+    // (a socket closed or unregistered on the way leaves the set as it goes: a Set's iteration allows it)
+    for (const s of this.#all) {
       const c = s.conn;
       // A session ends at its expiry, renewed or not: its sockets end with it (within a heartbeat), as a
       // revoked one's do at once. The client is told to sign in again.
