@@ -361,7 +361,8 @@ describe('power-trader features', () => {
     await menu.locator('[data-action=ticket]').click();
     await menu.waitFor({ state: 'detached' });
     await until(() => page.locator('#t-symbol').inputValue(), (v) => v === other, 5000, 'the ticket on the other symbol');
-    expect(await page.evaluate(`document.activeElement?.id`)).toBe('t-qty');
+    // the keyboard moves to the quantity once the ticket has shown the symbol (a render after it)
+    await until(() => page.evaluate(`document.activeElement?.id`), (id) => id === 't-qty', 5000, 'the keyboard in the quantity');
     await wl.locator(`tr[data-symbol="${symbol}"]`).click({ button: 'right' });
     await menu.locator('[data-action=chart]').click();
     await menu.waitFor({ state: 'detached' });
